@@ -1,0 +1,102 @@
+#ifndef ARCH_CPU_H
+#define ARCH_CPU_H
+/* Thin wrappers around privileged instructions; no logic lives here. */
+#include <stdint.h>
+
+#define CR0_PE   (1ull << 0)
+#define CR0_NE   (1ull << 5)
+#define CR0_PG   (1ull << 31)
+#define CR4_PAE  (1ull << 5)
+#define CR4_VMXE (1ull << 13)
+#define RFLAGS_IF (1ull << 9)
+
+struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
+
+static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
+{
+    struct cpuid_regs r;
+    __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+                     : "a"(leaf), "c"(subleaf));
+    return r;
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t val)
+{
+    __asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32))
+                     : "memory");
+}
+
+#define DEFINE_CR_ACCESSORS(n)                                                   \
+    static inline uint64_t read_cr##n(void)                                      \
+    {                                                                            \
+        uint64_t v;                                                              \
+        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                        \
+        return v;                                                                \
+    }                                                                            \
+    static inline void write_cr##n(uint64_t v)                                   \
+    {                                                                            \
+        __asm__ volatile("mov %0, %%cr" #n :: "r"(v) : "memory");                \
+    }
+DEFINE_CR_ACCESSORS(0)
+DEFINE_CR_ACCESSORS(2)
+DEFINE_CR_ACCESSORS(3)
+DEFINE_CR_ACCESSORS(4)
+#undef DEFINE_CR_ACCESSORS
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
+static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t read_rflags(void)
+{
+    uint64_t f;
+    __asm__ volatile("pushfq; popq %0" : "=r"(f));
+    return f;
+}
+
+static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
+/* sti takes effect after the next instruction, so no wake-up is lost between them. */
+static inline void irq_enable_and_halt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
+static inline void halt(void) { __asm__ volatile("hlt" ::: "memory"); }
+
+static inline uint64_t irq_save(void)
+{
+    uint64_t f = read_rflags();
+    irq_disable();
+    return f;
+}
+static inline void irq_restore(uint64_t flags)
+{
+    if (flags & RFLAGS_IF)
+        irq_enable();
+}
+
+static inline __attribute__((noreturn)) void cpu_halt_forever(void)
+{
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+#endif

@@ -1,0 +1,70 @@
+/* The IDT and interrupt dispatch: a handler per vector; an exception nobody
+ * handles is fatal and reported by arch/traps.c. */
+#include "arch/interrupts.h"
+#include "arch/gdt.h"
+#include "arch/traps.h"
+#include "arch/lapic.h"
+
+struct __attribute__((packed)) idt_entry {
+    uint16_t offset_low, selector;
+    uint8_t ist, type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_high, reserved;
+};
+
+#define IDT_INTERRUPT_GATE 0x8e     /* present, DPL 0, 64-bit interrupt gate */
+#define FIRST_EXTERNAL_VECTOR 32
+
+extern const uint64_t isr_stub_table[256];
+static struct idt_entry idt[256] __attribute__((aligned(16)));
+static interrupt_handler_t handlers[256];
+
+static uint8_t ist_for(unsigned vector)
+{
+    switch (vector) {
+    case 2: return IST_NMI;
+    case 8: return IST_DOUBLE_FAULT;
+    case 18: return IST_MACHINE_CHECK;
+    default: return 0;
+    }
+}
+
+static void idt_build(void)
+{
+    for (unsigned v = 0; v < 256; v++) {
+        uint64_t a = isr_stub_table[v];
+        idt[v] = (struct idt_entry){
+            .offset_low = a & 0xffff, .selector = SEL_KERNEL_CODE, .ist = ist_for(v),
+            .type_attr = IDT_INTERRUPT_GATE, .offset_mid = a >> 16 & 0xffff,
+            .offset_high = a >> 32,
+        };
+    }
+}
+
+void idt_load(void)
+{
+    if (!idt[0].type_attr)
+        idt_build();
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } ptr = {
+        sizeof(idt) - 1, (uint64_t)idt };
+    __asm__ volatile("lidt %0" :: "m"(ptr));
+}
+
+void interrupt_register(uint8_t vector, interrupt_handler_t handler)
+{
+    handlers[vector] = handler;
+}
+
+void interrupt_dispatch(struct trap_frame *frame);
+void interrupt_dispatch(struct trap_frame *frame)
+{
+    interrupt_handler_t h = handlers[frame->vector];
+    if (h)
+        h(frame);
+    else if (frame->vector < FIRST_EXTERNAL_VECTOR)
+        trap_fatal(frame);
+    /* Unexpected device vectors are acknowledged and otherwise ignored;
+     * a spurious interrupt must not be acknowledged (SDM Vol. 3A 13.9). */
+    if (frame->vector >= FIRST_EXTERNAL_VECTOR && frame->vector != VECTOR_SPURIOUS)
+        lapic_eoi();
+}

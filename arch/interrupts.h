@@ -1,0 +1,24 @@
+#ifndef ARCH_INTERRUPTS_H
+#define ARCH_INTERRUPTS_H
+#include <stdint.h>
+
+/* Register state at interrupt entry; layout fixed by arch/isr.S. */
+struct trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error_code;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/* Vector assignments. */
+#define VECTOR_NMI           2
+#define VECTOR_SERIAL        0x24   /* COM1 via the IOAPIC */
+#define VECTOR_CALL_FUNCTION 0xf0   /* cross-CPU calls */
+#define VECTOR_SPURIOUS      0xff
+
+typedef void (*interrupt_handler_t)(struct trap_frame *frame);
+
+/* Loads the shared IDT on this CPU (the BSP builds it first). */
+void idt_load(void);
+void interrupt_register(uint8_t vector, interrupt_handler_t handler);
+#endif

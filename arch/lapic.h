@@ -1,0 +1,20 @@
+#ifndef ARCH_LAPIC_H
+#define ARCH_LAPIC_H
+/* The host's local APIC, in xAPIC (MMIO) or x2APIC (MSR) mode, whichever
+ * the firmware left enabled (SDM Vol. 3A ch. 13). */
+#include <stdint.h>
+
+#define ICR_FIXED         0x000
+#define ICR_NMI           0x400
+#define ICR_INIT          0x500
+#define ICR_STARTUP       0x600
+#define ICR_LEVEL_ASSERT  0x4000
+#define ICR_ALL_BUT_SELF  0xc0000
+
+void lapic_init_cpu(void);
+uint32_t lapic_id(void);
+void lapic_eoi(void);
+/* Sends an IPI (ICR low bits: delivery mode, vector, shorthand) and waits
+ * until the APIC has accepted it. */
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);
+#endif

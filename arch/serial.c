@@ -1,0 +1,58 @@
+/* 16550 UART on COM1: the hypervisor's console. */
+#include "arch/serial.h"
+#include "arch/cpu.h"
+#include "lib/spinlock.h"
+
+enum {
+    UART_DATA = 0, UART_IER = 1, UART_FCR = 2, UART_LCR = 3, UART_MCR = 4, UART_LSR = 5,
+    UART_DLL = 0, UART_DLM = 1,
+};
+#define LSR_DATA_READY  0x01
+#define LSR_THR_EMPTY   0x20
+#define LCR_DLAB        0x80
+#define LCR_8N1         0x03
+#define IER_RX_AVAILABLE 0x01
+#define MCR_DTR_RTS_OUT2 0x0b   /* OUT2 gates the UART's interrupt line on PCs */
+
+static spinlock_t console_lock = SPINLOCK_INIT;
+
+void serial_init(void)
+{
+    outb(COM1_PORT + UART_IER, 0);
+    outb(COM1_PORT + UART_LCR, LCR_DLAB);
+    outb(COM1_PORT + UART_DLL, 1);      /* 115200 baud */
+    outb(COM1_PORT + UART_DLM, 0);
+    outb(COM1_PORT + UART_LCR, LCR_8N1);
+    outb(COM1_PORT + UART_FCR, 0xc7);   /* enable and clear FIFOs, 14-byte threshold */
+    outb(COM1_PORT + UART_MCR, MCR_DTR_RTS_OUT2);
+}
+
+void serial_enable_rx_interrupt(void)
+{
+    outb(COM1_PORT + UART_IER, IER_RX_AVAILABLE);
+}
+
+static void serial_putc(char c)
+{
+    while (!(inb(COM1_PORT + UART_LSR) & LSR_THR_EMPTY))
+        cpu_relax();
+    outb(COM1_PORT + UART_DATA, (uint8_t)c);
+}
+
+void console_write(const char *s, size_t n)
+{
+    uint64_t flags = spin_lock_irqsave(&console_lock);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n')
+            serial_putc('\r');
+        serial_putc(s[i]);
+    }
+    spin_unlock_irqrestore(&console_lock, flags);
+}
+
+int serial_try_getc(void)
+{
+    if (!(inb(COM1_PORT + UART_LSR) & LSR_DATA_READY))
+        return -1;
+    return inb(COM1_PORT + UART_DATA);
+}

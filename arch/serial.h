@@ -1,0 +1,16 @@
+#ifndef ARCH_SERIAL_H
+#define ARCH_SERIAL_H
+#include <stddef.h>
+#include <stdbool.h>
+
+#define COM1_PORT 0x3f8
+#define COM1_IRQ  4
+
+void serial_init(void);
+/* Writes under the console lock; "\n" becomes "\r\n" on the wire. */
+void console_write(const char *s, size_t n);
+/* Next received byte, or -1 when none is waiting. */
+int serial_try_getc(void);
+/* Raises an interrupt when a byte arrives (the IOAPIC routes it). */
+void serial_enable_rx_interrupt(void);
+#endif

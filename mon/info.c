@@ -1,0 +1,97 @@
+/* `info` subcommands: read-only views of hypervisor state. */
+#include "mon/monitor.h"
+#include "arch/percpu.h"
+#include "arch/tsc.h"
+#include "vmx/vmx_cpu.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+
+static void info_cpus(const char *args)
+{
+    (void)args;
+    kprintf("cpu apic online vmx  vmxon-region        (TSC %lu kHz)\n", tsc_khz());
+    for (uint32_t i = 0; i < cpu_count; i++) {
+        const struct vmx_cpu_state *v = vmx_cpu_state(i);
+        kprintf("%3u %4u %-6s %-4s ", i, percpu[i].apic_id, percpu[i].online ? "yes" : "no",
+                v->vmxon ? "on" : "off");
+        if (v->vmxon)
+            kprintf("0x%016lx\n", v->vmxon_region);
+        else
+            kprintf("%s\n", v->error ? v->error : "-");
+    }
+}
+
+static void print_controls(enum vmx_control_class cls, uint32_t word)
+{
+    kprintf("  %s controls 0x%08x:", vmx_control_class_name(cls), word);
+    for (unsigned bit = 0; bit < 32; bit++) {
+        if (!(word >> bit & 1))
+            continue;
+        const char *name = vmx_control_name(cls, bit);
+        if (name)
+            kprintf(" [%s]", name);
+        else
+            kprintf(" [bit %u]", bit);
+    }
+    kprintf("\n");
+}
+
+static void print_capability_msrs(void)
+{
+    struct vmx_capability_msrs c;
+    vmx_read_capability_msrs(&c);
+    const struct { const char *name; uint64_t value; } msrs[] = {
+        { "IA32_VMX_BASIC", c.basic }, { "IA32_VMX_PINBASED_CTLS", c.pinbased },
+        { "IA32_VMX_PROCBASED_CTLS", c.procbased }, { "IA32_VMX_EXIT_CTLS", c.exit },
+        { "IA32_VMX_ENTRY_CTLS", c.entry }, { "IA32_VMX_MISC", c.misc },
+        { "IA32_VMX_CR0_FIXED0", c.cr0_fixed0 }, { "IA32_VMX_CR0_FIXED1", c.cr0_fixed1 },
+        { "IA32_VMX_CR4_FIXED0", c.cr4_fixed0 }, { "IA32_VMX_CR4_FIXED1", c.cr4_fixed1 },
+        { "IA32_VMX_VMCS_ENUM", c.vmcs_enum }, { "IA32_VMX_PROCBASED_CTLS2", c.procbased2 },
+        { "IA32_VMX_EPT_VPID_CAP", c.ept_vpid_cap },
+        { "IA32_VMX_TRUE_PINBASED_CTLS", c.true_pinbased },
+        { "IA32_VMX_TRUE_PROCBASED_CTLS", c.true_procbased },
+        { "IA32_VMX_TRUE_EXIT_CTLS", c.true_exit }, { "IA32_VMX_TRUE_ENTRY_CTLS", c.true_entry },
+        { "IA32_VMX_VMFUNC", c.vmfunc },
+    };
+    for (size_t i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++)
+        kprintf("  %-30s 0x%016lx\n", msrs[i].name, msrs[i].value);
+}
+
+static void info_vmx(const char *args)
+{
+    if (!strcmp(args, "msrs")) {
+        print_capability_msrs();
+        return;
+    }
+    char line[160];
+    vmcs_config_describe(&vmcs_config, line, sizeof(line));
+    kprintf("%s\n", line);
+    kprintf("  VMCS revision %u, region size %u bytes\n", vmcs_config.revision_id,
+            vmcs_config.region_size);
+    for (int cls = 0; cls < VMX_CTL_CLASSES; cls++)
+        print_controls(cls, vmcs_config.ctl[cls]);
+    uint64_t cap = vmcs_config.ept_vpid_cap;
+    kprintf("  EPT: 4-level walk, WB%s%s%s, INVEPT%s%s\n", cap & EPT_CAP_2M ? ", 2M pages" : "",
+            cap & EPT_CAP_1G ? ", 1G pages" : "", cap & EPT_CAP_AD ? ", accessed/dirty" : "",
+            cap & EPT_CAP_INVEPT_SINGLE ? " single-context" : "",
+            cap & EPT_CAP_INVEPT_ALL ? " all-context" : "");
+    if (cap & VPID_CAP_INVVPID)
+        kprintf("  VPID: INVVPID%s%s%s%s\n", cap & VPID_CAP_INVVPID_ADDRESS ? " address" : "",
+                cap & VPID_CAP_INVVPID_SINGLE ? " single-context" : "",
+                cap & VPID_CAP_INVVPID_ALL ? " all-context" : "",
+                cap & VPID_CAP_INVVPID_SINGLE_NONGLOBAL ? " single-context-retaining-globals" : "");
+    else
+        kprintf("  VPID: not used\n");
+    uint64_t misc = vmcs_config.misc;
+    kprintf("  activity states:%s%s%s; VMWRITE to exit-information fields: %s\n",
+            misc & VMX_MISC_ACTIVITY_HLT ? " HLT" : "",
+            misc & VMX_MISC_ACTIVITY_SHUTDOWN ? " shutdown" : "",
+            misc & VMX_MISC_ACTIVITY_WAIT_SIPI ? " wait-for-SIPI" : "",
+            misc & VMX_MISC_VMWRITE_ANY_FIELD ? "yes" : "no");
+}
+
+const struct monitor_command info_commands[] = {
+    { "cpus", "", "physical CPUs and their VMX state", info_cpus },
+    { "vmx", "[msrs]", "negotiated VMX configuration (msrs: raw capability MSRs)", info_vmx },
+    { NULL, NULL, NULL, NULL },
+};

@@ -1,0 +1,142 @@
+#include "mon/monitor.h"
+#include "arch/cpu.h"
+#include "arch/serial.h"
+#include "arch/platform.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+
+#define LINE_MAX 128
+#define KEY_BACKSPACE 0x08
+#define KEY_DELETE    0x7f
+
+static void cmd_help(const char *args);
+static void cmd_info(const char *args);
+static void cmd_quit(const char *args);
+
+static const struct monitor_command commands[] = {
+    { "help", "", "list commands", cmd_help },
+    { "info", "WHAT", "show information (see 'help' for what)", cmd_info },
+    { "quit", "", "end the hypervisor (exit status 0)", cmd_quit },
+    { NULL, NULL, NULL, NULL },
+};
+
+static const char *skip_spaces(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+const struct monitor_command *monitor_find(const struct monitor_command *table,
+                                           const char *line, const char **args)
+{
+    line = skip_spaces(line);
+    size_t n = 0;
+    while (line[n] && line[n] != ' ' && line[n] != '\t')
+        n++;
+    for (const struct monitor_command *c = table; c->name; c++) {
+        if (strlen(c->name) == n && !strncmp(c->name, line, n)) {
+            *args = skip_spaces(line + n);
+            return c;
+        }
+    }
+    return NULL;
+}
+
+void monitor_print_help(const struct monitor_command *table, const char *prefix)
+{
+    for (const struct monitor_command *c = table; c->name; c++) {
+        char synopsis[48];
+        snprintf(synopsis, sizeof(synopsis), "%s%s%s%s", prefix, c->name, *c->args ? " " : "",
+                 c->args);
+        kprintf("  %-24s %s\n", synopsis, c->help);
+    }
+}
+
+static void cmd_help(const char *args)
+{
+    (void)args;
+    monitor_print_help(commands, "");
+    monitor_print_help(info_commands, "info ");
+}
+
+static void cmd_info(const char *args)
+{
+    const char *rest;
+    const struct monitor_command *c = monitor_find(info_commands, args, &rest);
+    if (!c) {
+        kprintf("info: unknown or missing argument '%s'; one of:\n", args);
+        monitor_print_help(info_commands, "info ");
+        return;
+    }
+    c->run(rest);
+}
+
+static void cmd_quit(const char *args)
+{
+    (void)args;
+    platform_exit(EXIT_OK);
+}
+
+void monitor_execute(const char *line)
+{
+    const char *args;
+    if (!*skip_spaces(line))
+        return;
+    const struct monitor_command *c = monitor_find(commands, line, &args);
+    if (c)
+        c->run(args);
+    else
+        kprintf("unknown command '%s' (try 'help')\n", skip_spaces(line));
+}
+
+/* Waits for a byte; halts between them (the UART interrupt wakes us). */
+static char read_key(void)
+{
+    for (;;) {
+        irq_disable();
+        int c = serial_try_getc();
+        if (c >= 0) {
+            irq_enable();
+            return (char)c;
+        }
+        irq_enable_and_halt();
+    }
+}
+
+static void read_line(char *line, size_t size)
+{
+    size_t len = 0;
+    static char last;
+    for (;;) {
+        char c = read_key();
+        bool after_cr = last == '\r';
+        last = c;
+        if (c == '\n' && after_cr)
+            continue;               /* CR LF counts as one end of line */
+        if (c == '\r' || c == '\n') {
+            kprintf("\n");
+            line[len] = '\0';
+            return;
+        }
+        if (c == KEY_BACKSPACE || c == KEY_DELETE) {
+            if (len) {
+                len--;
+                kprintf("\b \b");
+            }
+        } else if (c >= ' ' && len + 1 < size) {
+            line[len++] = c;
+            kprintf("%c", c);
+        }
+    }
+}
+
+void monitor_run(void)
+{
+    char line[LINE_MAX];
+    for (;;) {
+        kprintf(MONITOR_PROMPT);
+        read_line(line, sizeof(line));
+        monitor_execute(line);
+    }
+}

@@ -1,0 +1,25 @@
+#ifndef MON_MONITOR_H
+#define MON_MONITOR_H
+/* The monitor console on the serial port, like QEMU's monitor: a prompt,
+ * one command per line. */
+
+#define MONITOR_PROMPT "(vmx) "
+
+struct monitor_command {
+    const char *name;
+    const char *args;           /* argument synopsis for help, "" if none */
+    const char *help;
+    void (*run)(const char *args);
+};
+
+/* Reads and runs commands forever (until `quit` ends the hypervisor). */
+__attribute__((noreturn)) void monitor_run(void);
+/* Runs one command line; exported so tests and scripts share the parser. */
+void monitor_execute(const char *line);
+
+/* `info` subcommands (mon/info.c). */
+extern const struct monitor_command info_commands[];
+void monitor_print_help(const struct monitor_command *table, const char *prefix);
+const struct monitor_command *monitor_find(const struct monitor_command *table,
+                                           const char *line, const char **args);
+#endif
