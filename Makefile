@@ -18,9 +18,20 @@ KCFLAGS  := -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protecto
 KASFLAGS := -g -I include -I . -MMD -MP -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none -z max-page-size=0x1000 -T boot/kernel.ld
 
-HOSTCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -I include -I .
+HOSTCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -I .
 
-.PHONY: all kernel iso run test unit-test system-test bench clean deps run-qemu
+# Host unit tests (cmocka): pure logic compiled for the host. Each test
+# lists the hypervisor sources it exercises.
+UNIT_TESTS := vmcs_config bitmap bootinfo
+test_vmcs_config_SRCS := vmx/vmcs_config.c vmx/vmx_controls.c
+test_bitmap_SRCS := lib/bitmap.c
+test_bootinfo_SRCS := arch/bootinfo.c
+UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
+
+# System tests (TAP, run by prove) boot the image in Bochs; two at a time.
+SYSTEM_JOBS ?= 2
+
+.PHONY: all kernel run run-qemu test unit-test system-test clean deps
 
 all: kernel $(VMXRUN)
 
@@ -43,6 +54,30 @@ $(BUILD)/k/%.S.o: %.S
 $(VMXRUN): tools/vmxrun.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOSTCFLAGS) -D_DEFAULT_SOURCE -o $@ $<
+
+
+.SECONDEXPANSION:
+$(BUILD)/unit/test_%: tests/unit/test_%.c $$(test_%_SRCS) $(wildcard tests/unit/fixtures/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOSTCFLAGS) -o $@ $< $(test_$*_SRCS) -lcmocka
+
+run: deps all
+	tools/vmxrun
+
+run-qemu: deps all
+	tools/vmxrun --iso-only $(BUILD)/vmxvisor-qemu.iso --exit qemu
+	@echo "boot it on a VT-x host: qemu-system-x86_64 -enable-kvm -cpu host,+vmx -smp 2 -m 512" \
+	      "-cdrom $(BUILD)/vmxvisor-qemu.iso -serial stdio -display none" \
+	      "-device isa-debug-exit,iobase=0xf4,iosize=0x04"
+
+test: deps
+	@$(MAKE) --no-print-directory unit-test system-test
+
+unit-test: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do $$t; done
+
+system-test: all
+	prove -j$(SYSTEM_JOBS) tests/system/
 
 -include $(KOBJS:.o=.d)
 

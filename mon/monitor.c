@@ -12,11 +12,14 @@
 static void cmd_help(const char *args);
 static void cmd_info(const char *args);
 static void cmd_quit(const char *args);
+static void cmd_crash(const char *args);
 
 static const struct monitor_command commands[] = {
     { "help", "", "list commands", cmd_help },
     { "info", "WHAT", "show information (see 'help' for what)", cmd_info },
     { "quit", "", "end the hypervisor (exit status 0)", cmd_quit },
+    { "crash", "", "raise #UD in the hypervisor, to see the fault report (exit status 1)",
+      cmd_crash },
     { NULL, NULL, NULL, NULL },
 };
 
@@ -76,6 +79,12 @@ static void cmd_quit(const char *args)
 {
     (void)args;
     platform_exit(EXIT_OK);
+}
+
+static void cmd_crash(const char *args)
+{
+    (void)args;
+    __asm__ volatile("ud2");
 }
 
 void monitor_execute(const char *line)

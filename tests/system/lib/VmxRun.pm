@@ -1,0 +1,44 @@
+package VmxRun;
+# Boots the hypervisor in Bochs through tools/vmxrun in batch mode and
+# returns what the hypervisor printed and its exit status.
+use strict;
+use warnings;
+use Exporter 'import';
+use File::Basename qw(dirname);
+use Cwd qw(abs_path);
+
+our @EXPORT = qw(vmxrun expected_capability_line lines_matching);
+
+my $root = abs_path(dirname(__FILE__) . '/../../..');
+
+# vmxrun(@options) -> ($status, $output)
+sub vmxrun {
+    my @args = ("$root/tools/vmxrun", '--batch', '--timeout', '300', @_);
+    my $pid = open(my $fh, '-|') // die "fork: $!";
+    if (!$pid) {
+        open(STDERR, '>&', \*STDOUT) or die;
+        open(STDIN, '<', '/dev/null') or die;
+        exec(@args) or die "exec $args[0]: $!";
+    }
+    local $/;
+    my $out = <$fh> // '';
+    close($fh);
+    my $status = $? >> 8;
+    return ($status, $out);
+}
+
+sub expected_capability_line {
+    my ($model) = @_;
+    my %lines = (
+        tigerlake => 'vmx: rev 4, ept 4lvl 2M 1G A/D, vpid, ple, shadow-vmcs, pml, unrestricted, preempt-timer(rate 0)',
+        corei7_haswell_4770 => 'vmx: rev 43, ept 4lvl 2M 1G A/D, vpid, ple, shadow-vmcs, unrestricted, preempt-timer(rate 0)',
+    );
+    return $lines{$model};
+}
+
+sub lines_matching {
+    my ($out, $re) = @_;
+    return grep { /$re/ } split /\n/, $out;
+}
+
+1;

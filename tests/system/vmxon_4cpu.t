@@ -1,0 +1,11 @@
+#!/usr/bin/perl
+# VMXON on every CPU of a 4-CPU machine (tigerlake).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+require "$FindBin::Bin/lib/vmxon.pl";
+
+check_vmxon_on_all_cpus(4);
+done_testing();
