@@ -1,0 +1,148 @@
+#include "mmu/ept.h"
+#include <stddef.h>
+
+#define ENTRIES 512
+/* Non-leaf entries grant everything; leaves decide (SDM 30.3.3: access is
+ * the intersection over the walk). */
+#define EPT_TABLE_PERMS EPT_RWX
+
+static unsigned index_at(uint64_t gpa, int level)   /* level 3 = PML4 ... 0 = PT */
+{
+    return (unsigned)(gpa >> (12 + 9 * level)) & (ENTRIES - 1);
+}
+
+static uint64_t size_at(int level)
+{
+    return 1ull << (12 + 9 * level);
+}
+
+static int level_of_size(uint64_t size)
+{
+    switch (size) {
+    case EPT_SIZE_4K: return 0;
+    case EPT_SIZE_2M: return 1;
+    case EPT_SIZE_1G: return 2;
+    default: return -1;
+    }
+}
+
+static bool present(uint64_t e)
+{
+    return e & EPT_RWX;
+}
+
+static uint64_t *table_of(uint64_t e)
+{
+    return (uint64_t *)(uintptr_t)(e & EPT_ADDR_MASK);
+}
+
+bool ept_init(struct ept *ept, void *(*alloc_table)(void), bool accessed_dirty)
+{
+    *ept = (struct ept){ .alloc_table = alloc_table, .accessed_dirty = accessed_dirty };
+    ept->pml4 = alloc_table();
+    if (!ept->pml4)
+        return false;
+    ept->tables = 1;
+    return true;
+}
+
+uint64_t ept_pointer(const struct ept *ept)
+{
+    const uint64_t walk_length_4 = 3ull << 3;   /* page-walk length minus one */
+    return (uint64_t)(uintptr_t)ept->pml4 | EPT_MEMTYPE_WB >> 3 | walk_length_4 |
+           (ept->accessed_dirty ? 1ull << 6 : 0);
+}
+
+enum ept_result ept_map(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t size,
+                        uint64_t perms)
+{
+    int leaf_level = level_of_size(size);
+    if (leaf_level < 0 || (gpa | hpa) & (size - 1) || !(perms & EPT_RWX) || perms & ~EPT_RWX)
+        return EPT_BAD_ARGUMENT;
+    uint64_t *table = ept->pml4;
+    for (int level = 3; level > leaf_level; level--) {
+        uint64_t *e = &table[index_at(gpa, level)];
+        if (!present(*e)) {
+            uint64_t *next = ept->alloc_table();
+            if (!next)
+                return EPT_NO_MEMORY;
+            ept->tables++;
+            *e = (uint64_t)(uintptr_t)next | EPT_TABLE_PERMS;
+        } else if (*e & EPT_LARGE) {
+            return EPT_CONFLICT;            /* a larger page already covers it */
+        }
+        table = table_of(*e);
+    }
+    uint64_t *leaf = &table[index_at(gpa, leaf_level)];
+    if (present(*leaf))
+        return EPT_CONFLICT;                /* a mapping, or a table of smaller ones */
+    *leaf = hpa | perms | EPT_MEMTYPE_WB | (leaf_level ? EPT_LARGE : 0);
+    ept->leaves[leaf_level]++;
+    return EPT_OK;
+}
+
+bool ept_translate(const struct ept *ept, uint64_t gpa, uint64_t *hpa, uint64_t *page_size)
+{
+    const uint64_t *table = ept->pml4;
+    for (int level = 3; level >= 0; level--) {
+        uint64_t e = table[index_at(gpa, level)];
+        if (!present(e))
+            return false;
+        if (level == 0 || e & EPT_LARGE) {
+            uint64_t size = size_at(level);
+            *hpa = (e & EPT_ADDR_MASK & ~(size - 1)) | (gpa & (size - 1));
+            if (page_size)
+                *page_size = size;
+            return true;
+        }
+        table = table_of(e);
+    }
+    return false;
+}
+
+bool ept_range_has_mappings(const struct ept *ept, uint64_t gpa, uint64_t size)
+{
+    int target = level_of_size(size);
+    const uint64_t *table = ept->pml4;
+    for (int level = 3; level > target; level--) {
+        uint64_t e = table[index_at(gpa, level)];
+        if (!present(e))
+            return false;
+        if (e & EPT_LARGE)
+            return true;
+        table = table_of(e);
+    }
+    return present(table[index_at(gpa, target)]);
+}
+
+static void free_level(uint64_t *table, int level, void (*free_table)(void *))
+{
+    if (level > 0)
+        for (unsigned i = 0; i < ENTRIES; i++)
+            if (present(table[i]) && !(table[i] & EPT_LARGE))
+                free_level(table_of(table[i]), level - 1, free_table);
+    free_table(table);
+}
+
+void ept_destroy(struct ept *ept, void (*free_table)(void *page))
+{
+    if (ept->pml4)
+        free_level(ept->pml4, 3, free_table);
+    ept->pml4 = NULL;
+}
+
+uint64_t ept_choose_page_size(const struct ept *ept, uint64_t gpa, uint64_t slot_start,
+                              uint64_t slot_end, bool allow_2m, bool allow_1g)
+{
+    const struct { uint64_t size; bool allowed; } candidates[] = {
+        { EPT_SIZE_1G, allow_1g }, { EPT_SIZE_2M, allow_2m },
+    };
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+        uint64_t size = candidates[i].size;
+        uint64_t base = gpa & ~(size - 1);
+        if (candidates[i].allowed && base >= slot_start && base + size <= slot_end &&
+            !ept_range_has_mappings(ept, base, size))
+            return size;
+    }
+    return EPT_SIZE_4K;
+}
