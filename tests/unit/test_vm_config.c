@@ -1,0 +1,178 @@
+/* VM configuration parsing: defaults, every setting, and clear errors that
+ * invalidate only the offending VM. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "virt/vm_config.h"
+
+static char messages[8][256];
+static int message_count;
+
+static void collect(const char *message)
+{
+    if (message_count < 8)
+        snprintf(messages[message_count], sizeof(messages[0]), "%s", message);
+    message_count++;
+}
+
+static struct vm_config_set set;
+
+static void parse(const char *text)
+{
+    message_count = 0;
+    vm_config_parse("vms.cfg", text, strlen(text), &set, collect);
+}
+
+static void defaults(void **state)
+{
+    (void)state;
+    parse("[vm a]\nimage = cpuid_loop\n");
+    assert_int_equal(message_count, 0);
+    assert_int_equal(set.count, 1);
+    const struct vm_config *vm = &set.vms[0];
+    assert_true(vm->valid);
+    assert_string_equal(vm->name, "a");
+    assert_string_equal(vm->image, "cpuid_loop");
+    assert_string_equal(vm->cmdline, "");
+    assert_int_equal(vm->vcpus, 1);
+    assert_int_equal(vm->memory, 64ull << 20);
+    assert_int_equal(vm->affinity, ~0ull);
+    assert_int_equal(vm->ple, PLE_AUTO);
+    assert_int_equal(vm->ple_gap, 128);
+    assert_int_equal(vm->ple_window, 4096);
+}
+
+static void every_setting(void **state)
+{
+    (void)state;
+    parse("# two VMs\n"
+          "[vm web-1]\n"
+          "  image = linux   \n"
+          "vcpus=4\n"
+          "memory = 1G\n"
+          "cmdline = console=ttyS0 quiet\n"
+          "affinity = 0-2,5\n"
+          "ple = off\n"
+          "ple_gap = 64\n"
+          "ple_window = 8192\n"
+          "\n"
+          "[vm db]\r\n"
+          "image = t\r\n"
+          "memory = 2048k\r\n"
+          "ple = on\r\n");
+    assert_int_equal(message_count, 0);
+    assert_int_equal(set.count, 2);
+    const struct vm_config *a = &set.vms[0], *b = &set.vms[1];
+    assert_string_equal(a->name, "web-1");
+    assert_string_equal(a->image, "linux");
+    assert_int_equal(a->vcpus, 4);
+    assert_int_equal(a->memory, 1ull << 30);
+    assert_string_equal(a->cmdline, "console=ttyS0 quiet");
+    assert_int_equal(a->affinity, 0x27);
+    assert_int_equal(a->ple, PLE_OFF);
+    assert_int_equal(a->ple_gap, 64);
+    assert_int_equal(a->ple_window, 8192);
+    assert_string_equal(b->name, "db");
+    assert_int_equal(b->ple, PLE_ON);
+    assert_int_equal(b->memory, 2ull << 20);
+    assert_true(a->valid && b->valid);
+}
+
+static void errors_name_file_line_and_problem(void **state)
+{
+    (void)state;
+    parse("[vm good]\n"
+          "image = x\n"
+          "[vm bad]\n"
+          "image = y\n"
+          "vcpu = 2\n"
+          "memory = 12X\n"
+          "[vm also-good]\n"
+          "image = z\n"
+          "affinity = 3-1\n");
+    assert_int_equal(message_count, 3);
+    assert_string_equal(messages[0], "vms.cfg:5: unknown setting 'vcpu' (known: image, vcpus, "
+                                     "memory, cmdline, affinity, ple, ple_gap, ple_window)");
+    assert_string_equal(messages[1], "vms.cfg:6: memory: '12X' is not a size from 1M to 64G "
+                                     "(e.g. 64M, 1G)");
+    assert_string_equal(messages[2], "vms.cfg:9: affinity: '3-1' is not a CPU list such as 0-3 "
+                                     "or 0,2");
+    assert_true(set.vms[0].valid);
+    assert_false(set.vms[1].valid);
+    assert_false(set.vms[2].valid);
+}
+
+static void structural_errors(void **state)
+{
+    (void)state;
+    parse("vcpus = 2\n[vm ok]\nimage = a\n[vm]\nimage = b\n[host x]\nfoo\n[vm ok]\nimage=c\n"
+          "[vm noimage]\n[vm bad name!]\nimage = d\n");
+    assert_int_equal(message_count, 7);
+    assert_string_equal(messages[0], "vms.cfg:1: setting before the first '[vm NAME]' section");
+    assert_string_equal(messages[1], "vms.cfg:4: unknown section '[vm]' (expected '[vm NAME]')");
+    assert_string_equal(messages[2], "vms.cfg:6: unknown section '[host x]' (expected '[vm NAME]')");
+    assert_string_equal(messages[3], "vms.cfg:7: expected 'key = value', '[vm NAME]' or a '#' "
+                                     "comment");
+    assert_string_equal(messages[4], "vms.cfg:8: VM name 'ok' is already used on line 2");
+    assert_string_equal(messages[5], "vms.cfg:11: bad VM name 'bad name!' (letters, digits, '-' "
+                                     "and '_', at most 31)");
+    assert_string_equal(messages[6], "vms.cfg:10: VM 'noimage' has no image");
+    assert_true(set.vms[0].valid);
+}
+
+static void value_ranges(void **state)
+{
+    (void)state;
+    parse("[vm a]\nimage=x\nvcpus = 0\n[vm b]\nimage=x\nvcpus = 65\n[vm c]\nimage=x\n"
+          "memory = 128G\n[vm d]\nimage=x\nple = maybe\n[vm e]\nimage=x\nple_gap = 99999999999\n");
+    assert_int_equal(message_count, 5);
+    assert_string_equal(messages[0], "vms.cfg:3: vcpus: '0' is not a number from 1 to 64");
+    assert_string_equal(messages[1], "vms.cfg:6: vcpus: '65' is not a number from 1 to 64");
+    assert_string_equal(messages[2], "vms.cfg:9: memory: '128G' is not a size from 1M to 64G "
+                                     "(e.g. 64M, 1G)");
+    assert_string_equal(messages[3], "vms.cfg:12: ple: 'maybe' is not on, off or auto");
+    assert_string_equal(messages[4], "vms.cfg:15: ple_gap: '99999999999' is not a 32-bit number");
+    for (int i = 0; i < 5; i++)
+        assert_false(set.vms[i].valid);
+}
+
+static void binary_garbage_is_rejected(void **state)
+{
+    (void)state;
+    const char text[] = "[vm a]\nimage=x\n\x7f" "ELF\0\0\n";
+    message_count = 0;
+    vm_config_parse("vms.cfg", text, sizeof(text) - 1, &set, collect);
+    assert_int_equal(message_count, 1);
+    assert_string_equal(messages[0], "vms.cfg:3: contains a NUL byte: not a text file");
+    assert_false(set.vms[0].valid);
+}
+
+static void too_many_vms(void **state)
+{
+    (void)state;
+    char text[4096] = "";
+    for (int i = 0; i < VM_CONFIG_MAX_VMS + 1; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "[vm v%d]\nimage=x\n", i);
+    parse(text);
+    assert_int_equal(set.count, VM_CONFIG_MAX_VMS);
+    assert_int_equal(message_count, 1);
+    assert_string_equal(messages[0], "vms.cfg:33: too many VMs (at most 16)");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(every_setting),
+        cmocka_unit_test(errors_name_file_line_and_problem),
+        cmocka_unit_test(structural_errors),
+        cmocka_unit_test(value_ranges),
+        cmocka_unit_test(binary_garbage_is_rejected),
+        cmocka_unit_test(too_many_vms),
+    };
+    return cmocka_run_group_tests_name("vm_config", tests, NULL, NULL);
+}

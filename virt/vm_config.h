@@ -1,0 +1,58 @@
+#ifndef VIRT_VM_CONFIG_H
+#define VIRT_VM_CONFIG_H
+/*
+ * The VM configuration file (packed into the ISO by the launcher as the
+ * Multiboot2 module "vms.cfg"). INI-like:
+ *
+ *   # comment
+ *   [vm NAME]
+ *   image    = MODULE        guest image: the name of another boot module (required)
+ *   vcpus    = N             1..64, default 1
+ *   memory   = SIZE          with K, M or G suffix, 1M..64G, default 64M
+ *   cmdline  = TEXT          kernel command line, rest of the line, default empty
+ *   affinity = LIST          physical CPUs, e.g. "0-3" or "0,2", default all
+ *   ple      = on|off|auto   PAUSE-loop exiting, default auto
+ *   ple_gap  = N             default 128
+ *   ple_window = N           default 4096
+ *
+ * A section with an error is reported (file, line, problem) and marked
+ * invalid; the other VMs are unaffected.
+ */
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define VM_CONFIG_MAX_VMS   16
+#define VM_NAME_MAX         32
+#define VM_IMAGE_MAX        64
+#define VM_CMDLINE_MAX      256
+#define VM_MAX_VCPUS        64
+
+enum ple_mode { PLE_AUTO, PLE_ON, PLE_OFF };
+
+struct vm_config {
+    char name[VM_NAME_MAX];
+    char image[VM_IMAGE_MAX];
+    char cmdline[VM_CMDLINE_MAX];
+    uint32_t vcpus;
+    uint64_t memory;            /* bytes */
+    uint64_t affinity;          /* bit per physical CPU */
+    enum ple_mode ple;
+    uint32_t ple_gap, ple_window;
+    bool valid;
+    unsigned line;              /* of the [vm ...] header */
+};
+
+struct vm_config_set {
+    struct vm_config vms[VM_CONFIG_MAX_VMS];
+    size_t count;
+    unsigned errors;
+};
+
+/* Called once per problem with a complete message "FILE:LINE: PROBLEM". */
+typedef void (*vm_config_report_fn)(const char *message);
+
+/* Parses `len` bytes of `text`; never fails as a whole. */
+void vm_config_parse(const char *file, const char *text, size_t len, struct vm_config_set *set,
+                     vm_config_report_fn report);
+#endif
