@@ -115,19 +115,35 @@ bool ept_range_has_mappings(const struct ept *ept, uint64_t gpa, uint64_t size)
     return present(table[index_at(gpa, target)]);
 }
 
-static void free_level(uint64_t *table, int level, void (*free_table)(void *))
+struct teardown {
+    void (*free_table)(void *);
+    void (*release_leaf)(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size);
+    void *ctx;
+};
+
+static void free_level(const struct teardown *t, uint64_t *table, int level, uint64_t gpa)
 {
-    if (level > 0)
-        for (unsigned i = 0; i < ENTRIES; i++)
-            if (present(table[i]) && !(table[i] & EPT_LARGE))
-                free_level(table_of(table[i]), level - 1, free_table);
-    free_table(table);
+    for (unsigned i = 0; i < ENTRIES; i++) {
+        uint64_t e = table[i], entry_gpa = gpa + i * size_at(level);
+        if (!present(e))
+            continue;
+        if (level == 0 || e & EPT_LARGE) {
+            if (t->release_leaf)
+                t->release_leaf(t->ctx, entry_gpa, e & EPT_ADDR_MASK, size_at(level));
+        } else {
+            free_level(t, table_of(e), level - 1, entry_gpa);
+        }
+    }
+    t->free_table(table);
 }
 
-void ept_destroy(struct ept *ept, void (*free_table)(void *page))
+void ept_destroy(struct ept *ept, void (*free_table)(void *page),
+                 void (*release_leaf)(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size),
+                 void *ctx)
 {
+    const struct teardown t = { free_table, release_leaf, ctx };
     if (ept->pml4)
-        free_level(ept->pml4, 3, free_table);
+        free_level(&t, ept->pml4, 3, 0);
     ept->pml4 = NULL;
 }
 

@@ -46,8 +46,11 @@ enum ept_result ept_map(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t si
 bool ept_translate(const struct ept *ept, uint64_t gpa, uint64_t *hpa, uint64_t *page_size);
 /* Whether any mapping exists inside [gpa, gpa+size), size an EPT_SIZE_*. */
 bool ept_range_has_mappings(const struct ept *ept, uint64_t gpa, uint64_t size);
-/* Frees every paging-structure page through `free_table`. */
-void ept_destroy(struct ept *ept, void (*free_table)(void *page));
+/* Frees every paging-structure page through `free_table`, after handing
+ * each leaf mapping to `release_leaf` (may be NULL) so its backing can go. */
+void ept_destroy(struct ept *ept, void (*free_table)(void *page),
+                 void (*release_leaf)(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size),
+                 void *ctx);
 
 /*
  * The huge-page choice of the TDP fault path (KVM's kvm_mmu_hugepage_adjust):

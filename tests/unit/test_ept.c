@@ -36,11 +36,35 @@ static int setup(void **state)
     return ept_init(&ept, alloc_table, true) ? 0 : -1;
 }
 
+static uint64_t released_bytes, released_gpa_sum;
+
+static void release_leaf(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size)
+{
+    (void)ctx;
+    (void)hpa;
+    released_bytes += size;
+    released_gpa_sum += gpa;
+}
+
 static int teardown(void **state)
 {
     (void)state;
-    ept_destroy(&ept, free_table);
+    ept_destroy(&ept, free_table, release_leaf, NULL);
     return tables_allocated == tables_freed ? 0 : -1;
+}
+
+static void teardown_releases_every_leaf(void **state)
+{
+    (void)state;
+    released_bytes = released_gpa_sum = 0;
+    assert_int_equal(ept_map(&ept, 0x3000, 0x9000, EPT_SIZE_4K, EPT_RWX), EPT_OK);
+    assert_int_equal(ept_map(&ept, 0x400000, 0x800000, EPT_SIZE_2M, EPT_RWX), EPT_OK);
+    assert_int_equal(ept_map(&ept, 0x40000000, 0x40000000, EPT_SIZE_1G, EPT_RWX), EPT_OK);
+    ept_destroy(&ept, free_table, release_leaf, NULL);
+    assert_int_equal(released_bytes, EPT_SIZE_4K + EPT_SIZE_2M + EPT_SIZE_1G);
+    assert_int_equal(released_gpa_sum, 0x3000 + 0x400000 + 0x40000000);
+    assert_int_equal(tables_allocated, tables_freed);
+    assert_true(ept_init(&ept, alloc_table, true));     /* for the teardown */
 }
 
 static void pointer_encodes_wb_4level_and_ad(void **state)
@@ -141,6 +165,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(refuses_conflicts_and_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(reports_out_of_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(huge_page_choice, setup, teardown),
+        cmocka_unit_test_setup_teardown(teardown_releases_every_leaf, setup, teardown),
     };
     return cmocka_run_group_tests_name("ept", tests, NULL, NULL);
 }

@@ -1,0 +1,19 @@
+#ifndef VIRT_EXIT_STATS_H
+#define VIRT_EXIT_STATS_H
+/* Per-vCPU VM-exit statistics: count and host TSC cycles per exit reason. */
+#include <stdint.h>
+
+#define EXIT_REASON_MAX 80
+
+struct exit_stats {
+    uint64_t count[EXIT_REASON_MAX];
+    uint64_t cycles[EXIT_REASON_MAX];   /* TSC spent in the hypervisor handling them */
+    uint64_t entries, launches, resumes;
+    uint64_t guest_cycles;              /* TSC spent in the guest */
+    uint64_t ept_maps[3];               /* on-demand mappings by size: 4K, 2M, 1G */
+};
+
+struct exit_stats_total {
+    uint64_t count[EXIT_REASON_MAX], cycles[EXIT_REASON_MAX];
+};
+#endif

@@ -1,0 +1,14 @@
+#ifndef VIRT_GUEST_LAYOUT_H
+#define VIRT_GUEST_LAYOUT_H
+/* Where the hypervisor puts the structures of a 64-bit flat start in guest
+ * memory (below the 1 MiB at which images are loaded). */
+#define GUEST_GDT_GPA       0x1000ull   /* null, code64 0x08, data 0x10 */
+#define GUEST_PML4_GPA      0x2000ull
+#define GUEST_PDPT_GPA      0x3000ull
+#define GUEST_PD_GPA        0x4000ull   /* four PDs: 0-4 GiB in 2 MiB pages */
+#define GUEST_BOOT_STACK    0x80000ull  /* initial RSP; grows down */
+#define GUEST_IMAGE_MIN_GPA 0x100000ull
+
+#define GUEST_SEL_CODE64    0x08
+#define GUEST_SEL_DATA      0x10
+#endif

@@ -1,0 +1,114 @@
+#include "virt/guest_mem.h"
+#include "virt/vm.h"
+#include "lib/page_alloc.h"
+#include "lib/string.h"
+
+bool guest_ram_slot(const struct vm *vm, uint64_t gpa, uint64_t *start, uint64_t *end)
+{
+    uint64_t low_end = vm->ram_size < GUEST_LOW_RAM_LIMIT ? vm->ram_size : GUEST_LOW_RAM_LIMIT;
+    if (gpa < low_end) {
+        *start = 0;
+        *end = low_end;
+        return true;
+    }
+    uint64_t high_end = GUEST_HIGH_RAM_BASE + (vm->ram_size - low_end);
+    if (gpa >= GUEST_HIGH_RAM_BASE && gpa < high_end) {
+        *start = GUEST_HIGH_RAM_BASE;
+        *end = high_end;
+        return true;
+    }
+    return false;
+}
+
+static enum tdp_result map_locked(struct vm *vm, uint64_t gpa, uint64_t *mapped_size)
+{
+    uint64_t start, end, hpa, size;
+    if (!guest_ram_slot(vm, gpa, &start, &end))
+        return TDP_NOT_RAM;
+    if (ept_translate(&vm->ept, gpa, &hpa, &size)) {   /* another vCPU was first */
+        *mapped_size = 0;
+        return TDP_MAPPED;
+    }
+    size = ept_choose_page_size(&vm->ept, gpa, start, end, vm->allow_2m, vm->allow_1g);
+    /* Fall back to smaller pages when the host has no free huge page. */
+    for (;; size = size == EPT_SIZE_1G ? EPT_SIZE_2M : EPT_SIZE_4K) {
+        void *backing = page_alloc_aligned(size / PAGE_SIZE, size / PAGE_SIZE);
+        if (backing) {
+            uint64_t base = gpa & ~(size - 1);
+            if (ept_map(&vm->ept, base, (uint64_t)backing, size, EPT_RWX) != EPT_OK) {
+                page_free(backing, size / PAGE_SIZE);
+                return TDP_NO_MEMORY;
+            }
+            *mapped_size = size;
+            return TDP_MAPPED;
+        }
+        if (size == EPT_SIZE_4K)
+            return TDP_NO_MEMORY;
+    }
+}
+
+enum tdp_result tdp_page_fault(struct vm *vm, uint64_t gpa, uint64_t *mapped_size)
+{
+    spin_lock(&vm->lock);
+    enum tdp_result r = map_locked(vm, gpa, mapped_size);
+    spin_unlock(&vm->lock);
+    return r;
+}
+
+/* The host address of `gpa`, mapping it first; NULL outside RAM. */
+static uint8_t *host_address(struct vm *vm, uint64_t gpa)
+{
+    uint64_t hpa, size;
+    if (!ept_translate(&vm->ept, gpa, &hpa, &size) &&
+        (tdp_page_fault(vm, gpa, &size) != TDP_MAPPED || !ept_translate(&vm->ept, gpa, &hpa, &size)))
+        return NULL;
+    return (uint8_t *)hpa;
+}
+
+static bool copy(struct vm *vm, uint64_t gpa, void *buf, size_t len, bool to_guest)
+{
+    uint8_t *b = buf;
+    while (len) {
+        size_t chunk = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
+        if (chunk > len)
+            chunk = len;
+        uint8_t *host = host_address(vm, gpa);
+        if (!host)
+            return false;
+        if (to_guest)
+            memcpy(host, b, chunk);
+        else
+            memcpy(b, host, chunk);
+        gpa += chunk;
+        b += chunk;
+        len -= chunk;
+    }
+    return true;
+}
+
+bool guest_mem_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
+{
+    return copy(vm, gpa, (void *)src, len, true);
+}
+
+bool guest_mem_read(struct vm *vm, uint64_t gpa, void *dst, size_t len)
+{
+    return copy(vm, gpa, dst, len, false);
+}
+
+static void free_table_page(void *page)
+{
+    page_free(page, 1);
+}
+
+static void release_backing(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size)
+{
+    uint64_t start, end;
+    if (guest_ram_slot(ctx, gpa, &start, &end))     /* device mappings are not ours */
+        page_free((void *)hpa, size / PAGE_SIZE);
+}
+
+void guest_mem_destroy(struct vm *vm)
+{
+    ept_destroy(&vm->ept, free_table_page, release_backing, vm);
+}

@@ -1,0 +1,35 @@
+#ifndef VIRT_GUEST_MEM_H
+#define VIRT_GUEST_MEM_H
+/*
+ * Guest RAM: backed on demand. Nothing is allocated when a VM is created;
+ * the first access to a guest-physical page takes an EPT violation and the
+ * TDP fault path (KVM's kvm_tdp_page_fault) allocates host memory and maps
+ * it, with the largest page the slot and the host allow.
+ */
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct vm;
+struct vcpu;
+
+/* RAM occupies [0, low_end) and, above 4 GiB, the rest: the PC's MMIO hole
+ * below 4 GiB stays free for devices. */
+#define GUEST_LOW_RAM_LIMIT 0xc0000000ull
+#define GUEST_HIGH_RAM_BASE 0x100000000ull
+
+/* The RAM slot holding `gpa`: false if gpa is not RAM. */
+bool guest_ram_slot(const struct vm *vm, uint64_t gpa, uint64_t *start, uint64_t *end);
+
+enum tdp_result { TDP_MAPPED, TDP_NOT_RAM, TDP_NO_MEMORY };
+/* Makes `gpa` accessible to the guest (an EPT violation on RAM). */
+enum tdp_result tdp_page_fault(struct vm *vm, uint64_t gpa, uint64_t *mapped_size);
+
+/* Copies to/from guest-physical memory, populating it as needed; false if
+ * any byte is outside RAM or memory ran out. */
+bool guest_mem_write(struct vm *vm, uint64_t gpa, const void *src, size_t len);
+bool guest_mem_read(struct vm *vm, uint64_t gpa, void *dst, size_t len);
+
+/* Releases every backing page and the EPT tables. */
+void guest_mem_destroy(struct vm *vm);
+#endif

@@ -1,0 +1,74 @@
+#ifndef VIRT_VM_H
+#define VIRT_VM_H
+/* A virtual machine and its vCPUs (KVM's struct kvm / struct kvm_vcpu). */
+#include <stdint.h>
+#include <stdbool.h>
+#include "lib/spinlock.h"
+#include "mmu/ept.h"
+#include "virt/vm_config.h"
+#include "virt/exit_stats.h"
+#include "vmx/guest_regs.h"
+
+#define MAX_VMS VM_CONFIG_MAX_VMS
+
+enum vcpu_state {
+    VCPU_RUNNABLE,      /* waiting for its CPU */
+    VCPU_RUNNING,
+    VCPU_HALTED,        /* HLT with interrupts enabled: waits for an interrupt */
+    VCPU_STOPPED,       /* for good: the VM ended, or this vCPU failed */
+};
+
+struct vm;
+
+struct vcpu {
+    struct vm *vm;
+    uint32_t id;
+    volatile enum vcpu_state state;
+    struct guest_regs regs;
+    uint64_t cr2;                   /* not in the VMCS: switched by hand */
+    uint64_t xcr0;
+    uint64_t vmcs;                  /* physical address of its VMCS */
+    bool launched;                  /* VMCLEAR resets it: VMLAUNCH next */
+    uint16_t vpid;                  /* 0: none (flushed on every transition) */
+    uint32_t cpu;                   /* physical CPU it runs on */
+    struct exit_stats stats;
+    uint64_t msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_tsc_aux;
+    uint64_t entry_rip, entry_rsp, entry_arg;   /* 64-bit start state */
+};
+
+enum vm_state { VM_RUNNING, VM_ENDED };
+
+struct vm {
+    struct vm_config config;
+    uint32_t index;
+    volatile enum vm_state state;
+    int exit_status;                /* isa-debug-exit or hypercall status */
+    const char *end_reason;
+    spinlock_t lock;                /* guest memory population, state changes */
+    struct ept ept;
+    uint64_t ram_size;
+    bool allow_2m, allow_1g;
+    uint64_t *io_bitmaps;           /* two pages: ports 0-0x7fff, 0x8000-0xffff */
+    uint64_t *msr_bitmap;
+    struct vcpu *vcpus;
+    uint32_t vcpu_count;
+    volatile uint32_t vcpus_stopped;
+    /* the VM's 16550 UART transmit side: output is printed a line at a time */
+    char uart_line[160];
+    uint32_t uart_len;
+    uint8_t uart_scratch, uart_lcr, uart_ier, uart_mcr;
+    uint64_t unhandled_reads, unhandled_writes;
+};
+
+extern struct vm vms[MAX_VMS];
+extern uint32_t vm_count;
+
+/* Builds every valid VM of the configuration; bad ones are reported and
+ * skipped. Returns how many VMs were created. */
+uint32_t vms_create_from_config(const struct vm_config_set *set);
+/* Ends the VM with `status`; the first end wins. Prints its exit table. */
+void vm_end(struct vm *vm, int status, const char *reason);
+/* Stops one vCPU (its VM ends when all have); safe from its own CPU. */
+void vcpu_stop(struct vcpu *vcpu);
+bool all_vms_ended(void);
+#endif

@@ -1,0 +1,40 @@
+#ifndef VMX_GUEST_REGS_H
+#define VMX_GUEST_REGS_H
+/* The guest registers the VMCS does not hold (RSP, RIP, RFLAGS are VMCS
+ * fields), saved and loaded by vmx/vmenter.S. Offsets are shared with it. */
+#define GUEST_REGS_RAX 0
+#define GUEST_REGS_RBX 8
+#define GUEST_REGS_RCX 16
+#define GUEST_REGS_RDX 24
+#define GUEST_REGS_RSI 32
+#define GUEST_REGS_RDI 40
+#define GUEST_REGS_RBP 48
+#define GUEST_REGS_R8  56
+#define GUEST_REGS_R9  64
+#define GUEST_REGS_R10 72
+#define GUEST_REGS_R11 80
+#define GUEST_REGS_R12 88
+#define GUEST_REGS_R13 96
+#define GUEST_REGS_R14 104
+#define GUEST_REGS_R15 112
+#define GUEST_REGS_HOST_RSP 120
+
+#ifndef __ASSEMBLY__
+#include <stdint.h>
+#include <stddef.h>
+
+struct guest_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t host_rsp;          /* last HOST_RSP written to this vCPU's VMCS */
+};
+
+_Static_assert(offsetof(struct guest_regs, rdi) == GUEST_REGS_RDI, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, r15) == GUEST_REGS_R15, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, host_rsp) == GUEST_REGS_HOST_RSP, "guest_regs layout");
+
+/* 0 after a VM exit; 1 VMfailValid, 2 VMfailInvalid when the entry failed. */
+int vmx_enter(struct guest_regs *regs, int launched);
+void vmx_exit_entry(void);
+#endif
+#endif

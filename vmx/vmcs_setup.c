@@ -1,0 +1,158 @@
+#include "vmx/vmcs_setup.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_cpu.h"
+#include "arch/cpu.h"
+#include "arch/msr.h"
+#include "arch/gdt.h"
+#include "arch/percpu.h"
+#include "virt/vm.h"
+#include "virt/guest_layout.h"
+
+/* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
+#define AR_CODE64       0xa09b  /* execute/read, accessed, S, DPL 0, P, L, G */
+#define AR_DATA         0xc093  /* read/write, accessed, S, DPL 0, P, D/B, G */
+#define AR_TSS64_BUSY   0x008b
+#define AR_LDT          0x0082
+#define AR_UNUSABLE     0x10000
+#define RFLAGS_RESERVED 0x2
+#define DR7_INIT        0x400
+#define PAT_POWER_ON    0x0007040600070406ull
+#define CR0_ET          (1ull << 4)
+#define CR4_OSXSAVE     (1ull << 18)
+
+extern const uint64_t isr_stub_table[];
+
+void vmcs_write_host_per_cpu_state(void)
+{
+    struct percpu *cpu = this_cpu();
+    vmcs_write(HOST_GS_BASE, (uint64_t)cpu);
+    vmcs_write(HOST_TR_BASE, (uint64_t)&cpu->tables.tss);
+    vmcs_write(HOST_GDTR_BASE, (uint64_t)cpu->tables.gdt);
+    vmcs_write(HOST_IA32_SYSENTER_ESP, 0);
+}
+
+static void write_host_state(void)
+{
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr;
+    __asm__ volatile("sidt %0" : "=m"(idtr));
+    vmcs_write(HOST_CR0, read_cr0());
+    vmcs_write(HOST_CR3, read_cr3());
+    vmcs_write(HOST_CR4, read_cr4());
+    vmcs_write(HOST_CS_SELECTOR, SEL_KERNEL_CODE);
+    vmcs_write(HOST_SS_SELECTOR, SEL_KERNEL_DATA);
+    vmcs_write(HOST_DS_SELECTOR, SEL_KERNEL_DATA);
+    vmcs_write(HOST_ES_SELECTOR, SEL_KERNEL_DATA);
+    vmcs_write(HOST_FS_SELECTOR, 0);
+    vmcs_write(HOST_GS_SELECTOR, 0);
+    vmcs_write(HOST_TR_SELECTOR, SEL_TSS);
+    vmcs_write(HOST_FS_BASE, 0);
+    vmcs_write(HOST_IDTR_BASE, idtr.base);
+    vmcs_write(HOST_IA32_SYSENTER_CS, 0);
+    vmcs_write(HOST_IA32_SYSENTER_EIP, 0);
+    vmcs_write(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+    if (vmcs_config.ctl[VMX_CTL_EXIT] & EXIT_LOAD_PAT)
+        vmcs_write(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+    vmcs_write(HOST_RIP, (uint64_t)vmx_exit_entry);
+    vmcs_write_host_per_cpu_state();
+}
+
+static void write_controls(struct vcpu *vcpu)
+{
+    struct vm *vm = vcpu->vm;
+    const uint32_t *ctl = vmcs_config.ctl;
+    /* Controls that later work turns on per vCPU start off: event windows,
+     * the preemption timer, the TPR shadow (no virtual APIC yet, so CR8
+     * accesses exit instead). */
+    vmcs_write(PIN_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PIN] & ~PIN_PREEMPTION_TIMER);
+    vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
+               (ctl[VMX_CTL_PROC] & ~(PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING |
+                                      PROC_MONITOR_TRAP_FLAG | PROC_USE_TPR_SHADOW)) |
+                   PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING);
+    uint32_t proc2 = ctl[VMX_CTL_PROC2] &
+                     (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_RDTSCP |
+                      PROC2_ENABLE_INVPCID | PROC2_ENABLE_XSAVES);
+    if (vcpu->vpid)
+        proc2 |= PROC2_ENABLE_VPID;
+    vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
+    vmcs_write(VM_EXIT_CONTROLS, ctl[VMX_CTL_EXIT]);
+    vmcs_write(VM_ENTRY_CONTROLS, ctl[VMX_CTL_ENTRY] | ENTRY_IA32E_MODE_GUEST);
+    vmcs_write(EXCEPTION_BITMAP, 0);
+    vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+    vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+    vmcs_write(CR3_TARGET_COUNT, 0);
+    vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+    vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+    vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+    vmcs_write(VM_ENTRY_INTR_INFO, 0);
+    vmcs_write(IO_BITMAP_A, (uint64_t)vm->io_bitmaps);
+    vmcs_write(IO_BITMAP_B, (uint64_t)vm->io_bitmaps + 4096);
+    vmcs_write(MSR_BITMAP, (uint64_t)vm->msr_bitmap);
+    vmcs_write(TSC_OFFSET, 0);
+    vmcs_write(EPT_POINTER, ept_pointer(&vm->ept));
+    if (vcpu->vpid)
+        vmcs_write(VIRTUAL_PROCESSOR_ID, vcpu->vpid);
+    if (proc2 & PROC2_ENABLE_XSAVES)
+        vmcs_write(XSS_EXIT_BITMAP, 0);
+    /* The guest owns CR0 and CR4 but for the bits VMX needs fixed: it reads
+     * its own values from the shadows and writes to them exit. */
+    vmcs_write(CR0_GUEST_HOST_MASK, vmcs_config.cr0_fixed0 & ~(CR0_PE | CR0_PG));
+    vmcs_write(CR4_GUEST_HOST_MASK, vmcs_config.cr4_fixed0 | ~vmcs_config.cr4_fixed1);
+    vmcs_write(VMCS_LINK_POINTER, ~0ull);
+}
+
+static void write_segment(enum vmcs_field selector, uint16_t sel, uint64_t base, uint32_t limit,
+                          uint32_t ar)
+{
+    /* The selector, base, limit and access-rights fields of one segment lie
+     * at fixed distances from the selector's encoding (SDM Appendix B). */
+    unsigned index = (selector - GUEST_ES_SELECTOR) / 2;
+    vmcs_write(selector, sel);
+    vmcs_write(GUEST_ES_BASE + 2 * index, base);
+    vmcs_write(GUEST_ES_LIMIT + 2 * index, limit);
+    vmcs_write(GUEST_ES_AR_BYTES + 2 * index, ar);
+}
+
+/* A 64-bit flat start: paging with the hypervisor-built identity map, long
+ * mode active, flat code and data segments (SDM Vol. 3C 27.3.1 checks). */
+static void write_guest_state_long_mode(struct vcpu *vcpu)
+{
+    uint64_t cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
+    uint64_t cr4 = CR4_PAE;
+    vmcs_write(GUEST_CR0, (cr0 | vmcs_config.cr0_fixed0) & vmcs_config.cr0_fixed1);
+    vmcs_write(CR0_READ_SHADOW, cr0);
+    vmcs_write(GUEST_CR4, (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1);
+    vmcs_write(CR4_READ_SHADOW, cr4);
+    vmcs_write(GUEST_CR3, GUEST_PML4_GPA);
+    vmcs_write(GUEST_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE);
+    write_segment(GUEST_CS_SELECTOR, GUEST_SEL_CODE64, 0, 0xffffffff, AR_CODE64);
+    for (enum vmcs_field s = GUEST_ES_SELECTOR; s <= GUEST_GS_SELECTOR; s += 2)
+        if (s != GUEST_CS_SELECTOR)
+            write_segment(s, GUEST_SEL_DATA, 0, 0xffffffff, AR_DATA);
+    write_segment(GUEST_LDTR_SELECTOR, 0, 0, 0, AR_UNUSABLE);
+    write_segment(GUEST_TR_SELECTOR, 0, 0, 0x67, AR_TSS64_BUSY);
+    vmcs_write(GUEST_GDTR_BASE, GUEST_GDT_GPA);
+    vmcs_write(GUEST_GDTR_LIMIT, 3 * 8 - 1);
+    vmcs_write(GUEST_IDTR_BASE, 0);
+    vmcs_write(GUEST_IDTR_LIMIT, 0);
+    vmcs_write(GUEST_RIP, vcpu->entry_rip);
+    vmcs_write(GUEST_RSP, vcpu->entry_rsp);
+    vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED);
+    vmcs_write(GUEST_DR7, DR7_INIT);
+    vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+    vmcs_write(GUEST_SYSENTER_CS, 0);
+    vmcs_write(GUEST_SYSENTER_ESP, 0);
+    vmcs_write(GUEST_SYSENTER_EIP, 0);
+    if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)
+        vmcs_write(GUEST_IA32_PAT, PAT_POWER_ON);
+    vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+    vmcs_write(GUEST_ACTIVITY_STATE, 0);
+    vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+    vcpu->regs.rdi = vcpu->entry_arg;
+}
+
+void vmcs_init(struct vcpu *vcpu)
+{
+    write_controls(vcpu);
+    write_host_state();
+    write_guest_state_long_mode(vcpu);
+}

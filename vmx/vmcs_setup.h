@@ -1,0 +1,15 @@
+#ifndef VMX_VMCS_SETUP_H
+#define VMX_VMCS_SETUP_H
+/* Filling a vCPU's VMCS, like KVM's init_vmcs (vmx_vcpu_setup). */
+#include <stdint.h>
+
+struct vcpu;
+
+/* The host fields that differ between physical CPUs (GS base = per-CPU
+ * area, TR/GDTR bases, SYSENTER_ESP): the one place a migration to another
+ * CPU has to rewrite. The vCPU's VMCS must be current. */
+void vmcs_write_host_per_cpu_state(void);
+/* Controls, CPU-independent host state and the guest's start state. The
+ * vCPU's VMCS must be current and clear. */
+void vmcs_init(struct vcpu *vcpu);
+#endif
