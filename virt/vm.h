@@ -33,6 +33,8 @@ struct vcpu {
     uint32_t cpu;                   /* physical CPU it runs on */
     struct exit_stats stats;
     uint64_t msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_tsc_aux;
+    uint64_t pat, mtrr_def_type;
+    uint8_t tpr;                    /* CR8 (no virtual APIC yet) */
     uint64_t entry_rip, entry_rsp, entry_arg;   /* 64-bit start state */
 };
 

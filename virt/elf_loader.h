@@ -1,0 +1,17 @@
+#ifndef VIRT_ELF_LOADER_H
+#define VIRT_ELF_LOADER_H
+/* Loads an ELF executable's PT_LOAD segments at their physical addresses
+ * (ELF64 x86-64, or ELF32 i386 as multiboot kernels often are). Pure: the
+ * caller supplies the write, so bad images are unit-tested on the host. */
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+/* Writes `len` bytes from `src` (zeros when src is NULL) at guest-physical `gpa`. */
+typedef bool (*elf_write_fn)(void *ctx, uint64_t gpa, const void *src, size_t len);
+
+/* Segments must lie inside [min_gpa, max_gpa). On failure returns false and
+ * explains why in `why`. */
+bool elf_load(const void *image, size_t size, uint64_t min_gpa, uint64_t max_gpa,
+              elf_write_fn write, void *ctx, uint64_t *entry, char *why, size_t why_size);
+#endif

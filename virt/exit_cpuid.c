@@ -1,0 +1,81 @@
+/* CPUID: the host's answer, filtered to a virtual CPU the guest can rely on,
+ * plus the hypervisor leaves (0x40000000: max leaf and signature). */
+#include "virt/exits.h"
+#include "virt/vm.h"
+#include "arch/cpu.h"
+#include "vmx/vmcs.h"
+
+#define HYPERVISOR_LEAF_BASE    0x40000000u
+#define HYPERVISOR_LEAF_MAX     0x40000001u
+#define HYPERVISOR_LEAF_END     0x4fffffffu
+/* "vmxvisor" then NULs, in EBX, ECX, EDX. */
+#define SIGNATURE_EBX 0x76786d76u   /* "vmxv" */
+#define SIGNATURE_ECX 0x726f7369u   /* "isor" */
+#define SIGNATURE_EDX 0u
+
+/* Leaf 1 ECX: features we do not virtualise (yet) are hidden. */
+#define L1_ECX_MONITOR   (1u << 3)
+#define L1_ECX_VMX       (1u << 5)
+#define L1_ECX_SMX       (1u << 6)
+#define L1_ECX_EST       (1u << 7)
+#define L1_ECX_TM2       (1u << 8)
+#define L1_ECX_PDCM      (1u << 15)
+#define L1_ECX_X2APIC    (1u << 21)
+#define L1_ECX_TSC_DEADLINE (1u << 24)
+#define L1_ECX_OSXSAVE   (1u << 27)
+#define L1_ECX_HYPERVISOR (1u << 31)
+#define L1_EDX_ACPI      (1u << 22)
+#define L1_EDX_TM        (1u << 29)
+#define L1_EDX_PBE       (1u << 31)
+#define CR4_OSXSAVE      (1ull << 18)
+
+static void filter_leaf1(const struct vcpu *vcpu, struct cpuid_regs *r)
+{
+    r->ecx &= ~(L1_ECX_MONITOR | L1_ECX_VMX | L1_ECX_SMX | L1_ECX_EST | L1_ECX_TM2 |
+                L1_ECX_PDCM | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE | L1_ECX_OSXSAVE);
+    r->ecx |= L1_ECX_HYPERVISOR;
+    if (vmcs_read(CR4_READ_SHADOW) & CR4_OSXSAVE)   /* OSXSAVE mirrors the guest's CR4 */
+        r->ecx |= L1_ECX_OSXSAVE;
+    r->edx &= ~(L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE);
+    /* EBX[31:24] initial APIC ID, [23:16] logical processors in the package. */
+    r->ebx = (r->ebx & 0xffff) | (vcpu->id << 24) | ((vcpu->vm->vcpu_count & 0xff) << 16);
+}
+
+static struct cpuid_regs virtual_cpuid(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf)
+{
+    if (leaf >= HYPERVISOR_LEAF_BASE && leaf <= HYPERVISOR_LEAF_END) {
+        if (leaf == HYPERVISOR_LEAF_BASE)
+            return (struct cpuid_regs){ HYPERVISOR_LEAF_MAX, SIGNATURE_EBX, SIGNATURE_ECX,
+                                        SIGNATURE_EDX };
+        return (struct cpuid_regs){ 0, 0, 0, 0 };   /* no paravirtual features */
+    }
+    struct cpuid_regs r = cpuid(leaf, subleaf);
+    switch (leaf) {
+    case 1:
+        filter_leaf1(vcpu, &r);
+        break;
+    case 5:     /* MONITOR/MWAIT: hidden */
+    case 6:     /* thermal and power management */
+    case 0xa:   /* performance monitoring */
+        r = (struct cpuid_regs){ 0, 0, 0, 0 };
+        break;
+    case 0xb:   /* x2APIC topology: the x2APIC ID is the vCPU number */
+    case 0x1f:
+        r.edx = vcpu->id;
+        break;
+    }
+    return r;
+}
+
+enum exit_action handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    (void)exit;
+    struct guest_regs *g = &vcpu->regs;
+    struct cpuid_regs r = virtual_cpuid(vcpu, (uint32_t)g->rax, (uint32_t)g->rcx);
+    g->rax = r.eax;
+    g->rbx = r.ebx;
+    g->rcx = r.ecx;
+    g->rdx = r.edx;
+    skip_instruction(vcpu);
+    return EXIT_RESUME;
+}

@@ -1,0 +1,148 @@
+/* The exit-reason table and the handlers too small for a file of their own. */
+#include "virt/exits.h"
+#include "virt/event_inject.h"
+#include "virt/vm.h"
+#include "vmx/exit_reasons.h"
+#include "vmx/vmcs.h"
+#include "lib/printf.h"
+
+#define INTERRUPTIBILITY_STI_MOV_SS 0x3
+#define RFLAGS_IF (1ull << 9)
+
+void skip_instruction(struct vcpu *vcpu)
+{
+    (void)vcpu;
+    vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+    uint64_t blocking = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+    if (blocking & INTERRUPTIBILITY_STI_MOV_SS)
+        vmcs_write(GUEST_INTERRUPTIBILITY_INFO, blocking & ~INTERRUPTIBILITY_STI_MOV_SS);
+}
+
+static void dump_registers(const struct vcpu *v)
+{
+    const struct guest_regs *r = &v->regs;
+    kprintf("RIP %016lx RSP %016lx RFLAGS %016lx\n", vmcs_read(GUEST_RIP), vmcs_read(GUEST_RSP),
+            vmcs_read(GUEST_RFLAGS));
+    kprintf("RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", r->rax, r->rbx, r->rcx, r->rdx);
+    kprintf("RSI %016lx RDI %016lx RBP %016lx R8  %016lx\n", r->rsi, r->rdi, r->rbp, r->r8);
+    kprintf("R9  %016lx R10 %016lx R11 %016lx R12 %016lx\n", r->r9, r->r10, r->r11, r->r12);
+    kprintf("R13 %016lx R14 %016lx R15 %016lx CR2 %016lx\n", r->r13, r->r14, r->r15, v->cr2);
+}
+
+enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why)
+{
+    kprintf("vm %s: vcpu %u: %s; stopping the VM\n", vcpu->vm->config.name, vcpu->id, why);
+    dump_registers(vcpu);
+    vmcs_dump();
+    vm_end(vcpu->vm, -1, why);
+    return EXIT_STOP_VCPU;
+}
+
+static enum exit_action handle_nothing(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    /* External interrupt: the host takes it through its IDT as soon as the
+     * run loop enables interrupts; let the CPU loop look at what it did. */
+    (void)vcpu;
+    (void)exit;
+    return EXIT_RESCHEDULE;
+}
+
+static enum exit_action handle_triple_fault(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    (void)exit;
+    return stop_vm_with_dump(vcpu, "triple fault");
+}
+
+static enum exit_action handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    (void)exit;
+    skip_instruction(vcpu);
+    vcpu->state = VCPU_HALTED;
+    return EXIT_RESCHEDULE;
+}
+
+static enum exit_action handle_skip(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    /* INVD and WBINVD: caches are coherent for us; nothing to do. */
+    (void)exit;
+    skip_instruction(vcpu);
+    return EXIT_RESUME;
+}
+
+static enum exit_action handle_undefined(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    /* VMX instructions (no nested VMX yet), MONITOR/MWAIT (not in our
+     * CPUID): #UD, as on a CPU without them. */
+    (void)exit;
+    inject_exception(vcpu, VECTOR_UD, false, 0);
+    return EXIT_RESUME;
+}
+
+static enum exit_action handle_exception_nmi(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    (void)exit;
+    uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
+    if ((info >> 8 & 7) == 2) {             /* an NMI meant for the host */
+        __asm__ volatile("int $2");
+        return EXIT_RESUME;
+    }
+    return stop_vm_with_dump(vcpu, "unexpected exception exit");
+}
+
+static const struct {
+    exit_handler_fn handle;
+    bool needs_qualification;
+} exit_handlers[EXIT_REASON_MAX] = {
+    [EXIT_REASON_EXCEPTION_NMI] = { handle_exception_nmi, false },
+    [EXIT_REASON_EXTERNAL_INTERRUPT] = { handle_nothing, false },
+    [EXIT_REASON_TRIPLE_FAULT] = { handle_triple_fault, false },
+    [EXIT_REASON_CPUID] = { handle_cpuid, false },
+    [EXIT_REASON_HLT] = { handle_hlt, false },
+    [EXIT_REASON_INVD] = { handle_skip, false },
+    [EXIT_REASON_VMCALL] = { handle_vmcall, false },
+    [EXIT_REASON_VMCLEAR] = { handle_undefined, false },
+    [EXIT_REASON_VMLAUNCH] = { handle_undefined, false },
+    [EXIT_REASON_VMPTRLD] = { handle_undefined, false },
+    [EXIT_REASON_VMPTRST] = { handle_undefined, false },
+    [EXIT_REASON_VMREAD] = { handle_undefined, false },
+    [EXIT_REASON_VMRESUME] = { handle_undefined, false },
+    [EXIT_REASON_VMWRITE] = { handle_undefined, false },
+    [EXIT_REASON_VMXOFF] = { handle_undefined, false },
+    [EXIT_REASON_VMXON] = { handle_undefined, false },
+    [EXIT_REASON_INVEPT] = { handle_undefined, false },
+    [EXIT_REASON_INVVPID] = { handle_undefined, false },
+    [EXIT_REASON_CR_ACCESS] = { handle_cr_access, true },
+    [EXIT_REASON_IO_INSTRUCTION] = { handle_io, true },
+    [EXIT_REASON_RDMSR] = { handle_rdmsr, false },
+    [EXIT_REASON_WRMSR] = { handle_wrmsr, false },
+    [EXIT_REASON_MWAIT] = { handle_undefined, false },
+    [EXIT_REASON_MONITOR] = { handle_undefined, false },
+    [EXIT_REASON_EPT_VIOLATION] = { handle_ept_violation, true },
+    [EXIT_REASON_EPT_MISCONFIG] = { handle_ept_misconfig, false },
+    [EXIT_REASON_WBINVD] = { handle_skip, false },
+    [EXIT_REASON_XSETBV] = { handle_xsetbv, false },
+};
+
+enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason)
+{
+    uint32_t reason = full_reason & 0xffff;
+    char why[96];
+    if (full_reason & EXIT_REASON_ENTRY_FAILURE) {
+        /* Invalid guest state, MSR loading, machine check during entry
+         * (SDM Vol. 3C 27.8): the VM cannot run. */
+        const char *name = vmx_exit_reason_name(reason);
+        snprintf(why, sizeof(why), "VM entry failed: %s (exit reason %u, qualification %lu)",
+                 name ? name : "unknown", reason, vmcs_read(EXIT_QUALIFICATION));
+        return stop_vm_with_dump(vcpu, why);
+    }
+    if (reason >= EXIT_REASON_MAX || !exit_handlers[reason].handle) {
+        const char *name = vmx_exit_reason_name(reason);
+        snprintf(why, sizeof(why), "unhandled exit reason %u (%s)", reason,
+                 name ? name : "unknown");
+        return stop_vm_with_dump(vcpu, why);
+    }
+    struct vm_exit exit = { .reason = reason };
+    if (exit_handlers[reason].needs_qualification)
+        exit.qualification = vmcs_read(EXIT_QUALIFICATION);
+    return exit_handlers[reason].handle(vcpu, &exit);
+}

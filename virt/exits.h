@@ -1,0 +1,43 @@
+#ifndef VIRT_EXITS_H
+#define VIRT_EXITS_H
+/* VM-exit handling: a const table from basic exit reason to handler (the
+ * shape of ACRN's dispatch table, with a flag for handlers that need the
+ * exit qualification read for them). */
+#include <stdint.h>
+#include <stdbool.h>
+
+struct vcpu;
+
+struct vm_exit {
+    uint32_t reason;            /* basic exit reason, bits 15:0 */
+    uint64_t qualification;     /* only read when the handler asks for it */
+};
+
+enum exit_action {
+    EXIT_RESUME,                /* enter the guest again */
+    EXIT_RESCHEDULE,            /* back to the CPU loop (monitor, other vCPUs) */
+    EXIT_STOP_VCPU,             /* this vCPU cannot continue: it has been stopped */
+};
+
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *vcpu, const struct vm_exit *exit);
+
+/* Dispatches one VM exit. */
+enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason);
+
+/* Moves RIP past the exiting instruction and drops any STI/MOV-SS blocking
+ * it created (SDM Vol. 3C 26.4.2: blocking ends after one instruction). */
+void skip_instruction(struct vcpu *vcpu);
+/* Stops the vCPU's whole VM with a register and VMCS dump. */
+enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why);
+
+/* Handlers, one concern per file. */
+enum exit_action handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit);
+enum exit_action handle_io(struct vcpu *vcpu, const struct vm_exit *exit);
+enum exit_action handle_rdmsr(struct vcpu *vcpu, const struct vm_exit *exit);
+enum exit_action handle_wrmsr(struct vcpu *vcpu, const struct vm_exit *exit);
+enum exit_action handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit);
+enum exit_action handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit);
+enum exit_action handle_vmcall(struct vcpu *vcpu, const struct vm_exit *exit);
+enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit);
+enum exit_action handle_ept_misconfig(struct vcpu *vcpu, const struct vm_exit *exit);
+#endif
