@@ -18,6 +18,13 @@ KCFLAGS  := -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protecto
 KASFLAGS := -g -I include -I . -MMD -MP -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none -z max-page-size=0x1000 -T boot/kernel.ld
 
+# Freestanding test guests (guests/): each guests/NAME.c with the runtime.
+GUESTS      := cpuid_test
+GUEST_RT    := guests/runtime/start.S guests/runtime/guest.c lib/printf.c lib/string.c
+GUEST_ELFS  := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS))
+GUEST_LDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none,--no-warn-rwx-segments \
+                 -z max-page-size=0x1000 -T guests/runtime/guest.ld
+
 HOSTCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -I .
 
 # Host unit tests (cmocka): pure logic compiled for the host. Each test
@@ -36,25 +43,39 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.
 SYSTEM_JOBS ?= 2
 
-.PHONY: all kernel run run-qemu test unit-test system-test clean deps
+# .PHONY below
+.PHONY: all kernel guests run run-qemu test unit-test system-test clean deps
 
-all: kernel $(VMXRUN)
+all: kernel guests $(VMXRUN)
+
+guests: $(GUEST_ELFS)
+
+$(BUILD)/guests/%.elf: guests/%.c $(GUEST_RT) guests/runtime/guest.h guests/runtime/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	$(Q)$(CC) $(KCFLAGS) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT) -lgcc
 
 kernel: $(KERNEL)
 
 deps:
 	@tools/install-deps
 
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
 $(KERNEL): $(KOBJS) boot/kernel.ld
-	$(CC) $(KLDFLAGS) -o $@ $(KOBJS) -lgcc
+	@echo "  LD      $@"
+	$(Q)$(CC) $(KLDFLAGS) -o $@ $(KOBJS) -lgcc
 
 $(BUILD)/k/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 
 $(BUILD)/k/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(KASFLAGS) -c $< -o $@
+	@echo "  AS      $<"
+	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
 
 $(VMXRUN): tools/vmxrun.c
 	@mkdir -p $(dir $@)
@@ -64,7 +85,8 @@ $(VMXRUN): tools/vmxrun.c
 .SECONDEXPANSION:
 $(BUILD)/unit/test_%: tests/unit/test_%.c $$(test_%_SRCS) $(wildcard tests/unit/fixtures/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOSTCFLAGS) -o $@ $< $(test_$*_SRCS) -lcmocka
+	@echo "  HOSTCC  $@"
+	$(Q)$(CC) $(HOSTCFLAGS) -o $@ $< $(test_$*_SRCS) -lcmocka
 
 run: deps all
 	tools/vmxrun

@@ -2,6 +2,7 @@
 #define ARCH_CPU_H
 /* Thin wrappers around privileged instructions; no logic lives here. */
 #include <stdint.h>
+#include <stdbool.h>
 
 #define CR0_PE   (1ull << 0)
 #define CR0_NE   (1ull << 5)
@@ -91,6 +92,23 @@ static inline void irq_restore(uint64_t flags)
 {
     if (flags & RFLAGS_IF)
         irq_enable();
+}
+
+#define CR4_OSXSAVE (1ull << 18)
+#define CPUID_1_ECX_XSAVE (1u << 26)
+
+/* Guests may use XSAVE state; the host must enable it to switch XCR0. */
+static inline bool cpu_enable_xsave(void)
+{
+    if (!(cpuid(1, 0).ecx & CPUID_1_ECX_XSAVE))
+        return false;
+    write_cr4(read_cr4() | CR4_OSXSAVE);
+    return true;
+}
+
+static inline bool cpu_has_xsave_enabled(void)
+{
+    return read_cr4() & CR4_OSXSAVE;
 }
 
 static inline __attribute__((noreturn)) void cpu_halt_forever(void)

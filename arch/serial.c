@@ -50,9 +50,14 @@ void console_write(const char *s, size_t n)
     spin_unlock_irqrestore(&console_lock, flags);
 }
 
+bool serial_input_ready(void)
+{
+    return inb(COM1_PORT + UART_LSR) & LSR_DATA_READY;
+}
+
 int serial_try_getc(void)
 {
-    if (!(inb(COM1_PORT + UART_LSR) & LSR_DATA_READY))
+    if (!serial_input_ready())
         return -1;
     return inb(COM1_PORT + UART_DATA);
 }

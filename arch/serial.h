@@ -11,6 +11,7 @@ void serial_init(void);
 void console_write(const char *s, size_t n);
 /* Next received byte, or -1 when none is waiting. */
 int serial_try_getc(void);
+bool serial_input_ready(void);
 /* Raises an interrupt when a byte arrives (the IOAPIC routes it). */
 void serial_enable_rx_interrupt(void);
 #endif

@@ -27,7 +27,7 @@ struct call_slot {
 };
 static struct call_slot call_slots[MAX_CPUS];
 static volatile bool stopping;
-static void (*ap_ready_hook)(void);
+static void (*ap_main_fn)(void);
 static volatile uint32_t ap_starting;  /* APs start one at a time: this one */
 
 void percpu_activate(struct percpu *cpu)
@@ -81,12 +81,12 @@ static void ap_entry(void)
     percpu_activate(cpu);
     gdt_load(&cpu->tables);
     idt_load();
+    cpu_enable_xsave();
     lapic_init_cpu();
-    if (ap_ready_hook)
-        ap_ready_hook();
     __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE);
-    for (;;)
-        irq_enable_and_halt();
+    irq_enable();
+    ap_main_fn();
+    cpu_halt_forever();
 }
 
 static bool start_ap(struct percpu *cpu)
@@ -116,9 +116,9 @@ static bool start_ap(struct percpu *cpu)
     return cpu->online;
 }
 
-uint32_t smp_boot_aps(void (*ap_ready)(void))
+uint32_t smp_boot_aps(void (*ap_main)(void))
 {
-    ap_ready_hook = ap_ready;
+    ap_main_fn = ap_main;
     memcpy((void *)AP_TRAMPOLINE_ADDR, __ap_trampoline_start,
            __ap_trampoline_end - __ap_trampoline_start);
     uint32_t online = 1;

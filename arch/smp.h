@@ -7,9 +7,9 @@
 /* Numbers the CPUs of the MADT (the BSP becomes CPU 0) and sets up CPU 0. */
 void smp_init_bsp(const struct host_topology *topo);
 /* Starts every application processor with INIT-SIPI-SIPI; each one sets up
- * its tables and then idles, waiting for cross-CPU calls. Returns how many
- * came online (including the BSP). */
-uint32_t smp_boot_aps(void (*ap_ready)(void));
+ * its tables and then runs `ap_main`, serving cross-CPU calls by interrupt.
+ * Returns how many came online (including the BSP). */
+uint32_t smp_boot_aps(void (*ap_main)(void));
 
 typedef void (*cpu_call_fn)(void *arg);
 /* Runs fn(arg) on CPU `cpu` and waits for it to finish. Safe to call with

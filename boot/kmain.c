@@ -13,7 +13,11 @@
 #include "arch/tsc.h"
 #include "lib/page_alloc.h"
 #include "lib/printf.h"
+#include "lib/string.h"
 #include "mon/monitor.h"
+#include "virt/sched.h"
+#include "virt/vm.h"
+#include "virt/vm_config.h"
 #include "vmx/vmx_cpu.h"
 
 #define LOW_MEMORY_END 0x100000     /* BIOS data, trampoline, option ROMs */
@@ -44,7 +48,7 @@ static void init_cpus(struct host_topology *topo)
     }
     smp_init_bsp(topo);
     ioapic_init(topo);
-    uint32_t online = smp_boot_aps(NULL);
+    uint32_t online = smp_boot_aps(cpu_loop);
     kprintf("smp: %u of %u CPUs online\n", online, cpu_count);
 }
 
@@ -71,6 +75,30 @@ static void enable_vmx_everywhere(void)
     kprintf("%s\n", line);
 }
 
+#define VM_CONFIG_MODULE "vms.cfg"
+
+static void report_config_problem(const char *message)
+{
+    kprintf("config: %s\n", message);
+}
+
+/* The VM configuration comes as the boot module "vms.cfg"; none means no VMs. */
+static void create_vms(void)
+{
+    static struct vm_config_set set;
+    for (size_t i = 0; i < bootinfo.module_count; i++) {
+        const struct boot_module *m = &bootinfo.modules[i];
+        if (strcmp(m->name, VM_CONFIG_MODULE))
+            continue;
+        vm_config_parse(VM_CONFIG_MODULE, (const char *)m->start, m->end - m->start, &set,
+                        report_config_problem);
+        if (set.errors)
+            kprintf("config: %u problem(s); VMs with errors are not started\n", set.errors);
+        vms_create_from_config(&set);
+        return;
+    }
+}
+
 void kmain(uint32_t magic, uint64_t info);
 void kmain(uint32_t magic, uint64_t info)
 {
@@ -88,6 +116,7 @@ void kmain(uint32_t magic, uint64_t info)
     platform_init();
     kprintf("command line: %s\n", bootinfo.cmdline);
     init_memory();
+    cpu_enable_xsave();
     lapic_init_cpu();
     kprintf("tsc: %lu kHz\n", tsc_calibrate());
 
@@ -95,10 +124,13 @@ void kmain(uint32_t magic, uint64_t info)
     init_cpus(&topo);
     enable_vmx_everywhere();
 
+    sched_init();
     ioapic_route_isa_irq(COM1_IRQ, VECTOR_SERIAL, percpu[0].apic_id);
     serial_enable_rx_interrupt();
     uint64_t now = rdtsc();
     kprintf("vmxvisor: ready: %lu TSC ticks since reset, %lu in the hypervisor\n", now,
             now - tsc_at_entry);
-    monitor_run();
+    create_vms();
+    monitor_start();
+    cpu_loop();
 }

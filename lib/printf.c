@@ -1,5 +1,5 @@
-/* A small vsnprintf: %d %i %u %x %X %p %s %c %%, flags '-' '0', width,
- * precision for strings, length modifiers l ll z. */
+/* A small vsnprintf: %d %i %u %x %X %p %s %c %%, flags '-' '0', width and
+ * string precision (either may be '*'), length modifiers l ll z. */
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "arch/serial.h"
@@ -76,11 +76,19 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
                 break;
         }
         int width = 0, precision = -1;
+        if (*fmt == '*') {
+            width = va_arg(ap, int);
+            fmt++;
+        }
         while (*fmt >= '0' && *fmt <= '9')
             width = width * 10 + (*fmt++ - '0');
         if (*fmt == '.') {
             precision = 0;
-            for (fmt++; *fmt >= '0' && *fmt <= '9'; fmt++)
+            if (*++fmt == '*') {
+                precision = va_arg(ap, int);
+                fmt++;
+            }
+            for (; *fmt >= '0' && *fmt <= '9'; fmt++)
                 precision = precision * 10 + (*fmt - '0');
         }
         int longness = 0;

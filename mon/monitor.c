@@ -99,53 +99,47 @@ void monitor_execute(const char *line)
         kprintf("unknown command '%s' (try 'help')\n", skip_spaces(line));
 }
 
-/* Waits for a byte; halts between them (the UART interrupt wakes us). */
-static char read_key(void)
-{
-    for (;;) {
-        irq_disable();
-        int c = serial_try_getc();
-        if (c >= 0) {
-            irq_enable();
-            return (char)c;
-        }
-        irq_enable_and_halt();
-    }
-}
+static char line[LINE_MAX];
+static size_t line_len;
+static char last_key;
 
-static void read_line(char *line, size_t size)
+/* Takes one key; runs the line when it is complete. */
+static void take_key(char c)
 {
-    size_t len = 0;
-    static char last;
-    for (;;) {
-        char c = read_key();
-        bool after_cr = last == '\r';
-        last = c;
-        if (c == '\n' && after_cr)
-            continue;               /* CR LF counts as one end of line */
-        if (c == '\r' || c == '\n') {
-            kprintf("\n");
-            line[len] = '\0';
-            return;
-        }
-        if (c == KEY_BACKSPACE || c == KEY_DELETE) {
-            if (len) {
-                len--;
-                kprintf("\b \b");
-            }
-        } else if (c >= ' ' && len + 1 < size) {
-            line[len++] = c;
-            kprintf("%c", c);
-        }
-    }
-}
-
-void monitor_run(void)
-{
-    char line[LINE_MAX];
-    for (;;) {
-        kprintf(MONITOR_PROMPT);
-        read_line(line, sizeof(line));
+    bool after_cr = last_key == '\r';
+    last_key = c;
+    if (c == '\n' && after_cr)
+        return;                     /* CR LF counts as one end of line */
+    if (c == '\r' || c == '\n') {
+        kprintf("\n");
+        line[line_len] = '\0';
+        line_len = 0;
         monitor_execute(line);
+        kprintf(MONITOR_PROMPT);
+    } else if (c == KEY_BACKSPACE || c == KEY_DELETE) {
+        if (line_len) {
+            line_len--;
+            kprintf("\b \b");
+        }
+    } else if (c >= ' ' && line_len + 1 < sizeof(line)) {
+        line[line_len++] = c;
+        kprintf("%c", c);
     }
+}
+
+void monitor_start(void)
+{
+    kprintf(MONITOR_PROMPT);
+}
+
+void monitor_poll(void)
+{
+    int c;
+    while ((c = serial_try_getc()) >= 0)
+        take_key((char)c);
+}
+
+bool monitor_input_pending(void)
+{
+    return serial_input_ready();
 }

@@ -3,6 +3,8 @@
 /* The monitor console on the serial port, like QEMU's monitor: a prompt,
  * one command per line. */
 
+#include <stdbool.h>
+
 #define MONITOR_PROMPT "(vmx) "
 
 struct monitor_command {
@@ -12,8 +14,11 @@ struct monitor_command {
     void (*run)(const char *args);
 };
 
-/* Reads and runs commands forever (until `quit` ends the hypervisor). */
-__attribute__((noreturn)) void monitor_run(void);
+/* Prints the first prompt; from then on CPU 0's loop calls monitor_poll. */
+void monitor_start(void);
+/* Takes the keys that have arrived; runs each complete line. Never blocks. */
+void monitor_poll(void);
+bool monitor_input_pending(void);
 /* Runs one command line; exported so tests and scripts share the parser. */
 void monitor_execute(const char *line);
 

@@ -27,7 +27,6 @@
 #define L1_EDX_ACPI      (1u << 22)
 #define L1_EDX_TM        (1u << 29)
 #define L1_EDX_PBE       (1u << 31)
-#define CR4_OSXSAVE      (1ull << 18)
 
 static void filter_leaf1(const struct vcpu *vcpu, struct cpuid_regs *r)
 {

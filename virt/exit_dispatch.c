@@ -57,7 +57,7 @@ static enum exit_action handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit
 {
     (void)exit;
     skip_instruction(vcpu);
-    vcpu->state = VCPU_HALTED;
+    vcpu_transition(vcpu, VCPU_RUNNING, VCPU_HALTED);
     return EXIT_RESCHEDULE;
 }
 

@@ -1,12 +1,14 @@
 #ifndef VIRT_GUEST_LAYOUT_H
 #define VIRT_GUEST_LAYOUT_H
 /* Where the hypervisor puts the structures of a 64-bit flat start in guest
- * memory (below the 1 MiB at which images are loaded). */
+ * memory (below the 1 MiB at which images are loaded). vCPU n starts at the
+ * image's entry with RDI = n, RSI = number of vCPUs, RDX = GUEST_CMDLINE_GPA. */
 #define GUEST_GDT_GPA       0x1000ull   /* null, code64 0x08, data 0x10 */
 #define GUEST_PML4_GPA      0x2000ull
 #define GUEST_PDPT_GPA      0x3000ull
 #define GUEST_PD_GPA        0x4000ull   /* four PDs: 0-4 GiB in 2 MiB pages */
-#define GUEST_BOOT_STACK    0x80000ull  /* initial RSP; grows down */
+#define GUEST_CMDLINE_GPA   0x9000ull   /* NUL-terminated, at most one page */
+#define GUEST_BOOT_STACK    0x80000ull  /* initial RSP of vCPU 0; 16 KiB per vCPU */
 #define GUEST_IMAGE_MIN_GPA 0x100000ull
 
 #define GUEST_SEL_CODE64    0x08

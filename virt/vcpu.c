@@ -8,6 +8,7 @@
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
 #include "arch/percpu.h"
+#include "arch/platform.h"
 #include "lib/page_alloc.h"
 #include "lib/printf.h"
 
@@ -45,7 +46,9 @@ void vcpu_load(struct vcpu *v)
     }
     make_current(v->vmcs);
     vcpu_msrs_load(v);
-    __asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)v->xcr0), "d"((uint32_t)(v->xcr0 >> 32)));
+    if (cpu_has_xsave_enabled())
+        __asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)v->xcr0),
+                         "d"((uint32_t)(v->xcr0 >> 32)));
 }
 
 void vcpu_put(struct vcpu *v)
@@ -71,7 +74,8 @@ static void entry_failed(struct vcpu *v, int failure)
 
 void vcpu_run(struct vcpu *v)
 {
-    v->state = VCPU_RUNNING;
+    if (!vcpu_transition(v, VCPU_RUNNABLE, VCPU_RUNNING))
+        return;
     while (v->state == VCPU_RUNNING) {
         irq_disable();
         if (read_cr2() != v->cr2)
@@ -103,8 +107,7 @@ void vcpu_run(struct vcpu *v)
         if (action != EXIT_RESUME)
             break;
     }
-    if (v->state == VCPU_RUNNING)
-        v->state = VCPU_RUNNABLE;
+    vcpu_transition(v, VCPU_RUNNING, VCPU_RUNNABLE);
 }
 
 void vcpu_release(struct vcpu *v)

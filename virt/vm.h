@@ -35,7 +35,7 @@ struct vcpu {
     uint64_t msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_tsc_aux;
     uint64_t pat, mtrr_def_type;
     uint8_t tpr;                    /* CR8 (no virtual APIC yet) */
-    uint64_t entry_rip, entry_rsp, entry_arg;   /* 64-bit start state */
+    uint64_t entry_rip, entry_rsp;  /* 64-bit start state */
 };
 
 enum vm_state { VM_RUNNING, VM_ENDED };
@@ -62,6 +62,14 @@ struct vm {
     uint64_t unhandled_reads, unhandled_writes;
 };
 
+/* State changes race with other CPUs stopping the VM: compare-and-swap. */
+static inline bool vcpu_transition(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
+{
+    enum vcpu_state expected = from;
+    return __atomic_compare_exchange_n(&v->state, &expected, to, false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
 extern struct vm vms[MAX_VMS];
 extern uint32_t vm_count;
 
@@ -70,7 +78,10 @@ extern uint32_t vm_count;
 uint32_t vms_create_from_config(const struct vm_config_set *set);
 /* Ends the VM with `status`; the first end wins. Prints its exit table. */
 void vm_end(struct vm *vm, int status, const char *reason);
-/* Stops one vCPU (its VM ends when all have); safe from its own CPU. */
-void vcpu_stop(struct vcpu *vcpu);
+/* After its last vCPU was released: prints the exit table, frees the VM. */
+void vm_finish(struct vm *vm);
+/* Maps a read-only page of 0xff at `gpa` (a read of nothing-at-all). */
+bool vm_map_all_ones_page(struct vm *vm, uint64_t gpa);
+/* Whether every VM has ended and been torn down. */
 bool all_vms_ended(void);
 #endif

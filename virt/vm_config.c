@@ -135,7 +135,8 @@ static void begin_section(struct parser *p, const char *s, const char *e)
     struct vm_config *vm = &p->set->vms[p->set->count++];
     *vm = (struct vm_config){ .vcpus = 1, .memory = DEFAULT_MEMORY, .affinity = ~0ull,
                               .ple = PLE_AUTO, .ple_gap = DEFAULT_PLE_GAP,
-                              .ple_window = DEFAULT_PLE_WINDOW, .valid = true, .line = p->line };
+                              .ple_window = DEFAULT_PLE_WINDOW, .hugepages = true, .valid = true,
+                              .line = p->line };
     p->vm = vm;
     p->in_bad_section = false;
     bool name_ok = s < e && copy_text(s, e, vm->name, sizeof(vm->name));
@@ -188,6 +189,11 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
             vm->ple = PLE_AUTO;
         else
             problem(p, "ple: '%.*s' is not on, off or auto", (int)(ve - v), v);
+    } else if (equals(k, ke, "hugepages")) {
+        if (equals(v, ve, "on") || equals(v, ve, "off"))
+            vm->hugepages = equals(v, ve, "on");
+        else
+            problem(p, "hugepages: '%.*s' is not on or off", (int)(ve - v), v);
     } else if (equals(k, ke, "ple_gap") || equals(k, ke, "ple_window")) {
         if (!parse_uint(v, ve, &n) || n > UINT32_MAX)
             problem(p, "%.*s: '%.*s' is not a 32-bit number", (int)(ke - k), k, (int)(ve - v), v);
@@ -197,7 +203,7 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
             vm->ple_window = (uint32_t)n;
     } else {
         problem(p, "unknown setting '%.*s' (known: image, vcpus, memory, cmdline, affinity, "
-                   "ple, ple_gap, ple_window)", (int)(ke - k), k);
+                   "ple, ple_gap, ple_window, hugepages)", (int)(ke - k), k);
     }
 }
 

@@ -14,6 +14,7 @@
  *   ple      = on|off|auto   PAUSE-loop exiting, default auto
  *   ple_gap  = N             default 128
  *   ple_window = N           default 4096
+ *   hugepages = on|off       back guest RAM with 2M/1G pages where possible, default on
  *
  * A section with an error is reported (file, line, problem) and marked
  * invalid; the other VMs are unaffected.
@@ -39,6 +40,7 @@ struct vm_config {
     uint64_t affinity;          /* bit per physical CPU */
     enum ple_mode ple;
     uint32_t ple_gap, ple_window;
+    bool hugepages;
     bool valid;
     unsigned line;              /* of the [vm ...] header */
 };

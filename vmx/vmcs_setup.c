@@ -18,7 +18,6 @@
 #define DR7_INIT        0x400
 #define PAT_POWER_ON    0x0007040600070406ull
 #define CR0_ET          (1ull << 4)
-#define CR4_OSXSAVE     (1ull << 18)
 
 extern const uint64_t isr_stub_table[];
 
@@ -147,7 +146,9 @@ static void write_guest_state_long_mode(struct vcpu *vcpu)
     vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
     vmcs_write(GUEST_ACTIVITY_STATE, 0);
     vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
-    vcpu->regs.rdi = vcpu->entry_arg;
+    vcpu->regs.rdi = vcpu->id;
+    vcpu->regs.rsi = vcpu->vm->vcpu_count;
+    vcpu->regs.rdx = GUEST_CMDLINE_GPA;
 }
 
 void vmcs_init(struct vcpu *vcpu)

@@ -1,0 +1,42 @@
+/* CPUID as the guest sees it: the hypervisor leaves, the filtered features,
+ * the APIC ID; then the cost of a CPUID exit (median of many, guest TSC). */
+#include "guests/runtime/guest.h"
+
+#define ITERATIONS 2000
+
+static int check(bool ok, const char *what)
+{
+    printf("%s: %s\n", ok ? "ok" : "FAIL", what);
+    return ok ? 0 : 1;
+}
+
+int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
+{
+    (void)cmdline;
+    int failures = 0;
+    struct cpuid_regs h = cpuid(0x40000000, 0);
+    char signature[13] = { 0 };
+    memcpy(signature, &h.ebx, 4);
+    memcpy(signature + 4, &h.ecx, 4);
+    memcpy(signature + 8, &h.edx, 4);
+    failures += check(!strcmp(signature, "vmxvisor"), "hypervisor signature 'vmxvisor'");
+    failures += check(h.eax >= 0x40000001, "hypervisor max leaf");
+    struct cpuid_regs l1 = cpuid(1, 0);
+    failures += check(l1.ecx >> 31 & 1, "leaf 1 hypervisor-present bit");
+    failures += check(!(l1.ecx >> 5 & 1), "leaf 1 VMX hidden");
+    failures += check(!(l1.ecx >> 3 & 1), "leaf 1 MONITOR hidden");
+    failures += check(l1.ebx >> 24 == vcpu, "initial APIC ID is the vCPU number");
+    failures += check((l1.ebx >> 16 & 0xff) == vcpus, "logical processor count");
+    struct cpuid_regs l0 = cpuid(0, 0);
+    failures += check(l0.eax >= 1, "basic leaves present");
+
+    static uint64_t samples[ITERATIONS];
+    for (int i = 0; i < ITERATIONS; i++) {
+        uint64_t t0 = rdtsc();
+        cpuid(0, 0);
+        samples[i] = rdtsc() - t0;
+    }
+    bench_report("cpuid_exit", median(samples, ITERATIONS), "cycles");
+    printf("cpuid_test: %d failure(s)\n", failures);
+    return failures;
+}

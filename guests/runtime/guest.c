@@ -1,0 +1,65 @@
+#include "guests/runtime/guest.h"
+
+#define COM1 0x3f8
+#define COM1_LSR (COM1 + 5)
+#define LSR_THR_EMPTY 0x20
+#define DEBUG_EXIT_PORT 0xf4
+
+/* lib/printf.c writes here. */
+void console_write(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        while (!(inb(COM1_LSR) & LSR_THR_EMPTY))
+            ;
+        outb(COM1, (uint8_t)s[i]);
+    }
+}
+
+void guest_exit(int status)
+{
+    hypercall(HC_EXIT, (uint64_t)status, 0);
+    cpu_halt_forever();
+}
+
+void debug_exit(uint8_t code)
+{
+    outb(DEBUG_EXIT_PORT, code);
+    cpu_halt_forever();
+}
+
+bool cmdline_has(const char *cmdline, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *s = cmdline; *s;) {
+        if (!strncmp(s, word, n) && (s[n] == ' ' || s[n] == '\0'))
+            return true;
+        while (*s && *s != ' ')
+            s++;
+        while (*s == ' ')
+            s++;
+    }
+    return false;
+}
+
+uint64_t median(uint64_t *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+    return n ? v[n / 2] : 0;
+}
+
+void bench_report(const char *name, uint64_t value, const char *unit)
+{
+    printf("BENCH %s %lu %s\n", name, value, unit);
+}
+
+void guest_start(uint32_t vcpu, uint32_t vcpus, const char *cmdline);
+void guest_start(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
+{
+    guest_exit(guest_main(vcpu, vcpus, cmdline ? cmdline : ""));
+}

@@ -1,0 +1,36 @@
+#ifndef GUESTS_RUNTIME_GUEST_H
+#define GUESTS_RUNTIME_GUEST_H
+/* The test guests' runtime: console output on COM1, the hypercall ABI,
+ * QEMU's isa-debug-exit, timing helpers. Guests share lib/printf.c and
+ * arch/cpu.h with the hypervisor. */
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "arch/cpu.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+
+#define printf kprintf
+
+/* Each guest defines its main; the return value becomes the VM's status. */
+int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline);
+
+enum { HC_PRINT = 1, HC_EXIT = 2, HC_YIELD = 3 };
+
+static inline uint64_t hypercall(uint64_t nr, uint64_t a0, uint64_t a1)
+{
+    uint64_t ret;
+    __asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1) : "memory");
+    return ret;
+}
+
+__attribute__((noreturn)) void guest_exit(int status);
+/* QEMU isa-debug-exit: the VM ends with status (code << 1) | 1. */
+__attribute__((noreturn)) void debug_exit(uint8_t code);
+/* Whether `word` appears in the command line. */
+bool cmdline_has(const char *cmdline, const char *word);
+/* Median of n samples (sorts them). */
+uint64_t median(uint64_t *samples, size_t n);
+/* Reports a figure the way benchmarks expect: "BENCH <name> <value> <unit>". */
+void bench_report(const char *name, uint64_t value, const char *unit);
+#endif

@@ -1,0 +1,222 @@
+/* Creating VMs from the configuration, ending them, and tearing them down. */
+#include "virt/vm.h"
+#include "virt/elf_loader.h"
+#include "virt/guest_layout.h"
+#include "virt/guest_mem.h"
+#include "virt/msr_bitmap.h"
+#include "virt/sched.h"
+#include "vmx/exit_reasons.h"
+#include "vmx/vmx_cpu.h"
+#include "vmx/vpid.h"
+#include "arch/bootinfo.h"
+#include "lib/page_alloc.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+
+struct vm vms[MAX_VMS];
+uint32_t vm_count;
+static struct vpid_pool vpid_pool;
+static void *all_ones_page;     /* guest reads of nothing-at-all see 0xff */
+
+#define PTE_P  (1ull << 0)
+#define PTE_W  (1ull << 1)
+#define PTE_PS (1ull << 7)
+#define GDT_CODE64 0x00af9b000000ffffull
+#define GDT_DATA   0x00cf93000000ffffull
+
+static void *alloc_table_page(void) { return page_alloc(1); }
+
+static const struct boot_module *find_module(const char *name)
+{
+    for (size_t i = 0; i < bootinfo.module_count; i++)
+        if (!strcmp(bootinfo.modules[i].name, name))
+            return &bootinfo.modules[i];
+    return NULL;
+}
+
+/* GDT and an identity map of the first 4 GiB (2 MiB pages) for the 64-bit
+ * flat start; see virt/guest_layout.h. */
+static bool write_boot_structures(struct vm *vm)
+{
+    const uint64_t gdt[3] = { 0, GDT_CODE64, GDT_DATA };
+    uint64_t table[512];
+    if (!guest_mem_write(vm, GUEST_GDT_GPA, gdt, sizeof(gdt)) ||
+        !guest_mem_write(vm, GUEST_CMDLINE_GPA, vm->config.cmdline,
+                         strlen(vm->config.cmdline) + 1))
+        return false;
+    memset(table, 0, sizeof(table));
+    table[0] = GUEST_PDPT_GPA | PTE_P | PTE_W;
+    if (!guest_mem_write(vm, GUEST_PML4_GPA, table, sizeof(table)))
+        return false;
+    for (int i = 0; i < 4; i++)
+        table[i] = (GUEST_PD_GPA + i * 4096) | PTE_P | PTE_W;
+    if (!guest_mem_write(vm, GUEST_PDPT_GPA, table, sizeof(table)))
+        return false;
+    for (int pd = 0; pd < 4; pd++) {
+        for (int i = 0; i < 512; i++)
+            table[i] = (((uint64_t)pd << 30) + ((uint64_t)i << 21)) | PTE_P | PTE_W | PTE_PS;
+        if (!guest_mem_write(vm, GUEST_PD_GPA + pd * 4096, table, sizeof(table)))
+            return false;
+    }
+    return true;
+}
+
+static bool write_for_loader(void *ctx, uint64_t gpa, const void *src, size_t len)
+{
+    static const uint8_t zeros[256];
+    if (src)
+        return guest_mem_write(ctx, gpa, src, len);
+    for (size_t done = 0; done < len; done += sizeof(zeros)) {
+        size_t n = len - done < sizeof(zeros) ? len - done : sizeof(zeros);
+        if (!guest_mem_write(ctx, gpa + done, zeros, n))
+            return false;
+    }
+    return true;
+}
+
+static void vm_free(struct vm *vm)
+{
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        vpid_free(&vpid_pool, vm->vcpus[i].vpid);
+    guest_mem_destroy(vm);
+    if (vm->io_bitmaps)
+        page_free(vm->io_bitmaps, 2);
+    if (vm->msr_bitmap)
+        page_free(vm->msr_bitmap, 1);
+    if (vm->vcpus)
+        page_free(vm->vcpus, (sizeof(struct vcpu) * vm->vcpu_count + PAGE_SIZE - 1) / PAGE_SIZE);
+    vm->io_bitmaps = vm->msr_bitmap = NULL;
+    vm->vcpus = NULL;
+}
+
+static bool vm_create(struct vm *vm, const struct vm_config *cfg, const struct boot_module *image)
+{
+    memset(vm, 0, sizeof(*vm));
+    vm->config = *cfg;
+    vm->state = VM_RUNNING;
+    vm->ram_size = cfg->memory;
+    vm->allow_2m = vmcs_config.ept_vpid_cap & EPT_CAP_2M && cfg->hugepages;
+    vm->allow_1g = vmcs_config.ept_vpid_cap & EPT_CAP_1G && cfg->hugepages;
+    size_t vcpu_pages = (sizeof(struct vcpu) * cfg->vcpus + PAGE_SIZE - 1) / PAGE_SIZE;
+    vm->io_bitmaps = page_alloc(2);
+    vm->msr_bitmap = page_alloc(1);
+    vm->vcpus = page_alloc(vcpu_pages);
+    vm->vcpu_count = cfg->vcpus;
+    const char *problem = "out of memory";
+    char why[160];
+    if (!vm->io_bitmaps || !vm->msr_bitmap || !vm->vcpus ||
+        !ept_init(&vm->ept, alloc_table_page, vmcs_config.ept_vpid_cap & EPT_CAP_AD))
+        goto fail;
+    memset(vm->io_bitmaps, 0xff, 2 * PAGE_SIZE);   /* every port exits */
+    msr_bitmap_init(vm->msr_bitmap);
+    if (!write_boot_structures(vm))
+        goto fail;
+    uint64_t entry;
+    uint64_t low_ram_end = cfg->memory < GUEST_LOW_RAM_LIMIT ? cfg->memory : GUEST_LOW_RAM_LIMIT;
+    if (!elf_load((const void *)image->start, image->end - image->start, GUEST_IMAGE_MIN_GPA,
+                  low_ram_end, write_for_loader, vm, &entry, why, sizeof(why))) {
+        problem = why;
+        goto fail;
+    }
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        *v = (struct vcpu){ .vm = vm, .id = i, .state = VCPU_RUNNABLE, .entry_rip = entry,
+                            .entry_rsp = GUEST_BOOT_STACK - i * 0x4000 };
+        if (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_ENABLE_VPID)
+            v->vpid = vpid_alloc(&vpid_pool);
+    }
+    return true;
+fail:
+    kprintf("vm %s: cannot create: image '%s': %s\n", cfg->name, cfg->image, problem);
+    vm_free(vm);
+    return false;
+}
+
+uint32_t vms_create_from_config(const struct vm_config_set *set)
+{
+    vpid_pool_init(&vpid_pool, VPID_COUNT);
+    all_ones_page = page_alloc(1);
+    if (all_ones_page)
+        memset(all_ones_page, 0xff, PAGE_SIZE);
+    for (size_t i = 0; i < set->count; i++) {
+        const struct vm_config *cfg = &set->vms[i];
+        if (!cfg->valid) {
+            kprintf("vm %s: not started: its configuration has errors\n", cfg->name);
+            continue;
+        }
+        const struct boot_module *image = find_module(cfg->image);
+        if (!image) {
+            kprintf("vm %s: not started: image '%s' is not among the boot modules\n", cfg->name,
+                    cfg->image);
+            continue;
+        }
+        struct vm *vm = &vms[vm_count];
+        if (!vm_create(vm, cfg, image))
+            continue;
+        vm->index = vm_count++;
+        kprintf("vm %s: %u vCPU(s), %lu MiB, image %s\n", cfg->name, cfg->vcpus,
+                cfg->memory >> 20, cfg->image);
+        for (uint32_t v = 0; v < vm->vcpu_count; v++)
+            sched_place(&vm->vcpus[v]);
+    }
+    return vm_count;
+}
+
+bool vm_map_all_ones_page(struct vm *vm, uint64_t gpa)
+{
+    if (!all_ones_page)
+        return false;
+    spin_lock(&vm->lock);
+    enum ept_result r = ept_map(&vm->ept, gpa & ~(PAGE_SIZE - 1), (uint64_t)all_ones_page,
+                                EPT_SIZE_4K, EPT_READ);
+    spin_unlock(&vm->lock);
+    return r == EPT_OK;
+}
+
+void vm_end(struct vm *vm, int status, const char *reason)
+{
+    spin_lock(&vm->lock);
+    bool first = vm->state == VM_RUNNING;
+    if (first) {
+        vm->state = VM_ENDED;
+        vm->exit_status = status;
+        vm->end_reason = reason;
+    }
+    spin_unlock(&vm->lock);
+    if (!first)
+        return;
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        sched_stop_vcpu(&vm->vcpus[i]);
+}
+
+static void print_exit_table(const struct vm *vm)
+{
+    kprintf("vm %s: exits per reason (count, average host cycles):\n", vm->config.name);
+    for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
+        uint64_t count = 0, cycles = 0;
+        for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+            count += vm->vcpus[i].stats.count[r];
+            cycles += vm->vcpus[i].stats.cycles[r];
+        }
+        if (count)
+            kprintf("  %-36s %10lu %8lu\n", vmx_exit_reason_name(r), count, cycles / count);
+    }
+}
+
+void vm_finish(struct vm *vm)
+{
+    if (vm->uart_len)
+        kprintf("[%s] %.*s\n", vm->config.name, (int)vm->uart_len, vm->uart_line);
+    print_exit_table(vm);
+    kprintf("vm %s: ended (%s), status %d\n", vm->config.name,
+            vm->end_reason ? vm->end_reason : "?", vm->exit_status);
+    vm_free(vm);
+}
+
+bool all_vms_ended(void)
+{
+    for (uint32_t i = 0; i < vm_count; i++)
+        if (vms[i].vcpus_stopped < vms[i].vcpu_count)
+            return false;
+    return true;
+}
