@@ -19,7 +19,7 @@ KASFLAGS := -g -I include -I . -MMD -MP -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none -z max-page-size=0x1000 -T boot/kernel.ld
 
 # Freestanding test guests (guests/): each guests/NAME.c with the runtime.
-GUESTS      := cpuid_test
+GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe
 GUEST_RT    := guests/runtime/start.S guests/runtime/guest.c lib/printf.c lib/string.c
 GUEST_ELFS  := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS))
 GUEST_LDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none,--no-warn-rwx-segments \

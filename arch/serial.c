@@ -14,7 +14,50 @@ enum {
 #define IER_RX_AVAILABLE 0x01
 #define MCR_DTR_RTS_OUT2 0x0b   /* OUT2 gates the UART's interrupt line on PCs */
 
+#include "arch/percpu.h"
+
+/* The console lock may be held across several writes (console_hold) so a
+ * multi-line report stays together; the holder's own writes go through. */
 static spinlock_t console_lock = SPINLOCK_INIT;
+static volatile int console_owner = -1;
+static unsigned console_depth;
+
+static uint64_t console_acquire(void)
+{
+    uint64_t flags = irq_save();
+    int me = (int)this_cpu()->index;
+    if (console_owner != me) {
+        spin_lock(&console_lock);
+        console_owner = me;
+    }
+    console_depth++;
+    return flags;
+}
+
+static void console_release(uint64_t flags)
+{
+    if (--console_depth == 0) {
+        console_owner = -1;
+        spin_unlock(&console_lock);
+    }
+    irq_restore(flags);
+}
+
+/* Interrupt state from before the outermost hold; inner ones run with
+ * interrupts already off, so they restore nothing. */
+static uint64_t held_flags;
+
+void console_hold(void)
+{
+    uint64_t flags = console_acquire();
+    if (console_depth == 1)
+        held_flags = flags;
+}
+
+void console_unhold(void)
+{
+    console_release(console_depth == 1 ? held_flags : 0);
+}
 
 void serial_init(void)
 {
@@ -41,13 +84,13 @@ static void serial_putc(char c)
 
 void console_write(const char *s, size_t n)
 {
-    uint64_t flags = spin_lock_irqsave(&console_lock);
+    uint64_t flags = console_acquire();
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n')
             serial_putc('\r');
         serial_putc(s[i]);
     }
-    spin_unlock_irqrestore(&console_lock, flags);
+    console_release(flags);
 }
 
 bool serial_input_ready(void)

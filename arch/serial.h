@@ -10,6 +10,10 @@ void serial_init(void);
 /* Writes under the console lock; "\n" becomes "\r\n" on the wire. */
 void console_write(const char *s, size_t n);
 /* Next received byte, or -1 when none is waiting. */
+/* Keeps the console for this CPU across several writes (nestable), so a
+ * multi-line report is not interleaved with other CPUs' output. */
+void console_hold(void);
+void console_unhold(void);
 int serial_try_getc(void);
 bool serial_input_ready(void);
 /* Raises an interrupt when a byte arrives (the IOAPIC routes it). */

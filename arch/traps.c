@@ -2,6 +2,7 @@
 #include "arch/cpu.h"
 #include "arch/percpu.h"
 #include "arch/platform.h"
+#include "arch/serial.h"
 #include "lib/printf.h"
 
 extern const char __image_start[], __image_end[];
@@ -39,6 +40,7 @@ static void print_backtrace(uint64_t rip, uint64_t rbp)
 
 void trap_fatal(struct trap_frame *f)
 {
+    console_hold();
     const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector]
                                                                     : "exception";
     kprintf("\n*** EXCEPTION %s (vector %lu) on cpu %u, error code 0x%lx\n", name, f->vector,
@@ -52,5 +54,6 @@ void trap_fatal(struct trap_frame *f)
     kprintf("CR0 %016lx CR2 %016lx CR3 %016lx CR4 %016lx\n", read_cr0(), read_cr2(),
             read_cr3(), read_cr4());
     print_backtrace(f->rip, f->rbp);
+    console_unhold();
     platform_fatal_stop();
 }

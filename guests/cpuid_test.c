@@ -1,8 +1,7 @@
 /* CPUID as the guest sees it: the hypervisor leaves, the filtered features,
- * the APIC ID; then the cost of a CPUID exit (median of many, guest TSC). */
+ * the APIC ID. With "debug-exit" on its command line it ends through QEMU's
+ * isa-debug-exit port (status (failures << 1) | 1) instead of the hypercall. */
 #include "guests/runtime/guest.h"
-
-#define ITERATIONS 2000
 
 static int check(bool ok, const char *what)
 {
@@ -12,7 +11,6 @@ static int check(bool ok, const char *what)
 
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
 {
-    (void)cmdline;
     int failures = 0;
     struct cpuid_regs h = cpuid(0x40000000, 0);
     char signature[13] = { 0 };
@@ -29,14 +27,8 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     failures += check((l1.ebx >> 16 & 0xff) == vcpus, "logical processor count");
     struct cpuid_regs l0 = cpuid(0, 0);
     failures += check(l0.eax >= 1, "basic leaves present");
-
-    static uint64_t samples[ITERATIONS];
-    for (int i = 0; i < ITERATIONS; i++) {
-        uint64_t t0 = rdtsc();
-        cpuid(0, 0);
-        samples[i] = rdtsc() - t0;
-    }
-    bench_report("cpuid_exit", median(samples, ITERATIONS), "cycles");
     printf("cpuid_test: %d failure(s)\n", failures);
+    if (cmdline_has(cmdline, "debug-exit"))
+        debug_exit((uint8_t)failures);
     return failures;
 }

@@ -1,9 +1,14 @@
 #include "lib/string.h"
+#include <stdint.h>
 
+/* Whole quadwords first: a string instruction's iterations are what costs
+ * (and what Bochs counts), so 8 bytes at a time is 8 times cheaper. */
 void *memcpy(void *dst, const void *src, size_t n)
 {
     void *d = dst;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) :: "memory");
+    size_t quads = n / 8, rest = n % 8;
+    __asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(quads) :: "memory");
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(rest) :: "memory");
     return dst;
 }
 
@@ -21,7 +26,10 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
     void *d = dst;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    size_t quads = n / 8, rest = n % 8;
+    uint64_t pattern = 0x0101010101010101ull * (uint8_t)c;
+    __asm__ volatile("rep stosq" : "+D"(d), "+c"(quads) : "a"(pattern) : "memory");
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(rest) : "a"(pattern) : "memory");
     return dst;
 }
 

@@ -4,6 +4,7 @@
 #include "virt/vm.h"
 #include "vmx/exit_reasons.h"
 #include "vmx/vmcs.h"
+#include "arch/serial.h"
 #include "lib/printf.h"
 
 #define INTERRUPTIBILITY_STI_MOV_SS 0x3
@@ -31,9 +32,11 @@ static void dump_registers(const struct vcpu *v)
 
 enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why)
 {
+    console_hold();
     kprintf("vm %s: vcpu %u: %s; stopping the VM\n", vcpu->vm->config.name, vcpu->id, why);
     dump_registers(vcpu);
     vmcs_dump();
+    console_unhold();
     vm_end(vcpu->vm, -1, why);
     return EXIT_STOP_VCPU;
 }

@@ -9,6 +9,7 @@
 #include "vmx/vmx_cpu.h"
 #include "vmx/vpid.h"
 #include "arch/bootinfo.h"
+#include "arch/serial.h"
 #include "lib/page_alloc.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -205,11 +206,13 @@ static void print_exit_table(const struct vm *vm)
 
 void vm_finish(struct vm *vm)
 {
+    console_hold();
     if (vm->uart_len)
         kprintf("[%s] %.*s\n", vm->config.name, (int)vm->uart_len, vm->uart_line);
     print_exit_table(vm);
     kprintf("vm %s: ended (%s), status %d\n", vm->config.name,
             vm->end_reason ? vm->end_reason : "?", vm->exit_status);
+    console_unhold();
     vm_free(vm);
 }
 

@@ -1,0 +1,80 @@
+/* MSR access as a guest sees it: emulated MSRs answer, unknown ones and
+ * writes to locked ones raise #GP (caught by an IDT of our own). */
+#include "guests/runtime/guest.h"
+
+#define MSR_TSC             0x10
+#define MSR_FEATURE_CONTROL 0x3a
+#define MSR_EFER            0xc0000080
+#define MSR_LSTAR           0xc0000082
+#define MSR_UNKNOWN         0x12345678
+
+struct idt_gate { uint16_t off0, sel; uint8_t ist, attr; uint16_t off1; uint32_t off2, zero; };
+static struct idt_gate idt[32] __attribute__((aligned(16)));
+static volatile int gp_count;
+
+/* #GP handler: count it and step over the 2-byte RDMSR/WRMSR. */
+void gp_handler(void);
+__asm__(".text\n"
+        "gp_handler:\n"
+        "  addq $8, %rsp\n"                 /* error code */
+        "  addq $2, (%rsp)\n"               /* RIP past rdmsr/wrmsr */
+        "  lock incl gp_count(%rip)\n"
+        "  iretq\n");
+
+static void install_idt(void)
+{
+    uint64_t h = (uint64_t)gp_handler;
+    idt[13] = (struct idt_gate){ (uint16_t)h, 0x08, 0, 0x8e, (uint16_t)(h >> 16),
+                                 (uint32_t)(h >> 32), 0 };
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } ptr = {
+        sizeof(idt) - 1, (uint64_t)idt };
+    __asm__ volatile("lidt %0" :: "m"(ptr));
+}
+
+static bool rdmsr_faults(uint32_t msr, uint64_t *value)
+{
+    int before = gp_count;
+    uint32_t lo = 0, hi = 0;
+    __asm__ volatile("rdmsr" : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
+    *value = (uint64_t)hi << 32 | lo;
+    return gp_count != before;
+}
+
+static bool wrmsr_faults(uint32_t msr, uint64_t value)
+{
+    int before = gp_count;
+    __asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
+                     : "memory");
+    return gp_count != before;
+}
+
+static int check(bool ok, const char *what)
+{
+    printf("%s: %s\n", ok ? "ok" : "FAIL", what);
+    return ok ? 0 : 1;
+}
+
+int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
+{
+    (void)vcpu;
+    (void)vcpus;
+    (void)cmdline;
+    install_idt();
+    int failures = 0;
+    uint64_t v;
+    failures += check(rdmsr_faults(MSR_UNKNOWN, &v), "RDMSR of an unknown MSR raises #GP");
+    failures += check(wrmsr_faults(MSR_UNKNOWN, 1), "WRMSR of an unknown MSR raises #GP");
+    failures += check(!rdmsr_faults(MSR_EFER, &v) && (v & (1 << 10)), "EFER reads with LMA set");
+    failures += check(!rdmsr_faults(MSR_FEATURE_CONTROL, &v) && v == 1,
+                      "IA32_FEATURE_CONTROL reads locked, VMX off");
+    failures += check(wrmsr_faults(MSR_FEATURE_CONTROL, 5), "IA32_FEATURE_CONTROL write raises #GP");
+    uint64_t before = rdtsc();
+    failures += check(!rdmsr_faults(MSR_TSC, &v) && v >= before && v - before < 1000000,
+                      "IA32_TSC matches RDTSC");
+    failures += check(!wrmsr_faults(MSR_LSTAR, 0xffffffff81234560ull) &&
+                          !rdmsr_faults(MSR_LSTAR, &v) && v == 0xffffffff81234560ull,
+                      "LSTAR (pass-through) keeps its value");
+    failures += check(wrmsr_faults(MSR_EFER, 1ull << 20), "EFER reserved bit raises #GP");
+    printf("msr_probe: %d failure(s), %d #GP taken\n", failures, gp_count);
+    return failures;
+}
