@@ -2,6 +2,8 @@
 #include "mon/monitor.h"
 #include "arch/percpu.h"
 #include "arch/tsc.h"
+#include "virt/vm.h"
+#include "vmx/exit_reasons.h"
 #include "vmx/vmx_cpu.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -90,7 +92,62 @@ static void info_vmx(const char *args)
             misc & VMX_MISC_VMWRITE_ANY_FIELD ? "yes" : "no");
 }
 
+static const char *const vcpu_state_names[] = {
+    [VCPU_RUNNABLE] = "runnable", [VCPU_RUNNING] = "running", [VCPU_HALTED] = "halted",
+    [VCPU_STOPPED] = "stopped",
+};
+
+static bool vm_is_live(const struct vm *vm)
+{
+    return vm->vcpus_stopped < vm->vcpu_count;     /* torn down once all stopped */
+}
+
+static void info_vms(const char *args)
+{
+    (void)args;
+    kprintf("vm               vcpus memory   state    status image\n");
+    for (uint32_t i = 0; i < vm_count; i++) {
+        const struct vm *vm = &vms[i];
+        kprintf("%-16s %5u %5lu MiB %-8s %6d %s\n", vm->config.name, vm->vcpu_count,
+                vm->config.memory >> 20, vm_is_live(vm) ? "running" : "ended",
+                vm->state == VM_ENDED ? vm->exit_status : 0, vm->config.image);
+    }
+}
+
+static void info_vcpus(const char *args)
+{
+    (void)args;
+    kprintf("vm               vcpu cpu state    vpid    entries  launches  guest-cycles\n");
+    for (uint32_t i = 0; i < vm_count; i++) {
+        const struct vm *vm = &vms[i];
+        if (!vm_is_live(vm))
+            continue;
+        for (uint32_t v = 0; v < vm->vcpu_count; v++) {
+            const struct vcpu *c = &vm->vcpus[v];
+            kprintf("%-16s %4u %3u %-8s %4u %10lu %9lu %13lu\n", vm->config.name, c->id, c->cpu,
+                    vcpu_state_names[c->state], c->vpid, c->stats.launches + c->stats.resumes, c->stats.launches,
+                    c->stats.guest_cycles);
+        }
+    }
+}
+
+static void info_exits(const char *args)
+{
+    bool shown = false;
+    for (uint32_t i = 0; i < vm_count; i++) {
+        if (!vm_is_live(&vms[i]) || (*args && strcmp(args, vms[i].config.name)))
+            continue;
+        vm_print_exits(&vms[i]);
+        shown = true;
+    }
+    if (!shown)
+        kprintf(*args ? "no running VM named '%s'\n" : "no running VMs%s\n", args);
+}
+
 const struct monitor_command info_commands[] = {
+    { "vms", "", "VMs: vCPUs, memory, state, exit status", info_vms },
+    { "vcpus", "", "vCPUs of running VMs: CPU, state, VPID, entries", info_vcpus },
+    { "exits", "[VM]", "VM exits per reason: count and average handling cycles", info_exits },
     { "cpus", "", "physical CPUs and their VMX state", info_cpus },
     { "vmx", "[msrs]", "negotiated VMX configuration (msrs: raw capability MSRs)", info_vmx },
     { NULL, NULL, NULL, NULL },

@@ -8,7 +8,7 @@
 struct exit_stats {
     uint64_t count[EXIT_REASON_MAX];
     uint64_t cycles[EXIT_REASON_MAX];   /* TSC spent in the hypervisor handling them */
-    uint64_t entries, launches, resumes;
+    uint64_t launches, resumes;         /* VM entries, by instruction */
     uint64_t guest_cycles;              /* TSC spent in the guest */
     uint64_t ept_maps[3];               /* on-demand mappings by size: 4K, 2M, 1G */
 };

@@ -88,7 +88,6 @@ void vcpu_run(struct vcpu *v)
             entry_failed(v, failure);
             break;
         }
-        v->stats.entries++;
         if (v->launched)
             v->stats.resumes++;
         else

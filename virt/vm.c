@@ -190,18 +190,20 @@ void vm_end(struct vm *vm, int status, const char *reason)
         sched_stop_vcpu(&vm->vcpus[i]);
 }
 
-static void print_exit_table(const struct vm *vm)
+void vm_print_exits(const struct vm *vm)
 {
-    kprintf("vm %s: exits per reason (count, average host cycles):\n", vm->config.name);
+    kprintf("vm %s:\n  %-36s %10s %10s\n", vm->config.name, "exit reason", "count", "avg-cycles");
     for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
         uint64_t count = 0, cycles = 0;
-        for (uint32_t i = 0; i < vm->vcpu_count; i++) {
-            count += vm->vcpus[i].stats.count[r];
-            cycles += vm->vcpus[i].stats.cycles[r];
+        for (uint32_t v = 0; v < vm->vcpu_count; v++) {
+            count += vm->vcpus[v].stats.count[r];
+            cycles += vm->vcpus[v].stats.cycles[r];
         }
         if (count)
-            kprintf("  %-36s %10lu %8lu\n", vmx_exit_reason_name(r), count, cycles / count);
+            kprintf("  %-36s %10lu %10lu\n", vmx_exit_reason_name(r), count, cycles / count);
     }
+    kprintf("  unclaimed port/MMIO reads %lu, writes %lu\n", vm->unhandled_reads,
+            vm->unhandled_writes);
 }
 
 void vm_finish(struct vm *vm)
@@ -209,7 +211,7 @@ void vm_finish(struct vm *vm)
     console_hold();
     if (vm->uart_len)
         kprintf("[%s] %.*s\n", vm->config.name, (int)vm->uart_len, vm->uart_line);
-    print_exit_table(vm);
+    vm_print_exits(vm);
     kprintf("vm %s: ended (%s), status %d\n", vm->config.name,
             vm->end_reason ? vm->end_reason : "?", vm->exit_status);
     console_unhold();

@@ -82,6 +82,8 @@ void vm_end(struct vm *vm, int status, const char *reason);
 void vm_finish(struct vm *vm);
 /* Maps a read-only page of 0xff at `gpa` (a read of nothing-at-all). */
 bool vm_map_all_ones_page(struct vm *vm, uint64_t gpa);
+/* Its exit table: count and average handling cycles per exit reason. */
+void vm_print_exits(const struct vm *vm);
 /* Whether every VM has ended and been torn down. */
 bool all_vms_ended(void);
 #endif

@@ -7,23 +7,28 @@
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_insn.h"
 
-__attribute__((noreturn)) void vmcs_access_failed(const char *op, uint32_t field,
-                                                  enum vmx_result r);
+/* On the exit path every instruction counts: success costs one untaken
+ * branch (JBE: CF or ZF set means VMfail), failure goes out of line. */
+__attribute__((noreturn, cold)) void vmcs_read_failed(uint32_t field);
+__attribute__((noreturn, cold)) void vmcs_write_failed(uint32_t field);
 
 static inline uint64_t vmcs_read(enum vmcs_field field)
 {
     uint64_t v;
-    enum vmx_result r = vmread_checked(field, &v);
-    if (__builtin_expect(r != VMX_SUCCEED, 0))
-        vmcs_access_failed("VMREAD", field, r);
+    __asm__ goto("vmread %[field], %[value]\n\tjbe %l[failed]"
+                 : [value] "=r"(v) : [field] "r"((uint64_t)field) : "cc" : failed);
     return v;
+failed:
+    vmcs_read_failed(field);
 }
 
 static inline void vmcs_write(enum vmcs_field field, uint64_t value)
 {
-    enum vmx_result r = vmwrite_checked(field, value);
-    if (__builtin_expect(r != VMX_SUCCEED, 0))
-        vmcs_access_failed("VMWRITE", field, r);
+    __asm__ goto("vmwrite %[value], %[field]\n\tjbe %l[failed]"
+                 :: [field] "r"((uint64_t)field), [value] "rm"(value) : "cc", "memory" : failed);
+    return;
+failed:
+    vmcs_write_failed(field);
 }
 
 static inline void vmcs_set_bits(enum vmcs_field field, uint64_t bits)

@@ -2,6 +2,7 @@
 #include "vmx/vmcs.h"
 #include "arch/platform.h"
 #include "lib/printf.h"
+#include <stdbool.h>
 
 static const char *const instruction_errors[] = {
     [1] = "VMCALL executed in VMX root operation",
@@ -39,14 +40,25 @@ const char *vmx_instruction_error_text(uint32_t error)
     return "unknown VM-instruction error";
 }
 
-void vmcs_access_failed(const char *op, uint32_t field, enum vmx_result r)
+/* A failed VMREAD/VMWRITE left its reason in the VM-instruction error
+ * field, unless there is no current VMCS at all (VMfailInvalid). */
+static __attribute__((noreturn)) void access_failed(const char *op, uint32_t field)
 {
     const struct vmcs_field_info *f = vmcs_field_lookup(field);
-    uint64_t error = 0;
-    if (r == VMX_FAIL_VALID)
-        vmread_checked(VM_INSTRUCTION_ERROR, &error);
+    uint64_t error;
+    bool have_vmcs = vmread_checked(VM_INSTRUCTION_ERROR, &error) == VMX_SUCCEED;
     panic("%s of %s (0x%04x) failed: %s", op, f ? f->id : "?", field,
-          r == VMX_FAIL_INVALID ? "no current VMCS" : vmx_instruction_error_text((uint32_t)error));
+          have_vmcs ? vmx_instruction_error_text((uint32_t)error) : "no current VMCS");
+}
+
+void vmcs_read_failed(uint32_t field)
+{
+    access_failed("VMREAD", field);
+}
+
+void vmcs_write_failed(uint32_t field)
+{
+    access_failed("VMWRITE", field);
 }
 
 void vmcs_dump(void)
