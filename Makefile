@@ -3,8 +3,10 @@
 
 BUILD    := build
 KERNEL   := $(BUILD)/vmxvisor.elf
-ISO      := $(BUILD)/vmxvisor.iso
 VMXRUN   := $(BUILD)/host/vmxrun
+
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
 
 # Hypervisor sources: every C and assembly file of these folders.
 KDIRS    := boot arch lib vmx mmu virt nested mon
@@ -14,8 +16,8 @@ KOBJS    := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
 CC       ?= gcc
 KCFLAGS  := -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
             -fno-omit-frame-pointer -mno-red-zone -mgeneral-regs-only \
-            -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -I include -I . -MMD -MP
-KASFLAGS := -g -I include -I . -MMD -MP -D__ASSEMBLY__
+            -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -I . -MMD -MP
+KASFLAGS := -g -I . -MMD -MP -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none -z max-page-size=0x1000 -T boot/kernel.ld
 
 # Freestanding test guests (guests/): each guests/NAME.c with the runtime.
@@ -43,8 +45,7 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.
 SYSTEM_JOBS ?= 2
 
-# .PHONY below
-.PHONY: all kernel guests run run-qemu test unit-test system-test clean deps
+.PHONY: all kernel guests run run-qemu test unit-test system-test bench clean deps
 
 all: kernel guests $(VMXRUN)
 
@@ -53,15 +54,12 @@ guests: $(GUEST_ELFS)
 $(BUILD)/guests/%.elf: guests/%.c $(GUEST_RT) guests/runtime/guest.h guests/runtime/guest.ld
 	@mkdir -p $(dir $@)
 	@echo "  GUEST   $@"
-	$(Q)$(CC) $(KCFLAGS) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT) -lgcc
+	$(Q)$(CC) $(filter-out -MMD -MP,$(KCFLAGS)) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT) -lgcc
 
 kernel: $(KERNEL)
 
 deps:
 	@tools/install-deps
-
-# V=1 shows the full commands.
-Q := $(if $(V),,@)
 
 $(KERNEL): $(KOBJS) boot/kernel.ld
 	@echo "  LD      $@"
@@ -79,8 +77,8 @@ $(BUILD)/k/%.S.o: %.S
 
 $(VMXRUN): tools/vmxrun.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HOSTCFLAGS) -D_DEFAULT_SOURCE -o $@ $<
-
+	@echo "  HOSTCC  $@"
+	$(Q)$(CC) $(HOSTCFLAGS) -D_DEFAULT_SOURCE -o $@ $<
 
 .SECONDEXPANSION:
 $(BUILD)/unit/test_%: tests/unit/test_%.c $$(test_%_SRCS) $(wildcard tests/unit/fixtures/*.h)
@@ -105,6 +103,10 @@ unit-test: $(UNIT_BINS)
 
 system-test: all
 	prove -j$(SYSTEM_JOBS) tests/system/
+
+# make bench [BENCH=name]: BENCH lines on stdout (see bench/run).
+bench: deps all
+	@bench/run $(BENCH)
 
 -include $(KOBJS:.o=.d)
 

@@ -6,8 +6,9 @@ use warnings;
 use Exporter 'import';
 use File::Basename qw(dirname);
 use Cwd qw(abs_path);
+use File::Temp ();
 
-our @EXPORT = qw(vmxrun expected_capability_line lines_matching);
+our @EXPORT = qw(vmxrun run_vms expected_capability_line lines_matching vm_result);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -25,6 +26,25 @@ sub vmxrun {
     close($fh);
     my $status = $? >> 8;
     return ($status, $out);
+}
+
+# run_vms($config_text, [guest names], @options) -> ($status, $output):
+# boots with the configuration and the guests (build/guests/NAME.elf) as
+# modules; batch mode ends when every VM has ended.
+sub run_vms {
+    my ($config, $guests, @options) = @_;
+    my $dir = File::Temp::tempdir(CLEANUP => 1);
+    open(my $fh, '>', "$dir/vms.cfg") or die $!;
+    print $fh $config;
+    close($fh);
+    my @images = map { "$root/build/guests/$_.elf" } @$guests;
+    return vmxrun('--config', "$dir/vms.cfg", @options, @images);
+}
+
+# vm_result($output, $name) -> ($reason, $status) from "vm NAME: ended (REASON), status N"
+sub vm_result {
+    my ($out, $name) = @_;
+    return $out =~ /^vm \Q$name\E: ended \((.*)\), status (-?\d+)$/m;
 }
 
 sub expected_capability_line {

@@ -1,0 +1,36 @@
+#!/usr/bin/perl
+# Bad input is reported with file, line and problem; only the offending VM
+# is not started; a bad guest image is refused; the others run.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use VmxRun;
+
+my $config = <<'CFG';
+[vm good]
+image = cpuid_test.elf
+memory = 8M
+
+[vm typo]
+image = cpuid_test.elf
+vcpu = 2
+
+[vm missing]
+image = no_such_guest.elf
+
+[vm notelf]
+image = vms.cfg
+CFG
+
+my ($status, $out) = run_vms($config, ['cpuid_test'], '--pcpus', '1');
+is($status, 0, 'hypervisor exit status 0') or diag($out);
+like($out, qr/^config: vms\.cfg:7: unknown setting 'vcpu' \(known: /m, 'file, line and problem');
+like($out, qr/^vm typo: not started: its configuration has errors$/m, 'the bad VM is not started');
+like($out, qr/^vm missing: not started: image 'no_such_guest\.elf' is not among the boot modules$/m,
+     'a missing image is named');
+like($out, qr/^vm notelf: cannot create: image 'vms\.cfg': not an ELF file$/m, 'a bad image is refused');
+is_deeply([vm_result($out, 'good')], ['exit hypercall', 0], 'the good VM ran');
+unlike($out, qr/^vm (typo|missing|notelf): ended/m, 'no bad VM ran');
+done_testing();

@@ -1,0 +1,52 @@
+#!/usr/bin/perl
+# Each exit handler exercised by a guest that checks the result: CPUID values,
+# #GP on unknown MSRs, UART output, isa-debug-exit status, hypercalls; the
+# exit table is printed when a VM ends.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use VmxRun;
+
+my $config = <<'CFG';
+# three VMs on two CPUs
+[vm cpuid]
+image = cpuid_test.elf
+memory = 8M
+cmdline = debug-exit
+
+[vm msr]
+image = msr_probe.elf
+memory = 8M
+
+[vm bench]
+image = exit_bench.elf
+memory = 8M
+cmdline = cpuid_exit pio_exit
+CFG
+
+my ($status, $out) = run_vms($config, [qw(cpuid_test msr_probe exit_bench)], '--pcpus', '2');
+is($status, 0, 'hypervisor exit status 0') or diag($out);
+like($out, qr/^vm cpuid: 1 vCPU\(s\), 8 MiB, image cpuid_test\.elf$/m, 'VM created from the config');
+
+# CPUID: the guest checks the values and ends through isa-debug-exit with 0 failures.
+for my $check ("hypervisor signature 'vmxvisor'", 'leaf 1 VMX hidden', 'initial APIC ID is the vCPU number') {
+    like($out, qr/^\[cpuid\] ok: \Q$check\E$/m, "cpuid: $check");
+}
+unlike($out, qr/^\[cpuid\] FAIL/m, 'cpuid: no failed check');
+is_deeply([vm_result($out, 'cpuid')], ['isa-debug-exit', 1], 'isa-debug-exit code 0 gives status (0<<1)|1');
+
+# MSRs: unknown ones raise #GP in the guest, emulated ones answer.
+like($out, qr/^\[msr\] ok: RDMSR of an unknown MSR raises #GP$/m, 'msr: #GP on unknown RDMSR');
+like($out, qr/^\[msr\] msr_probe: 0 failure\(s\), 4 #GP taken$/m, 'msr: all checks pass');
+is_deeply([vm_result($out, 'msr')], ['exit hypercall', 0], 'msr: exit hypercall status 0');
+
+# UART output carries the VM's name; the exit table lists what ran.
+like($out, qr/^\[bench\] BENCH cpuid_exit \d+ cycles$/m, 'UART lines prefixed with the VM name');
+like($out, qr/^vm bench: exits per reason/m, 'exit table printed at the end');
+like($out, qr/^  CPUID\s+(\d+)\s+\d+$/m, 'exit table has CPUID');
+my ($io) = $out =~ /^vm bench:.*?^  I\/O instruction\s+(\d+)/ms;
+ok(defined $io && $io >= 2000, 'exit table counts the port I/O loop') or diag($out);
+like($out, qr/^vmxvisor: exit status 0$/m, 'ends when every VM has ended');
+done_testing();
