@@ -1,7 +1,7 @@
 #include "virt/elf_loader.h"
+#include "lib/error.h"
 #include "lib/printf.h"
 #include "lib/string.h"
-#include <stdarg.h>
 
 #define ELF_CLASS32 1
 #define ELF_CLASS64 2
@@ -17,16 +17,6 @@ struct program_header {
     uint32_t type;
     uint64_t offset, paddr, filesz, memsz;
 };
-
-static bool fail(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static bool fail(char *why, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, size, fmt, ap);
-    va_end(ap);
-    return false;
-}
 
 static uint64_t get(const uint8_t *p, unsigned bytes)
 {

@@ -1,8 +1,8 @@
 /* VMCS control negotiation (see vmcs_config.h). */
 #include "vmx/vmcs_config.h"
+#include "lib/error.h"
 #include "lib/printf.h"
 #include "lib/string.h"
-#include <stdarg.h>
 
 /* What the hypervisor cannot run without, and what it uses when offered. */
 static const uint32_t required[VMX_CTL_CLASSES] = {
@@ -44,16 +44,6 @@ static const struct {
                        EPT_CAP_AD | EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)
 #define VPID_CAPS_USED (VPID_CAP_INVVPID | VPID_CAP_INVVPID_ADDRESS | VPID_CAP_INVVPID_SINGLE | \
                         VPID_CAP_INVVPID_ALL | VPID_CAP_INVVPID_SINGLE_NONGLOBAL)
-
-static bool fail(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static bool fail(char *why, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, size, fmt, ap);
-    va_end(ap);
-    return false;
-}
 
 /* SDM Vol. 3D A.3-A.5: bits 31:0 of a control MSR are the allowed 0-settings
  * (a 1 there forces the control on), bits 63:32 the allowed 1-settings. */
