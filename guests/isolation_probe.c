@@ -1,7 +1,7 @@
 /* Isolation: plants a marker naming this VM in its own memory, then reads
  * all of its guest-physical RAM and a sample of everything else below
  * 4 GiB, and fails if it ever sees another VM's marker or the hypervisor's
- * banner. Outside RAM must read as all-ones. */
+ * banner. Outside RAM must read as all-ones, and writes there must vanish. */
 #include "guests/runtime/guest.h"
 
 /* The strings searched for are stored shifted by one (each byte + 1), so
@@ -74,8 +74,11 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
         host += count_foreign(page, 4096, banner);
     }
     for (uint64_t a = (ram + STEP_OUTSIDE) & ~(STEP_OUTSIDE - 1); a < 0xfec00000ull;
-         a += STEP_OUTSIDE)
-        not_ones += *(volatile uint64_t *)a != ~0ull;
+         a += STEP_OUTSIDE) {
+        volatile uint64_t *p = (volatile uint64_t *)a;
+        *p = a;                         /* dropped: nothing is there */
+        not_ones += *p != ~0ull;
+    }
     printf("isolation_probe %s: RAM %lu MiB, foreign markers %d, host banner %d, "
            "non-all-ones outside RAM %d\n", cmdline, ram >> 20, foreign, host, not_ones);
     return foreign || host || not_ones;

@@ -10,13 +10,18 @@
 #define INTERRUPTIBILITY_STI_MOV_SS 0x3
 #define RFLAGS_IF (1ull << 9)
 
-void skip_instruction(struct vcpu *vcpu)
+void advance_rip(struct vcpu *vcpu, uint64_t length)
 {
     (void)vcpu;
-    vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+    vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + length);
     uint64_t blocking = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
     if (blocking & INTERRUPTIBILITY_STI_MOV_SS)
         vmcs_write(GUEST_INTERRUPTIBILITY_INFO, blocking & ~INTERRUPTIBILITY_STI_MOV_SS);
+}
+
+void skip_instruction(struct vcpu *vcpu)
+{
+    advance_rip(vcpu, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 }
 
 static void dump_registers(const struct vcpu *v)

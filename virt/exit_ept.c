@@ -1,16 +1,13 @@
 /* EPT violations: RAM is populated on first touch (the TDP fault path);
- * reads of guest-physical space that is neither RAM nor a device return
- * all-ones through a read-only page of 0xff (SDM Vol. 3C 30.3.3.2 for the
- * qualification bits). */
+ * anything else is an MMIO access, emulated (virt/mmio.c). */
 #include "virt/exits.h"
 #include "virt/guest_mem.h"
+#include "virt/mmio.h"
 #include "virt/vm.h"
 #include "vmx/vmcs.h"
 #include "lib/printf.h"
 
-#define EPT_QUAL_READ   (1ull << 0)
-#define EPT_QUAL_WRITE  (1ull << 1)
-#define EPT_QUAL_FETCH  (1ull << 2)
+#define EPT_QUAL_FETCH  (1ull << 2)    /* SDM Vol. 3C 28.2.1, Table 28-7 */
 
 
 enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit)
@@ -29,17 +26,12 @@ enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *e
     case TDP_NOT_RAM:
         break;
     }
-    uint64_t q = exit->qualification;
-    if ((q & (EPT_QUAL_WRITE | EPT_QUAL_FETCH)) == 0 &&
-        vm_map_all_ones_page(vcpu->vm, gpa)) {
-        __atomic_add_fetch(&vcpu->vm->unhandled_reads, 1, __ATOMIC_RELAXED);
-        return EXIT_RESUME;
+    if (exit->qualification & EPT_QUAL_FETCH) {
+        snprintf(why, sizeof(why), "instruction fetch from guest-physical 0x%lx, which is not RAM",
+                 gpa);
+        return stop_vm_with_dump(vcpu, why);
     }
-    snprintf(why, sizeof(why), "%s guest-physical 0x%lx, which is neither RAM nor a device",
-             q & EPT_QUAL_FETCH ? "instruction fetch from" : q & EPT_QUAL_WRITE ? "write to"
-                                                                                : "read of",
-             gpa);
-    return stop_vm_with_dump(vcpu, why);
+    return emulate_mmio(vcpu, gpa);
 }
 
 enum exit_action handle_ept_misconfig(struct vcpu *vcpu, const struct vm_exit *exit)

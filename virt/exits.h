@@ -27,6 +27,9 @@ enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason);
 /* Moves RIP past the exiting instruction and drops any STI/MOV-SS blocking
  * it created (SDM Vol. 3C 26.4.2: blocking ends after one instruction). */
 void skip_instruction(struct vcpu *vcpu);
+/* The same for an instruction of known length (the exit did not give one,
+ * as for EPT violations). */
+void advance_rip(struct vcpu *vcpu, uint64_t length);
 /* Stops the vCPU's whole VM with a register and VMCS dump. */
 enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why);
 

@@ -17,7 +17,6 @@
 struct vm vms[MAX_VMS];
 uint32_t vm_count;
 static struct vpid_pool vpid_pool;
-static void *all_ones_page;     /* guest reads of nothing-at-all see 0xff */
 
 #define PTE_P  (1ull << 0)
 #define PTE_W  (1ull << 1)
@@ -136,9 +135,6 @@ fail:
 uint32_t vms_create_from_config(const struct vm_config_set *set)
 {
     vpid_pool_init(&vpid_pool, VPID_COUNT);
-    all_ones_page = page_alloc(1);
-    if (all_ones_page)
-        memset(all_ones_page, 0xff, PAGE_SIZE);
     for (size_t i = 0; i < set->count; i++) {
         const struct vm_config *cfg = &set->vms[i];
         if (!cfg->valid) {
@@ -161,17 +157,6 @@ uint32_t vms_create_from_config(const struct vm_config_set *set)
             sched_place(&vm->vcpus[v]);
     }
     return vm_count;
-}
-
-bool vm_map_all_ones_page(struct vm *vm, uint64_t gpa)
-{
-    if (!all_ones_page)
-        return false;
-    spin_lock(&vm->lock);
-    enum ept_result r = ept_map(&vm->ept, gpa & ~(PAGE_SIZE - 1), (uint64_t)all_ones_page,
-                                EPT_SIZE_4K, EPT_READ);
-    spin_unlock(&vm->lock);
-    return r == EPT_OK;
 }
 
 void vm_end(struct vm *vm, int status, const char *reason)

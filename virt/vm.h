@@ -80,8 +80,6 @@ uint32_t vms_create_from_config(const struct vm_config_set *set);
 void vm_end(struct vm *vm, int status, const char *reason);
 /* After its last vCPU was released: prints the exit table, frees the VM. */
 void vm_finish(struct vm *vm);
-/* Maps a read-only page of 0xff at `gpa` (a read of nothing-at-all). */
-bool vm_map_all_ones_page(struct vm *vm, uint64_t gpa);
 /* Its exit table: count and average handling cycles per exit reason. */
 void vm_print_exits(const struct vm *vm);
 /* Whether every VM has ended and been torn down. */

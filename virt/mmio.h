@@ -1,0 +1,11 @@
+#ifndef VIRT_MMIO_H
+#define VIRT_MMIO_H
+/* Emulates the guest instruction that touched guest-physical `gpa`, which is
+ * not RAM: fetch it at the guest's RIP, decode it, and perform the access.
+ * Nothing is mapped there yet, so loads read all-ones and stores are dropped
+ * (counted); devices will claim ranges here. */
+#include <stdint.h>
+#include "virt/exits.h"
+
+enum exit_action emulate_mmio(struct vcpu *vcpu, uint64_t gpa);
+#endif
