@@ -23,7 +23,9 @@ KLDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none -z max-
 # Freestanding test guests (guests/): each guests/NAME.c with the runtime.
 GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe
 GUEST_RT    := guests/runtime/start.S guests/runtime/guest.c lib/printf.c lib/string.c
-GUEST_ELFS  := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS))
+# Real-mode guests: 16-bit assembly, linked as ELF32 for a start = real VM.
+REAL_GUESTS := realmode_test
+GUEST_ELFS  := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS) $(REAL_GUESTS))
 GUEST_LDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none,--no-warn-rwx-segments \
                  -z max-page-size=0x1000 -T guests/runtime/guest.ld
 
@@ -57,6 +59,12 @@ $(BUILD)/guests/%.elf: guests/%.c $(GUEST_RT) guests/runtime/guest.h guests/runt
 	@mkdir -p $(dir $@)
 	@echo "  GUEST   $@"
 	$(Q)$(CC) $(filter-out -MMD -MP,$(KCFLAGS)) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT) -lgcc
+
+$(patsubst %,$(BUILD)/guests/%.elf,$(REAL_GUESTS)): $(BUILD)/guests/%.elf: guests/%.S
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	$(Q)$(CC) -m32 -nostdlib -static -no-pie -Wl,--build-id=none,-Ttext=0x20000,-z,noexecstack \
+	    -o $@ $<
 
 kernel: $(KERNEL)
 

@@ -10,6 +10,11 @@
 #define GUEST_CMDLINE_GPA   0x9000ull   /* NUL-terminated, at most one page */
 #define GUEST_BOOT_STACK    0x80000ull  /* initial RSP of vCPU 0; 16 KiB per vCPU */
 #define GUEST_IMAGE_MIN_GPA 0x100000ull
+/* A real-mode start: the image lies in [0x10000, 0xa0000) and runs at
+ * CS:IP = (entry >> 4):(entry & 15) with SS:SP = 0:0xfff0. */
+#define GUEST_REAL_IMAGE_MIN_GPA 0x10000ull
+#define GUEST_REAL_IMAGE_END     0xa0000ull
+#define GUEST_REAL_STACK         0xfff0ull
 
 #define GUEST_SEL_CODE64    0x08
 #define GUEST_SEL_DATA      0x10

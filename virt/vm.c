@@ -113,8 +113,12 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg, const struct b
         goto fail;
     uint64_t entry;
     uint64_t low_ram_end = cfg->memory < GUEST_LOW_RAM_LIMIT ? cfg->memory : GUEST_LOW_RAM_LIMIT;
-    if (!elf_load((const void *)image->start, image->end - image->start, GUEST_IMAGE_MIN_GPA,
-                  low_ram_end, write_for_loader, vm, &entry, why, sizeof(why))) {
+    bool real = cfg->start == START_REAL;
+    uint64_t image_min = real ? GUEST_REAL_IMAGE_MIN_GPA : GUEST_IMAGE_MIN_GPA;
+    uint64_t image_end = real && low_ram_end > GUEST_REAL_IMAGE_END ? GUEST_REAL_IMAGE_END
+                                                                     : low_ram_end;
+    if (!elf_load((const void *)image->start, image->end - image->start, image_min, image_end,
+                  write_for_loader, vm, &entry, why, sizeof(why))) {
         problem = why;
         goto fail;
     }
@@ -177,7 +181,8 @@ void vm_end(struct vm *vm, int status, const char *reason)
 
 void vm_print_exits(const struct vm *vm)
 {
-    kprintf("vm %s:\n  %-36s %10s %10s\n", vm->config.name, "exit reason", "count", "avg-cycles");
+    kprintf("vm %s: exits per reason:\n  %-36s %10s %10s\n", vm->config.name, "exit reason",
+            "count", "avg-cycles");
     for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
         uint64_t count = 0, cycles = 0;
         for (uint32_t v = 0; v < vm->vcpu_count; v++) {

@@ -194,6 +194,11 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
             vm->hugepages = equals(v, ve, "on");
         else
             problem(p, "hugepages: '%.*s' is not on or off", (int)(ve - v), v);
+    } else if (equals(k, ke, "start")) {
+        if (equals(v, ve, "long") || equals(v, ve, "real"))
+            vm->start = equals(v, ve, "real") ? START_REAL : START_LONG;
+        else
+            problem(p, "start: '%.*s' is not long or real", (int)(ve - v), v);
     } else if (equals(k, ke, "ple_gap") || equals(k, ke, "ple_window")) {
         if (!parse_uint(v, ve, &n) || n > UINT32_MAX)
             problem(p, "%.*s: '%.*s' is not a 32-bit number", (int)(ke - k), k, (int)(ve - v), v);
@@ -203,7 +208,7 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
             vm->ple_window = (uint32_t)n;
     } else {
         problem(p, "unknown setting '%.*s' (known: image, vcpus, memory, cmdline, affinity, "
-                   "ple, ple_gap, ple_window, hugepages)", (int)(ke - k), k);
+                   "ple, ple_gap, ple_window, hugepages, start)", (int)(ke - k), k);
     }
 }
 

@@ -15,6 +15,7 @@
  *   ple_gap  = N             default 128
  *   ple_window = N           default 4096
  *   hugepages = on|off       back guest RAM with 2M/1G pages where possible, default on
+ *   start    = long|real     64-bit flat start (default) or real mode at the entry point
  *
  * A section with an error is reported (file, line, problem) and marked
  * invalid; the other VMs are unaffected.
@@ -30,6 +31,7 @@
 #define VM_MAX_VCPUS        64
 
 enum ple_mode { PLE_AUTO, PLE_ON, PLE_OFF };
+enum start_mode { START_LONG, START_REAL };
 
 struct vm_config {
     char name[VM_NAME_MAX];
@@ -41,6 +43,7 @@ struct vm_config {
     enum ple_mode ple;
     uint32_t ple_gap, ple_window;
     bool hugepages;
+    enum start_mode start;
     bool valid;
     unsigned line;              /* of the [vm ...] header */
 };

@@ -11,6 +11,8 @@
 /* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
 #define AR_CODE64       0xa09b  /* execute/read, accessed, S, DPL 0, P, L, G */
 #define AR_DATA         0xc093  /* read/write, accessed, S, DPL 0, P, D/B, G */
+#define AR_CODE16       0x009b  /* execute/read, accessed, S, P: real-mode code */
+#define AR_DATA16       0x0093  /* read/write, accessed, S, P: real-mode data */
 #define AR_TSS64_BUSY   0x008b
 #define AR_LDT          0x0082
 #define AR_UNUSABLE     0x10000
@@ -74,7 +76,9 @@ static void write_controls(struct vcpu *vcpu)
         proc2 |= PROC2_ENABLE_VPID;
     vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
     vmcs_write(VM_EXIT_CONTROLS, ctl[VMX_CTL_EXIT]);
-    vmcs_write(VM_ENTRY_CONTROLS, ctl[VMX_CTL_ENTRY] | ENTRY_IA32E_MODE_GUEST);
+    vmcs_write(VM_ENTRY_CONTROLS, vm->config.start == START_LONG
+                                      ? ctl[VMX_CTL_ENTRY] | ENTRY_IA32E_MODE_GUEST
+                                      : ctl[VMX_CTL_ENTRY]);
     vmcs_write(EXCEPTION_BITMAP, 0);
     vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
     vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
@@ -111,36 +115,69 @@ static void write_segment(enum vmcs_field selector, uint16_t sel, uint64_t base,
     vmcs_write(GUEST_ES_AR_BYTES + 2 * index, ar);
 }
 
+static void write_control_registers(uint64_t cr0, uint64_t cr4)
+{
+    /* With unrestricted guest, PE and PG need not follow CR0_FIXED0 (SDM
+     * Vol. 3C 27.3.1.1). */
+    vmcs_write(GUEST_CR0, ((cr0 | vmcs_config.cr0_fixed0) & vmcs_config.cr0_fixed1 &
+                           ~((CR0_PE | CR0_PG) & ~cr0)));
+    vmcs_write(CR0_READ_SHADOW, cr0);
+    vmcs_write(GUEST_CR4, (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1);
+    vmcs_write(CR4_READ_SHADOW, cr4);
+}
+
 /* A 64-bit flat start: paging with the hypervisor-built identity map, long
  * mode active, flat code and data segments (SDM Vol. 3C 27.3.1 checks). */
 static void write_guest_state_long_mode(struct vcpu *vcpu)
 {
-    uint64_t cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
-    uint64_t cr4 = CR4_PAE;
-    vmcs_write(GUEST_CR0, (cr0 | vmcs_config.cr0_fixed0) & vmcs_config.cr0_fixed1);
-    vmcs_write(CR0_READ_SHADOW, cr0);
-    vmcs_write(GUEST_CR4, (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1);
-    vmcs_write(CR4_READ_SHADOW, cr4);
+    write_control_registers(CR0_PE | CR0_ET | CR0_NE | CR0_PG, CR4_PAE);
     vmcs_write(GUEST_CR3, GUEST_PML4_GPA);
     vmcs_write(GUEST_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE);
     write_segment(GUEST_CS_SELECTOR, GUEST_SEL_CODE64, 0, 0xffffffff, AR_CODE64);
     for (enum vmcs_field s = GUEST_ES_SELECTOR; s <= GUEST_GS_SELECTOR; s += 2)
         if (s != GUEST_CS_SELECTOR)
             write_segment(s, GUEST_SEL_DATA, 0, 0xffffffff, AR_DATA);
-    write_segment(GUEST_LDTR_SELECTOR, 0, 0, 0, AR_UNUSABLE);
-    write_segment(GUEST_TR_SELECTOR, 0, 0, 0x67, AR_TSS64_BUSY);
     vmcs_write(GUEST_GDTR_BASE, GUEST_GDT_GPA);
     vmcs_write(GUEST_GDTR_LIMIT, 3 * 8 - 1);
     vmcs_write(GUEST_IDTR_BASE, 0);
     vmcs_write(GUEST_IDTR_LIMIT, 0);
     vmcs_write(GUEST_RIP, vcpu->entry_rip);
     vmcs_write(GUEST_RSP, vcpu->entry_rsp);
+}
+
+/* A real-mode start, possible only with unrestricted guest: paging and
+ * protection off, segments as real mode sets them (base = selector << 4,
+ * 64 KiB limits), the IVT at 0. */
+static void write_guest_state_real_mode(struct vcpu *vcpu)
+{
+    write_control_registers(CR0_ET | CR0_NE, 0);
+    vmcs_write(GUEST_CR3, 0);
+    vmcs_write(GUEST_IA32_EFER, 0);
+    uint16_t cs = (uint16_t)(vcpu->entry_rip >> 4);
+    write_segment(GUEST_CS_SELECTOR, cs, (uint64_t)cs << 4, 0xffff, AR_CODE16);
+    for (enum vmcs_field s = GUEST_ES_SELECTOR; s <= GUEST_GS_SELECTOR; s += 2)
+        if (s != GUEST_CS_SELECTOR)
+            write_segment(s, 0, 0, 0xffff, AR_DATA16);
+    vmcs_write(GUEST_GDTR_BASE, 0);
+    vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
+    vmcs_write(GUEST_IDTR_BASE, 0);
+    vmcs_write(GUEST_IDTR_LIMIT, 0x3ff);
+    vmcs_write(GUEST_RIP, vcpu->entry_rip & 0xf);
+    vmcs_write(GUEST_RSP, GUEST_REAL_STACK);
+}
+
+static void write_guest_state_common(struct vcpu *vcpu)
+{
+    write_segment(GUEST_LDTR_SELECTOR, 0, 0, 0, AR_UNUSABLE);
+    /* TR must be a busy TSS even where nothing uses it (SDM 27.3.1.2). */
+    write_segment(GUEST_TR_SELECTOR, 0, 0, 0x67, AR_TSS64_BUSY);
     vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED);
     vmcs_write(GUEST_DR7, DR7_INIT);
     vmcs_write(GUEST_IA32_DEBUGCTL, 0);
     vmcs_write(GUEST_SYSENTER_CS, 0);
     vmcs_write(GUEST_SYSENTER_ESP, 0);
     vmcs_write(GUEST_SYSENTER_EIP, 0);
+    vcpu->pat = PAT_POWER_ON;
     if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)
         vmcs_write(GUEST_IA32_PAT, PAT_POWER_ON);
     vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
@@ -155,5 +192,9 @@ void vmcs_init(struct vcpu *vcpu)
 {
     write_controls(vcpu);
     write_host_state();
-    write_guest_state_long_mode(vcpu);
+    if (vcpu->vm->config.start == START_REAL)
+        write_guest_state_real_mode(vcpu);
+    else
+        write_guest_state_long_mode(vcpu);
+    write_guest_state_common(vcpu);
 }

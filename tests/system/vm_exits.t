@@ -24,9 +24,14 @@ memory = 8M
 image = exit_bench.elf
 memory = 8M
 cmdline = cpuid_exit pio_exit
+
+[vm real]
+image = realmode_test.elf
+memory = 2M
+start = real
 CFG
 
-my ($status, $out) = run_vms($config, [qw(cpuid_test msr_probe exit_bench)], '--pcpus', '2');
+my ($status, $out) = run_vms($config, [qw(cpuid_test msr_probe exit_bench realmode_test)], '--pcpus', '2');
 is($status, 0, 'hypervisor exit status 0') or diag($out);
 like($out, qr/^vm cpuid: 1 vCPU\(s\), 8 MiB, image cpuid_test\.elf$/m, 'VM created from the config');
 
@@ -48,5 +53,8 @@ like($out, qr/^vm bench: exits per reason/m, 'exit table printed at the end');
 like($out, qr/^  CPUID\s+(\d+)\s+\d+$/m, 'exit table has CPUID');
 my ($io) = $out =~ /^vm bench:.*?^  I\/O instruction\s+(\d+)/ms;
 ok(defined $io && $io >= 2000, 'exit table counts the port I/O loop') or diag($out);
+# A real-mode start through unrestricted guest.
+like($out, qr/^\[real\] realmode_test: ok: CR0\.PE = 0 and segment arithmetic$/m, 'real-mode start');
+is_deeply([vm_result($out, 'real')], ['isa-debug-exit', 1], 'real-mode guest passed');
 like($out, qr/^vmxvisor: exit status 0$/m, 'ends when every VM has ended');
 done_testing();
