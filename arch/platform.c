@@ -1,6 +1,7 @@
 #include "arch/platform.h"
 #include "arch/bootinfo.h"
 #include "arch/cpu.h"
+#include "arch/serial.h"
 #include "arch/smp.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -30,6 +31,7 @@ void platform_exit(int status)
     irq_disable();
     smp_stop_other_cpus();
     kprintf("vmxvisor: exit status %d\n", status);
+    serial_flush();     /* the emulator or machine may stop before the UART drains */
     switch (exit_method) {
     case EXIT_BY_BOCHS:
         for (const char *s = "Shutdown"; *s; s++)

@@ -6,11 +6,12 @@
  *   exit=qemu   write N to QEMU's isa-debug-exit port 0xf4 (QEMU exits (N<<1)|1)
  *   exit=halt   (default) stop every CPU; for real hardware */
 
+/* 2 and 124-130 are left to the launcher (bad options, timeout, signals). */
 enum exit_status {
     EXIT_OK = 0,
     EXIT_HYPERVISOR_FAULT = 1,  /* an exception or internal error in the hypervisor */
-    EXIT_UNSUPPORTED_CPU = 2,   /* no VMX, a required VMX control missing, CPUs differ */
-    EXIT_BAD_BOOT = 3,          /* not started by Multiboot2, no memory map, ... */
+    EXIT_UNSUPPORTED_CPU = 3,   /* no VMX, a required VMX control missing, CPUs differ */
+    EXIT_BAD_BOOT = 4,          /* not started by Multiboot2, no memory map, ... */
 };
 
 void platform_init(void);

@@ -1,7 +1,9 @@
 /* 16550 UART on COM1: the hypervisor's console. */
 #include "arch/serial.h"
 #include "arch/cpu.h"
+#include "lib/printf.h"
 #include "lib/spinlock.h"
+#include <stdarg.h>
 
 enum {
     UART_DATA = 0, UART_IER = 1, UART_FCR = 2, UART_LCR = 3, UART_MCR = 4, UART_LSR = 5,
@@ -9,6 +11,8 @@ enum {
 };
 #define LSR_DATA_READY  0x01
 #define LSR_THR_EMPTY   0x20
+#define LSR_TX_IDLE     0x40    /* holding register and shift register empty */
+#define RX_BUFFER_SIZE  256
 #define LCR_DLAB        0x80
 #define LCR_8N1         0x03
 #define IER_RX_AVAILABLE 0x01
@@ -75,12 +79,40 @@ void serial_enable_rx_interrupt(void)
     outb(COM1_PORT + UART_IER, IER_RX_AVAILABLE);
 }
 
+/* Bytes that arrived while we were busy transmitting: the UART's FIFO is
+ * small, and typed input must not be lost while the console prints. Only the
+ * console's holder fills it and CPU 0's monitor drains it (under the lock). */
+static char rx_buffer[RX_BUFFER_SIZE];
+static unsigned rx_head, rx_tail;
+
+static void take_pending_input(uint8_t lsr)
+{
+    while (lsr & LSR_DATA_READY) {
+        char c = (char)inb(COM1_PORT + UART_DATA);
+        if (rx_head - rx_tail < RX_BUFFER_SIZE)
+            rx_buffer[rx_head++ % RX_BUFFER_SIZE] = c;
+        lsr = inb(COM1_PORT + UART_LSR);
+    }
+}
+
 static void serial_putc(char c)
 {
-    while (!(inb(COM1_PORT + UART_LSR) & LSR_THR_EMPTY))
+    uint8_t lsr;
+    while (!((lsr = inb(COM1_PORT + UART_LSR)) & LSR_THR_EMPTY)) {
+        take_pending_input(lsr);
         cpu_relax();
+    }
+    take_pending_input(lsr);
     outb(COM1_PORT + UART_DATA, (uint8_t)c);
 }
+
+void serial_flush(void)
+{
+    while (!(inb(COM1_PORT + UART_LSR) & LSR_TX_IDLE))
+        cpu_relax();
+}
+
+static bool mid_line;   /* the last character written was not a newline */
 
 void console_write(const char *s, size_t n)
 {
@@ -90,17 +122,43 @@ void console_write(const char *s, size_t n)
             serial_putc('\r');
         serial_putc(s[i]);
     }
+    if (n)
+        mid_line = s[n - 1] != '\n';
+    console_release(flags);
+}
+
+void console_start_line(void)
+{
+    uint64_t flags = console_acquire();
+    if (mid_line)
+        console_write("\n", 1);
     console_release(flags);
 }
 
 bool serial_input_ready(void)
 {
-    return inb(COM1_PORT + UART_LSR) & LSR_DATA_READY;
+    return rx_head != rx_tail || (inb(COM1_PORT + UART_LSR) & LSR_DATA_READY);
 }
 
 int serial_try_getc(void)
 {
-    if (!serial_input_ready())
-        return -1;
-    return inb(COM1_PORT + UART_DATA);
+    uint64_t flags = console_acquire();
+    int c = -1;
+    take_pending_input(inb(COM1_PORT + UART_LSR));
+    if (rx_head != rx_tail)
+        c = (unsigned char)rx_buffer[rx_tail++ % RX_BUFFER_SIZE];
+    console_release(flags);
+    return c;
+}
+
+int klog(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    console_hold();
+    console_start_line();
+    int n = vkprintf(fmt, ap);
+    console_unhold();
+    va_end(ap);
+    return n;
 }

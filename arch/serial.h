@@ -10,6 +10,8 @@ void serial_init(void);
 /* Writes under the console lock; "\n" becomes "\r\n" on the wire. */
 void console_write(const char *s, size_t n);
 /* Next received byte, or -1 when none is waiting. */
+/* Ends a partial line (a prompt, typed input) so what follows starts a line. */
+void console_start_line(void);
 /* Keeps the console for this CPU across several writes (nestable), so a
  * multi-line report is not interleaved with other CPUs' output. */
 void console_hold(void);
@@ -18,4 +20,6 @@ int serial_try_getc(void);
 bool serial_input_ready(void);
 /* Raises an interrupt when a byte arrives (the IOAPIC routes it). */
 void serial_enable_rx_interrupt(void);
+/* Waits until everything written has left the UART. */
+void serial_flush(void);
 #endif

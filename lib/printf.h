@@ -16,5 +16,8 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
  * within one call. */
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vkprintf(const char *fmt, va_list ap);
+/* For output that comes at any time (VM consoles, VM lifecycle): starts on
+ * a line of its own even if the monitor's prompt is showing. */
+int klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #endif
 #endif

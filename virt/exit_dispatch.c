@@ -38,7 +38,7 @@ static void dump_registers(const struct vcpu *v)
 enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why)
 {
     console_hold();
-    kprintf("vm %s: vcpu %u: %s; stopping the VM\n", vcpu->vm->config.name, vcpu->id, why);
+    klog("vm %s: vcpu %u: %s; stopping the VM\n", vcpu->vm->config.name, vcpu->id, why);
     dump_registers(vcpu);
     vmcs_dump();
     console_unhold();

@@ -37,7 +37,7 @@ enum exit_action handle_vmcall(struct vcpu *vcpu, const struct vm_exit *exit)
         } else if (!guest_mem_read(vcpu->vm, r->rdi, text, r->rsi)) {
             r->rax = HC_ERR_FAULT;
         } else {
-            kprintf("[%s] %.*s\n", vcpu->vm->config.name, (int)r->rsi, text);
+            klog("[%s] %.*s\n", vcpu->vm->config.name, (int)r->rsi, text);
             r->rax = 0;
         }
         break;

@@ -48,7 +48,7 @@ void sched_place(struct vcpu *v)
             best = cpu;
     }
     if (best == MAX_CPUS) {
-        kprintf("vm %s: vcpu %u: no online CPU in its affinity; stopping the VM\n",
+        klog("vm %s: vcpu %u: no online CPU in its affinity; stopping the VM\n",
                 v->vm->config.name, v->id);
         vm_end(v->vm, -1, "no CPU to run on");
         return;
@@ -83,8 +83,10 @@ static void reap_stopped(struct run_queue *q)
         spin_unlock(&q->lock);
         vcpu_release(v);
         struct vm *vm = v->vm;
-        if (__atomic_add_fetch(&vm->vcpus_stopped, 1, __ATOMIC_ACQ_REL) == vm->vcpu_count)
+        if (__atomic_add_fetch(&vm->vcpus_stopped, 1, __ATOMIC_ACQ_REL) == vm->vcpu_count) {
             vm_finish(vm);
+            kick(0);    /* CPU 0 decides whether the hypervisor is done */
+        }
     }
 }
 
@@ -111,12 +113,12 @@ void cpu_loop(void)
     uint32_t me = this_cpu()->index;
     struct run_queue *q = &queues[me];
     for (;;) {
+        reap_stopped(q);
         if (me == 0) {
             monitor_poll();
             if (exit_when_vms_end && all_vms_ended())
                 platform_exit(EXIT_OK);
         }
-        reap_stopped(q);
         struct vcpu *v = pick(q);
         if (v) {
             vcpu_load(v);

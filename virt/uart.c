@@ -14,7 +14,7 @@ enum { REG_DATA = 0, REG_IER = 1, REG_IIR = 2, REG_LCR = 3, REG_MCR = 4, REG_LSR
 
 static void flush_line(struct vm *vm)
 {
-    kprintf("[%s] %.*s\n", vm->config.name, (int)vm->uart_len, vm->uart_line);
+    klog("[%s] %.*s\n", vm->config.name, (int)vm->uart_len, vm->uart_line);
     vm->uart_len = 0;
 }
 

@@ -131,7 +131,7 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg, const struct b
     }
     return true;
 fail:
-    kprintf("vm %s: cannot create: image '%s': %s\n", cfg->name, cfg->image, problem);
+    klog("vm %s: cannot create: image '%s': %s\n", cfg->name, cfg->image, problem);
     vm_free(vm);
     return false;
 }
@@ -181,7 +181,7 @@ void vm_end(struct vm *vm, int status, const char *reason)
 
 void vm_print_exits(const struct vm *vm)
 {
-    kprintf("vm %s: exits per reason:\n  %-36s %10s %10s\n", vm->config.name, "exit reason",
+    klog("vm %s: exits per reason:\n  %-36s %10s %10s\n", vm->config.name, "exit reason",
             "count", "avg-cycles");
     for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
         uint64_t count = 0, cycles = 0;
@@ -200,9 +200,9 @@ void vm_finish(struct vm *vm)
 {
     console_hold();
     if (vm->uart_len)
-        kprintf("[%s] %.*s\n", vm->config.name, (int)vm->uart_len, vm->uart_line);
+        klog("[%s] %.*s\n", vm->config.name, (int)vm->uart_len, vm->uart_line);
     vm_print_exits(vm);
-    kprintf("vm %s: ended (%s), status %d\n", vm->config.name,
+    klog("vm %s: ended (%s), status %d\n", vm->config.name,
             vm->end_reason ? vm->end_reason : "?", vm->exit_status);
     console_unhold();
     vm_free(vm);

@@ -51,7 +51,7 @@ is_deeply([vm_result($out, 'msr')], ['exit hypercall', 0], 'msr: exit hypercall 
 like($out, qr/^\[bench\] BENCH cpuid_exit \d+ cycles$/m, 'UART lines prefixed with the VM name');
 like($out, qr/^vm bench: exits per reason/m, 'exit table printed at the end');
 like($out, qr/^  CPUID\s+(\d+)\s+\d+$/m, 'exit table has CPUID');
-my ($io) = $out =~ /^vm bench:.*?^  I\/O instruction\s+(\d+)/ms;
+my ($io) = $out =~ /^vm bench: exits per reason:\n.*?^  I\/O instruction\s+(\d+)/ms;
 ok(defined $io && $io >= 2000, 'exit table counts the port I/O loop') or diag($out);
 # A real-mode start through unrestricted guest.
 like($out, qr/^\[real\] realmode_test: ok: CR0\.PE = 0 and segment arithmetic$/m, 'real-mode start');

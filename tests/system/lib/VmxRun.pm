@@ -12,9 +12,12 @@ our @EXPORT = qw(vmxrun run_vms expected_capability_line lines_matching vm_resul
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 
-# vmxrun(@options) -> ($status, $output)
+# vmxrun(@options) -> ($status, $output). Each run keeps its own Bochs log,
+# so tests running in parallel do not overwrite each other's.
 sub vmxrun {
-    my @args = ("$root/tools/vmxrun", '--batch', '--timeout', '300', @_);
+    my $log_dir = File::Temp::tempdir(CLEANUP => 1);
+    my @args = ("$root/tools/vmxrun", '--batch', '--timeout', '300',
+                '--bochs-log', "$log_dir/bochs.log", @_);
     my $pid = open(my $fh, '-|') // die "fork: $!";
     if (!$pid) {
         open(STDERR, '>&', \*STDOUT) or die;

@@ -1,0 +1,1650 @@
+/*
+ * vmxrun: boots the vmxvisor hypervisor in the Bochs emulator and relays its
+ * serial console (COM1) to this terminal, or drives it unattended (--batch).
+ *
+ * Shape of a run:
+ *   1. a private temporary directory holds everything the run creates;
+ *   2. a GRUB rescue ISO is built there with the kernel, the VM config and the
+ *      guest images as multiboot2 modules;
+ *   3. Bochs is started headless with the `term` display on pseudo-terminals
+ *      of its own (it never touches the user's terminal), COM1 on a further
+ *      pseudo-terminal that this program relays;
+ *   4. the run ends when the hypervisor prints "vmxvisor: exit status N" and
+ *      Bochs quits; N becomes our exit status.
+ *
+ * Nothing here opens a network listener. See docs/launcher.md.
+ */
+#define _XOPEN_SOURCE 700 /* posix_openpt, grantpt, unlockpt, ptsname, nftw */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE /* cfmakeraw, TIOCSCTTY */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* Fixed facts about the host tools and the hypervisor's console contract.  */
+
+#define BOCHS_PROGRAM "bochs-bin" /* not the /usr/bin/bochs wrapper: we pass -q ourselves */
+#define BOCHS_BIOS "/usr/share/bochs/BIOS-bochs-latest"
+#define BOCHS_VGA_BIOS "/usr/share/bochs/VGABIOS-lgpl-latest"
+#define GRUB_PLATFORM_DIR "/usr/lib/grub/i386-pc"
+#define GRUB_MODULES_FOR_BOCHS "normal multiboot2 iso9660 biosdisk"
+#define BOCHS_TERMINAL_TYPE "vt100" /* any terminfo entry that ncurses-base always ships */
+
+/* Emulated instructions per emulated second: only relates timers to instructions. */
+#define EMULATED_IPS 50000000
+/* RTC start (2000-01-01 00:00:00 UTC), so that runs are identical run to run. */
+#define FIXED_TIME0 946684800
+
+#define MONITOR_PROMPT "(vmx) "
+#define EXIT_STATUS_MARK "vmxvisor: exit status "
+#define QUIT_COMMAND "quit"
+#define SCREEN_NOTICE "Bochs connected to screen \""
+
+#define ESCAPE_KEY 0x01 /* Ctrl-A, as in QEMU */
+
+#define DEFAULT_PCPUS 1
+/* Debian's Bochs 2.7 has room for 64 timers; from 16 CPUs on it stops at
+ * start with "register_timer: too many registered timers" (measured). */
+#define MAX_PCPUS 15
+#define DEFAULT_MEM_MB 256
+#define MIN_MEM_MB 16
+#define MAX_MEM_MB 4096
+/* Bochs allocates at most 2048 MB of host memory; beyond that it pages guest
+ * memory through that much (memory: guest > host). */
+#define MAX_BOCHS_HOST_MB 2048
+#define DEFAULT_CPU_MODEL "tigerlake"
+#define DEFAULT_BATCH_TIMEOUT_S 600
+
+/* Pacing of typed input (see struct pacer): how long to wait for the echo of a
+ * character, and for the prompt after an end of line, before typing on. Batch
+ * runs wait longer as nobody watches; interactive typing must stay snappy
+ * where the console does not echo. */
+#define BATCH_ECHO_WAIT_MS 1000
+#define BATCH_PROMPT_WAIT_MS 1000
+#define INTERACTIVE_ECHO_WAIT_MS 150
+#define INTERACTIVE_PROMPT_WAIT_MS 1000
+/* After the exit-status line the hypervisor asks Bochs to quit at once; if it
+ * does not, we stop Bochs ourselves after this long. */
+#define SHUTDOWN_GRACE_MS 5000
+/* Bochs flushes its log when it quits on SIGHUP; SIGKILL after this long. */
+#define HANGUP_GRACE_MS 2000
+
+/* Exit statuses of the launcher itself (the hypervisor's N passes through). */
+enum {
+    STATUS_USAGE = 2,
+    STATUS_TIMEOUT = 124,
+    STATUS_NO_EXIT_STATUS = 125,
+    STATUS_SETUP_FAILED = 126,
+    STATUS_USER_QUIT = 130,
+    STATUS_SIGNAL_BASE = 128,
+};
+
+/* ------------------------------------------------------------------------ */
+/* Options.                                                                 */
+
+enum exit_method { EXIT_BOCHS, EXIT_QEMU, EXIT_HALT };
+
+struct options {
+    bool batch;
+    unsigned pcpus;
+    unsigned mem_mb;
+    const char *cpu_model;
+    const char *config_file;   /* packed as /boot/vms.cfg */
+    const char *exec_commands; /* "CMD; CMD" typed at the prompts */
+    long timeout_s;            /* 0: no timeout */
+    const char *iso_only;      /* write the ISO here and stop */
+    enum exit_method exit_method;
+    bool exit_method_given;
+    const char *bochs_log;
+    const char *kernel;
+    bool keep;
+    char **modules; /* guest images, packed under their basenames */
+    int module_count;
+};
+
+/* ------------------------------------------------------------------------ */
+/* What must be undone on every way out, including fatal errors and signals. */
+
+static struct {
+    char *private_dir;
+    bool keep_private_dir;
+    pid_t emulator_pid; /* 0 when none is running */
+    bool terminal_is_raw;
+    struct termios saved_terminal;
+    char *bochs_log_source; /* Bochs writes its log here ...             */
+    char *bochs_log_copy;   /* ... and it is kept here for the user */
+} g_undo;
+
+/* Signals are turned into bytes on this pipe so that the main loop's poll()
+ * sees them; no work is done in signal handlers. */
+static int g_signal_pipe[2] = { -1, -1 };
+
+static void restore_terminal(void)
+{
+    if (!g_undo.terminal_is_raw)
+        return;
+    tcsetattr(STDIN_FILENO, TCSADRAIN, &g_undo.saved_terminal);
+    g_undo.terminal_is_raw = false;
+}
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+
+    restore_terminal(); /* so that the message is readable */
+    fputs("vmxrun: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(STATUS_SETUP_FAILED);
+}
+
+static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("vmxrun: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nUsage: vmxrun [OPTION]... [GUEST-IMAGE]...   (vmxrun --help for more)\n", stderr);
+    exit(STATUS_USAGE);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers.                                                           */
+
+static char *format_string(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *format_string(const char *fmt, ...)
+{
+    va_list ap;
+    int len;
+    char *text;
+
+    va_start(ap, fmt);
+    len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (len < 0 || !(text = malloc((size_t)len + 1)))
+        die("out of memory");
+    va_start(ap, fmt);
+    vsnprintf(text, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    return text;
+}
+
+static long long monotonic_ms(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Writes all of buf, retrying short writes; false on error. */
+static bool write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN) {
+                struct pollfd wait_writable = { .fd = fd, .events = POLLOUT };
+
+                poll(&wait_writable, 1, 100);
+                continue;
+            }
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+static void write_text_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+    if (fd < 0 || !write_all(fd, text, strlen(text)) || close(fd) != 0)
+        die("cannot write %s: %s", path, strerror(errno));
+}
+
+static bool copy_file(const char *from, const char *to)
+{
+    char buf[65536];
+    ssize_t n;
+    bool ok = true;
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int out = in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+    if (in < 0 || out < 0) {
+        if (in >= 0)
+            close(in);
+        return false;
+    }
+    while ((n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || !write_all(out, buf, (size_t)n)) {
+            ok = false;
+            break;
+        }
+    }
+    close(in);
+    return close(out) == 0 && ok;
+}
+
+static void set_close_on_exec(int fd)
+{
+    fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+}
+
+static void set_nonblocking(int fd)
+{
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+static void make_directories(const char *path)
+{
+    char *partial = format_string("%s", path);
+
+    for (char *slash = strchr(partial + 1, '/');; slash = strchr(slash + 1, '/')) {
+        if (slash)
+            *slash = '\0';
+        if (mkdir(partial, 0755) != 0 && errno != EEXIST)
+            die("cannot create %s: %s", partial, strerror(errno));
+        if (!slash)
+            break;
+        *slash = '/';
+    }
+    free(partial);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    return slash ? slash + 1 : path;
+}
+
+static char *directory_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (!slash)
+        return format_string(".");
+    if (slash == path)
+        return format_string("/");
+    return format_string("%.*s", (int)(slash - path), path);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Signals.                                                                 */
+
+static void on_signal(int sig)
+{
+    int saved_errno = errno;
+    unsigned char byte = (unsigned char)sig;
+
+    if (write(g_signal_pipe[1], &byte, 1) < 0) {
+        /* the pipe is full: a wake-up is already pending */
+    }
+    errno = saved_errno;
+}
+
+static void install_signal_handlers(void)
+{
+    static const int caught[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD };
+    struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+    if (pipe(g_signal_pipe) != 0)
+        die("pipe: %s", strerror(errno));
+    for (int i = 0; i < 2; i++) {
+        set_close_on_exec(g_signal_pipe[i]);
+        set_nonblocking(g_signal_pipe[i]);
+    }
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
+        sigaction(caught[i], &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout shows up as EPIPE instead */
+}
+
+/* A signal that arrived while we were setting up ends the run before Bochs starts. */
+static void exit_if_signalled(void)
+{
+    unsigned char sig;
+
+    while (read(g_signal_pipe[0], &sig, 1) == 1)
+        if (sig != SIGCHLD)
+            exit(STATUS_SIGNAL_BASE + sig);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Command line.                                                            */
+
+static void print_help(void)
+{
+    printf(
+"Usage: vmxrun [OPTION]... [GUEST-IMAGE]...\n"
+"Boot the vmxvisor hypervisor in Bochs and connect this terminal to its serial\n"
+"console. Each GUEST-IMAGE is packed into the boot ISO as a multiboot2 module\n"
+"named after its file name.\n"
+"\n"
+"  --batch               run unattended: stdin is not read, output is plain\n"
+"                        text (CRLF turned into LF); types `quit` at the first\n"
+"                        monitor prompt unless --exec says otherwise; with\n"
+"                        --config, ends when every VM has ended instead\n"
+"  --exec 'CMD; CMD'     with --batch: type each command at a prompt, then quit\n"
+"                        (with --config: no quit; the VMs ending ends the run)\n"
+"  --timeout SECONDS     stop the emulator after SECONDS (default %d with\n"
+"                        --batch, none otherwise; 0: none)\n"
+"  --pcpus N             emulated CPUs, 1..%d (Bochs' limit; default %d)\n"
+"  --mem MB              emulated memory in MiB, %d..%d (default %d)\n"
+"  --cpu-model NAME      Bochs CPU model (default %s; bochs-bin --help cpu)\n"
+"  --config FILE         VM configuration, packed as the module vms.cfg\n"
+"  --kernel ELF          hypervisor image (default build/vmxvisor.elf)\n"
+"  --bochs-log PATH      keep Bochs' log at PATH (default build/run/bochs.log);\n"
+"                        Bochs' terminal output goes beside it (*-term.log)\n"
+"  --keep                keep the private temporary directory, print its path\n"
+"  --iso-only OUT.iso    only build the bootable ISO at OUT.iso (for QEMU/KVM\n"
+"                        or real hardware), do not run anything\n"
+"  --exit bochs|qemu|halt  with --iso-only: how the hypervisor ends the machine\n"
+"                        (default halt)\n"
+"  -h, --help            show this help\n"
+"\n"
+"Interactive keys: Ctrl-A x kills the emulator, Ctrl-A Ctrl-A sends Ctrl-A,\n"
+"Ctrl-A h lists these keys.\n"
+"\n"
+"Exit status: the N of the hypervisor's `vmxvisor: exit status N` line;\n"
+"%d usage error; %d timeout; %d the emulator ended without an exit status;\n"
+"%d the run could not be set up; %d killed with Ctrl-A x; 128+S on signal S.\n"
+"Documentation: docs/launcher.md\n",
+        DEFAULT_BATCH_TIMEOUT_S, MAX_PCPUS, DEFAULT_PCPUS, MIN_MEM_MB, MAX_MEM_MB,
+        DEFAULT_MEM_MB, DEFAULT_CPU_MODEL, STATUS_USAGE, STATUS_TIMEOUT,
+        STATUS_NO_EXIT_STATUS, STATUS_SETUP_FAILED, STATUS_USER_QUIT);
+}
+
+static unsigned long parse_number(const char *option, const char *text, unsigned long min,
+                                  unsigned long max)
+{
+    char *end;
+    unsigned long value;
+
+    errno = 0;
+    value = strtoul(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || value < min || value > max)
+        usage_error("%s wants a number from %lu to %lu, not '%s'", option, min, max, text);
+    return value;
+}
+
+static enum exit_method parse_exit_method(const char *text)
+{
+    if (!strcmp(text, "bochs"))
+        return EXIT_BOCHS;
+    if (!strcmp(text, "qemu"))
+        return EXIT_QEMU;
+    if (!strcmp(text, "halt"))
+        return EXIT_HALT;
+    usage_error("--exit wants bochs, qemu or halt, not '%s'", text);
+}
+
+static void require_readable_file(const char *what, const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, R_OK) != 0)
+        usage_error("%s '%s' is not a readable file", what, path);
+}
+
+/* Module names end up in grub.cfg and in the ISO's /boot: keep them plain. */
+static bool is_plain_file_name(const char *name)
+{
+    if (!name[0] || name[0] == '.')
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-", *p))
+            return false;
+    return true;
+}
+
+static void check_module_names(const struct options *opt)
+{
+    for (int i = 0; i < opt->module_count; i++) {
+        const char *name = base_name(opt->modules[i]);
+
+        require_readable_file("guest image", opt->modules[i]);
+        if (!is_plain_file_name(name))
+            usage_error("guest image name '%s' may only use letters, digits and . _ + -", name);
+        if (!strcmp(name, "vmxvisor.elf") || !strcmp(name, "vms.cfg") || !strcmp(name, "grub"))
+            usage_error("guest image name '%s' is reserved in the ISO's /boot", name);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(name, base_name(opt->modules[j])))
+                usage_error("two guest images are named '%s'", name);
+    }
+}
+
+/* CPU model names are words; anything else could not be one and would garble
+ * the bochsrc line it goes into. */
+static bool is_word(const char *text)
+{
+    if (!text[0])
+        return false;
+    for (const char *p = text; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", *p))
+            return false;
+    return true;
+}
+
+static void check_option_combinations(struct options *opt, bool timeout_given)
+{
+    if (!is_word(opt->cpu_model))
+        usage_error("Bochs has no CPU model '%s' (see: bochs-bin --help cpu)", opt->cpu_model);
+    if (opt->exec_commands && !opt->batch)
+        usage_error("--exec needs --batch");
+    if (opt->exit_method_given && !opt->iso_only)
+        usage_error("--exit only applies to --iso-only (Bochs runs always use exit=bochs)");
+    if (!opt->iso_only)
+        opt->exit_method = EXIT_BOCHS;
+    if (!timeout_given)
+        opt->timeout_s = opt->batch ? DEFAULT_BATCH_TIMEOUT_S : 0;
+    if (opt->config_file)
+        require_readable_file("--config", opt->config_file);
+    if (opt->kernel)
+        require_readable_file("--kernel", opt->kernel);
+    check_module_names(opt);
+}
+
+static void parse_options(int argc, char **argv, struct options *opt)
+{
+    enum { OPT_BATCH = 256, OPT_PCPUS, OPT_MEM, OPT_CPU_MODEL, OPT_CONFIG, OPT_EXEC,
+           OPT_TIMEOUT, OPT_ISO_ONLY, OPT_EXIT, OPT_BOCHS_LOG, OPT_KERNEL, OPT_KEEP };
+    static const struct option long_options[] = {
+        { "batch", no_argument, NULL, OPT_BATCH },
+        { "pcpus", required_argument, NULL, OPT_PCPUS },
+        { "mem", required_argument, NULL, OPT_MEM },
+        { "cpu-model", required_argument, NULL, OPT_CPU_MODEL },
+        { "config", required_argument, NULL, OPT_CONFIG },
+        { "exec", required_argument, NULL, OPT_EXEC },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "iso-only", required_argument, NULL, OPT_ISO_ONLY },
+        { "exit", required_argument, NULL, OPT_EXIT },
+        { "bochs-log", required_argument, NULL, OPT_BOCHS_LOG },
+        { "kernel", required_argument, NULL, OPT_KERNEL },
+        { "keep", no_argument, NULL, OPT_KEEP },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    bool timeout_given = false;
+    int c;
+
+    *opt = (struct options){
+        .pcpus = DEFAULT_PCPUS,
+        .mem_mb = DEFAULT_MEM_MB,
+        .cpu_model = DEFAULT_CPU_MODEL,
+        .exit_method = EXIT_HALT,
+    };
+    opterr = 0; /* we word the errors ourselves */
+    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_BATCH: opt->batch = true; break;
+        case OPT_PCPUS:
+            opt->pcpus = (unsigned)parse_number("--pcpus", optarg, 1, MAX_PCPUS);
+            break;
+        case OPT_MEM:
+            opt->mem_mb = (unsigned)parse_number("--mem", optarg, MIN_MEM_MB, MAX_MEM_MB);
+            break;
+        case OPT_CPU_MODEL: opt->cpu_model = optarg; break;
+        case OPT_CONFIG: opt->config_file = optarg; break;
+        case OPT_EXEC: opt->exec_commands = optarg; break;
+        case OPT_TIMEOUT:
+            opt->timeout_s = (long)parse_number("--timeout", optarg, 0, 100000000);
+            timeout_given = true;
+            break;
+        case OPT_ISO_ONLY: opt->iso_only = optarg; break;
+        case OPT_EXIT:
+            opt->exit_method = parse_exit_method(optarg);
+            opt->exit_method_given = true;
+            break;
+        case OPT_BOCHS_LOG: opt->bochs_log = optarg; break;
+        case OPT_KERNEL: opt->kernel = optarg; break;
+        case OPT_KEEP: opt->keep = true; break;
+        case 'h': print_help(); exit(0);
+        case ':': usage_error("option '%s' needs an argument", argv[optind - 1]);
+        default: usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    opt->modules = argv + optind;
+    opt->module_count = argc - optind;
+    check_option_combinations(opt, timeout_given);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Running helper programs.                                                 */
+
+/* Runs argv with stdin from /dev/null and stdout+stderr into output_path;
+ * returns its wait status. */
+static int run_capturing_output(char *const argv[], const char *output_path)
+{
+    int status;
+    pid_t pid = fork();
+
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int out = open(output_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int null = open("/dev/null", O_RDONLY);
+
+        if (out < 0 || null < 0)
+            _exit(127);
+        dup2(null, STDIN_FILENO);
+        dup2(out, STDOUT_FILENO);
+        dup2(out, STDERR_FILENO);
+        signal(SIGPIPE, SIG_DFL);
+        execvp(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            die("waitpid: %s", strerror(errno));
+    return status;
+}
+
+static bool exited_successfully(int wait_status)
+{
+    return WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
+}
+
+static void print_file_to_stderr(const char *path)
+{
+    char buf[4096];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        if (!write_all(STDERR_FILENO, buf, (size_t)n))
+            break;
+    close(fd);
+}
+
+/* Asks Bochs for its CPU models (one per line in `--help cpu`). */
+static bool bochs_knows_cpu_model(const char *model, const char *private_dir)
+{
+    char *list_path = format_string("%s/cpu-models", private_dir);
+    char *const argv[] = { BOCHS_PROGRAM, "--help", "cpu", NULL };
+    char line[256];
+    bool known = false;
+    FILE *list;
+    int status = run_capturing_output(argv, list_path);
+
+    list = fopen(list_path, "r");
+    while (list && fgets(line, sizeof line, list)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!strcmp(line, model))
+            known = true;
+    }
+    if (list)
+        fclose(list);
+    free(list_path);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        die("cannot run %s: install Bochs with tools/install-deps", BOCHS_PROGRAM);
+    return known;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The private directory.                                                   */
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void remove_tree(const char *path)
+{
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *make_private_dir(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *dir = format_string("%s/vmxrun.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+
+    if (!mkdtemp(dir))
+        die("cannot create a directory in %s: %s", tmp && *tmp ? tmp : "/tmp", strerror(errno));
+    /* Paths are written quoted into bochsrc, which has no escapes. */
+    if (strpbrk(dir, "\"\n"))
+        die("the temporary directory path '%s' contains a quote or newline", dir);
+    return dir;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The bootable ISO.                                                        */
+
+static const char *exit_token(enum exit_method method)
+{
+    switch (method) {
+    case EXIT_BOCHS: return "exit=bochs";
+    case EXIT_QEMU: return "exit=qemu";
+    case EXIT_HALT: break;
+    }
+    return "exit=halt";
+}
+
+static char *grub_menu(const struct options *opt)
+{
+    /* "batch": the hypervisor ends by itself once every configured VM has. */
+    char *menu = format_string("set timeout=0\nset default=0\n\n"
+                               "menuentry \"vmxvisor\" {\n"
+                               "\tmultiboot2 /boot/vmxvisor.elf %s%s\n",
+                               exit_token(opt->exit_method),
+                               opt->batch && opt->config_file ? " batch" : "");
+
+    if (opt->config_file) {
+        char *more = format_string("%s\tmodule2 /boot/vms.cfg vms.cfg\n", menu);
+        free(menu);
+        menu = more;
+    }
+    for (int i = 0; i < opt->module_count; i++) {
+        const char *name = base_name(opt->modules[i]);
+        char *more = format_string("%s\tmodule2 /boot/%s %s\n", menu, name, name);
+        free(menu);
+        menu = more;
+    }
+    char *complete = format_string("%s\tboot\n}\n", menu);
+    free(menu);
+    return complete;
+}
+
+static void stage_file(const char *from, const char *iso_boot_dir, const char *name)
+{
+    char *to = format_string("%s/%s", iso_boot_dir, name);
+
+    if (!copy_file(from, to))
+        die("cannot copy %s into the ISO tree: %s", from, strerror(errno));
+    free(to);
+}
+
+/* Lays out isodir/boot/{vmxvisor.elf, vms.cfg, modules, grub/grub.cfg}. */
+static char *stage_iso_tree(const struct options *opt, const char *kernel, const char *private_dir)
+{
+    char *iso_root = format_string("%s/isodir", private_dir);
+    char *boot_dir = format_string("%s/boot", iso_root);
+    char *grub_dir = format_string("%s/grub", boot_dir);
+    char *grub_cfg = format_string("%s/grub.cfg", grub_dir);
+    char *menu = grub_menu(opt);
+
+    make_directories(grub_dir);
+    stage_file(kernel, boot_dir, "vmxvisor.elf");
+    if (opt->config_file)
+        stage_file(opt->config_file, boot_dir, "vms.cfg");
+    for (int i = 0; i < opt->module_count; i++)
+        stage_file(opt->modules[i], boot_dir, base_name(opt->modules[i]));
+    write_text_file(grub_cfg, menu);
+    free(menu);
+    free(grub_cfg);
+    free(grub_dir);
+    free(boot_dir);
+    return iso_root;
+}
+
+/* For Bochs runs the ISO carries only the GRUB modules our menu needs and no
+ * fonts, locales or themes: GRUB then reads a 1 MB instead of a 9 MB image,
+ * which saves about a second per run. An ISO for other machines keeps
+ * grub-mkrescue's full set, as firmware there varies. */
+static char *build_iso(const struct options *opt, const char *kernel, const char *private_dir)
+{
+    char *iso_root = stage_iso_tree(opt, kernel, private_dir);
+    char *iso = format_string("%s/vmxvisor.iso", private_dir);
+    char *output = format_string("%s/grub-mkrescue.out", private_dir);
+    char *const full_argv[] = {
+        "grub-mkrescue", "-d", GRUB_PLATFORM_DIR, "-o", iso, iso_root, NULL,
+    };
+    char *const lean_argv[] = {
+        "grub-mkrescue", "-d", GRUB_PLATFORM_DIR, "--install-modules=" GRUB_MODULES_FOR_BOCHS,
+        "--locales=", "--fonts=", "--themes=", "-o", iso, iso_root, NULL,
+    };
+    char *const *argv = opt->iso_only ? full_argv : lean_argv;
+
+    /* grub-mkrescue is chatty even on success: show its words only on failure. */
+    if (!exited_successfully(run_capturing_output(argv, output))) {
+        exit_if_signalled(); /* Ctrl-C reached grub-mkrescue too: no need to explain */
+        print_file_to_stderr(output);
+        die("grub-mkrescue failed (tools/install-deps installs grub-pc-bin, xorriso, mtools)");
+    }
+    free(output);
+    free(iso_root);
+    return iso;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Pseudo-terminals.                                                        */
+
+struct pty {
+    int master;
+    int slave; /* held open so that the master never reads as hung up */
+    char *slave_path;
+};
+
+static void open_pty(struct pty *pty)
+{
+    struct termios raw;
+    const char *name;
+
+    pty->master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (pty->master < 0 || grantpt(pty->master) != 0 || unlockpt(pty->master) != 0 ||
+        !(name = ptsname(pty->master)))
+        die("cannot create a pseudo-terminal: %s", strerror(errno));
+    pty->slave_path = format_string("%s", name);
+    pty->slave = open(pty->slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (pty->slave < 0)
+        die("cannot open %s: %s", pty->slave_path, strerror(errno));
+    /* Bytes pass unchanged both ways: no echo, no CR/LF mapping, no signals. */
+    tcgetattr(pty->slave, &raw);
+    cfmakeraw(&raw);
+    tcsetattr(pty->slave, TCSANOW, &raw);
+    set_close_on_exec(pty->master);
+    set_nonblocking(pty->master);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bochs.                                                                   */
+
+static char *bochsrc_text(const struct options *opt, const char *iso, const char *serial_tty,
+                          const char *log)
+{
+    return format_string(
+        "# Written by tools/vmxrun for one run.\n"
+        "plugin_ctrl: speaker=0, gameport=0, parallel=0\n"
+        "config_interface: textconfig\n"
+        "display_library: term\n"
+        "cpu: model=%s, count=%u, ips=%d, reset_on_triple_fault=0\n"
+        "memory: guest=%u, host=%u\n"
+        "romimage: file=\"%s\", options=fastboot\n"
+        "vgaromimage: file=\"%s\"\n"
+        "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14\n"
+        "ata0-master: type=cdrom, path=\"%s\", status=inserted\n"
+        "boot: cdrom\n"
+        "clock: sync=none, time0=%d\n"
+        "com1: enabled=1, mode=term, dev=\"%s\"\n"
+        "mouse: enabled=0\n"
+        "magic_break: enabled=0\n"
+        "log: \"%s\"\n"
+        "panic: action=fatal\n"
+        "error: action=report\n"
+        "info: action=ignore\n"
+        "debug: action=ignore\n",
+        opt->cpu_model, opt->pcpus, EMULATED_IPS, opt->mem_mb,
+        opt->mem_mb < MAX_BOCHS_HOST_MB ? opt->mem_mb : MAX_BOCHS_HOST_MB, BOCHS_BIOS,
+        BOCHS_VGA_BIOS, iso, FIXED_TIME0, serial_tty, log);
+}
+
+/* Runs in the child: Bochs gets a session of its own whose controlling
+ * terminal is stdio_tty, so that it never reads or draws on the user's
+ * terminal and dies when we do. */
+static void exec_bochs(const char *work_dir, const char *bochsrc, const char *debugger_rc,
+                       int stdio_tty, int error_fd, pid_t launcher) __attribute__((noreturn));
+static void exec_bochs(const char *work_dir, const char *bochsrc, const char *debugger_rc,
+                       int stdio_tty, int error_fd, pid_t launcher)
+{
+    char *const argv[] = {
+        BOCHS_PROGRAM, "-q", "-f", (char *)bochsrc, "-rc", (char *)debugger_rc, NULL,
+    };
+    sigset_t none;
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != launcher) /* it died before prctl() took effect */
+        _exit(127);
+    setsid();
+    ioctl(stdio_tty, TIOCSCTTY, 0);
+    dup2(stdio_tty, STDIN_FILENO);
+    dup2(stdio_tty, STDOUT_FILENO);
+    dup2(stdio_tty, STDERR_FILENO);
+    signal(SIGPIPE, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    setenv("TERM", BOCHS_TERMINAL_TYPE, 1); /* the term display's curses needs one */
+    setenv("TZ", "UTC0", 1); /* the RTC shows time0 in local time: make that the same everywhere */
+    if (chdir(work_dir) != 0) /* anything Bochs drops lands in the private dir */
+        _exit(127);
+    execvp(argv[0], argv);
+    dprintf(error_fd, "vmxrun: cannot run %s: %s (tools/install-deps installs it)\n", argv[0],
+            strerror(errno));
+    _exit(127);
+}
+
+static pid_t spawn_bochs(const char *work_dir, const char *bochsrc, const char *debugger_rc,
+                         const struct pty *stdio)
+{
+    int error_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    pid_t launcher = getpid();
+    pid_t pid = fork();
+
+    if (pid < 0)
+        die("fork: %s", strerror(errno));
+    if (pid == 0)
+        exec_bochs(work_dir, bochsrc, debugger_rc, stdio->slave, error_fd, launcher);
+    close(error_fd);
+    return pid;
+}
+
+static void signal_emulator(pid_t pid, int sig)
+{
+    if (kill(-pid, sig) != 0) /* it may not have called setsid() yet */
+        kill(pid, sig);
+}
+
+static bool emulator_exited(pid_t pid);
+static void reap_emulator(pid_t pid);
+
+/* Asks Bochs to quit (SIGHUP: its term display turns that into a clean stop
+ * that flushes the log), then kills its whole session if it lingers. */
+static void stop_emulator(void)
+{
+    pid_t pid = g_undo.emulator_pid;
+    long long give_up = monotonic_ms() + HANGUP_GRACE_MS;
+
+    if (pid <= 0)
+        return;
+    signal_emulator(pid, SIGHUP);
+    while (!emulator_exited(pid)) {
+        if (monotonic_ms() >= give_up) {
+            signal_emulator(pid, SIGKILL);
+            break;
+        }
+        poll(NULL, 0, 20);
+    }
+    reap_emulator(pid);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Console output: newline normalisation and what the hypervisor says.      */
+
+/* Turns CRLF (and LFCR) into LF for plain-text consumers. */
+struct newline_filter {
+    bool active;
+    bool held_cr;  /* a CR waits to see whether an LF follows */
+    bool after_lf; /* a CR right after an LF is dropped too */
+};
+
+static size_t filter_newlines(struct newline_filter *f, const char *in, size_t len, char *out)
+{
+    size_t n = 0;
+
+    if (!f->active) {
+        memcpy(out, in, len);
+        return len;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+
+        if (c == '\r') {
+            if (f->after_lf)
+                f->after_lf = false;
+            else if (f->held_cr)
+                out[n++] = '\r';
+            else
+                f->held_cr = true;
+            continue;
+        }
+        if (f->held_cr && c != '\n')
+            out[n++] = '\r';
+        f->held_cr = false;
+        f->after_lf = c == '\n';
+        out[n++] = c;
+    }
+    return n;
+}
+
+struct console_watch {
+    char tail[sizeof MONITOR_PROMPT - 1]; /* last bytes seen, to spot the prompt */
+    char line[512];                       /* current line, to spot the exit status */
+    size_t line_len;
+    bool exit_status_seen;
+    int exit_status;
+};
+
+/* Parses "...vmxvisor: exit status N" with N in 0..255 and nothing after. */
+static bool parse_exit_status_line(const char *line, int *status)
+{
+    const char *mark = strstr(line, EXIT_STATUS_MARK);
+    const char *p;
+    int value = 0;
+
+    if (!mark)
+        return false;
+    p = mark + strlen(EXIT_STATUS_MARK);
+    if (*p < '0' || *p > '9')
+        return false;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        value = value * 10 + (*p - '0');
+        if (value > 255)
+            return false;
+    }
+    while (*p == ' ' || *p == '\t' || *p == '\r')
+        p++;
+    if (*p)
+        return false;
+    *status = value;
+    return true;
+}
+
+static void watch_end_of_line(struct console_watch *w)
+{
+    w->line[w->line_len] = '\0';
+    if (!w->exit_status_seen && parse_exit_status_line(w->line, &w->exit_status))
+        w->exit_status_seen = true;
+    w->line_len = 0;
+}
+
+/* Feeds one console byte; returns true when it completes a monitor prompt. */
+static bool watch_console_byte(struct console_watch *w, char c)
+{
+    const size_t tail_len = sizeof w->tail;
+
+    memmove(w->tail, w->tail + 1, tail_len - 1);
+    w->tail[tail_len - 1] = c;
+    if (c == '\n')
+        watch_end_of_line(w);
+    else if (w->line_len < sizeof w->line - 1)
+        w->line[w->line_len++] = c;
+    return !memcmp(w->tail, MONITOR_PROMPT, tail_len);
+}
+
+/* The console's last line may lack its newline: the UART still held it
+ * when the hypervisor made Bochs quit. */
+static void watch_end_of_output(struct console_watch *w)
+{
+    if (w->line_len > 0)
+        watch_end_of_line(w);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Typing into the console at a pace it can take.                           */
+
+/*
+ * Bochs moves a byte from the pty into the UART's 16-byte receive FIFO every
+ * byte time whether or not the FIFO has room, and the hypervisor does not
+ * read while it prints; so bytes typed ahead are lost (measured: pasting
+ * three commands lost characters of the third). The pacer therefore types
+ * one byte at a time and waits for its echo, and after an end of line for
+ * the next prompt, typing on anyway after a while so that a console that
+ * does not echo still gets its input.
+ */
+struct pacer {
+    char *queue; /* bytes waiting to be typed */
+    size_t head, tail, size;
+    enum { WAIT_NOTHING, WAIT_ECHO, WAIT_PROMPT } waiting;
+    char echo_char;
+    long long wait_deadline_ms;
+    int echo_wait_ms;   /* how long to wait for an echo */
+    int prompt_wait_ms; /* how long to wait for a prompt after CR/LF */
+    unsigned missed_echoes;
+};
+
+static void pacer_init(struct pacer *p, int echo_wait_ms, int prompt_wait_ms)
+{
+    *p = (struct pacer){ .echo_wait_ms = echo_wait_ms, .prompt_wait_ms = prompt_wait_ms };
+}
+
+static bool pacer_idle(const struct pacer *p)
+{
+    return p->waiting == WAIT_NOTHING && p->head == p->tail;
+}
+
+static void type_byte(int serial_fd, char c)
+{
+    if (!write_all(serial_fd, &c, 1))
+        die("cannot write to the serial console: %s", strerror(errno));
+}
+
+/* Types queued bytes until one of them needs an answer first. */
+static void pacer_pump(struct pacer *p, int serial_fd)
+{
+    while (p->waiting == WAIT_NOTHING && p->head < p->tail) {
+        char c = p->queue[p->head++];
+        bool end_of_line = c == '\r' || c == '\n';
+
+        type_byte(serial_fd, c);
+        p->waiting = end_of_line ? WAIT_PROMPT : WAIT_ECHO;
+        p->echo_char = c;
+        p->wait_deadline_ms = monotonic_ms() + (end_of_line ? p->prompt_wait_ms : p->echo_wait_ms);
+    }
+    if (p->head == p->tail)
+        p->head = p->tail = 0;
+}
+
+static void pacer_type(struct pacer *p, const char *bytes, size_t len, int serial_fd)
+{
+    if (p->tail + len > p->size) {
+        size_t size = p->size ? p->size : 256;
+
+        while (p->tail + len > size)
+            size *= 2;
+        if (!(p->queue = realloc(p->queue, size)))
+            die("out of memory");
+        p->size = size;
+    }
+    memcpy(p->queue + p->tail, bytes, len);
+    p->tail += len;
+    pacer_pump(p, serial_fd);
+}
+
+static void pacer_on_output(struct pacer *p, char c, bool prompt_completed, int serial_fd)
+{
+    if ((p->waiting == WAIT_ECHO && c == p->echo_char) ||
+        (p->waiting == WAIT_PROMPT && prompt_completed)) {
+        p->waiting = WAIT_NOTHING;
+        pacer_pump(p, serial_fd);
+    }
+}
+
+static void pacer_on_clock(struct pacer *p, long long now_ms, int serial_fd)
+{
+    if (p->waiting == WAIT_NOTHING || now_ms < p->wait_deadline_ms)
+        return;
+    if (p->waiting == WAIT_ECHO)
+        p->missed_echoes++;
+    p->waiting = WAIT_NOTHING;
+    pacer_pump(p, serial_fd);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Batch mode's script: one command per monitor prompt, then quit (unless   */
+/* VMs are configured: then the hypervisor ends when they have).            */
+
+struct script {
+    char **commands; /* the --exec commands, then "quit" without VMs */
+    size_t count;
+    size_t next;
+};
+
+static char *trimmed_copy(const char *start, size_t len)
+{
+    while (len > 0 && (*start == ' ' || *start == '\t')) {
+        start++;
+        len--;
+    }
+    while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\t'))
+        len--;
+    return format_string("%.*s", (int)len, start);
+}
+
+/* Splits "CMD; CMD" at the semicolons, dropping empty commands. */
+static void script_init(struct script *sc, const char *exec_commands, bool then_quit)
+{
+    const char *p = exec_commands ? exec_commands : "";
+
+    *sc = (struct script){ .commands = calloc(strlen(p) + 2, sizeof *sc->commands) };
+    if (!sc->commands)
+        die("out of memory");
+    for (;;) {
+        size_t len = strcspn(p, ";");
+        char *command = trimmed_copy(p, len);
+
+        if (*command)
+            sc->commands[sc->count++] = command;
+        else
+            free(command);
+        if (!p[len])
+            break;
+        p += len + 1;
+    }
+    if (then_quit)
+        sc->commands[sc->count++] = format_string("%s", QUIT_COMMAND);
+}
+
+/* At a prompt: types the next command and CR (the monitor takes CR or LF). */
+static void script_on_prompt(struct script *sc, struct pacer *pacer, int serial_fd)
+{
+    const char *command;
+
+    if (sc->next >= sc->count || !pacer_idle(pacer))
+        return;
+    command = sc->commands[sc->next++];
+    pacer_type(pacer, command, strlen(command), serial_fd);
+    pacer_type(pacer, "\r", 1, serial_fd);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The user's terminal (interactive mode).                                  */
+
+static void make_terminal_raw(void)
+{
+    struct termios raw;
+
+    if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &g_undo.saved_terminal) != 0)
+        return;
+    raw = g_undo.saved_terminal;
+    cfmakeraw(&raw);
+    g_undo.terminal_is_raw = true;
+    tcsetattr(STDIN_FILENO, TCSADRAIN, &raw);
+}
+
+/* Messages while the terminal is raw need an explicit carriage return. */
+static void say_to_user(const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n' && g_undo.terminal_is_raw && !write_all(STDERR_FILENO, "\r", 1))
+            return;
+        if (!write_all(STDERR_FILENO, p, 1))
+            return;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* The session: relay loop between Bochs, the hypervisor and the user.      */
+
+enum end_reason {
+    END_NOT_YET,
+    END_EMULATOR_EXITED,
+    END_SHUTDOWN_STALLED, /* exit status printed, Bochs did not quit */
+    END_TIMEOUT,
+    END_USER_QUIT,
+    END_SIGNAL,
+};
+
+struct session {
+    const struct options *opt;
+    struct pty serial;    /* COM1 */
+    struct pty bochs_tty; /* Bochs' stdin/stdout/stderr and controlling tty */
+    int screen_fd;        /* the term display's own pty, once Bochs names it */
+    char *term_log_path;  /* where Bochs' terminal output goes */
+    int term_log_fd;
+    char control_line[512];
+    size_t control_line_len;
+    bool stdin_open;
+    bool escape_pending; /* Ctrl-A typed, waiting for the command key */
+    struct newline_filter newlines;
+    char last_output; /* last byte written to stdout */
+    struct console_watch watch;
+    struct pacer pacer;
+    struct script script;
+    long long deadline_ms; /* 0: none */
+    long long shutdown_deadline_ms;
+    enum end_reason end;
+    int end_signal;
+};
+
+/* The term display draws into a pty that Bochs creates itself and names on
+ * its stderr; nobody reads that pty, so once its buffer filled up Bochs would
+ * block. We open its other end and drain it. */
+static void attach_screen(struct session *s, const char *line)
+{
+    const char *start = strstr(line, SCREEN_NOTICE);
+    char *path;
+    size_t len;
+
+    if (!start || s->screen_fd >= 0)
+        return;
+    start += strlen(SCREEN_NOTICE);
+    len = strcspn(start, "\"");
+    path = format_string("%.*s", (int)len, start);
+    s->screen_fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    free(path);
+}
+
+static void scan_control_output(struct session *s, const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+
+        if (c == '\n' || c == '\r') {
+            s->control_line[s->control_line_len] = '\0';
+            attach_screen(s, s->control_line);
+            s->control_line_len = 0;
+        } else if (s->control_line_len < sizeof s->control_line - 1) {
+            s->control_line[s->control_line_len++] = c;
+        }
+    }
+}
+
+/* Reads what is there now: returns the byte count, 0 when nothing is waiting,
+ * -1 once the fd is finished (end of file, or EIO: the other side is closed). */
+static ssize_t read_available(int fd, char *buf, size_t size)
+{
+    ssize_t n;
+
+    do
+        n = read(fd, buf, size);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN)
+        return 0;
+    return n > 0 ? n : -1;
+}
+
+static ssize_t relay_control_output(struct session *s)
+{
+    char buf[4096];
+    ssize_t len = read_available(s->bochs_tty.master, buf, sizeof buf);
+
+    if (len < 0) {
+        close(s->bochs_tty.master);
+        s->bochs_tty.master = -1;
+        return len;
+    }
+    if (s->term_log_fd >= 0)
+        write_all(s->term_log_fd, buf, (size_t)len);
+    scan_control_output(s, buf, (size_t)len);
+    return len;
+}
+
+static void drain_screen(struct session *s)
+{
+    char buf[4096];
+
+    if (read_available(s->screen_fd, buf, sizeof buf) < 0) {
+        close(s->screen_fd);
+        s->screen_fd = -1;
+    }
+}
+
+static void note_console_byte(struct session *s, char c)
+{
+    bool had_exit_status = s->watch.exit_status_seen;
+    bool prompt = watch_console_byte(&s->watch, c);
+
+    if (s->watch.exit_status_seen && !had_exit_status)
+        s->shutdown_deadline_ms = monotonic_ms() + SHUTDOWN_GRACE_MS;
+    if (s->watch.exit_status_seen)
+        return;
+    pacer_on_output(&s->pacer, c, prompt, s->serial.master);
+    if (prompt && s->opt->batch)
+        script_on_prompt(&s->script, &s->pacer, s->serial.master);
+}
+
+/* We hold COM1's slave open, so its master never reads as finished. */
+static ssize_t relay_console_output(struct session *s)
+{
+    char buf[4096], out[sizeof buf + 1];
+    ssize_t len = read_available(s->serial.master, buf, sizeof buf);
+    size_t out_len;
+
+    if (len <= 0)
+        return len;
+    out_len = filter_newlines(&s->newlines, buf, (size_t)len, out);
+    if (out_len > 0) {
+        write_all(STDOUT_FILENO, out, out_len); /* a closed stdout must not stop the run */
+        s->last_output = out[out_len - 1];
+    }
+    for (ssize_t i = 0; i < len; i++)
+        note_console_byte(s, buf[i]);
+    return len;
+}
+
+static void show_escape_help(void)
+{
+    say_to_user("\nvmxrun keys: Ctrl-A x  kill the emulator and exit\n"
+            "             Ctrl-A Ctrl-A  send Ctrl-A\n"
+            "             Ctrl-A h  this help\n");
+}
+
+/* Interprets Ctrl-A sequences, forwards every other key to COM1. */
+static void handle_user_key(struct session *s, char key)
+{
+    if (!s->escape_pending) {
+        if (key == ESCAPE_KEY)
+            s->escape_pending = true;
+        else
+            pacer_type(&s->pacer, &key, 1, s->serial.master);
+        return;
+    }
+    s->escape_pending = false;
+    switch (key) {
+    case 'x': case 'X':
+        s->end = END_USER_QUIT;
+        break;
+    case 'h': case 'H': case '?':
+        show_escape_help();
+        break;
+    case ESCAPE_KEY:
+        pacer_type(&s->pacer, &key, 1, s->serial.master);
+        break;
+    default: { /* not ours: pass both on unchanged */
+        const char both[2] = { ESCAPE_KEY, key };
+
+        pacer_type(&s->pacer, both, 2, s->serial.master);
+        break;
+    }
+    }
+}
+
+static void relay_user_input(struct session *s)
+{
+    char buf[256];
+    ssize_t len = read_available(STDIN_FILENO, buf, sizeof buf);
+
+    s->stdin_open = len >= 0;
+    for (ssize_t i = 0; i < len && s->end == END_NOT_YET; i++)
+        handle_user_key(s, buf[i]);
+}
+
+static void handle_signals(struct session *s)
+{
+    unsigned char sig;
+
+    while (read(g_signal_pipe[0], &sig, 1) == 1) {
+        if (sig != SIGCHLD && s->end == END_NOT_YET) {
+            s->end = END_SIGNAL;
+            s->end_signal = sig;
+        }
+    }
+}
+
+/* The transcript ends with a newline even when the console's last line lost
+ * its own, so that a shell prompt or the next message starts on a new line. */
+static void finish_output_line(struct session *s)
+{
+    const char *newline = s->newlines.active ? "\n" : "\r\n";
+
+    if (s->last_output && s->last_output != '\n') {
+        write_all(STDOUT_FILENO, newline, strlen(newline));
+        s->last_output = '\n';
+    }
+}
+
+/* Once Bochs is gone, collects what it wrote last. */
+static void drain_after_exit(struct session *s)
+{
+    while (relay_console_output(s) > 0)
+        ;
+    while (s->bochs_tty.master >= 0 && relay_control_output(s) > 0)
+        ;
+    watch_end_of_output(&s->watch);
+    finish_output_line(s);
+}
+
+/* True once the emulator has exited; it stays a zombie (not reaped) so that
+ * its process group id cannot be reused before we have cleared that group. */
+static bool emulator_exited(pid_t pid)
+{
+    siginfo_t info = { .si_pid = 0 };
+
+    return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+}
+
+/* Kills whatever is left in the exited emulator's group, then reaps it. */
+static void reap_emulator(pid_t pid)
+{
+    kill(-pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    g_undo.emulator_pid = 0;
+}
+
+static void check_emulator(struct session *s)
+{
+    if (!emulator_exited(g_undo.emulator_pid))
+        return;
+    reap_emulator(g_undo.emulator_pid);
+    if (s->end == END_NOT_YET)
+        s->end = END_EMULATOR_EXITED;
+}
+
+static void check_clocks(struct session *s)
+{
+    long long now = monotonic_ms();
+
+    if (!s->watch.exit_status_seen)
+        pacer_on_clock(&s->pacer, now, s->serial.master);
+    if (s->watch.exit_status_seen && now >= s->shutdown_deadline_ms)
+        s->end = END_SHUTDOWN_STALLED;
+    else if (s->deadline_ms && now >= s->deadline_ms)
+        s->end = END_TIMEOUT;
+}
+
+static int poll_timeout_ms(const struct session *s)
+{
+    long long now = monotonic_ms(), next = now + 1000;
+
+    if (s->deadline_ms && s->deadline_ms < next)
+        next = s->deadline_ms;
+    if (s->watch.exit_status_seen && s->shutdown_deadline_ms < next)
+        next = s->shutdown_deadline_ms;
+    if (s->pacer.waiting != WAIT_NOTHING && s->pacer.wait_deadline_ms < next)
+        next = s->pacer.wait_deadline_ms;
+    return next > now ? (int)(next - now) : 0;
+}
+
+enum { WATCH_SIGNALS, WATCH_CONSOLE, WATCH_CONTROL, WATCH_SCREEN, WATCH_USER, WATCH_COUNT };
+
+static void wait_for_events(struct session *s)
+{
+    struct pollfd fds[WATCH_COUNT] = {
+        [WATCH_SIGNALS] = { .fd = g_signal_pipe[0], .events = POLLIN },
+        [WATCH_CONSOLE] = { .fd = s->serial.master, .events = POLLIN },
+        [WATCH_CONTROL] = { .fd = s->bochs_tty.master, .events = POLLIN },
+        [WATCH_SCREEN] = { .fd = s->screen_fd, .events = POLLIN },
+        [WATCH_USER] = { .fd = s->stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+    };
+
+    if (poll(fds, WATCH_COUNT, poll_timeout_ms(s)) < 0) {
+        if (errno != EINTR)
+            die("poll: %s", strerror(errno));
+        return;
+    }
+    if (fds[WATCH_SIGNALS].revents)
+        handle_signals(s);
+    if (fds[WATCH_CONSOLE].revents)
+        relay_console_output(s);
+    if (fds[WATCH_CONTROL].revents)
+        relay_control_output(s);
+    if (fds[WATCH_SCREEN].revents)
+        drain_screen(s);
+    if (fds[WATCH_USER].revents && s->end == END_NOT_YET)
+        relay_user_input(s);
+}
+
+static int session_exit_status(const struct session *s)
+{
+    switch (s->end) {
+    case END_TIMEOUT:
+        fprintf(stderr, "vmxrun: timeout after %ld s\n", s->opt->timeout_s);
+        return STATUS_TIMEOUT;
+    case END_SIGNAL:
+        fprintf(stderr, "vmxrun: stopped by signal %d (%s)\n", s->end_signal,
+                strsignal(s->end_signal));
+        return STATUS_SIGNAL_BASE + s->end_signal;
+    case END_USER_QUIT:
+        if (s->watch.exit_status_seen)
+            return s->watch.exit_status;
+        fprintf(stderr, "vmxrun: emulator killed (Ctrl-A x)\n");
+        return STATUS_USER_QUIT;
+    case END_EMULATOR_EXITED:
+    case END_SHUTDOWN_STALLED:
+    case END_NOT_YET:
+        break;
+    }
+    if (s->watch.exit_status_seen)
+        return s->watch.exit_status;
+    fprintf(stderr, "vmxrun: emulator ended without an exit status (see %s and %s)\n",
+            g_undo.bochs_log_copy, s->term_log_path);
+    return STATUS_NO_EXIT_STATUS;
+}
+
+static int run_session(struct session *s)
+{
+    while (s->end == END_NOT_YET) {
+        wait_for_events(s);
+        if (g_undo.emulator_pid)
+            check_emulator(s);
+        if (s->end == END_NOT_YET)
+            check_clocks(s);
+    }
+    stop_emulator();
+    drain_after_exit(s);
+    restore_terminal();
+    if (s->opt->batch && s->pacer.missed_echoes)
+        fprintf(stderr, "vmxrun: warning: %u typed characters were not echoed\n",
+                s->pacer.missed_echoes);
+    return session_exit_status(s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Putting it together.                                                     */
+
+static void undo_everything(void)
+{
+    stop_emulator();
+    restore_terminal();
+    if (g_undo.bochs_log_source && g_undo.bochs_log_copy)
+        copy_file(g_undo.bochs_log_source, g_undo.bochs_log_copy);
+    if (g_undo.private_dir && !g_undo.keep_private_dir)
+        remove_tree(g_undo.private_dir);
+}
+
+/* The repository root is three levels above build/host/vmxrun. */
+static char *repository_root(void)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *dir, *landmark;
+
+    if (len < 0)
+        die("cannot find my own path: %s", strerror(errno));
+    exe[len] = '\0';
+    dir = format_string("%s", exe);
+    for (int i = 0; i < 3; i++) {
+        char *up = directory_name(dir);
+        free(dir);
+        dir = up;
+    }
+    landmark = format_string("%s/tools/vmxrun.c", dir);
+    if (access(landmark, F_OK) != 0)
+        die("%s is not in build/host/ of a vmxvisor tree", exe);
+    free(landmark);
+    return dir;
+}
+
+static char *default_kernel(const char *root)
+{
+    char *kernel = format_string("%s/build/vmxvisor.elf", root);
+
+    if (access(kernel, R_OK) != 0)
+        die("no hypervisor image at %s (build it with: make kernel)", kernel);
+    return kernel;
+}
+
+/* build/run/bochs.log -> build/run/bochs-term.log */
+static char *term_log_path(const char *bochs_log)
+{
+    size_t len = strlen(bochs_log);
+
+    if (len > 4 && !strcmp(bochs_log + len - 4, ".log"))
+        return format_string("%.*s-term.log", (int)(len - 4), bochs_log);
+    return format_string("%s-term.log", bochs_log);
+}
+
+static void prepare_log_paths(const struct options *opt, const char *root, const char *private_dir)
+{
+    char *dir;
+
+    g_undo.bochs_log_source = format_string("%s/bochs.log", private_dir);
+    g_undo.bochs_log_copy = opt->bochs_log ? format_string("%s", opt->bochs_log)
+                                           : format_string("%s/build/run/bochs.log", root);
+    dir = directory_name(g_undo.bochs_log_copy);
+    make_directories(dir);
+    free(dir);
+    unlink(g_undo.bochs_log_copy); /* a failed start must not leave the last run's log */
+}
+
+static void write_iso_only(const char *iso, const char *destination)
+{
+    if (!copy_file(iso, destination))
+        die("cannot write %s: %s", destination, strerror(errno));
+    fprintf(stderr, "vmxrun: wrote %s\n", destination);
+}
+
+static int run_bochs(const struct options *opt, const char *iso, const char *private_dir)
+{
+    struct session s = { .opt = opt, .screen_fd = -1, .stdin_open = !opt->batch };
+    char *bochsrc = format_string("%s/bochsrc", private_dir);
+    char *debugger_rc = format_string("%s/debugger.rc", private_dir);
+
+    open_pty(&s.serial);
+    open_pty(&s.bochs_tty);
+    write_text_file(bochsrc, bochsrc_text(opt, iso, s.serial.slave_path, g_undo.bochs_log_source));
+    /* The Debian build stops in its debugger before the first instruction. */
+    write_text_file(debugger_rc, "continue\n");
+    s.term_log_path = term_log_path(g_undo.bochs_log_copy);
+    s.term_log_fd = open(s.term_log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (opt->batch) {
+        pacer_init(&s.pacer, BATCH_ECHO_WAIT_MS, BATCH_PROMPT_WAIT_MS);
+        script_init(&s.script, opt->exec_commands, !opt->config_file);
+    } else {
+        pacer_init(&s.pacer, INTERACTIVE_ECHO_WAIT_MS, INTERACTIVE_PROMPT_WAIT_MS);
+    }
+    if (!opt->batch)
+        make_terminal_raw();
+    s.newlines.active = !(g_undo.terminal_is_raw && isatty(STDOUT_FILENO));
+    if (opt->timeout_s)
+        s.deadline_ms = monotonic_ms() + opt->timeout_s * 1000;
+
+    g_undo.emulator_pid = spawn_bochs(private_dir, bochsrc, debugger_rc, &s.bochs_tty);
+    close(s.bochs_tty.slave); /* Bochs holds it now: EOF on the master means it is gone */
+    s.bochs_tty.slave = -1;
+    if (!opt->batch && g_undo.terminal_is_raw)
+        say_to_user("vmxrun: Ctrl-A x kills the emulator, Ctrl-A h lists keys\n");
+    return run_session(&s);
+}
+
+int main(int argc, char **argv)
+{
+    struct options opt;
+    char *root, *kernel, *iso;
+
+    parse_options(argc, argv, &opt);
+    install_signal_handlers();
+    atexit(undo_everything);
+
+    root = repository_root();
+    kernel = opt.kernel ? format_string("%s", opt.kernel) : default_kernel(root);
+    g_undo.private_dir = make_private_dir();
+    g_undo.keep_private_dir = opt.keep;
+    if (opt.keep)
+        fprintf(stderr, "vmxrun: keeping private files in %s\n", g_undo.private_dir);
+    /* The model name goes into the bochsrc: it must be one Bochs knows. */
+    if (!opt.iso_only && !bochs_knows_cpu_model(opt.cpu_model, g_undo.private_dir))
+        usage_error("Bochs has no CPU model '%s' (see: bochs-bin --help cpu)", opt.cpu_model);
+
+    iso = build_iso(&opt, kernel, g_undo.private_dir);
+    exit_if_signalled();
+    if (opt.iso_only) {
+        write_iso_only(iso, opt.iso_only);
+        return 0;
+    }
+    prepare_log_paths(&opt, root, g_undo.private_dir);
+    exit_if_signalled();
+    return run_bochs(&opt, iso, g_undo.private_dir);
+}
