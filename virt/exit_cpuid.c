@@ -33,7 +33,7 @@ static void filter_leaf1(const struct vcpu *vcpu, struct cpuid_regs *r)
     r->ecx &= ~(L1_ECX_MONITOR | L1_ECX_VMX | L1_ECX_SMX | L1_ECX_EST | L1_ECX_TM2 |
                 L1_ECX_PDCM | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE | L1_ECX_OSXSAVE);
     r->ecx |= L1_ECX_HYPERVISOR;
-    if (vmcs_read(CR4_READ_SHADOW) & CR4_OSXSAVE)   /* OSXSAVE mirrors the guest's CR4 */
+    if (guest_cr4() & CR4_OSXSAVE)     /* OSXSAVE mirrors the guest's CR4 */
         r->ecx |= L1_ECX_OSXSAVE;
     r->edx &= ~(L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE);
     /* EBX[31:24] initial APIC ID, [23:16] logical processors in the package. */

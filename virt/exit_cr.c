@@ -88,11 +88,11 @@ enum exit_action handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit)
         vcpu_write_gpr(vcpu, CR_GPR(q), vcpu->tpr);
         break;
     case CR_CLTS:
-        ok = set_cr0(vmcs_read(CR0_READ_SHADOW) & ~CR0_TS);
+        ok = set_cr0(guest_cr0() & ~CR0_TS);
         break;
     case CR_LMSW: {
         /* LMSW writes CR0[3:0] but cannot clear PE. */
-        uint64_t cr0 = vmcs_read(CR0_READ_SHADOW);
+        uint64_t cr0 = guest_cr0();
         ok = set_cr0((cr0 & ~0xeull) | (LMSW_SOURCE(q) & 0xf) | (cr0 & CR0_PE));
         break;
     }

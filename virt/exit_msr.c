@@ -76,7 +76,7 @@ static bool write_efer(uint64_t value)
     uint64_t old = vmcs_read(GUEST_IA32_EFER);
     /* LME may not change while paging is on (SDM Vol. 3A 10.8.5); LMA is
      * the CPU's to set. */
-    if ((value ^ old) & EFER_LME && vmcs_read(CR0_READ_SHADOW) & CR0_PG)
+    if ((value ^ old) & EFER_LME && guest_cr0() & CR0_PG)
         return false;
     vmcs_write(GUEST_IA32_EFER, (value & EFER_WRITABLE) | (old & EFER_LMA));
     return true;

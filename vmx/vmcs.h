@@ -41,6 +41,18 @@ static inline void vmcs_clear_bits(enum vmcs_field field, uint64_t bits)
     vmcs_write(field, vmcs_read(field) & ~bits);
 }
 
+/* CR0 and CR4 as the guest sees them: the bits the guest/host mask gives to
+ * the host come from the read shadow, the guest's own from the register
+ * (SDM Vol. 3C 26.3 "Changes to Instruction Behavior", MOV from CR0/CR4). */
+static inline uint64_t guest_visible_cr(enum vmcs_field cr, enum vmcs_field mask,
+                                        enum vmcs_field shadow)
+{
+    uint64_t host_owned = vmcs_read(mask);
+    return (vmcs_read(cr) & ~host_owned) | (vmcs_read(shadow) & host_owned);
+}
+#define guest_cr0() guest_visible_cr(GUEST_CR0, CR0_GUEST_HOST_MASK, CR0_READ_SHADOW)
+#define guest_cr4() guest_visible_cr(GUEST_CR4, CR4_GUEST_HOST_MASK, CR4_READ_SHADOW)
+
 /* Prints every field the current VMCS supports, grouped by kind. */
 void vmcs_dump(void);
 /* The SDM's text for a VM-instruction error number (SDM Vol. 3C 31.4). */

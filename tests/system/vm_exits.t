@@ -29,9 +29,13 @@ cmdline = cpuid_exit pio_exit
 image = realmode_test.elf
 memory = 2M
 start = real
+
+[vm insn]
+image = insn_probe.elf
+memory = 8M
 CFG
 
-my ($status, $out) = run_vms($config, [qw(cpuid_test msr_probe exit_bench realmode_test)], '--pcpus', '2');
+my ($status, $out) = run_vms($config, [qw(cpuid_test msr_probe exit_bench realmode_test insn_probe)], '--pcpus', '2');
 is($status, 0, 'hypervisor exit status 0') or diag($out);
 like($out, qr/^vm cpuid: 1 vCPU\(s\), 8 MiB, image cpuid_test\.elf$/m, 'VM created from the config');
 
@@ -56,5 +60,13 @@ ok(defined $io && $io >= 2000, 'exit table counts the port I/O loop') or diag($o
 # A real-mode start through unrestricted guest.
 like($out, qr/^\[real\] realmode_test: ok: CR0\.PE = 0 and segment arithmetic$/m, 'real-mode start');
 is_deeply([vm_result($out, 'real')], ['isa-debug-exit', 1], 'real-mode guest passed');
+# CR4/CR8/CR0 accesses, XSETBV, WBINVD/INVD, VMX instructions, HLT.
+for my $check ('CR4.OSXSAVE set and read back', 'XSETBV x87|SSE takes effect',
+               'XSETBV without x87 raises #GP', 'setting CR4.VMXE raises #GP',
+               'CR8 keeps the task priority', 'CLTS clears CR0.TS', 'VMXOFF raises #UD (no nested VMX)') {
+    like($out, qr/^\[insn\] ok: \Q$check\E$/m, "insn: $check");
+}
+unlike($out, qr/^\[insn\] FAIL/m, 'insn: no failed check');
+is_deeply([vm_result($out, 'insn')], ['all vCPUs halted', 0], 'HLT with interrupts off ends the VM');
 like($out, qr/^vmxvisor: exit status 0$/m, 'ends when every VM has ended');
 done_testing();

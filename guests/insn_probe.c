@@ -1,0 +1,99 @@
+/* The exits the other guests do not reach: XSETBV, CR4 and CR8 writes,
+ * CLTS, LMSW-free CR0 writes, WBINVD/INVD, a VMX instruction (#UD without
+ * nested VMX), and finally HLT with interrupts off, which ends the VM. */
+#include "guests/runtime/guest.h"
+
+struct idt_gate { uint16_t off0, sel; uint8_t ist, attr; uint16_t off1; uint32_t off2, zero; };
+static struct idt_gate idt[32] __attribute__((aligned(16)));
+static volatile int ud_count, gp_count;
+
+/* #UD: count and skip the 4-byte VMXOFF/VMCALL-class instruction probed here
+ * (vmxoff is 0f 01 c4: 3 bytes). #GP: count and skip a 3-byte XSETBV. */
+void ud_handler(void);
+void gp_handler(void);
+__asm__(".text\n"
+        "ud_handler:\n"
+        "  addq $3, (%rsp)\n"
+        "  lock incl ud_count(%rip)\n"
+        "  iretq\n"
+        "gp_handler:\n"
+        "  addq $8, %rsp\n"
+        "  addq $3, (%rsp)\n"
+        "  lock incl gp_count(%rip)\n"
+        "  iretq\n");
+
+static void set_gate(int vector, void (*handler)(void))
+{
+    uint64_t h = (uint64_t)handler;
+    idt[vector] = (struct idt_gate){ (uint16_t)h, 0x08, 0, 0x8e, (uint16_t)(h >> 16),
+                                     (uint32_t)(h >> 32), 0 };
+}
+
+static int check(bool ok, const char *what)
+{
+    printf("%s: %s\n", ok ? "ok" : "FAIL", what);
+    return ok ? 0 : 1;
+}
+
+static void xsetbv(uint32_t xcr, uint64_t v)
+{
+    __asm__ volatile("xsetbv" :: "c"(xcr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static uint64_t xgetbv(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (uint64_t)hi << 32 | lo;
+}
+
+int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
+{
+    (void)vcpu;
+    (void)vcpus;
+    (void)cmdline;
+    int failures = 0;
+    set_gate(6, ud_handler);
+    set_gate(13, gp_handler);
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } ptr = {
+        sizeof(idt) - 1, (uint64_t)idt };
+    __asm__ volatile("lidt %0" :: "m"(ptr));
+
+    /* CR4.OSXSAVE write (exits: CR4 is partly host-owned), then XSETBV. */
+    bool has_xsave = cpuid(1, 0).ecx >> 26 & 1;
+    if (has_xsave) {
+        write_cr4(read_cr4() | CR4_OSXSAVE);
+        failures += check(read_cr4() & CR4_OSXSAVE, "CR4.OSXSAVE set and read back");
+        failures += check(cpuid(1, 0).ecx >> 27 & 1, "CPUID shows OSXSAVE after the CR4 write");
+        xsetbv(0, 3);                               /* x87 | SSE */
+        failures += check(xgetbv() == 3, "XSETBV x87|SSE takes effect");
+        xsetbv(0, 0);                               /* x87 off: #GP */
+        failures += check(gp_count == 1, "XSETBV without x87 raises #GP");
+    }
+    /* CR4.VMXE cannot be set: VMX is not offered to this guest. */
+    uint64_t cr4 = read_cr4();
+    int before = gp_count;
+    __asm__ volatile("mov %0, %%cr4; nop" :: "r"(cr4 | CR4_VMXE));  /* 3-byte mov + skip */
+    failures += check(gp_count == before + 1 && !(read_cr4() & CR4_VMXE),
+                      "setting CR4.VMXE raises #GP");
+    /* CR8 (the task priority) while there is no virtual APIC. */
+    __asm__ volatile("mov %0, %%cr8" :: "r"(9ull));
+    uint64_t cr8;
+    __asm__ volatile("mov %%cr8, %0" : "=r"(cr8));
+    failures += check(cr8 == 9, "CR8 keeps the task priority");
+    __asm__ volatile("mov %0, %%cr8" :: "r"(0ull));
+    /* CR0.TS via a CR0 write, cleared by CLTS. */
+    write_cr0(read_cr0() | (1ull << 3));
+    failures += check(read_cr0() >> 3 & 1, "CR0.TS set");
+    __asm__ volatile("clts");
+    failures += check(!(read_cr0() >> 3 & 1), "CLTS clears CR0.TS");
+    __asm__ volatile("wbinvd; invd" ::: "memory");
+    failures += check(true, "WBINVD and INVD return");
+    __asm__ volatile("vmxoff" ::: "memory");
+    failures += check(ud_count == 1, "VMXOFF raises #UD (no nested VMX)");
+    printf("insn_probe: %d failure(s)\n", failures);
+    if (failures)
+        return failures;
+    printf("insn_probe: halting with interrupts off\n");
+    cpu_halt_forever();
+}
