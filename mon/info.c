@@ -2,6 +2,7 @@
 #include "mon/monitor.h"
 #include "arch/percpu.h"
 #include "arch/tsc.h"
+#include "virt/sched.h"
 #include "virt/vm.h"
 #include "vmx/exit_reasons.h"
 #include "vmx/vmx_cpu.h"
@@ -117,18 +118,27 @@ static void info_vms(const char *args)
 static void info_vcpus(const char *args)
 {
     (void)args;
-    kprintf("vm               vcpu cpu state    vpid    entries  launches  guest-cycles\n");
+    kprintf("vm           vcpu cpu state    vpid   run-cycles  wait-cycles migr vmptrld "
+            "vmclear   entries launches\n");
     for (uint32_t i = 0; i < vm_count; i++) {
         const struct vm *vm = &vms[i];
         if (!vm_is_live(vm))
             continue;
         for (uint32_t v = 0; v < vm->vcpu_count; v++) {
             const struct vcpu *c = &vm->vcpus[v];
-            kprintf("%-16s %4u %3u %-8s %4u %10lu %9lu %13lu\n", vm->config.name, c->id, c->cpu,
-                    vcpu_state_names[c->state], c->vpid, c->stats.launches + c->stats.resumes, c->stats.launches,
-                    c->stats.guest_cycles);
+            const char *where = c->state == VCPU_RUNNING ? "running" : vcpu_state_names[c->state];
+            kprintf("%-12s %4u %3u %-8s %4u %12lu %12lu %4lu %7lu %7lu %9lu %8lu\n",
+                    vm->config.name, c->id, c->cpu, where, c->vpid, c->run_cycles,
+                    c->wait_cycles, c->lv.migrations, c->lv.vmptrlds, c->lv.vmclears,
+                    c->stats.launches + c->stats.resumes, c->stats.launches);
         }
     }
+}
+
+static void info_sched(const char *args)
+{
+    (void)args;
+    sched_print_queues();
 }
 
 static void info_exits(const char *args)
@@ -146,7 +156,8 @@ static void info_exits(const char *args)
 
 const struct monitor_command info_commands[] = {
     { "vms", "", "VMs: vCPUs, memory, state, exit status", info_vms },
-    { "vcpus", "", "vCPUs of running VMs: CPU, state, VPID, entries", info_vcpus },
+    { "vcpus", "", "vCPUs: CPU, state, VPID, run/wait cycles, migrations, VMCS loads", info_vcpus },
+    { "sched", "", "each CPU's run queue (* = on the CPU)", info_sched },
     { "exits", "[VM]", "VM exits per reason: count and average handling cycles", info_exits },
     { "cpus", "", "physical CPUs and their VMX state", info_cpus },
     { "vmx", "[msrs]", "negotiated VMX configuration (msrs: raw capability MSRs)", info_vmx },

@@ -46,10 +46,11 @@ enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why)
     return EXIT_STOP_VCPU;
 }
 
-static enum exit_action handle_nothing(struct vcpu *vcpu, const struct vm_exit *exit)
+static enum exit_action handle_reschedule(struct vcpu *vcpu, const struct vm_exit *exit)
 {
     /* External interrupt: the host takes it through its IDT as soon as the
-     * run loop enables interrupts; let the CPU loop look at what it did. */
+     * run loop enables interrupts; let the CPU loop look at what it did.
+     * Preemption timer: the time slice is over. */
     (void)vcpu;
     (void)exit;
     return EXIT_RESCHEDULE;
@@ -102,7 +103,8 @@ static const struct {
     bool needs_qualification;
 } exit_handlers[EXIT_REASON_MAX] = {
     [EXIT_REASON_EXCEPTION_NMI] = { handle_exception_nmi, false },
-    [EXIT_REASON_EXTERNAL_INTERRUPT] = { handle_nothing, false },
+    [EXIT_REASON_EXTERNAL_INTERRUPT] = { handle_reschedule, false },
+    [EXIT_REASON_PREEMPTION_TIMER] = { handle_reschedule, false },
     [EXIT_REASON_TRIPLE_FAULT] = { handle_triple_fault, false },
     [EXIT_REASON_CPUID] = { handle_cpuid, false },
     [EXIT_REASON_HLT] = { handle_hlt, false },

@@ -1,3 +1,6 @@
+/* Run queues and the loop every CPU runs (the mechanism); the decisions are
+ * virt/sched_policy.c's. One lock covers all run queues: decisions are rare
+ * (slice ends, halts, steals) next to VM exits, and it keeps stealing simple. */
 #include "virt/sched.h"
 #include "virt/vcpu.h"
 #include "arch/bootinfo.h"
@@ -9,15 +12,11 @@
 #include "lib/printf.h"
 #include "mon/monitor.h"
 
-#define MAX_VCPUS_PER_CPU 64
-
-struct run_queue {
-    spinlock_t lock;
-    struct vcpu *vcpus[MAX_VCPUS_PER_CPU];
-    uint32_t count;
-};
-
-static struct run_queue queues[MAX_CPUS];
+static const struct sched_policy *policy = &sched_policy_fair;
+static spinlock_t sched_lock = SPINLOCK_INIT;
+static struct run_queue_state queues[MAX_CPUS];
+static struct run_queue_state *queue_of[MAX_CPUS];  /* for the balancing policy */
+static volatile bool cpu_idle[MAX_CPUS];
 static bool exit_when_vms_end;      /* kernel command line "batch" */
 
 static void reschedule_interrupt(struct trap_frame *frame)
@@ -29,6 +28,8 @@ void sched_init(void)
 {
     interrupt_register(VECTOR_RESCHEDULE, reschedule_interrupt);
     exit_when_vms_end = bootinfo_cmdline_flag("batch");
+    for (uint32_t cpu = 0; cpu < MAX_CPUS; cpu++)
+        queue_of[cpu] = &queues[cpu];
 }
 
 static void kick(uint32_t cpu)
@@ -37,27 +38,39 @@ static void kick(uint32_t cpu)
         lapic_send_ipi(percpu[cpu].apic_id, ICR_FIXED | VECTOR_RESCHEDULE);
 }
 
+static struct vcpu *vcpu_of(struct sched_entity *e)
+{
+    return e->owner;
+}
+
 void sched_place(struct vcpu *v)
 {
+    struct vm *vm = v->vm;
+    v->se = (struct sched_entity){ .weight = vm->config.weight * WEIGHT_DEFAULT / 100,
+                                   .affinity = vm->config.affinity, .owner = v };
+    spin_lock(&sched_lock);
     uint32_t best = MAX_CPUS;
     for (uint32_t cpu = 0; cpu < cpu_count; cpu++) {
-        if (!percpu[cpu].online || !(v->vm->config.affinity >> cpu & 1) ||
-            queues[cpu].count == MAX_VCPUS_PER_CPU)
+        if (!percpu[cpu].online || !(v->se.affinity >> cpu & 1) ||
+            queues[cpu].count == SCHED_MAX_ENTITIES)
             continue;
         if (best == MAX_CPUS || queues[cpu].count < queues[best].count)
             best = cpu;
     }
+    if (best != MAX_CPUS) {
+        v->cpu = best;
+        v->se.runnable = true;
+        policy->wake(&queues[best], &v->se);
+        run_queue_add(&queues[best], &v->se);
+        v->ready_since = rdtsc();
+    }
+    spin_unlock(&sched_lock);
     if (best == MAX_CPUS) {
-        klog("vm %s: vcpu %u: no online CPU in its affinity; stopping the VM\n",
-                v->vm->config.name, v->id);
-        vm_end(v->vm, -1, "no CPU to run on");
+        klog("vm %s: vcpu %u: no online CPU in its affinity; stopping the VM\n", vm->config.name,
+             v->id);
+        vm_end(vm, -1, "no CPU to run on");
         return;
     }
-    struct run_queue *q = &queues[best];
-    spin_lock(&q->lock);
-    v->cpu = best;
-    q->vcpus[q->count++] = v;
-    spin_unlock(&q->lock);
     kick(best);
 }
 
@@ -70,19 +83,21 @@ void sched_stop_vcpu(struct vcpu *v)
 }
 
 /* Releases this CPU's stopped vCPUs; the last one of a VM finishes it. */
-static void reap_stopped(struct run_queue *q)
+static void reap_stopped(struct run_queue_state *q)
 {
-    for (uint32_t i = 0; i < q->count;) {
-        struct vcpu *v = q->vcpus[i];
-        if (v->state != VCPU_STOPPED) {
-            i++;
-            continue;
-        }
-        spin_lock(&q->lock);
-        q->vcpus[i] = q->vcpus[--q->count];
-        spin_unlock(&q->lock);
-        vcpu_release(v);
-        struct vm *vm = v->vm;
+    for (;;) {
+        struct vcpu *dead = NULL;
+        spin_lock(&sched_lock);
+        for (uint32_t i = 0; i < q->count && !dead; i++)
+            if (vcpu_of(q->entities[i])->state == VCPU_STOPPED && !q->entities[i]->on_cpu)
+                dead = vcpu_of(q->entities[i]);
+        if (dead)
+            run_queue_remove(q, &dead->se);
+        spin_unlock(&sched_lock);
+        if (!dead)
+            return;
+        vcpu_release(dead);
+        struct vm *vm = dead->vm;
         if (__atomic_add_fetch(&vm->vcpus_stopped, 1, __ATOMIC_ACQ_REL) == vm->vcpu_count) {
             vm_finish(vm);
             kick(0);    /* CPU 0 decides whether the hypervisor is done */
@@ -90,12 +105,49 @@ static void reap_stopped(struct run_queue *q)
     }
 }
 
-static struct vcpu *pick(struct run_queue *q)
+static void refresh_runnable(struct run_queue_state *q)
 {
     for (uint32_t i = 0; i < q->count; i++)
-        if (q->vcpus[i]->state == VCPU_RUNNABLE)
-            return q->vcpus[i];
-    return NULL;
+        q->entities[i]->runnable = vcpu_of(q->entities[i])->state == VCPU_RUNNABLE;
+}
+
+/* An idle CPU takes a waiting vCPU from a busier one (under sched_lock). */
+static struct sched_entity *steal(uint32_t me)
+{
+    for (uint32_t cpu = 0; cpu < cpu_count; cpu++)
+        refresh_runnable(&queues[cpu]);
+    struct sched_entity *e = sched_balance_pick(queue_of, cpu_count, me);
+    if (!e)
+        return NULL;
+    struct vcpu *v = vcpu_of(e);
+    struct run_queue_state *from = &queues[v->cpu], *to = &queues[me];
+    run_queue_remove(from, e);
+    /* Keep its place relative to the queue it joins. */
+    e->vruntime = e->vruntime > from->min_vruntime ? e->vruntime - from->min_vruntime : 0;
+    e->vruntime += to->min_vruntime;
+    run_queue_add(to, e);
+    v->cpu = me;
+    return e;
+}
+
+/* The next vCPU for this CPU, marked on_cpu; NULL if there is none. */
+static struct vcpu *pick_next(uint32_t me)
+{
+    spin_lock(&sched_lock);
+    struct run_queue_state *q = &queues[me];
+    refresh_runnable(q);
+    struct sched_entity *e = policy->pick_next(q);
+    if (!e)
+        e = steal(me);
+    if (e)
+        e->on_cpu = true;
+    /* More waiting here than this CPU can run: let an idle CPU come and take. */
+    bool crowded = run_queue_runnable(q) > 1;
+    spin_unlock(&sched_lock);
+    for (uint32_t cpu = 0; crowded && cpu < cpu_count; cpu++)
+        if (cpu_idle[cpu] && cpu != me)
+            kick(cpu);
+    return e ? vcpu_of(e) : NULL;
 }
 
 /* HLT with nothing that could wake the vCPU: once every vCPU of the VM is
@@ -108,29 +160,61 @@ static void end_vm_if_all_halted(struct vm *vm)
     vm_end(vm, 0, "all vCPUs halted");
 }
 
+static void run_slice(struct vcpu *v, uint32_t me)
+{
+    uint64_t start = rdtsc();
+    v->wait_cycles += start - v->ready_since;
+    uint64_t slice = policy->slice(&queues[me], &v->se);
+    vcpu_load(v);
+    vcpu_run(v, slice);
+    vcpu_put(v);
+    uint64_t end = rdtsc();
+    spin_lock(&sched_lock);
+    policy->charge(&queues[me], &v->se, end - start);
+    v->se.on_cpu = false;
+    v->ready_since = end;
+    spin_unlock(&sched_lock);
+    v->run_cycles += end - start;
+    if (v->state == VCPU_HALTED)
+        end_vm_if_all_halted(v->vm);
+}
+
 void cpu_loop(void)
 {
     uint32_t me = this_cpu()->index;
-    struct run_queue *q = &queues[me];
     for (;;) {
-        reap_stopped(q);
+        reap_stopped(&queues[me]);
         if (me == 0) {
             monitor_poll();
             if (exit_when_vms_end && all_vms_ended())
                 platform_exit(EXIT_OK);
         }
-        struct vcpu *v = pick(q);
+        struct vcpu *v = pick_next(me);
         if (v) {
-            vcpu_load(v);
-            vcpu_run(v);
-            vcpu_put(v);
-            if (v->state == VCPU_HALTED)
-                end_vm_if_all_halted(v->vm);
+            run_slice(v, me);
             continue;
         }
         irq_disable();
-        if (!pick(q) && !(me == 0 && monitor_input_pending()))
+        cpu_idle[me] = true;
+        if (!(me == 0 && monitor_input_pending()))
             irq_enable_and_halt();
+        cpu_idle[me] = false;
         irq_enable();
     }
+}
+
+void sched_print_queues(void)
+{
+    spin_lock(&sched_lock);
+    for (uint32_t cpu = 0; cpu < cpu_count; cpu++) {
+        struct run_queue_state *q = &queues[cpu];
+        kprintf("cpu %u: %s, %u vCPU(s), min vruntime %lu:", cpu, cpu_idle[cpu] ? "idle" : "busy",
+                q->count, q->min_vruntime);
+        for (uint32_t i = 0; i < q->count; i++) {
+            struct vcpu *v = vcpu_of(q->entities[i]);
+            kprintf(" %s/%u%s", v->vm->config.name, v->id, q->entities[i]->on_cpu ? "*" : "");
+        }
+        kprintf("\n");
+    }
+    spin_unlock(&sched_lock);
 }

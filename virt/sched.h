@@ -1,8 +1,8 @@
 #ifndef VIRT_SCHED_H
 #define VIRT_SCHED_H
-/* Placing vCPUs on physical CPUs and the loop each CPU runs. For now a
- * vCPU stays on the CPU it was placed on and runs until it halts, yields
- * or stops; time slicing, migration and balancing come with the scheduler. */
+/* Placing vCPUs on physical CPUs and the loop each CPU runs: per-CPU run
+ * queues ordered by the policy (virt/sched_policy.h), time slices ended by
+ * the VMX-preemption timer, idle CPUs taking waiting vCPUs from busy ones. */
 #include "virt/vm.h"
 
 /* Chooses the least-loaded online CPU the vCPU's affinity allows. */
@@ -13,4 +13,6 @@ void sched_stop_vcpu(struct vcpu *vcpu);
  * serves the monitor console. */
 __attribute__((noreturn)) void cpu_loop(void);
 void sched_init(void);
+/* `info sched`: each CPU's queue. */
+void sched_print_queues(void);
 #endif

@@ -4,6 +4,8 @@
 #include "virt/vcpu_regs.h"
 #include "vmx/exit_reasons.h"
 #include "vmx/vmcs.h"
+#include "vmx/loaded_vmcs.h"
+#include "vmx/tlb.h"
 #include "vmx/vmcs_setup.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
@@ -14,37 +16,33 @@
 
 #define XCR0_X87 1ull
 
-/* The VMCS current on each CPU, so VMPTRLD runs only when it changes. */
-static uint64_t current_vmcs[MAX_CPUS];
-
-static void make_current(uint64_t vmcs)
-{
-    uint32_t cpu = this_cpu()->index;
-    if (current_vmcs[cpu] == vmcs)
-        return;
-    if (vmptrld(vmcs) != VMX_SUCCEED)
-        panic("VMPTRLD of VMCS 0x%lx failed", vmcs);
-    current_vmcs[cpu] = vmcs;
-}
-
+/* KVM's vmx_vcpu_load: make the VMCS current here; if the vCPU arrived
+ * from another CPU (or is new), rewrite the host fields that differ per CPU
+ * and flush its TLB context here, which may hold stale translations from an
+ * earlier stay or from a previous owner of its VPID or EPT pointer. */
 void vcpu_load(struct vcpu *v)
 {
-    if (!v->vmcs) {
+    bool first = !v->lv.vmcs;
+    if (first) {
         uint32_t *vmcs = page_alloc(1);
         if (!vmcs) {
             vm_end(v->vm, -1, "out of memory for a VMCS");
             return;
         }
         vmcs[0] = vmcs_config.revision_id;      /* SDM Vol. 3C 25.2 */
-        v->vmcs = (uint64_t)vmcs;
-        v->cpu = this_cpu()->index;
-        v->xcr0 = XCR0_X87;
-        if (vmclear(v->vmcs) != VMX_SUCCEED)    /* launch state "clear" */
+        if (vmclear((uint64_t)vmcs) != VMX_SUCCEED)     /* launch state "clear" */
             panic("VMCLEAR of a new VMCS failed");
-        make_current(v->vmcs);
-        vmcs_init(v);
+        v->lv = (struct loaded_vmcs){ .vmcs = (uint64_t)vmcs, .cpu = VMCS_NOT_LOADED };
+        v->xcr0 = XCR0_X87;
     }
-    make_current(v->vmcs);
+    if (loaded_vmcs_load(&v->lv)) {
+        if (first)
+            vmcs_init(v);
+        else
+            vmcs_write_host_per_cpu_state();
+        tlb_flush_vpid(v->vpid);
+        tlb_flush_ept(ept_pointer(&v->vm->ept));
+    }
     vcpu_msrs_load(v);
     if (cpu_has_xsave_enabled())
         __asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)v->xcr0),
@@ -64,35 +62,49 @@ static void entry_failed(struct vcpu *v, int failure)
     if (failure == 1) {
         uint32_t error = (uint32_t)vmcs_read(VM_INSTRUCTION_ERROR);
         snprintf(why, sizeof(why), "%s failed: VM-instruction error %u (%s)",
-                 v->launched ? "VMRESUME" : "VMLAUNCH", error, vmx_instruction_error_text(error));
+                 v->lv.launched ? "VMRESUME" : "VMLAUNCH", error,
+                 vmx_instruction_error_text(error));
     } else {
         snprintf(why, sizeof(why), "%s failed: VMfailInvalid (no current VMCS)",
-                 v->launched ? "VMRESUME" : "VMLAUNCH");
+                 v->lv.launched ? "VMRESUME" : "VMLAUNCH");
     }
     stop_vm_with_dump(v, why);
 }
 
-void vcpu_run(struct vcpu *v)
+/* The timer counts down at the TSC rate >> IA32_VMX_MISC[4:0] and, with
+ * "save VMX-preemption timer value", keeps its count across exits (SDM Vol.
+ * 3C 26.5.1); without that control it restarts from the field each entry,
+ * so a slice then measures guest time since the last exit. */
+static void arm_preemption_timer(uint64_t slice)
+{
+    if (!(vmcs_config.ctl[VMX_CTL_PIN] & PIN_PREEMPTION_TIMER))
+        return;
+    uint64_t ticks = slice >> vmcs_config.preemption_timer_rate;
+    vmcs_write(VMX_PREEMPTION_TIMER_VALUE, ticks > UINT32_MAX ? UINT32_MAX : ticks);
+}
+
+void vcpu_run(struct vcpu *v, uint64_t slice)
 {
     if (!vcpu_transition(v, VCPU_RUNNABLE, VCPU_RUNNING))
         return;
+    arm_preemption_timer(slice);
     while (v->state == VCPU_RUNNING) {
         irq_disable();
         if (read_cr2() != v->cr2)
             write_cr2(v->cr2);
         uint64_t entered = rdtsc();
-        int failure = vmx_enter(&v->regs, v->launched);
+        int failure = vmx_enter(&v->regs, v->lv.launched);
         uint64_t exited = rdtsc();
         if (failure) {
             irq_enable();
             entry_failed(v, failure);
             break;
         }
-        if (v->launched)
+        if (v->lv.launched)
             v->stats.resumes++;
         else
             v->stats.launches++;
-        v->launched = true;
+        v->lv.launched = true;
         v->stats.guest_cycles += exited - entered;
         v->cr2 = read_cr2();
         uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
@@ -111,19 +123,14 @@ void vcpu_run(struct vcpu *v)
 
 void vcpu_release(struct vcpu *v)
 {
-    if (!v->vmcs)
+    if (!v->lv.vmcs)
         return;
-    /* VMCLEAR writes the VMCS back and makes it not current anywhere
-     * (SDM Vol. 3C 25.11.3); then its memory may be reused. */
-    vmclear(v->vmcs);
-    uint32_t cpu = this_cpu()->index;
-    if (current_vmcs[cpu] == v->vmcs)
-        current_vmcs[cpu] = 0;
-    if (v->vpid)
-        invvpid(INVVPID_SINGLE_CONTEXT, v->vpid, 0);
-    invept(INVEPT_SINGLE_CONTEXT, ept_pointer(&v->vm->ept));
-    page_free((void *)v->vmcs, 1);
-    v->vmcs = 0;
+    /* VMCLEAR writes the VMCS back and makes it no CPU's (SDM Vol. 3C
+     * 25.11.3); then its memory may be reused. */
+    loaded_vmcs_clear(&v->lv);
+    tlb_flush_vpid(v->vpid);    /* the VPID goes back to the pool */
+    page_free((void *)v->lv.vmcs, 1);
+    v->lv.vmcs = 0;
 }
 
 static uint64_t *gpr_slot(struct vcpu *v, unsigned n)

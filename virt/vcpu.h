@@ -6,8 +6,9 @@
 
 /* Creates the vCPU's VMCS state on the current CPU the first time. */
 void vcpu_load(struct vcpu *vcpu);
-/* Enters the guest until the vCPU stops, halts or the CPU loop is needed. */
-void vcpu_run(struct vcpu *vcpu);
+/* Enters the guest until the vCPU stops or halts, the CPU loop is needed,
+ * or `slice` TSC cycles of guest time have passed (VMX-preemption timer). */
+void vcpu_run(struct vcpu *vcpu, uint64_t slice);
 void vcpu_put(struct vcpu *vcpu);
 /* Releases what the vCPU holds on this CPU (VMCS, VPID) once it stopped. */
 void vcpu_release(struct vcpu *vcpu);

@@ -8,6 +8,8 @@
 #include "virt/vm_config.h"
 #include "virt/exit_stats.h"
 #include "vmx/guest_regs.h"
+#include "vmx/loaded_vmcs.h"
+#include "virt/sched_policy.h"
 
 #define MAX_VMS VM_CONFIG_MAX_VMS
 
@@ -27,10 +29,12 @@ struct vcpu {
     struct guest_regs regs;
     uint64_t cr2;                   /* not in the VMCS: switched by hand */
     uint64_t xcr0;
-    uint64_t vmcs;                  /* physical address of its VMCS */
-    bool launched;                  /* VMCLEAR resets it: VMLAUNCH next */
+    struct loaded_vmcs lv;          /* its VMCS, where it is active, launch state */
     uint16_t vpid;                  /* 0: none (flushed on every transition) */
-    uint32_t cpu;                   /* physical CPU it runs on */
+    uint32_t cpu;                   /* the physical CPU whose run queue holds it */
+    struct sched_entity se;
+    uint64_t run_cycles, wait_cycles;   /* on a CPU / runnable but waiting */
+    uint64_t ready_since;
     struct exit_stats stats;
     uint64_t msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_tsc_aux;
     uint64_t pat, mtrr_def_type;

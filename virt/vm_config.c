@@ -135,7 +135,8 @@ static void begin_section(struct parser *p, const char *s, const char *e)
     struct vm_config *vm = &p->set->vms[p->set->count++];
     *vm = (struct vm_config){ .vcpus = 1, .memory = DEFAULT_MEMORY, .affinity = ~0ull,
                               .ple = PLE_AUTO, .ple_gap = DEFAULT_PLE_GAP,
-                              .ple_window = DEFAULT_PLE_WINDOW, .hugepages = true, .valid = true,
+                              .ple_window = DEFAULT_PLE_WINDOW, .hugepages = true, .weight = 100,
+                              .valid = true,
                               .line = p->line };
     p->vm = vm;
     p->in_bad_section = false;
@@ -194,6 +195,11 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
             vm->hugepages = equals(v, ve, "on");
         else
             problem(p, "hugepages: '%.*s' is not on or off", (int)(ve - v), v);
+    } else if (equals(k, ke, "weight")) {
+        if (!parse_uint(v, ve, &n) || n < 1 || n > 10000)
+            problem(p, "weight: '%.*s' is not a number from 1 to 10000", (int)(ve - v), v);
+        else
+            vm->weight = (uint32_t)n;
     } else if (equals(k, ke, "start")) {
         if (equals(v, ve, "long") || equals(v, ve, "real"))
             vm->start = equals(v, ve, "real") ? START_REAL : START_LONG;
@@ -208,7 +214,7 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
             vm->ple_window = (uint32_t)n;
     } else {
         problem(p, "unknown setting '%.*s' (known: image, vcpus, memory, cmdline, affinity, "
-                   "ple, ple_gap, ple_window, hugepages, start)", (int)(ke - k), k);
+                   "ple, ple_gap, ple_window, hugepages, start, weight)", (int)(ke - k), k);
     }
 }
 

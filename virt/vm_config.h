@@ -16,6 +16,7 @@
  *   ple_window = N           default 4096
  *   hugepages = on|off       back guest RAM with 2M/1G pages where possible, default on
  *   start    = long|real     64-bit flat start (default) or real mode at the entry point
+ *   weight   = N             CPU share relative to other VMs, 1..10000, default 100
  *
  * A section with an error is reported (file, line, problem) and marked
  * invalid; the other VMs are unaffected.
@@ -44,6 +45,7 @@ struct vm_config {
     uint32_t ple_gap, ple_window;
     bool hugepages;
     enum start_mode start;
+    uint32_t weight;
     bool valid;
     unsigned line;              /* of the [vm ...] header */
 };

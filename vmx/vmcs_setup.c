@@ -62,9 +62,9 @@ static void write_controls(struct vcpu *vcpu)
     struct vm *vm = vcpu->vm;
     const uint32_t *ctl = vmcs_config.ctl;
     /* Controls that later work turns on per vCPU start off: event windows,
-     * the preemption timer, the TPR shadow (no virtual APIC yet, so CR8
-     * accesses exit instead). */
-    vmcs_write(PIN_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PIN] & ~PIN_PREEMPTION_TIMER);
+     * the TPR shadow (no virtual APIC yet, so CR8 accesses exit instead).
+     * The preemption timer ends time slices (virt/vcpu.c). */
+    vmcs_write(PIN_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PIN]);
     vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
                (ctl[VMX_CTL_PROC] & ~(PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING |
                                       PROC_MONITOR_TRAP_FLAG | PROC_USE_TPR_SHADOW)) |

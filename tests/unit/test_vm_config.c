@@ -61,6 +61,7 @@ static void every_setting(void **state)
           "ple_window = 8192\n"
           "hugepages = off\n"
           "start = real\n"
+          "weight = 300\n"
           "\n"
           "[vm db]\r\n"
           "image = t\r\n"
@@ -80,6 +81,8 @@ static void every_setting(void **state)
     assert_int_equal(a->ple_window, 8192);
     assert_false(a->hugepages);
     assert_int_equal(a->start, START_REAL);
+    assert_int_equal(a->weight, 300);
+    assert_int_equal(set.vms[1].weight, 100);
     assert_int_equal(set.vms[1].start, START_LONG);
     assert_true(set.vms[1].hugepages);
     assert_string_equal(b->name, "db");
@@ -102,7 +105,7 @@ static void errors_name_file_line_and_problem(void **state)
           "affinity = 3-1\n");
     assert_int_equal(message_count, 3);
     assert_string_equal(messages[0], "vms.cfg:5: unknown setting 'vcpu' (known: image, vcpus, "
-                                     "memory, cmdline, affinity, ple, ple_gap, ple_window, hugepages, start)");
+                                     "memory, cmdline, affinity, ple, ple_gap, ple_window, hugepages, start, weight)");
     assert_string_equal(messages[1], "vms.cfg:6: memory: '12X' is not a size from 1M to 64G "
                                      "(e.g. 64M, 1G)");
     assert_string_equal(messages[2], "vms.cfg:9: affinity: '3-1' is not a CPU list such as 0-3 "

@@ -1,0 +1,141 @@
+/* The fair policy and the balancing decision on hand-built run queues. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include "virt/sched_policy.h"
+
+static const struct sched_policy *policy = &sched_policy_fair;
+
+static struct sched_entity entity(uint32_t weight)
+{
+    return (struct sched_entity){ .weight = weight, .affinity = ~0ull, .runnable = true };
+}
+
+/* Runs the queue for `rounds` slices; returns cycles each entity got. */
+static void simulate(struct run_queue_state *rq, int rounds, uint64_t *got)
+{
+    for (int r = 0; r < rounds; r++) {
+        struct sched_entity *e = policy->pick_next(rq);
+        assert_non_null(e);
+        uint64_t slice = policy->slice(rq, e);
+        policy->charge(rq, e, slice);
+        for (uint32_t i = 0; i < rq->count; i++)
+            if (rq->entities[i] == e)
+                got[i] += slice;
+    }
+}
+
+static void equal_weights_share_equally(void **state)
+{
+    (void)state;
+    struct sched_entity a = entity(WEIGHT_DEFAULT), b = entity(WEIGHT_DEFAULT),
+                        c = entity(WEIGHT_DEFAULT);
+    struct run_queue_state rq = { 0 };
+    run_queue_add(&rq, &a);
+    run_queue_add(&rq, &b);
+    run_queue_add(&rq, &c);
+    uint64_t got[3] = { 0 };
+    simulate(&rq, 300, got);
+    assert_int_equal(got[0], got[1]);
+    assert_int_equal(got[1], got[2]);
+}
+
+static void weights_give_proportional_shares(void **state)
+{
+    (void)state;
+    struct sched_entity heavy = entity(2 * WEIGHT_DEFAULT), light = entity(WEIGHT_DEFAULT);
+    struct run_queue_state rq = { 0 };
+    run_queue_add(&rq, &heavy);
+    run_queue_add(&rq, &light);
+    uint64_t got[2] = { 0 };
+    simulate(&rq, 600, got);
+    /* within one slice of exactly 2:1 */
+    uint64_t diff = got[0] > 2 * got[1] ? got[0] - 2 * got[1] : 2 * got[1] - got[0];
+    assert_true(diff <= 2 * policy->slice(&rq, &light));
+}
+
+static void halted_entities_are_skipped_and_do_not_bank_time(void **state)
+{
+    (void)state;
+    struct sched_entity a = entity(WEIGHT_DEFAULT), b = entity(WEIGHT_DEFAULT);
+    struct run_queue_state rq = { 0 };
+    run_queue_add(&rq, &a);
+    run_queue_add(&rq, &b);
+    b.runnable = false;                     /* halted */
+    uint64_t got[2] = { 0 };
+    simulate(&rq, 50, got);
+    assert_int_equal(got[1], 0);
+    assert_int_equal(policy->pick_next(&rq), &a);
+    b.runnable = true;                      /* woken: starts at the queue minimum */
+    policy->wake(&rq, &b);
+    assert_true(b.vruntime >= rq.min_vruntime);
+    uint64_t after[2] = { 0 };
+    simulate(&rq, 100, after);
+    uint64_t diff = after[0] > after[1] ? after[0] - after[1] : after[1] - after[0];
+    assert_true(diff <= policy->slice(&rq, &a));  /* no catch-up burst */
+}
+
+static void nothing_runnable(void **state)
+{
+    (void)state;
+    struct sched_entity a = entity(WEIGHT_DEFAULT);
+    a.runnable = false;
+    struct run_queue_state rq = { 0 };
+    run_queue_add(&rq, &a);
+    assert_null(policy->pick_next(&rq));
+    run_queue_remove(&rq, &a);
+    assert_int_equal(rq.count, 0);
+}
+
+static void balance_takes_from_the_busiest_allowed_queue(void **state)
+{
+    (void)state;
+    struct sched_entity e[5];
+    for (int i = 0; i < 5; i++)
+        e[i] = entity(WEIGHT_DEFAULT);
+    struct run_queue_state q0 = { 0 }, q1 = { 0 }, q2 = { 0 };
+    run_queue_add(&q1, &e[0]);
+    run_queue_add(&q1, &e[1]);
+    run_queue_add(&q1, &e[2]);
+    run_queue_add(&q2, &e[3]);
+    run_queue_add(&q2, &e[4]);
+    struct run_queue_state *const queues[3] = { &q0, &q1, &q2 };
+    e[0].on_cpu = true;                     /* running: not movable */
+    e[1].vruntime = 500;
+    e[2].vruntime = 100;                    /* waited longest */
+    assert_ptr_equal(sched_balance_pick(queues, 3, 0), &e[2]);
+    e[2].affinity = 1ull << 1;              /* pinned to CPU 1 */
+    assert_ptr_equal(sched_balance_pick(queues, 3, 0), &e[1]);
+    e[1].affinity = 1ull << 1;
+    assert_null(sched_balance_pick(queues, 3, 0));  /* nothing CPU 0 may take */
+}
+
+static void balance_leaves_lone_vcpus_alone(void **state)
+{
+    (void)state;
+    struct sched_entity a = entity(WEIGHT_DEFAULT), b = entity(WEIGHT_DEFAULT);
+    struct run_queue_state q0 = { 0 }, q1 = { 0 }, q2 = { 0 };
+    run_queue_add(&q1, &a);
+    run_queue_add(&q2, &b);
+    struct run_queue_state *const queues[3] = { &q0, &q1, &q2 };
+    assert_null(sched_balance_pick(queues, 3, 0));
+    b.runnable = false;
+    run_queue_add(&q1, &b);
+    assert_null(sched_balance_pick(queues, 3, 0));  /* one runnable + one halted */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(equal_weights_share_equally),
+        cmocka_unit_test(weights_give_proportional_shares),
+        cmocka_unit_test(halted_entities_are_skipped_and_do_not_bank_time),
+        cmocka_unit_test(nothing_runnable),
+        cmocka_unit_test(balance_takes_from_the_busiest_allowed_queue),
+        cmocka_unit_test(balance_leaves_lone_vcpus_alone),
+    };
+    return cmocka_run_group_tests_name("sched_policy", tests, NULL, NULL);
+}

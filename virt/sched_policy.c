@@ -1,0 +1,101 @@
+#include "virt/sched_policy.h"
+
+#define SLICE_TARGET_CYCLES 2000000ull      /* spread over the runnable entities */
+#define SLICE_MIN_CYCLES    250000ull
+
+bool run_queue_add(struct run_queue_state *rq, struct sched_entity *e)
+{
+    if (rq->count == SCHED_MAX_ENTITIES)
+        return false;
+    rq->entities[rq->count++] = e;
+    return true;
+}
+
+void run_queue_remove(struct run_queue_state *rq, struct sched_entity *e)
+{
+    for (uint32_t i = 0; i < rq->count; i++) {
+        if (rq->entities[i] == e) {
+            rq->entities[i] = rq->entities[--rq->count];
+            return;
+        }
+    }
+}
+
+uint32_t run_queue_runnable(const struct run_queue_state *rq)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < rq->count; i++)
+        n += rq->entities[i]->runnable;
+    return n;
+}
+
+static struct sched_entity *fair_pick_next(struct run_queue_state *rq)
+{
+    struct sched_entity *best = NULL;
+    for (uint32_t i = 0; i < rq->count; i++) {
+        struct sched_entity *e = rq->entities[i];
+        if (e->runnable && (!best || e->vruntime < best->vruntime))
+            best = e;
+    }
+    if (best && best->vruntime > rq->min_vruntime)
+        rq->min_vruntime = best->vruntime;
+    return best;
+}
+
+static void fair_charge(struct run_queue_state *rq, struct sched_entity *e, uint64_t cycles)
+{
+    (void)rq;
+    e->vruntime += cycles * WEIGHT_DEFAULT / (e->weight ? e->weight : 1);
+}
+
+static void fair_wake(struct run_queue_state *rq, struct sched_entity *e)
+{
+    if (e->vruntime < rq->min_vruntime)
+        e->vruntime = rq->min_vruntime;
+}
+
+/* Each runnable entity gets its weighted share of the target latency. */
+static uint64_t fair_slice(const struct run_queue_state *rq, const struct sched_entity *e)
+{
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < rq->count; i++)
+        if (rq->entities[i]->runnable)
+            total += rq->entities[i]->weight;
+    if (!total)
+        return SLICE_TARGET_CYCLES;
+    uint64_t slice = SLICE_TARGET_CYCLES * e->weight / total;
+    return slice < SLICE_MIN_CYCLES ? SLICE_MIN_CYCLES : slice;
+}
+
+const struct sched_policy sched_policy_fair = {
+    .name = "fair",
+    .pick_next = fair_pick_next,
+    .charge = fair_charge,
+    .wake = fair_wake,
+    .slice = fair_slice,
+};
+
+struct sched_entity *sched_balance_pick(struct run_queue_state *const queues[], uint32_t ncpus,
+                                        uint32_t cpu)
+{
+    uint32_t busiest = ncpus, most = 1;
+    for (uint32_t c = 0; c < ncpus; c++) {
+        uint32_t n = run_queue_runnable(queues[c]);
+        if (c != cpu && n > most) {
+            most = n;
+            busiest = c;
+        }
+    }
+    if (busiest == ncpus)
+        return NULL;
+    struct run_queue_state *rq = queues[busiest];
+    struct sched_entity *choice = NULL;
+    for (uint32_t i = 0; i < rq->count; i++) {
+        struct sched_entity *e = rq->entities[i];
+        /* The one that has waited longest for the CPU: the least vruntime. */
+        if (e->runnable && !e->on_cpu && (e->affinity >> cpu & 1) &&
+            (!choice || e->vruntime < choice->vruntime))
+            choice = e;
+    }
+    return choice;
+}

@@ -1,0 +1,70 @@
+#include "vmx/loaded_vmcs.h"
+#include "vmx/vmx_insn.h"
+#include "arch/percpu.h"
+#include "arch/platform.h"
+#include "arch/smp.h"
+
+#define MAX_LOADED_PER_CPU 128
+
+struct cpu_vmcs_state {
+    uint64_t current;       /* physical address of the current VMCS, 0 if none */
+    struct loaded_vmcs *loaded[MAX_LOADED_PER_CPU];
+    uint32_t count;
+};
+
+/* Touched only by its own CPU (cross-CPU clears run there by IPI). */
+static struct cpu_vmcs_state cpus[MAX_CPUS];
+
+static void forget_on_this_cpu(struct loaded_vmcs *lv)
+{
+    struct cpu_vmcs_state *c = &cpus[this_cpu()->index];
+    for (uint32_t i = 0; i < c->count; i++) {
+        if (c->loaded[i] == lv) {
+            c->loaded[i] = c->loaded[--c->count];
+            break;
+        }
+    }
+    if (c->current == lv->vmcs)
+        c->current = 0;
+}
+
+static void clear_here(void *arg)
+{
+    struct loaded_vmcs *lv = arg;
+    if (vmclear(lv->vmcs) != VMX_SUCCEED)
+        panic("VMCLEAR of VMCS 0x%lx failed", lv->vmcs);
+    forget_on_this_cpu(lv);
+    lv->vmclears++;
+    lv->launched = false;
+    __atomic_store_n(&lv->cpu, VMCS_NOT_LOADED, __ATOMIC_RELEASE);
+}
+
+void loaded_vmcs_clear(struct loaded_vmcs *lv)
+{
+    uint32_t cpu = __atomic_load_n(&lv->cpu, __ATOMIC_ACQUIRE);
+    if (cpu != VMCS_NOT_LOADED)
+        smp_call_on(cpu, clear_here, lv);
+}
+
+bool loaded_vmcs_load(struct loaded_vmcs *lv)
+{
+    uint32_t me = this_cpu()->index;
+    struct cpu_vmcs_state *c = &cpus[me];
+    bool arrived = lv->cpu != me;
+    if (arrived) {
+        if (lv->cpu != VMCS_NOT_LOADED)
+            lv->migrations++;
+        loaded_vmcs_clear(lv);
+        if (c->count == MAX_LOADED_PER_CPU)
+            panic("more than %d VMCSs active on cpu %u", MAX_LOADED_PER_CPU, me);
+        c->loaded[c->count++] = lv;
+        lv->cpu = me;
+    }
+    if (c->current != lv->vmcs) {
+        if (vmptrld(lv->vmcs) != VMX_SUCCEED)
+            panic("VMPTRLD of VMCS 0x%lx failed", lv->vmcs);
+        c->current = lv->vmcs;
+        lv->vmptrlds++;
+    }
+    return arrived;
+}

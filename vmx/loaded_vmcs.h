@@ -1,0 +1,29 @@
+#ifndef VMX_LOADED_VMCS_H
+#define VMX_LOADED_VMCS_H
+/*
+ * Where a VMCS lives (KVM's struct loaded_vmcs): a VMCS may be active on one
+ * CPU at a time; moving it to another CPU needs VMCLEAR on the old one first,
+ * which also resets its launch state, so the next entry is VMLAUNCH (SDM Vol.
+ * 3C 25.1 and 25.11.3). Each CPU keeps a list of the VMCSs active on it and
+ * its current one, so VMPTRLD runs only when the current VMCS changes.
+ */
+#include <stdint.h>
+#include <stdbool.h>
+
+#define VMCS_NOT_LOADED UINT32_MAX
+
+struct loaded_vmcs {
+    uint64_t vmcs;          /* physical address */
+    uint32_t cpu;           /* where it is active, or VMCS_NOT_LOADED */
+    bool launched;
+    uint64_t vmptrlds, vmclears, migrations;
+};
+
+/* Makes the VMCS current on this CPU. If it was active on another CPU it is
+ * cleared there first (by a cross-CPU call); returns true when it arrived
+ * from elsewhere (or for the first time), so the caller rewrites the per-CPU
+ * host state and flushes the vCPU's TLB context. */
+bool loaded_vmcs_load(struct loaded_vmcs *lv);
+/* VMCLEARs it wherever it is active; it is then no CPU's. */
+void loaded_vmcs_clear(struct loaded_vmcs *lv);
+#endif

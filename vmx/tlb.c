@@ -1,0 +1,21 @@
+#include "vmx/tlb.h"
+#include "vmx/vmx_cpu.h"
+#include "vmx/vmx_insn.h"
+
+void tlb_flush_vpid(uint16_t vpid)
+{
+    if (!vpid)
+        return;     /* VPID 0: the CPU flushes on every VM entry and exit itself */
+    if (vmcs_config.ept_vpid_cap & VPID_CAP_INVVPID_SINGLE)
+        invvpid(INVVPID_SINGLE_CONTEXT, vpid, 0);
+    else
+        invvpid(INVVPID_ALL_CONTEXT, 0, 0);
+}
+
+void tlb_flush_ept(uint64_t eptp)
+{
+    if (vmcs_config.ept_vpid_cap & EPT_CAP_INVEPT_SINGLE)
+        invept(INVEPT_SINGLE_CONTEXT, eptp);
+    else
+        invept(INVEPT_ALL_CONTEXT, 0);
+}
