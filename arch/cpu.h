@@ -94,16 +94,20 @@ static inline void irq_restore(uint64_t flags)
         irq_enable();
 }
 
-#define CR4_OSXSAVE (1ull << 18)
+#define CR4_OSFXSR     (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+#define CR4_OSXSAVE    (1ull << 18)
 #define CPUID_1_ECX_XSAVE (1u << 26)
 
-/* Guests may use XSAVE state; the host must enable it to switch XCR0. */
-static inline bool cpu_enable_xsave(void)
+/* The host itself uses no FPU/SSE state, but it saves and restores the
+ * guests': FXSAVE/FXRSTOR need OSFXSR to include the SSE registers, and
+ * XSAVE/XRSTOR and XSETBV need OSXSAVE. */
+static inline void cpu_enable_xsave(void)
 {
-    if (!(cpuid(1, 0).ecx & CPUID_1_ECX_XSAVE))
-        return false;
-    write_cr4(read_cr4() | CR4_OSXSAVE);
-    return true;
+    uint64_t cr4 = read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    if (cpuid(1, 0).ecx & CPUID_1_ECX_XSAVE)
+        cr4 |= CR4_OSXSAVE;
+    write_cr4(cr4);
 }
 
 static inline bool cpu_has_xsave_enabled(void)

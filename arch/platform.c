@@ -30,7 +30,8 @@ void platform_exit(int status)
 {
     irq_disable();
     smp_stop_other_cpus();
-    kprintf("vmxvisor: exit status %d\n", status);
+    console_take_over();    /* a stopped CPU may have been holding it */
+    klog("vmxvisor: exit status %d\n", status);
     serial_flush();     /* the emulator or machine may stop before the UART drains */
     switch (exit_method) {
     case EXIT_BY_BOCHS:

@@ -47,6 +47,27 @@ static void console_release(uint64_t flags)
     irq_restore(flags);
 }
 
+void console_take_over(void)
+{
+    int me = (int)this_cpu()->index;
+    if (console_owner != me) {
+        console_owner = me;
+        console_depth = 0;
+        __atomic_store_n(&console_lock.owner, console_lock.next, __ATOMIC_RELEASE);
+        spin_lock(&console_lock);
+    }
+}
+
+void console_guest_line(const char *name, const char *text, size_t len)
+{
+    char clean[256];
+    if (len > sizeof(clean))
+        len = sizeof(clean);
+    for (size_t i = 0; i < len; i++)
+        clean[i] = text[i] >= ' ' && text[i] <= '~' ? text[i] : '.';
+    klog("[%s] %.*s\n", name, (int)len, clean);
+}
+
 /* Interrupt state from before the outermost hold; inner ones run with
  * interrupts already off, so they restore nothing. */
 static uint64_t held_flags;

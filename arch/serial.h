@@ -10,6 +10,13 @@ void serial_init(void);
 /* Writes under the console lock; "\n" becomes "\r\n" on the wire. */
 void console_write(const char *s, size_t n);
 /* Next received byte, or -1 when none is waiting. */
+/* For the way out, after the other CPUs were stopped: makes the console this
+ * CPU's whoever held it. */
+void console_take_over(void);
+/* Prints "[name] text" on a line of its own, with any character of the text
+ * that is not printable ASCII shown as '.': guest output cannot start lines
+ * of its own or send terminal controls. */
+void console_guest_line(const char *name, const char *text, size_t len);
 /* Ends a partial line (a prompt, typed input) so what follows starts a line. */
 void console_start_line(void);
 /* Keeps the console for this CPU across several writes (nestable), so a

@@ -39,10 +39,11 @@ void percpu_activate(struct percpu *cpu)
 static void serve_pending_call(void)
 {
     struct call_slot *slot = &call_slots[this_cpu()->index];
-    cpu_call_fn fn = slot->fn;
+    /* Taken in one step: the IPI handler and a CPU's own wait loop both
+     * serve calls, and each call must run exactly once. */
+    cpu_call_fn fn = __atomic_exchange_n(&slot->fn, NULL, __ATOMIC_ACQ_REL);
     if (!fn)
         return;
-    slot->fn = NULL;
     fn(slot->arg);
     __atomic_store_n(&slot->done, true, __ATOMIC_RELEASE);
 }

@@ -100,7 +100,7 @@ static const char *const vcpu_state_names[] = {
 
 static bool vm_is_live(const struct vm *vm)
 {
-    return vm->vcpus_stopped < vm->vcpu_count;     /* torn down once all stopped */
+    return !__atomic_load_n(&vm->finished, __ATOMIC_ACQUIRE);
 }
 
 static void info_vms(const char *args)

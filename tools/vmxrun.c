@@ -936,15 +936,18 @@ struct console_watch {
 };
 
 /* Parses "...vmxvisor: exit status N" with N in 0..255 and nothing after. */
+/* The mark counts only at the start of a line: guest output is printed as
+ * "[vm] ..." and cannot start a line of its own, so it cannot fake it. */
 static bool parse_exit_status_line(const char *line, int *status)
 {
-    const char *mark = strstr(line, EXIT_STATUS_MARK);
     const char *p;
     int value = 0;
 
-    if (!mark)
+    while (*line == '\r')
+        line++;
+    if (strncmp(line, EXIT_STATUS_MARK, strlen(EXIT_STATUS_MARK)))
         return false;
-    p = mark + strlen(EXIT_STATUS_MARK);
+    p = line + strlen(EXIT_STATUS_MARK);
     if (*p < '0' || *p > '9')
         return false;
     for (; *p >= '0' && *p <= '9'; p++) {

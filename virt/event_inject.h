@@ -11,6 +11,4 @@ struct vcpu;
 
 /* A hardware exception; `has_error_code` for #DF, #TS, #NP, #SS, #GP, #PF, #AC. */
 void inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error_code, uint32_t error_code);
-/* An external interrupt with `vector`. */
-void inject_interrupt(struct vcpu *vcpu, uint8_t vector);
 #endif

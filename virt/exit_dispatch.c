@@ -24,11 +24,19 @@ void skip_instruction(struct vcpu *vcpu)
     advance_rip(vcpu, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 }
 
+/* A failed entry may have left no current VMCS: a dump must not panic. */
+static uint64_t read_for_dump(enum vmcs_field field)
+{
+    uint64_t v = 0;
+    vmread_checked(field, &v);
+    return v;
+}
+
 static void dump_registers(const struct vcpu *v)
 {
     const struct guest_regs *r = &v->regs;
-    kprintf("RIP %016lx RSP %016lx RFLAGS %016lx\n", vmcs_read(GUEST_RIP), vmcs_read(GUEST_RSP),
-            vmcs_read(GUEST_RFLAGS));
+    kprintf("RIP %016lx RSP %016lx RFLAGS %016lx\n", read_for_dump(GUEST_RIP),
+            read_for_dump(GUEST_RSP), read_for_dump(GUEST_RFLAGS));
     kprintf("RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", r->rax, r->rbx, r->rcx, r->rdx);
     kprintf("RSI %016lx RDI %016lx RBP %016lx R8  %016lx\n", r->rsi, r->rdi, r->rbp, r->r8);
     kprintf("R9  %016lx R10 %016lx R11 %016lx R12 %016lx\n", r->r9, r->r10, r->r11, r->r12);

@@ -7,7 +7,11 @@
 #include "vmx/vmcs.h"
 #include "lib/printf.h"
 
-#define EPT_QUAL_FETCH  (1ull << 2)    /* SDM Vol. 3C 28.2.1, Table 28-7 */
+/* SDM Vol. 3C 28.2.1, Table 28-7. */
+#define EPT_QUAL_FETCH             (1ull << 2)
+#define EPT_QUAL_LINEAR_VALID      (1ull << 7)
+#define EPT_QUAL_LINEAR_TRANSLATED (1ull << 8)  /* clear: during a guest page walk */
+#define VECTORING_INFO_VALID       (1u << 31)
 
 
 enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit)
@@ -26,9 +30,19 @@ enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *e
     case TDP_NOT_RAM:
         break;
     }
-    if (exit->qualification & EPT_QUAL_FETCH) {
-        snprintf(why, sizeof(why), "instruction fetch from guest-physical 0x%lx, which is not RAM",
-                 gpa);
+    /* Only an instruction's own data access can be emulated: not a fetch,
+     * not a walk of the guest's page tables, not an access made while
+     * delivering an event (SDM Vol. 3C 28.2.4). */
+    uint64_t q = exit->qualification;
+    const char *what = NULL;
+    if (q & EPT_QUAL_FETCH)
+        what = "instruction fetch from";
+    else if ((q & EPT_QUAL_LINEAR_VALID) && !(q & EPT_QUAL_LINEAR_TRANSLATED))
+        what = "guest page-table walk through";
+    else if (vmcs_read(IDT_VECTORING_INFO) & VECTORING_INFO_VALID)
+        what = "event delivery through";
+    if (what) {
+        snprintf(why, sizeof(why), "%s guest-physical 0x%lx, which is not RAM", what, gpa);
         return stop_vm_with_dump(vcpu, why);
     }
     return emulate_mmio(vcpu, gpa);

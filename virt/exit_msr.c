@@ -93,6 +93,11 @@ static bool write_msr(struct vcpu *vcpu, uint32_t msr, uint64_t value)
         return true;
     case MSR_IA32_EFER: return write_efer(value);
     case MSR_IA32_PAT:
+        for (int i = 0; i < 8; i++) {
+            uint8_t type = value >> (8 * i) & 0xff;
+            if (type == 2 || type == 3 || type > 7)     /* reserved memory types */
+                return false;
+        }
         vcpu->pat = value;
         if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)    /* else it cannot take effect */
             vmcs_write(GUEST_IA32_PAT, value);

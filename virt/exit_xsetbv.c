@@ -10,6 +10,24 @@
 #define XCR0_X87 (1ull << 0)
 #define XCR0_SSE (1ull << 1)
 #define XCR0_AVX (1ull << 2)
+#define XCR0_MPX (3ull << 3)            /* BNDREGS, BNDCSR: both or neither */
+#define XCR0_AVX512 (7ull << 5)         /* opmask, ZMM_Hi256, Hi16_ZMM: all or none */
+#define XCR0_AMX (3ull << 17)           /* XTILECFG, XTILEDATA: both or neither */
+
+/* SDM Vol. 2 XSETBV and Vol. 1 13.3: the combinations that raise #GP. A
+ * value the CPU would refuse must never reach the host's own XSETBV. */
+static bool valid_xcr0(uint64_t v)
+{
+    if (!(v & XCR0_X87) || ((v & XCR0_AVX) && !(v & XCR0_SSE)))
+        return false;
+    if ((v & XCR0_MPX) && (v & XCR0_MPX) != XCR0_MPX)
+        return false;
+    if ((v & XCR0_AVX512) && ((v & XCR0_AVX512) != XCR0_AVX512 || !(v & XCR0_AVX)))
+        return false;
+    if ((v & XCR0_AMX) && (v & XCR0_AMX) != XCR0_AMX)
+        return false;
+    return true;
+}
 
 static uint64_t host_supported_xcr0(void)
 {
@@ -23,8 +41,7 @@ enum exit_action handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit)
     uint64_t value = (vcpu->regs.rdx << 32) | (uint32_t)vcpu->regs.rax;
     /* SDM Vol. 2 XSETBV: #GP for XCR other than 0, x87 off, AVX without SSE,
      * or bits the processor does not support. */
-    if ((uint32_t)vcpu->regs.rcx != 0 || !(value & XCR0_X87) ||
-        ((value & XCR0_AVX) && !(value & XCR0_SSE)) || (value & ~host_supported_xcr0())) {
+    if ((uint32_t)vcpu->regs.rcx != 0 || !valid_xcr0(value) || (value & ~host_supported_xcr0())) {
         inject_exception(vcpu, VECTOR_GP, true, 0);
         return EXIT_RESUME;
     }

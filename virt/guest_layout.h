@@ -8,7 +8,8 @@
 #define GUEST_PDPT_GPA      0x3000ull
 #define GUEST_PD_GPA        0x4000ull   /* four PDs: 0-4 GiB in 2 MiB pages */
 #define GUEST_CMDLINE_GPA   0x9000ull   /* NUL-terminated, at most one page */
-#define GUEST_BOOT_STACK    0x80000ull  /* initial RSP of vCPU 0; 16 KiB per vCPU */
+#define GUEST_BOOT_STACK    0x80000ull  /* initial RSP of vCPU 0; the next ones below */
+#define GUEST_BOOT_STACK_PER_VCPU 0x1800ull /* 64 vCPUs end at 0x20000, above the tables */
 #define GUEST_IMAGE_MIN_GPA 0x100000ull
 /* A real-mode start: the image lies in [0x10000, 0xa0000) and runs at
  * CS:IP = (entry >> 4):(entry & 15) with SS:SP = 0:0xfff0. */

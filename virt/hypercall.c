@@ -9,7 +9,7 @@
 #include "virt/guest_mem.h"
 #include "virt/vm.h"
 #include "vmx/vmcs.h"
-#include "lib/printf.h"
+#include "arch/serial.h"
 
 enum hypercall { HC_PRINT = 1, HC_EXIT = 2, HC_YIELD = 3 };
 #define HC_ERR_NOSYS  ((uint64_t)-38)
@@ -37,7 +37,7 @@ enum exit_action handle_vmcall(struct vcpu *vcpu, const struct vm_exit *exit)
         } else if (!guest_mem_read(vcpu->vm, r->rdi, text, r->rsi)) {
             r->rax = HC_ERR_FAULT;
         } else {
-            klog("[%s] %.*s\n", vcpu->vm->config.name, (int)r->rsi, text);
+            console_guest_line(vcpu->vm->config.name, text, r->rsi);
             r->rax = 0;
         }
         break;

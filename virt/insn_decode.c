@@ -60,8 +60,10 @@ static uint64_t read_le(const uint8_t *b, unsigned n)
 static void set_register(struct mmio_insn *out, unsigned modrm, const struct prefixes *p)
 {
     unsigned reg = (modrm >> 3 & 7) | (p->rex & 4 ? 8 : 0);
-    /* Without REX, byte registers 4-7 are AH, CH, DH, BH. */
-    out->high_byte = out->size == 1 && !p->rex && reg >= 4;
+    /* Without REX, byte registers 4-7 are AH, CH, DH, BH; that concerns the
+     * register operand, which MOVZX/MOVSX widen. */
+    unsigned reg_bytes = out->kind == MMIO_LOAD ? out->dest_size : out->size;
+    out->high_byte = reg_bytes == 1 && !p->rex && reg >= 4;
     out->reg = out->high_byte ? reg - 4 : reg;
 }
 

@@ -47,7 +47,7 @@ static enum cpu_mode code_mode(void)
 
 enum exit_action emulate_mmio(struct vcpu *v, uint64_t gpa)
 {
-    uint8_t bytes[MAX_INSN_BYTES];
+    uint8_t bytes[MAX_INSN_BYTES] = { 0 };
     unsigned n = fetch_instruction(v, bytes);
     struct mmio_insn insn;
     if (!insn_decode_mmio(bytes, n, code_mode(), &insn)) {

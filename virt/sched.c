@@ -68,7 +68,9 @@ void sched_place(struct vcpu *v)
     if (best == MAX_CPUS) {
         klog("vm %s: vcpu %u: no online CPU in its affinity; stopping the VM\n", vm->config.name,
              v->id);
+        v->state = VCPU_STOPPED;
         vm_end(vm, -1, "no CPU to run on");
+        vm_vcpu_released(vm);      /* never queued, so no CPU will reap it */
         return;
     }
     kick(best);
@@ -97,21 +99,22 @@ static void reap_stopped(struct run_queue_state *q)
         if (!dead)
             return;
         vcpu_release(dead);
-        struct vm *vm = dead->vm;
-        if (__atomic_add_fetch(&vm->vcpus_stopped, 1, __ATOMIC_ACQ_REL) == vm->vcpu_count) {
-            vm_finish(vm);
-            kick(0);    /* CPU 0 decides whether the hypervisor is done */
-        }
+        vm_vcpu_released(dead->vm);
+        kick(0);        /* CPU 0 decides whether the hypervisor is done */
     }
 }
 
+/* Runnable = wants a CPU: waiting for one, or on one right now. */
 static void refresh_runnable(struct run_queue_state *q)
 {
-    for (uint32_t i = 0; i < q->count; i++)
-        q->entities[i]->runnable = vcpu_of(q->entities[i])->state == VCPU_RUNNABLE;
+    for (uint32_t i = 0; i < q->count; i++) {
+        enum vcpu_state s = vcpu_of(q->entities[i])->state;
+        q->entities[i]->runnable = s == VCPU_RUNNABLE || s == VCPU_RUNNING;
+    }
 }
 
-/* An idle CPU takes a waiting vCPU from a busier one (under sched_lock). */
+/* Takes a waiting vCPU from a busier CPU if the policy says so (under
+ * sched_lock). */
 static struct sched_entity *steal(uint32_t me)
 {
     for (uint32_t cpu = 0; cpu < cpu_count; cpu++)
@@ -121,6 +124,8 @@ static struct sched_entity *steal(uint32_t me)
         return NULL;
     struct vcpu *v = vcpu_of(e);
     struct run_queue_state *from = &queues[v->cpu], *to = &queues[me];
+    if (to->count == SCHED_MAX_ENTITIES)
+        return NULL;
     run_queue_remove(from, e);
     /* Keep its place relative to the queue it joins. */
     e->vruntime = e->vruntime > from->min_vruntime ? e->vruntime - from->min_vruntime : 0;
@@ -135,10 +140,10 @@ static struct vcpu *pick_next(uint32_t me)
 {
     spin_lock(&sched_lock);
     struct run_queue_state *q = &queues[me];
-    refresh_runnable(q);
+    struct sched_entity *stolen = steal(me);
+    if (stolen)
+        policy->wake(q, stolen);
     struct sched_entity *e = policy->pick_next(q);
-    if (!e)
-        e = steal(me);
     if (e)
         e->on_cpu = true;
     /* More waiting here than this CPU can run: let an idle CPU come and take. */
@@ -165,9 +170,10 @@ static void run_slice(struct vcpu *v, uint32_t me)
     uint64_t start = rdtsc();
     v->wait_cycles += start - v->ready_since;
     uint64_t slice = policy->slice(&queues[me], &v->se);
-    vcpu_load(v);
-    vcpu_run(v, slice);
-    vcpu_put(v);
+    if (vcpu_load(v)) {
+        vcpu_run(v, slice);
+        vcpu_put(v);
+    }
     uint64_t end = rdtsc();
     spin_lock(&sched_lock);
     policy->charge(&queues[me], &v->se, end - start);

@@ -78,7 +78,7 @@ const struct sched_policy sched_policy_fair = {
 struct sched_entity *sched_balance_pick(struct run_queue_state *const queues[], uint32_t ncpus,
                                         uint32_t cpu)
 {
-    uint32_t busiest = ncpus, most = 1;
+    uint32_t busiest = ncpus, most = run_queue_runnable(queues[cpu]) + 1;
     for (uint32_t c = 0; c < ncpus; c++) {
         uint32_t n = run_queue_runnable(queues[c]);
         if (c != cpu && n > most) {

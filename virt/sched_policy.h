@@ -52,10 +52,11 @@ void run_queue_remove(struct run_queue_state *rq, struct sched_entity *e);
 uint32_t run_queue_runnable(const struct run_queue_state *rq);
 
 /*
- * Load balancing, asked by an idle CPU: the entity it should take over, or
- * NULL. It takes from the queue with the most runnable entities, only if
- * that queue has more than one (taking a lone vCPU just moves the imbalance),
- * only an entity not on its CPU, and only one whose affinity allows `cpu`.
+ * Load balancing, asked by `cpu` whenever it picks: the entity it should take
+ * over, or NULL. It takes from the queue with the most runnable entities,
+ * only if that queue has at least two more than `cpu`'s own (moving one
+ * otherwise just moves the imbalance), only an entity not on its CPU, and
+ * only one whose affinity allows `cpu`.
  */
 struct sched_entity *sched_balance_pick(struct run_queue_state *const queues[], uint32_t ncpus,
                                         uint32_t cpu);

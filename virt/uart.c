@@ -3,7 +3,7 @@
  * with the platform work. */
 #include "virt/pio.h"
 #include "virt/vm.h"
-#include "lib/printf.h"
+#include "arch/serial.h"
 
 enum { REG_DATA = 0, REG_IER = 1, REG_IIR = 2, REG_LCR = 3, REG_MCR = 4, REG_LSR = 5,
        REG_MSR = 6, REG_SCRATCH = 7 };
@@ -14,7 +14,7 @@ enum { REG_DATA = 0, REG_IER = 1, REG_IIR = 2, REG_LCR = 3, REG_MCR = 4, REG_LSR
 
 static void flush_line(struct vm *vm)
 {
-    klog("[%s] %.*s\n", vm->config.name, (int)vm->uart_len, vm->uart_line);
+    console_guest_line(vm->config.name, vm->uart_line, vm->uart_len);
     vm->uart_len = 0;
 }
 

@@ -15,23 +15,70 @@
 #include "lib/printf.h"
 
 #define XCR0_X87 1ull
+#define FXSAVE_FCW_OFFSET   0
+#define FXSAVE_MXCSR_OFFSET 24
+#define FCW_INIT   0x037f       /* x87 state after FINIT */
+#define MXCSR_INIT 0x1f80       /* all SIMD exceptions masked */
+
+/* The guest's FPU/SSE/AVX state and the debug registers outside the VMCS
+ * are the guest's own registers while it runs: they are switched with the
+ * vCPU so no guest sees another's values. Eager switching at slice
+ * boundaries only, never per VM exit. */
+static bool fpu_state_init(struct vcpu *v)
+{
+    v->fpu = page_alloc(1);     /* 4 KiB, page aligned: XSAVE wants 64 */
+    if (!v->fpu)
+        return false;
+    *(uint16_t *)((uint8_t *)v->fpu + FXSAVE_FCW_OFFSET) = FCW_INIT;
+    *(uint32_t *)((uint8_t *)v->fpu + FXSAVE_MXCSR_OFFSET) = MXCSR_INIT;
+    return true;        /* XSTATE_BV = 0: XRSTOR gives every component its init state */
+}
+
+static void fpu_state_load(struct vcpu *v)
+{
+    if (cpu_has_xsave_enabled()) {
+        __asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)v->xcr0),
+                         "d"((uint32_t)(v->xcr0 >> 32)));
+        __asm__ volatile("xrstor64 %0" :: "m"(*(uint8_t *)v->fpu), "a"(~0u), "d"(~0u));
+    } else {
+        __asm__ volatile("fxrstor64 %0" :: "m"(*(uint8_t *)v->fpu));
+    }
+    __asm__ volatile("mov %0, %%db0; mov %1, %%db1; mov %2, %%db2; mov %3, %%db3; mov %4, %%db6"
+                     :: "r"(v->dr[0]), "r"(v->dr[1]), "r"(v->dr[2]), "r"(v->dr[3]), "r"(v->dr6));
+}
+
+static void fpu_state_save(struct vcpu *v)
+{
+    if (cpu_has_xsave_enabled())
+        __asm__ volatile("xsave64 %0" : "=m"(*(uint8_t *)v->fpu) : "a"(~0u), "d"(~0u) : "memory");
+    else
+        __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t *)v->fpu) :: "memory");
+    __asm__ volatile("mov %%db0, %0; mov %%db1, %1; mov %%db2, %2; mov %%db3, %3; mov %%db6, %4"
+                     : "=r"(v->dr[0]), "=r"(v->dr[1]), "=r"(v->dr[2]), "=r"(v->dr[3]),
+                       "=r"(v->dr6));
+}
 
 /* KVM's vmx_vcpu_load: make the VMCS current here; if the vCPU arrived
  * from another CPU (or is new), rewrite the host fields that differ per CPU
  * and flush its TLB context here, which may hold stale translations from an
  * earlier stay or from a previous owner of its VPID or EPT pointer. */
-void vcpu_load(struct vcpu *v)
+bool vcpu_load(struct vcpu *v)
 {
     bool first = !v->lv.vmcs;
     if (first) {
         uint32_t *vmcs = page_alloc(1);
         if (!vmcs) {
             vm_end(v->vm, -1, "out of memory for a VMCS");
-            return;
+            return false;
         }
         vmcs[0] = vmcs_config.revision_id;      /* SDM Vol. 3C 25.2 */
         if (vmclear((uint64_t)vmcs) != VMX_SUCCEED)     /* launch state "clear" */
             panic("VMCLEAR of a new VMCS failed");
+        if (!fpu_state_init(v)) {
+            page_free(vmcs, 1);
+            vm_end(v->vm, -1, "out of memory for FPU state");
+            return false;
+        }
         v->lv = (struct loaded_vmcs){ .vmcs = (uint64_t)vmcs, .cpu = VMCS_NOT_LOADED };
         v->xcr0 = XCR0_X87;
     }
@@ -44,14 +91,14 @@ void vcpu_load(struct vcpu *v)
         tlb_flush_ept(ept_pointer(&v->vm->ept));
     }
     vcpu_msrs_load(v);
-    if (cpu_has_xsave_enabled())
-        __asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)v->xcr0),
-                         "d"((uint32_t)(v->xcr0 >> 32)));
+    fpu_state_load(v);
+    return true;
 }
 
 void vcpu_put(struct vcpu *v)
 {
     vcpu_msrs_save(v);
+    fpu_state_save(v);
 }
 
 /* An entry that fails with VMfail leaves the guest untouched (SDM Vol. 3C
@@ -88,8 +135,14 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
     if (!vcpu_transition(v, VCPU_RUNNABLE, VCPU_RUNNING))
         return;
     arm_preemption_timer(slice);
-    while (v->state == VCPU_RUNNING) {
+    for (;;) {
         irq_disable();
+        /* Checked with interrupts off: a kick arriving from here on stays
+         * pending and makes the guest exit at once (KVM's exit-request check). */
+        if (v->state != VCPU_RUNNING) {
+            irq_enable();
+            break;
+        }
         if (read_cr2() != v->cr2)
             write_cr2(v->cr2);
         uint64_t entered = rdtsc();
@@ -130,7 +183,9 @@ void vcpu_release(struct vcpu *v)
     loaded_vmcs_clear(&v->lv);
     tlb_flush_vpid(v->vpid);    /* the VPID goes back to the pool */
     page_free((void *)v->lv.vmcs, 1);
+    page_free(v->fpu, 1);
     v->lv.vmcs = 0;
+    v->fpu = NULL;
 }
 
 static uint64_t *gpr_slot(struct vcpu *v, unsigned n)

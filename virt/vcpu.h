@@ -4,8 +4,9 @@
  * loop of vcpu_enter_guest, vcpu_put). */
 #include "virt/vm.h"
 
-/* Creates the vCPU's VMCS state on the current CPU the first time. */
-void vcpu_load(struct vcpu *vcpu);
+/* Makes the vCPU's state current on this CPU (creating its VMCS the first
+ * time). False if it cannot run (out of memory: its VM has been ended). */
+bool vcpu_load(struct vcpu *vcpu);
 /* Enters the guest until the vCPU stops or halts, the CPU loop is needed,
  * or `slice` TSC cycles of guest time have passed (VMX-preemption timer). */
 void vcpu_run(struct vcpu *vcpu, uint64_t slice);

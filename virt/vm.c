@@ -74,19 +74,23 @@ static bool write_for_loader(void *ctx, uint64_t gpa, const void *src, size_t le
     return true;
 }
 
+/* Frees guest memory, bitmaps and VPIDs; the vCPU array stays with the slot
+ * so that `info` may still read a VM that has just ended. */
 static void vm_free(struct vm *vm)
 {
-    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+    for (uint32_t i = 0; vm->vcpus && i < vm->vcpu_count; i++)
         vpid_free(&vpid_pool, vm->vcpus[i].vpid);
     guest_mem_destroy(vm);
     if (vm->io_bitmaps)
         page_free(vm->io_bitmaps, 2);
     if (vm->msr_bitmap)
         page_free(vm->msr_bitmap, 1);
-    if (vm->vcpus)
-        page_free(vm->vcpus, (sizeof(struct vcpu) * vm->vcpu_count + PAGE_SIZE - 1) / PAGE_SIZE);
     vm->io_bitmaps = vm->msr_bitmap = NULL;
-    vm->vcpus = NULL;
+}
+
+static size_t vcpu_array_pages(uint32_t vcpus)
+{
+    return (sizeof(struct vcpu) * vcpus + PAGE_SIZE - 1) / PAGE_SIZE;
 }
 
 static bool vm_create(struct vm *vm, const struct vm_config *cfg, const struct boot_module *image)
@@ -97,11 +101,11 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg, const struct b
     vm->ram_size = cfg->memory;
     vm->allow_2m = vmcs_config.ept_vpid_cap & EPT_CAP_2M && cfg->hugepages;
     vm->allow_1g = vmcs_config.ept_vpid_cap & EPT_CAP_1G && cfg->hugepages;
-    size_t vcpu_pages = (sizeof(struct vcpu) * cfg->vcpus + PAGE_SIZE - 1) / PAGE_SIZE;
     vm->io_bitmaps = page_alloc(2);
     vm->msr_bitmap = page_alloc(1);
-    vm->vcpus = page_alloc(vcpu_pages);
-    vm->vcpu_count = cfg->vcpus;
+    vm->vcpus = page_alloc(vcpu_array_pages(cfg->vcpus));
+    if (vm->vcpus)
+        vm->vcpu_count = cfg->vcpus;
     const char *problem = "out of memory";
     char why[160];
     if (!vm->io_bitmaps || !vm->msr_bitmap || !vm->vcpus ||
@@ -125,7 +129,7 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg, const struct b
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         struct vcpu *v = &vm->vcpus[i];
         *v = (struct vcpu){ .vm = vm, .id = i, .state = VCPU_RUNNABLE, .entry_rip = entry,
-                            .entry_rsp = GUEST_BOOT_STACK - i * 0x4000 };
+                            .entry_rsp = GUEST_BOOT_STACK - i * GUEST_BOOT_STACK_PER_VCPU };
         if (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_ENABLE_VPID)
             v->vpid = vpid_alloc(&vpid_pool);
     }
@@ -133,6 +137,9 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg, const struct b
 fail:
     klog("vm %s: cannot create: image '%s': %s\n", cfg->name, cfg->image, problem);
     vm_free(vm);
+    if (vm->vcpus)
+        page_free(vm->vcpus, vcpu_array_pages(cfg->vcpus));
+    vm->vcpus = NULL;
     return false;
 }
 
@@ -196,22 +203,36 @@ void vm_print_exits(const struct vm *vm)
             vm->unhandled_writes);
 }
 
-void vm_finish(struct vm *vm)
+static void vm_finish(struct vm *vm)
 {
     console_hold();
     if (vm->uart_len)
-        klog("[%s] %.*s\n", vm->config.name, (int)vm->uart_len, vm->uart_line);
+        console_guest_line(vm->config.name, vm->uart_line, vm->uart_len);
     vm_print_exits(vm);
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        const struct vcpu *v = &vm->vcpus[i];
+        kprintf("  vcpu %u: run %lu, wait %lu cycles; migrations %lu, VMPTRLD %lu, VMCLEAR %lu, "
+                "VMLAUNCH %lu, VMRESUME %lu\n", v->id, v->run_cycles, v->wait_cycles,
+                v->lv.migrations, v->lv.vmptrlds, v->lv.vmclears, v->stats.launches,
+                v->stats.resumes);
+    }
     klog("vm %s: ended (%s), status %d\n", vm->config.name,
             vm->end_reason ? vm->end_reason : "?", vm->exit_status);
     console_unhold();
     vm_free(vm);
+    __atomic_store_n(&vm->finished, true, __ATOMIC_RELEASE);
+}
+
+void vm_vcpu_released(struct vm *vm)
+{
+    if (__atomic_add_fetch(&vm->vcpus_stopped, 1, __ATOMIC_ACQ_REL) == vm->vcpu_count)
+        vm_finish(vm);
 }
 
 bool all_vms_ended(void)
 {
     for (uint32_t i = 0; i < vm_count; i++)
-        if (vms[i].vcpus_stopped < vms[i].vcpu_count)
+        if (!__atomic_load_n(&vms[i].finished, __ATOMIC_ACQUIRE))
             return false;
     return true;
 }

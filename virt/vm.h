@@ -39,6 +39,8 @@ struct vcpu {
     uint64_t msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_tsc_aux;
     uint64_t pat, mtrr_def_type;
     uint8_t tpr;                    /* CR8 (no virtual APIC yet) */
+    void *fpu;                      /* XSAVE/FXSAVE area: x87, SSE, AVX... state */
+    uint64_t dr[4], dr6;            /* debug registers the VMCS does not hold */
     uint64_t entry_rip, entry_rsp;  /* 64-bit start state */
 };
 
@@ -56,9 +58,10 @@ struct vm {
     bool allow_2m, allow_1g;
     uint64_t *io_bitmaps;           /* two pages: ports 0-0x7fff, 0x8000-0xffff */
     uint64_t *msr_bitmap;
-    struct vcpu *vcpus;
+    struct vcpu *vcpus;             /* kept with the VM slot: the monitor may look */
     uint32_t vcpu_count;
     volatile uint32_t vcpus_stopped;
+    volatile bool finished;         /* torn down and reported (set last) */
     /* the VM's 16550 UART transmit side: output is printed a line at a time */
     char uart_line[160];
     uint32_t uart_len;
@@ -82,8 +85,9 @@ extern uint32_t vm_count;
 uint32_t vms_create_from_config(const struct vm_config_set *set);
 /* Ends the VM with `status`; the first end wins. Prints its exit table. */
 void vm_end(struct vm *vm, int status, const char *reason);
-/* After its last vCPU was released: prints the exit table, frees the VM. */
-void vm_finish(struct vm *vm);
+/* A vCPU of the VM will never run again and holds nothing on any CPU; the
+ * last one finishes the VM: prints the exit table and frees its memory. */
+void vm_vcpu_released(struct vm *vm);
 /* Its exit table: count and average handling cycles per exit reason. */
 void vm_print_exits(const struct vm *vm);
 /* Whether every VM has ended and been torn down. */

@@ -3,6 +3,7 @@
 #include "arch/percpu.h"
 #include "arch/platform.h"
 #include "arch/smp.h"
+#include "arch/cpu.h"
 
 #define MAX_LOADED_PER_CPU 128
 
@@ -55,6 +56,11 @@ bool loaded_vmcs_load(struct loaded_vmcs *lv)
         if (lv->cpu != VMCS_NOT_LOADED)
             lv->migrations++;
         loaded_vmcs_clear(lv);
+    }
+    /* A clear requested by another CPU runs here from an interrupt and
+     * edits this CPU's list: keep it out while we do. */
+    uint64_t flags = irq_save();
+    if (arrived) {
         if (c->count == MAX_LOADED_PER_CPU)
             panic("more than %d VMCSs active on cpu %u", MAX_LOADED_PER_CPU, me);
         c->loaded[c->count++] = lv;
@@ -66,5 +72,6 @@ bool loaded_vmcs_load(struct loaded_vmcs *lv)
         c->current = lv->vmcs;
         lv->vmptrlds++;
     }
+    irq_restore(flags);
     return arrived;
 }

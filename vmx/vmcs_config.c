@@ -114,6 +114,12 @@ static void drop_unusable_features(struct vmcs_config *cfg)
         *proc2 &= ~PROC2_ENABLE_VPID;
     if (!(*proc2 & PROC2_ENABLE_VPID))
         cfg->ept_vpid_cap &= ~VPID_CAPS_USED;
+    /* Loading the guest's PAT without restoring the host's on exit (or the
+     * reverse) would leave one's memory types in force for the other. */
+    if (!(cfg->ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT) || !(cfg->ctl[VMX_CTL_EXIT] & EXIT_LOAD_PAT)) {
+        cfg->ctl[VMX_CTL_ENTRY] &= ~ENTRY_LOAD_PAT;
+        cfg->ctl[VMX_CTL_EXIT] &= ~(EXIT_LOAD_PAT | EXIT_SAVE_PAT);
+    }
     cfg->preemption_timer_rate = (cfg->ctl[VMX_CTL_PIN] & PIN_PREEMPTION_TIMER)
                                      ? VMX_MISC_PREEMPTION_TIMER_RATE(cfg->misc) : 0;
 }

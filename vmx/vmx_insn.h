@@ -77,10 +77,4 @@ static inline enum vmx_result invvpid(enum invvpid_type type, uint16_t vpid, uin
     return VMX_RESULT_FROM_FLAGS(cf, zf);
 }
 
-static inline enum vmx_result vmxoff(void)
-{
-    uint8_t cf, zf;
-    __asm__ volatile("vmxoff; setc %0; setz %1" : "=q"(cf), "=q"(zf) :: "cc", "memory");
-    return VMX_RESULT_FROM_FLAGS(cf, zf);
-}
 #endif

@@ -80,6 +80,9 @@ static void loads_and_widening(void **state)
     i = D64("\x0f\xb6\x07");                                /* movzbl (%rdi),%eax */
     assert_int_equal(i.size, 1);
     assert_int_equal(mmio_load_result(&i, ~0ull, 0xff), 0xff);
+    i = D64("\x0f\xb6\x37");                                /* movzbl (%rdi),%esi */
+    assert_false(i.high_byte);
+    assert_int_equal(i.reg, 6);
     i = D64("\x48\x0f\xbf\x07");                            /* movswq (%rdi),%rax */
     assert_int_equal(i.size, 2);
     assert_int_equal(mmio_load_result(&i, 0, 0x8000), 0xffffffffffff8000ull);

@@ -127,6 +127,27 @@ static void balance_leaves_lone_vcpus_alone(void **state)
     assert_null(sched_balance_pick(queues, 3, 0));  /* one runnable + one halted */
 }
 
+static void balance_evens_out_busy_queues(void **state)
+{
+    (void)state;
+    struct sched_entity e[5];
+    for (int i = 0; i < 5; i++)
+        e[i] = entity(WEIGHT_DEFAULT);
+    struct run_queue_state q0 = { 0 }, q1 = { 0 };
+    run_queue_add(&q0, &e[0]);
+    for (int i = 1; i < 5; i++)
+        run_queue_add(&q1, &e[i]);
+    struct run_queue_state *const queues[2] = { &q0, &q1 };
+    /* 1 here, 4 there: take one */
+    struct sched_entity *taken = sched_balance_pick(queues, 2, 0);
+    assert_non_null(taken);
+    run_queue_remove(&q1, taken);
+    run_queue_add(&q0, taken);
+    /* 2 here, 3 there: balanced enough */
+    assert_null(sched_balance_pick(queues, 2, 0));
+    assert_null(sched_balance_pick(queues, 2, 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +157,7 @@ int main(void)
         cmocka_unit_test(nothing_runnable),
         cmocka_unit_test(balance_takes_from_the_busiest_allowed_queue),
         cmocka_unit_test(balance_leaves_lone_vcpus_alone),
+        cmocka_unit_test(balance_evens_out_busy_queues),
     };
     return cmocka_run_group_tests_name("sched_policy", tests, NULL, NULL);
 }

@@ -1,0 +1,38 @@
+/* CPU share under overcommit: every vCPU counts loop iterations until the
+ * VM's deadline (the first vCPU's start + the window from the command line,
+ * in millions of TSC cycles), then reports its count; the last one to finish
+ * ends the VM. The counts are proportional to the CPU time each vCPU got. */
+#include "guests/runtime/guest.h"
+
+#define MAX_VCPUS 64
+
+static volatile uint64_t deadline;
+static volatile uint32_t finished;
+static volatile uint64_t counts[MAX_VCPUS];
+
+static uint64_t window_from(const char *cmdline)
+{
+    uint64_t mcycles = 0;
+    for (const char *s = cmdline; *s >= '0' && *s <= '9'; s++)
+        mcycles = mcycles * 10 + (uint64_t)(*s - '0');
+    return (mcycles ? mcycles : 100) * 1000000;
+}
+
+int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
+{
+    uint64_t zero = 0, mine = rdtsc() + window_from(cmdline);
+    __atomic_compare_exchange_n(&deadline, &zero, mine, false, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    uint64_t n = 0;
+    while (rdtsc() < deadline) {
+        for (int i = 0; i < 100; i++)
+            __asm__ volatile("" ::: "memory");
+        n++;
+    }
+    counts[vcpu] = n;
+    if (__atomic_add_fetch(&finished, 1, __ATOMIC_SEQ_CST) < vcpus)
+        cpu_halt_forever();     /* the last vCPU reports for all */
+    for (uint32_t v = 0; v < vcpus && v < MAX_VCPUS; v++)
+        printf("spin_share: vcpu %u iterations %lu\n", v, counts[v]);
+    return 0;
+}
