@@ -1,7 +1,9 @@
-/* Control-register accesses that exit: writes to CR0/CR4 bits the host owns
- * (the guest/host masks), and CR8 while there is no virtual APIC. The guest
- * sees its own values through the read shadows; the real registers keep the
- * bits VMX requires (SDM Vol. 3C 26.3, 28.2.1 Table 28-3). */
+/* Control-register accesses that exit: MOV to CR0/CR4 touching bits the
+ * host owns (the guest/host masks: the VMX fixed bits), and CR8 while there
+ * is no virtual APIC. CLTS and LMSW only touch bits the guest owns, so they
+ * never exit. The guest sees its own values through the read shadows; the
+ * real registers keep the bits VMX requires (SDM Vol. 3C 26.3, 28.2.1
+ * Table 28-3). */
 #include "virt/exits.h"
 #include "virt/event_inject.h"
 #include "virt/vcpu_regs.h"
@@ -14,10 +16,8 @@
 #define CR_NUMBER(q)    ((unsigned)(q) & 0xf)
 #define CR_ACCESS(q)    ((unsigned)((q) >> 4) & 3)
 #define CR_GPR(q)       ((unsigned)((q) >> 8) & 0xf)
-#define LMSW_SOURCE(q)  ((uint16_t)((q) >> 16))
-enum { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
+enum { CR_MOV_TO = 0, CR_MOV_FROM = 1 };
 
-#define CR0_TS  (1ull << 3)
 #define CR0_NW  (1ull << 29)
 #define CR0_CD  (1ull << 30)
 #define CR0_RESERVED_HIGH 0xffffffff00000000ull
@@ -87,15 +87,8 @@ enum exit_action handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit)
             return stop_vm_with_dump(vcpu, "unexpected MOV from control register");
         vcpu_write_gpr(vcpu, CR_GPR(q), vcpu->tpr);
         break;
-    case CR_CLTS:
-        ok = set_cr0(guest_cr0() & ~CR0_TS);
-        break;
-    case CR_LMSW: {
-        /* LMSW writes CR0[3:0] but cannot clear PE. */
-        uint64_t cr0 = guest_cr0();
-        ok = set_cr0((cr0 & ~0xeull) | (LMSW_SOURCE(q) & 0xf) | (cr0 & CR0_PE));
-        break;
-    }
+    default:
+        return stop_vm_with_dump(vcpu, "unexpected CLTS or LMSW exit");
     }
     if (!ok) {
         inject_exception(vcpu, VECTOR_GP, true, 0);

@@ -18,6 +18,9 @@
 #define GUEST_REGS_R14 104
 #define GUEST_REGS_R15 112
 #define GUEST_REGS_HOST_RSP 120
+/* The HOST_RSP field's encoding, for the assembly stub (checked against the
+ * field table in vmx/vmcs_setup.c). */
+#define VMCS_HOST_RSP_ENCODING 0x6c14
 
 #ifndef __ASSEMBLY__
 #include <stdint.h>

@@ -21,7 +21,7 @@
 #define PAT_POWER_ON    0x0007040600070406ull
 #define CR0_ET          (1ull << 4)
 
-extern const uint64_t isr_stub_table[];
+_Static_assert(VMCS_HOST_RSP_ENCODING == HOST_RSP, "vmenter.S writes HOST_RSP by number");
 
 void vmcs_write_host_per_cpu_state(void)
 {

@@ -10,8 +10,6 @@
  */
 #include "vmx/guest_regs.h"
 
-#define HOST_RSP_FIELD 0x6c14
-
     .text
     .globl vmx_enter
 vmx_enter:
@@ -26,7 +24,7 @@ vmx_enter:
     cmp GUEST_REGS_HOST_RSP(%rdi), %rsp
     je 1f
     mov %rsp, GUEST_REGS_HOST_RSP(%rdi)
-    mov $HOST_RSP_FIELD, %eax
+    mov $VMCS_HOST_RSP_ENCODING, %eax
     vmwrite %rsp, %rax
 1:
     test %esi, %esi                     /* launched? decides the instruction */
