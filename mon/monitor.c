@@ -17,6 +17,8 @@ static void cmd_crash(const char *args);
 static const struct monitor_command commands[] = {
     { "help", "", "list commands", cmd_help },
     { "info", "WHAT", "show information (see 'help' for what)", cmd_info },
+    { "affinity", "VM CPUS", "set the CPUs a VM's vCPUs may run on (e.g. 0-1 or 2)",
+      cmd_affinity },
     { "quit", "", "end the hypervisor (exit status 0)", cmd_quit },
     { "crash", "", "raise #UD in the hypervisor, to see the fault report (exit status 1)",
       cmd_crash },

@@ -22,6 +22,9 @@ bool monitor_input_pending(void);
 /* Runs one command line; exported so tests and scripts share the parser. */
 void monitor_execute(const char *line);
 
+/* Commands acting on VMs (mon/vm_commands.c). */
+void cmd_affinity(const char *args);
+
 /* `info` subcommands (mon/info.c). */
 extern const struct monitor_command info_commands[];
 void monitor_print_help(const struct monitor_command *table, const char *prefix);

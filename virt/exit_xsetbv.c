@@ -29,10 +29,11 @@ static bool valid_xcr0(uint64_t v)
     return true;
 }
 
-static uint64_t host_supported_xcr0(void)
+uint64_t guest_xcr0_supported(void)
 {
     struct cpuid_regs r = cpuid(0xd, 0);
-    return ((uint64_t)r.edx << 32) | r.eax;
+    /* AMX tile data (8 KiB) would not fit the vCPU's one-page save area. */
+    return (((uint64_t)r.edx << 32) | r.eax) & ~XCR0_AMX;
 }
 
 enum exit_action handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit)
@@ -41,7 +42,7 @@ enum exit_action handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit)
     uint64_t value = (vcpu->regs.rdx << 32) | (uint32_t)vcpu->regs.rax;
     /* SDM Vol. 2 XSETBV: #GP for XCR other than 0, x87 off, AVX without SSE,
      * or bits the processor does not support. */
-    if ((uint32_t)vcpu->regs.rcx != 0 || !valid_xcr0(value) || (value & ~host_supported_xcr0())) {
+    if ((uint32_t)vcpu->regs.rcx != 0 || !valid_xcr0(value) || (value & ~guest_xcr0_supported())) {
         inject_exception(vcpu, VECTOR_GP, true, 0);
         return EXIT_RESUME;
     }

@@ -43,20 +43,27 @@ static struct vcpu *vcpu_of(struct sched_entity *e)
     return e->owner;
 }
 
+/* The least-loaded online CPU in `affinity`, or MAX_CPUS (under sched_lock). */
+static uint32_t least_loaded_cpu(uint64_t affinity)
+{
+    uint32_t best = MAX_CPUS;
+    for (uint32_t cpu = 0; cpu < cpu_count; cpu++) {
+        if (!percpu[cpu].online || !(affinity >> cpu & 1) ||
+            queues[cpu].count == SCHED_MAX_ENTITIES)
+            continue;
+        if (best == MAX_CPUS || queues[cpu].count < queues[best].count)
+            best = cpu;
+    }
+    return best;
+}
+
 void sched_place(struct vcpu *v)
 {
     struct vm *vm = v->vm;
     v->se = (struct sched_entity){ .weight = vm->config.weight * WEIGHT_DEFAULT / 100,
                                    .affinity = vm->config.affinity, .owner = v };
     spin_lock(&sched_lock);
-    uint32_t best = MAX_CPUS;
-    for (uint32_t cpu = 0; cpu < cpu_count; cpu++) {
-        if (!percpu[cpu].online || !(v->se.affinity >> cpu & 1) ||
-            queues[cpu].count == SCHED_MAX_ENTITIES)
-            continue;
-        if (best == MAX_CPUS || queues[cpu].count < queues[best].count)
-            best = cpu;
-    }
+    uint32_t best = least_loaded_cpu(v->se.affinity);
     if (best != MAX_CPUS) {
         v->cpu = best;
         v->se.runnable = true;
@@ -135,11 +142,51 @@ static struct sched_entity *steal(uint32_t me)
     return e;
 }
 
+/* Moves off this CPU the waiting vCPUs whose affinity no longer includes it
+ * (under sched_lock); returns a bit per CPU that received one. */
+static uint64_t evict_disallowed(uint32_t me)
+{
+    struct run_queue_state *q = &queues[me];
+    uint64_t kicked = 0;
+    for (uint32_t i = 0; i < q->count;) {
+        struct sched_entity *e = q->entities[i];
+        uint32_t to = e->affinity >> me & 1 || e->on_cpu ? MAX_CPUS
+                                                         : least_loaded_cpu(e->affinity);
+        if (to == MAX_CPUS) {
+            i++;
+            continue;
+        }
+        run_queue_remove(q, e);
+        e->vruntime = queues[to].min_vruntime;
+        run_queue_add(&queues[to], e);
+        vcpu_of(e)->cpu = to;
+        kicked |= 1ull << to;
+    }
+    return kicked;
+}
+
+bool sched_set_affinity(struct vm *vm, uint64_t affinity)
+{
+    spin_lock(&sched_lock);
+    bool possible = least_loaded_cpu(affinity) != MAX_CPUS;
+    if (possible) {
+        vm->config.affinity = affinity;
+        for (uint32_t i = 0; i < vm->vcpu_count; i++)
+            vm->vcpus[i].se.affinity = affinity;
+    }
+    spin_unlock(&sched_lock);
+    /* Each CPU holding one of its vCPUs looks at its queue again. */
+    for (uint32_t i = 0; possible && i < vm->vcpu_count; i++)
+        kick(vm->vcpus[i].cpu);
+    return possible;
+}
+
 /* The next vCPU for this CPU, marked on_cpu; NULL if there is none. */
 static struct vcpu *pick_next(uint32_t me)
 {
     spin_lock(&sched_lock);
     struct run_queue_state *q = &queues[me];
+    uint64_t receivers = evict_disallowed(me);
     struct sched_entity *stolen = steal(me);
     if (stolen)
         policy->wake(q, stolen);
@@ -149,6 +196,9 @@ static struct vcpu *pick_next(uint32_t me)
     /* More waiting here than this CPU can run: let an idle CPU come and take. */
     bool crowded = run_queue_runnable(q) > 1;
     spin_unlock(&sched_lock);
+    for (uint32_t cpu = 0; receivers; cpu++, receivers >>= 1)
+        if (receivers & 1)
+            kick(cpu);
     for (uint32_t cpu = 0; crowded && cpu < cpu_count; cpu++)
         if (cpu_idle[cpu] && cpu != me)
             kick(cpu);

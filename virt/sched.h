@@ -13,6 +13,10 @@ void sched_stop_vcpu(struct vcpu *vcpu);
  * serves the monitor console. */
 __attribute__((noreturn)) void cpu_loop(void);
 void sched_init(void);
+/* Changes which CPUs a VM's vCPUs may run on (the monitor's `affinity`);
+ * vCPUs on a CPU no longer allowed move at their next scheduling point.
+ * False if no online CPU is in `affinity`. */
+bool sched_set_affinity(struct vm *vm, uint64_t affinity);
 /* `info sched`: each CPU's queue. */
 void sched_print_queues(void);
 #endif

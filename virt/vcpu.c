@@ -34,12 +34,20 @@ static bool fpu_state_init(struct vcpu *v)
     return true;        /* XSTATE_BV = 0: XRSTOR gives every component its init state */
 }
 
+static void write_xcr0(uint64_t value)
+{
+    __asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+}
+
+/* XSAVE/XRSTOR act on the components enabled in XCR0, and a guest may use
+ * SSE with XCR0 = x87 alone: switch under every component a guest may have,
+ * then leave the guest's own XCR0 in force. */
 static void fpu_state_load(struct vcpu *v)
 {
     if (cpu_has_xsave_enabled()) {
-        __asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)v->xcr0),
-                         "d"((uint32_t)(v->xcr0 >> 32)));
+        write_xcr0(guest_xcr0_supported());
         __asm__ volatile("xrstor64 %0" :: "m"(*(uint8_t *)v->fpu), "a"(~0u), "d"(~0u));
+        write_xcr0(v->xcr0);
     } else {
         __asm__ volatile("fxrstor64 %0" :: "m"(*(uint8_t *)v->fpu));
     }
@@ -49,10 +57,12 @@ static void fpu_state_load(struct vcpu *v)
 
 static void fpu_state_save(struct vcpu *v)
 {
-    if (cpu_has_xsave_enabled())
+    if (cpu_has_xsave_enabled()) {
+        write_xcr0(guest_xcr0_supported());
         __asm__ volatile("xsave64 %0" : "=m"(*(uint8_t *)v->fpu) : "a"(~0u), "d"(~0u) : "memory");
-    else
+    } else {
         __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t *)v->fpu) :: "memory");
+    }
     __asm__ volatile("mov %%db0, %0; mov %%db1, %1; mov %%db2, %2; mov %%db3, %3; mov %%db6, %4"
                      : "=r"(v->dr[0]), "=r"(v->dr[1]), "=r"(v->dr[2]), "=r"(v->dr[3]),
                        "=r"(v->dr6));

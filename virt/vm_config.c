@@ -83,8 +83,7 @@ static bool parse_size(const char *s, const char *e, uint64_t *out)
     return true;
 }
 
-/* "0-3,5" -> bits 0,1,2,3,5 */
-static bool parse_cpu_list(const char *s, const char *e, uint64_t *mask)
+bool vm_config_parse_cpu_list(const char *s, const char *e, uint64_t *mask)
 {
     *mask = 0;
     while (s < e) {
@@ -179,7 +178,7 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
         else
             vm->memory = n;
     } else if (equals(k, ke, "affinity")) {
-        if (!parse_cpu_list(v, ve, &vm->affinity))
+        if (!vm_config_parse_cpu_list(v, ve, &vm->affinity))
             problem(p, "affinity: '%.*s' is not a CPU list such as 0-3 or 0,2", (int)(ve - v), v);
     } else if (equals(k, ke, "ple")) {
         if (equals(v, ve, "on"))

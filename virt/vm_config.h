@@ -59,6 +59,9 @@ struct vm_config_set {
 /* Called once per problem with a complete message "FILE:LINE: PROBLEM". */
 typedef void (*vm_config_report_fn)(const char *message);
 
+/* A CPU list such as "0-3,5" (bits 0-3 and 5) in [s, e); false if malformed. */
+bool vm_config_parse_cpu_list(const char *s, const char *e, uint64_t *mask);
+
 /* Parses `len` bytes of `text`; never fails as a whole. */
 void vm_config_parse(const char *file, const char *text, size_t len, struct vm_config_set *set,
                      vm_config_report_fn report);
