@@ -1,7 +1,9 @@
 /* CPU share under overcommit: every vCPU counts loop iterations until the
  * VM's deadline (the first vCPU's start + the window from the command line,
  * in millions of TSC cycles), then reports its count; the last one to finish
- * ends the VM. The counts are proportional to the CPU time each vCPU got. */
+ * ends the VM. The counts are proportional to the CPU time each vCPU got.
+ * With "halt-others" after the window, every vCPU but 0 halts at once (with
+ * interrupts off: for good) and vCPU 0 reports alone. */
 #include "guests/runtime/guest.h"
 
 #define MAX_VCPUS 64
@@ -20,6 +22,10 @@ static uint64_t window_from(const char *cmdline)
 
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
 {
+    if (vcpu != 0 && cmdline_has(cmdline, "halt-others"))
+        cpu_halt_forever();
+    if (cmdline_has(cmdline, "halt-others"))
+        vcpus = 1;
     uint64_t zero = 0, mine = rdtsc() + window_from(cmdline);
     __atomic_compare_exchange_n(&deadline, &zero, mine, false, __ATOMIC_SEQ_CST,
                                 __ATOMIC_SEQ_CST);
