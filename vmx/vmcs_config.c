@@ -138,14 +138,20 @@ bool vmcs_config_negotiate(const struct vmx_capability_msrs *caps, struct vmcs_c
         if (!adjust_controls(cls, required[cls], optional[cls], msr, &cfg->ctl[cls], why,
                              why_size))
             return false;
+        cfg->allowed1[cls] = (uint32_t)(msr >> 32);
     }
-    /* Without a TPR shadow, CR8 accesses must exit (KVM does the same). */
+    /* Without a TPR shadow, CR8 accesses must exit (KVM does the same). Until
+     * the virtual APIC uses the TPR shadow, vCPUs make CR8 accesses exit in
+     * any case, so the CPU must allow that. */
+    const uint32_t cr8_exits = PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
     if (!(cfg->ctl[VMX_CTL_PROC] & PROC_USE_TPR_SHADOW) &&
-        !adjust_controls(VMX_CTL_PROC,
-                         required[VMX_CTL_PROC] | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING,
+        !adjust_controls(VMX_CTL_PROC, required[VMX_CTL_PROC] | cr8_exits,
                          optional[VMX_CTL_PROC], control_msr(caps, VMX_CTL_PROC),
                          &cfg->ctl[VMX_CTL_PROC], why, why_size))
         return false;
+    if ((cfg->allowed1[VMX_CTL_PROC] & cr8_exits) != cr8_exits)
+        return fail(why, why_size, "required primary processor-based controls 'CR8-load "
+                                   "exiting' and 'CR8-store exiting' are not supported");
 
     for (size_t i = 0; i < sizeof(required_ept_caps) / sizeof(required_ept_caps[0]); i++)
         if (!(caps->ept_vpid_cap & required_ept_caps[i].bit))

@@ -66,6 +66,7 @@ struct vmcs_config {
     uint32_t revision_id;
     uint32_t region_size;       /* bytes of a VMXON region or VMCS */
     uint32_t ctl[VMX_CTL_CLASSES];
+    uint32_t allowed1[VMX_CTL_CLASSES]; /* what a VMCS may turn on beyond ctl */
     uint64_t ept_vpid_cap;      /* only the capabilities we will use */
     uint32_t preemption_timer_rate;     /* TSC bits shifted right for the timer */
     uint64_t misc;

@@ -62,13 +62,15 @@ static void write_controls(struct vcpu *vcpu)
     struct vm *vm = vcpu->vm;
     const uint32_t *ctl = vmcs_config.ctl;
     /* Controls that later work turns on per vCPU start off: event windows,
-     * the TPR shadow (no virtual APIC yet, so CR8 accesses exit instead).
+     * the TPR shadow (no virtual APIC yet, so CR8 accesses exit instead; the
+     * negotiation made sure the CPU allows that).
      * The preemption timer ends time slices (virt/vcpu.c). */
+    const uint32_t cr8_exits = PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
     vmcs_write(PIN_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PIN]);
     vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
                (ctl[VMX_CTL_PROC] & ~(PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING |
                                       PROC_MONITOR_TRAP_FLAG | PROC_USE_TPR_SHADOW)) |
-                   PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING);
+                   cr8_exits);
     uint32_t proc2 = ctl[VMX_CTL_PROC2] &
                      (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_RDTSCP |
                       PROC2_ENABLE_INVPCID | PROC2_ENABLE_XSAVES);

@@ -96,6 +96,7 @@ static void requested_controls_are_set(void **state)
     assert_true(vmcs_config_has(&cfg, VMX_CTL_EXIT, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_LOAD_EFER));
     /* Interrupts are not acknowledged on exit: the host takes them through its IDT. */
     assert_false(cfg.ctl[VMX_CTL_EXIT] & EXIT_ACK_INTERRUPT_ON_EXIT);
+    assert_int_equal(cfg.allowed1[VMX_CTL_PROC], 0xfff9fffe);  /* TRUE_PROCBASED high half */
     assert_int_equal(cfg.revision_id, 4);
     assert_int_equal(cfg.region_size, 4096);
 }
@@ -206,6 +207,15 @@ static void no_tpr_shadow_means_cr8_exits_and_no_apicv(void **state)
                                                PROC2_VIRTUALIZE_X2APIC), 0);
 }
 
+static void cr8_exiting_is_required(void **state)
+{
+    (void)state;
+    struct vmx_capability_msrs caps = bochs_tigerlake;
+    caps.true_procbased &= ~((uint64_t)PROC_CR8_STORE_EXITING << 32);
+    expect_failure(&caps, "required primary processor-based controls 'CR8-load exiting' and "
+                          "'CR8-store exiting' are not supported");
+}
+
 static void nmi_window_needs_virtual_nmis(void **state)
 {
     (void)state;
@@ -261,6 +271,7 @@ int main(void)
         cmocka_unit_test(vpid_needs_invvpid),
         cmocka_unit_test(no_tpr_shadow_means_cr8_exits_and_no_apicv),
         cmocka_unit_test(nmi_window_needs_virtual_nmis),
+        cmocka_unit_test(cr8_exiting_is_required),
         cmocka_unit_test(vmcs_basic_requirements),
         cmocka_unit_test(cpus_with_different_configs_are_told_apart),
     };
