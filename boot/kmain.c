@@ -121,10 +121,10 @@ void kmain(uint32_t magic, uint64_t info)
     kprintf("tsc: %lu kHz\n", tsc_calibrate());
 
     static struct host_topology topo;
+    sched_init();       /* before the APs start: they go straight to cpu_loop */
     init_cpus(&topo);
     enable_vmx_everywhere();
 
-    sched_init();
     ioapic_route_isa_irq(COM1_IRQ, VECTOR_SERIAL, percpu[0].apic_id);
     serial_enable_rx_interrupt();
     uint64_t now = rdtsc();
