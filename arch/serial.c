@@ -51,10 +51,12 @@ void console_take_over(void)
 {
     int me = (int)this_cpu()->index;
     if (console_owner != me) {
+        /* Take a ticket and make it the owner in one go: whoever held the
+         * lock or waited for it has been stopped. */
+        uint16_t ticket = __atomic_fetch_add(&console_lock.next, 1, __ATOMIC_ACQ_REL);
+        __atomic_store_n(&console_lock.owner, ticket, __ATOMIC_RELEASE);
         console_owner = me;
         console_depth = 0;
-        __atomic_store_n(&console_lock.owner, console_lock.next, __ATOMIC_RELEASE);
-        spin_lock(&console_lock);
     }
 }
 

@@ -31,9 +31,13 @@ static bool valid_xcr0(uint64_t v)
 
 uint64_t guest_xcr0_supported(void)
 {
-    struct cpuid_regs r = cpuid(0xd, 0);
-    /* AMX tile data (8 KiB) would not fit the vCPU's one-page save area. */
-    return (((uint64_t)r.edx << 32) | r.eax) & ~XCR0_AMX;
+    static uint64_t mask;   /* CPUID leaf 0xD: the same on every CPU of a machine */
+    if (!mask) {
+        struct cpuid_regs r = cpuid(0xd, 0);
+        /* AMX tile data (8 KiB) would not fit the vCPU's one-page save area. */
+        mask = (((uint64_t)r.edx << 32) | r.eax) & ~XCR0_AMX;
+    }
+    return mask;
 }
 
 enum exit_action handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit)

@@ -17,6 +17,9 @@ static spinlock_t sched_lock = SPINLOCK_INIT;
 static struct run_queue_state queues[MAX_CPUS];
 static struct run_queue_state *queue_of[MAX_CPUS];  /* for the balancing policy */
 static volatile bool cpu_idle[MAX_CPUS];
+/* Set by kick() before its IPI and cleared by the CPU at the top of its
+ * loop: a kick whose IPI lands before the CPU halts is not lost. */
+static volatile bool resched[MAX_CPUS];
 static bool exit_when_vms_end;      /* kernel command line "batch" */
 
 static void reschedule_interrupt(struct trap_frame *frame)
@@ -34,6 +37,7 @@ void sched_init(void)
 
 static void kick(uint32_t cpu)
 {
+    __atomic_store_n(&resched[cpu], true, __ATOMIC_RELEASE);
     if (cpu != this_cpu()->index)
         lapic_send_ipi(percpu[cpu].apic_id, ICR_FIXED | VECTOR_RESCHEDULE);
 }
@@ -150,8 +154,11 @@ static uint64_t evict_disallowed(uint32_t me)
     uint64_t kicked = 0;
     for (uint32_t i = 0; i < q->count;) {
         struct sched_entity *e = q->entities[i];
-        uint32_t to = e->affinity >> me & 1 || e->on_cpu ? MAX_CPUS
-                                                         : least_loaded_cpu(e->affinity);
+        /* Only vCPUs that want to run move now: a halted one would leave its
+         * VMCS active here with nothing to run it elsewhere. */
+        bool movable = !(e->affinity >> me & 1) && !e->on_cpu &&
+                       vcpu_of(e)->state == VCPU_RUNNABLE;
+        uint32_t to = movable ? least_loaded_cpu(e->affinity) : MAX_CPUS;
         if (to == MAX_CPUS) {
             i++;
             continue;
@@ -181,8 +188,9 @@ bool sched_set_affinity(struct vm *vm, uint64_t affinity)
     return possible;
 }
 
-/* The next vCPU for this CPU, marked on_cpu; NULL if there is none. */
-static struct vcpu *pick_next(uint32_t me)
+/* The next vCPU for this CPU, marked on_cpu, and its slice; NULL if there
+ * is none. */
+static struct vcpu *pick_next(uint32_t me, uint64_t *slice)
 {
     spin_lock(&sched_lock);
     struct run_queue_state *q = &queues[me];
@@ -191,8 +199,10 @@ static struct vcpu *pick_next(uint32_t me)
     if (stolen)
         policy->wake(q, stolen);
     struct sched_entity *e = policy->pick_next(q);
-    if (e)
+    if (e) {
         e->on_cpu = true;
+        *slice = policy->slice(q, e);
+    }
     /* More waiting here than this CPU can run: let an idle CPU come and take. */
     bool crowded = run_queue_runnable(q) > 1;
     spin_unlock(&sched_lock);
@@ -215,11 +225,10 @@ static void end_vm_if_all_halted(struct vm *vm)
     vm_end(vm, 0, "all vCPUs halted");
 }
 
-static void run_slice(struct vcpu *v, uint32_t me)
+static void run_slice(struct vcpu *v, uint32_t me, uint64_t slice)
 {
     uint64_t start = rdtsc();
     v->wait_cycles += start - v->ready_since;
-    uint64_t slice = policy->slice(&queues[me], &v->se);
     if (vcpu_load(v)) {
         vcpu_run(v, slice);
         vcpu_put(v);
@@ -239,20 +248,23 @@ void cpu_loop(void)
 {
     uint32_t me = this_cpu()->index;
     for (;;) {
+        __atomic_store_n(&resched[me], false, __ATOMIC_RELEASE);
         reap_stopped(&queues[me]);
         if (me == 0) {
             monitor_poll();
             if (exit_when_vms_end && all_vms_ended())
                 platform_exit(EXIT_OK);
         }
-        struct vcpu *v = pick_next(me);
+        uint64_t slice = 0;
+        struct vcpu *v = pick_next(me, &slice);
         if (v) {
-            run_slice(v, me);
+            run_slice(v, me, slice);
             continue;
         }
         irq_disable();
         cpu_idle[me] = true;
-        if (!(me == 0 && monitor_input_pending()))
+        if (!__atomic_load_n(&resched[me], __ATOMIC_ACQUIRE) &&
+            !(me == 0 && monitor_input_pending()))
             irq_enable_and_halt();
         cpu_idle[me] = false;
         irq_enable();

@@ -46,10 +46,10 @@ static void fpu_state_load(struct vcpu *v)
 {
     if (cpu_has_xsave_enabled()) {
         write_xcr0(guest_xcr0_supported());
-        __asm__ volatile("xrstor64 %0" :: "m"(*(uint8_t *)v->fpu), "a"(~0u), "d"(~0u));
+        __asm__ volatile("xrstor64 (%0)" :: "r"(v->fpu), "a"(~0u), "d"(~0u) : "memory");
         write_xcr0(v->xcr0);
     } else {
-        __asm__ volatile("fxrstor64 %0" :: "m"(*(uint8_t *)v->fpu));
+        __asm__ volatile("fxrstor64 (%0)" :: "r"(v->fpu) : "memory");
     }
     __asm__ volatile("mov %0, %%db0; mov %1, %%db1; mov %2, %%db2; mov %3, %%db3; mov %4, %%db6"
                      :: "r"(v->dr[0]), "r"(v->dr[1]), "r"(v->dr[2]), "r"(v->dr[3]), "r"(v->dr6));
@@ -59,9 +59,9 @@ static void fpu_state_save(struct vcpu *v)
 {
     if (cpu_has_xsave_enabled()) {
         write_xcr0(guest_xcr0_supported());
-        __asm__ volatile("xsave64 %0" : "=m"(*(uint8_t *)v->fpu) : "a"(~0u), "d"(~0u) : "memory");
+        __asm__ volatile("xsave64 (%0)" :: "r"(v->fpu), "a"(~0u), "d"(~0u) : "memory");
     } else {
-        __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t *)v->fpu) :: "memory");
+        __asm__ volatile("fxsave64 (%0)" :: "r"(v->fpu) : "memory");
     }
     __asm__ volatile("mov %%db0, %0; mov %%db1, %1; mov %%db2, %2; mov %%db3, %3; mov %%db6, %4"
                      : "=r"(v->dr[0]), "=r"(v->dr[1]), "=r"(v->dr[2]), "=r"(v->dr[3]),
@@ -132,19 +132,29 @@ static void entry_failed(struct vcpu *v, int failure)
  * "save VMX-preemption timer value", keeps its count across exits (SDM Vol.
  * 3C 26.5.1); without that control it restarts from the field each entry,
  * so a slice then measures guest time since the last exit. */
-static void arm_preemption_timer(uint64_t slice)
+static void arm_preemption_timer(uint64_t cycles)
 {
-    if (!(vmcs_config.ctl[VMX_CTL_PIN] & PIN_PREEMPTION_TIMER))
-        return;
-    uint64_t ticks = slice >> vmcs_config.preemption_timer_rate;
+    uint64_t ticks = cycles >> vmcs_config.preemption_timer_rate;
     vmcs_write(VMX_PREEMPTION_TIMER_VALUE, ticks > UINT32_MAX ? UINT32_MAX : ticks);
+}
+
+static bool have_preemption_timer(void)
+{
+    return vmcs_config.ctl[VMX_CTL_PIN] & PIN_PREEMPTION_TIMER;
+}
+
+static bool timer_keeps_count(void)
+{
+    return vmcs_config.ctl[VMX_CTL_EXIT] & EXIT_SAVE_PREEMPTION_TIMER;
 }
 
 void vcpu_run(struct vcpu *v, uint64_t slice)
 {
     if (!vcpu_transition(v, VCPU_RUNNABLE, VCPU_RUNNING))
         return;
-    arm_preemption_timer(slice);
+    uint64_t slice_end = rdtsc() + slice;
+    if (have_preemption_timer() && timer_keeps_count())
+        arm_preemption_timer(slice);
     for (;;) {
         irq_disable();
         /* Checked with interrupts off: a kick arriving from here on stays
@@ -152,6 +162,16 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
         if (v->state != VCPU_RUNNING) {
             irq_enable();
             break;
+        }
+        if (have_preemption_timer() && !timer_keeps_count()) {
+            /* The timer restarts from the field on every entry: give it
+             * what is left of the slice, so frequent exits cannot stretch it. */
+            uint64_t now = rdtsc();
+            if (now >= slice_end) {
+                irq_enable();
+                break;
+            }
+            arm_preemption_timer(slice_end - now);
         }
         if (read_cr2() != v->cr2)
             write_cr2(v->cr2);
