@@ -153,6 +153,7 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
     if (!vcpu_transition(v, VCPU_RUNNABLE, VCPU_RUNNING))
         return;
     uint64_t slice_end = rdtsc() + slice;
+    bool rearm_each_entry = have_preemption_timer() && !timer_keeps_count();
     if (have_preemption_timer() && timer_keeps_count())
         arm_preemption_timer(slice);
     for (;;) {
@@ -163,7 +164,7 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
             irq_enable();
             break;
         }
-        if (have_preemption_timer() && !timer_keeps_count()) {
+        if (rearm_each_entry) {
             /* The timer restarts from the field on every entry: give it
              * what is left of the slice, so frequent exits cannot stretch it. */
             uint64_t now = rdtsc();
