@@ -73,10 +73,7 @@ static unsigned check_buffer(uint64_t round)
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
 {
     (void)vcpus;
-    uint64_t mcycles = 0;
-    for (const char *s = cmdline; *s >= '0' && *s <= '9'; s++)
-        mcycles = mcycles * 10 + (uint64_t)(*s - '0');
-    uint64_t deadline = rdtsc() + (mcycles ? mcycles : 100) * 1000000;
+    uint64_t deadline = rdtsc() + cmdline_number(cmdline, 100) * 1000000;
     for (unsigned i = 0; i < BUFFER_WORDS; i += 64)
         buffer[i] = 0 * 0x9e3779b97f4a7c15ull + i;
     uint64_t rounds = 0, mismatches = 0;

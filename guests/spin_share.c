@@ -12,21 +12,13 @@ static volatile uint64_t deadline;
 static volatile uint32_t finished;
 static volatile uint64_t counts[MAX_VCPUS];
 
-static uint64_t window_from(const char *cmdline)
-{
-    uint64_t mcycles = 0;
-    for (const char *s = cmdline; *s >= '0' && *s <= '9'; s++)
-        mcycles = mcycles * 10 + (uint64_t)(*s - '0');
-    return (mcycles ? mcycles : 100) * 1000000;
-}
-
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
 {
     if (vcpu != 0 && cmdline_has(cmdline, "halt-others"))
         cpu_halt_forever();
     if (cmdline_has(cmdline, "halt-others"))
         vcpus = 1;
-    uint64_t zero = 0, mine = rdtsc() + window_from(cmdline);
+    uint64_t zero = 0, mine = rdtsc() + cmdline_number(cmdline, 100) * 1000000;
     __atomic_compare_exchange_n(&deadline, &zero, mine, false, __ATOMIC_SEQ_CST,
                                 __ATOMIC_SEQ_CST);
     uint64_t n = 0;

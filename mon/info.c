@@ -98,11 +98,6 @@ static const char *const vcpu_state_names[] = {
     [VCPU_STOPPED] = "stopped",
 };
 
-static bool vm_is_live(const struct vm *vm)
-{
-    return !__atomic_load_n(&vm->finished, __ATOMIC_ACQUIRE);
-}
-
 static void info_vms(const char *args)
 {
     (void)args;
@@ -110,7 +105,7 @@ static void info_vms(const char *args)
     for (uint32_t i = 0; i < vm_count; i++) {
         const struct vm *vm = &vms[i];
         kprintf("%-16s %5u %5lu MiB %-8s %6d %s\n", vm->config.name, vm->vcpu_count,
-                vm->config.memory >> 20, vm_is_live(vm) ? "running" : "ended",
+                vm->config.memory >> 20, !vm_has_finished(vm) ? "running" : "ended",
                 vm->state == VM_ENDED ? vm->exit_status : 0, vm->config.image);
     }
 }
@@ -122,7 +117,7 @@ static void info_vcpus(const char *args)
             "vmclear   entries launches\n");
     for (uint32_t i = 0; i < vm_count; i++) {
         const struct vm *vm = &vms[i];
-        if (!vm_is_live(vm))
+        if (!!vm_has_finished(vm))
             continue;
         for (uint32_t v = 0; v < vm->vcpu_count; v++) {
             const struct vcpu *c = &vm->vcpus[v];
@@ -145,7 +140,7 @@ static void info_exits(const char *args)
 {
     bool shown = false;
     for (uint32_t i = 0; i < vm_count; i++) {
-        if (!vm_is_live(&vms[i]) || (*args && strcmp(args, vms[i].config.name)))
+        if (!!vm_has_finished(&vms[i]) || (*args && strcmp(args, vms[i].config.name)))
             continue;
         vm_print_exits(&vms[i]);
         shown = true;

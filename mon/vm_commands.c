@@ -6,15 +6,6 @@
 #include "lib/printf.h"
 #include "lib/string.h"
 
-static struct vm *find_live_vm(const char *name, size_t len)
-{
-    for (uint32_t i = 0; i < vm_count; i++)
-        if (strlen(vms[i].config.name) == len && !strncmp(vms[i].config.name, name, len) &&
-            !__atomic_load_n(&vms[i].finished, __ATOMIC_ACQUIRE))
-            return &vms[i];
-    return NULL;
-}
-
 void cmd_affinity(const char *args)
 {
     const char *name_end = args;
@@ -23,7 +14,7 @@ void cmd_affinity(const char *args)
     const char *list = name_end;
     while (*list == ' ')
         list++;
-    struct vm *vm = find_live_vm(args, (size_t)(name_end - args));
+    struct vm *vm = vm_find_live(args, (size_t)(name_end - args));
     uint64_t mask;
     if (!vm) {
         kprintf("affinity: no running VM named '%.*s'\n", (int)(name_end - args), args);

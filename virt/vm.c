@@ -232,7 +232,16 @@ void vm_vcpu_released(struct vm *vm)
 bool all_vms_ended(void)
 {
     for (uint32_t i = 0; i < vm_count; i++)
-        if (!__atomic_load_n(&vms[i].finished, __ATOMIC_ACQUIRE))
+        if (!vm_has_finished(&vms[i]))
             return false;
     return true;
+}
+
+struct vm *vm_find_live(const char *name, size_t len)
+{
+    for (uint32_t i = 0; i < vm_count; i++)
+        if (strlen(vms[i].config.name) == len && !strncmp(vms[i].config.name, name, len) &&
+            !vm_has_finished(&vms[i]))
+            return &vms[i];
+    return NULL;
 }

@@ -90,6 +90,13 @@ void vm_end(struct vm *vm, int status, const char *reason);
 void vm_vcpu_released(struct vm *vm);
 /* Its exit table: count and average handling cycles per exit reason. */
 void vm_print_exits(const struct vm *vm);
+/* Whether the VM has ended and been torn down (its slot stays readable). */
+static inline bool vm_has_finished(const struct vm *vm)
+{
+    return __atomic_load_n(&vm->finished, __ATOMIC_ACQUIRE);
+}
+/* The VM named name[0..len) that has not finished, or NULL. */
+struct vm *vm_find_live(const char *name, size_t len);
 /* Whether every VM has ended and been torn down. */
 bool all_vms_ended(void);
 #endif

@@ -91,9 +91,4 @@ int vmcs_config_describe(const struct vmcs_config *cfg, char *buf, size_t size);
 bool vmcs_config_same(const struct vmcs_config *a, const struct vmcs_config *b, char *why,
                       size_t why_size);
 
-static inline bool vmcs_config_has(const struct vmcs_config *cfg, enum vmx_control_class cls,
-                                   uint32_t mask)
-{
-    return (cfg->ctl[cls] & mask) == mask;
-}
 #endif

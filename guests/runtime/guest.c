@@ -41,6 +41,15 @@ bool cmdline_has(const char *cmdline, const char *word)
     return false;
 }
 
+uint64_t cmdline_number(const char *cmdline, uint64_t fallback)
+{
+    uint64_t n = 0;
+    const char *s = cmdline;
+    for (; *s >= '0' && *s <= '9'; s++)
+        n = n * 10 + (uint64_t)(*s - '0');
+    return s == cmdline ? fallback : n;
+}
+
 uint64_t median(uint64_t *v, size_t n)
 {
     for (size_t i = 1; i < n; i++) {

@@ -29,6 +29,8 @@ __attribute__((noreturn)) void guest_exit(int status);
 __attribute__((noreturn)) void debug_exit(uint8_t code);
 /* Whether `word` appears in the command line. */
 bool cmdline_has(const char *cmdline, const char *word);
+/* The decimal number the command line starts with, or `fallback`. */
+uint64_t cmdline_number(const char *cmdline, uint64_t fallback);
 /* Median of n samples (sorts them). */
 uint64_t median(uint64_t *samples, size_t n);
 /* Reports a figure the way benchmarks expect: "BENCH <name> <value> <unit>". */

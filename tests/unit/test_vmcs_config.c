@@ -7,6 +7,12 @@
 #include <cmocka.h>
 #include "tests/unit/fixtures/bochs_vmx_caps.h"
 
+static bool vmcs_config_has(const struct vmcs_config *cfg, enum vmx_control_class cls,
+                            uint32_t mask)
+{
+    return (cfg->ctl[cls] & mask) == mask;
+}
+
 static struct vmcs_config negotiate_ok(const struct vmx_capability_msrs *caps)
 {
     struct vmcs_config cfg;
