@@ -2,17 +2,29 @@
 #include "arch/cpu.h"
 #include "arch/msr.h"
 #include "arch/interrupts.h"
+#include <stdbool.h>
 #include <stddef.h>
 
 enum {
     LAPIC_ID = 0x20, LAPIC_TPR = 0x80, LAPIC_EOI = 0xb0, LAPIC_SVR = 0xf0,
-    LAPIC_ICR_LOW = 0x300, LAPIC_ICR_HIGH = 0x310,
+    LAPIC_ICR_LOW = 0x300, LAPIC_ICR_HIGH = 0x310, LAPIC_LVT_TIMER = 0x320,
+    LAPIC_TIMER_INITIAL = 0x380, LAPIC_TIMER_CURRENT = 0x390, LAPIC_TIMER_DIVIDE = 0x3e0,
 };
+#define MSR_IA32_TSC_DEADLINE 0x6e0
+#define LVT_TIMER_TSC_DEADLINE (2u << 17)
+#define TIMER_DIVIDE_BY_1   0xb
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define CALIBRATION_CYCLES  1000000u
 #define SVR_APIC_ENABLE     0x100
+#define LVT_MASKED          0x10000
 #define ICR_DELIVERY_PENDING 0x1000
 #define X2APIC_MSR_BASE     0x800
 
 static volatile uint8_t *xapic_base;    /* NULL in x2APIC mode */
+static bool tsc_deadline_mode;
+/* One-shot mode: timer ticks per TSC cycle, 32.32 fixed point (every CPU
+ * of a system runs its APIC timer at the same rate). */
+static uint64_t timer_ticks_per_cycle;
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -39,6 +51,38 @@ void lapic_init_cpu(void)
     xapic_base = (base & APIC_BASE_X2APIC) ? NULL : (volatile uint8_t *)(base & ~0xfffull);
     lapic_write(LAPIC_TPR, 0);
     lapic_write(LAPIC_SVR, SVR_APIC_ENABLE | VECTOR_SPURIOUS);
+    tsc_deadline_mode = cpuid(1, 0).ecx & CPUID_1_ECX_TSC_DEADLINE;
+    if (tsc_deadline_mode) {
+        lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | VECTOR_TIMER);
+        return;
+    }
+    lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
+    if (!timer_ticks_per_cycle) {
+        /* Count down from the top, masked, for a known number of cycles. */
+        lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VECTOR_TIMER);
+        lapic_write(LAPIC_TIMER_INITIAL, 0xffffffffu);
+        uint64_t start = rdtsc();
+        while (rdtsc() - start < CALIBRATION_CYCLES)
+            cpu_relax();
+        uint32_t ticks = 0xffffffffu - lapic_read(LAPIC_TIMER_CURRENT);
+        timer_ticks_per_cycle = ((uint64_t)ticks << 32) / CALIBRATION_CYCLES;
+        lapic_write(LAPIC_TIMER_INITIAL, 0);
+    }
+    lapic_write(LAPIC_LVT_TIMER, VECTOR_TIMER);     /* one-shot */
+}
+
+void lapic_timer_arm(uint64_t deadline)
+{
+    if (tsc_deadline_mode) {
+        wrmsr(MSR_IA32_TSC_DEADLINE, deadline);
+        return;
+    }
+    int64_t cycles = (int64_t)(deadline - rdtsc());
+    if (cycles > 0xffffffffll)      /* wakes early, which is harmless, rather than overflow */
+        cycles = 0xffffffffll;
+    uint64_t ticks = cycles > 0 ? ((uint64_t)cycles * timer_ticks_per_cycle) >> 32 : 0;
+    lapic_write(LAPIC_TIMER_INITIAL, ticks == 0 ? 1 : ticks > 0xffffffffu ? 0xffffffffu
+                                                                             : (uint32_t)ticks);
 }
 
 uint32_t lapic_id(void)

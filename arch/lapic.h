@@ -17,4 +17,8 @@ void lapic_eoi(void);
 /* Sends an IPI (ICR low bits: delivery mode, vector, shorthand) and waits
  * until the APIC has accepted it. */
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);
+/* One timer interrupt (VECTOR_TIMER) at host TSC `deadline` or soon after:
+ * TSC-deadline mode where the CPU has it, else one-shot mode with the
+ * timer's rate measured against the TSC. Replaces any earlier arming. */
+void lapic_timer_arm(uint64_t deadline);
 #endif

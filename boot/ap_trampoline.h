@@ -5,7 +5,7 @@
 #define AP_TRAMPOLINE_ADDR            0x8000
 #define AP_TRAMPOLINE_PARAMS_OFFSET   0xc0
 
-#ifndef __ASSEMBLY__
+#ifndef __ASSEMBLER__
 #include <stdint.h>
 
 struct ap_trampoline_params {

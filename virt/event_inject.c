@@ -1,11 +1,20 @@
 #include "virt/event_inject.h"
+#include "virt/vm.h"
 #include "vmx/vmcs.h"
+#include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
 
-/* VM-entry interruption-information field (SDM Vol. 3C 25.8.3). */
+/* VM-entry interruption-information field and the IDT-vectoring
+ * information field share this layout (SDM Vol. 3C 25.8.3, 25.9.3). */
 #define INTR_INFO_VALID           (1u << 31)
 #define INTR_INFO_DELIVER_ERROR   (1u << 11)
+#define INTR_INFO_TYPE(info)      ((info) >> 8 & 7)
+#define INTR_TYPE_EXTERNAL        (0u << 8)
 #define INTR_TYPE_HW_EXCEPTION    (3u << 8)
+enum { TYPE_SOFT_INTERRUPT = 4, TYPE_PRIV_SOFT_EXCEPTION = 5, TYPE_SOFT_EXCEPTION = 6 };
+#define VECTORING_INFO_KEPT       0x80000fffu   /* valid, error code, type, vector */
+#define INTERRUPTIBILITY_STI_MOV_SS 0x3
+#define RFLAGS_IF                 (1ull << 9)
 
 void inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error_code, uint32_t error_code)
 {
@@ -20,3 +29,58 @@ void inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error_code, ui
     vmcs_write(VM_ENTRY_INTR_INFO, info);
 }
 
+
+void reinject_interrupted_event(struct vcpu *vcpu)
+{
+    (void)vcpu;
+    /* An exit in the middle of delivering an event (an EPT violation on the
+     * IDT or stack, say) leaves it in the IDT-vectoring information; the
+     * guest never saw it, so it is delivered again on the next entry (SDM
+     * Vol. 3C 28.2.4, 29.2.4 "Re-injection"). */
+    uint32_t info = (uint32_t)vmcs_read(IDT_VECTORING_INFO);
+    if (!(info & INTR_INFO_VALID))
+        return;
+    vmcs_write(VM_ENTRY_INTR_INFO, info & VECTORING_INFO_KEPT);
+    if (info & INTR_INFO_DELIVER_ERROR)
+        vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read(IDT_VECTORING_ERROR_CODE));
+    unsigned type = INTR_INFO_TYPE(info);
+    if (type == TYPE_SOFT_INTERRUPT || type == TYPE_PRIV_SOFT_EXCEPTION ||
+        type == TYPE_SOFT_EXCEPTION)
+        vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+}
+
+static void set_interrupt_window(struct vcpu *v, bool on)
+{
+    if (v->window_exiting == on)
+        return;
+    v->window_exiting = on;
+    if (on)
+        vmcs_set_bits(CPU_BASED_VM_EXEC_CONTROL, PROC_INTERRUPT_WINDOW_EXITING);
+    else
+        vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, PROC_INTERRUPT_WINDOW_EXITING);
+}
+
+void inject_pending_interrupt(struct vcpu *v)
+{
+    int vector = vlapic_pending_vector(&v->apic);
+    if (vector < 0) {
+        set_interrupt_window(v, false);
+        return;
+    }
+    /* The guest takes an external interrupt only with RFLAGS.IF set, outside
+     * STI and MOV-SS shadows, and with no other event being injected (SDM
+     * Vol. 3A 7.8.1, Vol. 3C 27.6); otherwise ask for an exit as soon as it
+     * can (interrupt-window exiting, 25.6.2). */
+    bool interruptible = !(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+                         (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) &&
+                         !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_STI_MOV_SS);
+    if (!interruptible) {
+        set_interrupt_window(v, true);
+        return;
+    }
+    vlapic_accept(&v->apic, (uint8_t)vector);
+    vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
+    v->stats.interrupts_injected++;
+    /* More may be waiting behind this one: look again after it is taken. */
+    set_interrupt_window(v, vlapic_pending_vector(&v->apic) >= 0);
+}

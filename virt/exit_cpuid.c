@@ -13,7 +13,7 @@
 #define SIGNATURE_ECX 0x726f7369u   /* "isor" */
 #define SIGNATURE_EDX 0u
 
-/* Leaf 1 ECX: features we do not virtualise (yet) are hidden. */
+/* Leaf 1: features we do not virtualise (yet) are hidden. */
 #define L1_ECX_MONITOR   (1u << 3)
 #define L1_ECX_VMX       (1u << 5)
 #define L1_ECX_SMX       (1u << 6)
@@ -24,6 +24,7 @@
 #define L1_ECX_TSC_DEADLINE (1u << 24)
 #define L1_ECX_OSXSAVE   (1u << 27)
 #define L1_ECX_HYPERVISOR (1u << 31)
+#define L1_EDX_APIC      (1u << 9)
 #define L1_EDX_ACPI      (1u << 22)
 #define L1_EDX_TM        (1u << 29)
 #define L1_EDX_PBE       (1u << 31)
@@ -31,11 +32,15 @@
 static void filter_leaf1(const struct vcpu *vcpu, struct cpuid_regs *r)
 {
     r->ecx &= ~(L1_ECX_MONITOR | L1_ECX_VMX | L1_ECX_SMX | L1_ECX_EST | L1_ECX_TM2 |
-                L1_ECX_PDCM | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE | L1_ECX_OSXSAVE);
+                L1_ECX_PDCM | L1_ECX_OSXSAVE);
+    /* The virtual APIC (virt/vlapic.c) has both, whatever the host has. */
+    r->ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
     r->ecx |= L1_ECX_HYPERVISOR;
     if (guest_cr4() & CR4_OSXSAVE)     /* OSXSAVE mirrors the guest's CR4 */
         r->ecx |= L1_ECX_OSXSAVE;
-    r->edx &= ~(L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE);
+    r->edx &= ~(L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE | L1_EDX_APIC);
+    if (vlapic_mode(&vcpu->apic) != APIC_MODE_DISABLED)   /* follows IA32_APIC_BASE.EN */
+        r->edx |= L1_EDX_APIC;
     /* EBX[31:24] initial APIC ID, [23:16] logical processors in the package. */
     r->ebx = (r->ebx & 0xffff) | (vcpu->id << 24) | ((vcpu->vm->vcpu_count & 0xff) << 16);
 }

@@ -1,10 +1,11 @@
 /* Control-register accesses that exit: MOV to CR0/CR4 touching bits the
- * host owns (the guest/host masks: the VMX fixed bits), and CR8 while there
- * is no virtual APIC. CLTS and LMSW only touch bits the guest owns, so they
+ * host owns (the guest/host masks: the VMX fixed bits), and CR8, which is the
+ * virtual APIC's TPR. CLTS and LMSW only touch bits the guest owns, so they
  * never exit. The guest sees its own values through the read shadows; the
  * real registers keep the bits VMX requires (SDM Vol. 3C 26.3, 28.2.1
  * Table 28-3). */
 #include "virt/exits.h"
+#include "virt/apic_access.h"
 #include "virt/event_inject.h"
 #include "virt/vcpu_regs.h"
 #include "virt/vm.h"
@@ -75,7 +76,7 @@ enum exit_action handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit)
         else if (cr == 4)
             ok = set_cr4(value);
         else if (cr == 8 && !(value & ~0xfull))     /* CR8 holds a 4-bit priority */
-            vcpu->tpr = (uint8_t)value;
+            apic_set_cr8(vcpu, value);
         else if (cr == 8)
             ok = false;
         else
@@ -85,7 +86,7 @@ enum exit_action handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit)
     case CR_MOV_FROM:
         if (cr != 8)
             return stop_vm_with_dump(vcpu, "unexpected MOV from control register");
-        vcpu_write_gpr(vcpu, CR_GPR(q), vcpu->tpr);
+        vcpu_write_gpr(vcpu, CR_GPR(q), apic_get_cr8(vcpu));
         break;
     default:
         return stop_vm_with_dump(vcpu, "unexpected CLTS or LMSW exit");

@@ -2,6 +2,9 @@
 #include "virt/exits.h"
 #include "virt/event_inject.h"
 #include "virt/vm.h"
+#include "virt/sched.h"
+#include "arch/percpu.h"
+#include "mon/monitor.h"
 #include "vmx/exit_reasons.h"
 #include "vmx/vmcs.h"
 #include "arch/serial.h"
@@ -54,14 +57,30 @@ enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why)
     return EXIT_STOP_VCPU;
 }
 
-static enum exit_action handle_reschedule(struct vcpu *vcpu, const struct vm_exit *exit)
+static enum exit_action handle_external_interrupt(struct vcpu *vcpu, const struct vm_exit *exit)
 {
-    /* External interrupt: the host takes it through its IDT as soon as the
-     * run loop enables interrupts; let the CPU loop look at what it did.
-     * Preemption timer: the time slice is over. */
+    /* The host took the interrupt through its IDT when the run loop enabled
+     * interrupts; the loop looks at what it asked for before the next entry.
+     * CPU 0 serves the monitor console from the CPU loop. */
     (void)vcpu;
     (void)exit;
-    return EXIT_RESCHEDULE;
+    return this_cpu()->index == 0 && monitor_input_pending() ? EXIT_RESCHEDULE : EXIT_RESUME;
+}
+
+static enum exit_action handle_preemption_timer(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    /* The slice is over, or the vCPU's APIC timer is due: the run loop
+     * tells which. */
+    (void)vcpu;
+    (void)exit;
+    return EXIT_RESUME;
+}
+
+static enum exit_action handle_interrupt_window(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    (void)exit;
+    vcpu->event_check = true;   /* the guest can take the pending interrupt now */
+    return EXIT_RESUME;
 }
 
 static enum exit_action handle_triple_fault(struct vcpu *vcpu, const struct vm_exit *exit)
@@ -74,8 +93,12 @@ static enum exit_action handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit
 {
     (void)exit;
     skip_instruction(vcpu);
-    vcpu_transition(vcpu, VCPU_RUNNING, VCPU_HALTED);
-    return EXIT_RESCHEDULE;
+    /* The vCPU sleeps until an interrupt it can take (only with IF set) or
+     * an INIT; an interrupt is taken after the HLT, as on hardware. */
+    vcpu->halt_interruptible = vmcs_read(GUEST_RFLAGS) & RFLAGS_IF;
+    if (vcpu->halt_interruptible && vlapic_pending_vector(&vcpu->apic) >= 0)
+        return EXIT_RESUME;
+    return vcpu_block(vcpu, VCPU_HALTED) ? EXIT_RESCHEDULE : EXIT_RESUME;
 }
 
 static enum exit_action handle_skip(struct vcpu *vcpu, const struct vm_exit *exit)
@@ -111,8 +134,9 @@ static const struct {
     bool needs_qualification;
 } exit_handlers[EXIT_REASON_MAX] = {
     [EXIT_REASON_EXCEPTION_NMI] = { handle_exception_nmi, false },
-    [EXIT_REASON_EXTERNAL_INTERRUPT] = { handle_reschedule, false },
-    [EXIT_REASON_PREEMPTION_TIMER] = { handle_reschedule, false },
+    [EXIT_REASON_EXTERNAL_INTERRUPT] = { handle_external_interrupt, false },
+    [EXIT_REASON_INTERRUPT_WINDOW] = { handle_interrupt_window, false },
+    [EXIT_REASON_PREEMPTION_TIMER] = { handle_preemption_timer, false },
     [EXIT_REASON_TRIPLE_FAULT] = { handle_triple_fault, false },
     [EXIT_REASON_CPUID] = { handle_cpuid, false },
     [EXIT_REASON_HLT] = { handle_hlt, false },

@@ -2,6 +2,7 @@
  * VMCS or the vCPU switch keeps per guest; the few others a guest needs are
  * emulated here, and any other MSR raises #GP as on a CPU without it. */
 #include "virt/exits.h"
+#include "virt/apic_access.h"
 #include "virt/event_inject.h"
 #include "virt/msr_bitmap.h"
 #include "virt/vm.h"
@@ -22,7 +23,6 @@
 #define MSR_CSTAR               0xc0000083
 #define MSR_SFMASK              0xc0000084
 #define MSR_TSC_AUX             0xc0000103
-#define APIC_DEFAULT_BASE       0xfee00000ull
 #define MISC_ENABLE_FAST_STRINGS (1ull << 0)
 #define MISC_ENABLE_NO_BTS      (1ull << 11)
 #define MISC_ENABLE_NO_PEBS     (1ull << 12)
@@ -53,9 +53,6 @@ static bool read_msr(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 {
     switch (msr) {
     case MSR_IA32_TSC: *value = rdtsc() + vmcs_read(TSC_OFFSET); return true;
-    case MSR_IA32_APIC_BASE:
-        *value = APIC_DEFAULT_BASE | APIC_BASE_ENABLE | (vcpu->id == 0 ? APIC_BASE_BSP : 0);
-        return true;
     case MSR_IA32_FEATURE_CONTROL: *value = FEATURE_CONTROL_LOCKED; return true; /* VMX off */
     case MSR_IA32_UCODE_REV: *value = 0; return true;
     case MSR_IA32_MTRRCAP: *value = 0; return true;     /* no MTRRs to program */
@@ -65,7 +62,11 @@ static bool read_msr(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
         return true;
     case MSR_IA32_EFER: *value = vmcs_read(GUEST_IA32_EFER); return true;
     case MSR_IA32_PAT: *value = vcpu->pat; return true;
-    default: return false;
+    default: {
+        bool handled;
+        bool ok = apic_msr_read(vcpu, msr, value, &handled);
+        return handled && ok;
+    }
     }
 }
 
@@ -85,11 +86,13 @@ static bool write_efer(uint64_t value)
 static bool write_msr(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 {
     switch (msr) {
-    case MSR_IA32_TSC: vmcs_write(TSC_OFFSET, value - rdtsc()); return true;
+    case MSR_IA32_TSC:
+        vcpu->tsc_offset = value - rdtsc();
+        vmcs_write(TSC_OFFSET, vcpu->tsc_offset);
+        return true;
     case MSR_IA32_MTRR_DEF_TYPE: vcpu->mtrr_def_type = value; return true;
     case MSR_IA32_UCODE_REV:
     case MSR_IA32_MISC_ENABLE:
-    case MSR_IA32_APIC_BASE:    /* relocation and x2APIC come with the virtual APIC */
         return true;
     case MSR_IA32_EFER: return write_efer(value);
     case MSR_IA32_PAT:
@@ -102,7 +105,11 @@ static bool write_msr(struct vcpu *vcpu, uint32_t msr, uint64_t value)
         if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)    /* else it cannot take effect */
             vmcs_write(GUEST_IA32_PAT, value);
         return true;
-    default: return false;
+    default: {
+        bool handled;
+        bool ok = apic_msr_write(vcpu, msr, value, &handled);
+        return handled && ok;
+    }
     }
 }
 

@@ -11,6 +11,8 @@ struct exit_stats {
     uint64_t launches, resumes;         /* VM entries, by instruction */
     uint64_t guest_cycles;              /* TSC spent in the guest */
     uint64_t ept_maps[3];               /* on-demand mappings by size: 4K, 2M, 1G */
+    uint64_t interrupts_injected;       /* external interrupts from the virtual APIC */
+    uint64_t ipis_sent, ipis_dropped;   /* dropped: NMI/SMI IPIs, not virtualised */
 };
 
 struct exit_stats_total {

@@ -1,9 +1,9 @@
 #ifndef VIRT_MMIO_H
 #define VIRT_MMIO_H
 /* Emulates the guest instruction that touched guest-physical `gpa`, which is
- * not RAM: fetch it at the guest's RIP, decode it, and perform the access.
- * Nothing is mapped there yet, so loads read all-ones and stores are dropped
- * (counted); devices will claim ranges here. */
+ * not RAM: fetch it at the guest's RIP, decode it, and perform the access on
+ * the device there (the vCPU's xAPIC page); where there is none, loads read
+ * all-ones and stores are dropped (counted). */
 #include <stdint.h>
 #include "virt/exits.h"
 

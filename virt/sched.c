@@ -30,16 +30,75 @@ static void reschedule_interrupt(struct trap_frame *frame)
 void sched_init(void)
 {
     interrupt_register(VECTOR_RESCHEDULE, reschedule_interrupt);
+    interrupt_register(VECTOR_TIMER, reschedule_interrupt);
     exit_when_vms_end = bootinfo_cmdline_flag("batch");
     for (uint32_t cpu = 0; cpu < MAX_CPUS; cpu++)
         queue_of[cpu] = &queues[cpu];
 }
 
+/* Makes the CPU leave its guest, if it runs one, without asking it to
+ * reschedule: the vCPU there looks at its events before entering again. */
+static void poke(uint32_t cpu)
+{
+    if (cpu != this_cpu()->index)
+        lapic_send_ipi(percpu[cpu].apic_id, ICR_FIXED | VECTOR_RESCHEDULE);
+}
+
+/* Makes the CPU look at its run queue. */
 static void kick(uint32_t cpu)
 {
     __atomic_store_n(&resched[cpu], true, __ATOMIC_RELEASE);
-    if (cpu != this_cpu()->index)
-        lapic_send_ipi(percpu[cpu].apic_id, ICR_FIXED | VECTOR_RESCHEDULE);
+    poke(cpu);
+}
+
+bool sched_resched_requested(void)
+{
+    return __atomic_load_n(&resched[this_cpu()->index], __ATOMIC_ACQUIRE);
+}
+
+bool vcpu_has_wake_event(struct vcpu *v, enum vcpu_state blocked_in)
+{
+    if (__atomic_load_n(&v->init_pending, __ATOMIC_SEQ_CST))
+        return true;
+    if (blocked_in == VCPU_WAIT_SIPI)
+        return __atomic_load_n(&v->sipi_vector, __ATOMIC_SEQ_CST) >= 0;
+    return v->halt_interruptible && vlapic_pending_vector(&v->apic) >= 0;
+}
+
+/* Blocked to runnable (under sched_lock). */
+static void make_runnable(struct vcpu *v)
+{
+    v->se.runnable = true;
+    policy->wake(&queues[v->cpu], &v->se);
+    v->ready_since = rdtsc();
+}
+
+void sched_wake(struct vcpu *v)
+{
+    enum vcpu_state s = v->state;
+    if (s == VCPU_RUNNING) {
+        poke(v->cpu);
+        return;
+    }
+    if ((s != VCPU_HALTED && s != VCPU_WAIT_SIPI) || !vcpu_has_wake_event(v, s) ||
+        !vcpu_transition(v, s, VCPU_RUNNABLE))
+        return;
+    spin_lock(&sched_lock);
+    make_runnable(v);
+    uint32_t cpu = v->cpu;
+    spin_unlock(&sched_lock);
+    kick(cpu);
+}
+
+bool vcpu_block(struct vcpu *v, enum vcpu_state blocked_in)
+{
+    if (!vcpu_transition(v, VCPU_RUNNING, blocked_in))
+        return true;
+    /* A waker that saw the vCPU still running only poked its CPU: look
+     * again now that the state says blocked. */
+    if (vcpu_has_wake_event(v, blocked_in) && vcpu_transition(v, blocked_in, VCPU_RUNNING))
+        return false;
+    return true;
 }
 
 static struct vcpu *vcpu_of(struct sched_entity *e)
@@ -70,10 +129,9 @@ void sched_place(struct vcpu *v)
     uint32_t best = least_loaded_cpu(v->se.affinity);
     if (best != MAX_CPUS) {
         v->cpu = best;
-        v->se.runnable = true;
-        policy->wake(&queues[best], &v->se);
         run_queue_add(&queues[best], &v->se);
-        v->ready_since = rdtsc();
+        if (v->state == VCPU_RUNNABLE)
+            make_runnable(v);
     }
     spin_unlock(&sched_lock);
     if (best == MAX_CPUS) {
@@ -188,12 +246,56 @@ bool sched_set_affinity(struct vm *vm, uint64_t affinity)
     return possible;
 }
 
+/* Whether a blocked vCPU's own timer can still wake it. */
+static bool timer_can_wake(const struct vcpu *v)
+{
+    return v->state == VCPU_HALTED && v->halt_interruptible && v->apic.timer_armed &&
+           !(v->apic.lvt[LVT_TIMER] & APIC_LVT_MASKED);
+}
+
+/* Every vCPU blocked with nothing that could wake it (no timer, and no
+ * running vCPU to send an IPI): the VM is over. */
+static void end_vm_if_all_halted(struct vm *vm)
+{
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        const struct vcpu *v = &vm->vcpus[i];
+        if ((v->state != VCPU_HALTED && v->state != VCPU_WAIT_SIPI && v->state != VCPU_STOPPED) ||
+            timer_can_wake(v))
+            return;
+    }
+    vm_end(vm, 0, "all vCPUs halted");
+}
+
+/* Raises the due timer interrupts of this CPU's halted vCPUs and wakes them
+ * (under sched_lock: they cannot be picked meanwhile). Returns the earliest
+ * deadline still ahead, or 0. */
+static uint64_t expire_blocked_timers(struct run_queue_state *q, uint64_t now)
+{
+    uint64_t next = 0;
+    for (uint32_t i = 0; i < q->count; i++) {
+        struct vcpu *v = vcpu_of(q->entities[i]);
+        if (!timer_can_wake(v))
+            continue;
+        vlapic_timer_expire(&v->apic, now);
+        if (vcpu_has_wake_event(v, VCPU_HALTED) &&
+            vcpu_transition(v, VCPU_HALTED, VCPU_RUNNABLE)) {
+            v->event_check = true;
+            make_runnable(v);
+        } else if (timer_can_wake(v) && (!next || (int64_t)(v->apic.timer_deadline - next) < 0)) {
+            next = v->apic.timer_deadline;
+        }
+    }
+    return next;
+}
+
 /* The next vCPU for this CPU, marked on_cpu, and its slice; NULL if there
  * is none. */
-static struct vcpu *pick_next(uint32_t me, uint64_t *slice)
+static struct vcpu *pick_next(uint32_t me, uint64_t *slice, uint64_t *next_timer)
 {
     spin_lock(&sched_lock);
     struct run_queue_state *q = &queues[me];
+    uint64_t now = rdtsc();
+    *next_timer = expire_blocked_timers(q, now);
     uint64_t receivers = evict_disallowed(me);
     struct sched_entity *stolen = steal(me);
     if (stolen)
@@ -202,6 +304,9 @@ static struct vcpu *pick_next(uint32_t me, uint64_t *slice)
     if (e) {
         e->on_cpu = true;
         *slice = policy->slice(q, e);
+        /* Stop in time for the next timer of a vCPU halted here. */
+        if (*next_timer && (int64_t)(*next_timer - now) < (int64_t)*slice)
+            *slice = (int64_t)(*next_timer - now) > 0 ? *next_timer - now : 0;
     }
     /* More waiting here than this CPU can run: let an idle CPU come and take. */
     bool crowded = run_queue_runnable(q) > 1;
@@ -213,16 +318,6 @@ static struct vcpu *pick_next(uint32_t me, uint64_t *slice)
         if (cpu_idle[cpu] && cpu != me)
             kick(cpu);
     return e ? vcpu_of(e) : NULL;
-}
-
-/* HLT with nothing that could wake the vCPU: once every vCPU of the VM is
- * halted, the VM is over. */
-static void end_vm_if_all_halted(struct vm *vm)
-{
-    for (uint32_t i = 0; i < vm->vcpu_count; i++)
-        if (vm->vcpus[i].state != VCPU_HALTED && vm->vcpus[i].state != VCPU_STOPPED)
-            return;
-    vm_end(vm, 0, "all vCPUs halted");
 }
 
 static void run_slice(struct vcpu *v, uint32_t me, uint64_t slice)
@@ -255,12 +350,16 @@ void cpu_loop(void)
             if (exit_when_vms_end && all_vms_ended())
                 platform_exit(EXIT_OK);
         }
-        uint64_t slice = 0;
-        struct vcpu *v = pick_next(me, &slice);
+        uint64_t slice = 0, next_timer = 0;
+        struct vcpu *v = pick_next(me, &slice, &next_timer);
         if (v) {
             run_slice(v, me, slice);
             continue;
         }
+        /* Idle: sleep until an interrupt, at the latest the next timer of a
+         * vCPU halted here. */
+        if (next_timer)
+            lapic_timer_arm(next_timer);
         irq_disable();
         cpu_idle[me] = true;
         if (!__atomic_load_n(&resched[me], __ATOMIC_ACQUIRE) &&

@@ -17,6 +17,16 @@ void sched_init(void);
  * vCPUs on a CPU no longer allowed move at their next scheduling point.
  * False if no online CPU is in `affinity`. */
 bool sched_set_affinity(struct vm *vm, uint64_t affinity);
+/* Something is pending for the vCPU (interrupt, INIT, SIPI; set before
+ * calling): a blocked vCPU that it wakes becomes runnable, a running one
+ * is made to exit so it looks before entering again. Any CPU may call. */
+void sched_wake(struct vcpu *vcpu);
+/* The running vCPU blocks (HLT, or waiting for SIPI) unless an event that
+ * wakes it is already there; true if it blocked. */
+bool vcpu_block(struct vcpu *vcpu, enum vcpu_state blocked_in);
+bool vcpu_has_wake_event(struct vcpu *vcpu, enum vcpu_state blocked_in);
+/* Whether this CPU has been asked to look at its run queue. */
+bool sched_resched_requested(void);
 /* `info sched`: each CPU's queue. */
 void sched_print_queues(void);
 #endif

@@ -1,5 +1,8 @@
 #include "virt/vcpu.h"
 #include "virt/exits.h"
+#include "virt/apic_access.h"
+#include "virt/event_inject.h"
+#include "virt/sched.h"
 #include "virt/msr_bitmap.h"
 #include "virt/vcpu_regs.h"
 #include "vmx/exit_reasons.h"
@@ -9,6 +12,7 @@
 #include "vmx/vmcs_setup.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
+#include "arch/lapic.h"
 #include "arch/percpu.h"
 #include "arch/platform.h"
 #include "lib/page_alloc.h"
@@ -130,8 +134,7 @@ static void entry_failed(struct vcpu *v, int failure)
 
 /* The timer counts down at the TSC rate >> IA32_VMX_MISC[4:0] and, with
  * "save VMX-preemption timer value", keeps its count across exits (SDM Vol.
- * 3C 26.5.1); without that control it restarts from the field each entry,
- * so a slice then measures guest time since the last exit. */
+ * 3C 26.5.1); without that control it restarts from the field each entry. */
 static void arm_preemption_timer(uint64_t cycles)
 {
     uint64_t ticks = cycles >> vmcs_config.preemption_timer_rate;
@@ -148,32 +151,56 @@ static bool timer_keeps_count(void)
     return vmcs_config.ctl[VMX_CTL_EXIT] & EXIT_SAVE_PREEMPTION_TIMER;
 }
 
+/* The guest must be out by `stop` (slice end or its APIC timer): the
+ * VMX-preemption timer, or the host LAPIC timer where there is none (its
+ * interrupt then makes the guest exit). Rewritten only when the stop time
+ * moved, unless the preemption timer restarts from its field each entry. */
+static void arm_stop(uint64_t stop, uint64_t now, uint64_t *armed)
+{
+    if (stop == *armed && timer_keeps_count())
+        return;
+    *armed = stop;
+    if (have_preemption_timer())
+        arm_preemption_timer(stop - now);
+    else
+        lapic_timer_arm(stop);
+}
+
 void vcpu_run(struct vcpu *v, uint64_t slice)
 {
     if (!vcpu_transition(v, VCPU_RUNNABLE, VCPU_RUNNING))
         return;
-    uint64_t slice_end = rdtsc() + slice;
-    bool rearm_each_entry = have_preemption_timer() && !timer_keeps_count();
-    if (have_preemption_timer() && timer_keeps_count())
-        arm_preemption_timer(slice);
+    uint64_t slice_end = rdtsc() + slice, armed_stop = 0;
+    v->event_check = true;
     for (;;) {
         irq_disable();
         /* Checked with interrupts off: a kick arriving from here on stays
          * pending and makes the guest exit at once (KVM's exit-request check). */
-        if (v->state != VCPU_RUNNING) {
+        if (v->state != VCPU_RUNNING || sched_resched_requested()) {
             irq_enable();
             break;
         }
-        if (rearm_each_entry) {
-            /* The timer restarts from the field on every entry: give it
-             * what is left of the slice, so frequent exits cannot stretch it. */
-            uint64_t now = rdtsc();
-            if (now >= slice_end) {
-                irq_enable();
+        if ((v->init_pending || v->waiting_for_sipi) && !apic_process_init_sipi(v)) {
+            irq_enable();
+            if (vcpu_block(v, VCPU_WAIT_SIPI))
                 break;
-            }
-            arm_preemption_timer(slice_end - now);
+            continue;
         }
+        uint64_t now = rdtsc();
+        if ((int64_t)(now - slice_end) >= 0) {
+            irq_enable();
+            break;
+        }
+        if (vlapic_timer_expire(&v->apic, now))
+            v->event_check = true;
+        if (v->event_check) {
+            v->event_check = false;     /* before looking: a later event sets it again */
+            inject_pending_interrupt(v);
+        }
+        uint64_t stop = slice_end;
+        if (v->apic.timer_armed && (int64_t)(v->apic.timer_deadline - stop) < 0)
+            stop = v->apic.timer_deadline;
+        arm_stop(stop, now, &armed_stop);
         if (read_cr2() != v->cr2)
             write_cr2(v->cr2);
         uint64_t entered = rdtsc();
@@ -193,6 +220,7 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
         v->cr2 = read_cr2();
         uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
         irq_enable();   /* a pending host interrupt (external-interrupt exit) runs now */
+        reinject_interrupted_event(v);
         enum exit_action action = handle_vm_exit(v, reason);
         unsigned basic = reason & 0xffff;
         if (basic < EXIT_REASON_MAX) {

@@ -128,8 +128,12 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg, const struct b
     }
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         struct vcpu *v = &vm->vcpus[i];
-        *v = (struct vcpu){ .vm = vm, .id = i, .state = VCPU_RUNNABLE, .entry_rip = entry,
+        /* vCPU 0 starts at the entry; the others wait for INIT-SIPI-SIPI
+         * from the guest, as application processors do. */
+        *v = (struct vcpu){ .vm = vm, .id = i, .state = i ? VCPU_WAIT_SIPI : VCPU_RUNNABLE,
+                            .waiting_for_sipi = i != 0, .sipi_vector = -1, .entry_rip = entry,
                             .entry_rsp = GUEST_BOOT_STACK - i * GUEST_BOOT_STACK_PER_VCPU };
+        vlapic_reset(&v->apic, i);
         if (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_ENABLE_VPID)
             v->vpid = vpid_alloc(&vpid_pool);
     }

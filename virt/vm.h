@@ -10,13 +10,15 @@
 #include "vmx/guest_regs.h"
 #include "vmx/loaded_vmcs.h"
 #include "virt/sched_policy.h"
+#include "virt/vlapic.h"
 
 #define MAX_VMS VM_CONFIG_MAX_VMS
 
 enum vcpu_state {
     VCPU_RUNNABLE,      /* waiting for its CPU */
     VCPU_RUNNING,
-    VCPU_HALTED,        /* HLT with interrupts enabled: waits for an interrupt */
+    VCPU_HALTED,        /* blocked in HLT: waits for an interrupt (or INIT) */
+    VCPU_WAIT_SIPI,     /* an AP before its start-up IPI, or after INIT */
     VCPU_STOPPED,       /* for good: the VM ended, or this vCPU failed */
 };
 
@@ -38,7 +40,16 @@ struct vcpu {
     struct exit_stats stats;
     uint64_t msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_tsc_aux;
     uint64_t pat, mtrr_def_type;
-    uint8_t tpr;                    /* CR8 (no virtual APIC yet) */
+    struct vlapic apic;
+    uint64_t tsc_offset;            /* the VMCS's TSC offset: guest TSC = host + this */
+    /* Events from other CPUs, looked at before each entry (KVM's requests):
+     * an interrupt may be deliverable, an INIT or start-up IPI arrived. */
+    volatile bool event_check;
+    volatile bool init_pending;
+    volatile int sipi_vector;       /* -1: none */
+    volatile bool waiting_for_sipi;
+    bool halt_interruptible;        /* RFLAGS.IF when it halted: interrupts wake it */
+    bool window_exiting;            /* interrupt-window exiting is on */
     void *fpu;                      /* XSAVE/FXSAVE area: x87, SSE, AVX... state */
     uint64_t dr[4], dr6;            /* debug registers the VMCS does not hold */
     uint64_t entry_rip, entry_rsp;  /* 64-bit start state */

@@ -88,7 +88,6 @@ static void write_controls(struct vcpu *vcpu)
     vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
     vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
     vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
-    vmcs_write(VM_ENTRY_INTR_INFO, 0);
     vmcs_write(IO_BITMAP_A, (uint64_t)vm->io_bitmaps);
     vmcs_write(IO_BITMAP_B, (uint64_t)vm->io_bitmaps + 4096);
     vmcs_write(MSR_BITMAP, (uint64_t)vm->msr_bitmap);
@@ -147,15 +146,16 @@ static void write_guest_state_long_mode(struct vcpu *vcpu)
     vmcs_write(GUEST_RSP, vcpu->entry_rsp);
 }
 
-/* A real-mode start, possible only with unrestricted guest: paging and
- * protection off, segments as real mode sets them (base = selector << 4,
- * 64 KiB limits), the IVT at 0. */
-static void write_guest_state_real_mode(struct vcpu *vcpu)
+/* Real mode, possible only with unrestricted guest: paging and protection
+ * off, segments as real mode sets them (base = selector << 4, 64 KiB
+ * limits), the IVT at 0. Used for a `start = real` VM and for a start-up
+ * IPI, which starts at vector:0000 (SDM Vol. 3A 9.4.4). */
+static void write_guest_state_real_mode(uint16_t cs, uint64_t ip, uint64_t sp)
 {
     write_control_registers(CR0_ET | CR0_NE, 0);
     vmcs_write(GUEST_CR3, 0);
     vmcs_write(GUEST_IA32_EFER, 0);
-    uint16_t cs = (uint16_t)(vcpu->entry_rip >> 4);
+    vmcs_clear_bits(VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
     write_segment(GUEST_CS_SELECTOR, cs, (uint64_t)cs << 4, 0xffff, AR_CODE16);
     for (enum vmcs_field s = GUEST_ES_SELECTOR; s <= GUEST_GS_SELECTOR; s += 2)
         if (s != GUEST_CS_SELECTOR)
@@ -164,8 +164,8 @@ static void write_guest_state_real_mode(struct vcpu *vcpu)
     vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
     vmcs_write(GUEST_IDTR_BASE, 0);
     vmcs_write(GUEST_IDTR_LIMIT, 0x3ff);
-    vmcs_write(GUEST_RIP, vcpu->entry_rip & 0xf);
-    vmcs_write(GUEST_RSP, GUEST_REAL_STACK);
+    vmcs_write(GUEST_RIP, ip);
+    vmcs_write(GUEST_RSP, sp);
 }
 
 static void write_guest_state_common(struct vcpu *vcpu)
@@ -185,9 +185,7 @@ static void write_guest_state_common(struct vcpu *vcpu)
     vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
     vmcs_write(GUEST_ACTIVITY_STATE, 0);
     vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
-    vcpu->regs.rdi = vcpu->id;
-    vcpu->regs.rsi = vcpu->vm->vcpu_count;
-    vcpu->regs.rdx = GUEST_CMDLINE_GPA;
+    vmcs_write(VM_ENTRY_INTR_INFO, 0);
 }
 
 void vmcs_init(struct vcpu *vcpu)
@@ -195,8 +193,21 @@ void vmcs_init(struct vcpu *vcpu)
     write_controls(vcpu);
     write_host_state();
     if (vcpu->vm->config.start == START_REAL)
-        write_guest_state_real_mode(vcpu);
+        write_guest_state_real_mode((uint16_t)(vcpu->entry_rip >> 4), vcpu->entry_rip & 0xf,
+                                    GUEST_REAL_STACK);
     else
         write_guest_state_long_mode(vcpu);
     write_guest_state_common(vcpu);
+    vcpu->regs.rdi = vcpu->id;
+    vcpu->regs.rsi = vcpu->vm->vcpu_count;
+    vcpu->regs.rdx = GUEST_CMDLINE_GPA;
+}
+
+void vmcs_enter_startup_state(struct vcpu *vcpu, uint8_t vector)
+{
+    write_guest_state_real_mode((uint16_t)(vector << 8), 0, 0);
+    write_guest_state_common(vcpu);
+    vcpu->regs = (struct guest_regs){ 0 };
+    vcpu->cr2 = 0;
+    vcpu->xcr0 = 1;     /* x87 only, as after INIT */
 }

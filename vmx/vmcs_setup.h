@@ -12,4 +12,7 @@ void vmcs_write_host_per_cpu_state(void);
 /* Controls, CPU-independent host state and the guest's start state. The
  * vCPU's VMCS must be current and clear. */
 void vmcs_init(struct vcpu *vcpu);
+/* The state a start-up IPI gives a CPU waiting for it: real mode at
+ * vector:0000, registers cleared (SDM Vol. 3A 9.1.1 Table 9-1, 9.4.4). */
+void vmcs_enter_startup_state(struct vcpu *vcpu, uint8_t vector);
 #endif

@@ -70,5 +70,11 @@ void bench_report(const char *name, uint64_t value, const char *unit)
 void guest_start(uint32_t vcpu, uint32_t vcpus, const char *cmdline);
 void guest_start(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
 {
-    guest_exit(guest_main(vcpu, vcpus, cmdline ? cmdline : ""));
+    if (!cmdline)
+        cmdline = "";
+    if (vcpus > 1) {
+        guest_interrupts_init();
+        guest_start_aps(vcpus, cmdline);
+    }
+    guest_exit(guest_main(vcpu, vcpus, cmdline));
 }

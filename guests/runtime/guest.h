@@ -31,6 +31,14 @@ __attribute__((noreturn)) void debug_exit(uint8_t code);
 bool cmdline_has(const char *cmdline, const char *word);
 /* The decimal number the command line starts with, or `fallback`. */
 uint64_t cmdline_number(const char *cmdline, uint64_t fallback);
+/* Loads the IDT (arch/interrupts.c, shared with the hypervisor) and sets up
+ * this vCPU's local APIC (arch/lapic.c); a multi-vCPU guest has it done at
+ * start. Handlers: interrupt_register(). */
+void guest_interrupts_init(void);
+/* vCPU 0 starts vCPUs 1..vcpus-1 with INIT-SIPI-SIPI through the boot
+ * trampoline; each then runs guest_main. Returns how many vCPUs run. */
+uint32_t guest_start_aps(uint32_t vcpus, const char *cmdline);
+
 /* Median of n samples (sorts them). */
 uint64_t median(uint64_t *samples, size_t n);
 /* Reports a figure the way benchmarks expect: "BENCH <name> <value> <unit>". */
