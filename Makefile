@@ -21,7 +21,7 @@ KASFLAGS := -g -I . -MMD -MP -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none -z max-page-size=0x1000 -T boot/kernel.ld
 
 # Freestanding test guests (guests/): each guests/NAME.c with the runtime.
-GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe insn_probe spin_share migrate_check
+GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe insn_probe spin_share migrate_check apic_timer
 GUEST_RT    := guests/runtime/start.S guests/runtime/guest.c guests/runtime/smp.c lib/printf.c \
                lib/string.c arch/interrupts.c arch/isr.S arch/lapic.c boot/ap_trampoline.S
 # Real-mode guests: 16-bit assembly, linked as ELF32 for a start = real VM.
@@ -34,7 +34,7 @@ HOSTCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -I .
 
 # Host unit tests (cmocka): pure logic compiled for the host. Each test
 # lists the hypervisor sources it exercises.
-UNIT_TESTS := vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_decode guest_walk sched_policy
+UNIT_TESTS := vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_decode guest_walk sched_policy vlapic
 test_vmcs_config_SRCS := vmx/vmcs_config.c vmx/vmx_controls.c lib/error.c
 test_bitmap_SRCS := lib/bitmap.c
 test_bootinfo_SRCS := arch/bootinfo.c
@@ -46,6 +46,7 @@ test_elf_loader_SRCS := virt/elf_loader.c lib/error.c
 test_insn_decode_SRCS := virt/insn_decode.c
 test_guest_walk_SRCS := virt/guest_walk.c
 test_sched_policy_SRCS := virt/sched_policy.c
+test_vlapic_SRCS := virt/vlapic.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.

@@ -5,11 +5,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum {
-    LAPIC_ID = 0x20, LAPIC_TPR = 0x80, LAPIC_EOI = 0xb0, LAPIC_SVR = 0xf0,
-    LAPIC_ICR_LOW = 0x300, LAPIC_ICR_HIGH = 0x310, LAPIC_LVT_TIMER = 0x320,
-    LAPIC_TIMER_INITIAL = 0x380, LAPIC_TIMER_CURRENT = 0x390, LAPIC_TIMER_DIVIDE = 0x3e0,
-};
 #define MSR_IA32_TSC_DEADLINE 0x6e0
 #define LVT_TIMER_TSC_DEADLINE (2u << 17)
 #define TIMER_DIVIDE_BY_1   0xb
@@ -26,14 +21,14 @@ static bool tsc_deadline_mode;
  * of a system runs its APIC timer at the same rate). */
 static uint64_t timer_ticks_per_cycle;
 
-static uint32_t lapic_read(uint32_t reg)
+uint32_t lapic_read(uint32_t reg)
 {
     if (!xapic_base)
         return (uint32_t)rdmsr(X2APIC_MSR_BASE + (reg >> 4));
     return *(volatile uint32_t *)(xapic_base + reg);
 }
 
-static void lapic_write(uint32_t reg, uint32_t v)
+void lapic_write(uint32_t reg, uint32_t v)
 {
     if (!xapic_base)
         wrmsr(X2APIC_MSR_BASE + (reg >> 4), v);

@@ -96,8 +96,10 @@ static enum exit_action handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit
     /* The vCPU sleeps until an interrupt it can take (only with IF set) or
      * an INIT; an interrupt is taken after the HLT, as on hardware. */
     vcpu->halt_interruptible = vmcs_read(GUEST_RFLAGS) & RFLAGS_IF;
-    if (vcpu->halt_interruptible && vlapic_pending_vector(&vcpu->apic) >= 0)
+    if (vcpu->halt_interruptible && vlapic_pending_vector(&vcpu->apic) >= 0) {
+        vcpu->event_check = true;
         return EXIT_RESUME;
+    }
     return vcpu_block(vcpu, VCPU_HALTED) ? EXIT_RESCHEDULE : EXIT_RESUME;
 }
 

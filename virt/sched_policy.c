@@ -2,6 +2,11 @@
 
 #define SLICE_TARGET_CYCLES 2000000ull      /* spread over the runnable entities */
 #define SLICE_MIN_CYCLES    250000ull
+/* A vCPU that blocked (HLT) and wakes is placed this much before the queue
+ * minimum, so it runs before the entities that kept computing: an interrupt
+ * for it is handled now, not a slice later (CFS's sleeper credit). It cannot
+ * bank more than this, however long it slept. */
+#define WAKEUP_CREDIT       (SLICE_TARGET_CYCLES / 2)
 
 bool run_queue_add(struct run_queue_state *rq, struct sched_entity *e)
 {
@@ -50,8 +55,9 @@ static void fair_charge(struct run_queue_state *rq, struct sched_entity *e, uint
 
 static void fair_wake(struct run_queue_state *rq, struct sched_entity *e)
 {
-    if (e->vruntime < rq->min_vruntime)
-        e->vruntime = rq->min_vruntime;
+    uint64_t floor = rq->min_vruntime > WAKEUP_CREDIT ? rq->min_vruntime - WAKEUP_CREDIT : 0;
+    if (e->vruntime < floor)
+        e->vruntime = floor;
 }
 
 /* Each runnable entity gets its weighted share of the target latency. */

@@ -3,7 +3,7 @@
 #define APIC_VERSION        0x14u   /* an integrated APIC (SDM Vol. 3A 11.4.8) */
 #define APIC_RESERVED_BASE  0x2ffull    /* bits 7:0 and 9 of IA32_APIC_BASE */
 #define SVR_WRITABLE        0x3ffu  /* vector, APIC enable, focus checking */
-#define ICR_WRITABLE        0xcdfffu    /* delivery status (bit 12) is read-only */
+#define ICR_WRITABLE        0xccfffu    /* bit 12 (delivery status) is read-only, 13 reserved */
 #define ICR_DELIVERY(low)   ((low) >> 8 & 7)
 #define ICR_LOGICAL         (1u << 11)
 #define ICR_LEVEL_ASSERT    (1u << 14)
@@ -293,9 +293,9 @@ static void write_lvt(struct vlapic *apic, enum lvt_index i, uint32_t value)
     uint32_t v = value & lvt_writable[i];
     if (!(apic->svr & APIC_SVR_ENABLE))     /* software-disabled: masks stick (11.4.7.2) */
         v |= APIC_LVT_MASKED;
-    if (i == LVT_TIMER && (LVT_TIMER_MODE(v) == TIMER_TSC_DEADLINE) !=
-                              (timer_mode(apic) == TIMER_TSC_DEADLINE)) {
-        /* Switching to or from TSC-deadline mode disarms the timer. */
+    if (i == LVT_TIMER && LVT_TIMER_MODE(v) != LVT_TIMER_MODE(apic->lvt[LVT_TIMER])) {
+        /* A write that changes the timer mode disarms the timer (SDM Vol.
+         * 3A 11.5.4.1). */
         apic->timer_armed = false;
         apic->timer_initial = 0;
         apic->tsc_deadline = 0;
@@ -304,17 +304,25 @@ static void write_lvt(struct vlapic *apic, enum lvt_index i, uint32_t value)
 }
 
 /* Writes in x2APIC mode: registers that are read-only there fault, as do
- * reserved bits (the upper half of every MSR but ICR). */
+ * non-zero reserved bits (SDM Vol. 3A 11.12.1.2-3): the upper half of every
+ * MSR but ICR, and the reserved bits of each register. */
 static bool x2apic_write_allowed(uint32_t offset, uint64_t value)
 {
-    if (offset != APIC_REG_ICR_LOW && value >> 32)
-        return false;
-    if (offset == APIC_REG_EOI && value)
-        return false;
-    return offset == APIC_REG_TPR || offset == APIC_REG_EOI || offset == APIC_REG_SVR ||
-           offset == APIC_REG_ESR || offset == APIC_REG_ICR_LOW || is_lvt(offset) ||
-           offset == APIC_REG_TIMER_INITIAL || offset == APIC_REG_TIMER_DIVIDE ||
-           offset == APIC_REG_SELF_IPI;
+    uint64_t writable;
+    if (is_lvt(offset))
+        writable = lvt_writable[(offset - APIC_REG_LVT_TIMER) >> 4];
+    else {
+        switch (offset) {
+        case APIC_REG_TPR: case APIC_REG_SELF_IPI: writable = 0xff; break;
+        case APIC_REG_EOI: case APIC_REG_ESR: writable = 0; break;   /* only 0 may be written */
+        case APIC_REG_SVR: writable = SVR_WRITABLE; break;
+        case APIC_REG_ICR_LOW: writable = 0xffffffff00000000ull | ICR_WRITABLE; break;
+        case APIC_REG_TIMER_INITIAL: writable = 0xffffffff; break;
+        case APIC_REG_TIMER_DIVIDE: writable = 0xb; break;
+        default: return false;      /* read-only or absent */
+        }
+    }
+    return !(value & ~writable);
 }
 
 enum apic_access_result vlapic_write(struct vlapic *apic, uint32_t offset, uint64_t value,

@@ -69,13 +69,15 @@ static void halted_entities_are_skipped_and_do_not_bank_time(void **state)
     simulate(&rq, 50, got);
     assert_int_equal(got[1], 0);
     assert_int_equal(policy->pick_next(&rq), &a);
-    b.runnable = true;                      /* woken: starts at the queue minimum */
+    b.runnable = true;      /* woken: runs first, but with a bounded head start */
     policy->wake(&rq, &b);
-    assert_true(b.vruntime >= rq.min_vruntime);
+    assert_true(b.vruntime < a.vruntime);
+    assert_true(b.vruntime + 2 * policy->slice(&rq, &a) >= rq.min_vruntime);
+    assert_ptr_equal(policy->pick_next(&rq), &b);
     uint64_t after[2] = { 0 };
     simulate(&rq, 100, after);
     uint64_t diff = after[0] > after[1] ? after[0] - after[1] : after[1] - after[0];
-    assert_true(diff <= policy->slice(&rq, &a));  /* no catch-up burst */
+    assert_true(diff <= 2 * policy->slice(&rq, &a));  /* no catch-up burst */
 }
 
 static void nothing_runnable(void **state)
