@@ -37,8 +37,7 @@ static int failures;
 static void timer_interrupt(struct trap_frame *frame)
 {
     (void)frame;
-    if (fired < TICKS)
-        fired_at[fired] = rdtsc();
+    fired_at[fired % TICKS] = rdtsc();
     fired++;
 }
 
@@ -244,7 +243,7 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
 {
     (void)vcpu;
     (void)vcpus;
-    guest_interrupts_init();
+    guest_interrupts_init(false);
     interrupt_register(TIMER_VECTOR, timer_interrupt);
     interrupt_register(SELF_VECTOR, self_interrupt);
     interrupt_register(13, general_protection);

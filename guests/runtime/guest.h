@@ -32,9 +32,11 @@ bool cmdline_has(const char *cmdline, const char *word);
 /* The decimal number the command line starts with, or `fallback`. */
 uint64_t cmdline_number(const char *cmdline, uint64_t fallback);
 /* Loads the IDT (arch/interrupts.c, shared with the hypervisor) and sets up
- * this vCPU's local APIC (arch/lapic.c); a multi-vCPU guest has it done at
- * start. Handlers: interrupt_register(). */
-void guest_interrupts_init(void);
+ * this vCPU's local APIC (arch/lapic.c), in x2APIC mode if asked and
+ * offered; the other vCPUs get the same mode. A multi-vCPU guest has it done
+ * at start, in x2APIC mode if its command line says "x2apic". Handlers:
+ * interrupt_register(). */
+void guest_interrupts_init(bool x2apic);
 /* vCPU 0 starts vCPUs 1..vcpus-1 with INIT-SIPI-SIPI through the boot
  * trampoline; each then runs guest_main. Returns how many vCPUs run. */
 uint32_t guest_start_aps(uint32_t vcpus, const char *cmdline);

@@ -5,6 +5,7 @@
 #include "guests/runtime/guest.h"
 #include "arch/interrupts.h"
 #include "arch/lapic.h"
+#include "arch/msr.h"
 #include "arch/traps.h"
 #include "boot/ap_trampoline.h"
 #include "virt/guest_layout.h"
@@ -12,6 +13,7 @@
 #define AP_START_TIMEOUT_CYCLES 50000000ull
 #define SIPI_RETRY_CYCLES       2000000ull
 #define CR4_OSFXSR_OSXMMEXCPT   0x600
+#define CPUID_1_ECX_X2APIC      (1u << 21)
 
 static struct __attribute__((packed)) { uint16_t limit; uint64_t base; } boot_gdtr;
 static volatile uint32_t starting_ap;
@@ -19,11 +21,21 @@ static volatile bool ap_online[256];
 static uint32_t vcpu_total;
 static const char *boot_cmdline;
 static bool interrupts_ready;
+static bool use_x2apic;
 
-void guest_interrupts_init(void)
+/* x2APIC mode, if the CPU has it: an OS puts every CPU in the same mode. */
+static void enter_x2apic_mode(void)
+{
+    if (use_x2apic)
+        wrmsr(MSR_IA32_APIC_BASE, rdmsr(MSR_IA32_APIC_BASE) | APIC_BASE_X2APIC);
+}
+
+void guest_interrupts_init(bool x2apic)
 {
     if (interrupts_ready)
         return;
+    use_x2apic = x2apic && (cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC);
+    enter_x2apic_mode();
     idt_load();
     lapic_init_cpu();
     interrupts_ready = true;
@@ -53,6 +65,7 @@ static void ap_entry(void)
                      :: "m"(boot_gdtr), "i"(GUEST_SEL_CODE64), "i"(GUEST_SEL_DATA)
                      : "rax", "memory");
     write_cr4(read_cr4() | CR4_OSFXSR_OSXMMEXCPT);
+    enter_x2apic_mode();
     idt_load();
     lapic_init_cpu();
     __atomic_store_n(&ap_online[id], true, __ATOMIC_RELEASE);

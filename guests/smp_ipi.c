@@ -1,0 +1,239 @@
+/* SMP as a guest OS does it: the runtime's vCPU 0 has started the others
+ * with INIT-SIPI-SIPI (guests/runtime/smp.c), in xAPIC mode, or in x2APIC
+ * mode with "x2apic" on the command line. Then vCPU 0 exchanges IPIs with
+ * the others, which sleep in HLT between them:
+ *   ping-pong with each vCPU (fixed IPIs, physical destination);
+ *   the all-but-self shorthand, and broadcast to all through the
+ *   destination field, which reaches the sender too;
+ *   logical destinations (vCPUs 1 and 3 of a mask).
+ * One "smp_ipi: CHECK: ok|FAIL ..." line per check; the status is the number
+ * of failures. "bench": only ipi_roundtrip (vCPU 0 <-> 1, median; named
+ * ipi_roundtrip_xapic in xAPIC mode, where every APIC access is emulated MMIO).
+ * "switch": only vcpu_switch, two vCPUs handing one physical CPU back and
+ * forth with the YIELD hypercall. */
+#include "guests/runtime/guest.h"
+#include "arch/interrupts.h"
+#include "arch/lapic.h"
+#include "arch/msr.h"
+
+#define MAX_VCPUS      16
+#define PING_VECTOR    0x50
+#define PONG_VECTOR    0x51
+#define COUNT_VECTOR   0x52
+#define ROUNDS         20
+#define BENCH_SAMPLES  101
+#define WAIT_CYCLES    200000000ull
+#define ICR_LOGICAL        0x800
+#define ICR_ALL_INCL_SELF  0x80000
+#define XAPIC_BROADCAST    0xff
+#define X2APIC_BROADCAST   0xffffffffu
+
+static volatile uint32_t arrived, done;
+static volatile uint32_t pings[MAX_VCPUS], counted[MAX_VCPUS], pongs;
+static volatile uint32_t turn;
+static volatile uint64_t handed_over_at;
+static bool x2apic;
+static int failures;
+
+static uint32_t my_id(void)
+{
+    return lapic_id();
+}
+
+static void ping_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    pings[my_id()]++;
+    lapic_send_ipi(0, ICR_FIXED | PONG_VECTOR);
+}
+
+static void pong_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    pongs++;
+}
+
+static void count_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    __atomic_add_fetch(&counted[my_id()], 1, __ATOMIC_SEQ_CST);
+}
+
+static void check(const char *name, bool ok, const char *detail)
+{
+    printf("smp_ipi: %s: %s%s%s\n", name, ok ? "ok" : "FAIL", *detail ? " " : "", detail);
+    failures += !ok;
+}
+
+/* Waits with interrupts enabled until *value reaches target. */
+static bool wait_for(volatile uint32_t *value, uint32_t target)
+{
+    irq_enable();
+    uint64_t start = rdtsc();
+    while (__atomic_load_n(value, __ATOMIC_SEQ_CST) < target)
+        if (rdtsc() - start > WAIT_CYCLES)
+            return false;
+    return true;
+}
+
+static uint64_t ping(uint32_t target)
+{
+    uint32_t expected = pongs + 1;
+    uint64_t start = rdtsc();
+    lapic_send_ipi(target, ICR_FIXED | PING_VECTOR);
+    if (!wait_for(&pongs, expected))
+        return ~0ull;
+    return rdtsc() - start;
+}
+
+static void ping_pong(uint32_t vcpus)
+{
+    char detail[120];
+    static uint64_t samples[MAX_VCPUS * ROUNDS];
+    uint32_t n = 0;
+    bool ok = true;
+    for (uint32_t target = 1; target < vcpus; target++)
+        for (int r = 0; r < ROUNDS; r++) {
+            uint64_t t = ping(target);
+            ok &= t != ~0ull;
+            samples[n++] = t;
+        }
+    for (uint32_t target = 1; target < vcpus; target++)
+        ok &= pings[target] == ROUNDS;
+    snprintf(detail, sizeof(detail), "(%u round trips, median %lu cycles)", n, median(samples, n));
+    check("ping-pong with every vCPU", ok && pongs == n, detail);
+}
+
+static uint32_t counted_total(void)
+{
+    uint32_t total = 0;
+    for (uint32_t i = 0; i < MAX_VCPUS; i++)
+        total += counted[i];
+    return total;
+}
+
+static void reset_counts(void)
+{
+    for (uint32_t i = 0; i < MAX_VCPUS; i++)
+        counted[i] = 0;
+}
+
+static void broadcasts(uint32_t vcpus)
+{
+    char detail[120];
+    reset_counts();
+    lapic_send_ipi(0, ICR_FIXED | ICR_ALL_BUT_SELF | COUNT_VECTOR);
+    bool all = true;
+    for (uint32_t i = 1; i < vcpus; i++)
+        all &= wait_for(&counted[i], 1);
+    snprintf(detail, sizeof(detail), "(%u of %u others, self %u)", counted_total(), vcpus - 1,
+             counted[0]);
+    check("all-but-self shorthand", all && counted[0] == 0 && counted_total() == vcpus - 1, detail);
+
+    reset_counts();
+    lapic_send_ipi(x2apic ? X2APIC_BROADCAST : XAPIC_BROADCAST, ICR_FIXED | COUNT_VECTOR);
+    all = true;
+    for (uint32_t i = 0; i < vcpus; i++)
+        all &= wait_for(&counted[i], 1);
+    snprintf(detail, sizeof(detail), "(%u of %u)", counted_total(), vcpus);
+    check("broadcast destination reaches all, self included", all && counted_total() == vcpus,
+          detail);
+
+    reset_counts();
+    lapic_send_ipi(0, ICR_FIXED | ICR_ALL_INCL_SELF | COUNT_VECTOR);
+    all = true;
+    for (uint32_t i = 0; i < vcpus; i++)
+        all &= wait_for(&counted[i], 1);
+    snprintf(detail, sizeof(detail), "(%u of %u)", counted_total(), vcpus);
+    check("all-including-self shorthand", all && counted_total() == vcpus, detail);
+}
+
+/* vCPUs 1 and 3 by logical destination: xAPIC flat model (each vCPU set
+ * its LDR to bit 24 + id), or x2APIC cluster 0 (the LDR the APIC derives). */
+static void logical(uint32_t vcpus)
+{
+    char detail[120];
+    if (vcpus < 4)
+        return;
+    reset_counts();
+    uint32_t mask = (1u << 1) | (1u << 3);
+    lapic_send_ipi(mask, ICR_FIXED | ICR_LOGICAL | COUNT_VECTOR);
+    bool got = wait_for(&counted[1], 1) && wait_for(&counted[3], 1);
+    for (uint64_t start = rdtsc(); rdtsc() - start < 2000000;)  /* time for strays */
+        cpu_relax();
+    snprintf(detail, sizeof(detail), "(counts %u %u %u %u)", counted[0], counted[1], counted[2],
+             counted[3]);
+    check("logical destination selects vCPUs 1 and 3", got && counted_total() == 2, detail);
+}
+
+/* vcpu_switch: vCPU 0 and 1 share one physical CPU and hand it over with
+ * YIELD; each handover is timed from the yield to the other one running. */
+static void switch_bench(uint32_t vcpu)
+{
+    static uint64_t samples[BENCH_SAMPLES];
+    for (uint32_t i = 0; i < BENCH_SAMPLES && !done;) {
+        if (turn != vcpu) {
+            hypercall(HC_YIELD, 0, 0);
+            continue;
+        }
+        samples[i++] = rdtsc() - handed_over_at;
+        handed_over_at = rdtsc();
+        turn = !vcpu;
+    }
+    if (vcpu == 0) {
+        done = 1;
+        /* The first sample has no handover before it. */
+        bench_report("vcpu_switch", median(samples + 1, BENCH_SAMPLES - 1), "cycles");
+    }
+}
+
+static void ap_main(uint32_t vcpu, const char *cmdline)
+{
+    if (!x2apic)
+        lapic_write(LAPIC_LDR, 1u << (24 + vcpu));     /* flat model: one bit each */
+    __atomic_add_fetch(&arrived, 1, __ATOMIC_SEQ_CST);
+    if (cmdline_has(cmdline, "switch")) {
+        switch_bench(vcpu);
+    } else {
+        irq_enable();
+        while (!done)
+            irq_enable_and_halt();
+    }
+    cpu_halt_forever();     /* vCPU 0 ends the VM */
+}
+
+int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
+{
+    x2apic = rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_X2APIC;
+    interrupt_register(PING_VECTOR, ping_interrupt);
+    interrupt_register(PONG_VECTOR, pong_interrupt);
+    interrupt_register(COUNT_VECTOR, count_interrupt);
+    if (vcpu != 0)
+        ap_main(vcpu, cmdline);
+    if (vcpus > MAX_VCPUS)
+        vcpus = MAX_VCPUS;
+    char detail[80];
+    bool all = wait_for(&arrived, vcpus - 1);
+    snprintf(detail, sizeof(detail), "(%u of %u vCPUs, %s mode)", arrived + 1, vcpus,
+             x2apic ? "x2apic" : "xapic");
+    check("every vCPU started by INIT-SIPI-SIPI", all, detail);
+    if (cmdline_has(cmdline, "switch")) {
+        switch_bench(0);
+        return 0;
+    }
+    if (cmdline_has(cmdline, "bench")) {
+        static uint64_t samples[BENCH_SAMPLES];
+        for (int i = 0; i < BENCH_SAMPLES; i++)
+            samples[i] = ping(1);
+        bench_report(x2apic ? "ipi_roundtrip" : "ipi_roundtrip_xapic",
+                     median(samples, BENCH_SAMPLES), "cycles");
+        done = 1;
+        return 0;
+    }
+    ping_pong(vcpus);
+    broadcasts(vcpus);
+    logical(vcpus);
+    done = 1;
+    printf("smp_ipi: done, %d failures\n", failures);
+    return failures;
+}
