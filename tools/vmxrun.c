@@ -19,6 +19,7 @@
 #define _DEFAULT_SOURCE /* cfmakeraw, TIOCSCTTY */
 #endif
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -116,6 +117,7 @@ struct options {
     bool exit_method_given;
     const char *bochs_log;
     const char *kernel;
+    const char *append;        /* more hypervisor command-line words */
     bool keep;
     char **modules; /* guest images, packed under their basenames */
     int module_count;
@@ -369,6 +371,7 @@ static void print_help(void)
 "  --cpu-model NAME      Bochs CPU model (default %s; bochs-bin --help cpu)\n"
 "  --config FILE         VM configuration, packed as the module vms.cfg\n"
 "  --kernel ELF          hypervisor image (default build/vmxvisor.elf)\n"
+"  --append 'WORDS'      add WORDS to the hypervisor's command line\n"
 "  --bochs-log PATH      keep Bochs' log at PATH (default build/run/bochs.log);\n"
 "                        Bochs' terminal output goes beside it (*-term.log)\n"
 "  --keep                keep the private temporary directory, print its path\n"
@@ -483,7 +486,8 @@ static void check_option_combinations(struct options *opt, bool timeout_given)
 static void parse_options(int argc, char **argv, struct options *opt)
 {
     enum { OPT_BATCH = 256, OPT_PCPUS, OPT_MEM, OPT_CPU_MODEL, OPT_CONFIG, OPT_EXEC,
-           OPT_TIMEOUT, OPT_ISO_ONLY, OPT_EXIT, OPT_BOCHS_LOG, OPT_KERNEL, OPT_KEEP };
+           OPT_TIMEOUT, OPT_ISO_ONLY, OPT_EXIT, OPT_BOCHS_LOG, OPT_KERNEL, OPT_KEEP,
+           OPT_APPEND };
     static const struct option long_options[] = {
         { "batch", no_argument, NULL, OPT_BATCH },
         { "pcpus", required_argument, NULL, OPT_PCPUS },
@@ -496,6 +500,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
         { "exit", required_argument, NULL, OPT_EXIT },
         { "bochs-log", required_argument, NULL, OPT_BOCHS_LOG },
         { "kernel", required_argument, NULL, OPT_KERNEL },
+        { "append", required_argument, NULL, OPT_APPEND },
         { "keep", no_argument, NULL, OPT_KEEP },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -527,6 +532,13 @@ static void parse_options(int argc, char **argv, struct options *opt)
             timeout_given = true;
             break;
         case OPT_ISO_ONLY: opt->iso_only = optarg; break;
+        case OPT_APPEND:
+            /* It lands in GRUB's configuration: nothing GRUB would interpret. */
+            for (const char *ch = optarg; *ch; ch++)
+                if (!isalnum((unsigned char)*ch) && !strchr(" =,._-", *ch))
+                    usage_error("--append: only letters, digits, spaces and =,._- are allowed");
+            opt->append = optarg;
+            break;
         case OPT_EXIT:
             opt->exit_method = parse_exit_method(optarg);
             opt->exit_method_given = true;
@@ -667,9 +679,10 @@ static char *grub_menu(const struct options *opt)
     /* "batch": the hypervisor ends by itself once every configured VM has. */
     char *menu = format_string("set timeout=0\nset default=0\n\n"
                                "menuentry \"vmxvisor\" {\n"
-                               "\tmultiboot2 /boot/vmxvisor.elf %s%s\n",
+                               "\tmultiboot2 /boot/vmxvisor.elf %s%s%s%s\n",
                                exit_token(opt->exit_method),
-                               opt->batch && opt->config_file ? " batch" : "");
+                               opt->batch && opt->config_file ? " batch" : "",
+                               opt->append ? " " : "", opt->append ? opt->append : "");
 
     if (opt->config_file) {
         char *more = format_string("%s\tmodule2 /boot/vms.cfg vms.cfg\n", menu);

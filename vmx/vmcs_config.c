@@ -206,3 +206,12 @@ bool vmcs_config_same(const struct vmcs_config *a, const struct vmcs_config *b, 
         return fail(why, why_size, "CR0/CR4 fixed bits differ");
     return true;
 }
+
+void vmcs_config_drop_preemption_timer(struct vmcs_config *cfg)
+{
+    /* "Save VMX-preemption timer value" requires the timer (SDM Vol. 3C
+     * 27.2.1.2). */
+    cfg->ctl[VMX_CTL_PIN] &= ~PIN_PREEMPTION_TIMER;
+    cfg->ctl[VMX_CTL_EXIT] &= ~EXIT_SAVE_PREEMPTION_TIMER;
+    cfg->preemption_timer_rate = 0;
+}

@@ -1,6 +1,7 @@
 /* Per-CPU VMX enablement (SDM Vol. 3C 24.7 "Enabling and Entering VMX
  * Operation", 24.8 "Restrictions on VMX Operation"). */
 #include "vmx/vmx_cpu.h"
+#include "arch/bootinfo.h"
 #include "vmx/vmx_insn.h"
 #include "arch/cpu.h"
 #include "arch/msr.h"
@@ -53,6 +54,20 @@ void vmx_read_capability_msrs(struct vmx_capability_msrs *c)
         c->vmfunc = rdmsr(MSR_IA32_VMX_VMFUNC);
 }
 
+/* The configuration every CPU must arrive at. The command-line word
+ * "nopreempt" leaves the VMX-preemption timer unused, so time slices and
+ * guest timers fall back on the host LAPIC timer (virt/vcpu.c): the path
+ * for CPUs without the timer, testable on those with it. */
+static bool negotiate(const struct vmx_capability_msrs *caps, struct vmcs_config *cfg, char *why,
+                      size_t size)
+{
+    if (!vmcs_config_negotiate(caps, cfg, why, size))
+        return false;
+    if (bootinfo_cmdline_flag("nopreempt"))
+        vmcs_config_drop_preemption_timer(cfg);
+    return true;
+}
+
 void vmx_setup_global(void)
 {
     if (!cpu_has_vmx())
@@ -60,7 +75,7 @@ void vmx_setup_global(void)
     struct vmx_capability_msrs caps;
     char why[160];
     vmx_read_capability_msrs(&caps);
-    if (!vmcs_config_negotiate(&caps, &vmcs_config, why, sizeof(why)))
+    if (!negotiate(&caps, &vmcs_config, why, sizeof(why)))
         panic_status(EXIT_UNSUPPORTED_CPU, "cannot run on this CPU: %s", why);
 }
 
@@ -139,7 +154,7 @@ void vmx_enable_this_cpu(void *unused)
     struct vmcs_config mine;
     char why[120];
     vmx_read_capability_msrs(&caps);
-    if (!vmcs_config_negotiate(&caps, &mine, why, sizeof(why))) {
+    if (!negotiate(&caps, &mine, why, sizeof(why))) {
         set_error(s, "%s", why);
         return;
     }
