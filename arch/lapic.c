@@ -5,7 +5,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MSR_IA32_TSC_DEADLINE 0x6e0
 #define LVT_TIMER_TSC_DEADLINE (2u << 17)
 #define TIMER_DIVIDE_BY_1   0xb
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
@@ -44,26 +43,28 @@ void lapic_init_cpu(void)
         wrmsr(MSR_IA32_APIC_BASE, base);
     }
     xapic_base = (base & APIC_BASE_X2APIC) ? NULL : (volatile uint8_t *)(base & ~0xfffull);
-    lapic_write(LAPIC_TPR, 0);
-    lapic_write(LAPIC_SVR, SVR_APIC_ENABLE | VECTOR_SPURIOUS);
+    lapic_write(APIC_REG_TPR, 0);
+    lapic_write(APIC_REG_SVR, SVR_APIC_ENABLE | VECTOR_SPURIOUS);
     tsc_deadline_mode = cpuid(1, 0).ecx & CPUID_1_ECX_TSC_DEADLINE;
     if (tsc_deadline_mode) {
-        lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | VECTOR_TIMER);
+        lapic_write(APIC_REG_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | VECTOR_TIMER);
         return;
     }
-    lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
+    lapic_write(APIC_REG_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
     if (!timer_ticks_per_cycle) {
         /* Count down from the top, masked, for a known number of cycles. */
-        lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VECTOR_TIMER);
-        lapic_write(LAPIC_TIMER_INITIAL, 0xffffffffu);
+        lapic_write(APIC_REG_LVT_TIMER, LVT_MASKED | VECTOR_TIMER);
+        lapic_write(APIC_REG_TIMER_INITIAL, 0xffffffffu);
         uint64_t start = rdtsc();
         while (rdtsc() - start < CALIBRATION_CYCLES)
             cpu_relax();
-        uint32_t ticks = 0xffffffffu - lapic_read(LAPIC_TIMER_CURRENT);
+        uint32_t ticks = 0xffffffffu - lapic_read(APIC_REG_TIMER_CURRENT);
         timer_ticks_per_cycle = ((uint64_t)ticks << 32) / CALIBRATION_CYCLES;
-        lapic_write(LAPIC_TIMER_INITIAL, 0);
+        if (!timer_ticks_per_cycle)     /* a timer too slow to measure: assume 1:1 */
+            timer_ticks_per_cycle = 1ull << 32;
+        lapic_write(APIC_REG_TIMER_INITIAL, 0);
     }
-    lapic_write(LAPIC_LVT_TIMER, VECTOR_TIMER);     /* one-shot */
+    lapic_write(APIC_REG_LVT_TIMER, VECTOR_TIMER);     /* one-shot */
 }
 
 void lapic_timer_arm(uint64_t deadline)
@@ -73,32 +74,32 @@ void lapic_timer_arm(uint64_t deadline)
         return;
     }
     int64_t cycles = (int64_t)(deadline - rdtsc());
-    if (cycles > 0xffffffffll)      /* wakes early, which is harmless, rather than overflow */
-        cycles = 0xffffffffll;
-    uint64_t ticks = cycles > 0 ? ((uint64_t)cycles * timer_ticks_per_cycle) >> 32 : 0;
-    lapic_write(LAPIC_TIMER_INITIAL, ticks == 0 ? 1 : ticks > 0xffffffffu ? 0xffffffffu
+    unsigned __int128 ticks = cycles > 0 ? (unsigned __int128)cycles * timer_ticks_per_cycle >> 32
+                                         : 0;
+    /* The longest count wakes early, which is harmless. */
+    lapic_write(APIC_REG_TIMER_INITIAL, ticks == 0 ? 1 : ticks > 0xffffffffu ? 0xffffffffu
                                                                              : (uint32_t)ticks);
 }
 
 uint32_t lapic_id(void)
 {
-    uint32_t id = lapic_read(LAPIC_ID);
+    uint32_t id = lapic_read(APIC_REG_ID);
     return xapic_base ? id >> 24 : id;
 }
 
 void lapic_eoi(void)
 {
-    lapic_write(LAPIC_EOI, 0);
+    lapic_write(APIC_REG_EOI, 0);
 }
 
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low)
 {
     if (!xapic_base) {
-        wrmsr(X2APIC_MSR_BASE + (LAPIC_ICR_LOW >> 4), (uint64_t)apic_id << 32 | icr_low);
+        wrmsr(X2APIC_MSR_BASE + (APIC_REG_ICR_LOW >> 4), (uint64_t)apic_id << 32 | icr_low);
         return;
     }
-    lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
-    lapic_write(LAPIC_ICR_LOW, icr_low);
-    while (lapic_read(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING)
+    lapic_write(APIC_REG_ICR_HIGH, apic_id << 24);
+    lapic_write(APIC_REG_ICR_LOW, icr_low);
+    while (lapic_read(APIC_REG_ICR_LOW) & ICR_DELIVERY_PENDING)
         cpu_relax();
 }

@@ -7,6 +7,7 @@
 #define MSR_IA32_SYSENTER_ESP          0x175
 #define MSR_IA32_SYSENTER_EIP          0x176
 #define MSR_IA32_PAT                   0x277
+#define MSR_IA32_TSC_DEADLINE          0x6e0
 #define MSR_IA32_VMX_BASIC             0x480
 #define MSR_IA32_VMX_PINBASED_CTLS     0x481
 #define MSR_IA32_VMX_PROCBASED_CTLS    0x482

@@ -19,7 +19,6 @@
 #define TICKS          10
 #define LATENCY_BOUND  50000u       /* due time to handler, in cycles */
 #define BENCH_SAMPLES  51
-#define MSR_TSC_DEADLINE 0x6e0
 #define MSR_X2APIC(reg) (0x800 + (reg) / 16)
 #define X2APIC_SELF_IPI  0x83f
 #define LVT_PERIODIC     (1u << 17)
@@ -89,14 +88,14 @@ static void spin_with_interrupts(uint64_t cycles)
 static void xapic_periodic(void)
 {
     char detail[160];
-    lapic_write(LAPIC_TIMER_DIVIDE, DIVIDE_BY_1);
-    lapic_write(LAPIC_LVT_TIMER, LVT_PERIODIC | TIMER_VECTOR);
+    lapic_write(APIC_REG_TIMER_DIVIDE, DIVIDE_BY_1);
+    lapic_write(APIC_REG_LVT_TIMER, LVT_PERIODIC | TIMER_VECTOR);
     fired = 0;
     uint64_t start = rdtsc();
-    lapic_write(LAPIC_TIMER_INITIAL, PERIOD);
-    uint32_t current = lapic_read(LAPIC_TIMER_CURRENT);
+    lapic_write(APIC_REG_TIMER_INITIAL, PERIOD);
+    uint32_t current = lapic_read(APIC_REG_TIMER_CURRENT);
     bool all = wait_fired(TICKS, 100ull * PERIOD);
-    lapic_write(LAPIC_TIMER_INITIAL, 0);
+    lapic_write(APIC_REG_TIMER_INITIAL, 0);
     snprintf(detail, sizeof(detail), "(read %u of %u)", current, PERIOD);
     check("xapic current count counts down", current > 0 && current < PERIOD, detail);
     uint64_t worst = 0;
@@ -118,26 +117,26 @@ static void xapic_periodic(void)
 static void xapic_one_shot(void)
 {
     char detail[120];
-    lapic_write(LAPIC_TIMER_DIVIDE, DIVIDE_BY_1);   /* reset leaves "divide by 2" */
-    lapic_write(LAPIC_LVT_TIMER, TIMER_VECTOR);
+    lapic_write(APIC_REG_TIMER_DIVIDE, DIVIDE_BY_1);   /* reset leaves "divide by 2" */
+    lapic_write(APIC_REG_LVT_TIMER, TIMER_VECTOR);
     fired = 0;
     uint64_t start = rdtsc();
-    lapic_write(LAPIC_TIMER_INITIAL, PERIOD);
+    lapic_write(APIC_REG_TIMER_INITIAL, PERIOD);
     bool woke = wait_fired(1, 100ull * PERIOD);
     spin_with_interrupts(3 * PERIOD);
     uint64_t late = woke ? fired_at[0] - (start + PERIOD) : 0;
     snprintf(detail, sizeof(detail), "(%u interrupts, %ld cycles after due, count now %u)", fired,
-             (long)late, lapic_read(LAPIC_TIMER_CURRENT));
+             (long)late, lapic_read(APIC_REG_TIMER_CURRENT));
     check("xapic one-shot timer wakes HLT once", woke && fired == 1 &&
               fired_at[0] >= start + PERIOD && late < LATENCY_BOUND &&
-              lapic_read(LAPIC_TIMER_CURRENT) == 0, detail);
+              lapic_read(APIC_REG_TIMER_CURRENT) == 0, detail);
 }
 
 static uint64_t tsc_deadline_once(void)
 {
     uint32_t before = fired;
     uint64_t deadline = rdtsc() + PERIOD;
-    wrmsr(MSR_TSC_DEADLINE, deadline);
+    wrmsr(MSR_IA32_TSC_DEADLINE, deadline);
     if (!wait_fired(before + 1, 100ull * PERIOD))
         return ~0ull;
     return fired_at[before % TICKS] - deadline;
@@ -152,12 +151,12 @@ static void x2apic_checks(void)
     uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
     wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_X2APIC);
     lapic_init_cpu();
-    snprintf(detail, sizeof(detail), "(id %lu, ldr 0x%lx)", rdmsr(MSR_X2APIC(LAPIC_ID)),
-             rdmsr(MSR_X2APIC(LAPIC_LDR)));
-    check("x2apic mode: id and logical id", rdmsr(MSR_X2APIC(LAPIC_ID)) == 0 &&
-                                                rdmsr(MSR_X2APIC(LAPIC_LDR)) == 1, detail);
+    snprintf(detail, sizeof(detail), "(id %lu, ldr 0x%lx)", rdmsr(MSR_X2APIC(APIC_REG_ID)),
+             rdmsr(MSR_X2APIC(APIC_REG_LDR)));
+    check("x2apic mode: id and logical id", rdmsr(MSR_X2APIC(APIC_REG_ID)) == 0 &&
+                                                rdmsr(MSR_X2APIC(APIC_REG_LDR)) == 1, detail);
 
-    lapic_write(LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
+    lapic_write(APIC_REG_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
     fired = 0;
     uint64_t worst = 0;
     bool ok = true;
@@ -168,12 +167,12 @@ static void x2apic_checks(void)
             worst = late;
     }
     snprintf(detail, sizeof(detail), "(5 deadlines, latest %lu after due, msr now %lu)", worst,
-             rdmsr(MSR_TSC_DEADLINE));
-    check("tsc-deadline interrupts at the deadline", ok && rdmsr(MSR_TSC_DEADLINE) == 0, detail);
+             rdmsr(MSR_IA32_TSC_DEADLINE));
+    check("tsc-deadline interrupts at the deadline", ok && rdmsr(MSR_IA32_TSC_DEADLINE) == 0, detail);
 
     uint32_t before = fired;
-    wrmsr(MSR_TSC_DEADLINE, rdtsc() + PERIOD);
-    wrmsr(MSR_TSC_DEADLINE, 0);
+    wrmsr(MSR_IA32_TSC_DEADLINE, rdtsc() + PERIOD);
+    wrmsr(MSR_IA32_TSC_DEADLINE, 0);
     spin_with_interrupts(3 * PERIOD);
     check("tsc-deadline 0 disarms", fired == before, "");
 
@@ -182,8 +181,8 @@ static void x2apic_checks(void)
     irq_enable();
     wrmsr(X2APIC_SELF_IPI, SELF_VECTOR);
     uint32_t held = self_ipis;
-    uint64_t irr = rdmsr(MSR_X2APIC(LAPIC_IRR) + SELF_VECTOR / 32);
-    wrmsr(MSR_X2APIC(LAPIC_TPR), 0);
+    uint64_t irr = rdmsr(MSR_X2APIC(APIC_REG_IRR) + SELF_VECTOR / 32);
+    wrmsr(MSR_X2APIC(APIC_REG_TPR), 0);
     uint32_t after = self_ipis;
     snprintf(detail, sizeof(detail), "(%u while TPR 0x50, IRR bit %lu, %u after)", held,
              irr >> (SELF_VECTOR % 32) & 1, after);
@@ -199,12 +198,12 @@ static void disable_and_enable(void)
 {
     char detail[120];
     uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
-    lapic_write(LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
-    wrmsr(MSR_TSC_DEADLINE, rdtsc() + PERIOD);
+    lapic_write(APIC_REG_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
+    wrmsr(MSR_IA32_TSC_DEADLINE, rdtsc() + PERIOD);
     uint32_t before = fired;
     wrmsr(MSR_IA32_APIC_BASE, base & ~(APIC_BASE_ENABLE | APIC_BASE_X2APIC));
     uint32_t faults = gp_faults;
-    (void)rdmsr(MSR_X2APIC(LAPIC_SVR));
+    (void)rdmsr(MSR_X2APIC(APIC_REG_SVR));
     wrmsr(MSR_IA32_APIC_BASE, (base & ~APIC_BASE_ENABLE) | APIC_BASE_X2APIC);
     bool apic_bit = cpuid(1, 0).edx & CPUID1_EDX_APIC;
     spin_with_interrupts(3 * PERIOD);
@@ -214,8 +213,8 @@ static void disable_and_enable(void)
           gp_faults == faults + 2 && !apic_bit && fired == before, detail);
 
     wrmsr(MSR_IA32_APIC_BASE, (base & ~APIC_BASE_X2APIC) | APIC_BASE_ENABLE);
-    uint32_t svr = *(volatile uint32_t *)(XAPIC_PAGE + LAPIC_SVR);
-    uint32_t lvt = *(volatile uint32_t *)(XAPIC_PAGE + LAPIC_LVT_TIMER);
+    uint32_t svr = *(volatile uint32_t *)(XAPIC_PAGE + APIC_REG_SVR);
+    uint32_t lvt = *(volatile uint32_t *)(XAPIC_PAGE + APIC_REG_LVT_TIMER);
     snprintf(detail, sizeof(detail), "(svr 0x%x, lvt timer 0x%x, cpuid apic %d)", svr, lvt,
              !!(cpuid(1, 0).edx & CPUID1_EDX_APIC));
     check("re-enabled apic is in its reset state", svr == 0xff && lvt == 0x10000 &&
@@ -232,7 +231,7 @@ static void bench(void)
     uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
     wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_X2APIC);
     lapic_init_cpu();
-    lapic_write(LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
+    lapic_write(APIC_REG_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
     static uint64_t samples[BENCH_SAMPLES];
     for (int i = 0; i < BENCH_SAMPLES; i++)
         samples[i] = tsc_deadline_once();
@@ -252,10 +251,10 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
         return 0;
     }
     char detail[80];
-    snprintf(detail, sizeof(detail), "(version 0x%x, id 0x%x)", lapic_read(LAPIC_VERSION),
-             lapic_read(LAPIC_ID));
-    check("xapic version and id", (lapic_read(LAPIC_VERSION) & 0xff) == 0x14 &&
-                                      lapic_read(LAPIC_ID) == 0, detail);
+    snprintf(detail, sizeof(detail), "(version 0x%x, id 0x%x)", lapic_read(APIC_REG_VERSION),
+             lapic_read(APIC_REG_ID));
+    check("xapic version and id", (lapic_read(APIC_REG_VERSION) & 0xff) == 0x14 &&
+                                      lapic_read(APIC_REG_ID) == 0, detail);
     xapic_periodic();
     xapic_one_shot();
     x2apic_checks();

@@ -190,7 +190,7 @@ static void switch_bench(uint32_t vcpu)
 static void ap_main(uint32_t vcpu, const char *cmdline)
 {
     if (!x2apic)
-        lapic_write(LAPIC_LDR, 1u << (24 + vcpu));     /* flat model: one bit each */
+        lapic_write(APIC_REG_LDR, 1u << (24 + vcpu));     /* flat model: one bit each */
     __atomic_add_fetch(&arrived, 1, __ATOMIC_SEQ_CST);
     if (cmdline_has(cmdline, "switch")) {
         switch_bench(vcpu);

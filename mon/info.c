@@ -114,7 +114,7 @@ static void info_vcpus(const char *args)
 {
     (void)args;
     kprintf("vm           vcpu cpu state     vpid   run-cycles  wait-cycles migr vmptrld "
-            "vmclear   entries launches  irqs  ipis\n");
+            "vmclear   entries launches  irqs timer  ipis\n");
     for (uint32_t i = 0; i < vm_count; i++) {
         const struct vm *vm = &vms[i];
         if (!!vm_has_finished(vm))
@@ -122,11 +122,12 @@ static void info_vcpus(const char *args)
         for (uint32_t v = 0; v < vm->vcpu_count; v++) {
             const struct vcpu *c = &vm->vcpus[v];
             const char *where = c->state == VCPU_RUNNING ? "running" : vcpu_state_names[c->state];
-            kprintf("%-12s %4u %3u %-9s %4u %12lu %12lu %4lu %7lu %7lu %9lu %8lu %5lu %5lu\n",
+            kprintf("%-12s %4u %3u %-9s %4u %12lu %12lu %4lu %7lu %7lu %9lu %8lu %5lu %5lu %5lu%s\n",
                     vm->config.name, c->id, c->cpu, where, c->vpid, c->run_cycles,
                     c->wait_cycles, c->lv.migrations, c->lv.vmptrlds, c->lv.vmclears,
                     c->stats.launches + c->stats.resumes, c->stats.launches,
-                    c->stats.interrupts_injected, c->stats.ipis_sent);
+                    c->stats.interrupts_injected, c->apic.timer_fired, c->stats.ipis_sent,
+                    c->stats.ipis_dropped ? " (NMI/SMI IPIs dropped)" : "");
         }
     }
 }

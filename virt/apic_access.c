@@ -30,22 +30,24 @@ static void send_ipi(struct vcpu *sender, const struct apic_ipi *ipi)
             apic_deliver_fixed(target, ipi->vector);
             break;
         case IPI_LOWEST:
-            /* Any one of the destinations will do: the first. */
+            /* Any one of the destinations will do: the first that takes it. */
+            if (!vlapic_accepts_interrupts(&target->apic))
+                break;
             apic_deliver_fixed(target, ipi->vector);
             return;
         case IPI_INIT:
             if (!ipi->level_assert)     /* INIT level de-assert: no effect (11.6.1) */
                 break;
             __atomic_store_n(&target->init_pending, true, __ATOMIC_SEQ_CST);
+            vcpu_request(target, REQ_INIT_SIPI);
             sched_wake(target);
             break;
         case IPI_STARTUP:
-            /* Only a CPU waiting for SIPI (or about to, after an INIT it has
-             * not processed yet) takes it; others ignore it (SDM 9.4.4). */
-            if (target->state == VCPU_WAIT_SIPI || target->init_pending) {
-                __atomic_store_n(&target->sipi_vector, ipi->vector, __ATOMIC_SEQ_CST);
-                sched_wake(target);
-            }
+            /* Latched always; the target takes it only if it is waiting for
+             * one, once any INIT before it is processed (SDM 9.4.4). */
+            __atomic_store_n(&target->sipi_vector, ipi->vector, __ATOMIC_SEQ_CST);
+            vcpu_request(target, REQ_INIT_SIPI);
+            sched_wake(target);
             break;
         default:
             /* NMI, SMI and reserved modes are not virtualised: counted. */
@@ -59,7 +61,7 @@ void apic_deliver_fixed(struct vcpu *target, uint8_t vector)
 {
     if (!vlapic_set_irr(&target->apic, vector))
         return;
-    __atomic_store_n(&target->event_check, true, __ATOMIC_SEQ_CST);
+    vcpu_request(target, REQ_EVENT);
     sched_wake(target);
 }
 
@@ -75,7 +77,8 @@ static bool write_register(struct vcpu *v, uint32_t offset, uint64_t value)
     case APIC_OK:
         break;
     }
-    v->event_check = true;      /* EOI, TPR, SVR may each let an interrupt through */
+    /* EOI, TPR, SVR may let an interrupt through; the timer may have moved. */
+    vcpu_request(v, REQ_EVENT | REQ_TIMER);
     return true;
 }
 
@@ -104,11 +107,12 @@ bool apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
     *handled = true;
     if (msr == MSR_IA32_APIC_BASE) {
         bool ok = vlapic_set_base(&v->apic, value, phys_addr_mask());
-        v->event_check = true;
+        vcpu_request(v, REQ_EVENT | REQ_TIMER);
         return ok;
     }
     if (msr == MSR_IA32_TSC_DEADLINE) {
-        vlapic_write_tsc_deadline(&v->apic, value, v->tsc_offset);
+        vlapic_write_tsc_deadline(&v->apic, value, v->tsc_offset, rdtsc());
+        vcpu_request(v, REQ_TIMER);
         return true;
     }
     if (msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST) {
@@ -136,7 +140,8 @@ bool apic_mmio_access(struct vcpu *v, uint64_t gpa, bool write, unsigned size, u
         return true;
     }
     uint64_t reg = 0;
-    vlapic_read(&v->apic, offset, rdtsc(), &reg);
+    if ((gpa & 0xf) < 4)    /* bytes 4-15 of each 16-byte slot are reserved: 0 */
+        vlapic_read(&v->apic, offset, rdtsc(), &reg);
     *value = ((uint32_t)reg >> shift) & (size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1);
     return true;
 }
@@ -144,7 +149,7 @@ bool apic_mmio_access(struct vcpu *v, uint64_t gpa, bool write, unsigned size, u
 void apic_set_cr8(struct vcpu *v, uint64_t value)
 {
     v->apic.tpr = (uint32_t)(value & 0xf) << 4;     /* SDM Vol. 3A 11.8.6.1 */
-    v->event_check = true;
+    vcpu_request(v, REQ_EVENT);
 }
 
 uint64_t apic_get_cr8(const struct vcpu *v)
@@ -155,20 +160,17 @@ uint64_t apic_get_cr8(const struct vcpu *v)
 bool apic_process_init_sipi(struct vcpu *v)
 {
     if (__atomic_exchange_n(&v->init_pending, false, __ATOMIC_SEQ_CST)) {
-        /* INIT: the APIC keeps its ID and base; the CPU waits for SIPI
-         * (SDM Vol. 3A 9.1, 11.4.7.3). */
-        uint64_t base = v->apic.base_msr;
-        vlapic_reset(&v->apic, v->id);
-        v->apic.base_msr = base;
+        /* INIT: the CPU waits for SIPI (SDM Vol. 3A 9.1). */
+        vlapic_init_signal(&v->apic);
         v->waiting_for_sipi = true;
     }
-    if (!v->waiting_for_sipi)
-        return true;
     int vector = __atomic_exchange_n(&v->sipi_vector, -1, __ATOMIC_SEQ_CST);
+    if (!v->waiting_for_sipi)
+        return true;        /* a start-up IPI to a running CPU is ignored */
     if (vector < 0)
         return false;
     v->waiting_for_sipi = false;
     vmcs_enter_startup_state(v, (uint8_t)vector);
-    v->event_check = true;
+    vcpu_request(v, REQ_EVENT | REQ_TIMER);
     return true;
 }

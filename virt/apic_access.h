@@ -8,7 +8,6 @@
 
 struct vcpu;
 
-#define MSR_IA32_TSC_DEADLINE 0x6e0
 #define X2APIC_MSR_FIRST      0x800
 #define X2APIC_MSR_LAST       0x8ff
 

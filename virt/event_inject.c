@@ -13,8 +13,6 @@
 #define INTR_TYPE_HW_EXCEPTION    (3u << 8)
 enum { TYPE_SOFT_INTERRUPT = 4, TYPE_PRIV_SOFT_EXCEPTION = 5, TYPE_SOFT_EXCEPTION = 6 };
 #define VECTORING_INFO_KEPT       0x80000fffu   /* valid, error code, type, vector */
-#define INTERRUPTIBILITY_STI_MOV_SS 0x3
-#define RFLAGS_IF                 (1ull << 9)
 
 void inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error_code, uint32_t error_code)
 {

@@ -3,6 +3,7 @@
 #include "virt/exits.h"
 #include "virt/vm.h"
 #include "arch/cpu.h"
+#include "arch/tsc.h"
 #include "vmx/vmcs.h"
 
 #define HYPERVISOR_LEAF_BASE    0x40000000u
@@ -25,6 +26,7 @@
 #define L1_ECX_OSXSAVE   (1u << 27)
 #define L1_ECX_HYPERVISOR (1u << 31)
 #define L1_EDX_APIC      (1u << 9)
+#define L6_EAX_ARAT      (1u << 2)
 #define L1_EDX_ACPI      (1u << 22)
 #define L1_EDX_TM        (1u << 29)
 #define L1_EDX_PBE       (1u << 31)
@@ -59,10 +61,22 @@ static struct cpuid_regs virtual_cpuid(const struct vcpu *vcpu, uint32_t leaf, u
         filter_leaf1(vcpu, &r);
         break;
     case 5:     /* MONITOR/MWAIT: hidden */
-    case 6:     /* thermal and power management */
     case 0xa:   /* performance monitoring */
         r = (struct cpuid_regs){ 0, 0, 0, 0 };
         break;
+    case 6:     /* power management: only "the APIC timer always runs" (ARAT) */
+        r = (struct cpuid_regs){ L6_EAX_ARAT, 0, 0, 0 };
+        break;
+    case 0x15: {
+        /* TSC/crystal ratio 1/1 and the crystal's Hz = the TSC's: the
+         * virtual APIC timer counts at that rate (virt/vlapic.h), which is
+         * how guests (Linux) derive the APIC timer's frequency from here.
+         * A TSC beyond 32 bits of Hz cannot be said so: nothing is said. */
+        uint64_t hz = tsc_khz() * 1000;
+        r = hz <= UINT32_MAX ? (struct cpuid_regs){ 1, 1, (uint32_t)hz, 0 }
+                             : (struct cpuid_regs){ 0, 0, 0, 0 };
+        break;
+    }
     case 0xb:   /* x2APIC topology: the x2APIC ID is the vCPU number */
     case 0x1f:
         r.edx = vcpu->id;

@@ -10,8 +10,6 @@
 #include "arch/serial.h"
 #include "lib/printf.h"
 
-#define INTERRUPTIBILITY_STI_MOV_SS 0x3
-#define RFLAGS_IF (1ull << 9)
 
 void advance_rip(struct vcpu *vcpu, uint64_t length)
 {
@@ -79,7 +77,7 @@ static enum exit_action handle_preemption_timer(struct vcpu *vcpu, const struct 
 static enum exit_action handle_interrupt_window(struct vcpu *vcpu, const struct vm_exit *exit)
 {
     (void)exit;
-    vcpu->event_check = true;   /* the guest can take the pending interrupt now */
+    vcpu_request(vcpu, REQ_EVENT);  /* the guest can take the pending interrupt now */
     return EXIT_RESUME;
 }
 
@@ -97,7 +95,7 @@ static enum exit_action handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit
      * an INIT; an interrupt is taken after the HLT, as on hardware. */
     vcpu->halt_interruptible = vmcs_read(GUEST_RFLAGS) & RFLAGS_IF;
     if (vcpu->halt_interruptible && vlapic_pending_vector(&vcpu->apic) >= 0) {
-        vcpu->event_check = true;
+        vcpu_request(vcpu, REQ_EVENT);
         return EXIT_RESUME;
     }
     return vcpu_block(vcpu, VCPU_HALTED) ? EXIT_RESCHEDULE : EXIT_RESUME;

@@ -27,10 +27,18 @@ static void reschedule_interrupt(struct trap_frame *frame)
     (void)frame;    /* waking the CPU (or making its guest exit) is the point */
 }
 
+/* The host LAPIC timer: a halted vCPU's timer is due, or (without the
+ * VMX-preemption timer) a slice is over. */
+static void timer_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    __atomic_store_n(&resched[this_cpu()->index], true, __ATOMIC_RELEASE);
+}
+
 void sched_init(void)
 {
     interrupt_register(VECTOR_RESCHEDULE, reschedule_interrupt);
-    interrupt_register(VECTOR_TIMER, reschedule_interrupt);
+    interrupt_register(VECTOR_TIMER, timer_interrupt);
     exit_when_vms_end = bootinfo_cmdline_flag("batch");
     for (uint32_t cpu = 0; cpu < MAX_CPUS; cpu++)
         queue_of[cpu] = &queues[cpu];
@@ -51,12 +59,12 @@ static void kick(uint32_t cpu)
     poke(cpu);
 }
 
-bool sched_resched_requested(void)
+const volatile bool *sched_resched_flag(void)
 {
-    return __atomic_load_n(&resched[this_cpu()->index], __ATOMIC_ACQUIRE);
+    return &resched[this_cpu()->index];
 }
 
-bool vcpu_has_wake_event(struct vcpu *v, enum vcpu_state blocked_in)
+static bool vcpu_has_wake_event(struct vcpu *v, enum vcpu_state blocked_in)
 {
     if (__atomic_load_n(&v->init_pending, __ATOMIC_SEQ_CST))
         return true;
@@ -65,12 +73,28 @@ bool vcpu_has_wake_event(struct vcpu *v, enum vcpu_state blocked_in)
     return v->halt_interruptible && vlapic_pending_vector(&v->apic) >= 0;
 }
 
-/* Blocked to runnable (under sched_lock). */
-static void make_runnable(struct vcpu *v)
+/* A blocked vCPU wakes: counted, so that a scan for "every vCPU blocked"
+ * that raced with it can tell (end_vm_if_all_halted). */
+static bool unblock(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
 {
+    if (!vcpu_transition(v, from, to))
+        return false;
+    __atomic_add_fetch(&v->vm->wakeups, 1, __ATOMIC_SEQ_CST);
+    return true;
+}
+
+/* Blocked to runnable (under sched_lock). Whether the CPU's running vCPU
+ * should give way to it (the policy decides; an idle CPU just wakes). */
+static bool make_runnable(struct vcpu *v)
+{
+    struct run_queue_state *q = &queues[v->cpu];
     v->se.runnable = true;
-    policy->wake(&queues[v->cpu], &v->se);
+    policy->wake(q, &v->se);
     v->ready_since = rdtsc();
+    for (uint32_t i = 0; i < q->count; i++)
+        if (q->entities[i]->on_cpu)
+            return policy->preempts(q, &v->se, q->entities[i]);
+    return true;
 }
 
 void sched_wake(struct vcpu *v)
@@ -81,13 +105,14 @@ void sched_wake(struct vcpu *v)
         return;
     }
     if ((s != VCPU_HALTED && s != VCPU_WAIT_SIPI) || !vcpu_has_wake_event(v, s) ||
-        !vcpu_transition(v, s, VCPU_RUNNABLE))
+        !unblock(v, s, VCPU_RUNNABLE))
         return;
     spin_lock(&sched_lock);
-    make_runnable(v);
+    bool preempt = make_runnable(v);
     uint32_t cpu = v->cpu;
     spin_unlock(&sched_lock);
-    kick(cpu);
+    if (preempt)
+        kick(cpu);
 }
 
 bool vcpu_block(struct vcpu *v, enum vcpu_state blocked_in)
@@ -96,7 +121,7 @@ bool vcpu_block(struct vcpu *v, enum vcpu_state blocked_in)
         return true;
     /* A waker that saw the vCPU still running only poked its CPU: look
      * again now that the state says blocked. */
-    if (vcpu_has_wake_event(v, blocked_in) && vcpu_transition(v, blocked_in, VCPU_RUNNING))
+    if (vcpu_has_wake_event(v, blocked_in) && unblock(v, blocked_in, VCPU_RUNNING))
         return false;
     return true;
 }
@@ -131,7 +156,7 @@ void sched_place(struct vcpu *v)
         v->cpu = best;
         run_queue_add(&queues[best], &v->se);
         if (v->state == VCPU_RUNNABLE)
-            make_runnable(v);
+            (void)make_runnable(v);     /* the kick below is for a new vCPU anyway */
     }
     spin_unlock(&sched_lock);
     if (best == MAX_CPUS) {
@@ -246,24 +271,27 @@ bool sched_set_affinity(struct vm *vm, uint64_t affinity)
     return possible;
 }
 
-/* Whether a blocked vCPU's own timer can still wake it. */
+/* Whether a blocked vCPU's own timer can still wake it: an interrupt it
+ * could take (a timer it would not take only costs host wake-ups). */
 static bool timer_can_wake(const struct vcpu *v)
 {
-    return v->state == VCPU_HALTED && v->halt_interruptible && v->apic.timer_armed &&
-           !(v->apic.lvt[LVT_TIMER] & APIC_LVT_MASKED);
+    return v->state == VCPU_HALTED && v->halt_interruptible && vlapic_timer_can_interrupt(&v->apic);
 }
 
 /* Every vCPU blocked with nothing that could wake it (no timer, and no
- * running vCPU to send an IPI): the VM is over. */
+ * running vCPU to send an IPI): the VM is over. A wake-up during the scan
+ * makes the scan worthless: the wake-up count says whether one happened. */
 static void end_vm_if_all_halted(struct vm *vm)
 {
+    uint64_t wakeups = __atomic_load_n(&vm->wakeups, __ATOMIC_SEQ_CST);
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         const struct vcpu *v = &vm->vcpus[i];
         if ((v->state != VCPU_HALTED && v->state != VCPU_WAIT_SIPI && v->state != VCPU_STOPPED) ||
             timer_can_wake(v))
             return;
     }
-    vm_end(vm, 0, "all vCPUs halted");
+    if (__atomic_load_n(&vm->wakeups, __ATOMIC_SEQ_CST) == wakeups)
+        vm_end(vm, 0, "all vCPUs halted");
 }
 
 /* Raises the due timer interrupts of this CPU's halted vCPUs and wakes them
@@ -277,10 +305,9 @@ static uint64_t expire_blocked_timers(struct run_queue_state *q, uint64_t now)
         if (!timer_can_wake(v))
             continue;
         vlapic_timer_expire(&v->apic, now);
-        if (vcpu_has_wake_event(v, VCPU_HALTED) &&
-            vcpu_transition(v, VCPU_HALTED, VCPU_RUNNABLE)) {
-            v->event_check = true;
-            make_runnable(v);
+        if (vcpu_has_wake_event(v, VCPU_HALTED) && unblock(v, VCPU_HALTED, VCPU_RUNNABLE)) {
+            vcpu_request(v, REQ_EVENT);
+            (void)make_runnable(v);     /* this CPU is about to pick anyway */
         } else if (timer_can_wake(v) && (!next || (int64_t)(v->apic.timer_deadline - next) < 0)) {
             next = v->apic.timer_deadline;
         }
@@ -358,9 +385,9 @@ void cpu_loop(void)
         }
         /* Idle: sleep until an interrupt, at the latest the next timer of a
          * vCPU halted here. */
-        if (next_timer)
-            lapic_timer_arm(next_timer);
         irq_disable();
+        if (next_timer)     /* with interrupts off: a timer already due stays pending */
+            lapic_timer_arm(next_timer);
         cpu_idle[me] = true;
         if (!__atomic_load_n(&resched[me], __ATOMIC_ACQUIRE) &&
             !(me == 0 && monitor_input_pending()))

@@ -2,7 +2,8 @@
 #define VIRT_SCHED_H
 /* Placing vCPUs on physical CPUs and the loop each CPU runs: per-CPU run
  * queues ordered by the policy (virt/sched_policy.h), time slices ended by
- * the VMX-preemption timer, idle CPUs taking waiting vCPUs from busy ones. */
+ * the VMX-preemption timer (or the host LAPIC timer), idle CPUs taking
+ * waiting vCPUs from busy ones, halted vCPUs woken by interrupts. */
 #include "virt/vm.h"
 
 /* Chooses the least-loaded online CPU the vCPU's affinity allows. */
@@ -24,9 +25,8 @@ void sched_wake(struct vcpu *vcpu);
 /* The running vCPU blocks (HLT, or waiting for SIPI) unless an event that
  * wakes it is already there; true if it blocked. */
 bool vcpu_block(struct vcpu *vcpu, enum vcpu_state blocked_in);
-bool vcpu_has_wake_event(struct vcpu *vcpu, enum vcpu_state blocked_in);
-/* Whether this CPU has been asked to look at its run queue. */
-bool sched_resched_requested(void);
+/* Set while this CPU has been asked to look at its run queue. */
+const volatile bool *sched_resched_flag(void);
 /* `info sched`: each CPU's queue. */
 void sched_print_queues(void);
 #endif

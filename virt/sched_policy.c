@@ -7,6 +7,9 @@
  * for it is handled now, not a slice later (CFS's sleeper credit). It cannot
  * bank more than this, however long it slept. */
 #define WAKEUP_CREDIT       (SLICE_TARGET_CYCLES / 2)
+/* A woken entity preempts only one this far ahead of it: frequent wake-ups
+ * (IPIs to a halted vCPU) must not keep interrupting the others. */
+#define WAKEUP_GRANULARITY  (SLICE_MIN_CYCLES / 2)
 
 bool run_queue_add(struct run_queue_state *rq, struct sched_entity *e)
 {
@@ -60,6 +63,13 @@ static void fair_wake(struct run_queue_state *rq, struct sched_entity *e)
         e->vruntime = floor;
 }
 
+static bool fair_preempts(const struct run_queue_state *rq, const struct sched_entity *woken,
+                          const struct sched_entity *running)
+{
+    (void)rq;
+    return woken->vruntime + WAKEUP_GRANULARITY < running->vruntime;
+}
+
 /* Each runnable entity gets its weighted share of the target latency. */
 static uint64_t fair_slice(const struct run_queue_state *rq, const struct sched_entity *e)
 {
@@ -78,6 +88,7 @@ const struct sched_policy sched_policy_fair = {
     .pick_next = fair_pick_next,
     .charge = fair_charge,
     .wake = fair_wake,
+    .preempts = fair_preempts,
     .slice = fair_slice,
 };
 

@@ -41,6 +41,10 @@ struct sched_policy {
     void (*charge)(struct run_queue_state *rq, struct sched_entity *e, uint64_t cycles);
     /* Called when an entity joins the queue or becomes runnable again. */
     void (*wake)(struct run_queue_state *rq, struct sched_entity *e);
+    /* Whether `woken`, just made runnable, should take the CPU from
+     * `running` now rather than at the end of its slice. */
+    bool (*preempts)(const struct run_queue_state *rq, const struct sched_entity *woken,
+                     const struct sched_entity *running);
     /* How long the entity may run before the CPU looks again, in cycles. */
     uint64_t (*slice)(const struct run_queue_state *rq, const struct sched_entity *e);
 };

@@ -132,9 +132,9 @@ static void entry_failed(struct vcpu *v, int failure)
     stop_vm_with_dump(v, why);
 }
 
-/* The timer counts down at the TSC rate >> IA32_VMX_MISC[4:0] and, with
- * "save VMX-preemption timer value", keeps its count across exits (SDM Vol.
- * 3C 26.5.1); without that control it restarts from the field each entry. */
+/* The timer counts down at the TSC rate >> IA32_VMX_MISC[4:0], in VMX
+ * non-root operation only (SDM Vol. 3C 26.5.1): it is loaded on every entry
+ * with what is left until `stop`, so time spent handling exits counts too. */
 static void arm_preemption_timer(uint64_t cycles)
 {
     uint64_t ticks = cycles >> vmcs_config.preemption_timer_rate;
@@ -146,64 +146,81 @@ static bool have_preemption_timer(void)
     return vmcs_config.ctl[VMX_CTL_PIN] & PIN_PREEMPTION_TIMER;
 }
 
-static bool timer_keeps_count(void)
-{
-    return vmcs_config.ctl[VMX_CTL_EXIT] & EXIT_SAVE_PREEMPTION_TIMER;
-}
+/* Exits that can happen in the middle of delivering an event, and so leave
+ * it in the IDT-vectoring information (SDM Vol. 3C 28.2.4); the others are
+ * caused by an instruction and cannot. */
+#define EXIT_BIT(reason) (1ull << EXIT_REASON_##reason)
+static const uint64_t exits_during_delivery =
+    EXIT_BIT(EXCEPTION_NMI) | EXIT_BIT(EXTERNAL_INTERRUPT) | EXIT_BIT(TRIPLE_FAULT) |
+    EXIT_BIT(TASK_SWITCH) | EXIT_BIT(APIC_ACCESS) | EXIT_BIT(EPT_VIOLATION) |
+    EXIT_BIT(EPT_MISCONFIG) | EXIT_BIT(PREEMPTION_TIMER);
 
-/* The guest must be out by `stop` (slice end or its APIC timer): the
- * VMX-preemption timer, or the host LAPIC timer where there is none (its
- * interrupt then makes the guest exit). Rewritten only when the stop time
- * moved, unless the preemption timer restarts from its field each entry. */
-static void arm_stop(uint64_t stop, uint64_t now, uint64_t *armed)
+enum entry_check { ENTER, SLICE_OVER, WAIT_FOR_SIPI };
+
+/* The rare work before an entry, done when there are requests or the stop
+ * time has come: INIT and start-up IPIs, the end of the slice, the guest's
+ * APIC timer, interrupt injection; and the next stop time. */
+static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t slice_end,
+                                     uint64_t *stop)
 {
-    if (stop == *armed && timer_keeps_count())
-        return;
-    *armed = stop;
-    if (have_preemption_timer())
-        arm_preemption_timer(stop - now);
-    else
-        lapic_timer_arm(stop);
+    uint32_t requests = __atomic_exchange_n(&v->requests, 0, __ATOMIC_SEQ_CST);
+    if ((requests & REQ_INIT_SIPI) && !apic_process_init_sipi(v))
+        return WAIT_FOR_SIPI;
+    if ((int64_t)(now - slice_end) >= 0)
+        return SLICE_OVER;      /* what was asked is asked again at the next slice */
+    struct vlapic *apic = &v->apic;
+    if (apic->timer_armed && (int64_t)(now - apic->timer_deadline) >= 0 &&
+        vlapic_timer_expire(apic, now))
+        requests |= REQ_EVENT;
+    if (requests & REQ_EVENT)
+        inject_pending_interrupt(v);
+    *stop = slice_end;
+    if (apic->timer_armed && (int64_t)(apic->timer_deadline - slice_end) < 0)
+        *stop = apic->timer_deadline;
+    return ENTER;
 }
 
 void vcpu_run(struct vcpu *v, uint64_t slice)
 {
     if (!vcpu_transition(v, VCPU_RUNNABLE, VCPU_RUNNING))
         return;
-    uint64_t slice_end = rdtsc() + slice, armed_stop = 0;
-    v->event_check = true;
+    uint64_t slice_end = rdtsc() + slice, stop = slice_end, lapic_stop = 0;
+    /* The guest must be out by `stop` (slice end or its APIC timer): the
+     * VMX-preemption timer, or the host LAPIC timer where there is none (its
+     * interrupt makes the guest exit and this CPU reschedule). */
+    bool preemption_timer = have_preemption_timer();
+    const volatile bool *resched = sched_resched_flag();
+    vcpu_request(v, REQ_EVENT | REQ_TIMER | (v->waiting_for_sipi ? REQ_INIT_SIPI : 0));
     for (;;) {
         irq_disable();
         /* Checked with interrupts off: a kick arriving from here on stays
          * pending and makes the guest exit at once (KVM's exit-request check). */
-        if (v->state != VCPU_RUNNING || sched_resched_requested()) {
+        if (v->state != VCPU_RUNNING || *resched) {
             irq_enable();
             break;
-        }
-        if ((v->init_pending || v->waiting_for_sipi) && !apic_process_init_sipi(v)) {
-            irq_enable();
-            if (vcpu_block(v, VCPU_WAIT_SIPI))
-                break;
-            continue;
         }
         uint64_t now = rdtsc();
-        if ((int64_t)(now - slice_end) >= 0) {
-            irq_enable();
-            break;
+        if (v->requests || (int64_t)(now - stop) >= 0) {
+            enum entry_check check = before_entry(v, now, slice_end, &stop);
+            if (check == SLICE_OVER) {
+                irq_enable();
+                break;
+            }
+            if (check == WAIT_FOR_SIPI) {
+                irq_enable();
+                if (vcpu_block(v, VCPU_WAIT_SIPI))
+                    break;
+                continue;
+            }
         }
-        if (vlapic_timer_expire(&v->apic, now))
-            v->event_check = true;
-        if (v->event_check) {
-            v->event_check = false;     /* before looking: a later event sets it again */
-            inject_pending_interrupt(v);
+        if (preemption_timer) {
+            arm_preemption_timer(stop - now);
+        } else if (stop != lapic_stop) {
+            lapic_timer_arm(stop);
+            lapic_stop = stop;
         }
-        uint64_t stop = slice_end;
-        if (v->apic.timer_armed && (int64_t)(v->apic.timer_deadline - stop) < 0)
-            stop = v->apic.timer_deadline;
-        arm_stop(stop, now, &armed_stop);
         if (read_cr2() != v->cr2)
             write_cr2(v->cr2);
-        uint64_t entered = rdtsc();
         int failure = vmx_enter(&v->regs, v->lv.launched);
         uint64_t exited = rdtsc();
         if (failure) {
@@ -216,13 +233,14 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
         else
             v->stats.launches++;
         v->lv.launched = true;
-        v->stats.guest_cycles += exited - entered;
+        v->stats.guest_cycles += exited - now;
         v->cr2 = read_cr2();
         uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
         irq_enable();   /* a pending host interrupt (external-interrupt exit) runs now */
-        reinject_interrupted_event(v);
-        enum exit_action action = handle_vm_exit(v, reason);
         unsigned basic = reason & 0xffff;
+        if (basic < 64 && (exits_during_delivery >> basic & 1))
+            reinject_interrupted_event(v);
+        enum exit_action action = handle_vm_exit(v, reason);
         if (basic < EXIT_REASON_MAX) {
             v->stats.count[basic]++;
             v->stats.cycles[basic] += rdtsc() - exited;

@@ -7,8 +7,9 @@
 /* Makes the vCPU's state current on this CPU (creating its VMCS the first
  * time). False if it cannot run (out of memory: its VM has been ended). */
 bool vcpu_load(struct vcpu *vcpu);
-/* Enters the guest until the vCPU stops or halts, the CPU loop is needed,
- * or `slice` TSC cycles of guest time have passed (VMX-preemption timer). */
+/* Enters the guest until the vCPU stops or blocks, the CPU loop is needed,
+ * or `slice` TSC cycles have passed; injects its APIC's interrupts and
+ * brings it out for its APIC timer on the way. */
 void vcpu_run(struct vcpu *vcpu, uint64_t slice);
 void vcpu_put(struct vcpu *vcpu);
 /* Releases what the vCPU holds on this CPU (VMCS, VPID) once it stopped. */

@@ -44,13 +44,26 @@ static void reset_registers(struct vlapic *apic)
 void vlapic_reset(struct vlapic *apic, uint32_t id)
 {
     apic->id = id;
-    apic->base_msr = APIC_DEFAULT_BASE | APIC_BASE_EN | (id == 0 ? APIC_BASE_BSP_FLAG : 0);
+    apic->base_msr = APIC_DEFAULT_BASE | APIC_BASE_ENABLE | (id == 0 ? APIC_BASE_BSP : 0);
     reset_registers(apic);
+}
+
+static uint32_t x2apic_ldr(uint32_t id);
+
+void vlapic_init_signal(struct vlapic *apic)
+{
+    /* INIT keeps the APIC ID and IA32_APIC_BASE (SDM Vol. 3A 11.4.7.3); in
+     * x2APIC mode the logical ID follows from the ID. */
+    uint32_t xapic_id = apic->xapic_id;
+    reset_registers(apic);
+    apic->xapic_id = xapic_id;
+    if (vlapic_mode(apic) == APIC_MODE_X2APIC)
+        apic->ldr = x2apic_ldr(apic->id);
 }
 
 enum apic_mode vlapic_mode(const struct vlapic *apic)
 {
-    bool en = apic->base_msr & APIC_BASE_EN, extd = apic->base_msr & APIC_BASE_EXTD;
+    bool en = apic->base_msr & APIC_BASE_ENABLE, extd = apic->base_msr & APIC_BASE_X2APIC;
     if (!en)
         return extd ? APIC_MODE_INVALID : APIC_MODE_DISABLED;
     return extd ? APIC_MODE_X2APIC : APIC_MODE_XAPIC;
@@ -67,7 +80,7 @@ bool vlapic_set_base(struct vlapic *apic, uint64_t value, uint64_t phys_addr_mas
     if (value & (APIC_RESERVED_BASE | ~(phys_addr_mask | 0xfffull)))
         return false;
     enum apic_mode from = vlapic_mode(apic);
-    uint64_t bsp = apic->base_msr & APIC_BASE_BSP_FLAG;     /* read-only */
+    uint64_t bsp = apic->base_msr & APIC_BASE_BSP;     /* read-only */
     struct vlapic probe = { .base_msr = value };
     enum apic_mode to = vlapic_mode(&probe);
     /* SDM 11.12.5: x2APIC is entered from xAPIC only and left only by
@@ -75,7 +88,7 @@ bool vlapic_set_base(struct vlapic *apic, uint64_t value, uint64_t phys_addr_mas
     if (to == APIC_MODE_INVALID || (from == APIC_MODE_X2APIC && to == APIC_MODE_XAPIC) ||
         (from == APIC_MODE_DISABLED && to == APIC_MODE_X2APIC))
         return false;
-    apic->base_msr = (value & ~APIC_BASE_BSP_FLAG) | bsp;
+    apic->base_msr = (value & ~APIC_BASE_BSP) | bsp;
     if (to == APIC_MODE_DISABLED)
         reset_registers(apic);      /* re-enabling starts from the reset state */
     else if (to == APIC_MODE_X2APIC && from != APIC_MODE_X2APIC)
@@ -186,19 +199,33 @@ bool vlapic_timer_expire(struct vlapic *apic, uint64_t now)
     return true;
 }
 
+bool vlapic_timer_can_interrupt(const struct vlapic *apic)
+{
+    uint32_t lvt = apic->lvt[LVT_TIMER];
+    uint32_t vector = lvt & 0xff;
+    return apic->timer_armed && !(lvt & APIC_LVT_MASKED) && vector >= 16 &&
+           vlapic_accepts_interrupts(apic) && (vector & 0xf0) > (vlapic_ppr(apic) & 0xf0);
+}
+
 uint64_t vlapic_read_tsc_deadline(const struct vlapic *apic)
 {
     return timer_mode(apic) == TIMER_TSC_DEADLINE ? apic->tsc_deadline : 0;
 }
 
-void vlapic_write_tsc_deadline(struct vlapic *apic, uint64_t value, uint64_t tsc_offset)
+void vlapic_write_tsc_deadline(struct vlapic *apic, uint64_t value, uint64_t tsc_offset,
+                               uint64_t now)
 {
     /* Ignored outside TSC-deadline mode; zero disarms (SDM 11.5.4.1). */
     if (timer_mode(apic) != TIMER_TSC_DEADLINE)
         return;
     apic->tsc_deadline = value;
     apic->timer_armed = value != 0;
-    apic->timer_deadline = value - tsc_offset;
+    /* Compared unsigned in guest time: a deadline in the past fires now; one
+     * far ahead (even ~0, "never") must not wrap into the past in the
+     * signed host-time comparisons, so it is capped 2^62 cycles ahead. */
+    uint64_t guest_now = now + tsc_offset;
+    uint64_t ahead = value > guest_now ? value - guest_now : 0;
+    apic->timer_deadline = now + (ahead > (1ull << 62) ? 1ull << 62 : ahead);
 }
 
 static bool is_x2apic(const struct vlapic *apic)

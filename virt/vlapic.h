@@ -13,24 +13,11 @@
  */
 #include <stdint.h>
 #include <stdbool.h>
+#include "arch/apic_regs.h"
+#include "arch/msr.h"
 
-/* Register offsets in the xAPIC page; the x2APIC MSR is 0x800 + offset / 16
- * (SDM Vol. 3A 11.4.1 Table 11-1, 11.12.1.2 Table 11-6). */
-enum {
-    APIC_REG_ID = 0x20, APIC_REG_VERSION = 0x30, APIC_REG_TPR = 0x80, APIC_REG_APR = 0x90,
-    APIC_REG_PPR = 0xa0, APIC_REG_EOI = 0xb0, APIC_REG_RRD = 0xc0, APIC_REG_LDR = 0xd0,
-    APIC_REG_DFR = 0xe0, APIC_REG_SVR = 0xf0, APIC_REG_ISR = 0x100, APIC_REG_TMR = 0x180,
-    APIC_REG_IRR = 0x200, APIC_REG_ESR = 0x280,
-    APIC_REG_ICR_LOW = 0x300, APIC_REG_ICR_HIGH = 0x310, APIC_REG_LVT_TIMER = 0x320,
-    APIC_REG_LVT_THERMAL = 0x330, APIC_REG_LVT_PERF = 0x340, APIC_REG_LVT_LINT0 = 0x350,
-    APIC_REG_LVT_LINT1 = 0x360, APIC_REG_LVT_ERROR = 0x370, APIC_REG_TIMER_INITIAL = 0x380,
-    APIC_REG_TIMER_CURRENT = 0x390, APIC_REG_TIMER_DIVIDE = 0x3e0, APIC_REG_SELF_IPI = 0x3f0,
-};
 
 #define APIC_DEFAULT_BASE   0xfee00000ull
-#define APIC_BASE_BSP_FLAG  (1ull << 8)
-#define APIC_BASE_EXTD      (1ull << 10)    /* x2APIC mode */
-#define APIC_BASE_EN        (1ull << 11)    /* APIC globally enabled */
 #define APIC_SVR_ENABLE     (1u << 8)
 #define APIC_LVT_MASKED     (1u << 16)
 
@@ -80,10 +67,13 @@ enum apic_access_result { APIC_OK, APIC_FAULT, APIC_SEND_IPI };
 /* Power-up / INIT state with APIC ID `id` (SDM Vol. 3A 11.4.7.1); the BSP
  * flag follows the ID. */
 void vlapic_reset(struct vlapic *apic, uint32_t id);
+/* An INIT: the registers as after reset, but for the APIC ID, logical ID in
+ * x2APIC mode and IA32_APIC_BASE. */
+void vlapic_init_signal(struct vlapic *apic);
 enum apic_mode vlapic_mode(const struct vlapic *apic);
 /* A WRMSR to IA32_APIC_BASE: the mode transitions of SDM Vol. 3A 11.12.5
  * (Figure 11-27). False (#GP) for reserved bits or an invalid transition.
- * Leaving x2APIC mode or the disabled state resets the APIC. */
+ * Disabling the APIC resets it, so it is re-enabled in its reset state. */
 bool vlapic_set_base(struct vlapic *apic, uint64_t value, uint64_t phys_addr_mask);
 
 /* Register access at an xAPIC offset (x2APIC: MSR - 0x800 times 16). In
@@ -95,7 +85,8 @@ enum apic_access_result vlapic_write(struct vlapic *apic, uint32_t offset, uint6
                                      uint64_t now, struct apic_ipi *ipi);
 /* IA32_TSC_DEADLINE: the guest's TSC is the host's plus tsc_offset. */
 uint64_t vlapic_read_tsc_deadline(const struct vlapic *apic);
-void vlapic_write_tsc_deadline(struct vlapic *apic, uint64_t value, uint64_t tsc_offset);
+void vlapic_write_tsc_deadline(struct vlapic *apic, uint64_t value, uint64_t tsc_offset,
+                               uint64_t now);
 
 /* Whether the APIC accepts fixed interrupts (globally and software enabled). */
 bool vlapic_accepts_interrupts(const struct vlapic *apic);
@@ -107,6 +98,9 @@ int vlapic_pending_vector(const struct vlapic *apic);
 void vlapic_accept(struct vlapic *apic, uint8_t vector);
 uint32_t vlapic_ppr(const struct vlapic *apic);
 
+/* Whether the armed timer would raise an interrupt the CPU can take now
+ * (unmasked, a legal vector, above PPR): whether it can wake a halted CPU. */
+bool vlapic_timer_can_interrupt(const struct vlapic *apic);
 /* Raises the timer interrupt if it is due (re-arming a periodic timer);
  * returns whether it was due. */
 bool vlapic_timer_expire(struct vlapic *apic, uint64_t now);

@@ -22,6 +22,15 @@ enum vcpu_state {
     VCPU_STOPPED,       /* for good: the VM ended, or this vCPU failed */
 };
 
+/* Work for the vCPU's run loop before its next entry, from other CPUs or
+ * its own exit handlers (KVM's vcpu->requests): one word, so the entry path
+ * tests a single value. */
+enum vcpu_request {
+    REQ_EVENT = 1,          /* an interrupt may have become deliverable */
+    REQ_TIMER = 2,          /* the APIC timer was reprogrammed */
+    REQ_INIT_SIPI = 4,      /* an INIT or start-up IPI arrived */
+};
+
 struct vm;
 
 struct vcpu {
@@ -42,9 +51,7 @@ struct vcpu {
     uint64_t pat, mtrr_def_type;
     struct vlapic apic;
     uint64_t tsc_offset;            /* the VMCS's TSC offset: guest TSC = host + this */
-    /* Events from other CPUs, looked at before each entry (KVM's requests):
-     * an interrupt may be deliverable, an INIT or start-up IPI arrived. */
-    volatile bool event_check;
+    volatile uint32_t requests;     /* enum vcpu_request bits */
     volatile bool init_pending;
     volatile int sipi_vector;       /* -1: none */
     volatile bool waiting_for_sipi;
@@ -72,6 +79,7 @@ struct vm {
     struct vcpu *vcpus;             /* kept with the VM slot: the monitor may look */
     uint32_t vcpu_count;
     volatile uint32_t vcpus_stopped;
+    volatile uint64_t wakeups;      /* blocked vCPUs made runnable, ever */
     volatile bool finished;         /* torn down and reported (set last) */
     /* the VM's 16550 UART transmit side: output is printed a line at a time */
     char uart_line[160];
@@ -86,6 +94,11 @@ static inline bool vcpu_transition(struct vcpu *v, enum vcpu_state from, enum vc
     enum vcpu_state expected = from;
     return __atomic_compare_exchange_n(&v->state, &expected, to, false, __ATOMIC_ACQ_REL,
                                        __ATOMIC_ACQUIRE);
+}
+
+static inline void vcpu_request(struct vcpu *v, uint32_t requests)
+{
+    __atomic_fetch_or(&v->requests, requests, __ATOMIC_SEQ_CST);
 }
 
 extern struct vm vms[MAX_VMS];

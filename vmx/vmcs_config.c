@@ -25,7 +25,7 @@ static const uint32_t optional[VMX_CTL_CLASSES] = {
                       PROC2_VIRTUALIZE_X2APIC | PROC2_APIC_REGISTER_VIRT |
                       PROC2_VIRTUAL_INTR_DELIVERY | PROC2_ENABLE_RDTSCP |
                       PROC2_ENABLE_INVPCID | PROC2_ENABLE_XSAVES | PROC2_WBINVD_EXITING,
-    [VMX_CTL_EXIT] = EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_PREEMPTION_TIMER,
+    [VMX_CTL_EXIT] = EXIT_SAVE_PAT | EXIT_LOAD_PAT,
     [VMX_CTL_ENTRY] = ENTRY_LOAD_PAT,
 };
 
@@ -209,9 +209,6 @@ bool vmcs_config_same(const struct vmcs_config *a, const struct vmcs_config *b, 
 
 void vmcs_config_drop_preemption_timer(struct vmcs_config *cfg)
 {
-    /* "Save VMX-preemption timer value" requires the timer (SDM Vol. 3C
-     * 27.2.1.2). */
     cfg->ctl[VMX_CTL_PIN] &= ~PIN_PREEMPTION_TIMER;
-    cfg->ctl[VMX_CTL_EXIT] &= ~EXIT_SAVE_PREEMPTION_TIMER;
     cfg->preemption_timer_rate = 0;
 }

@@ -78,7 +78,7 @@ struct vmcs_config {
  * message naming what is missing to `why`, e.g.
  * "required secondary processor-based control 'enable EPT' is not supported".
  */
-/* Leaves the VMX-preemption timer (and saving its value) off. */
+/* Leaves the VMX-preemption timer off. */
 void vmcs_config_drop_preemption_timer(struct vmcs_config *cfg);
 bool vmcs_config_negotiate(const struct vmx_capability_msrs *caps, struct vmcs_config *cfg,
                            char *why, size_t why_size);

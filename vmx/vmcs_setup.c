@@ -61,10 +61,10 @@ static void write_controls(struct vcpu *vcpu)
 {
     struct vm *vm = vcpu->vm;
     const uint32_t *ctl = vmcs_config.ctl;
-    /* Controls that later work turns on per vCPU start off: event windows,
-     * the TPR shadow (no virtual APIC yet, so CR8 accesses exit instead; the
-     * negotiation made sure the CPU allows that).
-     * The preemption timer ends time slices (virt/vcpu.c). */
+    /* Controls turned on per vCPU when needed start off: event windows
+     * (virt/event_inject.c). No TPR shadow: CR8 accesses exit to the
+     * virtual APIC (virt/apic_access.c); the negotiation made sure the CPU
+     * allows that. The preemption timer ends time slices (virt/vcpu.c). */
     const uint32_t cr8_exits = PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
     vmcs_write(PIN_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PIN]);
     vmcs_write(CPU_BASED_VM_EXEC_CONTROL,

@@ -80,6 +80,22 @@ static void halted_entities_are_skipped_and_do_not_bank_time(void **state)
     assert_true(diff <= 2 * policy->slice(&rq, &a));  /* no catch-up burst */
 }
 
+/* A woken entity takes the CPU only from one clearly ahead of it. */
+static void wakeup_preemption_needs_a_clear_lead(void **state)
+{
+    (void)state;
+    struct sched_entity running = entity(WEIGHT_DEFAULT), woken = entity(WEIGHT_DEFAULT);
+    struct run_queue_state rq = { 0 };
+    run_queue_add(&rq, &running);
+    run_queue_add(&rq, &woken);
+    running.vruntime = 10000000;
+    woken.vruntime = running.vruntime - 1000;           /* barely behind */
+    assert_false(policy->preempts(&rq, &woken, &running));
+    woken.vruntime = running.vruntime - 5000000;        /* slept a long time */
+    assert_true(policy->preempts(&rq, &woken, &running));
+    assert_false(policy->preempts(&rq, &running, &woken));
+}
+
 static void nothing_runnable(void **state)
 {
     (void)state;
@@ -157,6 +173,7 @@ int main(void)
         cmocka_unit_test(weights_give_proportional_shares),
         cmocka_unit_test(halted_entities_are_skipped_and_do_not_bank_time),
         cmocka_unit_test(nothing_runnable),
+        cmocka_unit_test(wakeup_preemption_needs_a_clear_lead),
         cmocka_unit_test(balance_takes_from_the_busiest_allowed_queue),
         cmocka_unit_test(balance_leaves_lone_vcpus_alone),
         cmocka_unit_test(balance_evens_out_busy_queues),

@@ -10,8 +10,8 @@
 #include "virt/vlapic.h"
 
 #define PHYS_MASK       ((1ull << 36) - 1)
-#define XAPIC_BASE      (APIC_DEFAULT_BASE | APIC_BASE_EN)
-#define X2APIC_BASE     (APIC_DEFAULT_BASE | APIC_BASE_EN | APIC_BASE_EXTD)
+#define XAPIC_BASE      (APIC_DEFAULT_BASE | APIC_BASE_ENABLE)
+#define X2APIC_BASE     (APIC_DEFAULT_BASE | APIC_BASE_ENABLE | APIC_BASE_X2APIC)
 #define DISABLED_BASE   APIC_DEFAULT_BASE
 #define SVR_ON          (APIC_SVR_ENABLE | 0xff)
 #define LVT_PERIODIC    (1u << 17)
@@ -53,7 +53,7 @@ static struct vlapic make(uint32_t id, enum apic_mode mode, bool enabled)
     vlapic_reset(&a, id);
     a.timer_fired = 0;
     if (mode == APIC_MODE_X2APIC)
-        assert_true(vlapic_set_base(&a, X2APIC_BASE | (id == 0 ? APIC_BASE_BSP_FLAG : 0),
+        assert_true(vlapic_set_base(&a, X2APIC_BASE | (id == 0 ? APIC_BASE_BSP : 0),
                                     PHYS_MASK));
     assert_int_equal(vlapic_mode(&a), mode);
     if (enabled)
@@ -111,7 +111,7 @@ static void reset_state_of_an_ap(void **state)
     assert_xapic_reset_registers(&a, 3);
     struct vlapic b = make(0x12, APIC_MODE_XAPIC, false);
     assert_int_equal(rd(&b, APIC_REG_ID, 0), 0x12000000);
-    assert_int_equal(b.base_msr & APIC_BASE_BSP_FLAG, 0);
+    assert_int_equal(b.base_msr & APIC_BASE_BSP, 0);
 }
 
 static void reset_clears_a_used_apic(void **state)
@@ -154,7 +154,7 @@ static void bsp_flag_is_read_only(void **state)
 {
     (void)state;
     struct vlapic ap = make(2, APIC_MODE_XAPIC, false);
-    assert_true(vlapic_set_base(&ap, XAPIC_BASE | APIC_BASE_BSP_FLAG, PHYS_MASK));
+    assert_true(vlapic_set_base(&ap, XAPIC_BASE | APIC_BASE_BSP, PHYS_MASK));
     assert_int_equal(ap.base_msr, 0xfee00800);
     struct vlapic bsp = make(0, APIC_MODE_XAPIC, false);
     assert_true(vlapic_set_base(&bsp, XAPIC_BASE, PHYS_MASK));
@@ -186,14 +186,14 @@ static void extd_without_en_faults(void **state)
 {
     (void)state;
     struct vlapic a = make(1, APIC_MODE_XAPIC, false);
-    assert_false(vlapic_set_base(&a, APIC_DEFAULT_BASE | APIC_BASE_EXTD, PHYS_MASK));
+    assert_false(vlapic_set_base(&a, APIC_DEFAULT_BASE | APIC_BASE_X2APIC, PHYS_MASK));
     assert_int_equal(vlapic_mode(&a), APIC_MODE_XAPIC);
     struct vlapic b = make(1, APIC_MODE_X2APIC, false);
-    assert_false(vlapic_set_base(&b, APIC_DEFAULT_BASE | APIC_BASE_EXTD, PHYS_MASK));
+    assert_false(vlapic_set_base(&b, APIC_DEFAULT_BASE | APIC_BASE_X2APIC, PHYS_MASK));
     assert_int_equal(vlapic_mode(&b), APIC_MODE_X2APIC);
     struct vlapic c = make(1, APIC_MODE_XAPIC, false);
     assert_true(vlapic_set_base(&c, DISABLED_BASE, PHYS_MASK));
-    assert_false(vlapic_set_base(&c, APIC_DEFAULT_BASE | APIC_BASE_EXTD, PHYS_MASK));
+    assert_false(vlapic_set_base(&c, APIC_DEFAULT_BASE | APIC_BASE_X2APIC, PHYS_MASK));
     assert_int_equal(vlapic_mode(&c), APIC_MODE_DISABLED);
 }
 
@@ -213,7 +213,7 @@ static void reserved_base_bits_fault(void **state)
     assert_int_equal(a.base_msr, 0x10fee00800ull);
     /* Relocating within the physical address width is fine. */
     struct vlapic b = make(1, APIC_MODE_XAPIC, false);
-    assert_true(vlapic_set_base(&b, 0xfed00000ull | APIC_BASE_EN, PHYS_MASK));
+    assert_true(vlapic_set_base(&b, 0xfed00000ull | APIC_BASE_ENABLE, PHYS_MASK));
     assert_int_equal(b.base_msr, 0xfed00800);
 }
 
@@ -682,7 +682,7 @@ static void tsc_deadline_timer(void **state)
     struct vlapic a = make(1, APIC_MODE_XAPIC, true);
     /* Outside TSC-deadline mode the MSR ignores writes and reads 0. */
     wr(&a, APIC_REG_LVT_TIMER, 0x50, 0);
-    vlapic_write_tsc_deadline(&a, 5000, 0);
+    vlapic_write_tsc_deadline(&a, 5000, 0, 0);
     assert_int_equal(vlapic_read_tsc_deadline(&a), 0);
     assert_false(a.timer_armed);
     a.tsc_deadline = 1234;      /* even a stale value is not visible outside the mode */
@@ -692,7 +692,7 @@ static void tsc_deadline_timer(void **state)
     assert_int_equal(vlapic_read_tsc_deadline(&a), 0);
     assert_false(a.timer_armed);
     /* Guest TSC = host TSC + offset. */
-    vlapic_write_tsc_deadline(&a, 5000, 1000);
+    vlapic_write_tsc_deadline(&a, 5000, 1000, 0);
     assert_int_equal(vlapic_read_tsc_deadline(&a), 5000);
     assert_true(a.timer_armed);
     assert_int_equal(a.timer_deadline, 4000);
@@ -708,15 +708,22 @@ static void tsc_deadline_timer(void **state)
     assert_false(a.timer_armed);
     assert_false(vlapic_timer_expire(&a, 100000));
     /* A negative offset (guest TSC behind the host's). */
-    vlapic_write_tsc_deadline(&a, 5000, (uint64_t)-3000);
-    assert_int_equal(a.timer_deadline, 8000);
+    vlapic_write_tsc_deadline(&a, 15000, (uint64_t)-3000, 10000);
+    assert_int_equal(a.timer_deadline, 18000);
+    /* A deadline in the past fires at once; ~0 ("never") does not wrap. */
+    vlapic_write_tsc_deadline(&a, 100, 0, 5000);
+    assert_true(vlapic_timer_expire(&a, 5000));
+    vlapic_write_tsc_deadline(&a, ~0ull, 0, 5000);
+    assert_true(a.timer_armed);
+    assert_false(vlapic_timer_expire(&a, 5001));
+    assert_false(vlapic_timer_expire(&a, 1ull << 61));
     /* Zero disarms. */
-    vlapic_write_tsc_deadline(&a, 0, 0);
+    vlapic_write_tsc_deadline(&a, 0, 0, 0);
     assert_false(a.timer_armed);
     assert_int_equal(vlapic_read_tsc_deadline(&a), 0);
     assert_false(vlapic_timer_expire(&a, 1000000));
     /* Leaving TSC-deadline mode disarms and clears the MSR. */
-    vlapic_write_tsc_deadline(&a, 7000, 0);
+    vlapic_write_tsc_deadline(&a, 7000, 0, 0);
     assert_true(a.timer_armed);
     wr(&a, APIC_REG_LVT_TIMER, 0x50, 0);
     assert_false(a.timer_armed);
@@ -725,7 +732,7 @@ static void tsc_deadline_timer(void **state)
     assert_int_equal(vlapic_read_tsc_deadline(&a), 0);
     assert_false(vlapic_timer_expire(&a, 7000));
     /* Rewriting the LVT in the same mode (new vector) keeps it armed. */
-    vlapic_write_tsc_deadline(&a, 9000, 0);
+    vlapic_write_tsc_deadline(&a, 9000, 0, 0);
     wr(&a, APIC_REG_LVT_TIMER, LVT_TSC_DL | 0x51, 0);
     assert_true(a.timer_armed);
     assert_int_equal(vlapic_read_tsc_deadline(&a), 9000);
@@ -1026,6 +1033,49 @@ static void timer_mode_change_disarms(void **state)
     assert_int_equal(a.irr[2], 0);
 }
 
+/* INIT (SDM 11.4.7.3): registers back to reset, but the ID, the base MSR
+ * and, in x2APIC mode, the derived logical ID stay. */
+static void init_signal_keeps_identity(void **state)
+{
+    (void)state;
+    struct vlapic a = make(0x23, APIC_MODE_X2APIC, true);
+    wr(&a, APIC_REG_TPR, 0x30, 0);
+    assert_true(vlapic_set_irr(&a, 0x40));
+    uint64_t base = a.base_msr;
+    vlapic_init_signal(&a);
+    assert_int_equal(a.base_msr, base);
+    assert_int_equal(rd(&a, APIC_REG_ID, 0), 0x23);
+    assert_int_equal(rd(&a, APIC_REG_LDR, 0), (2u << 16) | (1u << 3));
+    assert_int_equal(rd(&a, APIC_REG_TPR, 0), 0);
+    assert_int_equal(rd(&a, APIC_REG_SVR, 0), 0xff);
+    assert_int_equal(vlapic_pending_vector(&a), -1);
+    struct vlapic x = make(2, APIC_MODE_XAPIC, true);
+    wr(&x, APIC_REG_ID, 0x07000000, 0);
+    vlapic_init_signal(&x);
+    assert_int_equal(rd(&x, APIC_REG_ID, 0), 0x07000000);
+}
+
+/* Only a timer whose interrupt the CPU could take may wake it. */
+static void timer_can_interrupt(void **state)
+{
+    (void)state;
+    struct vlapic a = make(1, APIC_MODE_XAPIC, true);
+    wr(&a, APIC_REG_TIMER_DIVIDE, DIV_1, 0);
+    wr(&a, APIC_REG_LVT_TIMER, 0x40, 0);
+    assert_false(vlapic_timer_can_interrupt(&a));       /* not armed */
+    wr(&a, APIC_REG_TIMER_INITIAL, 50000, 0);
+    assert_true(vlapic_timer_can_interrupt(&a));
+    wr(&a, APIC_REG_TPR, 0x40, 0);                      /* class 4 is not above TPR 4 */
+    assert_false(vlapic_timer_can_interrupt(&a));
+    wr(&a, APIC_REG_TPR, 0, 0);
+    wr(&a, APIC_REG_LVT_TIMER, 0x08, 0);                /* illegal vector */
+    wr(&a, APIC_REG_TIMER_INITIAL, 50000, 0);
+    assert_false(vlapic_timer_can_interrupt(&a));
+    wr(&a, APIC_REG_LVT_TIMER, APIC_LVT_MASKED | 0x40, 0);
+    wr(&a, APIC_REG_TIMER_INITIAL, 50000, 0);
+    assert_false(vlapic_timer_can_interrupt(&a));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1075,6 +1125,8 @@ int main(void)
         cmocka_unit_test(x2apic_reserved_low_bits_fault),
         cmocka_unit_test(icr_delivery_status_is_read_only),
         cmocka_unit_test(timer_mode_change_disarms),
+        cmocka_unit_test(init_signal_keeps_identity),
+        cmocka_unit_test(timer_can_interrupt),
     };
     return cmocka_run_group_tests_name("vlapic", tests, NULL, NULL);
 }
