@@ -11,20 +11,6 @@
 #include "lib/printf.h"
 
 
-void advance_rip(struct vcpu *vcpu, uint64_t length)
-{
-    (void)vcpu;
-    vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + length);
-    uint64_t blocking = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
-    if (blocking & INTERRUPTIBILITY_STI_MOV_SS)
-        vmcs_write(GUEST_INTERRUPTIBILITY_INFO, blocking & ~INTERRUPTIBILITY_STI_MOV_SS);
-}
-
-void skip_instruction(struct vcpu *vcpu)
-{
-    advance_rip(vcpu, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
-}
-
 /* A failed entry may have left no current VMCS: a dump must not panic. */
 static uint64_t read_for_dump(enum vmcs_field field)
 {
@@ -129,15 +115,19 @@ static enum exit_action handle_exception_nmi(struct vcpu *vcpu, const struct vm_
     return stop_vm_with_dump(vcpu, "unexpected exception exit");
 }
 
+/* Per exit reason: its handler, whether it needs the exit qualification, and
+ * whether the exit can interrupt the delivery of an event, which is then put
+ * back (SDM Vol. 3C 28.2.4: exits caused by instructions cannot). */
 static const struct {
     exit_handler_fn handle;
     bool needs_qualification;
+    bool during_delivery;
 } exit_handlers[EXIT_REASON_MAX] = {
-    [EXIT_REASON_EXCEPTION_NMI] = { handle_exception_nmi, false },
-    [EXIT_REASON_EXTERNAL_INTERRUPT] = { handle_external_interrupt, false },
+    [EXIT_REASON_EXCEPTION_NMI] = { handle_exception_nmi, false, true },
+    [EXIT_REASON_EXTERNAL_INTERRUPT] = { handle_external_interrupt, false, true },
     [EXIT_REASON_INTERRUPT_WINDOW] = { handle_interrupt_window, false },
-    [EXIT_REASON_PREEMPTION_TIMER] = { handle_preemption_timer, false },
-    [EXIT_REASON_TRIPLE_FAULT] = { handle_triple_fault, false },
+    [EXIT_REASON_PREEMPTION_TIMER] = { handle_preemption_timer, false, true },
+    [EXIT_REASON_TRIPLE_FAULT] = { handle_triple_fault, false, true },
     [EXIT_REASON_CPUID] = { handle_cpuid, false },
     [EXIT_REASON_HLT] = { handle_hlt, false },
     [EXIT_REASON_INVD] = { handle_skip, false },
@@ -159,8 +149,8 @@ static const struct {
     [EXIT_REASON_WRMSR] = { handle_wrmsr, false },
     [EXIT_REASON_MWAIT] = { handle_undefined, false },
     [EXIT_REASON_MONITOR] = { handle_undefined, false },
-    [EXIT_REASON_EPT_VIOLATION] = { handle_ept_violation, true },
-    [EXIT_REASON_EPT_MISCONFIG] = { handle_ept_misconfig, false },
+    [EXIT_REASON_EPT_VIOLATION] = { handle_ept_violation, true, true },
+    [EXIT_REASON_EPT_MISCONFIG] = { handle_ept_misconfig, false, true },
     [EXIT_REASON_WBINVD] = { handle_skip, false },
     [EXIT_REASON_XSETBV] = { handle_xsetbv, false },
 };
@@ -183,6 +173,8 @@ enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason)
                  name ? name : "unknown");
         return stop_vm_with_dump(vcpu, why);
     }
+    if (exit_handlers[reason].during_delivery)
+        reinject_interrupted_event(vcpu);
     struct vm_exit exit = { .reason = reason };
     if (exit_handlers[reason].needs_qualification)
         exit.qualification = vmcs_read(EXIT_QUALIFICATION);

@@ -20,6 +20,9 @@ static volatile bool cpu_idle[MAX_CPUS];
 /* Set by kick() before its IPI and cleared by the CPU at the top of its
  * loop: a kick whose IPI lands before the CPU halts is not lost. */
 static volatile bool resched[MAX_CPUS];
+/* The vCPU each CPU runs: a kick also puts a request on it, so its entry
+ * path tests one word (its requests) rather than this CPU's flag too. */
+static struct vcpu *volatile running_on[MAX_CPUS];
 static bool exit_when_vms_end;      /* kernel command line "batch" */
 
 static void reschedule_interrupt(struct trap_frame *frame)
@@ -52,16 +55,15 @@ static void poke(uint32_t cpu)
         lapic_send_ipi(percpu[cpu].apic_id, ICR_FIXED | VECTOR_RESCHEDULE);
 }
 
-/* Makes the CPU look at its run queue. */
+/* Makes the CPU look at its run queue. Paired with vcpu_run's check of
+ * the flag after running_on is set: one of the two sees the other. */
 static void kick(uint32_t cpu)
 {
-    __atomic_store_n(&resched[cpu], true, __ATOMIC_RELEASE);
+    __atomic_store_n(&resched[cpu], true, __ATOMIC_SEQ_CST);
+    struct vcpu *v = __atomic_load_n(&running_on[cpu], __ATOMIC_SEQ_CST);
+    if (v)
+        vcpu_request(v, REQ_RESCHED);
     poke(cpu);
-}
-
-const volatile bool *sched_resched_flag(void)
-{
-    return &resched[this_cpu()->index];
 }
 
 static bool vcpu_has_wake_event(struct vcpu *v, enum vcpu_state blocked_in)
@@ -175,6 +177,7 @@ void sched_stop_vcpu(struct vcpu *v)
     enum vcpu_state s = v->state;
     while (s != VCPU_STOPPED && !vcpu_transition(v, s, VCPU_STOPPED))
         s = v->state;
+    vcpu_request(v, REQ_RESCHED);
     kick(v->cpu);
 }
 
@@ -352,7 +355,10 @@ static void run_slice(struct vcpu *v, uint32_t me, uint64_t slice)
     uint64_t start = rdtsc();
     v->wait_cycles += start - v->ready_since;
     if (vcpu_load(v)) {
-        vcpu_run(v, slice);
+        __atomic_store_n(&running_on[me], v, __ATOMIC_SEQ_CST);
+        if (!__atomic_load_n(&resched[me], __ATOMIC_SEQ_CST))
+            vcpu_run(v, slice);
+        __atomic_store_n(&running_on[me], NULL, __ATOMIC_SEQ_CST);
         vcpu_put(v);
     }
     uint64_t end = rdtsc();

@@ -25,8 +25,6 @@ void sched_wake(struct vcpu *vcpu);
 /* The running vCPU blocks (HLT, or waiting for SIPI) unless an event that
  * wakes it is already there; true if it blocked. */
 bool vcpu_block(struct vcpu *vcpu, enum vcpu_state blocked_in);
-/* Set while this CPU has been asked to look at its run queue. */
-const volatile bool *sched_resched_flag(void);
 /* `info sched`: each CPU's queue. */
 void sched_print_queues(void);
 #endif

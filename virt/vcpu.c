@@ -132,42 +132,30 @@ static void entry_failed(struct vcpu *v, int failure)
     stop_vm_with_dump(v, why);
 }
 
-/* The timer counts down at the TSC rate >> IA32_VMX_MISC[4:0], in VMX
- * non-root operation only (SDM Vol. 3C 26.5.1): it is loaded on every entry
- * with what is left until `stop`, so time spent handling exits counts too. */
-static void arm_preemption_timer(uint64_t cycles)
-{
-    uint64_t ticks = cycles >> vmcs_config.preemption_timer_rate;
-    vmcs_write(VMX_PREEMPTION_TIMER_VALUE, ticks > UINT32_MAX ? UINT32_MAX : ticks);
-}
-
+/* The VMX-preemption timer counts down at the TSC rate >> IA32_VMX_MISC[4:0],
+ * in VMX non-root operation only (SDM Vol. 3C 26.5.1): vcpu_run loads it on
+ * every entry with what is left until the stop time, so time spent handling
+ * exits counts too. */
 static bool have_preemption_timer(void)
 {
     return vmcs_config.ctl[VMX_CTL_PIN] & PIN_PREEMPTION_TIMER;
 }
 
-/* Exits that can happen in the middle of delivering an event, and so leave
- * it in the IDT-vectoring information (SDM Vol. 3C 28.2.4); the others are
- * caused by an instruction and cannot. */
-#define EXIT_BIT(reason) (1ull << EXIT_REASON_##reason)
-static const uint64_t exits_during_delivery =
-    EXIT_BIT(EXCEPTION_NMI) | EXIT_BIT(EXTERNAL_INTERRUPT) | EXIT_BIT(TRIPLE_FAULT) |
-    EXIT_BIT(TASK_SWITCH) | EXIT_BIT(APIC_ACCESS) | EXIT_BIT(EPT_VIOLATION) |
-    EXIT_BIT(EPT_MISCONFIG) | EXIT_BIT(PREEMPTION_TIMER);
-
-enum entry_check { ENTER, SLICE_OVER, WAIT_FOR_SIPI };
+enum entry_check { ENTER, LEAVE, WAIT_FOR_SIPI };
 
 /* The rare work before an entry, done when there are requests or the stop
- * time has come: INIT and start-up IPIs, the end of the slice, the guest's
- * APIC timer, interrupt injection; and the next stop time. */
+ * time has come: a stop or a kick, INIT and start-up IPIs, the end of the
+ * slice, the guest's APIC timer, interrupt injection; and the next stop. */
 static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t slice_end,
                                      uint64_t *stop)
 {
     uint32_t requests = __atomic_exchange_n(&v->requests, 0, __ATOMIC_SEQ_CST);
+    if ((requests & REQ_RESCHED) || v->state != VCPU_RUNNING)
+        return LEAVE;       /* what else was asked is asked again at the next slice */
     if ((requests & REQ_INIT_SIPI) && !apic_process_init_sipi(v))
         return WAIT_FOR_SIPI;
     if ((int64_t)(now - slice_end) >= 0)
-        return SLICE_OVER;      /* what was asked is asked again at the next slice */
+        return LEAVE;
     struct vlapic *apic = &v->apic;
     if (apic->timer_armed && (int64_t)(now - apic->timer_deadline) >= 0 &&
         vlapic_timer_expire(apic, now))
@@ -189,20 +177,17 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
      * VMX-preemption timer, or the host LAPIC timer where there is none (its
      * interrupt makes the guest exit and this CPU reschedule). */
     bool preemption_timer = have_preemption_timer();
-    const volatile bool *resched = sched_resched_flag();
+    unsigned timer_rate = vmcs_config.preemption_timer_rate;
     vcpu_request(v, REQ_EVENT | REQ_TIMER | (v->waiting_for_sipi ? REQ_INIT_SIPI : 0));
     for (;;) {
         irq_disable();
-        /* Checked with interrupts off: a kick arriving from here on stays
-         * pending and makes the guest exit at once (KVM's exit-request check). */
-        if (v->state != VCPU_RUNNING || *resched) {
-            irq_enable();
-            break;
-        }
         uint64_t now = rdtsc();
+        /* Checked with interrupts off: a kick arriving from here on stays
+         * pending and makes the guest exit at once (KVM's exit-request check);
+         * a stop or kick also leaves a request. */
         if (v->requests || (int64_t)(now - stop) >= 0) {
             enum entry_check check = before_entry(v, now, slice_end, &stop);
-            if (check == SLICE_OVER) {
+            if (check == LEAVE) {
                 irq_enable();
                 break;
             }
@@ -214,7 +199,8 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
             }
         }
         if (preemption_timer) {
-            arm_preemption_timer(stop - now);
+            /* stop - now < one slice: far below the field's 32 bits. */
+            vmcs_write(VMX_PREEMPTION_TIMER_VALUE, (stop - now) >> timer_rate);
         } else if (stop != lapic_stop) {
             lapic_timer_arm(stop);
             lapic_stop = stop;
@@ -237,10 +223,8 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
         v->cr2 = read_cr2();
         uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
         irq_enable();   /* a pending host interrupt (external-interrupt exit) runs now */
-        unsigned basic = reason & 0xffff;
-        if (basic < 64 && (exits_during_delivery >> basic & 1))
-            reinject_interrupted_event(v);
         enum exit_action action = handle_vm_exit(v, reason);
+        unsigned basic = reason & 0xffff;
         if (basic < EXIT_REASON_MAX) {
             v->stats.count[basic]++;
             v->stats.cycles[basic] += rdtsc() - exited;

@@ -29,6 +29,7 @@ enum vcpu_request {
     REQ_EVENT = 1,          /* an interrupt may have become deliverable */
     REQ_TIMER = 2,          /* the APIC timer was reprogrammed */
     REQ_INIT_SIPI = 4,      /* an INIT or start-up IPI arrived */
+    REQ_RESCHED = 8,        /* back to the CPU loop: stopped, or its CPU was kicked */
 };
 
 struct vm;
