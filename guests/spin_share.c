@@ -1,5 +1,5 @@
 /* CPU share under overcommit: every vCPU counts loop iterations until the
- * VM's deadline (the first vCPU's start + the window from the command line,
+ * VM's deadline (the last vCPU's arrival + the window from the command line,
  * in millions of TSC cycles), then reports its count; the last one to finish
  * ends the VM. The counts are proportional to the CPU time each vCPU got.
  * With "halt-others" after the window, every vCPU but 0 halts at once (with
@@ -11,7 +11,7 @@
 #define MAX_VCPUS 64
 
 static volatile uint64_t deadline;
-static volatile uint32_t finished;
+static volatile uint32_t finished, arrived;
 static volatile uint64_t counts[MAX_VCPUS];
 
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
@@ -22,9 +22,12 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
         vcpus = 1;
     if (cmdline_has(cmdline, "sti"))
         irq_enable();
-    uint64_t zero = 0, mine = rdtsc() + cmdline_number(cmdline, 100) * 1000000;
-    __atomic_compare_exchange_n(&deadline, &zero, mine, false, __ATOMIC_SEQ_CST,
-                                __ATOMIC_SEQ_CST);
+    /* The window opens when the last vCPU has arrived (the others were
+     * started one after another by INIT-SIPI-SIPI), so all count alike. */
+    if (__atomic_add_fetch(&arrived, 1, __ATOMIC_SEQ_CST) == vcpus)
+        deadline = rdtsc() + cmdline_number(cmdline, 100) * 1000000;
+    while (!deadline)
+        cpu_relax();
     uint64_t n = 0;
     while (rdtsc() < deadline) {
         for (int i = 0; i < 100; i++)
