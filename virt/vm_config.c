@@ -6,14 +6,18 @@
 #define DEFAULT_MEMORY      (64ull << 20)
 #define MIN_MEMORY          (1ull << 20)
 #define MAX_MEMORY          (64ull << 30)
-#define DEFAULT_PLE_GAP     128
+#define DEFAULT_PLE_GAP     128         /* KVM's defaults */
 #define DEFAULT_PLE_WINDOW  4096
+#define DEFAULT_PLE_GROW    2
+#define DEFAULT_PLE_SHRINK  0
+#define DEFAULT_PLE_MAX     UINT32_MAX
 
 struct parser {
     const char *file;
     unsigned line;
     struct vm_config_set *set;
     struct vm_config *vm;       /* current section, NULL before the first */
+    bool in_global;             /* it is [global] */
     bool in_bad_section;        /* its header was reported; skip its settings */
     vm_config_report_fn report;
 };
@@ -21,7 +25,7 @@ struct parser {
 static void problem(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(struct parser *p, const char *fmt, ...)
 {
-    char what[160], message[224];
+    char what[256], message[320];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
@@ -121,8 +125,20 @@ static void begin_section(struct parser *p, const char *s, const char *e)
 {
     p->vm = NULL;
     p->in_bad_section = true;
+    p->in_global = false;
+    if (equals(s, e, "global")) {
+        if (p->set->count) {
+            problem(p, "[global] must come before the first [vm NAME] section");
+            return;
+        }
+        p->vm = &p->set->global;
+        p->in_global = true;
+        p->in_bad_section = false;
+        return;
+    }
     if (!(e - s > 3 && !strncmp(s, "vm", 2) && is_space(s[2]))) {
-        problem(p, "unknown section '[%.*s]' (expected '[vm NAME]')", (int)(e - s), s);
+        problem(p, "unknown section '[%.*s]' (expected '[global]' or '[vm NAME]')", (int)(e - s),
+                s);
         return;
     }
     s += 3;
@@ -133,10 +149,9 @@ static void begin_section(struct parser *p, const char *s, const char *e)
     }
     struct vm_config *vm = &p->set->vms[p->set->count++];
     *vm = (struct vm_config){ .vcpus = 1, .memory = DEFAULT_MEMORY, .affinity = ~0ull,
-                              .ple = PLE_AUTO, .ple_gap = DEFAULT_PLE_GAP,
-                              .ple_window = DEFAULT_PLE_WINDOW, .hugepages = true, .weight = 100,
-                              .valid = true,
-                              .line = p->line };
+                              .ple = p->set->global.ple, .ple_params = p->set->global.ple_params,
+                              .directed_yield = p->set->global.directed_yield,
+                              .hugepages = true, .weight = 100, .valid = true, .line = p->line };
     p->vm = vm;
     p->in_bad_section = false;
     bool name_ok = s < e && copy_text(s, e, vm->name, sizeof(vm->name));
@@ -155,10 +170,55 @@ static void begin_section(struct parser *p, const char *s, const char *e)
                     p->set->vms[i].line);
 }
 
+/* The PLE settings, allowed in [global] and in [vm NAME]; false if `k` is
+ * not one of them. */
+static bool set_ple_key(struct parser *p, const char *k, const char *ke, const char *v,
+                        const char *ve)
+{
+    struct vm_config *vm = p->vm;
+    struct ple_params *ple = &vm->ple_params;
+    uint32_t *number = equals(k, ke, "ple_gap") ? &ple->gap
+                       : equals(k, ke, "ple_window") ? &ple->window
+                       : equals(k, ke, "ple_grow") ? &ple->grow
+                       : equals(k, ke, "ple_shrink") ? &ple->shrink
+                       : equals(k, ke, "ple_window_max") ? &ple->max : NULL;
+    uint64_t n;
+    if (number) {
+        if (!parse_uint(v, ve, &n) || n > UINT32_MAX)
+            problem(p, "%.*s: '%.*s' is not a 32-bit number", (int)(ke - k), k, (int)(ve - v), v);
+        else
+            *number = (uint32_t)n;
+    } else if (equals(k, ke, "ple")) {
+        if (equals(v, ve, "on"))
+            vm->ple = PLE_ON;
+        else if (equals(v, ve, "off"))
+            vm->ple = PLE_OFF;
+        else if (equals(v, ve, "auto"))
+            vm->ple = PLE_AUTO;
+        else
+            problem(p, "ple: '%.*s' is not on, off or auto", (int)(ve - v), v);
+    } else if (equals(k, ke, "directed_yield")) {
+        if (equals(v, ve, "on") || equals(v, ve, "off"))
+            vm->directed_yield = equals(v, ve, "on");
+        else
+            problem(p, "directed_yield: '%.*s' is not on or off", (int)(ve - v), v);
+    } else {
+        return false;
+    }
+    return true;
+}
+
 static void set_key(struct parser *p, const char *k, const char *ke, const char *v, const char *ve)
 {
     struct vm_config *vm = p->vm;
     uint64_t n;
+    if (set_ple_key(p, k, ke, v, ve))
+        return;
+    if (p->in_global) {
+        problem(p, "unknown [global] setting '%.*s' (known: ple, ple_gap, ple_window, ple_grow, "
+                   "ple_shrink, ple_window_max, directed_yield)", (int)(ke - k), k);
+        return;
+    }
     if (equals(k, ke, "image")) {
         if (v == ve || !copy_text(v, ve, vm->image, sizeof(vm->image)))
             problem(p, "image: expected a module name of 1 to %d characters", VM_IMAGE_MAX - 1);
@@ -180,15 +240,6 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
     } else if (equals(k, ke, "affinity")) {
         if (!vm_config_parse_cpu_list(v, ve, &vm->affinity))
             problem(p, "affinity: '%.*s' is not a CPU list such as 0-3 or 0,2", (int)(ve - v), v);
-    } else if (equals(k, ke, "ple")) {
-        if (equals(v, ve, "on"))
-            vm->ple = PLE_ON;
-        else if (equals(v, ve, "off"))
-            vm->ple = PLE_OFF;
-        else if (equals(v, ve, "auto"))
-            vm->ple = PLE_AUTO;
-        else
-            problem(p, "ple: '%.*s' is not on, off or auto", (int)(ve - v), v);
     } else if (equals(k, ke, "hugepages")) {
         if (equals(v, ve, "on") || equals(v, ve, "off"))
             vm->hugepages = equals(v, ve, "on");
@@ -204,16 +255,10 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
             vm->start = equals(v, ve, "real") ? START_REAL : START_LONG;
         else
             problem(p, "start: '%.*s' is not long or real", (int)(ve - v), v);
-    } else if (equals(k, ke, "ple_gap") || equals(k, ke, "ple_window")) {
-        if (!parse_uint(v, ve, &n) || n > UINT32_MAX)
-            problem(p, "%.*s: '%.*s' is not a 32-bit number", (int)(ke - k), k, (int)(ve - v), v);
-        else if (equals(k, ke, "ple_gap"))
-            vm->ple_gap = (uint32_t)n;
-        else
-            vm->ple_window = (uint32_t)n;
     } else {
         problem(p, "unknown setting '%.*s' (known: image, vcpus, memory, cmdline, affinity, "
-                   "ple, ple_gap, ple_window, hugepages, start, weight)", (int)(ke - k), k);
+                   "ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, "
+                   "directed_yield, hugepages, start, weight)", (int)(ke - k), k);
     }
 }
 
@@ -256,6 +301,12 @@ void vm_config_parse(const char *file, const char *text, size_t len, struct vm_c
                      vm_config_report_fn report)
 {
     memset(set, 0, sizeof(*set));
+    set->global = (struct vm_config){
+        .ple = PLE_AUTO, .directed_yield = true,
+        .ple_params = { .gap = DEFAULT_PLE_GAP, .window = DEFAULT_PLE_WINDOW,
+                        .grow = DEFAULT_PLE_GROW, .shrink = DEFAULT_PLE_SHRINK,
+                        .max = DEFAULT_PLE_MAX },
+    };
     struct parser p = { .file = file, .line = 0, .set = set, .vm = NULL, .report = report };
     const char *end = text + len;
     for (const char *s = text; s < end;) {
@@ -274,10 +325,12 @@ void vm_config_parse(const char *file, const char *text, size_t len, struct vm_c
     }
     for (size_t i = 0; i < set->count; i++) {
         struct vm_config *vm = &set->vms[i];
-        if (vm->valid && !vm->image[0]) {
-            p.line = vm->line;
-            p.vm = vm;
+        p.line = vm->line;
+        p.vm = vm;
+        if (vm->valid && !vm->image[0])
             problem(&p, "VM '%s' has no image", vm->name);
-        }
+        if (vm->valid && vm->ple_params.max < vm->ple_params.window)
+            problem(&p, "VM '%s': ple_window_max %u is below ple_window %u", vm->name,
+                    vm->ple_params.max, vm->ple_params.window);
     }
 }

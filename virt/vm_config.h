@@ -5,15 +5,24 @@
  * Multiboot2 module "vms.cfg"). INI-like:
  *
  *   # comment
+ *   [global]                 optional, before the VMs: PLE settings (the ple*
+ *                            and directed_yield keys) that every VM starts from
  *   [vm NAME]
  *   image    = MODULE        guest image: the name of another boot module (required)
  *   vcpus    = N             1..64, default 1
  *   memory   = SIZE          with K, M or G suffix, 1M..64G, default 64M
  *   cmdline  = TEXT          kernel command line, rest of the line, default empty
  *   affinity = LIST          physical CPUs, e.g. "0-3" or "0,2", default all
- *   ple      = on|off|auto   PAUSE-loop exiting, default auto
+ *   ple      = on|off|auto   PAUSE-loop exiting, default auto: on unless every
+ *                            vCPU has a physical CPU of its own (pinned)
  *   ple_gap  = N             default 128
- *   ple_window = N           default 4096
+ *   ple_window = N           initial and smallest window, default 4096
+ *   ple_grow = N             window growth per PLE exit, default 2 (KVM's rules,
+ *                            vmx/ple.h: 0 resets, 1 keeps it fixed)
+ *   ple_shrink = N           shrink when scheduled in, default 0 (reset)
+ *   ple_window_max = N       default 4294967295
+ *   directed_yield = on|off  on a PLE exit, boost a preempted vCPU of the VM
+ *                            (KVM's kvm_vcpu_on_spin), default on
  *   hugepages = on|off       back guest RAM with 2M/1G pages where possible, default on
  *   start    = long|real     64-bit flat start (default) or real mode at the entry point
  *   weight   = N             CPU share relative to other VMs, 1..10000, default 100
@@ -24,6 +33,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "vmx/ple.h"
 
 #define VM_CONFIG_MAX_VMS   16
 #define VM_NAME_MAX         32
@@ -42,7 +52,8 @@ struct vm_config {
     uint64_t memory;            /* bytes */
     uint64_t affinity;          /* bit per physical CPU */
     enum ple_mode ple;
-    uint32_t ple_gap, ple_window;
+    struct ple_params ple_params;
+    bool directed_yield;
     bool hugepages;
     enum start_mode start;
     uint32_t weight;
@@ -51,6 +62,7 @@ struct vm_config {
 };
 
 struct vm_config_set {
+    struct vm_config global;        /* [global]: the PLE settings VMs start from */
     struct vm_config vms[VM_CONFIG_MAX_VMS];
     size_t count;
     unsigned errors;

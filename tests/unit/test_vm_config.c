@@ -42,8 +42,12 @@ static void defaults(void **state)
     assert_int_equal(vm->memory, 64ull << 20);
     assert_int_equal(vm->affinity, ~0ull);
     assert_int_equal(vm->ple, PLE_AUTO);
-    assert_int_equal(vm->ple_gap, 128);
-    assert_int_equal(vm->ple_window, 4096);
+    assert_int_equal(vm->ple_params.gap, 128);
+    assert_int_equal(vm->ple_params.window, 4096);
+    assert_int_equal(vm->ple_params.grow, 2);
+    assert_int_equal(vm->ple_params.shrink, 0);
+    assert_int_equal(vm->ple_params.max, UINT32_MAX);
+    assert_true(vm->directed_yield);
 }
 
 static void every_setting(void **state)
@@ -77,8 +81,8 @@ static void every_setting(void **state)
     assert_string_equal(a->cmdline, "console=ttyS0 quiet");
     assert_int_equal(a->affinity, 0x27);
     assert_int_equal(a->ple, PLE_OFF);
-    assert_int_equal(a->ple_gap, 64);
-    assert_int_equal(a->ple_window, 8192);
+    assert_int_equal(a->ple_params.gap, 64);
+    assert_int_equal(a->ple_params.window, 8192);
     assert_false(a->hugepages);
     assert_int_equal(a->start, START_REAL);
     assert_int_equal(a->weight, 300);
@@ -105,7 +109,7 @@ static void errors_name_file_line_and_problem(void **state)
           "affinity = 3-1\n");
     assert_int_equal(message_count, 3);
     assert_string_equal(messages[0], "vms.cfg:5: unknown setting 'vcpu' (known: image, vcpus, "
-                                     "memory, cmdline, affinity, ple, ple_gap, ple_window, hugepages, start, weight)");
+                                     "memory, cmdline, affinity, ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, directed_yield, hugepages, start, weight)");
     assert_string_equal(messages[1], "vms.cfg:6: memory: '12X' is not a size from 1M to 64G "
                                      "(e.g. 64M, 1G)");
     assert_string_equal(messages[2], "vms.cfg:9: affinity: '3-1' is not a CPU list such as 0-3 "
@@ -122,8 +126,8 @@ static void structural_errors(void **state)
           "[vm noimage]\n[vm bad name!]\nimage = d\n");
     assert_int_equal(message_count, 7);
     assert_string_equal(messages[0], "vms.cfg:1: setting before the first '[vm NAME]' section");
-    assert_string_equal(messages[1], "vms.cfg:4: unknown section '[vm]' (expected '[vm NAME]')");
-    assert_string_equal(messages[2], "vms.cfg:6: unknown section '[host x]' (expected '[vm NAME]')");
+    assert_string_equal(messages[1], "vms.cfg:4: unknown section '[vm]' (expected '[global]' or '[vm NAME]')");
+    assert_string_equal(messages[2], "vms.cfg:6: unknown section '[host x]' (expected '[global]' or '[vm NAME]')");
     assert_string_equal(messages[3], "vms.cfg:7: expected 'key = value', '[vm NAME]' or a '#' "
                                      "comment");
     assert_string_equal(messages[4], "vms.cfg:8: VM name 'ok' is already used on line 2");
@@ -172,9 +176,51 @@ static void too_many_vms(void **state)
     assert_string_equal(messages[0], "vms.cfg:33: too many VMs (at most 16)");
 }
 
+/* [global] sets the PLE settings every VM starts from; a VM may override. */
+static void global_ple_defaults(void **state)
+{
+    (void)state;
+    parse("[global]\nple_window = 1000\nple_grow = 1\nple_shrink = 3\nple_window_max = 50000\n"
+          "directed_yield = off\nple = on\n"
+          "[vm a]\nimage = x\n"
+          "[vm b]\nimage = x\nple_grow = 4\ndirected_yield = on\n");
+    assert_int_equal(message_count, 0);
+    const struct vm_config *a = &set.vms[0], *b = &set.vms[1];
+    assert_int_equal(a->ple_params.window, 1000);
+    assert_int_equal(a->ple_params.grow, 1);
+    assert_int_equal(a->ple_params.shrink, 3);
+    assert_int_equal(a->ple_params.max, 50000);
+    assert_int_equal(a->ple, PLE_ON);
+    assert_false(a->directed_yield);
+    assert_int_equal(b->ple_params.grow, 4);
+    assert_int_equal(b->ple_params.window, 1000);
+    assert_true(b->directed_yield);
+}
+
+static void global_errors(void **state)
+{
+    (void)state;
+    parse("[global]\nimage = x\n");
+    assert_int_equal(message_count, 1);
+    assert_non_null(strstr(messages[0], "vms.cfg:2: unknown [global] setting 'image'"));
+    parse("[vm a]\nimage = x\n[global]\nple_window = 5\n");
+    assert_int_equal(message_count, 1);
+    assert_non_null(strstr(messages[0], "vms.cfg:3: [global] must come before"));
+    assert_true(set.vms[0].valid);
+    assert_int_equal(set.vms[0].ple_params.window, 4096);
+    parse("[vm a]\nimage = x\nple_window = 9000\nple_window_max = 8000\n");
+    assert_int_equal(message_count, 1);
+    assert_non_null(strstr(messages[0], "ple_window_max 8000 is below ple_window 9000"));
+    assert_false(set.vms[0].valid);
+    parse("[vm a]\nimage = x\ndirected_yield = maybe\n");
+    assert_non_null(strstr(messages[0], "directed_yield: 'maybe' is not on or off"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(global_ple_defaults),
+        cmocka_unit_test(global_errors),
         cmocka_unit_test(defaults),
         cmocka_unit_test(every_setting),
         cmocka_unit_test(errors_name_file_line_and_problem),
