@@ -34,7 +34,7 @@ HOSTCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -I .
 
 # Host unit tests (cmocka): pure logic compiled for the host. Each test
 # lists the hypervisor sources it exercises.
-UNIT_TESTS := vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_decode guest_walk sched_policy vlapic ple
+UNIT_TESTS := vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_decode guest_walk sched_policy vlapic ple directed_yield
 test_vmcs_config_SRCS := vmx/vmcs_config.c vmx/vmx_controls.c lib/error.c
 test_bitmap_SRCS := lib/bitmap.c
 test_bootinfo_SRCS := arch/bootinfo.c
@@ -48,6 +48,7 @@ test_guest_walk_SRCS := virt/guest_walk.c
 test_sched_policy_SRCS := virt/sched_policy.c
 test_vlapic_SRCS := virt/vlapic.c
 test_ple_SRCS := vmx/ple.c
+test_directed_yield_SRCS := virt/directed_yield.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.

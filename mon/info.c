@@ -1,5 +1,6 @@
 /* `info` subcommands: read-only views of hypervisor state. */
 #include "mon/monitor.h"
+#include "mon/trace.h"
 #include "arch/percpu.h"
 #include "arch/tsc.h"
 #include "virt/sched.h"
@@ -114,7 +115,7 @@ static void info_vcpus(const char *args)
 {
     (void)args;
     kprintf("vm           vcpu cpu state     vpid   run-cycles  wait-cycles migr vmptrld "
-            "vmclear   entries launches  irqs timer  ipis\n");
+            "vmclear   entries launches  irqs timer  ipis   ple\n");
     for (uint32_t i = 0; i < vm_count; i++) {
         const struct vm *vm = &vms[i];
         if (!!vm_has_finished(vm))
@@ -122,14 +123,42 @@ static void info_vcpus(const char *args)
         for (uint32_t v = 0; v < vm->vcpu_count; v++) {
             const struct vcpu *c = &vm->vcpus[v];
             const char *where = c->state == VCPU_RUNNING ? "running" : vcpu_state_names[c->state];
-            kprintf("%-12s %4u %3u %-9s %4u %12lu %12lu %4lu %7lu %7lu %9lu %8lu %5lu %5lu %5lu%s\n",
+            kprintf("%-12s %4u %3u %-9s %4u %12lu %12lu %4lu %7lu %7lu %9lu %8lu %5lu %5lu %5lu "
+                    "%5lu%s\n",
                     vm->config.name, c->id, c->cpu, where, c->vpid, c->run_cycles,
                     c->wait_cycles, c->lv.migrations, c->lv.vmptrlds, c->lv.vmclears,
                     c->stats.launches + c->stats.resumes, c->stats.launches,
                     c->stats.interrupts_injected, c->apic.timer_fired, c->stats.ipis_sent,
-                    c->stats.ipis_dropped ? " (NMI/SMI IPIs dropped)" : "");
+                    c->ple.exits, c->stats.ipis_dropped ? " (NMI/SMI IPIs dropped)" : "");
         }
     }
+}
+
+static void info_ple(const char *args)
+{
+    (void)args;
+    kprintf("vm           vcpu ple    exits   window      min        max   yields  boosted "
+            "failed\n");
+    for (uint32_t i = 0; i < vm_count; i++) {
+        const struct vm *vm = &vms[i];
+        if (vm_has_finished(vm))
+            continue;
+        for (uint32_t v = 0; v < vm->vcpu_count; v++) {
+            const struct vcpu *c = &vm->vcpus[v];
+            kprintf("%-12s %4u %-3s %8lu %10u %10u %10u %8lu %8lu %6lu\n", vm->config.name, c->id,
+                    vm->ple_enabled ? "on" : "off", c->ple.exits, c->ple.window,
+                    c->ple.window_min, c->ple.window_max, c->ple.yields, c->ple.yields_boosted,
+                    c->ple.yields_failed);
+        }
+    }
+}
+
+static void info_trace(const char *args)
+{
+    uint32_t count = 0;
+    for (const char *c = args; *c >= '0' && *c <= '9'; c++)
+        count = count * 10 + (uint32_t)(*c - '0');
+    trace_print(count ? count : 20);
 }
 
 static void info_sched(const char *args)
@@ -155,6 +184,10 @@ const struct monitor_command info_commands[] = {
     { "vms", "", "VMs: vCPUs, memory, state, exit status", info_vms },
     { "vcpus", "", "vCPUs: CPU, state, VPID, run/wait cycles, migrations, VMCS loads", info_vcpus },
     { "sched", "", "each CPU's run queue (* = on the CPU)", info_sched },
+    { "ple", "", "PAUSE-loop exiting per vCPU: exits, window now/min/max, directed yields",
+      info_ple },
+    { "trace", "[N]", "the newest N (default 20) events: PLE window changes, directed yields",
+      info_trace },
     { "exits", "[VM]", "VM exits per reason: count and average handling cycles", info_exits },
     { "cpus", "", "physical CPUs and their VMX state", info_cpus },
     { "vmx", "[msrs]", "negotiated VMX configuration (msrs: raw capability MSRs)", info_vmx },

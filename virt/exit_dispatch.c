@@ -1,5 +1,6 @@
 /* The exit-reason table and the handlers too small for a file of their own. */
 #include "virt/exits.h"
+#include "virt/exit_pause.h"
 #include "virt/event_inject.h"
 #include "virt/vm.h"
 #include "virt/sched.h"
@@ -153,6 +154,7 @@ static const struct {
     [EXIT_REASON_EPT_MISCONFIG] = { handle_ept_misconfig, false, true },
     [EXIT_REASON_WBINVD] = { handle_skip, false },
     [EXIT_REASON_XSETBV] = { handle_xsetbv, false },
+    [EXIT_REASON_PAUSE] = { handle_pause, false },
 };
 
 enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason)

@@ -117,6 +117,21 @@ void sched_wake(struct vcpu *v)
         kick(cpu);
 }
 
+int sched_yield_to(struct vcpu *me, struct vcpu *target)
+{
+    spin_lock(&sched_lock);
+    bool ready = target->state == VCPU_RUNNABLE && !target->se.on_cpu;
+    uint32_t cpu = target->cpu;
+    if (ready)
+        policy->boost(&queues[cpu], &target->se);
+    spin_unlock(&sched_lock);
+    if (!ready)
+        return 0;
+    if (cpu != me->cpu)
+        kick(cpu);      /* its CPU picks again; on this one, the caller reschedules */
+    return 1;
+}
+
 bool vcpu_block(struct vcpu *v, enum vcpu_state blocked_in)
 {
     if (!vcpu_transition(v, VCPU_RUNNING, blocked_in))

@@ -70,6 +70,17 @@ static bool fair_preempts(const struct run_queue_state *rq, const struct sched_e
     return woken->vruntime + WAKEUP_GRANULARITY < running->vruntime;
 }
 
+/* Just ahead of every other runnable entity: picked next, but the credit is
+ * no more than it needs. */
+static void fair_boost(struct run_queue_state *rq, struct sched_entity *e)
+{
+    for (uint32_t i = 0; i < rq->count; i++) {
+        const struct sched_entity *other = rq->entities[i];
+        if (other != e && other->runnable && other->vruntime <= e->vruntime)
+            e->vruntime = other->vruntime ? other->vruntime - 1 : 0;
+    }
+}
+
 /* Each runnable entity gets its weighted share of the target latency. */
 static uint64_t fair_slice(const struct run_queue_state *rq, const struct sched_entity *e)
 {
@@ -89,6 +100,7 @@ const struct sched_policy sched_policy_fair = {
     .charge = fair_charge,
     .wake = fair_wake,
     .preempts = fair_preempts,
+    .boost = fair_boost,
     .slice = fair_slice,
 };
 

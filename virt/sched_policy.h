@@ -45,6 +45,8 @@ struct sched_policy {
      * `running` now rather than at the end of its slice. */
     bool (*preempts)(const struct run_queue_state *rq, const struct sched_entity *woken,
                      const struct sched_entity *running);
+    /* Directed yield: the entity is to run next on its queue. */
+    void (*boost)(struct run_queue_state *rq, struct sched_entity *e);
     /* How long the entity may run before the CPU looks again, in cycles. */
     uint64_t (*slice)(const struct run_queue_state *rq, const struct sched_entity *e);
 };

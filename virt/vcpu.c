@@ -1,5 +1,6 @@
 #include "virt/vcpu.h"
 #include "virt/exits.h"
+#include "virt/exit_pause.h"
 #include "virt/apic_access.h"
 #include "virt/event_inject.h"
 #include "virt/sched.h"
@@ -179,6 +180,7 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
     bool preemption_timer = have_preemption_timer();
     unsigned timer_rate = vmcs_config.preemption_timer_rate;
     vcpu_request(v, REQ_EVENT | REQ_TIMER | (v->waiting_for_sipi ? REQ_INIT_SIPI : 0));
+    ple_sched_in(v);
     for (;;) {
         irq_disable();
         uint64_t now = rdtsc();
@@ -232,6 +234,7 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
         if (action != EXIT_RESUME)
             break;
     }
+    ple_sched_out(v);
     vcpu_transition(v, VCPU_RUNNING, VCPU_RUNNABLE);
 }
 

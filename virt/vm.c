@@ -1,5 +1,7 @@
 /* Creating VMs from the configuration, ending them, and tearing them down. */
 #include "virt/vm.h"
+#include "virt/exit_pause.h"
+#include "arch/percpu.h"
 #include "virt/elf_loader.h"
 #include "virt/guest_layout.h"
 #include "virt/guest_mem.h"
@@ -134,6 +136,7 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg, const struct b
                             .waiting_for_sipi = i != 0, .sipi_vector = -1, .entry_rip = entry,
                             .entry_rsp = GUEST_BOOT_STACK - i * GUEST_BOOT_STACK_PER_VCPU };
         vlapic_reset(&v->apic, i);
+        ple_vcpu_init(v);
         if (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_ENABLE_VPID)
             v->vpid = vpid_alloc(&vpid_pool);
     }
@@ -145,6 +148,15 @@ fail:
         page_free(vm->vcpus, vcpu_array_pages(cfg->vcpus));
     vm->vcpus = NULL;
     return false;
+}
+
+static uint64_t online_cpus(void)
+{
+    uint64_t mask = 0;
+    for (uint32_t cpu = 0; cpu < cpu_count; cpu++)
+        if (percpu[cpu].online)
+            mask |= 1ull << cpu;
+    return mask;
 }
 
 uint32_t vms_create_from_config(const struct vm_config_set *set)
@@ -165,9 +177,14 @@ uint32_t vms_create_from_config(const struct vm_config_set *set)
         struct vm *vm = &vms[vm_count];
         if (!vm_create(vm, cfg, image))
             continue;
+        /* PAUSE-loop exiting where the CPU has it, unless switched off, or
+         * left on "auto" for a VM whose vCPUs have CPUs of their own. */
+        vm->ple_enabled = (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_PAUSE_LOOP_EXITING) &&
+                          (cfg->ple == PLE_ON ||
+                           (cfg->ple == PLE_AUTO && !vm_config_has_dedicated_cpus(set, i, online_cpus())));
         vm->index = vm_count++;
-        kprintf("vm %s: %u vCPU(s), %lu MiB, image %s\n", cfg->name, cfg->vcpus,
-                cfg->memory >> 20, cfg->image);
+        kprintf("vm %s: %u vCPU(s), %lu MiB, image %s, PLE %s\n", cfg->name, cfg->vcpus,
+                cfg->memory >> 20, cfg->image, vm->ple_enabled ? "on" : "off");
         for (uint32_t v = 0; v < vm->vcpu_count; v++)
             sched_place(&vm->vcpus[v]);
     }
@@ -216,9 +233,13 @@ static void vm_finish(struct vm *vm)
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         const struct vcpu *v = &vm->vcpus[i];
         kprintf("  vcpu %u: run %lu, wait %lu cycles; migrations %lu, VMPTRLD %lu, VMCLEAR %lu, "
-                "VMLAUNCH %lu, VMRESUME %lu\n", v->id, v->run_cycles, v->wait_cycles,
+                "VMLAUNCH %lu, VMRESUME %lu", v->id, v->run_cycles, v->wait_cycles,
                 v->lv.migrations, v->lv.vmptrlds, v->lv.vmclears, v->stats.launches,
                 v->stats.resumes);
+        if (vm->ple_enabled)
+            kprintf("; PLE exits %lu, window %u-%u, yields %lu (boosted %lu)", v->ple.exits,
+                    v->ple.window_min, v->ple.window_max, v->ple.yields, v->ple.yields_boosted);
+        kprintf("\n");
     }
     klog("vm %s: ended (%s), status %d\n", vm->config.name,
             vm->end_reason ? vm->end_reason : "?", vm->exit_status);

@@ -11,6 +11,7 @@
 #include "vmx/loaded_vmcs.h"
 #include "virt/sched_policy.h"
 #include "virt/vlapic.h"
+#include "virt/directed_yield.h"
 
 #define MAX_VMS VM_CONFIG_MAX_VMS
 
@@ -59,6 +60,12 @@ struct vcpu {
     bool halt_interruptible;        /* RFLAGS.IF when it halted: interrupts wake it */
     bool window_exiting;            /* interrupt-window exiting is on */
     void *fpu;                      /* XSAVE/FXSAVE area: x87, SSE, AVX... state */
+    struct vcpu_ple {               /* PAUSE-loop exiting (virt/exit_pause.c) */
+        uint32_t window, window_min, window_max;    /* now, and the extremes seen */
+        uint64_t exits;
+        uint64_t yields, yields_boosted, yields_failed;
+        bool preempted_in_kernel;   /* CPL 0 when it last left its CPU */
+    } ple;
     uint64_t dr[4], dr6;            /* debug registers the VMCS does not hold */
     uint64_t entry_rip, entry_rsp;  /* 64-bit start state */
 };
@@ -78,6 +85,9 @@ struct vm {
     uint64_t *io_bitmaps;           /* two pages: ports 0-0x7fff, 0x8000-0xffff */
     uint64_t *msr_bitmap;
     struct vcpu *vcpus;             /* kept with the VM slot: the monitor may look */
+    bool ple_enabled;               /* PAUSE-loop exiting on (KVM: !pause_in_guest) */
+    uint32_t last_boosted_vcpu;     /* directed yield's round-robin start */
+    struct dy_vcpu dy[VM_MAX_VCPUS];     /* directed yield's view of each vCPU */
     uint32_t vcpu_count;
     volatile uint32_t vcpus_stopped;
     volatile uint64_t wakeups;      /* blocked vCPUs made runnable, ever */

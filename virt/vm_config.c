@@ -334,3 +334,15 @@ void vm_config_parse(const char *file, const char *text, size_t len, struct vm_c
                     vm->ple_params.max, vm->ple_params.window);
     }
 }
+
+bool vm_config_has_dedicated_cpus(const struct vm_config_set *set, size_t index, uint64_t online)
+{
+    const struct vm_config *vm = &set->vms[index];
+    uint64_t mine = vm->affinity & online;
+    if ((uint32_t)__builtin_popcountll(mine) < vm->vcpus)
+        return false;
+    for (size_t i = 0; i < set->count; i++)
+        if (i != index && set->vms[i].valid && (set->vms[i].affinity & mine))
+            return false;
+    return true;
+}

@@ -71,6 +71,12 @@ struct vm_config_set {
 /* Called once per problem with a complete message "FILE:LINE: PROBLEM". */
 typedef void (*vm_config_report_fn)(const char *message);
 
+/* Whether VM `index` of the set has a physical CPU of its own for each vCPU:
+ * its affinity (within `online`) counts at least as many CPUs as it has
+ * vCPUs, and no other valid VM may use any of them. PLE's "auto" is off for
+ * such a VM (KVM's KVM_CAP_X86_DISABLE_EXITS_PAUSE for pinned vCPUs). */
+bool vm_config_has_dedicated_cpus(const struct vm_config_set *set, size_t index, uint64_t online);
+
 /* A CPU list such as "0-3,5" (bits 0-3 and 5) in [s, e); false if malformed. */
 bool vm_config_parse_cpu_list(const char *s, const char *e, uint64_t *mask);
 

@@ -76,6 +76,11 @@ static void write_controls(struct vcpu *vcpu)
                       PROC2_ENABLE_INVPCID | PROC2_ENABLE_XSAVES);
     if (vcpu->vpid)
         proc2 |= PROC2_ENABLE_VPID;
+    if (vm->ple_enabled) {
+        proc2 |= PROC2_PAUSE_LOOP_EXITING;
+        vmcs_write(PLE_GAP, vm->config.ple_params.gap);
+        vmcs_write(PLE_WINDOW, vcpu->ple.window);
+    }
     vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
     vmcs_write(VM_EXIT_CONTROLS, ctl[VMX_CTL_EXIT]);
     vmcs_write(VM_ENTRY_CONTROLS, vm->config.start == START_LONG

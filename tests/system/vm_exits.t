@@ -37,7 +37,7 @@ CFG
 
 my ($status, $out) = run_vms($config, [qw(cpuid_test msr_probe exit_bench realmode_test insn_probe)], '--pcpus', '2');
 is($status, 0, 'hypervisor exit status 0') or diag($out);
-like($out, qr/^vm cpuid: 1 vCPU\(s\), 8 MiB, image cpuid_test\.elf$/m, 'VM created from the config');
+like($out, qr/^vm cpuid: 1 vCPU\(s\), 8 MiB, image cpuid_test\.elf, PLE on$/m, 'VM created from the config');
 
 # CPUID: the guest checks the values and ends through isa-debug-exit with 0 failures.
 for my $check ("hypervisor signature 'vmxvisor'", 'leaf 1 VMX hidden', 'initial APIC ID is the vCPU number') {

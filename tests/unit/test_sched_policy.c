@@ -96,6 +96,26 @@ static void wakeup_preemption_needs_a_clear_lead(void **state)
     assert_false(policy->preempts(&rq, &running, &woken));
 }
 
+/* Directed yield's boost: the entity runs next on its queue. */
+static void boost_runs_next(void **state)
+{
+    (void)state;
+    struct sched_entity e[3] = { entity(WEIGHT_DEFAULT), entity(WEIGHT_DEFAULT),
+                                 entity(WEIGHT_DEFAULT) };
+    struct run_queue_state rq = { 0 };
+    for (int i = 0; i < 3; i++)
+        run_queue_add(&rq, &e[i]);
+    e[0].vruntime = 5000;
+    e[1].vruntime = 9000;
+    e[2].vruntime = 20000;
+    policy->boost(&rq, &e[2]);
+    assert_int_equal(e[2].vruntime, 4999);
+    assert_ptr_equal(policy->pick_next(&rq), &e[2]);
+    e[2].vruntime = 6000;
+    policy->boost(&rq, &e[0]);          /* already first: unchanged */
+    assert_int_equal(e[0].vruntime, 5000);
+}
+
 static void nothing_runnable(void **state)
 {
     (void)state;
@@ -173,6 +193,7 @@ int main(void)
         cmocka_unit_test(weights_give_proportional_shares),
         cmocka_unit_test(halted_entities_are_skipped_and_do_not_bank_time),
         cmocka_unit_test(nothing_runnable),
+        cmocka_unit_test(boost_runs_next),
         cmocka_unit_test(wakeup_preemption_needs_a_clear_lead),
         cmocka_unit_test(balance_takes_from_the_busiest_allowed_queue),
         cmocka_unit_test(balance_leaves_lone_vcpus_alone),

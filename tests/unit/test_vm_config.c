@@ -216,11 +216,27 @@ static void global_errors(void **state)
     assert_non_null(strstr(messages[0], "directed_yield: 'maybe' is not on or off"));
 }
 
+static void dedicated_cpus(void **state)
+{
+    (void)state;
+    parse("[vm pinned]\nimage = x\nvcpus = 2\naffinity = 2-3\n"
+          "[vm free]\nimage = x\nvcpus = 2\naffinity = 0-1\n"
+          "[vm crowded]\nimage = x\nvcpus = 3\naffinity = 4-5\n");
+    assert_true(vm_config_has_dedicated_cpus(&set, 0, 0x3f));
+    assert_true(vm_config_has_dedicated_cpus(&set, 1, 0x3f));
+    assert_false(vm_config_has_dedicated_cpus(&set, 2, 0x3f));    /* 3 vCPUs, 2 CPUs */
+    assert_false(vm_config_has_dedicated_cpus(&set, 0, 0x07));    /* CPU 3 is offline */
+    parse("[vm a]\nimage = x\naffinity = 0\n[vm b]\nimage = x\n");  /* b may use CPU 0 */
+    assert_false(vm_config_has_dedicated_cpus(&set, 0, 0x3));
+    assert_false(vm_config_has_dedicated_cpus(&set, 1, 0x3));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(global_ple_defaults),
         cmocka_unit_test(global_errors),
+        cmocka_unit_test(dedicated_cpus),
         cmocka_unit_test(defaults),
         cmocka_unit_test(every_setting),
         cmocka_unit_test(errors_name_file_line_and_problem),

@@ -1,0 +1,89 @@
+/* PAUSE-loop exiting, like KVM's handle_pause / grow_ple_window /
+ * shrink_ple_window / kvm_vcpu_on_spin: a vCPU that spins in a PAUSE loop
+ * longer than its window exits; its window grows (so a vCPU that spins for
+ * good reason exits less and less) and it offers its CPU to a preempted vCPU
+ * of its VM, likely the lock holder it waits for. When the vCPU is
+ * scheduled in again, its window shrinks (by default: back to the base). */
+#include "virt/exit_pause.h"
+#include "virt/exits.h"
+#include "virt/sched.h"
+#include "virt/vm.h"
+#include "vmx/vmcs.h"
+#include "mon/trace.h"
+
+static void set_window(struct vcpu *v, uint32_t window, enum trace_event why)
+{
+    if (window == v->ple.window)
+        return;             /* the VMCS field is written only on a change */
+    trace_record(v, why, v->ple.window, window);
+    v->ple.window = window;
+    vmcs_write(PLE_WINDOW, window);
+    if (window < v->ple.window_min)
+        v->ple.window_min = window;
+    if (window > v->ple.window_max)
+        v->ple.window_max = window;
+}
+
+void ple_vcpu_init(struct vcpu *v)
+{
+    uint32_t base = v->vm->config.ple_params.window;
+    v->ple.window = v->ple.window_min = v->ple.window_max = base;
+}
+
+void ple_sched_in(struct vcpu *v)
+{
+    const struct ple_params *p = &v->vm->config.ple_params;
+    if (v->vm->ple_enabled)
+        set_window(v, ple_window_shrink(v->ple.window, p->window, p->shrink), TRACE_PLE_SHRINK);
+}
+
+void ple_sched_out(struct vcpu *v)
+{
+    /* SS.DPL is the CPL (SDM Vol. 3C 25.4.1). */
+    v->ple.preempted_in_kernel = (vmcs_read(GUEST_SS_AR_BYTES) >> 5 & 3) == 0;
+}
+
+static int boost(void *ctx, uint32_t index)
+{
+    struct vcpu *spinner = ctx;
+    return sched_yield_to(spinner, &spinner->vm->vcpus[index]);
+}
+
+/* KVM's kvm_vcpu_on_spin: refresh the VM's view of its vCPUs, then look for
+ * one to boost. Returns whether it runs next on this CPU. */
+static bool yield_to_preempted(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        const struct vcpu *c = &vm->vcpus[i];
+        enum vcpu_state s = c->state;
+        struct dy_vcpu *d = &vm->dy[i];
+        d->preempted = s == VCPU_RUNNABLE && !c->se.on_cpu;
+        d->blocked = s == VCPU_HALTED || s == VCPU_WAIT_SIPI;
+        d->has_events = s == VCPU_HALTED && c->halt_interruptible &&
+                        vlapic_pending_vector(&c->apic) >= 0;
+        d->in_kernel = c->ple.preempted_in_kernel;
+    }
+    v->ple.yields++;
+    int boosted = directed_yield(vm->dy, vm->vcpu_count, v->id, &vm->last_boosted_vcpu, boost, v);
+    bool here = boosted >= 0 && vm->vcpus[boosted].cpu == v->cpu;
+    if (boosted >= 0)
+        v->ple.yields_boosted++;
+    else
+        v->ple.yields_failed++;
+    trace_record(v, TRACE_YIELD, boosted, here);
+    return here;
+}
+
+enum exit_action handle_pause(struct vcpu *v, const struct vm_exit *exit)
+{
+    (void)exit;
+    struct vm *vm = v->vm;
+    const struct ple_params *p = &vm->config.ple_params;
+    v->ple.exits++;
+    skip_instruction(v);
+    set_window(v, ple_window_grow(v->ple.window, p->window, p->grow, p->max), TRACE_PLE_GROW);
+    if (!vm->config.directed_yield)
+        return EXIT_RESCHEDULE;     /* a plain yield: whoever the scheduler picks */
+    return yield_to_preempted(v) ? EXIT_RESCHEDULE : EXIT_RESUME;
+}

@@ -1,0 +1,16 @@
+#ifndef VIRT_EXIT_PAUSE_H
+#define VIRT_EXIT_PAUSE_H
+/* PAUSE-loop exiting: the per-vCPU adaptive window and directed yield. */
+#include "virt/exits.h"
+
+struct vcpu;
+
+/* The window a new vCPU starts with (its VM's ple_window). */
+void ple_vcpu_init(struct vcpu *vcpu);
+/* Scheduled in: the window shrinks (KVM's vmx_vcpu_load -> shrink). */
+void ple_sched_in(struct vcpu *vcpu);
+/* Leaving its CPU: remembers whether it was in kernel mode (directed yield
+ * prefers such vCPUs: they may hold a kernel lock). */
+void ple_sched_out(struct vcpu *vcpu);
+enum exit_action handle_pause(struct vcpu *vcpu, const struct vm_exit *exit);
+#endif
