@@ -16,6 +16,10 @@ static void set_window(struct vcpu *v, uint32_t window, enum trace_event why)
     if (window == v->ple.window)
         return;             /* the VMCS field is written only on a change */
     trace_record(v, why, v->ple.window, window);
+    if (why == TRACE_PLE_GROW)
+        v->ple.grows++;
+    else
+        v->ple.shrinks++;
     v->ple.window = window;
     vmcs_write(PLE_WINDOW, window);
     if (window < v->ple.window_min)

@@ -20,6 +20,10 @@ static volatile bool cpu_idle[MAX_CPUS];
 /* Set by kick() before its IPI and cleared by the CPU at the top of its
  * loop: a kick whose IPI lands before the CPU halts is not lost. */
 static volatile bool resched[MAX_CPUS];
+/* The slice of a vCPU that directed yield boosted: enough to take a lock,
+ * run its critical section and release it; then the others, the spinner
+ * that yielded first among them, run again. */
+#define BOOST_SLICE_CYCLES 50000
 /* The vCPU each CPU runs: a kick also puts a request on it, so its entry
  * path tests one word (its requests) rather than this CPU's flag too. */
 static struct vcpu *volatile running_on[MAX_CPUS];
@@ -117,13 +121,35 @@ void sched_wake(struct vcpu *v)
         kick(cpu);
 }
 
+/* Moves a waiting vCPU to `cpu`'s queue, keeping its place relative to the
+ * queue it joins (under sched_lock). False if that queue is full. */
+static bool move_to(struct vcpu *v, uint32_t cpu)
+{
+    struct run_queue_state *from = &queues[v->cpu], *to = &queues[cpu];
+    struct sched_entity *e = &v->se;
+    if (to->count == SCHED_MAX_ENTITIES)
+        return false;
+    run_queue_remove(from, e);
+    e->vruntime = e->vruntime > from->min_vruntime ? e->vruntime - from->min_vruntime : 0;
+    e->vruntime += to->min_vruntime;
+    run_queue_add(to, e);
+    v->cpu = cpu;
+    return true;
+}
+
 int sched_yield_to(struct vcpu *me, struct vcpu *target)
 {
     spin_lock(&sched_lock);
     bool ready = target->state == VCPU_RUNNABLE && !target->se.on_cpu;
+    /* Preferably on the spinner's CPU, which the spinner gives up: then no
+     * other vCPU (maybe one the spinner waits for too) is preempted. */
+    if (ready && target->cpu != me->cpu && (target->se.affinity >> me->cpu & 1))
+        move_to(target, me->cpu);
     uint32_t cpu = target->cpu;
-    if (ready)
+    if (ready) {
         policy->boost(&queues[cpu], &target->se);
+        target->se.boosted = true;
+    }
     spin_unlock(&sched_lock);
     if (!ready)
         return 0;
@@ -234,17 +260,7 @@ static struct sched_entity *steal(uint32_t me)
     struct sched_entity *e = sched_balance_pick(queue_of, cpu_count, me);
     if (!e)
         return NULL;
-    struct vcpu *v = vcpu_of(e);
-    struct run_queue_state *from = &queues[v->cpu], *to = &queues[me];
-    if (to->count == SCHED_MAX_ENTITIES)
-        return NULL;
-    run_queue_remove(from, e);
-    /* Keep its place relative to the queue it joins. */
-    e->vruntime = e->vruntime > from->min_vruntime ? e->vruntime - from->min_vruntime : 0;
-    e->vruntime += to->min_vruntime;
-    run_queue_add(to, e);
-    v->cpu = me;
-    return e;
+    return move_to(vcpu_of(e), me) ? e : NULL;
 }
 
 /* Moves off this CPU the waiting vCPUs whose affinity no longer includes it
@@ -349,6 +365,10 @@ static struct vcpu *pick_next(uint32_t me, uint64_t *slice, uint64_t *next_timer
     if (e) {
         e->on_cpu = true;
         *slice = policy->slice(q, e);
+        /* A boost is for getting past a lock, not a slice at others' expense. */
+        if (e->boosted && *slice > BOOST_SLICE_CYCLES)
+            *slice = BOOST_SLICE_CYCLES;
+        e->boosted = false;
         /* Stop in time for the next timer of a vCPU halted here. */
         if (*next_timer && (int64_t)(*next_timer - now) < (int64_t)*slice)
             *slice = (int64_t)(*next_timer - now) > 0 ? *next_timer - now : 0;

@@ -24,6 +24,7 @@ struct sched_entity {
     uint64_t affinity;      /* physical CPUs allowed, one bit each */
     bool runnable;          /* wants the CPU (not halted, not stopped) */
     bool on_cpu;            /* running right now: not to be migrated */
+    bool boosted;           /* by directed yield: runs next, for a short slice */
     void *owner;            /* the vCPU */
 };
 

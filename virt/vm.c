@@ -237,8 +237,9 @@ static void vm_finish(struct vm *vm)
                 v->lv.migrations, v->lv.vmptrlds, v->lv.vmclears, v->stats.launches,
                 v->stats.resumes);
         if (vm->ple_enabled)
-            kprintf("; PLE exits %lu, window %u-%u, yields %lu (boosted %lu)", v->ple.exits,
-                    v->ple.window_min, v->ple.window_max, v->ple.yields, v->ple.yields_boosted);
+            kprintf("; PLE exits %lu, window %u-%u (grew %lu, shrank %lu), yields %lu (boosted "
+                    "%lu)", v->ple.exits, v->ple.window_min, v->ple.window_max, v->ple.grows,
+                    v->ple.shrinks, v->ple.yields, v->ple.yields_boosted);
         kprintf("\n");
     }
     klog("vm %s: ended (%s), status %d\n", vm->config.name,

@@ -62,7 +62,7 @@ struct vcpu {
     void *fpu;                      /* XSAVE/FXSAVE area: x87, SSE, AVX... state */
     struct vcpu_ple {               /* PAUSE-loop exiting (virt/exit_pause.c) */
         uint32_t window, window_min, window_max;    /* now, and the extremes seen */
-        uint64_t exits;
+        uint64_t exits, grows, shrinks;     /* window changes by either rule */
         uint64_t yields, yields_boosted, yields_failed;
         bool preempted_in_kernel;   /* CPL 0 when it last left its CPU */
     } ple;
