@@ -137,14 +137,30 @@ static bool move_to(struct vcpu *v, uint32_t cpu)
     return true;
 }
 
+/* Where a boosted vCPU should run (under sched_lock): on a CPU running
+ * another VM's vCPU, or none, if its affinity has one, so that no vCPU of
+ * its own VM (quite possibly waiting for the same lock) is pushed off;
+ * otherwise on the spinner's CPU, which the spinner gives up. */
+static uint32_t boost_cpu(const struct vcpu *me, const struct vcpu *target)
+{
+    for (uint32_t cpu = 0; cpu < cpu_count; cpu++) {
+        const struct vcpu *running = running_on[cpu];
+        if (percpu[cpu].online && (target->se.affinity >> cpu & 1) &&
+            (!running || running->vm != me->vm))
+            return cpu;
+    }
+    return target->se.affinity >> me->cpu & 1 ? me->cpu : target->cpu;
+}
+
 int sched_yield_to(struct vcpu *me, struct vcpu *target)
 {
     spin_lock(&sched_lock);
     bool ready = target->state == VCPU_RUNNABLE && !target->se.on_cpu;
-    /* Preferably on the spinner's CPU, which the spinner gives up: then no
-     * other vCPU (maybe one the spinner waits for too) is preempted. */
-    if (ready && target->cpu != me->cpu && (target->se.affinity >> me->cpu & 1))
-        move_to(target, me->cpu);
+    if (ready) {
+        uint32_t cpu = boost_cpu(me, target);
+        if (cpu != target->cpu && !move_to(target, cpu))
+            ready = false;
+    }
     uint32_t cpu = target->cpu;
     if (ready) {
         policy->boost(&queues[cpu], &target->se);
