@@ -146,7 +146,7 @@ static uint32_t boost_cpu(const struct vcpu *me, const struct vcpu *target)
     for (uint32_t cpu = 0; cpu < cpu_count; cpu++) {
         const struct vcpu *running = running_on[cpu];
         if (percpu[cpu].online && (target->se.affinity >> cpu & 1) &&
-            (!running || running->vm != me->vm))
+            (cpu_idle[cpu] || (running && running->vm != me->vm)))
             return cpu;
     }
     return target->se.affinity >> me->cpu & 1 ? me->cpu : target->cpu;
