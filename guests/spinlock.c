@@ -71,9 +71,12 @@ static bool report(uint32_t vcpus)
     uint64_t elapsed = last_finish - start;
     printf("spinlock: %u vcpus, %lu ops in %lu cycles, %lu ops/Mcycle\n", vcpus, total, elapsed,
            elapsed ? total * 1000000 / elapsed : 0);
-    median(merged, samples);        /* sorts */
-    printf("spinlock: wait cycles median %lu p90 %lu p99 %lu max %lu\n", merged[samples / 2],
-           merged[samples * 9 / 10], merged[samples * 99 / 100], merged[samples - 1]);
+    if (samples) {
+        median(merged, samples);        /* sorts */
+        printf("spinlock: wait cycles (the last %u of each vCPU) median %lu p90 %lu p99 %lu "
+               "max %lu\n", SAMPLES_PER_VCPU, merged[samples / 2], merged[samples * 9 / 10],
+               merged[samples * 99 / 100], merged[samples - 1]);
+    }
     for (uint32_t v = 0; v < vcpus; v++)
         printf("spinlock: vcpu %u ops %lu\n", v, ops[v]);
     bool exclusive = protected_count == total;
@@ -108,11 +111,11 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
         uint64_t waited = lock();
         critical_section();
         unlock();
-        if (wait_count[vcpu] < SAMPLES_PER_VCPU)
-            waits[vcpu][wait_count[vcpu]++] = waited;
+        waits[vcpu][n % SAMPLES_PER_VCPU] = waited;     /* the latest ones */
         n++;
     }
     ops[vcpu] = n;
+    wait_count[vcpu] = n < SAMPLES_PER_VCPU ? (uint32_t)n : SAMPLES_PER_VCPU;
     uint64_t now = rdtsc();
     uint64_t seen = last_finish;
     while (now > seen && !__atomic_compare_exchange_n(&last_finish, &seen, now, false,

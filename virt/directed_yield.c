@@ -13,16 +13,16 @@ int directed_yield(struct dy_vcpu *vcpus, uint32_t n, uint32_t self, uint32_t *l
                    dy_boost_fn boost, void *ctx)
 {
     int tries = DIRECTED_YIELD_TRIES;
+    uint32_t start = *last_boosted;     /* others may change it meanwhile */
     vcpus[self].in_spin_loop = true;
     int boosted = -1;
     for (int pass = 0; pass < 2 && boosted < 0 && tries; pass++) {
         for (uint32_t i = 0; i < n; i++) {
             /* Pass 0: those after the last boosted one; pass 1: the rest. */
-            if (pass == 0 ? i <= *last_boosted : i > *last_boosted)
+            if (pass == 0 ? i <= start : i > start)
                 continue;
             struct dy_vcpu *v = &vcpus[i];
-            if (i == self || !v->preempted || (v->blocked && !v->has_events) || !v->in_kernel ||
-                !eligible(v))
+            if (i == self || !v->preempted || !v->in_kernel || !eligible(v))
                 continue;
             int result = boost(ctx, i);
             if (result > 0) {

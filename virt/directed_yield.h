@@ -21,8 +21,6 @@
 
 struct dy_vcpu {
     bool preempted;             /* runnable but not on a CPU */
-    bool blocked;               /* halted or waiting for SIPI */
-    bool has_events;            /* an interrupt it can take is pending */
     bool in_kernel;             /* CPL 0 when it was preempted */
     bool in_spin_loop;          /* itself in a PLE exit's yield right now */
     bool dy_eligible;           /* toggled each time a spinner is looked at */

@@ -41,6 +41,12 @@ void ple_sched_in(struct vcpu *v)
         set_window(v, ple_window_shrink(v->ple.window, p->window, p->shrink), TRACE_PLE_SHRINK);
 }
 
+void ple_running(struct vcpu *v)
+{
+    /* Running again: no longer a spinner that gave up its CPU. */
+    v->vm->dy[v->id].in_spin_loop = false;
+}
+
 void ple_sched_out(struct vcpu *v)
 {
     /* SS.DPL is the CPL (SDM Vol. 3C 25.4.1). */
@@ -60,17 +66,18 @@ static bool yield_to_preempted(struct vcpu *v)
     struct vm *vm = v->vm;
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         const struct vcpu *c = &vm->vcpus[i];
-        enum vcpu_state s = c->state;
-        struct dy_vcpu *d = &vm->dy[i];
-        d->preempted = s == VCPU_RUNNABLE && !c->se.on_cpu;
-        d->blocked = s == VCPU_HALTED || s == VCPU_WAIT_SIPI;
-        d->has_events = s == VCPU_HALTED && c->halt_interruptible &&
-                        vlapic_pending_vector(&c->apic) >= 0;
-        d->in_kernel = c->ple.preempted_in_kernel;
+        /* A halted vCPU with an interrupt to take is made runnable when it
+         * arrives, so "preempted" covers KVM's "blocked with events" too. */
+        vm->dy[i].preempted = c->state == VCPU_RUNNABLE && !c->se.on_cpu;
+        vm->dy[i].in_kernel = c->ple.preempted_in_kernel;
     }
     v->ple.yields++;
     int boosted = directed_yield(vm->dy, vm->vcpu_count, v->id, &vm->last_boosted_vcpu, boost, v);
     bool here = boosted >= 0 && vm->vcpus[boosted].cpu == v->cpu;
+    /* Giving up its CPU, the spinner remains a spinner until it runs again:
+     * others boost it only every other time they look (KVM: preempted in
+     * its own yield, still in its spin loop). */
+    vm->dy[v->id].in_spin_loop = here;
     if (boosted >= 0)
         v->ple.yields_boosted++;
     else

@@ -7,8 +7,11 @@ struct vcpu;
 
 /* The window a new vCPU starts with (its VM's ple_window). */
 void ple_vcpu_init(struct vcpu *vcpu);
-/* Scheduled in: the window shrinks (KVM's vmx_vcpu_load -> shrink). */
+/* Scheduled in after another vCPU ran on the CPU: the window shrinks
+ * (KVM's kvm_arch_sched_in -> shrink_ple_window). */
 void ple_sched_in(struct vcpu *vcpu);
+/* Every start of a slice. */
+void ple_running(struct vcpu *vcpu);
 /* Leaving its CPU: remembers whether it was in kernel mode (directed yield
  * prefers such vCPUs: they may hold a kernel lock). */
 void ple_sched_out(struct vcpu *vcpu);

@@ -3,6 +3,7 @@
  * (slice ends, halts, steals) next to VM exits, and it keeps stealing simple. */
 #include "virt/sched.h"
 #include "virt/vcpu.h"
+#include "virt/exit_pause.h"
 #include "arch/bootinfo.h"
 #include "arch/cpu.h"
 #include "arch/interrupts.h"
@@ -21,12 +22,12 @@ static volatile bool cpu_idle[MAX_CPUS];
  * loop: a kick whose IPI lands before the CPU halts is not lost. */
 static volatile bool resched[MAX_CPUS];
 /* The slice of a vCPU that directed yield boosted: enough to take a lock,
- * run its critical section and release it; then the others, the spinner
- * that yielded first among them, run again. */
+ * run its critical section and release it; then the CPU picks again. */
 #define BOOST_SLICE_CYCLES 50000
 /* The vCPU each CPU runs: a kick also puts a request on it, so its entry
  * path tests one word (its requests) rather than this CPU's flag too. */
 static struct vcpu *volatile running_on[MAX_CPUS];
+static struct vcpu *last_run[MAX_CPUS];     /* the vCPU each CPU ran last */
 static bool exit_when_vms_end;      /* kernel command line "batch" */
 
 static void reschedule_interrupt(struct trap_frame *frame)
@@ -137,41 +138,54 @@ static bool move_to(struct vcpu *v, uint32_t cpu)
     return true;
 }
 
-/* Where a boosted vCPU should run (under sched_lock): on a CPU running
- * another VM's vCPU, or none, if its affinity has one, so that no vCPU of
- * its own VM (quite possibly waiting for the same lock) is pushed off;
- * otherwise on the spinner's CPU, which the spinner gives up. */
+/* Whether a boosted vCPU of `vm` may take `cpu` now (under sched_lock): it
+ * is idle or runs another VM's vCPU, which loses the rest of its slice but
+ * not its place (the spinner pays for the boost, see sched_yield_to). A
+ * vCPU of its own VM is not pushed off: it may wait for the same lock. */
+static bool free_for(const struct vm *vm, const struct sched_entity *e, uint32_t cpu)
+{
+    const struct vcpu *running = running_on[cpu];
+    if (!percpu[cpu].online || !(e->affinity >> cpu & 1))
+        return false;
+    return cpu_idle[cpu] || (running && running->vm != vm);
+}
+
+/* Where a boosted vCPU should run (under sched_lock): its own CPU if that
+ * is free for it (no move), another free one, else the spinner's CPU, which
+ * the spinner gives up. */
 static uint32_t boost_cpu(const struct vcpu *me, const struct vcpu *target)
 {
-    for (uint32_t cpu = 0; cpu < cpu_count; cpu++) {
-        const struct vcpu *running = running_on[cpu];
-        if (percpu[cpu].online && (target->se.affinity >> cpu & 1) &&
-            (cpu_idle[cpu] || (running && running->vm != me->vm)))
+    if (free_for(me->vm, &target->se, target->cpu))
+        return target->cpu;
+    for (uint32_t cpu = 0; cpu < cpu_count; cpu++)
+        if (cpu != target->cpu && free_for(me->vm, &target->se, cpu))
             return cpu;
-    }
     return target->se.affinity >> me->cpu & 1 ? me->cpu : target->cpu;
 }
 
 int sched_yield_to(struct vcpu *me, struct vcpu *target)
 {
     spin_lock(&sched_lock);
-    bool ready = target->state == VCPU_RUNNABLE && !target->se.on_cpu;
-    if (ready) {
-        uint32_t cpu = boost_cpu(me, target);
-        if (cpu != target->cpu && !move_to(target, cpu))
-            ready = false;
-    }
+    int result = target->state == VCPU_RUNNABLE && !target->se.on_cpu ? 1 : 0;
     uint32_t cpu = target->cpu;
-    if (ready) {
-        policy->boost(&queues[cpu], &target->se);
+    if (result) {
+        cpu = boost_cpu(me, target);
+        if (cpu != target->cpu && !move_to(target, cpu))
+            result = -1;        /* that queue is full */
+    }
+    uint64_t before = target->se.vruntime;
+    if (result > 0 && !policy->boost(&queues[cpu], &target->se))
+        result = -1;            /* too far behind: not worth the credit */
+    if (result > 0) {
+        /* Zero-sum: the spinner pays for the head start it gives, so a VM
+         * whose vCPUs boost one another gains nothing on other VMs. */
+        me->se.vruntime += before - target->se.vruntime;
         target->se.boosted = true;
     }
     spin_unlock(&sched_lock);
-    if (!ready)
-        return 0;
-    if (cpu != me->cpu)
+    if (result > 0 && cpu != me->cpu)
         kick(cpu);      /* its CPU picks again; on this one, the caller reschedules */
-    return 1;
+    return result;
 }
 
 bool vcpu_block(struct vcpu *v, enum vcpu_state blocked_in)
@@ -406,6 +420,11 @@ static void run_slice(struct vcpu *v, uint32_t me, uint64_t slice)
     uint64_t start = rdtsc();
     v->wait_cycles += start - v->ready_since;
     if (vcpu_load(v)) {
+        /* KVM's sched-in hook runs when a CPU switches to another task, not
+         * when the same vCPU continues. */
+        if (last_run[me] != v)
+            ple_sched_in(v);
+        last_run[me] = v;
         __atomic_store_n(&running_on[me], v, __ATOMIC_SEQ_CST);
         if (!__atomic_load_n(&resched[me], __ATOMIC_SEQ_CST))
             vcpu_run(v, slice);

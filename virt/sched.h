@@ -25,9 +25,10 @@ void sched_wake(struct vcpu *vcpu);
 /* The running vCPU blocks (HLT, or waiting for SIPI) unless an event that
  * wakes it is already there; true if it blocked. */
 bool vcpu_block(struct vcpu *vcpu, enum vcpu_state blocked_in);
-/* Directed yield: `target` (of the same VM, preempted) runs next on its
- * CPU, which is made to pick again if it is not `me`'s. 1 if boosted, 0 if
- * it was not waiting for a CPU after all. */
+/* Directed yield: `target` (of the same VM, preempted) runs next, for a
+ * short slice, on a CPU where it pushes off no vCPU of its VM if there is
+ * one, else on `me`'s; `me` pays for the head start. 1 if boosted, 0 if it
+ * was not waiting for a CPU after all, -1 if it could not be moved. */
 int sched_yield_to(struct vcpu *me, struct vcpu *target);
 /* `info sched`: each CPU's queue. */
 void sched_print_queues(void);

@@ -70,15 +70,21 @@ static bool fair_preempts(const struct run_queue_state *rq, const struct sched_e
     return woken->vruntime + WAKEUP_GRANULARITY < running->vruntime;
 }
 
-/* Just ahead of every other runnable entity: picked next, but the credit is
- * no more than it needs. */
-static void fair_boost(struct run_queue_state *rq, struct sched_entity *e)
+/* Just ahead of every other runnable entity, if it is no further behind
+ * the first than a woken entity may be put ahead (WAKEUP_CREDIT): picked
+ * next, for a bounded credit. */
+static bool fair_boost(struct run_queue_state *rq, struct sched_entity *e)
 {
+    uint64_t target = e->vruntime;
     for (uint32_t i = 0; i < rq->count; i++) {
         const struct sched_entity *other = rq->entities[i];
-        if (other != e && other->runnable && other->vruntime <= e->vruntime)
-            e->vruntime = other->vruntime ? other->vruntime - 1 : 0;
+        if (other != e && other->runnable && other->vruntime <= target)
+            target = other->vruntime ? other->vruntime - 1 : 0;
     }
+    if (e->vruntime - target > WAKEUP_CREDIT)
+        return false;
+    e->vruntime = target;
+    return true;
 }
 
 /* Each runnable entity gets its weighted share of the target latency. */

@@ -46,8 +46,10 @@ struct sched_policy {
      * `running` now rather than at the end of its slice. */
     bool (*preempts)(const struct run_queue_state *rq, const struct sched_entity *woken,
                      const struct sched_entity *running);
-    /* Directed yield: the entity is to run next on its queue. */
-    void (*boost)(struct run_queue_state *rq, struct sched_entity *e);
+    /* Directed yield: the entity is to run next on its queue, if that takes
+     * no more than a small head start (CFS honours its "next buddy" hint on
+     * the same condition); false if it would take more. */
+    bool (*boost)(struct run_queue_state *rq, struct sched_entity *e);
     /* How long the entity may run before the CPU looks again, in cycles. */
     uint64_t (*slice)(const struct run_queue_state *rq, const struct sched_entity *e);
 };

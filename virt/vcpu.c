@@ -180,7 +180,7 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
     bool preemption_timer = have_preemption_timer();
     unsigned timer_rate = vmcs_config.preemption_timer_rate;
     vcpu_request(v, REQ_EVENT | REQ_TIMER | (v->waiting_for_sipi ? REQ_INIT_SIPI : 0));
-    ple_sched_in(v);
+    ple_running(v);
     for (;;) {
         irq_disable();
         uint64_t now = rdtsc();

@@ -178,8 +178,11 @@ uint32_t vms_create_from_config(const struct vm_config_set *set)
         if (!vm_create(vm, cfg, image))
             continue;
         /* PAUSE-loop exiting where the CPU has it, unless switched off, or
-         * left on "auto" for a VM whose vCPUs have CPUs of their own. */
+         * left on "auto" for a VM whose vCPUs have CPUs of their own. A gap
+         * of 0 makes every PAUSE start a new loop: PLE off, as in KVM. The
+         * decision is made once: a later `affinity` does not change it. */
         vm->ple_enabled = (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_PAUSE_LOOP_EXITING) &&
+                          cfg->ple_params.gap != 0 &&
                           (cfg->ple == PLE_ON ||
                            (cfg->ple == PLE_AUTO && !vm_config_has_dedicated_cpus(set, i, online_cpus())));
         vm->index = vm_count++;

@@ -151,7 +151,9 @@ static void begin_section(struct parser *p, const char *s, const char *e)
     *vm = (struct vm_config){ .vcpus = 1, .memory = DEFAULT_MEMORY, .affinity = ~0ull,
                               .ple = p->set->global.ple, .ple_params = p->set->global.ple_params,
                               .directed_yield = p->set->global.directed_yield,
-                              .hugepages = true, .weight = 100, .valid = true, .line = p->line };
+                              .hugepages = true, .weight = 100,
+                              .valid = p->set->global.valid,   /* a bad [global] spoils all */
+                              .line = p->line };
     p->vm = vm;
     p->in_bad_section = false;
     bool name_ok = s < e && copy_text(s, e, vm->name, sizeof(vm->name));
@@ -302,7 +304,7 @@ void vm_config_parse(const char *file, const char *text, size_t len, struct vm_c
 {
     memset(set, 0, sizeof(*set));
     set->global = (struct vm_config){
-        .ple = PLE_AUTO, .directed_yield = true,
+        .ple = PLE_AUTO, .directed_yield = true, .valid = true,
         .ple_params = { .gap = DEFAULT_PLE_GAP, .window = DEFAULT_PLE_WINDOW,
                         .grow = DEFAULT_PLE_GROW, .shrink = DEFAULT_PLE_SHRINK,
                         .max = DEFAULT_PLE_MAX },

@@ -8,7 +8,9 @@
 #   - a fixed window (grow 1) never changes;
 #   - a VM whose vCPUs have CPUs of their own gets PLE off by default and sees
 #     no PLE exits, while an overcommitted VM beside it has it on;
-#   - mutual exclusion holds and every vCPU gets the lock in each setup.
+#   - mutual exclusion holds and every vCPU gets the lock in each setup;
+#   - boosts inside a VM gain it nothing over another VM: a computing VM
+#     beside a spinning one still gets its share of the CPUs.
 use strict;
 use warnings;
 use FindBin;
@@ -75,4 +77,22 @@ unlike($pinned_block // '', qr/^\s+PAUSE\s/m, 'pinned: no PAUSE exits at all');
 ok((grep { $_->[0] > 0 } ple_counters($out, 'crowd')), 'crowd: PLE exits');
 check_spinlock($out, 'pinned', 'pinned');
 check_spinlock($out, 'crowd', 'crowd');
+# Fairness with PLE on: alone, a computing vCPU counts N iterations in the
+# window; sharing 2 CPUs with a 2-vCPU spinlock VM that boosts its own vCPUs
+# on every PLE exit, each of its 2 vCPUs must still get about half a CPU.
+($status, $out) = run_vms("[vm alone]\nimage = spin_share.elf\nmemory = 4M\ncmdline = 40\n",
+                          ['spin_share'], '--pcpus', '1');
+my ($alone) = $out =~ /^\[alone\] spin_share: vcpu 0 iterations (\d+)$/m;
+ok($alone, 'fairness: reference run') or diag($out);
+($status, $out) = run_vms(vm('spin', 2, "ple = on\n") =~ s/cmdline = 10 100/cmdline = 60 0/r .
+                          "[vm busy]\nimage = spin_share.elf\nvcpus = 2\nmemory = 4M\ncmdline = 40\n",
+                          ['spinlock', 'spin_share'], '--pcpus', '2');
+is($status, 0, 'fairness: hypervisor exit status 0') or diag($out);
+ok((grep { $_->[6] > 0 } ple_counters($out, 'spin')), 'fairness: the spinlock VM boosted its vCPUs')
+    or diag($out);
+for my $v (0, 1) {
+    my ($n) = $out =~ /^\[busy\] spin_share: vcpu $v iterations (\d+)$/m;
+    ok(defined $n && $n >= 0.4 * $alone,
+       sprintf("fairness: busy vCPU $v got %.0f%% of a CPU (at least 40%%)", 100 * ($n // 0) / ($alone || 1)));
+}
 done_testing();

@@ -50,16 +50,14 @@ static void skips_running_halted_user_and_self(void **state)
     struct dy_vcpu v[6];
     reset(v, 6);
     v[0] = preempted_kernel();                  /* self */
-    v[1] = (struct dy_vcpu){ .in_kernel = true };   /* running */
-    v[2] = preempted_kernel();
-    v[2].blocked = true;                        /* halted, nothing pending */
+    v[1] = (struct dy_vcpu){ .in_kernel = true };   /* running, or halted */
     v[3] = preempted_kernel();
     v[3].in_kernel = false;                     /* preempted in user mode */
     uint32_t last = 5;
     assert_int_equal(directed_yield(v, 6, 0, &last, fake_boost, NULL), -1);
     assert_int_equal(attempt_count, 0);
     assert_int_equal(last, 5);
-    v[2].has_events = true;                     /* halted but an interrupt is pending */
+    v[2] = preempted_kernel();                  /* woken, or preempted */
     assert_int_equal(directed_yield(v, 6, 0, &last, fake_boost, NULL), 2);
 }
 

@@ -108,12 +108,16 @@ static void boost_runs_next(void **state)
     e[0].vruntime = 5000;
     e[1].vruntime = 9000;
     e[2].vruntime = 20000;
-    policy->boost(&rq, &e[2]);
+    assert_true(policy->boost(&rq, &e[2]));
     assert_int_equal(e[2].vruntime, 4999);
     assert_ptr_equal(policy->pick_next(&rq), &e[2]);
     e[2].vruntime = 6000;
-    policy->boost(&rq, &e[0]);          /* already first: unchanged */
+    assert_true(policy->boost(&rq, &e[0]));     /* already first: unchanged */
     assert_int_equal(e[0].vruntime, 5000);
+    /* Far behind (it ran much more): no boost, which would be a big gift. */
+    e[1].vruntime = 5000 + 10000000;
+    assert_false(policy->boost(&rq, &e[1]));
+    assert_int_equal(e[1].vruntime, 5000 + 10000000);
 }
 
 static void nothing_runnable(void **state)

@@ -200,9 +200,10 @@ static void global_ple_defaults(void **state)
 static void global_errors(void **state)
 {
     (void)state;
-    parse("[global]\nimage = x\n");
+    parse("[global]\nimage = x\n[vm a]\nimage = x\n");
     assert_int_equal(message_count, 1);
     assert_non_null(strstr(messages[0], "vms.cfg:2: unknown [global] setting 'image'"));
+    assert_false(set.vms[0].valid);     /* a bad [global] stops every VM */
     parse("[vm a]\nimage = x\n[global]\nple_window = 5\n");
     assert_int_equal(message_count, 1);
     assert_non_null(strstr(messages[0], "vms.cfg:3: [global] must come before"));
