@@ -95,4 +95,13 @@ for my $v (0, 1) {
     ok(defined $n && $n >= 0.4 * $alone,
        sprintf("fairness: busy vCPU $v got %.0f%% of a CPU (at least 40%%)", 100 * ($n // 0) / ($alone || 1)));
 }
+# The monitor while a PLE VM runs: info ple, info trace, the ple column.
+($status, $out) = run_vms(vm('mon', 4, "ple = on\n") =~ s/cmdline = 10 100/cmdline = 100 100/r,
+                          ['spinlock'], '--pcpus', '2', '--exec', 'info ple; info trace 5; info vcpus');
+is($status, 0, 'monitor: hypervisor exit status 0') or diag($out);
+like($out, qr/^vm\s+vcpu ple\s+exits\s+window\s+min\s+max\s+yields\s+boosted failed$/m,
+     'monitor: info ple header');
+like($out, qr/^mon\s+3 on\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$/m, 'monitor: info ple row for vCPU 3');
+like($out, qr/^tsc\s+cpu vm\s+vcpu event\s+details$/m, 'monitor: info trace header');
+like($out, qr/^vm\s+vcpu cpu state.* ple$/m, 'monitor: info vcpus has the ple column');
 done_testing();
