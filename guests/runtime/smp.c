@@ -101,10 +101,13 @@ uint32_t guest_start_aps(uint32_t vcpus, const char *cmdline)
         lapic_send_ipi(id, sipi);
         if (!wait_online(id, SIPI_RETRY_CYCLES))
             lapic_send_ipi(id, sipi);
-        if (wait_online(id, AP_START_TIMEOUT_CYCLES))
-            online++;
-        else
-            printf("guest: vCPU %u did not start\n", id);
+        if (!wait_online(id, AP_START_TIMEOUT_CYCLES)) {
+            /* It may still start later, with the parameters: no other AP
+             * may be given them meanwhile. */
+            printf("guest: vCPU %u did not start; not starting the others\n", id);
+            break;
+        }
+        online++;
     }
     return online;
 }
