@@ -27,6 +27,13 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     failures += check((l1.ebx >> 16 & 0xff) == vcpus, "logical processor count");
     struct cpuid_regs l0 = cpuid(0, 0);
     failures += check(l0.eax >= 1, "basic leaves present");
+    if (l0.eax >= 0xb) {
+        struct cpuid_regs smt = cpuid(0xb, 0), core = cpuid(0xb, 1), end = cpuid(0xb, 2);
+        failures += check(smt.ebx == 1 && (smt.ecx >> 8 & 0xff) == 1 && core.ebx == vcpus &&
+                              (core.ecx >> 8 & 0xff) == 2 && (end.ecx >> 8 & 0xff) == 0 &&
+                              core.edx == vcpu,
+                          "leaf 0xb topology: one thread per core, one core per vCPU");
+    }
     printf("cpuid_test: %d failure(s)\n", failures);
     if (cmdline_has(cmdline, "debug-exit"))
         debug_exit((uint8_t)failures);

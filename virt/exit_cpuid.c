@@ -47,6 +47,22 @@ static void filter_leaf1(const struct vcpu *vcpu, struct cpuid_regs *r)
     r->ebx = (r->ebx & 0xffff) | (vcpu->id << 24) | ((vcpu->vm->vcpu_count & 0xff) << 16);
 }
 
+/* Leaves 0xB/0x1F (SDM Vol. 2A CPUID): the VM is one package of one-thread
+ * cores, one per vCPU, and the x2APIC ID is the vCPU number, whatever the
+ * host's topology. */
+static struct cpuid_regs topology(const struct vcpu *vcpu, uint32_t subleaf)
+{
+    enum { LEVEL_SMT = 1, LEVEL_CORE = 2 };
+    uint32_t count = vcpu->vm->vcpu_count, core_bits = 0;
+    while ((1u << core_bits) < count)
+        core_bits++;
+    switch (subleaf) {
+    case 0: return (struct cpuid_regs){ 0, 1, 0 | LEVEL_SMT << 8, vcpu->id };
+    case 1: return (struct cpuid_regs){ core_bits, count, 1 | LEVEL_CORE << 8, vcpu->id };
+    default: return (struct cpuid_regs){ 0, 0, subleaf & 0xff, vcpu->id };  /* no more levels */
+    }
+}
+
 static struct cpuid_regs virtual_cpuid(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf)
 {
     if (leaf >= HYPERVISOR_LEAF_BASE && leaf <= HYPERVISOR_LEAF_END) {
@@ -77,9 +93,9 @@ static struct cpuid_regs virtual_cpuid(const struct vcpu *vcpu, uint32_t leaf, u
                              : (struct cpuid_regs){ 0, 0, 0, 0 };
         break;
     }
-    case 0xb:   /* x2APIC topology: the x2APIC ID is the vCPU number */
+    case 0xb:   /* x2APIC topology */
     case 0x1f:
-        r.edx = vcpu->id;
+        r = topology(vcpu, subleaf);
         break;
     }
     return r;

@@ -40,7 +40,8 @@ is($status, 0, 'hypervisor exit status 0') or diag($out);
 like($out, qr/^vm cpuid: 1 vCPU\(s\), 8 MiB, image cpuid_test\.elf, PLE on$/m, 'VM created from the config');
 
 # CPUID: the guest checks the values and ends through isa-debug-exit with 0 failures.
-for my $check ("hypervisor signature 'vmxvisor'", 'leaf 1 VMX hidden', 'initial APIC ID is the vCPU number') {
+for my $check ("hypervisor signature 'vmxvisor'", 'leaf 1 VMX hidden', 'initial APIC ID is the vCPU number',
+               'leaf 0xb topology: one thread per core, one core per vCPU') {
     like($out, qr/^\[cpuid\] ok: \Q$check\E$/m, "cpuid: $check");
 }
 unlike($out, qr/^\[cpuid\] FAIL/m, 'cpuid: no failed check');
