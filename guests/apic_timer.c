@@ -33,6 +33,11 @@ static volatile uint64_t fired_at[TICKS];
 static volatile uint32_t fired, self_ipis, gp_faults;
 static int failures;
 
+static void report(const char *name, bool ok, const char *detail)
+{
+    failures += check_detail("apic_timer", name, ok, detail);
+}
+
 static void timer_interrupt(struct trap_frame *frame)
 {
     (void)frame;
@@ -51,12 +56,6 @@ static void general_protection(struct trap_frame *frame)
 {
     gp_faults++;
     frame->rip += 2;
-}
-
-static void check(const char *name, bool ok, const char *detail)
-{
-    printf("apic_timer: %s: %s%s%s\n", name, ok ? "ok" : "FAIL", *detail ? " " : "", detail);
-    failures += !ok;
 }
 
 /* Sleeps with interrupts enabled until `count` timer interrupts in all. */
@@ -97,7 +96,7 @@ static void xapic_periodic(void)
     bool all = wait_fired(TICKS, 100ull * PERIOD);
     lapic_write(APIC_REG_TIMER_INITIAL, 0);
     snprintf(detail, sizeof(detail), "(read %u of %u)", current, PERIOD);
-    check("xapic current count counts down", current > 0 && current < PERIOD, detail);
+    report("xapic current count counts down", current > 0 && current < PERIOD, detail);
     uint64_t worst = 0;
     bool never_early = all;
     for (uint32_t k = 0; all && k < TICKS; k++) {
@@ -109,7 +108,7 @@ static void xapic_periodic(void)
     uint64_t mean = all ? (fired_at[TICKS - 1] - fired_at[0]) / (TICKS - 1) : 0;
     snprintf(detail, sizeof(detail), "(%u ticks, mean interval %lu, latest %lu after due)",
              fired, mean, worst);
-    check("xapic periodic timer", all && never_early && worst < LATENCY_BOUND &&
+    report("xapic periodic timer", all && never_early && worst < LATENCY_BOUND &&
                                       mean > PERIOD - PERIOD / 100 && mean < PERIOD + PERIOD / 100,
           detail);
 }
@@ -127,7 +126,7 @@ static void xapic_one_shot(void)
     uint64_t late = woke ? fired_at[0] - (start + PERIOD) : 0;
     snprintf(detail, sizeof(detail), "(%u interrupts, %ld cycles after due, count now %u)", fired,
              (long)late, lapic_read(APIC_REG_TIMER_CURRENT));
-    check("xapic one-shot timer wakes HLT once", woke && fired == 1 &&
+    report("xapic one-shot timer wakes HLT once", woke && fired == 1 &&
               fired_at[0] >= start + PERIOD && late < LATENCY_BOUND &&
               lapic_read(APIC_REG_TIMER_CURRENT) == 0, detail);
 }
@@ -146,14 +145,14 @@ static void x2apic_checks(void)
 {
     char detail[120];
     struct cpuid_regs r = cpuid(1, 0);
-    check("cpuid shows x2apic and tsc-deadline",
+    report("cpuid shows x2apic and tsc-deadline",
           (r.ecx & CPUID1_ECX_X2APIC) && (r.ecx & CPUID1_ECX_TSC_DEADLINE), "");
     uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
     wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_X2APIC);
     lapic_init_cpu();
     snprintf(detail, sizeof(detail), "(id %lu, ldr 0x%lx)", rdmsr(MSR_X2APIC(APIC_REG_ID)),
              rdmsr(MSR_X2APIC(APIC_REG_LDR)));
-    check("x2apic mode: id and logical id", rdmsr(MSR_X2APIC(APIC_REG_ID)) == 0 &&
+    report("x2apic mode: id and logical id", rdmsr(MSR_X2APIC(APIC_REG_ID)) == 0 &&
                                                 rdmsr(MSR_X2APIC(APIC_REG_LDR)) == 1, detail);
 
     lapic_write(APIC_REG_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
@@ -168,13 +167,13 @@ static void x2apic_checks(void)
     }
     snprintf(detail, sizeof(detail), "(5 deadlines, latest %lu after due, msr now %lu)", worst,
              rdmsr(MSR_IA32_TSC_DEADLINE));
-    check("tsc-deadline interrupts at the deadline", ok && rdmsr(MSR_IA32_TSC_DEADLINE) == 0, detail);
+    report("tsc-deadline interrupts at the deadline", ok && rdmsr(MSR_IA32_TSC_DEADLINE) == 0, detail);
 
     uint32_t before = fired;
     wrmsr(MSR_IA32_TSC_DEADLINE, rdtsc() + PERIOD);
     wrmsr(MSR_IA32_TSC_DEADLINE, 0);
     spin_with_interrupts(3 * PERIOD);
-    check("tsc-deadline 0 disarms", fired == before, "");
+    report("tsc-deadline 0 disarms", fired == before, "");
 
     /* TPR class 5 holds back a class-4 self-IPI until it is lowered. */
     __asm__ volatile("mov %0, %%cr8" :: "r"(5ull));
@@ -186,12 +185,12 @@ static void x2apic_checks(void)
     uint32_t after = self_ipis;
     snprintf(detail, sizeof(detail), "(%u while TPR 0x50, IRR bit %lu, %u after)", held,
              irr >> (SELF_VECTOR % 32) & 1, after);
-    check("self-ipi waits for TPR", held == 0 && (irr >> (SELF_VECTOR % 32) & 1) && after == 1,
+    report("self-ipi waits for TPR", held == 0 && (irr >> (SELF_VECTOR % 32) & 1) && after == 1,
           detail);
 
     uint32_t faults = gp_faults;
     wrmsr(MSR_IA32_APIC_BASE, base & ~APIC_BASE_X2APIC);    /* x2APIC to xAPIC: invalid */
-    check("x2apic to xapic directly is #GP", gp_faults == faults + 1, "");
+    report("x2apic to xapic directly is #GP", gp_faults == faults + 1, "");
 }
 
 static void disable_and_enable(void)
@@ -209,7 +208,7 @@ static void disable_and_enable(void)
     spin_with_interrupts(3 * PERIOD);
     snprintf(detail, sizeof(detail), "(#GP %u of 2, cpuid apic %d, timer %u)",
              gp_faults - faults, apic_bit, fired - before);
-    check("disabled apic: no registers, no cpuid bit, no timer",
+    report("disabled apic: no registers, no cpuid bit, no timer",
           gp_faults == faults + 2 && !apic_bit && fired == before, detail);
 
     wrmsr(MSR_IA32_APIC_BASE, (base & ~APIC_BASE_X2APIC) | APIC_BASE_ENABLE);
@@ -217,7 +216,7 @@ static void disable_and_enable(void)
     uint32_t lvt = *(volatile uint32_t *)(XAPIC_PAGE + APIC_REG_LVT_TIMER);
     snprintf(detail, sizeof(detail), "(svr 0x%x, lvt timer 0x%x, cpuid apic %d)", svr, lvt,
              !!(cpuid(1, 0).edx & CPUID1_EDX_APIC));
-    check("re-enabled apic is in its reset state", svr == 0xff && lvt == 0x10000 &&
+    report("re-enabled apic is in its reset state", svr == 0xff && lvt == 0x10000 &&
                                                         (cpuid(1, 0).edx & CPUID1_EDX_APIC),
           detail);
     lapic_init_cpu();
@@ -253,7 +252,7 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     char detail[80];
     snprintf(detail, sizeof(detail), "(version 0x%x, id 0x%x)", lapic_read(APIC_REG_VERSION),
              lapic_read(APIC_REG_ID));
-    check("xapic version and id", (lapic_read(APIC_REG_VERSION) & 0xff) == 0x14 &&
+    report("xapic version and id", (lapic_read(APIC_REG_VERSION) & 0xff) == 0x14 &&
                                       lapic_read(APIC_REG_ID) == 0, detail);
     xapic_periodic();
     xapic_one_shot();

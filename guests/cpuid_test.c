@@ -3,12 +3,6 @@
  * isa-debug-exit port (status (failures << 1) | 1) instead of the hypercall. */
 #include "guests/runtime/guest.h"
 
-static int check(bool ok, const char *what)
-{
-    printf("%s: %s\n", ok ? "ok" : "FAIL", what);
-    return ok ? 0 : 1;
-}
-
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
 {
     int failures = 0;

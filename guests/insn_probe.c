@@ -29,12 +29,6 @@ static void set_gate(int vector, void (*handler)(void))
                                      (uint32_t)(h >> 32), 0 };
 }
 
-static int check(bool ok, const char *what)
-{
-    printf("%s: %s\n", ok ? "ok" : "FAIL", what);
-    return ok ? 0 : 1;
-}
-
 static void xsetbv(uint32_t xcr, uint64_t v)
 {
     __asm__ volatile("xsetbv" :: "c"(xcr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));

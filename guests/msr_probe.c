@@ -48,12 +48,6 @@ static bool wrmsr_faults(uint32_t msr, uint64_t value)
     return gp_count != before;
 }
 
-static int check(bool ok, const char *what)
-{
-    printf("%s: %s\n", ok ? "ok" : "FAIL", what);
-    return ok ? 0 : 1;
-}
-
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
 {
     (void)vcpu;

@@ -35,6 +35,11 @@ static volatile uint64_t handed_over_at;
 static bool x2apic;
 static int failures;
 
+static void report(const char *name, bool ok, const char *detail)
+{
+    failures += check_detail("smp_ipi", name, ok, detail);
+}
+
 static uint32_t my_id(void)
 {
     return lapic_id();
@@ -57,12 +62,6 @@ static void count_interrupt(struct trap_frame *frame)
 {
     (void)frame;
     __atomic_add_fetch(&counted[my_id()], 1, __ATOMIC_SEQ_CST);
-}
-
-static void check(const char *name, bool ok, const char *detail)
-{
-    printf("smp_ipi: %s: %s%s%s\n", name, ok ? "ok" : "FAIL", *detail ? " " : "", detail);
-    failures += !ok;
 }
 
 /* Waits with interrupts enabled until *value reaches target. */
@@ -101,7 +100,7 @@ static void ping_pong(uint32_t vcpus)
     for (uint32_t target = 1; target < vcpus; target++)
         ok &= pings[target] == ROUNDS;
     snprintf(detail, sizeof(detail), "(%u round trips, median %lu cycles)", n, median(samples, n));
-    check("ping-pong with every vCPU", ok && pongs == n, detail);
+    report("ping-pong with every vCPU", ok && pongs == n, detail);
 }
 
 static uint32_t counted_total(void)
@@ -128,7 +127,7 @@ static void broadcasts(uint32_t vcpus)
         all &= wait_for(&counted[i], 1);
     snprintf(detail, sizeof(detail), "(%u of %u others, self %u)", counted_total(), vcpus - 1,
              counted[0]);
-    check("all-but-self shorthand", all && counted[0] == 0 && counted_total() == vcpus - 1, detail);
+    report("all-but-self shorthand", all && counted[0] == 0 && counted_total() == vcpus - 1, detail);
 
     reset_counts();
     lapic_send_ipi(x2apic ? X2APIC_BROADCAST : XAPIC_BROADCAST, ICR_FIXED | COUNT_VECTOR);
@@ -136,7 +135,7 @@ static void broadcasts(uint32_t vcpus)
     for (uint32_t i = 0; i < vcpus; i++)
         all &= wait_for(&counted[i], 1);
     snprintf(detail, sizeof(detail), "(%u of %u)", counted_total(), vcpus);
-    check("broadcast destination reaches all, self included", all && counted_total() == vcpus,
+    report("broadcast destination reaches all, self included", all && counted_total() == vcpus,
           detail);
 
     reset_counts();
@@ -145,7 +144,7 @@ static void broadcasts(uint32_t vcpus)
     for (uint32_t i = 0; i < vcpus; i++)
         all &= wait_for(&counted[i], 1);
     snprintf(detail, sizeof(detail), "(%u of %u)", counted_total(), vcpus);
-    check("all-including-self shorthand", all && counted_total() == vcpus, detail);
+    report("all-including-self shorthand", all && counted_total() == vcpus, detail);
 }
 
 /* vCPUs 1 and 3 by logical destination: xAPIC flat model (each vCPU set
@@ -163,7 +162,7 @@ static void logical(uint32_t vcpus)
         cpu_relax();
     snprintf(detail, sizeof(detail), "(counts %u %u %u %u)", counted[0], counted[1], counted[2],
              counted[3]);
-    check("logical destination selects vCPUs 1 and 3", got && counted_total() == 2, detail);
+    report("logical destination selects vCPUs 1 and 3", got && counted_total() == 2, detail);
 }
 
 /* vcpu_switch: vCPU 0 and 1 share one physical CPU and hand it over with
@@ -216,7 +215,7 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     bool all = wait_for(&arrived, vcpus - 1);
     snprintf(detail, sizeof(detail), "(%u of %u vCPUs, %s mode)", arrived + 1, vcpus,
              x2apic ? "x2apic" : "xapic");
-    check("every vCPU started by INIT-SIPI-SIPI", all, detail);
+    report("every vCPU started by INIT-SIPI-SIPI", all, detail);
     if (cmdline_has(cmdline, "switch")) {
         switch_bench(0);
         return 0;

@@ -93,12 +93,7 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     if (vcpus > MAX_VCPUS)
         return 1;
     irq_enable();       /* as an OS runs: kicks from the hypervisor exit at once */
-    const char *second = cmdline;
-    while (*second && *second != ' ')
-        second++;
-    while (*second == ' ')
-        second++;
-    think_work = cmdline_number(second, THINK_WORK);
+    think_work = cmdline_number(cmdline_word(cmdline, 1), THINK_WORK);
     if (__atomic_add_fetch(&arrived, 1, __ATOMIC_SEQ_CST) == vcpus) {
         start = rdtsc();
         deadline = start + cmdline_number(cmdline, 20) * 1000000;

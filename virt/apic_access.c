@@ -16,6 +16,15 @@ static uint64_t phys_addr_mask(void)
     return (1ull << bits) - 1;
 }
 
+/* Sends `vector` as a fixed interrupt to the vCPU (any CPU may call). */
+static void deliver_fixed(struct vcpu *target, uint8_t vector)
+{
+    if (!vlapic_set_irr(&target->apic, vector))
+        return;
+    vcpu_request(target, REQ_EVENT);
+    sched_wake(target);
+}
+
 /* Every IPI the guest sends goes through here (SDM Vol. 3A 11.6). */
 static void send_ipi(struct vcpu *sender, const struct apic_ipi *ipi)
 {
@@ -27,13 +36,13 @@ static void send_ipi(struct vcpu *sender, const struct apic_ipi *ipi)
             continue;
         switch (ipi->delivery) {
         case IPI_FIXED:
-            apic_deliver_fixed(target, ipi->vector);
+            deliver_fixed(target, ipi->vector);
             break;
         case IPI_LOWEST:
             /* Any one of the destinations will do: the first that takes it. */
             if (!vlapic_accepts_interrupts(&target->apic))
                 break;
-            apic_deliver_fixed(target, ipi->vector);
+            deliver_fixed(target, ipi->vector);
             return;
         case IPI_INIT:
             if (!ipi->level_assert)     /* INIT level de-assert: no effect (11.6.1) */
@@ -55,14 +64,6 @@ static void send_ipi(struct vcpu *sender, const struct apic_ipi *ipi)
             break;
         }
     }
-}
-
-void apic_deliver_fixed(struct vcpu *target, uint8_t vector)
-{
-    if (!vlapic_set_irr(&target->apic, vector))
-        return;
-    vcpu_request(target, REQ_EVENT);
-    sched_wake(target);
 }
 
 static bool write_register(struct vcpu *v, uint32_t offset, uint64_t value)

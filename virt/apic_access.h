@@ -22,8 +22,6 @@ bool apic_mmio_access(struct vcpu *vcpu, uint64_t gpa, bool write, unsigned size
 /* MOV to/from CR8: the task-priority class, TPR bits 7:4. */
 void apic_set_cr8(struct vcpu *vcpu, uint64_t value);
 uint64_t apic_get_cr8(const struct vcpu *vcpu);
-/* Sends `vector` as a fixed interrupt to the vCPU (any CPU may call). */
-void apic_deliver_fixed(struct vcpu *target, uint8_t vector);
 /* In the vCPU's own run loop: acts on a pending INIT or start-up IPI.
  * Returns false if the vCPU must now wait for a start-up IPI. */
 bool apic_process_init_sipi(struct vcpu *vcpu);

@@ -30,14 +30,9 @@ void debug_exit(uint8_t code)
 bool cmdline_has(const char *cmdline, const char *word)
 {
     size_t n = strlen(word);
-    for (const char *s = cmdline; *s;) {
+    for (const char *s = cmdline_word(cmdline, 0); *s; s = cmdline_word(s, 1))
         if (!strncmp(s, word, n) && (s[n] == ' ' || s[n] == '\0'))
             return true;
-        while (*s && *s != ' ')
-            s++;
-        while (*s == ' ')
-            s++;
-    }
     return false;
 }
 
@@ -48,6 +43,32 @@ uint64_t cmdline_number(const char *cmdline, uint64_t fallback)
     for (; *s >= '0' && *s <= '9'; s++)
         n = n * 10 + (uint64_t)(*s - '0');
     return s == cmdline ? fallback : n;
+}
+
+int check(bool ok, const char *what)
+{
+    printf("%s: %s\n", ok ? "ok" : "FAIL", what);
+    return !ok;
+}
+
+int check_detail(const char *guest, const char *name, bool ok, const char *detail)
+{
+    printf("%s: %s: %s%s%s\n", guest, name, ok ? "ok" : "FAIL", *detail ? " " : "", detail);
+    return !ok;
+}
+
+const char *cmdline_word(const char *cmdline, unsigned n)
+{
+    const char *s = cmdline;
+    while (*s == ' ')
+        s++;
+    for (; n && *s; n--) {
+        while (*s && *s != ' ')
+            s++;
+        while (*s == ' ')
+            s++;
+    }
+    return s;
 }
 
 uint64_t median(uint64_t *v, size_t n)

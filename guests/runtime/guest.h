@@ -41,6 +41,14 @@ void guest_interrupts_init(bool x2apic);
  * trampoline; each then runs guest_main. Returns how many vCPUs run. */
 uint32_t guest_start_aps(uint32_t vcpus, const char *cmdline);
 
+/* Prints "ok: WHAT" or "FAIL: WHAT"; 1 if it failed. */
+int check(bool ok, const char *what);
+/* Prints "GUEST: NAME: ok|FAIL[ DETAIL]"; 1 if it failed. */
+int check_detail(const char *guest, const char *name, bool ok, const char *detail);
+/* The command line from its word `n` on (0 is the whole line; "" if there
+ * are fewer words). */
+const char *cmdline_word(const char *cmdline, unsigned n);
+
 /* Median of n samples (sorts them). */
 uint64_t median(uint64_t *samples, size_t n);
 /* Reports a figure the way benchmarks expect: "BENCH <name> <value> <unit>". */
