@@ -17,6 +17,12 @@
 #define GUEST_REAL_IMAGE_END     0xa0000ull
 #define GUEST_REAL_STACK         0xfff0ull
 
+/* Firmware-made structures for unmodified guests (see virt/guest_memmap.h). */
+#define GUEST_ZERO_PAGE_GPA 0xa000ull   /* Linux boot_params ("zero page") */
+#define GUEST_MB_INFO_GPA   0xb000ull   /* multiboot v1 information, one page */
+#define GUEST_ACPI_GPA      0xe0000ull  /* RSDP (16-byte aligned, in the BIOS area), then the tables */
+#define GUEST_ACPI_END      0xf0000ull
+
 #define GUEST_SEL_CODE64    0x08
 #define GUEST_SEL_DATA      0x10
 #endif
