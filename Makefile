@@ -21,9 +21,9 @@ KASFLAGS := -g -I . -MMD -MP -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none -z max-page-size=0x1000 -T boot/kernel.ld
 
 # Freestanding test guests (guests/): each guests/NAME.c with the runtime.
-GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe insn_probe spin_share migrate_check apic_timer smp_ipi spinlock
+GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe insn_probe spin_share migrate_check apic_timer smp_ipi spinlock legacy_irq platform_probe
 GUEST_RT    := guests/runtime/start.S guests/runtime/guest.c guests/runtime/smp.c lib/printf.c \
-               lib/string.c arch/interrupts.c arch/isr.S arch/lapic.c boot/ap_trampoline.S
+               lib/string.c arch/interrupts.c arch/isr.S arch/lapic.c arch/tsc.c boot/ap_trampoline.S
 # Real-mode guests: 16-bit assembly, linked as ELF32 for a start = real VM.
 REAL_GUESTS := realmode_test
 GUEST_ELFS  := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS) $(REAL_GUESTS))
@@ -34,7 +34,7 @@ HOSTCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -I .
 
 # Host unit tests (cmocka): pure logic compiled for the host. Each test
 # lists the hypervisor sources it exercises.
-UNIT_TESTS := vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_decode guest_walk sched_policy vlapic ple directed_yield
+UNIT_TESTS := linux_boot uart16550 vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_decode guest_walk sched_policy vlapic ple directed_yield acpi fw_cfg rtc acpi_pm pic ioapic pit
 test_vmcs_config_SRCS := vmx/vmcs_config.c vmx/vmx_controls.c lib/error.c
 test_bitmap_SRCS := lib/bitmap.c
 test_bootinfo_SRCS := arch/bootinfo.c
@@ -43,24 +43,41 @@ test_vmcs_fields_SRCS := vmx/vmcs_fields.c
 test_ept_SRCS := mmu/ept.c
 test_vm_config_SRCS := virt/vm_config.c
 test_elf_loader_SRCS := virt/elf_loader.c lib/error.c
+test_uart16550_SRCS := virt/uart16550.c
+test_linux_boot_SRCS := virt/linux_boot.c virt/guest_memmap.c lib/error.c
 test_insn_decode_SRCS := virt/insn_decode.c
 test_guest_walk_SRCS := virt/guest_walk.c
 test_sched_policy_SRCS := virt/sched_policy.c
 test_vlapic_SRCS := virt/vlapic.c
 test_ple_SRCS := vmx/ple.c
 test_directed_yield_SRCS := virt/directed_yield.c
+test_pic_SRCS := virt/pic.c
+test_ioapic_SRCS := virt/ioapic.c virt/vlapic.c
+test_pit_SRCS := virt/pit.c
+test_acpi_SRCS := virt/acpi.c
+test_fw_cfg_SRCS := virt/fw_cfg.c
+test_rtc_SRCS := virt/rtc.c
+test_acpi_pm_SRCS := virt/acpi_pm.c virt/vclock.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.
 SYSTEM_JOBS ?= 2
 
-.PHONY: all kernel guests run run-qemu test unit-test system-test bench clean deps
+.PHONY: all kernel guests linux-guest run run-qemu test unit-test system-test bench clean deps
 
 all: kernel guests $(VMXRUN)
 
+# The Linux guest: Debian's stock kernel and a busybox initramfs, made from
+# Debian packages by tools/linux-guest (downloaded once, kept in build/linux).
+LINUX_GUEST := $(BUILD)/linux/vmlinuz $(BUILD)/linux/initramfs.cpio.gz
+linux-guest: $(LINUX_GUEST)
+$(LINUX_GUEST) &: tools/linux-guest guests/linux/init
+	@echo "  LINUX   $(BUILD)/linux"
+	$(Q)tools/linux-guest $(BUILD)/linux
+
 guests: $(GUEST_ELFS)
 
-$(BUILD)/guests/%.elf: guests/%.c $(GUEST_RT) guests/runtime/guest.h guests/runtime/guest.ld
+$(BUILD)/guests/%.elf: guests/%.c $(GUEST_RT) guests/runtime/guest.h guests/runtime/guest.ld virt/guest_layout.h
 	@mkdir -p $(dir $@)
 	@echo "  GUEST   $@"
 	$(Q)$(CC) $(filter-out -MMD -MP,$(KCFLAGS)) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT) -lgcc
@@ -116,11 +133,11 @@ test: deps
 unit-test: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done
 
-system-test: all
+system-test: all linux-guest
 	prove -j$(SYSTEM_JOBS) tests/system/
 
 # make bench [BENCH=name]: BENCH lines on stdout (see bench/run).
-bench: deps all
+bench: deps all linux-guest
 	@bench/run $(BENCH)
 
 -include $(KOBJS:.o=.d)

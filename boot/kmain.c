@@ -15,6 +15,7 @@
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "mon/monitor.h"
+#include "mon/console_mux.h"
 #include "virt/sched.h"
 #include "virt/vm.h"
 #include "virt/vm_config.h"
@@ -132,5 +133,6 @@ void kmain(uint32_t magic, uint64_t info)
             now - tsc_at_entry);
     create_vms();
     monitor_start();
+    console_mux_init();
     cpu_loop();
 }

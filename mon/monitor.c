@@ -1,4 +1,5 @@
 #include "mon/monitor.h"
+#include "mon/console_mux.h"
 #include "arch/cpu.h"
 #include "arch/serial.h"
 #include "arch/platform.h"
@@ -105,8 +106,7 @@ static char line[LINE_MAX];
 static size_t line_len;
 static char last_key;
 
-/* Takes one key; runs the line when it is complete. */
-static void take_key(char c)
+void monitor_key(char c)
 {
     bool after_cr = last_key == '\r';
     last_key = c;
@@ -138,7 +138,7 @@ void monitor_poll(void)
 {
     int c;
     while ((c = serial_try_getc()) >= 0)
-        take_key((char)c);
+        console_mux_key((char)c);
 }
 
 bool monitor_input_pending(void)

@@ -16,9 +16,12 @@ struct monitor_command {
 
 /* Prints the first prompt; from then on CPU 0's loop calls monitor_poll. */
 void monitor_start(void);
-/* Takes the keys that have arrived; runs each complete line. Never blocks. */
+/* Takes the keys that have arrived (through the console multiplexer,
+ * mon/console_mux.h); runs each complete line. Never blocks. */
 void monitor_poll(void);
 bool monitor_input_pending(void);
+/* One key typed while the monitor has the console. */
+void monitor_key(char c);
 /* Runs one command line; exported so tests and scripts share the parser. */
 void monitor_execute(const char *line);
 

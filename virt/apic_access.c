@@ -1,4 +1,5 @@
 #include "virt/apic_access.h"
+#include "virt/irq.h"
 #include "virt/sched.h"
 #include "virt/vm.h"
 #include "vmx/vmcs_setup.h"
@@ -16,13 +17,33 @@ static uint64_t phys_addr_mask(void)
     return (1ull << bits) - 1;
 }
 
-/* Sends `vector` as a fixed interrupt to the vCPU (any CPU may call). */
-static void deliver_fixed(struct vcpu *target, uint8_t vector)
+/* Sends `vector` as a fixed interrupt to the vCPU (any CPU may call);
+ * false if its APIC does not accept it. */
+static bool deliver_fixed(struct vcpu *target, uint8_t vector, bool level)
 {
-    if (!vlapic_set_irr(&target->apic, vector))
-        return;
+    if (!vlapic_set_irr_trigger(&target->apic, vector, level))
+        return false;
     vcpu_request(target, REQ_EVENT);
     sched_wake(target);
+    return true;
+}
+
+bool apic_deliver_interrupt(struct vm *vm, uint32_t sender, const struct apic_ipi *msg,
+                            bool level)
+{
+    bool accepted = false;
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        struct vcpu *target = &vm->vcpus[i];
+        if (!vlapic_ipi_reaches(&target->apic, sender, msg) ||
+            !deliver_fixed(target, msg->vector, level))
+            continue;
+        accepted = true;
+        /* Lowest priority: any one of the destinations will do, the first
+         * that takes it. */
+        if (msg->delivery == IPI_LOWEST)
+            break;
+    }
+    return accepted;
 }
 
 /* Every IPI the guest sends goes through here (SDM Vol. 3A 11.6). */
@@ -30,20 +51,15 @@ static void send_ipi(struct vcpu *sender, const struct apic_ipi *ipi)
 {
     struct vm *vm = sender->vm;
     sender->stats.ipis_sent++;
+    if (ipi->delivery == IPI_FIXED || ipi->delivery == IPI_LOWEST) {
+        apic_deliver_interrupt(vm, sender->id, ipi, false);
+        return;
+    }
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         struct vcpu *target = &vm->vcpus[i];
         if (!vlapic_ipi_reaches(&target->apic, sender->id, ipi))
             continue;
         switch (ipi->delivery) {
-        case IPI_FIXED:
-            deliver_fixed(target, ipi->vector);
-            break;
-        case IPI_LOWEST:
-            /* Any one of the destinations will do: the first that takes it. */
-            if (!vlapic_accepts_interrupts(&target->apic))
-                break;
-            deliver_fixed(target, ipi->vector);
-            return;
         case IPI_INIT:
             if (!ipi->level_assert)     /* INIT level de-assert: no effect (11.6.1) */
                 break;
@@ -74,6 +90,9 @@ static bool write_register(struct vcpu *v, uint32_t offset, uint64_t value)
         return false;
     case APIC_SEND_IPI:
         send_ipi(v, &ipi);
+        break;
+    case APIC_EOI_LEVEL:
+        vm_irq_eoi(v->vm, ipi.vector);
         break;
     case APIC_OK:
         break;

@@ -37,7 +37,7 @@ static void read_program_header(const uint8_t *ph, bool is64, struct program_hea
 }
 
 bool elf_load(const void *image, size_t size, uint64_t min_gpa, uint64_t max_gpa,
-              elf_write_fn write, void *ctx, uint64_t *entry, char *why, size_t why_size)
+              guest_write_fn write, void *ctx, uint64_t *entry, char *why, size_t why_size)
 {
     const uint8_t *e = image;
     if (size < 52 || memcmp(e, "\x7f" "ELF", 4))

@@ -6,12 +6,10 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
-
-/* Writes `len` bytes from `src` (zeros when src is NULL) at guest-physical `gpa`. */
-typedef bool (*elf_write_fn)(void *ctx, uint64_t gpa, const void *src, size_t len);
+#include "virt/guest_write.h"
 
 /* Segments must lie inside [min_gpa, max_gpa). On failure returns false and
  * explains why in `why`. */
 bool elf_load(const void *image, size_t size, uint64_t min_gpa, uint64_t max_gpa,
-              elf_write_fn write, void *ctx, uint64_t *entry, char *why, size_t why_size);
+              guest_write_fn write, void *ctx, uint64_t *entry, char *why, size_t why_size);
 #endif

@@ -1,4 +1,5 @@
 #include "virt/event_inject.h"
+#include "virt/irq.h"
 #include "virt/vm.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
@@ -58,9 +59,18 @@ static void set_interrupt_window(struct vcpu *v, bool on)
         vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, PROC_INTERRUPT_WINDOW_EXITING);
 }
 
+/* Whether an external interrupt waits: the 8259's through LINT0 first (it
+ * bypasses the APIC's priorities, and KVM takes it first too), else the
+ * APIC's highest deliverable vector. */
+static bool interrupt_waiting(const struct vcpu *v)
+{
+    return vm_extint_pending(v) || vlapic_pending_vector(&v->apic) >= 0;
+}
+
 void inject_pending_interrupt(struct vcpu *v)
 {
-    int vector = vlapic_pending_vector(&v->apic);
+    bool extint = vm_extint_pending(v);
+    int vector = extint ? 0 : vlapic_pending_vector(&v->apic);
     if (vector < 0) {
         set_interrupt_window(v, false);
         return;
@@ -76,9 +86,14 @@ void inject_pending_interrupt(struct vcpu *v)
         set_interrupt_window(v, true);
         return;
     }
-    vlapic_accept(&v->apic, (uint8_t)vector);
+    /* The interrupt acknowledge: the 8259 gives its vector (spurious if
+     * its request has gone meanwhile), or the APIC moves IRR to ISR. */
+    if (extint)
+        vector = vm_extint_acknowledge(v->vm);
+    else
+        vlapic_accept(&v->apic, (uint8_t)vector);
     vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
     v->stats.interrupts_injected++;
     /* More may be waiting behind this one: look again after it is taken. */
-    set_interrupt_window(v, vlapic_pending_vector(&v->apic) >= 0);
+    set_interrupt_window(v, interrupt_waiting(v));
 }

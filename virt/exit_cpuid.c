@@ -25,7 +25,10 @@
 #define L1_ECX_TSC_DEADLINE (1u << 24)
 #define L1_ECX_OSXSAVE   (1u << 27)
 #define L1_ECX_HYPERVISOR (1u << 31)
+#define L1_EDX_MCE       (1u << 7)
 #define L1_EDX_APIC      (1u << 9)
+#define L1_EDX_MCA       (1u << 14)
+#define L1_EDX_DS        (1u << 21)
 #define L6_EAX_ARAT      (1u << 2)
 #define L1_EDX_ACPI      (1u << 22)
 #define L1_EDX_TM        (1u << 29)
@@ -40,11 +43,72 @@ static void filter_leaf1(const struct vcpu *vcpu, struct cpuid_regs *r)
     r->ecx |= L1_ECX_HYPERVISOR;
     if (guest_cr4() & CR4_OSXSAVE)     /* OSXSAVE mirrors the guest's CR4 */
         r->ecx |= L1_ECX_OSXSAVE;
-    r->edx &= ~(L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE | L1_EDX_APIC);
+    /* No machine-check MSRs or debug store are emulated: a CPU without
+     * them (guests then leave IA32_MCG_* and DS_AREA alone). */
+    r->edx &= ~(L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE | L1_EDX_APIC | L1_EDX_MCE | L1_EDX_MCA |
+                L1_EDX_DS);
     if (vlapic_mode(&vcpu->apic) != APIC_MODE_DISABLED)   /* follows IA32_APIC_BASE.EN */
         r->edx |= L1_EDX_APIC;
     /* EBX[31:24] initial APIC ID, [23:16] logical processors in the package. */
     r->ebx = (r->ebx & 0xffff) | (vcpu->id << 24) | ((vcpu->vm->vcpu_count & 0xff) << 16);
+}
+
+/* Leaf 0xD (SDM Vol. 1 13.2): a state component the CPU lists in XCR0's
+ * supported bits must have its size in sub-leaf n. One without (Bochs 2.7
+ * lists PKRU so) is hidden, with the PKU feature that needs it, so the guest
+ * sees consistent XSAVE sizes and offsets. XSAVES is hidden: it needs
+ * IA32_XSS, which is not emulated. */
+#define L7_ECX_PKU          (1u << 3)
+#define LD1_EAX_XSAVES      (1u << 3)
+#define XSTATE_PKRU         9
+#define XSTATE_FIRST_EXTENDED 2    /* x87 and SSE live in the legacy area */
+
+static uint64_t xstate_components(void)
+{
+    struct cpuid_regs r = cpuid(0xd, 0);
+    uint64_t mask = r.eax | (uint64_t)r.edx << 32;
+    for (unsigned i = XSTATE_FIRST_EXTENDED; i < 64; i++)
+        if ((mask >> i & 1) && cpuid(0xd, i).eax == 0)
+            mask &= ~(1ull << i);
+    return mask;
+}
+
+/* Leaf 7 subleaf 0: features whose MSRs or VMX controls the hypervisor does
+ * not provide are hidden, so that guests never touch them: WAITPKG (UMWAIT
+ * needs the "enable user wait and pause" control), and the speculation
+ * controls IA32_SPEC_CTRL, IA32_PRED_CMD, IA32_FLUSH_CMD,
+ * IA32_ARCH_CAPABILITIES and IA32_CORE_CAPABILITIES with their SSBD bit. */
+#define L7_ECX_WAITPKG      (1u << 5)
+#define L7_EDX_SPEC_CTRL    (1u << 26)
+#define L7_EDX_STIBP        (1u << 27)
+#define L7_EDX_L1D_FLUSH    (1u << 28)
+#define L7_EDX_ARCH_CAP     (1u << 29)
+#define L7_EDX_CORE_CAP     (1u << 30)
+#define L7_EDX_SSBD         (1u << 31)
+
+static void filter_leaf7(uint32_t subleaf, struct cpuid_regs *r)
+{
+    if (subleaf != 0)
+        return;
+    r->ecx &= ~L7_ECX_WAITPKG;
+    if (!(xstate_components() >> XSTATE_PKRU & 1))
+        r->ecx &= ~L7_ECX_PKU;
+    r->edx &= ~(L7_EDX_SPEC_CTRL | L7_EDX_STIBP | L7_EDX_L1D_FLUSH | L7_EDX_ARCH_CAP |
+                L7_EDX_CORE_CAP | L7_EDX_SSBD);
+}
+
+static void filter_leaf_d(uint32_t subleaf, struct cpuid_regs *r)
+{
+    uint64_t mask = xstate_components();
+    if (subleaf == 0) {
+        r->eax &= (uint32_t)mask;
+        r->edx &= (uint32_t)(mask >> 32);
+    } else if (subleaf == 1) {
+        r->eax &= ~LD1_EAX_XSAVES;
+        r->ecx = r->edx = 0;        /* no IA32_XSS-managed components */
+    } else if (subleaf < 64 && !(mask >> subleaf & 1)) {
+        *r = (struct cpuid_regs){ 0, 0, 0, 0 };
+    }
 }
 
 /* Leaves 0xB/0x1F (SDM Vol. 2A CPUID): the VM is one package of one-thread
@@ -76,6 +140,12 @@ static struct cpuid_regs virtual_cpuid(const struct vcpu *vcpu, uint32_t leaf, u
     case 1:
         filter_leaf1(vcpu, &r);
         break;
+    case 7:
+        filter_leaf7(subleaf, &r);
+        break;
+    case 0xd:
+        filter_leaf_d(subleaf, &r);
+        break;
     case 5:     /* MONITOR/MWAIT: hidden */
     case 0xa:   /* performance monitoring */
         r = (struct cpuid_regs){ 0, 0, 0, 0 };
@@ -91,6 +161,14 @@ static struct cpuid_regs virtual_cpuid(const struct vcpu *vcpu, uint32_t leaf, u
         uint64_t hz = tsc_khz() * 1000;
         r = hz <= UINT32_MAX ? (struct cpuid_regs){ 1, 1, (uint32_t)hz, 0 }
                              : (struct cpuid_regs){ 0, 0, 0, 0 };
+        break;
+    }
+    case 0x16: {
+        /* Base and maximum frequency in MHz: the TSC's, so that a guest
+         * needs no calibration against a timer for the processor's speed
+         * either (Linux's cpu_khz_from_cpuid). No bus frequency is said. */
+        uint32_t mhz = (uint32_t)(tsc_khz() / 1000);
+        r = (struct cpuid_regs){ mhz, mhz, 0, 0 };
         break;
     }
     case 0xb:   /* x2APIC topology */

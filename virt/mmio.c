@@ -1,5 +1,6 @@
 #include "virt/mmio.h"
 #include "virt/apic_access.h"
+#include "virt/irq.h"
 #include "virt/guest_mem.h"
 #include "virt/guest_walk.h"
 #include "virt/insn_decode.h"
@@ -60,7 +61,8 @@ enum exit_action emulate_mmio(struct vcpu *v, uint64_t gpa)
     }
     if (insn.kind == MMIO_LOAD) {
         uint64_t value;
-        if (!apic_mmio_access(v, gpa, false, insn.size, &value)) {
+        if (!apic_mmio_access(v, gpa, false, insn.size, &value) &&
+            !ioapic_mmio_access(v->vm, gpa, false, insn.size, &value)) {
             value = ~0ull;
             __atomic_add_fetch(&v->vm->unhandled_reads, 1, __ATOMIC_RELAXED);
         }
@@ -68,7 +70,8 @@ enum exit_action emulate_mmio(struct vcpu *v, uint64_t gpa)
         vcpu_write_gpr(v, insn.reg, mmio_load_result(&insn, old, value));
     } else {
         uint64_t value = mmio_store_value(&insn, vcpu_read_gpr(v, insn.reg));
-        if (!apic_mmio_access(v, gpa, true, insn.size, &value))
+        if (!apic_mmio_access(v, gpa, true, insn.size, &value) &&
+            !ioapic_mmio_access(v->vm, gpa, true, insn.size, &value))
             __atomic_add_fetch(&v->vm->unhandled_writes, 1, __ATOMIC_RELAXED);
     }
     advance_rip(v, insn.length);

@@ -4,6 +4,8 @@
 #include "virt/sched.h"
 #include "virt/vcpu.h"
 #include "virt/exit_pause.h"
+#include "virt/irq.h"
+#include "virt/pit_access.h"
 #include "arch/bootinfo.h"
 #include "arch/cpu.h"
 #include "arch/interrupts.h"
@@ -77,7 +79,8 @@ static bool vcpu_has_wake_event(struct vcpu *v, enum vcpu_state blocked_in)
         return true;
     if (blocked_in == VCPU_WAIT_SIPI)
         return __atomic_load_n(&v->sipi_vector, __ATOMIC_SEQ_CST) >= 0;
-    return v->halt_interruptible && vlapic_pending_vector(&v->apic) >= 0;
+    return v->halt_interruptible &&
+           (vlapic_pending_vector(&v->apic) >= 0 || vm_extint_pending(v));
 }
 
 /* A blocked vCPU wakes: counted, so that a scan for "every vCPU blocked"
@@ -243,6 +246,15 @@ void sched_place(struct vcpu *v)
     kick(best);
 }
 
+void sched_timer_changed(struct vcpu *v)
+{
+    enum vcpu_state s = v->state;
+    if (s == VCPU_RUNNING)
+        poke(v->cpu);       /* its run loop looks at its requests */
+    else if (s == VCPU_HALTED)
+        kick(v->cpu);       /* its CPU computes when to wake it */
+}
+
 void sched_stop_vcpu(struct vcpu *v)
 {
     enum vcpu_state s = v->state;
@@ -335,11 +347,35 @@ bool sched_set_affinity(struct vm *vm, uint64_t affinity)
     return possible;
 }
 
+/* The VM's PIT interrupt is raised at its time by vCPU 0's run loop, or
+ * by the CPU where vCPU 0 halts: its deadline if this is that vCPU, or 0. */
+static uint64_t halted_pit_deadline(const struct vcpu *v)
+{
+    return v->id == 0 && v->state == VCPU_HALTED ? pit_deadline(v->vm) : 0;
+}
+
 /* Whether a blocked vCPU's own timer can still wake it: an interrupt it
  * could take (a timer it would not take only costs host wake-ups). */
-static bool timer_can_wake(const struct vcpu *v)
+static bool apic_timer_can_wake(const struct vcpu *v)
 {
     return v->state == VCPU_HALTED && v->halt_interruptible && vlapic_timer_can_interrupt(&v->apic);
+}
+
+/* Its APIC timer, or for vCPU 0 the PIT, wherever its interrupt is routed. */
+static bool timer_can_wake(const struct vcpu *v)
+{
+    return apic_timer_can_wake(v) || (v->halt_interruptible && halted_pit_deadline(v));
+}
+
+/* Raises the due PIT interrupts of the VMs whose vCPU 0 halts on this CPU
+ * (not under sched_lock: raising one may wake vCPUs). */
+static void expire_halted_pits(uint32_t me, uint64_t now)
+{
+    for (uint32_t i = 0; i < vm_count; i++) {
+        struct vcpu *v = vms[i].vcpus;
+        if (!vm_has_finished(&vms[i]) && v && v->cpu == me && halted_pit_deadline(v))
+            pit_expire(&vms[i], now);
+    }
 }
 
 /* Every vCPU blocked with nothing that could wake it (no timer, and no
@@ -366,13 +402,17 @@ static uint64_t expire_blocked_timers(struct run_queue_state *q, uint64_t now)
     uint64_t next = 0;
     for (uint32_t i = 0; i < q->count; i++) {
         struct vcpu *v = vcpu_of(q->entities[i]);
-        if (!timer_can_wake(v))
+        uint64_t pit = halted_pit_deadline(v);
+        if (pit && (!next || (int64_t)(pit - next) < 0))
+            next = pit;
+        if (!apic_timer_can_wake(v))
             continue;
         vlapic_timer_expire(&v->apic, now);
         if (vcpu_has_wake_event(v, VCPU_HALTED) && unblock(v, VCPU_HALTED, VCPU_RUNNABLE)) {
             vcpu_request(v, REQ_EVENT);
             (void)make_runnable(v);     /* this CPU is about to pick anyway */
-        } else if (timer_can_wake(v) && (!next || (int64_t)(v->apic.timer_deadline - next) < 0)) {
+        } else if (apic_timer_can_wake(v) &&
+                   (!next || (int64_t)(v->apic.timer_deadline - next) < 0)) {
             next = v->apic.timer_deadline;
         }
     }
@@ -383,6 +423,7 @@ static uint64_t expire_blocked_timers(struct run_queue_state *q, uint64_t now)
  * is none. */
 static struct vcpu *pick_next(uint32_t me, uint64_t *slice, uint64_t *next_timer)
 {
+    expire_halted_pits(me, rdtsc());
     spin_lock(&sched_lock);
     struct run_queue_state *q = &queues[me];
     uint64_t now = rdtsc();

@@ -22,6 +22,10 @@ bool sched_set_affinity(struct vm *vm, uint64_t affinity);
  * calling): a blocked vCPU that it wakes becomes runnable, a running one
  * is made to exit so it looks before entering again. Any CPU may call. */
 void sched_wake(struct vcpu *vcpu);
+/* A timer the vCPU stops or wakes for (the VM's PIT, for vCPU 0) moved
+ * earlier, from another vCPU maybe: the CPU that runs it, or waits on it
+ * while it halts, computes its stop time again. Any CPU may call. */
+void sched_timer_changed(struct vcpu *vcpu);
 /* The running vCPU blocks (HLT, or waiting for SIPI) unless an event that
  * wakes it is already there; true if it blocked. */
 bool vcpu_block(struct vcpu *vcpu, enum vcpu_state blocked_in);

@@ -1,64 +1,106 @@
-/* The VM's COM1: enough of a 16550 for output (printed to the console a
- * line at a time, prefixed with the VM's name). Input and interrupts come
- * with the platform work. */
+/* The VM's COM1: a 16550A (virt/uart16550.c) at 0x3f8 on ISA IRQ 4. What the
+ * guest sends goes to the console, a line at a time with the VM's name in
+ * front, or byte by byte, unchanged, while the console is switched to this
+ * VM (mon/console_mux.c), whose typed input then arrives here. */
+#include "virt/uart.h"
+#include "virt/irq.h"
 #include "virt/pio.h"
+#include "virt/platform.h"
 #include "virt/vm.h"
+#include "mon/console_mux.h"
 #include "arch/serial.h"
+#include "arch/tsc.h"
+#include "arch/cpu.h"
+#include "lib/printf.h"
 
-enum { REG_DATA = 0, REG_IER = 1, REG_IIR = 2, REG_LCR = 3, REG_MCR = 4, REG_LSR = 5,
-       REG_MSR = 6, REG_SCRATCH = 7 };
-#define LCR_DLAB        0x80
-#define LSR_THR_EMPTY   0x20
-#define LSR_TX_IDLE     0x40
-#define IIR_NO_INTERRUPT 0x01
+bool console_timestamps;
+
+void uart_init(struct vm *vm)
+{
+    uart16550_reset(&vm->uart.regs);
+    vm->uart.created_tsc = rdtsc();
+}
 
 static void flush_line(struct vm *vm)
 {
-    console_guest_line(vm->config.name, vm->uart_line, vm->uart_len);
-    vm->uart_len = 0;
+    struct vm_uart *u = &vm->uart;
+    if (console_timestamps) {
+        /* Emulated time since the VM was made: seconds and microseconds. */
+        uint64_t us = (rdtsc() - u->created_tsc) * 1000 / tsc_khz();
+        char name[VM_NAME_MAX + 24];
+        snprintf(name, sizeof(name), "%s +%lu.%06lu", vm->config.name, us / 1000000,
+                  us % 1000000);
+        console_guest_line(name, u->line, u->len);
+    } else {
+        console_guest_line(vm->config.name, u->line, u->len);
+    }
+    u->len = 0;
+}
+
+void uart_flush(struct vm *vm)
+{
+    spin_lock(&vm->uart.lock);
+    if (vm->uart.len)
+        flush_line(vm);
+    spin_unlock(&vm->uart.lock);
 }
 
 static void transmit(struct vm *vm, char c)
 {
+    struct vm_uart *u = &vm->uart;
+    if (console_mux_focus() == vm) {
+        if (u->len)
+            flush_line(vm);
+        console_write(&c, 1);
+        return;
+    }
     if (c == '\n') {
         flush_line(vm);
         return;
     }
     if (c == '\r')
         return;
-    vm->uart_line[vm->uart_len++] = c;
-    if (vm->uart_len == sizeof(vm->uart_line))
+    u->line[u->len++] = c;
+    if (u->len == sizeof(u->line))
         flush_line(vm);
+}
+
+/* Called with the UART's lock held, so that line changes reach the
+ * interrupt controllers in the order they happened. */
+static void update_irq(struct vm *vm)
+{
+    bool level = uart16550_irq(&vm->uart.regs);
+    if (level != vm->uart.irq_level) {
+        vm->uart.irq_level = level;
+        vm_set_irq(vm, PLATFORM_IRQ_COM1, level);
+    }
 }
 
 bool uart_access(struct vm *vm, uint16_t port, unsigned size, bool is_write, uint32_t *value)
 {
-    (void)size;
-    unsigned reg = port - UART_COM1_BASE;
-    bool dlab = vm->uart_lcr & LCR_DLAB;
-    spin_lock(&vm->lock);
+    (void)size;     /* byte registers: a wider access touches the first only */
+    enum uart_register reg = (enum uart_register)(port - UART_COM1_BASE);
+    struct vm_uart *u = &vm->uart;
+    spin_lock(&u->lock);
     if (is_write) {
-        uint8_t v = (uint8_t)*value;
-        switch (reg) {
-        case REG_DATA: if (!dlab) transmit(vm, (char)v); break;
-        case REG_IER: if (!dlab) vm->uart_ier = v & 0x0f; break;
-        case REG_LCR: vm->uart_lcr = v; break;
-        case REG_MCR: vm->uart_mcr = v & 0x1f; break;
-        case REG_SCRATCH: vm->uart_scratch = v; break;
-        default: break;     /* FCR, divisor latch: accepted, no effect on a virtual line */
-        }
+        int tx;
+        uart16550_write(&u->regs, reg, (uint8_t)*value, &tx);
+        if (tx >= 0)
+            transmit(vm, (char)tx);
     } else {
-        switch (reg) {
-        case REG_DATA: *value = 0; break;
-        case REG_IER: *value = dlab ? 0 : vm->uart_ier; break;
-        case REG_IIR: *value = IIR_NO_INTERRUPT; break;
-        case REG_LCR: *value = vm->uart_lcr; break;
-        case REG_MCR: *value = vm->uart_mcr; break;
-        case REG_LSR: *value = LSR_THR_EMPTY | LSR_TX_IDLE; break;
-        case REG_SCRATCH: *value = vm->uart_scratch; break;
-        default: *value = 0; break;
-        }
+        *value = uart16550_read(&u->regs, reg);
     }
-    spin_unlock(&vm->lock);
+    update_irq(vm);
+    spin_unlock(&u->lock);
     return true;
+}
+
+bool uart_receive(struct vm *vm, char c)
+{
+    struct vm_uart *u = &vm->uart;
+    spin_lock(&u->lock);
+    bool taken = uart16550_receive(&u->regs, (uint8_t)c);
+    update_irq(vm);
+    spin_unlock(&u->lock);
+    return taken;
 }

@@ -3,6 +3,7 @@
 #include "virt/exit_pause.h"
 #include "virt/apic_access.h"
 #include "virt/event_inject.h"
+#include "virt/pit_access.h"
 #include "virt/sched.h"
 #include "virt/msr_bitmap.h"
 #include "virt/vcpu_regs.h"
@@ -145,11 +146,13 @@ static bool have_preemption_timer(void)
 enum entry_check { ENTER, LEAVE, WAIT_FOR_SIPI };
 
 /* The rare work before an entry, done when there are requests or the stop
- * time has come: a stop or a kick, INIT and start-up IPIs, the end of the
- * slice, the guest's APIC timer, interrupt injection; and the next stop. */
+ * time has come: the VM's PIT, a stop or a kick, INIT and start-up IPIs,
+ * the end of the slice, the guest's APIC timer, interrupt injection; and
+ * the next stop. The PIT goes first: its interrupt may be for this vCPU. */
 static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t slice_end,
                                      uint64_t *stop)
 {
+    pit_expire(v->vm, now);
     uint32_t requests = __atomic_exchange_n(&v->requests, 0, __ATOMIC_SEQ_CST);
     if ((requests & REQ_RESCHED) || v->state != VCPU_RUNNING)
         return LEAVE;       /* what else was asked is asked again at the next slice */
@@ -166,6 +169,11 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t slic
     *stop = slice_end;
     if (apic->timer_armed && (int64_t)(apic->timer_deadline - slice_end) < 0)
         *stop = apic->timer_deadline;
+    /* vCPU 0 is out in time for the PIT; the others raise it when they
+     * happen to see it due. */
+    uint64_t pit = pit_deadline(v->vm);
+    if (v->id == 0 && pit && (int64_t)(pit - *stop) < 0)
+        *stop = pit;
     return ENTER;
 }
 

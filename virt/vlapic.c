@@ -9,6 +9,8 @@
 #define ICR_LEVEL_ASSERT    (1u << 14)
 #define ICR_SHORTHAND(low)  ((low) >> 18 & 3)
 #define LVT_TIMER_MODE(lvt) ((lvt) >> 17 & 3)
+#define LVT_DELIVERY(lvt)   ((lvt) >> 8 & 7)
+#define LVT_EXTINT          7
 #define DFR_FLAT            0xfu
 /* A periodic timer faster than this would leave the guest no time to run
  * between interrupts (KVM's min_timer_period_us plays the same role). */
@@ -37,6 +39,7 @@ static void reset_registers(struct vlapic *apic)
     apic->tsc_deadline = 0;
     for (int i = 0; i < 8; i++) {
         __atomic_store_n(&apic->irr[i], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&apic->tmr[i], 0, __ATOMIC_RELAXED);
         apic->isr[i] = 0;
     }
 }
@@ -120,12 +123,26 @@ bool vlapic_accepts_interrupts(const struct vlapic *apic)
     return (mode == APIC_MODE_XAPIC || mode == APIC_MODE_X2APIC) && (apic->svr & APIC_SVR_ENABLE);
 }
 
-bool vlapic_set_irr(struct vlapic *apic, uint8_t vector)
+bool vlapic_set_irr_trigger(struct vlapic *apic, uint8_t vector, bool level)
 {
     if (vector < 16 || !vlapic_accepts_interrupts(apic))    /* 0-15 are illegal vectors */
         return false;
-    __atomic_fetch_or(&apic->irr[vector >> 5], 1u << (vector & 31), __ATOMIC_SEQ_CST);
+    /* Acceptance into IRR sets the TMR bit for a level-triggered interrupt
+     * and clears it for an edge-triggered one (SDM Vol. 3A 11.8.4). */
+    uint32_t bit = 1u << (vector & 31);
+    if (level)
+        __atomic_fetch_or(&apic->tmr[vector >> 5], bit, __ATOMIC_SEQ_CST);
+    else
+        __atomic_fetch_and(&apic->tmr[vector >> 5], ~bit, __ATOMIC_SEQ_CST);
+    __atomic_fetch_or(&apic->irr[vector >> 5], bit, __ATOMIC_SEQ_CST);
     return true;
+}
+
+bool vlapic_accepts_pic_interrupt(const struct vlapic *apic)
+{
+    uint32_t lint0 = apic->lvt[LVT_LINT0];
+    return vlapic_mode(apic) == APIC_MODE_DISABLED ||
+           (!(lint0 & APIC_LVT_MASKED) && LVT_DELIVERY(lint0) == LVT_EXTINT);
 }
 
 int vlapic_pending_vector(const struct vlapic *apic)
@@ -142,11 +159,13 @@ void vlapic_accept(struct vlapic *apic, uint8_t vector)
     apic->isr[vector >> 5] |= 1u << (vector & 31);
 }
 
-static void end_of_interrupt(struct vlapic *apic)
+/* Clears the highest in-service vector; returns it, or -1. */
+static int end_of_interrupt(struct vlapic *apic)
 {
     int vector = highest_bit(apic->isr);
     if (vector >= 0)
         apic->isr[vector >> 5] &= ~(1u << (vector & 31));
+    return vector;
 }
 
 static uint32_t timer_divisor(uint32_t divide)
@@ -263,7 +282,7 @@ enum apic_access_result vlapic_read(struct vlapic *apic, uint32_t offset, uint64
     if (in_bank(offset, APIC_REG_ISR))
         v = apic->isr[(offset - APIC_REG_ISR) >> 4];
     else if (in_bank(offset, APIC_REG_TMR))
-        v = 0;      /* edge-triggered only: no level interrupts yet */
+        v = __atomic_load_n(&apic->tmr[(offset - APIC_REG_TMR) >> 4], __ATOMIC_ACQUIRE);
     else if (in_bank(offset, APIC_REG_IRR))
         v = __atomic_load_n(&apic->irr[(offset - APIC_REG_IRR) >> 4], __ATOMIC_ACQUIRE);
     else if (is_lvt(offset))
@@ -369,7 +388,15 @@ enum apic_access_result vlapic_write(struct vlapic *apic, uint32_t offset, uint6
     switch (offset) {
     case APIC_REG_ID: apic->xapic_id = v & 0xff000000u; break;
     case APIC_REG_TPR: apic->tpr = v & 0xff; break;
-    case APIC_REG_EOI: end_of_interrupt(apic); break;
+    case APIC_REG_EOI: {
+        int vector = end_of_interrupt(apic);
+        if (vector >= 0 && (__atomic_load_n(&apic->tmr[vector >> 5], __ATOMIC_ACQUIRE) >>
+                            (vector & 31) & 1)) {
+            *ipi = (struct apic_ipi){ .vector = (uint8_t)vector };
+            return APIC_EOI_LEVEL;
+        }
+        break;
+    }
     case APIC_REG_LDR: apic->ldr = v & 0xff000000u; break;
     case APIC_REG_DFR: apic->dfr = v | 0x0fffffffu; break;
     case APIC_REG_SVR:

@@ -59,10 +59,13 @@ struct vlapic {
     /* 256-bit vectors as 8 words (word i holds vectors 32i..32i+31); IRR is
      * set by other CPUs, so it is updated with atomics. */
     uint32_t irr[8], isr[8];
+    uint32_t tmr[8];            /* trigger mode of each accepted vector: 1 = level */
     uint64_t timer_fired;       /* statistics: timer interrupts raised */
 };
 
-enum apic_access_result { APIC_OK, APIC_FAULT, APIC_SEND_IPI };
+/* APIC_EOI_LEVEL: an EOI of a level-triggered interrupt, whose vector
+ * (in *ipi's vector field) goes to the I/O APICs (SDM Vol. 3A 11.8.4). */
+enum apic_access_result { APIC_OK, APIC_FAULT, APIC_SEND_IPI, APIC_EOI_LEVEL };
 
 /* Power-up / INIT state with APIC ID `id` (SDM Vol. 3A 11.4.7.1); the BSP
  * flag follows the ID. */
@@ -90,8 +93,18 @@ void vlapic_write_tsc_deadline(struct vlapic *apic, uint64_t value, uint64_t tsc
 
 /* Whether the APIC accepts fixed interrupts (globally and software enabled). */
 bool vlapic_accepts_interrupts(const struct vlapic *apic);
-/* Sets the vector in IRR (any CPU); false if the APIC does not accept it. */
-bool vlapic_set_irr(struct vlapic *apic, uint8_t vector);
+/* Sets the vector in IRR (any CPU), and in TMR if it is level-triggered;
+ * false if the APIC does not accept it. */
+bool vlapic_set_irr_trigger(struct vlapic *apic, uint8_t vector, bool level);
+/* An edge-triggered interrupt (IPIs, the timer). */
+static inline bool vlapic_set_irr(struct vlapic *apic, uint8_t vector)
+{
+    return vlapic_set_irr_trigger(apic, vector, false);
+}
+/* Whether the 8259's INTR, wired to LINT0, reaches the CPU: the APIC is
+ * hardware-disabled, or LINT0 is unmasked in ExtINT mode (SDM Vol. 3A
+ * 11.5.1; KVM's kvm_apic_accept_pic_intr). */
+bool vlapic_accepts_pic_interrupt(const struct vlapic *apic);
 /* The highest vector in IRR whose priority class is above PPR, or -1. */
 int vlapic_pending_vector(const struct vlapic *apic);
 /* The CPU takes the vector: IRR to ISR (SDM Vol. 3A 11.8.4). */

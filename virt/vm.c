@@ -1,9 +1,11 @@
 /* Creating VMs from the configuration, ending them, and tearing them down. */
 #include "virt/vm.h"
 #include "virt/exit_pause.h"
+#include "virt/irq.h"
+#include "virt/pit_access.h"
 #include "arch/percpu.h"
-#include "virt/elf_loader.h"
-#include "virt/guest_layout.h"
+#include "virt/guest_boot.h"
+#include "virt/firmware.h"
 #include "virt/guest_mem.h"
 #include "virt/msr_bitmap.h"
 #include "virt/sched.h"
@@ -20,61 +22,7 @@ struct vm vms[MAX_VMS];
 uint32_t vm_count;
 static struct vpid_pool vpid_pool;
 
-#define PTE_P  (1ull << 0)
-#define PTE_W  (1ull << 1)
-#define PTE_PS (1ull << 7)
-#define GDT_CODE64 0x00af9b000000ffffull
-#define GDT_DATA   0x00cf93000000ffffull
-
 static void *alloc_table_page(void) { return page_alloc(1); }
-
-static const struct boot_module *find_module(const char *name)
-{
-    for (size_t i = 0; i < bootinfo.module_count; i++)
-        if (!strcmp(bootinfo.modules[i].name, name))
-            return &bootinfo.modules[i];
-    return NULL;
-}
-
-/* GDT and an identity map of the first 4 GiB (2 MiB pages) for the 64-bit
- * flat start; see virt/guest_layout.h. */
-static bool write_boot_structures(struct vm *vm)
-{
-    const uint64_t gdt[3] = { 0, GDT_CODE64, GDT_DATA };
-    uint64_t table[512];
-    if (!guest_mem_write(vm, GUEST_GDT_GPA, gdt, sizeof(gdt)) ||
-        !guest_mem_write(vm, GUEST_CMDLINE_GPA, vm->config.cmdline,
-                         strlen(vm->config.cmdline) + 1))
-        return false;
-    memset(table, 0, sizeof(table));
-    table[0] = GUEST_PDPT_GPA | PTE_P | PTE_W;
-    if (!guest_mem_write(vm, GUEST_PML4_GPA, table, sizeof(table)))
-        return false;
-    for (int i = 0; i < 4; i++)
-        table[i] = (GUEST_PD_GPA + i * 4096) | PTE_P | PTE_W;
-    if (!guest_mem_write(vm, GUEST_PDPT_GPA, table, sizeof(table)))
-        return false;
-    for (int pd = 0; pd < 4; pd++) {
-        for (int i = 0; i < 512; i++)
-            table[i] = (((uint64_t)pd << 30) + ((uint64_t)i << 21)) | PTE_P | PTE_W | PTE_PS;
-        if (!guest_mem_write(vm, GUEST_PD_GPA + pd * 4096, table, sizeof(table)))
-            return false;
-    }
-    return true;
-}
-
-static bool write_for_loader(void *ctx, uint64_t gpa, const void *src, size_t len)
-{
-    static const uint8_t zeros[256];
-    if (src)
-        return guest_mem_write(ctx, gpa, src, len);
-    for (size_t done = 0; done < len; done += sizeof(zeros)) {
-        size_t n = len - done < sizeof(zeros) ? len - done : sizeof(zeros);
-        if (!guest_mem_write(ctx, gpa + done, zeros, n))
-            return false;
-    }
-    return true;
-}
 
 /* Frees guest memory, bitmaps and VPIDs; the vCPU array stays with the slot
  * so that `info` may still read a VM that has just ended. */
@@ -95,14 +43,17 @@ static size_t vcpu_array_pages(uint32_t vcpus)
     return (sizeof(struct vcpu) * vcpus + PAGE_SIZE - 1) / PAGE_SIZE;
 }
 
-static bool vm_create(struct vm *vm, const struct vm_config *cfg, const struct boot_module *image)
+static bool vm_create(struct vm *vm, const struct vm_config *cfg)
 {
     memset(vm, 0, sizeof(*vm));
     vm->config = *cfg;
     vm->state = VM_RUNNING;
     vm->ram_size = cfg->memory;
+    uart_init(vm);
     vm->allow_2m = vmcs_config.ept_vpid_cap & EPT_CAP_2M && cfg->hugepages;
     vm->allow_1g = vmcs_config.ept_vpid_cap & EPT_CAP_1G && cfg->hugepages;
+    vm_irq_init(vm);
+    pit_vm_init(vm);
     vm->io_bitmaps = page_alloc(2);
     vm->msr_bitmap = page_alloc(1);
     vm->vcpus = page_alloc(vcpu_array_pages(cfg->vcpus));
@@ -115,26 +66,18 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg, const struct b
         goto fail;
     memset(vm->io_bitmaps, 0xff, 2 * PAGE_SIZE);   /* every port exits */
     msr_bitmap_init(vm->msr_bitmap);
-    if (!write_boot_structures(vm))
-        goto fail;
-    uint64_t entry;
-    uint64_t low_ram_end = cfg->memory < GUEST_LOW_RAM_LIMIT ? cfg->memory : GUEST_LOW_RAM_LIMIT;
-    bool real = cfg->start == START_REAL;
-    uint64_t image_min = real ? GUEST_REAL_IMAGE_MIN_GPA : GUEST_IMAGE_MIN_GPA;
-    uint64_t image_end = real && low_ram_end > GUEST_REAL_IMAGE_END ? GUEST_REAL_IMAGE_END
-                                                                     : low_ram_end;
-    if (!elf_load((const void *)image->start, image->end - image->start, image_min, image_end,
-                  write_for_loader, vm, &entry, why, sizeof(why))) {
+    if (!guest_boot_load(vm, why, sizeof(why))) {
         problem = why;
         goto fail;
     }
+    if (!firmware_init_vm(vm))
+        goto fail;
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         struct vcpu *v = &vm->vcpus[i];
         /* vCPU 0 starts at the entry; the others wait for INIT-SIPI-SIPI
          * from the guest, as application processors do. */
         *v = (struct vcpu){ .vm = vm, .id = i, .state = i ? VCPU_WAIT_SIPI : VCPU_RUNNABLE,
-                            .waiting_for_sipi = i != 0, .sipi_vector = -1, .entry_rip = entry,
-                            .entry_rsp = GUEST_BOOT_STACK - i * GUEST_BOOT_STACK_PER_VCPU };
+                            .waiting_for_sipi = i != 0, .sipi_vector = -1 };
         vlapic_reset(&v->apic, i);
         ple_vcpu_init(v);
         if (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_ENABLE_VPID)
@@ -168,14 +111,13 @@ uint32_t vms_create_from_config(const struct vm_config_set *set)
             kprintf("vm %s: not started: its configuration has errors\n", cfg->name);
             continue;
         }
-        const struct boot_module *image = find_module(cfg->image);
-        if (!image) {
+        if (!guest_boot_module(cfg->image)) {
             kprintf("vm %s: not started: image '%s' is not among the boot modules\n", cfg->name,
                     cfg->image);
             continue;
         }
         struct vm *vm = &vms[vm_count];
-        if (!vm_create(vm, cfg, image))
+        if (!vm_create(vm, cfg))
             continue;
         /* PAUSE-loop exiting where the CPU has it, unless switched off, or
          * left on "auto" for a VM whose vCPUs have CPUs of their own. A gap
@@ -210,6 +152,18 @@ void vm_end(struct vm *vm, int status, const char *reason)
         sched_stop_vcpu(&vm->vcpus[i]);
 }
 
+/* For now a reset ends the VM (status 0, "guest reset via HOW"), as QEMU
+ * does with -no-reboot: a real reset, every vCPU and device back to its
+ * power-on state and the image booted again, is still to come. */
+void vm_guest_reset(struct vm *vm, const char *how)
+{
+    spin_lock(&vm->lock);
+    if (vm->state == VM_RUNNING)
+        snprintf(vm->reset_reason, sizeof(vm->reset_reason), "guest reset via %s", how);
+    spin_unlock(&vm->lock);
+    vm_end(vm, 0, vm->reset_reason);
+}
+
 void vm_print_exits(const struct vm *vm)
 {
     klog("vm %s: exits per reason:\n  %-36s %10s %10s\n", vm->config.name, "exit reason",
@@ -230,8 +184,7 @@ void vm_print_exits(const struct vm *vm)
 static void vm_finish(struct vm *vm)
 {
     console_hold();
-    if (vm->uart_len)
-        console_guest_line(vm->config.name, vm->uart_line, vm->uart_len);
+    uart_flush(vm);
     vm_print_exits(vm);
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         const struct vcpu *v = &vm->vcpus[i];

@@ -12,6 +12,14 @@
 #include "virt/sched_policy.h"
 #include "virt/vlapic.h"
 #include "virt/directed_yield.h"
+#include "virt/pic.h"
+#include "virt/ioapic.h"
+#include "virt/pit.h"
+#include "virt/guest_boot.h"
+#include "virt/uart.h"
+#include "virt/rtc.h"
+#include "virt/fw_cfg.h"
+#include "virt/acpi_pm.h"
 
 #define MAX_VMS VM_CONFIG_MAX_VMS
 
@@ -67,7 +75,6 @@ struct vcpu {
         bool preempted_in_kernel;   /* CPL 0 when it last left its CPU */
     } ple;
     uint64_t dr[4], dr6;            /* debug registers the VMCS does not hold */
-    uint64_t entry_rip, entry_rsp;  /* 64-bit start state */
 };
 
 enum vm_state { VM_RUNNING, VM_ENDED };
@@ -80,6 +87,7 @@ struct vm {
     const char *end_reason;
     spinlock_t lock;                /* guest memory population, state changes */
     struct ept ept;
+    struct boot_state boot;         /* how vCPU 0 starts (the image's format decides) */
     uint64_t ram_size;
     bool allow_2m, allow_1g;
     uint64_t *io_bitmaps;           /* two pages: ports 0-0x7fff, 0x8000-0xffff */
@@ -92,11 +100,26 @@ struct vm {
     volatile uint32_t vcpus_stopped;
     volatile uint64_t wakeups;      /* blocked vCPUs made runnable, ever */
     volatile bool finished;         /* torn down and reported (set last) */
-    /* the VM's 16550 UART transmit side: output is printed a line at a time */
-    char uart_line[160];
-    uint32_t uart_len;
-    uint8_t uart_scratch, uart_lcr, uart_ier, uart_mcr;
+    struct vm_uart uart;            /* COM1 */
     uint64_t unhandled_reads, unhandled_writes;
+    /* PC platform devices (virt/platform_ports.h); virt/firmware.c sets
+     * them up with the ACPI tables */
+    spinlock_t platform_lock;       /* the CMOS/RTC, fw_cfg, ACPI PM and reset registers */
+    struct rtc rtc;
+    struct fw_cfg fw_cfg;
+    struct acpi_pm acpi_pm;
+    uint8_t reset_control;          /* port 0xcf9 */
+    volatile uint32_t pci_config_address;   /* port 0xcf8 */
+    char reset_reason[48];          /* end_reason of a guest reset */
+    /* the legacy interrupt controllers (virt/irq.c) and the 8254
+     * (virt/pit_access.c); their ports and page exit to us */
+    spinlock_t irq_lock;            /* the 8259 pair and the I/O APIC */
+    struct vpic pic;
+    volatile bool pic_intr;         /* the 8259's INTR output */
+    struct vioapic ioapic;
+    spinlock_t pit_lock;
+    struct vpit pit;
+    volatile uint64_t pit_deadline; /* host TSC of its next interrupt; 0: none */
 };
 
 /* State changes race with other CPUs stopping the VM: compare-and-swap. */
@@ -120,6 +143,9 @@ extern uint32_t vm_count;
 uint32_t vms_create_from_config(const struct vm_config_set *set);
 /* Ends the VM with `status`; the first end wins. Prints its exit table. */
 void vm_end(struct vm *vm, int status, const char *reason);
+/* The guest asked the platform for a reset (`how`: the port or device it
+ * used). The vCPU that asked must not resume where it was. */
+void vm_guest_reset(struct vm *vm, const char *how);
 /* A vCPU of the VM will never run again and holds nothing on any CPU; the
  * last one finishes the VM: prints the exit table and frees its memory. */
 void vm_vcpu_released(struct vm *vm);

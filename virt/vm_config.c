@@ -224,6 +224,13 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
     if (equals(k, ke, "image")) {
         if (v == ve || !copy_text(v, ve, vm->image, sizeof(vm->image)))
             problem(p, "image: expected a module name of 1 to %d characters", VM_IMAGE_MAX - 1);
+    } else if (equals(k, ke, "initrd")) {
+        if (v == ve || !copy_text(v, ve, vm->initrd, sizeof(vm->initrd)))
+            problem(p, "initrd: expected a module name of 1 to %d characters", VM_IMAGE_MAX - 1);
+    } else if (equals(k, ke, "modules")) {
+        if (v == ve || !copy_text(v, ve, vm->modules, sizeof(vm->modules)))
+            problem(p, "modules: expected module names, at most %d characters in all",
+                    VM_CMDLINE_MAX - 1);
     } else if (equals(k, ke, "cmdline")) {
         if (!copy_text(v, ve, vm->cmdline, sizeof(vm->cmdline)))
             problem(p, "cmdline: longer than %d characters", VM_CMDLINE_MAX - 1);
@@ -258,7 +265,8 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
         else
             problem(p, "start: '%.*s' is not long or real", (int)(ve - v), v);
     } else {
-        problem(p, "unknown setting '%.*s' (known: image, vcpus, memory, cmdline, affinity, "
+        problem(p, "unknown setting '%.*s' (known: image, initrd, modules, vcpus, memory, "
+                   "cmdline, affinity, "
                    "ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, "
                    "directed_yield, hugepages, start, weight)", (int)(ke - k), k);
     }

@@ -8,7 +8,11 @@
  *   [global]                 optional, before the VMs: PLE settings (the ple*
  *                            and directed_yield keys) that every VM starts from
  *   [vm NAME]
- *   image    = MODULE        guest image: the name of another boot module (required)
+ *   image    = MODULE        guest image: the name of another boot module (required):
+ *                            a Linux bzImage, a multiboot (v1) kernel, or an ELF
+ *                            executable started in 64-bit mode (the test guests)
+ *   initrd   = MODULE        initial RAM disk for a Linux kernel
+ *   modules  = MODULE ...    boot modules handed to a multiboot kernel, in order
  *   vcpus    = N             1..64, default 1
  *   memory   = SIZE          with K, M or G suffix, 1M..64G, default 64M
  *   cmdline  = TEXT          kernel command line, rest of the line, default empty
@@ -48,6 +52,8 @@ struct vm_config {
     char name[VM_NAME_MAX];
     char image[VM_IMAGE_MAX];
     char cmdline[VM_CMDLINE_MAX];
+    char initrd[VM_IMAGE_MAX];
+    char modules[VM_CMDLINE_MAX];   /* module names separated by spaces */
     uint32_t vcpus;
     uint64_t memory;            /* bytes */
     uint64_t affinity;          /* bit per physical CPU */

@@ -10,6 +10,7 @@
 
 /* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
 #define AR_CODE64       0xa09b  /* execute/read, accessed, S, DPL 0, P, L, G */
+#define AR_CODE32       0xc09b  /* execute/read, accessed, S, DPL 0, P, D/B, G */
 #define AR_DATA         0xc093  /* read/write, accessed, S, DPL 0, P, D/B, G */
 #define AR_CODE16       0x009b  /* execute/read, accessed, S, P: real-mode code */
 #define AR_DATA16       0x0093  /* read/write, accessed, S, P: real-mode data */
@@ -83,7 +84,7 @@ static void write_controls(struct vcpu *vcpu)
     }
     vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
     vmcs_write(VM_EXIT_CONTROLS, ctl[VMX_CTL_EXIT]);
-    vmcs_write(VM_ENTRY_CONTROLS, vm->config.start == START_LONG
+    vmcs_write(VM_ENTRY_CONTROLS, vm->boot.mode == BOOT_CPU_LONG
                                       ? ctl[VMX_CTL_ENTRY] | ENTRY_IA32E_MODE_GUEST
                                       : ctl[VMX_CTL_ENTRY]);
     vmcs_write(EXCEPTION_BITMAP, 0);
@@ -132,23 +133,36 @@ static void write_control_registers(uint64_t cr0, uint64_t cr4)
     vmcs_write(CR4_READ_SHADOW, cr4);
 }
 
-/* A 64-bit flat start: paging with the hypervisor-built identity map, long
- * mode active, flat code and data segments (SDM Vol. 3C 27.3.1 checks). */
-static void write_guest_state_long_mode(struct vcpu *vcpu)
+static void write_flat_segments(uint16_t code_selector, uint32_t code_ar)
 {
-    write_control_registers(CR0_PE | CR0_ET | CR0_NE | CR0_PG, CR4_PAE);
-    vmcs_write(GUEST_CR3, GUEST_PML4_GPA);
-    vmcs_write(GUEST_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE);
-    write_segment(GUEST_CS_SELECTOR, GUEST_SEL_CODE64, 0, 0xffffffff, AR_CODE64);
+    write_segment(GUEST_CS_SELECTOR, code_selector, 0, 0xffffffff, code_ar);
     for (enum vmcs_field s = GUEST_ES_SELECTOR; s <= GUEST_GS_SELECTOR; s += 2)
         if (s != GUEST_CS_SELECTOR)
             write_segment(s, GUEST_SEL_DATA, 0, 0xffffffff, AR_DATA);
     vmcs_write(GUEST_GDTR_BASE, GUEST_GDT_GPA);
-    vmcs_write(GUEST_GDTR_LIMIT, 3 * 8 - 1);
+    vmcs_write(GUEST_GDTR_LIMIT, GUEST_GDT_SIZE - 1);
     vmcs_write(GUEST_IDTR_BASE, 0);
     vmcs_write(GUEST_IDTR_LIMIT, 0);
-    vmcs_write(GUEST_RIP, vcpu->entry_rip);
-    vmcs_write(GUEST_RSP, vcpu->entry_rsp);
+}
+
+/* A 64-bit flat start: paging with the hypervisor-built identity map, long
+ * mode active, flat code and data segments (SDM Vol. 3C 27.3.1 checks). */
+static void write_guest_state_long_mode(const struct boot_state *boot)
+{
+    write_control_registers(CR0_PE | CR0_ET | CR0_NE | CR0_PG, CR4_PAE);
+    vmcs_write(GUEST_CR3, GUEST_PML4_GPA);
+    vmcs_write(GUEST_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE);
+    write_flat_segments(boot->code_selector, AR_CODE64);
+}
+
+/* 32-bit protected mode, paging off, flat 4 GiB segments: the state a
+ * multiboot kernel is entered in (Multiboot 0.6.96 section 3.2). */
+static void write_guest_state_protected_mode(const struct boot_state *boot)
+{
+    write_control_registers(CR0_PE | CR0_ET | CR0_NE, 0);
+    vmcs_write(GUEST_CR3, 0);
+    vmcs_write(GUEST_IA32_EFER, 0);
+    write_flat_segments(boot->code_selector, AR_CODE32);
 }
 
 /* Real mode, possible only with unrestricted guest: paging and protection
@@ -197,15 +211,30 @@ void vmcs_init(struct vcpu *vcpu)
 {
     write_controls(vcpu);
     write_host_state();
-    if (vcpu->vm->config.start == START_REAL)
-        write_guest_state_real_mode((uint16_t)(vcpu->entry_rip >> 4), vcpu->entry_rip & 0xf,
-                                    GUEST_REAL_STACK);
-    else
-        write_guest_state_long_mode(vcpu);
+    /* vCPU 0 starts as the loader says; the others are overwritten by their
+     * start-up IPI (vmcs_enter_startup_state) before they first run. */
+    const struct boot_state *boot = &vcpu->vm->boot;
+    switch (boot->mode) {
+    case BOOT_CPU_REAL:
+        write_guest_state_real_mode((uint16_t)(boot->rip >> 4), boot->rip & 0xf, boot->rsp);
+        break;
+    case BOOT_CPU_PROTECTED:
+        write_guest_state_protected_mode(boot);
+        break;
+    case BOOT_CPU_LONG:
+        write_guest_state_long_mode(boot);
+        break;
+    }
+    if (boot->mode != BOOT_CPU_REAL) {
+        vmcs_write(GUEST_RIP, boot->rip);
+        vmcs_write(GUEST_RSP, boot->rsp);
+    }
     write_guest_state_common(vcpu);
-    vcpu->regs.rdi = vcpu->id;
-    vcpu->regs.rsi = vcpu->vm->vcpu_count;
-    vcpu->regs.rdx = GUEST_CMDLINE_GPA;
+    vcpu->regs.rax = boot->rax;
+    vcpu->regs.rbx = boot->rbx;
+    vcpu->regs.rdx = boot->rdx;
+    vcpu->regs.rsi = boot->rsi;
+    vcpu->regs.rdi = boot->rdi;
 }
 
 void vmcs_enter_startup_state(struct vcpu *vcpu, uint8_t vector)

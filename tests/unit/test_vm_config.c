@@ -56,6 +56,8 @@ static void every_setting(void **state)
     parse("# two VMs\n"
           "[vm web-1]\n"
           "  image = linux   \n"
+          "initrd = rootfs.cpio.gz\n"
+          "modules = env.txt  extra\n"
           "vcpus=4\n"
           "memory = 1G\n"
           "cmdline = console=ttyS0 quiet\n"
@@ -76,6 +78,9 @@ static void every_setting(void **state)
     const struct vm_config *a = &set.vms[0], *b = &set.vms[1];
     assert_string_equal(a->name, "web-1");
     assert_string_equal(a->image, "linux");
+    assert_string_equal(a->initrd, "rootfs.cpio.gz");
+    assert_string_equal(a->modules, "env.txt  extra");
+    assert_string_equal(b->initrd, "");
     assert_int_equal(a->vcpus, 4);
     assert_int_equal(a->memory, 1ull << 30);
     assert_string_equal(a->cmdline, "console=ttyS0 quiet");
@@ -108,8 +113,8 @@ static void errors_name_file_line_and_problem(void **state)
           "image = z\n"
           "affinity = 3-1\n");
     assert_int_equal(message_count, 3);
-    assert_string_equal(messages[0], "vms.cfg:5: unknown setting 'vcpu' (known: image, vcpus, "
-                                     "memory, cmdline, affinity, ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, directed_yield, hugepages, start, weight)");
+    assert_string_equal(messages[0], "vms.cfg:5: unknown setting 'vcpu' (known: image, initrd, "
+                                     "modules, vcpus, memory, cmdline, affinity, ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, directed_yield, hugepages, start, weight)");
     assert_string_equal(messages[1], "vms.cfg:6: memory: '12X' is not a size from 1M to 64G "
                                      "(e.g. 64M, 1G)");
     assert_string_equal(messages[2], "vms.cfg:9: affinity: '3-1' is not a CPU list such as 0-3 "

@@ -8,7 +8,7 @@ use File::Basename qw(dirname);
 use Cwd qw(abs_path);
 use File::Temp ();
 
-our @EXPORT = qw(vmxrun run_vms expected_capability_line lines_matching vm_result);
+our @EXPORT = qw(vmxrun run_vms linux_guest expected_capability_line lines_matching vm_result);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -32,15 +32,16 @@ sub vmxrun {
 }
 
 # run_vms($config_text, [guest names], @options) -> ($status, $output):
-# boots with the configuration and the guests (build/guests/NAME.elf) as
-# modules; batch mode ends when every VM has ended.
+# boots with the configuration and the guests (build/guests/NAME.elf, or a
+# path relative to build/ when the name has a '/') as modules; batch mode
+# ends when every VM has ended.
 sub run_vms {
     my ($config, $guests, @options) = @_;
     my $dir = File::Temp::tempdir(CLEANUP => 1);
     open(my $fh, '>', "$dir/vms.cfg") or die $!;
     print $fh $config;
     close($fh);
-    my @images = map { "$root/build/guests/$_.elf" } @$guests;
+    my @images = map { m{/} ? "$root/build/$_" : "$root/build/guests/$_.elf" } @$guests;
     return vmxrun('--config', "$dir/vms.cfg", @options, @images);
 }
 
@@ -49,6 +50,9 @@ sub vm_result {
     my ($out, $name) = @_;
     return $out =~ /^vm \Q$name\E: ended \((.*)\), status (-?\d+)$/m;
 }
+
+# The Linux guest's modules (tools/linux-guest) for run_vms.
+sub linux_guest { return ('linux/vmlinuz', 'linux/initramfs.cpio.gz') }
 
 sub expected_capability_line {
     my ($model) = @_;

@@ -1,0 +1,25 @@
+#ifndef MON_CONSOLE_MUX_H
+#define MON_CONSOLE_MUX_H
+/*
+ * The console multiplexer, like QEMU's mux chardev: the one serial console
+ * is either the monitor's or one VM's COM1. Ctrl-A c switches to the next
+ * running VM, and after the last back to the monitor; Ctrl-A Ctrl-A sends
+ * Ctrl-A itself. The hypervisor's command-line word `console=NAME` starts
+ * on VM NAME. While a VM has the console its output is passed through
+ * unchanged and typed keys go to its COM1; the other VMs' lines still appear
+ * with their names in front.
+ */
+#include <stdbool.h>
+
+struct vm;
+
+#define CONSOLE_MUX_ESCAPE 0x01     /* Ctrl-A */
+#define CONSOLE_MUX_SWITCH 'c'
+
+/* The VM that has the console, or NULL for the monitor. Any CPU may ask. */
+struct vm *console_mux_focus(void);
+/* Gives the console to the VM named on the command line (`console=NAME`), if any. */
+void console_mux_init(void);
+/* One typed key (CPU 0's monitor loop). */
+void console_mux_key(char c);
+#endif

@@ -1,0 +1,32 @@
+#ifndef VIRT_PLATFORM_PORTS_H
+#define VIRT_PLATFORM_PORTS_H
+/* The port handlers of the PC platform devices (virt/pio.h's signature),
+ * at the ports virt/platform.h names. */
+#include <stdint.h>
+#include <stdbool.h>
+
+struct vm;
+
+/* An access that reaches no register: reads all-ones, writes go nowhere;
+ * both counted in the VM's unclaimed-access statistics, as pio_access does
+ * for ports no device claims. */
+void platform_port_unclaimed(struct vm *vm, bool is_write, uint32_t *value);
+
+/* CMOS/RTC: index at 0x70, data at 0x71 (virt/rtc_port.c). */
+bool rtc_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_write, uint32_t *value);
+/* ACPI PM1 registers and PM timer, ACPI_PM_PORTS from 0x600 (virt/acpi_pm_port.c). */
+bool acpi_pm_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
+                         uint32_t *value);
+/* QEMU's fw_cfg: selector 0x510, data 0x511 (virt/fw_cfg_port.c). */
+bool fw_cfg_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
+                        uint32_t *value);
+/* PCI configuration mechanism #1: CONFIG_ADDRESS at 0xcf8, CONFIG_DATA at
+ * 0xcfc-0xcff (virt/pci_config.c). */
+bool pci_config_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
+                       uint32_t *value);
+/* Resets: the reset control register 0xcf9 and the keyboard controller's
+ * command port 0x64 (virt/reset.c). */
+bool reset_control_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
+                          uint32_t *value);
+bool kbc_access(struct vm *vm, uint16_t port, unsigned size, bool is_write, uint32_t *value);
+#endif
