@@ -21,12 +21,17 @@ KASFLAGS := -g -I . -MMD -MP -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none -z max-page-size=0x1000 -T boot/kernel.ld
 
 # Freestanding test guests (guests/): each guests/NAME.c with the runtime.
-GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe insn_probe spin_share migrate_check apic_timer smp_ipi spinlock legacy_irq platform_probe
+GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe insn_probe spin_share migrate_check apic_timer smp_ipi spinlock legacy_irq platform_probe reboot_probe
 GUEST_RT    := guests/runtime/start.S guests/runtime/guest.c guests/runtime/smp.c lib/printf.c \
                lib/string.c arch/interrupts.c arch/isr.S arch/lapic.c arch/tsc.c boot/ap_trampoline.S
 # Real-mode guests: 16-bit assembly, linked as ELF32 for a start = real VM.
 REAL_GUESTS := realmode_test
 GUEST_ELFS  := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS) $(REAL_GUESTS))
+# The multiboot (v1) test kernel: its own 32-bit runtime, linked as ELF32 at 1 MiB.
+MB1_GUEST   := $(BUILD)/guests/mb1_test.elf
+MB1_SRCS    := $(wildcard guests/mb1/*.c guests/mb1/*.S)
+MB1_CFLAGS  := -m32 -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+               -mgeneral-regs-only -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -I .
 GUEST_LDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none,--no-warn-rwx-segments \
                  -z max-page-size=0x1000 -T guests/runtime/guest.ld
 
@@ -34,7 +39,7 @@ HOSTCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -I .
 
 # Host unit tests (cmocka): pure logic compiled for the host. Each test
 # lists the hypervisor sources it exercises.
-UNIT_TESTS := linux_boot uart16550 vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_decode guest_walk sched_policy vlapic ple directed_yield acpi fw_cfg rtc acpi_pm pic ioapic pit
+UNIT_TESTS := linux_boot multiboot uart16550 vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_decode guest_walk sched_policy vlapic ple directed_yield acpi fw_cfg rtc acpi_pm pic ioapic pit
 test_vmcs_config_SRCS := vmx/vmcs_config.c vmx/vmx_controls.c lib/error.c
 test_bitmap_SRCS := lib/bitmap.c
 test_bootinfo_SRCS := arch/bootinfo.c
@@ -45,6 +50,7 @@ test_vm_config_SRCS := virt/vm_config.c
 test_elf_loader_SRCS := virt/elf_loader.c lib/error.c
 test_uart16550_SRCS := virt/uart16550.c
 test_linux_boot_SRCS := virt/linux_boot.c virt/guest_memmap.c lib/error.c
+test_multiboot_SRCS := virt/multiboot.c virt/elf_loader.c virt/guest_memmap.c lib/error.c
 test_insn_decode_SRCS := virt/insn_decode.c
 test_guest_walk_SRCS := virt/guest_walk.c
 test_sched_policy_SRCS := virt/sched_policy.c
@@ -63,7 +69,7 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.
 SYSTEM_JOBS ?= 2
 
-.PHONY: all kernel guests linux-guest run run-qemu test unit-test system-test bench clean deps
+.PHONY: all kernel guests linux-guest run run-monitor run-qemu test unit-test system-test bench clean deps
 
 all: kernel guests $(VMXRUN)
 
@@ -75,7 +81,7 @@ $(LINUX_GUEST) &: tools/linux-guest guests/linux/init
 	@echo "  LINUX   $(BUILD)/linux"
 	$(Q)tools/linux-guest $(BUILD)/linux
 
-guests: $(GUEST_ELFS)
+guests: $(GUEST_ELFS) $(MB1_GUEST)
 
 $(BUILD)/guests/%.elf: guests/%.c $(GUEST_RT) guests/runtime/guest.h guests/runtime/guest.ld virt/guest_layout.h
 	@mkdir -p $(dir $@)
@@ -87,6 +93,12 @@ $(patsubst %,$(BUILD)/guests/%.elf,$(REAL_GUESTS)): $(BUILD)/guests/%.elf: guest
 	@echo "  GUEST   $@"
 	$(Q)$(CC) -m32 -nostdlib -static -no-pie -Wl,--build-id=none,-Ttext=0x20000,-z,noexecstack \
 	    -o $@ $<
+
+$(MB1_GUEST): $(MB1_SRCS) guests/mb1/mb1.h guests/mb1/mb1.ld
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	$(Q)$(CC) $(MB1_CFLAGS) -nostdlib -static -no-pie -Wl,--build-id=none,--no-warn-rwx-segments -z noexecstack \
+	    -z max-page-size=0x1000 -T guests/mb1/mb1.ld -o $@ $(MB1_SRCS)
 
 kernel: $(KERNEL)
 
@@ -118,7 +130,13 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c $$(test_%_SRCS) $(wildcard tests/unit/
 	@echo "  HOSTCC  $@"
 	$(Q)$(CC) $(HOSTCFLAGS) -o $@ $< $(test_$*_SRCS) -lcmocka
 
-run: deps all
+# `make run` boots the Linux guest with its shell on the console (the
+# monitor is Ctrl-A c away); `make run-monitor` boots with no VM.
+run: deps all linux-guest
+	tools/vmxrun --pcpus 2 --mem 512 --append console=linux --config guests/linux/vms.cfg \
+	    $(LINUX_GUEST)
+
+run-monitor: deps all
 	tools/vmxrun
 
 run-qemu: deps all

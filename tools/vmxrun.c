@@ -47,7 +47,7 @@
 #define BOCHS_BIOS "/usr/share/bochs/BIOS-bochs-latest"
 #define BOCHS_VGA_BIOS "/usr/share/bochs/VGABIOS-lgpl-latest"
 #define GRUB_PLATFORM_DIR "/usr/lib/grub/i386-pc"
-#define GRUB_MODULES_FOR_BOCHS "normal multiboot2 iso9660 biosdisk"
+#define GRUB_MODULES_FOR_BOCHS "normal multiboot2 linux iso9660 biosdisk"
 #define BOCHS_TERMINAL_TYPE "vt100" /* any terminfo entry that ncurses-base always ships */
 
 /* Emulated instructions per emulated second: only relates timers to instructions. */
@@ -118,6 +118,8 @@ struct options {
     const char *bochs_log;
     const char *kernel;
     const char *append;        /* more hypervisor command-line words */
+    const char *bare_linux;    /* no hypervisor: GRUB boots modules[0] as Linux with
+                                  this command line, modules[1] as its initrd */
     bool keep;
     char **modules; /* guest images, packed under their basenames */
     int module_count;
@@ -372,6 +374,8 @@ static void print_help(void)
 "  --config FILE         VM configuration, packed as the module vms.cfg\n"
 "  --kernel ELF          hypervisor image (default build/vmxvisor.elf)\n"
 "  --append 'WORDS'      add WORDS to the hypervisor's command line\n"
+"  --bare-linux 'CMDLINE'  no hypervisor: boot GUEST-IMAGE (a bzImage, then an\n"
+"                        optional initrd) directly with that command line\n"
 "  --bochs-log PATH      keep Bochs' log at PATH (default build/run/bochs.log);\n"
 "                        Bochs' terminal output goes beside it (*-term.log)\n"
 "  --keep                keep the private temporary directory, print its path\n"
@@ -480,14 +484,24 @@ static void check_option_combinations(struct options *opt, bool timeout_given)
         require_readable_file("--config", opt->config_file);
     if (opt->kernel)
         require_readable_file("--kernel", opt->kernel);
+    if (opt->bare_linux && (opt->module_count < 1 || opt->module_count > 2 || opt->config_file))
+        usage_error("--bare-linux takes a kernel and optionally an initrd, and no --config");
     check_module_names(opt);
+}
+
+/* Command-line words land in GRUB's configuration: nothing GRUB would interpret. */
+static void check_grub_safe(const char *option, const char *words)
+{
+    for (const char *ch = words; *ch; ch++)
+        if (!isalnum((unsigned char)*ch) && !strchr(" =,._-", *ch))
+            usage_error("%s: only letters, digits, spaces and =,._- are allowed", option);
 }
 
 static void parse_options(int argc, char **argv, struct options *opt)
 {
     enum { OPT_BATCH = 256, OPT_PCPUS, OPT_MEM, OPT_CPU_MODEL, OPT_CONFIG, OPT_EXEC,
            OPT_TIMEOUT, OPT_ISO_ONLY, OPT_EXIT, OPT_BOCHS_LOG, OPT_KERNEL, OPT_KEEP,
-           OPT_APPEND };
+           OPT_APPEND, OPT_BARE_LINUX };
     static const struct option long_options[] = {
         { "batch", no_argument, NULL, OPT_BATCH },
         { "pcpus", required_argument, NULL, OPT_PCPUS },
@@ -501,6 +515,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
         { "bochs-log", required_argument, NULL, OPT_BOCHS_LOG },
         { "kernel", required_argument, NULL, OPT_KERNEL },
         { "append", required_argument, NULL, OPT_APPEND },
+        { "bare-linux", required_argument, NULL, OPT_BARE_LINUX },
         { "keep", no_argument, NULL, OPT_KEEP },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -533,11 +548,12 @@ static void parse_options(int argc, char **argv, struct options *opt)
             break;
         case OPT_ISO_ONLY: opt->iso_only = optarg; break;
         case OPT_APPEND:
-            /* It lands in GRUB's configuration: nothing GRUB would interpret. */
-            for (const char *ch = optarg; *ch; ch++)
-                if (!isalnum((unsigned char)*ch) && !strchr(" =,._-", *ch))
-                    usage_error("--append: only letters, digits, spaces and =,._- are allowed");
+            check_grub_safe("--append", optarg);
             opt->append = optarg;
+            break;
+        case OPT_BARE_LINUX:
+            check_grub_safe("--bare-linux", optarg);
+            opt->bare_linux = optarg;
             break;
         case OPT_EXIT:
             opt->exit_method = parse_exit_method(optarg);
@@ -674,8 +690,23 @@ static const char *exit_token(enum exit_method method)
     return "exit=halt";
 }
 
+/* The same machine with no hypervisor: GRUB's Linux loader boots the kernel
+ * (for comparisons such as the linux_boot_overhead benchmark). */
+static char *bare_linux_menu(const struct options *opt)
+{
+    return format_string("set timeout=0\nset default=0\n\n"
+                         "menuentry \"linux\" {\n"
+                         "\tlinux /boot/%s %s\n%s%s%s\tboot\n}\n",
+                         base_name(opt->modules[0]), opt->bare_linux,
+                         opt->module_count > 1 ? "\tinitrd /boot/" : "",
+                         opt->module_count > 1 ? base_name(opt->modules[1]) : "",
+                         opt->module_count > 1 ? "\n" : "");
+}
+
 static char *grub_menu(const struct options *opt)
 {
+    if (opt->bare_linux)
+        return bare_linux_menu(opt);
     /* "batch": the hypervisor ends by itself once every configured VM has. */
     char *menu = format_string("set timeout=0\nset default=0\n\n"
                                "menuentry \"vmxvisor\" {\n"

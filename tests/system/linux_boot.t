@@ -16,7 +16,7 @@ image = vmlinuz
 initrd = initramfs.cpio.gz
 vcpus = 2
 memory = 128M
-cmdline = console=ttyS0 quiet panic=-1 vmxvisor.check
+cmdline = console=ttyS0 loglevel=5 panic=-1 vmxvisor.check
 CFG
 my $neighbour = <<'CFG';
 [vm other]
@@ -47,7 +47,7 @@ for my $setup (sort keys %setups) {
         ok($host >= 0.95 && $host < 1.5, "$setup: sleep 1 took ${host} s of emulated time");
         ok($guest >= 0.95 && $guest < 1.2, "$setup: Linux counted ${guest} s");
     }
-    like($out, qr/^\[linux \+[\d.]+\] init: VMXVISOR-LINUX-INIT-DONE$/m, "$setup: init marker");
+    like($out, qr/^\[linux \+[\d.]+\] init: VMXVISOR-LINUX-INIT-DONE at uptime [\d.]+$/m, "$setup: init marker");
     is_deeply([vm_result($out, 'linux')], ['ACPI power off', 0], "$setup: powered off via ACPI");
     my @warnings = lines_matching($out, qr/^\[linux [^]]*\] .*(WARNING|BUG|Oops|unchecked MSR|panic)/);
     is(scalar @warnings, 0, "$setup: no kernel warnings") or diag(join("\n", @warnings));

@@ -32,16 +32,17 @@ sub vmxrun {
 }
 
 # run_vms($config_text, [guest names], @options) -> ($status, $output):
-# boots with the configuration and the guests (build/guests/NAME.elf, or a
-# path relative to build/ when the name has a '/') as modules; batch mode
-# ends when every VM has ended.
+# boots with the configuration and the guests (build/guests/NAME.elf, a
+# path relative to build/ when the name has a '/', or an absolute path) as
+# modules; batch mode ends when every VM has ended.
 sub run_vms {
     my ($config, $guests, @options) = @_;
     my $dir = File::Temp::tempdir(CLEANUP => 1);
     open(my $fh, '>', "$dir/vms.cfg") or die $!;
     print $fh $config;
     close($fh);
-    my @images = map { m{/} ? "$root/build/$_" : "$root/build/guests/$_.elf" } @$guests;
+    my @images = map { m{^/} ? $_ : m{/} ? "$root/build/$_" : "$root/build/guests/$_.elf" }
+                 @$guests;
     return vmxrun('--config', "$dir/vms.cfg", @options, @images);
 }
 
