@@ -4,6 +4,7 @@
 #include "virt/guest_mem.h"
 #include "virt/guest_memmap.h"
 #include "virt/linux_boot.h"
+#include "virt/multiboot.h"
 #include "virt/vm.h"
 #include "arch/bootinfo.h"
 #include "lib/error.h"
@@ -97,6 +98,64 @@ static bool load_linux(struct vm *vm, const void *image, size_t size, char *why,
     return true;
 }
 
+/* The boot modules named in the VM's `modules` key (separated by spaces),
+ * in order, for a multiboot kernel. */
+static bool find_multiboot_modules(const char *names, struct multiboot_module *out,
+                                   size_t *count, char *why, size_t why_size)
+{
+    *count = 0;
+    for (const char *p = names; *p;) {
+        if (*p == ' ') {
+            p++;
+            continue;
+        }
+        size_t len = 0;
+        while (p[len] && p[len] != ' ')
+            len++;
+        char name[VM_IMAGE_MAX];
+        if (len >= sizeof(name))
+            return fail(why, why_size, "module name '%.*s' is too long", (int)len, p);
+        memcpy(name, p, len);
+        name[len] = '\0';
+        const struct boot_module *m = guest_boot_module(name);
+        if (!m)
+            return fail(why, why_size, "module '%s' is not among the boot modules", name);
+        if (*count == BOOT_MAX_MODULES)
+            return fail(why, why_size, "more than %d modules", BOOT_MAX_MODULES);
+        out[(*count)++] = (struct multiboot_module){ (const void *)m->start,
+                                                     m->end - m->start, m->name };
+        p += len;
+    }
+    return true;
+}
+
+static bool load_multiboot(struct vm *vm, const void *image, size_t size, char *why,
+                           size_t why_size)
+{
+    struct guest_mem_range map[GUEST_MEMMAP_MAX];
+    struct multiboot_module modules[BOOT_MAX_MODULES];
+    struct multiboot_args args = {
+        .kernel_name = vm->config.image, .cmdline = vm->config.cmdline, .modules = modules,
+        .memory_map = map, .memory_map_count = guest_memory_map(vm->ram_size, map),
+        .load_min = GUEST_IMAGE_MIN_GPA, .load_max = low_ram_end(vm),
+        .info_gpa = GUEST_MB_INFO_GPA,
+    };
+    if (!find_multiboot_modules(vm->config.modules, modules, &args.module_count, why,
+                                why_size))
+        return false;
+    struct multiboot_result loaded;
+    if (!multiboot_load(image, size, &args, write_for_loader, vm, &loaded, why, why_size))
+        return false;
+    /* Multiboot 0.6.96 3.2 "Machine state": EAX = the magic, EBX = the
+     * information; 32-bit protected mode, paging off, flat code and data
+     * segments; interrupts off. The kernel makes its own stack and GDT. */
+    vm->boot = (struct boot_state){ .mode = BOOT_CPU_PROTECTED, .rip = loaded.entry,
+                                    .code_selector = GUEST_SEL_CODE32,
+                                    .rax = MULTIBOOT_BOOTLOADER_MAGIC,
+                                    .rbx = GUEST_MB_INFO_GPA };
+    return true;
+}
+
 static bool load_elf(struct vm *vm, const void *image, size_t size, char *why, size_t why_size)
 {
     bool real = vm->config.start == START_REAL;
@@ -132,5 +191,7 @@ bool guest_boot_load(struct vm *vm, char *why, size_t why_size)
         return fail(why, why_size, "out of memory");
     if (linux_is_bzimage(image, size) && vm->config.start != START_REAL)
         return load_linux(vm, image, size, why, why_size);
+    if (multiboot_is_kernel(image, size) && vm->config.start != START_REAL)
+        return load_multiboot(vm, image, size, why, why_size);
     return load_elf(vm, image, size, why, why_size);
 }

@@ -4,6 +4,8 @@
  * Loading a VM's image and deciding how its vCPU 0 starts, by the image's
  * format (the firmware and boot loader's part of a PC):
  *   - a Linux bzImage: the boot protocol's 64-bit entry (virt/linux_boot.h);
+ *   - a multiboot (v1) kernel: 32-bit protected mode with the multiboot
+ *     information, the VM's `modules` loaded (virt/multiboot.h);
  *   - an ELF executable started in 64-bit mode with the hypervisor's identity
  *     map (the test guests: RDI = vCPU number, RSI = vCPU count, RDX = command
  *     line), or in real mode for `start = real`.

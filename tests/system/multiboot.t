@@ -1,0 +1,113 @@
+#!/usr/bin/perl
+# Multiboot (v1) kernels loaded as QEMU's -kernel does, checked by an
+# unmodified-style test kernel (guests/mb1/): the command line with argv[0],
+# an environment file passed as a module, the memory map, fw_cfg's CPU
+# count, INIT-SIPI-SIPI of its APs, and its verdict through isa-debug-exit
+# (status (value << 1) | 1: 1 = pass). A VM expecting more CPUs than fw_cfg
+# reports must fail with another status; a damaged image and a missing
+# module are refused with a reason while the other VMs run.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use File::Temp ();
+use VmxRun;
+
+my $dir = File::Temp::tempdir(CLEANUP => 1);
+my $env = "# kvm-unit-tests style environment\nTESTNAME=multiboot\nGREETING=hello from env.txt\n";
+open(my $fh, '>', "$dir/env.txt") or die $!;
+print $fh $env;
+close($fh);
+
+# The test kernel with one bit of its header checksum flipped.
+my $root = "$FindBin::Bin/../..";
+open($fh, '<:raw', "$root/build/guests/mb1_test.elf") or die "mb1_test.elf: $!";
+my $image = do { local $/; <$fh> };
+close($fh);
+my ($header) = grep { unpack('V', substr($image, $_, 4)) == 0x1badb002 } map { $_ * 4 } 0 .. 2047;
+die 'no multiboot header in mb1_test.elf' unless defined $header;
+substr($image, $header + 8, 1) = chr(ord(substr($image, $header + 8, 1)) ^ 1);
+open($fh, '>:raw', "$dir/mb1_bad.elf") or die $!;
+print $fh $image;
+close($fh);
+
+my $config = <<'CFG';
+[vm mb1]
+image = mb1_test.elf
+vcpus = 1
+memory = 16M
+modules = env.txt
+cmdline = expect_cpus=1 hello world
+
+[vm mb3]
+image = mb1_test.elf
+vcpus = 3
+memory = 32M
+modules = env.txt
+cmdline = expect_cpus=3
+
+[vm mbfail]
+image = mb1_test.elf
+vcpus = 1
+memory = 16M
+modules = env.txt
+cmdline = expect_cpus=2
+
+[vm bad]
+image = mb1_bad.elf
+memory = 16M
+
+[vm nomod]
+image = mb1_test.elf
+memory = 16M
+modules = env.txt missing.txt
+CFG
+
+my ($status, $out) = run_vms($config, ['mb1_test', "$dir/env.txt", "$dir/mb1_bad.elf"],
+                             '--pcpus', '2');
+is($status, 0, 'hypervisor exit status 0') or diag($out);
+
+my %memory_kib = (mb1 => 16384, mb3 => 32768);
+for my $vm (qw(mb1 mb3)) {
+    my ($n) = $vm =~ /(\d)/;
+    my $args = $vm eq 'mb1' ? "expect_cpus=1 hello world" : "expect_cpus=3";
+    like($out, qr/^\[$vm\] command line: 'mb1_test\.elf \Q$args\E'$/m,
+         "$vm: the command line is argv[0] then the VM's cmdline");
+    like($out, qr/^\[$vm\] argv\[0\] = mb1_test\.elf$/m, "$vm: argv[0] is the kernel's name");
+    like($out, qr/^\[$vm\] argv\[1\] = expect_cpus=$n$/m, "$vm: argv[1]");
+    like($out, qr/^\[$vm\] boot loader: vmxvisor$/m, "$vm: boot loader name");
+    # RAM: the 639 KiB below the EBDA, and all from 1 MiB up.
+    my $upper = $memory_kib{$vm} - 1024;
+    my $ram = 639 + $upper;
+    like($out, qr/^\[$vm\] PASS: memory map: 4 entries, $ram KiB RAM = mem_lower 639 \+ mem_upper $upper KiB$/m,
+         "$vm: memory map and sizes agree");
+    like($out, qr/^\[$vm\] module 0: 'env\.txt' at 0x[0-9a-f]+000, ${\length($env)} bytes$/m,
+         "$vm: the environment module, page-aligned");
+    like($out, qr/^\[$vm\] env: TESTNAME = multiboot$/m, "$vm: env TESTNAME");
+    like($out, qr/^\[$vm\] env: GREETING = hello from env\.txt$/m, "$vm: env GREETING");
+    like($out, qr/^\[$vm\] PASS: environment: 2 variables, 0 malformed lines$/m,
+         "$vm: environment parsed");
+    like($out, qr/^\[$vm\] PASS: fw_cfg signature 'QEMU'$/m, "$vm: fw_cfg signature");
+    like($out, qr/^\[$vm\] fw_cfg: $n cpus$/m, "$vm: fw_cfg reports $n CPUs");
+    like($out, qr/^\[$vm\] PASS: fw_cfg cpu count $n, expect_cpus=$n$/m,
+         "$vm: the CPU count matches the configuration");
+    my $aps = $n - 1;
+    like($out, qr/^\[$vm\] PASS: all APs up \($aps of $aps\)$/m, "$vm: all $aps APs up");
+    unlike($out, qr/^\[$vm\] FAIL/m, "$vm: no failures");
+    like($out, qr/^\[$vm\] SUMMARY: \d+ tests, 0 unexpected failures$/m, "$vm: summary");
+    is_deeply([vm_result($out, $vm)], ['isa-debug-exit', 1], "$vm: isa-debug-exit status 1 (pass)");
+}
+
+like($out, qr/^\[mbfail\] FAIL: fw_cfg cpu count 1, expect_cpus=2$/m,
+     'mbfail: the kernel notices fw_cfg reports fewer CPUs than expected');
+like($out, qr/^\[mbfail\] SUMMARY: \d+ tests, 1 unexpected failures$/m, 'mbfail: one failure');
+is_deeply([vm_result($out, 'mbfail')], ['isa-debug-exit', 3],
+          'mbfail: isa-debug-exit status 3 (failure), not the pass value');
+
+like($out, qr/^vm bad: cannot create: image 'mb1_bad\.elf': multiboot header at offset 0x[0-9a-f]+: bad checksum 0x[0-9a-f]+ \(magic \+ flags \+ checksum must be 0\)$/m,
+     'a damaged multiboot header is refused with the reason');
+like($out, qr/^vm nomod: cannot create: image 'mb1_test\.elf': module 'missing\.txt' is not among the boot modules$/m,
+     'a missing module is named');
+unlike($out, qr/^vm (bad|nomod): ended/m, 'the refused VMs did not run');
+done_testing();
