@@ -39,7 +39,7 @@ HOSTCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -I .
 
 # Host unit tests (cmocka): pure logic compiled for the host. Each test
 # lists the hypervisor sources it exercises.
-UNIT_TESTS := linux_boot multiboot uart16550 vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_decode guest_walk sched_policy vlapic ple directed_yield acpi fw_cfg rtc acpi_pm pic ioapic pit
+UNIT_TESTS := linux_boot multiboot uart16550 smbios vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_decode guest_walk sched_policy vlapic ple directed_yield acpi fw_cfg rtc acpi_pm pic ioapic pit
 test_vmcs_config_SRCS := vmx/vmcs_config.c vmx/vmx_controls.c lib/error.c
 test_bitmap_SRCS := lib/bitmap.c
 test_bootinfo_SRCS := arch/bootinfo.c
@@ -49,6 +49,7 @@ test_ept_SRCS := mmu/ept.c
 test_vm_config_SRCS := virt/vm_config.c
 test_elf_loader_SRCS := virt/elf_loader.c lib/error.c
 test_uart16550_SRCS := virt/uart16550.c
+test_smbios_SRCS := virt/smbios.c
 test_linux_boot_SRCS := virt/linux_boot.c virt/guest_memmap.c lib/error.c
 test_multiboot_SRCS := virt/multiboot.c virt/elf_loader.c virt/guest_memmap.c lib/error.c
 test_insn_decode_SRCS := virt/insn_decode.c

@@ -102,12 +102,17 @@ static const char *const vcpu_state_names[] = {
 static void info_vms(const char *args)
 {
     (void)args;
-    kprintf("vm               vcpus memory   state    status image\n");
+    kprintf("vm               vcpus memory    state    resets image\n");
     for (uint32_t i = 0; i < vm_count; i++) {
         const struct vm *vm = &vms[i];
-        kprintf("%-16s %5u %5lu MiB %-8s %6d %s\n", vm->config.name, vm->vcpu_count,
-                vm->config.memory >> 20, !vm_has_finished(vm) ? "running" : "ended",
-                vm->state == VM_ENDED ? vm->exit_status : 0, vm->config.image);
+        bool ended = vm->state == VM_ENDED;
+        const char *state = ended ? "ended" : vm->hold & VM_HOLD_STOP ? "stopped"
+                                   : vm->hold & VM_HOLD_RESET ? "resetting" : "running";
+        kprintf("%-16s %5u %5lu MiB %-9s %6lu %s", vm->config.name, vm->vcpu_count,
+                vm->config.memory >> 20, state, vm->resets, vm->config.image);
+        if (ended)
+            kprintf(" (%s, status %d)", vm->end_reason ? vm->end_reason : "?", vm->exit_status);
+        kprintf("\n");
     }
 }
 
@@ -122,7 +127,10 @@ static void info_vcpus(const char *args)
             continue;
         for (uint32_t v = 0; v < vm->vcpu_count; v++) {
             const struct vcpu *c = &vm->vcpus[v];
-            const char *where = c->state == VCPU_RUNNING ? "running" : vcpu_state_names[c->state];
+            /* A stopped VM's vCPUs are off their CPUs whatever they wait for. */
+            const char *where = c->state == VCPU_RUNNING ? "running"
+                                : vm->hold & VM_HOLD_STOP ? "stopped"
+                                : vcpu_state_names[c->state];
             kprintf("%-12s %4u %3u %-9s %4u %12lu %12lu %4lu %7lu %7lu %9lu %8lu %5lu %5lu %5lu "
                     "%5lu%s\n",
                     vm->config.name, c->id, c->cpu, where, c->vpid, c->run_cycles,

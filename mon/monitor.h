@@ -27,6 +27,9 @@ void monitor_execute(const char *line);
 
 /* Commands acting on VMs (mon/vm_commands.c). */
 void cmd_affinity(const char *args);
+void cmd_stop(const char *args);
+void cmd_cont(const char *args);
+void cmd_reset(const char *args);
 
 /* `info` subcommands (mon/info.c). */
 extern const struct monitor_command info_commands[];

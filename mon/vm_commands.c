@@ -3,6 +3,7 @@
 #include "virt/sched.h"
 #include "virt/vm.h"
 #include "virt/vm_config.h"
+#include "virt/vm_lifecycle.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 
@@ -25,4 +26,49 @@ void cmd_affinity(const char *args)
     } else {
         kprintf("vm %s: affinity %s\n", vm->config.name, list);
     }
+}
+
+/* The VM a lifecycle command names (its whole argument), or NULL after
+ * saying why not. */
+static struct vm *named_vm(const char *command, const char *args)
+{
+    size_t len = strlen(args);
+    while (len && (args[len - 1] == ' ' || args[len - 1] == '\t'))
+        len--;
+    struct vm *vm = len ? vm_find(args, len) : NULL;
+    if (!len)
+        kprintf("%s: which VM? (usage: %s VM)\n", command, command);
+    else if (!vm)
+        kprintf("%s: no VM named '%.*s'\n", command, (int)len, args);
+    return vm;
+}
+
+/* Runs one of vm_stop, vm_cont, vm_reset and reports what came of it. */
+static void lifecycle_command(const char *command, const char *args,
+                              const char *(*act)(struct vm *vm), const char *done)
+{
+    struct vm *vm = named_vm(command, args);
+    if (!vm)
+        return;
+    const char *problem = act(vm);
+    if (problem)
+        kprintf("%s: vm %s %s\n", command, vm->config.name, problem);
+    else
+        kprintf("vm %s: %s\n", vm->config.name, done);
+}
+
+void cmd_stop(const char *args)
+{
+    lifecycle_command("stop", args, vm_stop, "stopped");
+}
+
+void cmd_cont(const char *args)
+{
+    lifecycle_command("cont", args, vm_cont, "running");
+}
+
+/* A stopped VM stays stopped (`info vms` says so), as in QEMU. */
+void cmd_reset(const char *args)
+{
+    lifecycle_command("reset", args, vm_reset, "reset done");
 }

@@ -4,6 +4,7 @@
 #include "virt/event_inject.h"
 #include "virt/vm.h"
 #include "virt/sched.h"
+#include "virt/vm_lifecycle.h"
 #include "arch/percpu.h"
 #include "mon/monitor.h"
 #include "vmx/exit_reasons.h"
@@ -31,13 +32,19 @@ static void dump_registers(const struct vcpu *v)
     kprintf("R13 %016lx R14 %016lx R15 %016lx CR2 %016lx\n", r->r13, r->r14, r->r15, v->cr2);
 }
 
-enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why)
+/* What happened to the vCPU, what the VM does about it, and its state. */
+static void report_with_dump(const struct vcpu *vcpu, const char *why, const char *then)
 {
     console_hold();
-    klog("vm %s: vcpu %u: %s; stopping the VM\n", vcpu->vm->config.name, vcpu->id, why);
+    klog("vm %s: vcpu %u: %s; %s\n", vcpu->vm->config.name, vcpu->id, why, then);
     dump_registers(vcpu);
     vmcs_dump();
     console_unhold();
+}
+
+enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why)
+{
+    report_with_dump(vcpu, why, "stopping the VM");
     vm_end(vcpu->vm, -1, why);
     return EXIT_STOP_VCPU;
 }
@@ -68,10 +75,18 @@ static enum exit_action handle_interrupt_window(struct vcpu *vcpu, const struct 
     return EXIT_RESUME;
 }
 
+/* A shutdown: on a PC the chipset turns it into a reset, so the VM follows
+ * on_reboot as for the guest's other resets; with on_reboot = stop it ends
+ * as a failure (status -1), which it most often is. */
 static enum exit_action handle_triple_fault(struct vcpu *vcpu, const struct vm_exit *exit)
 {
     (void)exit;
-    return stop_vm_with_dump(vcpu, "triple fault");
+    if (vcpu->vm->config.on_reboot == ON_REBOOT_STOP)
+        return stop_vm_with_dump(vcpu, "triple fault");
+    if (vm_next_reset_shown(vcpu->vm))
+        report_with_dump(vcpu, "triple fault", "resetting the VM");
+    vm_request_reset(vcpu->vm, "triple fault");
+    return EXIT_STOP_VCPU;
 }
 
 static enum exit_action handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit)

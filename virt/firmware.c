@@ -1,5 +1,6 @@
 #include "virt/firmware.h"
 #include "virt/acpi.h"
+#include "virt/smbios.h"
 #include "virt/guest_layout.h"
 #include "virt/guest_mem.h"
 #include "virt/vclock.h"
@@ -53,21 +54,31 @@ uint64_t platform_clock_ticks(uint64_t hz)
     return vclock_scale(elapsed, tsc_khz() * 1000, hz);
 }
 
-bool firmware_init_vm(struct vm *vm)
+void firmware_power_on(struct vm *vm)
 {
-    /* 4 KiB hold the tables for ACPI_MAX_VCPUS; VMs are created one at a
-     * time, so one buffer serves them all. */
-    static uint8_t tables[4096];
-    _Static_assert(sizeof(tables) <= GUEST_ACPI_END - GUEST_ACPI_GPA, "tables past the BIOS area");
     if (!clock_started)
         start_platform_clock();
-    size_t len = acpi_build_tables(tables, sizeof(tables), GUEST_ACPI_GPA, vm->config.vcpus);
-    if (!len || !guest_mem_write(vm, GUEST_ACPI_GPA, tables, len))
-        return false;
     /* The start date is the time at platform clock 0: the RTC catches up
      * on its first access. */
     rtc_reset(&vm->rtc, &start_date, 0);
+}
+
+bool firmware_boot(struct vm *vm)
+{
+    /* 4 KiB hold the tables for ACPI_MAX_VCPUS; VMs boot (are created or
+     * reset) one at a time (virt/vm.c's vm_boot), so one buffer serves
+     * them all. */
+    static uint8_t tables[4096];
+    _Static_assert(sizeof(tables) <= GUEST_ACPI_END - GUEST_ACPI_GPA, "tables past the BIOS area");
+    size_t len = acpi_build_tables(tables, sizeof(tables), GUEST_ACPI_GPA, vm->config.vcpus);
+    if (!len || !guest_mem_write(vm, GUEST_ACPI_GPA, tables, len))
+        return false;
+    len = smbios_build(tables, sizeof(tables), GUEST_SMBIOS_GPA);
+    if (!len || !guest_mem_write(vm, GUEST_SMBIOS_GPA, tables, len))
+        return false;
+    spin_lock(&vm->platform_lock);
     uint64_t low = vm->ram_size < GUEST_LOW_RAM_LIMIT ? vm->ram_size : GUEST_LOW_RAM_LIMIT;
     rtc_set_memory_sizes(&vm->rtc, low, vm->ram_size - low);
+    spin_unlock(&vm->platform_lock);
     return true;
 }

@@ -26,6 +26,7 @@
 #define GUEST_MB_INFO_GPA   0xb000ull   /* multiboot v1 information, one page */
 #define GUEST_ACPI_GPA      0xe0000ull  /* RSDP (16-byte aligned, in the BIOS area), then the tables */
 #define GUEST_ACPI_END      0xf0000ull
+#define GUEST_SMBIOS_GPA    0xf0000ull  /* SMBIOS entry point and structures (virt/smbios.h) */
 
 /* One GDT for every start: the test guests run on 0x08 (the selector of the
  * hypervisor's IDT code, which they reuse), the Linux boot protocol wants

@@ -33,10 +33,13 @@ static bool ioapic_deliver(void *ctx, const struct ioapic_msg *msg)
 
 void vm_irq_init(struct vm *vm)
 {
-    vm->irq_lock = (spinlock_t)SPINLOCK_INIT;
+    /* Under the lock: at a machine reset a device may still be driving a
+     * line (the UART with typed input). */
+    spin_lock(&vm->irq_lock);
     vpic_reset(&vm->pic);
     vm->pic_intr = false;
     vioapic_reset(&vm->ioapic, PLATFORM_IOAPIC_ID, ioapic_deliver, vm);
+    spin_unlock(&vm->irq_lock);
 }
 
 /* After any change to the 8259s (under irq_lock): the INTR output. */

@@ -22,7 +22,7 @@ static inline void vm_pulse_irq(struct vm *vm, unsigned gsi)
 }
 
 /* The VM's interrupt controllers (virt/irq.c): the 8259 pair and the I/O
- * APIC in their power-up state, at VM creation. */
+ * APIC in their power-up state, at VM creation and machine reset. */
 void vm_irq_init(struct vm *vm);
 /* A local APIC's EOI of a level-triggered vector, for the I/O APIC. */
 void vm_irq_eoi(struct vm *vm, uint8_t vector);

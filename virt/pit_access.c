@@ -9,9 +9,12 @@
  * vCPU's offset: the same rate), so the host TSC serves as its time. */
 void pit_vm_init(struct vm *vm)
 {
-    vm->pit_lock = (spinlock_t)SPINLOCK_INIT;
+    /* Under the lock: at a machine reset another CPU's scheduler may be
+     * looking at the PIT of a VM whose vCPU 0 halted there. */
+    spin_lock(&vm->pit_lock);
     vpit_reset(&vm->pit, tsc_khz() * 1000);
-    vm->pit_deadline = 0;
+    __atomic_store_n(&vm->pit_deadline, 0, __ATOMIC_RELEASE);
+    spin_unlock(&vm->pit_lock);
 }
 
 /* Publishes the model's next interrupt time (under pit_lock); true if it

@@ -8,7 +8,8 @@
 #include <stdbool.h>
 #include "virt/vm.h"
 
-/* At VM creation: the PIT at power-up, counting at the TSC's rate. */
+/* At VM creation and machine reset: the PIT at power-up, counting at the
+ * TSC's rate. */
 void pit_vm_init(struct vm *vm);
 /* A virt/pio.c handler for PLATFORM_PIT_BASE..+3 and PLATFORM_PORT_61. */
 bool pit_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,

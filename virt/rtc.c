@@ -201,6 +201,13 @@ void rtc_reset(struct rtc *rtc, const struct rtc_date *start, uint64_t now_ns)
     rtc->ram[RTC_REG_B] = RTC_B_24H;
 }
 
+void rtc_reset_line(struct rtc *rtc, uint64_t now_ns)
+{
+    catch_up(rtc, now_ns);      /* flags raised before the reset are dropped with it */
+    rtc->ram[RTC_REG_B] &= (uint8_t)~(RTC_B_PIE | RTC_B_AIE | RTC_B_UIE | RTC_B_SQWE);
+    rtc->flags = 0;
+}
+
 uint8_t rtc_read(struct rtc *rtc, uint8_t reg, uint64_t now_ns)
 {
     catch_up(rtc, now_ns);

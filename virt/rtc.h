@@ -36,6 +36,7 @@ enum rtc_reg {
 #define RTC_B_PIE           0x40
 #define RTC_B_AIE           0x20
 #define RTC_B_UIE           0x10
+#define RTC_B_SQWE          0x08        /* square-wave output */
 #define RTC_B_DM_BINARY     0x04        /* data mode: binary, else BCD */
 #define RTC_B_24H           0x02
 #define RTC_C_IRQF          0x80        /* an enabled flag below is set */
@@ -65,6 +66,11 @@ struct rtc {
  * later; register A 0x26 (32.768 kHz, 1024 Hz periodic rate), B 0x02
  * (24-hour, BCD), C 0, D VRT; the NVRAM zero. */
 void rtc_reset(struct rtc *rtc, const struct rtc_date *start, uint64_t now_ns);
+/* The chip's RESET input, which a PC drives on a machine reset (datasheet:
+ * RESET): the interrupt and square-wave enables of register B and the
+ * flags of register C are cleared at `now_ns`; the time keeps running and
+ * the alarm, register A and the NVRAM are kept, as the battery keeps them. */
+void rtc_reset_line(struct rtc *rtc, uint64_t now_ns);
 uint8_t rtc_read(struct rtc *rtc, uint8_t reg, uint64_t now_ns);
 void rtc_write(struct rtc *rtc, uint8_t reg, uint8_t value, uint64_t now_ns);
 /* The NVRAM memory-size bytes as SeaBIOS expects them from QEMU: base

@@ -6,6 +6,7 @@
 #include "virt/exit_pause.h"
 #include "virt/irq.h"
 #include "virt/pit_access.h"
+#include "virt/vm_lifecycle.h"
 #include "arch/bootinfo.h"
 #include "arch/cpu.h"
 #include "arch/interrupts.h"
@@ -101,6 +102,8 @@ static bool make_runnable(struct vcpu *v)
     v->se.runnable = true;
     policy->wake(q, &v->se);
     v->ready_since = rdtsc();
+    if (v->vm->hold)
+        return false;       /* it waits for sched_unhold; the next pick sees it held */
     for (uint32_t i = 0; i < q->count; i++)
         if (q->entities[i]->on_cpu)
             return policy->preempts(q, &v->se, q->entities[i]);
@@ -264,6 +267,42 @@ void sched_stop_vcpu(struct vcpu *v)
     kick(v->cpu);
 }
 
+void sched_hold(struct vm *vm, uint32_t why)
+{
+    /* Under the lock: a pick made before this is on its CPU and is kicked
+     * below; every pick after it sees the hold (refresh_runnable). */
+    spin_lock(&sched_lock);
+    vm->hold |= why;
+    spin_unlock(&sched_lock);
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        kick(vm->vcpus[i].cpu);
+}
+
+void sched_unhold(struct vm *vm, uint32_t why)
+{
+    spin_lock(&sched_lock);
+    vm->hold &= ~why;
+    bool free = !vm->hold;
+    /* Placed again as woken vCPUs are: a long stop earns no head start. */
+    for (uint32_t i = 0; free && i < vm->vcpu_count; i++)
+        if (vm->vcpus[i].state == VCPU_RUNNABLE)
+            (void)make_runnable(&vm->vcpus[i]);
+    spin_unlock(&sched_lock);
+    for (uint32_t i = 0; free && i < vm->vcpu_count; i++)
+        if (vm->vcpus[i].state == VCPU_RUNNABLE)
+            kick(vm->vcpus[i].cpu);
+}
+
+bool sched_vm_off_cpus(struct vm *vm)
+{
+    bool off = true;
+    spin_lock(&sched_lock);
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        off &= !vm->vcpus[i].se.on_cpu;
+    spin_unlock(&sched_lock);
+    return off;
+}
+
 /* Releases this CPU's stopped vCPUs; the last one of a VM finishes it. */
 static void reap_stopped(struct run_queue_state *q)
 {
@@ -284,12 +323,14 @@ static void reap_stopped(struct run_queue_state *q)
     }
 }
 
-/* Runnable = wants a CPU: waiting for one, or on one right now. */
+/* Runnable = wants a CPU (waiting for one, or on one right now) and may
+ * have one: its VM is not held (stopped, or being reset). */
 static void refresh_runnable(struct run_queue_state *q)
 {
     for (uint32_t i = 0; i < q->count; i++) {
-        enum vcpu_state s = vcpu_of(q->entities[i])->state;
-        q->entities[i]->runnable = s == VCPU_RUNNABLE || s == VCPU_RUNNING;
+        const struct vcpu *v = vcpu_of(q->entities[i]);
+        enum vcpu_state s = v->state;
+        q->entities[i]->runnable = (s == VCPU_RUNNABLE || s == VCPU_RUNNING) && !v->vm->hold;
     }
 }
 
@@ -473,14 +514,17 @@ static void run_slice(struct vcpu *v, uint32_t me, uint64_t slice)
         vcpu_put(v);
     }
     uint64_t end = rdtsc();
+    v->run_cycles += end - start;
+    /* Still on the CPU: a reset waits for that, so it never meets an end. */
+    if (v->state == VCPU_HALTED)
+        end_vm_if_all_halted(v->vm);
     spin_lock(&sched_lock);
     policy->charge(&queues[me], &v->se, end - start);
     v->se.on_cpu = false;
     v->ready_since = end;
     spin_unlock(&sched_lock);
-    v->run_cycles += end - start;
-    if (v->state == VCPU_HALTED)
-        end_vm_if_all_halted(v->vm);
+    if (v->vm->hold)
+        vm_reset_progress(v->vm);
 }
 
 void cpu_loop(void)

@@ -10,6 +10,14 @@
 void sched_place(struct vcpu *vcpu);
 /* Marks the vCPU stopped and makes its CPU notice (IPI if elsewhere). */
 void sched_stop_vcpu(struct vcpu *vcpu);
+/* Keeps the VM's vCPUs off the CPUs for `why` (enum vm_hold bits): none is
+ * picked from now on and those on a CPU are made to leave (they keep their
+ * state: a halted one stays halted). Any CPU may call. */
+void sched_hold(struct vm *vm, uint32_t why);
+/* Drops `why`; with no reason left, the vCPUs that want a CPU get one. */
+void sched_unhold(struct vm *vm, uint32_t why);
+/* Whether none of the VM's vCPUs is on a CPU (held, none will be again). */
+bool sched_vm_off_cpus(struct vm *vm);
 /* Every CPU ends up here after bring-up: run vCPUs, else halt. CPU 0 also
  * serves the monitor console. */
 __attribute__((noreturn)) void cpu_loop(void);

@@ -17,8 +17,12 @@ bool console_timestamps;
 
 void uart_init(struct vm *vm)
 {
+    /* Under the lock: at a machine reset typed input may be arriving. */
+    spin_lock(&vm->uart.lock);
     uart16550_reset(&vm->uart.regs);
+    vm->uart.irq_level = false;     /* the reset interrupt controllers see the line low */
     vm->uart.created_tsc = rdtsc();
+    spin_unlock(&vm->uart.lock);
 }
 
 static void flush_line(struct vm *vm)

@@ -21,6 +21,8 @@ struct vm_uart {
  * command-line word `console_timestamps`). */
 extern bool console_timestamps;
 
+/* COM1 at power-on: at VM creation and machine reset (console timestamps
+ * then count from the reset, the machine's uptime). */
 void uart_init(struct vm *vm);
 /* Prints output still waiting for its end of line (the VM is ending). */
 void uart_flush(struct vm *vm);

@@ -95,7 +95,10 @@ bool vcpu_load(struct vcpu *v)
             vm_end(v->vm, -1, "out of memory for FPU state");
             return false;
         }
-        v->lv = (struct loaded_vmcs){ .vmcs = (uint64_t)vmcs, .cpu = VMCS_NOT_LOADED };
+        /* its counters run on across machine resets, which make a new VMCS */
+        v->lv.vmcs = (uint64_t)vmcs;
+        v->lv.cpu = VMCS_NOT_LOADED;
+        v->lv.launched = false;
         v->xcr0 = XCR0_X87;
     }
     if (loaded_vmcs_load(&v->lv)) {

@@ -9,6 +9,9 @@
 #include "virt/guest_mem.h"
 #include "virt/msr_bitmap.h"
 #include "virt/sched.h"
+#include "virt/vcpu.h"
+#include "virt/vm_lifecycle.h"
+#include "virt/vclock.h"
 #include "vmx/exit_reasons.h"
 #include "vmx/vmx_cpu.h"
 #include "vmx/vpid.h"
@@ -43,49 +46,106 @@ static size_t vcpu_array_pages(uint32_t vcpus)
     return (sizeof(struct vcpu) * vcpus + PAGE_SIZE - 1) / PAGE_SIZE;
 }
 
+/* The devices at power-on, at creation and at every machine reset. */
+static void vm_devices_reset(struct vm *vm)
+{
+    uart_init(vm);
+    vm_irq_init(vm);
+    pit_vm_init(vm);
+    spin_lock(&vm->platform_lock);
+    rtc_reset_line(&vm->rtc, platform_clock_ticks(NS_PER_SECOND));
+    vm->fw_cfg = (struct fw_cfg){ 0 };
+    vm->acpi_pm = (struct acpi_pm){ 0 };
+    vm->reset_control = 0;
+    vm->pci_config_address = 0;
+    spin_unlock(&vm->platform_lock);
+}
+
+/* A vCPU at power-on: vCPU 0 starts at the image's entry; the others wait
+ * for INIT-SIPI-SIPI from the guest, as application processors do. The
+ * struct is rebuilt so that every architectural field starts afresh; what
+ * the vCPU has done so far stays: its statistics, its place in a run
+ * queue, its VMCS bookkeeping and VPID. Its VMCS and FPU state are made on
+ * its next load (vcpu_load), as for a new vCPU. */
+static void vcpu_power_on(struct vcpu *v)
+{
+    const struct vcpu was = *v;
+    *v = (struct vcpu){ .vm = was.vm, .id = was.id,
+                        .state = was.id ? VCPU_WAIT_SIPI : VCPU_RUNNABLE,
+                        .waiting_for_sipi = was.id != 0, .sipi_vector = -1,
+                        .lv = was.lv, .vpid = was.vpid, .cpu = was.cpu, .se = was.se,
+                        .run_cycles = was.run_cycles, .wait_cycles = was.wait_cycles,
+                        .ready_since = was.ready_since, .stats = was.stats, .ple = was.ple };
+    vlapic_reset(&v->apic, v->id);
+}
+
+/* Everything a boot starts from, at creation and at every machine reset:
+ * devices, guest memory with the image and the firmware's tables, vCPUs.
+ * One VM at a time: the firmware's table buffer and the loaders' scratch
+ * serve every VM, and a VM may reset on another CPU while later ones are
+ * still being created. */
+static bool vm_boot(struct vm *vm, char *why, size_t why_size)
+{
+    static spinlock_t boot_lock = SPINLOCK_INIT;
+    vm_devices_reset(vm);
+    snprintf(why, why_size, "out of memory");
+    spin_lock(&boot_lock);
+    bool loaded = ept_init(&vm->ept, alloc_table_page, vmcs_config.ept_vpid_cap & EPT_CAP_AD) &&
+                  guest_boot_load(vm, why, why_size) && firmware_boot(vm);
+    spin_unlock(&boot_lock);
+    for (uint32_t i = 0; loaded && i < vm->vcpu_count; i++)
+        vcpu_power_on(&vm->vcpus[i]);
+    return loaded;
+}
+
+bool vm_reboot(struct vm *vm, char *why, size_t why_size)
+{
+    /* VMCLEAR where active and drop the VMCS and FPU state: the next load
+     * initialises a VMCS from the boot state and enters with VMLAUNCH. */
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        vcpu_release(&vm->vcpus[i]);
+    uart_flush(vm);         /* the old boot's last words come before the new one's */
+    /* RAM is dropped rather than kept: the image and tables are loaded
+     * into fresh memory exactly as at creation, nothing of the old boot can
+     * leak into the new one, and memory the guest touched goes back to the
+     * host until it is touched again. */
+    guest_mem_destroy(vm);
+    return vm_boot(vm, why, why_size);
+}
+
 static bool vm_create(struct vm *vm, const struct vm_config *cfg)
 {
     memset(vm, 0, sizeof(*vm));
     vm->config = *cfg;
     vm->state = VM_RUNNING;
     vm->ram_size = cfg->memory;
-    uart_init(vm);
     vm->allow_2m = vmcs_config.ept_vpid_cap & EPT_CAP_2M && cfg->hugepages;
     vm->allow_1g = vmcs_config.ept_vpid_cap & EPT_CAP_1G && cfg->hugepages;
-    vm_irq_init(vm);
-    pit_vm_init(vm);
     vm->io_bitmaps = page_alloc(2);
     vm->msr_bitmap = page_alloc(1);
     vm->vcpus = page_alloc(vcpu_array_pages(cfg->vcpus));
-    if (vm->vcpus)
+    if (vm->vcpus) {
         vm->vcpu_count = cfg->vcpus;
-    const char *problem = "out of memory";
-    char why[160];
-    if (!vm->io_bitmaps || !vm->msr_bitmap || !vm->vcpus ||
-        !ept_init(&vm->ept, alloc_table_page, vmcs_config.ept_vpid_cap & EPT_CAP_AD))
+        for (uint32_t i = 0; i < vm->vcpu_count; i++)
+            vm->vcpus[i] = (struct vcpu){ .vm = vm, .id = i };
+    }
+    char why[160] = "out of memory";
+    if (!vm->io_bitmaps || !vm->msr_bitmap || !vm->vcpus)
         goto fail;
     memset(vm->io_bitmaps, 0xff, 2 * PAGE_SIZE);   /* every port exits */
     msr_bitmap_init(vm->msr_bitmap);
-    if (!guest_boot_load(vm, why, sizeof(why))) {
-        problem = why;
-        goto fail;
-    }
-    if (!firmware_init_vm(vm))
+    firmware_power_on(vm);
+    if (!vm_boot(vm, why, sizeof(why)))
         goto fail;
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         struct vcpu *v = &vm->vcpus[i];
-        /* vCPU 0 starts at the entry; the others wait for INIT-SIPI-SIPI
-         * from the guest, as application processors do. */
-        *v = (struct vcpu){ .vm = vm, .id = i, .state = i ? VCPU_WAIT_SIPI : VCPU_RUNNABLE,
-                            .waiting_for_sipi = i != 0, .sipi_vector = -1 };
-        vlapic_reset(&v->apic, i);
         ple_vcpu_init(v);
         if (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_ENABLE_VPID)
             v->vpid = vpid_alloc(&vpid_pool);
     }
     return true;
 fail:
-    klog("vm %s: cannot create: image '%s': %s\n", cfg->name, cfg->image, problem);
+    klog("vm %s: cannot create: image '%s': %s\n", cfg->name, cfg->image, why);
     vm_free(vm);
     if (vm->vcpus)
         page_free(vm->vcpus, vcpu_array_pages(cfg->vcpus));
@@ -152,16 +212,20 @@ void vm_end(struct vm *vm, int status, const char *reason)
         sched_stop_vcpu(&vm->vcpus[i]);
 }
 
-/* For now a reset ends the VM (status 0, "guest reset via HOW"), as QEMU
- * does with -no-reboot: a real reset, every vCPU and device back to its
- * power-on state and the image booted again, is still to come. */
+/* on_reboot = reset (QEMU's default) resets the machine and the guest boots
+ * again; on_reboot = stop ends the VM with status 0 and "guest reset via
+ * HOW", as QEMU's -no-reboot does. */
 void vm_guest_reset(struct vm *vm, const char *how)
 {
     spin_lock(&vm->lock);
-    if (vm->state == VM_RUNNING)
+    /* Not while a reset is already on its way: its cause is in the buffer. */
+    if (vm->state == VM_RUNNING && vm->reset_state == VM_RESET_NONE)
         snprintf(vm->reset_reason, sizeof(vm->reset_reason), "guest reset via %s", how);
     spin_unlock(&vm->lock);
-    vm_end(vm, 0, vm->reset_reason);
+    if (vm->config.on_reboot == ON_REBOOT_RESET)
+        vm_request_reset(vm, vm->reset_reason);
+    else
+        vm_end(vm, 0, vm->reset_reason);
 }
 
 void vm_print_exits(const struct vm *vm)
@@ -219,11 +283,16 @@ bool all_vms_ended(void)
     return true;
 }
 
-struct vm *vm_find_live(const char *name, size_t len)
+struct vm *vm_find(const char *name, size_t len)
 {
     for (uint32_t i = 0; i < vm_count; i++)
-        if (strlen(vms[i].config.name) == len && !strncmp(vms[i].config.name, name, len) &&
-            !vm_has_finished(&vms[i]))
+        if (strlen(vms[i].config.name) == len && !strncmp(vms[i].config.name, name, len))
             return &vms[i];
     return NULL;
+}
+
+struct vm *vm_find_live(const char *name, size_t len)
+{
+    struct vm *vm = vm_find(name, len);     /* names are unique (vm_config) */
+    return vm && !vm_has_finished(vm) ? vm : NULL;
 }

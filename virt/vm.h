@@ -79,6 +79,15 @@ struct vcpu {
 
 enum vm_state { VM_RUNNING, VM_ENDED };
 
+/* Why a VM's vCPUs are kept off the CPUs (bits of vm->hold; none: they run). */
+enum vm_hold {
+    VM_HOLD_STOP = 1,       /* the monitor's `stop`, until `cont` */
+    VM_HOLD_RESET = 2,      /* a machine reset waits for them to leave, or is under way */
+};
+
+/* A machine reset's progress (virt/vm_lifecycle.c). */
+enum vm_reset_state { VM_RESET_NONE, VM_RESET_PENDING, VM_RESET_RUNNING };
+
 struct vm {
     struct vm_config config;
     uint32_t index;
@@ -86,6 +95,10 @@ struct vm {
     int exit_status;                /* isa-debug-exit or hypercall status */
     const char *end_reason;
     spinlock_t lock;                /* guest memory population, state changes */
+    volatile uint32_t hold;         /* enum vm_hold bits; changed under the scheduler's lock */
+    volatile enum vm_reset_state reset_state;   /* changed under `lock` */
+    const char *reset_why;          /* the pending reset's cause */
+    volatile uint64_t resets;       /* machine resets done */
     struct ept ept;
     struct boot_state boot;         /* how vCPU 0 starts (the image's format decides) */
     uint64_t ram_size;
@@ -110,7 +123,7 @@ struct vm {
     struct acpi_pm acpi_pm;
     uint8_t reset_control;          /* port 0xcf9 */
     volatile uint32_t pci_config_address;   /* port 0xcf8 */
-    char reset_reason[48];          /* end_reason of a guest reset */
+    char reset_reason[48];          /* "guest reset via ...": end_reason or reset_why */
     /* the legacy interrupt controllers (virt/irq.c) and the 8254
      * (virt/pit_access.c); their ports and page exit to us */
     spinlock_t irq_lock;            /* the 8259 pair and the I/O APIC */
@@ -144,8 +157,16 @@ uint32_t vms_create_from_config(const struct vm_config_set *set);
 /* Ends the VM with `status`; the first end wins. Prints its exit table. */
 void vm_end(struct vm *vm, int status, const char *reason);
 /* The guest asked the platform for a reset (`how`: the port or device it
- * used). The vCPU that asked must not resume where it was. */
+ * used): the VM is reset, or ended, as its on_reboot setting says. The vCPU
+ * that asked must not resume where it was. */
 void vm_guest_reset(struct vm *vm, const char *how);
+/* The machine reset itself (virt/vm_lifecycle.c decides when): every vCPU
+ * off its CPU and held there. Drops the VMCSs and guest memory and builds
+ * them again as vm_create does: devices at power-on (the CMOS keeps its
+ * clock and NVRAM, as a PC's battery does), the image and firmware tables
+ * loaded, vCPU 0 runnable at the image's start, the others waiting for
+ * SIPI. False, with the reason in `why`, if memory ran out. */
+bool vm_reboot(struct vm *vm, char *why, size_t why_size);
 /* A vCPU of the VM will never run again and holds nothing on any CPU; the
  * last one finishes the VM: prints the exit table and frees its memory. */
 void vm_vcpu_released(struct vm *vm);
@@ -156,6 +177,8 @@ static inline bool vm_has_finished(const struct vm *vm)
 {
     return __atomic_load_n(&vm->finished, __ATOMIC_ACQUIRE);
 }
+/* The VM named name[0..len), finished or not, or NULL. */
+struct vm *vm_find(const char *name, size_t len);
 /* The VM named name[0..len) that has not finished, or NULL. */
 struct vm *vm_find_live(const char *name, size_t len);
 /* Whether every VM has ended and been torn down. */

@@ -264,11 +264,16 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
             vm->start = equals(v, ve, "real") ? START_REAL : START_LONG;
         else
             problem(p, "start: '%.*s' is not long or real", (int)(ve - v), v);
+    } else if (equals(k, ke, "on_reboot")) {
+        if (equals(v, ve, "reset") || equals(v, ve, "stop"))
+            vm->on_reboot = equals(v, ve, "stop") ? ON_REBOOT_STOP : ON_REBOOT_RESET;
+        else
+            problem(p, "on_reboot: '%.*s' is not reset or stop", (int)(ve - v), v);
     } else {
         problem(p, "unknown setting '%.*s' (known: image, initrd, modules, vcpus, memory, "
                    "cmdline, affinity, "
                    "ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, "
-                   "directed_yield, hugepages, start, weight)", (int)(ke - k), k);
+                   "directed_yield, hugepages, start, weight, on_reboot)", (int)(ke - k), k);
     }
 }
 

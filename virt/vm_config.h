@@ -30,6 +30,10 @@
  *   hugepages = on|off       back guest RAM with 2M/1G pages where possible, default on
  *   start    = long|real     64-bit flat start (default) or real mode at the entry point
  *   weight   = N             CPU share relative to other VMs, 1..10000, default 100
+ *   on_reboot = reset|stop   what a guest-initiated reset (0xcf9, the keyboard
+ *                            controller, a triple fault) does: reset the VM and
+ *                            boot it again (default, as QEMU), or end the VM
+ *                            (QEMU's -no-reboot)
  *
  * A section with an error is reported (file, line, problem) and marked
  * invalid; the other VMs are unaffected.
@@ -47,6 +51,7 @@
 
 enum ple_mode { PLE_AUTO, PLE_ON, PLE_OFF };
 enum start_mode { START_LONG, START_REAL };
+enum on_reboot { ON_REBOOT_RESET, ON_REBOOT_STOP };
 
 struct vm_config {
     char name[VM_NAME_MAX];
@@ -63,6 +68,7 @@ struct vm_config {
     bool hugepages;
     enum start_mode start;
     uint32_t weight;
+    enum on_reboot on_reboot;
     bool valid;
     unsigned line;              /* of the [vm ...] header */
 };

@@ -17,6 +17,7 @@ initrd = initramfs.cpio.gz
 vcpus = 2
 memory = 128M
 cmdline = console=ttyS0 loglevel=5 panic=-1 vmxvisor.check
+on_reboot = stop
 CFG
 my $neighbour = <<'CFG';
 [vm other]

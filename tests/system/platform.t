@@ -29,11 +29,13 @@ cmdline = 64
 [vm rc]
 image = platform_probe.elf
 memory = 4M
+on_reboot = stop
 cmdline = 4 reset-cf9
 
 [vm rk]
 image = platform_probe.elf
 memory = 4M
+on_reboot = stop
 cmdline = 4 reset-kbc
 
 [vm busy]

@@ -13,6 +13,7 @@ my $config = <<'CFG';
 image = crasher.elf
 memory = 8M
 affinity = 0
+on_reboot = stop
 
 [vm worker]
 image = mem_touch.elf

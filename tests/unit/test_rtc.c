@@ -283,6 +283,24 @@ static void nvram_and_memory_sizes(void **state)
         assert_int_equal(rtc_read(&r, big[i][0], T0), big[i][1]);
 }
 
+/* A machine reset pulls the chip's RESET line: enables and flags go, the
+ * clock and the NVRAM stay. */
+static void reset_line_keeps_time_and_nvram(void **state)
+{
+    (void)state;
+    struct rtc r = fresh();
+    rtc_write(&r, 0x40, 0xa5, T0);
+    rtc_write(&r, RTC_REG_B, RTC_B_24H | RTC_B_PIE | RTC_B_AIE | RTC_B_UIE | RTC_B_SQWE, T0);
+    rtc_reset_line(&r, T0 + 3 * SEC + 10 * MS);     /* three updates happened: UF was set */
+    assert_int_equal(rtc_read(&r, RTC_REG_B, T0 + 3 * SEC + 10 * MS), RTC_B_24H);
+    assert_int_equal(rtc_read(&r, RTC_REG_C, T0 + 3 * SEC + 10 * MS), 0);
+    assert_int_equal(rtc_read(&r, 0x40, T0 + 3 * SEC + 10 * MS), 0xa5);
+    assert_int_equal(rtc_read(&r, RTC_REG_A, T0 + 3 * SEC + 10 * MS) & ~RTC_A_UIP, 0x26);
+    assert_date(&r.now, 2024, 2, 29, 0, 0, 1, 5);      /* three seconds on */
+    /* and the clock goes on: the next update sets UF again */
+    assert_int_equal(rtc_read(&r, RTC_REG_C, T0 + 4 * SEC + 10 * MS) & RTC_C_UF, RTC_C_UF);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +317,7 @@ int main(void)
         cmocka_unit_test(update_and_alarm_flags),
         cmocka_unit_test(periodic_flag),
         cmocka_unit_test(nvram_and_memory_sizes),
+        cmocka_unit_test(reset_line_keeps_time_and_nvram),
     };
     return cmocka_run_group_tests_name("rtc", tests, NULL, NULL);
 }

@@ -48,6 +48,7 @@ static void defaults(void **state)
     assert_int_equal(vm->ple_params.shrink, 0);
     assert_int_equal(vm->ple_params.max, UINT32_MAX);
     assert_true(vm->directed_yield);
+    assert_int_equal(vm->on_reboot, ON_REBOOT_RESET);
 }
 
 static void every_setting(void **state)
@@ -68,6 +69,7 @@ static void every_setting(void **state)
           "hugepages = off\n"
           "start = real\n"
           "weight = 300\n"
+          "on_reboot = stop\n"
           "\n"
           "[vm db]\r\n"
           "image = t\r\n"
@@ -92,6 +94,8 @@ static void every_setting(void **state)
     assert_int_equal(a->start, START_REAL);
     assert_int_equal(a->weight, 300);
     assert_int_equal(set.vms[1].weight, 100);
+    assert_int_equal(a->on_reboot, ON_REBOOT_STOP);
+    assert_int_equal(b->on_reboot, ON_REBOOT_RESET);
     assert_int_equal(set.vms[1].start, START_LONG);
     assert_true(set.vms[1].hugepages);
     assert_string_equal(b->name, "db");
@@ -114,7 +118,7 @@ static void errors_name_file_line_and_problem(void **state)
           "affinity = 3-1\n");
     assert_int_equal(message_count, 3);
     assert_string_equal(messages[0], "vms.cfg:5: unknown setting 'vcpu' (known: image, initrd, "
-                                     "modules, vcpus, memory, cmdline, affinity, ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, directed_yield, hugepages, start, weight)");
+                                     "modules, vcpus, memory, cmdline, affinity, ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, directed_yield, hugepages, start, weight, on_reboot)");
     assert_string_equal(messages[1], "vms.cfg:6: memory: '12X' is not a size from 1M to 64G "
                                      "(e.g. 64M, 1G)");
     assert_string_equal(messages[2], "vms.cfg:9: affinity: '3-1' is not a CPU list such as 0-3 "
@@ -146,15 +150,17 @@ static void value_ranges(void **state)
 {
     (void)state;
     parse("[vm a]\nimage=x\nvcpus = 0\n[vm b]\nimage=x\nvcpus = 65\n[vm c]\nimage=x\n"
-          "memory = 128G\n[vm d]\nimage=x\nple = maybe\n[vm e]\nimage=x\nple_gap = 99999999999\n");
-    assert_int_equal(message_count, 5);
+          "memory = 128G\n[vm d]\nimage=x\nple = maybe\n[vm e]\nimage=x\nple_gap = 99999999999\n"
+          "[vm f]\nimage=x\non_reboot = halt\n");
+    assert_int_equal(message_count, 6);
     assert_string_equal(messages[0], "vms.cfg:3: vcpus: '0' is not a number from 1 to 64");
     assert_string_equal(messages[1], "vms.cfg:6: vcpus: '65' is not a number from 1 to 64");
     assert_string_equal(messages[2], "vms.cfg:9: memory: '128G' is not a size from 1M to 64G "
                                      "(e.g. 64M, 1G)");
     assert_string_equal(messages[3], "vms.cfg:12: ple: 'maybe' is not on, off or auto");
     assert_string_equal(messages[4], "vms.cfg:15: ple_gap: '99999999999' is not a 32-bit number");
-    for (int i = 0; i < 5; i++)
+    assert_string_equal(messages[5], "vms.cfg:18: on_reboot: 'halt' is not reset or stop");
+    for (int i = 0; i < 6; i++)
         assert_false(set.vms[i].valid);
 }
 
