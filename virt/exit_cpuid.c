@@ -53,32 +53,22 @@ static void filter_leaf1(const struct vcpu *vcpu, struct cpuid_regs *r)
     r->ebx = (r->ebx & 0xffff) | (vcpu->id << 24) | ((vcpu->vm->vcpu_count & 0xff) << 16);
 }
 
-/* Leaf 0xD (SDM Vol. 1 13.2): a state component the CPU lists in XCR0's
- * supported bits must have its size in sub-leaf n. One without (Bochs 2.7
- * lists PKRU so) is hidden, with the PKU feature that needs it, so the guest
- * sees consistent XSAVE sizes and offsets. XSAVES is hidden: it needs
- * IA32_XSS, which is not emulated. */
-#define L7_ECX_PKU          (1u << 3)
+/* Leaf 0xD: the state components are those XSETBV accepts
+ * (guest_xcr0_supported: no AMX, none without a reported size). XSAVES is
+ * hidden: it needs IA32_XSS, which is not emulated. */
 #define LD1_EAX_XSAVES      (1u << 3)
 #define XSTATE_PKRU         9
-#define XSTATE_FIRST_EXTENDED 2    /* x87 and SSE live in the legacy area */
-
-static uint64_t xstate_components(void)
-{
-    struct cpuid_regs r = cpuid(0xd, 0);
-    uint64_t mask = r.eax | (uint64_t)r.edx << 32;
-    for (unsigned i = XSTATE_FIRST_EXTENDED; i < 64; i++)
-        if ((mask >> i & 1) && cpuid(0xd, i).eax == 0)
-            mask &= ~(1ull << i);
-    return mask;
-}
-
+#define XSTATE_AMX_TILEDATA 18
 /* Leaf 7 subleaf 0: features whose MSRs or VMX controls the hypervisor does
  * not provide are hidden, so that guests never touch them: WAITPKG (UMWAIT
  * needs the "enable user wait and pause" control), and the speculation
  * controls IA32_SPEC_CTRL, IA32_PRED_CMD, IA32_FLUSH_CMD,
  * IA32_ARCH_CAPABILITIES and IA32_CORE_CAPABILITIES with their SSBD bit. */
 #define L7_ECX_WAITPKG      (1u << 5)
+#define L7_ECX_PKU          (1u << 3)
+#define L7_EDX_AMX_BF16     (1u << 22)
+#define L7_EDX_AMX_TILE     (1u << 24)
+#define L7_EDX_AMX_INT8     (1u << 25)
 #define L7_EDX_SPEC_CTRL    (1u << 26)
 #define L7_EDX_STIBP        (1u << 27)
 #define L7_EDX_L1D_FLUSH    (1u << 28)
@@ -91,15 +81,19 @@ static void filter_leaf7(uint32_t subleaf, struct cpuid_regs *r)
     if (subleaf != 0)
         return;
     r->ecx &= ~L7_ECX_WAITPKG;
-    if (!(xstate_components() >> XSTATE_PKRU & 1))
+    /* Features whose state component is not offered go with it. */
+    uint64_t xcr0 = guest_xcr0_supported();
+    if (!(xcr0 >> XSTATE_PKRU & 1))
         r->ecx &= ~L7_ECX_PKU;
+    if (!(xcr0 >> XSTATE_AMX_TILEDATA & 1))
+        r->edx &= ~(L7_EDX_AMX_BF16 | L7_EDX_AMX_TILE | L7_EDX_AMX_INT8);
     r->edx &= ~(L7_EDX_SPEC_CTRL | L7_EDX_STIBP | L7_EDX_L1D_FLUSH | L7_EDX_ARCH_CAP |
                 L7_EDX_CORE_CAP | L7_EDX_SSBD);
 }
 
 static void filter_leaf_d(uint32_t subleaf, struct cpuid_regs *r)
 {
-    uint64_t mask = xstate_components();
+    uint64_t mask = guest_xcr0_supported();
     if (subleaf == 0) {
         r->eax &= (uint32_t)mask;
         r->edx &= (uint32_t)(mask >> 32);

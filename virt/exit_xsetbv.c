@@ -29,13 +29,22 @@ static bool valid_xcr0(uint64_t v)
     return true;
 }
 
+#define XCR0_FIRST_EXTENDED 2           /* x87 and SSE live in the legacy area */
+
 uint64_t guest_xcr0_supported(void)
 {
     static uint64_t mask;   /* CPUID leaf 0xD: the same on every CPU of a machine */
     if (!mask) {
         struct cpuid_regs r = cpuid(0xd, 0);
         /* AMX tile data (8 KiB) would not fit the vCPU's one-page save area. */
-        mask = (((uint64_t)r.edx << 32) | r.eax) & ~XCR0_AMX;
+        uint64_t m = (((uint64_t)r.edx << 32) | r.eax) & ~XCR0_AMX;
+        /* SDM Vol. 1 13.2: each supported component reports its size in
+         * sub-leaf n. One without (Bochs 2.7 lists PKRU so) is left out,
+         * so that the guest sees consistent XSAVE sizes and offsets. */
+        for (unsigned i = XCR0_FIRST_EXTENDED; i < 64; i++)
+            if ((m >> i & 1) && cpuid(0xd, i).eax == 0)
+                m &= ~(1ull << i);
+        __atomic_store_n(&mask, m, __ATOMIC_RELEASE);
     }
     return mask;
 }

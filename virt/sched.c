@@ -278,6 +278,13 @@ void sched_hold(struct vm *vm, uint32_t why)
         kick(vm->vcpus[i].cpu);
 }
 
+void sched_power_on_vcpu(struct vcpu *v, void (*power_on)(struct vcpu *v))
+{
+    spin_lock(&sched_lock);
+    power_on(v);
+    spin_unlock(&sched_lock);
+}
+
 void sched_unhold(struct vm *vm, uint32_t why)
 {
     spin_lock(&sched_lock);
@@ -414,7 +421,10 @@ static void expire_halted_pits(uint32_t me, uint64_t now)
 {
     for (uint32_t i = 0; i < vm_count; i++) {
         struct vcpu *v = vms[i].vcpus;
-        if (!vm_has_finished(&vms[i]) && v && v->cpu == me && halted_pit_deadline(v))
+        /* A VM being reset has its devices and vCPUs rebuilt: nothing of
+         * the old boot may reach the new one. */
+        if (!vm_has_finished(&vms[i]) && !(vms[i].hold & VM_HOLD_RESET) && v && v->cpu == me &&
+            halted_pit_deadline(v))
             pit_expire(&vms[i], now);
     }
 }
@@ -443,6 +453,8 @@ static uint64_t expire_blocked_timers(struct run_queue_state *q, uint64_t now)
     uint64_t next = 0;
     for (uint32_t i = 0; i < q->count; i++) {
         struct vcpu *v = vcpu_of(q->entities[i]);
+        if (v->vm->hold & VM_HOLD_RESET)
+            continue;   /* its vCPUs are being rebuilt (virt/vm_lifecycle.c) */
         uint64_t pit = halted_pit_deadline(v);
         if (pit && (!next || (int64_t)(pit - next) < 0))
             next = pit;

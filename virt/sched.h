@@ -16,6 +16,9 @@ void sched_stop_vcpu(struct vcpu *vcpu);
 void sched_hold(struct vm *vm, uint32_t why);
 /* Drops `why`; with no reason left, the vCPUs that want a CPU get one. */
 void sched_unhold(struct vm *vm, uint32_t why);
+/* Runs `power_on` on the vCPU under the scheduler's lock, so that a reset
+ * rebuilding it never races with other CPUs' scheduling of it. */
+void sched_power_on_vcpu(struct vcpu *v, void (*power_on)(struct vcpu *v));
 /* Whether none of the VM's vCPUs is on a CPU (held, none will be again). */
 bool sched_vm_off_cpus(struct vm *vm);
 /* Every CPU ends up here after bring-up: run vCPUs, else halt. CPU 0 also

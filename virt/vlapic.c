@@ -11,6 +11,7 @@
 #define LVT_TIMER_MODE(lvt) ((lvt) >> 17 & 3)
 #define LVT_DELIVERY(lvt)   ((lvt) >> 8 & 7)
 #define LVT_EXTINT          7
+#define LVT_NMI             4
 #define DFR_FLAT            0xfu
 /* A periodic timer faster than this would leave the guest no time to run
  * between interrupts (KVM's min_timer_period_us plays the same role). */
@@ -49,6 +50,13 @@ void vlapic_reset(struct vlapic *apic, uint32_t id)
     apic->id = id;
     apic->base_msr = APIC_DEFAULT_BASE | APIC_BASE_ENABLE | (id == 0 ? APIC_BASE_BSP : 0);
     reset_registers(apic);
+}
+
+void vlapic_virtual_wire(struct vlapic *apic)
+{
+    apic->svr = APIC_SVR_ENABLE | 0xff;
+    apic->lvt[LVT_LINT0] = LVT_EXTINT << 8;
+    apic->lvt[LVT_LINT1] = LVT_NMI << 8;
 }
 
 static uint32_t x2apic_ldr(uint32_t id);

@@ -70,6 +70,12 @@ enum apic_access_result { APIC_OK, APIC_FAULT, APIC_SEND_IPI, APIC_EOI_LEVEL };
 /* Power-up / INIT state with APIC ID `id` (SDM Vol. 3A 11.4.7.1); the BSP
  * flag follows the ID. */
 void vlapic_reset(struct vlapic *apic, uint32_t id);
+/* What PC firmware leaves the bootstrap processor's APIC in: virtual-wire
+ * mode (MP Specification 1.4, 3.6.2.2), software-enabled with LINT0 taking
+ * the 8259's interrupts (ExtINT) and LINT1 NMIs, as SeaBIOS does and KVM's
+ * BSP reset quirk reproduces. A kernel that drives the 8259 and never
+ * touches its APIC then still gets its interrupts. */
+void vlapic_virtual_wire(struct vlapic *apic);
 /* An INIT: the registers as after reset, but for the APIC ID, logical ID in
  * x2APIC mode and IA32_APIC_BASE. */
 void vlapic_init_signal(struct vlapic *apic);

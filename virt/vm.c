@@ -66,7 +66,8 @@ static void vm_devices_reset(struct vm *vm)
  * struct is rebuilt so that every architectural field starts afresh; what
  * the vCPU has done so far stays: its statistics, its place in a run
  * queue, its VMCS bookkeeping and VPID. Its VMCS and FPU state are made on
- * its next load (vcpu_load), as for a new vCPU. */
+ * its next load (vcpu_load), as for a new vCPU. Runs under the scheduler's
+ * lock (sched_power_on_vcpu): other CPUs may be looking at the vCPU. */
 static void vcpu_power_on(struct vcpu *v)
 {
     const struct vcpu was = *v;
@@ -77,6 +78,8 @@ static void vcpu_power_on(struct vcpu *v)
                         .run_cycles = was.run_cycles, .wait_cycles = was.wait_cycles,
                         .ready_since = was.ready_since, .stats = was.stats, .ple = was.ple };
     vlapic_reset(&v->apic, v->id);
+    if (v->id == 0)
+        vlapic_virtual_wire(&v->apic);      /* the firmware's part, done before the image runs */
 }
 
 /* Everything a boot starts from, at creation and at every machine reset:
@@ -94,7 +97,7 @@ static bool vm_boot(struct vm *vm, char *why, size_t why_size)
                   guest_boot_load(vm, why, why_size) && firmware_boot(vm);
     spin_unlock(&boot_lock);
     for (uint32_t i = 0; loaded && i < vm->vcpu_count; i++)
-        vcpu_power_on(&vm->vcpus[i]);
+        sched_power_on_vcpu(&vm->vcpus[i], vcpu_power_on);
     return loaded;
 }
 

@@ -1076,6 +1076,22 @@ static void timer_can_interrupt(void **state)
     assert_false(vlapic_timer_can_interrupt(&a));
 }
 
+/* Firmware's virtual-wire mode: the 8259 reaches the BSP through LINT0,
+ * which the SDM's reset state (everything masked) would not allow. */
+static void virtual_wire_passes_the_8259(void **state)
+{
+    (void)state;
+    struct vlapic apic;
+    vlapic_reset(&apic, 0);
+    assert_false(vlapic_accepts_pic_interrupt(&apic));
+    vlapic_virtual_wire(&apic);
+    assert_true(vlapic_accepts_pic_interrupt(&apic));
+    assert_true(apic.svr & APIC_SVR_ENABLE);
+    assert_int_equal(apic.lvt[LVT_LINT1], 4 << 8);     /* NMI, unmasked */
+    vlapic_init_signal(&apic);                         /* INIT: back to the SDM's state */
+    assert_false(vlapic_accepts_pic_interrupt(&apic));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1127,6 +1143,7 @@ int main(void)
         cmocka_unit_test(timer_mode_change_disarms),
         cmocka_unit_test(init_signal_keeps_identity),
         cmocka_unit_test(timer_can_interrupt),
+        cmocka_unit_test(virtual_wire_passes_the_8259),
     };
     return cmocka_run_group_tests_name("vlapic", tests, NULL, NULL);
 }
