@@ -1,6 +1,7 @@
 /* ACPI RSDP/RSDT/XSDT/MADT parsing (ACPI spec 6.x, 5.2.5 and 5.2.12). */
 #include "arch/acpi.h"
 #include "arch/paging.h"
+#include "lib/checksum.h"
 #include "lib/string.h"
 
 struct __attribute__((packed)) rsdp {
@@ -26,14 +27,6 @@ enum { MADT_LOCAL_APIC = 0, MADT_IOAPIC = 1, MADT_INT_OVERRIDE = 2, MADT_LOCAL_X
 #define MADT_CPU_ENABLED        1
 #define MADT_CPU_ONLINE_CAPABLE 2
 
-static bool checksum_ok(const void *p, size_t n)
-{
-    uint8_t sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum += ((const uint8_t *)p)[i];
-    return sum == 0;
-}
-
 /* The RSDP is on a 16-byte boundary in the EBDA's first KiB or in
  * 0xe0000-0xfffff (ACPI 5.2.5.1) when the boot loader gave no copy. */
 static const struct rsdp *scan_for_rsdp(void)
@@ -42,7 +35,7 @@ static const struct rsdp *scan_for_rsdp(void)
     uint64_t areas[2][2] = { { ebda, ebda + 1024 }, { 0xe0000, 0x100000 } };
     for (int a = 0; a < 2; a++)
         for (uint64_t p = areas[a][0]; p && p < areas[a][1]; p += 16)
-            if (!memcmp(phys_to_virt(p), "RSD PTR ", 8) && checksum_ok(phys_to_virt(p), 20))
+            if (!memcmp(phys_to_virt(p), "RSD PTR ", 8) && !byte_sum(phys_to_virt(p), 20))
                 return phys_to_virt(p);
     return NULL;
 }
@@ -58,7 +51,7 @@ static const struct sdt_header *find_table(const struct rsdp *rsdp, const char s
         uint64_t addr = 0;
         memcpy(&addr, entries + i * entry_size, entry_size);
         const struct sdt_header *t = (const void *)addr;
-        if (!memcmp(t->signature, sig, 4) && checksum_ok(t, t->length))
+        if (!memcmp(t->signature, sig, 4) && !byte_sum(t, t->length))
             return t;
     }
     return NULL;

@@ -3,6 +3,8 @@
  * them, rather than through packed structs. */
 #include "virt/acpi.h"
 #include "virt/platform.h"
+#include "lib/checksum.h"
+#include "lib/le.h"
 #include "lib/string.h"
 
 #define OEM_ID          "VMXVSR"        /* 6 characters */
@@ -82,33 +84,6 @@ static const uint8_t dsdt_aml[] = {
     0x00,                       /* ZeroOp: reserved */
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-/* The byte that makes `len` bytes from p (with it) sum to 0 mod 256. */
-static uint8_t checksum(const uint8_t *p, size_t len)
-{
-    uint8_t sum = 0;
-    for (size_t i = 0; i < len; i++)
-        sum = (uint8_t)(sum + p[i]);
-    return (uint8_t)-sum;
-}
-
 /* Table space inside the caller's buffer; `gpa` is where byte 0 will be. */
 struct space {
     uint8_t *buf;
@@ -139,18 +114,18 @@ static uint32_t gpa_of(const struct space *s, const uint8_t *table)
 static void header(uint8_t *t, const char *signature, uint32_t len, uint8_t revision)
 {
     memcpy(t, signature, 4);
-    put32(t + 4, len);
+    le_put(t + 4, len, 4);
     t[8] = revision;
     memcpy(t + 10, OEM_ID, 6);
     memcpy(t + 16, OEM_TABLE_ID, 8);
-    put32(t + 24, 1);                   /* OEM revision */
+    le_put(t + 24, 1, 4);               /* OEM revision */
     memcpy(t + 28, CREATOR_ID, 4);
-    put32(t + 32, 1);                   /* creator revision */
+    le_put(t + 32, 1, 4);               /* creator revision */
 }
 
 static void seal(uint8_t *t, uint32_t len)
 {
-    t[9] = checksum(t, len);
+    t[9] = (uint8_t)-byte_sum(t, len);
 }
 
 static void gas(uint8_t *p, uint8_t bit_width, uint8_t access_size, uint64_t port)
@@ -159,13 +134,13 @@ static void gas(uint8_t *p, uint8_t bit_width, uint8_t access_size, uint64_t por
     p[1] = bit_width;
     p[2] = 0;                           /* bit offset */
     p[3] = access_size;
-    put64(p + 4, port);
+    le_put(p + 4, port, 8);
 }
 
 static void build_facs(uint8_t *t)
 {
     memcpy(t, "FACS", 4);               /* ACPI 5.2.10: no checksum, no standard header */
-    put32(t + 4, FACS_LEN);
+    le_put(t + 4, FACS_LEN, 4);
     t[32] = 2;                          /* version */
 }
 
@@ -182,25 +157,25 @@ static void build_dsdt(uint8_t *t, uint32_t len)
 static void build_fadt(uint8_t *t, uint32_t facs, uint32_t dsdt)
 {
     header(t, "FACP", FADT_LEN, 6);
-    put32(t + 36, facs);                /* FIRMWARE_CTRL */
-    put32(t + 40, dsdt);
-    put16(t + 46, PLATFORM_ACPI_SCI_IRQ);
-    put32(t + 56, PLATFORM_ACPI_PM_BASE);   /* PM1a_EVT_BLK */
-    put32(t + 64, PLATFORM_ACPI_PM1_CNT);   /* PM1a_CNT_BLK */
-    put32(t + 76, PLATFORM_ACPI_PM_TMR);    /* PM_TMR_BLK */
+    le_put(t + 36, facs, 4);            /* FIRMWARE_CTRL */
+    le_put(t + 40, dsdt, 4);
+    le_put(t + 46, PLATFORM_ACPI_SCI_IRQ, 2);
+    le_put(t + 56, PLATFORM_ACPI_PM_BASE, 4);   /* PM1a_EVT_BLK */
+    le_put(t + 64, PLATFORM_ACPI_PM1_CNT, 4);   /* PM1a_CNT_BLK */
+    le_put(t + 76, PLATFORM_ACPI_PM_TMR, 4);    /* PM_TMR_BLK */
     t[88] = FADT_PM1_EVT_LEN;
     t[89] = FADT_PM1_CNT_LEN;
     t[91] = FADT_PM_TMR_LEN;
-    put16(t + 96, FADT_NO_C2);
-    put16(t + 98, FADT_NO_C3);
+    le_put(t + 96, FADT_NO_C2, 2);
+    le_put(t + 98, FADT_NO_C3, 2);
     t[108] = CMOS_CENTURY_INDEX;
-    put16(t + 109, BOOT_LEGACY_DEVICES | BOOT_VGA_NOT_PRESENT);
-    put32(t + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_RESET_REG_SUP);
+    le_put(t + 109, BOOT_LEGACY_DEVICES | BOOT_VGA_NOT_PRESENT, 2);
+    le_put(t + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_RESET_REG_SUP, 4);
     gas(t + 116, 8, GAS_ACCESS_BYTE, PLATFORM_RESET_PORT);     /* RESET_REG (ACPI 4.8.3.6) */
     t[128] = RESET_VALUE;
     t[131] = 4;                         /* FADT minor version: ACPI 6.4 */
-    put64(t + 132, facs);               /* X_FIRMWARE_CTRL */
-    put64(t + 140, dsdt);               /* X_DSDT */
+    le_put(t + 132, facs, 8);           /* X_FIRMWARE_CTRL */
+    le_put(t + 140, dsdt, 8);           /* X_DSDT */
     gas(t + 148, FADT_PM1_EVT_LEN * 8, GAS_ACCESS_WORD, PLATFORM_ACPI_PM_BASE);
     gas(t + 172, FADT_PM1_CNT_LEN * 8, GAS_ACCESS_WORD, PLATFORM_ACPI_PM1_CNT);
     gas(t + 208, FADT_PM_TMR_LEN * 8, GAS_ACCESS_DWORD, PLATFORM_ACPI_PM_TMR);
@@ -219,8 +194,8 @@ static uint8_t *madt_iso(uint8_t *p, uint8_t isa_irq, uint32_t gsi, uint16_t fla
     p[1] = MADT_ISO_LEN;
     p[2] = ISA_BUS;
     p[3] = isa_irq;
-    put32(p + 4, gsi);
-    put16(p + 8, flags);
+    le_put(p + 4, gsi, 4);
+    le_put(p + 8, flags, 2);
     return p + MADT_ISO_LEN;
 }
 
@@ -228,21 +203,21 @@ static void build_madt(uint8_t *t, uint32_t vcpus)
 {
     uint32_t len = madt_len(vcpus);
     header(t, "APIC", len, 5);          /* revision 5: ACPI 6.3 and later */
-    put32(t + 36, (uint32_t)PLATFORM_LAPIC_GPA);
-    put32(t + 40, MADT_PCAT_COMPAT);
+    le_put(t + 36, (uint32_t)PLATFORM_LAPIC_GPA, 4);
+    le_put(t + 40, MADT_PCAT_COMPAT, 4);
     uint8_t *p = t + MADT_FIXED_LEN;
     for (uint32_t i = 0; i < vcpus; i++, p += MADT_LAPIC_LEN) {
         p[0] = MADT_LAPIC;
         p[1] = MADT_LAPIC_LEN;
         p[2] = (uint8_t)i;              /* ACPI processor UID */
         p[3] = (uint8_t)i;              /* APIC ID: the vCPU number */
-        put32(p + 4, MADT_LAPIC_ENABLED);
+        le_put(p + 4, MADT_LAPIC_ENABLED, 4);
     }
     p[0] = MADT_IOAPIC;
     p[1] = MADT_IOAPIC_LEN;
     p[2] = PLATFORM_IOAPIC_ID;
-    put32(p + 4, (uint32_t)PLATFORM_IOAPIC_GPA);
-    put32(p + 8, 0);                    /* its pins are GSIs 0.. */
+    le_put(p + 4, (uint32_t)PLATFORM_IOAPIC_GPA, 4);
+    le_put(p + 8, 0, 4);                /* its pins are GSIs 0.. */
     p += MADT_IOAPIC_LEN;
     /* As QEMU describes its PC: the PIT's IRQ 0 arrives on pin 2 (ISA's
      * edge/high, hence "conforms"); the SCI is level-triggered, active high. */
@@ -253,7 +228,7 @@ static void build_madt(uint8_t *t, uint32_t vcpus)
     p[0] = MADT_LAPIC_NMI;
     p[1] = MADT_LAPIC_NMI_LEN;
     p[2] = MADT_ALL_PROCESSORS;
-    put16(p + 3, MPS_INTI_CONFORMS);
+    le_put(p + 3, MPS_INTI_CONFORMS, 2);
     p[5] = LINT1;
     seal(t, len);
 }
@@ -266,9 +241,9 @@ static void build_sdt(uint8_t *t, const char *signature, unsigned entry_size,
     header(t, signature, len, 1);
     for (unsigned i = 0; i < SDT_ENTRIES; i++) {
         if (entry_size == 4)
-            put32(t + HEADER_LEN + i * 4, entries[i]);
+            le_put(t + HEADER_LEN + i * 4, entries[i], 4);
         else
-            put64(t + HEADER_LEN + i * 8, entries[i]);
+            le_put(t + HEADER_LEN + i * 8, entries[i], 8);
     }
     seal(t, len);
 }
@@ -280,11 +255,11 @@ static void build_rsdp(uint8_t *p, uint32_t rsdt, uint32_t xsdt)
     memcpy(p, "RSD PTR ", 8);
     memcpy(p + 9, OEM_ID, 6);
     p[15] = 2;                          /* revision: ACPI 2.0 and later */
-    put32(p + 16, rsdt);
-    put32(p + 20, RSDP_LEN);
-    put64(p + 24, xsdt);
-    p[8] = checksum(p, RSDP_V1_LEN);
-    p[32] = checksum(p, RSDP_LEN);
+    le_put(p + 16, rsdt, 4);
+    le_put(p + 20, RSDP_LEN, 4);
+    le_put(p + 24, xsdt, 8);
+    p[8] = (uint8_t)-byte_sum(p, RSDP_V1_LEN);
+    p[32] = (uint8_t)-byte_sum(p, RSDP_LEN);
 }
 
 size_t acpi_build_tables(uint8_t *buf, size_t size, uint64_t gpa, uint32_t vcpus)

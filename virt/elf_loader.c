@@ -1,6 +1,7 @@
 #include "virt/elf_loader.h"
 #include "lib/error.h"
 #include "lib/printf.h"
+#include "lib/le.h"
 #include "lib/string.h"
 
 #define ELF_CLASS32 1
@@ -18,21 +19,16 @@ struct program_header {
     uint64_t offset, paddr, filesz, memsz;
 };
 
-static uint64_t get(const uint8_t *p, unsigned bytes)
-{
-    uint64_t v = 0;
-    memcpy(&v, p, bytes);   /* x86 is little-endian, like the ELF data we accept */
-    return v;
-}
-
 static void read_program_header(const uint8_t *ph, bool is64, struct program_header *out)
 {
     if (is64) {
-        *out = (struct program_header){ (uint32_t)get(ph, 4), get(ph + 8, 8), get(ph + 24, 8),
-                                        get(ph + 32, 8), get(ph + 40, 8) };
+        *out = (struct program_header){ (uint32_t)le_get(ph, 4), le_get(ph + 8, 8),
+                                        le_get(ph + 24, 8), le_get(ph + 32, 8),
+                                        le_get(ph + 40, 8) };
     } else {
-        *out = (struct program_header){ (uint32_t)get(ph, 4), get(ph + 4, 4), get(ph + 12, 4),
-                                        get(ph + 16, 4), get(ph + 20, 4) };
+        *out = (struct program_header){ (uint32_t)le_get(ph, 4), le_get(ph + 4, 4),
+                                        le_get(ph + 12, 4), le_get(ph + 16, 4),
+                                        le_get(ph + 20, 4) };
     }
 }
 
@@ -47,18 +43,18 @@ bool elf_load(const void *image, size_t size, uint64_t min_gpa, uint64_t max_gpa
         return fail(why, why_size, "unsupported ELF class or byte order");
     if (is64 && size < 64)
         return fail(why, why_size, "truncated ELF header");
-    uint16_t type = (uint16_t)get(e + 16, 2), machine = (uint16_t)get(e + 18, 2);
+    uint16_t type = (uint16_t)le_get(e + 16, 2), machine = (uint16_t)le_get(e + 18, 2);
     if (type != ET_EXEC)
         return fail(why, why_size, "ELF type %u is not an executable", type);
     if (machine != (is64 ? EM_X86_64 : EM_386))
         return fail(why, why_size, "ELF machine %u is not x86", machine);
-    uint64_t phoff = is64 ? get(e + 32, 8) : get(e + 28, 4);
-    uint16_t phentsize = (uint16_t)get(e + (is64 ? 54 : 42), 2);
-    uint16_t phnum = (uint16_t)get(e + (is64 ? 56 : 44), 2);
+    uint64_t phoff = is64 ? le_get(e + 32, 8) : le_get(e + 28, 4);
+    uint16_t phentsize = (uint16_t)le_get(e + (is64 ? 54 : 42), 2);
+    uint16_t phnum = (uint16_t)le_get(e + (is64 ? 56 : 44), 2);
     if (phentsize < (is64 ? 56 : 32) || phnum == 0 || phnum > MAX_SEGMENTS ||
         phoff > size || (uint64_t)phentsize * phnum > size - phoff)
         return fail(why, why_size, "bad program header table");
-    *entry = is64 ? get(e + 24, 8) : get(e + 24, 4);
+    *entry = is64 ? le_get(e + 24, 8) : le_get(e + 24, 4);
 
     bool entry_loaded = false;
     for (uint16_t i = 0; i < phnum; i++) {

@@ -59,11 +59,16 @@ static void filter_leaf1(const struct vcpu *vcpu, struct cpuid_regs *r)
 #define LD1_EAX_XSAVES      (1u << 3)
 #define XSTATE_PKRU         9
 #define XSTATE_AMX_TILEDATA 18
+#define XSTATE_FIRST_EXTENDED 2     /* x87 and SSE live in the legacy area */
+#define XSAVE_LEGACY_AND_HEADER 576 /* the 512-byte legacy area and the 64-byte header */
+#define LD_ECX_ALIGN64      (1u << 1)
 /* Leaf 7 subleaf 0: features whose MSRs or VMX controls the hypervisor does
  * not provide are hidden, so that guests never touch them: WAITPKG (UMWAIT
  * needs the "enable user wait and pause" control), and the speculation
  * controls IA32_SPEC_CTRL, IA32_PRED_CMD, IA32_FLUSH_CMD,
- * IA32_ARCH_CAPABILITIES and IA32_CORE_CAPABILITIES with their SSBD bit. */
+ * IA32_ARCH_CAPABILITIES and IA32_CORE_CAPABILITIES with their SSBD bit, and
+ * IA32_TSC_ADJUST (the guest's TSC is the host's plus a fixed offset). */
+#define L7_EBX_TSC_ADJUST   (1u << 1)
 #define L7_ECX_WAITPKG      (1u << 5)
 #define L7_ECX_PKU          (1u << 3)
 #define L7_EDX_AMX_BF16     (1u << 22)
@@ -80,6 +85,7 @@ static void filter_leaf7(uint32_t subleaf, struct cpuid_regs *r)
 {
     if (subleaf != 0)
         return;
+    r->ebx &= ~L7_EBX_TSC_ADJUST;
     r->ecx &= ~L7_ECX_WAITPKG;
     /* Features whose state component is not offered go with it. */
     uint64_t xcr0 = guest_xcr0_supported();
@@ -91,14 +97,41 @@ static void filter_leaf7(uint32_t subleaf, struct cpuid_regs *r)
                 L7_EDX_CORE_CAP | L7_EDX_SSBD);
 }
 
-static void filter_leaf_d(uint32_t subleaf, struct cpuid_regs *r)
+/* The size of an XSAVE area holding the components of `xcr0` (SDM Vol. 1
+ * 13.4.3 and 13.4.4): after the legacy area and header, each component at
+ * its fixed offset (standard form), or packed in order with the alignment
+ * sub-leaf n's ECX bit 1 asks for (compacted form, XSAVEC). Computed rather
+ * than passed through, as KVM does: the guest's components are not all of
+ * the host's, and Bochs 2.7 reports the standard size as the compacted one. */
+static uint32_t xsave_area_size(uint64_t xcr0, bool compacted)
+{
+    uint32_t size = XSAVE_LEGACY_AND_HEADER;
+    for (unsigned i = XSTATE_FIRST_EXTENDED; i < 64; i++) {
+        if (!(xcr0 >> i & 1))
+            continue;
+        struct cpuid_regs c = cpuid(0xd, i);
+        uint32_t end;
+        if (compacted)
+            end = ((c.ecx & LD_ECX_ALIGN64) ? (size + 63) & ~63u : size) + c.eax;
+        else
+            end = c.ebx + c.eax;
+        if (end > size)
+            size = end;
+    }
+    return size;
+}
+
+static void filter_leaf_d(const struct vcpu *vcpu, uint32_t subleaf, struct cpuid_regs *r)
 {
     uint64_t mask = guest_xcr0_supported();
     if (subleaf == 0) {
         r->eax &= (uint32_t)mask;
         r->edx &= (uint32_t)(mask >> 32);
+        r->ebx = xsave_area_size(vcpu->xcr0, false);
+        r->ecx = xsave_area_size(mask, false);
     } else if (subleaf == 1) {
         r->eax &= ~LD1_EAX_XSAVES;
+        r->ebx = xsave_area_size(vcpu->xcr0, true);     /* XCR0 | IA32_XSS, and XSS is 0 */
         r->ecx = r->edx = 0;        /* no IA32_XSS-managed components */
     } else if (subleaf < 64 && !(mask >> subleaf & 1)) {
         *r = (struct cpuid_regs){ 0, 0, 0, 0 };
@@ -138,7 +171,7 @@ static struct cpuid_regs virtual_cpuid(const struct vcpu *vcpu, uint32_t leaf, u
         filter_leaf7(subleaf, &r);
         break;
     case 0xd:
-        filter_leaf_d(subleaf, &r);
+        filter_leaf_d(vcpu, subleaf, &r);
         break;
     case 5:     /* MONITOR/MWAIT: hidden */
     case 0xa:   /* performance monitoring */

@@ -77,7 +77,7 @@ bool firmware_boot(struct vm *vm)
     if (!len || !guest_mem_write(vm, GUEST_SMBIOS_GPA, tables, len))
         return false;
     spin_lock(&vm->platform_lock);
-    uint64_t low = vm->ram_size < GUEST_LOW_RAM_LIMIT ? vm->ram_size : GUEST_LOW_RAM_LIMIT;
+    uint64_t low = guest_low_ram_end(vm->ram_size);
     rtc_set_memory_sizes(&vm->rtc, low, vm->ram_size - low);
     spin_unlock(&vm->platform_lock);
     return true;

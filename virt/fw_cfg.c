@@ -1,23 +1,17 @@
 #include "virt/fw_cfg.h"
+#include "lib/le.h"
 #include "lib/string.h"
 
 #define FW_CFG_ID_TRADITIONAL 1u        /* bit 1 (DMA interface) stays clear */
-
-static size_t le(uint8_t *out, uint64_t v, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        out[i] = (uint8_t)(v >> (8 * i));
-    return len;
-}
 
 size_t fw_cfg_item(uint16_t key, const struct fw_cfg_machine *m, uint8_t out[FW_CFG_ITEM_MAX])
 {
     switch (key) {
     case FW_CFG_SIGNATURE: memcpy(out, "QEMU", 4); return 4;
-    case FW_CFG_ID: return le(out, FW_CFG_ID_TRADITIONAL, 4);
-    case FW_CFG_RAM_SIZE: return le(out, m->ram_size, 8);
+    case FW_CFG_ID: le_put(out, FW_CFG_ID_TRADITIONAL, 4); return 4;
+    case FW_CFG_RAM_SIZE: le_put(out, m->ram_size, 8); return 8;
     case FW_CFG_NB_CPUS:
-    case FW_CFG_MAX_CPUS: return le(out, m->cpus, 2);
+    case FW_CFG_MAX_CPUS: le_put(out, m->cpus, 2); return 2;
     case FW_CFG_FILE_DIR: memset(out, 0, 4); return 4;  /* count 0 (big-endian) */
     default: return 0;
     }

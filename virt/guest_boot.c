@@ -65,11 +65,6 @@ static bool write_for_loader(void *ctx, uint64_t gpa, const void *src, size_t le
     return true;
 }
 
-static uint64_t low_ram_end(const struct vm *vm)
-{
-    return vm->ram_size < GUEST_LOW_RAM_LIMIT ? vm->ram_size : GUEST_LOW_RAM_LIMIT;
-}
-
 static bool load_linux(struct vm *vm, const void *image, size_t size, char *why, size_t why_size)
 {
     struct guest_mem_range map[GUEST_MEMMAP_MAX];
@@ -137,7 +132,7 @@ static bool load_multiboot(struct vm *vm, const void *image, size_t size, char *
     struct multiboot_args args = {
         .kernel_name = vm->config.image, .cmdline = vm->config.cmdline, .modules = modules,
         .memory_map = map, .memory_map_count = guest_memory_map(vm->ram_size, map),
-        .load_min = GUEST_IMAGE_MIN_GPA, .load_max = low_ram_end(vm),
+        .load_min = GUEST_IMAGE_MIN_GPA, .load_max = guest_low_ram_end(vm->ram_size),
         .info_gpa = GUEST_MB_INFO_GPA,
     };
     if (!find_multiboot_modules(vm->config.modules, modules, &args.module_count, why,
@@ -159,7 +154,7 @@ static bool load_multiboot(struct vm *vm, const void *image, size_t size, char *
 static bool load_elf(struct vm *vm, const void *image, size_t size, char *why, size_t why_size)
 {
     bool real = vm->config.start == START_REAL;
-    uint64_t end = low_ram_end(vm);
+    uint64_t end = guest_low_ram_end(vm->ram_size);
     if (real && end > GUEST_REAL_IMAGE_END)
         end = GUEST_REAL_IMAGE_END;
     uint64_t entry;

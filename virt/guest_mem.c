@@ -5,7 +5,7 @@
 
 bool guest_ram_slot(const struct vm *vm, uint64_t gpa, uint64_t *start, uint64_t *end)
 {
-    uint64_t low_end = vm->ram_size < GUEST_LOW_RAM_LIMIT ? vm->ram_size : GUEST_LOW_RAM_LIMIT;
+    uint64_t low_end = guest_low_ram_end(vm->ram_size);
     if (gpa < low_end) {
         *start = 0;
         *end = low_end;

@@ -18,6 +18,13 @@ struct vcpu;
 #define GUEST_LOW_RAM_LIMIT 0xc0000000ull
 #define GUEST_HIGH_RAM_BASE 0x100000000ull
 
+/* The end of the low RAM slot for `ram_size` bytes of RAM: what does not
+ * fit below GUEST_LOW_RAM_LIMIT goes above 4 GiB. */
+static inline uint64_t guest_low_ram_end(uint64_t ram_size)
+{
+    return ram_size < GUEST_LOW_RAM_LIMIT ? ram_size : GUEST_LOW_RAM_LIMIT;
+}
+
 /* The RAM slot holding `gpa`: false if gpa is not RAM. */
 bool guest_ram_slot(const struct vm *vm, uint64_t gpa, uint64_t *start, uint64_t *end);
 

@@ -3,7 +3,7 @@
 
 size_t guest_memory_map(uint64_t ram_size, struct guest_mem_range out[GUEST_MEMMAP_MAX])
 {
-    uint64_t low_end = ram_size < GUEST_LOW_RAM_LIMIT ? ram_size : GUEST_LOW_RAM_LIMIT;
+    uint64_t low_end = guest_low_ram_end(ram_size);
     size_t n = 0;
     out[n++] = (struct guest_mem_range){ 0, GUEST_EBDA_GPA, GUEST_MEM_RAM };
     out[n++] = (struct guest_mem_range){ GUEST_EBDA_GPA, 0xa0000 - GUEST_EBDA_GPA,

@@ -1,5 +1,7 @@
 #include "virt/linux_boot.h"
 #include "lib/error.h"
+#include "lib/le.h"
+#include "lib/page_alloc.h"
 #include "lib/string.h"
 
 /* Offsets in the image's first sectors, which the zero page mirrors
@@ -37,24 +39,11 @@
 #define XLF_KERNEL_64        0x01       /* a 64-bit entry point at load address + 0x200 */
 #define ENTRY_64_OFFSET      0x200
 #define LOADER_UNDEFINED     0xff       /* type_of_loader for a loader with no assigned ID */
-#define PAGE_MASK_4K         0xfffull
-
-static uint64_t get(const uint8_t *p, unsigned bytes)
-{
-    uint64_t v = 0;
-    memcpy(&v, p, bytes);   /* the header is little-endian, like x86 */
-    return v;
-}
-
-static void put(uint8_t *p, uint64_t v, unsigned bytes)
-{
-    memcpy(p, &v, bytes);
-}
 
 bool linux_is_bzimage(const void *image, size_t size)
 {
     const uint8_t *k = image;
-    return size > HDR_MAGIC + 4 && get(k + HDR_BOOT_FLAG, 2) == BOOT_FLAG &&
+    return size > HDR_MAGIC + 4 && le_get(k + HDR_BOOT_FLAG, 2) == BOOT_FLAG &&
            !memcmp(k + HDR_MAGIC, "HdrS", 4);
 }
 
@@ -76,15 +65,20 @@ static const struct guest_mem_range *ram_holding(const struct linux_boot_args *a
 static bool place_initrd(const uint8_t *k, const struct linux_boot_args *args,
                          struct linux_boot_result *out, char *why, size_t why_size)
 {
-    uint64_t limit = get(k + HDR_INITRD_ADDR_MAX, 4) + 1ull;
+    uint64_t limit = le_get(k + HDR_INITRD_ADDR_MAX, 4) + 1ull;
     const struct guest_mem_range *low = ram_holding(args, out->kernel_gpa, out->kernel_end);
     uint64_t top = low->start + low->size < limit ? low->start + low->size : limit;
+    /* First, so that top - kernel_end below cannot wrap. */
+    if (top <= out->kernel_end)
+        return fail(why, why_size, "no room for the initrd above the kernel: the kernel ends "
+                    "at 0x%lx, the initrd must end by 0x%lx (initrd_addr_max + 1 or RAM's end)",
+                    (unsigned long)out->kernel_end, (unsigned long)top);
     if (args->initrd_size > top - out->kernel_end)
         return fail(why, why_size, "the initrd (%lu KiB) does not fit between the kernel's end "
                     "0x%lx and 0x%lx: give the VM more memory",
                     (unsigned long)(args->initrd_size >> 10), (unsigned long)out->kernel_end,
                     (unsigned long)top);
-    out->initrd_gpa = (top - args->initrd_size) & ~PAGE_MASK_4K;
+    out->initrd_gpa = (top - args->initrd_size) & ~(PAGE_SIZE - 1);
     if (out->initrd_gpa < out->kernel_end)
         return fail(why, why_size, "the initrd does not fit above the kernel");
     return true;
@@ -96,22 +90,22 @@ static void fill_zero_page(uint8_t *zp, const uint8_t *k, size_t header_end,
     memset(zp, 0, ZERO_PAGE_SIZE);
     memcpy(zp + HDR_START, k + HDR_START, header_end - HDR_START);
     zp[HDR_TYPE_OF_LOADER] = LOADER_UNDEFINED;
-    put(zp + HDR_CODE32_START, out->kernel_gpa, 4);
-    put(zp + HDR_CMD_LINE_PTR, args->cmdline_gpa, 4);
-    put(zp + BP_EXT_CMD_LINE_PTR, args->cmdline_gpa >> 32, 4);
+    le_put(zp + HDR_CODE32_START, out->kernel_gpa, 4);
+    le_put(zp + HDR_CMD_LINE_PTR, args->cmdline_gpa, 4);
+    le_put(zp + BP_EXT_CMD_LINE_PTR, args->cmdline_gpa >> 32, 4);
     if (args->initrd) {
-        put(zp + HDR_RAMDISK_IMAGE, out->initrd_gpa, 4);
-        put(zp + HDR_RAMDISK_SIZE, args->initrd_size, 4);
-        put(zp + BP_EXT_RAMDISK_IMAGE, out->initrd_gpa >> 32, 4);
-        put(zp + BP_EXT_RAMDISK_SIZE, (uint64_t)args->initrd_size >> 32, 4);
+        le_put(zp + HDR_RAMDISK_IMAGE, out->initrd_gpa, 4);
+        le_put(zp + HDR_RAMDISK_SIZE, args->initrd_size, 4);
+        le_put(zp + BP_EXT_RAMDISK_IMAGE, out->initrd_gpa >> 32, 4);
+        le_put(zp + BP_EXT_RAMDISK_SIZE, (uint64_t)args->initrd_size >> 32, 4);
     }
-    put(zp + BP_ACPI_RSDP_ADDR, args->rsdp_gpa, 8);
+    le_put(zp + BP_ACPI_RSDP_ADDR, args->rsdp_gpa, 8);
     size_t n = args->memory_map_count < BP_E820_MAX ? args->memory_map_count : BP_E820_MAX;
     for (size_t i = 0; i < n; i++) {
         uint8_t *e = zp + BP_E820_TABLE + i * BP_E820_ENTRY_SIZE;
-        put(e, args->memory_map[i].start, 8);
-        put(e + 8, args->memory_map[i].size, 8);
-        put(e + 16, args->memory_map[i].type, 4);
+        le_put(e, args->memory_map[i].start, 8);
+        le_put(e + 8, args->memory_map[i].size, 8);
+        le_put(e + 16, args->memory_map[i].type, 4);
     }
     zp[BP_E820_ENTRIES] = (uint8_t)n;
 }
@@ -123,7 +117,7 @@ bool linux_load(const void *image, size_t size, const struct linux_boot_args *ar
     const uint8_t *k = image;
     if (!linux_is_bzimage(image, size) || size < HDR_INIT_SIZE + 4)
         return fail(why, why_size, "not a Linux bzImage (no boot flag 0xaa55 and \"HdrS\")");
-    out->protocol = (uint16_t)get(k + HDR_VERSION, 2);
+    out->protocol = (uint16_t)le_get(k + HDR_VERSION, 2);
     if (out->protocol < PROTOCOL_64BIT_ENTRY || !(k[HDR_XLOADFLAGS] & XLF_KERNEL_64))
         return fail(why, why_size, "boot protocol %u.%02u without a 64-bit entry point "
                     "(needs 2.12 and XLF_KERNEL_64)", out->protocol >> 8, out->protocol & 0xff);
@@ -137,8 +131,8 @@ bool linux_load(const void *image, size_t size, const struct linux_boot_args *ar
         return fail(why, why_size, "truncated bzImage: %lu setup sectors, %lu bytes",
                     (unsigned long)setup_sects, (unsigned long)size);
     size_t payload = size - setup_size;
-    uint64_t init_size = get(k + HDR_INIT_SIZE, 4);
-    out->kernel_gpa = get(k + HDR_PREF_ADDRESS, 8);
+    uint64_t init_size = le_get(k + HDR_INIT_SIZE, 4);
+    out->kernel_gpa = le_get(k + HDR_PREF_ADDRESS, 8);
     out->kernel_end = out->kernel_gpa + (init_size > payload ? init_size : payload);
     if (!ram_holding(args, out->kernel_gpa, out->kernel_end))
         return fail(why, why_size, "the kernel needs RAM at 0x%lx-0x%lx (init_size): give the "
@@ -147,7 +141,7 @@ bool linux_load(const void *image, size_t size, const struct linux_boot_args *ar
     out->entry = out->kernel_gpa + ENTRY_64_OFFSET;
 
     size_t cmdline_len = strlen(args->cmdline);
-    uint64_t cmdline_max = get(k + HDR_CMDLINE_SIZE, 4);
+    uint64_t cmdline_max = le_get(k + HDR_CMDLINE_SIZE, 4);
     if (cmdline_len > cmdline_max)
         return fail(why, why_size, "the command line (%lu bytes) is longer than the kernel's "
                     "cmdline_size %lu", (unsigned long)cmdline_len, (unsigned long)cmdline_max);

@@ -1,6 +1,8 @@
 #include "virt/multiboot.h"
 #include "virt/elf_loader.h"
 #include "lib/error.h"
+#include "lib/le.h"
+#include "lib/page_alloc.h"
 #include "lib/string.h"
 
 /* The OS image header (3.1.1, 3.1.2). */
@@ -44,35 +46,28 @@
 #define MOD_ENTRY_SIZE      16          /* mod_start, mod_end, string, reserved */
 #define MMAP_ENTRY_SIZE     24          /* size (of the rest: 20), base_addr, length, type */
 #define INFO_PAGE_SIZE      4096
-#define PAGE_MASK_4K        0xfffull
 #define LOW_MEMORY_END      0x100000ull /* "upper memory starts at address 1 megabyte" */
 
 static const char loader_name[] = "vmxvisor";
 
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);       /* the header is little-endian, like x86 */
-    return v;
-}
-
-static void put(uint8_t *p, uint64_t v, unsigned bytes)
-{
-    memcpy(p, &v, bytes);
-}
-
 static uint64_t page_align_up(uint64_t a)
 {
-    return (a + PAGE_MASK_4K) & ~PAGE_MASK_4K;
+    return (a + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 }
 
 /* The header's offset in the image: 3.1.1, the magic at a 32-bit aligned
- * offset with the whole header in the first 8192 bytes. */
+ * offset with the whole header in the first 8192 bytes. The magic alone
+ * proves nothing (it can be data, or another header's field): 3.1.2 makes
+ * magic + flags + checksum == 0 part of the header, and GRUB and QEMU take
+ * the first candidate that passes, scanning on past those that do not. */
 static bool find_header(const uint8_t *k, size_t size, size_t *offset)
 {
     size_t limit = size < HEADER_SEARCH_LIMIT ? size : HEADER_SEARCH_LIMIT;
     for (size_t off = 0; off + HEADER_SIZE <= limit; off += 4) {
-        if (get32(k + off) == HEADER_MAGIC) {
+        uint32_t magic = (uint32_t)le_get(k + off, 4);
+        uint32_t flags = (uint32_t)le_get(k + off + HDR_FLAGS, 4);
+        uint32_t checksum = (uint32_t)le_get(k + off + HDR_CHECKSUM, 4);
+        if (magic == HEADER_MAGIC && (uint32_t)(magic + flags + checksum) == 0) {
             *offset = off;
             return true;
         }
@@ -115,11 +110,11 @@ static bool load_aout_kludge(const uint8_t *k, size_t size, size_t hdr,
     if (size - hdr < HEADER_AOUT_SIZE || hdr + HEADER_AOUT_SIZE > HEADER_SEARCH_LIMIT)
         return fail(why, why_size, "multiboot header at offset 0x%lx: the a.out kludge's "
                     "address fields are missing", (unsigned long)hdr);
-    uint32_t header_addr = get32(k + hdr + HDR_HEADER_ADDR);
-    uint32_t load_addr = get32(k + hdr + HDR_LOAD_ADDR);
-    uint32_t load_end = get32(k + hdr + HDR_LOAD_END_ADDR);
-    uint32_t bss_end = get32(k + hdr + HDR_BSS_END_ADDR);
-    out->entry = get32(k + hdr + HDR_ENTRY_ADDR);
+    uint32_t header_addr = (uint32_t)le_get(k + hdr + HDR_HEADER_ADDR, 4);
+    uint32_t load_addr = (uint32_t)le_get(k + hdr + HDR_LOAD_ADDR, 4);
+    uint32_t load_end = (uint32_t)le_get(k + hdr + HDR_LOAD_END_ADDR, 4);
+    uint32_t bss_end = (uint32_t)le_get(k + hdr + HDR_BSS_END_ADDR, 4);
+    out->entry = (uint32_t)le_get(k + hdr + HDR_ENTRY_ADDR, 4);
     if (load_addr > header_addr || header_addr - load_addr > hdr)
         return fail(why, why_size, "a.out kludge: load_addr 0x%x does not lie at or before "
                     "header_addr 0x%x within the file", load_addr, header_addr);
@@ -191,9 +186,9 @@ static void put_memory_sizes(uint8_t *info, const struct multiboot_args *args)
         if (r->type != GUEST_MEM_RAM)
             continue;
         if (r->start == 0)
-            put(info + INFO_MEM_LOWER, r->size >> 10, 4);
+            le_put(info + INFO_MEM_LOWER, r->size >> 10, 4);
         else if (r->start == LOW_MEMORY_END)
-            put(info + INFO_MEM_UPPER, r->size >> 10, 4);
+            le_put(info + INFO_MEM_UPPER, r->size >> 10, 4);
     }
 }
 
@@ -211,7 +206,7 @@ static bool put_cmdline(struct info_page *p, const struct multiboot_args *args)
         memcpy(p->bytes + at + name_len + 1, args->cmdline, rest);
     }
     p->bytes[at + len - 1] = '\0';
-    put(p->bytes + INFO_CMDLINE, p->gpa + at, 4);
+    le_put(p->bytes + INFO_CMDLINE, p->gpa + at, 4);
     return true;
 }
 
@@ -222,13 +217,13 @@ static bool put_memory_map(struct info_page *p, const struct multiboot_args *arg
         return false;
     for (size_t i = 0; i < args->memory_map_count; i++) {
         uint8_t *e = p->bytes + at + i * MMAP_ENTRY_SIZE;
-        put(e, MMAP_ENTRY_SIZE - 4, 4);     /* "size" does not count itself */
-        put(e + 4, args->memory_map[i].start, 8);
-        put(e + 12, args->memory_map[i].size, 8);
-        put(e + 20, args->memory_map[i].type, 4);   /* 1 = RAM, as in e820 */
+        le_put(e, MMAP_ENTRY_SIZE - 4, 4);  /* "size" does not count itself */
+        le_put(e + 4, args->memory_map[i].start, 8);
+        le_put(e + 12, args->memory_map[i].size, 8);
+        le_put(e + 20, args->memory_map[i].type, 4);   /* 1 = RAM, as in e820 */
     }
-    put(p->bytes + INFO_MMAP_LENGTH, args->memory_map_count * MMAP_ENTRY_SIZE, 4);
-    put(p->bytes + INFO_MMAP_ADDR, p->gpa + at, 4);
+    le_put(p->bytes + INFO_MMAP_LENGTH, args->memory_map_count * MMAP_ENTRY_SIZE, 4);
+    le_put(p->bytes + INFO_MMAP_ADDR, p->gpa + at, 4);
     return true;
 }
 
@@ -257,13 +252,13 @@ static bool load_modules(struct info_page *p, const struct multiboot_args *args,
                         "(module names too long)");
         if (!write(ctx, next, m->data, m->size))
             return fail(why, why_size, "out of memory loading module '%s'", m->name);
-        put(e, next, 4);
-        put(e + 4, next + m->size, 4);      /* mod_end: the first byte after it */
-        put(e + 8, string, 4);
+        le_put(e, next, 4);
+        le_put(e + 4, next + m->size, 4);   /* mod_end: the first byte after it */
+        le_put(e + 8, string, 4);
         next = page_align_up(next + m->size);
     }
-    put(p->bytes + INFO_MODS_COUNT, args->module_count, 4);
-    put(p->bytes + INFO_MODS_ADDR, p->gpa + at, 4);
+    le_put(p->bytes + INFO_MODS_COUNT, args->module_count, 4);
+    le_put(p->bytes + INFO_MODS_ADDR, p->gpa + at, 4);
     return true;
 }
 
@@ -277,11 +272,11 @@ static bool write_info(const struct multiboot_args *args, uint64_t kernel_end,
         !info_string(&page, loader_name, &name))
         return fail(why, why_size, "the multiboot information does not fit in its page "
                     "(command line too long)");
-    put(page.bytes + INFO_BOOT_LOADER_NAME, name, 4);
+    le_put(page.bytes + INFO_BOOT_LOADER_NAME, name, 4);
     if (!load_modules(&page, args, kernel_end, write, ctx, why, why_size))
         return false;
-    put(page.bytes + INFO_FLAGS, INFO_HAS_MEMORY | INFO_HAS_CMDLINE | INFO_HAS_MODS |
-                                 INFO_HAS_MMAP | INFO_HAS_LOADER_NAME, 4);
+    le_put(page.bytes + INFO_FLAGS, INFO_HAS_MEMORY | INFO_HAS_CMDLINE | INFO_HAS_MODS |
+                                    INFO_HAS_MMAP | INFO_HAS_LOADER_NAME, 4);
     if (!write(ctx, args->info_gpa, page.bytes, sizeof(page.bytes)))
         return fail(why, why_size, "out of memory writing the multiboot information");
     return true;
@@ -294,12 +289,9 @@ bool multiboot_load(const void *image, size_t size, const struct multiboot_args 
     const uint8_t *k = image;
     size_t hdr;
     if (!find_header(k, size, &hdr))
-        return fail(why, why_size, "no multiboot header (magic 0x%x) in the first %d bytes",
-                    HEADER_MAGIC, HEADER_SEARCH_LIMIT);
-    uint32_t flags = get32(k + hdr + HDR_FLAGS), checksum = get32(k + hdr + HDR_CHECKSUM);
-    if ((uint32_t)(HEADER_MAGIC + flags + checksum) != 0)
-        return fail(why, why_size, "multiboot header at offset 0x%lx: bad checksum 0x%x "
-                    "(magic + flags + checksum must be 0)", (unsigned long)hdr, checksum);
+        return fail(why, why_size, "no multiboot header (magic 0x%x with a valid checksum) in "
+                    "the first %d bytes", HEADER_MAGIC, HEADER_SEARCH_LIMIT);
+    uint32_t flags = (uint32_t)le_get(k + hdr + HDR_FLAGS, 4);
     if (flags & FLAGS_REQUIRED & ~FLAGS_UNDERSTOOD)
         return fail(why, why_size, "multiboot header requires features we do not provide "
                     "(flags 0x%x, unknown required bits 0x%x)", flags,

@@ -25,9 +25,11 @@
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002u     /* EAX at entry (3.2) */
 
-/* Whether `image` has the header magic 0x1BADB002 at a 4-byte aligned
- * offset in its first 8192 bytes (checksum and flags are checked by
- * multiboot_load, so that a damaged header is reported, not ignored). */
+/* Whether `image` has a multiboot header: the magic 0x1BADB002 at a 4-byte
+ * aligned offset in its first 8192 bytes, with a valid checksum. As in
+ * QEMU, an image without one is not a multiboot kernel (a damaged header
+ * included) and goes to the next loader; its flags are checked by
+ * multiboot_load, so that an unsupported requirement is reported. */
 bool multiboot_is_kernel(const void *image, size_t size);
 
 struct multiboot_module {

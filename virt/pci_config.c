@@ -16,7 +16,7 @@ bool pci_config_access(struct vm *vm, uint16_t port, unsigned size, bool is_writ
         if (is_write)
             platform_port_unclaimed(vm, is_write, value);   /* counted: it went nowhere */
         else
-            *value = 0xffffffffu;                           /* no device: not an error */
+            *value = 0xffffffffu;   /* "no device", uncounted: see virt/platform_ports.h */
     } else if (size != 4) {
         platform_port_unclaimed(vm, is_write, value);
     } else if (is_write) {

@@ -8,8 +8,12 @@
 struct vm;
 
 /* An access that reaches no register: reads all-ones, writes go nowhere;
- * both counted in the VM's unclaimed-access statistics, as pio_access does
- * for ports no device claims. */
+ * both counted in the VM's unclaimed-access statistics. pio_access uses it
+ * for ports no device claims, the devices for bytes or sizes of their ports
+ * that reach no register. The one exception: reads of PCI CONFIG_DATA
+ * (virt/pci_config.c) return all-ones uncounted, because on an empty bus
+ * that is the answer ("no device"), which every OS probe asks for, not an
+ * access gone astray; writes there are counted. */
 void platform_port_unclaimed(struct vm *vm, bool is_write, uint32_t *value);
 
 /* CMOS/RTC: index at 0x70, data at 0x71 (virt/rtc_port.c). */

@@ -5,6 +5,7 @@
  * before, as the datasheet's timing diagram does. */
 #include "virt/rtc.h"
 #include "virt/vclock.h"
+#include "lib/le.h"
 #include "lib/string.h"
 
 #define DIVIDER_HZ          32768ull            /* the time base the divider counts */
@@ -290,21 +291,15 @@ void rtc_write(struct rtc *rtc, uint8_t reg, uint8_t value, uint64_t now_ns)
     }
 }
 
-static void put_le(struct rtc *r, uint8_t reg, uint64_t value, unsigned bytes)
-{
-    for (unsigned i = 0; i < bytes; i++)
-        r->ram[reg + i] = (uint8_t)(value >> (8 * i));
-}
-
 static uint64_t at_most(uint64_t v, uint64_t max) { return v < max ? v : max; }
 
 void rtc_set_memory_sizes(struct rtc *rtc, uint64_t low_ram, uint64_t high_ram)
 {
     uint64_t ext_k = low_ram > MB ? at_most((low_ram - MB) / KB, 0xffff) : 0;
     uint64_t above_16m = low_ram > 16 * MB ? at_most((low_ram - 16 * MB) / (64 * KB), 0xffff) : 0;
-    put_le(rtc, CMOS_BASE_MEM_LO, BASE_MEMORY_K, 2);
-    put_le(rtc, CMOS_EXT_MEM_LO, ext_k, 2);
-    put_le(rtc, CMOS_EXT_MEM2_LO, ext_k, 2);
-    put_le(rtc, CMOS_MEM_ABOVE_16M, above_16m, 2);
-    put_le(rtc, CMOS_MEM_ABOVE_4G, high_ram / (64 * KB), 3);
+    le_put(rtc->ram + CMOS_BASE_MEM_LO, BASE_MEMORY_K, 2);
+    le_put(rtc->ram + CMOS_EXT_MEM_LO, ext_k, 2);
+    le_put(rtc->ram + CMOS_EXT_MEM2_LO, ext_k, 2);
+    le_put(rtc->ram + CMOS_MEM_ABOVE_16M, above_16m, 2);
+    le_put(rtc->ram + CMOS_MEM_ABOVE_4G, high_ram / (64 * KB), 3);
 }

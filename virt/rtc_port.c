@@ -35,9 +35,11 @@ bool rtc_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
         result |= (uint32_t)out << (8 * i);
     }
     spin_unlock(&vm->platform_lock);
+    if (dropped)
+        platform_port_unclaimed(vm, is_write, value);
+    /* After counting, which fills a read with all-ones: the claimed bytes
+     * of a wide read keep what the RTC gave. */
     if (!is_write)
         *value = result;
-    if (dropped && is_write)
-        platform_port_unclaimed(vm, is_write, value);
     return true;
 }

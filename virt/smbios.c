@@ -1,4 +1,6 @@
 #include "virt/smbios.h"
+#include "lib/checksum.h"
+#include "lib/le.h"
 #include "lib/string.h"
 
 #define ENTRY_POINT_SIZE   0x1f     /* the 2.1+ 32-bit entry point */
@@ -10,19 +12,6 @@
 #define TYPE_END           127
 #define BIOS_SEGMENT       0xe800   /* where a PC BIOS image would start (informational) */
 #define BIOS_CHARACTERISTICS_NOT_SUPPORTED (1u << 3)
-
-static void put(uint8_t *p, uint64_t v, unsigned bytes)
-{
-    memcpy(p, &v, bytes);   /* SMBIOS is little-endian, like x86 */
-}
-
-static uint8_t checksum(const uint8_t *p, size_t len)
-{
-    uint8_t sum = 0;
-    for (size_t i = 0; i < len; i++)
-        sum = (uint8_t)(sum + p[i]);
-    return (uint8_t)-sum;
-}
 
 /* Appends a structure: its formatted area, then its strings, each NUL-ended,
  * and the NUL that ends the set (DSP0134 6.1.3). Returns the new end, or 0
@@ -64,18 +53,18 @@ size_t smbios_build(uint8_t *buf, size_t size, uint64_t base)
 
     /* Type 0 (DSP0134 7.1): vendor, version and release date are strings 1-3. */
     uint8_t bios[0x12] = { TYPE_BIOS, sizeof(bios) };
-    put(bios + 2, handle++, 2);
+    le_put(bios + 2, handle++, 2);
     bios[4] = 1;
     bios[5] = 2;
-    put(bios + 6, BIOS_SEGMENT, 2);
+    le_put(bios + 6, BIOS_SEGMENT, 2);
     bios[8] = 3;
-    put(bios + 10, BIOS_CHARACTERISTICS_NOT_SUPPORTED, 8);
+    le_put(bios + 10, BIOS_CHARACTERISTICS_NOT_SUPPORTED, 8);
     static const char *const bios_strings[] = { "vmxvisor", "1.0", "11/22/2026" };
     at = add_structure(buf, size, at, bios, sizeof(bios), bios_strings, 3, &largest);
 
     /* Type 1 (7.2): manufacturer, product name, version, serial number. */
     uint8_t system[0x08] = { TYPE_SYSTEM, sizeof(system) };
-    put(system + 2, handle++, 2);
+    le_put(system + 2, handle++, 2);
     system[4] = 1;
     system[5] = 2;
     system[6] = 3;
@@ -85,7 +74,7 @@ size_t smbios_build(uint8_t *buf, size_t size, uint64_t base)
     at = add_structure(buf, size, at, system, sizeof(system), system_strings, 4, &largest);
 
     uint8_t end[4] = { TYPE_END, sizeof(end) };
-    put(end + 2, handle++, 2);
+    le_put(end + 2, handle++, 2);
     at = add_structure(buf, size, at, end, sizeof(end), NULL, 0, &largest);
     if (!at)
         return 0;
@@ -98,13 +87,13 @@ size_t smbios_build(uint8_t *buf, size_t size, uint64_t base)
     ep[5] = ENTRY_POINT_SIZE;
     ep[6] = SMBIOS_MAJOR;
     ep[7] = SMBIOS_MINOR;
-    put(ep + 8, largest, 2);
+    le_put(ep + 8, largest, 2);
     memcpy(ep + 0x10, "_DMI_", 5);
-    put(ep + 0x16, at - TABLE_OFFSET, 2);
-    put(ep + 0x18, base + TABLE_OFFSET, 4);
-    put(ep + 0x1c, handle, 2);
+    le_put(ep + 0x16, at - TABLE_OFFSET, 2);
+    le_put(ep + 0x18, base + TABLE_OFFSET, 4);
+    le_put(ep + 0x1c, handle, 2);
     ep[0x1e] = SMBIOS_MAJOR << 4 | SMBIOS_MINOR;   /* BCD revision */
-    ep[0x15] = checksum(ep + 0x10, ENTRY_POINT_SIZE - 0x10);
-    ep[4] = checksum(ep, ENTRY_POINT_SIZE);
+    ep[0x15] = (uint8_t)-byte_sum(ep + 0x10, ENTRY_POINT_SIZE - 0x10);
+    ep[4] = (uint8_t)-byte_sum(ep, ENTRY_POINT_SIZE);
     return at;
 }

@@ -219,6 +219,17 @@ static void refuses_with_a_reason(void **state)
     assert_non_null(strstr(why, "cmdline_size 4"));
     build_bzimage();
 
+    /* initrd_addr_max below the kernel's end: refused before top - kernel_end
+     * can wrap (with a 4 KiB limit, top - size would wrap too and put the
+     * 5000-byte initrd near 2^64). */
+    put(image + 0x22c, 0xfff, 4);
+    assert_false(load(&a, &out, why));
+    assert_non_null(strstr(why, "no room for the initrd above the kernel"));
+    put(image + 0x22c, KERNEL_GPA + INIT_SIZE - 1, 4);     /* ends exactly at the kernel's end */
+    assert_false(load(&a, &out, why));
+    assert_non_null(strstr(why, "no room for the initrd above the kernel"));
+    build_bzimage();
+
     /* An initrd that does not fit between the kernel and the end of RAM. */
     static uint8_t huge[GUEST_SIZE - KERNEL_GPA - INIT_SIZE + 4096];
     struct linux_boot_args big = args(huge, sizeof(huge), "");

@@ -2,7 +2,8 @@
  * ELF32 kernel and an a.out-kludge kernel loaded where they ask, modules
  * page-aligned above them, the information page (flags, memory sizes and
  * map, command line with argv[0], modules, loader name), and refusals with
- * a reason. */
+ * a reason. A header is the magic with a valid checksum: a stray magic is
+ * passed over, a damaged header is none. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,12 +52,15 @@ static uint64_t get(const uint8_t *p, unsigned bytes)
     return v;
 }
 
-static void put_header(uint32_t flags)
+/* A header with a valid checksum at `at`. */
+static void put_header_at(uint8_t *at, uint32_t flags)
 {
-    put(image + HDR_OFFSET, 0x1badb002, 4);
-    put(image + HDR_OFFSET + 4, flags, 4);
-    put(image + HDR_OFFSET + 8, -(0x1badb002u + flags), 4);
+    put(at, 0x1badb002, 4);
+    put(at + 4, flags, 4);
+    put(at + 8, -(0x1badb002u + flags), 4);
 }
+
+static void put_header(uint32_t flags) { put_header_at(image + HDR_OFFSET, flags); }
 
 /* An ELF32 i386 executable with one PT_LOAD segment: the whole file at
  * KERNEL_GPA plus bss, and the multiboot header (page-align, memory info). */
@@ -141,16 +145,33 @@ static void header_found_only_aligned_in_the_first_8k(void **state)
     static uint8_t big[12000];
     memset(big, 0, sizeof(big));
     assert_false(multiboot_is_kernel(big, sizeof(big)));
-    put(big + 8180, 0x1badb002, 4);     /* the header would end at 8192 */
+    put_header_at(big + 8180, 0);       /* the header ends at 8192 */
     assert_true(multiboot_is_kernel(big, sizeof(big)));
     memset(big, 0, sizeof(big));
-    put(big + 8184, 0x1badb002, 4);     /* would cross 8192 */
+    put_header_at(big + 8184, 0);       /* would cross 8192 */
     assert_false(multiboot_is_kernel(big, sizeof(big)));
     memset(big, 0, sizeof(big));
-    put(big + 102, 0x1badb002, 4);      /* not 32-bit aligned */
+    put_header_at(big + 102, 0);        /* not 32-bit aligned */
     assert_false(multiboot_is_kernel(big, sizeof(big)));
     assert_false(multiboot_is_kernel(big, 8));
     assert_true(multiboot_is_kernel(image, sizeof(image)));
+}
+
+/* 3.1.2: the checksum is part of the header; like GRUB and QEMU, the scan
+ * passes over a magic without it (data, say) to the real header after it. */
+static void stray_magic_before_the_header_is_skipped(void **state)
+{
+    (void)state;
+    put(image + HDR_OFFSET - 16, 0x1badb002, 4);
+    put(image + HDR_OFFSET - 12, 1u << 3, 4);   /* as a header: an unknown requirement */
+    put(image + HDR_OFFSET - 8, 0, 4);          /* and no valid checksum */
+    assert_true(multiboot_is_kernel(image, sizeof(image)));
+    struct multiboot_args a = args(NULL, 0, "");
+    struct multiboot_result out;
+    char why[200] = "";
+    assert_true(load(&a, &out, why));
+    assert_int_equal(out.entry, ENTRY);
+    build_elf_kernel();
 }
 
 static void loads_elf_kernel_modules_and_information(void **state)
@@ -265,9 +286,10 @@ static void refuses_with_a_reason(void **state)
     assert_non_null(strstr(why, "no multiboot header"));
     build_elf_kernel();
 
-    image[HDR_OFFSET + 8] ^= 1;
+    image[HDR_OFFSET + 8] ^= 1;                 /* a bad checksum: not a header */
+    assert_false(multiboot_is_kernel(image, sizeof(image)));
     assert_false(load(&a, &out, why));
-    assert_non_null(strstr(why, "bad checksum"));
+    assert_non_null(strstr(why, "no multiboot header (magic 0x1badb002 with a valid checksum)"));
     build_elf_kernel();
 
     put_header(0x3 | (1u << 3));                /* a requirement we do not know */
@@ -337,6 +359,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(header_found_only_aligned_in_the_first_8k),
+        cmocka_unit_test(stray_magic_before_the_header_is_skipped),
         cmocka_unit_test(loads_elf_kernel_modules_and_information),
         cmocka_unit_test(command_line_is_argv0_alone_without_cmdline),
         cmocka_unit_test(aout_kludge_addresses_win),
