@@ -6,22 +6,13 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/fixtures/guest_memory.h"
 #include "virt/elf_loader.h"
 
 static uint8_t guest[0x400000];         /* 4 MiB of "guest memory" */
 static uint8_t image[4096];
 
-static bool write_guest(void *ctx, uint64_t gpa, const void *src, size_t len)
-{
-    (void)ctx;
-    if (gpa + len > sizeof(guest))
-        return false;
-    if (src)
-        memcpy(guest + gpa, src, len);
-    else
-        memset(guest + gpa, 0, len);
-    return true;
-}
+static struct test_guest test_guest = { guest, sizeof(guest) };
 
 static void put(uint8_t *p, uint64_t v, unsigned bytes) { memcpy(p, &v, bytes); }
 
@@ -49,7 +40,7 @@ static size_t build_elf64(void)
 
 static bool load(size_t size, uint64_t *entry, char *why)
 {
-    return elf_load(image, size, 0x100000, sizeof(guest), write_guest, NULL, entry, why, 128);
+    return elf_load(image, size, 0x100000, sizeof(guest), test_guest_write, &test_guest, entry, why, 128);
 }
 
 static void loads_segments_and_zeroes_bss(void **state)

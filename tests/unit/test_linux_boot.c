@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/fixtures/guest_memory.h"
 #include "virt/linux_boot.h"
 
 #define GUEST_SIZE   (64u << 20)        /* 64 MiB of "guest memory" */
@@ -22,17 +23,7 @@ static const uint8_t initrd[5000] = { 0x1f, 0x8b };
 static struct guest_mem_range map[GUEST_MEMMAP_MAX];
 static size_t map_count;
 
-static bool write_guest(void *ctx, uint64_t gpa, const void *src, size_t len)
-{
-    (void)ctx;
-    if (gpa + len > GUEST_SIZE)
-        return false;
-    if (src)
-        memcpy(guest + gpa, src, len);
-    else
-        memset(guest + gpa, 0, len);
-    return true;
-}
+static struct test_guest test_guest;
 
 static void put(uint8_t *p, uint64_t v, unsigned bytes) { memcpy(p, &v, bytes); }
 static uint64_t get(const uint8_t *p, unsigned bytes)
@@ -68,6 +59,7 @@ static int setup(void **state)
 {
     (void)state;
     guest = test_calloc(1, GUEST_SIZE);
+    test_guest = (struct test_guest){ guest, GUEST_SIZE };
     build_bzimage();
     map_count = guest_memory_map(GUEST_SIZE, map);
     return 0;
@@ -90,7 +82,7 @@ static struct linux_boot_args args(const void *rd, size_t rd_size, const char *c
 
 static bool load(const struct linux_boot_args *a, struct linux_boot_result *out, char *why)
 {
-    return linux_load(image, sizeof(image), a, write_guest, NULL, out, why, 160);
+    return linux_load(image, sizeof(image), a, test_guest_write, &test_guest, out, why, 160);
 }
 
 static void memory_map_is_the_pc_layout(void **state)

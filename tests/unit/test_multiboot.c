@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include "tests/unit/fixtures/guest_memory.h"
 #include "virt/multiboot.h"
 
 #define GUEST_SIZE  (64u << 20)         /* 64 MiB of "guest memory" */
@@ -32,17 +33,7 @@ static const struct multiboot_module two_modules[] = {
     { blob, sizeof(blob), "blob.bin" },
 };
 
-static bool write_guest(void *ctx, uint64_t gpa, const void *src, size_t len)
-{
-    (void)ctx;
-    if (gpa + len > GUEST_SIZE)
-        return false;
-    if (src)
-        memcpy(guest + gpa, src, len);
-    else
-        memset(guest + gpa, 0, len);
-    return true;
-}
+static struct test_guest test_guest;
 
 static void put(uint8_t *p, uint64_t v, unsigned bytes) { memcpy(p, &v, bytes); }
 static uint64_t get(const uint8_t *p, unsigned bytes)
@@ -109,6 +100,7 @@ static int setup(void **state)
 {
     (void)state;
     guest = test_calloc(1, GUEST_SIZE);
+    test_guest = (struct test_guest){ guest, GUEST_SIZE };
     build_elf_kernel();
     map_count = guest_memory_map(GUEST_SIZE, map);
     return 0;
@@ -133,7 +125,7 @@ static struct multiboot_args args(const struct multiboot_module *mods, size_t co
 
 static bool load(const struct multiboot_args *a, struct multiboot_result *out, char *why)
 {
-    return multiboot_load(image, sizeof(image), a, write_guest, NULL, out, why, 200);
+    return multiboot_load(image, sizeof(image), a, test_guest_write, &test_guest, out, why, 200);
 }
 
 static const uint8_t *info(void) { return guest + INFO_GPA; }
