@@ -184,9 +184,19 @@ bool guest_boot_load(struct vm *vm, char *why, size_t why_size)
     size_t size = module->end - module->start;
     if (!write_boot_structures(vm))
         return fail(why, why_size, "out of memory");
-    if (linux_is_bzimage(image, size) && vm->config.start != START_REAL)
+    bool linux = linux_is_bzimage(image, size) && vm->config.start != START_REAL;
+    bool multiboot = !linux && multiboot_is_kernel(image, size) &&
+                     vm->config.start != START_REAL;
+    /* Settings the image's format has no use for are a mistake in the
+     * configuration, not something to ignore silently. */
+    if (vm->config.initrd[0] && !linux)
+        return fail(why, why_size, "initrd '%s' given, but the image is not a Linux bzImage",
+                    vm->config.initrd);
+    if (vm->config.modules[0] && !multiboot)
+        return fail(why, why_size, "modules given, but the image is not a multiboot kernel");
+    if (linux)
         return load_linux(vm, image, size, why, why_size);
-    if (multiboot_is_kernel(image, size) && vm->config.start != START_REAL)
+    if (multiboot)
         return load_multiboot(vm, image, size, why, why_size);
     return load_elf(vm, image, size, why, why_size);
 }

@@ -66,6 +66,11 @@ on_reboot = stop
 image = mb1_test.elf
 memory = 16M
 modules = env.txt missing.txt
+
+[vm modelf]
+image = mb1_bad.elf
+memory = 16M
+modules = env.txt
 CFG
 
 my ($status, $out) = run_vms($config, ['mb1_test', "$dir/env.txt", "$dir/mb1_bad.elf"],
@@ -117,4 +122,6 @@ is_deeply([vm_result($out, 'bad')], ['triple fault', -1],
 like($out, qr/^vm nomod: cannot create: image 'mb1_test\.elf': module 'missing\.txt' is not among the boot modules$/m,
      'a missing module is named');
 unlike($out, qr/^vm nomod: ended/m, 'the refused VM did not run');
+like($out, qr/^vm modelf: cannot create: image 'mb1_bad\.elf': modules given, but the image is not a multiboot kernel$/m,
+     'modules for an image that is not a multiboot kernel are refused, not ignored');
 done_testing();
