@@ -1354,7 +1354,8 @@ static void show_escape_help(void)
 {
     say_to_user("\nvmxrun keys: Ctrl-A x  kill the emulator and exit\n"
             "             Ctrl-A Ctrl-A  send Ctrl-A\n"
-            "             Ctrl-A h  this help\n");
+            "             Ctrl-A h  this help\n"
+            "             Ctrl-A c  (the hypervisor's) console to the monitor / the next VM\n");
 }
 
 /* Interprets Ctrl-A sequences, forwards every other key to COM1. */
