@@ -39,7 +39,7 @@ HOSTCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -I .
 
 # Host unit tests (cmocka): pure logic compiled for the host. Each test
 # lists the hypervisor sources it exercises.
-UNIT_TESTS := linux_boot multiboot uart16550 smbios vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_decode guest_walk sched_policy vlapic ple directed_yield acpi fw_cfg rtc acpi_pm pic ioapic pit
+UNIT_TESTS := linux_boot multiboot uart16550 smbios vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_decode guest_walk sched_policy vlapic ple directed_yield spin_guard acpi fw_cfg rtc acpi_pm pic ioapic pit
 test_vmcs_config_SRCS := vmx/vmcs_config.c vmx/vmx_controls.c lib/error.c
 test_bitmap_SRCS := lib/bitmap.c
 test_bootinfo_SRCS := arch/bootinfo.c
@@ -58,6 +58,7 @@ test_sched_policy_SRCS := virt/sched_policy.c
 test_vlapic_SRCS := virt/vlapic.c
 test_ple_SRCS := vmx/ple.c
 test_directed_yield_SRCS := virt/directed_yield.c
+test_spin_guard_SRCS := virt/spin_guard.c
 test_pic_SRCS := virt/pic.c
 test_ioapic_SRCS := virt/ioapic.c virt/vlapic.c
 test_pit_SRCS := virt/pit.c

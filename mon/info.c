@@ -146,17 +146,17 @@ static void info_ple(const char *args)
 {
     (void)args;
     kprintf("vm           vcpu ple    exits   window      min        max   yields  boosted "
-            "failed\n");
+            "failed     held\n");
     for (uint32_t i = 0; i < vm_count; i++) {
         const struct vm *vm = &vms[i];
         if (vm_has_finished(vm))
             continue;
         for (uint32_t v = 0; v < vm->vcpu_count; v++) {
             const struct vcpu *c = &vm->vcpus[v];
-            kprintf("%-12s %4u %-3s %8lu %10u %10u %10u %8lu %8lu %6lu\n", vm->config.name, c->id,
-                    vm->ple_enabled ? "on" : "off", c->ple.exits, c->ple.window,
+            kprintf("%-12s %4u %-3s %8lu %10u %10u %10u %8lu %8lu %6lu %8lu\n", vm->config.name,
+                    c->id, vm->ple_enabled ? "on" : "off", c->ple.exits, c->ple.window,
                     c->ple.window_min, c->ple.window_max, c->ple.yields, c->ple.yields_boosted,
-                    c->ple.yields_failed);
+                    c->ple.yields_failed, c->ple.held_slices);
         }
     }
 }

@@ -41,10 +41,36 @@ void ple_sched_in(struct vcpu *v)
         set_window(v, ple_window_shrink(v->ple.window, p->window, p->shrink), TRACE_PLE_SHRINK);
 }
 
-void ple_running(struct vcpu *v)
+/* The spin guard works from PLE exits, so only where they happen. */
+static bool spin_guard_on(const struct vm *vm)
+{
+    return vm->ple_enabled && vm->config.spin_guard;
+}
+
+void ple_slice_start(struct vcpu *v, bool boosted, uint64_t *slice)
 {
     /* Running again: no longer a spinner that gave up its CPU. */
     v->vm->dy[v->id].in_spin_loop = false;
+    if (!spin_guard_on(v->vm))
+        return;
+    /* A boost lasts until the vCPU is past its lock, at most the slice. */
+    spin_guard_start(&v->ple.guard, boosted, boosted ? *slice : SPIN_GUARD_MAX_CYCLES);
+    if (boosted && *slice > SPIN_GUARD_RECHECK_CYCLES)
+        *slice = SPIN_GUARD_RECHECK_CYCLES;
+}
+
+uint64_t ple_slice_end(struct vcpu *v)
+{
+    if (!spin_guard_on(v->vm))
+        return 0;
+    bool spinning = spin_sites_contains(&v->vm->spin_sites, vmcs_read(GUEST_RIP));
+    bool first = v->ple.guard.held == 0;
+    uint64_t more = spin_guard_hold(&v->ple.guard, spinning);
+    if (more) {
+        v->ple.held_slices += first;
+        v->ple.held_cycles += more;
+    }
+    return more;
 }
 
 void ple_sched_out(struct vcpu *v)
@@ -92,6 +118,8 @@ enum exit_action handle_pause(struct vcpu *v, const struct vm_exit *exit)
     struct vm *vm = v->vm;
     const struct ple_params *p = &vm->config.ple_params;
     v->ple.exits++;
+    if (spin_guard_on(vm))
+        spin_sites_learn(&vm->spin_sites, vmcs_read(GUEST_RIP));   /* the PAUSE */
     skip_instruction(v);
     set_window(v, ple_window_grow(v->ple.window, p->window, p->grow, p->max), TRACE_PLE_GROW);
     if (!vm->config.directed_yield)

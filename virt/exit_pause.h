@@ -2,6 +2,8 @@
 #define VIRT_EXIT_PAUSE_H
 /* PAUSE-loop exiting: the per-vCPU adaptive window and directed yield. */
 #include "virt/exits.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 struct vcpu;
 
@@ -10,8 +12,12 @@ void ple_vcpu_init(struct vcpu *vcpu);
 /* Scheduled in after another vCPU ran on the CPU: the window shrinks
  * (KVM's kvm_arch_sched_in -> shrink_ple_window). */
 void ple_sched_in(struct vcpu *vcpu);
-/* Every start of a slice. */
-void ple_running(struct vcpu *vcpu);
+/* Every start of a slice; a boosted vCPU's slice may be cut short here and
+ * extended at its end (virt/spin_guard.h). */
+void ple_slice_start(struct vcpu *vcpu, bool boosted, uint64_t *slice);
+/* The slice is over: how many cycles more the vCPU keeps its CPU (0: none),
+ * because it is inside or just past a spin loop. */
+uint64_t ple_slice_end(struct vcpu *vcpu);
 /* Leaving its CPU: remembers whether it was in kernel mode (directed yield
  * prefers such vCPUs: they may hold a kernel lock). */
 void ple_sched_out(struct vcpu *vcpu);

@@ -25,7 +25,9 @@ static volatile bool cpu_idle[MAX_CPUS];
  * loop: a kick whose IPI lands before the CPU halts is not lost. */
 static volatile bool resched[MAX_CPUS];
 /* The slice of a vCPU that directed yield boosted: enough to take a lock,
- * run its critical section and release it; then the CPU picks again. */
+ * run its critical section and release it; then the CPU picks again. With
+ * the spin guard it ends as soon as the vCPU is past the lock (at most
+ * this), and the spinner that lent its CPU gets it back. */
 #define BOOST_SLICE_CYCLES 50000
 /* The vCPU each CPU runs: a kick also puts a request on it, so its entry
  * path tests one word (its requests) rather than this CPU's flag too. */
@@ -187,6 +189,7 @@ int sched_yield_to(struct vcpu *me, struct vcpu *target)
          * whose vCPUs boost one another gains nothing on other VMs. */
         me->se.vruntime += before - target->se.vruntime;
         target->se.boosted = true;
+        target->se.lender = cpu == me->cpu && me->vm->config.spin_guard ? &me->se : NULL;
     }
     spin_unlock(&sched_lock);
     if (result > 0 && cpu != me->cpu)
@@ -474,7 +477,8 @@ static uint64_t expire_blocked_timers(struct run_queue_state *q, uint64_t now)
 
 /* The next vCPU for this CPU, marked on_cpu, and its slice; NULL if there
  * is none. */
-static struct vcpu *pick_next(uint32_t me, uint64_t *slice, uint64_t *next_timer)
+static struct vcpu *pick_next(uint32_t me, uint64_t *slice, bool *boosted,
+                              uint64_t *next_timer)
 {
     expire_halted_pits(me, rdtsc());
     spin_lock(&sched_lock);
@@ -490,6 +494,7 @@ static struct vcpu *pick_next(uint32_t me, uint64_t *slice, uint64_t *next_timer
         e->on_cpu = true;
         *slice = policy->slice(q, e);
         /* A boost is for getting past a lock, not a slice at others' expense. */
+        *boosted = e->boosted;
         if (e->boosted && *slice > BOOST_SLICE_CYCLES)
             *slice = BOOST_SLICE_CYCLES;
         e->boosted = false;
@@ -509,7 +514,17 @@ static struct vcpu *pick_next(uint32_t me, uint64_t *slice, uint64_t *next_timer
     return e ? vcpu_of(e) : NULL;
 }
 
-static void run_slice(struct vcpu *v, uint32_t me, uint64_t slice)
+/* A boost on the spinner's own CPU was a loan: the spinner, waiting in the
+ * same lock's queue, runs next (under sched_lock). */
+static void return_loan(struct vcpu *v, uint32_t me)
+{
+    struct sched_entity *lender = v->se.lender;
+    v->se.lender = NULL;
+    if (lender && lender->runnable && !lender->on_cpu && vcpu_of(lender)->cpu == me)
+        (void)policy->boost(&queues[me], lender);
+}
+
+static void run_slice(struct vcpu *v, uint32_t me, uint64_t slice, bool boosted)
 {
     uint64_t start = rdtsc();
     v->wait_cycles += start - v->ready_since;
@@ -521,7 +536,7 @@ static void run_slice(struct vcpu *v, uint32_t me, uint64_t slice)
         last_run[me] = v;
         __atomic_store_n(&running_on[me], v, __ATOMIC_SEQ_CST);
         if (!__atomic_load_n(&resched[me], __ATOMIC_SEQ_CST))
-            vcpu_run(v, slice);
+            vcpu_run(v, slice, boosted);
         __atomic_store_n(&running_on[me], NULL, __ATOMIC_SEQ_CST);
         vcpu_put(v);
     }
@@ -533,6 +548,7 @@ static void run_slice(struct vcpu *v, uint32_t me, uint64_t slice)
     spin_lock(&sched_lock);
     policy->charge(&queues[me], &v->se, end - start);
     v->se.on_cpu = false;
+    return_loan(v, me);
     v->ready_since = end;
     spin_unlock(&sched_lock);
     if (v->vm->hold)
@@ -551,9 +567,10 @@ void cpu_loop(void)
                 platform_exit(EXIT_OK);
         }
         uint64_t slice = 0, next_timer = 0;
-        struct vcpu *v = pick_next(me, &slice, &next_timer);
+        bool boosted = false;
+        struct vcpu *v = pick_next(me, &slice, &boosted, &next_timer);
         if (v) {
-            run_slice(v, me, slice);
+            run_slice(v, me, slice, boosted);
             continue;
         }
         /* Idle: sleep until an interrupt, at the latest the next timer of a

@@ -152,7 +152,7 @@ enum entry_check { ENTER, LEAVE, WAIT_FOR_SIPI };
  * time has come: the VM's PIT, a stop or a kick, INIT and start-up IPIs,
  * the end of the slice, the guest's APIC timer, interrupt injection; and
  * the next stop. The PIT goes first: its interrupt may be for this vCPU. */
-static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t slice_end,
+static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *slice_end,
                                      uint64_t *stop)
 {
     pit_expire(v->vm, now);
@@ -161,16 +161,20 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t slic
         return LEAVE;       /* what else was asked is asked again at the next slice */
     if ((requests & REQ_INIT_SIPI) && !apic_process_init_sipi(v))
         return WAIT_FOR_SIPI;
-    if ((int64_t)(now - slice_end) >= 0)
-        return LEAVE;
+    if ((int64_t)(now - *slice_end) >= 0) {
+        uint64_t more = ple_slice_end(v);
+        if (!more)
+            return LEAVE;
+        *slice_end = now + more;
+    }
     struct vlapic *apic = &v->apic;
     if (apic->timer_armed && (int64_t)(now - apic->timer_deadline) >= 0 &&
         vlapic_timer_expire(apic, now))
         requests |= REQ_EVENT;
     if (requests & REQ_EVENT)
         inject_pending_interrupt(v);
-    *stop = slice_end;
-    if (apic->timer_armed && (int64_t)(apic->timer_deadline - slice_end) < 0)
+    *stop = *slice_end;
+    if (apic->timer_armed && (int64_t)(apic->timer_deadline - *slice_end) < 0)
         *stop = apic->timer_deadline;
     /* vCPU 0 is out in time for the PIT; the others raise it when they
      * happen to see it due. */
@@ -180,10 +184,11 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t slic
     return ENTER;
 }
 
-void vcpu_run(struct vcpu *v, uint64_t slice)
+void vcpu_run(struct vcpu *v, uint64_t slice, bool boosted)
 {
     if (!vcpu_transition(v, VCPU_RUNNABLE, VCPU_RUNNING))
         return;
+    ple_slice_start(v, boosted, &slice);
     uint64_t slice_end = rdtsc() + slice, stop = slice_end, lapic_stop = 0;
     /* The guest must be out by `stop` (slice end or its APIC timer): the
      * VMX-preemption timer, or the host LAPIC timer where there is none (its
@@ -191,7 +196,6 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
     bool preemption_timer = have_preemption_timer();
     unsigned timer_rate = vmcs_config.preemption_timer_rate;
     vcpu_request(v, REQ_EVENT | REQ_TIMER | (v->waiting_for_sipi ? REQ_INIT_SIPI : 0));
-    ple_running(v);
     for (;;) {
         irq_disable();
         uint64_t now = rdtsc();
@@ -199,7 +203,7 @@ void vcpu_run(struct vcpu *v, uint64_t slice)
          * pending and makes the guest exit at once (KVM's exit-request check);
          * a stop or kick also leaves a request. */
         if (v->requests || (int64_t)(now - stop) >= 0) {
-            enum entry_check check = before_entry(v, now, slice_end, &stop);
+            enum entry_check check = before_entry(v, now, &slice_end, &stop);
             if (check == LEAVE) {
                 irq_enable();
                 break;

@@ -10,7 +10,7 @@ bool vcpu_load(struct vcpu *vcpu);
 /* Enters the guest until the vCPU stops or blocks, the CPU loop is needed,
  * or `slice` TSC cycles have passed; injects its APIC's interrupts and
  * brings it out for its APIC timer on the way. */
-void vcpu_run(struct vcpu *vcpu, uint64_t slice);
+void vcpu_run(struct vcpu *vcpu, uint64_t slice, bool boosted);
 void vcpu_put(struct vcpu *vcpu);
 /* Releases what the vCPU holds on this CPU (VMCS, VPID) once it stopped. */
 void vcpu_release(struct vcpu *vcpu);

@@ -261,8 +261,10 @@ static void vm_finish(struct vm *vm)
                 v->stats.resumes);
         if (vm->ple_enabled)
             kprintf("; PLE exits %lu, window %u-%u (grew %lu, shrank %lu), yields %lu (boosted "
-                    "%lu)", v->ple.exits, v->ple.window_min, v->ple.window_max, v->ple.grows,
-                    v->ple.shrinks, v->ple.yields, v->ple.yields_boosted);
+                    "%lu); spin guard held %lu slice ends for %lu cycles", v->ple.exits,
+                    v->ple.window_min, v->ple.window_max, v->ple.grows, v->ple.shrinks,
+                    v->ple.yields, v->ple.yields_boosted, v->ple.held_slices,
+                    v->ple.held_cycles);
         kprintf("\n");
     }
     klog("vm %s: ended (%s), status %d\n", vm->config.name,

@@ -12,6 +12,7 @@
 #include "virt/sched_policy.h"
 #include "virt/vlapic.h"
 #include "virt/directed_yield.h"
+#include "virt/spin_guard.h"
 #include "virt/pic.h"
 #include "virt/ioapic.h"
 #include "virt/pit.h"
@@ -72,7 +73,9 @@ struct vcpu {
         uint32_t window, window_min, window_max;    /* now, and the extremes seen */
         uint64_t exits, grows, shrinks;     /* window changes by either rule */
         uint64_t yields, yields_boosted, yields_failed;
+        uint64_t held_slices, held_cycles;  /* slice ends the spin guard put off */
         bool preempted_in_kernel;   /* CPL 0 when it last left its CPU */
+        struct spin_guard guard;    /* this slice's (virt/spin_guard.h) */
     } ple;
     uint64_t dr[4], dr6;            /* debug registers the VMCS does not hold */
 };
@@ -109,6 +112,7 @@ struct vm {
     bool ple_enabled;               /* PAUSE-loop exiting on (KVM: !pause_in_guest) */
     uint32_t last_boosted_vcpu;     /* directed yield's round-robin start */
     struct dy_vcpu dy[VM_MAX_VCPUS];     /* directed yield's view of each vCPU */
+    struct spin_sites spin_sites;   /* where its vCPUs have PLE-exited */
     uint32_t vcpu_count;
     volatile uint32_t vcpus_stopped;
     volatile uint64_t wakeups;      /* blocked vCPUs made runnable, ever */

@@ -151,6 +151,7 @@ static void begin_section(struct parser *p, const char *s, const char *e)
     *vm = (struct vm_config){ .vcpus = 1, .memory = DEFAULT_MEMORY, .affinity = ~0ull,
                               .ple = p->set->global.ple, .ple_params = p->set->global.ple_params,
                               .directed_yield = p->set->global.directed_yield,
+                              .spin_guard = p->set->global.spin_guard,
                               .hugepages = true, .weight = 100,
                               .valid = p->set->global.valid,   /* a bad [global] spoils all */
                               .line = p->line };
@@ -199,11 +200,12 @@ static bool set_ple_key(struct parser *p, const char *k, const char *ke, const c
             vm->ple = PLE_AUTO;
         else
             problem(p, "ple: '%.*s' is not on, off or auto", (int)(ve - v), v);
-    } else if (equals(k, ke, "directed_yield")) {
+    } else if (equals(k, ke, "directed_yield") || equals(k, ke, "spin_guard")) {
+        bool *flag = equals(k, ke, "spin_guard") ? &vm->spin_guard : &vm->directed_yield;
         if (equals(v, ve, "on") || equals(v, ve, "off"))
-            vm->directed_yield = equals(v, ve, "on");
+            *flag = equals(v, ve, "on");
         else
-            problem(p, "directed_yield: '%.*s' is not on or off", (int)(ve - v), v);
+            problem(p, "%.*s: '%.*s' is not on or off", (int)(ke - k), k, (int)(ve - v), v);
     } else {
         return false;
     }
@@ -218,7 +220,7 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
         return;
     if (p->in_global) {
         problem(p, "unknown [global] setting '%.*s' (known: ple, ple_gap, ple_window, ple_grow, "
-                   "ple_shrink, ple_window_max, directed_yield)", (int)(ke - k), k);
+                   "ple_shrink, ple_window_max, directed_yield, spin_guard)", (int)(ke - k), k);
         return;
     }
     if (equals(k, ke, "image")) {
@@ -273,7 +275,7 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
         problem(p, "unknown setting '%.*s' (known: image, initrd, modules, vcpus, memory, "
                    "cmdline, affinity, "
                    "ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, "
-                   "directed_yield, hugepages, start, weight, on_reboot)", (int)(ke - k), k);
+                   "directed_yield, spin_guard, hugepages, start, weight, on_reboot)", (int)(ke - k), k);
     }
 }
 
@@ -317,7 +319,7 @@ void vm_config_parse(const char *file, const char *text, size_t len, struct vm_c
 {
     memset(set, 0, sizeof(*set));
     set->global = (struct vm_config){
-        .ple = PLE_AUTO, .directed_yield = true, .valid = true,
+        .ple = PLE_AUTO, .directed_yield = true, .spin_guard = true, .valid = true,
         .ple_params = { .gap = DEFAULT_PLE_GAP, .window = DEFAULT_PLE_WINDOW,
                         .grow = DEFAULT_PLE_GROW, .shrink = DEFAULT_PLE_SHRINK,
                         .max = DEFAULT_PLE_MAX },

@@ -6,7 +6,8 @@
  *
  *   # comment
  *   [global]                 optional, before the VMs: PLE settings (the ple*
- *                            and directed_yield keys) that every VM starts from
+ *                            directed_yield and spin_guard keys) that every VM
+ *                            starts from
  *   [vm NAME]
  *   image    = MODULE        guest image: the name of another boot module (required):
  *                            a Linux bzImage, a multiboot (v1) kernel, or an ELF
@@ -27,6 +28,10 @@
  *   ple_window_max = N       default 4294967295
  *   directed_yield = on|off  on a PLE exit, boost a preempted vCPU of the VM
  *                            (KVM's kvm_vcpu_on_spin), default on
+ *   spin_guard = on|off      with PLE on: do not end a slice while the vCPU spins
+ *                            in a loop PLE exits have shown, or has just left it,
+ *                            and end a boost once past the lock
+ *                            (virt/spin_guard.h), default on; off is KVM's way
  *   hugepages = on|off       back guest RAM with 2M/1G pages where possible, default on
  *   start    = long|real     64-bit flat start (default) or real mode at the entry point
  *   weight   = N             CPU share relative to other VMs, 1..10000, default 100
@@ -65,6 +70,7 @@ struct vm_config {
     enum ple_mode ple;
     struct ple_params ple_params;
     bool directed_yield;
+    bool spin_guard;            /* virt/spin_guard.h */
     bool hugepages;
     enum start_mode start;
     uint32_t weight;

@@ -6,6 +6,8 @@
 #     directed yields boost other vCPUs;
 #   - a window larger than any wait: no PLE exits;
 #   - a fixed window (grow 1) never changes;
+#   - the spin guard holds over slice ends that find a vCPU in a spin loop
+#     PLE exits have shown (virt/spin_guard.h), and with spin_guard = off none;
 #   - a VM whose vCPUs have CPUs of their own gets PLE off by default and sees
 #     no PLE exits, while an overcommitted VM beside it has it on;
 #   - mutual exclusion holds and every vCPU gets the lock in each setup;
@@ -21,13 +23,14 @@ use VmxRun;
 sub vm { my ($name, $vcpus, $extra) = @_;
          "[vm $name]\nimage = spinlock.elf\nvcpus = $vcpus\nmemory = 8M\ncmdline = 10 100\n$extra" }
 
-# PLE counters per vCPU from the end-of-VM lines: [exits, min, max, grew, shrank, yields, boosted]
+# PLE counters per vCPU from the end-of-VM lines:
+# [exits, min, max, grew, shrank, yields, boosted, slice ends held, cycles held]
 sub ple_counters {
     my ($out, $vm) = @_;
     my ($block) = $out =~ /^vm \Q$vm\E: exits per reason:\n(.*?)^vm \Q$vm\E: ended/ms;
     my @rows;
-    while (($block // '') =~ /^  vcpu \d+: .*; PLE exits (\d+), window (\d+)-(\d+) \(grew (\d+), shrank (\d+)\), yields (\d+) \(boosted (\d+)\)$/mg) {
-        push @rows, [$1, $2, $3, $4, $5, $6, $7];
+    while (($block // '') =~ /^  vcpu \d+: .*; PLE exits (\d+), window (\d+)-(\d+) \(grew (\d+), shrank (\d+)\), yields (\d+) \(boosted (\d+)\); spin guard held (\d+) slice ends for (\d+) cycles$/mg) {
+        push @rows, [$1, $2, $3, $4, $5, $6, $7, $8, $9];
     }
     return @rows;
 }
@@ -40,7 +43,7 @@ sub check_spinlock {
 }
 
 my ($status, $out) = run_vms(vm('adaptive', 4, "ple = on\n") . vm('wide', 4, "ple = on\nple_window = 2000000000\n") .
-                             vm('fixed', 4, "ple = on\nple_grow = 1\nple_shrink = 1\n"),
+                             vm('fixed', 4, "ple = on\nple_grow = 1\nple_shrink = 1\nspin_guard = off\n"),
                              ['spinlock'], '--pcpus', '2');
 is($status, 0, 'hypervisor exit status 0') or diag($out);
 
@@ -53,6 +56,10 @@ ok($grew > 0 && (grep { $_->[1] == 4096 && $_->[2] > 4096 } @adaptive),
    "adaptive: the window grows from 4096 on PLE exits ($grew times)");
 ok($shrank > 0, "adaptive: and is reset when scheduled in again ($shrank times)");
 ok($boosted > 0, "adaptive: directed yield boosted preempted vCPUs ($boosted times)");
+my ($held, $held_cycles) = (0, 0);
+for (@adaptive) { $held += $_->[7]; $held_cycles += $_->[8]; }
+ok($held > 0 && $held_cycles >= 100 * $held && $held_cycles <= 20000 * $held,
+   "adaptive: the spin guard held over $held slice ends, 100 to 20000 cycles each ($held_cycles in all)");
 check_spinlock($out, 'adaptive', 'adaptive');
 
 my @wide = ple_counters($out, 'wide');
@@ -64,6 +71,7 @@ my @fixed = ple_counters($out, 'fixed');
 ok((grep { $_->[0] > 0 } @fixed), 'fixed window: PLE exits happen');
 is((grep { $_->[1] != 4096 || $_->[2] != 4096 || $_->[3] || $_->[4] } @fixed), 0,
    'fixed window: the window stays at 4096');
+is((grep { $_->[7] || $_->[8] } @fixed), 0, 'fixed window with spin_guard = off: no slice end held over');
 check_spinlock($out, 'fixed', 'fixed window');
 
 # Dedicated CPUs: "pinned" has CPUs 0-1 to itself; "crowd" shares CPU 2.
@@ -99,9 +107,9 @@ for my $v (0, 1) {
 ($status, $out) = run_vms(vm('mon', 4, "ple = on\n") =~ s/cmdline = 10 100/cmdline = 100 100/r,
                           ['spinlock'], '--pcpus', '2', '--exec', 'info ple; info trace 5; info vcpus');
 is($status, 0, 'monitor: hypervisor exit status 0') or diag($out);
-like($out, qr/^vm\s+vcpu ple\s+exits\s+window\s+min\s+max\s+yields\s+boosted failed$/m,
+like($out, qr/^vm\s+vcpu ple\s+exits\s+window\s+min\s+max\s+yields\s+boosted failed\s+held$/m,
      'monitor: info ple header');
-like($out, qr/^mon\s+3 on\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$/m, 'monitor: info ple row for vCPU 3');
+like($out, qr/^mon\s+3 on\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$/m, 'monitor: info ple row for vCPU 3');
 like($out, qr/^tsc\s+cpu vm\s+vcpu event\s+details$/m, 'monitor: info trace header');
 like($out, qr/^vm\s+vcpu cpu state.* ple$/m, 'monitor: info vcpus has the ple column');
 done_testing();

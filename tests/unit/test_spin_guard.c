@@ -1,0 +1,107 @@
+/* The spin guard (virt/spin_guard.c): spin loops learned from PLE exits, and
+ * when a slice that ends in or just after one is held over. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "virt/spin_guard.h"
+
+#define PAUSE_RIP 0x100100ull
+
+static void a_learned_loop_covers_the_bytes_around_its_pause(void **state)
+{
+    (void)state;
+    struct spin_sites sites = { 0 };
+    assert_false(spin_sites_contains(&sites, PAUSE_RIP));
+    spin_sites_learn(&sites, PAUSE_RIP);
+    assert_true(spin_sites_contains(&sites, PAUSE_RIP));
+    assert_true(spin_sites_contains(&sites, PAUSE_RIP + 2));        /* after the PAUSE */
+    assert_true(spin_sites_contains(&sites, PAUSE_RIP - SPIN_SITE_SPAN));
+    assert_true(spin_sites_contains(&sites, PAUSE_RIP + SPIN_SITE_SPAN - 1));
+    assert_false(spin_sites_contains(&sites, PAUSE_RIP + SPIN_SITE_SPAN));
+    assert_false(spin_sites_contains(&sites, PAUSE_RIP - SPIN_SITE_SPAN - 1));
+    assert_false(spin_sites_contains(&sites, 0x200000));
+}
+
+static void learning_a_known_loop_again_takes_no_slot(void **state)
+{
+    (void)state;
+    struct spin_sites sites = { 0 };
+    spin_sites_learn(&sites, PAUSE_RIP);
+    spin_sites_learn(&sites, PAUSE_RIP);
+    spin_sites_learn(&sites, PAUSE_RIP + 4);        /* the same loop */
+    assert_int_equal(sites.next, 1);
+}
+
+static void the_oldest_loop_makes_room(void **state)
+{
+    (void)state;
+    struct spin_sites sites = { 0 };
+    for (uint64_t i = 0; i < SPIN_SITES + 1; i++)
+        spin_sites_learn(&sites, 0x1000 * (i + 1));
+    assert_false(spin_sites_contains(&sites, 0x1000));             /* replaced */
+    for (uint64_t i = 1; i < SPIN_SITES + 1; i++)
+        assert_true(spin_sites_contains(&sites, 0x1000 * (i + 1)));
+}
+
+static void a_slice_ending_outside_any_loop_ends(void **state)
+{
+    (void)state;
+    struct spin_guard guard;
+    spin_guard_start(&guard, false, SPIN_GUARD_MAX_CYCLES);
+    assert_int_equal(spin_guard_hold(&guard, false), 0);
+}
+
+/* Spinning: held, looked at again and again; once out of the loop, a grace
+ * for the critical section; then preempted outside the lock. */
+static void a_waiter_is_held_until_past_its_critical_section(void **state)
+{
+    (void)state;
+    struct spin_guard guard;
+    spin_guard_start(&guard, false, SPIN_GUARD_MAX_CYCLES);
+    assert_int_equal(spin_guard_hold(&guard, true), SPIN_GUARD_RECHECK_CYCLES);
+    assert_int_equal(spin_guard_hold(&guard, true), SPIN_GUARD_RECHECK_CYCLES);
+    assert_int_equal(spin_guard_hold(&guard, false), SPIN_GUARD_GRACE_CYCLES);
+    assert_int_equal(spin_guard_hold(&guard, false), 0);
+    assert_int_equal(guard.held, 2 * SPIN_GUARD_RECHECK_CYCLES + SPIN_GUARD_GRACE_CYCLES);
+}
+
+static void holding_over_is_bounded(void **state)
+{
+    (void)state;
+    struct spin_guard guard;
+    spin_guard_start(&guard, false, SPIN_GUARD_MAX_CYCLES);
+    uint64_t looks = 0;
+    while (spin_guard_hold(&guard, true))
+        looks++;
+    assert_int_equal(looks, SPIN_GUARD_MAX_CYCLES / SPIN_GUARD_RECHECK_CYCLES);
+    assert_true(guard.held <= SPIN_GUARD_MAX_CYCLES);
+}
+
+/* A boosted vCPU found outside any loop (preempted holding the lock) gets
+ * the grace to finish its critical section before it goes. */
+static void a_boosted_vcpu_gets_past_its_lock(void **state)
+{
+    (void)state;
+    struct spin_guard guard;
+    spin_guard_start(&guard, true, 50000);
+    assert_int_equal(spin_guard_hold(&guard, false), SPIN_GUARD_GRACE_CYCLES);
+    assert_int_equal(spin_guard_hold(&guard, false), 0);
+    spin_guard_start(&guard, true, SPIN_GUARD_GRACE_CYCLES - 1);   /* too little left */
+    assert_int_equal(spin_guard_hold(&guard, false), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_learned_loop_covers_the_bytes_around_its_pause),
+        cmocka_unit_test(learning_a_known_loop_again_takes_no_slot),
+        cmocka_unit_test(the_oldest_loop_makes_room),
+        cmocka_unit_test(a_slice_ending_outside_any_loop_ends),
+        cmocka_unit_test(a_waiter_is_held_until_past_its_critical_section),
+        cmocka_unit_test(holding_over_is_bounded),
+        cmocka_unit_test(a_boosted_vcpu_gets_past_its_lock),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
