@@ -59,11 +59,18 @@ void ple_slice_start(struct vcpu *v, bool boosted, uint64_t *slice)
         *slice = SPIN_GUARD_RECHECK_CYCLES;
 }
 
+bool ple_boost_got_past(const struct vcpu *v)
+{
+    return spin_guard_on(v->vm) && spin_guard_got_past(&v->ple.guard);
+}
+
 uint64_t ple_slice_end(struct vcpu *v)
 {
     if (!spin_guard_on(v->vm))
         return 0;
     bool spinning = spin_sites_contains(&v->vm->spin_sites, vmcs_read(GUEST_RIP));
+    if (spinning && spin_guard_spun_out(&v->ple.guard, v->ple.window))
+        return 0;       /* it waits for a vCPU that is not running: holding it is no use */
     bool first = v->ple.guard.held == 0;
     uint64_t more = spin_guard_hold(&v->ple.guard, spinning);
     if (more) {

@@ -18,6 +18,9 @@ void ple_slice_start(struct vcpu *vcpu, bool boosted, uint64_t *slice);
 /* The slice is over: how many cycles more the vCPU keeps its CPU (0: none),
  * because it is inside or just past a spin loop. */
 uint64_t ple_slice_end(struct vcpu *vcpu);
+/* After a boosted slice: whether the vCPU got past the lock it was boosted
+ * for, so the spinner that lent its CPU should have it back. */
+bool ple_boost_got_past(const struct vcpu *vcpu);
 /* Leaving its CPU: remembers whether it was in kernel mode (directed yield
  * prefers such vCPUs: they may hold a kernel lock). */
 void ple_sched_out(struct vcpu *vcpu);

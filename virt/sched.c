@@ -514,14 +514,22 @@ static struct vcpu *pick_next(uint32_t me, uint64_t *slice, bool *boosted,
     return e ? vcpu_of(e) : NULL;
 }
 
-/* A boost on the spinner's own CPU was a loan: the spinner, waiting in the
- * same lock's queue, runs next (under sched_lock). */
+/* A boost on the spinner's own CPU was a loan: once the boosted vCPU got
+ * past its lock, the spinner, waiting in the same lock's queue, runs next.
+ * The borrower pays for that head start as the spinner paid for its own
+ * (zero-sum). A boost that did not get past a lock (it spun on) is no loan:
+ * returning it would let two spinners hand the CPU to each other for ever
+ * past the vCPU they wait for (under sched_lock). */
 static void return_loan(struct vcpu *v, uint32_t me)
 {
     struct sched_entity *lender = v->se.lender;
     v->se.lender = NULL;
-    if (lender && lender->runnable && !lender->on_cpu && vcpu_of(lender)->cpu == me)
-        (void)policy->boost(&queues[me], lender);
+    if (!lender || !lender->runnable || lender->on_cpu || vcpu_of(lender)->cpu != me ||
+        !ple_boost_got_past(v))
+        return;
+    uint64_t before = lender->vruntime;
+    if (policy->boost(&queues[me], lender))
+        v->se.vruntime += before - lender->vruntime;
 }
 
 static void run_slice(struct vcpu *v, uint32_t me, uint64_t slice, bool boosted)

@@ -31,9 +31,21 @@ uint64_t spin_guard_hold(struct spin_guard *guard, bool spinning)
         more = SPIN_GUARD_RECHECK_CYCLES;       /* waiting in the queue */
     else if (guard->was_spinning)
         more = SPIN_GUARD_GRACE_CYCLES;         /* just got the lock */
+    guard->left_loop |= guard->was_spinning && !spinning;
     if (guard->held + more > guard->limit)
         more = 0;                               /* held over enough: preempt anyway */
     guard->was_spinning = spinning;
     guard->held += more;
+    guard->spinning_for = spinning ? guard->spinning_for + more : 0;
     return more;
+}
+
+bool spin_guard_got_past(const struct spin_guard *guard)
+{
+    return guard->left_loop;
+}
+
+bool spin_guard_spun_out(const struct spin_guard *guard, uint32_t window)
+{
+    return guard->spinning_for >= window;
 }

@@ -45,7 +45,9 @@ bool spin_sites_contains(const struct spin_sites *sites, uint64_t rip);
 struct spin_guard {
     uint64_t held;                  /* cycles this slice has been held over */
     uint64_t limit;                 /* the most it may be */
+    uint64_t spinning_for;          /* held over spinning, without a break */
     bool was_spinning;              /* at the last look */
+    bool left_loop;                 /* seen leaving a spin loop: got its lock */
 };
 
 /* A slice starts. A boosted vCPU is taken to be on its way through a lock
@@ -54,4 +56,12 @@ void spin_guard_start(struct spin_guard *guard, bool boosted, uint64_t limit);
 /* The slice is over and the vCPU is `spinning` or not: how many more cycles
  * to let it run before looking again, or 0 to preempt it now. */
 uint64_t spin_guard_hold(struct spin_guard *guard, bool spinning);
+/* Whether the vCPU was seen getting past its lock (leaving a spin loop) in
+ * this slice: a boost that did not is no loan to give back. */
+bool spin_guard_got_past(const struct spin_guard *guard);
+/* Whether the vCPU, held over, has spun for a whole PLE window: it waits for
+ * a vCPU that is not running, and holding it on is no use. The hold's own
+ * exits hide that from the CPU, since the first PAUSE after a VM entry
+ * starts a new loop (SDM Vol. 3C 26.1.3): no PLE exit would come. */
+bool spin_guard_spun_out(const struct spin_guard *guard, uint32_t window);
 #endif

@@ -79,6 +79,24 @@ static void holding_over_is_bounded(void **state)
     assert_true(guard.held <= SPIN_GUARD_MAX_CYCLES);
 }
 
+/* Held over and spinning for a whole PLE window: it waits for a vCPU that is
+ * not running. Leaving the loop starts the count again. */
+static void spinning_a_whole_window_is_seen(void **state)
+{
+    (void)state;
+    struct spin_guard guard;
+    spin_guard_start(&guard, false, SPIN_GUARD_MAX_CYCLES);
+    const uint32_t window = 10 * SPIN_GUARD_RECHECK_CYCLES;
+    for (int i = 0; i < 9; i++)
+        (void)spin_guard_hold(&guard, true);
+    assert_false(spin_guard_spun_out(&guard, window));
+    (void)spin_guard_hold(&guard, false);           /* got the lock */
+    assert_int_equal(guard.spinning_for, 0);
+    for (int i = 0; i < 10; i++)
+        (void)spin_guard_hold(&guard, true);
+    assert_true(spin_guard_spun_out(&guard, window));
+}
+
 /* A boosted vCPU found outside any loop (preempted holding the lock) gets
  * the grace to finish its critical section before it goes. */
 static void a_boosted_vcpu_gets_past_its_lock(void **state)
@@ -92,6 +110,24 @@ static void a_boosted_vcpu_gets_past_its_lock(void **state)
     assert_int_equal(spin_guard_hold(&guard, false), 0);
 }
 
+/* A boost that ends with the vCPU still spinning did not get past a lock;
+ * one that saw it leave its loop did. */
+static void a_boost_got_past_only_if_it_left_its_loop(void **state)
+{
+    (void)state;
+    struct spin_guard guard;
+    spin_guard_start(&guard, true, 1000);
+    while (spin_guard_hold(&guard, true))
+        ;
+    assert_false(spin_guard_got_past(&guard));
+    spin_guard_start(&guard, true, 1000);
+    assert_int_equal(spin_guard_hold(&guard, true), SPIN_GUARD_RECHECK_CYCLES);
+    assert_false(spin_guard_got_past(&guard));
+    assert_int_equal(spin_guard_hold(&guard, false), SPIN_GUARD_GRACE_CYCLES);
+    assert_int_equal(spin_guard_hold(&guard, false), 0);
+    assert_true(spin_guard_got_past(&guard));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -101,7 +137,9 @@ int main(void)
         cmocka_unit_test(a_slice_ending_outside_any_loop_ends),
         cmocka_unit_test(a_waiter_is_held_until_past_its_critical_section),
         cmocka_unit_test(holding_over_is_bounded),
+        cmocka_unit_test(spinning_a_whole_window_is_seen),
         cmocka_unit_test(a_boosted_vcpu_gets_past_its_lock),
+        cmocka_unit_test(a_boost_got_past_only_if_it_left_its_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
