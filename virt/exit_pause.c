@@ -3,7 +3,9 @@
  * longer than its window exits; its window grows (so a vCPU that spins for
  * good reason exits less and less) and it offers its CPU to a preempted vCPU
  * of its VM, likely the lock holder it waits for. When the vCPU is
- * scheduled in again, its window shrinks (by default: back to the base). */
+ * scheduled in again, its window shrinks (by default: back to the base).
+ * Also the spin guard's hooks (virt/spin_guard.h): PLE exits teach it where
+ * the VM spins; slice starts and ends consult it. */
 #include "virt/exit_pause.h"
 #include "virt/exits.h"
 #include "virt/sched.h"
@@ -41,6 +43,12 @@ void ple_sched_in(struct vcpu *v)
         set_window(v, ple_window_shrink(v->ple.window, p->window, p->shrink), TRACE_PLE_SHRINK);
 }
 
+/* SS.DPL is the CPL (SDM Vol. 3C 25.4.1). */
+static bool guest_in_kernel(void)
+{
+    return (vmcs_read(GUEST_SS_AR_BYTES) >> 5 & 3) == 0;
+}
+
 /* The spin guard works from PLE exits, so only where they happen. */
 static bool spin_guard_on(const struct vm *vm)
 {
@@ -68,7 +76,10 @@ uint64_t ple_slice_end(struct vcpu *v)
 {
     if (!spin_guard_on(v->vm))
         return 0;
-    bool spinning = spin_sites_contains(&v->vm->spin_sites, vmcs_read(GUEST_RIP));
+    /* PLE watches PAUSE at CPL 0 only (SDM Vol. 3C 26.1.3), so every site is
+     * a kernel address: user code at the same address is not that loop. */
+    bool spinning = guest_in_kernel() &&
+                    spin_sites_contains(&v->vm->spin_sites, vmcs_read(GUEST_RIP));
     if (spinning && spin_guard_spun_out(&v->ple.guard, v->ple.window))
         return 0;       /* it waits for a vCPU that is not running: holding it is no use */
     bool first = v->ple.guard.held == 0;
@@ -82,8 +93,7 @@ uint64_t ple_slice_end(struct vcpu *v)
 
 void ple_sched_out(struct vcpu *v)
 {
-    /* SS.DPL is the CPL (SDM Vol. 3C 25.4.1). */
-    v->ple.preempted_in_kernel = (vmcs_read(GUEST_SS_AR_BYTES) >> 5 & 3) == 0;
+    v->ple.preempted_in_kernel = guest_in_kernel();
 }
 
 static int boost(void *ctx, uint32_t index)
