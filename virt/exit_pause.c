@@ -61,8 +61,11 @@ void ple_slice_start(struct vcpu *v, bool boosted, uint64_t *slice)
     v->vm->dy[v->id].in_spin_loop = false;
     if (!spin_guard_on(v->vm))
         return;
-    /* A boost lasts until the vCPU is past its lock, at most the slice. */
-    spin_guard_start(&v->ple.guard, boosted, boosted ? *slice : SPIN_GUARD_MAX_CYCLES);
+    /* A boost lasts until the vCPU is past its lock, at most the slice. One
+     * preempted outside any spin loop waits for no lock: it only runs out
+     * the slice it was lent, and gives nothing back. */
+    spin_guard_start(&v->ple.guard, boosted && v->ple.preempted_spinning,
+                     boosted ? *slice : SPIN_GUARD_MAX_CYCLES);
     if (boosted && *slice > SPIN_GUARD_RECHECK_CYCLES)
         *slice = SPIN_GUARD_RECHECK_CYCLES;
 }
@@ -94,6 +97,8 @@ uint64_t ple_slice_end(struct vcpu *v)
 void ple_sched_out(struct vcpu *v)
 {
     v->ple.preempted_in_kernel = guest_in_kernel();
+    v->ple.preempted_spinning = spin_guard_on(v->vm) && v->ple.preempted_in_kernel &&
+                                spin_sites_contains(&v->vm->spin_sites, vmcs_read(GUEST_RIP));
 }
 
 static int boost(void *ctx, uint32_t index)

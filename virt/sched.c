@@ -33,6 +33,12 @@ static volatile bool resched[MAX_CPUS];
  * path tests one word (its requests) rather than this CPU's flag too. */
 static struct vcpu *volatile running_on[MAX_CPUS];
 static struct vcpu *last_run[MAX_CPUS];     /* the vCPU each CPU ran last */
+/* Each CPU's loan (see lend_cpu): the borrower runs next, then, if it got
+ * past its lock, the lender (`returning`). */
+static struct cpu_loan {
+    struct sched_entity *borrower, *lender;
+    bool returning;
+} loans[MAX_CPUS];
 static bool exit_when_vms_end;      /* kernel command line "batch" */
 
 static void reschedule_interrupt(struct trap_frame *frame)
@@ -171,6 +177,31 @@ static uint32_t boost_cpu(const struct vcpu *me, const struct vcpu *target)
     return target->se.affinity >> me->cpu & 1 ? me->cpu : target->cpu;
 }
 
+/* The boosted vCPU goes just ahead of `cpu`'s queue (under sched_lock).
+ * Zero-sum: the spinner pays for the head start it gives, so a VM whose
+ * vCPUs boost one another gains nothing on other VMs. 1, or -1 if the
+ * target is too far behind to be worth the credit. */
+static int boost_paid(struct vcpu *me, struct vcpu *target, uint32_t cpu)
+{
+    uint64_t before = target->se.vruntime;
+    if (!policy->boost(&queues[cpu], &target->se))
+        return -1;
+    me->se.vruntime += before - target->se.vruntime;
+    target->se.boosted = true;
+    return 1;
+}
+
+/* With the spin guard, a boost onto the spinner's own CPU is a loan of its
+ * time (under sched_lock): the borrower runs next on the lender's account,
+ * leaving every virtual runtime as it was (paying for head starts instead
+ * piles the payments of a convoy's many boosts on a few vCPUs until no boost
+ * fits the credit), and once past its lock gives the CPU back. */
+static void lend_cpu(uint32_t cpu, struct vcpu *lender, struct vcpu *borrower)
+{
+    loans[cpu] = (struct cpu_loan){ .borrower = &borrower->se, .lender = &lender->se };
+    borrower->se.boosted = true;
+}
+
 int sched_yield_to(struct vcpu *me, struct vcpu *target)
 {
     spin_lock(&sched_lock);
@@ -181,16 +212,10 @@ int sched_yield_to(struct vcpu *me, struct vcpu *target)
         if (cpu != target->cpu && !move_to(target, cpu))
             result = -1;        /* that queue is full */
     }
-    uint64_t before = target->se.vruntime;
-    if (result > 0 && !policy->boost(&queues[cpu], &target->se))
-        result = -1;            /* too far behind: not worth the credit */
-    if (result > 0) {
-        /* Zero-sum: the spinner pays for the head start it gives, so a VM
-         * whose vCPUs boost one another gains nothing on other VMs. */
-        me->se.vruntime += before - target->se.vruntime;
-        target->se.boosted = true;
-        target->se.lender = cpu == me->cpu && me->vm->config.spin_guard ? &me->se : NULL;
-    }
+    if (result > 0 && cpu == me->cpu && me->vm->config.spin_guard)
+        lend_cpu(cpu, me, target);
+    else if (result > 0)
+        result = boost_paid(me, target, cpu);
     spin_unlock(&sched_lock);
     if (result > 0 && cpu != me->cpu)
         kick(cpu);      /* its CPU picks again; on this one, the caller reschedules */
@@ -475,6 +500,43 @@ static uint64_t expire_blocked_timers(struct run_queue_state *q, uint64_t now)
     return next;
 }
 
+/* Whether `e` can run on `cpu` now (under sched_lock). */
+static bool ready_here(struct sched_entity *e, uint32_t cpu)
+{
+    return e->runnable && !e->on_cpu && vcpu_of(e)->cpu == cpu;
+}
+
+/* The entity this CPU's loan says runs next, if it still can (under
+ * sched_lock); a lender taking its CPU back ends the loan. */
+static struct sched_entity *loan_pick(uint32_t cpu)
+{
+    struct cpu_loan *loan = &loans[cpu];
+    struct sched_entity *next = loan->returning ? loan->lender : loan->borrower;
+    if (!next || !ready_here(next, cpu)) {
+        *loan = (struct cpu_loan){ 0 };
+        return NULL;
+    }
+    if (loan->returning)
+        *loan = (struct cpu_loan){ 0 };
+    return next;
+}
+
+/* Who pays for `v`'s run on `cpu`: the lender if `v` borrowed the time. A
+ * borrower that got past its lock gives the CPU back; one that spun on does
+ * not, or two spinners could hand the CPU to each other for ever past the
+ * vCPU they wait for (under sched_lock). */
+static struct sched_entity *settle_loan(struct vcpu *v, uint32_t cpu)
+{
+    struct cpu_loan *loan = &loans[cpu];
+    if (loan->borrower != &v->se || loan->returning)
+        return &v->se;
+    struct sched_entity *lender = loan->lender;
+    loan->returning = ple_boost_got_past(v);
+    if (!loan->returning)
+        *loan = (struct cpu_loan){ 0 };
+    return lender;
+}
+
 /* The next vCPU for this CPU, marked on_cpu, and its slice; NULL if there
  * is none. */
 static struct vcpu *pick_next(uint32_t me, uint64_t *slice, bool *boosted,
@@ -489,7 +551,9 @@ static struct vcpu *pick_next(uint32_t me, uint64_t *slice, bool *boosted,
     struct sched_entity *stolen = steal(me);
     if (stolen)
         policy->wake(q, stolen);
-    struct sched_entity *e = policy->pick_next(q);
+    struct sched_entity *e = loan_pick(me);
+    if (!e)
+        e = policy->pick_next(q);
     if (e) {
         e->on_cpu = true;
         *slice = policy->slice(q, e);
@@ -514,24 +578,6 @@ static struct vcpu *pick_next(uint32_t me, uint64_t *slice, bool *boosted,
     return e ? vcpu_of(e) : NULL;
 }
 
-/* A boost on the spinner's own CPU was a loan: once the boosted vCPU got
- * past its lock, the spinner, waiting in the same lock's queue, runs next.
- * The borrower pays for that head start as the spinner paid for its own
- * (zero-sum). A boost that did not get past a lock (it spun on) is no loan:
- * returning it would let two spinners hand the CPU to each other for ever
- * past the vCPU they wait for (under sched_lock). */
-static void return_loan(struct vcpu *v, uint32_t me)
-{
-    struct sched_entity *lender = v->se.lender;
-    v->se.lender = NULL;
-    if (!lender || !lender->runnable || lender->on_cpu || vcpu_of(lender)->cpu != me ||
-        !ple_boost_got_past(v))
-        return;
-    uint64_t before = lender->vruntime;
-    if (policy->boost(&queues[me], lender))
-        v->se.vruntime += before - lender->vruntime;
-}
-
 static void run_slice(struct vcpu *v, uint32_t me, uint64_t slice, bool boosted)
 {
     uint64_t start = rdtsc();
@@ -554,9 +600,8 @@ static void run_slice(struct vcpu *v, uint32_t me, uint64_t slice, bool boosted)
     if (v->state == VCPU_HALTED)
         end_vm_if_all_halted(v->vm);
     spin_lock(&sched_lock);
-    policy->charge(&queues[me], &v->se, end - start);
+    policy->charge(&queues[me], settle_loan(v, me), end - start);
     v->se.on_cpu = false;
-    return_loan(v, me);
     v->ready_since = end;
     spin_unlock(&sched_lock);
     if (v->vm->hold)

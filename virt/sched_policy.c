@@ -7,10 +7,6 @@
  * for it is handled now, not a slice later (CFS's sleeper credit). It cannot
  * bank more than this, however long it slept. */
 #define WAKEUP_CREDIT       (SLICE_TARGET_CYCLES / 2)
-/* How far ahead of its queue directed yield may put a vCPU: a slice's worth.
- * The spinner pays for it (zero-sum, virt/sched.c), so it is no gift to the
- * VM; the bound keeps one boost from costing the spinner more than a slice. */
-#define BOOST_CREDIT        SLICE_TARGET_CYCLES
 /* A woken entity preempts only one this far ahead of it: frequent wake-ups
  * (IPIs to a halted vCPU) must not keep interrupting the others. */
 #define WAKEUP_GRANULARITY  (SLICE_MIN_CYCLES / 2)
@@ -75,7 +71,8 @@ static bool fair_preempts(const struct run_queue_state *rq, const struct sched_e
 }
 
 /* Just ahead of every other runnable entity, if it is no further behind
- * the first than BOOST_CREDIT: picked next, for a bounded credit. */
+ * the first than a woken entity may be put ahead (WAKEUP_CREDIT): picked
+ * next, for a bounded credit. */
 static bool fair_boost(struct run_queue_state *rq, struct sched_entity *e)
 {
     uint64_t target = e->vruntime;
@@ -84,7 +81,7 @@ static bool fair_boost(struct run_queue_state *rq, struct sched_entity *e)
         if (other != e && other->runnable && other->vruntime <= target)
             target = other->vruntime ? other->vruntime - 1 : 0;
     }
-    if (e->vruntime - target > BOOST_CREDIT)
+    if (e->vruntime - target > WAKEUP_CREDIT)
         return false;
     e->vruntime = target;
     return true;

@@ -25,7 +25,6 @@ struct sched_entity {
     bool runnable;          /* wants the CPU (not halted, not stopped) */
     bool on_cpu;            /* running right now: not to be migrated */
     bool boosted;           /* by directed yield: runs next, for a short slice */
-    struct sched_entity *lender;    /* the spinner whose CPU the boost took */
     void *owner;            /* the vCPU */
 };
 

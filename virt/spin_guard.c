@@ -19,9 +19,9 @@ bool spin_sites_contains(const struct spin_sites *sites, uint64_t rip)
     return false;
 }
 
-void spin_guard_start(struct spin_guard *guard, bool boosted, uint64_t limit)
+void spin_guard_start(struct spin_guard *guard, bool in_lock, uint64_t limit)
 {
-    *guard = (struct spin_guard){ .limit = limit, .was_spinning = boosted };
+    *guard = (struct spin_guard){ .limit = limit, .was_spinning = in_lock };
 }
 
 uint64_t spin_guard_hold(struct spin_guard *guard, bool spinning)

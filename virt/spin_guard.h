@@ -13,8 +13,9 @@
  * that ends while the vCPU is inside such a loop, or has just left one (it is
  * then likely in the critical section it waited for), is extended a little
  * at a time until the vCPU is past it, up to a limit. A vCPU boosted by
- * directed yield runs only until it has got past its lock the same way, and
- * then gives the CPU back to the spinner that lent it (virt/sched.c).
+ * directed yield onto the spinner's CPU runs on the spinner's time, only
+ * until it has got past its lock the same way, and then gives the CPU back
+ * (virt/sched.c's loans).
  * Pure logic, unit-tested on the host.
  */
 #include <stdbool.h>
@@ -50,9 +51,9 @@ struct spin_guard {
     bool left_loop;                 /* seen leaving a spin loop: got its lock */
 };
 
-/* A slice starts. A boosted vCPU is taken to be on its way through a lock
- * (it was preempted waiting, or holding it): it leaves once past it. */
-void spin_guard_start(struct spin_guard *guard, bool boosted, uint64_t limit);
+/* A slice starts. A vCPU boosted while it waited in a spin loop is on its
+ * way through a lock: it leaves once past it (`in_lock`). */
+void spin_guard_start(struct spin_guard *guard, bool in_lock, uint64_t limit);
 /* The slice is over and the vCPU is `spinning` or not: how many more cycles
  * to let it run before looking again, or 0 to preempt it now. */
 uint64_t spin_guard_hold(struct spin_guard *guard, bool spinning);

@@ -75,6 +75,7 @@ struct vcpu {
         uint64_t yields, yields_boosted, yields_failed;
         uint64_t held_slices, held_cycles;  /* slice ends the spin guard put off */
         bool preempted_in_kernel;   /* CPL 0 when it last left its CPU */
+        bool preempted_spinning;    /* in a loop the spin guard knows, then */
         struct spin_guard guard;    /* this slice's (virt/spin_guard.h) */
     } ple;
     uint64_t dr[4], dr6;            /* debug registers the VMCS does not hold */
