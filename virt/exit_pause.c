@@ -55,6 +55,16 @@ static bool spin_guard_on(const struct vm *vm)
     return vm->ple_enabled && vm->config.spin_guard;
 }
 
+/* Whether the vCPU is inside a loop PLE exits have shown. PLE watches PAUSE
+ * at CPL 0 only (SDM Vol. 3C 26.1.3), so every site is a kernel address:
+ * user code at the same address is not that loop. */
+static bool in_spin_loop(const struct vcpu *v)
+{
+    const struct spin_sites *sites = &v->vm->spin_sites;
+    return spin_guard_on(v->vm) && spin_sites_known(sites) && guest_in_kernel() &&
+           spin_sites_contains(sites, vmcs_read(GUEST_RIP));
+}
+
 void ple_slice_start(struct vcpu *v, bool boosted, uint64_t *slice)
 {
     /* Running again: no longer a spinner that gave up its CPU. */
@@ -79,10 +89,7 @@ uint64_t ple_slice_end(struct vcpu *v)
 {
     if (!spin_guard_on(v->vm))
         return 0;
-    /* PLE watches PAUSE at CPL 0 only (SDM Vol. 3C 26.1.3), so every site is
-     * a kernel address: user code at the same address is not that loop. */
-    bool spinning = guest_in_kernel() &&
-                    spin_sites_contains(&v->vm->spin_sites, vmcs_read(GUEST_RIP));
+    bool spinning = in_spin_loop(v);
     if (spinning && spin_guard_spun_out(&v->ple.guard, v->ple.window))
         return 0;       /* it waits for a vCPU that is not running: holding it is no use */
     bool first = v->ple.guard.held == 0;
@@ -97,8 +104,7 @@ uint64_t ple_slice_end(struct vcpu *v)
 void ple_sched_out(struct vcpu *v)
 {
     v->ple.preempted_in_kernel = guest_in_kernel();
-    v->ple.preempted_spinning = spin_guard_on(v->vm) && v->ple.preempted_in_kernel &&
-                                spin_sites_contains(&v->vm->spin_sites, vmcs_read(GUEST_RIP));
+    v->ple.preempted_spinning = in_spin_loop(v);
 }
 
 static int boost(void *ctx, uint32_t index)

@@ -8,6 +8,11 @@ void spin_sites_learn(struct spin_sites *sites, uint64_t rip)
     __atomic_store_n(&sites->rip[slot], rip, __ATOMIC_RELAXED);
 }
 
+bool spin_sites_known(const struct spin_sites *sites)
+{
+    return __atomic_load_n(&sites->next, __ATOMIC_RELAXED) != 0;
+}
+
 bool spin_sites_contains(const struct spin_sites *sites, uint64_t rip)
 {
     for (uint32_t i = 0; i < SPIN_SITES; i++) {

@@ -40,6 +40,8 @@ struct spin_sites {
 /* A PLE exit at `rip`: remember the loop (updated from any CPU of the VM;
  * a lost update only costs a site). */
 void spin_sites_learn(struct spin_sites *sites, uint64_t rip);
+/* Whether any loop was learned yet (a cheap test before reading the RIP). */
+bool spin_sites_known(const struct spin_sites *sites);
 /* Whether `rip` is inside a remembered loop. */
 bool spin_sites_contains(const struct spin_sites *sites, uint64_t rip);
 
