@@ -507,7 +507,10 @@ static bool ready_here(struct sched_entity *e, uint32_t cpu)
 }
 
 /* The entity this CPU's loan says runs next, if it still can (under
- * sched_lock); a lender taking its CPU back ends the loan. */
+ * sched_lock). A lender taking its CPU back ends the loan; it is back for a
+ * boost's time, to get past its own lock, and not for a fresh slice: picks
+ * that skip the queue's order must not add up to more than the lender's
+ * share, which other VMs on this CPU would pay for. */
 static struct sched_entity *loan_pick(uint32_t cpu)
 {
     struct cpu_loan *loan = &loans[cpu];
@@ -516,8 +519,10 @@ static struct sched_entity *loan_pick(uint32_t cpu)
         *loan = (struct cpu_loan){ 0 };
         return NULL;
     }
-    if (loan->returning)
+    if (loan->returning) {
+        next->boosted = true;
         *loan = (struct cpu_loan){ 0 };
+    }
     return next;
 }
 

@@ -12,7 +12,8 @@
 #     no PLE exits, while an overcommitted VM beside it has it on;
 #   - mutual exclusion holds and every vCPU gets the lock in each setup;
 #   - boosts inside a VM gain it nothing over another VM: a computing VM
-#     beside a spinning one still gets its share of the CPUs.
+#     beside a spinning one still gets its share of the CPUs, also on one
+#     CPU where every boost is a loan of the spinner's time.
 use strict;
 use warnings;
 use FindBin;
@@ -104,6 +105,19 @@ for my $v (0, 1) {
     ok(defined $n && $n >= 0.4 * $alone,
        sprintf("fairness: busy vCPU $v got %.0f%% of a CPU (at least 40%%)", 100 * ($n // 0) / ($alone || 1)));
 }
+# On one CPU every boost is a loan of the spinner's time (virt/sched.c): the
+# third vCPU there, a computing VM's, must still get its third of the CPU.
+($status, $out) = run_vms(vm('spin', 2, "ple = on\n") =~ s/cmdline = 10 100/cmdline = 60 0/r .
+                          "[vm busy]\nimage = spin_share.elf\nmemory = 4M\ncmdline = 40\n",
+                          ['spinlock', 'spin_share'], '--pcpus', '1');
+is($status, 0, 'fairness, one CPU: hypervisor exit status 0') or diag($out);
+ok((grep { $_->[6] > 0 } ple_counters($out, 'spin')), 'fairness, one CPU: the spinlock VM lent its time')
+    or diag($out);
+my ($busy_share) = $out =~ /^\[busy\] spin_share: vcpu 0 iterations (\d+)$/m;
+ok(defined $busy_share && $busy_share >= 0.3 * $alone,
+   sprintf("fairness, one CPU: the busy vCPU got %.0f%% of it (a third is fair; at least 30%%)",
+           100 * ($busy_share // 0) / ($alone || 1)));
+check_spinlock($out, 'spin', 'fairness, one CPU');
 # The monitor while a PLE VM runs: info ple, info trace, the ple column.
 ($status, $out) = run_vms(vm('mon', 4, "ple = on\n") =~ s/cmdline = 10 100/cmdline = 100 100/r,
                           ['spinlock'], '--pcpus', '2', '--exec', 'info ple; info trace 5; info vcpus');
