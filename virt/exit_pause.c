@@ -49,8 +49,7 @@ static bool guest_in_kernel(void)
     return (vmcs_read(GUEST_SS_AR_BYTES) >> 5 & 3) == 0;
 }
 
-/* The spin guard works from PLE exits, so only where they happen. */
-static bool spin_guard_on(const struct vm *vm)
+bool spin_guard_on(const struct vm *vm)
 {
     return vm->ple_enabled && vm->config.spin_guard;
 }

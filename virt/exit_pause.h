@@ -6,12 +6,16 @@
 #include <stdint.h>
 
 struct vcpu;
+struct vm;
 
 /* The window a new vCPU starts with (its VM's ple_window). */
 void ple_vcpu_init(struct vcpu *vcpu);
 /* Scheduled in after another vCPU ran on the CPU: the window shrinks
  * (KVM's kvm_arch_sched_in -> shrink_ple_window). */
 void ple_sched_in(struct vcpu *vcpu);
+/* Whether the VM's spin guard acts: it works from PLE exits, so only where
+ * they happen. */
+bool spin_guard_on(const struct vm *vm);
 /* Every start of a slice; a boosted vCPU's slice may be cut short here and
  * extended at its end (virt/spin_guard.h). */
 void ple_slice_start(struct vcpu *vcpu, bool boosted, uint64_t *slice);
@@ -22,7 +26,8 @@ uint64_t ple_slice_end(struct vcpu *vcpu);
  * for, so the spinner that lent its CPU should have it back. */
 bool ple_boost_got_past(const struct vcpu *vcpu);
 /* Leaving its CPU: remembers whether it was in kernel mode (directed yield
- * prefers such vCPUs: they may hold a kernel lock). */
+ * prefers such vCPUs: they may hold a kernel lock) and whether inside a spin
+ * loop (a boost then lasts until it is past its lock). */
 void ple_sched_out(struct vcpu *vcpu);
 enum exit_action handle_pause(struct vcpu *vcpu, const struct vm_exit *exit);
 #endif

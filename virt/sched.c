@@ -212,7 +212,7 @@ int sched_yield_to(struct vcpu *me, struct vcpu *target)
         if (cpu != target->cpu && !move_to(target, cpu))
             result = -1;        /* that queue is full */
     }
-    if (result > 0 && cpu == me->cpu && me->vm->config.spin_guard)
+    if (result > 0 && cpu == me->cpu && spin_guard_on(me->vm))
         lend_cpu(cpu, me, target);
     else if (result > 0)
         result = boost_paid(me, target, cpu);
