@@ -9,7 +9,7 @@ VMXRUN   := $(BUILD)/host/vmxrun
 Q := $(if $(V),,@)
 
 # Hypervisor sources: every C and assembly file of these folders.
-KDIRS    := boot arch lib vmx mmu virt nested mon
+KDIRS    := boot arch lib vmx mmu sched virt dev loader exits machine nested mon
 KSRCS    := $(foreach d,$(KDIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
 KOBJS    := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
 
@@ -47,25 +47,25 @@ test_vpid_SRCS := vmx/vpid.c lib/bitmap.c
 test_vmcs_fields_SRCS := vmx/vmcs_fields.c
 test_ept_SRCS := mmu/ept.c
 test_vm_config_SRCS := virt/vm_config.c
-test_elf_loader_SRCS := virt/elf_loader.c lib/error.c
-test_uart16550_SRCS := virt/uart16550.c
-test_smbios_SRCS := virt/smbios.c
-test_linux_boot_SRCS := virt/linux_boot.c virt/guest_memmap.c lib/error.c
-test_multiboot_SRCS := virt/multiboot.c virt/elf_loader.c virt/guest_memmap.c lib/error.c
-test_insn_decode_SRCS := virt/insn_decode.c
-test_guest_walk_SRCS := virt/guest_walk.c
-test_sched_policy_SRCS := virt/sched_policy.c
-test_vlapic_SRCS := virt/vlapic.c
+test_elf_loader_SRCS := loader/elf_loader.c lib/error.c
+test_uart16550_SRCS := dev/uart16550.c
+test_smbios_SRCS := loader/smbios.c
+test_linux_boot_SRCS := loader/linux_boot.c loader/guest_memmap.c lib/error.c
+test_multiboot_SRCS := loader/multiboot.c loader/elf_loader.c loader/guest_memmap.c lib/error.c
+test_insn_decode_SRCS := exits/insn_decode.c
+test_guest_walk_SRCS := exits/guest_walk.c
+test_sched_policy_SRCS := sched/sched_policy.c
+test_vlapic_SRCS := dev/vlapic.c
 test_ple_SRCS := vmx/ple.c
-test_directed_yield_SRCS := virt/directed_yield.c
-test_spin_guard_SRCS := virt/spin_guard.c
-test_pic_SRCS := virt/pic.c
-test_ioapic_SRCS := virt/ioapic.c virt/vlapic.c
-test_pit_SRCS := virt/pit.c
-test_acpi_SRCS := virt/acpi.c
-test_fw_cfg_SRCS := virt/fw_cfg.c
-test_rtc_SRCS := virt/rtc.c
-test_acpi_pm_SRCS := virt/acpi_pm.c virt/vclock.c
+test_directed_yield_SRCS := sched/directed_yield.c
+test_spin_guard_SRCS := sched/spin_guard.c
+test_pic_SRCS := dev/pic.c
+test_ioapic_SRCS := dev/ioapic.c dev/vlapic.c
+test_pit_SRCS := dev/pit.c
+test_acpi_SRCS := loader/acpi.c
+test_fw_cfg_SRCS := dev/fw_cfg.c
+test_rtc_SRCS := dev/rtc.c
+test_acpi_pm_SRCS := dev/acpi_pm.c dev/vclock.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.
@@ -85,7 +85,7 @@ $(LINUX_GUEST) &: tools/linux-guest guests/linux/init
 
 guests: $(GUEST_ELFS) $(MB1_GUEST)
 
-$(BUILD)/guests/%.elf: guests/%.c $(GUEST_RT) guests/runtime/guest.h guests/runtime/guest.ld virt/guest_layout.h
+$(BUILD)/guests/%.elf: guests/%.c $(GUEST_RT) guests/runtime/guest.h guests/runtime/guest.ld loader/guest_layout.h
 	@mkdir -p $(dir $@)
 	@echo "  GUEST   $@"
 	$(Q)$(CC) $(filter-out -MMD -MP,$(KCFLAGS)) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT) -lgcc

@@ -1,7 +1,7 @@
 #ifndef ARCH_APIC_REGS_H
 #define ARCH_APIC_REGS_H
 /* Local APIC registers, for the host's driver (arch/lapic.c) and the
- * virtual APIC (virt/vlapic.c) alike. */
+ * virtual APIC (dev/vlapic.c) alike. */
 /* Register offsets in the xAPIC page; the x2APIC MSR is 0x800 + offset / 16
  * (SDM Vol. 3A 11.4.1 Table 11-1, 11.12.1.2 Table 11-6). */
 enum {

@@ -16,7 +16,7 @@
 #include "lib/string.h"
 #include "mon/monitor.h"
 #include "mon/console_mux.h"
-#include "virt/sched.h"
+#include "sched/sched.h"
 #include "virt/vm.h"
 #include "virt/vm_config.h"
 #include "vmx/vmx_cpu.h"

@@ -1,6 +1,6 @@
 #include "mon/console_mux.h"
 #include "mon/monitor.h"
-#include "virt/uart.h"
+#include "dev/uart.h"
 #include "virt/vm.h"
 #include "arch/bootinfo.h"
 #include "lib/printf.h"

@@ -3,7 +3,7 @@
 #include "mon/trace.h"
 #include "arch/percpu.h"
 #include "arch/tsc.h"
-#include "virt/sched.h"
+#include "sched/sched.h"
 #include "virt/vm.h"
 #include "vmx/exit_reasons.h"
 #include "vmx/vmx_cpu.h"

@@ -1,6 +1,6 @@
 /* Monitor commands that act on VMs. */
 #include "mon/monitor.h"
-#include "virt/sched.h"
+#include "sched/sched.h"
 #include "virt/vm.h"
 #include "virt/vm_config.h"
 #include "virt/vm_lifecycle.h"

@@ -1,5 +1,5 @@
 #include "virt/event_inject.h"
-#include "virt/irq.h"
+#include "dev/irq.h"
 #include "virt/vm.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"

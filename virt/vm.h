@@ -9,18 +9,18 @@
 #include "virt/exit_stats.h"
 #include "vmx/guest_regs.h"
 #include "vmx/loaded_vmcs.h"
-#include "virt/sched_policy.h"
-#include "virt/vlapic.h"
-#include "virt/directed_yield.h"
-#include "virt/spin_guard.h"
-#include "virt/pic.h"
-#include "virt/ioapic.h"
-#include "virt/pit.h"
-#include "virt/guest_boot.h"
-#include "virt/uart.h"
-#include "virt/rtc.h"
-#include "virt/fw_cfg.h"
-#include "virt/acpi_pm.h"
+#include "sched/sched_policy.h"
+#include "dev/vlapic.h"
+#include "sched/directed_yield.h"
+#include "sched/spin_guard.h"
+#include "dev/pic.h"
+#include "dev/ioapic.h"
+#include "dev/pit.h"
+#include "loader/guest_boot.h"
+#include "dev/uart.h"
+#include "dev/rtc.h"
+#include "dev/fw_cfg.h"
+#include "dev/acpi_pm.h"
 
 #define MAX_VMS VM_CONFIG_MAX_VMS
 
@@ -69,14 +69,14 @@ struct vcpu {
     bool halt_interruptible;        /* RFLAGS.IF when it halted: interrupts wake it */
     bool window_exiting;            /* interrupt-window exiting is on */
     void *fpu;                      /* XSAVE/FXSAVE area: x87, SSE, AVX... state */
-    struct vcpu_ple {               /* PAUSE-loop exiting (virt/exit_pause.c) */
+    struct vcpu_ple {               /* PAUSE-loop exiting (exits/exit_pause.c) */
         uint32_t window, window_min, window_max;    /* now, and the extremes seen */
         uint64_t exits, grows, shrinks;     /* window changes by either rule */
         uint64_t yields, yields_boosted, yields_failed;
         uint64_t held_slices, held_cycles;  /* slice ends the spin guard put off */
         bool preempted_in_kernel;   /* CPL 0 when it last left its CPU */
         bool preempted_spinning;    /* in a loop the spin guard knows, then */
-        struct spin_guard guard;    /* this slice's (virt/spin_guard.h) */
+        struct spin_guard guard;    /* this slice's (sched/spin_guard.h) */
     } ple;
     uint64_t dr[4], dr6;            /* debug registers the VMCS does not hold */
 };
@@ -120,7 +120,7 @@ struct vm {
     volatile bool finished;         /* torn down and reported (set last) */
     struct vm_uart uart;            /* COM1 */
     uint64_t unhandled_reads, unhandled_writes;
-    /* PC platform devices (virt/platform_ports.h); virt/firmware.c sets
+    /* PC platform devices (dev/platform_ports.h); loader/firmware.c sets
      * them up with the ACPI tables */
     spinlock_t platform_lock;       /* the CMOS/RTC, fw_cfg, ACPI PM and reset registers */
     struct rtc rtc;
@@ -129,8 +129,8 @@ struct vm {
     uint8_t reset_control;          /* port 0xcf9 */
     volatile uint32_t pci_config_address;   /* port 0xcf8 */
     char reset_reason[48];          /* "guest reset via ...": end_reason or reset_why */
-    /* the legacy interrupt controllers (virt/irq.c) and the 8254
-     * (virt/pit_access.c); their ports and page exit to us */
+    /* the legacy interrupt controllers (dev/irq.c) and the 8254
+     * (dev/pit_access.c); their ports and page exit to us */
     spinlock_t irq_lock;            /* the 8259 pair and the I/O APIC */
     struct vpic pic;
     volatile bool pic_intr;         /* the 8259's INTR output */

@@ -31,7 +31,7 @@
  *   spin_guard = on|off      with PLE on: do not end a slice while the vCPU spins
  *                            in a loop PLE exits have shown, or has just left it,
  *                            and end a boost once past the lock
- *                            (virt/spin_guard.h), default on; off is KVM's way
+ *                            (sched/spin_guard.h), default on; off is KVM's way
  *   hugepages = on|off       back guest RAM with 2M/1G pages where possible, default on
  *   start    = long|real     64-bit flat start (default) or real mode at the entry point
  *   weight   = N             CPU share relative to other VMs, 1..10000, default 100
@@ -70,7 +70,7 @@ struct vm_config {
     enum ple_mode ple;
     struct ple_params ple_params;
     bool directed_yield;
-    bool spin_guard;            /* virt/spin_guard.h */
+    bool spin_guard;            /* sched/spin_guard.h */
     bool hugepages;
     enum start_mode start;
     uint32_t weight;

@@ -2,7 +2,7 @@
  * for them to leave their CPUs, and when the reset happens; the rebuild
  * itself is vm_reboot's, the creation path. */
 #include "virt/vm_lifecycle.h"
-#include "virt/sched.h"
+#include "sched/sched.h"
 #include "virt/vm.h"
 #include "arch/cpu.h"
 #include "lib/printf.h"

@@ -6,7 +6,7 @@
 #include "arch/gdt.h"
 #include "arch/percpu.h"
 #include "virt/vm.h"
-#include "virt/guest_layout.h"
+#include "loader/guest_layout.h"
 
 /* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
 #define AR_CODE64       0xa09b  /* execute/read, accessed, S, DPL 0, P, L, G */
@@ -64,7 +64,7 @@ static void write_controls(struct vcpu *vcpu)
     const uint32_t *ctl = vmcs_config.ctl;
     /* Controls turned on per vCPU when needed start off: event windows
      * (virt/event_inject.c). No TPR shadow: CR8 accesses exit to the
-     * virtual APIC (virt/apic_access.c); the negotiation made sure the CPU
+     * virtual APIC (dev/apic_access.c); the negotiation made sure the CPU
      * allows that. The preemption timer ends time slices (virt/vcpu.c). */
     const uint32_t cr8_exits = PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
     vmcs_write(PIN_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PIN]);

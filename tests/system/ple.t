@@ -7,7 +7,7 @@
 #   - a window larger than any wait: no PLE exits;
 #   - a fixed window (grow 1) never changes;
 #   - the spin guard holds over slice ends that find a vCPU in a spin loop
-#     PLE exits have shown (virt/spin_guard.h), and with spin_guard = off none;
+#     PLE exits have shown (sched/spin_guard.h), and with spin_guard = off none;
 #   - a VM whose vCPUs have CPUs of their own gets PLE off by default and sees
 #     no PLE exits, while an overcommitted VM beside it has it on;
 #   - mutual exclusion holds and every vCPU gets the lock in each setup;
@@ -114,7 +114,7 @@ sub fairness {
 }
 # 2 CPUs: about half a CPU each.
 fairness('fairness', 2, 2, 0.4);
-# On one CPU every boost is a loan of the spinner's time (virt/sched.c): the
+# On one CPU every boost is a loan of the spinner's time (sched/sched.c): the
 # third vCPU there, the computing VM's, must still get its third.
 fairness('fairness, one CPU', 1, 1, 0.3);
 # The monitor while a PLE VM runs: info ple, info trace, the ple column.

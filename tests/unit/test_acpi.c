@@ -1,4 +1,4 @@
-/* The VM's ACPI tables (virt/acpi.c), parsed back the way an OS reads them:
+/* The VM's ACPI tables (loader/acpi.c), parsed back the way an OS reads them:
  * the RSDP, checksums and lengths, RSDT/XSDT pointers, the FADT's ports and
  * flags, the DSDT's \_S5 package, the MADT's entries for 1, 2, 64 and 255
  * vCPUs, and that they fit the BIOS area or fail cleanly when they do not. */
@@ -8,9 +8,9 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virt/acpi.h"
-#include "virt/guest_layout.h"
-#include "virt/platform.h"
+#include "loader/acpi.h"
+#include "loader/guest_layout.h"
+#include "dev/platform.h"
 
 #define AREA (GUEST_ACPI_END - GUEST_ACPI_GPA)
 

@@ -1,5 +1,5 @@
-/* The ACPI PM registers (virt/acpi_pm.c) and the platform clock's unit
- * conversion (virt/vclock.c): the PM timer's rate, 24-bit wrap and
+/* The ACPI PM registers (dev/acpi_pm.c) and the platform clock's unit
+ * conversion (dev/vclock.c): the PM timer's rate, 24-bit wrap and
  * monotonicity, TMR_STS, PM1 status/enable/control, SLP_EN. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,9 +7,9 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virt/acpi_pm.h"
-#include "virt/platform.h"
-#include "virt/vclock.h"
+#include "dev/acpi_pm.h"
+#include "dev/platform.h"
+#include "dev/vclock.h"
 
 #define STS 0
 #define EN  2

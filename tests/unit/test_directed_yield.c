@@ -1,4 +1,4 @@
-/* Directed yield's choice of a vCPU to boost (virt/directed_yield.c) on
+/* Directed yield's choice of a vCPU to boost (sched/directed_yield.c) on
  * hand-built VM states: preempted vs halted vs spinning vCPUs, kernel mode,
  * the round-robin start, and giving up after failed tries. */
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virt/directed_yield.h"
+#include "sched/directed_yield.h"
 
 static uint32_t attempts[16], attempt_count;
 static int results[16];         /* what boosting vCPU i returns */

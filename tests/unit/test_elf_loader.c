@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "tests/unit/fixtures/guest_memory.h"
-#include "virt/elf_loader.h"
+#include "loader/elf_loader.h"
 
 static uint8_t guest[0x400000];         /* 4 MiB of "guest memory" */
 static uint8_t image[4096];

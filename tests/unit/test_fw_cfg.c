@@ -1,4 +1,4 @@
-/* QEMU's fw_cfg items (virt/fw_cfg.c): each key's bytes, unknown keys, and
+/* QEMU's fw_cfg items (dev/fw_cfg.c): each key's bytes, unknown keys, and
  * the selector/data protocol (rewind on select, 0 past the end). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virt/fw_cfg.h"
+#include "dev/fw_cfg.h"
 
 static const struct fw_cfg_machine machine = { .ram_size = 0x123456789ull, .cpus = 0x0203 };
 

@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virt/insn_decode.h"
+#include "exits/insn_decode.h"
 
 static struct mmio_insn decode(const char *bytes, size_t n, enum cpu_mode mode)
 {

@@ -9,8 +9,8 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virt/ioapic.h"
-#include "virt/vlapic.h"
+#include "dev/ioapic.h"
+#include "dev/vlapic.h"
 
 #define REDIR_LOW(pin)  (0x10 + 2 * (pin))
 #define REDIR_HIGH(pin) (0x11 + 2 * (pin))
@@ -183,7 +183,7 @@ static void remote_irr_needs_an_acceptor(void **state)
     assert_int_equal(reg_read(&io, REDIR_LOW(10)) & IOAPIC_REMOTE_IRR, 0);
 }
 
-/* The I/O APIC in front of two local APICs, delivering as virt/irq.c does. */
+/* The I/O APIC in front of two local APICs, delivering as dev/irq.c does. */
 struct apics {
     struct vlapic cpu[2];
 };

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "tests/unit/fixtures/guest_memory.h"
-#include "virt/linux_boot.h"
+#include "loader/linux_boot.h"
 
 #define GUEST_SIZE   (64u << 20)        /* 64 MiB of "guest memory" */
 #define KERNEL_GPA   0x1000000u         /* pref_address: 16 MiB */

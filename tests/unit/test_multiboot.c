@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "tests/unit/fixtures/guest_memory.h"
-#include "virt/multiboot.h"
+#include "loader/multiboot.h"
 
 #define GUEST_SIZE  (64u << 20)         /* 64 MiB of "guest memory" */
 #define LOAD_MIN    0x100000u

@@ -7,8 +7,8 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virt/pic.h"
-#include "virt/platform.h"
+#include "dev/pic.h"
+#include "dev/platform.h"
 
 #define M_CMD   PLATFORM_PIC_MASTER
 #define M_DATA  (PLATFORM_PIC_MASTER + 1)

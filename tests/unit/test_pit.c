@@ -9,7 +9,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virt/pit.h"
+#include "dev/pit.h"
 
 #define MODE_PORT   PIT_MODE_PORT
 #define STATUS_OUT  0x80

@@ -1,4 +1,4 @@
-/* The CMOS real-time clock model (virt/rtc.c): date arithmetic (leap years,
+/* The CMOS real-time clock model (dev/rtc.c): date arithmetic (leap years,
  * month and year ends, day of week), BCD/binary and 12/24-hour register
  * forms, updates once a second, the UIP window, SET and the divider reset,
  * register C's flags, register D, NVRAM and the memory-size bytes. */
@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virt/rtc.h"
+#include "dev/rtc.h"
 
 #define MS      1000000ull
 #define US      1000ull

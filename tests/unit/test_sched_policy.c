@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virt/sched_policy.h"
+#include "sched/sched_policy.h"
 
 static const struct sched_policy *policy = &sched_policy_fair;
 

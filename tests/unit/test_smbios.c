@@ -7,7 +7,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virt/smbios.h"
+#include "loader/smbios.h"
 
 #define BASE 0xf0000u
 

@@ -1,11 +1,11 @@
-/* The spin guard (virt/spin_guard.c): spin loops learned from PLE exits, and
+/* The spin guard (sched/spin_guard.c): spin loops learned from PLE exits, and
  * when a slice that ends in or just after one is held over. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include "virt/spin_guard.h"
+#include "sched/spin_guard.h"
 
 #define PAUSE_RIP 0x100100ull
 

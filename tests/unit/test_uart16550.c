@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include "virt/uart16550.h"
+#include "dev/uart16550.h"
 
 static struct uart16550 u;
 

@@ -7,7 +7,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "virt/vlapic.h"
+#include "dev/vlapic.h"
 
 #define PHYS_MASK       ((1ull << 36) - 1)
 #define XAPIC_BASE      (APIC_DEFAULT_BASE | APIC_BASE_ENABLE)

@@ -1,0 +1,44 @@
+/* Ports PLATFORM_ACPI_PM_BASE.. onto the VM's ACPI PM registers
+ * (dev/acpi_pm.h), with the PM timer counting the platform clock. */
+#include "dev/platform_ports.h"
+#include "loader/firmware.h"
+#include "dev/platform.h"
+#include "virt/vm.h"
+#include "lib/printf.h"
+
+bool acpi_pm_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
+                         uint32_t *value)
+{
+    uint64_t ticks = platform_clock_ticks(ACPI_PM_TIMER_HZ);
+    unsigned offset = port - PLATFORM_ACPI_PM_BASE;
+    spin_lock(&vm->platform_lock);
+    if (!is_write) {
+        *value = acpi_pm_read(&vm->acpi_pm, offset, size, ticks);
+        spin_unlock(&vm->platform_lock);
+        return true;
+    }
+    enum acpi_pm_result result = acpi_pm_write(&vm->acpi_pm, offset, size, *value, ticks);
+    bool first_sleep = result == ACPI_PM_SLEEP_IGNORED && !vm->acpi_pm.sleep_reported;
+    if (first_sleep)
+        vm->acpi_pm.sleep_reported = true;
+    uint16_t control = vm->acpi_pm.control;
+    spin_unlock(&vm->platform_lock);
+    switch (result) {
+    case ACPI_PM_POWER_OFF:
+        vm_end(vm, 0, "ACPI power off");
+        return false;
+    case ACPI_PM_SLEEP_IGNORED:
+        /* Sleep states S1-S4 would need the VM suspended and woken: not
+         * offered (the DSDT names only \_S5), so a request is ignored. */
+        if (first_sleep)
+            klog("vm %s: ACPI sleep with SLP_TYP %u is not supported; ignored (logged once)\n",
+                 vm->config.name, (control & ACPI_PM1_CNT_SLP_TYP) >> ACPI_PM1_CNT_SLP_TYP_SHIFT);
+        break;
+    case ACPI_PM_DROPPED:
+        platform_port_unclaimed(vm, true, value);
+        break;
+    case ACPI_PM_DONE:
+        break;
+    }
+    return true;
+}

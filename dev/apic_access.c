@@ -1,0 +1,196 @@
+#include "dev/apic_access.h"
+#include "dev/irq.h"
+#include "sched/sched.h"
+#include "virt/vm.h"
+#include "vmx/vmcs_setup.h"
+#include "arch/cpu.h"
+#include "arch/msr.h"
+
+#define CPUID_MAX_EXTENDED   0x80000000u
+#define CPUID_ADDRESS_SIZES  0x80000008u
+
+static uint64_t phys_addr_mask(void)
+{
+    unsigned bits = 36;     /* SDM: the width when CPUID does not say */
+    if (cpuid(CPUID_MAX_EXTENDED, 0).eax >= CPUID_ADDRESS_SIZES)
+        bits = cpuid(CPUID_ADDRESS_SIZES, 0).eax & 0xff;
+    return (1ull << bits) - 1;
+}
+
+/* Sends `vector` as a fixed interrupt to the vCPU (any CPU may call);
+ * false if its APIC does not accept it. */
+static bool deliver_fixed(struct vcpu *target, uint8_t vector, bool level)
+{
+    if (!vlapic_set_irr_trigger(&target->apic, vector, level))
+        return false;
+    vcpu_request(target, REQ_EVENT);
+    sched_wake(target);
+    return true;
+}
+
+bool apic_deliver_interrupt(struct vm *vm, uint32_t sender, const struct apic_ipi *msg,
+                            bool level)
+{
+    bool accepted = false;
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        struct vcpu *target = &vm->vcpus[i];
+        if (!vlapic_ipi_reaches(&target->apic, sender, msg) ||
+            !deliver_fixed(target, msg->vector, level))
+            continue;
+        accepted = true;
+        /* Lowest priority: any one of the destinations will do, the first
+         * that takes it. */
+        if (msg->delivery == IPI_LOWEST)
+            break;
+    }
+    return accepted;
+}
+
+/* Every IPI the guest sends goes through here (SDM Vol. 3A 11.6). */
+static void send_ipi(struct vcpu *sender, const struct apic_ipi *ipi)
+{
+    struct vm *vm = sender->vm;
+    sender->stats.ipis_sent++;
+    if (ipi->delivery == IPI_FIXED || ipi->delivery == IPI_LOWEST) {
+        apic_deliver_interrupt(vm, sender->id, ipi, false);
+        return;
+    }
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        struct vcpu *target = &vm->vcpus[i];
+        if (!vlapic_ipi_reaches(&target->apic, sender->id, ipi))
+            continue;
+        switch (ipi->delivery) {
+        case IPI_INIT:
+            if (!ipi->level_assert)     /* INIT level de-assert: no effect (11.6.1) */
+                break;
+            __atomic_store_n(&target->init_pending, true, __ATOMIC_SEQ_CST);
+            vcpu_request(target, REQ_INIT_SIPI);
+            sched_wake(target);
+            break;
+        case IPI_STARTUP:
+            /* Latched always; the target takes it only if it is waiting for
+             * one, once any INIT before it is processed (SDM 9.4.4). */
+            __atomic_store_n(&target->sipi_vector, ipi->vector, __ATOMIC_SEQ_CST);
+            vcpu_request(target, REQ_INIT_SIPI);
+            sched_wake(target);
+            break;
+        default:
+            /* NMI, SMI and reserved modes are not virtualised: counted. */
+            sender->stats.ipis_dropped++;
+            break;
+        }
+    }
+}
+
+static bool write_register(struct vcpu *v, uint32_t offset, uint64_t value)
+{
+    struct apic_ipi ipi;
+    switch (vlapic_write(&v->apic, offset, value, rdtsc(), &ipi)) {
+    case APIC_FAULT:
+        return false;
+    case APIC_SEND_IPI:
+        send_ipi(v, &ipi);
+        break;
+    case APIC_EOI_LEVEL:
+        vm_irq_eoi(v->vm, ipi.vector);
+        break;
+    case APIC_OK:
+        break;
+    }
+    /* EOI, TPR, SVR may let an interrupt through; the timer may have moved. */
+    vcpu_request(v, REQ_EVENT | REQ_TIMER);
+    return true;
+}
+
+bool apic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value, bool *handled)
+{
+    *handled = true;
+    if (msr == MSR_IA32_APIC_BASE) {
+        *value = v->apic.base_msr;
+        return true;
+    }
+    if (msr == MSR_IA32_TSC_DEADLINE) {
+        *value = vlapic_read_tsc_deadline(&v->apic);
+        return true;
+    }
+    if (msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST) {
+        *handled = false;
+        return false;
+    }
+    /* The x2APIC MSRs exist only in x2APIC mode (SDM 11.12.1.2). */
+    return vlapic_mode(&v->apic) == APIC_MODE_X2APIC &&
+           vlapic_read(&v->apic, (msr - X2APIC_MSR_FIRST) << 4, rdtsc(), value) == APIC_OK;
+}
+
+bool apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
+{
+    *handled = true;
+    if (msr == MSR_IA32_APIC_BASE) {
+        bool ok = vlapic_set_base(&v->apic, value, phys_addr_mask());
+        vcpu_request(v, REQ_EVENT | REQ_TIMER);
+        return ok;
+    }
+    if (msr == MSR_IA32_TSC_DEADLINE) {
+        vlapic_write_tsc_deadline(&v->apic, value, v->tsc_offset, rdtsc());
+        vcpu_request(v, REQ_TIMER);
+        return true;
+    }
+    if (msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST) {
+        *handled = false;
+        return false;
+    }
+    return vlapic_mode(&v->apic) == APIC_MODE_X2APIC &&
+           write_register(v, (msr - X2APIC_MSR_FIRST) << 4, value);
+}
+
+bool apic_mmio_access(struct vcpu *v, uint64_t gpa, bool write, unsigned size, uint64_t *value)
+{
+    /* The page answers only in xAPIC mode; disabled or in x2APIC mode the
+     * APIC is not on the bus there (SDM 11.12.2). */
+    if (vlapic_mode(&v->apic) != APIC_MODE_XAPIC ||
+        (gpa & ~0xfffull) != (v->apic.base_msr & ~0xfffull))
+        return false;
+    /* Registers are 32 bits wide at 16-byte strides; narrower accesses see
+     * part of one (SDM 11.4.1: other widths are undefined). */
+    uint32_t offset = (uint32_t)gpa & 0xff0;
+    unsigned shift = 8 * ((unsigned)gpa & 3);
+    if (write) {
+        if (size >= 4 && !(gpa & 0xf))
+            write_register(v, offset, (uint32_t)*value);
+        return true;
+    }
+    uint64_t reg = 0;
+    if ((gpa & 0xf) < 4)    /* bytes 4-15 of each 16-byte slot are reserved: 0 */
+        vlapic_read(&v->apic, offset, rdtsc(), &reg);
+    *value = ((uint32_t)reg >> shift) & (size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1);
+    return true;
+}
+
+void apic_set_cr8(struct vcpu *v, uint64_t value)
+{
+    v->apic.tpr = (uint32_t)(value & 0xf) << 4;     /* SDM Vol. 3A 11.8.6.1 */
+    vcpu_request(v, REQ_EVENT);
+}
+
+uint64_t apic_get_cr8(const struct vcpu *v)
+{
+    return v->apic.tpr >> 4;
+}
+
+bool apic_process_init_sipi(struct vcpu *v)
+{
+    if (__atomic_exchange_n(&v->init_pending, false, __ATOMIC_SEQ_CST)) {
+        /* INIT: the CPU waits for SIPI (SDM Vol. 3A 9.1). */
+        vlapic_init_signal(&v->apic);
+        v->waiting_for_sipi = true;
+    }
+    int vector = __atomic_exchange_n(&v->sipi_vector, -1, __ATOMIC_SEQ_CST);
+    if (!v->waiting_for_sipi)
+        return true;        /* a start-up IPI to a running CPU is ignored */
+    if (vector < 0)
+        return false;
+    v->waiting_for_sipi = false;
+    vmcs_enter_startup_state(v, (uint8_t)vector);
+    vcpu_request(v, REQ_EVENT | REQ_TIMER);
+    return true;
+}

@@ -1,0 +1,134 @@
+/* A VM's interrupt lines and its legacy interrupt controllers: routes
+ * device lines to the 8259 pair (dev/pic.c) and the I/O APIC
+ * (dev/ioapic.c), puts the I/O APIC's messages on the virtual local APICs
+ * and hands the 8259's INTR to vCPU 0. One lock per VM covers both
+ * controllers; deliveries made under it may wake vCPUs (the scheduler's
+ * lock nests inside it, never the other way round). */
+#include "dev/irq.h"
+#include "dev/apic_access.h"
+#include "dev/platform.h"
+#include "sched/sched.h"
+#include "virt/vm.h"
+
+#define IOAPIC_PAGE_MASK    0xfffull
+/* I/O APIC messages have no shorthand, so no sender (no APIC has this ID). */
+#define NO_SENDER           0xffffffffu
+
+/* The I/O APIC's message on the APIC bus. Fixed and lowest priority reach
+ * the local APICs; NMI, SMI, INIT and ExtINT entries are not virtualised
+ * (as the APICs' own NMI and SMI IPIs are not), and no APIC accepts them. */
+static bool ioapic_deliver(void *ctx, const struct ioapic_msg *msg)
+{
+    if (msg->delivery != IOAPIC_FIXED && msg->delivery != IOAPIC_LOWEST)
+        return false;
+    struct apic_ipi ipi = {
+        .vector = msg->vector,
+        .delivery = msg->delivery == IOAPIC_LOWEST ? IPI_LOWEST : IPI_FIXED,
+        .shorthand = IPI_DEST_FIELD,
+        .logical = msg->logical,
+        .destination = msg->destination,
+    };
+    return apic_deliver_interrupt(ctx, NO_SENDER, &ipi, msg->level);
+}
+
+void vm_irq_init(struct vm *vm)
+{
+    /* Under the lock: at a machine reset a device may still be driving a
+     * line (the UART with typed input). */
+    spin_lock(&vm->irq_lock);
+    vpic_reset(&vm->pic);
+    vm->pic_intr = false;
+    vioapic_reset(&vm->ioapic, PLATFORM_IOAPIC_ID, ioapic_deliver, vm);
+    spin_unlock(&vm->irq_lock);
+}
+
+/* After any change to the 8259s (under irq_lock): the INTR output. */
+static bool pic_update(struct vm *vm)
+{
+    bool intr = vpic_output(&vm->pic);
+    __atomic_store_n(&vm->pic_intr, intr, __ATOMIC_SEQ_CST);
+    return intr;
+}
+
+/* INTR is up: vCPU 0 looks at it before its next entry, or wakes for it. */
+static void pic_kick(struct vm *vm)
+{
+    struct vcpu *v = &vm->vcpus[0];
+    vcpu_request(v, REQ_EVENT);
+    sched_wake(v);
+}
+
+void vm_set_irq(struct vm *vm, unsigned gsi, bool level)
+{
+    if (gsi >= PLATFORM_IOAPIC_PINS || gsi == PIC_CASCADE_IRQ)
+        return;     /* ISA IRQ 2 is the cascade: no device has it */
+    spin_lock(&vm->irq_lock);
+    bool intr = false;
+    if (gsi < 16) {
+        vpic_set_irq(&vm->pic, gsi, level);
+        intr = pic_update(vm);
+    }
+    vioapic_set_irq(&vm->ioapic, gsi == PLATFORM_IRQ_PIT ? PLATFORM_GSI_PIT : gsi, level);
+    spin_unlock(&vm->irq_lock);
+    if (intr)
+        pic_kick(vm);
+}
+
+void vm_irq_eoi(struct vm *vm, uint8_t vector)
+{
+    spin_lock(&vm->irq_lock);
+    vioapic_eoi(&vm->ioapic, vector);
+    spin_unlock(&vm->irq_lock);
+}
+
+bool vm_extint_pending(const struct vcpu *v)
+{
+    return v->id == 0 && __atomic_load_n(&v->vm->pic_intr, __ATOMIC_SEQ_CST) &&
+           vlapic_accepts_pic_interrupt(&v->apic);
+}
+
+uint8_t vm_extint_acknowledge(struct vm *vm)
+{
+    spin_lock(&vm->irq_lock);
+    uint8_t vector = vpic_acknowledge(&vm->pic);
+    pic_update(vm);
+    spin_unlock(&vm->irq_lock);
+    return vector;
+}
+
+bool ioapic_mmio_access(struct vm *vm, uint64_t gpa, bool write, unsigned size,
+                        uint64_t *value)
+{
+    if ((gpa & ~IOAPIC_PAGE_MASK) != PLATFORM_IOAPIC_GPA)
+        return false;
+    /* Registers are 32 bits wide (82093AA 3.0); narrower reads see part of
+     * one, narrower writes reach only IOREGSEL, an 8-bit register. */
+    uint32_t offset = (uint32_t)gpa & 0xff0;
+    unsigned shift = 8 * ((unsigned)gpa & 3);
+    spin_lock(&vm->irq_lock);
+    if (write) {
+        if ((gpa & 0xf) == 0 && (size >= 4 || offset == IOAPIC_REGSEL))
+            vioapic_write(&vm->ioapic, offset, (uint32_t)*value);
+    } else {
+        uint32_t reg = (gpa & 0xf) < 4 ? vioapic_read(&vm->ioapic, offset) : 0;
+        *value = (reg >> shift) & (size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1);
+    }
+    spin_unlock(&vm->irq_lock);
+    return true;
+}
+
+bool pic_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
+                     uint32_t *value)
+{
+    (void)size;     /* byte registers: a wider access sees the first */
+    spin_lock(&vm->irq_lock);
+    if (is_write)
+        vpic_write(&vm->pic, port, (uint8_t)*value);
+    else
+        *value = vpic_read(&vm->pic, port);
+    bool intr = pic_update(vm);
+    spin_unlock(&vm->irq_lock);
+    if (intr)
+        pic_kick(vm);
+    return true;
+}

@@ -1,0 +1,39 @@
+#ifndef DEV_IRQ_H
+#define DEV_IRQ_H
+/*
+ * A VM's interrupt lines (KVM's kvm_set_irq): a device drives global system
+ * interrupt `gsi`; lines 0-15 reach both the 8259 pair and the IOAPIC's pins
+ * (ISA IRQ 0 is wired to IOAPIC pin 2, as the MADT's override says), lines
+ * 16-23 the IOAPIC only. Edge-triggered devices raise and lower the line
+ * (vm_pulse_irq). Any CPU may call these, with no VM lock held.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+
+void vm_set_irq(struct vm *vm, unsigned gsi, bool level);
+
+static inline void vm_pulse_irq(struct vm *vm, unsigned gsi)
+{
+    vm_set_irq(vm, gsi, true);
+    vm_set_irq(vm, gsi, false);
+}
+
+/* The VM's interrupt controllers (dev/irq.c): the 8259 pair and the I/O
+ * APIC in their power-up state, at VM creation and machine reset. */
+void vm_irq_init(struct vm *vm);
+/* A local APIC's EOI of a level-triggered vector, for the I/O APIC. */
+void vm_irq_eoi(struct vm *vm, uint8_t vector);
+/* Whether the 8259's INTR is up and reaches `vcpu` (vCPU 0's LINT0). */
+bool vm_extint_pending(const struct vcpu *vcpu);
+/* The interrupt acknowledge cycle: the 8259's vector (maybe spurious). */
+uint8_t vm_extint_acknowledge(struct vm *vm);
+/* The I/O APIC's page: true if `gpa` is in it (and the access was done). */
+bool ioapic_mmio_access(struct vm *vm, uint64_t gpa, bool write, unsigned size,
+                        uint64_t *value);
+/* The 8259 ports and the ELCR (a exits/pio.c handler). */
+bool pic_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
+                     uint32_t *value);
+#endif

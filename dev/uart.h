@@ -1,0 +1,31 @@
+#ifndef DEV_UART_H
+#define DEV_UART_H
+/* A VM's COM1 (dev/uart.c) and its place in struct vm. */
+#include <stdint.h>
+#include <stdbool.h>
+#include "dev/uart16550.h"
+#include "lib/spinlock.h"
+
+struct vm;
+
+struct vm_uart {
+    spinlock_t lock;
+    struct uart16550 regs;
+    bool irq_level;             /* what IRQ 4 was last driven to */
+    char line[160];             /* output waiting for its end of line */
+    uint32_t len;
+    uint64_t created_tsc;       /* for console timestamps */
+};
+
+/* Whether guest lines carry the VM's emulated time (the hypervisor's
+ * command-line word `console_timestamps`). */
+extern bool console_timestamps;
+
+/* COM1 at power-on: at VM creation and machine reset (console timestamps
+ * then count from the reset, the machine's uptime). */
+void uart_init(struct vm *vm);
+/* Prints output still waiting for its end of line (the VM is ending). */
+void uart_flush(struct vm *vm);
+/* Typed input for the VM; false if its receive FIFO was full (the byte is lost). */
+bool uart_receive(struct vm *vm, char c);
+#endif

@@ -1,0 +1,130 @@
+#ifndef DEV_VLAPIC_H
+#define DEV_VLAPIC_H
+/*
+ * A vCPU's local APIC, as a register model with no hardware access (KVM's
+ * lapic.c is the same idea): the xAPIC register page and its x2APIC MSR
+ * view, interrupt acceptance (IRR, ISR, TPR, PPR), the timer and the ICR.
+ * Callers pass the time ("now", host TSC) in; the model says what to do
+ * (deliver an IPI, raise #GP) and the glue in dev/apic_access.c does it.
+ *
+ * The APIC timer counts at the TSC rate before its divider: one timer tick
+ * per TSC cycle at "divide by 1", so guests that know the TSC frequency
+ * (CPUID 0x15) know the timer's too.
+ */
+#include <stdint.h>
+#include <stdbool.h>
+#include "arch/apic_regs.h"
+#include "arch/msr.h"
+
+
+#define APIC_DEFAULT_BASE   0xfee00000ull
+#define APIC_SVR_ENABLE     (1u << 8)
+#define APIC_LVT_MASKED     (1u << 16)
+
+enum apic_mode { APIC_MODE_DISABLED, APIC_MODE_XAPIC, APIC_MODE_X2APIC, APIC_MODE_INVALID };
+
+/* In register order from APIC_REG_LVT_TIMER, 0x10 apart (no CMCI: no
+ * machine-check banks are virtualised). */
+enum lvt_index { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_COUNT };
+
+enum timer_mode { TIMER_ONE_SHOT = 0, TIMER_PERIODIC = 1, TIMER_TSC_DEADLINE = 2 };
+
+/* ICR delivery modes (bits 10:8) and destination shorthands (bits 19:18). */
+enum ipi_delivery { IPI_FIXED = 0, IPI_LOWEST = 1, IPI_SMI = 2, IPI_NMI = 4, IPI_INIT = 5,
+                    IPI_STARTUP = 6 };
+enum ipi_shorthand { IPI_DEST_FIELD = 0, IPI_SELF = 1, IPI_ALL = 2, IPI_ALL_BUT_SELF = 3 };
+
+/* An interrupt the guest asked its APIC to send (ICR or SELF IPI write). */
+struct apic_ipi {
+    uint8_t vector;
+    enum ipi_delivery delivery;
+    enum ipi_shorthand shorthand;
+    bool logical;           /* destination mode */
+    bool level_assert;      /* INIT: assert (deassert is a no-op on modern CPUs) */
+    uint32_t destination;   /* x2APIC: 32 bits; xAPIC: ICR bits 63:56 */
+    bool x2apic;            /* the sender's mode: decides what "broadcast" is */
+};
+
+struct vlapic {
+    uint32_t id;                /* initial APIC ID: the vCPU number */
+    uint64_t base_msr;          /* IA32_APIC_BASE */
+    uint32_t xapic_id;          /* the ID register in xAPIC mode (bits 31:24 writable) */
+    uint32_t tpr, svr, ldr, dfr, icr_low, icr_high;
+    uint32_t lvt[LVT_COUNT];
+    uint32_t timer_initial, timer_divide;
+    uint64_t timer_period;      /* initial count times divisor, in TSC cycles */
+    bool timer_armed;
+    uint64_t timer_deadline;    /* host TSC of the next expiry, if armed */
+    uint64_t tsc_deadline;      /* IA32_TSC_DEADLINE as the guest wrote it */
+    /* 256-bit vectors as 8 words (word i holds vectors 32i..32i+31); IRR is
+     * set by other CPUs, so it is updated with atomics. */
+    uint32_t irr[8], isr[8];
+    uint32_t tmr[8];            /* trigger mode of each accepted vector: 1 = level */
+    uint64_t timer_fired;       /* statistics: timer interrupts raised */
+};
+
+/* APIC_EOI_LEVEL: an EOI of a level-triggered interrupt, whose vector
+ * (in *ipi's vector field) goes to the I/O APICs (SDM Vol. 3A 11.8.4). */
+enum apic_access_result { APIC_OK, APIC_FAULT, APIC_SEND_IPI, APIC_EOI_LEVEL };
+
+/* Power-up / INIT state with APIC ID `id` (SDM Vol. 3A 11.4.7.1); the BSP
+ * flag follows the ID. */
+void vlapic_reset(struct vlapic *apic, uint32_t id);
+/* What PC firmware leaves the bootstrap processor's APIC in: virtual-wire
+ * mode (MP Specification 1.4, 3.6.2.2), software-enabled with LINT0 taking
+ * the 8259's interrupts (ExtINT) and LINT1 NMIs, as SeaBIOS does and KVM's
+ * BSP reset quirk reproduces. A kernel that drives the 8259 and never
+ * touches its APIC then still gets its interrupts. */
+void vlapic_virtual_wire(struct vlapic *apic);
+/* An INIT: the registers as after reset, but for the APIC ID, logical ID in
+ * x2APIC mode and IA32_APIC_BASE. */
+void vlapic_init_signal(struct vlapic *apic);
+enum apic_mode vlapic_mode(const struct vlapic *apic);
+/* A WRMSR to IA32_APIC_BASE: the mode transitions of SDM Vol. 3A 11.12.5
+ * (Figure 11-27). False (#GP) for reserved bits or an invalid transition.
+ * Disabling the APIC resets it, so it is re-enabled in its reset state. */
+bool vlapic_set_base(struct vlapic *apic, uint64_t value, uint64_t phys_addr_mask);
+
+/* Register access at an xAPIC offset (x2APIC: MSR - 0x800 times 16). In
+ * x2APIC mode registers that do not exist there, and writes to read-only
+ * ones, fault; ICR is one 64-bit register. APIC_SEND_IPI: *ipi says what. */
+enum apic_access_result vlapic_read(struct vlapic *apic, uint32_t offset, uint64_t now,
+                                    uint64_t *value);
+enum apic_access_result vlapic_write(struct vlapic *apic, uint32_t offset, uint64_t value,
+                                     uint64_t now, struct apic_ipi *ipi);
+/* IA32_TSC_DEADLINE: the guest's TSC is the host's plus tsc_offset. */
+uint64_t vlapic_read_tsc_deadline(const struct vlapic *apic);
+void vlapic_write_tsc_deadline(struct vlapic *apic, uint64_t value, uint64_t tsc_offset,
+                               uint64_t now);
+
+/* Whether the APIC accepts fixed interrupts (globally and software enabled). */
+bool vlapic_accepts_interrupts(const struct vlapic *apic);
+/* Sets the vector in IRR (any CPU), and in TMR if it is level-triggered;
+ * false if the APIC does not accept it. */
+bool vlapic_set_irr_trigger(struct vlapic *apic, uint8_t vector, bool level);
+/* An edge-triggered interrupt (IPIs, the timer). */
+static inline bool vlapic_set_irr(struct vlapic *apic, uint8_t vector)
+{
+    return vlapic_set_irr_trigger(apic, vector, false);
+}
+/* Whether the 8259's INTR, wired to LINT0, reaches the CPU: the APIC is
+ * hardware-disabled, or LINT0 is unmasked in ExtINT mode (SDM Vol. 3A
+ * 11.5.1; KVM's kvm_apic_accept_pic_intr). */
+bool vlapic_accepts_pic_interrupt(const struct vlapic *apic);
+/* The highest vector in IRR whose priority class is above PPR, or -1. */
+int vlapic_pending_vector(const struct vlapic *apic);
+/* The CPU takes the vector: IRR to ISR (SDM Vol. 3A 11.8.4). */
+void vlapic_accept(struct vlapic *apic, uint8_t vector);
+uint32_t vlapic_ppr(const struct vlapic *apic);
+
+/* Whether the armed timer would raise an interrupt the CPU can take now
+ * (unmasked, a legal vector, above PPR): whether it can wake a halted CPU. */
+bool vlapic_timer_can_interrupt(const struct vlapic *apic);
+/* Raises the timer interrupt if it is due (re-arming a periodic timer);
+ * returns whether it was due. */
+bool vlapic_timer_expire(struct vlapic *apic, uint64_t now);
+
+/* Whether an IPI from the APIC with ID `sender` reaches `target` (SDM Vol. 3A
+ * 11.6.2: physical and logical destinations, shorthands, broadcast). */
+bool vlapic_ipi_reaches(const struct vlapic *target, uint32_t sender, const struct apic_ipi *ipi);
+#endif

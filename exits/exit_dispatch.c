@@ -1,0 +1,199 @@
+/* The exit-reason table and the handlers too small for a file of their own. */
+#include "exits/exits.h"
+#include "exits/exit_pause.h"
+#include "virt/event_inject.h"
+#include "virt/vm.h"
+#include "sched/sched.h"
+#include "virt/vm_lifecycle.h"
+#include "arch/percpu.h"
+#include "mon/monitor.h"
+#include "vmx/exit_reasons.h"
+#include "vmx/vmcs.h"
+#include "arch/serial.h"
+#include "lib/printf.h"
+
+
+/* A failed entry may have left no current VMCS: a dump must not panic. */
+static uint64_t read_for_dump(enum vmcs_field field)
+{
+    uint64_t v = 0;
+    vmread_checked(field, &v);
+    return v;
+}
+
+static void dump_registers(const struct vcpu *v)
+{
+    const struct guest_regs *r = &v->regs;
+    kprintf("RIP %016lx RSP %016lx RFLAGS %016lx\n", read_for_dump(GUEST_RIP),
+            read_for_dump(GUEST_RSP), read_for_dump(GUEST_RFLAGS));
+    kprintf("RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", r->rax, r->rbx, r->rcx, r->rdx);
+    kprintf("RSI %016lx RDI %016lx RBP %016lx R8  %016lx\n", r->rsi, r->rdi, r->rbp, r->r8);
+    kprintf("R9  %016lx R10 %016lx R11 %016lx R12 %016lx\n", r->r9, r->r10, r->r11, r->r12);
+    kprintf("R13 %016lx R14 %016lx R15 %016lx CR2 %016lx\n", r->r13, r->r14, r->r15, v->cr2);
+}
+
+/* What happened to the vCPU, what the VM does about it, and its state. */
+static void report_with_dump(const struct vcpu *vcpu, const char *why, const char *then)
+{
+    console_hold();
+    klog("vm %s: vcpu %u: %s; %s\n", vcpu->vm->config.name, vcpu->id, why, then);
+    dump_registers(vcpu);
+    vmcs_dump();
+    console_unhold();
+}
+
+enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why)
+{
+    report_with_dump(vcpu, why, "stopping the VM");
+    vm_end(vcpu->vm, -1, why);
+    return EXIT_STOP_VCPU;
+}
+
+static enum exit_action handle_external_interrupt(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    /* The host took the interrupt through its IDT when the run loop enabled
+     * interrupts; the loop looks at what it asked for before the next entry.
+     * CPU 0 serves the monitor console from the CPU loop. */
+    (void)vcpu;
+    (void)exit;
+    return this_cpu()->index == 0 && monitor_input_pending() ? EXIT_RESCHEDULE : EXIT_RESUME;
+}
+
+static enum exit_action handle_preemption_timer(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    /* The slice is over, or the vCPU's APIC timer is due: the run loop
+     * tells which. */
+    (void)vcpu;
+    (void)exit;
+    return EXIT_RESUME;
+}
+
+static enum exit_action handle_interrupt_window(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    (void)exit;
+    vcpu_request(vcpu, REQ_EVENT);  /* the guest can take the pending interrupt now */
+    return EXIT_RESUME;
+}
+
+/* A shutdown: on a PC the chipset turns it into a reset, so the VM follows
+ * on_reboot as for the guest's other resets; with on_reboot = stop it ends
+ * as a failure (status -1), which it most often is. */
+static enum exit_action handle_triple_fault(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    (void)exit;
+    if (vcpu->vm->config.on_reboot == ON_REBOOT_STOP)
+        return stop_vm_with_dump(vcpu, "triple fault");
+    if (vm_next_reset_shown(vcpu->vm))
+        report_with_dump(vcpu, "triple fault", "resetting the VM");
+    vm_request_reset(vcpu->vm, "triple fault");
+    return EXIT_STOP_VCPU;
+}
+
+static enum exit_action handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    (void)exit;
+    skip_instruction(vcpu);
+    /* The vCPU sleeps until an interrupt it can take (only with IF set) or
+     * an INIT; an interrupt is taken after the HLT, as on hardware. */
+    vcpu->halt_interruptible = vmcs_read(GUEST_RFLAGS) & RFLAGS_IF;
+    if (vcpu->halt_interruptible && vlapic_pending_vector(&vcpu->apic) >= 0) {
+        vcpu_request(vcpu, REQ_EVENT);
+        return EXIT_RESUME;
+    }
+    return vcpu_block(vcpu, VCPU_HALTED) ? EXIT_RESCHEDULE : EXIT_RESUME;
+}
+
+static enum exit_action handle_skip(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    /* INVD and WBINVD: caches are coherent for us; nothing to do. */
+    (void)exit;
+    skip_instruction(vcpu);
+    return EXIT_RESUME;
+}
+
+static enum exit_action handle_undefined(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    /* VMX instructions (no nested VMX yet), MONITOR/MWAIT (not in our
+     * CPUID): #UD, as on a CPU without them. */
+    (void)exit;
+    inject_exception(vcpu, VECTOR_UD, false, 0);
+    return EXIT_RESUME;
+}
+
+static enum exit_action handle_exception_nmi(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    (void)exit;
+    uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
+    if ((info >> 8 & 7) == 2) {             /* an NMI meant for the host */
+        __asm__ volatile("int $2");
+        return EXIT_RESUME;
+    }
+    return stop_vm_with_dump(vcpu, "unexpected exception exit");
+}
+
+/* Per exit reason: its handler, whether it needs the exit qualification, and
+ * whether the exit can interrupt the delivery of an event, which is then put
+ * back (SDM Vol. 3C 28.2.4: exits caused by instructions cannot). */
+static const struct {
+    exit_handler_fn handle;
+    bool needs_qualification;
+    bool during_delivery;
+} exit_handlers[EXIT_REASON_MAX] = {
+    [EXIT_REASON_EXCEPTION_NMI] = { handle_exception_nmi, false, true },
+    [EXIT_REASON_EXTERNAL_INTERRUPT] = { handle_external_interrupt, false, true },
+    [EXIT_REASON_INTERRUPT_WINDOW] = { handle_interrupt_window, false },
+    [EXIT_REASON_PREEMPTION_TIMER] = { handle_preemption_timer, false, true },
+    [EXIT_REASON_TRIPLE_FAULT] = { handle_triple_fault, false, true },
+    [EXIT_REASON_CPUID] = { handle_cpuid, false },
+    [EXIT_REASON_HLT] = { handle_hlt, false },
+    [EXIT_REASON_INVD] = { handle_skip, false },
+    [EXIT_REASON_VMCALL] = { handle_vmcall, false },
+    [EXIT_REASON_VMCLEAR] = { handle_undefined, false },
+    [EXIT_REASON_VMLAUNCH] = { handle_undefined, false },
+    [EXIT_REASON_VMPTRLD] = { handle_undefined, false },
+    [EXIT_REASON_VMPTRST] = { handle_undefined, false },
+    [EXIT_REASON_VMREAD] = { handle_undefined, false },
+    [EXIT_REASON_VMRESUME] = { handle_undefined, false },
+    [EXIT_REASON_VMWRITE] = { handle_undefined, false },
+    [EXIT_REASON_VMXOFF] = { handle_undefined, false },
+    [EXIT_REASON_VMXON] = { handle_undefined, false },
+    [EXIT_REASON_INVEPT] = { handle_undefined, false },
+    [EXIT_REASON_INVVPID] = { handle_undefined, false },
+    [EXIT_REASON_CR_ACCESS] = { handle_cr_access, true },
+    [EXIT_REASON_IO_INSTRUCTION] = { handle_io, true },
+    [EXIT_REASON_RDMSR] = { handle_rdmsr, false },
+    [EXIT_REASON_WRMSR] = { handle_wrmsr, false },
+    [EXIT_REASON_MWAIT] = { handle_undefined, false },
+    [EXIT_REASON_MONITOR] = { handle_undefined, false },
+    [EXIT_REASON_EPT_VIOLATION] = { handle_ept_violation, true, true },
+    [EXIT_REASON_EPT_MISCONFIG] = { handle_ept_misconfig, false, true },
+    [EXIT_REASON_WBINVD] = { handle_skip, false },
+    [EXIT_REASON_XSETBV] = { handle_xsetbv, false },
+    [EXIT_REASON_PAUSE] = { handle_pause, false },
+};
+
+enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason)
+{
+    uint32_t reason = full_reason & 0xffff;
+    char why[96];
+    if (full_reason & EXIT_REASON_ENTRY_FAILURE) {
+        /* Invalid guest state, MSR loading, machine check during entry
+         * (SDM Vol. 3C 27.8): the VM cannot run. */
+        const char *name = vmx_exit_reason_name(reason);
+        snprintf(why, sizeof(why), "VM entry failed: %s (exit reason %u, qualification %lu)",
+                 name ? name : "unknown", reason, vmcs_read(EXIT_QUALIFICATION));
+        return stop_vm_with_dump(vcpu, why);
+    }
+    if (reason >= EXIT_REASON_MAX || !exit_handlers[reason].handle) {
+        const char *name = vmx_exit_reason_name(reason);
+        snprintf(why, sizeof(why), "unhandled exit reason %u (%s)", reason,
+                 name ? name : "unknown");
+        return stop_vm_with_dump(vcpu, why);
+    }
+    if (exit_handlers[reason].during_delivery)
+        reinject_interrupted_event(vcpu);
+    struct vm_exit exit = { .reason = reason };
+    if (exit_handlers[reason].needs_qualification)
+        exit.qualification = vmcs_read(EXIT_QUALIFICATION);
+    return exit_handlers[reason].handle(vcpu, &exit);
+}

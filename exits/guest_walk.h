@@ -1,0 +1,18 @@
+#ifndef EXITS_GUEST_WALK_H
+#define EXITS_GUEST_WALK_H
+/* Guest linear-to-physical translation through the guest's own page tables
+ * (SDM Vol. 3A ch. 5): no paging, 32-bit, PAE and 4-level. Used to fetch the
+ * instruction at the guest's RIP. Pure: memory comes through a callback. */
+#include <stdint.h>
+#include <stdbool.h>
+
+struct guest_paging {
+    uint64_t cr0, cr3, cr4, efer;
+};
+
+typedef bool (*guest_read_fn)(void *ctx, uint64_t gpa, void *dst, unsigned len);
+
+/* False if the address is not mapped (the guest would take a #PF). */
+bool guest_translate(const struct guest_paging *p, uint64_t linear, guest_read_fn read, void *ctx,
+                     uint64_t *gpa);
+#endif
