@@ -85,7 +85,7 @@ $(LINUX_GUEST) &: tools/linux-guest guests/linux/init
 
 guests: $(GUEST_ELFS) $(MB1_GUEST)
 
-$(BUILD)/guests/%.elf: guests/%.c $(GUEST_RT) guests/runtime/guest.h guests/runtime/guest.ld loader/guest_layout.h
+$(BUILD)/guests/%.elf: guests/%.c $(GUEST_RT) guests/runtime/guest.h guests/runtime/guest.ld virt/guest_layout.h
 	@mkdir -p $(dir $@)
 	@echo "  GUEST   $@"
 	$(Q)$(CC) $(filter-out -MMD -MP,$(KCFLAGS)) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT) -lgcc

@@ -17,6 +17,7 @@
 #include "mon/monitor.h"
 #include "mon/console_mux.h"
 #include "sched/sched.h"
+#include "machine/machine.h"
 #include "virt/vm.h"
 #include "virt/vm_config.h"
 #include "vmx/vmx_cpu.h"
@@ -123,6 +124,8 @@ void kmain(uint32_t magic, uint64_t info)
 
     static struct host_topology topo;
     sched_init();       /* before the APs start: they go straight to cpu_loop */
+    monitor_init();     /* the work in CPU 0's loop, then the VMs' in every CPU's */
+    machine_init();
     init_cpus(&topo);
     enable_vmx_everywhere();
 

@@ -1,7 +1,8 @@
 /* Ports PLATFORM_ACPI_PM_BASE.. onto the VM's ACPI PM registers
  * (dev/acpi_pm.h), with the PM timer counting the platform clock. */
+#include "dev/devices.h"
 #include "dev/platform_ports.h"
-#include "loader/firmware.h"
+#include "dev/platform_clock.h"
 #include "dev/platform.h"
 #include "virt/vm.h"
 #include "lib/printf.h"
@@ -11,18 +12,18 @@ bool acpi_pm_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_wr
 {
     uint64_t ticks = platform_clock_ticks(ACPI_PM_TIMER_HZ);
     unsigned offset = port - PLATFORM_ACPI_PM_BASE;
-    spin_lock(&vm->platform_lock);
+    spin_lock(&vm->dev->platform_lock);
     if (!is_write) {
-        *value = acpi_pm_read(&vm->acpi_pm, offset, size, ticks);
-        spin_unlock(&vm->platform_lock);
+        *value = acpi_pm_read(&vm->dev->acpi_pm, offset, size, ticks);
+        spin_unlock(&vm->dev->platform_lock);
         return true;
     }
-    enum acpi_pm_result result = acpi_pm_write(&vm->acpi_pm, offset, size, *value, ticks);
-    bool first_sleep = result == ACPI_PM_SLEEP_IGNORED && !vm->acpi_pm.sleep_reported;
+    enum acpi_pm_result result = acpi_pm_write(&vm->dev->acpi_pm, offset, size, *value, ticks);
+    bool first_sleep = result == ACPI_PM_SLEEP_IGNORED && !vm->dev->acpi_pm.sleep_reported;
     if (first_sleep)
-        vm->acpi_pm.sleep_reported = true;
-    uint16_t control = vm->acpi_pm.control;
-    spin_unlock(&vm->platform_lock);
+        vm->dev->acpi_pm.sleep_reported = true;
+    uint16_t control = vm->dev->acpi_pm.control;
+    spin_unlock(&vm->dev->platform_lock);
     switch (result) {
     case ACPI_PM_POWER_OFF:
         vm_end(vm, 0, "ACPI power off");

@@ -1,8 +1,9 @@
+#include "dev/vlapic.h"
+#include "virt/vcpu_state.h"
 #include "dev/apic_access.h"
 #include "dev/irq.h"
-#include "sched/sched.h"
 #include "virt/vm.h"
-#include "vmx/vmcs_setup.h"
+#include "virt/vmcs_setup.h"
 #include "arch/cpu.h"
 #include "arch/msr.h"
 
@@ -21,10 +22,10 @@ static uint64_t phys_addr_mask(void)
  * false if its APIC does not accept it. */
 static bool deliver_fixed(struct vcpu *target, uint8_t vector, bool level)
 {
-    if (!vlapic_set_irr_trigger(&target->apic, vector, level))
+    if (!vlapic_set_irr_trigger(target->apic, vector, level))
         return false;
     vcpu_request(target, REQ_EVENT);
-    sched_wake(target);
+    vcpu_wake(target);
     return true;
 }
 
@@ -34,7 +35,7 @@ bool apic_deliver_interrupt(struct vm *vm, uint32_t sender, const struct apic_ip
     bool accepted = false;
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         struct vcpu *target = &vm->vcpus[i];
-        if (!vlapic_ipi_reaches(&target->apic, sender, msg) ||
+        if (!vlapic_ipi_reaches(target->apic, sender, msg) ||
             !deliver_fixed(target, msg->vector, level))
             continue;
         accepted = true;
@@ -57,7 +58,7 @@ static void send_ipi(struct vcpu *sender, const struct apic_ipi *ipi)
     }
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         struct vcpu *target = &vm->vcpus[i];
-        if (!vlapic_ipi_reaches(&target->apic, sender->id, ipi))
+        if (!vlapic_ipi_reaches(target->apic, sender->id, ipi))
             continue;
         switch (ipi->delivery) {
         case IPI_INIT:
@@ -65,14 +66,14 @@ static void send_ipi(struct vcpu *sender, const struct apic_ipi *ipi)
                 break;
             __atomic_store_n(&target->init_pending, true, __ATOMIC_SEQ_CST);
             vcpu_request(target, REQ_INIT_SIPI);
-            sched_wake(target);
+            vcpu_wake(target);
             break;
         case IPI_STARTUP:
             /* Latched always; the target takes it only if it is waiting for
              * one, once any INIT before it is processed (SDM 9.4.4). */
             __atomic_store_n(&target->sipi_vector, ipi->vector, __ATOMIC_SEQ_CST);
             vcpu_request(target, REQ_INIT_SIPI);
-            sched_wake(target);
+            vcpu_wake(target);
             break;
         default:
             /* NMI, SMI and reserved modes are not virtualised: counted. */
@@ -85,7 +86,7 @@ static void send_ipi(struct vcpu *sender, const struct apic_ipi *ipi)
 static bool write_register(struct vcpu *v, uint32_t offset, uint64_t value)
 {
     struct apic_ipi ipi;
-    switch (vlapic_write(&v->apic, offset, value, rdtsc(), &ipi)) {
+    switch (vlapic_write(v->apic, offset, value, rdtsc(), &ipi)) {
     case APIC_FAULT:
         return false;
     case APIC_SEND_IPI:
@@ -106,11 +107,11 @@ bool apic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value, bool *handled)
 {
     *handled = true;
     if (msr == MSR_IA32_APIC_BASE) {
-        *value = v->apic.base_msr;
+        *value = v->apic->base_msr;
         return true;
     }
     if (msr == MSR_IA32_TSC_DEADLINE) {
-        *value = vlapic_read_tsc_deadline(&v->apic);
+        *value = vlapic_read_tsc_deadline(v->apic);
         return true;
     }
     if (msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST) {
@@ -118,20 +119,20 @@ bool apic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value, bool *handled)
         return false;
     }
     /* The x2APIC MSRs exist only in x2APIC mode (SDM 11.12.1.2). */
-    return vlapic_mode(&v->apic) == APIC_MODE_X2APIC &&
-           vlapic_read(&v->apic, (msr - X2APIC_MSR_FIRST) << 4, rdtsc(), value) == APIC_OK;
+    return vlapic_mode(v->apic) == APIC_MODE_X2APIC &&
+           vlapic_read(v->apic, (msr - X2APIC_MSR_FIRST) << 4, rdtsc(), value) == APIC_OK;
 }
 
 bool apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
 {
     *handled = true;
     if (msr == MSR_IA32_APIC_BASE) {
-        bool ok = vlapic_set_base(&v->apic, value, phys_addr_mask());
+        bool ok = vlapic_set_base(v->apic, value, phys_addr_mask());
         vcpu_request(v, REQ_EVENT | REQ_TIMER);
         return ok;
     }
     if (msr == MSR_IA32_TSC_DEADLINE) {
-        vlapic_write_tsc_deadline(&v->apic, value, v->tsc_offset, rdtsc());
+        vlapic_write_tsc_deadline(v->apic, value, v->tsc_offset, rdtsc());
         vcpu_request(v, REQ_TIMER);
         return true;
     }
@@ -139,7 +140,7 @@ bool apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
         *handled = false;
         return false;
     }
-    return vlapic_mode(&v->apic) == APIC_MODE_X2APIC &&
+    return vlapic_mode(v->apic) == APIC_MODE_X2APIC &&
            write_register(v, (msr - X2APIC_MSR_FIRST) << 4, value);
 }
 
@@ -147,8 +148,8 @@ bool apic_mmio_access(struct vcpu *v, uint64_t gpa, bool write, unsigned size, u
 {
     /* The page answers only in xAPIC mode; disabled or in x2APIC mode the
      * APIC is not on the bus there (SDM 11.12.2). */
-    if (vlapic_mode(&v->apic) != APIC_MODE_XAPIC ||
-        (gpa & ~0xfffull) != (v->apic.base_msr & ~0xfffull))
+    if (vlapic_mode(v->apic) != APIC_MODE_XAPIC ||
+        (gpa & ~0xfffull) != (v->apic->base_msr & ~0xfffull))
         return false;
     /* Registers are 32 bits wide at 16-byte strides; narrower accesses see
      * part of one (SDM 11.4.1: other widths are undefined). */
@@ -161,27 +162,27 @@ bool apic_mmio_access(struct vcpu *v, uint64_t gpa, bool write, unsigned size, u
     }
     uint64_t reg = 0;
     if ((gpa & 0xf) < 4)    /* bytes 4-15 of each 16-byte slot are reserved: 0 */
-        vlapic_read(&v->apic, offset, rdtsc(), &reg);
+        vlapic_read(v->apic, offset, rdtsc(), &reg);
     *value = ((uint32_t)reg >> shift) & (size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1);
     return true;
 }
 
 void apic_set_cr8(struct vcpu *v, uint64_t value)
 {
-    v->apic.tpr = (uint32_t)(value & 0xf) << 4;     /* SDM Vol. 3A 11.8.6.1 */
+    v->apic->tpr = (uint32_t)(value & 0xf) << 4;     /* SDM Vol. 3A 11.8.6.1 */
     vcpu_request(v, REQ_EVENT);
 }
 
 uint64_t apic_get_cr8(const struct vcpu *v)
 {
-    return v->apic.tpr >> 4;
+    return v->apic->tpr >> 4;
 }
 
 bool apic_process_init_sipi(struct vcpu *v)
 {
     if (__atomic_exchange_n(&v->init_pending, false, __ATOMIC_SEQ_CST)) {
         /* INIT: the CPU waits for SIPI (SDM Vol. 3A 9.1). */
-        vlapic_init_signal(&v->apic);
+        vlapic_init_signal(v->apic);
         v->waiting_for_sipi = true;
     }
     int vector = __atomic_exchange_n(&v->sipi_vector, -1, __ATOMIC_SEQ_CST);

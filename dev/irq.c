@@ -4,10 +4,12 @@
  * and hands the 8259's INTR to vCPU 0. One lock per VM covers both
  * controllers; deliveries made under it may wake vCPUs (the scheduler's
  * lock nests inside it, never the other way round). */
+#include "dev/devices.h"
+#include "virt/vcpu_state.h"
 #include "dev/irq.h"
+#include "virt/event_inject.h"
 #include "dev/apic_access.h"
 #include "dev/platform.h"
-#include "sched/sched.h"
 #include "virt/vm.h"
 
 #define IOAPIC_PAGE_MASK    0xfffull
@@ -35,18 +37,18 @@ void vm_irq_init(struct vm *vm)
 {
     /* Under the lock: at a machine reset a device may still be driving a
      * line (the UART with typed input). */
-    spin_lock(&vm->irq_lock);
-    vpic_reset(&vm->pic);
-    vm->pic_intr = false;
-    vioapic_reset(&vm->ioapic, PLATFORM_IOAPIC_ID, ioapic_deliver, vm);
-    spin_unlock(&vm->irq_lock);
+    spin_lock(&vm->dev->irq_lock);
+    vpic_reset(&vm->dev->pic);
+    vm->dev->pic_intr = false;
+    vioapic_reset(&vm->dev->ioapic, PLATFORM_IOAPIC_ID, ioapic_deliver, vm);
+    spin_unlock(&vm->dev->irq_lock);
 }
 
 /* After any change to the 8259s (under irq_lock): the INTR output. */
 static bool pic_update(struct vm *vm)
 {
-    bool intr = vpic_output(&vm->pic);
-    __atomic_store_n(&vm->pic_intr, intr, __ATOMIC_SEQ_CST);
+    bool intr = vpic_output(&vm->dev->pic);
+    __atomic_store_n(&vm->dev->pic_intr, intr, __ATOMIC_SEQ_CST);
     return intr;
 }
 
@@ -55,44 +57,44 @@ static void pic_kick(struct vm *vm)
 {
     struct vcpu *v = &vm->vcpus[0];
     vcpu_request(v, REQ_EVENT);
-    sched_wake(v);
+    vcpu_wake(v);
 }
 
 void vm_set_irq(struct vm *vm, unsigned gsi, bool level)
 {
     if (gsi >= PLATFORM_IOAPIC_PINS || gsi == PIC_CASCADE_IRQ)
         return;     /* ISA IRQ 2 is the cascade: no device has it */
-    spin_lock(&vm->irq_lock);
+    spin_lock(&vm->dev->irq_lock);
     bool intr = false;
     if (gsi < 16) {
-        vpic_set_irq(&vm->pic, gsi, level);
+        vpic_set_irq(&vm->dev->pic, gsi, level);
         intr = pic_update(vm);
     }
-    vioapic_set_irq(&vm->ioapic, gsi == PLATFORM_IRQ_PIT ? PLATFORM_GSI_PIT : gsi, level);
-    spin_unlock(&vm->irq_lock);
+    vioapic_set_irq(&vm->dev->ioapic, gsi == PLATFORM_IRQ_PIT ? PLATFORM_GSI_PIT : gsi, level);
+    spin_unlock(&vm->dev->irq_lock);
     if (intr)
         pic_kick(vm);
 }
 
 void vm_irq_eoi(struct vm *vm, uint8_t vector)
 {
-    spin_lock(&vm->irq_lock);
-    vioapic_eoi(&vm->ioapic, vector);
-    spin_unlock(&vm->irq_lock);
+    spin_lock(&vm->dev->irq_lock);
+    vioapic_eoi(&vm->dev->ioapic, vector);
+    spin_unlock(&vm->dev->irq_lock);
 }
 
 bool vm_extint_pending(const struct vcpu *v)
 {
-    return v->id == 0 && __atomic_load_n(&v->vm->pic_intr, __ATOMIC_SEQ_CST) &&
-           vlapic_accepts_pic_interrupt(&v->apic);
+    return v->id == 0 && __atomic_load_n(&v->vm->dev->pic_intr, __ATOMIC_SEQ_CST) &&
+           vlapic_accepts_pic_interrupt(v->apic);
 }
 
 uint8_t vm_extint_acknowledge(struct vm *vm)
 {
-    spin_lock(&vm->irq_lock);
-    uint8_t vector = vpic_acknowledge(&vm->pic);
+    spin_lock(&vm->dev->irq_lock);
+    uint8_t vector = vpic_acknowledge(&vm->dev->pic);
     pic_update(vm);
-    spin_unlock(&vm->irq_lock);
+    spin_unlock(&vm->dev->irq_lock);
     return vector;
 }
 
@@ -105,15 +107,15 @@ bool ioapic_mmio_access(struct vm *vm, uint64_t gpa, bool write, unsigned size,
      * one, narrower writes reach only IOREGSEL, an 8-bit register. */
     uint32_t offset = (uint32_t)gpa & 0xff0;
     unsigned shift = 8 * ((unsigned)gpa & 3);
-    spin_lock(&vm->irq_lock);
+    spin_lock(&vm->dev->irq_lock);
     if (write) {
         if ((gpa & 0xf) == 0 && (size >= 4 || offset == IOAPIC_REGSEL))
-            vioapic_write(&vm->ioapic, offset, (uint32_t)*value);
+            vioapic_write(&vm->dev->ioapic, offset, (uint32_t)*value);
     } else {
-        uint32_t reg = (gpa & 0xf) < 4 ? vioapic_read(&vm->ioapic, offset) : 0;
+        uint32_t reg = (gpa & 0xf) < 4 ? vioapic_read(&vm->dev->ioapic, offset) : 0;
         *value = (reg >> shift) & (size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1);
     }
-    spin_unlock(&vm->irq_lock);
+    spin_unlock(&vm->dev->irq_lock);
     return true;
 }
 
@@ -121,14 +123,42 @@ bool pic_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
                      uint32_t *value)
 {
     (void)size;     /* byte registers: a wider access sees the first */
-    spin_lock(&vm->irq_lock);
+    spin_lock(&vm->dev->irq_lock);
     if (is_write)
-        vpic_write(&vm->pic, port, (uint8_t)*value);
+        vpic_write(&vm->dev->pic, port, (uint8_t)*value);
     else
-        *value = vpic_read(&vm->pic, port);
+        *value = vpic_read(&vm->dev->pic, port);
     bool intr = pic_update(vm);
-    spin_unlock(&vm->irq_lock);
+    spin_unlock(&vm->dev->irq_lock);
     if (intr)
         pic_kick(vm);
     return true;
+}
+
+bool vcpu_interrupt_waiting(const struct vcpu *v)
+{
+    return vm_extint_pending(v) || vlapic_pending_vector(v->apic) >= 0;
+}
+
+void inject_pending_interrupt(struct vcpu *v)
+{
+    bool extint = vm_extint_pending(v);
+    int vector = extint ? 0 : vlapic_pending_vector(v->apic);
+    if (vector < 0) {
+        set_interrupt_window(v, false);
+        return;
+    }
+    if (!interrupt_window_open()) {
+        set_interrupt_window(v, true);
+        return;
+    }
+    /* The interrupt acknowledge: the 8259 gives its vector (spurious if
+     * its request has gone meanwhile), or the APIC moves IRR to ISR. */
+    if (extint)
+        vector = vm_extint_acknowledge(v->vm);
+    else
+        vlapic_accept(v->apic, (uint8_t)vector);
+    inject_external_interrupt(v, (uint8_t)vector);
+    /* More may be waiting behind this one: look again after it is taken. */
+    set_interrupt_window(v, vcpu_interrupt_waiting(v));
 }

@@ -28,6 +28,13 @@ void vm_irq_init(struct vm *vm);
 void vm_irq_eoi(struct vm *vm, uint8_t vector);
 /* Whether the 8259's INTR is up and reaches `vcpu` (vCPU 0's LINT0). */
 bool vm_extint_pending(const struct vcpu *vcpu);
+/* Whether an external interrupt waits for the vCPU: the 8259's through
+ * LINT0 first (it bypasses the APIC's priorities, and KVM takes it first
+ * too), else its APIC's highest deliverable vector. */
+bool vcpu_interrupt_waiting(const struct vcpu *vcpu);
+/* Before an entry: injects that interrupt if the guest can take it now,
+ * else turns on interrupt-window exiting. */
+void inject_pending_interrupt(struct vcpu *vcpu);
 /* The interrupt acknowledge cycle: the 8259's vector (maybe spurious). */
 uint8_t vm_extint_acknowledge(struct vm *vm);
 /* The I/O APIC's page: true if `gpa` is in it (and the access was done). */

@@ -5,6 +5,7 @@
  * master abort on an empty slot does, and writes go nowhere (counted). Byte
  * and word accesses to 0xcf8 are not CONFIG_ADDRESS (the host bridge claims
  * only doubleword ones); they reach no device. */
+#include "dev/devices.h"
 #include "dev/platform_ports.h"
 #include "dev/platform.h"
 #include "virt/vm.h"
@@ -20,9 +21,9 @@ bool pci_config_access(struct vm *vm, uint16_t port, unsigned size, bool is_writ
     } else if (size != 4) {
         platform_port_unclaimed(vm, is_write, value);
     } else if (is_write) {
-        __atomic_store_n(&vm->pci_config_address, *value, __ATOMIC_RELAXED);
+        __atomic_store_n(&vm->dev->pci_config_address, *value, __ATOMIC_RELAXED);
     } else {
-        *value = __atomic_load_n(&vm->pci_config_address, __ATOMIC_RELAXED);
+        *value = __atomic_load_n(&vm->dev->pci_config_address, __ATOMIC_RELAXED);
     }
     return true;
 }

@@ -6,6 +6,7 @@
  * it due raises ISA IRQ 0. */
 #include <stdint.h>
 #include <stdbool.h>
+#include "dev/devices.h"
 #include "virt/vm.h"
 
 /* At VM creation and machine reset: the PIT at power-up, counting at the
@@ -17,7 +18,7 @@ bool pit_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
 /* Host TSC of the next PIT interrupt; 0 if none is coming. */
 static inline uint64_t pit_deadline(const struct vm *vm)
 {
-    return __atomic_load_n(&vm->pit_deadline, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&vm->dev->pit_deadline, __ATOMIC_ACQUIRE);
 }
 /* Raises IRQ 0 if the PIT interrupt is due at host TSC `now` (any CPU). */
 void pit_expire(struct vm *vm, uint64_t now);

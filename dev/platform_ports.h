@@ -33,4 +33,10 @@ bool pci_config_access(struct vm *vm, uint16_t port, unsigned size, bool is_writ
 bool reset_control_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
                           uint32_t *value);
 bool kbc_access(struct vm *vm, uint16_t port, unsigned size, bool is_write, uint32_t *value);
+/* COM1 (dev/uart.c) and QEMU's isa-debug-exit (dev/debug_exit.c). */
+#define UART_COM1_BASE 0x3f8
+#define DEBUG_EXIT_PORT 0xf4
+bool uart_access(struct vm *vm, uint16_t port, unsigned size, bool is_write, uint32_t *value);
+bool debug_exit_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
+                       uint32_t *value);
 #endif

@@ -3,6 +3,7 @@
  * (Intel PIIX/ICH; the FADT's RESET_REG names it, so Linux's reboot=acpi
  * uses it) and the 8042 keyboard controller's pulse-reset command, the
  * oldest way. Both end in vm_guest_reset. */
+#include "dev/devices.h"
 #include "dev/platform_ports.h"
 #include "dev/platform.h"
 #include "virt/vm.h"
@@ -23,12 +24,12 @@ bool reset_control_access(struct vm *vm, uint16_t port, unsigned size, bool is_w
         platform_port_unclaimed(vm, is_write, value);
         return true;
     }
-    spin_lock(&vm->platform_lock);
+    spin_lock(&vm->dev->platform_lock);
     if (is_write)
-        vm->reset_control = (uint8_t)(*value & (RCR_SYS_RST | RCR_FULL_RST));
+        vm->dev->reset_control = (uint8_t)(*value & (RCR_SYS_RST | RCR_FULL_RST));
     else
-        *value = vm->reset_control;
-    spin_unlock(&vm->platform_lock);
+        *value = vm->dev->reset_control;
+    spin_unlock(&vm->dev->platform_lock);
     if (is_write && *value & RCR_RST_CPU) {
         vm_guest_reset(vm, "0xcf9");
         return false;

@@ -2,32 +2,45 @@
  * guest sends goes to the console, a line at a time with the VM's name in
  * front, or byte by byte, unchanged, while the console is switched to this
  * VM (mon/console_mux.c), whose typed input then arrives here. */
+#include "dev/devices.h"
 #include "dev/uart.h"
 #include "dev/irq.h"
-#include "exits/pio.h"
+#include "dev/platform_ports.h"
 #include "dev/platform.h"
 #include "virt/vm.h"
-#include "mon/console_mux.h"
 #include "arch/serial.h"
 #include "arch/tsc.h"
 #include "arch/cpu.h"
 #include "lib/printf.h"
 
 bool console_timestamps;
+/* The VM whose COM1 has the console (the console multiplexer's choice,
+ * mon/console_mux.c), or NULL. */
+static struct vm *console_vm;
+
+void uart_give_console(struct vm *vm)
+{
+    __atomic_store_n(&console_vm, vm, __ATOMIC_RELEASE);
+}
+
+struct vm *uart_console_vm(void)
+{
+    return __atomic_load_n(&console_vm, __ATOMIC_ACQUIRE);
+}
 
 void uart_init(struct vm *vm)
 {
     /* Under the lock: at a machine reset typed input may be arriving. */
-    spin_lock(&vm->uart.lock);
-    uart16550_reset(&vm->uart.regs);
-    vm->uart.irq_level = false;     /* the reset interrupt controllers see the line low */
-    vm->uart.created_tsc = rdtsc();
-    spin_unlock(&vm->uart.lock);
+    spin_lock(&vm->dev->uart.lock);
+    uart16550_reset(&vm->dev->uart.regs);
+    vm->dev->uart.irq_level = false;     /* the reset interrupt controllers see the line low */
+    vm->dev->uart.created_tsc = rdtsc();
+    spin_unlock(&vm->dev->uart.lock);
 }
 
 static void flush_line(struct vm *vm)
 {
-    struct vm_uart *u = &vm->uart;
+    struct vm_uart *u = &vm->dev->uart;
     if (console_timestamps) {
         /* Emulated time since the VM was made: seconds and microseconds. */
         uint64_t us = (rdtsc() - u->created_tsc) * 1000 / tsc_khz();
@@ -43,16 +56,16 @@ static void flush_line(struct vm *vm)
 
 void uart_flush(struct vm *vm)
 {
-    spin_lock(&vm->uart.lock);
-    if (vm->uart.len)
+    spin_lock(&vm->dev->uart.lock);
+    if (vm->dev->uart.len)
         flush_line(vm);
-    spin_unlock(&vm->uart.lock);
+    spin_unlock(&vm->dev->uart.lock);
 }
 
 static void transmit(struct vm *vm, char c)
 {
-    struct vm_uart *u = &vm->uart;
-    if (console_mux_focus() == vm) {
+    struct vm_uart *u = &vm->dev->uart;
+    if (uart_console_vm() == vm) {
         if (u->len)
             flush_line(vm);
         console_write(&c, 1);
@@ -73,9 +86,9 @@ static void transmit(struct vm *vm, char c)
  * interrupt controllers in the order they happened. */
 static void update_irq(struct vm *vm)
 {
-    bool level = uart16550_irq(&vm->uart.regs);
-    if (level != vm->uart.irq_level) {
-        vm->uart.irq_level = level;
+    bool level = uart16550_irq(&vm->dev->uart.regs);
+    if (level != vm->dev->uart.irq_level) {
+        vm->dev->uart.irq_level = level;
         vm_set_irq(vm, PLATFORM_IRQ_COM1, level);
     }
 }
@@ -84,7 +97,7 @@ bool uart_access(struct vm *vm, uint16_t port, unsigned size, bool is_write, uin
 {
     (void)size;     /* byte registers: a wider access touches the first only */
     enum uart_register reg = (enum uart_register)(port - UART_COM1_BASE);
-    struct vm_uart *u = &vm->uart;
+    struct vm_uart *u = &vm->dev->uart;
     spin_lock(&u->lock);
     if (is_write) {
         int tx;
@@ -101,7 +114,7 @@ bool uart_access(struct vm *vm, uint16_t port, unsigned size, bool is_write, uin
 
 bool uart_receive(struct vm *vm, char c)
 {
-    struct vm_uart *u = &vm->uart;
+    struct vm_uart *u = &vm->dev->uart;
     spin_lock(&u->lock);
     bool taken = uart16550_receive(&u->regs, (uint8_t)c);
     update_irq(vm);

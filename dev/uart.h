@@ -20,6 +20,11 @@ struct vm_uart {
 /* Whether guest lines carry the VM's emulated time (the hypervisor's
  * command-line word `console_timestamps`). */
 extern bool console_timestamps;
+/* Gives the console to `vm`'s COM1 (NULL: to nobody, the monitor): its
+ * output passes through unchanged instead of in named lines. */
+void uart_give_console(struct vm *vm);
+/* The VM whose COM1 has the console, or NULL. Any CPU may ask. */
+struct vm *uart_console_vm(void);
 
 /* COM1 at power-on: at VM creation and machine reset (console timestamps
  * then count from the reset, the machine's uptime). */

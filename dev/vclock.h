@@ -3,7 +3,7 @@
 /*
  * Unit conversion for the clock a VM's platform devices count in (the ACPI
  * PM timer, the CMOS/RTC): host TSC ticks since the platform clock started
- * (loader/firmware.c), turned into the device's own frequency. Pure, so it is
+ * (dev/platform_clock.c), turned into the device's own frequency. Pure, so it is
  * unit-tested on the host.
  *
  * Why not each vCPU's guest TSC (host TSC + tsc_offset)? The offset is

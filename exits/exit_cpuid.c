@@ -1,7 +1,9 @@
 /* CPUID: the host's answer, filtered to a virtual CPU the guest can rely on,
  * plus the hypervisor leaves (0x40000000: max leaf and signature). */
+#include "dev/vlapic.h"
 #include "exits/exits.h"
 #include "virt/vm.h"
+#include "virt/vcpu.h"
 #include "arch/cpu.h"
 #include "arch/tsc.h"
 #include "vmx/vmcs.h"
@@ -47,7 +49,7 @@ static void filter_leaf1(const struct vcpu *vcpu, struct cpuid_regs *r)
      * them (guests then leave IA32_MCG_* and DS_AREA alone). */
     r->edx &= ~(L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE | L1_EDX_APIC | L1_EDX_MCE | L1_EDX_MCA |
                 L1_EDX_DS);
-    if (vlapic_mode(&vcpu->apic) != APIC_MODE_DISABLED)   /* follows IA32_APIC_BASE.EN */
+    if (vlapic_mode(vcpu->apic) != APIC_MODE_DISABLED)   /* follows IA32_APIC_BASE.EN */
         r->edx |= L1_EDX_APIC;
     /* EBX[31:24] initial APIC ID, [23:16] logical processors in the package. */
     r->ebx = (r->ebx & 0xffff) | (vcpu->id << 24) | ((vcpu->vm->vcpu_count & 0xff) << 16);

@@ -1,4 +1,6 @@
 /* The exit-reason table and the handlers too small for a file of their own. */
+#include "dev/vlapic.h"
+#include "virt/vcpu_state.h"
 #include "exits/exits.h"
 #include "exits/exit_pause.h"
 #include "virt/event_inject.h"
@@ -6,7 +8,7 @@
 #include "sched/sched.h"
 #include "virt/vm_lifecycle.h"
 #include "arch/percpu.h"
-#include "mon/monitor.h"
+#include "sched/sched.h"
 #include "vmx/exit_reasons.h"
 #include "vmx/vmcs.h"
 #include "arch/serial.h"
@@ -53,10 +55,11 @@ static enum exit_action handle_external_interrupt(struct vcpu *vcpu, const struc
 {
     /* The host took the interrupt through its IDT when the run loop enabled
      * interrupts; the loop looks at what it asked for before the next entry.
-     * CPU 0 serves the monitor console from the CPU loop. */
+     * Work for the CPU's own loop (CPU 0 serves the monitor console) calls
+     * it back there. */
     (void)vcpu;
     (void)exit;
-    return this_cpu()->index == 0 && monitor_input_pending() ? EXIT_RESCHEDULE : EXIT_RESUME;
+    return sched_cpu_work_pending(this_cpu()->index) ? EXIT_RESCHEDULE : EXIT_RESUME;
 }
 
 static enum exit_action handle_preemption_timer(struct vcpu *vcpu, const struct vm_exit *exit)
@@ -96,7 +99,7 @@ static enum exit_action handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit
     /* The vCPU sleeps until an interrupt it can take (only with IF set) or
      * an INIT; an interrupt is taken after the HLT, as on hardware. */
     vcpu->halt_interruptible = vmcs_read(GUEST_RFLAGS) & RFLAGS_IF;
-    if (vcpu->halt_interruptible && vlapic_pending_vector(&vcpu->apic) >= 0) {
+    if (vcpu->halt_interruptible && vlapic_pending_vector(vcpu->apic) >= 0) {
         vcpu_request(vcpu, REQ_EVENT);
         return EXIT_RESUME;
     }

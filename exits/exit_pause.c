@@ -11,7 +11,7 @@
 #include "sched/sched.h"
 #include "virt/vm.h"
 #include "vmx/vmcs.h"
-#include "mon/trace.h"
+#include "virt/trace.h"
 
 static void set_window(struct vcpu *v, uint32_t window, enum trace_event why)
 {
@@ -109,7 +109,7 @@ void ple_sched_out(struct vcpu *v)
 static int boost(void *ctx, uint32_t index)
 {
     struct vcpu *spinner = ctx;
-    return sched_yield_to(spinner, &spinner->vm->vcpus[index]);
+    return sched_yield_to(&spinner->se, &spinner->vm->vcpus[index].se, spin_guard_on(spinner->vm));
 }
 
 /* KVM's kvm_vcpu_on_spin: refresh the VM's view of its vCPUs, then look for
@@ -126,7 +126,7 @@ static bool yield_to_preempted(struct vcpu *v)
     }
     v->ple.yields++;
     int boosted = directed_yield(vm->dy, vm->vcpu_count, v->id, &vm->last_boosted_vcpu, boost, v);
-    bool here = boosted >= 0 && vm->vcpus[boosted].cpu == v->cpu;
+    bool here = boosted >= 0 && vm->vcpus[boosted].se.cpu == v->se.cpu;
     /* Giving up its CPU, the spinner remains a spinner until it runs again:
      * others boost it only every other time they look (KVM: preempted in
      * its own yield, still in its spin loop). */

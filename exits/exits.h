@@ -52,8 +52,6 @@ enum exit_action handle_rdmsr(struct vcpu *vcpu, const struct vm_exit *exit);
 enum exit_action handle_wrmsr(struct vcpu *vcpu, const struct vm_exit *exit);
 enum exit_action handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit);
 enum exit_action handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit);
-/* The XCR0 bits a guest may enable (and the vCPU switch saves). */
-uint64_t guest_xcr0_supported(void);
 enum exit_action handle_vmcall(struct vcpu *vcpu, const struct vm_exit *exit);
 enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit);
 enum exit_action handle_ept_misconfig(struct vcpu *vcpu, const struct vm_exit *exit);

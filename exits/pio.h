@@ -15,10 +15,4 @@ typedef bool (*pio_handler_fn)(struct vm *vm, uint16_t port, unsigned size, bool
  * ignore writes (counted in the VM's statistics). */
 bool pio_access(struct vm *vm, uint16_t port, unsigned size, bool is_write, uint32_t *value);
 
-/* Devices (dev/uart.c, dev/debug_exit.c). */
-#define UART_COM1_BASE 0x3f8
-#define DEBUG_EXIT_PORT 0xf4
-bool uart_access(struct vm *vm, uint16_t port, unsigned size, bool is_write, uint32_t *value);
-bool debug_exit_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
-                       uint32_t *value);
 #endif

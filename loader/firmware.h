@@ -3,10 +3,8 @@
 /*
  * What a PC's firmware leaves a new VM: the ACPI and SMBIOS tables in the
  * BIOS area (GUEST_ACPI_GPA, GUEST_SMBIOS_GPA), and the CMOS: its clock set to the host's time and the
- * memory sizes in its NVRAM. Also the platform clock that the VM's RTC and
- * PM timer count in: it starts when the host's RTC is read (once, when the
- * first VM is created during boot), so every VM's RTC starts from that
- * reading plus the time since.
+ * memory sizes in its NVRAM, its clock from the platform clock's start
+ * (dev/platform_clock.h).
  */
 #include <stdint.h>
 #include <stdbool.h>
@@ -20,6 +18,4 @@ void firmware_power_on(struct vm *vm);
  * SMBIOS tables into guest memory and the memory sizes into the NVRAM. False if guest
  * memory could not be written. */
 bool firmware_boot(struct vm *vm);
-/* The platform clock in ticks of `hz` (dev/vclock.h). */
-uint64_t platform_clock_ticks(uint64_t hz);
 #endif

@@ -1,6 +1,6 @@
 #include "loader/guest_boot.h"
 #include "loader/elf_loader.h"
-#include "loader/guest_layout.h"
+#include "virt/guest_layout.h"
 #include "virt/guest_mem.h"
 #include "loader/guest_memmap.h"
 #include "loader/linux_boot.h"
@@ -13,7 +13,7 @@
 #define PTE_P  (1ull << 0)
 #define PTE_W  (1ull << 1)
 #define PTE_PS (1ull << 7)
-/* Descriptors of the GDT every start uses (GUEST_SEL_* in loader/guest_layout.h). */
+/* Descriptors of the GDT every start uses (GUEST_SEL_* in virt/guest_layout.h). */
 #define GDT_CODE32 0x00cf9b000000ffffull
 #define GDT_CODE64 0x00af9b000000ffffull
 #define GDT_DATA   0x00cf93000000ffffull
@@ -27,7 +27,7 @@ const struct boot_module *guest_boot_module(const char *name)
 }
 
 /* GDT and an identity map of the first 4 GiB (2 MiB pages) for a 64-bit
- * start; see loader/guest_layout.h. */
+ * start; see virt/guest_layout.h. */
 static bool write_boot_structures(struct vm *vm)
 {
     const uint64_t gdt[] = { 0, GDT_CODE64, GDT_CODE64, GDT_DATA, GDT_CODE32 };

@@ -18,15 +18,6 @@
 struct vm;
 struct boot_module;
 
-enum boot_cpu_mode { BOOT_CPU_LONG, BOOT_CPU_PROTECTED, BOOT_CPU_REAL };
-
-/* vCPU 0's first state; selectors index the GDT at GUEST_GDT_GPA. */
-struct boot_state {
-    enum boot_cpu_mode mode;
-    uint64_t rip, rsp;
-    uint16_t code_selector;
-    uint64_t rax, rbx, rdx, rsi, rdi;
-};
 
 /* The boot module named `name` (its Multiboot2 command line), or NULL. */
 const struct boot_module *guest_boot_module(const char *name);

@@ -1,29 +1,33 @@
 #include "mon/console_mux.h"
-#include "mon/monitor.h"
 #include "dev/uart.h"
 #include "virt/vm.h"
+#include "sched/sched.h"
 #include "arch/bootinfo.h"
+#include "arch/serial.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 
-static struct vm *focus;
 static bool escape_pending;
 static struct vm *drop_reported;
+/* The monitor (mon/monitor.c): where keys go while no VM has the console,
+ * and what it does when the console comes back to it. */
+static void (*monitor_key)(char c);
+static void (*monitor_resume)(void);
 
 struct vm *console_mux_focus(void)
 {
-    struct vm *vm = __atomic_load_n(&focus, __ATOMIC_ACQUIRE);
+    struct vm *vm = uart_console_vm();
     return vm && !vm_has_finished(vm) ? vm : NULL;
 }
 
 static void give_to(struct vm *vm)
 {
-    __atomic_store_n(&focus, vm, __ATOMIC_RELEASE);
+    uart_give_console(vm);
     if (vm) {
         klog("console: vm %s (Ctrl-A c: next VM or the monitor)\n", vm->config.name);
     } else {
         klog("console: monitor\n");
-        kprintf(MONITOR_PROMPT);
+        monitor_resume();
     }
 }
 
@@ -35,6 +39,27 @@ static struct vm *next_focus(void)
         if (!vm_has_finished(&vms[i]))
             return &vms[i];
     return NULL;
+}
+
+/* CPU 0's loop serves the console: typed keys are taken there, and a key
+ * waiting brings CPU 0 out of its guest or its halt. */
+static void poll_console(uint32_t cpu)
+{
+    int c;
+    while (cpu == 0 && (c = serial_try_getc()) >= 0)
+        console_mux_key((char)c);
+}
+
+static bool console_input_pending(uint32_t cpu)
+{
+    return cpu == 0 && serial_input_ready();
+}
+
+void console_mux_attach(void (*key)(char c), void (*resume)(void))
+{
+    monitor_key = key;
+    monitor_resume = resume;
+    sched_add_cpu_work(poll_console, console_input_pending);
 }
 
 void console_mux_init(void)

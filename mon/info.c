@@ -1,6 +1,7 @@
 /* `info` subcommands: read-only views of hypervisor state. */
+#include "dev/vlapic.h"
 #include "mon/monitor.h"
-#include "mon/trace.h"
+#include "virt/trace.h"
 #include "arch/percpu.h"
 #include "arch/tsc.h"
 #include "sched/sched.h"
@@ -106,8 +107,8 @@ static void info_vms(const char *args)
     for (uint32_t i = 0; i < vm_count; i++) {
         const struct vm *vm = &vms[i];
         bool ended = vm->state == VM_ENDED;
-        const char *state = ended ? "ended" : vm->hold & VM_HOLD_STOP ? "stopped"
-                                   : vm->hold & VM_HOLD_RESET ? "resetting" : "running";
+        const char *state = ended ? "ended" : vm->sched.hold & VM_HOLD_STOP ? "stopped"
+                                   : vm->sched.hold & VM_HOLD_RESET ? "resetting" : "running";
         kprintf("%-16s %5u %5lu MiB %-9s %6lu %s", vm->config.name, vm->vcpu_count,
                 vm->config.memory >> 20, state, vm->resets, vm->config.image);
         if (ended)
@@ -129,14 +130,14 @@ static void info_vcpus(const char *args)
             const struct vcpu *c = &vm->vcpus[v];
             /* A stopped VM's vCPUs are off their CPUs whatever they wait for. */
             const char *where = c->state == VCPU_RUNNING ? "running"
-                                : vm->hold & VM_HOLD_STOP ? "stopped"
+                                : vm->sched.hold & VM_HOLD_STOP ? "stopped"
                                 : vcpu_state_names[c->state];
             kprintf("%-12s %4u %3u %-9s %4u %12lu %12lu %4lu %7lu %7lu %9lu %8lu %5lu %5lu %5lu "
                     "%5lu%s\n",
-                    vm->config.name, c->id, c->cpu, where, c->vpid, c->run_cycles,
-                    c->wait_cycles, c->lv.migrations, c->lv.vmptrlds, c->lv.vmclears,
+                    vm->config.name, c->id, c->se.cpu, where, c->vpid, c->se.run_cycles,
+                    c->se.wait_cycles, c->lv.migrations, c->lv.vmptrlds, c->lv.vmclears,
                     c->stats.launches + c->stats.resumes, c->stats.launches,
-                    c->stats.interrupts_injected, c->apic.timer_fired, c->stats.ipis_sent,
+                    c->stats.interrupts_injected, c->apic->timer_fired, c->stats.ipis_sent,
                     c->ple.exits, c->stats.ipis_dropped ? " (NMI/SMI IPIs dropped)" : "");
         }
     }

@@ -1,7 +1,6 @@
 #include "mon/monitor.h"
 #include "mon/console_mux.h"
 #include "arch/cpu.h"
-#include "arch/serial.h"
 #include "arch/platform.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -132,19 +131,17 @@ void monitor_key(char c)
     }
 }
 
-void monitor_start(void)
+static void print_prompt(void)
 {
     kprintf(MONITOR_PROMPT);
 }
 
-void monitor_poll(void)
+void monitor_init(void)
 {
-    int c;
-    while ((c = serial_try_getc()) >= 0)
-        console_mux_key((char)c);
+    console_mux_attach(monitor_key, print_prompt);
 }
 
-bool monitor_input_pending(void)
+void monitor_start(void)
 {
-    return serial_input_ready();
+    print_prompt();
 }

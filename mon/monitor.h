@@ -14,13 +14,12 @@ struct monitor_command {
     void (*run)(const char *args);
 };
 
-/* Prints the first prompt; from then on CPU 0's loop calls monitor_poll. */
+/* Takes the console's keys through the console multiplexer
+ * (mon/console_mux.h), from CPU 0's loop; before the APs start. */
+void monitor_init(void);
+/* Prints the first prompt. */
 void monitor_start(void);
-/* Takes the keys that have arrived (through the console multiplexer,
- * mon/console_mux.h); runs each complete line. Never blocks. */
-void monitor_poll(void);
-bool monitor_input_pending(void);
-/* One key typed while the monitor has the console. */
+/* One key typed while the monitor has the console; a complete line runs. */
 void monitor_key(char c);
 /* Runs one command line; exported so tests and scripts share the parser. */
 void monitor_execute(const char *line);

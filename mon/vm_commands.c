@@ -1,6 +1,7 @@
 /* Monitor commands that act on VMs. */
 #include "mon/monitor.h"
 #include "sched/sched.h"
+#include "machine/machine.h"
 #include "virt/vm.h"
 #include "virt/vm_config.h"
 #include "virt/vm_lifecycle.h"
@@ -21,7 +22,7 @@ void cmd_affinity(const char *args)
         kprintf("affinity: no running VM named '%.*s'\n", (int)(name_end - args), args);
     } else if (!vm_config_parse_cpu_list(list, list + strlen(list), &mask)) {
         kprintf("affinity: '%s' is not a CPU list such as 0-3 or 0,2\n", list);
-    } else if (!sched_set_affinity(vm, mask)) {
+    } else if (!sched_set_affinity(&vm->sched, mask)) {
         kprintf("affinity: no online CPU in '%s'\n", list);
     } else {
         kprintf("vm %s: affinity %s\n", vm->config.name, list);

@@ -1,50 +1,115 @@
 #ifndef SCHED_SCHED_H
 #define SCHED_SCHED_H
-/* Placing vCPUs on physical CPUs and the loop each CPU runs: per-CPU run
- * queues ordered by the policy (sched/sched_policy.h), time slices ended by
- * the VMX-preemption timer (or the host LAPIC timer), idle CPUs taking
- * waiting vCPUs from busy ones, halted vCPUs woken by interrupts. */
-#include "virt/vm.h"
+/*
+ * Placing schedulable entities on physical CPUs and the loop each CPU runs:
+ * per-CPU run queues ordered by the policy (sched/sched_policy.h), time
+ * slices, idle CPUs taking waiting entities from busy ones, directed-yield
+ * boosts and loans. The scheduler knows nothing of what it runs: an entity
+ * (a vCPU: virt/vcpu_state.h) is run, asked for its state and told of its
+ * timers through its sched_entity_ops, as Linux's scheduler runs KVM's vCPU
+ * threads without knowing KVM.
+ */
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "sched/sched_policy.h"
 
-/* Chooses the least-loaded online CPU the vCPU's affinity allows. */
-void sched_place(struct vcpu *vcpu);
-/* Marks the vCPU stopped and makes its CPU notice (IPI if elsewhere). */
-void sched_stop_vcpu(struct vcpu *vcpu);
-/* Keeps the VM's vCPUs off the CPUs for `why` (enum vm_hold bits): none is
- * picked from now on and those on a CPU are made to leave (they keep their
- * state: a halted one stays halted). Any CPU may call. */
-void sched_hold(struct vm *vm, uint32_t why);
-/* Drops `why`; with no reason left, the vCPUs that want a CPU get one. */
-void sched_unhold(struct vm *vm, uint32_t why);
-/* Runs `power_on` on the vCPU under the scheduler's lock, so that a reset
- * rebuilding it never races with other CPUs' scheduling of it. */
-void sched_power_on_vcpu(struct vcpu *v, void (*power_on)(struct vcpu *v));
-/* Whether none of the VM's vCPUs is on a CPU (held, none will be again). */
-bool sched_vm_off_cpus(struct vm *vm);
-/* Every CPU ends up here after bring-up: run vCPUs, else halt. CPU 0 also
- * serves the monitor console. */
-__attribute__((noreturn)) void cpu_loop(void);
+#define SCHED_GROUP_MAX 64      /* entities in a group */
+
+/* What the scheduler asks of an entity's state. */
+enum sched_state {
+    SCHED_WAITING,      /* wants a CPU and is not on one */
+    SCHED_RUNNING,      /* on its CPU */
+    SCHED_BLOCKED,      /* waits for an event (its timers may end the wait) */
+    SCHED_STOPPED,      /* for good: to be released */
+};
+
+struct sched_entity_ops {
+    enum sched_state (*state)(const struct sched_entity *e);
+    /* Makes the entity's state current on this CPU; `switched_in`: another
+     * entity ran here since it last did. False if it cannot run (it has
+     * stopped itself). */
+    bool (*load)(struct sched_entity *e, bool switched_in);
+    /* Runs it until it blocks, stops, is asked to leave (request_resched),
+     * or `slice` cycles have passed; `boosted`: a directed-yield boost. */
+    void (*run)(struct sched_entity *e, uint64_t slice, bool boosted);
+    /* After run (or after a load without a run): saves its state. */
+    void (*put)(struct sched_entity *e);
+    /* Off its CPU, charged, not under the scheduler's lock. */
+    void (*descheduled)(struct sched_entity *e);
+    /* Asks the running entity to come back to its CPU's loop before it
+     * runs on (the IPI that follows makes it look). Any CPU. */
+    void (*request_resched)(struct sched_entity *e);
+    /* A blocked entity's timers at `now` (under the scheduler's lock): true
+     * if one woke it (it is waiting now); else lowers *next to its earliest
+     * deadline still ahead, if it has one that may wake it. */
+    bool (*expire_timers)(struct sched_entity *e, uint64_t now, uint64_t *next);
+    /* After a boost on a loan: whether it got past what it was boosted for,
+     * so the lender should have its CPU back. */
+    bool (*boost_got_past)(const struct sched_entity *e);
+    /* A stopped entity leaves its queue: free what it holds on this CPU. */
+    void (*release)(struct sched_entity *e);
+    /* Its name for `info sched`. */
+    void (*describe)(const struct sched_entity *e, char *buf, size_t size);
+};
+
+/* Entities placed, held and given an affinity together (a VM's vCPUs). A
+ * boosted entity never pushes another of its group off a CPU: it may wait
+ * for the same lock. */
+struct sched_group {
+    volatile uint32_t hold;     /* reasons (the owner's bits) to keep them off the CPUs */
+    uint64_t affinity;          /* CPUs they may run on */
+    uint32_t count;
+    struct sched_entity *members[SCHED_GROUP_MAX];
+};
+
 void sched_init(void);
-/* Changes which CPUs a VM's vCPUs may run on (the monitor's `affinity`);
- * vCPUs on a CPU no longer allowed move at their next scheduling point.
- * False if no online CPU is in `affinity`. */
-bool sched_set_affinity(struct vm *vm, uint64_t affinity);
-/* Something is pending for the vCPU (interrupt, INIT, SIPI; set before
- * calling): a blocked vCPU that it wakes becomes runnable, a running one
- * is made to exit so it looks before entering again. Any CPU may call. */
-void sched_wake(struct vcpu *vcpu);
-/* A timer the vCPU stops or wakes for (the VM's PIT, for vCPU 0) moved
- * earlier, from another vCPU maybe: the CPU that runs it, or waits on it
- * while it halts, computes its stop time again. Any CPU may call. */
-void sched_timer_changed(struct vcpu *vcpu);
-/* The running vCPU blocks (HLT, or waiting for SIPI) unless an event that
- * wakes it is already there; true if it blocked. */
-bool vcpu_block(struct vcpu *vcpu, enum vcpu_state blocked_in);
-/* Directed yield: `target` (of the same VM, preempted) runs next, for a
- * short slice, on a CPU where it pushes off no vCPU of its VM if there is
- * one, else on `me`'s; `me` pays for the head start. 1 if boosted, 0 if it
- * was not waiting for a CPU after all, -1 if it could not be moved. */
-int sched_yield_to(struct vcpu *me, struct vcpu *target);
+/* Work each CPU's loop does before it picks (`work`), and whether work is
+ * waiting that should bring the CPU out of a guest or an idle halt
+ * (`pending`, may be NULL); `cpu` is the calling CPU. Registered at start-up
+ * by the layers above (the monitor's console on CPU 0, the VMs' timers). */
+void sched_add_cpu_work(void (*work)(uint32_t cpu), bool (*pending)(uint32_t cpu));
+/* Whether the CPU has such work waiting. */
+bool sched_cpu_work_pending(uint32_t cpu);
+
+/* Joins `group` and the least-loaded online CPU its affinity allows,
+ * runnable if its state says it waits. False if no CPU is allowed. */
+bool sched_place(struct sched_entity *e, const struct sched_entity_ops *ops,
+                 struct sched_group *group, uint32_t weight);
+/* A blocked entity became waiting (its owner changed its state): it goes
+ * back on its queue, and its CPU is made to pick if it should run now. */
+void sched_wake(struct sched_entity *e);
+/* Makes the CPU leave its guest, if it runs one, without asking it to pick
+ * again: the entity there looks at its events before running on. */
+void sched_poke(uint32_t cpu);
+/* Makes the CPU look at its run queue (and its running entity leave). */
+void sched_kick(uint32_t cpu);
+/* Runs fn(arg) under the scheduler's lock: state changes that picks on
+ * other CPUs must see whole. */
+void sched_locked(void (*fn)(void *arg), void *arg);
+
+/* Keeps the group's entities off the CPUs for `why`: none is picked from
+ * now on and those on a CPU are made to leave. Any CPU may call. */
+void sched_hold(struct sched_group *group, uint32_t why);
+/* Drops `why`; with no reason left, its waiting entities get CPUs again. */
+void sched_unhold(struct sched_group *group, uint32_t why);
+/* Whether none of the group's entities is on a CPU. */
+bool sched_group_off_cpus(struct sched_group *group);
+/* Changes the CPUs the group may run on; entities on a CPU no longer
+ * allowed move at their next scheduling point. False if no online CPU is
+ * in `affinity`. */
+bool sched_set_affinity(struct sched_group *group, uint64_t affinity);
+
+/* Directed yield: `target` (of `me`'s group, waiting) runs next, for a
+ * short slice, on a CPU where it pushes off none of its group if there is
+ * one, else on `me`'s. Onto `me`'s own CPU and with `lend`, the time is
+ * lent: `target` runs on `me`'s account and, once past what it was boosted
+ * for, gives the CPU back; otherwise `me` pays for the head start. 1 if
+ * boosted, 0 if it was not waiting after all, -1 if it could not be moved. */
+int sched_yield_to(struct sched_entity *me, struct sched_entity *target, bool lend);
+
+/* Every CPU ends up here after bring-up: run entities, else halt. */
+__attribute__((noreturn)) void cpu_loop(void);
 /* `info sched`: each CPU's queue. */
 void sched_print_queues(void);
 #endif

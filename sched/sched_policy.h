@@ -18,6 +18,9 @@
 #define WEIGHT_DEFAULT 1024
 #define SCHED_MAX_ENTITIES 64       /* per run queue */
 
+struct sched_group;
+struct sched_entity_ops;
+
 struct sched_entity {
     uint64_t vruntime;
     uint32_t weight;
@@ -25,7 +28,12 @@ struct sched_entity {
     bool runnable;          /* wants the CPU (not halted, not stopped) */
     bool on_cpu;            /* running right now: not to be migrated */
     bool boosted;           /* by directed yield: runs next, for a short slice */
-    void *owner;            /* the vCPU */
+    /* The mechanism's (sched/sched.h); the policy does not look at these. */
+    uint32_t cpu;           /* the CPU whose run queue holds it */
+    struct sched_group *group;
+    const struct sched_entity_ops *ops;
+    uint64_t run_cycles, wait_cycles;   /* on a CPU / runnable but waiting */
+    uint64_t ready_since;
 };
 
 struct run_queue_state {

@@ -1,5 +1,4 @@
 #include "virt/event_inject.h"
-#include "dev/irq.h"
 #include "virt/vm.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
@@ -48,7 +47,7 @@ void reinject_interrupted_event(struct vcpu *vcpu)
         vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 }
 
-static void set_interrupt_window(struct vcpu *v, bool on)
+void set_interrupt_window(struct vcpu *v, bool on)
 {
     if (v->window_exiting == on)
         return;
@@ -59,41 +58,18 @@ static void set_interrupt_window(struct vcpu *v, bool on)
         vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, PROC_INTERRUPT_WINDOW_EXITING);
 }
 
-/* Whether an external interrupt waits: the 8259's through LINT0 first (it
- * bypasses the APIC's priorities, and KVM takes it first too), else the
- * APIC's highest deliverable vector. */
-static bool interrupt_waiting(const struct vcpu *v)
+bool interrupt_window_open(void)
 {
-    return vm_extint_pending(v) || vlapic_pending_vector(&v->apic) >= 0;
-}
-
-void inject_pending_interrupt(struct vcpu *v)
-{
-    bool extint = vm_extint_pending(v);
-    int vector = extint ? 0 : vlapic_pending_vector(&v->apic);
-    if (vector < 0) {
-        set_interrupt_window(v, false);
-        return;
-    }
     /* The guest takes an external interrupt only with RFLAGS.IF set, outside
      * STI and MOV-SS shadows, and with no other event being injected (SDM
-     * Vol. 3A 7.8.1, Vol. 3C 27.6); otherwise ask for an exit as soon as it
-     * can (interrupt-window exiting, 25.6.2). */
-    bool interruptible = !(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
-                         (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) &&
-                         !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_STI_MOV_SS);
-    if (!interruptible) {
-        set_interrupt_window(v, true);
-        return;
-    }
-    /* The interrupt acknowledge: the 8259 gives its vector (spurious if
-     * its request has gone meanwhile), or the APIC moves IRR to ISR. */
-    if (extint)
-        vector = vm_extint_acknowledge(v->vm);
-    else
-        vlapic_accept(&v->apic, (uint8_t)vector);
-    vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
+     * Vol. 3A 7.8.1, Vol. 3C 27.6). */
+    return !(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+           (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) &&
+           !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_STI_MOV_SS);
+}
+
+void inject_external_interrupt(struct vcpu *v, uint8_t vector)
+{
+    vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | vector);
     v->stats.interrupts_injected++;
-    /* More may be waiting behind this one: look again after it is taken. */
-    set_interrupt_window(v, interrupt_waiting(v));
 }

@@ -13,7 +13,11 @@ struct vcpu;
 void inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error_code, uint32_t error_code);
 /* After an exit: puts back an event whose delivery the exit interrupted. */
 void reinject_interrupted_event(struct vcpu *vcpu);
-/* Before an entry: injects the virtual APIC's highest deliverable interrupt
- * if the guest can take it now, else turns on interrupt-window exiting. */
-void inject_pending_interrupt(struct vcpu *vcpu);
+/* Whether the guest can take an external interrupt at the next entry. */
+bool interrupt_window_open(void);
+/* Delivers external interrupt `vector` at the next entry (the window is open). */
+void inject_external_interrupt(struct vcpu *vcpu, uint8_t vector);
+/* Interrupt-window exiting on or off: an exit as soon as the guest can take
+ * an interrupt (SDM Vol. 3C 25.6.2). */
+void set_interrupt_window(struct vcpu *vcpu, bool on);
 #endif

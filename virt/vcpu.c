@@ -1,26 +1,38 @@
+/* A vCPU's state on the physical CPU that runs it: its VMCS made current
+ * (KVM's vmx_vcpu_load), its FPU, debug registers and MSRs switched, its
+ * general registers. */
 #include "virt/vcpu.h"
-#include "exits/exits.h"
-#include "exits/exit_pause.h"
-#include "dev/apic_access.h"
-#include "virt/event_inject.h"
-#include "dev/pit_access.h"
-#include "sched/sched.h"
-#include "virt/msr_bitmap.h"
+#include "virt/vcpu_msrs.h"
 #include "virt/vcpu_regs.h"
-#include "vmx/exit_reasons.h"
+#include "virt/vmcs_setup.h"
 #include "vmx/vmcs.h"
 #include "vmx/loaded_vmcs.h"
 #include "vmx/tlb.h"
-#include "vmx/vmcs_setup.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
-#include "arch/lapic.h"
-#include "arch/percpu.h"
 #include "arch/platform.h"
 #include "lib/page_alloc.h"
-#include "lib/printf.h"
 
-#define XCR0_X87 1ull
+#define XCR0_FIRST_EXTENDED 2           /* x87 and SSE live in the legacy area */
+
+uint64_t guest_xcr0_supported(void)
+{
+    static uint64_t mask;   /* CPUID leaf 0xD: the same on every CPU of a machine */
+    if (!mask) {
+        struct cpuid_regs r = cpuid(0xd, 0);
+        /* AMX tile data (8 KiB) would not fit the vCPU's one-page save area. */
+        uint64_t m = (((uint64_t)r.edx << 32) | r.eax) & ~XCR0_AMX;
+        /* SDM Vol. 1 13.2: each supported component reports its size in
+         * sub-leaf n. One without (Bochs 2.7 lists PKRU so) is left out,
+         * so that the guest sees consistent XSAVE sizes and offsets. */
+        for (unsigned i = XCR0_FIRST_EXTENDED; i < 64; i++)
+            if ((m >> i & 1) && cpuid(0xd, i).eax == 0)
+                m &= ~(1ull << i);
+        __atomic_store_n(&mask, m, __ATOMIC_RELEASE);
+    }
+    return mask;
+}
+
 #define FXSAVE_FCW_OFFSET   0
 #define FXSAVE_MXCSR_OFFSET 24
 #define FCW_INIT   0x037f       /* x87 state after FINIT */
@@ -118,139 +130,6 @@ void vcpu_put(struct vcpu *v)
 {
     vcpu_msrs_save(v);
     fpu_state_save(v);
-}
-
-/* An entry that fails with VMfail leaves the guest untouched (SDM Vol. 3C
- * 27.1-27.2): report the VM-instruction error and stop the VM. */
-static void entry_failed(struct vcpu *v, int failure)
-{
-    char why[120];
-    if (failure == 1) {
-        uint32_t error = (uint32_t)vmcs_read(VM_INSTRUCTION_ERROR);
-        snprintf(why, sizeof(why), "%s failed: VM-instruction error %u (%s)",
-                 v->lv.launched ? "VMRESUME" : "VMLAUNCH", error,
-                 vmx_instruction_error_text(error));
-    } else {
-        snprintf(why, sizeof(why), "%s failed: VMfailInvalid (no current VMCS)",
-                 v->lv.launched ? "VMRESUME" : "VMLAUNCH");
-    }
-    stop_vm_with_dump(v, why);
-}
-
-/* The VMX-preemption timer counts down at the TSC rate >> IA32_VMX_MISC[4:0],
- * in VMX non-root operation only (SDM Vol. 3C 26.5.1): vcpu_run loads it on
- * every entry with what is left until the stop time, so time spent handling
- * exits counts too. */
-static bool have_preemption_timer(void)
-{
-    return vmcs_config.ctl[VMX_CTL_PIN] & PIN_PREEMPTION_TIMER;
-}
-
-enum entry_check { ENTER, LEAVE, WAIT_FOR_SIPI };
-
-/* The rare work before an entry, done when there are requests or the stop
- * time has come: the VM's PIT, a stop or a kick, INIT and start-up IPIs,
- * the end of the slice, the guest's APIC timer, interrupt injection; and
- * the next stop. The PIT goes first: its interrupt may be for this vCPU. */
-static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *slice_end,
-                                     uint64_t *stop)
-{
-    pit_expire(v->vm, now);
-    uint32_t requests = __atomic_exchange_n(&v->requests, 0, __ATOMIC_SEQ_CST);
-    if ((requests & REQ_RESCHED) || v->state != VCPU_RUNNING)
-        return LEAVE;       /* what else was asked is asked again at the next slice */
-    if ((requests & REQ_INIT_SIPI) && !apic_process_init_sipi(v))
-        return WAIT_FOR_SIPI;
-    if ((int64_t)(now - *slice_end) >= 0) {
-        uint64_t more = ple_slice_end(v);
-        if (!more)
-            return LEAVE;
-        *slice_end = now + more;
-    }
-    struct vlapic *apic = &v->apic;
-    if (apic->timer_armed && (int64_t)(now - apic->timer_deadline) >= 0 &&
-        vlapic_timer_expire(apic, now))
-        requests |= REQ_EVENT;
-    if (requests & REQ_EVENT)
-        inject_pending_interrupt(v);
-    *stop = *slice_end;
-    if (apic->timer_armed && (int64_t)(apic->timer_deadline - *slice_end) < 0)
-        *stop = apic->timer_deadline;
-    /* vCPU 0 is out in time for the PIT; the others raise it when they
-     * happen to see it due. */
-    uint64_t pit = pit_deadline(v->vm);
-    if (v->id == 0 && pit && (int64_t)(pit - *stop) < 0)
-        *stop = pit;
-    return ENTER;
-}
-
-void vcpu_run(struct vcpu *v, uint64_t slice, bool boosted)
-{
-    if (!vcpu_transition(v, VCPU_RUNNABLE, VCPU_RUNNING))
-        return;
-    ple_slice_start(v, boosted, &slice);
-    uint64_t slice_end = rdtsc() + slice, stop = slice_end, lapic_stop = 0;
-    /* The guest must be out by `stop` (slice end or its APIC timer): the
-     * VMX-preemption timer, or the host LAPIC timer where there is none (its
-     * interrupt makes the guest exit and this CPU reschedule). */
-    bool preemption_timer = have_preemption_timer();
-    unsigned timer_rate = vmcs_config.preemption_timer_rate;
-    vcpu_request(v, REQ_EVENT | REQ_TIMER | (v->waiting_for_sipi ? REQ_INIT_SIPI : 0));
-    for (;;) {
-        irq_disable();
-        uint64_t now = rdtsc();
-        /* Checked with interrupts off: a kick arriving from here on stays
-         * pending and makes the guest exit at once (KVM's exit-request check);
-         * a stop or kick also leaves a request. */
-        if (v->requests || (int64_t)(now - stop) >= 0) {
-            enum entry_check check = before_entry(v, now, &slice_end, &stop);
-            if (check == LEAVE) {
-                irq_enable();
-                break;
-            }
-            if (check == WAIT_FOR_SIPI) {
-                irq_enable();
-                if (vcpu_block(v, VCPU_WAIT_SIPI))
-                    break;
-                continue;
-            }
-        }
-        if (preemption_timer) {
-            /* stop - now < one slice: far below the field's 32 bits. */
-            vmcs_write(VMX_PREEMPTION_TIMER_VALUE, (stop - now) >> timer_rate);
-        } else if (stop != lapic_stop) {
-            lapic_timer_arm(stop);
-            lapic_stop = stop;
-        }
-        if (read_cr2() != v->cr2)
-            write_cr2(v->cr2);
-        int failure = vmx_enter(&v->regs, v->lv.launched);
-        uint64_t exited = rdtsc();
-        if (failure) {
-            irq_enable();
-            entry_failed(v, failure);
-            break;
-        }
-        if (v->lv.launched)
-            v->stats.resumes++;
-        else
-            v->stats.launches++;
-        v->lv.launched = true;
-        v->stats.guest_cycles += exited - now;
-        v->cr2 = read_cr2();
-        uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
-        irq_enable();   /* a pending host interrupt (external-interrupt exit) runs now */
-        enum exit_action action = handle_vm_exit(v, reason);
-        unsigned basic = reason & 0xffff;
-        if (basic < EXIT_REASON_MAX) {
-            v->stats.count[basic]++;
-            v->stats.cycles[basic] += rdtsc() - exited;
-        }
-        if (action != EXIT_RESUME)
-            break;
-    }
-    ple_sched_out(v);
-    vcpu_transition(v, VCPU_RUNNING, VCPU_RUNNABLE);
 }
 
 void vcpu_release(struct vcpu *v)

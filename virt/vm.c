@@ -1,203 +1,14 @@
-/* Creating VMs from the configuration, ending them, and tearing them down. */
+/* The VMs: ending them, finding them, their exit tables. They are built,
+ * reset and torn down by machine/vm_build.c. */
 #include "virt/vm.h"
-#include "exits/exit_pause.h"
-#include "dev/irq.h"
-#include "dev/pit_access.h"
-#include "arch/percpu.h"
-#include "loader/guest_boot.h"
-#include "loader/firmware.h"
-#include "virt/guest_mem.h"
-#include "virt/msr_bitmap.h"
-#include "sched/sched.h"
-#include "virt/vcpu.h"
+#include "virt/vcpu_state.h"
 #include "virt/vm_lifecycle.h"
-#include "dev/vclock.h"
 #include "vmx/exit_reasons.h"
-#include "vmx/vmx_cpu.h"
-#include "vmx/vpid.h"
-#include "arch/bootinfo.h"
-#include "arch/serial.h"
-#include "lib/page_alloc.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 
 struct vm vms[MAX_VMS];
 uint32_t vm_count;
-static struct vpid_pool vpid_pool;
-
-static void *alloc_table_page(void) { return page_alloc(1); }
-
-/* Frees guest memory, bitmaps and VPIDs; the vCPU array stays with the slot
- * so that `info` may still read a VM that has just ended. */
-static void vm_free(struct vm *vm)
-{
-    for (uint32_t i = 0; vm->vcpus && i < vm->vcpu_count; i++)
-        vpid_free(&vpid_pool, vm->vcpus[i].vpid);
-    guest_mem_destroy(vm);
-    if (vm->io_bitmaps)
-        page_free(vm->io_bitmaps, 2);
-    if (vm->msr_bitmap)
-        page_free(vm->msr_bitmap, 1);
-    vm->io_bitmaps = vm->msr_bitmap = NULL;
-}
-
-static size_t vcpu_array_pages(uint32_t vcpus)
-{
-    return (sizeof(struct vcpu) * vcpus + PAGE_SIZE - 1) / PAGE_SIZE;
-}
-
-/* The devices at power-on, at creation and at every machine reset. */
-static void vm_devices_reset(struct vm *vm)
-{
-    uart_init(vm);
-    vm_irq_init(vm);
-    pit_vm_init(vm);
-    spin_lock(&vm->platform_lock);
-    rtc_reset_line(&vm->rtc, platform_clock_ticks(NS_PER_SECOND));
-    vm->fw_cfg = (struct fw_cfg){ 0 };
-    vm->acpi_pm = (struct acpi_pm){ 0 };
-    vm->reset_control = 0;
-    vm->pci_config_address = 0;
-    spin_unlock(&vm->platform_lock);
-}
-
-/* A vCPU at power-on: vCPU 0 starts at the image's entry; the others wait
- * for INIT-SIPI-SIPI from the guest, as application processors do. The
- * struct is rebuilt so that every architectural field starts afresh; what
- * the vCPU has done so far stays: its statistics, its place in a run
- * queue, its VMCS bookkeeping and VPID. Its VMCS and FPU state are made on
- * its next load (vcpu_load), as for a new vCPU. Runs under the scheduler's
- * lock (sched_power_on_vcpu): other CPUs may be looking at the vCPU. */
-static void vcpu_power_on(struct vcpu *v)
-{
-    const struct vcpu was = *v;
-    *v = (struct vcpu){ .vm = was.vm, .id = was.id,
-                        .state = was.id ? VCPU_WAIT_SIPI : VCPU_RUNNABLE,
-                        .waiting_for_sipi = was.id != 0, .sipi_vector = -1,
-                        .lv = was.lv, .vpid = was.vpid, .cpu = was.cpu, .se = was.se,
-                        .run_cycles = was.run_cycles, .wait_cycles = was.wait_cycles,
-                        .ready_since = was.ready_since, .stats = was.stats, .ple = was.ple };
-    vlapic_reset(&v->apic, v->id);
-    if (v->id == 0)
-        vlapic_virtual_wire(&v->apic);      /* the firmware's part, done before the image runs */
-}
-
-/* Everything a boot starts from, at creation and at every machine reset:
- * devices, guest memory with the image and the firmware's tables, vCPUs.
- * One VM at a time: the firmware's table buffer and the loaders' scratch
- * serve every VM, and a VM may reset on another CPU while later ones are
- * still being created. */
-static bool vm_boot(struct vm *vm, char *why, size_t why_size)
-{
-    static spinlock_t boot_lock = SPINLOCK_INIT;
-    vm_devices_reset(vm);
-    snprintf(why, why_size, "out of memory");
-    spin_lock(&boot_lock);
-    bool loaded = ept_init(&vm->ept, alloc_table_page, vmcs_config.ept_vpid_cap & EPT_CAP_AD) &&
-                  guest_boot_load(vm, why, why_size) && firmware_boot(vm);
-    spin_unlock(&boot_lock);
-    for (uint32_t i = 0; loaded && i < vm->vcpu_count; i++)
-        sched_power_on_vcpu(&vm->vcpus[i], vcpu_power_on);
-    return loaded;
-}
-
-bool vm_reboot(struct vm *vm, char *why, size_t why_size)
-{
-    /* VMCLEAR where active and drop the VMCS and FPU state: the next load
-     * initialises a VMCS from the boot state and enters with VMLAUNCH. */
-    for (uint32_t i = 0; i < vm->vcpu_count; i++)
-        vcpu_release(&vm->vcpus[i]);
-    uart_flush(vm);         /* the old boot's last words come before the new one's */
-    /* RAM is dropped rather than kept: the image and tables are loaded
-     * into fresh memory exactly as at creation, nothing of the old boot can
-     * leak into the new one, and memory the guest touched goes back to the
-     * host until it is touched again. */
-    guest_mem_destroy(vm);
-    return vm_boot(vm, why, why_size);
-}
-
-static bool vm_create(struct vm *vm, const struct vm_config *cfg)
-{
-    memset(vm, 0, sizeof(*vm));
-    vm->config = *cfg;
-    vm->state = VM_RUNNING;
-    vm->ram_size = cfg->memory;
-    vm->allow_2m = vmcs_config.ept_vpid_cap & EPT_CAP_2M && cfg->hugepages;
-    vm->allow_1g = vmcs_config.ept_vpid_cap & EPT_CAP_1G && cfg->hugepages;
-    vm->io_bitmaps = page_alloc(2);
-    vm->msr_bitmap = page_alloc(1);
-    vm->vcpus = page_alloc(vcpu_array_pages(cfg->vcpus));
-    if (vm->vcpus) {
-        vm->vcpu_count = cfg->vcpus;
-        for (uint32_t i = 0; i < vm->vcpu_count; i++)
-            vm->vcpus[i] = (struct vcpu){ .vm = vm, .id = i };
-    }
-    char why[160] = "out of memory";
-    if (!vm->io_bitmaps || !vm->msr_bitmap || !vm->vcpus)
-        goto fail;
-    memset(vm->io_bitmaps, 0xff, 2 * PAGE_SIZE);   /* every port exits */
-    msr_bitmap_init(vm->msr_bitmap);
-    firmware_power_on(vm);
-    if (!vm_boot(vm, why, sizeof(why)))
-        goto fail;
-    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
-        struct vcpu *v = &vm->vcpus[i];
-        ple_vcpu_init(v);
-        if (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_ENABLE_VPID)
-            v->vpid = vpid_alloc(&vpid_pool);
-    }
-    return true;
-fail:
-    klog("vm %s: cannot create: image '%s': %s\n", cfg->name, cfg->image, why);
-    vm_free(vm);
-    if (vm->vcpus)
-        page_free(vm->vcpus, vcpu_array_pages(cfg->vcpus));
-    vm->vcpus = NULL;
-    return false;
-}
-
-static uint64_t online_cpus(void)
-{
-    uint64_t mask = 0;
-    for (uint32_t cpu = 0; cpu < cpu_count; cpu++)
-        if (percpu[cpu].online)
-            mask |= 1ull << cpu;
-    return mask;
-}
-
-uint32_t vms_create_from_config(const struct vm_config_set *set)
-{
-    vpid_pool_init(&vpid_pool, VPID_COUNT);
-    for (size_t i = 0; i < set->count; i++) {
-        const struct vm_config *cfg = &set->vms[i];
-        if (!cfg->valid) {
-            kprintf("vm %s: not started: its configuration has errors\n", cfg->name);
-            continue;
-        }
-        if (!guest_boot_module(cfg->image)) {
-            kprintf("vm %s: not started: image '%s' is not among the boot modules\n", cfg->name,
-                    cfg->image);
-            continue;
-        }
-        struct vm *vm = &vms[vm_count];
-        if (!vm_create(vm, cfg))
-            continue;
-        /* PAUSE-loop exiting where the CPU has it, unless switched off, or
-         * left on "auto" for a VM whose vCPUs have CPUs of their own. A gap
-         * of 0 makes every PAUSE start a new loop: PLE off, as in KVM. The
-         * decision is made once: a later `affinity` does not change it. */
-        vm->ple_enabled = (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_PAUSE_LOOP_EXITING) &&
-                          cfg->ple_params.gap != 0 &&
-                          (cfg->ple == PLE_ON ||
-                           (cfg->ple == PLE_AUTO && !vm_config_has_dedicated_cpus(set, i, online_cpus())));
-        vm->index = vm_count++;
-        kprintf("vm %s: %u vCPU(s), %lu MiB, image %s, PLE %s\n", cfg->name, cfg->vcpus,
-                cfg->memory >> 20, cfg->image, vm->ple_enabled ? "on" : "off");
-        for (uint32_t v = 0; v < vm->vcpu_count; v++)
-            sched_place(&vm->vcpus[v]);
-    }
-    return vm_count;
-}
 
 void vm_end(struct vm *vm, int status, const char *reason)
 {
@@ -212,7 +23,7 @@ void vm_end(struct vm *vm, int status, const char *reason)
     if (!first)
         return;
     for (uint32_t i = 0; i < vm->vcpu_count; i++)
-        sched_stop_vcpu(&vm->vcpus[i]);
+        vcpu_stop(&vm->vcpus[i]);
 }
 
 /* on_reboot = reset (QEMU's default) resets the machine and the guest boots
@@ -246,38 +57,6 @@ void vm_print_exits(const struct vm *vm)
     }
     kprintf("  unclaimed port/MMIO reads %lu, writes %lu\n", vm->unhandled_reads,
             vm->unhandled_writes);
-}
-
-static void vm_finish(struct vm *vm)
-{
-    console_hold();
-    uart_flush(vm);
-    vm_print_exits(vm);
-    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
-        const struct vcpu *v = &vm->vcpus[i];
-        kprintf("  vcpu %u: run %lu, wait %lu cycles; migrations %lu, VMPTRLD %lu, VMCLEAR %lu, "
-                "VMLAUNCH %lu, VMRESUME %lu", v->id, v->run_cycles, v->wait_cycles,
-                v->lv.migrations, v->lv.vmptrlds, v->lv.vmclears, v->stats.launches,
-                v->stats.resumes);
-        if (vm->ple_enabled)
-            kprintf("; PLE exits %lu, window %u-%u (grew %lu, shrank %lu), yields %lu (boosted "
-                    "%lu); spin guard held %lu slice ends for %lu cycles", v->ple.exits,
-                    v->ple.window_min, v->ple.window_max, v->ple.grows, v->ple.shrinks,
-                    v->ple.yields, v->ple.yields_boosted, v->ple.held_slices,
-                    v->ple.held_cycles);
-        kprintf("\n");
-    }
-    klog("vm %s: ended (%s), status %d\n", vm->config.name,
-            vm->end_reason ? vm->end_reason : "?", vm->exit_status);
-    console_unhold();
-    vm_free(vm);
-    __atomic_store_n(&vm->finished, true, __ATOMIC_RELEASE);
-}
-
-void vm_vcpu_released(struct vm *vm)
-{
-    if (__atomic_add_fetch(&vm->vcpus_stopped, 1, __ATOMIC_ACQ_REL) == vm->vcpu_count)
-        vm_finish(vm);
 }
 
 bool all_vms_ended(void)

@@ -7,20 +7,12 @@
 #include "mmu/ept.h"
 #include "virt/vm_config.h"
 #include "virt/exit_stats.h"
+#include "virt/boot_state.h"
 #include "vmx/guest_regs.h"
 #include "vmx/loaded_vmcs.h"
-#include "sched/sched_policy.h"
-#include "dev/vlapic.h"
+#include "sched/sched.h"
 #include "sched/directed_yield.h"
 #include "sched/spin_guard.h"
-#include "dev/pic.h"
-#include "dev/ioapic.h"
-#include "dev/pit.h"
-#include "loader/guest_boot.h"
-#include "dev/uart.h"
-#include "dev/rtc.h"
-#include "dev/fw_cfg.h"
-#include "dev/acpi_pm.h"
 
 #define MAX_VMS VM_CONFIG_MAX_VMS
 
@@ -43,6 +35,8 @@ enum vcpu_request {
 };
 
 struct vm;
+struct vlapic;
+struct vm_devices;
 
 struct vcpu {
     struct vm *vm;
@@ -53,14 +47,11 @@ struct vcpu {
     uint64_t xcr0;
     struct loaded_vmcs lv;          /* its VMCS, where it is active, launch state */
     uint16_t vpid;                  /* 0: none (flushed on every transition) */
-    uint32_t cpu;                   /* the physical CPU whose run queue holds it */
-    struct sched_entity se;
-    uint64_t run_cycles, wait_cycles;   /* on a CPU / runnable but waiting */
-    uint64_t ready_since;
+    struct sched_entity se;         /* its place in the scheduler (virt/vcpu_state.h) */
     struct exit_stats stats;
     uint64_t msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_tsc_aux;
     uint64_t pat, mtrr_def_type;
-    struct vlapic apic;
+    struct vlapic *apic;            /* its local APIC (dev/vlapic.h), kept with the VM */
     uint64_t tsc_offset;            /* the VMCS's TSC offset: guest TSC = host + this */
     volatile uint32_t requests;     /* enum vcpu_request bits */
     volatile bool init_pending;
@@ -83,7 +74,8 @@ struct vcpu {
 
 enum vm_state { VM_RUNNING, VM_ENDED };
 
-/* Why a VM's vCPUs are kept off the CPUs (bits of vm->hold; none: they run). */
+/* Why a VM's vCPUs are kept off the CPUs (bits of vm->sched.hold; none:
+ * they run). */
 enum vm_hold {
     VM_HOLD_STOP = 1,       /* the monitor's `stop`, until `cont` */
     VM_HOLD_RESET = 2,      /* a machine reset waits for them to leave, or is under way */
@@ -99,7 +91,7 @@ struct vm {
     int exit_status;                /* isa-debug-exit or hypercall status */
     const char *end_reason;
     spinlock_t lock;                /* guest memory population, state changes */
-    volatile uint32_t hold;         /* enum vm_hold bits; changed under the scheduler's lock */
+    struct sched_group sched;       /* its vCPUs; hold: enum vm_hold bits */
     volatile enum vm_reset_state reset_state;   /* changed under `lock` */
     const char *reset_why;          /* the pending reset's cause */
     volatile uint64_t resets;       /* machine resets done */
@@ -118,26 +110,11 @@ struct vm {
     volatile uint32_t vcpus_stopped;
     volatile uint64_t wakeups;      /* blocked vCPUs made runnable, ever */
     volatile bool finished;         /* torn down and reported (set last) */
-    struct vm_uart uart;            /* COM1 */
     uint64_t unhandled_reads, unhandled_writes;
-    /* PC platform devices (dev/platform_ports.h); loader/firmware.c sets
-     * them up with the ACPI tables */
-    spinlock_t platform_lock;       /* the CMOS/RTC, fw_cfg, ACPI PM and reset registers */
-    struct rtc rtc;
-    struct fw_cfg fw_cfg;
-    struct acpi_pm acpi_pm;
-    uint8_t reset_control;          /* port 0xcf9 */
-    volatile uint32_t pci_config_address;   /* port 0xcf8 */
     char reset_reason[48];          /* "guest reset via ...": end_reason or reset_why */
-    /* the legacy interrupt controllers (dev/irq.c) and the 8254
-     * (dev/pit_access.c); their ports and page exit to us */
-    spinlock_t irq_lock;            /* the 8259 pair and the I/O APIC */
-    struct vpic pic;
-    volatile bool pic_intr;         /* the 8259's INTR output */
-    struct vioapic ioapic;
-    spinlock_t pit_lock;
-    struct vpit pit;
-    volatile uint64_t pit_deadline; /* host TSC of its next interrupt; 0: none */
+    /* Its PC's devices and its vCPUs' local APICs (dev/devices.h): the
+     * devices sit above this core and reach it through virt/vcpu_state.h. */
+    struct vm_devices *dev;
 };
 
 /* State changes race with other CPUs stopping the VM: compare-and-swap. */
@@ -156,25 +133,12 @@ static inline void vcpu_request(struct vcpu *v, uint32_t requests)
 extern struct vm vms[MAX_VMS];
 extern uint32_t vm_count;
 
-/* Builds every valid VM of the configuration; bad ones are reported and
- * skipped. Returns how many VMs were created. */
-uint32_t vms_create_from_config(const struct vm_config_set *set);
 /* Ends the VM with `status`; the first end wins. Prints its exit table. */
 void vm_end(struct vm *vm, int status, const char *reason);
 /* The guest asked the platform for a reset (`how`: the port or device it
  * used): the VM is reset, or ended, as its on_reboot setting says. The vCPU
  * that asked must not resume where it was. */
 void vm_guest_reset(struct vm *vm, const char *how);
-/* The machine reset itself (virt/vm_lifecycle.c decides when): every vCPU
- * off its CPU and held there. Drops the VMCSs and guest memory and builds
- * them again as vm_create does: devices at power-on (the CMOS keeps its
- * clock and NVRAM, as a PC's battery does), the image and firmware tables
- * loaded, vCPU 0 runnable at the image's start, the others waiting for
- * SIPI. False, with the reason in `why`, if memory ran out. */
-bool vm_reboot(struct vm *vm, char *why, size_t why_size);
-/* A vCPU of the VM will never run again and holds nothing on any CPU; the
- * last one finishes the VM: prints the exit table and frees its memory. */
-void vm_vcpu_released(struct vm *vm);
 /* Its exit table: count and average handling cycles per exit reason. */
 void vm_print_exits(const struct vm *vm);
 /* Whether the VM has ended and been torn down (its slot stays readable). */

@@ -20,17 +20,18 @@ struct vm;
  * done (reset). */
 const char *vm_stop(struct vm *vm);
 const char *vm_cont(struct vm *vm);
-const char *vm_reset(struct vm *vm);
 
 /* Asks for a machine reset for `why` (kept: a string that lives on) and
  * returns at once; a reset already on its way absorbs this one. False if
- * the VM has ended. Any CPU, from an exit handler too. */
+ * the VM has ended. Any CPU, from an exit handler too: the vCPUs, held,
+ * leave their CPUs, and the last one to leave carries the reset out
+ * (machine/vm_reset.c). */
 bool vm_request_reset(struct vm *vm, const char *why);
 /* Whether the VM's next reset gets a console line (the first few, then
  * every power of two), so that a guest resetting for ever does not flood
  * the console; a triple fault's dump follows the same rule. */
 bool vm_next_reset_shown(const struct vm *vm);
-/* A vCPU of a held VM has left its CPU: the reset waiting for that, if
- * any, is carried out now (by the scheduler, not under its lock). */
-void vm_reset_progress(struct vm *vm);
+/* Resets after these are shown at powers of two only (`info vms` has the
+ * count). */
+#define RESETS_ALWAYS_SHOWN 8
 #endif

@@ -8,7 +8,7 @@
 #include "arch/msr.h"
 #include "arch/traps.h"
 #include "boot/ap_trampoline.h"
-#include "loader/guest_layout.h"
+#include "virt/guest_layout.h"
 
 #define AP_START_TIMEOUT_CYCLES 50000000ull
 #define SIPI_RETRY_CYCLES       2000000ull

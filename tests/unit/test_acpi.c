@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "loader/acpi.h"
-#include "loader/guest_layout.h"
+#include "virt/guest_layout.h"
 #include "dev/platform.h"
 
 #define AREA (GUEST_ACPI_END - GUEST_ACPI_GPA)

@@ -1,5 +1,5 @@
-#ifndef LOADER_GUEST_LAYOUT_H
-#define LOADER_GUEST_LAYOUT_H
+#ifndef VIRT_GUEST_LAYOUT_H
+#define VIRT_GUEST_LAYOUT_H
 /* Where the hypervisor puts the structures of a 64-bit flat start in guest
  * memory (below the 1 MiB at which images are loaded). A test guest's vCPU 0
  * starts at the image's entry with RDI = 0, RSI = number of vCPUs,

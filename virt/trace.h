@@ -1,5 +1,5 @@
-#ifndef MON_TRACE_H
-#define MON_TRACE_H
+#ifndef VIRT_TRACE_H
+#define VIRT_TRACE_H
 /* A ring of recent events for the monitor's `info trace` (KVM's
  * tracepoints, in small): written from any CPU without locks, the newest
  * TRACE_SIZE kept. */

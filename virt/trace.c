@@ -1,4 +1,4 @@
-#include "mon/trace.h"
+#include "virt/trace.h"
 #include "virt/vm.h"
 #include "arch/cpu.h"
 #include "arch/percpu.h"

@@ -1,5 +1,5 @@
-#ifndef VMX_VMCS_SETUP_H
-#define VMX_VMCS_SETUP_H
+#ifndef VIRT_VMCS_SETUP_H
+#define VIRT_VMCS_SETUP_H
 /* Filling a vCPU's VMCS, like KVM's init_vmcs (vmx_vcpu_setup). */
 #include <stdint.h>
 

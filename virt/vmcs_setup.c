@@ -1,4 +1,4 @@
-#include "vmx/vmcs_setup.h"
+#include "virt/vmcs_setup.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
@@ -6,7 +6,7 @@
 #include "arch/gdt.h"
 #include "arch/percpu.h"
 #include "virt/vm.h"
-#include "loader/guest_layout.h"
+#include "virt/guest_layout.h"
 
 /* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
 #define AR_CODE64       0xa09b  /* execute/read, accessed, S, DPL 0, P, L, G */

@@ -1,0 +1,184 @@
+/* The scheduler's callbacks for vCPUs (machine/vcpu_entity.h). */
+#include "machine/vcpu_entity.h"
+#include "machine/machine.h"
+#include "machine/vcpu_run.h"
+#include "virt/vcpu.h"
+#include "virt/vcpu_state.h"
+#include "virt/vm_lifecycle.h"
+#include "dev/devices.h"
+#include "dev/irq.h"
+#include "dev/pit_access.h"
+#include "exits/exit_pause.h"
+#include "arch/bootinfo.h"
+#include "arch/cpu.h"
+#include "arch/platform.h"
+#include "lib/container_of.h"
+#include "lib/printf.h"
+
+static struct vcpu *vcpu_of(const struct sched_entity *e)
+{
+    return container_of(e, struct vcpu, se);
+}
+
+static bool load(struct sched_entity *e, bool switched_in)
+{
+    struct vcpu *v = vcpu_of(e);
+    if (!vcpu_load(v))
+        return false;
+    /* KVM's sched-in hook runs when a CPU switches to another task, not
+     * when the same vCPU continues. */
+    if (switched_in)
+        ple_sched_in(v);
+    return true;
+}
+
+static void run(struct sched_entity *e, uint64_t slice, bool boosted)
+{
+    vcpu_run(vcpu_of(e), slice, boosted);
+}
+
+/* The VM's PIT interrupt is raised at its time by vCPU 0's run loop, or
+ * by the CPU where vCPU 0 halts: its deadline if this is that vCPU, or 0. */
+static uint64_t halted_pit_deadline(const struct vcpu *v)
+{
+    return v->id == 0 && v->state == VCPU_HALTED ? pit_deadline(v->vm) : 0;
+}
+
+/* Whether a blocked vCPU's own timer can still wake it: an interrupt it
+ * could take (a timer it would not take only costs host wake-ups). */
+static bool apic_timer_can_wake(const struct vcpu *v)
+{
+    return v->state == VCPU_HALTED && v->halt_interruptible && vlapic_timer_can_interrupt(v->apic);
+}
+
+/* Its APIC timer, or for vCPU 0 the PIT, wherever its interrupt is routed. */
+static bool timer_can_wake(const struct vcpu *v)
+{
+    return apic_timer_can_wake(v) || (v->halt_interruptible && halted_pit_deadline(v));
+}
+
+/* Every vCPU blocked with nothing that could wake it (no timer, and no
+ * running vCPU to send an IPI): the VM is over. A wake-up during the scan
+ * makes the scan worthless: the wake-up count says whether one happened. */
+static void end_vm_if_all_halted(struct vm *vm)
+{
+    uint64_t wakeups = __atomic_load_n(&vm->wakeups, __ATOMIC_SEQ_CST);
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        const struct vcpu *v = &vm->vcpus[i];
+        if ((v->state != VCPU_HALTED && v->state != VCPU_WAIT_SIPI && v->state != VCPU_STOPPED) ||
+            timer_can_wake(v))
+            return;
+    }
+    if (__atomic_load_n(&vm->wakeups, __ATOMIC_SEQ_CST) == wakeups)
+        vm_end(vm, 0, "all vCPUs halted");
+}
+
+static void put(struct sched_entity *e)
+{
+    struct vcpu *v = vcpu_of(e);
+    vcpu_put(v);
+    /* Still on the CPU: a reset waits for that, so it never meets an end. */
+    if (v->state == VCPU_HALTED)
+        end_vm_if_all_halted(v->vm);
+}
+
+static void descheduled(struct sched_entity *e)
+{
+    struct vm *vm = vcpu_of(e)->vm;
+    if (vm->sched.hold)
+        vm_reset_progress(vm);
+}
+
+static void request_resched(struct sched_entity *e)
+{
+    vcpu_request(vcpu_of(e), REQ_RESCHED);
+}
+
+static bool expire_timers(struct sched_entity *e, uint64_t now, uint64_t *next)
+{
+    struct vcpu *v = vcpu_of(e);
+    if (v->vm->sched.hold & VM_HOLD_RESET)
+        return false;   /* its vCPUs are being rebuilt (machine/vm_reset.c) */
+    uint64_t pit = halted_pit_deadline(v);
+    if (pit && (!*next || (int64_t)(pit - *next) < 0))
+        *next = pit;
+    if (!apic_timer_can_wake(v))
+        return false;
+    vlapic_timer_expire(v->apic, now);
+    if (vcpu_unblock_for_timer(v))
+        return true;
+    if (apic_timer_can_wake(v) && (!*next || (int64_t)(v->apic->timer_deadline - *next) < 0))
+        *next = v->apic->timer_deadline;
+    return false;
+}
+
+static bool boost_got_past(const struct sched_entity *e)
+{
+    return ple_boost_got_past(vcpu_of(e));
+}
+
+static void release(struct sched_entity *e)
+{
+    struct vcpu *v = vcpu_of(e);
+    vcpu_release(v);
+    vm_vcpu_released(v->vm);
+}
+
+static void describe(const struct sched_entity *e, char *buf, size_t size)
+{
+    const struct vcpu *v = vcpu_of(e);
+    snprintf(buf, size, "%s/%u", v->vm->config.name, v->id);
+}
+
+static const struct sched_entity_ops vcpu_entity_ops = {
+    .state = vcpu_sched_state,
+    .load = load,
+    .run = run,
+    .put = put,
+    .descheduled = descheduled,
+    .request_resched = request_resched,
+    .expire_timers = expire_timers,
+    .boost_got_past = boost_got_past,
+    .release = release,
+    .describe = describe,
+};
+
+void vcpu_place(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    if (sched_place(&v->se, &vcpu_entity_ops, &vm->sched,
+                    vm->config.weight * WEIGHT_DEFAULT / 100))
+        return;
+    klog("vm %s: vcpu %u: no online CPU in its affinity; stopping the VM\n", vm->config.name,
+         v->id);
+    v->state = VCPU_STOPPED;
+    vm_end(vm, -1, "no CPU to run on");
+    vm_vcpu_released(vm);      /* never queued, so no CPU will reap it */
+}
+
+static bool exit_when_vms_end;      /* kernel command line "batch" */
+
+/* Raises the due PIT interrupts of the VMs whose vCPU 0 halts on this CPU
+ * (not under the scheduler's lock: raising one may wake vCPUs). In batch
+ * mode CPU 0 ends the hypervisor once every VM has ended. */
+static void vm_cpu_work(uint32_t me)
+{
+    if (me == 0 && exit_when_vms_end && all_vms_ended())
+        platform_exit(EXIT_OK);
+    uint64_t now = rdtsc();
+    for (uint32_t i = 0; i < vm_count; i++) {
+        struct vcpu *v = vms[i].vcpus;
+        /* A VM being reset has its devices and vCPUs rebuilt: nothing of
+         * the old boot may reach the new one. */
+        if (!vm_has_finished(&vms[i]) && !(vms[i].sched.hold & VM_HOLD_RESET) && v &&
+            v->se.cpu == me && halted_pit_deadline(v))
+            pit_expire(&vms[i], now);
+    }
+}
+
+void machine_init(void)
+{
+    exit_when_vms_end = bootinfo_cmdline_flag("batch");
+    sched_add_cpu_work(vm_cpu_work, NULL);
+    vcpu_set_interrupt_source(vcpu_interrupt_waiting);
+}

@@ -1,0 +1,89 @@
+/* vCPU state changes and the scheduler (virt/vcpu_state.h). */
+#include "virt/vcpu_state.h"
+#include "lib/container_of.h"
+
+static bool (*interrupt_waiting)(const struct vcpu *vcpu);
+
+void vcpu_set_interrupt_source(bool (*waiting)(const struct vcpu *vcpu))
+{
+    interrupt_waiting = waiting;
+}
+
+bool vcpu_has_wake_event(const struct vcpu *v, enum vcpu_state blocked_in)
+{
+    if (__atomic_load_n(&v->init_pending, __ATOMIC_SEQ_CST))
+        return true;
+    if (blocked_in == VCPU_WAIT_SIPI)
+        return __atomic_load_n(&v->sipi_vector, __ATOMIC_SEQ_CST) >= 0;
+    return v->halt_interruptible && interrupt_waiting(v);
+}
+
+/* A blocked vCPU wakes: counted, so that a scan for "every vCPU blocked"
+ * that raced with it can tell (machine/vcpu_entity.c). */
+static bool unblock(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
+{
+    if (!vcpu_transition(v, from, to))
+        return false;
+    __atomic_add_fetch(&v->vm->wakeups, 1, __ATOMIC_SEQ_CST);
+    return true;
+}
+
+void vcpu_wake(struct vcpu *v)
+{
+    enum vcpu_state s = v->state;
+    if (s == VCPU_RUNNING) {
+        sched_poke(v->se.cpu);
+        return;
+    }
+    if ((s != VCPU_HALTED && s != VCPU_WAIT_SIPI) || !vcpu_has_wake_event(v, s) ||
+        !unblock(v, s, VCPU_RUNNABLE))
+        return;
+    sched_wake(&v->se);
+}
+
+bool vcpu_block(struct vcpu *v, enum vcpu_state blocked_in)
+{
+    if (!vcpu_transition(v, VCPU_RUNNING, blocked_in))
+        return true;
+    /* A waker that saw the vCPU still running only poked its CPU: look
+     * again now that the state says blocked. */
+    if (vcpu_has_wake_event(v, blocked_in) && unblock(v, blocked_in, VCPU_RUNNING))
+        return false;
+    return true;
+}
+
+bool vcpu_unblock_for_timer(struct vcpu *v)
+{
+    if (!vcpu_has_wake_event(v, VCPU_HALTED) || !unblock(v, VCPU_HALTED, VCPU_RUNNABLE))
+        return false;
+    vcpu_request(v, REQ_EVENT);
+    return true;
+}
+
+void vcpu_stop(struct vcpu *v)
+{
+    enum vcpu_state s = v->state;
+    while (s != VCPU_STOPPED && !vcpu_transition(v, s, VCPU_STOPPED))
+        s = v->state;
+    vcpu_request(v, REQ_RESCHED);
+    sched_kick(v->se.cpu);
+}
+
+void vcpu_timer_changed(struct vcpu *v)
+{
+    enum vcpu_state s = v->state;
+    if (s == VCPU_RUNNING)
+        sched_poke(v->se.cpu);      /* its run loop looks at its requests */
+    else if (s == VCPU_HALTED)
+        sched_kick(v->se.cpu);      /* its CPU computes when to wake it */
+}
+
+enum sched_state vcpu_sched_state(const struct sched_entity *e)
+{
+    static const enum sched_state of[] = {
+        [VCPU_RUNNABLE] = SCHED_WAITING, [VCPU_RUNNING] = SCHED_RUNNING,
+        [VCPU_HALTED] = SCHED_BLOCKED, [VCPU_WAIT_SIPI] = SCHED_BLOCKED,
+        [VCPU_STOPPED] = SCHED_STOPPED,
+    };
+    return of[container_of(e, struct vcpu, se)->state];
+}
