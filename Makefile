@@ -71,7 +71,7 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.
 SYSTEM_JOBS ?= 2
 
-.PHONY: all kernel guests linux-guest run run-monitor run-qemu test unit-test system-test bench clean deps
+.PHONY: all kernel guests linux-guest run run-monitor run-qemu test unit-test system-test layer-check bench clean deps
 
 all: kernel guests $(VMXRUN)
 
@@ -148,7 +148,12 @@ run-qemu: deps all
 	      "-device isa-debug-exit,iobase=0xf4,iosize=0x04"
 
 test: deps
-	@$(MAKE) --no-print-directory unit-test system-test
+	@$(MAKE) --no-print-directory layer-check unit-test system-test
+
+# The folders are layers (README, "Layout"): no file includes or calls
+# into a higher one.
+layer-check: kernel
+	@tools/check-layers $(BUILD)
 
 unit-test: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done

@@ -2,6 +2,7 @@
 #include "virt/vcpu_state.h"
 #include "dev/apic_access.h"
 #include "dev/irq.h"
+#include "dev/apic_bus.h"
 #include "virt/vm.h"
 #include "virt/vmcs_setup.h"
 #include "arch/cpu.h"
@@ -16,35 +17,6 @@ static uint64_t phys_addr_mask(void)
     if (cpuid(CPUID_MAX_EXTENDED, 0).eax >= CPUID_ADDRESS_SIZES)
         bits = cpuid(CPUID_ADDRESS_SIZES, 0).eax & 0xff;
     return (1ull << bits) - 1;
-}
-
-/* Sends `vector` as a fixed interrupt to the vCPU (any CPU may call);
- * false if its APIC does not accept it. */
-static bool deliver_fixed(struct vcpu *target, uint8_t vector, bool level)
-{
-    if (!vlapic_set_irr_trigger(target->apic, vector, level))
-        return false;
-    vcpu_request(target, REQ_EVENT);
-    vcpu_wake(target);
-    return true;
-}
-
-bool apic_deliver_interrupt(struct vm *vm, uint32_t sender, const struct apic_ipi *msg,
-                            bool level)
-{
-    bool accepted = false;
-    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
-        struct vcpu *target = &vm->vcpus[i];
-        if (!vlapic_ipi_reaches(target->apic, sender, msg) ||
-            !deliver_fixed(target, msg->vector, level))
-            continue;
-        accepted = true;
-        /* Lowest priority: any one of the destinations will do, the first
-         * that takes it. */
-        if (msg->delivery == IPI_LOWEST)
-            break;
-    }
-    return accepted;
 }
 
 /* Every IPI the guest sends goes through here (SDM Vol. 3A 11.6). */

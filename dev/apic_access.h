@@ -8,7 +8,6 @@
 
 struct vcpu;
 struct vm;
-struct apic_ipi;
 
 #define X2APIC_MSR_FIRST      0x800
 #define X2APIC_MSR_LAST       0x8ff
@@ -21,12 +20,6 @@ bool apic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool *handl
  * hit this vCPU's xAPIC page (and was performed), false if not. */
 bool apic_mmio_access(struct vcpu *vcpu, uint64_t gpa, bool write, unsigned size,
                       uint64_t *value);
-/* A fixed or lowest-priority interrupt message to the VM's local APICs
- * (an IPI from the APIC with ID `sender`, or an I/O APIC's message, which
- * has no shorthand and so no use for `sender`); `level` sets their TMR.
- * Whether any accepted it. Any CPU may call. */
-bool apic_deliver_interrupt(struct vm *vm, uint32_t sender, const struct apic_ipi *msg,
-                            bool level);
 /* MOV to/from CR8: the task-priority class, TPR bits 7:4. */
 void apic_set_cr8(struct vcpu *vcpu, uint64_t value);
 uint64_t apic_get_cr8(const struct vcpu *vcpu);

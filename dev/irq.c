@@ -8,7 +8,7 @@
 #include "virt/vcpu_state.h"
 #include "dev/irq.h"
 #include "virt/event_inject.h"
-#include "dev/apic_access.h"
+#include "dev/apic_bus.h"
 #include "dev/platform.h"
 #include "virt/vm.h"
 
@@ -83,13 +83,15 @@ void vm_irq_eoi(struct vm *vm, uint8_t vector)
     spin_unlock(&vm->dev->irq_lock);
 }
 
-bool vm_extint_pending(const struct vcpu *v)
+/* Whether the 8259's INTR is up and reaches `v` (vCPU 0's LINT0). */
+static bool vm_extint_pending(const struct vcpu *v)
 {
     return v->id == 0 && __atomic_load_n(&v->vm->dev->pic_intr, __ATOMIC_SEQ_CST) &&
            vlapic_accepts_pic_interrupt(v->apic);
 }
 
-uint8_t vm_extint_acknowledge(struct vm *vm)
+/* The interrupt acknowledge cycle: the 8259's vector (maybe spurious). */
+static uint8_t vm_extint_acknowledge(struct vm *vm)
 {
     spin_lock(&vm->dev->irq_lock);
     uint8_t vector = vpic_acknowledge(&vm->dev->pic);

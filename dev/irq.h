@@ -26,8 +26,6 @@ static inline void vm_pulse_irq(struct vm *vm, unsigned gsi)
 void vm_irq_init(struct vm *vm);
 /* A local APIC's EOI of a level-triggered vector, for the I/O APIC. */
 void vm_irq_eoi(struct vm *vm, uint8_t vector);
-/* Whether the 8259's INTR is up and reaches `vcpu` (vCPU 0's LINT0). */
-bool vm_extint_pending(const struct vcpu *vcpu);
 /* Whether an external interrupt waits for the vCPU: the 8259's through
  * LINT0 first (it bypasses the APIC's priorities, and KVM takes it first
  * too), else its APIC's highest deliverable vector. */
@@ -35,8 +33,6 @@ bool vcpu_interrupt_waiting(const struct vcpu *vcpu);
 /* Before an entry: injects that interrupt if the guest can take it now,
  * else turns on interrupt-window exiting. */
 void inject_pending_interrupt(struct vcpu *vcpu);
-/* The interrupt acknowledge cycle: the 8259's vector (maybe spurious). */
-uint8_t vm_extint_acknowledge(struct vm *vm);
 /* The I/O APIC's page: true if `gpa` is in it (and the access was done). */
 bool ioapic_mmio_access(struct vm *vm, uint64_t gpa, bool write, unsigned size,
                         uint64_t *value);

@@ -49,7 +49,9 @@ static bool guest_in_kernel(void)
     return (vmcs_read(GUEST_SS_AR_BYTES) >> 5 & 3) == 0;
 }
 
-bool spin_guard_on(const struct vm *vm)
+/* Whether the VM's spin guard acts: it works from PLE exits, so only where
+ * they happen. */
+static bool spin_guard_on(const struct vm *vm)
 {
     return vm->ple_enabled && vm->config.spin_guard;
 }

@@ -13,9 +13,6 @@ void ple_vcpu_init(struct vcpu *vcpu);
 /* Scheduled in after another vCPU ran on the CPU: the window shrinks
  * (KVM's kvm_arch_sched_in -> shrink_ple_window). */
 void ple_sched_in(struct vcpu *vcpu);
-/* Whether the VM's spin guard acts: it works from PLE exits, so only where
- * they happen. */
-bool spin_guard_on(const struct vm *vm);
 /* Every start of a slice; a boosted vCPU's slice may be cut short here and
  * extended at its end (sched/spin_guard.h). */
 void ple_slice_start(struct vcpu *vcpu, bool boosted, uint64_t *slice);

@@ -1,12 +1,12 @@
 /* The scheduler's callbacks for vCPUs (machine/vcpu_entity.h). */
 #include "machine/vcpu_entity.h"
-#include "machine/machine.h"
+#include "machine/vm_power.h"
+#include "machine/vm_reset.h"
 #include "machine/vcpu_run.h"
 #include "virt/vcpu.h"
 #include "virt/vcpu_state.h"
 #include "virt/vm_lifecycle.h"
 #include "dev/devices.h"
-#include "dev/irq.h"
 #include "dev/pit_access.h"
 #include "exits/exit_pause.h"
 #include "arch/bootinfo.h"
@@ -176,9 +176,8 @@ static void vm_cpu_work(uint32_t me)
     }
 }
 
-void machine_init(void)
+void vcpu_entity_init(void)
 {
     exit_when_vms_end = bootinfo_cmdline_flag("batch");
     sched_add_cpu_work(vm_cpu_work, NULL);
-    vcpu_set_interrupt_source(vcpu_interrupt_waiting);
 }

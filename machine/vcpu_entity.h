@@ -8,4 +8,6 @@ struct vcpu;
 /* Puts the vCPU on a CPU's run queue in its VM's scheduling group; a vCPU
  * no online CPU may run stops its VM. */
 void vcpu_place(struct vcpu *vcpu);
+/* Registers the VMs' work in every CPU's loop (before the APs start). */
+void vcpu_entity_init(void);
 #endif

@@ -1,7 +1,8 @@
-/* A machine reset carried out (machine/machine.h): once every vCPU of the
- * VM is off its CPU and held there, whichever CPU sees that rebuilds the VM
- * through its creation path (vm_reboot), then lets vCPU 0 run. */
+/* Machine resets carried out (machine/vm_reset.h) and the monitor's
+ * `reset` (machine/machine.h). */
 #include "machine/machine.h"
+#include "machine/vm_reset.h"
+#include "machine/vm_power.h"
 #include "virt/vm.h"
 #include "virt/vm_lifecycle.h"
 #include "arch/cpu.h"

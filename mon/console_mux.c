@@ -11,10 +11,11 @@ static bool escape_pending;
 static struct vm *drop_reported;
 /* The monitor (mon/monitor.c): where keys go while no VM has the console,
  * and what it does when the console comes back to it. */
-static void (*monitor_key)(char c);
-static void (*monitor_resume)(void);
+static void (*to_monitor)(char c);
+static void (*monitor_resumes)(void);
 
-struct vm *console_mux_focus(void)
+/* The VM that has the console, or NULL for the monitor. */
+static struct vm *console_mux_focus(void)
 {
     struct vm *vm = uart_console_vm();
     return vm && !vm_has_finished(vm) ? vm : NULL;
@@ -27,7 +28,7 @@ static void give_to(struct vm *vm)
         klog("console: vm %s (Ctrl-A c: next VM or the monitor)\n", vm->config.name);
     } else {
         klog("console: monitor\n");
-        monitor_resume();
+        monitor_resumes();
     }
 }
 
@@ -39,27 +40,6 @@ static struct vm *next_focus(void)
         if (!vm_has_finished(&vms[i]))
             return &vms[i];
     return NULL;
-}
-
-/* CPU 0's loop serves the console: typed keys are taken there, and a key
- * waiting brings CPU 0 out of its guest or its halt. */
-static void poll_console(uint32_t cpu)
-{
-    int c;
-    while (cpu == 0 && (c = serial_try_getc()) >= 0)
-        console_mux_key((char)c);
-}
-
-static bool console_input_pending(uint32_t cpu)
-{
-    return cpu == 0 && serial_input_ready();
-}
-
-void console_mux_attach(void (*key)(char c), void (*resume)(void))
-{
-    monitor_key = key;
-    monitor_resume = resume;
-    sched_add_cpu_work(poll_console, console_input_pending);
 }
 
 void console_mux_init(void)
@@ -79,7 +59,7 @@ static void deliver(char c)
 {
     struct vm *vm = console_mux_focus();
     if (!vm) {
-        monitor_key(c);
+        to_monitor(c);
     } else if (!uart_receive(vm, c) && vm != drop_reported) {
         /* A real UART loses it too (overrun); say so once per VM. */
         drop_reported = vm;
@@ -87,7 +67,7 @@ static void deliver(char c)
     }
 }
 
-void console_mux_key(char c)
+static void console_mux_key(char c)
 {
     if (!escape_pending) {
         if (c == CONSOLE_MUX_ESCAPE)
@@ -105,4 +85,25 @@ void console_mux_key(char c)
         deliver(CONSOLE_MUX_ESCAPE);    /* not ours: both keys go through */
         deliver(c);
     }
+}
+
+/* CPU 0's loop serves the console: typed keys are taken there, and a key
+ * waiting brings CPU 0 out of its guest or its halt. */
+static void poll_console(uint32_t cpu)
+{
+    int c;
+    while (cpu == 0 && (c = serial_try_getc()) >= 0)
+        console_mux_key((char)c);
+}
+
+static bool console_input_pending(uint32_t cpu)
+{
+    return cpu == 0 && serial_input_ready();
+}
+
+void console_mux_attach(void (*key)(char c), void (*resume)(void))
+{
+    to_monitor = key;
+    monitor_resumes = resume;
+    sched_add_cpu_work(poll_console, console_input_pending);
 }

@@ -16,14 +16,10 @@ struct vm;
 #define CONSOLE_MUX_ESCAPE 0x01     /* Ctrl-A */
 #define CONSOLE_MUX_SWITCH 'c'
 
-/* The VM that has the console, or NULL for the monitor. Any CPU may ask. */
-struct vm *console_mux_focus(void);
 /* Takes the console's input on CPU 0 (before the APs start): keys go to
  * `key` (the monitor's) while no VM has the console; `resume` runs when the
  * console comes back to the monitor. */
 void console_mux_attach(void (*key)(char c), void (*resume)(void));
 /* Gives the console to the VM named on the command line (`console=NAME`), if any. */
 void console_mux_init(void);
-/* One typed key (CPU 0's loop). */
-void console_mux_key(char c);
 #endif

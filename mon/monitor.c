@@ -35,7 +35,7 @@ static const char *skip_spaces(const char *s)
     return s;
 }
 
-const struct monitor_command *monitor_find(const struct monitor_command *table,
+static const struct monitor_command *monitor_find(const struct monitor_command *table,
                                            const char *line, const char **args)
 {
     line = skip_spaces(line);
@@ -51,7 +51,7 @@ const struct monitor_command *monitor_find(const struct monitor_command *table,
     return NULL;
 }
 
-void monitor_print_help(const struct monitor_command *table, const char *prefix)
+static void monitor_print_help(const struct monitor_command *table, const char *prefix)
 {
     for (const struct monitor_command *c = table; c->name; c++) {
         char synopsis[48];
@@ -92,7 +92,8 @@ static void cmd_crash(const char *args)
     __asm__ volatile("ud2");
 }
 
-void monitor_execute(const char *line)
+/* Runs one command line. */
+static void monitor_execute(const char *line)
 {
     const char *args;
     if (!*skip_spaces(line))
@@ -108,7 +109,8 @@ static char line[LINE_MAX];
 static size_t line_len;
 static char last_key;
 
-void monitor_key(char c)
+/* One key typed while the monitor has the console; a complete line runs. */
+static void monitor_key(char c)
 {
     bool after_cr = last_key == '\r';
     last_key = c;

@@ -19,10 +19,6 @@ struct monitor_command {
 void monitor_init(void);
 /* Prints the first prompt. */
 void monitor_start(void);
-/* One key typed while the monitor has the console; a complete line runs. */
-void monitor_key(char c);
-/* Runs one command line; exported so tests and scripts share the parser. */
-void monitor_execute(const char *line);
 
 /* Commands acting on VMs (mon/vm_commands.c). */
 void cmd_affinity(const char *args);
@@ -32,7 +28,4 @@ void cmd_reset(const char *args);
 
 /* `info` subcommands (mon/info.c). */
 extern const struct monitor_command info_commands[];
-void monitor_print_help(const struct monitor_command *table, const char *prefix);
-const struct monitor_command *monitor_find(const struct monitor_command *table,
-                                           const char *line, const char **args);
 #endif

@@ -9,7 +9,7 @@ void vcpu_set_interrupt_source(bool (*waiting)(const struct vcpu *vcpu))
     interrupt_waiting = waiting;
 }
 
-bool vcpu_has_wake_event(const struct vcpu *v, enum vcpu_state blocked_in)
+static bool vcpu_has_wake_event(const struct vcpu *v, enum vcpu_state blocked_in)
 {
     if (__atomic_load_n(&v->init_pending, __ATOMIC_SEQ_CST))
         return true;

@@ -21,8 +21,6 @@ void vcpu_wake(struct vcpu *vcpu);
 /* The running vCPU blocks (HLT, or waiting for SIPI) unless an event that
  * wakes it is already there; true if it blocked. */
 bool vcpu_block(struct vcpu *vcpu, enum vcpu_state blocked_in);
-/* Whether an event that ends a block in `blocked_in` is pending. */
-bool vcpu_has_wake_event(const struct vcpu *vcpu, enum vcpu_state blocked_in);
 /* A blocked vCPU whose own timer fired becomes runnable, if it may take
  * the event (the caller made it pending); true if it woke. */
 bool vcpu_unblock_for_timer(struct vcpu *vcpu);

@@ -1,46 +1,12 @@
-/* The VMs: ending them, finding them, their exit tables. They are built,
- * reset and torn down by machine/vm_build.c. */
+/* The VMs: finding them, their exit tables. They are built, reset and torn
+ * down by machine/vm_power.c, stopped and ended by virt/vm_lifecycle.c. */
 #include "virt/vm.h"
-#include "virt/vcpu_state.h"
-#include "virt/vm_lifecycle.h"
 #include "vmx/exit_reasons.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 
 struct vm vms[MAX_VMS];
 uint32_t vm_count;
-
-void vm_end(struct vm *vm, int status, const char *reason)
-{
-    spin_lock(&vm->lock);
-    bool first = vm->state == VM_RUNNING;
-    if (first) {
-        vm->state = VM_ENDED;
-        vm->exit_status = status;
-        vm->end_reason = reason;
-    }
-    spin_unlock(&vm->lock);
-    if (!first)
-        return;
-    for (uint32_t i = 0; i < vm->vcpu_count; i++)
-        vcpu_stop(&vm->vcpus[i]);
-}
-
-/* on_reboot = reset (QEMU's default) resets the machine and the guest boots
- * again; on_reboot = stop ends the VM with status 0 and "guest reset via
- * HOW", as QEMU's -no-reboot does. */
-void vm_guest_reset(struct vm *vm, const char *how)
-{
-    spin_lock(&vm->lock);
-    /* Not while a reset is already on its way: its cause is in the buffer. */
-    if (vm->state == VM_RUNNING && vm->reset_state == VM_RESET_NONE)
-        snprintf(vm->reset_reason, sizeof(vm->reset_reason), "guest reset via %s", how);
-    spin_unlock(&vm->lock);
-    if (vm->config.on_reboot == ON_REBOOT_RESET)
-        vm_request_reset(vm, vm->reset_reason);
-    else
-        vm_end(vm, 0, vm->reset_reason);
-}
 
 void vm_print_exits(const struct vm *vm)
 {

@@ -1,0 +1,63 @@
+/* The top of the VM layers (machine/machine.h): the wiring of the layers
+ * below, and the VMs of the configuration. */
+#include "machine/machine.h"
+#include "machine/vcpu_entity.h"
+#include "machine/vm_power.h"
+#include "virt/vm.h"
+#include "virt/vcpu_state.h"
+#include "dev/irq.h"
+#include "loader/guest_boot.h"
+#include "vmx/vmx_cpu.h"
+#include "arch/percpu.h"
+#include "lib/printf.h"
+
+void machine_init(void)
+{
+    vm_power_init();
+    vcpu_entity_init();
+    vcpu_set_interrupt_source(vcpu_interrupt_waiting);
+}
+
+static uint64_t online_cpus(void)
+{
+    uint64_t mask = 0;
+    for (uint32_t cpu = 0; cpu < cpu_count; cpu++)
+        if (percpu[cpu].online)
+            mask |= 1ull << cpu;
+    return mask;
+}
+
+uint32_t vms_create_from_config(const struct vm_config_set *set)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        const struct vm_config *cfg = &set->vms[i];
+        if (!cfg->valid) {
+            kprintf("vm %s: not started: its configuration has errors\n", cfg->name);
+            continue;
+        }
+        if (!guest_boot_module(cfg->image)) {
+            kprintf("vm %s: not started: image '%s' is not among the boot modules\n", cfg->name,
+                    cfg->image);
+            continue;
+        }
+        struct vm *vm = &vms[vm_count];
+        if (!vm_create(vm, cfg))
+            continue;
+        /* PAUSE-loop exiting where the CPU has it, unless switched off, or
+         * left on "auto" for a VM whose vCPUs have CPUs of their own. A gap
+         * of 0 makes every PAUSE start a new loop: PLE off, as in KVM. The
+         * decision is made once: a later `affinity` does not change it. */
+        vm->ple_enabled = (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_PAUSE_LOOP_EXITING) &&
+                          cfg->ple_params.gap != 0 &&
+                          (cfg->ple == PLE_ON ||
+                           (cfg->ple == PLE_AUTO && !vm_config_has_dedicated_cpus(set, i, online_cpus())));
+        vm->index = vm_count++;
+        kprintf("vm %s: %u vCPU(s), %lu MiB, image %s, PLE %s\n", cfg->name, cfg->vcpus,
+                cfg->memory >> 20, cfg->image, vm->ple_enabled ? "on" : "off");
+        vm->sched.affinity = cfg->affinity;
+        for (uint32_t v = 0; v < vm->vcpu_count; v++)
+            vcpu_place(&vm->vcpus[v]);
+    }
+    return vm_count;
+}
+
