@@ -123,7 +123,7 @@ static bool yield_to_preempted(struct vcpu *v)
         const struct vcpu *c = &vm->vcpus[i];
         /* A halted vCPU with an interrupt to take is made runnable when it
          * arrives, so "preempted" covers KVM's "blocked with events" too. */
-        vm->dy[i].preempted = c->state == VCPU_RUNNABLE && !c->se.on_cpu;
+        vm->dy[i].preempted = c->se.state == VCPU_RUNNABLE && !c->se.on_cpu;
         vm->dy[i].in_kernel = c->ple.preempted_in_kernel;
     }
     v->ple.yields++;

@@ -41,14 +41,14 @@ static void run(struct sched_entity *e, uint64_t slice, bool boosted)
  * by the CPU where vCPU 0 halts: its deadline if this is that vCPU, or 0. */
 static uint64_t halted_pit_deadline(const struct vcpu *v)
 {
-    return v->id == 0 && v->state == VCPU_HALTED ? pit_deadline(v->vm) : 0;
+    return v->id == 0 && v->se.state == VCPU_HALTED ? pit_deadline(v->vm) : 0;
 }
 
 /* Whether a blocked vCPU's own timer can still wake it: an interrupt it
  * could take (a timer it would not take only costs host wake-ups). */
 static bool apic_timer_can_wake(const struct vcpu *v)
 {
-    return v->state == VCPU_HALTED && v->halt_interruptible && vlapic_timer_can_interrupt(v->apic);
+    return v->se.state == VCPU_HALTED && v->halt_interruptible && vlapic_timer_can_interrupt(v->apic);
 }
 
 /* Its APIC timer, or for vCPU 0 the PIT, wherever its interrupt is routed. */
@@ -65,7 +65,7 @@ static void end_vm_if_all_halted(struct vm *vm)
     uint64_t wakeups = __atomic_load_n(&vm->wakeups, __ATOMIC_SEQ_CST);
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         const struct vcpu *v = &vm->vcpus[i];
-        if ((v->state != VCPU_HALTED && v->state != VCPU_WAIT_SIPI && v->state != VCPU_STOPPED) ||
+        if ((v->se.state != VCPU_HALTED && v->se.state != VCPU_WAIT_SIPI && v->se.state != VCPU_STOPPED) ||
             timer_can_wake(v))
             return;
     }
@@ -78,7 +78,7 @@ static void put(struct sched_entity *e)
     struct vcpu *v = vcpu_of(e);
     vcpu_put(v);
     /* Still on the CPU: a reset waits for that, so it never meets an end. */
-    if (v->state == VCPU_HALTED)
+    if (v->se.state == VCPU_HALTED)
         end_vm_if_all_halted(v->vm);
 }
 
@@ -131,7 +131,7 @@ static void describe(const struct sched_entity *e, char *buf, size_t size)
 }
 
 static const struct sched_entity_ops vcpu_entity_ops = {
-    .state = vcpu_sched_state,
+    .state_class = vcpu_state_class,
     .load = load,
     .run = run,
     .put = put,
@@ -151,7 +151,7 @@ void vcpu_place(struct vcpu *v)
         return;
     klog("vm %s: vcpu %u: no online CPU in its affinity; stopping the VM\n", vm->config.name,
          v->id);
-    v->state = VCPU_STOPPED;
+    v->se.state = VCPU_STOPPED;
     vm_end(vm, -1, "no CPU to run on");
     vm_vcpu_released(vm);      /* never queued, so no CPU will reap it */
 }

@@ -52,7 +52,7 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
 {
     pit_expire(v->vm, now);
     uint32_t requests = __atomic_exchange_n(&v->requests, 0, __ATOMIC_SEQ_CST);
-    if ((requests & REQ_RESCHED) || v->state != VCPU_RUNNING)
+    if ((requests & REQ_RESCHED) || v->se.state != VCPU_RUNNING)
         return LEAVE;       /* what else was asked is asked again at the next slice */
     if ((requests & REQ_INIT_SIPI) && !apic_process_init_sipi(v))
         return WAIT_FOR_SIPI;

@@ -83,10 +83,10 @@ static void vcpu_power_on(void *arg)
     struct vcpu *v = arg;
     const struct vcpu was = *v;
     *v = (struct vcpu){ .vm = was.vm, .id = was.id,
-                        .state = was.id ? VCPU_WAIT_SIPI : VCPU_RUNNABLE,
                         .waiting_for_sipi = was.id != 0, .sipi_vector = -1,
                         .lv = was.lv, .vpid = was.vpid, .se = was.se, .apic = was.apic,
                         .stats = was.stats, .ple = was.ple };
+    v->se.state = v->id ? VCPU_WAIT_SIPI : VCPU_RUNNABLE;
     vlapic_reset(v->apic, v->id);
     if (v->id == 0)
         vlapic_virtual_wire(v->apic);      /* the firmware's part, done before the image runs */

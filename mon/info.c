@@ -129,9 +129,9 @@ static void info_vcpus(const char *args)
         for (uint32_t v = 0; v < vm->vcpu_count; v++) {
             const struct vcpu *c = &vm->vcpus[v];
             /* A stopped VM's vCPUs are off their CPUs whatever they wait for. */
-            const char *where = c->state == VCPU_RUNNING ? "running"
+            const char *where = c->se.state == VCPU_RUNNING ? "running"
                                 : vm->sched.hold & VM_HOLD_STOP ? "stopped"
-                                : vcpu_state_names[c->state];
+                                : vcpu_state_names[c->se.state];
             kprintf("%-12s %4u %3u %-9s %4u %12lu %12lu %4lu %7lu %7lu %9lu %8lu %5lu %5lu %5lu "
                     "%5lu%s\n",
                     vm->config.name, c->id, c->se.cpu, where, c->vpid, c->se.run_cycles,

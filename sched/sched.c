@@ -198,7 +198,7 @@ static void lend_cpu(uint32_t cpu, struct sched_entity *lender, struct sched_ent
 int sched_yield_to(struct sched_entity *me, struct sched_entity *target, bool lend)
 {
     spin_lock(&sched_lock);
-    int result = target->ops->state(target) == SCHED_WAITING && !target->on_cpu ? 1 : 0;
+    int result = sched_state_of(target) == SCHED_WAITING && !target->on_cpu ? 1 : 0;
     uint32_t cpu = target->cpu;
     if (result) {
         cpu = boost_cpu(me, target);
@@ -232,15 +232,15 @@ static uint32_t least_loaded_cpu(uint64_t affinity)
 bool sched_place(struct sched_entity *e, const struct sched_entity_ops *ops,
                  struct sched_group *group, uint32_t weight)
 {
-    *e = (struct sched_entity){ .weight = weight, .affinity = group->affinity, .group = group,
-                                .ops = ops };
+    *e = (struct sched_entity){ .state = e->state, .weight = weight, .affinity = group->affinity,
+                                .group = group, .ops = ops };
     spin_lock(&sched_lock);
     uint32_t best = least_loaded_cpu(e->affinity);
     if (best != MAX_CPUS) {
         e->cpu = best;
         run_queue_add(&queues[best], e);
         group->members[group->count++] = e;
-        if (ops->state(e) == SCHED_WAITING)
+        if (sched_state_of(e) == SCHED_WAITING)
             (void)make_runnable(e);     /* the kick below is for a new entity anyway */
     }
     spin_unlock(&sched_lock);
@@ -263,7 +263,7 @@ void sched_hold(struct sched_group *group, uint32_t why)
 
 static bool waiting(const struct sched_entity *e)
 {
-    return e->ops->state(e) == SCHED_WAITING;
+    return sched_state_of(e) == SCHED_WAITING;
 }
 
 void sched_unhold(struct sched_group *group, uint32_t why)
@@ -298,7 +298,7 @@ static void reap_stopped(struct run_queue_state *q)
         struct sched_entity *dead = NULL;
         spin_lock(&sched_lock);
         for (uint32_t i = 0; i < q->count && !dead; i++)
-            if (q->entities[i]->ops->state(q->entities[i]) == SCHED_STOPPED &&
+            if (sched_state_of(q->entities[i]) == SCHED_STOPPED &&
                 !q->entities[i]->on_cpu)
                 dead = q->entities[i];
         if (dead)
@@ -317,7 +317,7 @@ static void refresh_runnable(struct run_queue_state *q)
 {
     for (uint32_t i = 0; i < q->count; i++) {
         struct sched_entity *e = q->entities[i];
-        enum sched_state s = e->ops->state(e);
+        enum sched_state s = sched_state_of(e);
         e->runnable = (s == SCHED_WAITING || s == SCHED_RUNNING) && !e->group->hold;
     }
 }
@@ -383,7 +383,7 @@ static uint64_t expire_blocked_timers(struct run_queue_state *q, uint64_t now)
     uint64_t next = 0;
     for (uint32_t i = 0; i < q->count; i++) {
         struct sched_entity *e = q->entities[i];
-        if (e->ops->state(e) == SCHED_BLOCKED && e->ops->expire_timers(e, now, &next))
+        if (sched_state_of(e) == SCHED_BLOCKED && e->ops->expire_timers(e, now, &next))
             (void)make_runnable(e);     /* this CPU is about to pick anyway */
     }
     return next;

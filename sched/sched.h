@@ -25,7 +25,9 @@ enum sched_state {
 };
 
 struct sched_entity_ops {
-    enum sched_state (*state)(const struct sched_entity *e);
+    /* What each of the owner's state values means to the scheduler: a table
+     * rather than a call, because picks look at every entity's state. */
+    const enum sched_state *state_class;
     /* Makes the entity's state current on this CPU; `switched_in`: another
      * entity ran here since it last did. False if it cannot run (it has
      * stopped itself). */
@@ -72,8 +74,14 @@ void sched_add_cpu_work(void (*work)(uint32_t cpu), bool (*pending)(uint32_t cpu
 /* Whether the CPU has such work waiting. */
 bool sched_cpu_work_pending(uint32_t cpu);
 
+/* What `e`'s state means to the scheduler. */
+static inline enum sched_state sched_state_of(const struct sched_entity *e)
+{
+    return e->ops->state_class[e->state];
+}
 /* Joins `group` and the least-loaded online CPU its affinity allows,
- * runnable if its state says it waits. False if no CPU is allowed. */
+ * runnable if its state (set before) says it waits. False if no CPU is
+ * allowed. */
 bool sched_place(struct sched_entity *e, const struct sched_entity_ops *ops,
                  struct sched_group *group, uint32_t weight);
 /* A blocked entity became waiting (its owner changed its state): it goes

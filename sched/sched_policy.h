@@ -29,6 +29,7 @@ struct sched_entity {
     bool on_cpu;            /* running right now: not to be migrated */
     bool boosted;           /* by directed yield: runs next, for a short slice */
     /* The mechanism's (sched/sched.h); the policy does not look at these. */
+    volatile uint32_t state;    /* the owner's, which ops->state_class classifies */
     uint32_t cpu;           /* the CPU whose run queue holds it */
     struct sched_group *group;
     const struct sched_entity_ops *ops;

@@ -1,6 +1,5 @@
 /* vCPU state changes and the scheduler (virt/vcpu_state.h). */
 #include "virt/vcpu_state.h"
-#include "lib/container_of.h"
 
 static bool (*interrupt_waiting)(const struct vcpu *vcpu);
 
@@ -30,7 +29,7 @@ static bool unblock(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
 
 void vcpu_wake(struct vcpu *v)
 {
-    enum vcpu_state s = v->state;
+    enum vcpu_state s = v->se.state;
     if (s == VCPU_RUNNING) {
         sched_poke(v->se.cpu);
         return;
@@ -62,28 +61,24 @@ bool vcpu_unblock_for_timer(struct vcpu *v)
 
 void vcpu_stop(struct vcpu *v)
 {
-    enum vcpu_state s = v->state;
+    enum vcpu_state s = v->se.state;
     while (s != VCPU_STOPPED && !vcpu_transition(v, s, VCPU_STOPPED))
-        s = v->state;
+        s = v->se.state;
     vcpu_request(v, REQ_RESCHED);
     sched_kick(v->se.cpu);
 }
 
 void vcpu_timer_changed(struct vcpu *v)
 {
-    enum vcpu_state s = v->state;
+    enum vcpu_state s = v->se.state;
     if (s == VCPU_RUNNING)
         sched_poke(v->se.cpu);      /* its run loop looks at its requests */
     else if (s == VCPU_HALTED)
         sched_kick(v->se.cpu);      /* its CPU computes when to wake it */
 }
 
-enum sched_state vcpu_sched_state(const struct sched_entity *e)
-{
-    static const enum sched_state of[] = {
-        [VCPU_RUNNABLE] = SCHED_WAITING, [VCPU_RUNNING] = SCHED_RUNNING,
-        [VCPU_HALTED] = SCHED_BLOCKED, [VCPU_WAIT_SIPI] = SCHED_BLOCKED,
-        [VCPU_STOPPED] = SCHED_STOPPED,
-    };
-    return of[container_of(e, struct vcpu, se)->state];
-}
+const enum sched_state vcpu_state_class[] = {
+    [VCPU_RUNNABLE] = SCHED_WAITING, [VCPU_RUNNING] = SCHED_RUNNING,
+    [VCPU_HALTED] = SCHED_BLOCKED, [VCPU_WAIT_SIPI] = SCHED_BLOCKED,
+    [VCPU_STOPPED] = SCHED_STOPPED,
+};

@@ -30,6 +30,6 @@ void vcpu_stop(struct vcpu *vcpu);
  * earlier, from another vCPU maybe: the CPU that runs it, or waits on it
  * while it halts, computes its stop time again. Any CPU may call. */
 void vcpu_timer_changed(struct vcpu *vcpu);
-/* The scheduler's view of the vCPU's state (sched_entity_ops.state). */
-enum sched_state vcpu_sched_state(const struct sched_entity *e);
+/* What each vCPU state means to the scheduler (sched_entity_ops.state_class). */
+extern const enum sched_state vcpu_state_class[];
 #endif

@@ -16,6 +16,8 @@
 
 #define MAX_VMS VM_CONFIG_MAX_VMS
 
+/* A vCPU's state, kept in its sched_entity (se.state), whose scheduler
+ * reads it through vcpu_state_class (virt/vcpu_state.h). */
 enum vcpu_state {
     VCPU_RUNNABLE,      /* waiting for its CPU */
     VCPU_RUNNING,
@@ -41,13 +43,13 @@ struct vm_devices;
 struct vcpu {
     struct vm *vm;
     uint32_t id;
-    volatile enum vcpu_state state;
     struct guest_regs regs;
     uint64_t cr2;                   /* not in the VMCS: switched by hand */
     uint64_t xcr0;
     struct loaded_vmcs lv;          /* its VMCS, where it is active, launch state */
     uint16_t vpid;                  /* 0: none (flushed on every transition) */
-    struct sched_entity se;         /* its place in the scheduler (virt/vcpu_state.h) */
+    struct sched_entity se;         /* its place in the scheduler and its state,
+                                     * se.state (enum vcpu_state; virt/vcpu_state.h) */
     struct exit_stats stats;
     uint64_t msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_tsc_aux;
     uint64_t pat, mtrr_def_type;
@@ -120,8 +122,8 @@ struct vm {
 /* State changes race with other CPUs stopping the VM: compare-and-swap. */
 static inline bool vcpu_transition(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
 {
-    enum vcpu_state expected = from;
-    return __atomic_compare_exchange_n(&v->state, &expected, to, false, __ATOMIC_ACQ_REL,
+    uint32_t expected = from;
+    return __atomic_compare_exchange_n(&v->se.state, &expected, to, false, __ATOMIC_ACQ_REL,
                                        __ATOMIC_ACQUIRE);
 }
 
