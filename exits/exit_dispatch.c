@@ -5,6 +5,7 @@
 #include "virt/vm.h"
 #include "sched/sched.h"
 #include "virt/vm_lifecycle.h"
+#include "arch/cpu.h"
 #include "arch/percpu.h"
 #include "mon/monitor.h"
 #include "vmx/exit_reasons.h"
