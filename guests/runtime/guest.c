@@ -87,15 +87,3 @@ void bench_report(const char *name, uint64_t value, const char *unit)
 {
     printf("BENCH %s %lu %s\n", name, value, unit);
 }
-
-void guest_start(uint32_t vcpu, uint32_t vcpus, const char *cmdline);
-void guest_start(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
-{
-    if (!cmdline)
-        cmdline = "";
-    if (vcpus > 1) {
-        guest_interrupts_init(cmdline_has(cmdline, "x2apic"));
-        guest_start_aps(vcpus, cmdline);
-    }
-    guest_exit(guest_main(vcpu, vcpus, cmdline));
-}
