@@ -1,5 +1,6 @@
-/* The runtime's C entry for vCPU 0 (start.S calls it): a multi-vCPU guest
- * gets its interrupts and its other vCPUs (smp.c) before guest_main runs.
+/* The runtime's C entry for vCPU 0 (start.S calls it): kprintf gets its
+ * output, a multi-vCPU guest its interrupts and its other vCPUs (smp.c),
+ * then guest_main runs.
  * A file of its own so that the runtime's files use each other one way:
  * entry.c uses smp.c and guest.c, smp.c uses guest.c. */
 #include "guests/runtime/guest.h"
@@ -7,6 +8,7 @@
 void guest_start(uint32_t vcpu, uint32_t vcpus, const char *cmdline);
 void guest_start(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
 {
+    printf_set_output(com1_write);
     if (!cmdline)
         cmdline = "";
     if (vcpus > 1) {

@@ -5,8 +5,7 @@
 #define LSR_THR_EMPTY 0x20
 #define DEBUG_EXIT_PORT 0xf4
 
-/* lib/printf.c writes here. */
-void console_write(const char *s, size_t n)
+void com1_write(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         while (!(inb(COM1_LSR) & LSR_THR_EMPTY))

@@ -24,6 +24,8 @@ static inline uint64_t hypercall(uint64_t nr, uint64_t a0, uint64_t a1)
     return ret;
 }
 
+/* Writes to COM1, polling: kprintf's output (guest_start sets it). */
+void com1_write(const char *s, size_t n);
 __attribute__((noreturn)) void guest_exit(int status);
 /* QEMU isa-debug-exit: the VM ends with status (code << 1) | 1. */
 __attribute__((noreturn)) void debug_exit(uint8_t code);
