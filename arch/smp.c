@@ -7,7 +7,7 @@
 #include "arch/lapic.h"
 #include "arch/interrupts.h"
 #include "arch/tsc.h"
-#include "boot/ap_trampoline.h"
+#include "arch/ap_trampoline.h"
 #include "lib/page_alloc.h"
 #include "lib/printf.h"
 #include "lib/string.h"
