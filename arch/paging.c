@@ -14,8 +14,6 @@
 #define MMIO_WINDOW_START 0xfec00000ull   /* IOAPIC, HPET, local APIC, up to 4 GiB */
 #define MMIO_WINDOW_END   0x100000000ull
 
-static uint64_t host_cr3;
-
 static uint64_t *table_alloc(void)
 {
     uint64_t *t = page_alloc(1);
@@ -49,9 +47,7 @@ uint64_t paging_init_host(uint64_t ram_top)
         map_2m(pml4, a, 0);
     for (uint64_t a = MMIO_WINDOW_START & ~(SIZE_2M - 1); a < MMIO_WINDOW_END; a += SIZE_2M)
         map_2m(pml4, a, PTE_PCD | PTE_PWT);
-    host_cr3 = (uint64_t)pml4;
-    write_cr3(host_cr3);
-    return host_cr3;
+    uint64_t cr3 = (uint64_t)pml4;
+    write_cr3(cr3);
+    return cr3;
 }
-
-uint64_t paging_host_cr3(void) { return host_cr3; }

@@ -6,7 +6,6 @@
  * (write-back) and of the local-APIC/IOAPIC window (uncached), with 2 MiB
  * pages, and switches to them. Returns the CR3 value every CPU loads. */
 uint64_t paging_init_host(uint64_t ram_top);
-uint64_t paging_host_cr3(void);
 
 /* Physical memory is identity-mapped. The empty asm hides constant addresses
  * (firmware areas) from the compiler's object-bounds analysis. */

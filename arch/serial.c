@@ -95,6 +95,7 @@ void serial_init(void)
     outb(COM1_PORT + UART_LCR, LCR_8N1);
     outb(COM1_PORT + UART_FCR, 0xc7);   /* enable and clear FIFOs, 14-byte threshold */
     outb(COM1_PORT + UART_MCR, MCR_DTR_RTS_OUT2);
+    printf_set_output(console_write);
 }
 
 void serial_enable_rx_interrupt(void)

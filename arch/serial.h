@@ -6,6 +6,7 @@
 #define COM1_PORT 0x3f8
 #define COM1_IRQ  4
 
+/* Sets up COM1 and makes console_write kprintf's output. */
 void serial_init(void);
 /* Writes under the console lock; "\n" becomes "\r\n" on the wire. */
 void console_write(const char *s, size_t n);

@@ -6,9 +6,8 @@
 #include "arch/msr.h"
 #include "arch/lapic.h"
 #include "arch/interrupts.h"
-#include "arch/paging.h"
 #include "arch/tsc.h"
-#include "boot/ap_trampoline.h"
+#include "arch/ap_trampoline.h"
 #include "lib/page_alloc.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -98,7 +97,10 @@ static bool start_ap(struct percpu *cpu)
     if (!stack)
         return false;
     cpu->stack_top = (uint64_t)stack + CPU_STACK_SIZE;
-    params->cr3 = paging_host_cr3();
+    /* The APs run on this CPU's page tables, the host's since paging_init_host.
+     * Read from CR3 rather than asked of paging.c: paging.c is below this file
+     * (its panic() stops the other CPUs through here). */
+    params->cr3 = read_cr3();
     params->stack_top = cpu->stack_top;
     params->entry = (uint64_t)ap_entry;
     ap_starting = cpu->index;

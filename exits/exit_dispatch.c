@@ -7,6 +7,7 @@
 #include "virt/vm.h"
 #include "sched/sched.h"
 #include "virt/vm_lifecycle.h"
+#include "arch/cpu.h"
 #include "arch/percpu.h"
 #include "sched/sched.h"
 #include "vmx/exit_reasons.h"

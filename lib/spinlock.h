@@ -2,7 +2,6 @@
 #define LIB_SPINLOCK_H
 /* Ticket spinlock: FIFO fairness, so no CPU starves on a contended lock. */
 #include <stdint.h>
-#include "arch/cpu.h"
 
 typedef struct {
     volatile uint16_t next;
@@ -15,7 +14,7 @@ static inline void spin_lock(spinlock_t *l)
 {
     uint16_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
     while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != ticket)
-        cpu_relax();
+        __asm__ volatile("pause" ::: "memory");    /* cpu_relax(); arch/cpu.h is above lib/ */
 }
 
 static inline void spin_unlock(spinlock_t *l)
@@ -23,17 +22,4 @@ static inline void spin_unlock(spinlock_t *l)
     __atomic_store_n(&l->owner, (uint16_t)(l->owner + 1), __ATOMIC_RELEASE);
 }
 
-/* For locks also taken in interrupt handlers. */
-static inline uint64_t spin_lock_irqsave(spinlock_t *l)
-{
-    uint64_t flags = irq_save();
-    spin_lock(l);
-    return flags;
-}
-
-static inline void spin_unlock_irqrestore(spinlock_t *l, uint64_t flags)
-{
-    spin_unlock(l);
-    irq_restore(flags);
-}
 #endif

@@ -2,6 +2,7 @@
  * and the switching, with the vCPU, of those no VMCS field holds. */
 #include "virt/vcpu_msrs.h"
 #include "virt/vm.h"
+#include "arch/cpu.h"
 #include "arch/msr.h"
 #include "vmx/vmx_cpu.h"
 #include "lib/string.h"

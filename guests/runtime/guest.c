@@ -5,8 +5,7 @@
 #define LSR_THR_EMPTY 0x20
 #define DEBUG_EXIT_PORT 0xf4
 
-/* lib/printf.c writes here. */
-void console_write(const char *s, size_t n)
+void com1_write(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         while (!(inb(COM1_LSR) & LSR_THR_EMPTY))
@@ -86,16 +85,4 @@ uint64_t median(uint64_t *v, size_t n)
 void bench_report(const char *name, uint64_t value, const char *unit)
 {
     printf("BENCH %s %lu %s\n", name, value, unit);
-}
-
-void guest_start(uint32_t vcpu, uint32_t vcpus, const char *cmdline);
-void guest_start(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
-{
-    if (!cmdline)
-        cmdline = "";
-    if (vcpus > 1) {
-        guest_interrupts_init(cmdline_has(cmdline, "x2apic"));
-        guest_start_aps(vcpus, cmdline);
-    }
-    guest_exit(guest_main(vcpu, vcpus, cmdline));
 }

@@ -24,6 +24,8 @@ static inline uint64_t hypercall(uint64_t nr, uint64_t a0, uint64_t a1)
     return ret;
 }
 
+/* Writes to COM1, polling: kprintf's output (guest_start sets it). */
+void com1_write(const char *s, size_t n);
 __attribute__((noreturn)) void guest_exit(int status);
 /* QEMU isa-debug-exit: the VM ends with status (code << 1) | 1. */
 __attribute__((noreturn)) void debug_exit(uint8_t code);
@@ -37,8 +39,9 @@ uint64_t cmdline_number(const char *cmdline, uint64_t fallback);
  * at start, in x2APIC mode if its command line says "x2apic". Handlers:
  * interrupt_register(). */
 void guest_interrupts_init(bool x2apic);
-/* vCPU 0 starts vCPUs 1..vcpus-1 with INIT-SIPI-SIPI through the boot
- * trampoline; each then runs guest_main. Returns how many vCPUs run. */
+/* vCPU 0 starts vCPUs 1..vcpus-1 with INIT-SIPI-SIPI through the AP
+ * trampoline (arch/ap_trampoline.S, shared with the hypervisor); each then
+ * runs guest_main. Returns how many vCPUs run. */
 uint32_t guest_start_aps(uint32_t vcpus, const char *cmdline);
 
 /* Prints "ok: WHAT" or "FAIL: WHAT"; 1 if it failed. */

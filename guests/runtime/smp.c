@@ -3,11 +3,11 @@
  * and AP trampoline run here unchanged, as guest code. vCPU 0 starts the
  * others with INIT-SIPI-SIPI, one at a time (SDM Vol. 3A 9.4.4). */
 #include "guests/runtime/guest.h"
+#include "arch/ap_trampoline.h"
 #include "arch/interrupts.h"
 #include "arch/lapic.h"
 #include "arch/msr.h"
 #include "arch/traps.h"
-#include "boot/ap_trampoline.h"
 #include "virt/guest_layout.h"
 
 #define AP_START_TIMEOUT_CYCLES 50000000ull

@@ -1,5 +1,5 @@
-#ifndef BOOT_AP_TRAMPOLINE_H
-#define BOOT_AP_TRAMPOLINE_H
+#ifndef ARCH_AP_TRAMPOLINE_H
+#define ARCH_AP_TRAMPOLINE_H
 
 /* Below 1 MiB and page aligned: the SIPI vector is the page number. */
 #define AP_TRAMPOLINE_ADDR            0x8000

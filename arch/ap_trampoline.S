@@ -6,7 +6,7 @@
  * protected mode, then long mode with the BSP's page tables, and jumps to
  * the C entry on the stack the BSP put in the parameter block.
  */
-#include "boot/ap_trampoline.h"
+#include "arch/ap_trampoline.h"
 
 #define REL(x)  ((x) - ap_tramp_start)
 #define ABS(x)  (AP_TRAMPOLINE_ADDR + REL(x))
