@@ -1,8 +1,8 @@
 /* The IDT and interrupt dispatch: a handler per vector; an exception nobody
- * handles is fatal and reported by arch/traps.c. */
+ * handles is fatal and reported by the program's handler (the hypervisor's
+ * arch/traps.c, the test guests' runtime). */
 #include "arch/interrupts.h"
 #include "arch/gdt.h"
-#include "arch/traps.h"
 #include "arch/lapic.h"
 
 struct __attribute__((packed)) idt_entry {
@@ -18,6 +18,7 @@ struct __attribute__((packed)) idt_entry {
 extern const uint64_t isr_stub_table[256];
 static struct idt_entry idt[256] __attribute__((aligned(16)));
 static interrupt_handler_t handlers[256];
+static void (*fatal_exception)(struct trap_frame *frame);
 
 static uint8_t ist_for(unsigned vector)
 {
@@ -55,6 +56,11 @@ void interrupt_register(uint8_t vector, interrupt_handler_t handler)
     handlers[vector] = handler;
 }
 
+void interrupt_set_fatal_handler(void (*handler)(struct trap_frame *frame))
+{
+    fatal_exception = handler;
+}
+
 void interrupt_dispatch(struct trap_frame *frame);
 void interrupt_dispatch(struct trap_frame *frame)
 {
@@ -62,7 +68,7 @@ void interrupt_dispatch(struct trap_frame *frame)
     if (h)
         h(frame);
     else if (frame->vector < FIRST_EXTERNAL_VECTOR)
-        trap_fatal(frame);
+        fatal_exception(frame);
     /* Unexpected device vectors are acknowledged and otherwise ignored;
      * a spurious interrupt must not be acknowledged (SDM Vol. 3A 13.9). */
     if (frame->vector >= FIRST_EXTERNAL_VECTOR && frame->vector != VECTOR_SPURIOUS)

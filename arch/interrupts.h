@@ -23,4 +23,7 @@ typedef void (*interrupt_handler_t)(struct trap_frame *frame);
 /* Loads the shared IDT on this CPU (the BSP builds it first). */
 void idt_load(void);
 void interrupt_register(uint8_t vector, interrupt_handler_t handler);
+/* What an exception no handler takes runs (it does not return); set by the
+ * program, above arch/, before the first exception can come. */
+void interrupt_set_fatal_handler(void (*handler)(struct trap_frame *frame));
 #endif

@@ -30,4 +30,7 @@ bool serial_input_ready(void);
 void serial_enable_rx_interrupt(void);
 /* Waits until everything written has left the UART. */
 void serial_flush(void);
+/* For output that comes at any time (VM consoles, VM lifecycle): starts on
+ * a line of its own even if the monitor's prompt is showing. */
+int klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #endif

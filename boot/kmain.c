@@ -10,6 +10,7 @@
 #include "arch/platform.h"
 #include "arch/serial.h"
 #include "arch/smp.h"
+#include "arch/traps.h"
 #include "arch/tsc.h"
 #include "lib/page_alloc.h"
 #include "lib/printf.h"
@@ -110,6 +111,7 @@ void kmain(uint32_t magic, uint64_t info)
     serial_init();
     gdt_load(&percpu[0].tables);
     idt_load();
+    interrupt_set_fatal_handler(trap_fatal);
     kprintf("\nvmxvisor: a VT-x hypervisor\n");
 
     const char *why;

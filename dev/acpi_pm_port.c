@@ -5,6 +5,7 @@
 #include "dev/platform_clock.h"
 #include "dev/platform.h"
 #include "virt/vm.h"
+#include "arch/serial.h"
 #include "lib/printf.h"
 
 bool acpi_pm_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,

@@ -42,6 +42,9 @@ static inline void skip_instruction(struct vcpu *vcpu)
 {
     advance_rip(vcpu, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 }
+/* Says what happened to the vCPU (`why`) and what the VM does about it
+ * (`then`), with a register and VMCS dump (exits/vcpu_dump.c). */
+void report_with_dump(const struct vcpu *vcpu, const char *why, const char *then);
 /* Stops the vCPU's whole VM with a register and VMCS dump. */
 enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why);
 

@@ -19,8 +19,5 @@ int vkprintf(const char *fmt, va_list ap);
 /* Where kprintf writes: set once, before the first kprintf, by the program's
  * console (the hypervisor's serial_init, the test guests' guest_start). */
 void printf_set_output(void (*write)(const char *s, size_t n));
-/* For output that comes at any time (VM consoles, VM lifecycle): starts on
- * a line of its own even if the monitor's prompt is showing. */
-int klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #endif
 #endif

@@ -13,6 +13,7 @@
 #include "arch/cpu.h"
 #include "arch/platform.h"
 #include "lib/container_of.h"
+#include "arch/serial.h"
 #include "lib/printf.h"
 
 static struct vcpu *vcpu_of(const struct sched_entity *e)

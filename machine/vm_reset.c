@@ -6,6 +6,7 @@
 #include "virt/vm.h"
 #include "virt/vm_lifecycle.h"
 #include "arch/cpu.h"
+#include "arch/serial.h"
 #include "lib/printf.h"
 
 static void carry_out(struct vm *vm)

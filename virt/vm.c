@@ -2,6 +2,7 @@
  * down by machine/vm_power.c, stopped and ended by virt/vm_lifecycle.c. */
 #include "virt/vm.h"
 #include "vmx/exit_reasons.h"
+#include "arch/serial.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 

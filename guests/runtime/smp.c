@@ -7,7 +7,6 @@
 #include "arch/interrupts.h"
 #include "arch/lapic.h"
 #include "arch/msr.h"
-#include "arch/traps.h"
 #include "virt/guest_layout.h"
 
 #define AP_START_TIMEOUT_CYCLES 50000000ull
@@ -30,22 +29,24 @@ static void enter_x2apic_mode(void)
         wrmsr(MSR_IA32_APIC_BASE, rdmsr(MSR_IA32_APIC_BASE) | APIC_BASE_X2APIC);
 }
 
+/* An exception the guest did not expect: reported, then the guest fails. */
+static void report_fatal_trap(struct trap_frame *frame)
+{
+    printf("guest: exception %lu (error code %lu) at RIP %lx\n", frame->vector,
+           frame->error_code, frame->rip);
+    guest_exit(-1);
+}
+
 void guest_interrupts_init(bool x2apic)
 {
     if (interrupts_ready)
         return;
     use_x2apic = x2apic && (cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC);
     enter_x2apic_mode();
+    interrupt_set_fatal_handler(report_fatal_trap);
     idt_load();
     lapic_init_cpu();
     interrupts_ready = true;
-}
-
-void trap_fatal(struct trap_frame *frame)
-{
-    printf("guest: exception %lu (error code %lu) at RIP %lx\n", frame->vector,
-           frame->error_code, frame->rip);
-    guest_exit(-1);
 }
 
 /* The trampoline leaves an AP in 64-bit mode on its own GDT: switch to the
@@ -66,6 +67,7 @@ static void ap_entry(void)
                      : "rax", "memory");
     write_cr4(read_cr4() | CR4_OSFXSR_OSXMMEXCPT);
     enter_x2apic_mode();
+    interrupt_set_fatal_handler(report_fatal_trap);
     idt_load();
     lapic_init_cpu();
     __atomic_store_n(&ap_online[id], true, __ATOMIC_RELEASE);
