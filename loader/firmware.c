@@ -20,7 +20,7 @@ void firmware_power_on(struct vm *vm)
 bool firmware_boot(struct vm *vm)
 {
     /* 4 KiB hold the tables for ACPI_MAX_VCPUS; VMs boot (are created or
-     * reset) one at a time (machine/vm_build.c's vm_boot), so one buffer serves
+     * reset) one at a time (machine/vm_power.c's vm_boot), so one buffer serves
      * them all. */
     static uint8_t tables[4096];
     _Static_assert(sizeof(tables) <= GUEST_ACPI_END - GUEST_ACPI_GPA, "tables past the BIOS area");

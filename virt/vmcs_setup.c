@@ -65,7 +65,7 @@ static void write_controls(struct vcpu *vcpu)
     /* Controls turned on per vCPU when needed start off: event windows
      * (virt/event_inject.c). No TPR shadow: CR8 accesses exit to the
      * virtual APIC (dev/apic_access.c); the negotiation made sure the CPU
-     * allows that. The preemption timer ends time slices (virt/vcpu.c). */
+     * allows that. The preemption timer ends time slices (machine/vcpu_run.c). */
     const uint32_t cr8_exits = PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
     vmcs_write(PIN_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PIN]);
     vmcs_write(CPU_BASED_VM_EXEC_CONTROL,

@@ -19,7 +19,7 @@
 #define GUEST_REGS_R15 112
 #define GUEST_REGS_HOST_RSP 120
 /* The HOST_RSP field's encoding, for the assembly stub (checked against the
- * field table in vmx/vmcs_setup.c). */
+ * field table in virt/vmcs_setup.c). */
 #define VMCS_HOST_RSP_ENCODING 0x6c14
 
 #ifndef __ASSEMBLY__

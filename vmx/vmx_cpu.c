@@ -56,7 +56,7 @@ void vmx_read_capability_msrs(struct vmx_capability_msrs *c)
 
 /* The configuration every CPU must arrive at. The command-line word
  * "nopreempt" leaves the VMX-preemption timer unused, so time slices and
- * guest timers fall back on the host LAPIC timer (virt/vcpu.c): the path
+ * guest timers fall back on the host LAPIC timer (machine/vcpu_run.c): the path
  * for CPUs without the timer, testable on those with it. */
 static bool negotiate(const struct vmx_capability_msrs *caps, struct vmcs_config *cfg, char *why,
                       size_t size)
