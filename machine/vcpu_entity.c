@@ -83,11 +83,10 @@ static void put(struct sched_entity *e)
         end_vm_if_all_halted(v->vm);
 }
 
-static void descheduled(struct sched_entity *e)
+/* A reset waits for its VM's vCPUs to leave their CPUs. */
+static void held_off_cpu(struct sched_entity *e)
 {
-    struct vm *vm = vcpu_of(e)->vm;
-    if (vm->sched.hold)
-        vm_reset_progress(vm);
+    vm_reset_progress(vcpu_of(e)->vm);
 }
 
 static void request_resched(struct sched_entity *e)
@@ -136,7 +135,7 @@ static const struct sched_entity_ops vcpu_entity_ops = {
     .load = load,
     .run = run,
     .put = put,
-    .descheduled = descheduled,
+    .held_off_cpu = held_off_cpu,
     .request_resched = request_resched,
     .expire_timers = expire_timers,
     .boost_got_past = boost_got_past,

@@ -490,7 +490,8 @@ static void run_slice(struct sched_entity *e, uint32_t me, uint64_t slice, bool 
     e->on_cpu = false;
     e->ready_since = end;
     spin_unlock(&sched_lock);
-    e->ops->descheduled(e);
+    if (e->group->hold)
+        e->ops->held_off_cpu(e);
 }
 
 void cpu_loop(void)

@@ -37,8 +37,9 @@ struct sched_entity_ops {
     void (*run)(struct sched_entity *e, uint64_t slice, bool boosted);
     /* After run (or after a load without a run): saves its state. */
     void (*put)(struct sched_entity *e);
-    /* Off its CPU, charged, not under the scheduler's lock. */
-    void (*descheduled)(struct sched_entity *e);
+    /* An entity of a held group (sched_hold) is off its CPU and charged
+     * (not under the scheduler's lock): what waits for that may go on. */
+    void (*held_off_cpu)(struct sched_entity *e);
     /* Asks the running entity to come back to its CPU's loop before it
      * runs on (the IPI that follows makes it look). Any CPU. */
     void (*request_resched)(struct sched_entity *e);
@@ -68,8 +69,9 @@ struct sched_group {
 void sched_init(void);
 /* Work each CPU's loop does before it picks (`work`), and whether work is
  * waiting that should bring the CPU out of a guest or an idle halt
- * (`pending`, may be NULL); `cpu` is the calling CPU. Registered at start-up
- * by the layers above (the monitor's console on CPU 0, the VMs' timers). */
+ * (`pending`, may be NULL); `cpu` is the calling CPU. Registered at start-up,
+ * before the APs start, by the layers above (the monitor's console on
+ * CPU 0, the VMs' timers on every CPU). */
 void sched_add_cpu_work(void (*work)(uint32_t cpu), bool (*pending)(uint32_t cpu));
 /* Whether the CPU has such work waiting. */
 bool sched_cpu_work_pending(uint32_t cpu);

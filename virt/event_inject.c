@@ -1,16 +1,8 @@
 #include "virt/event_inject.h"
 #include "virt/vm.h"
-#include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
 
-/* VM-entry interruption-information field and the IDT-vectoring
- * information field share this layout (SDM Vol. 3C 25.8.3, 25.9.3). */
-#define INTR_INFO_VALID           (1u << 31)
-#define INTR_INFO_DELIVER_ERROR   (1u << 11)
-#define INTR_INFO_TYPE(info)      ((info) >> 8 & 7)
-#define INTR_TYPE_EXTERNAL        (0u << 8)
-#define INTR_TYPE_HW_EXCEPTION    (3u << 8)
 enum { TYPE_SOFT_INTERRUPT = 4, TYPE_PRIV_SOFT_EXCEPTION = 5, TYPE_SOFT_EXCEPTION = 6 };
 #define VECTORING_INFO_KEPT       0x80000fffu   /* valid, error code, type, vector */
 
@@ -45,31 +37,4 @@ void reinject_interrupted_event(struct vcpu *vcpu)
     if (type == TYPE_SOFT_INTERRUPT || type == TYPE_PRIV_SOFT_EXCEPTION ||
         type == TYPE_SOFT_EXCEPTION)
         vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
-}
-
-void set_interrupt_window(struct vcpu *v, bool on)
-{
-    if (v->window_exiting == on)
-        return;
-    v->window_exiting = on;
-    if (on)
-        vmcs_set_bits(CPU_BASED_VM_EXEC_CONTROL, PROC_INTERRUPT_WINDOW_EXITING);
-    else
-        vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, PROC_INTERRUPT_WINDOW_EXITING);
-}
-
-bool interrupt_window_open(void)
-{
-    /* The guest takes an external interrupt only with RFLAGS.IF set, outside
-     * STI and MOV-SS shadows, and with no other event being injected (SDM
-     * Vol. 3A 7.8.1, Vol. 3C 27.6). */
-    return !(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
-           (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) &&
-           !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_STI_MOV_SS);
-}
-
-void inject_external_interrupt(struct vcpu *v, uint8_t vector)
-{
-    vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | vector);
-    v->stats.interrupts_injected++;
 }
