@@ -2,7 +2,7 @@
 #include "dev/apic_access.h"
 #include "dev/irq.h"
 #include "virt/guest_mem.h"
-#include "exits/guest_walk.h"
+#include "virt/guest_walk.h"
 #include "exits/insn_decode.h"
 #include "virt/vcpu_regs.h"
 #include "virt/vm.h"

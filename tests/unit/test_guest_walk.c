@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "exits/guest_walk.h"
+#include "virt/guest_walk.h"
 
 static uint8_t mem[0x10000];
 

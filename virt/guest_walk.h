@@ -1,5 +1,5 @@
-#ifndef EXITS_GUEST_WALK_H
-#define EXITS_GUEST_WALK_H
+#ifndef VIRT_GUEST_WALK_H
+#define VIRT_GUEST_WALK_H
 /* Guest linear-to-physical translation through the guest's own page tables
  * (SDM Vol. 3A ch. 5): no paging, 32-bit, PAE and 4-level. Used to fetch the
  * instruction at the guest's RIP. Pure: memory comes through a callback. */

@@ -1,4 +1,4 @@
-#include "exits/guest_walk.h"
+#include "virt/guest_walk.h"
 
 #define CR0_PG   (1ull << 31)
 #define CR4_PSE  (1ull << 4)
