@@ -6,8 +6,9 @@
  * generated from the one VMCS field table (vmx/vmcs_fields.h) and frozen:
  * a field's offset is a pure function of its encoding, so adding fields to
  * the table never moves another, and the offsets are pinned at compile
- * time. L0 keeps a cached copy while it is current (KVM's cached_vmcs12)
- * and writes it back on VMCLEAR and on VMPTRLD of another.
+ * time (the arithmetic is described in nested/vmcs12.c; changing it needs
+ * a new VMCS12_REVISION). L0 keeps a cached copy while it is current (KVM's
+ * cached_vmcs12) and writes it back on VMCLEAR and on VMPTRLD of another.
  */
 #include <stdint.h>
 #include <stdbool.h>
@@ -35,8 +36,12 @@ enum { VMCS12_CLEAR = 0, VMCS12_LAUNCHED = 1 };
  * 4 bytes. */
 int vmcs12_field_offset(uint32_t encoding);
 /* VMREAD/VMWRITE semantics on a vmcs12: the value is read or written at
- * the field's width (16, 32, 64 bits, natural = 64; a high-half access
- * moves bits 63:32); false if the field does not exist. */
+ * the field's width (16, 32, 64 bits, natural = 64; a read zero-extends, a
+ * write drops the bits beyond the width; a high-half access moves bits
+ * 63:32 of the field from or to bits 31:0 of the value); false if the
+ * field does not exist. vmcs12_write stores read-only fields too (L0 fills
+ * in the exit information with it): refusing an L1 VMWRITE to them (error
+ * 13, since IA32_VMX_MISC bit 29 is not offered) is the caller's part. */
 bool vmcs12_read(const struct vmcs12 *vmcs12, uint32_t encoding, uint64_t *value);
 bool vmcs12_write(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value);
 /* The highest index (encoding bits 9:1) of any field, for IA32_VMX_VMCS_ENUM. */

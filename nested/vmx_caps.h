@@ -15,8 +15,40 @@
 #include "vmx/vmcs_config.h"
 
 /* Our vmcs12 revision identifier (IA32_VMX_BASIC[30:0]): not the CPU's,
- * since vmcs12 is our own layout (nested/vmcs12.h); bit 31 clear. */
+ * since vmcs12 is our own layout (nested/vmcs12.h); bit 31 clear. A change
+ * of that layout needs a new value (the offsets of this one are pinned in
+ * nested/vmcs12.c). */
 #define VMCS12_REVISION 0x766d7831u     /* "vmx1" */
+
+/* The controls vmxvisor emulates for L1, per class. L1 may set one only if
+ * this machine can also run it (vmcs02 carries it), except those offered
+ * without hardware below. Left out for now: EPT, VPID, unrestricted guest,
+ * APIC virtualization, VMCS shadowing, PML, VM functions, the TPR shadow,
+ * NMI-window exiting and virtual NMIs, MTF, PERF_GLOBAL_CTRL and BNDCFGS. */
+#define NESTED_PIN_EMULATED                                                            \
+    (PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER)
+#define NESTED_PROC_EMULATED                                                           \
+    (PROC_INTERRUPT_WINDOW_EXITING | PROC_USE_TSC_OFFSETTING | PROC_HLT_EXITING |      \
+     PROC_INVLPG_EXITING | PROC_MWAIT_EXITING | PROC_RDPMC_EXITING | PROC_RDTSC_EXITING | \
+     PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING | PROC_CR8_LOAD_EXITING |          \
+     PROC_CR8_STORE_EXITING | PROC_MOV_DR_EXITING | PROC_UNCONDITIONAL_IO_EXITING |    \
+     PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_MONITOR_EXITING |               \
+     PROC_PAUSE_EXITING | PROC_ACTIVATE_SECONDARY)
+#define NESTED_PROC2_EMULATED (PROC2_WBINVD_EXITING | PROC2_ENABLE_RDTSCP)
+#define NESTED_EXIT_EMULATED                                                           \
+    (EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTERRUPT_ON_EXIT | \
+     EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER |                  \
+     EXIT_SAVE_PREEMPTION_TIMER)
+#define NESTED_ENTRY_EMULATED                                                          \
+    (ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER)
+
+/* Offered whether or not this machine has them: L0 emulates L1's
+ * VMX-preemption timer in software (vmcs02 never carries L1's timer
+ * controls), counting at this rate (IA32_VMX_MISC[4:0]: the timer counts
+ * down by 1 each time TSC bit 5 changes), and saves its value on exit. */
+#define NESTED_PIN_WITHOUT_HARDWARE      PIN_PREEMPTION_TIMER
+#define NESTED_EXIT_WITHOUT_HARDWARE     EXIT_SAVE_PREEMPTION_TIMER
+#define NESTED_PREEMPTION_TIMER_RATE     5
 
 /* The capability MSRs L1 reads, MSR 0x480 + index (IA32_VMX_BASIC ..
  * IA32_VMX_VMFUNC); MSRs of the range that are not offered read as 0 and
@@ -41,8 +73,8 @@ struct nested_vmx_caps {
 };
 
 /* Computes what L1 sees from this machine's negotiated configuration and
- * its raw capability MSRs (for the bits the configuration does not keep:
- * INS/OUTS reporting, CR0/CR4 fixed-1, the activity states). */
+ * its raw capability MSRs (for what the configuration does not keep: the
+ * allowed-0 settings of the controls and INS/OUTS reporting). */
 void nested_vmx_caps_init(struct nested_vmx_caps *caps, const struct vmcs_config *cfg,
                           const struct vmx_capability_msrs *hw);
 /* Whether RDMSR of `msr` (0x480..0x491) is offered to L1: false for

@@ -34,6 +34,7 @@ struct vmx_capability_msrs {
 #define VMX_BASIC_REGION_SIZE(b)   ((uint32_t)((b) >> 32) & 0x1fff)
 #define VMX_BASIC_32BIT_ADDRESSES  (1ull << 48)
 #define VMX_BASIC_MEMORY_TYPE(b)   ((uint32_t)((b) >> 50) & 0xf)
+#define VMX_BASIC_INS_OUTS_INFO    (1ull << 54)   /* INS/OUTS exits report instruction info */
 #define VMX_BASIC_TRUE_CONTROLS    (1ull << 55)
 #define VMX_MEMORY_TYPE_WB         6
 
@@ -57,6 +58,7 @@ struct vmx_capability_msrs {
 
 /* IA32_VMX_MISC (SDM Vol. 3D A.6). */
 #define VMX_MISC_PREEMPTION_TIMER_RATE(m) ((uint32_t)(m) & 0x1f)
+#define VMX_MISC_SAVE_EFER_LMA     (1ull << 5)    /* VM exit stores EFER.LMA into "IA-32e mode guest" */
 #define VMX_MISC_ACTIVITY_HLT      (1ull << 6)
 #define VMX_MISC_ACTIVITY_SHUTDOWN (1ull << 7)
 #define VMX_MISC_ACTIVITY_WAIT_SIPI (1ull << 8)

@@ -94,6 +94,16 @@ enum vmx_exit_control { VMX_EXIT_CONTROLS(VMX_CONTROL_MASK) };
 enum vmx_entry_control { VMX_ENTRY_CONTROLS(VMX_CONTROL_MASK) };
 #undef VMX_CONTROL_MASK
 
+/* The "default1" controls of each class: the bits the plain capability MSRs
+ * always report as must-be-1, reserved bits and a few named controls of the
+ * same class (CR3-load/store exiting, save/load debug controls); only a
+ * TRUE_* MSR can allow them to be 0 (SDM Vol. 3D A.2). Secondary controls
+ * have none (A.3.3). */
+#define VMX_PIN_DEFAULT1   0x00000016u  /* bits 1, 2, 4 (SDM Vol. 3D A.3.1) */
+#define VMX_PROC_DEFAULT1  0x0401e172u  /* bits 1, 4-6, 8, 13-16, 26 (A.3.2) */
+#define VMX_EXIT_DEFAULT1  0x00036dffu  /* bits 0-8, 10, 11, 13, 14, 16, 17 (A.4) */
+#define VMX_ENTRY_DEFAULT1 0x000011ffu  /* bits 0-8, 12 (A.5) */
+
 /* The five control words, in the order of the capability MSRs. */
 enum vmx_control_class {
     VMX_CTL_PIN, VMX_CTL_PROC, VMX_CTL_PROC2, VMX_CTL_EXIT, VMX_CTL_ENTRY, VMX_CTL_CLASSES

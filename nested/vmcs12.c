@@ -1,0 +1,171 @@
+/*
+ * The frozen vmcs12 layout (see vmcs12.h).
+ *
+ * A field's offset is computed from its encoding alone (SDM Vol. 3C
+ * 25.11.2: bits 14:13 width, 11:10 type, 9:1 index), so no list of fields
+ * decides where a field lives and a field added to vmx/vmcs_fields.h moves
+ * no other:
+ *
+ *     offset = 16 + width_base + (type * capacity + index) * bytes
+ *
+ * After the 16-byte header, each width has one region, in the order of the
+ * width code; a region holds the four types (control, read-only data,
+ * guest state, host state) one after the other, each with room for
+ * `capacity` indices of `bytes` bytes (natural width is 8 bytes: L1 runs
+ * on an Intel 64 processor):
+ *
+ *     width     bytes  capacity  region          offsets
+ *     16-bit      2       32      4 x  64 bytes     16 .. 271
+ *     64-bit      8       48      4 x 384 bytes    272 .. 1807
+ *     32-bit      4       32      4 x 128 bytes   1808 .. 2319
+ *     natural     8       32      4 x 256 bytes   2320 .. 3343
+ *
+ * Bytes 3344..4095 are spare. The 64-bit controls are the longest group:
+ * the table reaches index 25 (TSC multiplier) and newer processors define
+ * more after it (Bochs' tigerlake reports index 26 in IA32_VMX_VMCS_ENUM),
+ * hence that width's larger capacity. Every region
+ * starts on an 8-byte boundary, so every field is naturally aligned; the
+ * accessors still go through memcpy (lib/le.h), which does not depend on it.
+ * The high half of a 64-bit field (encoding bit 0) is its upper 4 bytes:
+ * vmcs12 lives in L1's memory and is little-endian like everything x86.
+ */
+#include "nested/vmcs12.h"
+#include "nested/vmx_caps.h"
+#include "lib/le.h"
+#include <stddef.h>
+
+#define VMCS12_HEADER_BYTES offsetof(struct vmcs12, data)
+
+#define FIELD_WIDTH(enc) ((enc) >> 13 & 3)
+#define FIELD_TYPE(enc)  ((enc) >> 10 & 3)
+#define FIELD_INDEX(enc) ((enc) >> 1 & 0x1ff)
+
+#define WIDTH_BYTES(w)    ((w) == VMCS_WIDTH_16 ? 2u : (w) == VMCS_WIDTH_32 ? 4u : 8u)
+#define WIDTH_CAPACITY(w) ((w) == VMCS_WIDTH_64 ? 48u : 32u)
+#define WIDTH_REGION(w)   (4 * WIDTH_CAPACITY(w) * WIDTH_BYTES(w))
+/* The regions of the width codes below `w` come first. */
+#define WIDTH_BASE(w)                                                                    \
+    (VMCS12_HEADER_BYTES + ((w) > 0 ? WIDTH_REGION(0) : 0) +                             \
+     ((w) > 1 ? WIDTH_REGION(1) : 0) + ((w) > 2 ? WIDTH_REGION(2) : 0))
+
+#define FIELD_OFFSET(enc)                                                                \
+    (WIDTH_BASE(FIELD_WIDTH(enc)) +                                                      \
+     (FIELD_TYPE(enc) * WIDTH_CAPACITY(FIELD_WIDTH(enc)) + FIELD_INDEX(enc)) *           \
+         WIDTH_BYTES(FIELD_WIDTH(enc)))
+
+_Static_assert(WIDTH_BASE(VMCS_WIDTH_NATURAL) + WIDTH_REGION(VMCS_WIDTH_NATURAL) <= VMCS12_SIZE,
+               "the four width regions fit in the vmcs12 page");
+
+/* Every field of the table inside its own group, so inside data[] and
+ * clear of every other field. */
+#define VMCS12_FIELD_FITS(id, enc, name)                                                 \
+    _Static_assert(FIELD_INDEX(enc) < WIDTH_CAPACITY(FIELD_WIDTH(enc)) &&                \
+                       FIELD_OFFSET(enc) >= VMCS12_HEADER_BYTES &&                       \
+                       FIELD_OFFSET(enc) + WIDTH_BYTES(FIELD_WIDTH(enc)) <= VMCS12_SIZE, \
+                   #id " does not fit in its vmcs12 group");
+VMCS_FIELDS(VMCS12_FIELD_FITS)
+#undef VMCS12_FIELD_FITS
+
+/*
+ * The layout is frozen: L1s keep vmcs12s in their own memory and saved VMs
+ * carry them. These offsets are those of revision VMCS12_REVISION
+ * (nested/vmx_caps.h); changing the arithmetic above so that any field
+ * moves requires a new revision, and then these pins change with it.
+ * Two fields of every (width, type) group that has any: its first and its
+ * last.
+ */
+_Static_assert(VMCS12_REVISION == 0x766d7831u, "new vmcs12 revision: re-pin the offsets below");
+_Static_assert(FIELD_OFFSET(VIRTUAL_PROCESSOR_ID) == 16, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(EPTP_INDEX) == 20, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(GUEST_ES_SELECTOR) == 144, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(GUEST_PML_INDEX) == 162, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(HOST_ES_SELECTOR) == 208, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(HOST_TR_SELECTOR) == 220, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(IO_BITMAP_A) == 272, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(TSC_MULTIPLIER) == 472, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(GUEST_PHYSICAL_ADDRESS) == 656, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(VMCS_LINK_POINTER) == 1040, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(GUEST_PDPTE3) == 1104, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(HOST_IA32_PAT) == 1424, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(HOST_IA32_PERF_GLOBAL_CTRL) == 1440, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(PIN_BASED_VM_EXEC_CONTROL) == 1808, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(PLE_WINDOW) == 1876, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(VM_INSTRUCTION_ERROR) == 1936, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(VMX_INSTRUCTION_INFO) == 1964, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(GUEST_ES_LIMIT) == 2064, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(VMX_PREEMPTION_TIMER_VALUE) == 2156, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(HOST_IA32_SYSENTER_CS) == 2192, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(CR0_GUEST_HOST_MASK) == 2320, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(CR3_TARGET_VALUE3) == 2376, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(EXIT_QUALIFICATION) == 2576, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(GUEST_LINEAR_ADDRESS) == 2616, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(GUEST_CR0) == 2832, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(GUEST_SYSENTER_EIP) == 2984, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(HOST_CR0) == 3088, "vmcs12 layout moved");
+_Static_assert(FIELD_OFFSET(HOST_RIP) == 3176, "vmcs12 layout moved");
+
+/* SDM Vol. 3C 25.11.2: encoding bits 31:15 and 12 are reserved (must be 0). */
+#define ENCODING_RESERVED_BITS 0xffff9000u
+/* Encoding bit 0, the access type: 1 = the high 32 bits of a 64-bit field. */
+#define ENCODING_HIGH_ACCESS 1u
+
+int vmcs12_field_offset(uint32_t encoding)
+{
+    uint32_t full = encoding & ~ENCODING_HIGH_ACCESS;
+    bool high = encoding & ENCODING_HIGH_ACCESS;
+    if (encoding & ENCODING_RESERVED_BITS)
+        return -1;
+    /* The high access type exists for 64-bit fields only (SDM Vol. 3C 25.11.2). */
+    if (high && vmcs_field_width(full) != VMCS_WIDTH_64)
+        return -1;
+    switch (full) {
+#define VMCS12_FIELD_CASE(id, enc, name) case enc:
+    VMCS_FIELDS(VMCS12_FIELD_CASE)
+#undef VMCS12_FIELD_CASE
+        return (int)FIELD_OFFSET(full) + (high ? 4 : 0);
+    default:
+        return -1;
+    }
+}
+
+/* Bytes moved by a VMREAD/VMWRITE of `encoding`: the field's width, or 4
+ * for the high half of a 64-bit field. */
+static unsigned access_bytes(uint32_t encoding)
+{
+    if (encoding & ENCODING_HIGH_ACCESS)
+        return 4;
+    return WIDTH_BYTES(vmcs_field_width(encoding));
+}
+
+/* SDM Vol. 3C 25.11.2 and VMREAD: a field narrower than the 64-bit
+ * destination is zero-extended; a high access returns bits 63:32 of the
+ * field in bits 31:0. */
+bool vmcs12_read(const struct vmcs12 *vmcs12, uint32_t encoding, uint64_t *value)
+{
+    int offset = vmcs12_field_offset(encoding);
+    if (offset < 0)
+        return false;
+    *value = le_get((const uint8_t *)vmcs12 + offset, access_bytes(encoding));
+    return true;
+}
+
+/* SDM Vol. 3C 25.11.2 and VMWRITE: the source bits beyond the field's width
+ * are not used; a high access writes bits 31:0 of the source into bits 63:32
+ * of the field and leaves its bits 31:0 alone. */
+bool vmcs12_write(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value)
+{
+    int offset = vmcs12_field_offset(encoding);
+    if (offset < 0)
+        return false;
+    le_put((uint8_t *)vmcs12 + offset, value, access_bytes(encoding));
+    return true;
+}
+
+uint32_t vmcs12_highest_index(void)
+{
+    uint32_t highest = 0;
+    for (unsigned i = 0; i < vmcs_field_count; i++)
+        if (FIELD_INDEX(vmcs_field_table[i].encoding) > highest)
+            highest = FIELD_INDEX(vmcs_field_table[i].encoding);
+    return highest;
+}

@@ -1,0 +1,210 @@
+/* The vmcs12 layout and its VMREAD/VMWRITE semantics. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include "nested/vmcs12.h"
+
+static unsigned field_bytes(uint32_t encoding)
+{
+    switch (vmcs_field_width(encoding)) {
+    case VMCS_WIDTH_16: return 2;
+    case VMCS_WIDTH_32: return 4;
+    default: return 8;
+    }
+}
+
+static void every_field_lies_inside_the_region(void **state)
+{
+    (void)state;
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        uint32_t e = vmcs_field_table[i].encoding;
+        int offset = vmcs12_field_offset(e);
+        assert_true(offset >= (int)offsetof(struct vmcs12, data));
+        assert_true(offset + field_bytes(e) <= VMCS12_SIZE);
+    }
+}
+
+static void no_two_fields_overlap(void **state)
+{
+    (void)state;
+    /* owner[b]: 1 + the table index of the field that holds byte b. */
+    static unsigned owner[VMCS12_SIZE];
+    memset(owner, 0, sizeof(owner));
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        uint32_t e = vmcs_field_table[i].encoding;
+        int offset = vmcs12_field_offset(e);
+        for (unsigned b = 0; b < field_bytes(e); b++) {
+            if (owner[offset + b])
+                fail_msg("%s overlaps %s at byte %u", vmcs_field_table[i].id,
+                         vmcs_field_table[owner[offset + b] - 1].id, offset + b);
+            owner[offset + b] = i + 1;
+        }
+    }
+}
+
+static void fields_are_naturally_aligned(void **state)
+{
+    (void)state;
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        uint32_t e = vmcs_field_table[i].encoding;
+        assert_int_equal(vmcs12_field_offset(e) % field_bytes(e), 0);
+    }
+}
+
+/* The frozen offsets of revision VMCS12_REVISION (also pinned at compile
+ * time in nested/vmcs12.c): the first and last field of each group. */
+static void offsets_are_pinned(void **state)
+{
+    (void)state;
+    static const struct { uint32_t encoding; int offset; } pinned[] = {
+        { VIRTUAL_PROCESSOR_ID, 16 },       { EPTP_INDEX, 20 },
+        { GUEST_ES_SELECTOR, 144 },         { GUEST_PML_INDEX, 162 },
+        { HOST_ES_SELECTOR, 208 },          { HOST_TR_SELECTOR, 220 },
+        { IO_BITMAP_A, 272 },               { TSC_MULTIPLIER, 472 },
+        { GUEST_PHYSICAL_ADDRESS, 656 },    { VMCS_LINK_POINTER, 1040 },
+        { GUEST_PDPTE3, 1104 },             { HOST_IA32_PAT, 1424 },
+        { HOST_IA32_PERF_GLOBAL_CTRL, 1440 }, { PIN_BASED_VM_EXEC_CONTROL, 1808 },
+        { PLE_WINDOW, 1876 },               { VM_INSTRUCTION_ERROR, 1936 },
+        { VMX_INSTRUCTION_INFO, 1964 },     { GUEST_ES_LIMIT, 2064 },
+        { VMX_PREEMPTION_TIMER_VALUE, 2156 }, { HOST_IA32_SYSENTER_CS, 2192 },
+        { CR0_GUEST_HOST_MASK, 2320 },      { CR3_TARGET_VALUE3, 2376 },
+        { EXIT_QUALIFICATION, 2576 },       { GUEST_LINEAR_ADDRESS, 2616 },
+        { GUEST_CR0, 2832 },                { GUEST_RIP, 2952 },
+        { GUEST_SYSENTER_EIP, 2984 },       { HOST_CR0, 3088 },
+        { HOST_RIP, 3176 },
+    };
+    for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++)
+        assert_int_equal(vmcs12_field_offset(pinned[i].encoding), pinned[i].offset);
+}
+
+/* Every field keeps its own value: a distinct pattern written to each, all
+ * read back afterwards, truncated to the field's width. */
+static void every_field_keeps_its_value(void **state)
+{
+    (void)state;
+    static struct vmcs12 v;
+    memset(&v, 0, sizeof(v));
+    for (unsigned i = 0; i < vmcs_field_count; i++)
+        assert_true(vmcs12_write(&v, vmcs_field_table[i].encoding,
+                                 0x0123456789abcdefull * (i + 1)));
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        uint32_t e = vmcs_field_table[i].encoding;
+        uint64_t expect = 0x0123456789abcdefull * (i + 1), got;
+        if (field_bytes(e) < 8)
+            expect &= (1ull << (8 * field_bytes(e))) - 1;
+        assert_true(vmcs12_read(&v, e, &got));
+        assert_int_equal(got, expect);
+    }
+    assert_int_equal(v.revision, 0);
+    assert_int_equal(v.abort, 0);
+    assert_int_equal(v.launch_state, 0);
+}
+
+static void narrow_fields_truncate_and_zero_extend(void **state)
+{
+    (void)state;
+    static struct vmcs12 v;
+    uint64_t got;
+    memset(&v, 0xa5, sizeof(v));
+    assert_true(vmcs12_write(&v, GUEST_CS_SELECTOR, 0xffffffffffff0008ull));
+    assert_true(vmcs12_read(&v, GUEST_CS_SELECTOR, &got));
+    assert_int_equal(got, 0x0008);
+    /* Its neighbours keep their bytes. */
+    assert_true(vmcs12_read(&v, GUEST_ES_SELECTOR, &got));
+    assert_int_equal(got, 0xa5a5);
+    assert_true(vmcs12_read(&v, GUEST_SS_SELECTOR, &got));
+    assert_int_equal(got, 0xa5a5);
+
+    assert_true(vmcs12_write(&v, VM_EXIT_REASON, 0xdeadbeef0000001eull));
+    assert_true(vmcs12_read(&v, VM_EXIT_REASON, &got));
+    assert_int_equal(got, 0x1e);
+    assert_true(vmcs12_read(&v, VM_INSTRUCTION_ERROR, &got));
+    assert_int_equal(got, 0xa5a5a5a5);
+
+    assert_true(vmcs12_write(&v, GUEST_RIP, 0xffffffff81000000ull));
+    assert_true(vmcs12_read(&v, GUEST_RIP, &got));
+    assert_int_equal(got, 0xffffffff81000000ull);
+    assert_true(vmcs12_write(&v, EPT_POINTER, 0x000000012345601eull));
+    assert_true(vmcs12_read(&v, EPT_POINTER, &got));
+    assert_int_equal(got, 0x000000012345601eull);
+}
+
+static void high_access_moves_bits_63_to_32(void **state)
+{
+    (void)state;
+    static struct vmcs12 v;
+    uint64_t got;
+    memset(&v, 0, sizeof(v));
+    assert_int_equal(vmcs12_field_offset(TSC_OFFSET | 1), vmcs12_field_offset(TSC_OFFSET) + 4);
+
+    assert_true(vmcs12_write(&v, TSC_OFFSET, 0x1122334455667788ull));
+    assert_true(vmcs12_read(&v, TSC_OFFSET | 1, &got));
+    assert_int_equal(got, 0x11223344);
+
+    /* A high write replaces bits 63:32 only, from bits 31:0 of the value. */
+    assert_true(vmcs12_write(&v, TSC_OFFSET | 1, 0xffffffffaabbccddull));
+    assert_true(vmcs12_read(&v, TSC_OFFSET, &got));
+    assert_int_equal(got, 0xaabbccdd55667788ull);
+
+    assert_true(vmcs12_write(&v, GUEST_PHYSICAL_ADDRESS | 1, 0x1));
+    assert_true(vmcs12_read(&v, GUEST_PHYSICAL_ADDRESS, &got));
+    assert_int_equal(got, 0x100000000ull);
+}
+
+static void bad_encodings_are_rejected(void **state)
+{
+    (void)state;
+    static const uint32_t bad[] = {
+        GUEST_RIP | 1,                  /* high access of a natural-width field */
+        VM_EXIT_REASON | 1,             /* ... of a 32-bit field */
+        GUEST_CS_SELECTOR | 1,          /* ... of a 16-bit field */
+        GUEST_RIP | 0x1000,             /* reserved bit 12 */
+        IO_BITMAP_A | 0x8000,           /* reserved bits 31:15 */
+        PIN_BASED_VM_EXEC_CONTROL | 0x80000000u,
+        0x0006,                         /* 16-bit control the table lacks */
+        0x2034,                         /* 64-bit control the table lacks */
+        0x2035,                         /* ... and its high half */
+        0x0400,                         /* no 16-bit read-only fields exist */
+        0x4c02,                         /* past the 32-bit host fields */
+        0x6c18,                         /* past the natural-width host fields */
+        0xffffffffu,
+    };
+    static struct vmcs12 v, before;
+    memset(&v, 0x5a, sizeof(v));
+    before = v;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint64_t got = 7;
+        assert_int_equal(vmcs12_field_offset(bad[i]), -1);
+        assert_false(vmcs12_read(&v, bad[i], &got));
+        assert_int_equal(got, 7);
+        assert_false(vmcs12_write(&v, bad[i], 0));
+    }
+    assert_memory_equal(&v, &before, sizeof(v));
+}
+
+/* For IA32_VMX_VMCS_ENUM: the table's highest index is TSC_MULTIPLIER's. */
+static void highest_index(void **state)
+{
+    (void)state;
+    assert_int_equal(vmcs12_highest_index(), (TSC_MULTIPLIER >> 1) & 0x1ff);
+    assert_int_equal(vmcs12_highest_index(), 25);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_field_lies_inside_the_region),
+        cmocka_unit_test(no_two_fields_overlap),
+        cmocka_unit_test(fields_are_naturally_aligned),
+        cmocka_unit_test(offsets_are_pinned),
+        cmocka_unit_test(every_field_keeps_its_value),
+        cmocka_unit_test(narrow_fields_truncate_and_zero_extend),
+        cmocka_unit_test(high_access_moves_bits_63_to_32),
+        cmocka_unit_test(bad_encodings_are_rejected),
+        cmocka_unit_test(highest_index),
+    };
+    return cmocka_run_group_tests_name("vmcs12", tests, NULL, NULL);
+}
