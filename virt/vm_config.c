@@ -152,6 +152,7 @@ static void begin_section(struct parser *p, const char *s, const char *e)
                               .ple = p->set->global.ple, .ple_params = p->set->global.ple_params,
                               .directed_yield = p->set->global.directed_yield,
                               .spin_guard = p->set->global.spin_guard,
+                              .nested = p->set->global.nested,
                               .hugepages = true, .weight = 100,
                               .valid = p->set->global.valid,   /* a bad [global] spoils all */
                               .line = p->line };
@@ -173,9 +174,9 @@ static void begin_section(struct parser *p, const char *s, const char *e)
                     p->set->vms[i].line);
 }
 
-/* The PLE settings, allowed in [global] and in [vm NAME]; false if `k` is
- * not one of them. */
-static bool set_ple_key(struct parser *p, const char *k, const char *ke, const char *v,
+/* The settings allowed in [global] and in [vm NAME]; false if `k` is not
+ * one of them. */
+static bool set_shared_key(struct parser *p, const char *k, const char *ke, const char *v,
                         const char *ve)
 {
     struct vm_config *vm = p->vm;
@@ -200,8 +201,11 @@ static bool set_ple_key(struct parser *p, const char *k, const char *ke, const c
             vm->ple = PLE_AUTO;
         else
             problem(p, "ple: '%.*s' is not on, off or auto", (int)(ve - v), v);
-    } else if (equals(k, ke, "directed_yield") || equals(k, ke, "spin_guard")) {
-        bool *flag = equals(k, ke, "spin_guard") ? &vm->spin_guard : &vm->directed_yield;
+    } else if (equals(k, ke, "directed_yield") || equals(k, ke, "spin_guard") ||
+               equals(k, ke, "nested")) {
+        bool *flag = equals(k, ke, "spin_guard") ? &vm->spin_guard
+                     : equals(k, ke, "nested")   ? &vm->nested
+                                                 : &vm->directed_yield;
         if (equals(v, ve, "on") || equals(v, ve, "off"))
             *flag = equals(v, ve, "on");
         else
@@ -216,11 +220,12 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
 {
     struct vm_config *vm = p->vm;
     uint64_t n;
-    if (set_ple_key(p, k, ke, v, ve))
+    if (set_shared_key(p, k, ke, v, ve))
         return;
     if (p->in_global) {
         problem(p, "unknown [global] setting '%.*s' (known: ple, ple_gap, ple_window, ple_grow, "
-                   "ple_shrink, ple_window_max, directed_yield, spin_guard)", (int)(ke - k), k);
+                   "ple_shrink, ple_window_max, directed_yield, spin_guard, nested)",
+                (int)(ke - k), k);
         return;
     }
     if (equals(k, ke, "image")) {
@@ -275,7 +280,8 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
         problem(p, "unknown setting '%.*s' (known: image, initrd, modules, vcpus, memory, "
                    "cmdline, affinity, "
                    "ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, "
-                   "directed_yield, spin_guard, hugepages, start, weight, on_reboot)", (int)(ke - k), k);
+                   "directed_yield, spin_guard, nested, hugepages, start, weight, on_reboot)",
+                (int)(ke - k), k);
     }
 }
 

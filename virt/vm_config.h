@@ -5,9 +5,9 @@
  * Multiboot2 module "vms.cfg"). INI-like:
  *
  *   # comment
- *   [global]                 optional, before the VMs: PLE settings (the ple*
- *                            directed_yield and spin_guard keys) that every VM
- *                            starts from
+ *   [global]                 optional, before the VMs: the settings every VM
+ *                            starts from (the ple* keys, directed_yield,
+ *                            spin_guard and nested)
  *   [vm NAME]
  *   image    = MODULE        guest image: the name of another boot module (required):
  *                            a Linux bzImage, a multiboot (v1) kernel, or an ELF
@@ -32,6 +32,8 @@
  *                            in a loop PLE exits have shown, or has just left it,
  *                            and end a boost once past the lock
  *                            (sched/spin_guard.h), default on; off is KVM's way
+ *   nested   = on|off        VMX for the guest: it may run hypervisors of its own
+ *                            (nested/nested.h), default off
  *   hugepages = on|off       back guest RAM with 2M/1G pages where possible, default on
  *   start    = long|real     64-bit flat start (default) or real mode at the entry point
  *   weight   = N             CPU share relative to other VMs, 1..10000, default 100
@@ -71,6 +73,7 @@ struct vm_config {
     struct ple_params ple_params;
     bool directed_yield;
     bool spin_guard;            /* sched/spin_guard.h */
+    bool nested;                /* VMX offered to the guest (nested/nested.h) */
     bool hugepages;
     enum start_mode start;
     uint32_t weight;

@@ -49,6 +49,7 @@ static void defaults(void **state)
     assert_int_equal(vm->ple_params.max, UINT32_MAX);
     assert_true(vm->directed_yield);
     assert_true(vm->spin_guard);
+    assert_false(vm->nested);
     assert_int_equal(vm->on_reboot, ON_REBOOT_RESET);
 }
 
@@ -119,7 +120,7 @@ static void errors_name_file_line_and_problem(void **state)
           "affinity = 3-1\n");
     assert_int_equal(message_count, 3);
     assert_string_equal(messages[0], "vms.cfg:5: unknown setting 'vcpu' (known: image, initrd, "
-                                     "modules, vcpus, memory, cmdline, affinity, ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, directed_yield, spin_guard, hugepages, start, weight, on_reboot)");
+                                     "modules, vcpus, memory, cmdline, affinity, ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, directed_yield, spin_guard, nested, hugepages, start, weight, on_reboot)");
     assert_string_equal(messages[1], "vms.cfg:6: memory: '12X' is not a size from 1M to 64G "
                                      "(e.g. 64M, 1G)");
     assert_string_equal(messages[2], "vms.cfg:9: affinity: '3-1' is not a CPU list such as 0-3 "
@@ -193,9 +194,9 @@ static void global_ple_defaults(void **state)
 {
     (void)state;
     parse("[global]\nple_window = 1000\nple_grow = 1\nple_shrink = 3\nple_window_max = 50000\n"
-          "directed_yield = off\nspin_guard = off\nple = on\n"
+          "directed_yield = off\nspin_guard = off\nple = on\nnested = on\n"
           "[vm a]\nimage = x\n"
-          "[vm b]\nimage = x\nple_grow = 4\ndirected_yield = on\nspin_guard = on\n");
+          "[vm b]\nimage = x\nple_grow = 4\ndirected_yield = on\nspin_guard = on\nnested = off\n");
     assert_int_equal(message_count, 0);
     const struct vm_config *a = &set.vms[0], *b = &set.vms[1];
     assert_int_equal(a->ple_params.window, 1000);
@@ -205,6 +206,8 @@ static void global_ple_defaults(void **state)
     assert_int_equal(a->ple, PLE_ON);
     assert_false(a->directed_yield);
     assert_false(a->spin_guard);
+    assert_true(a->nested);
+    assert_false(b->nested);
     assert_int_equal(b->ple_params.grow, 4);
     assert_int_equal(b->ple_params.window, 1000);
     assert_true(b->directed_yield);
@@ -231,6 +234,8 @@ static void global_errors(void **state)
     assert_non_null(strstr(messages[0], "directed_yield: 'maybe' is not on or off"));
     parse("[vm a]\nimage = x\nspin_guard = 1\n");
     assert_non_null(strstr(messages[0], "spin_guard: '1' is not on or off"));
+    parse("[vm a]\nimage = x\nnested = yes\n");
+    assert_non_null(strstr(messages[0], "nested: 'yes' is not on or off"));
 }
 
 static void dedicated_cpus(void **state)
