@@ -19,6 +19,7 @@
 #include "mon/console_mux.h"
 #include "sched/sched.h"
 #include "machine/machine.h"
+#include "nested/nested.h"
 #include "virt/vm.h"
 #include "virt/vm_config.h"
 #include "vmx/vmx_cpu.h"
@@ -130,6 +131,7 @@ void kmain(uint32_t magic, uint64_t info)
     machine_init();
     init_cpus(&topo);
     enable_vmx_everywhere();
+    nested_init();      /* what a VM with nested VMX sees, from the negotiated controls */
 
     ioapic_route_isa_irq(COM1_IRQ, VECTOR_SERIAL, percpu[0].apic_id);
     serial_enable_rx_interrupt();

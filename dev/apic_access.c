@@ -8,17 +8,6 @@
 #include "arch/cpu.h"
 #include "arch/msr.h"
 
-#define CPUID_MAX_EXTENDED   0x80000000u
-#define CPUID_ADDRESS_SIZES  0x80000008u
-
-static uint64_t phys_addr_mask(void)
-{
-    unsigned bits = 36;     /* SDM: the width when CPUID does not say */
-    if (cpuid(CPUID_MAX_EXTENDED, 0).eax >= CPUID_ADDRESS_SIZES)
-        bits = cpuid(CPUID_ADDRESS_SIZES, 0).eax & 0xff;
-    return (1ull << bits) - 1;
-}
-
 /* Every IPI the guest sends goes through here (SDM Vol. 3A 11.6). */
 static void send_ipi(struct vcpu *sender, const struct apic_ipi *ipi)
 {
@@ -99,7 +88,7 @@ bool apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
 {
     *handled = true;
     if (msr == MSR_IA32_APIC_BASE) {
-        bool ok = vlapic_set_base(v->apic, value, phys_addr_mask());
+        bool ok = vlapic_set_base(v->apic, value, cpu_phys_addr_mask());
         vcpu_request(v, REQ_EVENT | REQ_TIMER);
         return ok;
     }

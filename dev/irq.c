@@ -142,6 +142,23 @@ bool vcpu_interrupt_waiting(const struct vcpu *v)
     return vm_extint_pending(v) || vlapic_pending_vector(v->apic) >= 0;
 }
 
+/* The interrupt acknowledge: the 8259 gives its vector (spurious if its
+ * request has gone meanwhile), or the APIC moves IRR to ISR. */
+static uint8_t acknowledge(struct vcpu *v, bool extint, int vector)
+{
+    if (extint)
+        return vm_extint_acknowledge(v->vm);
+    vlapic_accept(v->apic, (uint8_t)vector);
+    return (uint8_t)vector;
+}
+
+int vcpu_acknowledge_interrupt(struct vcpu *v)
+{
+    bool extint = vm_extint_pending(v);
+    int vector = extint ? 0 : vlapic_pending_vector(v->apic);
+    return vector < 0 ? -1 : acknowledge(v, extint, vector);
+}
+
 void inject_pending_interrupt(struct vcpu *v)
 {
     bool extint = vm_extint_pending(v);
@@ -154,13 +171,7 @@ void inject_pending_interrupt(struct vcpu *v)
         set_interrupt_window(v, true);
         return;
     }
-    /* The interrupt acknowledge: the 8259 gives its vector (spurious if
-     * its request has gone meanwhile), or the APIC moves IRR to ISR. */
-    if (extint)
-        vector = vm_extint_acknowledge(v->vm);
-    else
-        vlapic_accept(v->apic, (uint8_t)vector);
-    inject_external_interrupt(v, (uint8_t)vector);
+    inject_external_interrupt(v, acknowledge(v, extint, vector));
     /* More may be waiting behind this one: look again after it is taken. */
     set_interrupt_window(v, vcpu_interrupt_waiting(v));
 }

@@ -33,6 +33,9 @@ bool vcpu_interrupt_waiting(const struct vcpu *vcpu);
 /* Before an entry: injects that interrupt if the guest can take it now,
  * else turns on interrupt-window exiting. */
 void inject_pending_interrupt(struct vcpu *vcpu);
+/* Acknowledges that interrupt without injecting it (a nested exit that
+ * acknowledges interrupts on exit hands it to L1): its vector, or -1. */
+int vcpu_acknowledge_interrupt(struct vcpu *vcpu);
 /* The I/O APIC's page: true if `gpa` is in it (and the access was done). */
 bool ioapic_mmio_access(struct vm *vm, uint64_t gpa, bool write, unsigned size,
                         uint64_t *value);

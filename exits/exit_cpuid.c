@@ -2,6 +2,7 @@
  * plus the hypervisor leaves (0x40000000: max leaf and signature). */
 #include "dev/vlapic.h"
 #include "exits/exits.h"
+#include "nested/nested.h"
 #include "virt/vm.h"
 #include "virt/vcpu.h"
 #include "arch/cpu.h"
@@ -43,6 +44,8 @@ static void filter_leaf1(const struct vcpu *vcpu, struct cpuid_regs *r)
     /* The virtual APIC (dev/vlapic.c) has both, whatever the host has. */
     r->ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
     r->ecx |= L1_ECX_HYPERVISOR;
+    if (nested_offered(vcpu))           /* VMX for guests that are hypervisors */
+        r->ecx |= L1_ECX_VMX;
     if (guest_cr4() & CR4_OSXSAVE)     /* OSXSAVE mirrors the guest's CR4 */
         r->ecx |= L1_ECX_OSXSAVE;
     /* No machine-check MSRs or debug store are emulated: a CPU without

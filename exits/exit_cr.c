@@ -5,6 +5,7 @@
  * real registers keep the bits VMX requires (SDM Vol. 3C 26.3, 28.2.1
  * Table 28-3). */
 #include "exits/exits.h"
+#include "nested/nested.h"
 #include "dev/apic_access.h"
 #include "virt/event_inject.h"
 #include "virt/vcpu_regs.h"
@@ -41,10 +42,10 @@ static void update_long_mode(uint64_t cr0)
         vmcs_clear_bits(VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
 }
 
-static bool set_cr0(uint64_t cr0)
+static bool set_cr0(const struct vcpu *vcpu, uint64_t cr0)
 {
     if (cr0 & CR0_RESERVED_HIGH || ((cr0 & CR0_PG) && !(cr0 & CR0_PE)) ||
-        ((cr0 & CR0_NW) && !(cr0 & CR0_CD)))
+        ((cr0 & CR0_NW) && !(cr0 & CR0_CD)) || !nested_cr0_allowed(vcpu, cr0))
         return false;
     vmcs_write(CR0_READ_SHADOW, cr0);
     vmcs_write(GUEST_CR0, with_fixed_bits(cr0, vmcs_config.cr0_fixed0, vmcs_config.cr0_fixed1,
@@ -53,10 +54,10 @@ static bool set_cr0(uint64_t cr0)
     return true;
 }
 
-static bool set_cr4(uint64_t cr4)
+static bool set_cr4(const struct vcpu *vcpu, uint64_t cr4)
 {
-    /* The guest may set what the CPU allows, except VMXE: no nested VMX yet. */
-    if (cr4 & (~vmcs_config.cr4_fixed1 | CR4_VMXE))
+    /* The guest may set what the CPU allows; VMXE only with nested VMX. */
+    if ((cr4 & ~vmcs_config.cr4_fixed1) || !nested_cr4_allowed(vcpu, cr4))
         return false;
     vmcs_write(CR4_READ_SHADOW, cr4);
     vmcs_write(GUEST_CR4, with_fixed_bits(cr4, vmcs_config.cr4_fixed0, vmcs_config.cr4_fixed1, 0));
@@ -72,9 +73,9 @@ enum exit_action handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit)
     case CR_MOV_TO: {
         uint64_t value = vcpu_read_gpr(vcpu, CR_GPR(q));
         if (cr == 0)
-            ok = set_cr0(value);
+            ok = set_cr0(vcpu, value);
         else if (cr == 4)
-            ok = set_cr4(value);
+            ok = set_cr4(vcpu, value);
         else if (cr == 8 && !(value & ~0xfull))     /* CR8 holds a 4-bit priority */
             apic_set_cr8(vcpu, value);
         else if (cr == 8)

@@ -81,8 +81,7 @@ static enum exit_action handle_skip(struct vcpu *vcpu, const struct vm_exit *exi
 
 static enum exit_action handle_undefined(struct vcpu *vcpu, const struct vm_exit *exit)
 {
-    /* VMX instructions (no nested VMX yet), MONITOR/MWAIT (not in our
-     * CPUID): #UD, as on a CPU without them. */
+    /* MONITOR/MWAIT (not in our CPUID): #UD, as on a CPU without them. */
     (void)exit;
     inject_exception(vcpu, VECTOR_UD, false, 0);
     return EXIT_RESUME;
@@ -116,17 +115,17 @@ static const struct {
     [EXIT_REASON_HLT] = { handle_hlt, false },
     [EXIT_REASON_INVD] = { handle_skip, false },
     [EXIT_REASON_VMCALL] = { handle_vmcall, false },
-    [EXIT_REASON_VMCLEAR] = { handle_undefined, false },
-    [EXIT_REASON_VMLAUNCH] = { handle_undefined, false },
-    [EXIT_REASON_VMPTRLD] = { handle_undefined, false },
-    [EXIT_REASON_VMPTRST] = { handle_undefined, false },
-    [EXIT_REASON_VMREAD] = { handle_undefined, false },
-    [EXIT_REASON_VMRESUME] = { handle_undefined, false },
-    [EXIT_REASON_VMWRITE] = { handle_undefined, false },
-    [EXIT_REASON_VMXOFF] = { handle_undefined, false },
-    [EXIT_REASON_VMXON] = { handle_undefined, false },
-    [EXIT_REASON_INVEPT] = { handle_undefined, false },
-    [EXIT_REASON_INVVPID] = { handle_undefined, false },
+    [EXIT_REASON_VMCLEAR] = { handle_vmx_instruction, false },
+    [EXIT_REASON_VMLAUNCH] = { handle_vmx_instruction, false },
+    [EXIT_REASON_VMPTRLD] = { handle_vmx_instruction, false },
+    [EXIT_REASON_VMPTRST] = { handle_vmx_instruction, false },
+    [EXIT_REASON_VMREAD] = { handle_vmx_instruction, false },
+    [EXIT_REASON_VMRESUME] = { handle_vmx_instruction, false },
+    [EXIT_REASON_VMWRITE] = { handle_vmx_instruction, false },
+    [EXIT_REASON_VMXOFF] = { handle_vmx_instruction, false },
+    [EXIT_REASON_VMXON] = { handle_vmx_instruction, false },
+    [EXIT_REASON_INVEPT] = { handle_vmx_instruction, false },
+    [EXIT_REASON_INVVPID] = { handle_vmx_instruction, false },
     [EXIT_REASON_CR_ACCESS] = { handle_cr_access, true },
     [EXIT_REASON_IO_INSTRUCTION] = { handle_io, true },
     [EXIT_REASON_RDMSR] = { handle_rdmsr, false },

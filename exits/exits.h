@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "vmx/vmcs.h"
+#include "virt/vcpu_regs.h"
 
 struct vcpu;
 
@@ -25,26 +26,6 @@ typedef enum exit_action (*exit_handler_fn)(struct vcpu *vcpu, const struct vm_e
 /* Dispatches one VM exit. */
 enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason);
 
-/* Moves RIP past an emulated instruction of `length` bytes and drops any
- * STI/MOV-SS blocking it created (SDM Vol. 3C 26.4.2: blocking ends after
- * one instruction). Inline: every instruction exit takes this path. */
-static inline void advance_rip(struct vcpu *vcpu, uint64_t length)
-{
-    (void)vcpu;     /* its VMCS is current */
-    vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + length);
-    uint64_t blocking = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
-    if (blocking & INTERRUPTIBILITY_STI_MOV_SS)
-        vmcs_write(GUEST_INTERRUPTIBILITY_INFO, blocking & ~INTERRUPTIBILITY_STI_MOV_SS);
-}
-
-/* The same for the instruction that caused the exit. */
-static inline void skip_instruction(struct vcpu *vcpu)
-{
-    advance_rip(vcpu, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
-}
-/* Says what happened to the vCPU (`why`) and what the VM does about it
- * (`then`), with a register and VMCS dump (exits/vcpu_dump.c). */
-void report_with_dump(const struct vcpu *vcpu, const char *why, const char *then);
 /* Stops the vCPU's whole VM with a register and VMCS dump. */
 enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why);
 
@@ -56,6 +37,7 @@ enum exit_action handle_wrmsr(struct vcpu *vcpu, const struct vm_exit *exit);
 enum exit_action handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit);
 enum exit_action handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit);
 enum exit_action handle_vmcall(struct vcpu *vcpu, const struct vm_exit *exit);
+enum exit_action handle_vmx_instruction(struct vcpu *vcpu, const struct vm_exit *exit);
 enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit);
 enum exit_action handle_ept_misconfig(struct vcpu *vcpu, const struct vm_exit *exit);
 #endif

@@ -9,6 +9,7 @@
 #include "dev/devices.h"
 #include "dev/pit_access.h"
 #include "exits/exit_pause.h"
+#include "nested/nested.h"
 #include "arch/bootinfo.h"
 #include "arch/cpu.h"
 #include "arch/platform.h"
@@ -120,6 +121,7 @@ static bool boost_got_past(const struct sched_entity *e)
 static void release(struct sched_entity *e)
 {
     struct vcpu *v = vcpu_of(e);
+    nested_vcpu_free(v);
     vcpu_release(v);
     vm_vcpu_released(v->vm);
 }

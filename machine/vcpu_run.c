@@ -9,6 +9,10 @@
 #include "dev/pit_access.h"
 #include "exits/exits.h"
 #include "exits/exit_pause.h"
+#include "nested/events.h"
+#include "nested/nested.h"
+#include "nested/reflect.h"
+#include "nested/switch.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
@@ -23,11 +27,11 @@ static void entry_failed(struct vcpu *v, int failure)
     if (failure == 1) {
         uint32_t error = (uint32_t)vmcs_read(VM_INSTRUCTION_ERROR);
         snprintf(why, sizeof(why), "%s failed: VM-instruction error %u (%s)",
-                 v->lv.launched ? "VMRESUME" : "VMLAUNCH", error,
+                 v->vmcs->launched ? "VMRESUME" : "VMLAUNCH", error,
                  vmx_instruction_error_text(error));
     } else {
         snprintf(why, sizeof(why), "%s failed: VMfailInvalid (no current VMCS)",
-                 v->lv.launched ? "VMRESUME" : "VMLAUNCH");
+                 v->vmcs->launched ? "VMRESUME" : "VMLAUNCH");
     }
     stop_vm_with_dump(v, why);
 }
@@ -54,7 +58,7 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
     uint32_t requests = __atomic_exchange_n(&v->requests, 0, __ATOMIC_SEQ_CST);
     if ((requests & REQ_RESCHED) || v->se.state != VCPU_RUNNING)
         return LEAVE;       /* what else was asked is asked again at the next slice */
-    if ((requests & REQ_INIT_SIPI) && !apic_process_init_sipi(v))
+    if ((requests & REQ_INIT_SIPI) && !nested_init_signal(v) && !apic_process_init_sipi(v))
         return WAIT_FOR_SIPI;
     if ((int64_t)(now - *slice_end) >= 0) {
         uint64_t more = ple_slice_end(v);
@@ -66,11 +70,19 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
     if (apic->timer_armed && (int64_t)(now - apic->timer_deadline) >= 0 &&
         vlapic_timer_expire(apic, now))
         requests |= REQ_EVENT;
-    if (requests & REQ_EVENT)
-        inject_pending_interrupt(v);
+    uint64_t l1_timer = nested_in_l2(v) ? nested_timer_check(v, now) : 0;
+    if (requests & REQ_EVENT) {
+        if (nested_in_l2(v))
+            nested_deliver_interrupts(v);
+        else
+            inject_pending_interrupt(v);
+    }
     *stop = *slice_end;
     if (apic->timer_armed && (int64_t)(apic->timer_deadline - *slice_end) < 0)
         *stop = apic->timer_deadline;
+    /* L2 is out in time for L1's preemption timer too. */
+    if (l1_timer && nested_in_l2(v) && (int64_t)(l1_timer - *stop) < 0)
+        *stop = l1_timer;
     /* vCPU 0 is out in time for the PIT; the others raise it when they
      * happen to see it due. */
     uint64_t pit = pit_deadline(v->vm);
@@ -119,23 +131,32 @@ void vcpu_run(struct vcpu *v, uint64_t slice, bool boosted)
         }
         if (read_cr2() != v->cr2)
             write_cr2(v->cr2);
-        int failure = vmx_enter(&v->regs, v->lv.launched);
+        int failure = vmx_enter(&v->regs, v->vmcs->launched);
         uint64_t exited = rdtsc();
+        if (failure && nested_in_l2(v)) {
+            irq_enable();
+            nested_entry_failed_late(v);
+            continue;
+        }
         if (failure) {
             irq_enable();
             entry_failed(v, failure);
             break;
         }
-        if (v->lv.launched)
+        if (v->vmcs->launched)
             v->stats.resumes++;
         else
             v->stats.launches++;
-        v->lv.launched = true;
+        v->vmcs->launched = true;
         v->stats.guest_cycles += exited - now;
         v->cr2 = read_cr2();
         uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
         irq_enable();   /* a pending host interrupt (external-interrupt exit) runs now */
-        enum exit_action action = handle_vm_exit(v, reason);
+        enum exit_action action = EXIT_RESUME;
+        if (nested_in_l2(v) && nested_l1_wants_exit(v, reason))
+            nested_vm_exit(v, reason, false, 0, 0);
+        else
+            action = handle_vm_exit(v, reason);
         unsigned basic = reason & 0xffff;
         if (basic < EXIT_REASON_MAX) {
             v->stats.count[basic]++;

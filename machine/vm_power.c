@@ -15,6 +15,7 @@
 #include "loader/firmware.h"
 #include "dev/platform_clock.h"
 #include "exits/exit_pause.h"
+#include "nested/nested.h"
 #include "vmx/vmx_cpu.h"
 #include "vmx/vpid.h"
 #include "arch/percpu.h"
@@ -84,7 +85,7 @@ static void vcpu_power_on(void *arg)
     const struct vcpu was = *v;
     *v = (struct vcpu){ .vm = was.vm, .id = was.id,
                         .waiting_for_sipi = was.id != 0, .sipi_vector = -1,
-                        .lv = was.lv, .vpid = was.vpid, .se = was.se, .apic = was.apic,
+                        .lv = was.lv, .vmcs = &v->lv, .vpid = was.vpid, .se = was.se, .apic = was.apic,
                         .stats = was.stats, .ple = was.ple };
     v->se.state = v->id ? VCPU_WAIT_SIPI : VCPU_RUNNABLE;
     vlapic_reset(v->apic, v->id);
@@ -115,8 +116,10 @@ bool vm_reboot(struct vm *vm, char *why, size_t why_size)
 {
     /* VMCLEAR where active and drop the VMCS and FPU state: the next load
      * initialises a VMCS from the boot state and enters with VMLAUNCH. */
-    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        nested_vcpu_free(&vm->vcpus[i]);
         vcpu_release(&vm->vcpus[i]);
+    }
     uart_flush(vm);         /* the old boot's last words come before the new one's */
     /* RAM is dropped rather than kept: the image and tables are loaded
      * into fresh memory exactly as at creation, nothing of the old boot can
@@ -144,7 +147,8 @@ bool vm_create(struct vm *vm, const struct vm_config *cfg)
     memset(vm->dev, 0, sizeof(*vm->dev));
     vm->vcpu_count = cfg->vcpus;
     for (uint32_t i = 0; i < vm->vcpu_count; i++)
-        vm->vcpus[i] = (struct vcpu){ .vm = vm, .id = i, .apic = &vm->dev->apics[i] };
+        vm->vcpus[i] = (struct vcpu){ .vm = vm, .id = i, .apic = &vm->dev->apics[i],
+                                      .vmcs = &vm->vcpus[i].lv };
     memset(vm->io_bitmaps, 0xff, 2 * PAGE_SIZE);   /* every port exits */
     msr_bitmap_init(vm->msr_bitmap);
     firmware_power_on(vm);

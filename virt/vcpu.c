@@ -113,7 +113,7 @@ bool vcpu_load(struct vcpu *v)
         v->lv.launched = false;
         v->xcr0 = XCR0_X87;
     }
-    if (loaded_vmcs_load(&v->lv)) {
+    if (loaded_vmcs_load(v->vmcs)) {
         if (first)
             vmcs_init(v);
         else

@@ -1,11 +1,23 @@
-/* The MSRs a guest uses without exits: the MSR bitmap's pass-through list
- * and the switching, with the vCPU, of those no VMCS field holds. */
+/* The MSRs of a vCPU (virt/vcpu_msrs.h): those the guest uses without
+ * exits (the MSR bitmap's pass-through list, switched with the vCPU where
+ * no VMCS field holds them) and those emulated here. */
 #include "virt/vcpu_msrs.h"
 #include "virt/vm.h"
 #include "arch/cpu.h"
 #include "arch/msr.h"
+#include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 #include "lib/string.h"
+
+#define MSR_IA32_TSC            0x010
+#define MSR_IA32_UCODE_REV      0x08b
+#define MSR_IA32_MTRRCAP        0x0fe
+#define MSR_IA32_MISC_ENABLE    0x1a0
+#define MSR_IA32_MTRR_DEF_TYPE  0x2ff
+#define MISC_ENABLE_FAST_STRINGS (1ull << 0)
+#define MISC_ENABLE_NO_BTS      (1ull << 11)
+#define MISC_ENABLE_NO_PEBS     (1ull << 12)
+#define EFER_WRITABLE           (EFER_SCE | EFER_LME | EFER_NXE)
 
 #define MSR_KERNEL_GS_BASE      0xc0000102
 #define MSR_STAR                0xc0000081
@@ -55,4 +67,73 @@ void vcpu_msrs_save(struct vcpu *v)
     v->msr_sfmask = rdmsr(MSR_SFMASK);
     if (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_ENABLE_RDTSCP)
         v->msr_tsc_aux = rdmsr(MSR_TSC_AUX);
+}
+
+bool vcpu_read_msr(struct vcpu *v, uint32_t msr, uint64_t *value, bool *handled)
+{
+    *handled = true;
+    switch (msr) {
+    case MSR_IA32_TSC: *value = rdtsc() + vmcs_read(TSC_OFFSET); return true;
+    case MSR_IA32_FEATURE_CONTROL: *value = FEATURE_CONTROL_LOCKED; return true; /* VMX off */
+    case MSR_IA32_UCODE_REV: *value = 0; return true;
+    case MSR_IA32_MTRRCAP: *value = 0; return true;     /* no MTRRs to program */
+    case MSR_IA32_MTRR_DEF_TYPE: *value = v->mtrr_def_type; return true;
+    case MSR_IA32_MISC_ENABLE:
+        *value = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_NO_BTS | MISC_ENABLE_NO_PEBS;
+        return true;
+    case MSR_IA32_EFER: *value = vmcs_read(GUEST_IA32_EFER); return true;
+    case MSR_IA32_PAT: *value = v->pat; return true;
+    default:
+        *handled = false;
+        return false;
+    }
+}
+
+static bool write_efer(uint64_t value)
+{
+    if (value & ~(EFER_WRITABLE | EFER_LMA))
+        return false;
+    uint64_t old = vmcs_read(GUEST_IA32_EFER);
+    /* LME may not change while paging is on (SDM Vol. 3A 10.8.5); LMA is
+     * the CPU's to set. */
+    if ((value ^ old) & EFER_LME && guest_cr0() & CR0_PG)
+        return false;
+    vmcs_write(GUEST_IA32_EFER, (value & EFER_WRITABLE) | (old & EFER_LMA));
+    return true;
+}
+
+bool vcpu_pat_valid(uint64_t value)
+{
+    for (int i = 0; i < 8; i++) {
+        uint8_t type = value >> (8 * i) & 0xff;
+        if (type == 2 || type == 3 || type > 7)     /* reserved memory types */
+            return false;
+    }
+    return true;
+}
+
+bool vcpu_write_msr(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
+{
+    *handled = true;
+    switch (msr) {
+    case MSR_IA32_TSC:
+        v->tsc_offset = value - rdtsc();
+        vmcs_write(TSC_OFFSET, v->tsc_offset);
+        return true;
+    case MSR_IA32_MTRR_DEF_TYPE: v->mtrr_def_type = value; return true;
+    case MSR_IA32_UCODE_REV:
+    case MSR_IA32_MISC_ENABLE:
+        return true;
+    case MSR_IA32_EFER: return write_efer(value);
+    case MSR_IA32_PAT:
+        if (!vcpu_pat_valid(value))
+            return false;
+        v->pat = value;
+        if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)    /* else it cannot take effect */
+            vmcs_write(GUEST_IA32_PAT, value);
+        return true;
+    default:
+        *handled = false;
+        return false;
+    }
 }

@@ -1,6 +1,9 @@
 #ifndef VIRT_VCPU_MSRS_H
 #define VIRT_VCPU_MSRS_H
+/* A vCPU's MSRs: those it uses without exits, and those the hypervisor
+ * emulates for it (its APIC's are dev/apic_access.h's). */
 #include <stdint.h>
+#include <stdbool.h>
 
 struct vcpu;
 /* Intercept every MSR but the pass-through ones (virt/vcpu_msrs.c). */
@@ -8,4 +11,12 @@ void msr_bitmap_init(uint64_t *bitmap);
 /* The pass-through MSRs no VMCS field holds, switched with the vCPU. */
 void vcpu_msrs_load(const struct vcpu *vcpu);
 void vcpu_msrs_save(struct vcpu *vcpu);
+/* RDMSR/WRMSR of the MSRs emulated for the vCPU (its VMCS current): false
+ * with *handled false if `msr` is not one of them, with *handled true if
+ * the access raises #GP. */
+bool vcpu_read_msr(struct vcpu *vcpu, uint32_t msr, uint64_t *value, bool *handled);
+bool vcpu_write_msr(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool *handled);
+/* Whether `value` is a valid IA32_PAT: no reserved memory type (SDM Vol. 3A
+ * 13.12.2). */
+bool vcpu_pat_valid(uint64_t value);
 #endif

@@ -39,6 +39,7 @@ enum vcpu_request {
 struct vm;
 struct vlapic;
 struct vm_devices;
+struct nested_vmx;
 
 struct vcpu {
     struct vm *vm;
@@ -47,6 +48,7 @@ struct vcpu {
     uint64_t cr2;                   /* not in the VMCS: switched by hand */
     uint64_t xcr0;
     struct loaded_vmcs lv;          /* its VMCS, where it is active, launch state */
+    struct loaded_vmcs *vmcs;       /* the VMCS it runs on: &lv, or its L2's (nested/) */
     uint16_t vpid;                  /* 0: none (flushed on every transition) */
     struct sched_entity se;         /* its place in the scheduler and its state,
                                      * se.state (enum vcpu_state; virt/vcpu_state.h) */
@@ -72,6 +74,7 @@ struct vcpu {
         struct spin_guard guard;    /* this slice's (sched/spin_guard.h) */
     } ple;
     uint64_t dr[4], dr6;            /* debug registers the VMCS does not hold */
+    struct nested_vmx *nested;      /* its VMX operation as an L1 (nested/nested.h), or NULL */
 };
 
 enum vm_state { VM_RUNNING, VM_ENDED };

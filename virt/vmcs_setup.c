@@ -33,7 +33,7 @@ void vmcs_write_host_per_cpu_state(void)
     vmcs_write(HOST_IA32_SYSENTER_ESP, 0);
 }
 
-static void write_host_state(void)
+void vmcs_write_host_state(void)
 {
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr;
     __asm__ volatile("sidt %0" : "=m"(idtr));
@@ -122,7 +122,7 @@ static void write_segment(enum vmcs_field selector, uint16_t sel, uint64_t base,
     vmcs_write(GUEST_ES_AR_BYTES + 2 * index, ar);
 }
 
-static void write_control_registers(uint64_t cr0, uint64_t cr4)
+void vmcs_write_control_registers(uint64_t cr0, uint64_t cr4)
 {
     /* With unrestricted guest, PE and PG need not follow CR0_FIXED0 (SDM
      * Vol. 3C 27.3.1.1). */
@@ -149,7 +149,7 @@ static void write_flat_segments(uint16_t code_selector, uint32_t code_ar)
  * mode active, flat code and data segments (SDM Vol. 3C 27.3.1 checks). */
 static void write_guest_state_long_mode(const struct boot_state *boot)
 {
-    write_control_registers(CR0_PE | CR0_ET | CR0_NE | CR0_PG, CR4_PAE);
+    vmcs_write_control_registers(CR0_PE | CR0_ET | CR0_NE | CR0_PG, CR4_PAE);
     vmcs_write(GUEST_CR3, GUEST_PML4_GPA);
     vmcs_write(GUEST_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE);
     write_flat_segments(boot->code_selector, AR_CODE64);
@@ -159,7 +159,7 @@ static void write_guest_state_long_mode(const struct boot_state *boot)
  * multiboot kernel is entered in (Multiboot 0.6.96 section 3.2). */
 static void write_guest_state_protected_mode(const struct boot_state *boot)
 {
-    write_control_registers(CR0_PE | CR0_ET | CR0_NE, 0);
+    vmcs_write_control_registers(CR0_PE | CR0_ET | CR0_NE, 0);
     vmcs_write(GUEST_CR3, 0);
     vmcs_write(GUEST_IA32_EFER, 0);
     write_flat_segments(boot->code_selector, AR_CODE32);
@@ -171,7 +171,7 @@ static void write_guest_state_protected_mode(const struct boot_state *boot)
  * IPI, which starts at vector:0000 (SDM Vol. 3A 9.4.4). */
 static void write_guest_state_real_mode(uint16_t cs, uint64_t ip, uint64_t sp)
 {
-    write_control_registers(CR0_ET | CR0_NE, 0);
+    vmcs_write_control_registers(CR0_ET | CR0_NE, 0);
     vmcs_write(GUEST_CR3, 0);
     vmcs_write(GUEST_IA32_EFER, 0);
     vmcs_clear_bits(VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
@@ -210,7 +210,7 @@ static void write_guest_state_common(struct vcpu *vcpu)
 void vmcs_init(struct vcpu *vcpu)
 {
     write_controls(vcpu);
-    write_host_state();
+    vmcs_write_host_state();
     /* vCPU 0 starts as the loader says; the others are overwritten by their
      * start-up IPI (vmcs_enter_startup_state) before they first run. */
     const struct boot_state *boot = &vcpu->vm->boot;

@@ -1,0 +1,16 @@
+/* The VMX instructions a guest executes (SDM Vol. 3C 26.1.2: they always
+ * exit): emulated for a VM with nested VMX (nested/vmx_insn.h), #UD for
+ * the others, as on a CPU without VMX. */
+#include "exits/exits.h"
+#include "nested/nested.h"
+#include "nested/vmx_insn.h"
+#include "virt/event_inject.h"
+
+enum exit_action handle_vmx_instruction(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    if (nested_offered(vcpu))
+        nested_vmx_instruction(vcpu, exit->reason);
+    else
+        inject_exception(vcpu, VECTOR_UD, false, 0);
+    return EXIT_RESUME;
+}

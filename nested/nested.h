@@ -1,0 +1,67 @@
+#ifndef NESTED_NESTED_H
+#define NESTED_NESTED_H
+/*
+ * Nested VMX: VMX offered to a VM (`nested = on`), so that it can run
+ * hypervisors of its own (KVM's nested=1). The VM is L1, its guests L2.
+ * L1 sees CPUID.1:ECX.VMX, an IA32_FEATURE_CONTROL that firmware left locked
+ * with VMX outside SMX enabled, CR4.VMXE settable, and the capability MSRs of
+ * nested/vmx_caps.h; its VMX instructions exit to L0, which emulates them
+ * (nested/vmx_insn.c) on a vmcs12 in L1's memory (nested/vmcs12.h).
+ */
+#include <stdint.h>
+#include <stdbool.h>
+#include "nested/vmcs12.h"
+#include "nested/vmx_caps.h"
+#include "vmx/loaded_vmcs.h"
+#include "virt/vm.h"
+
+#define NESTED_NO_VMCS UINT64_MAX   /* the current-VMCS pointer when there is none */
+
+/* A vCPU's VMX operation, from VMXON to VMXOFF (NULL outside it). */
+struct nested_vmx {
+    uint64_t vmxon_ptr;         /* the VMXON region's L1-physical address */
+    uint64_t current_vmptr;     /* the current VMCS's, or NESTED_NO_VMCS */
+    /* While a VMCS is current, its vmcs12, read from L1's memory at VMPTRLD
+     * and written back at VMCLEAR and at VMPTRLD of another (KVM's
+     * cached_vmcs12): the VMCS region is the processor's while current
+     * (SDM Vol. 3C 25.11.1), so L1 may not rely on its contents. */
+    struct vmcs12 *vmcs12;
+    /* Running L2 (nested/switch.c): vmcs02 is the vCPU's VMCS, built from
+     * vmcs12 and vmcs01 at each nested entry; its MSR bitmap merges L0's
+     * and L1's. vmcs02 is made at the first entry and kept until VMXOFF. */
+    bool in_l2;
+    struct loaded_vmcs vmcs02;
+    uint8_t *msr_bitmap02;
+    /* L1's VMX-preemption timer while L2 runs, emulated: the host TSC at
+     * which it reaches 0, or 0 when L1 did not activate it. */
+    uint64_t timer_deadline;
+};
+
+/* Whether the vCPU runs L2 now (inline: every exit asks). */
+static inline bool nested_in_l2(const struct vcpu *v)
+{
+    return v->nested && v->nested->in_l2;
+}
+
+/* What L1 sees of VMX on this machine (nested/vmx_caps.h). */
+extern struct nested_vmx_caps nested_caps;
+/* Computes nested_caps from the negotiated configuration (once, at start-up). */
+void nested_init(void);
+
+/* Whether the vCPU's VM has VMX (`nested = on`). */
+bool nested_offered(const struct vcpu *vcpu);
+/* RDMSR of IA32_FEATURE_CONTROL and the IA32_VMX_* capability MSRs for a VM
+ * with nested VMX: false if `msr` is not one of them (*handled false) or
+ * RDMSR must raise #GP (*handled true). */
+bool nested_read_msr(const struct vcpu *vcpu, uint32_t msr, uint64_t *value, bool *handled);
+/* Whether the vCPU may have CR4 = `cr4` as far as VMX is concerned: VMXE
+ * only with nested VMX, and not cleared in VMX operation (SDM Vol. 3C
+ * 24.8: CR4.VMXE is fixed to 1 in VMX operation). */
+bool nested_cr4_allowed(const struct vcpu *vcpu, uint64_t cr4);
+/* Whether the vCPU may have CR0 = `cr0`: in VMX operation the bits fixed
+ * by IA32_VMX_CR0_FIXED0/1 may not change (SDM Vol. 3C 24.8). */
+bool nested_cr0_allowed(const struct vcpu *vcpu, uint64_t cr0);
+/* The vCPU leaves VMX operation (VMXOFF, machine reset, teardown): back on
+ * vmcs01, what VMXON and nested entries made is freed. */
+void nested_vcpu_free(struct vcpu *vcpu);
+#endif

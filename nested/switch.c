@@ -1,0 +1,506 @@
+/* Nested VM entry and exit (nested/switch.h). */
+#include "nested/switch.h"
+#include "nested/entry_checks.h"
+#include "nested/merge.h"
+#include "nested/nested.h"
+#include "virt/event_inject.h"
+#include "virt/guest_mem.h"
+#include "virt/vcpu_msrs.h"
+#include "virt/vmcs_setup.h"
+#include "virt/vm.h"
+#include "vmx/exit_reasons.h"
+#include "vmx/tlb.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_controls.h"
+#include "vmx/vmx_cpu.h"
+#include "vmx/vmx_insn.h"
+#include "arch/cpu.h"
+#include "arch/msr.h"
+#include "arch/platform.h"
+#include "lib/page_alloc.h"
+#include "lib/string.h"
+
+#define RFLAGS_RESERVED 0x2
+#define RFLAGS_ZF       (1ull << 6)
+#define RFLAGS_ARITHMETIC 0x8d5ull     /* CF PF AF ZF SF OF */
+#define DR7_INIT        0x400
+#define INTR_INFO_VALID_BIT (1u << 31)
+#define NESTED_TIMER_RATE 5             /* IA32_VMX_MISC[4:0] as offered to L1 */
+#define VMXERR_ENTRY_INVALID_CONTROLS 7
+#define MSR_ENTRY_SIZE 16
+#define MSR_FS_BASE_INDEX 0xc0000100u
+#define MSR_GS_BASE_INDEX 0xc0000101u
+#define X2APIC_FIRST 0x800u
+#define X2APIC_LAST  0x8ffu
+#define CR4_PAE_BIT (1ull << 5)
+#define PDPTE_COUNT 4
+#define AR_UNUSABLE (1u << 16)
+
+/* The guest-state fields copied between vmcs12 and vmcs02 as they are (the
+ * control registers, EFER, PAT and the debug state have rules of their own). */
+static const enum vmcs_field guest_fields[] = {
+    GUEST_ES_SELECTOR, GUEST_CS_SELECTOR, GUEST_SS_SELECTOR, GUEST_DS_SELECTOR,
+    GUEST_FS_SELECTOR, GUEST_GS_SELECTOR, GUEST_LDTR_SELECTOR, GUEST_TR_SELECTOR,
+    GUEST_ES_LIMIT, GUEST_CS_LIMIT, GUEST_SS_LIMIT, GUEST_DS_LIMIT, GUEST_FS_LIMIT,
+    GUEST_GS_LIMIT, GUEST_LDTR_LIMIT, GUEST_TR_LIMIT, GUEST_GDTR_LIMIT, GUEST_IDTR_LIMIT,
+    GUEST_ES_AR_BYTES, GUEST_CS_AR_BYTES, GUEST_SS_AR_BYTES, GUEST_DS_AR_BYTES,
+    GUEST_FS_AR_BYTES, GUEST_GS_AR_BYTES, GUEST_LDTR_AR_BYTES, GUEST_TR_AR_BYTES,
+    GUEST_ES_BASE, GUEST_CS_BASE, GUEST_SS_BASE, GUEST_DS_BASE, GUEST_FS_BASE, GUEST_GS_BASE,
+    GUEST_LDTR_BASE, GUEST_TR_BASE, GUEST_GDTR_BASE, GUEST_IDTR_BASE,
+    GUEST_CR3, GUEST_RSP, GUEST_RIP, GUEST_RFLAGS, GUEST_PENDING_DBG_EXCEPTIONS,
+    GUEST_SYSENTER_CS, GUEST_SYSENTER_ESP, GUEST_SYSENTER_EIP,
+    GUEST_INTERRUPTIBILITY_INFO, GUEST_ACTIVITY_STATE,
+};
+
+/* The exit-information fields a nested exit passes on (SDM Vol. 3C 25.9). */
+static const enum vmcs_field exit_info_fields[] = {
+    EXIT_QUALIFICATION, VM_EXIT_INTR_INFO, VM_EXIT_INTR_ERROR_CODE, IDT_VECTORING_INFO,
+    IDT_VECTORING_ERROR_CODE, VM_EXIT_INSTRUCTION_LEN, VMX_INSTRUCTION_INFO,
+    GUEST_LINEAR_ADDRESS, GUEST_PHYSICAL_ADDRESS,
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint64_t get12(const struct vmcs12 *v12, enum vmcs_field field)
+{
+    uint64_t value = 0;
+    (void)vmcs12_read(v12, field, &value);
+    return value;
+}
+
+static void put12(struct vmcs12 *v12, enum vmcs_field field, uint64_t value)
+{
+    (void)vmcs12_write(v12, field, value);
+}
+
+/* Makes `lv` the vCPU's VMCS on this CPU. */
+static void run_on(struct vcpu *v, struct loaded_vmcs *lv)
+{
+    v->vmcs = lv;
+    if (loaded_vmcs_load(lv))
+        vmcs_write_host_per_cpu_state();
+}
+
+static void read_vmcs01_controls(struct vmcs01_controls *c)
+{
+    c->pin = (uint32_t)vmcs_read(PIN_BASED_VM_EXEC_CONTROL);
+    c->proc = (uint32_t)vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
+    c->proc2 = (uint32_t)vmcs_read(SECONDARY_VM_EXEC_CONTROL);
+    c->exit = (uint32_t)vmcs_read(VM_EXIT_CONTROLS);
+    c->entry = (uint32_t)vmcs_read(VM_ENTRY_CONTROLS);
+    c->exception_bitmap = (uint32_t)vmcs_read(EXCEPTION_BITMAP);
+    c->cr0_mask = vmcs_read(CR0_GUEST_HOST_MASK);
+    c->cr4_mask = vmcs_read(CR4_GUEST_HOST_MASK);
+}
+
+static void read_vmcs12_controls(const struct vmcs12 *v12, struct vmcs12_controls *c)
+{
+    c->pin = (uint32_t)get12(v12, PIN_BASED_VM_EXEC_CONTROL);
+    c->proc = (uint32_t)get12(v12, CPU_BASED_VM_EXEC_CONTROL);
+    c->proc2 = (uint32_t)get12(v12, SECONDARY_VM_EXEC_CONTROL);
+    c->exit = (uint32_t)get12(v12, VM_EXIT_CONTROLS);
+    c->entry = (uint32_t)get12(v12, VM_ENTRY_CONTROLS);
+    c->exception_bitmap = (uint32_t)get12(v12, EXCEPTION_BITMAP);
+    c->pf_error_code_mask = (uint32_t)get12(v12, PAGE_FAULT_ERROR_CODE_MASK);
+    c->pf_error_code_match = (uint32_t)get12(v12, PAGE_FAULT_ERROR_CODE_MATCH);
+    c->cr0_mask = get12(v12, CR0_GUEST_HOST_MASK);
+    c->cr4_mask = get12(v12, CR4_GUEST_HOST_MASK);
+}
+
+/* vmcs02 and its MSR bitmap, made at the first nested entry. */
+static bool make_vmcs02(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    if (n->vmcs02.vmcs)
+        return true;
+    uint32_t *region = page_alloc(1);
+    uint8_t *bitmap = page_alloc(1);
+    if (!region || !bitmap) {
+        if (region)
+            page_free(region, 1);
+        if (bitmap)
+            page_free(bitmap, 1);
+        return false;
+    }
+    region[0] = vmcs_config.revision_id;        /* SDM Vol. 3C 25.2 */
+    if (vmclear((uint64_t)region) != VMX_SUCCEED)
+        panic("VMCLEAR of a new vmcs02 failed");
+    n->vmcs02 = (struct loaded_vmcs){ .vmcs = (uint64_t)region, .cpu = VMCS_NOT_LOADED };
+    n->msr_bitmap02 = bitmap;
+    return true;
+}
+
+/* vmcs02's MSR bitmap: L1's (read in place), or all ones (every access
+ * exits to L1) when L1 uses none or it is not in L1's RAM, with L0's ORed in. */
+static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
+{
+    struct nested_vmx *n = v->nested;
+    if (!(proc12 & PROC_USE_MSR_BITMAPS) ||
+        !guest_mem_read(v->vm, get12(n->vmcs12, MSR_BITMAP), n->msr_bitmap02, 4096))
+        memset(n->msr_bitmap02, 0xff, 4096);
+    nested_merge_msr_bitmaps(n->msr_bitmap02, (const uint8_t *)v->vm->msr_bitmap,
+                             n->msr_bitmap02);
+}
+
+/* The PDPTEs a PAE-paging L2 starts with, read from L1's memory at its CR3
+ * (with EPT the processor takes them from the VMCS, SDM Vol. 3C 27.3.2.4). */
+static void load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4, bool ia32e)
+{
+    if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE_BIT) || ia32e)
+        return;
+    uint64_t pdpte[PDPTE_COUNT] = { 0 };
+    (void)guest_mem_read(v->vm, get12(v->nested->vmcs12, GUEST_CR3) & ~0x1full, pdpte,
+                         sizeof(pdpte));
+    for (unsigned i = 0; i < PDPTE_COUNT; i++)
+        vmcs_write(GUEST_PDPTE0 + 2 * i, pdpte[i]);
+}
+
+/* vmcs02's guest state and controls from vmcs12 and vmcs01 (KVM's
+ * prepare_vmcs02); vmcs02 is current. */
+static void prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uint64_t l1_efer,
+                           uint64_t l1_pat, uint64_t l1_dr7, uint64_t l1_debugctl)
+{
+    struct nested_vmx *n = v->nested;
+    const struct vmcs12 *v12 = n->vmcs12;
+    struct vmcs12_controls c12;
+    struct vmcs02_controls c02;
+    read_vmcs12_controls(v12, &c12);
+    nested_merge_controls(l0, &c12, &c02);
+    vmcs_write_host_state();
+    vmcs_write(PIN_BASED_VM_EXEC_CONTROL, c02.pin);
+    vmcs_write(CPU_BASED_VM_EXEC_CONTROL, c02.proc);
+    vmcs_write(SECONDARY_VM_EXEC_CONTROL, c02.proc2);
+    vmcs_write(VM_EXIT_CONTROLS, c02.exit);
+    vmcs_write(VM_ENTRY_CONTROLS, c02.entry);
+    vmcs_write(EXCEPTION_BITMAP, c02.exception_bitmap);
+    vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, c02.pf_error_code_mask);
+    vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, c02.pf_error_code_match);
+    vmcs_write(CR0_GUEST_HOST_MASK, c02.cr0_mask);
+    vmcs_write(CR4_GUEST_HOST_MASK, c02.cr4_mask);
+    vmcs_write(CR3_TARGET_COUNT, 0);
+    vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+    vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+    vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+    merge_msr_bitmap(v, c12.proc);
+    vmcs_write(MSR_BITMAP, (uint64_t)n->msr_bitmap02);
+    vmcs_write(EPT_POINTER, ept_pointer(&v->vm->ept));
+    if (c02.proc2 & PROC2_ENABLE_VPID)
+        vmcs_write(VIRTUAL_PROCESSOR_ID, v->vpid);
+    if (c02.proc2 & PROC2_ENABLE_XSAVES)
+        vmcs_write(XSS_EXIT_BITMAP, 0);
+    vmcs_write(VMCS_LINK_POINTER, ~0ull);
+    /* L2's TSC: L1's offset, plus vmcs12's if L1 offsets it. */
+    uint64_t offset = v->tsc_offset;
+    if (c12.proc & PROC_USE_TSC_OFFSETTING)
+        offset += get12(v12, TSC_OFFSET);
+    vmcs_write(TSC_OFFSET, offset);
+    for (unsigned i = 0; i < COUNT(guest_fields); i++)
+        vmcs_write(guest_fields[i], get12(v12, guest_fields[i]));
+    /* The state the entry loads only when its controls say so; otherwise
+     * what L1 had (SDM Vol. 3C 27.3.2.1): EFER.LMA/LME follow IA-32e mode. */
+    bool ia32e = c12.entry & ENTRY_IA32E_MODE_GUEST;
+    uint64_t efer = c12.entry & ENTRY_LOAD_EFER ? get12(v12, GUEST_IA32_EFER) : l1_efer;
+    if (!(c12.entry & ENTRY_LOAD_EFER))
+        efer = ia32e ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
+    vmcs_write(GUEST_IA32_EFER, efer);
+    if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)
+        vmcs_write(GUEST_IA32_PAT, c12.entry & ENTRY_LOAD_PAT ? get12(v12, GUEST_IA32_PAT) : l1_pat);
+    bool debug = c12.entry & ENTRY_LOAD_DEBUG_CONTROLS;
+    vmcs_write(GUEST_DR7, debug ? get12(v12, GUEST_DR7) : l1_dr7);
+    vmcs_write(GUEST_IA32_DEBUGCTL, debug ? get12(v12, GUEST_IA32_DEBUGCTL) : l1_debugctl);
+    uint64_t cr0 = get12(v12, GUEST_CR0), cr4 = get12(v12, GUEST_CR4);
+    vmcs_write(GUEST_CR0, (cr0 | vmcs_config.cr0_fixed0) & vmcs_config.cr0_fixed1);
+    vmcs_write(GUEST_CR4, (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1);
+    vmcs_write(CR0_READ_SHADOW, nested_cr_read_shadow(cr0, c12.cr0_mask,
+                                                      get12(v12, CR0_READ_SHADOW)));
+    vmcs_write(CR4_READ_SHADOW, nested_cr_read_shadow(cr4, c12.cr4_mask,
+                                                      get12(v12, CR4_READ_SHADOW)));
+    load_pdptes(v, cr0, cr4, ia32e);
+    /* L1's event injection goes to L2 with this entry (SDM Vol. 3C 27.6). */
+    vmcs_write(VM_ENTRY_INTR_INFO, get12(v12, VM_ENTRY_INTR_INFO));
+    vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, get12(v12, VM_ENTRY_EXCEPTION_ERROR_CODE));
+    vmcs_write(VM_ENTRY_INSTRUCTION_LEN, get12(v12, VM_ENTRY_INSTRUCTION_LEN));
+    v->window_exiting = false;      /* vmcs02 starts with L0's windows off */
+    n->timer_deadline = 0;
+    if (c12.pin & PIN_PREEMPTION_TIMER) {
+        /* Counts down by 1 each time TSC bit 5 changes; 0 exits before L2
+         * runs an instruction (SDM Vol. 3C 26.5.1). */
+        uint64_t ticks = get12(v12, VMX_PREEMPTION_TIMER_VALUE) << NESTED_TIMER_RATE;
+        n->timer_deadline = (rdtsc() + ticks) | 1;     /* 0 means "none" */
+    }
+}
+
+/* An MSR a VM-entry MSR-load list may not name, or whose value WRMSR would
+ * refuse (SDM Vol. 3C 27.4): false, and the entry fails. */
+static bool load_msr_entry(struct vcpu *v, uint32_t index, uint64_t value)
+{
+    if (index == MSR_FS_BASE_INDEX || index == MSR_GS_BASE_INDEX ||
+        (index >= X2APIC_FIRST && index <= X2APIC_LAST) || index == MSR_IA32_FEATURE_CONTROL)
+        return false;
+    bool handled;
+    return vcpu_write_msr(v, index, value, &handled) && handled;
+}
+
+/* Processes an MSR list of `count` 16-byte entries at `address` in L1's
+ * memory: loads, or stores the current values; the failing entry's number
+ * (from 1), or 0. */
+static uint32_t process_msr_list(struct vcpu *v, uint64_t address, uint32_t count, bool store)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        struct { uint32_t index, reserved; uint64_t data; } entry;
+        uint64_t at = address + (uint64_t)i * MSR_ENTRY_SIZE;
+        if (!guest_mem_read(v->vm, at, &entry, sizeof(entry)) || entry.reserved)
+            return i + 1;
+        if (store) {
+            bool handled;
+            if (!vcpu_read_msr(v, entry.index, &entry.data, &handled) || !handled ||
+                !guest_mem_write(v->vm, at + 8, &entry.data, sizeof(entry.data)))
+                return i + 1;
+        } else if (!load_msr_entry(v, entry.index, entry.data)) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* A segment register as a VM exit loads it from the host-state area (SDM
+ * Vol. 3C 28.5.2). */
+static void load_host_segment(enum vmcs_field selector, uint16_t sel, uint64_t base,
+                              uint32_t limit, uint32_t ar)
+{
+    unsigned index = (selector - GUEST_ES_SELECTOR) / 2;
+    vmcs_write(selector, sel);
+    vmcs_write(GUEST_ES_BASE + 2 * index, base);
+    vmcs_write(GUEST_ES_LIMIT + 2 * index, limit);
+    vmcs_write(GUEST_ES_AR_BYTES + 2 * index, ar);
+}
+
+/* L1 as a VM exit leaves it: the host-state area of vmcs12 into vmcs01's
+ * guest state, which is current (SDM Vol. 3C 28.5). */
+static void load_l1_host_state(struct vcpu *v)
+{
+    const struct vmcs12 *v12 = v->nested->vmcs12;
+    uint32_t exit12 = (uint32_t)get12(v12, VM_EXIT_CONTROLS);
+    bool long_mode = exit12 & EXIT_HOST_ADDR_SPACE_SIZE;
+    /* CR0 and CR4 from the host fields but for the bits a VM exit leaves
+     * alone (28.5.1); CR4.PAE follows the address-space size. */
+    uint64_t cr0_kept = 0xffffffff1ff8ffe0ull;     /* 63:32, 28:19, 17, 15:6, ET, CD, NW */
+    uint64_t cr0 = (get12(v12, HOST_CR0) & ~cr0_kept) | (guest_cr0() & cr0_kept);
+    uint64_t cr4 = get12(v12, HOST_CR4);
+    vmcs_write_control_registers(cr0 | nested_caps.msr[NESTED_VMX_CR0_FIXED0],
+                                 cr4 | nested_caps.msr[NESTED_VMX_CR4_FIXED0]);
+    vmcs_write(GUEST_CR3, get12(v12, HOST_CR3));
+    uint64_t efer;
+    if (exit12 & EXIT_LOAD_EFER) {
+        efer = get12(v12, HOST_IA32_EFER);
+    } else {
+        efer = vmcs_read(GUEST_IA32_EFER);
+        efer = long_mode ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
+    }
+    vmcs_write(GUEST_IA32_EFER, efer);
+    if (efer & EFER_LMA)
+        vmcs_set_bits(VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
+    else
+        vmcs_clear_bits(VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
+    if (exit12 & EXIT_LOAD_PAT) {
+        v->pat = get12(v12, HOST_IA32_PAT);
+        if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)
+            vmcs_write(GUEST_IA32_PAT, v->pat);
+    }
+    vmcs_write(GUEST_DR7, DR7_INIT);
+    vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+    vmcs_write(GUEST_SYSENTER_CS, get12(v12, HOST_IA32_SYSENTER_CS));
+    vmcs_write(GUEST_SYSENTER_ESP, get12(v12, HOST_IA32_SYSENTER_ESP));
+    vmcs_write(GUEST_SYSENTER_EIP, get12(v12, HOST_IA32_SYSENTER_EIP));
+    /* CS: execute/read accessed code, S, P, G, L or D by the address-space
+     * size; the data segments read/write accessed, unusable when null; TR a
+     * busy TSS of limit 0x67; LDTR unusable (28.5.2). */
+    uint32_t code_ar = 0x809b | (long_mode ? 1u << 13 : 1u << 14);
+    load_host_segment(GUEST_CS_SELECTOR, (uint16_t)get12(v12, HOST_CS_SELECTOR), 0, 0xffffffff,
+                      code_ar);
+    static const struct { enum vmcs_field guest, host, base; } data[] = {
+        { GUEST_SS_SELECTOR, HOST_SS_SELECTOR, 0 }, { GUEST_DS_SELECTOR, HOST_DS_SELECTOR, 0 },
+        { GUEST_ES_SELECTOR, HOST_ES_SELECTOR, 0 },
+        { GUEST_FS_SELECTOR, HOST_FS_SELECTOR, HOST_FS_BASE },
+        { GUEST_GS_SELECTOR, HOST_GS_SELECTOR, HOST_GS_BASE },
+    };
+    for (unsigned i = 0; i < COUNT(data); i++) {
+        uint16_t sel = (uint16_t)get12(v12, data[i].host);
+        uint32_t ar = 0xc093 | (sel ? 0 : AR_UNUSABLE);
+        load_host_segment(data[i].guest, sel, data[i].base ? get12(v12, data[i].base) : 0,
+                          0xffffffff, ar);
+    }
+    load_host_segment(GUEST_TR_SELECTOR, (uint16_t)get12(v12, HOST_TR_SELECTOR),
+                      get12(v12, HOST_TR_BASE), 0x67, 0x8b);
+    load_host_segment(GUEST_LDTR_SELECTOR, 0, 0, 0, AR_UNUSABLE);
+    vmcs_write(GUEST_GDTR_BASE, get12(v12, HOST_GDTR_BASE));
+    vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
+    vmcs_write(GUEST_IDTR_BASE, get12(v12, HOST_IDTR_BASE));
+    vmcs_write(GUEST_IDTR_LIMIT, 0xffff);
+    vmcs_write(GUEST_RIP, get12(v12, HOST_RIP));
+    vmcs_write(GUEST_RSP, get12(v12, HOST_RSP));
+    vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED);
+    vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+    vmcs_write(GUEST_ACTIVITY_STATE, 0);
+    vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+    vmcs_write(VM_ENTRY_INTR_INFO, 0);
+    /* L1 has no VPID: a VM exit invalidates its linear mappings (SDM Vol.
+     * 3C 29.4.3.1, VPID 0). */
+    tlb_flush_vpid(v->vpid);
+}
+
+/* A VMX abort (SDM Vol. 3C 28.7): the processor records why in the VMCS
+ * region and shuts down, which a PC turns into a reset. */
+static void vmx_abort(struct vcpu *v, uint32_t indicator)
+{
+    v->nested->vmcs12->abort = indicator;
+    vm_guest_reset(v->vm, "VMX abort");
+}
+
+/* The end of a VM exit to L1: its VM-exit MSR-load list, then vmcs01 with
+ * L1's host state; L1 runs next. */
+static void return_to_l1(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    n->in_l2 = false;
+    n->timer_deadline = 0;
+    run_on(v, &v->lv);
+    load_l1_host_state(v);
+    /* The vCPU's own interrupt-window state is vmcs01's again. */
+    v->window_exiting = vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING;
+    vcpu_request(v, REQ_EVENT);
+    uint32_t failed = process_msr_list(v, get12(n->vmcs12, VM_EXIT_MSR_LOAD_ADDR),
+                                       (uint32_t)get12(n->vmcs12, VM_EXIT_MSR_LOAD_COUNT), false);
+    if (failed)
+        vmx_abort(v, 4);    /* failure loading MSRs on VM exit */
+}
+
+/* An entry that fails its guest-state checks or MSR loading ends in a VM
+ * exit to L1 (SDM Vol. 3C 27.8): the exit reason with bit 31 set, the
+ * qualification, the guest state of vmcs12 as it was; L1's host state. */
+static void fail_entry(struct vcpu *v, uint32_t reason, uint64_t qualification)
+{
+    struct vmcs12 *v12 = v->nested->vmcs12;
+    put12(v12, VM_EXIT_REASON, reason | EXIT_REASON_ENTRY_FAILURE);
+    put12(v12, EXIT_QUALIFICATION, qualification);
+    put12(v12, VM_ENTRY_INTR_INFO, get12(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
+    return_to_l1(v);
+}
+
+void nested_vm_entry(struct vcpu *v, bool resume)
+{
+    struct nested_vmx *n = v->nested;
+    uint64_t qualification;
+    if (!nested_check_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(), &qualification,
+                                  NULL)) {
+        fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, qualification);
+        return;
+    }
+    if (!make_vmcs02(v)) {
+        vm_end(v->vm, -1, "out of memory for a vmcs02");
+        return;
+    }
+    struct vmcs01_controls l0;
+    read_vmcs01_controls(&l0);
+    uint64_t l1_efer = vmcs_read(GUEST_IA32_EFER), l1_dr7 = vmcs_read(GUEST_DR7);
+    uint64_t l1_debugctl = vmcs_read(GUEST_IA32_DEBUGCTL);
+    run_on(v, &n->vmcs02);
+    prepare_vmcs02(v, &l0, l1_efer, v->pat, l1_dr7, l1_debugctl);
+    uint32_t failed = process_msr_list(v, get12(n->vmcs12, VM_ENTRY_MSR_LOAD_ADDR),
+                                       (uint32_t)get12(n->vmcs12, VM_ENTRY_MSR_LOAD_COUNT), false);
+    if (failed) {
+        fail_entry(v, EXIT_REASON_MSR_LOADING, failed);
+        return;
+    }
+    if (!resume)
+        n->vmcs12->launch_state = VMCS12_LAUNCHED;
+    n->in_l2 = true;
+    /* L2 and L1 share the vCPU's VPID; L1 has none, and VM entries flush
+     * its linear mappings (SDM Vol. 3C 29.4.3.1, VPID 0). */
+    tlb_flush_vpid(v->vpid);
+    vcpu_request(v, REQ_EVENT);
+}
+
+/* vmcs02's guest state back into vmcs12, with the CR0/CR4 three-way rule
+ * and the state the exit controls save (KVM's sync_vmcs02_to_vmcs12). */
+static void save_l2_state(struct vcpu *v)
+{
+    struct vmcs12 *v12 = v->nested->vmcs12;
+    for (unsigned i = 0; i < COUNT(guest_fields); i++)
+        put12(v12, guest_fields[i], vmcs_read(guest_fields[i]));
+    uint64_t mask12 = get12(v12, CR0_GUEST_HOST_MASK);
+    put12(v12, GUEST_CR0, nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
+                                               vmcs_read(CR0_GUEST_HOST_MASK),
+                                               get12(v12, GUEST_CR0), mask12));
+    mask12 = get12(v12, CR4_GUEST_HOST_MASK);
+    put12(v12, GUEST_CR4, nested_cr_for_vmcs12(vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
+                                               vmcs_read(CR4_GUEST_HOST_MASK),
+                                               get12(v12, GUEST_CR4), mask12));
+    uint32_t exit12 = (uint32_t)get12(v12, VM_EXIT_CONTROLS);
+    uint64_t efer = vmcs_read(GUEST_IA32_EFER);
+    if (exit12 & EXIT_SAVE_EFER)
+        put12(v12, GUEST_IA32_EFER, efer);
+    /* The IA-32e mode guest control follows EFER.LMA (SDM Vol. 3C 28.2). */
+    uint64_t entry12 = get12(v12, VM_ENTRY_CONTROLS);
+    put12(v12, VM_ENTRY_CONTROLS, efer & EFER_LMA ? entry12 | ENTRY_IA32E_MODE_GUEST
+                                                  : entry12 & ~ENTRY_IA32E_MODE_GUEST);
+    if ((exit12 & EXIT_SAVE_PAT) && (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT))
+        put12(v12, GUEST_IA32_PAT, vmcs_read(GUEST_IA32_PAT));
+    if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
+        put12(v12, GUEST_DR7, vmcs_read(GUEST_DR7));
+        put12(v12, GUEST_IA32_DEBUGCTL, vmcs_read(GUEST_IA32_DEBUGCTL));
+    }
+    if (exit12 & EXIT_SAVE_PREEMPTION_TIMER) {
+        struct nested_vmx *n = v->nested;
+        uint64_t now = rdtsc();
+        uint64_t left = n->timer_deadline && (int64_t)(n->timer_deadline - now) > 0
+                            ? (n->timer_deadline - now) >> NESTED_TIMER_RATE : 0;
+        put12(v12, VMX_PREEMPTION_TIMER_VALUE, left);
+    }
+}
+
+void nested_vm_exit(struct vcpu *v, uint32_t reason, bool synthetic, uint64_t qualification,
+                    uint32_t interruption_info)
+{
+    struct vmcs12 *v12 = v->nested->vmcs12;
+    save_l2_state(v);
+    put12(v12, VM_EXIT_REASON, reason);
+    if (synthetic) {
+        for (unsigned i = 0; i < COUNT(exit_info_fields); i++)
+            put12(v12, exit_info_fields[i], 0);
+        put12(v12, EXIT_QUALIFICATION, qualification);
+        put12(v12, VM_EXIT_INTR_INFO, interruption_info);
+        /* An event L0 was injecting into L2 is L1's to deliver now. */
+        uint32_t injecting = (uint32_t)vmcs_read(VM_ENTRY_INTR_INFO);
+        if (injecting & INTR_INFO_VALID_BIT) {
+            put12(v12, IDT_VECTORING_INFO, injecting);
+            put12(v12, IDT_VECTORING_ERROR_CODE, vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE));
+            put12(v12, VM_EXIT_INSTRUCTION_LEN, vmcs_read(VM_ENTRY_INSTRUCTION_LEN));
+        }
+    } else {
+        for (unsigned i = 0; i < COUNT(exit_info_fields); i++)
+            put12(v12, exit_info_fields[i], vmcs_read(exit_info_fields[i]));
+    }
+    /* Every VM exit clears the valid bit of the VM-entry interruption
+     * information (SDM Vol. 3C 28.2). */
+    put12(v12, VM_ENTRY_INTR_INFO, get12(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
+    uint32_t failed = process_msr_list(v, get12(v12, VM_EXIT_MSR_STORE_ADDR),
+                                       (uint32_t)get12(v12, VM_EXIT_MSR_STORE_COUNT), true);
+    vmcs_write(VM_ENTRY_INTR_INFO, 0);      /* vmcs02's pending injection is L1's now */
+    return_to_l1(v);
+    if (failed)
+        vmx_abort(v, 1);    /* failure saving guest MSRs */
+}
+
+void nested_entry_failed_late(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    n->in_l2 = false;
+    run_on(v, &v->lv);
+    /* L1's VMLAUNCH/VMRESUME is still where it was in vmcs01: it ends in
+     * VMfailValid with the error in the current VMCS. */
+    put12(n->vmcs12, VM_INSTRUCTION_ERROR, VMXERR_ENTRY_INVALID_CONTROLS);
+    uint64_t rflags = vmcs_read(GUEST_RFLAGS) & ~RFLAGS_ARITHMETIC;
+    vmcs_write(GUEST_RFLAGS, rflags | RFLAGS_ZF);
+    vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+}

@@ -1,0 +1,29 @@
+#ifndef NESTED_SWITCH_H
+#define NESTED_SWITCH_H
+/*
+ * The world switch between L1 and L2 (KVM's nested_vmx_run and
+ * nested_vmx_vmexit): a nested VM entry builds vmcs02 from vmcs12 and
+ * vmcs01 and makes it the vCPU's VMCS; a nested VM exit copies vmcs02 into
+ * vmcs12, loads L1's host state from vmcs12 into vmcs01 (SDM Vol. 3C 28.5)
+ * and goes back to it.
+ */
+#include <stdint.h>
+#include <stdbool.h>
+
+struct vcpu;
+
+/* L1's VMLAUNCH (resume false) or VMRESUME whose controls and host state
+ * passed their checks: the guest-state checks and the VM-entry MSR-load
+ * list, then L2 runs; a failure of those ends the entry in a VM exit to L1
+ * (SDM Vol. 3C 27.8). */
+void nested_vm_entry(struct vcpu *vcpu, bool resume);
+/* A VM exit from L2 that L1 gets (nested/reflect.h decided, or L0 made
+ * one up: an interrupt, L1's preemption timer): `reason` and the
+ * exit-information fields are vmcs02's unless `synthetic`, in which case
+ * `qualification` and `interruption_info` describe it. */
+void nested_vm_exit(struct vcpu *vcpu, uint32_t reason, bool synthetic, uint64_t qualification,
+                    uint32_t interruption_info);
+/* vmcs02's own entry failed (a VMfail the software checks did not foresee):
+ * L1's VMLAUNCH/VMRESUME ends in VMfailValid (error 7), as KVM does. */
+void nested_entry_failed_late(struct vcpu *vcpu);
+#endif

@@ -1,0 +1,484 @@
+/* L1's VMX instructions, emulated as the SDM's instruction reference
+ * specifies them (Vol. 3C ch. 31): the faults, then VMsucceed, VMfailInvalid
+ * or VMfailValid with the VM-instruction error in the current vmcs12. */
+#include "nested/vmx_insn.h"
+#include "nested/nested.h"
+#include "nested/entry_checks.h"
+#include "nested/switch.h"
+#include "nested/vmx_operand.h"
+#include "virt/event_inject.h"
+#include "virt/guest_mem.h"
+#include "virt/guest_walk.h"
+#include "virt/vcpu.h"
+#include "virt/vcpu_regs.h"
+#include "virt/vm.h"
+#include "vmx/exit_reasons.h"
+#include "vmx/vmcs.h"
+#include "arch/cpu.h"
+#include "arch/msr.h"
+#include "lib/page_alloc.h"
+#include "lib/string.h"
+
+#define RFLAGS_CF (1ull << 0)
+#define RFLAGS_PF (1ull << 2)
+#define RFLAGS_AF (1ull << 4)
+#define RFLAGS_ZF (1ull << 6)
+#define RFLAGS_SF (1ull << 7)
+#define RFLAGS_OF (1ull << 11)
+#define RFLAGS_VM (1ull << 17)
+#define RFLAGS_ARITHMETIC (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
+#define AR_L  (1u << 13)
+#define AR_DPL(ar) ((ar) >> 5 & 3)
+#define VECTOR_PF 14
+#define PF_ERROR_WRITE (1u << 1)
+#define INTERRUPTIBILITY_MOV_SS (1u << 1)
+#define LINEAR_ADDRESS_BITS 48      /* no 5-level paging for the guests */
+
+/* VM-instruction error numbers (SDM Vol. 3C 31.4). */
+enum vm_instruction_error {
+    VMXERR_VMCLEAR_BAD_ADDRESS = 2,
+    VMXERR_VMCLEAR_VMXON_POINTER = 3,
+    VMXERR_VMLAUNCH_NOT_CLEAR = 4,
+    VMXERR_VMRESUME_NOT_LAUNCHED = 5,
+    VMXERR_VMPTRLD_BAD_ADDRESS = 9,
+    VMXERR_VMPTRLD_VMXON_POINTER = 10,
+    VMXERR_VMPTRLD_BAD_REVISION = 11,
+    VMXERR_UNSUPPORTED_COMPONENT = 12,
+    VMXERR_VMWRITE_READ_ONLY = 13,
+    VMXERR_VMXON_IN_ROOT = 15,
+    VMXERR_ENTRY_MOV_SS_BLOCKING = 26,
+};
+
+/* One VMX instruction being emulated: the exit's description of it. */
+struct insn {
+    struct vcpu *vcpu;
+    uint32_t reason;
+    struct vmx_operand op;
+    struct vmx_operand_guest guest;
+};
+
+static struct nested_vmx *vmx_of(const struct insn *in)
+{
+    return in->vcpu->nested;
+}
+
+/* The outcomes (SDM Vol. 3C 31.2): the arithmetic flags say which, RIP
+ * moves past the instruction. */
+static void conclude(struct insn *in, uint64_t flags)
+{
+    uint64_t rflags = vmcs_read(GUEST_RFLAGS) & ~RFLAGS_ARITHMETIC;
+    vmcs_write(GUEST_RFLAGS, rflags | flags);
+    skip_instruction(in->vcpu);
+}
+
+static void succeed(struct insn *in)
+{
+    conclude(in, 0);
+}
+
+static void fail_invalid(struct insn *in)
+{
+    conclude(in, RFLAGS_CF);
+}
+
+/* VMfail: VMfailValid with the error in the current VMCS, VMfailInvalid
+ * when there is none. */
+static void fail(struct insn *in, enum vm_instruction_error error)
+{
+    struct nested_vmx *n = vmx_of(in);
+    if (!n || n->current_vmptr == NESTED_NO_VMCS) {
+        fail_invalid(in);
+        return;
+    }
+    vmcs12_write(n->vmcs12, VM_INSTRUCTION_ERROR, error);
+    conclude(in, RFLAGS_ZF);
+}
+
+static uint64_t l1_cr0(void)
+{
+    return guest_cr0();
+}
+
+static bool in_64bit_mode(void)
+{
+    return (vmcs_read(GUEST_IA32_EFER) & EFER_LMA) && (vmcs_read(GUEST_CS_AR_BYTES) & AR_L);
+}
+
+/* The checks every VMX instruction makes first (SDM Vol. 3C 31.3, each
+ * instruction's operation): #UD outside VMX operation (but for VMXON),
+ * with CR0.PE = 0, in virtual-8086 mode or in compatibility mode, and for
+ * VMXON with CR4.VMXE = 0 (L0 keeps the real bit set: L1's comes from its
+ * read shadow); #GP(0) at CPL > 0. False if a fault was injected. */
+static bool permitted(struct insn *in)
+{
+    struct vcpu *v = in->vcpu;
+    bool vmxon = in->reason == EXIT_REASON_VMXON;
+    bool in_vmx = v->nested != NULL;
+    bool compatibility_mode = (vmcs_read(GUEST_IA32_EFER) & EFER_LMA) && !in_64bit_mode();
+    if ((!vmxon && !in_vmx) || !(l1_cr0() & CR0_PE) || (vmcs_read(GUEST_RFLAGS) & RFLAGS_VM) ||
+        compatibility_mode || (vmxon && !(guest_cr4() & CR4_VMXE))) {
+        inject_exception(v, VECTOR_UD, false, 0);
+        return false;
+    }
+    if (AR_DPL((uint32_t)vmcs_read(GUEST_SS_AR_BYTES)) != 0) {
+        inject_exception(v, VECTOR_GP, true, 0);
+        return false;
+    }
+    return true;
+}
+
+static const enum vmcs_field segment_base[] = { GUEST_ES_BASE, GUEST_CS_BASE, GUEST_SS_BASE,
+                                                GUEST_DS_BASE, GUEST_FS_BASE, GUEST_GS_BASE };
+static const enum vmcs_field segment_limit[] = { GUEST_ES_LIMIT, GUEST_CS_LIMIT, GUEST_SS_LIMIT,
+                                                 GUEST_DS_LIMIT, GUEST_FS_LIMIT, GUEST_GS_LIMIT };
+static const enum vmcs_field segment_ar[] = { GUEST_ES_AR_BYTES, GUEST_CS_AR_BYTES,
+                                              GUEST_SS_AR_BYTES, GUEST_DS_AR_BYTES,
+                                              GUEST_FS_AR_BYTES, GUEST_GS_AR_BYTES };
+
+static enum vmx_operand_insn operand_insn(uint32_t reason)
+{
+    switch (reason) {
+    case EXIT_REASON_VMXON: return VMX_OPERAND_VMXON;
+    case EXIT_REASON_VMCLEAR: return VMX_OPERAND_VMCLEAR;
+    case EXIT_REASON_VMPTRLD: return VMX_OPERAND_VMPTRLD;
+    case EXIT_REASON_VMPTRST: return VMX_OPERAND_VMPTRST;
+    case EXIT_REASON_VMREAD: return VMX_OPERAND_VMREAD;
+    default: return VMX_OPERAND_VMWRITE;
+    }
+}
+
+/* The operand description and the registers it may name. */
+static void describe(struct insn *in)
+{
+    vmx_operand_decode(operand_insn(in->reason), (uint32_t)vmcs_read(VMX_INSTRUCTION_INFO),
+                       vmcs_read(EXIT_QUALIFICATION), &in->op);
+    for (unsigned r = 0; r < 16; r++)
+        in->guest.gpr[r] = vcpu_read_gpr(in->vcpu, r);
+    unsigned s = in->op.segment < 6 ? in->op.segment : VMX_SEGMENT_DS;
+    in->guest.segment = (struct vmx_operand_segment_state){
+        .base = vmcs_read(segment_base[s]), .limit = (uint32_t)vmcs_read(segment_limit[s]),
+        .access_rights = (uint32_t)vmcs_read(segment_ar[s]) };
+    in->guest.in_64bit_mode = in_64bit_mode();
+    in->guest.la57 = false;
+}
+
+static bool read_l1(void *ctx, uint64_t gpa, void *dst, unsigned len)
+{
+    return guest_mem_read(ctx, gpa, dst, len);
+}
+
+/* Moves the memory operand between `buf` and L1's memory, as the
+ * instruction would: the segment checks (#GP/#SS), then L1's paging (#PF
+ * where a page is not mapped). Memory that is not L1's RAM reads all-ones
+ * and ignores writes, as unclaimed physical addresses do. False if a fault
+ * was injected. */
+static bool access_operand(struct insn *in, void *buf, bool write)
+{
+    struct vcpu *v = in->vcpu;
+    unsigned size = vmx_operand_size(in->op.insn, in->guest.in_64bit_mode);
+    uint64_t linear;
+    struct vmx_operand_fault fault;
+    if (!vmx_operand_linear_address(&in->op, &in->guest, &linear, &fault)) {
+        inject_exception(v, fault.vector, true, fault.error_code);
+        return false;
+    }
+    struct guest_paging paging = { vmcs_read(GUEST_CR0), vmcs_read(GUEST_CR3), vmcs_read(GUEST_CR4),
+                                   vmcs_read(GUEST_IA32_EFER) };
+    for (unsigned done = 0; done < size;) {
+        uint64_t gpa;
+        if (!guest_translate(&paging, linear + done, read_l1, v->vm, &gpa)) {
+            v->cr2 = linear + done;
+            inject_exception(v, VECTOR_PF, true, write ? PF_ERROR_WRITE : 0);
+            return false;
+        }
+        unsigned chunk = 4096 - (unsigned)(gpa & 4095);
+        if (chunk > size - done)
+            chunk = size - done;
+        uint8_t *bytes = (uint8_t *)buf + done;
+        if (write)
+            (void)guest_mem_write(v->vm, gpa, bytes, chunk);
+        else if (!guest_mem_read(v->vm, gpa, bytes, chunk))
+            memset(bytes, 0xff, chunk);
+        done += chunk;
+    }
+    return true;
+}
+
+/* The 64-bit VMCS pointer operand of VMXON, VMCLEAR, VMPTRLD. */
+static bool read_pointer(struct insn *in, uint64_t *addr)
+{
+    return access_operand(in, addr, false);
+}
+
+/* A VMCS or VMXON region address the SDM accepts: 4 KiB aligned, within
+ * the physical-address width. */
+static bool region_address_valid(uint64_t addr)
+{
+    return !(addr & 0xfff) && !(addr & ~cpu_phys_addr_mask());
+}
+
+/* The revision identifier at the start of an L1 region; all ones where no
+ * RAM is (no identifier matches that). */
+static uint32_t region_revision(const struct vcpu *v, uint64_t addr)
+{
+    uint32_t revision;
+    if (!guest_mem_read(v->vm, addr, &revision, sizeof(revision)))
+        revision = UINT32_MAX;
+    return revision;
+}
+
+/* Writes the cached vmcs12 back to the current VMCS's region and drops it
+ * as current. */
+static void release_current(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    if (n->current_vmptr == NESTED_NO_VMCS)
+        return;
+    (void)guest_mem_write(v->vm, n->current_vmptr, n->vmcs12, sizeof(*n->vmcs12));
+    n->current_vmptr = NESTED_NO_VMCS;
+}
+
+static void emulate_vmxon(struct insn *in)
+{
+    struct vcpu *v = in->vcpu;
+    if (v->nested) {
+        fail(in, VMXERR_VMXON_IN_ROOT);
+        return;
+    }
+    /* IA32_FEATURE_CONTROL is locked with VMXON outside SMX allowed, so
+     * only the CR0/CR4 values can refuse it here. */
+    uint64_t cr0 = l1_cr0(), cr4 = guest_cr4();
+    const uint64_t *m = nested_caps.msr;
+    if ((cr0 & m[NESTED_VMX_CR0_FIXED0]) != m[NESTED_VMX_CR0_FIXED0] ||
+        (cr0 & ~m[NESTED_VMX_CR0_FIXED1]) ||
+        (cr4 & m[NESTED_VMX_CR4_FIXED0]) != m[NESTED_VMX_CR4_FIXED0] ||
+        (cr4 & ~m[NESTED_VMX_CR4_FIXED1])) {
+        inject_exception(v, VECTOR_GP, true, 0);
+        return;
+    }
+    uint64_t addr;
+    if (!read_pointer(in, &addr))
+        return;
+    if (!region_address_valid(addr) || region_revision(v, addr) != VMCS12_REVISION) {
+        fail_invalid(in);
+        return;
+    }
+    struct nested_vmx *n = page_alloc(1);
+    struct vmcs12 *vmcs12 = page_alloc(1);
+    if (!n || !vmcs12) {
+        if (n)
+            page_free(n, 1);
+        if (vmcs12)
+            page_free(vmcs12, 1);
+        vm_end(v->vm, -1, "out of memory for nested VMX");
+        return;
+    }
+    *n = (struct nested_vmx){ .vmxon_ptr = addr, .current_vmptr = NESTED_NO_VMCS,
+                              .vmcs12 = vmcs12 };
+    v->nested = n;
+    succeed(in);
+}
+
+static void emulate_vmxoff(struct insn *in)
+{
+    struct vcpu *v = in->vcpu;
+    release_current(v);
+    nested_vcpu_free(v);
+    /* INIT, blocked in VMX root operation, is taken now (SDM Vol. 3C 24.8). */
+    if (__atomic_load_n(&v->init_pending, __ATOMIC_SEQ_CST))
+        vcpu_request(v, REQ_INIT_SIPI);
+    succeed(in);
+}
+
+static void emulate_vmclear(struct insn *in)
+{
+    struct vcpu *v = in->vcpu;
+    struct nested_vmx *n = v->nested;
+    uint64_t addr;
+    if (!read_pointer(in, &addr))
+        return;
+    if (!region_address_valid(addr)) {
+        fail(in, VMXERR_VMCLEAR_BAD_ADDRESS);
+        return;
+    }
+    if (addr == n->vmxon_ptr) {
+        fail(in, VMXERR_VMCLEAR_VMXON_POINTER);
+        return;
+    }
+    if (addr == n->current_vmptr) {
+        n->vmcs12->launch_state = VMCS12_CLEAR;
+        release_current(v);
+    } else {
+        /* Its data goes to memory and its launch state becomes clear; a
+         * VMCS that is not current is there already. Memory that is not
+         * RAM takes nothing, as the processor's write would go nowhere. */
+        uint32_t clear = VMCS12_CLEAR;
+        (void)guest_mem_write(v->vm, addr + offsetof(struct vmcs12, launch_state), &clear,
+                              sizeof(clear));
+    }
+    succeed(in);
+}
+
+static void emulate_vmptrld(struct insn *in)
+{
+    struct vcpu *v = in->vcpu;
+    struct nested_vmx *n = v->nested;
+    uint64_t addr;
+    if (!read_pointer(in, &addr))
+        return;
+    if (!region_address_valid(addr)) {
+        fail(in, VMXERR_VMPTRLD_BAD_ADDRESS);
+        return;
+    }
+    if (addr == n->vmxon_ptr) {
+        fail(in, VMXERR_VMPTRLD_VMXON_POINTER);
+        return;
+    }
+    /* Bit 31 (a shadow VMCS) is refused too: VMCS shadowing is not offered. */
+    if (region_revision(v, addr) != VMCS12_REVISION) {
+        fail(in, VMXERR_VMPTRLD_BAD_REVISION);
+        return;
+    }
+    if (addr != n->current_vmptr) {
+        release_current(v);
+        if (!guest_mem_read(v->vm, addr, n->vmcs12, sizeof(*n->vmcs12))) {
+            fail(in, VMXERR_VMPTRLD_BAD_REVISION);     /* unreachable: its revision was read */
+            return;
+        }
+        n->current_vmptr = addr;
+    }
+    succeed(in);
+}
+
+static void emulate_vmptrst(struct insn *in)
+{
+    uint64_t pointer = vmx_of(in)->current_vmptr;
+    if (access_operand(in, &pointer, true))
+        succeed(in);
+}
+
+/* VMREAD's and VMWRITE's field encoding (a register; SDM Vol. 3C 31.3):
+ * bits the encodings do not use make it unsupported. */
+static bool field_encoding(const struct insn *in, uint32_t *encoding)
+{
+    uint64_t value = vmx_operand_register(&in->guest, in->op.reg2);
+    *encoding = (uint32_t)value;
+    return value <= UINT32_MAX && vmcs12_field_offset(*encoding) >= 0;
+}
+
+static void emulate_vmread(struct insn *in)
+{
+    struct nested_vmx *n = vmx_of(in);
+    uint32_t encoding;
+    uint64_t value;
+    if (n->current_vmptr == NESTED_NO_VMCS) {
+        fail_invalid(in);
+        return;
+    }
+    if (!field_encoding(in, &encoding) || !vmcs12_read(n->vmcs12, encoding, &value)) {
+        fail(in, VMXERR_UNSUPPORTED_COMPONENT);
+        return;
+    }
+    if (!in->guest.in_64bit_mode)
+        value = (uint32_t)value;
+    if (in->op.is_register)
+        vcpu_write_gpr(in->vcpu, in->op.reg1, value);
+    else if (!access_operand(in, &value, true))
+        return;
+    succeed(in);
+}
+
+static void emulate_vmwrite(struct insn *in)
+{
+    struct nested_vmx *n = vmx_of(in);
+    uint32_t encoding;
+    uint64_t value = 0;
+    if (n->current_vmptr == NESTED_NO_VMCS) {
+        fail_invalid(in);
+        return;
+    }
+    if (in->op.is_register)
+        value = vmx_operand_register(&in->guest, in->op.reg1);
+    else if (!access_operand(in, &value, false))
+        return;
+    if (!field_encoding(in, &encoding)) {
+        fail(in, VMXERR_UNSUPPORTED_COMPONENT);
+        return;
+    }
+    if (vmcs_field_type(encoding) == VMCS_TYPE_READ_ONLY &&
+        !(nested_caps.msr[NESTED_VMX_MISC] & VMX_MISC_VMWRITE_ANY_FIELD)) {
+        fail(in, VMXERR_VMWRITE_READ_ONLY);
+        return;
+    }
+    if (!in->guest.in_64bit_mode)
+        value = (uint32_t)value;
+    (void)vmcs12_write(n->vmcs12, encoding, value);
+    succeed(in);
+}
+
+/* VMLAUNCH and VMRESUME up to the entry itself (SDM Vol. 3C 31.3 and 27.1,
+ * 27.2): the current VMCS, MOV-SS blocking, its launch state, then the
+ * controls and the host state, each failure a VMfail with its error. */
+static void emulate_vmlaunch(struct insn *in, bool resume)
+{
+    struct nested_vmx *n = vmx_of(in);
+    if (n->current_vmptr == NESTED_NO_VMCS) {
+        fail_invalid(in);
+        return;
+    }
+    if (vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_MOV_SS) {
+        fail(in, VMXERR_ENTRY_MOV_SS_BLOCKING);
+        return;
+    }
+    if (!resume && n->vmcs12->launch_state != VMCS12_CLEAR) {
+        fail(in, VMXERR_VMLAUNCH_NOT_CLEAR);
+        return;
+    }
+    if (resume && n->vmcs12->launch_state != VMCS12_LAUNCHED) {
+        fail(in, VMXERR_VMRESUME_NOT_LAUNCHED);
+        return;
+    }
+    unsigned width = cpu_phys_addr_bits();
+    bool l1_long_mode = vmcs_read(GUEST_IA32_EFER) & EFER_LMA;
+    uint32_t error = nested_check_controls(n->vmcs12, &nested_caps, width, NULL);
+    if (!error)
+        error = nested_check_host_state(n->vmcs12, &nested_caps, width, LINEAR_ADDRESS_BITS,
+                                        l1_long_mode, NULL);
+    if (error) {
+        fail(in, error);
+        return;
+    }
+    nested_vm_entry(in->vcpu, resume);
+}
+
+void nested_vmx_instruction(struct vcpu *v, uint32_t reason)
+{
+    struct insn in = { .vcpu = v, .reason = reason };
+    if (!permitted(&in))
+        return;
+    switch (reason) {
+    case EXIT_REASON_VMXON:
+    case EXIT_REASON_VMCLEAR:
+    case EXIT_REASON_VMPTRLD:
+    case EXIT_REASON_VMPTRST:
+    case EXIT_REASON_VMREAD:
+    case EXIT_REASON_VMWRITE:
+        describe(&in);
+        break;
+    }
+    switch (reason) {
+    case EXIT_REASON_VMXON: emulate_vmxon(&in); break;
+    case EXIT_REASON_VMXOFF: emulate_vmxoff(&in); break;
+    case EXIT_REASON_VMCLEAR: emulate_vmclear(&in); break;
+    case EXIT_REASON_VMPTRLD: emulate_vmptrld(&in); break;
+    case EXIT_REASON_VMPTRST: emulate_vmptrst(&in); break;
+    case EXIT_REASON_VMREAD: emulate_vmread(&in); break;
+    case EXIT_REASON_VMWRITE: emulate_vmwrite(&in); break;
+    case EXIT_REASON_VMLAUNCH: emulate_vmlaunch(&in, false); break;
+    case EXIT_REASON_VMRESUME: emulate_vmlaunch(&in, true); break;
+    default:
+        /* INVEPT and INVVPID: not offered (no EPT, no VPID for L1 yet). */
+        inject_exception(v, VECTOR_UD, false, 0);
+        break;
+    }
+}

@@ -1,0 +1,13 @@
+#ifndef NESTED_VMX_INSN_H
+#define NESTED_VMX_INSN_H
+/* L1's VMX instructions (SDM Vol. 3C ch. 31), emulated by L0. */
+#include <stdint.h>
+
+struct vcpu;
+
+/* Emulates the VMX instruction whose exit reason is `reason` (VMXON ..
+ * VMWRITE, VMLAUNCH, VMRESUME, INVEPT, INVVPID) for a vCPU whose VM has
+ * nested VMX: its fault is injected, or its outcome (VMsucceed, VMfail)
+ * is in RFLAGS and RIP is past it. */
+void nested_vmx_instruction(struct vcpu *vcpu, uint32_t reason);
+#endif
