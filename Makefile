@@ -21,10 +21,17 @@ KASFLAGS := -g -I . -MMD -MP -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none -z max-page-size=0x1000 -T boot/kernel.ld
 
 # Freestanding test guests (guests/): each guests/NAME.c with the runtime.
-GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe insn_probe spin_share migrate_check apic_timer smp_ipi spinlock legacy_irq platform_probe reboot_probe
-GUEST_RT    := guests/runtime/start.S guests/runtime/entry.c guests/runtime/guest.c \
+GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe insn_probe spin_share migrate_check apic_timer smp_ipi spinlock legacy_irq platform_probe reboot_probe vmx_probe
+GUEST_RT_COMMON := guests/runtime/start.S guests/runtime/entry.c guests/runtime/guest.c \
                guests/runtime/smp.c lib/printf.c lib/string.c arch/interrupts.c arch/isr.S \
-               arch/lapic.c arch/tsc.c arch/ap_trampoline.S
+               arch/lapic.c arch/tsc.c arch/ap_trampoline.S arch/gdt.c
+GUEST_RT    := $(GUEST_RT_COMMON) guests/runtime/vm.c
+# Guests also built to run on bare metal (GRUB's multiboot2, no hypervisor;
+# tools/vmxrun --bare-multiboot) as build/guests/NAME_bare.elf, entered at
+# bare_entry32 (guests/runtime/bare_start.S).
+BARE_GUESTS := vmx_probe
+GUEST_BARE_RT := $(GUEST_RT_COMMON) guests/runtime/bare_start.S guests/runtime/bare.c arch/bootinfo.c
+BARE_GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%_bare.elf,$(BARE_GUESTS))
 # Real-mode guests: 16-bit assembly, linked as ELF32 for a start = real VM.
 REAL_GUESTS := realmode_test
 GUEST_ELFS  := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS) $(REAL_GUESTS))
@@ -88,12 +95,18 @@ $(LINUX_GUEST) &: tools/linux-guest guests/linux/init
 	@echo "  LINUX   $(BUILD)/linux"
 	$(Q)tools/linux-guest $(BUILD)/linux
 
-guests: $(GUEST_ELFS) $(MB1_GUEST)
+guests: $(GUEST_ELFS) $(BARE_GUEST_ELFS) $(MB1_GUEST)
 
 $(BUILD)/guests/%.elf: guests/%.c $(GUEST_RT) guests/runtime/guest.h guests/runtime/guest.ld virt/guest_layout.h
 	@mkdir -p $(dir $@)
 	@echo "  GUEST   $@"
 	$(Q)$(CC) $(filter-out -MMD -MP,$(KCFLAGS)) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT) -lgcc
+
+$(BARE_GUEST_ELFS): $(BUILD)/guests/%_bare.elf: guests/%.c $(GUEST_BARE_RT) guests/runtime/guest.h guests/runtime/guest.ld virt/guest_layout.h
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	$(Q)$(CC) $(filter-out -MMD -MP,$(KCFLAGS)) $(GUEST_LDFLAGS) -Wl,-e,bare_entry32 -o $@ $< \
+	    $(GUEST_BARE_RT) -lgcc
 
 $(patsubst %,$(BUILD)/guests/%.elf,$(REAL_GUESTS)): $(BUILD)/guests/%.elf: guests/%.S
 	@mkdir -p $(dir $@)

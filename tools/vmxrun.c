@@ -120,6 +120,8 @@ struct options {
     const char *append;        /* more hypervisor command-line words */
     const char *bare_linux;    /* no hypervisor: GRUB boots modules[0] as Linux with
                                   this command line, modules[1] as its initrd */
+    const char *bare_multiboot; /* no hypervisor: GRUB boots modules[0] with multiboot2
+                                   and this command line, the others as its modules */
     bool keep;
     char **modules; /* guest images, packed under their basenames */
     int module_count;
@@ -376,6 +378,9 @@ static void print_help(void)
 "  --append 'WORDS'      add WORDS to the hypervisor's command line\n"
 "  --bare-linux 'CMDLINE'  no hypervisor: boot GUEST-IMAGE (a bzImage, then an\n"
 "                        optional initrd) directly with that command line\n"
+"  --bare-multiboot 'CMDLINE'  no hypervisor: boot the first GUEST-IMAGE as a\n"
+"                        Multiboot2 kernel with that command line, the others\n"
+"                        as its modules (e.g. build/guests/vmx_probe_bare.elf)\n"
 "  --bochs-log PATH      keep Bochs' log at PATH (default build/run/bochs.log);\n"
 "                        Bochs' terminal output goes beside it (*-term.log)\n"
 "  --keep                keep the private temporary directory, print its path\n"
@@ -486,6 +491,9 @@ static void check_option_combinations(struct options *opt, bool timeout_given)
         require_readable_file("--kernel", opt->kernel);
     if (opt->bare_linux && (opt->module_count < 1 || opt->module_count > 2 || opt->config_file))
         usage_error("--bare-linux takes a kernel and optionally an initrd, and no --config");
+    if (opt->bare_multiboot && (opt->module_count < 1 || opt->config_file || opt->bare_linux))
+        usage_error("--bare-multiboot takes a kernel and optionally modules, and no --config "
+                    "or --bare-linux");
     check_module_names(opt);
 }
 
@@ -501,7 +509,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 {
     enum { OPT_BATCH = 256, OPT_PCPUS, OPT_MEM, OPT_CPU_MODEL, OPT_CONFIG, OPT_EXEC,
            OPT_TIMEOUT, OPT_ISO_ONLY, OPT_EXIT, OPT_BOCHS_LOG, OPT_KERNEL, OPT_KEEP,
-           OPT_APPEND, OPT_BARE_LINUX };
+           OPT_APPEND, OPT_BARE_LINUX, OPT_BARE_MULTIBOOT };
     static const struct option long_options[] = {
         { "batch", no_argument, NULL, OPT_BATCH },
         { "pcpus", required_argument, NULL, OPT_PCPUS },
@@ -516,6 +524,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
         { "kernel", required_argument, NULL, OPT_KERNEL },
         { "append", required_argument, NULL, OPT_APPEND },
         { "bare-linux", required_argument, NULL, OPT_BARE_LINUX },
+        { "bare-multiboot", required_argument, NULL, OPT_BARE_MULTIBOOT },
         { "keep", no_argument, NULL, OPT_KEEP },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -554,6 +563,10 @@ static void parse_options(int argc, char **argv, struct options *opt)
         case OPT_BARE_LINUX:
             check_grub_safe("--bare-linux", optarg);
             opt->bare_linux = optarg;
+            break;
+        case OPT_BARE_MULTIBOOT:
+            check_grub_safe("--bare-multiboot", optarg);
+            opt->bare_multiboot = optarg;
             break;
         case OPT_EXIT:
             opt->exit_method = parse_exit_method(optarg);
@@ -703,10 +716,39 @@ static char *bare_linux_menu(const struct options *opt)
                          opt->module_count > 1 ? "\n" : "");
 }
 
+/* Ends a multiboot2 menu entry: each file as a module named by its file
+ * name, then boot. */
+static char *finish_multiboot2_menu(char *menu, char *const *modules, int count)
+{
+    for (int i = 0; i < count; i++) {
+        const char *name = base_name(modules[i]);
+        char *more = format_string("%s\tmodule2 /boot/%s %s\n", menu, name, name);
+        free(menu);
+        menu = more;
+    }
+    char *complete = format_string("%s\tboot\n}\n", menu);
+    free(menu);
+    return complete;
+}
+
+/* The same machine with no hypervisor: GRUB's multiboot2 loader boots the
+ * first image, such as a test guest's bare-metal build (guests/runtime/
+ * bare_start.S), which ends the run as the hypervisor does. */
+static char *bare_multiboot_menu(const struct options *opt)
+{
+    char *menu = format_string("set timeout=0\nset default=0\n\n"
+                               "menuentry \"bare\" {\n"
+                               "\tmultiboot2 /boot/%s %s\n",
+                               base_name(opt->modules[0]), opt->bare_multiboot);
+    return finish_multiboot2_menu(menu, opt->modules + 1, opt->module_count - 1);
+}
+
 static char *grub_menu(const struct options *opt)
 {
     if (opt->bare_linux)
         return bare_linux_menu(opt);
+    if (opt->bare_multiboot)
+        return bare_multiboot_menu(opt);
     /* "batch": the hypervisor ends by itself once every configured VM has. */
     char *menu = format_string("set timeout=0\nset default=0\n\n"
                                "menuentry \"vmxvisor\" {\n"
@@ -720,15 +762,7 @@ static char *grub_menu(const struct options *opt)
         free(menu);
         menu = more;
     }
-    for (int i = 0; i < opt->module_count; i++) {
-        const char *name = base_name(opt->modules[i]);
-        char *more = format_string("%s\tmodule2 /boot/%s %s\n", menu, name, name);
-        free(menu);
-        menu = more;
-    }
-    char *complete = format_string("%s\tboot\n}\n", menu);
-    free(menu);
-    return complete;
+    return finish_multiboot2_menu(menu, opt->modules, opt->module_count);
 }
 
 static void stage_file(const char *from, const char *iso_boot_dir, const char *name)

@@ -3,6 +3,7 @@
 #define COM1 0x3f8
 #define COM1_LSR (COM1 + 5)
 #define LSR_THR_EMPTY 0x20
+#define LSR_TX_EMPTY  0x40      /* holding and shift registers both empty */
 #define DEBUG_EXIT_PORT 0xf4
 
 void com1_write(const char *s, size_t n)
@@ -14,10 +15,10 @@ void com1_write(const char *s, size_t n)
     }
 }
 
-void guest_exit(int status)
+void com1_flush(void)
 {
-    hypercall(HC_EXIT, (uint64_t)status, 0);
-    cpu_halt_forever();
+    while (!(inb(COM1_LSR) & LSR_TX_EMPTY))
+        ;
 }
 
 void debug_exit(uint8_t code)

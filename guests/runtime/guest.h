@@ -2,7 +2,9 @@
 #define GUESTS_RUNTIME_GUEST_H
 /* The test guests' runtime: console output on COM1, the hypercall ABI,
  * QEMU's isa-debug-exit, timing helpers. Guests share lib/printf.c and
- * arch/cpu.h with the hypervisor. */
+ * arch/cpu.h with the hypervisor. A guest runs as a VM of vmxvisor (start.S,
+ * vm.c); one built as NAME_bare.elf also runs on bare metal, booted by GRUB
+ * (bare_start.S, bare.c). */
 #include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,6 +28,10 @@ static inline uint64_t hypercall(uint64_t nr, uint64_t a0, uint64_t a1)
 
 /* Writes to COM1, polling: kprintf's output (guest_start sets it). */
 void com1_write(const char *s, size_t n);
+/* Waits until COM1 has sent everything written (before the machine stops). */
+void com1_flush(void);
+/* Ends the guest with `status`: as a VM by the EXIT hypercall (vm.c), on bare
+ * metal with the launcher's exit-status line and Bochs' shutdown (bare.c). */
 __attribute__((noreturn)) void guest_exit(int status);
 /* QEMU isa-debug-exit: the VM ends with status (code << 1) | 1. */
 __attribute__((noreturn)) void debug_exit(uint8_t code);

@@ -1,6 +1,7 @@
 /* Guest entry: the hypervisor starts vCPU n in 64-bit mode with RDI = n,
  * RSI = number of vCPUs, RDX = guest-physical address of the command line
- * (kept: the CR4 update below uses RAX only). */
+ * (kept: the CR4 update below uses RAX only); on bare metal bare_start.S
+ * comes here the same way. */
     .section .text.start, "ax"
     .globl _start
 _start:

@@ -8,7 +8,8 @@ use File::Basename qw(dirname);
 use Cwd qw(abs_path);
 use File::Temp ();
 
-our @EXPORT = qw(vmxrun run_vms linux_guest expected_capability_line lines_matching vm_result);
+our @EXPORT = qw(vmxrun run_vms linux_guest expected_capability_line lines_matching vm_result
+                 vmx_probe_verdicts);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -62,6 +63,20 @@ sub expected_capability_line {
         corei7_haswell_4770 => 'vmx: rev 43, ept 4lvl 2M 1G A/D, vpid, ple, shadow-vmcs, unrestricted, preempt-timer(rate 0)',
     );
     return $lines{$model};
+}
+
+# vmx_probe_verdicts($output) -> ([CHECK, OUTCOME, VERDICT], ...): the verdict
+# lines of guests/vmx_probe ("vmx_probe: CHECK: OUTCOME: PASS", or "FAIL
+# (expected ...)" last), in order, whether it ran bare or as a VM (whose
+# lines carry "[vm] "), so that two runs compare check by check.
+sub vmx_probe_verdicts {
+    my ($out) = @_;
+    my @verdicts;
+    for (split /\n/, $out) {
+        push @verdicts, [$1, $2, $3]
+            if /^(?:\[[^\]]*\] )?vmx_probe: (.*?): (.*): (PASS|FAIL \(.*\))$/;
+    }
+    return @verdicts;
 }
 
 sub lines_matching {

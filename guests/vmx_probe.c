@@ -1,0 +1,819 @@
+/*
+ * vmx_probe: a tiny L1 hypervisor that exercises the VMX instructions and
+ * prints one verdict line per check:
+ *
+ *     vmx_probe: WHAT: OUTCOME: PASS
+ *     vmx_probe: WHAT: OUTCOME: FAIL (expected OUTCOME)
+ *
+ * OUTCOME is the architectural result: "ok" (VMsucceed, with the value read
+ * or stored where there is one), "#UD", "#GP", "VMfailInvalid" or
+ * "VMfailValid N" with N the VM-instruction error (SDM Vol. 3C 31.2
+ * "Conventions", 31.4 "VM Instruction Error Numbers"); the expected outcome
+ * is what SDM Vol. 3C 31.3 (each instruction's "Operation") requires. The
+ * last line is "vmx_probe: N checks, M failed"; the status is M.
+ *
+ * Check names contain no ": ", so that the lines split unambiguously
+ * (tests/system/lib/VmxRun.pm vmx_probe_verdicts).
+ *
+ * The same source runs as a VM of vmxvisor (build/guests/vmx_probe.elf; it
+ * needs nested VMX) and bare on Bochs, whose VMX is the oracle
+ * (build/guests/vmx_probe_bare.elf, `tools/vmxrun --bare-multiboot`). The
+ * verdict lines of the two runs are compared line for line, so they show no
+ * address, revision identifier or other value the two may legitimately
+ * differ in; where an outcome depends on a capability, the line names the
+ * capability instead ("as IA32_VMX_MISC[29] says").
+ *
+ * This part uses the instructions without running an L2: every VM entry it
+ * attempts must fail before it loads guest state.
+ */
+#include "guests/runtime/guest.h"
+#include "arch/gdt.h"
+#include "arch/interrupts.h"
+#include "arch/msr.h"
+#include "vmx/vmcs_fields.h"
+#include "vmx/vmx_controls.h"
+
+#define PAGE_SIZE 4096
+#define CPUID_1_ECX_VMX (1u << 5)
+#define CPUID_MAX_EXTENDED_LEAF 0x80000000u
+#define CPUID_ADDRESS_SIZES     0x80000008u
+/* Without CPUID leaf 0x80000008 the physical-address width is 36 bits
+ * (SDM Vol. 3A 4.1.4). */
+#define DEFAULT_MAXPHYADDR 36
+#define VECTOR_UD 6
+#define VECTOR_GP 13
+
+/* The RFLAGS bits VMX instructions report through (SDM Vol. 3C 31.2):
+ * VMsucceed clears all six, VMfailInvalid sets CF alone, VMfailValid ZF. */
+#define RFLAGS_CF (1u << 0)
+#define RFLAGS_PF (1u << 2)
+#define RFLAGS_AF (1u << 4)
+#define RFLAGS_ZF (1u << 6)
+#define RFLAGS_SF (1u << 7)
+#define RFLAGS_OF (1u << 11)
+#define RFLAGS_VMX_STATUS (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
+
+/* IA32_VMX_BASIC (SDM Vol. 3D A.1). */
+#define BASIC_REVISION_MASK  0x7fffffffu
+#define BASIC_REGION_SIZE(b) ((uint32_t)((b) >> 32) & 0x1fff)
+#define BASIC_32BIT_ADDRESSES (1ull << 48)
+#define BASIC_MEMORY_TYPE(b) ((unsigned)((b) >> 50) & 0xf)
+#define BASIC_TRUE_CONTROLS  (1ull << 55)
+#define MEMORY_TYPE_UC 0
+#define MEMORY_TYPE_WB 6
+/* IA32_VMX_MISC (SDM Vol. 3D A.6). */
+#define MISC_CR3_TARGETS(m)          ((unsigned)((m) >> 16) & 0x1ff)
+#define MISC_VMWRITE_ANY_FIELD       (1ull << 29)
+/* Bit 31 of a VMCS region's first word: the shadow-VMCS indicator (SDM
+ * Vol. 3C 25.2, 25.10). */
+#define SHADOW_VMCS_INDICATOR (1u << 31)
+/* Bit 0 of an encoding selects the high half of a 64-bit field (SDM Vol. 3C
+ * 25.11.2); it must be 0 for the other widths. */
+#define VMCS_HIGH(field) ((uint64_t)(field) | 1)
+/* An encoding with reserved bit 12 set: no VMCS field (SDM Vol. 3C 25.11.2). */
+#define NO_SUCH_FIELD 0x7fffu
+/* Written to fields of every width: each keeps the low bits that fit. */
+#define WRITE_PATTERN 0x123456789abcdef0ull
+#define NO_FAULT -1
+
+/* The VM-instruction errors the checks expect (SDM Vol. 3C 31.4). */
+enum vm_instruction_error {
+    VMXERR_VMCLEAR_INVALID_ADDRESS = 2,
+    VMXERR_VMCLEAR_VMXON_POINTER = 3,
+    VMXERR_VMRESUME_NON_LAUNCHED = 5,
+    VMXERR_ENTRY_INVALID_CONTROLS = 7,
+    VMXERR_ENTRY_INVALID_HOST_STATE = 8,
+    VMXERR_VMPTRLD_INVALID_ADDRESS = 9,
+    VMXERR_VMPTRLD_VMXON_POINTER = 10,
+    VMXERR_VMPTRLD_WRONG_REVISION = 11,
+    VMXERR_UNSUPPORTED_COMPONENT = 12,
+    VMXERR_VMWRITE_READ_ONLY = 13,
+    VMXERR_VMXON_IN_ROOT = 15,
+    VMXERR_ENTRY_MOV_SS_BLOCKING = 26,
+};
+
+enum outcome_kind { OUT_OK, OUT_FAULT, OUT_FAIL_INVALID, OUT_FAIL_VALID, OUT_BAD_RFLAGS };
+
+struct outcome {
+    enum outcome_kind kind;
+    uint64_t code;      /* the fault's vector, the VM-instruction error, the RFLAGS status bits */
+    bool has_value;     /* VMREAD's or VMPTRST's result */
+    uint64_t value;
+};
+
+static struct outcome ok(void) { return (struct outcome){ .kind = OUT_OK }; }
+static struct outcome ok_value(uint64_t v)
+{
+    return (struct outcome){ .kind = OUT_OK, .has_value = true, .value = v };
+}
+static struct outcome fault(unsigned vector)
+{
+    return (struct outcome){ .kind = OUT_FAULT, .code = vector };
+}
+static struct outcome fail_invalid(void) { return (struct outcome){ .kind = OUT_FAIL_INVALID }; }
+static struct outcome fail_valid(enum vm_instruction_error error)
+{
+    return (struct outcome){ .kind = OUT_FAIL_VALID, .code = error };
+}
+
+/* What the checks learn from CPUID and the capability MSRs. */
+static struct {
+    uint32_t revision;      /* IA32_VMX_BASIC[30:0]: used, never printed */
+    unsigned maxphyaddr;
+    uint32_t must_be_1[VMX_CTL_CLASSES];
+    uint32_t may_be_1[VMX_CTL_CLASSES];
+    uint64_t misc;
+} caps;
+
+/* The VMX regions; the probe runs identity-mapped, so their addresses are
+ * physical addresses. probe_page is what the failing pointer checks point
+ * into, stamped for each. */
+static uint8_t vmxon_region[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t vmcs[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t shadow_vmcs[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t probe_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+#define UNALIGNED_OFFSET 0x80
+/* This L1's own GDT and TSS, for a valid host state (as vmxvisor's,
+ * virt/vmcs_setup.c write_host_state). */
+static struct cpu_tables tables;
+
+static unsigned checks, failures;
+
+static uint64_t pa(const void *p) { return (uint64_t)(uintptr_t)p; }
+
+/* ---------------------------------------------------------------------- */
+/* Running an instruction that may fault, and reading its outcome.         */
+
+/* A #UD or #GP during a try resumes after the instruction (the address the
+ * try's asm stores in fault_resume) with the vector recorded. */
+static volatile uint64_t fault_resume;
+static volatile int fault_vector = NO_FAULT;
+
+static void catch_fault(struct trap_frame *frame)
+{
+    fault_vector = (int)frame->vector;
+    frame->rip = fault_resume;
+}
+
+/* Outside a try, a #UD or #GP is the runtime's fatal exception. */
+static void try_begin(void)
+{
+    fault_vector = NO_FAULT;
+    interrupt_register(VECTOR_UD, catch_fault);
+    interrupt_register(VECTOR_GP, catch_fault);
+}
+
+/* What a try saw: the fault, if any, else the RFLAGS it left. */
+struct raw { int vector; uint64_t rflags; };
+
+static struct raw try_end(uint64_t rflags)
+{
+    interrupt_register(VECTOR_UD, NULL);
+    interrupt_register(VECTOR_GP, NULL);
+    return (struct raw){ fault_vector, rflags };
+}
+
+/* The asm of a try: stores where a fault resumes (label 1, in %rax), sets
+ * the six status flags so that the RFLAGS after INSN show which it cleared,
+ * runs INSN and captures RFLAGS. TRY_ARM and TRY_RUN are apart for the VM
+ * entries, which write their host RIP and RSP in between. */
+#define TRY_ARM "leaq 1f(%%rip), %%rax\n\tmovq %%rax, %[resume]\n\t"
+#define TRY_RUN(insn) "pushfq\n\torq %[status], (%%rsp)\n\tpopfq\n\t" insn "\n1:\tpushfq\n\tpopq %[rflags]"
+#define TRY_OUTPUTS [rflags] "=r"(rflags), [resume] "=m"(fault_resume)
+#define TRY_STATUS [status] "i"(RFLAGS_VMX_STATUS)
+
+static struct raw raw_vmread(uint64_t encoding, uint64_t *value)
+{
+    uint64_t rflags;
+    try_begin();
+    __asm__ volatile(TRY_ARM TRY_RUN("vmread %[encoding], %[value]")
+                     : TRY_OUTPUTS, [value] "=r"(*value) : [encoding] "r"(encoding), TRY_STATUS
+                     : "rax", "cc", "memory");
+    return try_end(rflags);
+}
+
+/* A VMX instruction's outcome from the RFLAGS it left (SDM Vol. 3C 31.2);
+ * VMfailValid's error number is in the current VMCS (0 if it cannot be
+ * read there). */
+static struct outcome vmx_outcome(struct raw r)
+{
+    if (r.vector != NO_FAULT)
+        return fault((unsigned)r.vector);
+    uint64_t error = 0;
+    switch (r.rflags & RFLAGS_VMX_STATUS) {
+    case 0:
+        return ok();
+    case RFLAGS_CF:
+        return fail_invalid();
+    case RFLAGS_ZF: {
+        struct raw e = raw_vmread(VM_INSTRUCTION_ERROR, &error);
+        bool read = e.vector == NO_FAULT && !(e.rflags & RFLAGS_VMX_STATUS);
+        return fail_valid(read ? (enum vm_instruction_error)error : 0);
+    }
+    default:
+        return (struct outcome){ .kind = OUT_BAD_RFLAGS, .code = r.rflags & RFLAGS_VMX_STATUS };
+    }
+}
+
+#define TRY_POINTER_INSN(name, mnemonic)                                          \
+    static struct outcome name(uint64_t pointer)                                  \
+    {                                                                             \
+        uint64_t rflags;                                                          \
+        try_begin();                                                              \
+        __asm__ volatile(TRY_ARM TRY_RUN(mnemonic " %[pointer]")                  \
+                         : TRY_OUTPUTS : [pointer] "m"(pointer), TRY_STATUS       \
+                         : "rax", "cc", "memory");                                \
+        return vmx_outcome(try_end(rflags));                                      \
+    }
+TRY_POINTER_INSN(try_vmxon, "vmxon")
+TRY_POINTER_INSN(try_vmclear, "vmclear")
+TRY_POINTER_INSN(try_vmptrld, "vmptrld")
+
+/* VMPTRST and VMREAD as the checks see them: the value stored or read
+ * belongs to the outcome. */
+static struct outcome with_value(struct outcome o, uint64_t value)
+{
+    return o.kind == OUT_OK ? ok_value(value) : o;
+}
+
+static struct outcome try_vmptrst(void)
+{
+    uint64_t rflags, pointer = 0;
+    try_begin();
+    __asm__ volatile(TRY_ARM TRY_RUN("vmptrst %[pointer]")
+                     : TRY_OUTPUTS, [pointer] "=m"(pointer) : TRY_STATUS
+                     : "rax", "cc", "memory");
+    return with_value(vmx_outcome(try_end(rflags)), pointer);
+}
+
+static struct outcome try_vmread(uint64_t encoding)
+{
+    uint64_t value = 0;
+    struct outcome o = vmx_outcome(raw_vmread(encoding, &value));
+    return with_value(o, value);
+}
+
+static struct outcome try_vmwrite(uint64_t encoding, uint64_t value)
+{
+    uint64_t rflags;
+    try_begin();
+    __asm__ volatile(TRY_ARM TRY_RUN("vmwrite %[value], %[encoding]")
+                     : TRY_OUTPUTS : [encoding] "r"(encoding), [value] "r"(value), TRY_STATUS
+                     : "rax", "cc", "memory");
+    return vmx_outcome(try_end(rflags));
+}
+
+static struct outcome try_vmxoff(void)
+{
+    uint64_t rflags;
+    try_begin();
+    __asm__ volatile(TRY_ARM TRY_RUN("vmxoff") : TRY_OUTPUTS : TRY_STATUS
+                     : "rax", "cc", "memory");
+    return vmx_outcome(try_end(rflags));
+}
+
+/* A VM entry that the probe expects to fail. Should it not, the entry's
+ * guest-state checks or the guest itself end in a VM exit, which the host
+ * RIP and RSP written here turn into a return to label 1 with RFLAGS = 2:
+ * "ok", a failed check, and the probe goes on. */
+#define TRY_VM_ENTRY(name, insn)                                                   \
+    static struct outcome name(void)                                               \
+    {                                                                              \
+        uint64_t rflags;                                                           \
+        try_begin();                                                               \
+        __asm__ volatile(TRY_ARM                                                   \
+                         "movq %[host_rip], %%rdx\n\tvmwrite %%rax, %%rdx\n\t"     \
+                         "movq %[host_rsp], %%rdx\n\tvmwrite %%rsp, %%rdx\n\t"     \
+                         TRY_RUN(insn)                                             \
+                         : TRY_OUTPUTS                                             \
+                         : TRY_STATUS, [host_rip] "i"(HOST_RIP), [host_rsp] "i"(HOST_RSP) \
+                         : "rax", "rdx", "cc", "memory");                          \
+        return vmx_outcome(try_end(rflags));                                       \
+    }
+TRY_VM_ENTRY(try_vmlaunch, "vmlaunch")
+TRY_VM_ENTRY(try_vmresume, "vmresume")
+/* MOV to SS blocks events for the next instruction (SDM Vol. 3A 7.8.3). */
+TRY_VM_ENTRY(try_vmlaunch_after_mov_ss, "mov %%ss, %%eax\n\tmov %%eax, %%ss\n\tvmlaunch")
+
+/* MOV to a control register: it faults or not; its flags mean nothing. */
+#define TRY_WRITE_CR(name, cr)                                                     \
+    static struct outcome name(uint64_t value)                                     \
+    {                                                                              \
+        uint64_t rflags;                                                           \
+        try_begin();                                                               \
+        __asm__ volatile(TRY_ARM TRY_RUN("mov %[value], %%" cr)                     \
+                         : TRY_OUTPUTS : [value] "r"(value), TRY_STATUS            \
+                         : "rax", "cc", "memory");                                 \
+        struct raw r = try_end(rflags);                                            \
+        return r.vector == NO_FAULT ? ok() : fault((unsigned)r.vector);            \
+    }
+TRY_WRITE_CR(try_write_cr0, "cr0")
+TRY_WRITE_CR(try_write_cr4, "cr4")
+
+/* ---------------------------------------------------------------------- */
+/* Verdicts.                                                               */
+
+static const char *region_name(uint64_t p)
+{
+    if (p == pa(vmxon_region))
+        return "the VMXON region";
+    if (p == pa(vmcs))
+        return "the VMCS";
+    if (p == pa(shadow_vmcs))
+        return "the shadow VMCS";
+    return NULL;
+}
+
+static void format_outcome(char *buf, size_t size, struct outcome o)
+{
+    switch (o.kind) {
+    case OUT_OK:
+        if (!o.has_value)
+            snprintf(buf, size, "ok");
+        else if (region_name(o.value))
+            snprintf(buf, size, "ok, %s", region_name(o.value));
+        else
+            snprintf(buf, size, "ok, 0x%lx", o.value);
+        return;
+    case OUT_FAULT:     /* the tries catch these two only */
+        snprintf(buf, size, "%s", o.code == VECTOR_UD ? "#UD" : "#GP");
+        return;
+    case OUT_FAIL_INVALID:
+        snprintf(buf, size, "VMfailInvalid");
+        return;
+    case OUT_FAIL_VALID:
+        snprintf(buf, size, "VMfailValid %lu", o.code);
+        return;
+    case OUT_BAD_RFLAGS:
+        snprintf(buf, size, "RFLAGS status bits 0x%lx, none of the SDM's outcomes", o.code);
+        return;
+    }
+}
+
+static bool same_outcome(struct outcome a, struct outcome b)
+{
+    return a.kind == b.kind && a.code == b.code && a.has_value == b.has_value &&
+           (!a.has_value || a.value == b.value);
+}
+
+/* One verdict line. `basis`, if any, names the capability the expected
+ * outcome depends on; a passing line then shows it instead of the outcome. */
+static bool verdict(const char *what, const char *got, bool pass, const char *want,
+                    const char *basis)
+{
+    checks++;
+    if (pass && basis)
+        printf("vmx_probe: %s: as %s says: PASS\n", what, basis);
+    else if (pass)
+        printf("vmx_probe: %s: %s: PASS\n", what, got);
+    else if (basis)
+        printf("vmx_probe: %s: %s: FAIL (expected %s, as %s says)\n", what, got, want, basis);
+    else
+        printf("vmx_probe: %s: %s: FAIL (expected %s)\n", what, got, want);
+    failures += !pass;
+    return pass;
+}
+
+static bool expect_per(const char *what, struct outcome got, struct outcome want,
+                       const char *basis)
+{
+    char got_text[80], want_text[80];
+    format_outcome(got_text, sizeof(got_text), got);
+    format_outcome(want_text, sizeof(want_text), want);
+    return verdict(what, got_text, same_outcome(got, want), want_text, basis);
+}
+
+static bool expect(const char *what, struct outcome got, struct outcome want)
+{
+    return expect_per(what, got, want, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The checks.                                                             */
+
+static unsigned physical_address_width(void)
+{
+    if (cpuid(CPUID_MAX_EXTENDED_LEAF, 0).eax < CPUID_ADDRESS_SIZES)
+        return DEFAULT_MAXPHYADDR;
+    return cpuid(CPUID_ADDRESS_SIZES, 0).eax & 0xff;
+}
+
+/* A VMCS or VMXON region: the revision identifier (with the shadow-VMCS
+ * indicator, if asked), the rest zero (SDM Vol. 3C 25.2). */
+static uint64_t stamp(uint8_t *region, uint32_t revision)
+{
+    memset(region, 0, PAGE_SIZE);
+    memcpy(region, &revision, sizeof(revision));
+    return pa(region);
+}
+
+/* A pointer that only its alignment makes wrong: a good revision
+ * identifier lies where it points and at the start of its page, so neither
+ * taking it as it is nor rounding it down makes it fail. */
+static uint64_t unaligned_pointer(void)
+{
+    stamp(probe_page, caps.revision);
+    memcpy(probe_page + UNALIGNED_OFFSET, &caps.revision, sizeof(caps.revision));
+    return pa(probe_page) + UNALIGNED_OFFSET;
+}
+
+static uint64_t beyond_physical_width(void)
+{
+    return 1ull << caps.maxphyaddr;
+}
+
+/* The allowed settings of a control word (SDM Vol. 3D A.3-A.5): bits
+ * 31:0 of its capability MSR are the bits that must be 1, bits 63:32 those
+ * that may be 1. */
+static void read_controls(enum vmx_control_class cls, uint32_t msr)
+{
+    uint64_t v = rdmsr(msr);
+    caps.must_be_1[cls] = (uint32_t)v;
+    caps.may_be_1[cls] = (uint32_t)(v >> 32);
+}
+
+/* CPUID and the capability MSRs (SDM Vol. 3C 24.6 "Discovering Support
+ * for VMX", 24.7). Stops at what makes VMXON impossible. */
+static bool discover(void)
+{
+    bool vmx = cpuid(1, 0).ecx & CPUID_1_ECX_VMX;
+    if (!verdict("CPUID.1:ECX.VMX", vmx ? "1" : "0", vmx, "1", NULL))
+        return false;
+    uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+    bool locked = fc & FEATURE_CONTROL_LOCKED, on = fc & FEATURE_CONTROL_VMXON_OUTSIDE_SMX;
+    char text[64];
+    snprintf(text, sizeof(text), "%s, VMX outside SMX %s", locked ? "locked" : "unlocked",
+             on ? "on" : "off");
+    if (!verdict("IA32_FEATURE_CONTROL", text, locked && on, "locked, VMX outside SMX on", NULL))
+        return false;
+
+    uint64_t basic = rdmsr(MSR_IA32_VMX_BASIC);
+    caps.revision = (uint32_t)basic & BASIC_REVISION_MASK;
+    caps.maxphyaddr = physical_address_width();
+    /* The regions here are a page each. */
+    uint32_t size = BASIC_REGION_SIZE(basic);
+    snprintf(text, sizeof(text), "%u bytes", size);
+    if (!verdict("IA32_VMX_BASIC VMCS region size", text, size > 0 && size <= PAGE_SIZE,
+                 "1 to 4096 bytes", NULL))
+        return false;
+    verdict("IA32_VMX_BASIC[48] (32-bit physical addresses only)",
+            basic & BASIC_32BIT_ADDRESSES ? "1" : "0", !(basic & BASIC_32BIT_ADDRESSES), "0", NULL);
+    unsigned type = BASIC_MEMORY_TYPE(basic);
+    if (type == MEMORY_TYPE_WB || type == MEMORY_TYPE_UC)
+        snprintf(text, sizeof(text), "%s", type == MEMORY_TYPE_WB ? "WB" : "UC");
+    else
+        snprintf(text, sizeof(text), "reserved %u", type);
+    verdict("IA32_VMX_BASIC VMCS memory type", text,
+            type == MEMORY_TYPE_WB || type == MEMORY_TYPE_UC, "WB or UC", NULL);
+
+    /* The TRUE MSRs, where offered, say which default1 controls may be 0. */
+    bool true_ctls = basic & BASIC_TRUE_CONTROLS;
+    read_controls(VMX_CTL_PIN, true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS
+                                         : MSR_IA32_VMX_PINBASED_CTLS);
+    read_controls(VMX_CTL_PROC, true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
+                                          : MSR_IA32_VMX_PROCBASED_CTLS);
+    read_controls(VMX_CTL_EXIT, true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS
+                                          : MSR_IA32_VMX_EXIT_CTLS);
+    read_controls(VMX_CTL_ENTRY, true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS
+                                           : MSR_IA32_VMX_ENTRY_CTLS);
+    if (caps.may_be_1[VMX_CTL_PROC] & PROC_ACTIVATE_SECONDARY)
+        read_controls(VMX_CTL_PROC2, MSR_IA32_VMX_PROCBASED_CTLS2);
+    caps.misc = rdmsr(MSR_IA32_VMX_MISC);
+    return true;
+}
+
+/* VMXON that must fail without entering VMX operation; should it enter,
+ * it leaves again so that the next checks start from the same state. */
+static void expect_vmxon_fails(const char *what, uint64_t pointer, struct outcome want)
+{
+    struct outcome got = try_vmxon(pointer);
+    expect(what, got, want);
+    if (got.kind == OUT_OK)
+        try_vmxoff();
+}
+
+/* Outside VMX operation every VMX instruction but VMXON is #UD, and VMXON
+ * too while CR4.VMXE = 0 (SDM Vol. 3C 31.3, each "Operation"). */
+static bool outside_vmx_operation(void)
+{
+    expect_vmxon_fails("VMXON with CR4.VMXE=0", stamp(vmxon_region, caps.revision),
+                       fault(VECTOR_UD));
+    expect("VMPTRST outside VMX operation", try_vmptrst(), fault(VECTOR_UD));
+    expect("VMXOFF outside VMX operation", try_vmxoff(), fault(VECTOR_UD));
+    /* SDM Vol. 3C 24.7: software enables VMX with CR4.VMXE. */
+    return expect("MOV to CR4 setting VMXE", try_write_cr4(read_cr4() | CR4_VMXE), ok());
+}
+
+/* VMXON's checks in the order of its "Operation" (SDM Vol. 3C 31.3): CR0
+ * and CR4 against IA32_VMX_CR0_FIXED0/1 and CR4_FIXED0/1 (#GP, 24.8), the
+ * pointer's alignment and width, the region's revision identifier and
+ * shadow-VMCS indicator (VMfailInvalid: there is no current VMCS yet). */
+static bool vmxon_checks(void)
+{
+    uint64_t cr0 = read_cr0();
+    /* CR0.NE is in IA32_VMX_CR0_FIXED0 and, unlike PE and PG, can be clear
+     * in 64-bit mode. */
+    if (expect("MOV to CR0 clearing NE outside VMX operation", try_write_cr0(cr0 & ~CR0_NE),
+               ok())) {
+        expect_vmxon_fails("VMXON with CR0.NE=0", stamp(vmxon_region, caps.revision),
+                           fault(VECTOR_GP));
+        write_cr0(cr0);
+    }
+    expect_vmxon_fails("VMXON region with a wrong revision identifier",
+                       stamp(probe_page, caps.revision ^ 1), fail_invalid());
+    expect_vmxon_fails("VMXON region with the shadow-VMCS indicator set",
+                       stamp(probe_page, caps.revision | SHADOW_VMCS_INDICATOR), fail_invalid());
+    expect_vmxon_fails("VMXON with an unaligned pointer", unaligned_pointer(), fail_invalid());
+    expect_vmxon_fails("VMXON with a pointer beyond the physical-address width",
+                       beyond_physical_width(), fail_invalid());
+    return expect("VMXON", try_vmxon(stamp(vmxon_region, caps.revision)), ok());
+}
+
+/* In VMX root operation without a current VMCS, VMfail is VMfailInvalid:
+ * there is no VMCS to hold an error number (SDM Vol. 3C 31.2). */
+static void without_current_vmcs(void)
+{
+    expect("VMPTRST with no current VMCS", try_vmptrst(), ok_value(~0ull));
+    expect("VMXON in VMX root operation, no current VMCS", try_vmxon(pa(vmxon_region)),
+           fail_invalid());
+    /* SDM Vol. 3C 24.8: CR0 and CR4 keep their fixed bits in VMX operation. */
+    uint64_t cr0 = read_cr0(), cr4 = read_cr4();
+    if (!expect("MOV to CR0 clearing NE in VMX operation", try_write_cr0(cr0 & ~CR0_NE),
+                fault(VECTOR_GP)))
+        write_cr0(cr0);
+    if (!expect("MOV to CR4 clearing VMXE in VMX operation", try_write_cr4(cr4 & ~CR4_VMXE),
+                fault(VECTOR_GP)))
+        write_cr4(cr4);
+    expect("VMREAD with no current VMCS", try_vmread(GUEST_RIP), fail_invalid());
+    expect("VMWRITE with no current VMCS", try_vmwrite(GUEST_RIP, 0), fail_invalid());
+    expect("VMLAUNCH with no current VMCS", try_vmlaunch(), fail_invalid());
+    expect("VMCLEAR with an unaligned address, no current VMCS",
+           try_vmclear(unaligned_pointer()), fail_invalid());
+    expect("VMCLEAR of the VMXON region, no current VMCS", try_vmclear(pa(vmxon_region)),
+           fail_invalid());
+    expect("VMPTRLD with an unaligned address, no current VMCS",
+           try_vmptrld(unaligned_pointer()), fail_invalid());
+}
+
+/* VMCLEAR and VMPTRLD check the pointer, then that it is not the VMXON
+ * pointer, then (VMPTRLD) the revision identifier; with a current VMCS each
+ * failure is VMfailValid with its own number (SDM Vol. 3C 31.3). */
+static bool vmcs_pointer_checks(void)
+{
+    uint64_t region = stamp(vmcs, caps.revision);
+    expect("VMCLEAR of a VMCS", try_vmclear(region), ok());
+    if (!expect("VMPTRLD of a VMCS", try_vmptrld(region), ok()))
+        return false;
+    expect("VMPTRST after VMPTRLD", try_vmptrst(), ok_value(region));
+    expect("VMXON in VMX root operation", try_vmxon(pa(vmxon_region)),
+           fail_valid(VMXERR_VMXON_IN_ROOT));
+    expect("VMCLEAR with an unaligned address", try_vmclear(unaligned_pointer()),
+           fail_valid(VMXERR_VMCLEAR_INVALID_ADDRESS));
+    expect("VMCLEAR with an address beyond the physical-address width",
+           try_vmclear(beyond_physical_width()), fail_valid(VMXERR_VMCLEAR_INVALID_ADDRESS));
+    expect("VMCLEAR of the VMXON region", try_vmclear(pa(vmxon_region)),
+           fail_valid(VMXERR_VMCLEAR_VMXON_POINTER));
+    expect("VMPTRLD with an unaligned address", try_vmptrld(unaligned_pointer()),
+           fail_valid(VMXERR_VMPTRLD_INVALID_ADDRESS));
+    expect("VMPTRLD with an address beyond the physical-address width",
+           try_vmptrld(beyond_physical_width()), fail_valid(VMXERR_VMPTRLD_INVALID_ADDRESS));
+    expect("VMPTRLD of the VMXON region", try_vmptrld(pa(vmxon_region)),
+           fail_valid(VMXERR_VMPTRLD_VMXON_POINTER));
+    expect("VMPTRLD of a VMCS with a wrong revision identifier",
+           try_vmptrld(stamp(probe_page, caps.revision ^ 1)),
+           fail_valid(VMXERR_VMPTRLD_WRONG_REVISION));
+    /* A failed VMPTRLD leaves the current VMCS as it was. */
+    return expect("VMPTRST after the failed VMPTRLDs", try_vmptrst(), ok_value(region));
+}
+
+/* Fields of every width and type that every model with VMX has (SDM Vol.
+ * 3C 25.11.2 and Appendix B). VMWRITE stores them unchecked: only VM entry
+ * looks at their values. */
+#define FIELD(id) { id, #id }
+static const struct { uint32_t encoding; const char *name; } rw_fields[] = {
+    FIELD(GUEST_ES_SELECTOR),           /* 16-bit guest state */
+    FIELD(HOST_TR_SELECTOR),            /* 16-bit host state */
+    FIELD(IO_BITMAP_A),                 /* 64-bit control */
+    FIELD(TSC_OFFSET),
+    FIELD(VMCS_LINK_POINTER),           /* 64-bit guest state */
+    FIELD(GUEST_IA32_DEBUGCTL),
+    FIELD(CPU_BASED_VM_EXEC_CONTROL),   /* 32-bit control */
+    FIELD(EXCEPTION_BITMAP),
+    FIELD(GUEST_ES_LIMIT),              /* 32-bit guest state */
+    FIELD(GUEST_INTERRUPTIBILITY_INFO),
+    FIELD(HOST_IA32_SYSENTER_CS),       /* 32-bit host state */
+    FIELD(CR0_GUEST_HOST_MASK),         /* natural-width control */
+    FIELD(GUEST_CR0),                   /* natural-width guest state */
+    FIELD(GUEST_RIP),
+    FIELD(HOST_RIP),                    /* natural-width host state */
+};
+
+/* VMWRITE ignores the bits of its operand above the field's width, VMREAD
+ * returns them as 0 (SDM Vol. 3C 31.3); natural width is 64 bits here. */
+static uint64_t field_value(uint32_t encoding, uint64_t written)
+{
+    switch (vmcs_field_width(encoding)) {
+    case VMCS_WIDTH_16:
+        return (uint16_t)written;
+    case VMCS_WIDTH_32:
+        return (uint32_t)written;
+    case VMCS_WIDTH_64:
+    case VMCS_WIDTH_NATURAL:
+        break;
+    }
+    return written;
+}
+
+static void vmread_vmwrite_checks(void)
+{
+    static const char *const widths[] = {
+        [VMCS_WIDTH_16] = "16-bit", [VMCS_WIDTH_64] = "64-bit",
+        [VMCS_WIDTH_32] = "32-bit", [VMCS_WIDTH_NATURAL] = "natural-width",
+    };
+    char what[96];
+    for (size_t i = 0; i < sizeof(rw_fields) / sizeof(rw_fields[0]); i++) {
+        uint32_t f = rw_fields[i].encoding;
+        snprintf(what, sizeof(what), "VMWRITE and VMREAD of %s (%s)", rw_fields[i].name,
+                 widths[vmcs_field_width(f)]);
+        struct outcome got = try_vmwrite(f, WRITE_PATTERN);
+        if (got.kind == OUT_OK)
+            got = try_vmread(f);
+        expect(what, got, ok_value(field_value(f, WRITE_PATTERN)));
+    }
+    /* The high half of a 64-bit field is a 32-bit field of its own. */
+    try_vmwrite(IO_BITMAP_A, WRITE_PATTERN);
+    expect("VMREAD of IO_BITMAP_A's high half", try_vmread(VMCS_HIGH(IO_BITMAP_A)),
+           ok_value(WRITE_PATTERN >> 32));
+    struct outcome got = try_vmwrite(VMCS_HIGH(IO_BITMAP_A), ~WRITE_PATTERN);
+    if (got.kind == OUT_OK)
+        got = try_vmread(IO_BITMAP_A);
+    expect("VMWRITE of IO_BITMAP_A's high half, then VMREAD of IO_BITMAP_A", got,
+           ok_value((~WRITE_PATTERN << 32) | (uint32_t)WRITE_PATTERN));
+
+    struct outcome unsupported = fail_valid(VMXERR_UNSUPPORTED_COMPONENT);
+    expect("VMREAD of an encoding with reserved bits set", try_vmread(NO_SUCH_FIELD),
+           unsupported);
+    expect("VMWRITE of an encoding with reserved bits set", try_vmwrite(NO_SUCH_FIELD, 0),
+           unsupported);
+    expect("VMREAD of a 32-bit field's high half", try_vmread(VMCS_HIGH(EXCEPTION_BITMAP)),
+           unsupported);
+    expect("VMWRITE of a 32-bit field's high half", try_vmwrite(VMCS_HIGH(EXCEPTION_BITMAP), 0),
+           unsupported);
+    /* In 64-bit mode the encoding is a 64-bit register; bits 63:32 set
+     * name no field (SDM Vol. 3C 31.3 VMREAD, VMWRITE). */
+    expect("VMREAD with bits 63:32 of the encoding set",
+           try_vmread(1ull << 32 | GUEST_ES_SELECTOR), unsupported);
+    expect("VMWRITE with bits 63:32 of the encoding set",
+           try_vmwrite(1ull << 32 | GUEST_ES_SELECTOR, 0), unsupported);
+    /* VM-exit information fields are read-only unless IA32_VMX_MISC[29]
+     * (SDM Vol. 3D A.6). */
+    expect_per("VMWRITE of a read-only field (VM_EXIT_REASON)", try_vmwrite(VM_EXIT_REASON, 0),
+               caps.misc & MISC_VMWRITE_ANY_FIELD ? ok() : fail_valid(VMXERR_VMWRITE_READ_ONLY),
+               "IA32_VMX_MISC[29]");
+}
+
+/* A region whose shadow-VMCS indicator is set loads only with VMCS
+ * shadowing (SDM Vol. 3C 25.2), and VM entry with it as the current VMCS is
+ * VMfailInvalid (25.10, 27.1). The VMCS is current again afterwards. */
+static bool shadow_vmcs_checks(void)
+{
+    bool shadowing = (caps.may_be_1[VMX_CTL_PROC] & PROC_ACTIVATE_SECONDARY) &&
+                     (caps.may_be_1[VMX_CTL_PROC2] & PROC2_VMCS_SHADOWING);
+    uint64_t region = stamp(shadow_vmcs, caps.revision | SHADOW_VMCS_INDICATOR);
+    try_vmclear(region);
+    struct outcome loaded = try_vmptrld(region);
+    expect_per("VMPTRLD of a shadow VMCS", loaded,
+               shadowing ? ok() : fail_valid(VMXERR_VMPTRLD_WRONG_REVISION),
+               "IA32_VMX_PROCBASED_CTLS2[46] (VMCS shadowing)");
+    if (loaded.kind == OUT_OK)
+        expect("VMLAUNCH of a shadow VMCS", try_vmlaunch(), fail_invalid());
+    else
+        printf("vmx_probe: VMLAUNCH of a shadow VMCS: skipped, none loaded\n");
+    return expect("VMPTRLD of the VMCS again", try_vmptrld(pa(vmcs)), ok());
+}
+
+/* Controls that pass VM entry's checks (SDM Vol. 3C 27.2.1): the bits that
+ * must be 1, plus the 64-bit host this probe is (27.2.4); and the host state
+ * of this CPU as vmxvisor writes its own (27.2.2, 27.2.3). */
+static bool write_valid_vmcs(void)
+{
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr;
+    __asm__ volatile("sidt %0" : "=m"(idtr));
+    const struct { uint32_t encoding; const char *name; uint64_t value; } fields[] = {
+#define VALUE(id, v) { id, #id, v }
+        VALUE(PIN_BASED_VM_EXEC_CONTROL, caps.must_be_1[VMX_CTL_PIN]),
+        VALUE(CPU_BASED_VM_EXEC_CONTROL, caps.must_be_1[VMX_CTL_PROC]),
+        VALUE(VM_EXIT_CONTROLS, caps.must_be_1[VMX_CTL_EXIT] | EXIT_HOST_ADDR_SPACE_SIZE),
+        VALUE(VM_ENTRY_CONTROLS, caps.must_be_1[VMX_CTL_ENTRY]),
+        VALUE(CR3_TARGET_COUNT, 0),
+        VALUE(VM_EXIT_MSR_STORE_COUNT, 0),
+        VALUE(VM_EXIT_MSR_LOAD_COUNT, 0),
+        VALUE(VM_ENTRY_MSR_LOAD_COUNT, 0),
+        VALUE(VM_ENTRY_INTR_INFO, 0),
+        VALUE(HOST_CR0, read_cr0()),
+        VALUE(HOST_CR3, read_cr3()),
+        VALUE(HOST_CR4, read_cr4()),
+        VALUE(HOST_CS_SELECTOR, SEL_KERNEL_CODE),
+        VALUE(HOST_SS_SELECTOR, SEL_KERNEL_DATA),
+        VALUE(HOST_DS_SELECTOR, SEL_KERNEL_DATA),
+        VALUE(HOST_ES_SELECTOR, SEL_KERNEL_DATA),
+        VALUE(HOST_FS_SELECTOR, 0),
+        VALUE(HOST_GS_SELECTOR, 0),
+        VALUE(HOST_TR_SELECTOR, SEL_TSS),
+        VALUE(HOST_FS_BASE, 0),
+        VALUE(HOST_GS_BASE, 0),
+        VALUE(HOST_TR_BASE, pa(&tables.tss)),
+        VALUE(HOST_GDTR_BASE, pa(tables.gdt)),
+        VALUE(HOST_IDTR_BASE, idtr.base),
+        VALUE(HOST_IA32_SYSENTER_CS, 0),
+        VALUE(HOST_IA32_SYSENTER_ESP, 0),
+        VALUE(HOST_IA32_SYSENTER_EIP, 0),
+#undef VALUE
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        struct outcome got = try_vmwrite(fields[i].encoding, fields[i].value);
+        if (got.kind != OUT_OK) {
+            char what[96];
+            snprintf(what, sizeof(what), "VMWRITE of %s for the VM-entry checks", fields[i].name);
+            return expect(what, got, ok());
+        }
+    }
+    return expect("VMWRITE of valid controls and host state for the VM-entry checks", ok(), ok());
+}
+
+/* Writes `bad` to a field of the valid VMCS, expects the VM entry `entry`
+ * to fail with `error`, and restores the field. */
+static void expect_entry_fails(const char *what, struct outcome (*entry)(void), uint32_t field,
+                               uint64_t bad, enum vm_instruction_error error)
+{
+    struct outcome good = try_vmread(field);
+    try_vmwrite(field, bad);
+    expect(what, entry(), fail_valid(error));
+    try_vmwrite(field, good.value);
+}
+
+/* VM entry checks, in the SDM's order: the basic checks first (MOV-SS
+ * blocking, then the launch state: SDM Vol. 3C 27.1), then the controls
+ * and the host state (27.2; these "may be performed in any order", so each
+ * check breaks one field of an otherwise valid VMCS). */
+static bool vm_entry_checks(void)
+{
+    if (!write_valid_vmcs())
+        return false;
+    /* Pin-based bits 1, 2 and 4 are must-be-1 (SDM Vol. 3D A.3.1): 0 clears them. */
+    expect_entry_fails("VMLAUNCH after MOV SS, with invalid controls too",
+                       try_vmlaunch_after_mov_ss, PIN_BASED_VM_EXEC_CONTROL, 0,
+                       VMXERR_ENTRY_MOV_SS_BLOCKING);
+    expect_entry_fails("VMRESUME of a clear VMCS, with invalid controls too", try_vmresume,
+                       PIN_BASED_VM_EXEC_CONTROL, 0, VMXERR_VMRESUME_NON_LAUNCHED);
+    expect_entry_fails("VMLAUNCH with the pin-based controls' must-be-1 bits clear",
+                       try_vmlaunch, PIN_BASED_VM_EXEC_CONTROL, 0,
+                       VMXERR_ENTRY_INVALID_CONTROLS);
+    expect_entry_fails("VMLAUNCH with more CR3-target values than IA32_VMX_MISC[24:16]",
+                       try_vmlaunch, CR3_TARGET_COUNT, MISC_CR3_TARGETS(caps.misc) + 1,
+                       VMXERR_ENTRY_INVALID_CONTROLS);
+    expect_entry_fails("VMLAUNCH with host CR0.PE=0", try_vmlaunch, HOST_CR0,
+                       read_cr0() & ~CR0_PE, VMXERR_ENTRY_INVALID_HOST_STATE);
+    expect_entry_fails("VMLAUNCH with host TR selector 0", try_vmlaunch, HOST_TR_SELECTOR, 0,
+                       VMXERR_ENTRY_INVALID_HOST_STATE);
+    expect_entry_fails("VMLAUNCH from IA-32e mode with host address-space size 0", try_vmlaunch,
+                       VM_EXIT_CONTROLS, caps.must_be_1[VMX_CTL_EXIT] & ~EXIT_HOST_ADDR_SPACE_SIZE,
+                       VMXERR_ENTRY_INVALID_HOST_STATE);
+    return true;
+}
+
+/* VMCLEAR of the current VMCS makes none current; VMXOFF leaves VMX
+ * operation, after which CR4.VMXE may be cleared (SDM Vol. 3C 31.3). */
+static void leave_vmx_operation(void)
+{
+    expect("VMCLEAR of the current VMCS", try_vmclear(pa(vmcs)), ok());
+    expect("VMPTRST after VMCLEAR of the current VMCS", try_vmptrst(), ok_value(~0ull));
+    if (!expect("VMXOFF", try_vmxoff(), ok()))
+        return;
+    expect("VMPTRST after VMXOFF", try_vmptrst(), fault(VECTOR_UD));
+    expect("MOV to CR4 clearing VMXE after VMXOFF", try_write_cr4(read_cr4() & ~CR4_VMXE), ok());
+}
+
+int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
+{
+    (void)vcpu;
+    (void)vcpus;
+    (void)cmdline;
+    guest_interrupts_init(false);
+    gdt_load(&tables);
+    /* A failed step that later checks need ends the run early. */
+    bool complete = discover() && outside_vmx_operation() && vmxon_checks();
+    if (complete) {
+        without_current_vmcs();
+        complete = vmcs_pointer_checks();
+        if (complete) {
+            vmread_vmwrite_checks();
+            complete = shadow_vmcs_checks() && vm_entry_checks();
+        }
+        leave_vmx_operation();
+    }
+    if (!complete)
+        printf("vmx_probe: stopped early: a failed check above is a step the rest needs\n");
+    printf("vmx_probe: %u checks, %u failed\n", checks, failures);
+    return (int)failures;
+}
