@@ -153,7 +153,8 @@ void vcpu_run(struct vcpu *v, uint64_t slice, bool boosted)
         uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
         irq_enable();   /* a pending host interrupt (external-interrupt exit) runs now */
         enum exit_action action = EXIT_RESUME;
-        if (nested_in_l2(v) && nested_l1_wants_exit(v, reason))
+        bool from_l2 = nested_in_l2(v), reflected = false;
+        if (from_l2 && (reflected = nested_l1_wants_exit(v, reason)))
             nested_vm_exit(v, reason, false, 0, 0);
         else
             action = handle_vm_exit(v, reason);
@@ -161,6 +162,10 @@ void vcpu_run(struct vcpu *v, uint64_t slice, bool boosted)
         if (basic < EXIT_REASON_MAX) {
             v->stats.count[basic]++;
             v->stats.cycles[basic] += rdtsc() - exited;
+            if (from_l2) {
+                v->stats.from_l2[basic]++;
+                v->stats.to_l1[basic] += reflected;
+            }
         }
         if (action != EXIT_RESUME)
             break;

@@ -1,6 +1,7 @@
 /* `info` subcommands: read-only views of hypervisor state. */
 #include "dev/vlapic.h"
 #include "mon/monitor.h"
+#include "nested/nested.h"
 #include "virt/trace.h"
 #include "arch/percpu.h"
 #include "arch/tsc.h"
@@ -133,12 +134,13 @@ static void info_vcpus(const char *args)
                                 : vm->sched.hold & VM_HOLD_STOP ? "stopped"
                                 : vcpu_state_names[c->se.state];
             kprintf("%-12s %4u %3u %-9s %4u %12lu %12lu %4lu %7lu %7lu %9lu %8lu %5lu %5lu %5lu "
-                    "%5lu%s\n",
+                    "%5lu%s%s\n",
                     vm->config.name, c->id, c->se.cpu, where, c->vpid, c->se.run_cycles,
                     c->se.wait_cycles, c->lv.migrations, c->lv.vmptrlds, c->lv.vmclears,
                     c->stats.launches + c->stats.resumes, c->stats.launches,
                     c->stats.interrupts_injected, c->apic->timer_fired, c->stats.ipis_sent,
-                    c->ple.exits, c->stats.ipis_dropped ? " (NMI/SMI IPIs dropped)" : "");
+                    c->ple.exits, c->stats.ipis_dropped ? " (NMI/SMI IPIs dropped)" : "",
+                    nested_in_l2(c) ? " (in L2)" : c->nested ? " (L1 in VMX operation)" : "");
         }
     }
 }
@@ -189,6 +191,65 @@ static void info_exits(const char *args)
         kprintf(*args ? "no running VM named '%s'\n" : "no running VMs%s\n", args);
 }
 
+static uint64_t vmcs12_field(const struct vmcs12 *v12, enum vmcs_field field)
+{
+    uint64_t value = 0;
+    (void)vmcs12_read(v12, field, &value);
+    return value;
+}
+
+/* One vCPU's VMX operation as L1 left it in its current vmcs12 (the cached
+ * copy: read without stopping the vCPU, so a moment's view). */
+static void print_nested_vcpu(const struct vcpu *c)
+{
+    const struct nested_vmx *n = c->nested;
+    if (!n) {
+        kprintf("vcpu %u: not in VMX operation\n", c->id);
+        return;
+    }
+    kprintf("vcpu %u: VMX operation, VMXON region 0x%lx, running %s\n", c->id, n->vmxon_ptr,
+            n->in_l2 ? "L2" : "L1");
+    if (n->current_vmptr == NESTED_NO_VMCS) {
+        kprintf("  no current VMCS\n");
+        return;
+    }
+    const struct vmcs12 *v12 = n->vmcs12;
+    kprintf("  current vmcs12 0x%lx, launch state %s, VM-instruction error %lu\n",
+            n->current_vmptr, v12->launch_state == VMCS12_LAUNCHED ? "launched" : "clear",
+            vmcs12_field(v12, VM_INSTRUCTION_ERROR));
+    print_controls(VMX_CTL_PIN, (uint32_t)vmcs12_field(v12, PIN_BASED_VM_EXEC_CONTROL));
+    print_controls(VMX_CTL_PROC, (uint32_t)vmcs12_field(v12, CPU_BASED_VM_EXEC_CONTROL));
+    print_controls(VMX_CTL_PROC2, (uint32_t)vmcs12_field(v12, SECONDARY_VM_EXEC_CONTROL));
+    print_controls(VMX_CTL_EXIT, (uint32_t)vmcs12_field(v12, VM_EXIT_CONTROLS));
+    print_controls(VMX_CTL_ENTRY, (uint32_t)vmcs12_field(v12, VM_ENTRY_CONTROLS));
+    kprintf("  guest RIP 0x%lx RSP 0x%lx RFLAGS 0x%lx CR0 0x%lx CR3 0x%lx CR4 0x%lx EFER 0x%lx\n",
+            vmcs12_field(v12, GUEST_RIP), vmcs12_field(v12, GUEST_RSP),
+            vmcs12_field(v12, GUEST_RFLAGS), vmcs12_field(v12, GUEST_CR0),
+            vmcs12_field(v12, GUEST_CR3), vmcs12_field(v12, GUEST_CR4),
+            vmcs12_field(v12, GUEST_IA32_EFER));
+    uint32_t reason = (uint32_t)vmcs12_field(v12, VM_EXIT_REASON);
+    const char *name = vmx_exit_reason_name(reason & 0xffff);
+    kprintf("  last exit to L1: reason %u (%s%s), qualification 0x%lx\n", reason & 0xffff,
+            name ? name : "unknown", reason & EXIT_REASON_ENTRY_FAILURE ? ", entry failure" : "",
+            vmcs12_field(v12, EXIT_QUALIFICATION));
+}
+
+static void info_nested(const char *args)
+{
+    struct vm *vm = vm_find_live(args, strlen(args));
+    if (!vm) {
+        kprintf("no running VM named '%s'\n", args);
+        return;
+    }
+    if (!vm->config.nested) {
+        kprintf("vm %s: nested VMX is off (nested = on in its configuration offers it)\n",
+                vm->config.name);
+        return;
+    }
+    for (uint32_t v = 0; v < vm->vcpu_count; v++)
+        print_nested_vcpu(&vm->vcpus[v]);
+}
+
 const struct monitor_command info_commands[] = {
     { "vms", "", "VMs: vCPUs, memory, state, exit status", info_vms },
     { "vcpus", "", "vCPUs: CPU, state, VPID, run/wait cycles, migrations, VMCS loads", info_vcpus },
@@ -198,6 +259,8 @@ const struct monitor_command info_commands[] = {
     { "trace", "[N]", "the newest N (default 20) events: PLE window changes, directed yields",
       info_trace },
     { "exits", "[VM]", "VM exits per reason: count and average handling cycles", info_exits },
+    { "nested", "VM", "nested VMX per vCPU: VMX operation, current vmcs12 (controls, guest "
+      "state, last exit to L1)", info_nested },
     { "cpus", "", "physical CPUs and their VMX state", info_cpus },
     { "vmx", "[msrs]", "negotiated VMX configuration (msrs: raw capability MSRs)", info_vmx },
     { NULL, NULL, NULL, NULL },

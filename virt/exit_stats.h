@@ -8,6 +8,9 @@
 struct exit_stats {
     uint64_t count[EXIT_REASON_MAX];
     uint64_t cycles[EXIT_REASON_MAX];   /* TSC spent in the hypervisor handling them */
+    /* Nested VMX: of count[], the exits from L2, and of those the ones
+     * reflected to L1 (the rest L0 handled on L2's behalf). */
+    uint64_t from_l2[EXIT_REASON_MAX], to_l1[EXIT_REASON_MAX];
     uint64_t launches, resumes;         /* VM entries, by instruction */
     uint64_t guest_cycles;              /* TSC spent in the guest */
     uint64_t ept_maps[3];               /* on-demand mappings by size: 4K, 2M, 1G */

@@ -11,16 +11,28 @@ uint32_t vm_count;
 
 void vm_print_exits(const struct vm *vm)
 {
-    klog("vm %s: exits per reason:\n  %-36s %10s %10s\n", vm->config.name, "exit reason",
-            "count", "avg-cycles");
+    /* With nested VMX, how many came from L2 and how many of those went on
+     * to L1 (the others L0 handled on L2's behalf). */
+    bool nested = false;
+    for (uint32_t v = 0; v < vm->vcpu_count; v++)
+        for (unsigned r = 0; r < EXIT_REASON_MAX && !nested; r++)
+            nested = vm->vcpus[v].stats.from_l2[r] != 0;
+    klog("vm %s: exits per reason:\n  %-36s %10s %10s%s\n", vm->config.name, "exit reason",
+         "count", "avg-cycles", nested ? "    from-L2      to-L1" : "");
     for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
-        uint64_t count = 0, cycles = 0;
+        uint64_t count = 0, cycles = 0, from_l2 = 0, to_l1 = 0;
         for (uint32_t v = 0; v < vm->vcpu_count; v++) {
             count += vm->vcpus[v].stats.count[r];
             cycles += vm->vcpus[v].stats.cycles[r];
+            from_l2 += vm->vcpus[v].stats.from_l2[r];
+            to_l1 += vm->vcpus[v].stats.to_l1[r];
         }
-        if (count)
-            kprintf("  %-36s %10lu %10lu\n", vmx_exit_reason_name(r), count, cycles / count);
+        if (!count)
+            continue;
+        kprintf("  %-36s %10lu %10lu", vmx_exit_reason_name(r), count, cycles / count);
+        if (nested)
+            kprintf(" %10lu %10lu", from_l2, to_l1);
+        kprintf("\n");
     }
     kprintf("  unclaimed port/MMIO reads %lu, writes %lu\n", vm->unhandled_reads,
             vm->unhandled_writes);

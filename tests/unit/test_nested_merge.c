@@ -1,0 +1,233 @@
+/* vmcs02 from vmcs01 and vmcs12: the control merge, the CR0/CR4 views,
+ * MSR bitmap bits and the merged MSR bitmap. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include "nested/merge.h"
+#include "vmx/vmx_controls.h"
+
+#define CR0_TS (1ull << 3)
+#define CR0_NE (1ull << 5)
+#define CR0_PG (1ull << 31)
+#define CR4_VMXE (1ull << 13)
+
+/* vmcs01 as virt/vmcs_setup.c builds it on Bochs' tigerlake: EPT, VPID,
+ * unrestricted guest, HLT and CR8 exiting, the preemption timer, PLE. */
+static const struct vmcs01_controls l0 = {
+    .pin = VMX_PIN_DEFAULT1 | PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING |
+           PIN_PREEMPTION_TIMER,
+    .proc = VMX_PROC_DEFAULT1 | PROC_HLT_EXITING | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING |
+            PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY |
+            PROC_INTERRUPT_WINDOW_EXITING,
+    .proc2 = PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST |
+             PROC2_PAUSE_LOOP_EXITING | PROC2_ENABLE_RDTSCP,
+    .exit = VMX_EXIT_DEFAULT1 | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_LOAD_EFER | EXIT_SAVE_EFER,
+    .entry = VMX_ENTRY_DEFAULT1 | ENTRY_LOAD_EFER | ENTRY_IA32E_MODE_GUEST,
+    .exception_bitmap = 0,
+    .cr0_mask = CR0_NE,
+    .cr4_mask = CR4_VMXE,
+};
+
+static struct vmcs12_controls l1_typical(void)
+{
+    return (struct vmcs12_controls){
+        .pin = VMX_PIN_DEFAULT1 | PIN_EXTERNAL_INTERRUPT_EXITING | PIN_PREEMPTION_TIMER,
+        .proc = VMX_PROC_DEFAULT1 | PROC_USE_IO_BITMAPS | PROC_RDTSC_EXITING,
+        .exit = VMX_EXIT_DEFAULT1 | EXIT_HOST_ADDR_SPACE_SIZE,
+        .entry = VMX_ENTRY_DEFAULT1,
+        .exception_bitmap = 1u << 6,
+        .pf_error_code_mask = 2, .pf_error_code_match = 2,
+        .cr0_mask = CR0_TS, .cr4_mask = 0,
+    };
+}
+
+static void l0_and_l1_exits_both_happen(void **state)
+{
+    (void)state;
+    struct vmcs12_controls l1 = l1_typical();
+    struct vmcs02_controls out;
+    nested_merge_controls(&l0, &l1, &out);
+    assert_true(out.proc & PROC_HLT_EXITING);       /* L0's */
+    assert_true(out.proc & PROC_RDTSC_EXITING);     /* L1's */
+    assert_true(out.pin & PIN_EXTERNAL_INTERRUPT_EXITING);
+    assert_int_equal(out.exception_bitmap, 1u << 6);
+    assert_int_equal(out.cr0_mask, CR0_NE | CR0_TS);
+    assert_int_equal(out.cr4_mask, CR4_VMXE);
+    assert_int_equal(out.exit, l0.exit);            /* the exit goes to L0 */
+}
+
+static void l0_keeps_its_preemption_timer_and_not_l1s(void **state)
+{
+    (void)state;
+    struct vmcs12_controls l1 = l1_typical();
+    struct vmcs02_controls out;
+    struct vmcs01_controls no_timer = l0;
+    no_timer.pin &= ~PIN_PREEMPTION_TIMER;
+    nested_merge_controls(&no_timer, &l1, &out);
+    assert_false(out.pin & PIN_PREEMPTION_TIMER);   /* L1's is emulated */
+    nested_merge_controls(&l0, &l1, &out);
+    assert_true(out.pin & PIN_PREEMPTION_TIMER);    /* L0's slices */
+}
+
+static void io_always_exits_to_l0_and_msrs_through_the_merged_bitmap(void **state)
+{
+    (void)state;
+    struct vmcs12_controls l1 = l1_typical();
+    struct vmcs02_controls out;
+    nested_merge_controls(&l0, &l1, &out);
+    assert_true(out.proc & PROC_UNCONDITIONAL_IO_EXITING);
+    assert_false(out.proc & PROC_USE_IO_BITMAPS);
+    assert_true(out.proc & PROC_USE_MSR_BITMAPS);
+}
+
+static void l0s_event_windows_start_off(void **state)
+{
+    (void)state;
+    struct vmcs12_controls l1 = l1_typical();
+    struct vmcs02_controls out;
+    nested_merge_controls(&l0, &l1, &out);
+    assert_false(out.proc & PROC_INTERRUPT_WINDOW_EXITING);
+    l1.proc |= PROC_INTERRUPT_WINDOW_EXITING;
+    nested_merge_controls(&l0, &l1, &out);
+    assert_true(out.proc & PROC_INTERRUPT_WINDOW_EXITING);
+}
+
+static void cr8_exits_without_a_tpr_shadow(void **state)
+{
+    (void)state;
+    struct vmcs01_controls no_cr8 = l0;
+    no_cr8.proc &= ~(PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING);
+    struct vmcs12_controls l1 = l1_typical();
+    struct vmcs02_controls out;
+    nested_merge_controls(&no_cr8, &l1, &out);
+    assert_true(out.proc & PROC_CR8_LOAD_EXITING);
+    assert_true(out.proc & PROC_CR8_STORE_EXITING);
+}
+
+static void secondary_controls_l2_gets(void **state)
+{
+    (void)state;
+    struct vmcs12_controls l1 = l1_typical();
+    struct vmcs02_controls out;
+    nested_merge_controls(&l0, &l1, &out);
+    /* L1's secondary controls are not active: no RDTSCP for L2, and never
+     * unrestricted guest or PLE, which are L0's for L1. */
+    assert_true(out.proc2 & PROC2_ENABLE_EPT);
+    assert_true(out.proc2 & PROC2_ENABLE_VPID);
+    assert_false(out.proc2 & PROC2_UNRESTRICTED_GUEST);
+    assert_false(out.proc2 & PROC2_PAUSE_LOOP_EXITING);
+    assert_false(out.proc2 & PROC2_ENABLE_RDTSCP);
+    l1.proc |= PROC_ACTIVATE_SECONDARY;
+    l1.proc2 = PROC2_ENABLE_RDTSCP | PROC2_WBINVD_EXITING;
+    nested_merge_controls(&l0, &l1, &out);
+    assert_true(out.proc2 & PROC2_ENABLE_RDTSCP);
+    assert_true(out.proc2 & PROC2_WBINVD_EXITING);
+}
+
+static void entry_takes_l2s_mode(void **state)
+{
+    (void)state;
+    struct vmcs12_controls l1 = l1_typical();
+    struct vmcs02_controls out;
+    nested_merge_controls(&l0, &l1, &out);
+    assert_false(out.entry & ENTRY_IA32E_MODE_GUEST);
+    l1.entry |= ENTRY_IA32E_MODE_GUEST;
+    nested_merge_controls(&l0, &l1, &out);
+    assert_true(out.entry & ENTRY_IA32E_MODE_GUEST);
+}
+
+static void page_fault_filter(void **state)
+{
+    (void)state;
+    struct vmcs12_controls l1 = l1_typical();
+    struct vmcs02_controls out;
+    nested_merge_controls(&l0, &l1, &out);
+    assert_int_equal(out.pf_error_code_mask, 2);
+    assert_int_equal(out.pf_error_code_match, 2);
+    struct vmcs01_controls l0_pf = l0;
+    l0_pf.exception_bitmap = 1u << 14;
+    nested_merge_controls(&l0_pf, &l1, &out);
+    /* L0 wants every #PF: mask 0 and match 0 make each one exit. */
+    assert_int_equal(out.pf_error_code_mask, 0);
+    assert_int_equal(out.pf_error_code_match, 0);
+}
+
+static void read_shadow_for_l2(void **state)
+{
+    (void)state;
+    /* L1 owns TS and shows it set; the other bits are L2's own. */
+    uint64_t guest12 = CR0_PG | CR0_NE, shadow12 = CR0_TS;
+    assert_int_equal(nested_cr_read_shadow(guest12, CR0_TS, shadow12), CR0_PG | CR0_NE | CR0_TS);
+    assert_int_equal(nested_cr_read_shadow(guest12 | CR0_TS, CR0_TS, 0), CR0_PG | CR0_NE);
+}
+
+static void three_way_cr_rule(void **state)
+{
+    (void)state;
+    /* NE is L0's only (vmcs02's read shadow has what L2 wrote), TS L1's
+     * (vmcs12 keeps it), PG nobody's (the processor's value). */
+    uint64_t mask02 = CR0_NE | CR0_TS, mask12 = CR0_TS;
+    uint64_t guest02 = CR0_PG | CR0_NE, shadow02 = 0;
+    uint64_t guest12 = CR0_TS;
+    assert_int_equal(nested_cr_for_vmcs12(guest02, shadow02, mask02, guest12, mask12),
+                     CR0_PG | CR0_TS);
+    assert_int_equal(nested_cr_for_vmcs12(guest02, CR0_NE, mask02, 0, mask12), CR0_PG | CR0_NE);
+}
+
+static void msr_bitmap_layout(void **state)
+{
+    (void)state;
+    unsigned byte, bit;
+    assert_true(nested_msr_bitmap_bit(0x174, false, &byte, &bit));
+    assert_int_equal(byte, 0x174 / 8);
+    assert_int_equal(bit, 0x174 % 8);
+    assert_true(nested_msr_bitmap_bit(0x174, true, &byte, &bit));
+    assert_int_equal(byte, 2048 + 0x174 / 8);
+    assert_true(nested_msr_bitmap_bit(0xc0000081, false, &byte, &bit));
+    assert_int_equal(byte, 1024 + 0x81 / 8);
+    assert_int_equal(bit, 0x81 % 8);
+    assert_true(nested_msr_bitmap_bit(0xc0001fff, true, &byte, &bit));
+    assert_int_equal(byte, 3072 + 0x1fff / 8);
+    assert_false(nested_msr_bitmap_bit(0x2000, false, &byte, &bit));
+    assert_false(nested_msr_bitmap_bit(0xc0002000, false, &byte, &bit));
+    assert_false(nested_msr_bitmap_bit(0x40000000, true, &byte, &bit));
+}
+
+static void merged_msr_bitmap_exits_if_either_does(void **state)
+{
+    (void)state;
+    static uint8_t a[4096], b[4096], merged[4096];
+    memset(a, 0, sizeof(a));
+    memset(b, 0, sizeof(b));
+    a[10] = 0x01;
+    b[10] = 0x80;
+    b[4095] = 0xff;
+    nested_merge_msr_bitmaps(merged, a, b);
+    assert_int_equal(merged[10], 0x81);
+    assert_int_equal(merged[4095], 0xff);
+    assert_int_equal(merged[0], 0);
+    nested_merge_msr_bitmaps(b, a, b);     /* in place, as vmcs02's is built */
+    assert_int_equal(b[10], 0x81);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(l0_and_l1_exits_both_happen),
+        cmocka_unit_test(l0_keeps_its_preemption_timer_and_not_l1s),
+        cmocka_unit_test(io_always_exits_to_l0_and_msrs_through_the_merged_bitmap),
+        cmocka_unit_test(l0s_event_windows_start_off),
+        cmocka_unit_test(cr8_exits_without_a_tpr_shadow),
+        cmocka_unit_test(secondary_controls_l2_gets),
+        cmocka_unit_test(entry_takes_l2s_mode),
+        cmocka_unit_test(page_fault_filter),
+        cmocka_unit_test(read_shadow_for_l2),
+        cmocka_unit_test(three_way_cr_rule),
+        cmocka_unit_test(msr_bitmap_layout),
+        cmocka_unit_test(merged_msr_bitmap_exits_if_either_does),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
