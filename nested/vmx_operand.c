@@ -95,7 +95,8 @@ uint64_t vmx_operand_register(const struct vmx_operand_guest *guest, unsigned re
 
 /* SDM Vol. 1 3.7.5: base + index * scale + displacement, in the address
  * size (the sum wraps at 2^16 or 2^32 for the smaller sizes). */
-static uint64_t effective_address(const struct vmx_operand *op, const struct vmx_operand_guest *guest)
+static uint64_t effective_address(const struct vmx_operand *op,
+                                  const struct vmx_operand_guest *guest)
 {
     uint64_t ea = op->displacement;
     if (op->has_base)
@@ -127,9 +128,9 @@ static bool is_canonical(uint64_t address, unsigned bits)
 /* 64-bit mode (SDM Vol. 3A 3.4.4): no limit or type checks; only FS and GS
  * have a base; every byte accessed must have a canonical address (Vol. 1
  * 3.3.7.1), so an operand may not straddle the non-canonical hole. */
-static bool linear_address_64bit(const struct vmx_operand *op, const struct vmx_operand_guest *guest,
-                                 uint64_t offset, unsigned size, uint64_t *linear,
-                                 struct vmx_operand_fault *fault)
+static bool linear_address_64bit(const struct vmx_operand *op,
+                                 const struct vmx_operand_guest *guest, uint64_t offset,
+                                 unsigned size, uint64_t *linear, struct vmx_operand_fault *fault)
 {
     bool has_base = op->segment == VMX_SEGMENT_FS || op->segment == VMX_SEGMENT_GS;
     uint64_t address = offset + (has_base ? guest->segment.base : 0);

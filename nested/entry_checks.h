@@ -1,0 +1,59 @@
+#ifndef NESTED_ENTRY_CHECKS_H
+#define NESTED_ENTRY_CHECKS_H
+/*
+ * The checks of a nested VM entry (L1's VMLAUNCH/VMRESUME) that vmxvisor
+ * makes in software, because the processor never sees vmcs12: the VMX
+ * controls against what L1 was offered (SDM Vol. 3C 27.2.1), the host-state
+ * area L1 will return to (27.2.2-27.2.4), and the part of the guest-state
+ * checks (27.3.1) whose values do not reach vmcs02 as they are, or are
+ * judged against L1's virtual processor rather than the real one. The
+ * segment, descriptor-table, RIP, RFLAGS and pending-debug-exception checks
+ * are left to the processor, which makes them on vmcs02 (as KVM does).
+ *
+ * Call them in the SDM's order: controls, host state, guest state; the
+ * guest-state checks take the controls as already found valid. Pure: the
+ * fields come through vmcs12_read, the processor's widths from the caller.
+ */
+#include <stdint.h>
+#include <stdbool.h>
+#include "nested/vmcs12.h"
+#include "nested/vmx_caps.h"
+#include "vmx/exit_reasons.h"
+
+/* VM-instruction error numbers of a failed entry (SDM Vol. 3C 31.4). */
+#define VMXERR_ENTRY_INVALID_CONTROL_FIELD      7
+#define VMXERR_ENTRY_INVALID_HOST_STATE_FIELD   8
+
+/* A guest-state check that fails makes the entry end in a VM exit with this
+ * exit reason (33 with bit 31 set) and one of these exit qualifications
+ * (SDM Vol. 3C 27.8). */
+#define NESTED_ENTRY_FAILURE_EXIT_REASON \
+    (EXIT_REASON_INVALID_GUEST_STATE | EXIT_REASON_ENTRY_FAILURE)
+enum nested_entry_failure_qualification {
+    NESTED_ENTRY_FAILURE_DEFAULT = 0,
+    NESTED_ENTRY_FAILURE_PDPTE = 2,         /* a PDPTE field has a reserved bit set */
+    NESTED_ENTRY_FAILURE_LINK_POINTER = 4,  /* the VMCS link pointer */
+};
+
+/*
+ * Each returns 0 if vmcs12 passes, else the VM-instruction error number; on
+ * failure *failed_check (if not NULL) names the check, as a static string,
+ * for the trace.
+ *   phys_addr_bits:   MAXPHYADDR as L1 sees it (CPUID 0x80000008 EAX[7:0])
+ *   linear_addr_bits: 48, or 57 where L1 may use 5-level paging (EAX[15:8])
+ *   l1_in_ia32e_mode: L1's IA32_EFER.LMA at its VMLAUNCH/VMRESUME
+ */
+uint32_t nested_check_controls(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
+                               unsigned phys_addr_bits, const char **failed_check);
+uint32_t nested_check_host_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
+                                 unsigned phys_addr_bits, unsigned linear_addr_bits,
+                                 bool l1_in_ia32e_mode, const char **failed_check);
+/* True if vmcs12's guest state passes; otherwise *exit_qualification is the
+ * qualification of the entry-failure exit and *failed_check (if not NULL)
+ * names the check. With EPT, the PDPTEs of a PAE guest are checked here;
+ * without it they come from L1's memory at guest CR3, and whoever loads
+ * them checks them (qualification NESTED_ENTRY_FAILURE_PDPTE). */
+bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
+                              unsigned phys_addr_bits, uint64_t *exit_qualification,
+                              const char **failed_check);
+#endif
