@@ -692,19 +692,36 @@ static bool shadow_vmcs_checks(void)
     return expect("VMPTRLD of the VMCS again", try_vmptrld(pa(vmcs)), ok());
 }
 
-/* Controls that pass VM entry's checks (SDM Vol. 3C 27.2.1): the bits that
- * must be 1, plus the 64-bit host this probe is (27.2.4); and the host state
- * of this CPU as vmxvisor writes its own (27.2.2, 27.2.3). */
-static bool write_valid_vmcs(void)
+/* A VMCS field and the value to write to it. */
+struct field_value { uint32_t encoding; const char *name; uint64_t value; };
+#define VALUE(id, v) { id, #id, v }
+
+/* VMWRITEs the fields in order; the first that fails is a failed check
+ * ("VMWRITE of FIELD for PURPOSE") and ends the writing. */
+static bool write_fields(const struct field_value *fields, size_t n, const char *purpose)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct outcome got = try_vmwrite(fields[i].encoding, fields[i].value);
+        if (got.kind != OUT_OK) {
+            char what[128];
+            snprintf(what, sizeof(what), "VMWRITE of %s for %s", fields[i].name, purpose);
+            return expect(what, got, ok());
+        }
+    }
+    return true;
+}
+
+/* The control words `ctl` and the host state of this CPU as vmxvisor
+ * writes its own (SDM Vol. 3C 27.2.2, 27.2.3). */
+static bool write_controls_and_host_state(const uint32_t ctl[VMX_CTL_CLASSES], const char *purpose)
 {
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr;
     __asm__ volatile("sidt %0" : "=m"(idtr));
-    const struct { uint32_t encoding; const char *name; uint64_t value; } fields[] = {
-#define VALUE(id, v) { id, #id, v }
-        VALUE(PIN_BASED_VM_EXEC_CONTROL, caps.must_be_1[VMX_CTL_PIN]),
-        VALUE(CPU_BASED_VM_EXEC_CONTROL, caps.must_be_1[VMX_CTL_PROC]),
-        VALUE(VM_EXIT_CONTROLS, caps.must_be_1[VMX_CTL_EXIT] | EXIT_HOST_ADDR_SPACE_SIZE),
-        VALUE(VM_ENTRY_CONTROLS, caps.must_be_1[VMX_CTL_ENTRY]),
+    const struct field_value fields[] = {
+        VALUE(PIN_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PIN]),
+        VALUE(CPU_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PROC]),
+        VALUE(VM_EXIT_CONTROLS, ctl[VMX_CTL_EXIT]),
+        VALUE(VM_ENTRY_CONTROLS, ctl[VMX_CTL_ENTRY]),
         VALUE(CR3_TARGET_COUNT, 0),
         VALUE(VM_EXIT_MSR_STORE_COUNT, 0),
         VALUE(VM_EXIT_MSR_LOAD_COUNT, 0),
@@ -728,17 +745,19 @@ static bool write_valid_vmcs(void)
         VALUE(HOST_IA32_SYSENTER_CS, 0),
         VALUE(HOST_IA32_SYSENTER_ESP, 0),
         VALUE(HOST_IA32_SYSENTER_EIP, 0),
-#undef VALUE
     };
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        struct outcome got = try_vmwrite(fields[i].encoding, fields[i].value);
-        if (got.kind != OUT_OK) {
-            char what[96];
-            snprintf(what, sizeof(what), "VMWRITE of %s for the VM-entry checks", fields[i].name);
-            return expect(what, got, ok());
-        }
-    }
-    return expect("VMWRITE of valid controls and host state for the VM-entry checks", ok(), ok());
+    return write_fields(fields, sizeof(fields) / sizeof(fields[0]), purpose);
+}
+
+/* Controls that pass VM entry's checks (SDM Vol. 3C 27.2.1): the bits that
+ * must be 1, plus the 64-bit host this probe is (27.2.4). */
+static bool write_valid_vmcs(void)
+{
+    uint32_t ctl[VMX_CTL_CLASSES];
+    memcpy(ctl, caps.must_be_1, sizeof(ctl));
+    ctl[VMX_CTL_EXIT] |= EXIT_HOST_ADDR_SPACE_SIZE;
+    return write_controls_and_host_state(ctl, "the VM-entry checks") &&
+           expect("VMWRITE of valid controls and host state for the VM-entry checks", ok(), ok());
 }
 
 /* Writes `bad` to a field of the valid VMCS, expects the VM entry `entry`
