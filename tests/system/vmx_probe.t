@@ -1,7 +1,7 @@
 #!/usr/bin/perl
-# The VMX probe (guests/vmx_probe.c) bare on Bochs: GRUB boots its
-# bare-metal build (tools/vmxrun --bare-multiboot, no hypervisor), so Bochs'
-# own VMX answers every check. Every check passes but those where Bochs 2.7
+# The VMX probe (guests/vmx_probe.c, its L2 guests/vmx_probe_l2.S) bare on
+# Bochs: GRUB boots its bare-metal build (tools/vmxrun --bare-multiboot, no
+# hypervisor), so Bochs' own VMX answers every check. Every check passes but those where Bochs 2.7
 # is known to deviate from the SDM (%bochs_deviates: TODO tests, so that a
 # Bochs that comes to agree shows up as "unexpectedly succeeded"), which are
 # all the summary counts as failed.
