@@ -923,6 +923,11 @@ static struct msr_entry exit_msr_store[1] __attribute__((aligned(16)));
 static struct msr_entry exit_msr_load[1] __attribute__((aligned(16)));
 static struct idt_entry l2_idt[256] __attribute__((aligned(16)));
 static uint8_t l2_stack[PAGE_SIZE] __attribute__((aligned(16)));
+static uint64_t l2_pml4[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t l2_pdpt[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t l2_pd[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t l2_pt[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t l2_page[512] __attribute__((aligned(PAGE_SIZE)));
 
 /* The L2 of the current VMCS: the program it was started at (exit RIPs are
  * shown relative to it), its general registers, and whether its VMCS is
@@ -942,6 +947,20 @@ static void build_l2_idt(void)
 {
     for (unsigned v = 0; v < 256; v++)
         l2_idt[v] = idt_interrupt_gate(l2_handlers[v], 0);
+}
+
+/* L2's page tables for the #PF checks: L1's PML4 (so that L2 runs where L1
+ * does), plus PML4 entry 1 mapping L2_MAPPED_PAGE to l2_page and leaving
+ * L2_UNMAPPED_PAGE not present (SDM Vol. 3A 4.5). */
+static uint64_t build_l2_page_tables(void)
+{
+    memcpy(l2_pml4, (const void *)(uintptr_t)(read_cr3() & PTE_ADDRESS), PAGE_SIZE);
+    l2_pml4[1] = pa(l2_pdpt) | PTE_P | PTE_W;
+    l2_pdpt[0] = pa(l2_pd) | PTE_P | PTE_W;
+    l2_pd[0] = pa(l2_pt) | PTE_P | PTE_W;
+    l2_pt[0] = pa(l2_page) | PTE_P | PTE_W;
+    l2_page[0] = L2_MAPPED_MARKER;
+    return pa(l2_pml4);
 }
 
 static const char *const control_class_names[VMX_CTL_CLASSES] = {
@@ -1430,13 +1449,120 @@ static void l2_cr_checks(void)
                 show, NULL);
 }
 
+/* A #PF of L2 reading L2_UNMAPPED_PAGE (error code 0: not present, read,
+ * supervisor) with the exception bitmap's bit 14 and the PFEC mask and
+ * match: it exits iff (PFEC & mask) == match equals bit 14 (SDM Vol. 3C
+ * 25.6.3); an exit's qualification is the address (28.2.1), otherwise L2's
+ * handler gets the #PF and CR2 the address. */
+static void expect_page_fault(const char *what, bool bit14, uint32_t mask, uint32_t match,
+                              bool exits)
+{
+    vmcs_write(EXCEPTION_BITMAP, bit14 ? 1u << VECTOR_PF : 0);
+    vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, mask);
+    vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, match);
+    l2_goto(l2_load);
+    l2.regs.rbx = L2_UNMAPPED_PAGE;
+    write_cr2(0);
+    struct vm_exit e = l2_run();
+    if (exits) {
+        expect_exit(what, e,
+                    EXIT(EXIT_REASON_EXCEPTION_NMI, .qualification = L2_UNMAPPED_PAGE,
+                         .info = INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION |
+                                 INTR_INFO_DELIVER_ERROR_CODE | VECTOR_PF,
+                         .error_code = 0, .rip = 0),
+                    SHOW_QUALIFICATION | SHOW_INFO | SHOW_ERROR_CODE | SHOW_RIP, NULL);
+        return;
+    }
+    /* VM exits leave CR2 alone: L1 sees what L2's #PF put there. */
+    e.value = read_cr2();
+    expect_exit(what, e, HANDLED(VECTOR_PF, 0, 0, .value = L2_UNMAPPED_PAGE), SHOW_HANDLER, "CR2");
+}
+
+/* Exceptions: a bit of the exception bitmap makes its exception exit with
+ * the interruption information (SDM Vol. 3C 25.6.3, 28.2.2); RIP stays at
+ * the faulting instruction. */
+static void l2_exception_checks(void)
+{
+    if (!l2_setup("exceptions", l2_ud2, NO_EXTRA_CONTROLS))
+        return;
+    vmcs_write(EXCEPTION_BITMAP, 1u << VECTOR_UD);
+    expect_exit("UD2 with the exception bitmap's #UD bit set", l2_run(),
+                EXIT(EXIT_REASON_EXCEPTION_NMI,
+                     .info = INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | VECTOR_UD, .rip = 0),
+                SHOW_INFO | SHOW_RIP, NULL);
+    vmcs_write(EXCEPTION_BITMAP, 0);
+    l2_goto(l2_ud2);
+    expect_exit("UD2 with the #UD bit clear", l2_run(), HANDLED(VECTOR_UD, 0, 0), SHOW_HANDLER,
+                NULL);
+
+    vmcs_write(GUEST_CR3, build_l2_page_tables());
+    l2_goto(l2_load);
+    l2.regs.rbx = L2_MAPPED_PAGE;
+    struct vm_exit e = l2_run();
+    e.value = l2.regs.rax;
+    expect_exit("L2 reads a page only its page tables map", e,
+                VMCALL_AT(LEN_MOV_LOAD, .value = L2_MAPPED_MARKER), SHOW_RIP, "RAX");
+    expect_page_fault("#PF with bit 14 set, PFEC matching", true, 0, 0, true);
+    expect_page_fault("#PF with bit 14 set, PFEC not matching", true, PFEC_P, PFEC_P, false);
+    expect_page_fault("#PF with bit 14 clear, PFEC not matching", false, PFEC_P, PFEC_P, true);
+    expect_page_fault("#PF with bit 14 clear, PFEC matching", false, 0, 0, false);
+}
+
+/* Event injection (SDM Vol. 3C 27.5): the event goes through L2's IDT as
+ * if it happened at the first instruction; a software interrupt pushes
+ * RIP plus the VM-entry instruction length; a VM exit clears the valid
+ * bit of the VM-entry interruption information (28.2). An external
+ * interrupt needs RFLAGS.IF = 1, or the guest-state checks fail
+ * (27.3.1.4). */
+static void l2_injection_checks(void)
+{
+    if (!l2_setup("event injection", l2_vmcall, NO_EXTRA_CONTROLS))
+        return;
+    const uint32_t soft = INTR_TYPE_SOFT_INTERRUPT | VECTOR_INJECTED_SOFT;
+    vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | soft);
+    vmcs_write(VM_ENTRY_INSTRUCTION_LEN, LEN_INT_N);
+    struct vm_exit e = l2_run();
+    e.value = vmcs_read(VM_ENTRY_INTR_INFO);
+    expect_exit("injected software interrupt", e,
+                HANDLED(VECTOR_INJECTED_SOFT, 0, LEN_INT_N, .value = soft), SHOW_HANDLER,
+                "VM_ENTRY_INTR_INFO");
+
+    l2_goto(l2_vmcall);
+    vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION |
+                                   INTR_INFO_DELIVER_ERROR_CODE | VECTOR_GP);
+    vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, INJECTED_GP_ERROR_CODE);
+    expect_exit("injected #GP with an error code", l2_run(),
+                HANDLED(VECTOR_GP, INJECTED_GP_ERROR_CODE, 0), SHOW_HANDLER, NULL);
+
+    const uint32_t ext = INTR_INFO_VALID | INTR_TYPE_EXTERNAL | VECTOR_INJECTED_EXT;
+    l2_goto(l2_vmcall);
+    vmcs_write(VM_ENTRY_INTR_INFO, ext);
+    expect_exit("injected external interrupt with L2's RFLAGS.IF=0", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_INVALID_GUEST_STATE, .qualification = 0),
+                SHOW_QUALIFICATION, NULL);
+    vmcs_write(VM_ENTRY_INTR_INFO, ext);
+    vmcs_write(GUEST_RFLAGS, RFLAGS_FIXED | RFLAGS_IF);
+    expect_exit("injected external interrupt with L2's RFLAGS.IF=1", l2_run(),
+                HANDLED(VECTOR_INJECTED_EXT, 0, 0), SHOW_HANDLER, NULL);
+}
+
+/* The 8259 PICs masked: only the probe's own interrupts come. */
+static void mask_legacy_pic(void)
+{
+    outb(PIC1_DATA, 0xff);
+    outb(PIC2_DATA, 0xff);
+}
+
 static void l2_checks(void)
 {
     build_l2_idt();
+    mask_legacy_pic();
     l2_basic_checks();
     l2_io_checks();
     l2_msr_bitmap_checks();
     l2_cr_checks();
+    l2_exception_checks();
+    l2_injection_checks();
 }
 
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
