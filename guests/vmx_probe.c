@@ -1546,6 +1546,193 @@ static void l2_injection_checks(void)
                 HANDLED(VECTOR_INJECTED_EXT, 0, 0), SHOW_HANDLER, NULL);
 }
 
+/* L1's handler of the self-IPI, for when the VM exit leaves it pending. */
+static volatile unsigned l1_ipis;
+static void count_ipi(struct trap_frame *frame)
+{
+    (void)frame;
+    l1_ipis++;
+}
+
+/* L2 counts down with RFLAGS `rflags` and a self-IPI pending: L1 runs with
+ * interrupts off, so the interrupt waits for the VM entry. */
+static struct vm_exit l2_run_interrupted(uint64_t rflags)
+{
+    l2_goto(l2_count_down);
+    l2.regs.rcx = L2_COUNT_DOWN;
+    vmcs_write(GUEST_RFLAGS, rflags);
+    lapic_send_ipi(lapic_id(), ICR_FIXED | VECTOR_IPI);
+    return l2_run();
+}
+
+/* External interrupts (SDM Vol. 3C 25.6.1, 26.2, 28.2.2): with
+ * "external-interrupt exiting" one exits whatever L2's RFLAGS.IF (26.4.1);
+ * with "acknowledge interrupt on exit" the exit acknowledges it and reports
+ * the vector (L1 then owes the EOI), without it the interruption
+ * information is invalid and the interrupt stays pending for L1. Without
+ * the control it goes through L2's IDT. */
+static void l2_interrupt_checks(void)
+{
+    const char *group = "external interrupts";
+    if (!l2_setup(group, l2_count_down, CONTROLS([VMX_CTL_PIN] = PIN_EXTERNAL_INTERRUPT_EXITING,
+                                                 [VMX_CTL_EXIT] = EXIT_ACK_INTERRUPT_ON_EXIT)))
+        return;
+    const struct vm_exit acknowledged = EXIT(EXIT_REASON_EXTERNAL_INTERRUPT,
+                                             .info = INTR_INFO_VALID | INTR_TYPE_EXTERNAL |
+                                                     VECTOR_IPI,
+                                             .rip = 0);
+    expect_exit("interrupt with external-interrupt exiting and acknowledge on exit, L2 IF=1",
+                l2_run_interrupted(RFLAGS_FIXED | RFLAGS_IF), acknowledged,
+                SHOW_INFO | SHOW_RIP, NULL);
+    lapic_eoi();
+    expect_exit("interrupt with external-interrupt exiting and acknowledge on exit, L2 IF=0",
+                l2_run_interrupted(RFLAGS_FIXED), acknowledged, SHOW_INFO | SHOW_RIP, NULL);
+    lapic_eoi();
+
+    if (!l2_set_controls(group, CONTROLS([VMX_CTL_PIN] = PIN_EXTERNAL_INTERRUPT_EXITING)))
+        return;
+    interrupt_register(VECTOR_IPI, count_ipi);
+    l1_ipis = 0;
+    struct vm_exit e = l2_run_interrupted(RFLAGS_FIXED | RFLAGS_IF);
+    e.info &= INTR_INFO_VALID;      /* the rest is undefined (SDM Vol. 3C 28.2.2) */
+    /* STI's blocking covers the NOP: the interrupt comes after it. */
+    __asm__ volatile("sti\n\tnop\n\tcli" ::: "memory");
+    e.value = l1_ipis;
+    expect_exit("interrupt with external-interrupt exiting, no acknowledge on exit", e,
+                EXIT(EXIT_REASON_EXTERNAL_INTERRUPT, .info = 0, .rip = 0, .value = 1),
+                SHOW_INFO | SHOW_RIP, "interrupts L1 takes after the exit");
+    interrupt_register(VECTOR_IPI, NULL);
+
+    if (!l2_set_controls(group, NO_EXTRA_CONTROLS))
+        return;
+    expect_exit("interrupt without external-interrupt exiting, L2 IF=1",
+                l2_run_interrupted(RFLAGS_FIXED | RFLAGS_IF), HANDLED(VECTOR_IPI, 0, 0),
+                SHOW_HANDLER, NULL);
+    lapic_eoi();
+}
+
+/* The VMX-preemption timer (SDM Vol. 3C 26.5.1): it counts down from the
+ * value VM entry loads and exits when it reaches 0, at once for 0, before
+ * L2's first instruction (27.6.4); "save VMX-preemption-timer value" stores
+ * the value at the exit, 0 (28.3.4). */
+static void l2_preemption_timer_checks(void)
+{
+    if (!l2_setup("the VMX-preemption timer", l2_vmcall,
+                  CONTROLS([VMX_CTL_PIN] = PIN_PREEMPTION_TIMER,
+                           [VMX_CTL_EXIT] = EXIT_SAVE_PREEMPTION_TIMER)))
+        return;
+    vmcs_write(VMX_PREEMPTION_TIMER_VALUE, 0);
+    struct vm_exit e = l2_run();
+    e.value = vmcs_read(VMX_PREEMPTION_TIMER_VALUE);
+    expect_exit("VM entry with VMX-preemption timer value 0", e,
+                EXIT(EXIT_REASON_PREEMPTION_TIMER, .rip = 0, .value = 0), SHOW_RIP,
+                "VMX_PREEMPTION_TIMER_VALUE");
+    l2_goto(l2_count_down);
+    l2.regs.rcx = L2_COUNT_DOWN;
+    vmcs_write(VMX_PREEMPTION_TIMER_VALUE, PREEMPTION_TIMER_SPIN);
+    e = l2_run();
+    e.value = vmcs_read(VMX_PREEMPTION_TIMER_VALUE);
+    expect_exit("VMX-preemption timer with L2 spinning", e,
+                EXIT(EXIT_REASON_PREEMPTION_TIMER, .rip = 0, .value = 0), SHOW_RIP,
+                "VMX_PREEMPTION_TIMER_VALUE");
+}
+
+/* The MSR areas (SDM Vol. 3C 27.4, 28.4, 28.6): VM entry loads MSRs for
+ * L2, the VM exit stores L2's and loads L1's. An entry naming IA32_FS_BASE
+ * or an x2APIC MSR may not be loaded: the VM entry fails with reason 34,
+ * the qualification the entry's index from 1 (27.7), and L1 goes on at its
+ * host RIP. L2's RDMSR and WRMSR do not exit: MSR bitmaps, all clear. */
+static void l2_msr_area_checks(void)
+{
+    if (!l2_setup("MSR-load and MSR-store areas", l2_rdmsr,
+                  CONTROLS([VMX_CTL_PROC] = PROC_USE_MSR_BITMAPS)))
+        return;
+    const uint64_t l2_kernel_gs_base = 0x123456789000ull;
+    const uint64_t l1_star = 0x0013000800000000ull, l2_star = 0x0023001000000000ull;
+    wrmsr(MSR_KERNEL_GS_BASE, 0);
+    entry_msr_load[0] = (struct msr_entry){ .index = MSR_KERNEL_GS_BASE,
+                                            .value = l2_kernel_gs_base };
+    vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 1);
+    l2.regs.rcx = MSR_KERNEL_GS_BASE;
+    struct vm_exit e = l2_run();
+    e.value = l2.regs.rdx << 32 | (uint32_t)l2.regs.rax;
+    expect_exit("VM-entry MSR-load area, L2 reads the MSR", e,
+                VMCALL_AT(LEN_RDMSR, .value = l2_kernel_gs_base), SHOW_RIP, "EDX:EAX");
+
+    vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+    exit_msr_store[0] = (struct msr_entry){ .index = MSR_STAR };
+    exit_msr_load[0] = (struct msr_entry){ .index = MSR_STAR, .value = l1_star };
+    vmcs_write(VM_EXIT_MSR_STORE_COUNT, 1);
+    vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 1);
+    l2_goto(l2_wrmsr);
+    l2.regs.rcx = MSR_STAR;
+    l2.regs.rax = (uint32_t)l2_star;
+    l2.regs.rdx = l2_star >> 32;
+    e = l2_run();
+    e.value = exit_msr_store[0].value;
+    expect_exit("VM-exit MSR-store area, after L2 writes the MSR", e,
+                VMCALL_AT(LEN_WRMSR, .value = l2_star), SHOW_RIP, "the stored value");
+    e.value = rdmsr(MSR_STAR);
+    expect_exit("VM-exit MSR-load area, L1's value after the exit", e,
+                VMCALL_AT(LEN_WRMSR, .value = l1_star), SHOW_RIP, "L1's MSR");
+    vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+    vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+
+    l2_goto(l2_vmcall);
+    entry_msr_load[0] = (struct msr_entry){ .index = MSR_IA32_SYSENTER_ESP };
+    entry_msr_load[1] = (struct msr_entry){ .index = MSR_FS_BASE };
+    vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 2);
+    expect_exit("VM-entry MSR-load area naming IA32_FS_BASE second", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_MSR_LOADING, .qualification = 2), SHOW_QUALIFICATION,
+                NULL);
+    entry_msr_load[0] = (struct msr_entry){ .index = X2APIC_MSR_TPR };
+    expect_exit("VM-entry MSR-load area naming an x2APIC MSR first", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_MSR_LOADING, .qualification = 1), SHOW_QUALIFICATION,
+                NULL);
+}
+
+/* VM entries that fail on the guest state (SDM Vol. 3C 27.3.1.1 CR0,
+ * 27.3.1.4 RFLAGS, 27.3.1.5 the VMCS link pointer): a VM exit with reason
+ * 33 and bit 31 set, qualification 0 but for the VMCS link pointer's
+ * checks, 4 (27.7); the VMCS stays clear, so VMRESUME fails (31.3). */
+static void l2_guest_state_checks(void)
+{
+    if (!l2_setup("guest-state checks", l2_vmcall, NO_EXTRA_CONTROLS))
+        return;
+    const unsigned show = SHOW_QUALIFICATION;
+    uint64_t cr0 = vmcs_read(GUEST_CR0);
+    vmcs_write(GUEST_CR0, cr0 & ~CR0_PE);
+    expect_exit("VMLAUNCH with guest CR0.PG=1 and PE=0", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_INVALID_GUEST_STATE, .qualification = 0), show, NULL);
+    expect_exit("VMRESUME after the VM-entry failure", l2_enter(false),
+                (struct vm_exit){ .entry = fail_valid(VMXERR_VMRESUME_NON_LAUNCHED) }, 0, NULL);
+    vmcs_write(GUEST_CR0, cr0);
+    vmcs_write(GUEST_RFLAGS, 0);
+    expect_exit("VMLAUNCH with guest RFLAGS bit 1 clear", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_INVALID_GUEST_STATE, .qualification = 0), show, NULL);
+    vmcs_write(GUEST_RFLAGS, RFLAGS_FIXED);
+    vmcs_write(VMCS_LINK_POINTER, pa(probe_page) + UNALIGNED_OFFSET);
+    expect_exit("VMLAUNCH with an unaligned VMCS link pointer", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_INVALID_GUEST_STATE, .qualification = 4), show, NULL);
+    vmcs_write(VMCS_LINK_POINTER, ~0ull);
+    expect_exit("VMLAUNCH with the guest state repaired", l2_run(), VMCALL_AT(0), SHOW_RIP,
+                NULL);
+}
+
+/* A triple fault in L2 exits with reason 2 (SDM Vol. 3C 26.2); here #UD
+ * with an IDT limit of 0: #GP, #DF, shutdown (Vol. 3A 7.15, "Interrupt
+ * 8"). L1 goes on. */
+static void l2_triple_fault_checks(void)
+{
+    if (!l2_setup("triple fault", l2_ud2, NO_EXTRA_CONTROLS))
+        return;
+    vmcs_write(GUEST_IDTR_LIMIT, 0);
+    expect_exit("triple fault in L2", l2_run(), EXIT(EXIT_REASON_TRIPLE_FAULT), 0, NULL);
+    if (l2_setup("triple fault", l2_vmcall, NO_EXTRA_CONTROLS))
+        expect_exit("VMLAUNCH of a fresh VMCS after the triple fault", l2_run(), VMCALL_AT(0),
+                    SHOW_RIP, NULL);
+}
+
 /* The 8259 PICs masked: only the probe's own interrupts come. */
 static void mask_legacy_pic(void)
 {
@@ -1563,6 +1750,11 @@ static void l2_checks(void)
     l2_cr_checks();
     l2_exception_checks();
     l2_injection_checks();
+    l2_interrupt_checks();
+    l2_preemption_timer_checks();
+    l2_msr_area_checks();
+    l2_guest_state_checks();
+    l2_triple_fault_checks();
 }
 
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
