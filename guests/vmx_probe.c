@@ -1480,7 +1480,8 @@ static void expect_page_fault(const char *what, bool bit14, uint32_t mask, uint3
 
 /* Exceptions: a bit of the exception bitmap makes its exception exit with
  * the interruption information (SDM Vol. 3C 25.6.3, 28.2.2); RIP stays at
- * the faulting instruction. */
+ * the faulting instruction. The instruction length is not shown: it is
+ * undefined for a hardware exception (28.2.4). */
 static void l2_exception_checks(void)
 {
     if (!l2_setup("exceptions", l2_ud2, NO_EXTRA_CONTROLS))
