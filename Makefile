@@ -32,6 +32,11 @@ GUEST_RT    := $(GUEST_RT_COMMON) guests/runtime/vm.c
 BARE_GUESTS := vmx_probe
 GUEST_BARE_RT := $(GUEST_RT_COMMON) guests/runtime/bare_start.S guests/runtime/bare.c arch/bootinfo.c
 BARE_GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%_bare.elf,$(BARE_GUESTS))
+# A guest's own further sources: the VMX probe's L2 code and the
+# hypervisor's VM-entry stub, which the probe, an L1 hypervisor, uses as is.
+VMX_PROBE_SRCS := guests/vmx_probe_l2.S vmx/vmenter.S
+$(BUILD)/guests/vmx_probe.elf $(BUILD)/guests/vmx_probe_bare.elf: GUEST_SRCS := $(VMX_PROBE_SRCS)
+$(BUILD)/guests/vmx_probe.elf $(BUILD)/guests/vmx_probe_bare.elf: $(VMX_PROBE_SRCS) vmx/guest_regs.h
 # Real-mode guests: 16-bit assembly, linked as ELF32 for a start = real VM.
 REAL_GUESTS := realmode_test
 GUEST_ELFS  := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS) $(REAL_GUESTS))
@@ -102,13 +107,13 @@ guests: $(GUEST_ELFS) $(BARE_GUEST_ELFS) $(MB1_GUEST)
 $(BUILD)/guests/%.elf: guests/%.c $(GUEST_RT) guests/runtime/guest.h guests/runtime/guest.ld virt/guest_layout.h
 	@mkdir -p $(dir $@)
 	@echo "  GUEST   $@"
-	$(Q)$(CC) $(filter-out -MMD -MP,$(KCFLAGS)) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_RT) -lgcc
+	$(Q)$(CC) $(filter-out -MMD -MP,$(KCFLAGS)) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_SRCS) $(GUEST_RT) -lgcc
 
 $(BARE_GUEST_ELFS): $(BUILD)/guests/%_bare.elf: guests/%.c $(GUEST_BARE_RT) guests/runtime/guest.h guests/runtime/guest.ld virt/guest_layout.h
 	@mkdir -p $(dir $@)
 	@echo "  GUEST   $@"
 	$(Q)$(CC) $(filter-out -MMD -MP,$(KCFLAGS)) $(GUEST_LDFLAGS) -Wl,-e,bare_entry32 -o $@ $< \
-	    $(GUEST_BARE_RT) -lgcc
+	    $(GUEST_SRCS) $(GUEST_BARE_RT) -lgcc
 
 $(patsubst %,$(BUILD)/guests/%.elf,$(REAL_GUESTS)): $(BUILD)/guests/%.elf: guests/%.S
 	@mkdir -p $(dir $@)

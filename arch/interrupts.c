@@ -5,13 +5,6 @@
 #include "arch/gdt.h"
 #include "arch/lapic.h"
 
-struct __attribute__((packed)) idt_entry {
-    uint16_t offset_low, selector;
-    uint8_t ist, type_attr;
-    uint16_t offset_mid;
-    uint32_t offset_high, reserved;
-};
-
 #define IDT_INTERRUPT_GATE 0x8e     /* present, DPL 0, 64-bit interrupt gate */
 #define FIRST_EXTERNAL_VECTOR 32
 
@@ -30,16 +23,19 @@ static uint8_t ist_for(unsigned vector)
     }
 }
 
+struct idt_entry idt_interrupt_gate(uint64_t handler, uint8_t ist)
+{
+    return (struct idt_entry){
+        .offset_low = handler & 0xffff, .selector = SEL_KERNEL_CODE, .ist = ist,
+        .type_attr = IDT_INTERRUPT_GATE, .offset_mid = handler >> 16 & 0xffff,
+        .offset_high = handler >> 32,
+    };
+}
+
 static void idt_build(void)
 {
-    for (unsigned v = 0; v < 256; v++) {
-        uint64_t a = isr_stub_table[v];
-        idt[v] = (struct idt_entry){
-            .offset_low = a & 0xffff, .selector = SEL_KERNEL_CODE, .ist = ist_for(v),
-            .type_attr = IDT_INTERRUPT_GATE, .offset_mid = a >> 16 & 0xffff,
-            .offset_high = a >> 32,
-        };
-    }
+    for (unsigned v = 0; v < 256; v++)
+        idt[v] = idt_interrupt_gate(isr_stub_table[v], ist_for(v));
 }
 
 void idt_load(void)

@@ -20,6 +20,18 @@ struct trap_frame {
 
 typedef void (*interrupt_handler_t)(struct trap_frame *frame);
 
+/* A 64-bit IDT entry (SDM Vol. 3A 7.14.1). */
+struct __attribute__((packed)) idt_entry {
+    uint16_t offset_low, selector;
+    uint8_t ist, type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_high, reserved;
+};
+
+/* A present DPL-0 interrupt gate to `handler` in the kernel code segment,
+ * on interrupt stack table slot `ist` (0: none). */
+struct idt_entry idt_interrupt_gate(uint64_t handler, uint8_t ist);
+
 /* Loads the shared IDT on this CPU (the BSP builds it first). */
 void idt_load(void);
 void interrupt_register(uint8_t vector, interrupt_handler_t handler);

@@ -23,15 +23,25 @@
  * differ in; where an outcome depends on a capability, the line names the
  * capability instead ("as IA32_VMX_MISC[29] says").
  *
- * This part uses the instructions without running an L2: every VM entry it
- * attempts must fail before it loads guest state.
+ * Part 1 uses the instructions without running an L2: every VM entry it
+ * attempts must fail before it loads guest state. Part 2 runs an L2 (the
+ * programs of guests/vmx_probe_l2.S, in L1's own 64-bit state) and checks
+ * its VM exits: the exit reason, qualification, instruction length and
+ * interruption information, L2's RIP relative to the start of its program,
+ * and the register or field values the SDM determines; VM entry and exit go
+ * through the hypervisor's own vmx/vmenter.S. Each group of part 2's checks
+ * starts from a fresh VMCS.
  */
+#include <stdarg.h>
 #include "guests/runtime/guest.h"
 #include "arch/gdt.h"
 #include "arch/interrupts.h"
+#include "arch/lapic.h"
 #include "arch/msr.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_controls.h"
+#include "vmx/exit_reasons.h"
+#include "vmx/guest_regs.h"
 
 #define PAGE_SIZE 4096
 #define CPUID_1_ECX_VMX (1u << 5)
@@ -80,6 +90,7 @@
 enum vm_instruction_error {
     VMXERR_VMCLEAR_INVALID_ADDRESS = 2,
     VMXERR_VMCLEAR_VMXON_POINTER = 3,
+    VMXERR_VMLAUNCH_NON_CLEAR = 4,
     VMXERR_VMRESUME_NON_LAUNCHED = 5,
     VMXERR_ENTRY_INVALID_CONTROLS = 7,
     VMXERR_ENTRY_INVALID_HOST_STATE = 8,
@@ -692,19 +703,37 @@ static bool shadow_vmcs_checks(void)
     return expect("VMPTRLD of the VMCS again", try_vmptrld(pa(vmcs)), ok());
 }
 
-/* Controls that pass VM entry's checks (SDM Vol. 3C 27.2.1): the bits that
- * must be 1, plus the 64-bit host this probe is (27.2.4); and the host state
- * of this CPU as vmxvisor writes its own (27.2.2, 27.2.3). */
-static bool write_valid_vmcs(void)
+/* A VMCS field and the value to write to it. */
+struct field_value { uint32_t encoding; const char *name; uint64_t value; };
+#define VALUE(id, v) { id, #id, v }
+
+/* VMWRITEs the fields in order; the first that fails is a failed check
+ * ("VMWRITE of FIELD for PURPOSE") and ends the writing. */
+static bool write_fields(const struct field_value *fields, size_t n, const char *purpose)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct outcome got = try_vmwrite(fields[i].encoding, fields[i].value);
+        if (got.kind != OUT_OK) {
+            char what[128];
+            snprintf(what, sizeof(what), "VMWRITE of %s for %s", fields[i].name, purpose);
+            return expect(what, got, ok());
+        }
+    }
+    return true;
+}
+
+/* The control words `ctl` and the host state of this CPU as vmxvisor
+ * writes its own (SDM Vol. 3C 27.2.2, 27.2.3); a VM exit returns to
+ * vmx_exit_entry (vmx/vmenter.S), whose VM entries write HOST_RSP. */
+static bool write_controls_and_host_state(const uint32_t ctl[VMX_CTL_CLASSES], const char *purpose)
 {
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr;
     __asm__ volatile("sidt %0" : "=m"(idtr));
-    const struct { uint32_t encoding; const char *name; uint64_t value; } fields[] = {
-#define VALUE(id, v) { id, #id, v }
-        VALUE(PIN_BASED_VM_EXEC_CONTROL, caps.must_be_1[VMX_CTL_PIN]),
-        VALUE(CPU_BASED_VM_EXEC_CONTROL, caps.must_be_1[VMX_CTL_PROC]),
-        VALUE(VM_EXIT_CONTROLS, caps.must_be_1[VMX_CTL_EXIT] | EXIT_HOST_ADDR_SPACE_SIZE),
-        VALUE(VM_ENTRY_CONTROLS, caps.must_be_1[VMX_CTL_ENTRY]),
+    const struct field_value fields[] = {
+        VALUE(PIN_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PIN]),
+        VALUE(CPU_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PROC]),
+        VALUE(VM_EXIT_CONTROLS, ctl[VMX_CTL_EXIT]),
+        VALUE(VM_ENTRY_CONTROLS, ctl[VMX_CTL_ENTRY]),
         VALUE(CR3_TARGET_COUNT, 0),
         VALUE(VM_EXIT_MSR_STORE_COUNT, 0),
         VALUE(VM_EXIT_MSR_LOAD_COUNT, 0),
@@ -728,17 +757,20 @@ static bool write_valid_vmcs(void)
         VALUE(HOST_IA32_SYSENTER_CS, 0),
         VALUE(HOST_IA32_SYSENTER_ESP, 0),
         VALUE(HOST_IA32_SYSENTER_EIP, 0),
-#undef VALUE
+        VALUE(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry),
     };
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        struct outcome got = try_vmwrite(fields[i].encoding, fields[i].value);
-        if (got.kind != OUT_OK) {
-            char what[96];
-            snprintf(what, sizeof(what), "VMWRITE of %s for the VM-entry checks", fields[i].name);
-            return expect(what, got, ok());
-        }
-    }
-    return expect("VMWRITE of valid controls and host state for the VM-entry checks", ok(), ok());
+    return write_fields(fields, sizeof(fields) / sizeof(fields[0]), purpose);
+}
+
+/* Controls that pass VM entry's checks (SDM Vol. 3C 27.2.1): the bits that
+ * must be 1, plus the 64-bit host this probe is (27.2.4). */
+static bool write_valid_vmcs(void)
+{
+    uint32_t ctl[VMX_CTL_CLASSES];
+    memcpy(ctl, caps.must_be_1, sizeof(ctl));
+    ctl[VMX_CTL_EXIT] |= EXIT_HOST_ADDR_SPACE_SIZE;
+    return write_controls_and_host_state(ctl, "the VM-entry checks") &&
+           expect("VMWRITE of valid controls and host state for the VM-entry checks", ok(), ok());
 }
 
 /* Writes `bad` to a field of the valid VMCS, expects the VM entry `entry`
@@ -794,6 +826,938 @@ static void leave_vmx_operation(void)
     expect("MOV to CR4 clearing VMXE after VMXOFF", try_write_cr4(read_cr4() & ~CR4_VMXE), ok());
 }
 
+/* ---------------------------------------------------------------------- */
+/* Part 2: an L2 runs, and the checks look at its VM exits.               */
+
+/* L2's programs and IDT handlers (guests/vmx_probe_l2.S). */
+extern const char l2_cpuid[], l2_vmcall[], l2_count_down[], l2_out_byte[], l2_out_word[];
+extern const char l2_rdmsr[], l2_wrmsr[], l2_read_cr0[], l2_write_cr0[], l2_read_cr4[];
+extern const char l2_write_cr4[], l2_write_cr3[], l2_read_cr8[], l2_write_cr8[], l2_ud2[];
+extern const char l2_load[];
+extern const uint64_t l2_handlers[256];
+
+/* Lengths of the instructions L2 executes, as guests/vmx_probe_l2.S
+ * encodes them: the VM-exit instruction length the SDM requires for exits
+ * they cause (Vol. 3C 28.2.4). */
+enum {
+    LEN_CPUID = 2,          /* 0f a2 */
+    LEN_VMCALL = 3,         /* 0f 01 c1 */
+    LEN_HLT = 1,            /* f4 */
+    LEN_OUT_DX_AL = 1,      /* ee */
+    LEN_OUT_DX_AX = 2,      /* 66 ef */
+    LEN_RDMSR = 2,          /* 0f 32 */
+    LEN_WRMSR = 2,          /* 0f 30 */
+    LEN_MOV_CR = 3,         /* 0f 20/22 modrm */
+    LEN_MOV_CR8 = 4,        /* 44 0f 20/22 modrm: REX.R selects CR8 */
+    LEN_MOV_LOAD = 3,       /* 48 8b 03 */
+    LEN_INT_N = 2,          /* cd ib: what an injected software interrupt stands for */
+};
+
+#define CR0_TS  (1ull << 3)
+#define CR4_TSD (1ull << 2)
+#define RFLAGS_FIXED 0x2ull             /* bit 1 is always 1 */
+#define DR7_INIT 0x400ull               /* DR7 at reset (SDM Vol. 3B 18.2.4) */
+#define MSR_STAR           0xc0000081u
+#define MSR_KERNEL_GS_BASE 0xc0000102u
+#define X2APIC_MSR_TPR         0x808u
+/* An MSR index between the two ranges the MSR bitmap covers, 0-1fffH and
+ * c0000000H-c0001fffH (SDM Vol. 3C 25.6.9). */
+#define MSR_OUTSIDE_BITMAPS     0x2000u
+/* COM1's scratch register: both worlds emulate it and nothing depends on
+ * what it holds. */
+#define PORT_COM1_SCRATCH 0x3ff
+#define PIC1_DATA 0x21
+#define PIC2_DATA 0xa1
+/* Vectors L1 uses: above the exceptions, unused by the runtime. */
+#define VECTOR_INJECTED_SOFT  0x41
+#define VECTOR_INJECTED_EXT   0x42
+#define VECTOR_IPI            0x50
+#define VECTOR_PF 14
+#define INJECTED_GP_ERROR_CODE 0x18
+#define PREEMPTION_TIMER_SPIN 1000
+/* How long L2 counts down in l2_count_down waiting for an event: far
+ * longer than the event needs, short enough to end a run where it does not
+ * come. */
+#define L2_COUNT_DOWN 10000000
+/* PFEC bit 0: the fault was a protection violation, not a not-present page
+ * (SDM Vol. 3A 4.7). */
+#define PFEC_P 1u
+
+/* VM-entry and VM-exit interruption information (SDM Vol. 3C 25.8.3,
+ * 25.9.2): vector, type, error-code bit, valid bit. */
+#define INTR_INFO_VALID (1u << 31)
+#define INTR_INFO_DELIVER_ERROR_CODE (1u << 11)
+#define INTR_TYPE_EXTERNAL (0u << 8)
+#define INTR_TYPE_HARD_EXCEPTION (3u << 8)
+#define INTR_TYPE_SOFT_INTERRUPT (4u << 8)
+
+/* Exit qualifications (SDM Vol. 3C 28.2.1). For control-register accesses
+ * (Table 28-3): the register, the access type (0 MOV to CR, 1 MOV from CR),
+ * the general register. For I/O (Table 28-5): the size minus 1, the
+ * direction (0 OUT), the port. */
+#define CR_QUAL(cr, type, reg) ((uint64_t)(cr) | (uint64_t)(type) << 4 | (uint64_t)(reg) << 8)
+#define CR_MOV_TO 0
+#define CR_MOV_FROM 1
+#define REG_RAX 0
+#define REG_RBX 3
+#define IO_QUAL_OUT(size, port) ((uint64_t)((size) - 1) | (uint64_t)(port) << 16)
+
+/* Where L2 finds a page that is there and one that is not: a region of
+ * linear addresses only L2's page tables map (PML4 entry 1), so that the
+ * exit qualification of its #PF is the same in both worlds. */
+#define L2_MAPPED_PAGE   0x8000000000ull
+#define L2_UNMAPPED_PAGE (L2_MAPPED_PAGE + PAGE_SIZE)
+#define L2_MAPPED_MARKER 0x6c32706167650a00ull
+#define PTE_P (1ull << 0)
+#define PTE_W (1ull << 1)
+#define PTE_ADDRESS 0x000ffffffffff000ull
+
+/* The VM-entry and VM-exit MSR areas' entries (SDM Vol. 3C 25.7.2, 25.8.2). */
+struct msr_entry { uint32_t index, reserved; uint64_t value; };
+
+static uint8_t io_bitmap_a[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t io_bitmap_b[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t msr_bitmap[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static struct msr_entry entry_msr_load[2] __attribute__((aligned(16)));
+static struct msr_entry exit_msr_store[1] __attribute__((aligned(16)));
+static struct msr_entry exit_msr_load[1] __attribute__((aligned(16)));
+static struct idt_entry l2_idt[256] __attribute__((aligned(16)));
+static uint8_t l2_stack[PAGE_SIZE] __attribute__((aligned(16)));
+static uint64_t l2_pml4[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t l2_pdpt[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t l2_pd[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t l2_pt[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t l2_page[512] __attribute__((aligned(PAGE_SIZE)));
+
+/* The L2 of the current VMCS: the program it was started at (exit RIPs are
+ * shown relative to it), its general registers, and whether its VMCS is
+ * launched, which decides between VMLAUNCH and VMRESUME. */
+static struct {
+    const char *program;
+    struct guest_regs regs;
+    bool launched;
+} l2;
+
+static uint64_t vmcs_read(uint32_t field) { return try_vmread(field).value; }
+static void vmcs_write(uint32_t field, uint64_t value) { try_vmwrite(field, value); }
+
+/* L2's IDT: every vector to its handler in guests/vmx_probe_l2.S, which
+ * reports the event with VMCALL. */
+static void build_l2_idt(void)
+{
+    for (unsigned v = 0; v < 256; v++)
+        l2_idt[v] = idt_interrupt_gate(l2_handlers[v], 0);
+}
+
+/* L2's page tables for the #PF checks: L1's PML4 (so that L2 runs where L1
+ * does), plus PML4 entry 1 mapping L2_MAPPED_PAGE to l2_page and leaving
+ * L2_UNMAPPED_PAGE not present (SDM Vol. 3A 4.5). */
+static uint64_t build_l2_page_tables(void)
+{
+    memcpy(l2_pml4, (const void *)(uintptr_t)(read_cr3() & PTE_ADDRESS), PAGE_SIZE);
+    l2_pml4[1] = pa(l2_pdpt) | PTE_P | PTE_W;
+    l2_pdpt[0] = pa(l2_pd) | PTE_P | PTE_W;
+    l2_pd[0] = pa(l2_pt) | PTE_P | PTE_W;
+    l2_pt[0] = pa(l2_page) | PTE_P | PTE_W;
+    l2_page[0] = L2_MAPPED_MARKER;
+    return pa(l2_pml4);
+}
+
+static const char *const control_class_names[VMX_CTL_CLASSES] = {
+    [VMX_CTL_PIN] = "pin-based", [VMX_CTL_PROC] = "primary processor-based",
+    [VMX_CTL_PROC2] = "secondary processor-based", [VMX_CTL_EXIT] = "VM-exit",
+    [VMX_CTL_ENTRY] = "VM-entry",
+};
+
+/* The control words of an L2 with the `extra` controls: the must-be-1 bits,
+ * a 64-bit host (SDM Vol. 3C 27.2.4), a 64-bit guest with L1's PAT and EFER
+ * (26.3.1.1), and `extra`. False, with a line that says so, if the
+ * capability MSRs do not allow them all (SDM Vol. 3D A.3-A.5). */
+static bool l2_control_words(const char *group, const uint32_t extra[VMX_CTL_CLASSES],
+                             uint32_t ctl[VMX_CTL_CLASSES])
+{
+    for (int cls = 0; cls < VMX_CTL_CLASSES; cls++)
+        ctl[cls] = caps.must_be_1[cls] | extra[cls];
+    ctl[VMX_CTL_EXIT] |= EXIT_HOST_ADDR_SPACE_SIZE;
+    ctl[VMX_CTL_ENTRY] |= ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER;
+    for (int cls = 0; cls < VMX_CTL_CLASSES; cls++) {
+        if (ctl[cls] & ~caps.may_be_1[cls]) {
+            printf("vmx_probe: %s: skipped, the %s controls 0x%x are not all allowed\n", group,
+                   control_class_names[cls], ctl[cls] & ~caps.may_be_1[cls]);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Changes the current VMCS's controls to the `extra` ones. */
+static bool l2_set_controls(const char *group, const uint32_t extra[VMX_CTL_CLASSES])
+{
+    uint32_t ctl[VMX_CTL_CLASSES];
+    if (!l2_control_words(group, extra, ctl))
+        return false;
+    vmcs_write(PIN_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PIN]);
+    vmcs_write(CPU_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PROC]);
+    vmcs_write(VM_EXIT_CONTROLS, ctl[VMX_CTL_EXIT]);
+    vmcs_write(VM_ENTRY_CONTROLS, ctl[VMX_CTL_ENTRY]);
+    return true;
+}
+#define CONTROLS(...) ((const uint32_t[VMX_CTL_CLASSES]){ __VA_ARGS__ })
+#define NO_EXTRA_CONTROLS CONTROLS(0)
+
+/* L2 starts (again) at `program`, on an empty stack. */
+static void l2_goto(const char *program)
+{
+    l2.program = program;
+    vmcs_write(GUEST_RIP, pa(program));
+    vmcs_write(GUEST_RSP, pa(l2_stack + sizeof(l2_stack)));
+}
+
+/* A fresh VMCS (VMCLEAR, a new region, VMPTRLD) for an L2 at `program` with
+ * the `extra` controls, each group of checks its own, so that a failure
+ * does not carry over. L2's state is L1's own (SDM Vol. 3C 26.3.1): its
+ * control registers, EFER (LMA and LME: IA-32e mode), PAT, flat segments
+ * from L1's GDT with the access rights in the VMCS format (25.4.1), the TSS
+ * that gdt_load's LTR marked busy as TR, RFLAGS with only its fixed bit,
+ * DR7 as at reset, no VMCS link pointer; its IDT and stack are its own.
+ * Bitmaps and MSR areas are empty; the checks fill in what they need. */
+static bool l2_setup(const char *group, const char *program,
+                     const uint32_t extra[VMX_CTL_CLASSES])
+{
+    uint32_t ctl[VMX_CTL_CLASSES];
+    if (!l2_control_words(group, extra, ctl))
+        return false;
+    try_vmclear(pa(vmcs));
+    uint64_t region = stamp(vmcs, caps.revision);
+    char what[96];
+    snprintf(what, sizeof(what), "VMPTRLD of a fresh VMCS for %s", group);
+    struct outcome loaded = try_vmptrld(region);
+    if (loaded.kind != OUT_OK)
+        return expect(what, loaded, ok());
+    memset(io_bitmap_a, 0, sizeof(io_bitmap_a));
+    memset(io_bitmap_b, 0, sizeof(io_bitmap_b));
+    memset(msr_bitmap, 0, sizeof(msr_bitmap));
+    memset(&l2, 0, sizeof(l2));
+    l2.program = program;
+
+    uint64_t cr0 = read_cr0(), cr4 = read_cr4();
+    const uint64_t data_ar = 0xc093;    /* read/write accessed, S, P, D/B, G */
+    const uint64_t code_ar = 0xa09b;    /* execute/read accessed, S, P, L, G */
+    const uint64_t busy_tss_ar = 0x8b;  /* busy 64-bit TSS, P */
+    const uint64_t unusable_ar = 1u << 16;
+    const struct field_value fields[] = {
+        VALUE(EXCEPTION_BITMAP, 0),
+        VALUE(PAGE_FAULT_ERROR_CODE_MASK, 0),
+        VALUE(PAGE_FAULT_ERROR_CODE_MATCH, 0),
+        VALUE(IO_BITMAP_A, pa(io_bitmap_a)),
+        VALUE(IO_BITMAP_B, pa(io_bitmap_b)),
+        VALUE(MSR_BITMAP, pa(msr_bitmap)),
+        VALUE(VM_EXIT_MSR_STORE_ADDR, pa(exit_msr_store)),
+        VALUE(VM_EXIT_MSR_LOAD_ADDR, pa(exit_msr_load)),
+        VALUE(VM_ENTRY_MSR_LOAD_ADDR, pa(entry_msr_load)),
+        VALUE(TSC_OFFSET, 0),
+        VALUE(CR0_GUEST_HOST_MASK, 0),
+        VALUE(CR4_GUEST_HOST_MASK, 0),
+        VALUE(CR0_READ_SHADOW, cr0),
+        VALUE(CR4_READ_SHADOW, cr4),
+        VALUE(VM_ENTRY_EXCEPTION_ERROR_CODE, 0),
+        VALUE(VM_ENTRY_INSTRUCTION_LEN, 0),
+        VALUE(GUEST_CR0, cr0),
+        VALUE(GUEST_CR3, read_cr3()),
+        VALUE(GUEST_CR4, cr4),
+        VALUE(GUEST_DR7, DR7_INIT),
+        VALUE(GUEST_IA32_DEBUGCTL, 0),
+        VALUE(GUEST_IA32_PAT, rdmsr(MSR_IA32_PAT)),
+        VALUE(GUEST_IA32_EFER, rdmsr(MSR_IA32_EFER)),
+        VALUE(GUEST_CS_SELECTOR, SEL_KERNEL_CODE),
+        VALUE(GUEST_CS_BASE, 0),
+        VALUE(GUEST_CS_LIMIT, 0xffffffff),
+        VALUE(GUEST_CS_AR_BYTES, code_ar),
+#define DATA_SEGMENT(seg) VALUE(GUEST_##seg##_SELECTOR, SEL_KERNEL_DATA), VALUE(GUEST_##seg##_BASE, 0), \
+                          VALUE(GUEST_##seg##_LIMIT, 0xffffffff), VALUE(GUEST_##seg##_AR_BYTES, data_ar)
+        DATA_SEGMENT(SS), DATA_SEGMENT(DS), DATA_SEGMENT(ES), DATA_SEGMENT(FS), DATA_SEGMENT(GS),
+#undef DATA_SEGMENT
+        VALUE(GUEST_LDTR_SELECTOR, 0),
+        VALUE(GUEST_LDTR_BASE, 0),
+        VALUE(GUEST_LDTR_LIMIT, 0),
+        VALUE(GUEST_LDTR_AR_BYTES, unusable_ar),
+        VALUE(GUEST_TR_SELECTOR, SEL_TSS),
+        VALUE(GUEST_TR_BASE, pa(&tables.tss)),
+        VALUE(GUEST_TR_LIMIT, sizeof(tables.tss) - 1),
+        VALUE(GUEST_TR_AR_BYTES, busy_tss_ar),
+        VALUE(GUEST_GDTR_BASE, pa(tables.gdt)),
+        VALUE(GUEST_GDTR_LIMIT, sizeof(tables.gdt) - 1),
+        VALUE(GUEST_IDTR_BASE, pa(l2_idt)),
+        VALUE(GUEST_IDTR_LIMIT, sizeof(l2_idt) - 1),
+        VALUE(GUEST_RFLAGS, RFLAGS_FIXED),
+        VALUE(GUEST_SYSENTER_CS, 0),
+        VALUE(GUEST_SYSENTER_ESP, 0),
+        VALUE(GUEST_SYSENTER_EIP, 0),
+        VALUE(GUEST_INTERRUPTIBILITY_INFO, 0),
+        VALUE(GUEST_ACTIVITY_STATE, 0),
+        VALUE(GUEST_PENDING_DBG_EXCEPTIONS, 0),
+        VALUE(VMCS_LINK_POINTER, ~0ull),
+    };
+    snprintf(what, sizeof(what), "an L2 (%s)", group);
+    if (!write_controls_and_host_state(ctl, what) ||
+        !write_fields(fields, sizeof(fields) / sizeof(fields[0]), what))
+        return false;
+    l2_goto(program);
+    return true;
+}
+
+/* What a VM entry came to: the entry's VMfail, or the VM exit. RIPs are
+ * relative to L2's program; `handler` is what L2's IDT handler reported. */
+struct vm_exit {
+    struct outcome entry;
+    uint32_t reason, length, info, error_code;
+    uint64_t qualification, rip;
+    struct { uint64_t vector, error_code, rip; } handler;
+    uint64_t value;             /* a further value a check shows */
+};
+
+/* VMLAUNCH (launch false) or VMRESUME of the current VMCS through
+ * vmx/vmenter.S, with L2's registers. A VM entry that fails after its
+ * checks of the controls and host state is a VM exit with bit 31 of the
+ * reason set, after which the VMCS is still clear (SDM Vol. 3C 27.7). */
+static struct vm_exit l2_enter(bool launch)
+{
+    int failed = vmx_enter(&l2.regs, !launch);
+    struct vm_exit e = { .entry = ok() };
+    if (failed) {
+        e.entry = vmx_outcome((struct raw){ NO_FAULT, failed == 1 ? RFLAGS_ZF : RFLAGS_CF });
+        return e;
+    }
+    e.reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
+    e.qualification = vmcs_read(EXIT_QUALIFICATION);
+    e.length = (uint32_t)vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+    e.info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
+    e.error_code = (uint32_t)vmcs_read(VM_EXIT_INTR_ERROR_CODE);
+    e.rip = vmcs_read(GUEST_RIP) - pa(l2.program);
+    e.handler.vector = l2.regs.rbx;
+    e.handler.error_code = l2.regs.rdx;
+    e.handler.rip = l2.regs.rcx - pa(l2.program);
+    if (!(e.reason & EXIT_REASON_ENTRY_FAILURE))
+        l2.launched = true;
+    return e;
+}
+
+static struct vm_exit l2_run(void) { return l2_enter(!l2.launched); }
+
+/* L2 goes on after the instruction that exited. */
+static void l2_skip_instruction(const struct vm_exit *e)
+{
+    vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + e->length);
+}
+
+/* What of a VM exit a check shows. */
+enum {
+    SHOW_QUALIFICATION = 1 << 0,
+    SHOW_LENGTH = 1 << 1,
+    SHOW_INFO = 1 << 2,
+    SHOW_ERROR_CODE = 1 << 3,
+    SHOW_RIP = 1 << 4,
+    SHOW_HANDLER = 1 << 5,      /* the vector, error code and return RIP L2's handler saw */
+};
+
+static void add_text(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(__printf__, 3, 4)));
+static void add_text(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t n = strlen(buf);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, size - n, fmt, ap);
+    va_end(ap);
+}
+
+static void format_exit(char *buf, size_t size, const struct vm_exit *e, unsigned show,
+                        const char *value_name)
+{
+    if (e->entry.kind != OUT_OK) {
+        format_outcome(buf, size, e->entry);
+        return;
+    }
+    buf[0] = '\0';
+    if (e->reason & EXIT_REASON_ENTRY_FAILURE)
+        add_text(buf, size, "VM-entry failure, exit reason %u", e->reason & ~EXIT_REASON_ENTRY_FAILURE);
+    else
+        add_text(buf, size, "exit reason %u", e->reason);
+    if (show & SHOW_QUALIFICATION)
+        add_text(buf, size, ", qualification 0x%lx", e->qualification);
+    if (show & SHOW_LENGTH)
+        add_text(buf, size, ", length %u", e->length);
+    if (show & SHOW_INFO)
+        add_text(buf, size, ", interruption info 0x%x", e->info);
+    if (show & SHOW_ERROR_CODE)
+        add_text(buf, size, ", error code 0x%x", e->error_code);
+    if (show & SHOW_RIP)
+        add_text(buf, size, ", RIP +%lu", e->rip);
+    if (show & SHOW_HANDLER)
+        add_text(buf, size, ", L2's handler: vector 0x%lx, error code 0x%lx, return RIP +%lu",
+                 e->handler.vector, e->handler.error_code, e->handler.rip);
+    if (value_name)
+        add_text(buf, size, ", %s 0x%lx", value_name, e->value);
+}
+
+/* A verdict on a VM exit: the parts `show` names, and the value
+ * `value_name` names, if any. */
+static bool expect_exit(const char *what, struct vm_exit got, struct vm_exit want, unsigned show,
+                        const char *value_name)
+{
+    char got_text[192], want_text[192];
+    format_exit(got_text, sizeof(got_text), &got, show, value_name);
+    format_exit(want_text, sizeof(want_text), &want, show, value_name);
+    return verdict(what, got_text, !strcmp(got_text, want_text), want_text, NULL);
+}
+
+#define EXIT(r, ...) ((struct vm_exit){ .entry = { .kind = OUT_OK }, .reason = (r), __VA_ARGS__ })
+/* L2 reached its VMCALL `offset` bytes into its program: what came before
+ * ran without a VM exit. */
+#define VMCALL_AT(offset, ...) EXIT(EXIT_REASON_VMCALL, .length = LEN_VMCALL, .rip = (offset), __VA_ARGS__)
+#define FAILED_ENTRY(r, ...) EXIT(EXIT_REASON_ENTRY_FAILURE | (r), __VA_ARGS__)
+/* An event L2's IDT delivered, with the return RIP it pushed. */
+#define HANDLED(v, err, ret, ...) EXIT(EXIT_REASON_VMCALL, .handler = { (v), (err), (ret) }, __VA_ARGS__)
+
+/* VMLAUNCH, VMRESUME and the launch state (SDM Vol. 3C 27.1, 31.3): CPUID
+ * and VMCALL exit unconditionally, HLT with "HLT exiting" (26.1.2,
+ * 26.1.3); the exit leaves L2's registers to the VMM and RIP at the
+ * instruction (28.3.3). */
+static void l2_basic_checks(void)
+{
+    const char *group = "VMLAUNCH and VMRESUME";
+    if (!l2_setup(group, l2_cpuid, CONTROLS([VMX_CTL_PROC] = PROC_HLT_EXITING)))
+        return;
+    l2.regs.rax = 1;
+    l2.regs.rcx = 0;
+    struct vm_exit e = l2_run();
+    e.value = l2.regs.rax;
+    expect_exit("VMLAUNCH, L2 executes CPUID", e,
+                EXIT(EXIT_REASON_CPUID, .length = LEN_CPUID, .rip = 0, .value = 1),
+                SHOW_LENGTH | SHOW_RIP, "L2's RAX");
+    l2_skip_instruction(&e);
+    e = l2_run();
+    expect_exit("VMRESUME after advancing RIP, L2 executes VMCALL", e, VMCALL_AT(LEN_CPUID),
+                SHOW_LENGTH | SHOW_RIP, NULL);
+    expect_exit("VMLAUNCH of the launched VMCS", l2_enter(true),
+                (struct vm_exit){ .entry = fail_valid(VMXERR_VMLAUNCH_NON_CLEAR) }, 0, NULL);
+    e = l2_enter(false);
+    expect_exit("VMRESUME after the failed VMLAUNCH", e, VMCALL_AT(LEN_CPUID),
+                SHOW_LENGTH | SHOW_RIP, NULL);
+    l2_skip_instruction(&e);
+    expect_exit("VMRESUME, L2 executes HLT with HLT exiting", l2_run(),
+                EXIT(EXIT_REASON_HLT, .length = LEN_HLT, .rip = LEN_CPUID + LEN_VMCALL),
+                SHOW_LENGTH | SHOW_RIP, NULL);
+    /* VMCLEAR makes the VMCS clear: VMRESUME fails, VMLAUNCH works. */
+    try_vmclear(pa(vmcs));
+    try_vmptrld(pa(vmcs));
+    l2.launched = false;
+    l2_goto(l2_cpuid);
+    expect_exit("VMRESUME after VMCLEAR", l2_enter(false),
+                (struct vm_exit){ .entry = fail_valid(VMXERR_VMRESUME_NON_LAUNCHED) }, 0, NULL);
+    expect_exit("VMLAUNCH after VMCLEAR", l2_run(),
+                EXIT(EXIT_REASON_CPUID, .length = LEN_CPUID, .rip = 0), SHOW_LENGTH | SHOW_RIP,
+                NULL);
+}
+
+static void set_bit(uint8_t *bitmap, unsigned bit) { bitmap[bit / 8] |= (uint8_t)(1u << bit % 8); }
+static void clear_bit(uint8_t *bitmap, unsigned bit)
+{
+    bitmap[bit / 8] &= (uint8_t)~(1u << bit % 8);
+}
+
+/* I/O instructions: with "use I/O bitmaps", an access exits iff the bit of
+ * any port it touches is set (bitmap A: ports 0-7fffH); without it,
+ * "unconditional I/O exiting" decides (SDM Vol. 3C 26.1.3, 25.6.4). */
+static void l2_io_checks(void)
+{
+    const char *group = "I/O exiting";
+    if (!l2_setup(group, l2_out_byte, CONTROLS([VMX_CTL_PROC] = PROC_USE_IO_BITMAPS)))
+        return;
+    const struct vm_exit out_exit = EXIT(EXIT_REASON_IO_INSTRUCTION,
+                                         .qualification = IO_QUAL_OUT(1, PORT_COM1_SCRATCH),
+                                         .length = LEN_OUT_DX_AL, .rip = 0);
+    const unsigned show = SHOW_QUALIFICATION | SHOW_LENGTH | SHOW_RIP;
+    /* VMCALL's exit qualification is undefined (SDM Vol. 3C 28.2.1). */
+    const unsigned show_vmcall = SHOW_LENGTH | SHOW_RIP;
+    l2.regs.rdx = PORT_COM1_SCRATCH;
+    l2.regs.rax = 0x5a;
+    set_bit(io_bitmap_a, PORT_COM1_SCRATCH);
+    expect_exit("OUT to a port whose I/O-bitmap bit is set", l2_run(), out_exit, show, NULL);
+    clear_bit(io_bitmap_a, PORT_COM1_SCRATCH);
+    expect_exit("OUT to a port whose I/O-bitmap bit is clear", l2_run(), VMCALL_AT(LEN_OUT_DX_AL),
+                show_vmcall, NULL);
+    set_bit(io_bitmap_a, PORT_COM1_SCRATCH);
+    l2_goto(l2_out_word);
+    l2.regs.rdx = PORT_COM1_SCRATCH - 1;
+    expect_exit("2-byte OUT whose second port's I/O-bitmap bit alone is set", l2_run(),
+                EXIT(EXIT_REASON_IO_INSTRUCTION,
+                     .qualification = IO_QUAL_OUT(2, PORT_COM1_SCRATCH - 1),
+                     .length = LEN_OUT_DX_AX, .rip = 0),
+                show, NULL);
+    if (!l2_set_controls(group, CONTROLS([VMX_CTL_PROC] = PROC_UNCONDITIONAL_IO_EXITING)))
+        return;
+    l2_goto(l2_out_byte);
+    l2.regs.rdx = PORT_COM1_SCRATCH;
+    expect_exit("OUT with unconditional I/O exiting, no I/O bitmaps", l2_run(), out_exit, show,
+                NULL);
+    if (!l2_set_controls(group, CONTROLS([VMX_CTL_PROC] = PROC_UNCONDITIONAL_IO_EXITING |
+                                                          PROC_USE_IO_BITMAPS)))
+        return;
+    clear_bit(io_bitmap_a, PORT_COM1_SCRATCH);
+    expect_exit("OUT with unconditional I/O exiting and a clear I/O-bitmap bit", l2_run(),
+                VMCALL_AT(LEN_OUT_DX_AL), show_vmcall, NULL);
+}
+
+/* The MSR bitmap's four 1-KiB parts (SDM Vol. 3C 25.6.9): reads of MSRs
+ * 0-1fffH, reads of c0000000H-c0001fffH, then the writes of each. */
+static void set_msr_bit(uint32_t msr, bool write)
+{
+    unsigned part = (msr >= 0xc0000000u ? 1024 : 0) + (write ? 2048 : 0);
+    set_bit(msr_bitmap + part, msr & 0x1fff);
+}
+
+/* RDMSR and WRMSR exit iff "use MSR bitmaps" is 0, the MSR is outside the
+ * bitmap's ranges, or its bit is set (SDM Vol. 3C 26.1.3). Without an exit
+ * L2 reads and writes the MSR: SYSENTER_CS as VM entry loaded it from the
+ * guest-state area, which the VM exit saves back (27.3.2.1, 28.3.1);
+ * KERNEL_GS_BASE, which VM entries and exits leave alone, as L1 has it. */
+static void l2_msr_bitmap_checks(void)
+{
+    const char *group = "MSR bitmaps";
+    if (!l2_setup(group, l2_rdmsr, CONTROLS([VMX_CTL_PROC] = PROC_USE_MSR_BITMAPS)))
+        return;
+    const unsigned show = SHOW_LENGTH | SHOW_RIP;
+    const uint64_t sysenter_cs = 0x1234, new_sysenter_cs = 0x5678;
+    const uint64_t kernel_gs_base = 0x12345000;
+    vmcs_write(GUEST_SYSENTER_CS, sysenter_cs);
+    l2.regs.rcx = MSR_IA32_SYSENTER_CS;
+    set_msr_bit(MSR_IA32_SYSENTER_CS, false);
+    expect_exit("RDMSR of an MSR whose read bit is set", l2_run(),
+                EXIT(EXIT_REASON_RDMSR, .length = LEN_RDMSR, .rip = 0), show, NULL);
+    memset(msr_bitmap, 0, sizeof(msr_bitmap));
+    struct vm_exit e = l2_run();
+    e.value = l2.regs.rdx << 32 | (uint32_t)l2.regs.rax;
+    expect_exit("RDMSR of an MSR whose read bit is clear", e,
+                VMCALL_AT(LEN_RDMSR, .value = sysenter_cs), show, "EDX:EAX");
+
+    l2_goto(l2_wrmsr);
+    l2.regs.rax = new_sysenter_cs;
+    l2.regs.rdx = 0;
+    set_msr_bit(MSR_IA32_SYSENTER_CS, true);
+    expect_exit("WRMSR of an MSR whose write bit is set", l2_run(),
+                EXIT(EXIT_REASON_WRMSR, .length = LEN_WRMSR, .rip = 0), show, NULL);
+    memset(msr_bitmap, 0, sizeof(msr_bitmap));
+    e = l2_run();
+    e.value = vmcs_read(GUEST_SYSENTER_CS);
+    expect_exit("WRMSR of an MSR whose write bit is clear", e,
+                VMCALL_AT(LEN_WRMSR, .value = new_sysenter_cs), show, "GUEST_SYSENTER_CS");
+
+    wrmsr(MSR_KERNEL_GS_BASE, kernel_gs_base);
+    l2_goto(l2_rdmsr);
+    l2.regs.rcx = MSR_KERNEL_GS_BASE;
+    set_msr_bit(MSR_KERNEL_GS_BASE, false);
+    expect_exit("RDMSR of a high MSR whose read bit is set", l2_run(),
+                EXIT(EXIT_REASON_RDMSR, .length = LEN_RDMSR, .rip = 0), show, NULL);
+    memset(msr_bitmap, 0, sizeof(msr_bitmap));
+    e = l2_run();
+    e.value = l2.regs.rdx << 32 | (uint32_t)l2.regs.rax;
+    expect_exit("RDMSR of a high MSR whose read bit is clear", e,
+                VMCALL_AT(LEN_RDMSR, .value = kernel_gs_base), show, "EDX:EAX");
+
+    l2_goto(l2_rdmsr);
+    l2.regs.rcx = MSR_OUTSIDE_BITMAPS;
+    expect_exit("RDMSR of an MSR outside the bitmap's ranges", l2_run(),
+                EXIT(EXIT_REASON_RDMSR, .length = LEN_RDMSR, .rip = 0), show, NULL);
+    if (!l2_set_controls(group, NO_EXTRA_CONTROLS))
+        return;
+    l2.regs.rcx = MSR_IA32_SYSENTER_CS;
+    expect_exit("RDMSR without MSR bitmaps", l2_run(),
+                EXIT(EXIT_REASON_RDMSR, .length = LEN_RDMSR, .rip = 0), show, NULL);
+}
+
+/* MOV to CR0 or CR4 exits iff it would give a bit the guest/host mask sets
+ * a value other than the read shadow's; MOV from them reads the shadow in
+ * those bits, and a MOV to that does not exit leaves them as they are
+ * (SDM Vol. 3C 25.6.6, 26.1.3, 26.3). `cr` is 0
+ * or 4, `owned` the bit L1 owns. */
+static void l2_cr_shadow_checks(unsigned cr, uint64_t owned, const char *read, const char *write)
+{
+    uint32_t mask = cr == 0 ? CR0_GUEST_HOST_MASK : CR4_GUEST_HOST_MASK;
+    uint32_t shadow = cr == 0 ? CR0_READ_SHADOW : CR4_READ_SHADOW;
+    uint32_t guest = cr == 0 ? GUEST_CR0 : GUEST_CR4;
+    uint64_t value = vmcs_read(guest) & ~owned;
+    char what[96], name[32];
+    vmcs_write(mask, owned);
+    vmcs_write(shadow, value | owned);
+    l2_goto(read);
+    struct vm_exit e = l2_run();
+    e.value = l2.regs.rax & owned;
+    snprintf(what, sizeof(what), "MOV from CR%u with a bit owned by L1", cr);
+    expect_exit(what, e, VMCALL_AT(LEN_MOV_CR, .value = owned), SHOW_RIP, "the bit in RAX");
+
+    l2_goto(write);
+    l2.regs.rbx = value;
+    snprintf(what, sizeof(what), "MOV to CR%u changing an owned bit from the shadow's value", cr);
+    expect_exit(what, l2_run(),
+                EXIT(EXIT_REASON_CR_ACCESS, .qualification = CR_QUAL(cr, CR_MOV_TO, REG_RBX),
+                     .length = LEN_MOV_CR, .rip = 0),
+                SHOW_QUALIFICATION | SHOW_LENGTH | SHOW_RIP, NULL);
+    l2.regs.rbx = value | owned;
+    e = l2_run();
+    e.value = vmcs_read(guest) & owned;
+    snprintf(what, sizeof(what), "MOV to CR%u writing the shadow's value in an owned bit", cr);
+    snprintf(name, sizeof(name), "the bit in GUEST_CR%u", cr);
+    expect_exit(what, e, VMCALL_AT(LEN_MOV_CR, .value = 0), SHOW_RIP, name);
+}
+
+/* Control-register accesses (SDM Vol. 3C 26.1.3): the guest/host masks and
+ * read shadows of CR0 and CR4, CR3-load exiting, CR8-load and CR8-store
+ * exiting (64-bit mode only); the qualification as Table 28-3. */
+static void l2_cr_checks(void)
+{
+    const char *group = "control-register accesses";
+    if (!l2_setup(group, l2_read_cr0, NO_EXTRA_CONTROLS))
+        return;
+    l2_cr_shadow_checks(0, CR0_TS, l2_read_cr0, l2_write_cr0);
+    l2_cr_shadow_checks(4, CR4_TSD, l2_read_cr4, l2_write_cr4);
+
+    const unsigned show = SHOW_QUALIFICATION | SHOW_LENGTH | SHOW_RIP;
+    l2_goto(l2_write_cr3);
+    l2.regs.rax = vmcs_read(GUEST_CR3);
+    expect_exit("MOV to CR3 without CR3-load exiting", l2_run(), VMCALL_AT(LEN_MOV_CR), SHOW_RIP,
+                NULL);
+    if (!l2_set_controls(group, CONTROLS([VMX_CTL_PROC] = PROC_CR3_LOAD_EXITING |
+                                                          PROC_CR8_LOAD_EXITING |
+                                                          PROC_CR8_STORE_EXITING)))
+        return;
+    l2_goto(l2_write_cr3);
+    expect_exit("MOV to CR3 with CR3-load exiting", l2_run(),
+                EXIT(EXIT_REASON_CR_ACCESS, .qualification = CR_QUAL(3, CR_MOV_TO, REG_RAX),
+                     .length = LEN_MOV_CR, .rip = 0),
+                show, NULL);
+    l2_goto(l2_write_cr8);
+    l2.regs.rax = 0;
+    expect_exit("MOV to CR8 with CR8-load exiting", l2_run(),
+                EXIT(EXIT_REASON_CR_ACCESS, .qualification = CR_QUAL(8, CR_MOV_TO, REG_RAX),
+                     .length = LEN_MOV_CR8, .rip = 0),
+                show, NULL);
+    l2_goto(l2_read_cr8);
+    expect_exit("MOV from CR8 with CR8-store exiting", l2_run(),
+                EXIT(EXIT_REASON_CR_ACCESS, .qualification = CR_QUAL(8, CR_MOV_FROM, REG_RAX),
+                     .length = LEN_MOV_CR8, .rip = 0),
+                show, NULL);
+}
+
+/* A #PF of L2 reading L2_UNMAPPED_PAGE (error code 0: not present, read,
+ * supervisor) with the exception bitmap's bit 14 and the PFEC mask and
+ * match: it exits iff (PFEC & mask) == match equals bit 14 (SDM Vol. 3C
+ * 25.6.3); an exit's qualification is the address (28.2.1), otherwise L2's
+ * handler gets the #PF and CR2 the address. */
+static void expect_page_fault(const char *what, bool bit14, uint32_t mask, uint32_t match,
+                              bool exits)
+{
+    vmcs_write(EXCEPTION_BITMAP, bit14 ? 1u << VECTOR_PF : 0);
+    vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, mask);
+    vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, match);
+    l2_goto(l2_load);
+    l2.regs.rbx = L2_UNMAPPED_PAGE;
+    write_cr2(0);
+    struct vm_exit e = l2_run();
+    if (exits) {
+        expect_exit(what, e,
+                    EXIT(EXIT_REASON_EXCEPTION_NMI, .qualification = L2_UNMAPPED_PAGE,
+                         .info = INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION |
+                                 INTR_INFO_DELIVER_ERROR_CODE | VECTOR_PF,
+                         .error_code = 0, .rip = 0),
+                    SHOW_QUALIFICATION | SHOW_INFO | SHOW_ERROR_CODE | SHOW_RIP, NULL);
+        return;
+    }
+    /* VM exits leave CR2 alone: L1 sees what L2's #PF put there. */
+    e.value = read_cr2();
+    expect_exit(what, e, HANDLED(VECTOR_PF, 0, 0, .value = L2_UNMAPPED_PAGE), SHOW_HANDLER, "CR2");
+}
+
+/* Exceptions: a bit of the exception bitmap makes its exception exit with
+ * the interruption information (SDM Vol. 3C 25.6.3, 28.2.2); RIP stays at
+ * the faulting instruction. The instruction length is not shown: it is
+ * undefined for a hardware exception (28.2.4). */
+static void l2_exception_checks(void)
+{
+    if (!l2_setup("exceptions", l2_ud2, NO_EXTRA_CONTROLS))
+        return;
+    vmcs_write(EXCEPTION_BITMAP, 1u << VECTOR_UD);
+    expect_exit("UD2 with the exception bitmap's #UD bit set", l2_run(),
+                EXIT(EXIT_REASON_EXCEPTION_NMI,
+                     .info = INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | VECTOR_UD, .rip = 0),
+                SHOW_INFO | SHOW_RIP, NULL);
+    vmcs_write(EXCEPTION_BITMAP, 0);
+    l2_goto(l2_ud2);
+    expect_exit("UD2 with the #UD bit clear", l2_run(), HANDLED(VECTOR_UD, 0, 0), SHOW_HANDLER,
+                NULL);
+
+    vmcs_write(GUEST_CR3, build_l2_page_tables());
+    l2_goto(l2_load);
+    l2.regs.rbx = L2_MAPPED_PAGE;
+    struct vm_exit e = l2_run();
+    e.value = l2.regs.rax;
+    expect_exit("L2 reads a page only its page tables map", e,
+                VMCALL_AT(LEN_MOV_LOAD, .value = L2_MAPPED_MARKER), SHOW_RIP, "RAX");
+    expect_page_fault("#PF with bit 14 set, PFEC matching", true, 0, 0, true);
+    expect_page_fault("#PF with bit 14 set, PFEC not matching", true, PFEC_P, PFEC_P, false);
+    expect_page_fault("#PF with bit 14 clear, PFEC not matching", false, PFEC_P, PFEC_P, true);
+    expect_page_fault("#PF with bit 14 clear, PFEC matching", false, 0, 0, false);
+}
+
+/* Event injection (SDM Vol. 3C 27.5): the event goes through L2's IDT as
+ * if it happened at the first instruction; a software interrupt pushes
+ * RIP plus the VM-entry instruction length; a VM exit clears the valid
+ * bit of the VM-entry interruption information (28.2). An external
+ * interrupt needs RFLAGS.IF = 1, or the guest-state checks fail
+ * (27.3.1.4). */
+static void l2_injection_checks(void)
+{
+    if (!l2_setup("event injection", l2_vmcall, NO_EXTRA_CONTROLS))
+        return;
+    const uint32_t soft = INTR_TYPE_SOFT_INTERRUPT | VECTOR_INJECTED_SOFT;
+    vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | soft);
+    vmcs_write(VM_ENTRY_INSTRUCTION_LEN, LEN_INT_N);
+    struct vm_exit e = l2_run();
+    e.value = vmcs_read(VM_ENTRY_INTR_INFO);
+    expect_exit("injected software interrupt", e,
+                HANDLED(VECTOR_INJECTED_SOFT, 0, LEN_INT_N, .value = soft), SHOW_HANDLER,
+                "VM_ENTRY_INTR_INFO");
+
+    l2_goto(l2_vmcall);
+    vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION |
+                                   INTR_INFO_DELIVER_ERROR_CODE | VECTOR_GP);
+    vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, INJECTED_GP_ERROR_CODE);
+    expect_exit("injected #GP with an error code", l2_run(),
+                HANDLED(VECTOR_GP, INJECTED_GP_ERROR_CODE, 0), SHOW_HANDLER, NULL);
+
+    const uint32_t ext = INTR_INFO_VALID | INTR_TYPE_EXTERNAL | VECTOR_INJECTED_EXT;
+    l2_goto(l2_vmcall);
+    vmcs_write(VM_ENTRY_INTR_INFO, ext);
+    expect_exit("injected external interrupt with L2's RFLAGS.IF=0", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_INVALID_GUEST_STATE, .qualification = 0),
+                SHOW_QUALIFICATION, NULL);
+    vmcs_write(VM_ENTRY_INTR_INFO, ext);
+    vmcs_write(GUEST_RFLAGS, RFLAGS_FIXED | RFLAGS_IF);
+    expect_exit("injected external interrupt with L2's RFLAGS.IF=1", l2_run(),
+                HANDLED(VECTOR_INJECTED_EXT, 0, 0), SHOW_HANDLER, NULL);
+}
+
+/* L1's handler of the self-IPI, for when the VM exit leaves it pending. */
+static volatile unsigned l1_ipis;
+static void count_ipi(struct trap_frame *frame)
+{
+    (void)frame;
+    l1_ipis++;
+}
+
+/* L2 counts down with RFLAGS `rflags` and a self-IPI pending: L1 runs with
+ * interrupts off, so the interrupt waits for the VM entry. */
+static struct vm_exit l2_run_interrupted(uint64_t rflags)
+{
+    l2_goto(l2_count_down);
+    l2.regs.rcx = L2_COUNT_DOWN;
+    vmcs_write(GUEST_RFLAGS, rflags);
+    lapic_send_ipi(lapic_id(), ICR_FIXED | VECTOR_IPI);
+    return l2_run();
+}
+
+/* External interrupts (SDM Vol. 3C 25.6.1, 26.2, 28.2.2): with
+ * "external-interrupt exiting" one exits whatever L2's RFLAGS.IF (26.4.1);
+ * with "acknowledge interrupt on exit" the exit acknowledges it and reports
+ * the vector (L1 then owes the EOI), without it the interruption
+ * information is invalid and the interrupt stays pending for L1. Without
+ * the control it goes through L2's IDT. */
+static void l2_interrupt_checks(void)
+{
+    const char *group = "external interrupts";
+    if (!l2_setup(group, l2_count_down, CONTROLS([VMX_CTL_PIN] = PIN_EXTERNAL_INTERRUPT_EXITING,
+                                                 [VMX_CTL_EXIT] = EXIT_ACK_INTERRUPT_ON_EXIT)))
+        return;
+    const struct vm_exit acknowledged = EXIT(EXIT_REASON_EXTERNAL_INTERRUPT,
+                                             .info = INTR_INFO_VALID | INTR_TYPE_EXTERNAL |
+                                                     VECTOR_IPI,
+                                             .rip = 0);
+    expect_exit("interrupt with external-interrupt exiting and acknowledge on exit, L2 IF=1",
+                l2_run_interrupted(RFLAGS_FIXED | RFLAGS_IF), acknowledged,
+                SHOW_INFO | SHOW_RIP, NULL);
+    lapic_eoi();
+    expect_exit("interrupt with external-interrupt exiting and acknowledge on exit, L2 IF=0",
+                l2_run_interrupted(RFLAGS_FIXED), acknowledged, SHOW_INFO | SHOW_RIP, NULL);
+    lapic_eoi();
+
+    if (!l2_set_controls(group, CONTROLS([VMX_CTL_PIN] = PIN_EXTERNAL_INTERRUPT_EXITING)))
+        return;
+    interrupt_register(VECTOR_IPI, count_ipi);
+    l1_ipis = 0;
+    struct vm_exit e = l2_run_interrupted(RFLAGS_FIXED | RFLAGS_IF);
+    e.info &= INTR_INFO_VALID;      /* the rest is undefined (SDM Vol. 3C 28.2.2) */
+    /* STI's blocking covers the NOP: the interrupt comes after it. */
+    __asm__ volatile("sti\n\tnop\n\tcli" ::: "memory");
+    e.value = l1_ipis;
+    expect_exit("interrupt with external-interrupt exiting, no acknowledge on exit", e,
+                EXIT(EXIT_REASON_EXTERNAL_INTERRUPT, .info = 0, .rip = 0, .value = 1),
+                SHOW_INFO | SHOW_RIP, "interrupts L1 takes after the exit");
+    interrupt_register(VECTOR_IPI, NULL);
+
+    if (!l2_set_controls(group, NO_EXTRA_CONTROLS))
+        return;
+    expect_exit("interrupt without external-interrupt exiting, L2 IF=1",
+                l2_run_interrupted(RFLAGS_FIXED | RFLAGS_IF), HANDLED(VECTOR_IPI, 0, 0),
+                SHOW_HANDLER, NULL);
+    lapic_eoi();
+}
+
+/* The VMX-preemption timer (SDM Vol. 3C 26.5.1): it counts down from the
+ * value VM entry loads and exits when it reaches 0, at once for 0, before
+ * L2's first instruction (27.6.4); "save VMX-preemption-timer value" stores
+ * the value at the exit, 0 (28.3.4). */
+static void l2_preemption_timer_checks(void)
+{
+    if (!l2_setup("the VMX-preemption timer", l2_vmcall,
+                  CONTROLS([VMX_CTL_PIN] = PIN_PREEMPTION_TIMER,
+                           [VMX_CTL_EXIT] = EXIT_SAVE_PREEMPTION_TIMER)))
+        return;
+    vmcs_write(VMX_PREEMPTION_TIMER_VALUE, 0);
+    struct vm_exit e = l2_run();
+    e.value = vmcs_read(VMX_PREEMPTION_TIMER_VALUE);
+    expect_exit("VM entry with VMX-preemption timer value 0", e,
+                EXIT(EXIT_REASON_PREEMPTION_TIMER, .rip = 0, .value = 0), SHOW_RIP,
+                "VMX_PREEMPTION_TIMER_VALUE");
+    l2_goto(l2_count_down);
+    l2.regs.rcx = L2_COUNT_DOWN;
+    vmcs_write(VMX_PREEMPTION_TIMER_VALUE, PREEMPTION_TIMER_SPIN);
+    e = l2_run();
+    e.value = vmcs_read(VMX_PREEMPTION_TIMER_VALUE);
+    expect_exit("VMX-preemption timer with L2 spinning", e,
+                EXIT(EXIT_REASON_PREEMPTION_TIMER, .rip = 0, .value = 0), SHOW_RIP,
+                "VMX_PREEMPTION_TIMER_VALUE");
+}
+
+/* The MSR areas (SDM Vol. 3C 27.4, 28.4, 28.6): VM entry loads MSRs for
+ * L2, the VM exit stores L2's and loads L1's. An entry naming IA32_FS_BASE
+ * or an x2APIC MSR may not be loaded: the VM entry fails with reason 34,
+ * the qualification the entry's index from 1 (27.7), and L1 goes on at its
+ * host RIP. L2's RDMSR and WRMSR do not exit: MSR bitmaps, all clear. */
+static void l2_msr_area_checks(void)
+{
+    if (!l2_setup("MSR-load and MSR-store areas", l2_rdmsr,
+                  CONTROLS([VMX_CTL_PROC] = PROC_USE_MSR_BITMAPS)))
+        return;
+    const uint64_t l2_kernel_gs_base = 0x123456789000ull;
+    const uint64_t l1_star = 0x0013000800000000ull, l2_star = 0x0023001000000000ull;
+    wrmsr(MSR_KERNEL_GS_BASE, 0);
+    entry_msr_load[0] = (struct msr_entry){ .index = MSR_KERNEL_GS_BASE,
+                                            .value = l2_kernel_gs_base };
+    vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 1);
+    l2.regs.rcx = MSR_KERNEL_GS_BASE;
+    struct vm_exit e = l2_run();
+    e.value = l2.regs.rdx << 32 | (uint32_t)l2.regs.rax;
+    expect_exit("VM-entry MSR-load area, L2 reads the MSR", e,
+                VMCALL_AT(LEN_RDMSR, .value = l2_kernel_gs_base), SHOW_RIP, "EDX:EAX");
+
+    vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+    exit_msr_store[0] = (struct msr_entry){ .index = MSR_STAR };
+    exit_msr_load[0] = (struct msr_entry){ .index = MSR_STAR, .value = l1_star };
+    vmcs_write(VM_EXIT_MSR_STORE_COUNT, 1);
+    vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 1);
+    l2_goto(l2_wrmsr);
+    l2.regs.rcx = MSR_STAR;
+    l2.regs.rax = (uint32_t)l2_star;
+    l2.regs.rdx = l2_star >> 32;
+    e = l2_run();
+    e.value = exit_msr_store[0].value;
+    expect_exit("VM-exit MSR-store area, after L2 writes the MSR", e,
+                VMCALL_AT(LEN_WRMSR, .value = l2_star), SHOW_RIP, "the stored value");
+    e.value = rdmsr(MSR_STAR);
+    expect_exit("VM-exit MSR-load area, L1's value after the exit", e,
+                VMCALL_AT(LEN_WRMSR, .value = l1_star), SHOW_RIP, "L1's MSR");
+    vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+    vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+
+    l2_goto(l2_vmcall);
+    entry_msr_load[0] = (struct msr_entry){ .index = MSR_IA32_SYSENTER_ESP };
+    entry_msr_load[1] = (struct msr_entry){ .index = MSR_FS_BASE };
+    vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 2);
+    expect_exit("VM-entry MSR-load area naming IA32_FS_BASE second", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_MSR_LOADING, .qualification = 2), SHOW_QUALIFICATION,
+                NULL);
+    entry_msr_load[0] = (struct msr_entry){ .index = X2APIC_MSR_TPR };
+    expect_exit("VM-entry MSR-load area naming an x2APIC MSR first", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_MSR_LOADING, .qualification = 1), SHOW_QUALIFICATION,
+                NULL);
+}
+
+/* VM entries that fail on the guest state (SDM Vol. 3C 27.3.1.1 CR0,
+ * 27.3.1.4 RFLAGS, 27.3.1.5 the VMCS link pointer): a VM exit with reason
+ * 33 and bit 31 set, qualification 0 but for the VMCS link pointer's
+ * checks, 4 (27.7); the VMCS stays clear, so VMRESUME fails (31.3). */
+static void l2_guest_state_checks(void)
+{
+    if (!l2_setup("guest-state checks", l2_vmcall, NO_EXTRA_CONTROLS))
+        return;
+    const unsigned show = SHOW_QUALIFICATION;
+    uint64_t cr0 = vmcs_read(GUEST_CR0);
+    vmcs_write(GUEST_CR0, cr0 & ~CR0_PE);
+    expect_exit("VMLAUNCH with guest CR0.PG=1 and PE=0", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_INVALID_GUEST_STATE, .qualification = 0), show, NULL);
+    expect_exit("VMRESUME after the VM-entry failure", l2_enter(false),
+                (struct vm_exit){ .entry = fail_valid(VMXERR_VMRESUME_NON_LAUNCHED) }, 0, NULL);
+    vmcs_write(GUEST_CR0, cr0);
+    vmcs_write(GUEST_RFLAGS, 0);
+    expect_exit("VMLAUNCH with guest RFLAGS bit 1 clear", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_INVALID_GUEST_STATE, .qualification = 0), show, NULL);
+    vmcs_write(GUEST_RFLAGS, RFLAGS_FIXED);
+    vmcs_write(VMCS_LINK_POINTER, pa(probe_page) + UNALIGNED_OFFSET);
+    expect_exit("VMLAUNCH with an unaligned VMCS link pointer", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_INVALID_GUEST_STATE, .qualification = 4), show, NULL);
+    vmcs_write(VMCS_LINK_POINTER, ~0ull);
+    expect_exit("VMLAUNCH with the guest state repaired", l2_run(), VMCALL_AT(0), SHOW_RIP,
+                NULL);
+}
+
+/* A triple fault in L2 exits with reason 2 (SDM Vol. 3C 26.2); here #UD
+ * with an IDT limit of 0: #GP, #DF, shutdown (Vol. 3A 7.15, "Interrupt
+ * 8"). L1 goes on. */
+static void l2_triple_fault_checks(void)
+{
+    if (!l2_setup("triple fault", l2_ud2, NO_EXTRA_CONTROLS))
+        return;
+    vmcs_write(GUEST_IDTR_LIMIT, 0);
+    expect_exit("triple fault in L2", l2_run(), EXIT(EXIT_REASON_TRIPLE_FAULT), 0, NULL);
+    if (l2_setup("triple fault", l2_vmcall, NO_EXTRA_CONTROLS))
+        expect_exit("VMLAUNCH of a fresh VMCS after the triple fault", l2_run(), VMCALL_AT(0),
+                    SHOW_RIP, NULL);
+}
+
+/* The 8259 PICs masked: only the probe's own interrupts come. */
+static void mask_legacy_pic(void)
+{
+    outb(PIC1_DATA, 0xff);
+    outb(PIC2_DATA, 0xff);
+}
+
+static void l2_checks(void)
+{
+    build_l2_idt();
+    mask_legacy_pic();
+    l2_basic_checks();
+    l2_io_checks();
+    l2_msr_bitmap_checks();
+    l2_cr_checks();
+    l2_exception_checks();
+    l2_injection_checks();
+    l2_interrupt_checks();
+    l2_preemption_timer_checks();
+    l2_msr_area_checks();
+    l2_guest_state_checks();
+    l2_triple_fault_checks();
+}
+
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
 {
     (void)vcpu;
@@ -809,6 +1773,8 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
         if (complete) {
             vmread_vmwrite_checks();
             complete = shadow_vmcs_checks() && vm_entry_checks();
+            if (complete)
+                l2_checks();
         }
         leave_vmx_operation();
     }

@@ -22,7 +22,7 @@
  * field table in virt/vmcs_setup.c). */
 #define VMCS_HOST_RSP_ENCODING 0x6c14
 
-#ifndef __ASSEMBLY__
+#ifndef __ASSEMBLER__
 #include <stdint.h>
 #include <stddef.h>
 

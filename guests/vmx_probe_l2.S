@@ -1,0 +1,144 @@
+/*
+ * The VMX probe's L2: small programs that guests/vmx_probe.c, the L1
+ * hypervisor, starts with GUEST_RIP at one of the labels below, and the
+ * handlers of L2's IDT. L2 runs in L1's own 64-bit flat state (its GDT,
+ * page tables and stack layout), at CPL 0.
+ *
+ * Each program does the one thing a check looks at, then VMCALL, which
+ * always exits (SDM Vol. 3C 26.1.2): an exit with reason VMCALL means the
+ * instruction before it ran without a VM exit. L1 passes the operands in the
+ * general registers (struct guest_regs) and reads results there.
+ */
+
+    .text
+    .balign 16
+
+    /* CPUID exits unconditionally (SDM Vol. 3C 26.1.2); so does VMCALL;
+     * HLT with "HLT exiting" (26.1.3). */
+    .globl l2_cpuid
+l2_cpuid:
+    cpuid
+    vmcall
+    hlt
+    vmcall
+
+    .globl l2_vmcall
+l2_vmcall:
+    vmcall
+
+    /* Counts RCX down to 0, then VMCALL: for an event from outside the
+     * program to interrupt. LOOP is its only instruction before VMCALL, so
+     * that RIP is the program's start wherever the event comes. */
+    .globl l2_count_down
+l2_count_down:
+    loop l2_count_down
+    vmcall
+
+    .globl l2_out_byte
+l2_out_byte:
+    outb %al, %dx
+    vmcall
+
+    .globl l2_out_word
+l2_out_word:
+    outw %ax, %dx
+    vmcall
+
+    .globl l2_rdmsr
+l2_rdmsr:
+    rdmsr
+    vmcall
+
+    .globl l2_wrmsr
+l2_wrmsr:
+    wrmsr
+    vmcall
+
+    .globl l2_read_cr0
+l2_read_cr0:
+    mov %cr0, %rax
+    vmcall
+
+    /* The source register is RBX (3), as the exit qualification says. */
+    .globl l2_write_cr0
+l2_write_cr0:
+    mov %rbx, %cr0
+    vmcall
+
+    .globl l2_read_cr4
+l2_read_cr4:
+    mov %cr4, %rax
+    vmcall
+
+    .globl l2_write_cr4
+l2_write_cr4:
+    mov %rbx, %cr4
+    vmcall
+
+    .globl l2_write_cr3
+l2_write_cr3:
+    mov %rax, %cr3
+    vmcall
+
+    .globl l2_read_cr8
+l2_read_cr8:
+    mov %cr8, %rax
+    vmcall
+
+    .globl l2_write_cr8
+l2_write_cr8:
+    mov %rax, %cr8
+    vmcall
+
+    .globl l2_ud2
+l2_ud2:
+    ud2
+
+    /* Reads the quadword at RBX (a page L2's page tables may not map). */
+    .globl l2_load
+l2_load:
+    mov (%rbx), %rax
+    vmcall
+
+/*
+ * L2's IDT handlers, one per vector: each reports the event to L1 with
+ * VMCALL, RBX = the vector, RCX = the return RIP the event pushed, RDX =
+ * its error code (0 for the vectors without one: SDM Vol. 3A 7.3, Table
+ * 7-1). They do not return: L1 sets up L2 afresh for what follows.
+ */
+    .balign 16
+l2_event:
+    mov (%rsp), %rcx
+    vmcall
+
+.macro l2_handler vec
+    .balign 16
+l2_handler_\vec:
+    .if (\vec == 8) || ((\vec >= 10) && (\vec <= 14)) || (\vec == 17) || (\vec == 21) || (\vec == 29) || (\vec == 30)
+    pop %rdx
+    .else
+    xor %edx, %edx
+    .endif
+    mov $\vec, %ebx
+    jmp l2_event
+.endm
+
+.altmacro
+.set vec, 0
+.rept 256
+    l2_handler %vec
+    .set vec, vec + 1
+.endr
+
+    .section .rodata
+    .balign 8
+    .globl l2_handlers
+l2_handlers:
+.macro l2_handler_addr vec
+    .quad l2_handler_\vec
+.endm
+.set vec, 0
+.rept 256
+    l2_handler_addr %vec
+    .set vec, vec + 1
+.endr
