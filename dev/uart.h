@@ -12,7 +12,7 @@ struct vm_uart {
     spinlock_t lock;
     struct uart16550 regs;
     bool irq_level;             /* what IRQ 4 was last driven to */
-    char line[160];             /* output waiting for its end of line */
+    char line[256];             /* output waiting for its end of line */
     uint32_t len;
     uint64_t created_tsc;       /* for console timestamps */
 };

@@ -30,6 +30,9 @@ struct nested_vmx {
      * vmcs12 and vmcs01 at each nested entry; its MSR bitmap merges L0's
      * and L1's. vmcs02 is made at the first entry and kept until VMXOFF. */
     bool in_l2;
+    /* A VMLAUNCH whose VM entry is under way: vmcs12 becomes "launched"
+     * once it completes, which an entry failure of vmcs02 says it did not. */
+    bool launch_pending;
     struct loaded_vmcs vmcs02;
     uint8_t *msr_bitmap02;
     /* L1's VMX-preemption timer while L2 runs, emulated: the host TSC at

@@ -73,10 +73,13 @@ static void put12(struct vmcs12 *v12, enum vmcs_field field, uint64_t value)
     (void)vmcs12_write(v12, field, value);
 }
 
-/* Makes `lv` the vCPU's VMCS on this CPU. */
+/* Makes `lv` the vCPU's VMCS on this CPU. The entry stub writes HOST_RSP
+ * only when it differs from the last value written (vmx/vmenter.S): the
+ * other VMCS has its own, so the next entry writes it. */
 static void run_on(struct vcpu *v, struct loaded_vmcs *lv)
 {
     v->vmcs = lv;
+    v->regs.host_rsp = 0;
     if (loaded_vmcs_load(lv))
         vmcs_write_host_per_cpu_state();
 }
@@ -412,8 +415,7 @@ void nested_vm_entry(struct vcpu *v, bool resume)
         fail_entry(v, EXIT_REASON_MSR_LOADING, failed);
         return;
     }
-    if (!resume)
-        n->vmcs12->launch_state = VMCS12_LAUNCHED;
+    n->launch_pending = !resume;
     n->in_l2 = true;
     /* L2 and L1 share the vCPU's VPID; L1 has none, and VM entries flush
      * its linear mappings (SDM Vol. 3C 29.4.3.1, VPID 0). */
@@ -462,7 +464,13 @@ static void save_l2_state(struct vcpu *v)
 void nested_vm_exit(struct vcpu *v, uint32_t reason, bool synthetic, uint64_t qualification,
                     uint32_t interruption_info)
 {
-    struct vmcs12 *v12 = v->nested->vmcs12;
+    struct nested_vmx *n = v->nested;
+    struct vmcs12 *v12 = n->vmcs12;
+    /* A VMLAUNCH is done once its entry completed: the processor's
+     * entry-failure exits (bit 31) leave the VMCS clear (SDM Vol. 3C 27.8). */
+    if (n->launch_pending && !(reason & EXIT_REASON_ENTRY_FAILURE))
+        v12->launch_state = VMCS12_LAUNCHED;
+    n->launch_pending = false;
     save_l2_state(v);
     put12(v12, VM_EXIT_REASON, reason);
     if (synthetic) {

@@ -69,9 +69,46 @@ void vcpu_msrs_save(struct vcpu *v)
         v->msr_tsc_aux = rdmsr(MSR_TSC_AUX);
 }
 
+/* The MSRs whose state is a guest-state field of the VMCS (SDM Vol. 3C
+ * 25.4.2), or 0. */
+static enum vmcs_field vmcs_msr_field(uint32_t msr)
+{
+    switch (msr) {
+    case MSR_IA32_SYSENTER_CS: return GUEST_SYSENTER_CS;
+    case MSR_IA32_SYSENTER_ESP: return GUEST_SYSENTER_ESP;
+    case MSR_IA32_SYSENTER_EIP: return GUEST_SYSENTER_EIP;
+    case MSR_FS_BASE: return GUEST_FS_BASE;
+    case MSR_GS_BASE: return GUEST_GS_BASE;
+    default: return 0;
+    }
+}
+
+/* The pass-through MSRs vcpu_msrs_load puts in the processor while the
+ * vCPU runs: read and written there. */
+static bool switched_msr(uint32_t msr)
+{
+    switch (msr) {
+    case MSR_KERNEL_GS_BASE: case MSR_STAR: case MSR_LSTAR: case MSR_CSTAR: case MSR_SFMASK:
+        return true;
+    case MSR_TSC_AUX:
+        return vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_ENABLE_RDTSCP;
+    default:
+        return false;
+    }
+}
+
 bool vcpu_read_msr(struct vcpu *v, uint32_t msr, uint64_t *value, bool *handled)
 {
     *handled = true;
+    enum vmcs_field field = vmcs_msr_field(msr);
+    if (field) {
+        *value = vmcs_read(field);
+        return true;
+    }
+    if (switched_msr(msr)) {
+        *value = rdmsr(msr);
+        return true;
+    }
     switch (msr) {
     case MSR_IA32_TSC: *value = rdtsc() + vmcs_read(TSC_OFFSET); return true;
     case MSR_IA32_FEATURE_CONTROL: *value = FEATURE_CONTROL_LOCKED; return true; /* VMX off */
@@ -112,9 +149,30 @@ bool vcpu_pat_valid(uint64_t value)
     return true;
 }
 
+/* An address the processor accepts in these MSRs (SDM Vol. 3A 4.1.1: a
+ * non-canonical one raises #GP). */
+static bool canonical(uint64_t address)
+{
+    return (uint64_t)((int64_t)(address << 16) >> 16) == address;
+}
+
 bool vcpu_write_msr(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
 {
     *handled = true;
+    enum vmcs_field field = vmcs_msr_field(msr);
+    if (field) {
+        if (msr != MSR_IA32_SYSENTER_CS && !canonical(value))
+            return false;
+        vmcs_write(field, value);
+        return true;
+    }
+    if (switched_msr(msr)) {
+        if (msr == MSR_TSC_AUX ? value >> 32 : (msr != MSR_STAR && msr != MSR_SFMASK &&
+                                                !canonical(value)))
+            return false;
+        wrmsr(msr, value);
+        return true;
+    }
     switch (msr) {
     case MSR_IA32_TSC:
         v->tsc_offset = value - rdtsc();
