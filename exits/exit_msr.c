@@ -15,26 +15,27 @@
 #include "vmx/vmx_cpu.h"
 #include "lib/string.h"
 
+/* The APIC's MSRs first: IPIs and EOIs are the frequent ones. */
 static bool read_msr(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 {
     bool handled;
-    bool ok = nested_read_msr(vcpu, msr, value, &handled);
+    bool ok = apic_msr_read(vcpu, msr, value, &handled);
+    if (handled)
+        return ok;
+    ok = nested_read_msr(vcpu, msr, value, &handled);
     if (handled)
         return ok;
     ok = vcpu_read_msr(vcpu, msr, value, &handled);
-    if (handled)
-        return ok;
-    ok = apic_msr_read(vcpu, msr, value, &handled);
     return handled && ok;
 }
 
 static bool write_msr(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 {
     bool handled;
-    bool ok = vcpu_write_msr(vcpu, msr, value, &handled);
+    bool ok = apic_msr_write(vcpu, msr, value, &handled);
     if (handled)
         return ok;
-    ok = apic_msr_write(vcpu, msr, value, &handled);
+    ok = vcpu_write_msr(vcpu, msr, value, &handled);
     return handled && ok;
 }
 

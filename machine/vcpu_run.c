@@ -91,11 +91,24 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
     return ENTER;
 }
 
-void vcpu_run(struct vcpu *v, uint64_t slice, bool boosted)
+/* An exit from L2: L1's if it asked for it (nested/reflect.h), else L0
+ * handles it on L2's behalf; counted both ways. */
+__attribute__((noinline)) static enum exit_action exit_from_l2(struct vcpu *v, uint32_t reason)
 {
-    if (!vcpu_transition(v, VCPU_RUNNABLE, VCPU_RUNNING))
-        return;
-    ple_slice_start(v, boosted, &slice);
+    bool to_l1 = nested_l1_wants_exit(v, reason);
+    unsigned basic = reason & 0xffff;
+    if (basic < EXIT_REASON_MAX) {
+        v->stats.from_l2[basic]++;
+        v->stats.to_l1[basic] += to_l1;
+    }
+    if (!to_l1)
+        return handle_vm_exit(v, reason);
+    nested_vm_exit(v, reason, false, 0, 0);
+    return EXIT_RESUME;
+}
+
+static void run_loop(struct vcpu *v, uint64_t slice)
+{
     uint64_t slice_end = rdtsc() + slice, stop = slice_end, lapic_stop = 0;
     /* The guest must be out by `stop` (slice end or its APIC timer): the
      * VMX-preemption timer, or the host LAPIC timer where there is none (its
@@ -131,45 +144,46 @@ void vcpu_run(struct vcpu *v, uint64_t slice, bool boosted)
         }
         if (read_cr2() != v->cr2)
             write_cr2(v->cr2);
-        int failure = vmx_enter(&v->regs, v->vmcs->launched);
+        /* Nested VMX switches the vCPU's VMCS between entries. */
+        struct loaded_vmcs *lv = v->vmcs;
+        int failure = vmx_enter(&v->regs, lv->launched);
         uint64_t exited = rdtsc();
-        if (failure && nested_in_l2(v)) {
-            irq_enable();
-            nested_entry_failed_late(v);
-            continue;
-        }
         if (failure) {
             irq_enable();
+            if (nested_in_l2(v)) {
+                nested_entry_failed_late(v);
+                continue;
+            }
             entry_failed(v, failure);
             break;
         }
-        if (v->vmcs->launched)
+        if (lv->launched)
             v->stats.resumes++;
         else
             v->stats.launches++;
-        v->vmcs->launched = true;
+        lv->launched = true;
         v->stats.guest_cycles += exited - now;
         v->cr2 = read_cr2();
         uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
         irq_enable();   /* a pending host interrupt (external-interrupt exit) runs now */
-        enum exit_action action = EXIT_RESUME;
-        bool from_l2 = nested_in_l2(v), reflected = false;
-        if (from_l2 && (reflected = nested_l1_wants_exit(v, reason)))
-            nested_vm_exit(v, reason, false, 0, 0);
-        else
-            action = handle_vm_exit(v, reason);
+        enum exit_action action = __builtin_expect(nested_in_l2(v), 0)
+                                      ? exit_from_l2(v, reason) : handle_vm_exit(v, reason);
         unsigned basic = reason & 0xffff;
         if (basic < EXIT_REASON_MAX) {
             v->stats.count[basic]++;
             v->stats.cycles[basic] += rdtsc() - exited;
-            if (from_l2) {
-                v->stats.from_l2[basic]++;
-                v->stats.to_l1[basic] += reflected;
-            }
         }
         if (action != EXIT_RESUME)
             break;
     }
+}
+
+void vcpu_run(struct vcpu *v, uint64_t slice, bool boosted)
+{
+    if (!vcpu_transition(v, VCPU_RUNNABLE, VCPU_RUNNING))
+        return;
+    ple_slice_start(v, boosted, &slice);
+    run_loop(v, slice);
     ple_sched_out(v);
     vcpu_transition(v, VCPU_RUNNING, VCPU_RUNNABLE);
 }

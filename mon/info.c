@@ -208,7 +208,7 @@ static void print_nested_vcpu(const struct vcpu *c)
         return;
     }
     kprintf("vcpu %u: VMX operation, VMXON region 0x%lx, running %s\n", c->id, n->vmxon_ptr,
-            n->in_l2 ? "L2" : "L1");
+            c->in_l2 ? "L2" : "L1");
     if (n->current_vmptr == NESTED_NO_VMCS) {
         kprintf("  no current VMCS\n");
         return;

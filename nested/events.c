@@ -57,7 +57,7 @@ bool nested_init_signal(struct vcpu *v)
 {
     if (!v->nested)
         return false;
-    if (v->nested->in_l2 && __atomic_exchange_n(&v->init_pending, false, __ATOMIC_SEQ_CST))
+    if (v->in_l2 && __atomic_exchange_n(&v->init_pending, false, __ATOMIC_SEQ_CST))
         nested_vm_exit(v, EXIT_REASON_INIT_SIGNAL, true, 0, 0);
     /* In VMX root operation INIT is blocked; a start-up IPI only reaches a
      * processor waiting for one, which L1 never is in VMX operation. */

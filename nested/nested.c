@@ -69,6 +69,7 @@ void nested_vcpu_free(struct vcpu *v)
     if (!n)
         return;
     v->vmcs = &v->lv;
+    v->in_l2 = false;
     if (n->vmcs02.vmcs) {
         /* VMCLEAR before its memory is reused (SDM Vol. 3C 25.11.1). */
         loaded_vmcs_clear(&n->vmcs02);

@@ -26,10 +26,10 @@ struct nested_vmx {
      * cached_vmcs12): the VMCS region is the processor's while current
      * (SDM Vol. 3C 25.11.1), so L1 may not rely on its contents. */
     struct vmcs12 *vmcs12;
-    /* Running L2 (nested/switch.c): vmcs02 is the vCPU's VMCS, built from
-     * vmcs12 and vmcs01 at each nested entry; its MSR bitmap merges L0's
-     * and L1's. vmcs02 is made at the first entry and kept until VMXOFF. */
-    bool in_l2;
+    /* While L2 runs (vcpu->in_l2, nested/switch.c), vmcs02 is the vCPU's
+     * VMCS, built from vmcs12 and vmcs01 at each nested entry; its MSR
+     * bitmap merges L0's and L1's. vmcs02 is made at the first entry and
+     * kept until VMXOFF. */
     /* A VMLAUNCH whose VM entry is under way: vmcs12 becomes "launched"
      * once it completes, which an entry failure of vmcs02 says it did not. */
     bool launch_pending;
@@ -43,7 +43,7 @@ struct nested_vmx {
 /* Whether the vCPU runs L2 now (inline: every exit asks). */
 static inline bool nested_in_l2(const struct vcpu *v)
 {
-    return v->nested && v->nested->in_l2;
+    return v->in_l2;
 }
 
 /* What L1 sees of VMX on this machine (nested/vmx_caps.h). */

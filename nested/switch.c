@@ -365,7 +365,7 @@ static void vmx_abort(struct vcpu *v, uint32_t indicator)
 static void return_to_l1(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
-    n->in_l2 = false;
+    v->in_l2 = false;
     n->timer_deadline = 0;
     run_on(v, &v->lv);
     load_l1_host_state(v);
@@ -416,7 +416,7 @@ void nested_vm_entry(struct vcpu *v, bool resume)
         return;
     }
     n->launch_pending = !resume;
-    n->in_l2 = true;
+    v->in_l2 = true;
     /* L2 and L1 share the vCPU's VPID; L1 has none, and VM entries flush
      * its linear mappings (SDM Vol. 3C 29.4.3.1, VPID 0). */
     tlb_flush_vpid(v->vpid);
@@ -503,7 +503,7 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, bool synthetic, uint64_t qu
 void nested_entry_failed_late(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
-    n->in_l2 = false;
+    v->in_l2 = false;
     run_on(v, &v->lv);
     /* L1's VMLAUNCH/VMRESUME is still where it was in vmcs01: it ends in
      * VMfailValid with the error in the current VMCS. */

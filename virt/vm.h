@@ -75,6 +75,7 @@ struct vcpu {
     } ple;
     uint64_t dr[4], dr6;            /* debug registers the VMCS does not hold */
     struct nested_vmx *nested;      /* its VMX operation as an L1 (nested/nested.h), or NULL */
+    bool in_l2;                     /* nested: it runs L1's guest now (one byte: every exit asks) */
 };
 
 enum vm_state { VM_RUNNING, VM_ENDED };
