@@ -11,7 +11,7 @@
 #include "exits/exit_pause.h"
 #include "nested/events.h"
 #include "nested/nested.h"
-#include "nested/reflect.h"
+#include "nested/l2_exit.h"
 #include "nested/switch.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"

@@ -1,13 +1,14 @@
 /* The reflection of L2's exits (nested/reflect.h). */
 #include "nested/reflect.h"
 #include "nested/merge.h"
-#include "nested/nested.h"
-#include "virt/guest_mem.h"
-#include "virt/vcpu_regs.h"
+#include "virt/exit_stats.h"
 #include "vmx/exit_reasons.h"
-#include "vmx/vmcs.h"
 #include "vmx/vmx_controls.h"
-#include "arch/cpu.h"
+
+#define CR0_PE (1ull << 0)
+#define CR0_TS (1ull << 3)
+#define INTR_TYPE_NMI 2
+#define VECTOR_PF 14
 
 enum rule {
     L1_GETS,            /* the default: L1 did not forbid it, or always gets it */
@@ -17,7 +18,15 @@ enum rule {
     BY_RULE,            /* by its own test below */
 };
 
-typedef bool (*l1_test_fn)(struct vcpu *vcpu, const struct vmcs12 *vmcs12);
+/* The facts a rule looks at. */
+struct decision {
+    const struct vmcs12 *vmcs12;
+    const struct l2_exit *exit;
+    l1_memory_read_fn read_l1;
+    void *ctx;
+};
+
+typedef bool (*l1_test_fn)(const struct decision *d);
 
 static uint32_t control12(const struct vmcs12 *v12, enum vmcs_field field)
 {
@@ -36,18 +45,18 @@ static uint64_t field12(const struct vmcs12 *v12, enum vmcs_field field)
 /* An exception exits if its bit is set in L1's exception bitmap; a #PF as
  * the error-code mask and match say (SDM Vol. 3C 25.6.3). NMIs are the
  * host's. */
-static bool wants_exception(struct vcpu *v, const struct vmcs12 *v12)
+static bool wants_exception(const struct decision *d)
 {
-    (void)v;
-    uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
+    const struct vmcs12 *v12 = d->vmcs12;
+    uint32_t info = d->exit->interruption_info;
     unsigned type = info >> 8 & 7, vector = info & 0xff;
-    if (type == 2)
+    if (type == INTR_TYPE_NMI)
         return false;
     uint32_t bitmap = control12(v12, EXCEPTION_BITMAP);
     bool bit = bitmap >> vector & 1;
-    if (vector != 14)
+    if (vector != VECTOR_PF)
         return bit;
-    uint32_t error = (uint32_t)vmcs_read(VM_EXIT_INTR_ERROR_CODE);
+    uint32_t error = d->exit->interruption_error;
     bool match = (error & control12(v12, PAGE_FAULT_ERROR_CODE_MASK)) ==
                  control12(v12, PAGE_FAULT_ERROR_CODE_MATCH);
     return bit ? match : !match;
@@ -58,10 +67,11 @@ static bool wants_exception(struct vcpu *v, const struct vmcs12 *v12)
  * other than its read shadow, CR3 and CR8 accesses by their controls, CLTS
  * with TS owned and set in the shadow, LMSW changing an owned bit (or
  * setting PE where the shadow has it clear). */
-static bool wants_cr_access(struct vcpu *v, const struct vmcs12 *v12)
+static bool wants_cr_access(const struct decision *d)
 {
-    uint64_t q = vmcs_read(EXIT_QUALIFICATION);
-    unsigned cr = q & 0xf, access = q >> 4 & 3, gpr = q >> 8 & 0xf;
+    const struct vmcs12 *v12 = d->vmcs12;
+    uint64_t q = d->exit->qualification;
+    unsigned cr = q & 0xf, access = q >> 4 & 3;
     uint32_t proc = control12(v12, CPU_BASED_VM_EXEC_CONTROL);
     uint64_t mask0 = field12(v12, CR0_GUEST_HOST_MASK), shadow0 = field12(v12, CR0_READ_SHADOW);
     switch (access) {
@@ -69,7 +79,7 @@ static bool wants_cr_access(struct vcpu *v, const struct vmcs12 *v12)
         if (cr == 0 || cr == 4) {
             uint64_t mask = cr ? field12(v12, CR4_GUEST_HOST_MASK) : mask0;
             uint64_t shadow = cr ? field12(v12, CR4_READ_SHADOW) : shadow0;
-            return ((vcpu_read_gpr(v, gpr) ^ shadow) & mask) != 0;
+            return ((d->exit->cr_source ^ shadow) & mask) != 0;
         }
         if (cr == 3)
             return proc & PROC_CR3_LOAD_EXITING;
@@ -89,19 +99,20 @@ static bool wants_cr_access(struct vcpu *v, const struct vmcs12 *v12)
 
 /* I/O by L1's unconditional I/O exiting or its I/O bitmaps (SDM Vol. 3C
  * 26.1.3); bitmaps that are not in L1's RAM exit. */
-static bool wants_io(struct vcpu *v, const struct vmcs12 *v12)
+static bool wants_io(const struct decision *d)
 {
+    const struct vmcs12 *v12 = d->vmcs12;
     uint32_t proc = control12(v12, CPU_BASED_VM_EXEC_CONTROL);
     if (!(proc & PROC_USE_IO_BITMAPS))
         return proc & PROC_UNCONDITIONAL_IO_EXITING;
-    uint64_t q = vmcs_read(EXIT_QUALIFICATION);
+    uint64_t q = d->exit->qualification;
     unsigned port = (unsigned)(q >> 16 & 0xffff), size = (q & 7) + 1;
     for (unsigned p = port; p < port + size; p++) {
         if (p > 0xffff)
             return true;    /* an access that wraps around exits */
         uint64_t byte = field12(v12, p < 0x8000 ? IO_BITMAP_A : IO_BITMAP_B) + (p & 0x7fff) / 8;
         uint8_t bits;
-        if (!guest_mem_read(v->vm, byte, &bits, 1) || (bits >> (p % 8) & 1))
+        if (!d->read_l1(d->ctx, byte, &bits, 1) || (bits >> (p % 8) & 1))
             return true;
     }
     return false;
@@ -109,44 +120,42 @@ static bool wants_io(struct vcpu *v, const struct vmcs12 *v12)
 
 /* RDMSR/WRMSR by L1's MSR bitmap; without one, and for MSRs outside its
  * ranges, always (SDM Vol. 3C 26.1.3). */
-static bool wants_msr(struct vcpu *v, const struct vmcs12 *v12, bool write)
+static bool wants_msr(const struct decision *d, bool write)
 {
+    const struct vmcs12 *v12 = d->vmcs12;
     if (!(control12(v12, CPU_BASED_VM_EXEC_CONTROL) & PROC_USE_MSR_BITMAPS))
         return true;
     unsigned byte, bit;
-    if (!nested_msr_bitmap_bit((uint32_t)v->regs.rcx, write, &byte, &bit))
+    if (!nested_msr_bitmap_bit(d->exit->msr, write, &byte, &bit))
         return true;
     uint8_t bits;
-    if (!guest_mem_read(v->vm, field12(v12, MSR_BITMAP) + byte, &bits, 1))
+    if (!d->read_l1(d->ctx, field12(v12, MSR_BITMAP) + byte, &bits, 1))
         return true;
     return bits >> bit & 1;
 }
 
-static bool wants_rdmsr(struct vcpu *v, const struct vmcs12 *v12)
+static bool wants_rdmsr(const struct decision *d)
 {
-    return wants_msr(v, v12, false);
+    return wants_msr(d, false);
 }
 
-static bool wants_wrmsr(struct vcpu *v, const struct vmcs12 *v12)
+static bool wants_wrmsr(const struct decision *d)
 {
-    return wants_msr(v, v12, true);
+    return wants_msr(d, true);
 }
 
 /* L1's interrupt-window exiting, or L0's own (it injects L1's interrupts
  * into L2 when L1 lets them through). */
-static bool wants_interrupt_window(struct vcpu *v, const struct vmcs12 *v12)
+static bool wants_interrupt_window(const struct decision *d)
 {
-    (void)v;
-    return control12(v12, CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING;
+    return control12(d->vmcs12, CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING;
 }
 
 /* The hardware timer ends L0's slices too: L1's emulated one has expired,
  * or it is L0's. */
-static bool wants_preemption_timer(struct vcpu *v, const struct vmcs12 *v12)
+static bool wants_preemption_timer(const struct decision *d)
 {
-    (void)v12;
-    uint64_t deadline = v->nested->timer_deadline;
-    return deadline && (int64_t)(rdtsc() - deadline) >= 0;
+    return d->exit->l1_timer_expired;
 }
 
 static const struct {
@@ -180,16 +189,17 @@ static const struct {
     [EXIT_REASON_WBINVD] = { BY_PROC2, PROC2_WBINVD_EXITING },
 };
 
-bool nested_l1_wants_exit(struct vcpu *v, uint32_t reason)
+bool nested_reflect(const struct vmcs12 *v12, const struct l2_exit *exit,
+                    l1_memory_read_fn read_l1, void *ctx)
 {
     /* A failed entry of vmcs02 with an exit (invalid guest state, MSR
      * loading) is L1's: its VMLAUNCH/VMRESUME ended so. */
-    if (reason & EXIT_REASON_ENTRY_FAILURE)
+    if (exit->reason & EXIT_REASON_ENTRY_FAILURE)
         return true;
-    reason &= 0xffff;
+    uint32_t reason = exit->reason & 0xffff;
     if (reason >= EXIT_REASON_MAX)
         return true;
-    const struct vmcs12 *v12 = v->nested->vmcs12;
+    const struct decision d = { v12, exit, read_l1, ctx };
     switch (reflection[reason].rule) {
     case L0_KEEPS:
         return false;
@@ -201,7 +211,7 @@ bool nested_l1_wants_exit(struct vcpu *v, uint32_t reason)
                (control12(v12, SECONDARY_VM_EXEC_CONTROL) & reflection[reason].control);
     }
     case BY_RULE:
-        return reflection[reason].test(v, v12);
+        return reflection[reason].test(&d);
     default:
         return true;
     }

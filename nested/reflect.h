@@ -8,13 +8,31 @@
  * VMCALL, triple fault, INVD, XSETBV, every VMX instruction), or L1's
  * controls decide (a control bit, its I/O and MSR bitmaps, its exception
  * bitmap, its CR masks). An exit L1 did not ask for is L0's to handle on
- * L2's behalf, as L1 would have let it happen.
+ * L2's behalf, as L1 would have let it happen. Pure: the exit's facts and
+ * L1's memory come from the caller (nested/l2_exit.c), so it is
+ * unit-tested.
  */
 #include <stdint.h>
 #include <stdbool.h>
+#include "nested/vmcs12.h"
 
-struct vcpu;
+/* What the decision needs of an exit from L2 (vmcs02's exit information
+ * and the guest registers it names). */
+struct l2_exit {
+    uint32_t reason;            /* with bit 31 for a failed entry */
+    uint64_t qualification;
+    uint32_t interruption_info, interruption_error;
+    uint32_t msr;               /* RDMSR/WRMSR: ECX */
+    uint64_t cr_source;         /* MOV to CR: the value written */
+    bool l1_timer_expired;      /* L1's emulated VMX-preemption timer */
+};
 
-/* Whether the exit `reason` that just came from L2 (vmcs02 current) goes to L1. */
-bool nested_l1_wants_exit(struct vcpu *vcpu, uint32_t reason);
+/* Reads `len` bytes of L1's memory at `gpa`; false where it has none. */
+typedef bool (*l1_memory_read_fn)(void *ctx, uint64_t gpa, void *dst, unsigned len);
+
+/* Whether the exit goes to L1, given L1's vmcs12 and its memory (for its
+ * I/O and MSR bitmaps; bitmaps L1 has no memory for make the access exit
+ * to L1). */
+bool nested_reflect(const struct vmcs12 *vmcs12, const struct l2_exit *exit,
+                    l1_memory_read_fn read_l1, void *ctx);
 #endif
