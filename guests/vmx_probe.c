@@ -2531,6 +2531,10 @@ static void fuzz_mutate(void)
     /* What would hang or is not the SDM's to decide (above). */
     uint32_t info = (uint32_t)vmcs_read(VM_ENTRY_INTR_INFO);
     bool injecting = info & INTR_INFO_VALID;
+    /* An injected external interrupt needs RFLAGS.IF (27.3.1.4): beside a
+     * link-pointer mutation that would be a second guest-state error. */
+    if (!(allowed & FUZZ_GUEST) && injecting && (info >> 8 & 7) == 0)
+        vmcs_write(GUEST_RFLAGS, vmcs_read(GUEST_RFLAGS) | RFLAGS_IF);
     if (vmcs_read(GUEST_ACTIVITY_STATE) == ACTIVITY_HLT && !injecting)
         fuzz_write(GUEST_ACTIVITY_STATE, 0);
     if (injecting && (info >> 8 & 7) == INTR_TYPE_NMI)
