@@ -1939,7 +1939,9 @@ static int soak_mode(uint64_t seconds)
  *     vmx_fuzz: case N: VMfailInvalid | VMfailValid E |
  *                       entry failure R Q | L2 ran: exit R
  *
- * (R with bit 31 for an entry failure, Q its qualification). The same SEED
+ * (R with bit 31 for an entry failure, Q its qualification; a fault of
+ * VMLAUNCH itself would end the run: nothing here mutates what it faults
+ * on, CPL and mode, SDM Vol. 3C 31.3). The same SEED
  * must give the same lines bare on Bochs and under vmxvisor
  * (tests/nested_fuzz_compare). The cases stay where the SDM determines the
  * outcome and the two sides offer the same capabilities; left out, and why:
@@ -1955,7 +1957,8 @@ static int soak_mode(uint64_t seconds)
  *    A case mutates controls or host state, never both.
  *  - The VMCS link pointer with another guest-state error: the
  *    qualification (4 or 0, SDM Vol. 3C 27.8) would depend on the order of
- *    the guest-state checks, which the SDM does not fix.
+ *    the guest-state checks, which the SDM does not fix. (So an injected
+ *    external interrupt beside it gets RFLAGS.IF, 27.3.1.4.)
  *  - Activity states shutdown and wait-for-SIPI: offered per IA32_VMX_MISC
  *    [8:7] (Bochs has them, vmxvisor not), and L2 would wait there for an
  *    event that never comes. HLT only with an injected event, which wakes
