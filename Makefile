@@ -91,7 +91,7 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.
 SYSTEM_JOBS ?= 2
 
-.PHONY: all kernel guests linux-guest run run-monitor run-qemu test unit-test system-test layer-check bench clean deps
+.PHONY: all kernel guests linux-guest run run-monitor run-qemu test unit-test system-test layer-check bench fuzz-nested clean deps
 
 all: kernel guests $(VMXRUN)
 
@@ -186,6 +186,14 @@ unit-test: $(UNIT_BINS)
 
 system-test: all linux-guest
 	prove -j$(SYSTEM_JOBS) tests/system/
+
+# The long differential vmcs12 fuzzing run: the VMX probe's fuzzer bare on
+# Bochs against the same seeds under vmxvisor's nested VMX, case by case
+# (tests/nested_fuzz_compare; tests/system/nested_fuzz.t runs a few).
+FUZZ_NESTED_SEEDS ?= 1 2 3 4 5 6 7 8
+FUZZ_NESTED_CASES ?= 300
+fuzz-nested: all
+	tests/nested_fuzz_compare --seeds '$(FUZZ_NESTED_SEEDS)' --cases $(FUZZ_NESTED_CASES)
 
 # make bench [BENCH=name]: BENCH lines on stdout (see bench/run).
 bench: deps all linux-guest

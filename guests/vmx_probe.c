@@ -42,6 +42,7 @@
 #include "vmx/vmx_controls.h"
 #include "vmx/exit_reasons.h"
 #include "vmx/guest_regs.h"
+#include "nested/vmx_caps.h"
 
 #define PAGE_SIZE 4096
 #define CPUID_1_ECX_VMX (1u << 5)
@@ -149,6 +150,9 @@ static uint8_t probe_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static struct cpu_tables tables;
 
 static unsigned checks, failures;
+/* The modes (fuzz, bench, soak) use the probe's steps without its verdict
+ * lines: a passing step then prints nothing, a failing one still does. */
+static bool quiet;
 
 static uint64_t pa(const void *p) { return (uint64_t)(uintptr_t)p; }
 
@@ -373,6 +377,8 @@ static bool verdict(const char *what, const char *got, bool pass, const char *wa
                     const char *basis)
 {
     checks++;
+    if (pass && quiet)
+        return true;
     if (pass && basis)
         printf("vmx_probe: %s: as %s says: PASS\n", what, basis);
     else if (pass)
@@ -833,7 +839,7 @@ static void leave_vmx_operation(void)
 extern const char l2_cpuid[], l2_vmcall[], l2_count_down[], l2_out_byte[], l2_out_word[];
 extern const char l2_rdmsr[], l2_wrmsr[], l2_read_cr0[], l2_write_cr0[], l2_read_cr4[];
 extern const char l2_write_cr4[], l2_write_cr3[], l2_read_cr8[], l2_write_cr8[], l2_ud2[];
-extern const char l2_load[];
+extern const char l2_load[], l2_bench[], l2_soak[], l2_soak_end[];
 extern const uint64_t l2_handlers[256];
 
 /* Lengths of the instructions L2 executes, as guests/vmx_probe_l2.S
@@ -1758,13 +1764,866 @@ static void l2_checks(void)
     l2_triple_fault_checks();
 }
 
+/* ====================================================================== */
+/* The probe's modes, chosen by its command line (empty: the checks       */
+/* above). Each runs as an L1 hypervisor on the same VMCS setup (l2_setup) */
+/* and L2 runner (l2_enter) as part 2.                                     */
+/*                                                                        */
+/*   fuzz SEED COUNT   a differential vmcs12 fuzzer: one verdict per case   */
+/*   bench ITERATIONS  L2's CPUID round trip through L1's exit handler     */
+/*   soak SECONDS      L2 loops on CPUID and I/O, L1 checks every exit     */
+/* ====================================================================== */
+
+/* VMX operation for a mode: the capability MSRs (discover), CR4.VMXE,
+ * VMXON; L2's IDT and the legacy PICs masked, as for part 2. Passing steps
+ * print nothing. */
+static bool mode_enter_vmx(const char *mode)
+{
+    quiet = true;
+    bool entered = discover() &&
+                   expect("MOV to CR4 setting VMXE", try_write_cr4(read_cr4() | CR4_VMXE), ok()) &&
+                   expect("VMXON", try_vmxon(stamp(vmxon_region, caps.revision)), ok());
+    if (!entered) {
+        printf("vmx_probe: %s: cannot run without VMX operation\n", mode);
+        return false;
+    }
+    build_l2_idt();
+    mask_legacy_pic();
+    return true;
+}
+
+static void mode_leave_vmx(void)
+{
+    try_vmclear(pa(vmcs));
+    try_vmxoff();
+    try_write_cr4(read_cr4() & ~CR4_VMXE);
+}
+
+/* L1's answer to L2's CPUID, as a hypervisor gives it: L2's RAX-RDX from
+ * `r`, RIP past the instruction (the exit's instruction length). */
+static void l1_emulate_cpuid(struct cpuid_regs r)
+{
+    l2.regs.rax = r.eax;
+    l2.regs.rbx = r.ebx;
+    l2.regs.rcx = r.ecx;
+    l2.regs.rdx = r.edx;
+    vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+}
+
+/* ---------------------------------------------------------------------- */
+/* bench ITERATIONS: L2 (l2_bench) times ITERATIONS CPUIDs with RDTSC into
+ * bench_samples; L1 handles each CPUID exit with what a hypervisor needs
+ * (VMREAD of the reason and the instruction length, VMREAD and VMWRITE of
+ * RIP, L2's registers from a table read once) and VMRESUMEs. Bare on Bochs
+ * that is Bochs' own exit and entry through this L1; under vmxvisor the
+ * nested round trip (L2 -> L0 -> L1, its VMREADs and VMWRITEs, L1's
+ * VMRESUME -> L0 -> L2). */
+#define BENCH_MAX_ITERATIONS 20000
+static uint64_t bench_samples[BENCH_MAX_ITERATIONS];
+
+static int bench_mode(uint64_t iterations)
+{
+    if (iterations == 0 || iterations > BENCH_MAX_ITERATIONS) {
+        printf("vmx_probe: bench: ITERATIONS must be 1 to %u\n", BENCH_MAX_ITERATIONS);
+        return 1;
+    }
+    if (!mode_enter_vmx("bench") || !l2_setup("bench", l2_bench, NO_EXTRA_CONTROLS))
+        return 1;
+    const struct cpuid_regs leaf0 = cpuid(0, 0);
+    l2.regs.rdi = pa(bench_samples);
+    l2.regs.rsi = iterations;
+    uint64_t exits = 0;
+    uint32_t reason = 0;
+    int status = 0;
+    for (bool launched = false;; launched = true) {
+        int failed = vmx_enter(&l2.regs, launched);
+        if (failed) {
+            printf("vmx_probe: bench: VM entry failed (%s)\n",
+                   failed == 1 ? "VMfailValid" : "VMfailInvalid");
+            status = 1;
+            break;
+        }
+        reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
+        if (reason != EXIT_REASON_CPUID)
+            break;
+        exits++;
+        l1_emulate_cpuid(leaf0);
+    }
+    mode_leave_vmx();
+    if (status)
+        return status;
+    if (reason != EXIT_REASON_VMCALL || exits != iterations) {
+        printf("vmx_probe: bench: L2 ended with exit reason %u after %lu CPUID exits\n", reason,
+               exits);
+        return 1;
+    }
+    bench_report("nested_cpuid_exit", median(bench_samples, iterations), "cycles");
+    printf("vmx_probe: bench: %lu L2 CPUID exits\n", exits);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* soak SECONDS: L2 (l2_soak) loops for ever: R12 += 1, CPUID, a busy wait,
+ * every 64th round an OUT and IN of COM1's scratch register that L1 does
+ * not intercept (under vmxvisor L0 emulates it for L2). L1 handles each
+ * CPUID exit and checks L2's state: R12 one more than at the last exit, RIP
+ * at l2_soak's CPUID and RSP at the top of L2's stack (l2_soak pushes
+ * nothing); it answers with RAX = R12's low half, which L2 checks. Any
+ * other exit (L2's VMCALL when its own check failed) is an error. Every
+ * emulated second (the TSC rate of CPUID leaf 0x15, else vmxrun's 50 M
+ * instructions per second) a progress line. For tests that move the L1 VM
+ * between CPUs while L2 runs. */
+#define SOAK_SPIN 20000             /* L2's busy wait between CPUIDs */
+#define SOAK_DEFAULT_TSC_HZ 50000000ull
+
+static uint64_t soak_tsc_hz(void)
+{
+    struct cpuid_regs r = cpuid(0x15, 0);
+    return r.eax && r.ebx && r.ecx ? (uint64_t)r.ecx * r.ebx / r.eax : SOAK_DEFAULT_TSC_HZ;
+}
+
+static int soak_mode(uint64_t seconds)
+{
+    if (!mode_enter_vmx("soak") || !l2_setup("soak", l2_soak, NO_EXTRA_CONTROLS))
+        return 1;
+    const uint64_t hz = soak_tsc_hz(), stack_top = pa(l2_stack + sizeof(l2_stack));
+    uint64_t exits = 0, errors = 0, counter = 0, elapsed = 0;
+    l2.regs.r12 = 0;
+    l2.regs.r13 = SOAK_SPIN;
+    uint64_t next = rdtsc() + hz;
+    for (bool launched = false; elapsed < seconds && !errors; launched = true) {
+        int failed = vmx_enter(&l2.regs, launched);
+        if (failed) {
+            printf("vmx_probe: soak: VM entry failed (%s)\n",
+                   failed == 1 ? "VMfailValid" : "VMfailInvalid");
+            errors++;
+            break;
+        }
+        exits++;
+        uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
+        uint64_t rip = vmcs_read(GUEST_RIP), rsp = vmcs_read(GUEST_RSP);
+        if (reason != EXIT_REASON_CPUID) {
+            printf("vmx_probe: soak: exit reason %u at L2 RIP +%lu (R12 %lu): error\n", reason,
+                   rip - pa(l2_soak), l2.regs.r12);
+            errors++;
+            break;
+        }
+        if (l2.regs.r12 != counter + 1 || rip < pa(l2_soak) || rip >= pa(l2_soak_end) ||
+            rsp != stack_top) {
+            printf("vmx_probe: soak: L2 state: R12 %lu (expected %lu), RIP +%lu, RSP 0x%lx "
+                   "(expected 0x%lx): error\n",
+                   l2.regs.r12, counter + 1, rip - pa(l2_soak), rsp, stack_top);
+            errors++;
+            break;
+        }
+        counter = l2.regs.r12;
+        l1_emulate_cpuid((struct cpuid_regs){ .eax = (uint32_t)counter });
+        if (rdtsc() >= next) {
+            next += hz;
+            elapsed++;
+            printf("vmx_probe: soak: %lu L2 exits, ok\n", exits);
+        }
+    }
+    mode_leave_vmx();
+    printf("vmx_probe: soak: done, %lu L2 exits, %lu errors\n", exits, errors);
+    return errors ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* fuzz SEED COUNT: a differential vmcs12 fuzzer (after NecoFuzz). Each
+ * case starts from the VMCS that enters (l2_setup: a fresh region, VMCLEAR,
+ * VMPTRLD, the full valid state; L2 at l2_vmcall, an IDT whose every vector
+ * reports with VMCALL, the exception bitmap all ones), applies 1-3 seeded
+ * mutations near the validity boundary, VMLAUNCHes and prints one verdict:
+ *
+ *     vmx_fuzz: case N: VMfailInvalid | VMfailValid E |
+ *                       entry failure R Q | L2 ran: exit R
+ *
+ * (R with bit 31 for an entry failure, Q its qualification; a fault of
+ * VMLAUNCH itself would end the run: nothing here mutates what it faults
+ * on, CPL and mode, SDM Vol. 3C 31.3). The same SEED
+ * must give the same lines bare on Bochs and under vmxvisor
+ * (tests/nested_fuzz_compare). The cases stay where the SDM determines the
+ * outcome and the two sides offer the same capabilities; left out, and why:
+ *
+ *  - Controls outside a fixed set (fuzz_must1/flex/reserved): the set is
+ *    what vmxvisor emulates for L1 (nested/vmx_caps.h) and Bochs'
+ *    tigerlake offers; a CPU whose capability MSRs differ on it does not
+ *    fuzz (one line says so), so the two sides never fuzz different spaces.
+ *    The VMX-preemption timer is left out: its rate (IA32_VMX_MISC[4:0],
+ *    SDM Vol. 3D A.6) differs, so a non-zero value races L2's VMCALL.
+ *  - Control-field and host-state errors in one case: SDM Vol. 3C 27.2 lets
+ *    the checks run in any order, so VMfailValid 7 or 8 would be either.
+ *    A case mutates controls or host state, never both.
+ *  - The VMCS link pointer with another guest-state error: the
+ *    qualification (4 or 0, SDM Vol. 3C 27.8) would depend on the order of
+ *    the guest-state checks, which the SDM does not fix. (So an injected
+ *    external interrupt beside it gets RFLAGS.IF, 27.3.1.4.)
+ *  - Activity states shutdown and wait-for-SIPI: offered per IA32_VMX_MISC
+ *    [8:7] (Bochs has them, vmxvisor not), and L2 would wait there for an
+ *    event that never comes. HLT only with an injected event, which wakes
+ *    it (SDM Vol. 3C 27.7.2); HLT with nothing to wake it would hang.
+ *  - CR3-target counts 1-4 (IA32_VMX_MISC[24:16] differs: 4 and 0), a
+ *    zero instruction length for software events (IA32_VMX_MISC[30]),
+ *    an error code for an exception without one (IA32_VMX_BASIC[56], SDM
+ *    Vol. 3C 27.2.1.3), event type 7 (needs the monitor trap flag, which
+ *    vmxvisor does not offer), vector 21 (#CP: its error-code rule depends
+ *    on CET), error codes with bits 31:15 set (older SDMs made 31:16 a
+ *    check), an injected NMI with blocking by NMI (the rule without
+ *    virtual NMIs changed between SDM revisions).
+ *  - Interruptibility bit 4 (enclave; a check only with SGX), IA32_DEBUGCTL
+ *    bits whose reservedness is model-specific (27.3.1.1: only 2-5 and 63
+ *    are used as reserved), guest CR0.NW without CD and CR4.LA57 (L2's
+ *    paging would change under it), pending debug exceptions other than a
+ *    reserved bit (their delivery at entry, 27.7.3, is out of scope here).
+ *  - VM-exit MSR-store and -load lists that fail (a VMX abort, SDM Vol. 3C
+ *    28.7) and lists longer than 512 entries (IA32_VMX_MISC[27:25]: more
+ *    may cause a machine check). Only MSRs both sides have are named, and
+ *    as entries that must fail only FS_BASE, GS_BASE and x2APIC MSRs
+ *    (27.4), whatever the model.
+ *  - Host-state values that enter but would leave L1 unable to go on (a
+ *    valid other host RIP, GDTR, IDTR or TR base); other valid changes of
+ *    L1's state by the VM exit (CR0, CR3, CR4, EFER, PAT, segments, MSRs)
+ *    are undone after each case.
+ *  - Address widths: every "beyond the physical-address width" value sets
+ *    bit 62 and every non-canonical one bit 56, so neither MAXPHYADDR nor
+ *    4- or 5-level paging changes the outcome.
+ */
+#define FUZZ_BEYOND_WIDTH (1ull << 62)
+#define FUZZ_NONCANONICAL (1ull << 56)
+#define FUZZ_MSR_LIST_ENTRIES 4
+#define FUZZ_MAX_MUTATIONS 3
+#define CR0_WP_BIT (1ull << 16)
+#define CR0_NW_BIT (1ull << 29)
+#define CR0_CD_BIT (1ull << 30)
+#define CR4_PCIDE_BIT (1ull << 17)
+#define RFLAGS_TF (1ull << 8)
+#define RFLAGS_DF (1ull << 10)
+#define RFLAGS_VM (1ull << 17)
+#define RFLAGS_AC (1ull << 18)
+#define INTR_TYPE(t) ((uint32_t)(t) << 8)
+#define INTR_TYPE_NMI 2u
+#define BLOCKING_BY_NMI 8u
+#define ACTIVITY_HLT 1
+#define MSR_LSTAR 0xc0000082u
+#define MISC_ACTIVITY_HLT (1ull << 6)
+#define PAT_ALL_WB 0x0606060606060606ull
+
+/* The fixed control space: the default1 bits that must be 1 (all but
+ * those the TRUE MSRs free: CR3-load and -store exiting, save and load
+ * debug controls, SDM Vol. 3D A.2), the controls that may flip (vmxvisor's
+ * NESTED_*_EMULATED but the preemption timer), and bits no model offers. */
+static const uint32_t fuzz_must1[VMX_CTL_CLASSES] = {
+    [VMX_CTL_PIN] = VMX_PIN_DEFAULT1,
+    [VMX_CTL_PROC] = VMX_PROC_DEFAULT1 & ~(PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING),
+    [VMX_CTL_EXIT] = VMX_EXIT_DEFAULT1 & ~EXIT_SAVE_DEBUG_CONTROLS,
+    [VMX_CTL_ENTRY] = VMX_ENTRY_DEFAULT1 & ~ENTRY_LOAD_DEBUG_CONTROLS,
+};
+static const uint32_t fuzz_flex[VMX_CTL_CLASSES] = {
+    [VMX_CTL_PIN] = NESTED_PIN_EMULATED & ~PIN_PREEMPTION_TIMER,
+    [VMX_CTL_PROC] = NESTED_PROC_EMULATED,
+    [VMX_CTL_PROC2] = NESTED_PROC2_EMULATED,
+    [VMX_CTL_EXIT] = NESTED_EXIT_EMULATED,
+    [VMX_CTL_ENTRY] = NESTED_ENTRY_EMULATED,
+};
+static const uint32_t fuzz_reserved[VMX_CTL_CLASSES] = {
+    [VMX_CTL_PIN] = 1u << 7 | 1u << 31,
+    [VMX_CTL_PROC] = 1u << 0 | 1u << 17 | 1u << 18,
+    [VMX_CTL_PROC2] = 1u << 31,
+    [VMX_CTL_EXIT] = 1u << 24 | 1u << 31,
+    [VMX_CTL_ENTRY] = 1u << 16 | 1u << 31,
+};
+/* The exit controls that decide host-state checks (SDM Vol. 3C 27.2.2,
+ * 27.2.4) and the entry controls that decide guest-state checks (27.3.1):
+ * their flips belong to the host and guest mutations. */
+#define FUZZ_EXIT_HOST (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_LOAD_PAT | EXIT_LOAD_EFER)
+static const uint32_t control_fields[VMX_CTL_CLASSES] = {
+    [VMX_CTL_PIN] = PIN_BASED_VM_EXEC_CONTROL, [VMX_CTL_PROC] = CPU_BASED_VM_EXEC_CONTROL,
+    [VMX_CTL_PROC2] = SECONDARY_VM_EXEC_CONTROL, [VMX_CTL_EXIT] = VM_EXIT_CONTROLS,
+    [VMX_CTL_ENTRY] = VM_ENTRY_CONTROLS,
+};
+
+/* Whether this CPU's capability MSRs give exactly the fixed space; if
+ * not, one line says where they differ. */
+static bool fuzz_space_offered(void)
+{
+    for (int cls = 0; cls < VMX_CTL_CLASSES; cls++) {
+        uint32_t must = caps.must_be_1[cls], may = caps.may_be_1[cls];
+        if (cls == VMX_CTL_PROC2 && !(caps.may_be_1[VMX_CTL_PROC] & PROC_ACTIVATE_SECONDARY))
+            must = may = 0;
+        const char *problem = must != fuzz_must1[cls] ? "must-be-1 bits"
+                              : (fuzz_flex[cls] & ~may) ? "missing controls"
+                              : (fuzz_reserved[cls] & may) ? "offered reserved bits" : NULL;
+        if (problem) {
+            printf("vmx_fuzz: cannot run: the %s controls (must be 1 0x%x, may be 1 0x%x) are "
+                   "not the fixed space (must be 1 0x%x, flipped 0x%x, reserved 0x%x): %s\n",
+                   control_class_names[cls], must, may, fuzz_must1[cls], fuzz_flex[cls],
+                   fuzz_reserved[cls], problem);
+            return false;
+        }
+    }
+    if (!(caps.misc & MISC_ACTIVITY_HLT)) {
+        printf("vmx_fuzz: cannot run: IA32_VMX_MISC does not offer the HLT activity state\n");
+        return false;
+    }
+    return true;
+}
+
+/* xorshift64, each case seeded from SEED and its number (splitmix64), so
+ * that one case can be run again alone. */
+static uint64_t fuzz_state;
+static uint64_t fuzz_random(void)
+{
+    fuzz_state ^= fuzz_state << 13;
+    fuzz_state ^= fuzz_state >> 7;
+    fuzz_state ^= fuzz_state << 17;
+    return fuzz_state;
+}
+static void fuzz_seed(uint64_t seed, uint64_t n)
+{
+    uint64_t z = seed * 0x9e3779b97f4a7c15ull + n + 1;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    fuzz_state = (z ^ (z >> 31)) | 1;
+}
+static unsigned fuzz_pick(unsigned n) { return (unsigned)(fuzz_random() % n); }
+static uint64_t fuzz_one_of(const uint64_t *values, unsigned n) { return values[fuzz_pick(n)]; }
+#define ONE_OF(...) fuzz_one_of((const uint64_t[]){ __VA_ARGS__ }, \
+                                sizeof((const uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t))
+/* One set bit of `set` (not 0). */
+static uint32_t fuzz_bit(uint32_t set)
+{
+    unsigned k = fuzz_pick((unsigned)__builtin_popcount(set));
+    for (; k; k--)
+        set &= set - 1;
+    return set & -set;
+}
+
+/* With "verbose" on the command line each mutation's VMWRITE is shown
+ * before its case's verdict, to look into a case that differs. */
+static bool fuzz_verbose;
+static void fuzz_write(uint32_t field, uint64_t value)
+{
+    if (fuzz_verbose)
+        printf("vmx_fuzz:   field 0x%x = 0x%lx\n", field, value);
+    vmcs_write(field, value);
+}
+static void vmcs_or(uint32_t field, uint64_t bits) { fuzz_write(field, vmcs_read(field) | bits); }
+static void vmcs_xor(uint32_t field, uint64_t bits) { fuzz_write(field, vmcs_read(field) ^ bits); }
+
+/* A field and a value for it: the mutations that set one of a list. */
+struct fuzz_write { uint32_t field; uint64_t value; };
+#define WRITE_ONE_OF(...) do { const struct fuzz_write w_[] = { __VA_ARGS__ };      \
+                               const struct fuzz_write *p_ = &w_[fuzz_pick(sizeof(w_) / sizeof(w_[0]))]; \
+                               fuzz_write(p_->field, p_->value); } while (0)
+
+/* L1's values, for the valid state and for undoing what a VM exit loads. */
+static struct {
+    uint64_t cr0, cr3, cr4, efer, pat;
+    uint64_t msr[8];
+} l1_state;
+static const uint32_t l1_msrs[8] = {
+    MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_STAR, MSR_LSTAR,
+    MSR_KERNEL_GS_BASE, MSR_FS_BASE, MSR_GS_BASE,
+};
+
+static void l1_state_save(void)
+{
+    l1_state.cr0 = read_cr0();
+    l1_state.cr3 = read_cr3();
+    l1_state.cr4 = read_cr4();
+    l1_state.efer = rdmsr(MSR_IA32_EFER);
+    l1_state.pat = rdmsr(MSR_IA32_PAT);
+    for (unsigned i = 0; i < 8; i++)
+        l1_state.msr[i] = rdmsr(l1_msrs[i]);
+}
+
+static void l1_state_restore(void)
+{
+    write_cr0(l1_state.cr0);
+    write_cr4(l1_state.cr4);
+    write_cr3(l1_state.cr3);
+    wrmsr(MSR_IA32_EFER, l1_state.efer);
+    wrmsr(MSR_IA32_PAT, l1_state.pat);
+    __asm__ volatile("mov %0, %%ds\n\tmov %0, %%es\n\tmov %0, %%ss\n\tmov %1, %%fs\n\tmov %1, %%gs"
+                     :: "r"(SEL_KERNEL_DATA), "r"(0) : "memory");
+    for (unsigned i = 0; i < 8; i++)
+        wrmsr(l1_msrs[i], l1_state.msr[i]);
+}
+
+/* The MSR lists (SDM Vol. 3C 25.7.2, 25.8.2): in this probe's memory,
+ * empty in the valid state; mutations fill entries and counts. */
+static struct msr_entry fuzz_entry_load[FUZZ_MSR_LIST_ENTRIES] __attribute__((aligned(16)));
+static struct msr_entry fuzz_exit_store[FUZZ_MSR_LIST_ENTRIES] __attribute__((aligned(16)));
+static struct msr_entry fuzz_exit_load[FUZZ_MSR_LIST_ENTRIES] __attribute__((aligned(16)));
+static uint8_t link_region[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+
+static const struct { uint32_t count, address; struct msr_entry *list; } fuzz_lists[3] = {
+    { VM_ENTRY_MSR_LOAD_COUNT, VM_ENTRY_MSR_LOAD_ADDR, fuzz_entry_load },
+    { VM_EXIT_MSR_STORE_COUNT, VM_EXIT_MSR_STORE_ADDR, fuzz_exit_store },
+    { VM_EXIT_MSR_LOAD_COUNT, VM_EXIT_MSR_LOAD_ADDR, fuzz_exit_load },
+};
+
+/* The valid state: l2_setup's, with the debug controls, PAT and EFER
+ * loaded both ways, L1's host PAT and EFER, every exception exiting, no
+ * secondary controls, the MSR lists empty. */
+static bool fuzz_valid_vmcs(void)
+{
+    const uint32_t *extra = CONTROLS([VMX_CTL_EXIT] = EXIT_LOAD_PAT | EXIT_LOAD_EFER,
+                                     [VMX_CTL_ENTRY] = ENTRY_LOAD_DEBUG_CONTROLS);
+    if (!l2_setup("the fuzzer's valid VMCS", l2_vmcall, extra))
+        return false;
+    /* Entries that load, store and load again without fault, for counts
+     * and addresses that take them in; the mutations replace some. */
+    for (unsigned i = 0; i < FUZZ_MSR_LIST_ENTRIES; i++) {
+        fuzz_entry_load[i] = (struct msr_entry){ MSR_IA32_SYSENTER_CS, 0, 0x10 + i };
+        fuzz_exit_store[i] = (struct msr_entry){ MSR_IA32_SYSENTER_ESP, 0, 0 };
+        fuzz_exit_load[i] = (struct msr_entry){ MSR_IA32_SYSENTER_CS, 0, l1_state.msr[0] };
+    }
+    const struct field_value fields[] = {
+        VALUE(EXCEPTION_BITMAP, 0xffffffff),
+        VALUE(SECONDARY_VM_EXEC_CONTROL, 0),
+        VALUE(VMX_PREEMPTION_TIMER_VALUE, 0),
+        VALUE(HOST_IA32_PAT, l1_state.pat),
+        VALUE(HOST_IA32_EFER, l1_state.efer),
+        VALUE(VM_ENTRY_MSR_LOAD_ADDR, pa(fuzz_entry_load)),
+        VALUE(VM_EXIT_MSR_STORE_ADDR, pa(fuzz_exit_store)),
+        VALUE(VM_EXIT_MSR_LOAD_ADDR, pa(fuzz_exit_load)),
+    };
+    return write_fields(fields, sizeof(fields) / sizeof(fields[0]), "the fuzzer's valid VMCS");
+}
+
+/* ---- Control fields (SDM Vol. 3C 27.2.1: VMfailValid 7) ---- */
+
+static void mutate_flip_control(void)
+{
+    int cls = (int)ONE_OF(VMX_CTL_PIN, VMX_CTL_PROC, VMX_CTL_PROC2, VMX_CTL_EXIT);
+    uint32_t set = fuzz_flex[cls] & (cls == VMX_CTL_EXIT ? ~(uint32_t)FUZZ_EXIT_HOST : ~0u);
+    vmcs_xor(control_fields[cls], fuzz_bit(set));
+}
+
+static void mutate_clear_must1(void)
+{
+    int cls = (int)ONE_OF(VMX_CTL_PIN, VMX_CTL_PROC, VMX_CTL_EXIT, VMX_CTL_ENTRY);
+    vmcs_xor(control_fields[cls], fuzz_bit(fuzz_must1[cls]));
+}
+
+static void mutate_set_reserved_control(void)
+{
+    int cls = (int)fuzz_pick(VMX_CTL_CLASSES);
+    vmcs_or(control_fields[cls], fuzz_bit(fuzz_reserved[cls]));
+    if (cls == VMX_CTL_PROC2)
+        vmcs_or(CPU_BASED_VM_EXEC_CONTROL, PROC_ACTIVATE_SECONDARY);
+}
+
+/* 27.2.1.1: the bitmaps' addresses, with the control that uses them. */
+static void mutate_bitmap_address(void)
+{
+    unsigned which = fuzz_pick(3);
+    uint32_t field = which == 0 ? IO_BITMAP_A : which == 1 ? IO_BITMAP_B : MSR_BITMAP;
+    vmcs_or(CPU_BASED_VM_EXEC_CONTROL, which < 2 ? PROC_USE_IO_BITMAPS : PROC_USE_MSR_BITMAPS);
+    fuzz_write(field, vmcs_read(field) + ONE_OF(0x800, 8, FUZZ_BEYOND_WIDTH));
+}
+
+static void mutate_cr3_target_count(void)
+{
+    fuzz_write(CR3_TARGET_COUNT, ONE_OF(5, 0x100));
+}
+
+/* 27.2.1.2, 27.2.1.3: a list's address (its count at least 1) or count. */
+static void mutate_msr_list(void)
+{
+    unsigned i = fuzz_pick(3);
+    uint64_t count = vmcs_read(fuzz_lists[i].count);
+    if (fuzz_pick(2)) {
+        fuzz_write(fuzz_lists[i].address, pa(fuzz_lists[i].list) + ONE_OF(8, 16, 4, FUZZ_BEYOND_WIDTH));
+        if (count == 0 || count > 2)
+            fuzz_write(fuzz_lists[i].count, 1 + fuzz_pick(2));
+    } else {
+        fuzz_write(fuzz_lists[i].count, fuzz_pick(i == 0 ? FUZZ_MSR_LIST_ENTRIES + 1 : 3));
+    }
+}
+
+/* 27.2.1.3: the VM-entry interruption information, error code and
+ * instruction length, mostly valid events of each type; RFLAGS.IF on for
+ * most external interrupts (27.3.1.4). */
+static const uint32_t error_code_vectors = 1u << 8 | 1u << 10 | 1u << 11 | 1u << 12 |
+                                           1u << 13 | 1u << 14 | 1u << 17;
+
+static void mutate_injection(void)
+{
+    unsigned type = (unsigned)ONE_OF(0, 0, 1, 2, 3, 3, 3, 4, 5, 6);
+    uint32_t vector = (uint32_t)fuzz_pick(256), error = 0;
+    switch (type) {
+    case INTR_TYPE_NMI:
+        vector = fuzz_pick(4) ? 2 : vector;
+        break;
+    case 3:     /* hardware exception: 0-31 but #CP, sometimes beyond */
+        vector = fuzz_pick(8) ? fuzz_pick(31) : 32 + fuzz_pick(224);
+        if (vector == 21)
+            vector = 22;
+        if (vector < 32 && (error_code_vectors >> vector & 1))
+            error = fuzz_pick(6) ? INTR_INFO_DELIVER_ERROR_CODE : 0;
+        break;
+    case 6:     /* software exception: INT3 or INTO, mostly */
+        vector = fuzz_pick(4) ? (uint32_t)ONE_OF(3, 4) : vector;
+        break;
+    default:
+        break;
+    }
+    if (type != 3 && !fuzz_pick(8))
+        error = INTR_INFO_DELIVER_ERROR_CODE;   /* only hardware exceptions have one */
+    uint32_t info = INTR_INFO_VALID | INTR_TYPE(type) | error | vector;
+    if (!fuzz_pick(12))
+        info |= 1u << (12 + fuzz_pick(19));     /* reserved bits 30:12 */
+    fuzz_write(VM_ENTRY_INTR_INFO, info);
+    fuzz_write(VM_ENTRY_EXCEPTION_ERROR_CODE, fuzz_pick(0x8000));
+    if (type >= 4)
+        fuzz_write(VM_ENTRY_INSTRUCTION_LEN, ONE_OF(1, 2, 3, 15, 16));
+    if (type == 0 && fuzz_pick(4))
+        vmcs_or(GUEST_RFLAGS, RFLAGS_IF);
+}
+
+/* ---- Host state (27.2.2-27.2.4: VMfailValid 8) ---- */
+
+static void mutate_host_control_register(void)
+{
+    switch (fuzz_pick(3)) {
+    case 0:
+        fuzz_write(HOST_CR0, l1_state.cr0 ^ ONE_OF(CR0_PE, CR0_PG, CR0_NE, 1ull << 63, CR0_WP_BIT));
+        break;
+    case 1:
+        fuzz_write(HOST_CR4, l1_state.cr4 ^ ONE_OF(CR4_VMXE, CR4_PAE, 1ull << 15, 1ull << 24, CR4_TSD));
+        break;
+    default:
+        fuzz_write(HOST_CR3, ONE_OF(l1_state.cr3 | FUZZ_BEYOND_WIDTH, pa(l2_pml4)));
+        break;
+    }
+}
+
+static void mutate_host_selector(void)
+{
+    WRITE_ONE_OF({ HOST_CS_SELECTOR, SEL_KERNEL_CODE | 1 }, { HOST_CS_SELECTOR, 0 },
+                 { HOST_TR_SELECTOR, 0 }, { HOST_TR_SELECTOR, SEL_TSS | 4 },
+                 { HOST_SS_SELECTOR, SEL_KERNEL_DATA | 3 }, { HOST_SS_SELECTOR, 0 },
+                 { HOST_DS_SELECTOR, 0 }, { HOST_DS_SELECTOR, SEL_KERNEL_DATA | 2 },
+                 { HOST_ES_SELECTOR, SEL_KERNEL_DATA | 4 }, { HOST_FS_SELECTOR, SEL_KERNEL_DATA },
+                 { HOST_GS_SELECTOR, 1 });
+}
+
+static void mutate_host_address(void)
+{
+    WRITE_ONE_OF({ HOST_FS_BASE, FUZZ_NONCANONICAL }, { HOST_FS_BASE, 0x12345000 },
+                 { HOST_GS_BASE, FUZZ_NONCANONICAL }, { HOST_GS_BASE, 0xffff800000000000ull },
+                 { HOST_TR_BASE, FUZZ_NONCANONICAL }, { HOST_GDTR_BASE, FUZZ_NONCANONICAL },
+                 { HOST_IDTR_BASE, FUZZ_NONCANONICAL }, { HOST_IA32_SYSENTER_ESP, FUZZ_NONCANONICAL },
+                 { HOST_IA32_SYSENTER_EIP, FUZZ_NONCANONICAL }, { HOST_IA32_SYSENTER_ESP, 0x5000 },
+                 { HOST_IA32_SYSENTER_CS, 0x1234 }, { HOST_RIP, pa(vmx_exit_entry) | FUZZ_NONCANONICAL });
+}
+
+static void mutate_host_msr(void)
+{
+    if (fuzz_pick(2))
+        fuzz_write(HOST_IA32_EFER, l1_state.efer ^ ONE_OF(EFER_LMA, EFER_LME, 1ull << 2, 1ull << 63, EFER_SCE));
+    else
+        fuzz_write(HOST_IA32_PAT, ONE_OF((l1_state.pat & ~0xffull) | 2, (l1_state.pat & ~(0xffull << 56)) | 8ull << 56,
+                                         PAT_ALL_WB, 0x0007040600070406ull));
+}
+
+static void mutate_host_exit_control(void)
+{
+    vmcs_xor(VM_EXIT_CONTROLS, fuzz_bit(FUZZ_EXIT_HOST));
+}
+
+/* ---- Guest state: software checks (27.3.1.1-27.3.1.5) and the
+ * processor's (segments, descriptor tables, RIP: 27.3.1.2, 27.3.1.3);
+ * failures are entry failures, reason 33 ---- */
+
+static void mutate_entry_control(void)
+{
+    vmcs_xor(VM_ENTRY_CONTROLS, fuzz_bit(fuzz_flex[VMX_CTL_ENTRY]));
+}
+
+static void mutate_guest_control_register(void)
+{
+    switch (fuzz_pick(3)) {
+    case 0:
+        vmcs_xor(GUEST_CR0, ONE_OF(CR0_PE, CR0_PG, CR0_NE, 1ull << 63, CR0_WP_BIT, CR0_TS,
+                                   CR0_CD_BIT, CR0_CD_BIT | CR0_NW_BIT));
+        break;
+    case 1:
+        vmcs_xor(GUEST_CR4, ONE_OF(CR4_VMXE, CR4_PAE, 1ull << 15, 1ull << 24, CR4_TSD, CR4_PCIDE_BIT));
+        break;
+    default:
+        fuzz_write(GUEST_CR3, ONE_OF(l1_state.cr3 | FUZZ_BEYOND_WIDTH, pa(l2_pml4)));
+        break;
+    }
+}
+
+static void mutate_guest_msr(void)
+{
+    switch (fuzz_pick(4)) {
+    case 0:
+        vmcs_xor(GUEST_IA32_EFER, ONE_OF(EFER_LMA, EFER_LME, 1ull << 2, 1ull << 63, EFER_SCE, EFER_NXE));
+        break;
+    case 1:
+        fuzz_write(GUEST_IA32_PAT, ONE_OF((l1_state.pat & ~0xffull) | 3, (l1_state.pat & ~(0xffull << 56)) | 8ull << 56,
+                                          PAT_ALL_WB));
+        break;
+    case 2:
+        fuzz_write(GUEST_IA32_DEBUGCTL, ONE_OF(0, 1, 2, 4, 1ull << 63));
+        break;
+    default:
+        fuzz_write(GUEST_DR7, ONE_OF(DR7_INIT | 1, DR7_INIT | 1ull << 32, DR7_INIT | 1ull << 13));
+        break;
+    }
+}
+
+static void mutate_guest_rflags(void)
+{
+    vmcs_xor(GUEST_RFLAGS, ONE_OF(RFLAGS_FIXED, 1ull << 3, 1ull << 15, 1ull << 22, RFLAGS_IF,
+                                  RFLAGS_TF, RFLAGS_VM, RFLAGS_AC, RFLAGS_DF));
+}
+
+static void mutate_guest_non_register_state(void)
+{
+    switch (fuzz_pick(3)) {
+    case 0:
+        fuzz_write(GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+        break;
+    case 1:
+        fuzz_write(GUEST_INTERRUPTIBILITY_INFO, ONE_OF(1, 2, 3, 4, 8, 0x20));
+        break;
+    default:
+        fuzz_write(GUEST_PENDING_DBG_EXCEPTIONS, 1ull << 13);     /* reserved */
+        break;
+    }
+}
+
+static void mutate_guest_segment(void)
+{
+    WRITE_ONE_OF({ GUEST_CS_AR_BYTES, 0xc093 }, { GUEST_CS_AR_BYTES, 0xa19b },
+                 { GUEST_CS_AR_BYTES, 0xe09b }, { GUEST_CS_AR_BYTES, 0xa01b },
+                 { GUEST_CS_AR_BYTES, 0xa0fb }, { GUEST_CS_AR_BYTES, 0xa09f },
+                 { GUEST_CS_AR_BYTES, 0x809b }, { GUEST_CS_AR_BYTES, 0x1a09b },
+                 { GUEST_CS_AR_BYTES, 0xa08b },
+                 { GUEST_SS_AR_BYTES, 0x1c093 }, { GUEST_SS_AR_BYTES, 0xc0f3 },
+                 { GUEST_SS_AR_BYTES, 0xc091 }, { GUEST_SS_AR_BYTES, 0xc097 },
+                 { GUEST_DS_AR_BYTES, 0x1c093 }, { GUEST_DS_AR_BYTES, 0xc09b },
+                 { GUEST_ES_AR_BYTES, 0xc099 }, { GUEST_FS_AR_BYTES, 0xc013 },
+                 { GUEST_GS_AR_BYTES, 0xc193 }, { GUEST_DS_AR_BYTES, 0xc083 },
+                 { GUEST_TR_AR_BYTES, 0x83 }, { GUEST_TR_AR_BYTES, 0x89 },
+                 { GUEST_TR_AR_BYTES, 0x1008b }, { GUEST_LDTR_AR_BYTES, 0x82 },
+                 { GUEST_LDTR_AR_BYTES, 0x83 },
+                 { GUEST_CS_LIMIT, 0xfffff }, { GUEST_DS_LIMIT, 0xffff }, { GUEST_SS_LIMIT, 0xfff },
+                 { GUEST_TR_LIMIT, 0x67 }, { GUEST_TR_LIMIT, 0x100000 },
+                 { GUEST_CS_SELECTOR, SEL_KERNEL_CODE | 3 }, { GUEST_TR_SELECTOR, SEL_TSS | 4 },
+                 { GUEST_SS_SELECTOR, SEL_KERNEL_DATA | 1 }, { GUEST_LDTR_SELECTOR, 4 });
+}
+
+static void mutate_guest_address(void)
+{
+    WRITE_ONE_OF({ GUEST_RIP, FUZZ_NONCANONICAL | 0x100000 }, { GUEST_RIP, pa(l2_cpuid) },
+                 { GUEST_RIP, pa(l2_ud2) }, { GUEST_GDTR_BASE, FUZZ_NONCANONICAL },
+                 { GUEST_IDTR_BASE, FUZZ_NONCANONICAL }, { GUEST_GDTR_LIMIT, 0x10000 | 0xff },
+                 { GUEST_IDTR_LIMIT, 0x10000 | 0xfff }, { GUEST_IDTR_LIMIT, 0xff },
+                 { GUEST_FS_BASE, FUZZ_NONCANONICAL }, { GUEST_GS_BASE, FUZZ_NONCANONICAL },
+                 { GUEST_TR_BASE, FUZZ_NONCANONICAL },
+                 { GUEST_SYSENTER_ESP, FUZZ_NONCANONICAL }, { GUEST_SYSENTER_EIP, FUZZ_NONCANONICAL });
+}
+
+/* 27.3.1.5: all ones, or a page whose revision identifier must be the
+ * VMCS's and whose bit 31 must be "VMCS shadowing" (0 here). */
+static void mutate_link_pointer(void)
+{
+    uint32_t revision = caps.revision;
+    switch (fuzz_pick(4)) {
+    case 0:
+        fuzz_write(VMCS_LINK_POINTER, pa(link_region) + UNALIGNED_OFFSET);
+        break;
+    case 1:
+        fuzz_write(VMCS_LINK_POINTER, pa(link_region) | FUZZ_BEYOND_WIDTH);
+        break;
+    default:
+        revision = (uint32_t)ONE_OF(revision, revision, revision ^ 1, revision | SHADOW_VMCS_INDICATOR);
+        stamp(link_region, revision);
+        if (fuzz_verbose)
+            printf("vmx_fuzz:   link region: %s\n", revision == caps.revision ? "the VMCS revision"
+                                                    : revision & SHADOW_VMCS_INDICATOR
+                                                        ? "the shadow-VMCS indicator set"
+                                                        : "another revision");
+        fuzz_write(VMCS_LINK_POINTER, pa(link_region));
+        break;
+    }
+}
+
+/* ---- MSR-list entries (27.4: loading fails with reason 34, the
+ * qualification the entry's number; 28.4, 28.6: the exit's lists only
+ * valid) ---- */
+
+static uint64_t fuzz_canonical_or_not(void)
+{
+    return fuzz_pick(3) ? 0xffff800000001000ull + (fuzz_random() & 0xffff000) : FUZZ_NONCANONICAL;
+}
+
+static void mutate_msr_entry(void)
+{
+    unsigned list = fuzz_pick(3);
+    unsigned i = fuzz_pick(list == 0 ? FUZZ_MSR_LIST_ENTRIES : 2);
+    struct msr_entry *e = &fuzz_lists[list].list[i];
+    if (list == 0) {
+        switch (fuzz_pick(8)) {
+        case 0: *e = (struct msr_entry){ MSR_IA32_SYSENTER_CS, 0, (uint32_t)fuzz_random() }; break;
+        case 1: *e = (struct msr_entry){ MSR_IA32_SYSENTER_ESP, 0, fuzz_canonical_or_not() }; break;
+        case 2: *e = (struct msr_entry){ MSR_STAR, 0, fuzz_random() }; break;
+        case 3: *e = (struct msr_entry){ MSR_LSTAR, 0, fuzz_canonical_or_not() }; break;
+        case 4: *e = (struct msr_entry){ MSR_KERNEL_GS_BASE, 0, fuzz_canonical_or_not() }; break;
+        case 5: *e = (struct msr_entry){ (uint32_t)ONE_OF(MSR_FS_BASE, MSR_GS_BASE), 0, 0x1000 }; break;
+        case 6: *e = (struct msr_entry){ (uint32_t)ONE_OF(0x800, 0x808, 0x8ff), 0, 0 }; break;
+        default: *e = (struct msr_entry){ MSR_IA32_SYSENTER_EIP, 1, 0x1000 }; break;   /* reserved */
+        }
+    } else if (list == 1) {
+        *e = (struct msr_entry){ (uint32_t)ONE_OF(MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_STAR,
+                                                  MSR_LSTAR, MSR_KERNEL_GS_BASE), 0, 0 };
+    } else {
+        *e = fuzz_pick(2) ? (struct msr_entry){ MSR_IA32_SYSENTER_CS, 0, 0x4321 }
+                          : (struct msr_entry){ MSR_STAR, 0, 0x0013000800000000ull };
+    }
+    if (fuzz_verbose)
+        printf("vmx_fuzz:   MSR list %u entry %u: index 0x%x reserved 0x%x value 0x%lx\n", list, i,
+               e->index, e->reserved, e->value);
+    if (vmcs_read(fuzz_lists[list].count) <= i)
+        fuzz_write(fuzz_lists[list].count, i + 1);
+}
+
+enum fuzz_scope { FUZZ_CONTROLS = 1, FUZZ_HOST = 2, FUZZ_GUEST = 4, FUZZ_LINK = 8, FUZZ_ANY = 16 };
+
+static const struct { enum fuzz_scope scope; void (*mutate)(void); } mutations[] = {
+    { FUZZ_CONTROLS, mutate_flip_control }, { FUZZ_CONTROLS, mutate_flip_control },
+    { FUZZ_CONTROLS, mutate_clear_must1 }, { FUZZ_CONTROLS, mutate_set_reserved_control },
+    { FUZZ_CONTROLS, mutate_bitmap_address }, { FUZZ_CONTROLS, mutate_cr3_target_count },
+    { FUZZ_CONTROLS, mutate_msr_list }, { FUZZ_CONTROLS, mutate_injection },
+    { FUZZ_CONTROLS, mutate_injection },
+    { FUZZ_HOST, mutate_host_control_register }, { FUZZ_HOST, mutate_host_selector },
+    { FUZZ_HOST, mutate_host_address }, { FUZZ_HOST, mutate_host_msr },
+    { FUZZ_HOST, mutate_host_exit_control },
+    { FUZZ_GUEST, mutate_entry_control }, { FUZZ_GUEST, mutate_guest_control_register },
+    { FUZZ_GUEST, mutate_guest_msr }, { FUZZ_GUEST, mutate_guest_rflags },
+    { FUZZ_GUEST, mutate_guest_non_register_state }, { FUZZ_GUEST, mutate_guest_non_register_state },
+    { FUZZ_GUEST, mutate_guest_segment }, { FUZZ_GUEST, mutate_guest_segment },
+    { FUZZ_GUEST, mutate_guest_address },
+    { FUZZ_LINK, mutate_link_pointer },
+    { FUZZ_ANY, mutate_msr_entry }, { FUZZ_ANY, mutate_msr_entry },
+};
+
+/* 1-3 mutations: of the controls or of the host state (never both), of
+ * the guest state or else of the link pointer, of the MSR-list entries. */
+static void fuzz_mutate(void)
+{
+    enum fuzz_scope side = fuzz_pick(2) ? FUZZ_CONTROLS : FUZZ_HOST;
+    unsigned allowed = side | FUZZ_GUEST | FUZZ_LINK | FUZZ_ANY;
+    for (unsigned n = 1 + fuzz_pick(FUZZ_MAX_MUTATIONS); n; n--) {
+        unsigned m;
+        do
+            m = fuzz_pick(sizeof(mutations) / sizeof(mutations[0]));
+        while (!(mutations[m].scope & allowed));
+        mutations[m].mutate();
+        if (mutations[m].scope & (FUZZ_GUEST | FUZZ_LINK))
+            allowed &= ~(mutations[m].scope == FUZZ_GUEST ? FUZZ_LINK : FUZZ_GUEST | FUZZ_LINK);
+    }
+    /* What would hang or is not the SDM's to decide (above). */
+    uint32_t info = (uint32_t)vmcs_read(VM_ENTRY_INTR_INFO);
+    bool injecting = info & INTR_INFO_VALID;
+    /* An injected external interrupt needs RFLAGS.IF (27.3.1.4): beside a
+     * link-pointer mutation that would be a second guest-state error. */
+    if (!(allowed & FUZZ_GUEST) && injecting && (info >> 8 & 7) == 0)
+        vmcs_write(GUEST_RFLAGS, vmcs_read(GUEST_RFLAGS) | RFLAGS_IF);
+    if (vmcs_read(GUEST_ACTIVITY_STATE) == ACTIVITY_HLT && !injecting)
+        fuzz_write(GUEST_ACTIVITY_STATE, 0);
+    if (injecting && (info >> 8 & 7) == INTR_TYPE_NMI)
+        fuzz_write(GUEST_INTERRUPTIBILITY_INFO,
+                   vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & ~(uint64_t)BLOCKING_BY_NMI);
+}
+
+/* With "isolated" on the command line each case also leaves and
+ * re-enters VMX operation (VMXOFF, VMXON), so that nothing a hypervisor
+ * keeps per VMX operation (vmxvisor's vmcs02) carries over from one case
+ * to the next. */
+static bool fuzz_isolated;
+
+static void fuzz_case(uint64_t seed, unsigned n)
+{
+    fuzz_seed(seed, n);
+    if (fuzz_isolated) {
+        try_vmclear(pa(vmcs));
+        try_vmxoff();
+        struct outcome on = try_vmxon(stamp(vmxon_region, caps.revision));
+        if (on.kind != OUT_OK) {
+            printf("vmx_fuzz: case %u: VMXON failed\n", n);
+            return;
+        }
+    }
+    if (!fuzz_valid_vmcs()) {
+        printf("vmx_fuzz: case %u: the valid VMCS could not be written\n", n);
+        return;
+    }
+    fuzz_mutate();
+    struct vm_exit e = l2_enter(true);
+    l1_state_restore();
+    char text[64];
+    if (e.entry.kind != OUT_OK)
+        format_outcome(text, sizeof(text), e.entry);
+    else if (e.reason & EXIT_REASON_ENTRY_FAILURE)
+        snprintf(text, sizeof(text), "entry failure 0x%x 0x%lx", e.reason, e.qualification);
+    else
+        snprintf(text, sizeof(text), "L2 ran: exit %u", e.reason);
+    printf("vmx_fuzz: case %u: %s\n", n, text);
+}
+
+static int fuzz_mode(uint64_t seed, uint64_t count)
+{
+    if (!mode_enter_vmx("fuzz"))
+        return 1;
+    if (!fuzz_space_offered()) {
+        mode_leave_vmx();
+        return 1;
+    }
+    l1_state_save();
+    build_l2_page_tables();
+    printf("vmx_fuzz: seed %lu, %lu cases\n", seed, count);
+    for (unsigned n = 0; n < count; n++)
+        fuzz_case(seed, n);
+    mode_leave_vmx();
+    printf("vmx_fuzz: %lu cases\n", count);
+    return 0;
+}
+
+/* The command line's mode: "fuzz SEED COUNT", "bench ITERATIONS", "soak
+ * SECONDS"; empty, the checks. */
+static int run_mode(const char *cmdline)
+{
+    const char *mode = cmdline_word(cmdline, 0);
+    if (!strncmp(mode, "fuzz ", 5))
+        return fuzz_verbose = cmdline_has(cmdline, "verbose"),
+               fuzz_isolated = cmdline_has(cmdline, "isolated"),
+               fuzz_mode(cmdline_number(cmdline_word(cmdline, 1), 1),
+                         cmdline_number(cmdline_word(cmdline, 2), 100));
+    if (!strncmp(mode, "bench ", 6) || !strcmp(mode, "bench"))
+        return bench_mode(cmdline_number(cmdline_word(cmdline, 1), 2000));
+    if (!strncmp(mode, "soak ", 5) || !strcmp(mode, "soak"))
+        return soak_mode(cmdline_number(cmdline_word(cmdline, 1), 5));
+    printf("vmx_probe: unknown mode '%s' (fuzz SEED COUNT, bench ITERATIONS, soak SECONDS)\n", mode);
+    return 1;
+}
+
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
 {
     (void)vcpu;
     (void)vcpus;
-    (void)cmdline;
     guest_interrupts_init(false);
     gdt_load(&tables);
+    if (*cmdline_word(cmdline, 0))
+        return run_mode(cmdline);
     /* A failed step that later checks need ends the run early. */
     bool complete = discover() && outside_vmx_operation() && vmxon_checks();
     if (complete) {

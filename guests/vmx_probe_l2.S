@@ -101,6 +101,70 @@ l2_load:
     vmcall
 
 /*
+ * The probe's modes (guests/vmx_probe.c, "bench" and "soak"): L2 loops on
+ * CPUID, which always exits, and L1 handles each exit as a hypervisor
+ * does (it writes L2's RAX-RDX and advances RIP).
+ *
+ * l2_bench: RSI round trips, each timed with RDTSC; the cycles go to the
+ * array at RDI (8 bytes each, identity-mapped L1 memory), then VMCALL.
+ */
+    .globl l2_bench
+l2_bench:
+    lfence
+    rdtsc
+    shl $32, %rdx
+    or %rax, %rdx
+    mov %rdx, %r8
+    xor %eax, %eax
+    xor %ecx, %ecx
+    cpuid
+    lfence
+    rdtsc
+    shl $32, %rdx
+    or %rax, %rdx
+    sub %r8, %rdx
+    mov %rdx, (%rdi)
+    add $8, %rdi
+    dec %rsi
+    jnz l2_bench
+    vmcall
+
+/*
+ * l2_soak: forever: R12 += 1, CPUID (L1 checks R12 and RSP, and what it
+ * wrote to RAX comes back as R12's low 32 bits), then a busy wait of R13
+ * iterations so that L2, not L1, holds the CPU most of the time; every
+ * 64th round an OUT of R12's low byte to COM1's scratch register (port
+ * 0x3ff, which L1 does not intercept) and an IN that must read it back.
+ * What does not add up ends in VMCALL, which L1 counts as an error.
+ */
+    .globl l2_soak, l2_soak_end
+l2_soak:
+    inc %r12
+    mov %r12, %r14
+    mov %r12, %rax
+    xor %ecx, %ecx
+    cpuid
+    cmp %r14, %r12
+    jne l2_soak_bad
+    cmp %eax, %r12d
+    jne l2_soak_bad
+    mov %r13, %rcx
+1:  dec %rcx
+    jnz 1b
+    test $63, %r12
+    jnz l2_soak
+    mov $0x3ff, %dx
+    mov %r12b, %al
+    outb %al, %dx
+    xor %eax, %eax
+    inb %dx, %al
+    cmp %r12b, %al
+    je l2_soak
+l2_soak_bad:
+    vmcall
+l2_soak_end:
+
+/*
  * L2's IDT handlers, one per vector: each reports the event to L1 with
  * VMCALL, RBX = the vector, RCX = the return RIP the event pushed, RDX =
  * its error code (0 for the vectors without one: SDM Vol. 3A 7.3, Table

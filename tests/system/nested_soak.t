@@ -1,0 +1,52 @@
+#!/usr/bin/perl
+# Nested VMX under migration: the VMX probe in soak mode (guests/vmx_probe.c,
+# `soak SECONDS`: L2 loops on CPUID and on I/O that L0 handles for it, L1
+# handles every CPUID exit and checks L2's registers) as a VM with
+# `nested = on` on 2 CPUs, while the monitor's `affinity` moves it between
+# CPU 0 and CPU 1 again and again, mostly while it runs L2; beside it a
+# plain VM (spin_share) that must finish as usual. The soak must end with 0
+# errors, `info vcpus` must have shown the vCPU in L2 and on both CPUs, and
+# its migrations counter must show the moves.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use VmxRun;
+
+my $seconds = 10;
+my $config = "[vm l1]\nimage = vmx_probe.elf\nmemory = 32M\nnested = on\non_reboot = stop\n"
+           . "cmdline = soak $seconds\n"
+           . "[vm other]\nimage = spin_share.elf\nmemory = 4M\ncmdline = 200\n";
+my $moves = 6;
+my $exec = join '; ', map { ('affinity l1 1', 'info vcpus', 'affinity l1 0', 'info vcpus') } 1 .. $moves;
+my ($status, $out) = run_vms($config, ['vmx_probe', 'spin_share'], '--pcpus', '2', '--exec', $exec);
+is($status, 0, 'hypervisor exit status 0') or diag($out);
+
+my ($exits, $errors) = $out =~ /^\[l1\] vmx_probe: soak: done, (\d+) L2 exits, (\d+) errors$/m;
+is($errors, 0, 'the soak ended with 0 errors (' . ($exits // '?') . ' L2 exits)')
+    or diag(join "\n", lines_matching($out, qr/soak|l1/));
+my @ticks = lines_matching($out, qr/^\[l1\] vmx_probe: soak: \d+ L2 exits, ok$/);
+ok(@ticks >= $seconds - 1, scalar(@ticks) . ' progress lines, one per emulated second');
+is_deeply([vm_result($out, 'l1')], ['exit hypercall', 0], 'the L1 VM ended normally');
+
+is(scalar(() = $out =~ /^vm l1: affinity [01]$/mg), 2 * $moves, 'every affinity change accepted');
+# info vcpus rows: VM, vCPU, CPU, state, ... and " (in L2)" while L2 runs.
+my @rows = map { [/^l1\s+0\s+(\d+)\s+(\S+)/, /\(in L2\)$/ ? 1 : 0] }
+           lines_matching($out, qr/^l1\s+0\s+\d+\s/);
+ok((grep { $_->[2] } @rows), 'info vcpus showed the vCPU in L2 (' .
+   scalar(grep { $_->[2] } @rows) . ' of ' . scalar(@rows) . ' rows)');
+for my $cpu (0, 1) {
+    ok((grep { $_->[0] == $cpu && $_->[2] } @rows), "info vcpus showed the vCPU in L2 on CPU $cpu")
+        or diag(join "\n", lines_matching($out, qr/^l1\s+0\s/));
+}
+my ($report) = $out =~ /^vm l1: exits per reason:\n(.*?)^vm l1: ended/ms;
+my ($migrations) = ($report // '') =~ /^  vcpu 0: .*migrations (\d+),/m;
+ok(defined $migrations && $migrations >= $moves,
+   'the vCPU migrated at least ' . $moves . ' times (' . ($migrations // '?') . ')');
+my ($from_l2) = ($report // '') =~ /^  CPUID\s+\d+\s+\d+\s+(\d+)\s+\d+$/m;
+ok(defined $from_l2 && $from_l2 >= $exits, 'L0 saw the L2 CPUID exits it reflected to L1');
+
+like($out, qr/^\[other\] spin_share: vcpu 0 iterations \d+$/m, 'the other VM computed');
+is_deeply([vm_result($out, 'other')], ['exit hypercall', 0], 'the other VM ended normally');
+done_testing();
