@@ -13,6 +13,7 @@
 #include "nested/nested.h"
 #include "nested/l2_exit.h"
 #include "nested/switch.h"
+#include "vmx/exit_reasons.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
@@ -92,9 +93,14 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
 }
 
 /* An exit from L2: L1's if it asked for it (nested/reflect.h), else L0
- * handles it on L2's behalf; counted both ways. */
-__attribute__((noinline)) static enum exit_action exit_from_l2(struct vcpu *v, uint32_t reason)
+ * handles it on L2's behalf; counted both ways. An entry that failed with
+ * an exit (reason bit 31: the processor refused L2's state) leaves vmcs02's
+ * launch state as it was before (SDM Vol. 3C 27.8). */
+__attribute__((noinline)) static enum exit_action exit_from_l2(struct vcpu *v, uint32_t reason,
+                                                               bool was_launched)
 {
+    if (reason & EXIT_REASON_ENTRY_FAILURE)
+        v->vmcs->launched = was_launched;
     bool to_l1 = nested_l1_wants_exit(v, reason);
     unsigned basic = reason & 0xffff;
     if (basic < EXIT_REASON_MAX) {
@@ -157,7 +163,8 @@ static void run_loop(struct vcpu *v, uint64_t slice)
             entry_failed(v, failure);
             break;
         }
-        if (lv->launched)
+        bool was_launched = lv->launched;
+        if (was_launched)
             v->stats.resumes++;
         else
             v->stats.launches++;
@@ -167,7 +174,8 @@ static void run_loop(struct vcpu *v, uint64_t slice)
         uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
         irq_enable();   /* a pending host interrupt (external-interrupt exit) runs now */
         enum exit_action action = __builtin_expect(nested_in_l2(v), 0)
-                                      ? exit_from_l2(v, reason) : handle_vm_exit(v, reason);
+                                      ? exit_from_l2(v, reason, was_launched)
+                                      : handle_vm_exit(v, reason);
         unsigned basic = reason & 0xffff;
         if (basic < EXIT_REASON_MAX) {
             v->stats.count[basic]++;

@@ -92,6 +92,7 @@ struct entry {
     const struct nested_vmx_caps *caps;
     unsigned phys_addr_bits, linear_addr_bits;
     bool l1_in_ia32e_mode;
+    uint32_t link_region_revision;
     uint32_t ctl[VMX_CTL_CLASSES];
 };
 
@@ -890,14 +891,16 @@ static bool injected_nmi_not_blocked_by_virtual_nmi(const struct entry *e)
            EVENT_TYPE(event) != EVENT_NMI || !(interruptibility(e) & BLOCKING_BY_NMI);
 }
 
-/* Without VMCS shadowing, which L1 is not offered, the link pointer has no
- * use and must be all ones. (The SDM would also take the address of a
- * region with our revision identifier and bit 31 clear; software writes
- * all ones, as 25.4.2 asks, and checking a region means reading L1's
- * memory, which these pure checks do not.) */
-static bool vmcs_link_pointer_unused(const struct entry *e)
+/* A VMCS link pointer other than all ones names a 4 KiB-aligned region
+ * within the physical-address width whose revision identifier is ours and
+ * whose shadow-VMCS indicator equals the "VMCS shadowing" control, 0 as it
+ * is not offered (27.3.1.5). */
+static bool vmcs_link_pointer_valid(const struct entry *e)
 {
-    return field(e, VMCS_LINK_POINTER) == VMCS_LINK_POINTER_NONE;
+    uint64_t link = field(e, VMCS_LINK_POINTER);
+    return link == VMCS_LINK_POINTER_NONE ||
+           (!(link & 0xfff) && within_phys_width(e, link) &&
+            e->link_region_revision == VMCS12_REVISION);
 }
 
 /* ---- Guest PDPTEs (27.3.1.6) ---- */
@@ -954,7 +957,7 @@ static const struct entry_check guest_state_checks[] = {
     CHECK("MOV-SS blocking with an injected NMI", injected_nmi_not_blocked_by_mov_ss),
     CHECK("SMI blocking outside SMM", no_smi_blocking_outside_smm),
     CHECK("virtual-NMI blocking with an injected NMI", injected_nmi_not_blocked_by_virtual_nmi),
-    { "VMCS link pointer", vmcs_link_pointer_unused, NESTED_ENTRY_FAILURE_LINK_POINTER },
+    { "VMCS link pointer", vmcs_link_pointer_valid, NESTED_ENTRY_FAILURE_LINK_POINTER },
     /* 27.3.1.6 */
     { "guest PDPTEs", guest_pdptes_valid, NESTED_ENTRY_FAILURE_PDPTE },
 };
@@ -1010,10 +1013,11 @@ uint32_t nested_check_host_state(const struct vmcs12 *vmcs12, const struct neste
 }
 
 bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
-                              unsigned phys_addr_bits, uint64_t *exit_qualification,
-                              const char **failed_check)
+                              unsigned phys_addr_bits, uint32_t link_region_revision,
+                              uint64_t *exit_qualification, const char **failed_check)
 {
     struct entry e = entry_under_check(vmcs12, caps, phys_addr_bits, 0, false);
+    e.link_region_revision = link_region_revision;
     const struct entry_check *failed =
         first_failed(guest_state_checks, COUNT(guest_state_checks), &e, failed_check);
     if (failed)

@@ -52,8 +52,10 @@ uint32_t nested_check_host_state(const struct vmcs12 *vmcs12, const struct neste
  * qualification of the entry-failure exit and *failed_check (if not NULL)
  * names the check. With EPT, the PDPTEs of a PAE guest are checked here;
  * without it they come from L1's memory at guest CR3, and whoever loads
- * them checks them (qualification NESTED_ENTRY_FAILURE_PDPTE). */
+ * them checks them (qualification NESTED_ENTRY_FAILURE_PDPTE).
+ *   link_region_revision: the first 32 bits of the region the VMCS link
+ *   pointer names, in L1's memory (all ones where L1 has none) */
 bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
-                              unsigned phys_addr_bits, uint64_t *exit_qualification,
-                              const char **failed_check);
+                              unsigned phys_addr_bits, uint32_t link_region_revision,
+                              uint64_t *exit_qualification, const char **failed_check);
 #endif

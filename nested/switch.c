@@ -394,8 +394,12 @@ void nested_vm_entry(struct vcpu *v, bool resume)
 {
     struct nested_vmx *n = v->nested;
     uint64_t qualification;
-    if (!nested_check_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(), &qualification,
-                                  NULL)) {
+    uint64_t link = get12(n->vmcs12, VMCS_LINK_POINTER);
+    uint32_t link_revision = UINT32_MAX;
+    if (link != ~0ull && !guest_mem_read(v->vm, link, &link_revision, sizeof(link_revision)))
+        link_revision = UINT32_MAX;
+    if (!nested_check_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(), link_revision,
+                                  &qualification, NULL)) {
         fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, qualification);
         return;
     }

@@ -35,10 +35,8 @@ for my $seed (1, 2) {
                  . "outcome: $c->{nested}");
         } else {
             TODO: {
-                local $TODO = $c->{known} && fuzz_explained($c)
-                    ? "vmxvisor defect $c->{known}{id}: $c->{known}{sdm}"
-                      . ($c->{also} ? "; alone the case shows $c->{also}{id}" : '')
-                    : undef;
+                local $TODO = $c->{known} ? "vmxvisor defect $c->{known}{id}: $c->{known}{sdm}"
+                                          : undef;
                 is($c->{nested}, $c->{bare}, "$what: as on bare Bochs"
                    . (defined $c->{isolated} ? " (vmxvisor isolated: $c->{isolated})" : ''));
             }

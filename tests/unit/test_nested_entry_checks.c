@@ -282,7 +282,7 @@ static void valid_vmcs12_passes_all_checks(void **state)
     uint64_t qualification = 0xdead;
     assert_int_equal(nested_check_controls(&vmcs12, &caps, PHYS_BITS, &failed), 0);
     assert_int_equal(nested_check_host_state(&vmcs12, &caps, PHYS_BITS, 48, true, &failed), 0);
-    assert_true(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, &qualification, &failed));
+    assert_true(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, &qualification, &failed));
     assert_null(failed);
     assert_int_equal(qualification, 0xdead);
 }
@@ -301,8 +301,31 @@ static void failed_check_may_be_ignored(void **state)
                      VMXERR_ENTRY_INVALID_CONTROL_FIELD);
     assert_int_equal(nested_check_host_state(&vmcs12, &caps, PHYS_BITS, 48, true, NULL),
                      VMXERR_ENTRY_INVALID_HOST_STATE_FIELD);
-    assert_false(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, &qualification, NULL));
+    assert_false(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, &qualification, NULL));
     assert_int_equal(qualification, NESTED_ENTRY_FAILURE_LINK_POINTER);
+}
+
+/* A link pointer naming a region with our revision and bit 31 clear is
+ * valid without VMCS shadowing (SDM Vol. 3C 27.3.1.5). */
+static void link_pointer_to_a_vmcs_region(void **state)
+{
+    (void)state;
+    static struct vmcs12 vmcs12;
+    make_valid(&vmcs12);
+    struct nested_vmx_caps caps = typical_caps();
+    uint64_t qualification = 0;
+    vmcs12_write(&vmcs12, VMCS_LINK_POINTER, 0x1d000);
+    assert_true(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, VMCS12_REVISION,
+                                         &qualification, NULL));
+    assert_false(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, VMCS12_REVISION | 1u << 31,
+                                          &qualification, NULL));
+    assert_int_equal(qualification, NESTED_ENTRY_FAILURE_LINK_POINTER);
+    vmcs12_write(&vmcs12, VMCS_LINK_POINTER, 0x1d080);
+    assert_false(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, VMCS12_REVISION,
+                                          &qualification, NULL));
+    vmcs12_write(&vmcs12, VMCS_LINK_POINTER, 1ull << PHYS_BITS);
+    assert_false(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, VMCS12_REVISION,
+                                          &qualification, NULL));
 }
 
 static void entry_failure_exit_reason(void **state)
@@ -890,7 +913,7 @@ static void run_mutation(void **state)
         fail_msg("host state failed: %s", failed);
 
     uint64_t qualification = ~0ull;
-    bool valid = nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, &qualification, &failed);
+    bool valid = nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, &qualification, &failed);
     if (m->fails_at == GUEST_STATE) {
         assert_false(valid);
         assert_string_equal(failed, m->check);
@@ -908,6 +931,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_vmcs12_passes_all_checks),
         cmocka_unit_test(failed_check_may_be_ignored),
+        cmocka_unit_test(link_pointer_to_a_vmcs_region),
         cmocka_unit_test(entry_failure_exit_reason),
     };
     int failures = cmocka_run_group_tests_name("nested_entry_checks", tests, NULL, NULL);
