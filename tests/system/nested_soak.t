@@ -19,7 +19,8 @@ my $config = "[vm l1]\nimage = vmx_probe.elf\nmemory = 32M\nnested = on\non_rebo
            . "cmdline = soak $seconds\n"
            . "[vm other]\nimage = spin_share.elf\nmemory = 4M\ncmdline = 200\n";
 my $moves = 6;
-my $exec = join '; ', map { ('affinity l1 1', 'info vcpus', 'affinity l1 0', 'info vcpus') } 1 .. $moves;
+my $exec = join '; ', (map { ('affinity l1 1', 'info vcpus', 'affinity l1 0', 'info vcpus') } 1 .. $moves),
+                     'info nested l1';
 my ($status, $out) = run_vms($config, ['vmx_probe', 'spin_share'], '--pcpus', '2', '--exec', $exec);
 is($status, 0, 'hypervisor exit status 0') or diag($out);
 
@@ -46,6 +47,16 @@ ok(defined $migrations && $migrations >= $moves,
    'the vCPU migrated at least ' . $moves . ' times (' . ($migrations // '?') . ')');
 my ($from_l2) = ($report // '') =~ /^  CPUID\s+\d+\s+\d+\s+(\d+)\s+\d+$/m;
 ok(defined $from_l2 && $from_l2 >= $exits, 'L0 saw the L2 CPUID exits it reflected to L1');
+
+# info nested: the L1's VMX operation and its current vmcs12, decoded.
+like($out, qr/^vcpu 0: VMX operation, VMXON region 0x[0-9a-f]+, running L[12]$/m,
+     'info nested shows the vCPU in VMX operation');
+like($out, qr/^  current vmcs12 0x[0-9a-f]+, launch state launched, VM-instruction error \d+$/m,
+     'info nested shows the current vmcs12 launched');
+like($out, qr/^  VM-exit controls 0x[0-9a-f]{8}:.*\[host address-space size\]/m,
+     'info nested decodes the controls');
+like($out, qr/^  last exit to L1: reason 10 \(CPUID\), qualification 0x0$/m,
+     'info nested shows the last exit to L1');
 
 like($out, qr/^\[other\] spin_share: vcpu 0 iterations \d+$/m, 'the other VM computed');
 is_deeply([vm_result($out, 'other')], ['exit hypercall', 0], 'the other VM ended normally');
