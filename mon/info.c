@@ -191,13 +191,6 @@ static void info_exits(const char *args)
         kprintf(*args ? "no running VM named '%s'\n" : "no running VMs%s\n", args);
 }
 
-static uint64_t vmcs12_field(const struct vmcs12 *v12, enum vmcs_field field)
-{
-    uint64_t value = 0;
-    (void)vmcs12_read(v12, field, &value);
-    return value;
-}
-
 /* One vCPU's VMX operation as L1 left it in its current vmcs12 (the cached
  * copy: read without stopping the vCPU, so a moment's view). */
 static void print_nested_vcpu(const struct vcpu *c)
@@ -216,22 +209,22 @@ static void print_nested_vcpu(const struct vcpu *c)
     const struct vmcs12 *v12 = n->vmcs12;
     kprintf("  current vmcs12 0x%lx, launch state %s, VM-instruction error %lu\n",
             n->current_vmptr, v12->launch_state == VMCS12_LAUNCHED ? "launched" : "clear",
-            vmcs12_field(v12, VM_INSTRUCTION_ERROR));
-    print_controls(VMX_CTL_PIN, (uint32_t)vmcs12_field(v12, PIN_BASED_VM_EXEC_CONTROL));
-    print_controls(VMX_CTL_PROC, (uint32_t)vmcs12_field(v12, CPU_BASED_VM_EXEC_CONTROL));
-    print_controls(VMX_CTL_PROC2, (uint32_t)vmcs12_field(v12, SECONDARY_VM_EXEC_CONTROL));
-    print_controls(VMX_CTL_EXIT, (uint32_t)vmcs12_field(v12, VM_EXIT_CONTROLS));
-    print_controls(VMX_CTL_ENTRY, (uint32_t)vmcs12_field(v12, VM_ENTRY_CONTROLS));
+            vmcs12_get(v12, VM_INSTRUCTION_ERROR));
+    print_controls(VMX_CTL_PIN, (uint32_t)vmcs12_get(v12, PIN_BASED_VM_EXEC_CONTROL));
+    print_controls(VMX_CTL_PROC, (uint32_t)vmcs12_get(v12, CPU_BASED_VM_EXEC_CONTROL));
+    print_controls(VMX_CTL_PROC2, (uint32_t)vmcs12_get(v12, SECONDARY_VM_EXEC_CONTROL));
+    print_controls(VMX_CTL_EXIT, (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS));
+    print_controls(VMX_CTL_ENTRY, (uint32_t)vmcs12_get(v12, VM_ENTRY_CONTROLS));
     kprintf("  guest RIP 0x%lx RSP 0x%lx RFLAGS 0x%lx CR0 0x%lx CR3 0x%lx CR4 0x%lx EFER 0x%lx\n",
-            vmcs12_field(v12, GUEST_RIP), vmcs12_field(v12, GUEST_RSP),
-            vmcs12_field(v12, GUEST_RFLAGS), vmcs12_field(v12, GUEST_CR0),
-            vmcs12_field(v12, GUEST_CR3), vmcs12_field(v12, GUEST_CR4),
-            vmcs12_field(v12, GUEST_IA32_EFER));
-    uint32_t reason = (uint32_t)vmcs12_field(v12, VM_EXIT_REASON);
+            vmcs12_get(v12, GUEST_RIP), vmcs12_get(v12, GUEST_RSP),
+            vmcs12_get(v12, GUEST_RFLAGS), vmcs12_get(v12, GUEST_CR0),
+            vmcs12_get(v12, GUEST_CR3), vmcs12_get(v12, GUEST_CR4),
+            vmcs12_get(v12, GUEST_IA32_EFER));
+    uint32_t reason = (uint32_t)vmcs12_get(v12, VM_EXIT_REASON);
     const char *name = vmx_exit_reason_name(reason & 0xffff);
     kprintf("  last exit to L1: reason %u (%s%s), qualification 0x%lx\n", reason & 0xffff,
             name ? name : "unknown", reason & EXIT_REASON_ENTRY_FAILURE ? ", entry failure" : "",
-            vmcs12_field(v12, EXIT_QUALIFICATION));
+            vmcs12_get(v12, EXIT_QUALIFICATION));
 }
 
 static void info_nested(const char *args)

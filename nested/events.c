@@ -12,9 +12,7 @@
 
 static uint32_t control12(const struct vcpu *v, enum vmcs_field field)
 {
-    uint64_t value = 0;
-    (void)vmcs12_read(v->nested->vmcs12, field, &value);
-    return (uint32_t)value;
+    return (uint32_t)vmcs12_get(v->nested->vmcs12, field);
 }
 
 void nested_deliver_interrupts(struct vcpu *v)

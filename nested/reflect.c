@@ -28,18 +28,10 @@ struct decision {
 
 typedef bool (*l1_test_fn)(const struct decision *d);
 
+/* A 32-bit control field of vmcs12. */
 static uint32_t control12(const struct vmcs12 *v12, enum vmcs_field field)
 {
-    uint64_t value = 0;
-    (void)vmcs12_read(v12, field, &value);
-    return (uint32_t)value;
-}
-
-static uint64_t field12(const struct vmcs12 *v12, enum vmcs_field field)
-{
-    uint64_t value = 0;
-    (void)vmcs12_read(v12, field, &value);
-    return value;
+    return (uint32_t)vmcs12_get(v12, field);
 }
 
 /* An exception exits if its bit is set in L1's exception bitmap; a #PF as
@@ -73,12 +65,12 @@ static bool wants_cr_access(const struct decision *d)
     uint64_t q = d->exit->qualification;
     unsigned cr = q & 0xf, access = q >> 4 & 3;
     uint32_t proc = control12(v12, CPU_BASED_VM_EXEC_CONTROL);
-    uint64_t mask0 = field12(v12, CR0_GUEST_HOST_MASK), shadow0 = field12(v12, CR0_READ_SHADOW);
+    uint64_t mask0 = vmcs12_get(v12, CR0_GUEST_HOST_MASK), shadow0 = vmcs12_get(v12, CR0_READ_SHADOW);
     switch (access) {
     case 0:     /* MOV to CR */
         if (cr == 0 || cr == 4) {
-            uint64_t mask = cr ? field12(v12, CR4_GUEST_HOST_MASK) : mask0;
-            uint64_t shadow = cr ? field12(v12, CR4_READ_SHADOW) : shadow0;
+            uint64_t mask = cr ? vmcs12_get(v12, CR4_GUEST_HOST_MASK) : mask0;
+            uint64_t shadow = cr ? vmcs12_get(v12, CR4_READ_SHADOW) : shadow0;
             return ((d->exit->cr_source ^ shadow) & mask) != 0;
         }
         if (cr == 3)
@@ -110,7 +102,7 @@ static bool wants_io(const struct decision *d)
     for (unsigned p = port; p < port + size; p++) {
         if (p > 0xffff)
             return true;    /* an access that wraps around exits */
-        uint64_t byte = field12(v12, p < 0x8000 ? IO_BITMAP_A : IO_BITMAP_B) + (p & 0x7fff) / 8;
+        uint64_t byte = vmcs12_get(v12, p < 0x8000 ? IO_BITMAP_A : IO_BITMAP_B) + (p & 0x7fff) / 8;
         uint8_t bits;
         if (!d->read_l1(d->ctx, byte, &bits, 1) || (bits >> (p % 8) & 1))
             return true;
@@ -129,7 +121,7 @@ static bool wants_msr(const struct decision *d, bool write)
     if (!nested_msr_bitmap_bit(d->exit->msr, write, &byte, &bit))
         return true;
     uint8_t bits;
-    if (!d->read_l1(d->ctx, field12(v12, MSR_BITMAP) + byte, &bits, 1))
+    if (!d->read_l1(d->ctx, vmcs12_get(v12, MSR_BITMAP) + byte, &bits, 1))
         return true;
     return bits >> bit & 1;
 }

@@ -61,13 +61,6 @@ static const enum vmcs_field exit_info_fields[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static uint64_t get12(const struct vmcs12 *v12, enum vmcs_field field)
-{
-    uint64_t value = 0;
-    (void)vmcs12_read(v12, field, &value);
-    return value;
-}
-
 static void put12(struct vmcs12 *v12, enum vmcs_field field, uint64_t value)
 {
     (void)vmcs12_write(v12, field, value);
@@ -98,16 +91,16 @@ static void read_vmcs01_controls(struct vmcs01_controls *c)
 
 static void read_vmcs12_controls(const struct vmcs12 *v12, struct vmcs12_controls *c)
 {
-    c->pin = (uint32_t)get12(v12, PIN_BASED_VM_EXEC_CONTROL);
-    c->proc = (uint32_t)get12(v12, CPU_BASED_VM_EXEC_CONTROL);
-    c->proc2 = (uint32_t)get12(v12, SECONDARY_VM_EXEC_CONTROL);
-    c->exit = (uint32_t)get12(v12, VM_EXIT_CONTROLS);
-    c->entry = (uint32_t)get12(v12, VM_ENTRY_CONTROLS);
-    c->exception_bitmap = (uint32_t)get12(v12, EXCEPTION_BITMAP);
-    c->pf_error_code_mask = (uint32_t)get12(v12, PAGE_FAULT_ERROR_CODE_MASK);
-    c->pf_error_code_match = (uint32_t)get12(v12, PAGE_FAULT_ERROR_CODE_MATCH);
-    c->cr0_mask = get12(v12, CR0_GUEST_HOST_MASK);
-    c->cr4_mask = get12(v12, CR4_GUEST_HOST_MASK);
+    c->pin = (uint32_t)vmcs12_get(v12, PIN_BASED_VM_EXEC_CONTROL);
+    c->proc = (uint32_t)vmcs12_get(v12, CPU_BASED_VM_EXEC_CONTROL);
+    c->proc2 = (uint32_t)vmcs12_get(v12, SECONDARY_VM_EXEC_CONTROL);
+    c->exit = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
+    c->entry = (uint32_t)vmcs12_get(v12, VM_ENTRY_CONTROLS);
+    c->exception_bitmap = (uint32_t)vmcs12_get(v12, EXCEPTION_BITMAP);
+    c->pf_error_code_mask = (uint32_t)vmcs12_get(v12, PAGE_FAULT_ERROR_CODE_MASK);
+    c->pf_error_code_match = (uint32_t)vmcs12_get(v12, PAGE_FAULT_ERROR_CODE_MATCH);
+    c->cr0_mask = vmcs12_get(v12, CR0_GUEST_HOST_MASK);
+    c->cr4_mask = vmcs12_get(v12, CR4_GUEST_HOST_MASK);
 }
 
 /* vmcs02 and its MSR bitmap, made at the first nested entry. */
@@ -139,7 +132,7 @@ static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
 {
     struct nested_vmx *n = v->nested;
     if (!(proc12 & PROC_USE_MSR_BITMAPS) ||
-        !guest_mem_read(v->vm, get12(n->vmcs12, MSR_BITMAP), n->msr_bitmap02, 4096))
+        !guest_mem_read(v->vm, vmcs12_get(n->vmcs12, MSR_BITMAP), n->msr_bitmap02, 4096))
         memset(n->msr_bitmap02, 0xff, 4096);
     nested_merge_msr_bitmaps(n->msr_bitmap02, (const uint8_t *)v->vm->msr_bitmap,
                              n->msr_bitmap02);
@@ -152,7 +145,7 @@ static void load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4, bool ia32e)
     if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE_BIT) || ia32e)
         return;
     uint64_t pdpte[PDPTE_COUNT] = { 0 };
-    (void)guest_mem_read(v->vm, get12(v->nested->vmcs12, GUEST_CR3) & ~0x1full, pdpte,
+    (void)guest_mem_read(v->vm, vmcs12_get(v->nested->vmcs12, GUEST_CR3) & ~0x1full, pdpte,
                          sizeof(pdpte));
     for (unsigned i = 0; i < PDPTE_COUNT; i++)
         vmcs_write(GUEST_PDPTE0 + 2 * i, pdpte[i]);
@@ -195,40 +188,40 @@ static void prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
     /* L2's TSC: L1's offset, plus vmcs12's if L1 offsets it. */
     uint64_t offset = v->tsc_offset;
     if (c12.proc & PROC_USE_TSC_OFFSETTING)
-        offset += get12(v12, TSC_OFFSET);
+        offset += vmcs12_get(v12, TSC_OFFSET);
     vmcs_write(TSC_OFFSET, offset);
     for (unsigned i = 0; i < COUNT(guest_fields); i++)
-        vmcs_write(guest_fields[i], get12(v12, guest_fields[i]));
+        vmcs_write(guest_fields[i], vmcs12_get(v12, guest_fields[i]));
     /* The state the entry loads only when its controls say so; otherwise
      * what L1 had (SDM Vol. 3C 27.3.2.1): EFER.LMA/LME follow IA-32e mode. */
     bool ia32e = c12.entry & ENTRY_IA32E_MODE_GUEST;
-    uint64_t efer = c12.entry & ENTRY_LOAD_EFER ? get12(v12, GUEST_IA32_EFER) : l1_efer;
+    uint64_t efer = c12.entry & ENTRY_LOAD_EFER ? vmcs12_get(v12, GUEST_IA32_EFER) : l1_efer;
     if (!(c12.entry & ENTRY_LOAD_EFER))
         efer = ia32e ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
     vmcs_write(GUEST_IA32_EFER, efer);
     if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)
-        vmcs_write(GUEST_IA32_PAT, c12.entry & ENTRY_LOAD_PAT ? get12(v12, GUEST_IA32_PAT) : l1_pat);
+        vmcs_write(GUEST_IA32_PAT, c12.entry & ENTRY_LOAD_PAT ? vmcs12_get(v12, GUEST_IA32_PAT) : l1_pat);
     bool debug = c12.entry & ENTRY_LOAD_DEBUG_CONTROLS;
-    vmcs_write(GUEST_DR7, debug ? get12(v12, GUEST_DR7) : l1_dr7);
-    vmcs_write(GUEST_IA32_DEBUGCTL, debug ? get12(v12, GUEST_IA32_DEBUGCTL) : l1_debugctl);
-    uint64_t cr0 = get12(v12, GUEST_CR0), cr4 = get12(v12, GUEST_CR4);
+    vmcs_write(GUEST_DR7, debug ? vmcs12_get(v12, GUEST_DR7) : l1_dr7);
+    vmcs_write(GUEST_IA32_DEBUGCTL, debug ? vmcs12_get(v12, GUEST_IA32_DEBUGCTL) : l1_debugctl);
+    uint64_t cr0 = vmcs12_get(v12, GUEST_CR0), cr4 = vmcs12_get(v12, GUEST_CR4);
     vmcs_write(GUEST_CR0, (cr0 | vmcs_config.cr0_fixed0) & vmcs_config.cr0_fixed1);
     vmcs_write(GUEST_CR4, (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1);
     vmcs_write(CR0_READ_SHADOW, nested_cr_read_shadow(cr0, c12.cr0_mask,
-                                                      get12(v12, CR0_READ_SHADOW)));
+                                                      vmcs12_get(v12, CR0_READ_SHADOW)));
     vmcs_write(CR4_READ_SHADOW, nested_cr_read_shadow(cr4, c12.cr4_mask,
-                                                      get12(v12, CR4_READ_SHADOW)));
+                                                      vmcs12_get(v12, CR4_READ_SHADOW)));
     load_pdptes(v, cr0, cr4, ia32e);
     /* L1's event injection goes to L2 with this entry (SDM Vol. 3C 27.6). */
-    vmcs_write(VM_ENTRY_INTR_INFO, get12(v12, VM_ENTRY_INTR_INFO));
-    vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, get12(v12, VM_ENTRY_EXCEPTION_ERROR_CODE));
-    vmcs_write(VM_ENTRY_INSTRUCTION_LEN, get12(v12, VM_ENTRY_INSTRUCTION_LEN));
+    vmcs_write(VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO));
+    vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs12_get(v12, VM_ENTRY_EXCEPTION_ERROR_CODE));
+    vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs12_get(v12, VM_ENTRY_INSTRUCTION_LEN));
     v->window_exiting = false;      /* vmcs02 starts with L0's windows off */
     n->timer_deadline = 0;
     if (c12.pin & PIN_PREEMPTION_TIMER) {
         /* Counts down by 1 each time TSC bit 5 changes; 0 exits before L2
          * runs an instruction (SDM Vol. 3C 26.5.1). */
-        uint64_t ticks = get12(v12, VMX_PREEMPTION_TIMER_VALUE) << NESTED_TIMER_RATE;
+        uint64_t ticks = vmcs12_get(v12, VMX_PREEMPTION_TIMER_VALUE) << NESTED_TIMER_RATE;
         n->timer_deadline = (rdtsc() + ticks) | 1;     /* 0 means "none" */
     }
 }
@@ -283,19 +276,19 @@ static void load_host_segment(enum vmcs_field selector, uint16_t sel, uint64_t b
 static void load_l1_host_state(struct vcpu *v)
 {
     const struct vmcs12 *v12 = v->nested->vmcs12;
-    uint32_t exit12 = (uint32_t)get12(v12, VM_EXIT_CONTROLS);
+    uint32_t exit12 = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
     bool long_mode = exit12 & EXIT_HOST_ADDR_SPACE_SIZE;
     /* CR0 and CR4 from the host fields but for the bits a VM exit leaves
      * alone (28.5.1); CR4.PAE follows the address-space size. */
     uint64_t cr0_kept = 0xffffffff1ff8ffe0ull;     /* 63:32, 28:19, 17, 15:6, ET, CD, NW */
-    uint64_t cr0 = (get12(v12, HOST_CR0) & ~cr0_kept) | (guest_cr0() & cr0_kept);
-    uint64_t cr4 = get12(v12, HOST_CR4);
+    uint64_t cr0 = (vmcs12_get(v12, HOST_CR0) & ~cr0_kept) | (guest_cr0() & cr0_kept);
+    uint64_t cr4 = vmcs12_get(v12, HOST_CR4);
     vmcs_write_control_registers(cr0 | nested_caps.msr[NESTED_VMX_CR0_FIXED0],
                                  cr4 | nested_caps.msr[NESTED_VMX_CR4_FIXED0]);
-    vmcs_write(GUEST_CR3, get12(v12, HOST_CR3));
+    vmcs_write(GUEST_CR3, vmcs12_get(v12, HOST_CR3));
     uint64_t efer;
     if (exit12 & EXIT_LOAD_EFER) {
-        efer = get12(v12, HOST_IA32_EFER);
+        efer = vmcs12_get(v12, HOST_IA32_EFER);
     } else {
         efer = vmcs_read(GUEST_IA32_EFER);
         efer = long_mode ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
@@ -306,20 +299,20 @@ static void load_l1_host_state(struct vcpu *v)
     else
         vmcs_clear_bits(VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
     if (exit12 & EXIT_LOAD_PAT) {
-        v->pat = get12(v12, HOST_IA32_PAT);
+        v->pat = vmcs12_get(v12, HOST_IA32_PAT);
         if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)
             vmcs_write(GUEST_IA32_PAT, v->pat);
     }
     vmcs_write(GUEST_DR7, DR7_INIT);
     vmcs_write(GUEST_IA32_DEBUGCTL, 0);
-    vmcs_write(GUEST_SYSENTER_CS, get12(v12, HOST_IA32_SYSENTER_CS));
-    vmcs_write(GUEST_SYSENTER_ESP, get12(v12, HOST_IA32_SYSENTER_ESP));
-    vmcs_write(GUEST_SYSENTER_EIP, get12(v12, HOST_IA32_SYSENTER_EIP));
+    vmcs_write(GUEST_SYSENTER_CS, vmcs12_get(v12, HOST_IA32_SYSENTER_CS));
+    vmcs_write(GUEST_SYSENTER_ESP, vmcs12_get(v12, HOST_IA32_SYSENTER_ESP));
+    vmcs_write(GUEST_SYSENTER_EIP, vmcs12_get(v12, HOST_IA32_SYSENTER_EIP));
     /* CS: execute/read accessed code, S, P, G, L or D by the address-space
      * size; the data segments read/write accessed, unusable when null; TR a
      * busy TSS of limit 0x67; LDTR unusable (28.5.2). */
     uint32_t code_ar = 0x809b | (long_mode ? 1u << 13 : 1u << 14);
-    load_host_segment(GUEST_CS_SELECTOR, (uint16_t)get12(v12, HOST_CS_SELECTOR), 0, 0xffffffff,
+    load_host_segment(GUEST_CS_SELECTOR, (uint16_t)vmcs12_get(v12, HOST_CS_SELECTOR), 0, 0xffffffff,
                       code_ar);
     static const struct { enum vmcs_field guest, host, base; } data[] = {
         { GUEST_SS_SELECTOR, HOST_SS_SELECTOR, 0 }, { GUEST_DS_SELECTOR, HOST_DS_SELECTOR, 0 },
@@ -328,20 +321,20 @@ static void load_l1_host_state(struct vcpu *v)
         { GUEST_GS_SELECTOR, HOST_GS_SELECTOR, HOST_GS_BASE },
     };
     for (unsigned i = 0; i < COUNT(data); i++) {
-        uint16_t sel = (uint16_t)get12(v12, data[i].host);
+        uint16_t sel = (uint16_t)vmcs12_get(v12, data[i].host);
         uint32_t ar = 0xc093 | (sel ? 0 : AR_UNUSABLE);
-        load_host_segment(data[i].guest, sel, data[i].base ? get12(v12, data[i].base) : 0,
+        load_host_segment(data[i].guest, sel, data[i].base ? vmcs12_get(v12, data[i].base) : 0,
                           0xffffffff, ar);
     }
-    load_host_segment(GUEST_TR_SELECTOR, (uint16_t)get12(v12, HOST_TR_SELECTOR),
-                      get12(v12, HOST_TR_BASE), 0x67, 0x8b);
+    load_host_segment(GUEST_TR_SELECTOR, (uint16_t)vmcs12_get(v12, HOST_TR_SELECTOR),
+                      vmcs12_get(v12, HOST_TR_BASE), 0x67, 0x8b);
     load_host_segment(GUEST_LDTR_SELECTOR, 0, 0, 0, AR_UNUSABLE);
-    vmcs_write(GUEST_GDTR_BASE, get12(v12, HOST_GDTR_BASE));
+    vmcs_write(GUEST_GDTR_BASE, vmcs12_get(v12, HOST_GDTR_BASE));
     vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
-    vmcs_write(GUEST_IDTR_BASE, get12(v12, HOST_IDTR_BASE));
+    vmcs_write(GUEST_IDTR_BASE, vmcs12_get(v12, HOST_IDTR_BASE));
     vmcs_write(GUEST_IDTR_LIMIT, 0xffff);
-    vmcs_write(GUEST_RIP, get12(v12, HOST_RIP));
-    vmcs_write(GUEST_RSP, get12(v12, HOST_RSP));
+    vmcs_write(GUEST_RIP, vmcs12_get(v12, HOST_RIP));
+    vmcs_write(GUEST_RSP, vmcs12_get(v12, HOST_RSP));
     vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED);
     vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
     vmcs_write(GUEST_ACTIVITY_STATE, 0);
@@ -372,8 +365,8 @@ static void return_to_l1(struct vcpu *v)
     /* The vCPU's own interrupt-window state is vmcs01's again. */
     v->window_exiting = vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING;
     vcpu_request(v, REQ_EVENT);
-    uint32_t failed = process_msr_list(v, get12(n->vmcs12, VM_EXIT_MSR_LOAD_ADDR),
-                                       (uint32_t)get12(n->vmcs12, VM_EXIT_MSR_LOAD_COUNT), false);
+    uint32_t failed = process_msr_list(v, vmcs12_get(n->vmcs12, VM_EXIT_MSR_LOAD_ADDR),
+                                       (uint32_t)vmcs12_get(n->vmcs12, VM_EXIT_MSR_LOAD_COUNT), false);
     if (failed)
         vmx_abort(v, 4);    /* failure loading MSRs on VM exit */
 }
@@ -386,7 +379,7 @@ static void fail_entry(struct vcpu *v, uint32_t reason, uint64_t qualification)
     struct vmcs12 *v12 = v->nested->vmcs12;
     put12(v12, VM_EXIT_REASON, reason | EXIT_REASON_ENTRY_FAILURE);
     put12(v12, EXIT_QUALIFICATION, qualification);
-    put12(v12, VM_ENTRY_INTR_INFO, get12(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
+    put12(v12, VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
     return_to_l1(v);
 }
 
@@ -394,7 +387,7 @@ void nested_vm_entry(struct vcpu *v, bool resume)
 {
     struct nested_vmx *n = v->nested;
     uint64_t qualification;
-    uint64_t link = get12(n->vmcs12, VMCS_LINK_POINTER);
+    uint64_t link = vmcs12_get(n->vmcs12, VMCS_LINK_POINTER);
     uint32_t link_revision = UINT32_MAX;
     if (link != ~0ull && !guest_mem_read(v->vm, link, &link_revision, sizeof(link_revision)))
         link_revision = UINT32_MAX;
@@ -413,8 +406,8 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     uint64_t l1_debugctl = vmcs_read(GUEST_IA32_DEBUGCTL);
     run_on(v, &n->vmcs02);
     prepare_vmcs02(v, &l0, l1_efer, v->pat, l1_dr7, l1_debugctl);
-    uint32_t failed = process_msr_list(v, get12(n->vmcs12, VM_ENTRY_MSR_LOAD_ADDR),
-                                       (uint32_t)get12(n->vmcs12, VM_ENTRY_MSR_LOAD_COUNT), false);
+    uint32_t failed = process_msr_list(v, vmcs12_get(n->vmcs12, VM_ENTRY_MSR_LOAD_ADDR),
+                                       (uint32_t)vmcs12_get(n->vmcs12, VM_ENTRY_MSR_LOAD_COUNT), false);
     if (failed) {
         fail_entry(v, EXIT_REASON_MSR_LOADING, failed);
         return;
@@ -434,20 +427,20 @@ static void save_l2_state(struct vcpu *v)
     struct vmcs12 *v12 = v->nested->vmcs12;
     for (unsigned i = 0; i < COUNT(guest_fields); i++)
         put12(v12, guest_fields[i], vmcs_read(guest_fields[i]));
-    uint64_t mask12 = get12(v12, CR0_GUEST_HOST_MASK);
+    uint64_t mask12 = vmcs12_get(v12, CR0_GUEST_HOST_MASK);
     put12(v12, GUEST_CR0, nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
                                                vmcs_read(CR0_GUEST_HOST_MASK),
-                                               get12(v12, GUEST_CR0), mask12));
-    mask12 = get12(v12, CR4_GUEST_HOST_MASK);
+                                               vmcs12_get(v12, GUEST_CR0), mask12));
+    mask12 = vmcs12_get(v12, CR4_GUEST_HOST_MASK);
     put12(v12, GUEST_CR4, nested_cr_for_vmcs12(vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
                                                vmcs_read(CR4_GUEST_HOST_MASK),
-                                               get12(v12, GUEST_CR4), mask12));
-    uint32_t exit12 = (uint32_t)get12(v12, VM_EXIT_CONTROLS);
+                                               vmcs12_get(v12, GUEST_CR4), mask12));
+    uint32_t exit12 = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
     uint64_t efer = vmcs_read(GUEST_IA32_EFER);
     if (exit12 & EXIT_SAVE_EFER)
         put12(v12, GUEST_IA32_EFER, efer);
     /* The IA-32e mode guest control follows EFER.LMA (SDM Vol. 3C 28.2). */
-    uint64_t entry12 = get12(v12, VM_ENTRY_CONTROLS);
+    uint64_t entry12 = vmcs12_get(v12, VM_ENTRY_CONTROLS);
     put12(v12, VM_ENTRY_CONTROLS, efer & EFER_LMA ? entry12 | ENTRY_IA32E_MODE_GUEST
                                                   : entry12 & ~ENTRY_IA32E_MODE_GUEST);
     if ((exit12 & EXIT_SAVE_PAT) && (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT))
@@ -495,9 +488,9 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, bool synthetic, uint64_t qu
     }
     /* Every VM exit clears the valid bit of the VM-entry interruption
      * information (SDM Vol. 3C 28.2). */
-    put12(v12, VM_ENTRY_INTR_INFO, get12(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
-    uint32_t failed = process_msr_list(v, get12(v12, VM_EXIT_MSR_STORE_ADDR),
-                                       (uint32_t)get12(v12, VM_EXIT_MSR_STORE_COUNT), true);
+    put12(v12, VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
+    uint32_t failed = process_msr_list(v, vmcs12_get(v12, VM_EXIT_MSR_STORE_ADDR),
+                                       (uint32_t)vmcs12_get(v12, VM_EXIT_MSR_STORE_COUNT), true);
     vmcs_write(VM_ENTRY_INTR_INFO, 0);      /* vmcs02's pending injection is L1's now */
     return_to_l1(v);
     if (failed)

@@ -44,6 +44,14 @@ int vmcs12_field_offset(uint32_t encoding);
  * 13, since IA32_VMX_MISC bit 29 is not offered) is the caller's part. */
 bool vmcs12_read(const struct vmcs12 *vmcs12, uint32_t encoding, uint64_t *value);
 bool vmcs12_write(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value);
+/* A field's value, 0 for a field vmcs12 does not have: L0's own reads of
+ * fields it knows exist. */
+static inline uint64_t vmcs12_get(const struct vmcs12 *vmcs12, uint32_t encoding)
+{
+    uint64_t value = 0;
+    (void)vmcs12_read(vmcs12, encoding, &value);
+    return value;
+}
 /* The highest index (encoding bits 9:1) of any field, for IA32_VMX_VMCS_ENUM. */
 uint32_t vmcs12_highest_index(void);
 #endif

@@ -290,21 +290,33 @@ static void emulate_vmxoff(struct insn *in)
     succeed(in);
 }
 
+/* The VMCS pointer operand of VMCLEAR and VMPTRLD: read, then VMfail with
+ * `bad_address` if it is not a region address, with `vmxon_pointer` if it
+ * names the VMXON region (SDM Vol. 3C 31.3). False if the instruction
+ * ended there. */
+static bool vmcs_pointer_operand(struct insn *in, enum vm_instruction_error bad_address,
+                                 enum vm_instruction_error vmxon_pointer, uint64_t *addr)
+{
+    if (!read_pointer(in, addr))
+        return false;
+    if (!region_address_valid(*addr)) {
+        fail(in, bad_address);
+        return false;
+    }
+    if (*addr == vmx_of(in)->vmxon_ptr) {
+        fail(in, vmxon_pointer);
+        return false;
+    }
+    return true;
+}
+
 static void emulate_vmclear(struct insn *in)
 {
     struct vcpu *v = in->vcpu;
     struct nested_vmx *n = v->nested;
     uint64_t addr;
-    if (!read_pointer(in, &addr))
+    if (!vmcs_pointer_operand(in, VMXERR_VMCLEAR_BAD_ADDRESS, VMXERR_VMCLEAR_VMXON_POINTER, &addr))
         return;
-    if (!region_address_valid(addr)) {
-        fail(in, VMXERR_VMCLEAR_BAD_ADDRESS);
-        return;
-    }
-    if (addr == n->vmxon_ptr) {
-        fail(in, VMXERR_VMCLEAR_VMXON_POINTER);
-        return;
-    }
     if (addr == n->current_vmptr) {
         n->vmcs12->launch_state = VMCS12_CLEAR;
         release_current(v);
@@ -324,16 +336,8 @@ static void emulate_vmptrld(struct insn *in)
     struct vcpu *v = in->vcpu;
     struct nested_vmx *n = v->nested;
     uint64_t addr;
-    if (!read_pointer(in, &addr))
+    if (!vmcs_pointer_operand(in, VMXERR_VMPTRLD_BAD_ADDRESS, VMXERR_VMPTRLD_VMXON_POINTER, &addr))
         return;
-    if (!region_address_valid(addr)) {
-        fail(in, VMXERR_VMPTRLD_BAD_ADDRESS);
-        return;
-    }
-    if (addr == n->vmxon_ptr) {
-        fail(in, VMXERR_VMPTRLD_VMXON_POINTER);
-        return;
-    }
     /* Bit 31 (a shadow VMCS) is refused too: VMCS shadowing is not offered. */
     if (region_revision(v, addr) != VMCS12_REVISION) {
         fail(in, VMXERR_VMPTRLD_BAD_REVISION);
