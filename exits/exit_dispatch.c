@@ -3,6 +3,8 @@
 #include "virt/vcpu_state.h"
 #include "exits/exits.h"
 #include "exits/exit_pause.h"
+#include "nested/events.h"
+#include "nested/nested.h"
 #include "virt/event_inject.h"
 #include "virt/vm.h"
 #include "sched/sched.h"
@@ -61,9 +63,11 @@ static enum exit_action handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit
 {
     (void)exit;
     skip_instruction(vcpu);
-    /* The vCPU sleeps until an interrupt it can take (only with IF set) or
-     * an INIT; an interrupt is taken after the HLT, as on hardware. */
-    vcpu->halt_interruptible = vmcs_read(GUEST_RFLAGS) & RFLAGS_IF;
+    /* The vCPU sleeps until an interrupt it can take (only with IF set, but
+     * in L2 also one that exits to L1) or an INIT; an interrupt is taken
+     * after the HLT, as on hardware. */
+    bool exits_to_l1 = nested_in_l2(vcpu) && nested_l2_halts(vcpu);
+    vcpu->halt_interruptible = (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) || exits_to_l1;
     if (vcpu->halt_interruptible && vlapic_pending_vector(vcpu->apic) >= 0) {
         vcpu_request(vcpu, REQ_EVENT);
         return EXIT_RESUME;

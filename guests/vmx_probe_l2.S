@@ -34,6 +34,12 @@ l2_count_down:
     loop l2_count_down
     vmcall
 
+    /* HLT without "HLT exiting": L2 halts until an event wakes it. */
+    .globl l2_halt
+l2_halt:
+    hlt
+    vmcall
+
     .globl l2_out_byte
 l2_out_byte:
     outb %al, %dx

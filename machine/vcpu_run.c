@@ -101,6 +101,7 @@ __attribute__((noinline)) static enum exit_action exit_from_l2(struct vcpu *v, u
 {
     if (reason & EXIT_REASON_ENTRY_FAILURE)
         v->vmcs->launched = was_launched;
+    v->nested->l2_halted = false;   /* L2 ran since any halt */
     bool to_l1 = nested_l1_wants_exit(v, reason);
     unsigned basic = reason & 0xffff;
     if (basic < EXIT_REASON_MAX) {

@@ -40,6 +40,12 @@ void nested_deliver_interrupts(struct vcpu *v)
     nested_vm_exit(v, EXIT_REASON_EXTERNAL_INTERRUPT, true, 0, info);
 }
 
+bool nested_l2_halts(struct vcpu *v)
+{
+    v->nested->l2_halted = true;
+    return control12(v, PIN_BASED_VM_EXEC_CONTROL) & PIN_EXTERNAL_INTERRUPT_EXITING;
+}
+
 uint64_t nested_timer_check(struct vcpu *v, uint64_t now)
 {
     uint64_t deadline = v->nested->timer_deadline;

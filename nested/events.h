@@ -16,6 +16,9 @@ struct vcpu;
 
 /* Interrupt delivery before an entry of a vCPU that runs L2. */
 void nested_deliver_interrupts(struct vcpu *vcpu);
+/* L2 halts (a HLT L1 does not exit on): whether an interrupt ends the
+ * halt whatever L2's RFLAGS.IF, as one that exits to L1 does (26.4.1). */
+bool nested_l2_halts(struct vcpu *vcpu);
 /* L1's preemption timer, before an entry into L2: exits to L1 if it has
  * expired; else the host TSC by which L2 must be out (0: no timer). */
 uint64_t nested_timer_check(struct vcpu *vcpu, uint64_t now);

@@ -38,6 +38,10 @@ struct nested_vmx {
     /* L1's VMX-preemption timer while L2 runs, emulated: the host TSC at
      * which it reaches 0, or 0 when L1 did not activate it. */
     uint64_t timer_deadline;
+    /* L2 executed a HLT that L1 does not exit on, and L0 halts the vCPU
+     * for it: an exit to L1 before L2 runs again leaves L2 in the HLT
+     * state (SDM Vol. 3C 28.3.4), which vmcs02 cannot say. */
+    bool l2_halted;
 };
 
 /* Whether the vCPU runs L2 now (inline: every exit asks). */

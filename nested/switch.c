@@ -35,6 +35,7 @@
 #define CR4_PAE_BIT (1ull << 5)
 #define PDPTE_COUNT 4
 #define AR_UNUSABLE (1u << 16)
+#define GUEST_ACTIVITY_HLT 1    /* the activity states: SDM Vol. 3C 25.4.2 */
 
 /* The guest-state fields copied between vmcs12 and vmcs02 as they are (the
  * control registers, EFER, PAT and the debug state have rules of their own). */
@@ -469,6 +470,9 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, bool synthetic, uint64_t qu
         v12->launch_state = VMCS12_LAUNCHED;
     n->launch_pending = false;
     save_l2_state(v);
+    if (n->l2_halted)
+        put12(v12, GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
+    n->l2_halted = false;
     put12(v12, VM_EXIT_REASON, reason);
     if (synthetic) {
         for (unsigned i = 0; i < COUNT(exit_info_fields); i++)

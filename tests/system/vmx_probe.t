@@ -25,6 +25,10 @@ my %bochs_deviates = (
         . 'interrupts, so the pending interrupt exits at once; Bochs 2.7 unmasks interrupts for '
         . 'that only when RFLAGS.IF changes (handleInterruptMaskChange), not at a VM entry with '
         . 'IF=0 in both L1 and L2, and L2 runs on to its VMCALL',
+    'interrupt while L2 halts, external-interrupt exiting and acknowledge on exit' =>
+        'SDM Vol. 3C 28.3.4: the exit saves the activity state the processor was in, HLT; '
+        . 'Bochs 2.7 leaves the HLT state for the interrupt before the VM exit and saves the '
+        . 'active state',
 );
 
 my $root = "$FindBin::Bin/../..";
