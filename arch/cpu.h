@@ -4,12 +4,19 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define CR0_PE   (1ull << 0)
-#define CR0_TS   (1ull << 3)
-#define CR0_NE   (1ull << 5)
-#define CR0_PG   (1ull << 31)
-#define CR4_PAE  (1ull << 5)
-#define CR4_VMXE (1ull << 13)
+/* Control-register bits (SDM Vol. 3A 2.5). */
+#define CR0_PE    (1ull << 0)
+#define CR0_TS    (1ull << 3)
+#define CR0_NE    (1ull << 5)
+#define CR0_WP    (1ull << 16)
+#define CR0_NW    (1ull << 29)
+#define CR0_CD    (1ull << 30)
+#define CR0_PG    (1ull << 31)
+#define CR4_PAE   (1ull << 5)
+#define CR4_LA57  (1ull << 12)
+#define CR4_VMXE  (1ull << 13)
+#define CR4_PCIDE (1ull << 17)
+#define CR4_CET   (1ull << 23)
 #define RFLAGS_IF (1ull << 9)
 
 struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };

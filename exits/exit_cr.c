@@ -20,8 +20,6 @@
 #define CR_GPR(q)       ((unsigned)((q) >> 8) & 0xf)
 enum { CR_MOV_TO = 0, CR_MOV_FROM = 1 };
 
-#define CR0_NW  (1ull << 29)
-#define CR0_CD  (1ull << 30)
 #define CR0_RESERVED_HIGH 0xffffffff00000000ull
 
 static uint64_t with_fixed_bits(uint64_t value, uint64_t fixed0, uint64_t fixed1, uint64_t exempt)

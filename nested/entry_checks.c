@@ -1,27 +1,13 @@
 /* Software checks of a nested VM entry (see entry_checks.h). Each check is a
  * small predicate named in a table, in the SDM's order, with its section. */
 #include "nested/entry_checks.h"
+#include "arch/cpu.h"
+#include "arch/msr.h"
+#include "virt/vcpu_msrs.h"
 
-#define CR0_PE          (1ull << 0)
-#define CR0_WP          (1ull << 16)
-#define CR0_NW          (1ull << 29)
-#define CR0_CD          (1ull << 30)
-#define CR0_PG          (1ull << 31)
-#define CR4_PAE         (1ull << 5)
-#define CR4_LA57        (1ull << 12)
-#define CR4_PCIDE       (1ull << 17)
-#define CR4_CET         (1ull << 23)
-#define EFER_SCE        (1ull << 0)
-#define EFER_LME        (1ull << 8)
-#define EFER_LMA        (1ull << 10)
-#define EFER_NXE        (1ull << 11)
-#define RFLAGS_IF       (1ull << 9)
 #define DEBUGCTL_LBR    (1ull << 0)
 #define DEBUGCTL_BTF    (1ull << 1)
 
-/* The IA32_EFER bits vmxvisor's virtual processor has (exits/exit_msr.c):
- * the others are reserved, in L1's host state as in L2's guest state. */
-#define EFER_DEFINED    (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 /* The IA32_DEBUGCTL bits vmcs12 may load into L2: LBR and BTF, which only
  * change how L2's own branches are recorded and single-stepped. The other
  * bits (TR, BTS and the freezes) would have the processor send branch
@@ -577,7 +563,7 @@ static bool host_pat_valid(const struct entry *e)
 static bool host_efer_reserved_clear(const struct entry *e)
 {
     return !control_on(e, VMX_CTL_EXIT, EXIT_LOAD_EFER) ||
-           !(field(e, HOST_IA32_EFER) & ~EFER_DEFINED);
+           !(field(e, HOST_IA32_EFER) & ~VCPU_EFER_BITS);
 }
 
 static bool host_efer_matches_address_space_size(const struct entry *e)
@@ -763,7 +749,7 @@ static bool guest_pat_valid(const struct entry *e)
 static bool guest_efer_reserved_clear(const struct entry *e)
 {
     return !control_on(e, VMX_CTL_ENTRY, ENTRY_LOAD_EFER) ||
-           !(field(e, GUEST_IA32_EFER) & ~EFER_DEFINED);
+           !(field(e, GUEST_IA32_EFER) & ~VCPU_EFER_BITS);
 }
 
 static bool guest_efer_lma_matches_ia32e_mode(const struct entry *e)

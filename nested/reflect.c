@@ -4,9 +4,8 @@
 #include "virt/exit_stats.h"
 #include "vmx/exit_reasons.h"
 #include "vmx/vmx_controls.h"
+#include "arch/cpu.h"
 
-#define CR0_PE (1ull << 0)
-#define CR0_TS (1ull << 3)
 #define INTR_TYPE_NMI 2
 #define VECTOR_PF 14
 

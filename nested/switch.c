@@ -32,7 +32,6 @@
 #define MSR_GS_BASE_INDEX 0xc0000101u
 #define X2APIC_FIRST 0x800u
 #define X2APIC_LAST  0x8ffu
-#define CR4_PAE_BIT (1ull << 5)
 #define PDPTE_COUNT 4
 #define AR_UNUSABLE (1u << 16)
 #define GUEST_ACTIVITY_HLT 1    /* the activity states: SDM Vol. 3C 25.4.2 */
@@ -143,7 +142,7 @@ static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
  * (with EPT the processor takes them from the VMCS, SDM Vol. 3C 27.3.2.4). */
 static void load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4, bool ia32e)
 {
-    if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE_BIT) || ia32e)
+    if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || ia32e)
         return;
     uint64_t pdpte[PDPTE_COUNT] = { 0 };
     (void)guest_mem_read(v->vm, vmcs12_get(v->nested->vmcs12, GUEST_CR3) & ~0x1full, pdpte,

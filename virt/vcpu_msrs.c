@@ -17,7 +17,7 @@
 #define MISC_ENABLE_FAST_STRINGS (1ull << 0)
 #define MISC_ENABLE_NO_BTS      (1ull << 11)
 #define MISC_ENABLE_NO_PEBS     (1ull << 12)
-#define EFER_WRITABLE           (EFER_SCE | EFER_LME | EFER_NXE)
+#define EFER_WRITABLE           (VCPU_EFER_BITS & ~EFER_LMA)
 
 #define MSR_KERNEL_GS_BASE      0xc0000102
 #define MSR_STAR                0xc0000081
@@ -128,7 +128,7 @@ bool vcpu_read_msr(struct vcpu *v, uint32_t msr, uint64_t *value, bool *handled)
 
 static bool write_efer(uint64_t value)
 {
-    if (value & ~(EFER_WRITABLE | EFER_LMA))
+    if (value & ~VCPU_EFER_BITS)
         return false;
     uint64_t old = vmcs_read(GUEST_IA32_EFER);
     /* LME may not change while paging is on (SDM Vol. 3A 10.8.5); LMA is

@@ -4,6 +4,12 @@
  * emulates for it (its APIC's are dev/apic_access.h's). */
 #include <stdint.h>
 #include <stdbool.h>
+#include "arch/msr.h"
+
+/* The IA32_EFER bits the virtual processor has; the others are reserved,
+ * for WRMSR as for the EFER a nested VM entry loads. LMA is the processor's
+ * to set (SDM Vol. 3A 2.2.1). */
+#define VCPU_EFER_BITS (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 
 struct vcpu;
 /* Intercept every MSR but the pass-through ones (virt/vcpu_msrs.c). */
