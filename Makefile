@@ -84,7 +84,7 @@ test_vmx_caps_SRCS := nested/vmx_caps.c nested/vmcs12.c vmx/vmcs_fields.c vmx/vm
                       vmx/vmx_controls.c lib/error.c
 test_vmx_operand_SRCS := nested/vmx_operand.c
 test_nested_merge_SRCS := nested/merge.c
-test_nested_entry_checks_SRCS := nested/entry_checks.c
+test_nested_entry_checks_SRCS := nested/entry_checks.c nested/vmcs12.c vmx/vmcs_fields.c
 test_nested_reflect_SRCS := nested/reflect.c nested/merge.c nested/vmcs12.c vmx/vmcs_fields.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 

@@ -93,9 +93,7 @@ struct entry_check {
 /* Every field read here is one vmcs12 has (vmx/vmcs_fields.h). */
 static uint64_t field(const struct entry *e, uint32_t encoding)
 {
-    uint64_t value = 0;
-    vmcs12_read(e->vmcs12, encoding, &value);
-    return value;
+    return vmcs12_get(e->vmcs12, encoding);
 }
 
 static bool control_on(const struct entry *e, enum vmx_control_class cls, uint32_t control)

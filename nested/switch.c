@@ -61,11 +61,6 @@ static const enum vmcs_field exit_info_fields[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static void put12(struct vmcs12 *v12, enum vmcs_field field, uint64_t value)
-{
-    (void)vmcs12_write(v12, field, value);
-}
-
 /* Makes `lv` the vCPU's VMCS on this CPU. The entry stub writes HOST_RSP
  * only when it differs from the last value written (vmx/vmenter.S): the
  * other VMCS has its own, so the next entry writes it. */
@@ -377,9 +372,9 @@ static void return_to_l1(struct vcpu *v)
 static void fail_entry(struct vcpu *v, uint32_t reason, uint64_t qualification)
 {
     struct vmcs12 *v12 = v->nested->vmcs12;
-    put12(v12, VM_EXIT_REASON, reason | EXIT_REASON_ENTRY_FAILURE);
-    put12(v12, EXIT_QUALIFICATION, qualification);
-    put12(v12, VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
+    vmcs12_set(v12, VM_EXIT_REASON, reason | EXIT_REASON_ENTRY_FAILURE);
+    vmcs12_set(v12, EXIT_QUALIFICATION, qualification);
+    vmcs12_set(v12, VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
     return_to_l1(v);
 }
 
@@ -426,35 +421,35 @@ static void save_l2_state(struct vcpu *v)
 {
     struct vmcs12 *v12 = v->nested->vmcs12;
     for (unsigned i = 0; i < COUNT(guest_fields); i++)
-        put12(v12, guest_fields[i], vmcs_read(guest_fields[i]));
+        vmcs12_set(v12, guest_fields[i], vmcs_read(guest_fields[i]));
     uint64_t mask12 = vmcs12_get(v12, CR0_GUEST_HOST_MASK);
-    put12(v12, GUEST_CR0, nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
+    vmcs12_set(v12, GUEST_CR0, nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
                                                vmcs_read(CR0_GUEST_HOST_MASK),
                                                vmcs12_get(v12, GUEST_CR0), mask12));
     mask12 = vmcs12_get(v12, CR4_GUEST_HOST_MASK);
-    put12(v12, GUEST_CR4, nested_cr_for_vmcs12(vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
+    vmcs12_set(v12, GUEST_CR4, nested_cr_for_vmcs12(vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
                                                vmcs_read(CR4_GUEST_HOST_MASK),
                                                vmcs12_get(v12, GUEST_CR4), mask12));
     uint32_t exit12 = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
     uint64_t efer = vmcs_read(GUEST_IA32_EFER);
     if (exit12 & EXIT_SAVE_EFER)
-        put12(v12, GUEST_IA32_EFER, efer);
+        vmcs12_set(v12, GUEST_IA32_EFER, efer);
     /* The IA-32e mode guest control follows EFER.LMA (SDM Vol. 3C 28.2). */
     uint64_t entry12 = vmcs12_get(v12, VM_ENTRY_CONTROLS);
-    put12(v12, VM_ENTRY_CONTROLS, efer & EFER_LMA ? entry12 | ENTRY_IA32E_MODE_GUEST
+    vmcs12_set(v12, VM_ENTRY_CONTROLS, efer & EFER_LMA ? entry12 | ENTRY_IA32E_MODE_GUEST
                                                   : entry12 & ~ENTRY_IA32E_MODE_GUEST);
     if ((exit12 & EXIT_SAVE_PAT) && (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT))
-        put12(v12, GUEST_IA32_PAT, vmcs_read(GUEST_IA32_PAT));
+        vmcs12_set(v12, GUEST_IA32_PAT, vmcs_read(GUEST_IA32_PAT));
     if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
-        put12(v12, GUEST_DR7, vmcs_read(GUEST_DR7));
-        put12(v12, GUEST_IA32_DEBUGCTL, vmcs_read(GUEST_IA32_DEBUGCTL));
+        vmcs12_set(v12, GUEST_DR7, vmcs_read(GUEST_DR7));
+        vmcs12_set(v12, GUEST_IA32_DEBUGCTL, vmcs_read(GUEST_IA32_DEBUGCTL));
     }
     if (exit12 & EXIT_SAVE_PREEMPTION_TIMER) {
         struct nested_vmx *n = v->nested;
         uint64_t now = rdtsc();
         uint64_t left = n->timer_deadline && (int64_t)(n->timer_deadline - now) > 0
                             ? (n->timer_deadline - now) >> NESTED_TIMER_RATE : 0;
-        put12(v12, VMX_PREEMPTION_TIMER_VALUE, left);
+        vmcs12_set(v12, VMX_PREEMPTION_TIMER_VALUE, left);
     }
 }
 
@@ -470,28 +465,28 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, bool synthetic, uint64_t qu
     n->launch_pending = false;
     save_l2_state(v);
     if (n->l2_halted)
-        put12(v12, GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
+        vmcs12_set(v12, GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
     n->l2_halted = false;
-    put12(v12, VM_EXIT_REASON, reason);
+    vmcs12_set(v12, VM_EXIT_REASON, reason);
     if (synthetic) {
         for (unsigned i = 0; i < COUNT(exit_info_fields); i++)
-            put12(v12, exit_info_fields[i], 0);
-        put12(v12, EXIT_QUALIFICATION, qualification);
-        put12(v12, VM_EXIT_INTR_INFO, interruption_info);
+            vmcs12_set(v12, exit_info_fields[i], 0);
+        vmcs12_set(v12, EXIT_QUALIFICATION, qualification);
+        vmcs12_set(v12, VM_EXIT_INTR_INFO, interruption_info);
         /* An event L0 was injecting into L2 is L1's to deliver now. */
         uint32_t injecting = (uint32_t)vmcs_read(VM_ENTRY_INTR_INFO);
         if (injecting & INTR_INFO_VALID_BIT) {
-            put12(v12, IDT_VECTORING_INFO, injecting);
-            put12(v12, IDT_VECTORING_ERROR_CODE, vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE));
-            put12(v12, VM_EXIT_INSTRUCTION_LEN, vmcs_read(VM_ENTRY_INSTRUCTION_LEN));
+            vmcs12_set(v12, IDT_VECTORING_INFO, injecting);
+            vmcs12_set(v12, IDT_VECTORING_ERROR_CODE, vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE));
+            vmcs12_set(v12, VM_EXIT_INSTRUCTION_LEN, vmcs_read(VM_ENTRY_INSTRUCTION_LEN));
         }
     } else {
         for (unsigned i = 0; i < COUNT(exit_info_fields); i++)
-            put12(v12, exit_info_fields[i], vmcs_read(exit_info_fields[i]));
+            vmcs12_set(v12, exit_info_fields[i], vmcs_read(exit_info_fields[i]));
     }
     /* Every VM exit clears the valid bit of the VM-entry interruption
      * information (SDM Vol. 3C 28.2). */
-    put12(v12, VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
+    vmcs12_set(v12, VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
     uint32_t failed = process_msr_list(v, vmcs12_get(v12, VM_EXIT_MSR_STORE_ADDR),
                                        (uint32_t)vmcs12_get(v12, VM_EXIT_MSR_STORE_COUNT), true);
     vmcs_write(VM_ENTRY_INTR_INFO, 0);      /* vmcs02's pending injection is L1's now */
@@ -507,7 +502,7 @@ void nested_entry_failed_late(struct vcpu *v)
     run_on(v, &v->lv);
     /* L1's VMLAUNCH/VMRESUME is still where it was in vmcs01: it ends in
      * VMfailValid with the error in the current VMCS. */
-    put12(n->vmcs12, VM_INSTRUCTION_ERROR, VMXERR_ENTRY_INVALID_CONTROLS);
+    vmcs12_set(n->vmcs12, VM_INSTRUCTION_ERROR, VMXERR_ENTRY_INVALID_CONTROLS);
     uint64_t rflags = vmcs_read(GUEST_RFLAGS) & ~RFLAGS_ARITHMETIC;
     vmcs_write(GUEST_RFLAGS, rflags | RFLAGS_ZF);
     vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));

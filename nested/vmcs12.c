@@ -34,34 +34,19 @@
 #include "lib/le.h"
 #include <stddef.h>
 
-#define VMCS12_HEADER_BYTES offsetof(struct vmcs12, data)
-
-#define FIELD_WIDTH(enc) ((enc) >> 13 & 3)
-#define FIELD_TYPE(enc)  ((enc) >> 10 & 3)
-#define FIELD_INDEX(enc) ((enc) >> 1 & 0x1ff)
-
-#define WIDTH_BYTES(w)    ((w) == VMCS_WIDTH_16 ? 2u : (w) == VMCS_WIDTH_32 ? 4u : 8u)
-#define WIDTH_CAPACITY(w) ((w) == VMCS_WIDTH_64 ? 48u : 32u)
-#define WIDTH_REGION(w)   (4 * WIDTH_CAPACITY(w) * WIDTH_BYTES(w))
-/* The regions of the width codes below `w` come first. */
-#define WIDTH_BASE(w)                                                                    \
-    (VMCS12_HEADER_BYTES + ((w) > 0 ? WIDTH_REGION(0) : 0) +                             \
-     ((w) > 1 ? WIDTH_REGION(1) : 0) + ((w) > 2 ? WIDTH_REGION(2) : 0))
-
-#define FIELD_OFFSET(enc)                                                                \
-    (WIDTH_BASE(FIELD_WIDTH(enc)) +                                                      \
-     (FIELD_TYPE(enc) * WIDTH_CAPACITY(FIELD_WIDTH(enc)) + FIELD_INDEX(enc)) *           \
-         WIDTH_BYTES(FIELD_WIDTH(enc)))
-
-_Static_assert(WIDTH_BASE(VMCS_WIDTH_NATURAL) + WIDTH_REGION(VMCS_WIDTH_NATURAL) <= VMCS12_SIZE,
+_Static_assert(VMCS12_HEADER_BYTES == offsetof(struct vmcs12, data), "the header is 16 bytes");
+_Static_assert(VMCS12_WIDTH_BASE(VMCS_WIDTH_NATURAL) + VMCS12_WIDTH_REGION(VMCS_WIDTH_NATURAL) <=
+                   VMCS12_SIZE,
                "the four width regions fit in the vmcs12 page");
 
 /* Every field of the table inside its own group, so inside data[] and
  * clear of every other field. */
 #define VMCS12_FIELD_FITS(id, enc, name)                                                 \
-    _Static_assert(FIELD_INDEX(enc) < WIDTH_CAPACITY(FIELD_WIDTH(enc)) &&                \
-                       FIELD_OFFSET(enc) >= VMCS12_HEADER_BYTES &&                       \
-                       FIELD_OFFSET(enc) + WIDTH_BYTES(FIELD_WIDTH(enc)) <= VMCS12_SIZE, \
+    _Static_assert(VMCS12_FIELD_INDEX(enc) < VMCS12_WIDTH_CAPACITY(VMCS12_FIELD_WIDTH(enc)) && \
+                       VMCS12_FIELD_OFFSET(enc) >= VMCS12_HEADER_BYTES &&                \
+                       VMCS12_FIELD_OFFSET(enc) +                                        \
+                               VMCS12_WIDTH_BYTES(VMCS12_FIELD_WIDTH(enc)) <=            \
+                           VMCS12_SIZE,                                                  \
                    #id " does not fit in its vmcs12 group");
 VMCS_FIELDS(VMCS12_FIELD_FITS)
 #undef VMCS12_FIELD_FITS
@@ -75,34 +60,34 @@ VMCS_FIELDS(VMCS12_FIELD_FITS)
  * last.
  */
 _Static_assert(VMCS12_REVISION == 0x766d7831u, "new vmcs12 revision: re-pin the offsets below");
-_Static_assert(FIELD_OFFSET(VIRTUAL_PROCESSOR_ID) == 16, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(EPTP_INDEX) == 20, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(GUEST_ES_SELECTOR) == 144, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(GUEST_PML_INDEX) == 162, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(HOST_ES_SELECTOR) == 208, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(HOST_TR_SELECTOR) == 220, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(IO_BITMAP_A) == 272, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(TSC_MULTIPLIER) == 472, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(GUEST_PHYSICAL_ADDRESS) == 656, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(VMCS_LINK_POINTER) == 1040, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(GUEST_PDPTE3) == 1104, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(HOST_IA32_PAT) == 1424, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(HOST_IA32_PERF_GLOBAL_CTRL) == 1440, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(PIN_BASED_VM_EXEC_CONTROL) == 1808, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(PLE_WINDOW) == 1876, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(VM_INSTRUCTION_ERROR) == 1936, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(VMX_INSTRUCTION_INFO) == 1964, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(GUEST_ES_LIMIT) == 2064, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(VMX_PREEMPTION_TIMER_VALUE) == 2156, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(HOST_IA32_SYSENTER_CS) == 2192, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(CR0_GUEST_HOST_MASK) == 2320, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(CR3_TARGET_VALUE3) == 2376, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(EXIT_QUALIFICATION) == 2576, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(GUEST_LINEAR_ADDRESS) == 2616, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(GUEST_CR0) == 2832, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(GUEST_SYSENTER_EIP) == 2984, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(HOST_CR0) == 3088, "vmcs12 layout moved");
-_Static_assert(FIELD_OFFSET(HOST_RIP) == 3176, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(VIRTUAL_PROCESSOR_ID) == 16, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(EPTP_INDEX) == 20, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(GUEST_ES_SELECTOR) == 144, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(GUEST_PML_INDEX) == 162, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(HOST_ES_SELECTOR) == 208, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(HOST_TR_SELECTOR) == 220, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(IO_BITMAP_A) == 272, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(TSC_MULTIPLIER) == 472, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(GUEST_PHYSICAL_ADDRESS) == 656, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(VMCS_LINK_POINTER) == 1040, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(GUEST_PDPTE3) == 1104, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(HOST_IA32_PAT) == 1424, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(HOST_IA32_PERF_GLOBAL_CTRL) == 1440, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(PIN_BASED_VM_EXEC_CONTROL) == 1808, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(PLE_WINDOW) == 1876, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(VM_INSTRUCTION_ERROR) == 1936, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(VMX_INSTRUCTION_INFO) == 1964, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(GUEST_ES_LIMIT) == 2064, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(VMX_PREEMPTION_TIMER_VALUE) == 2156, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(HOST_IA32_SYSENTER_CS) == 2192, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(CR0_GUEST_HOST_MASK) == 2320, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(CR3_TARGET_VALUE3) == 2376, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(EXIT_QUALIFICATION) == 2576, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(GUEST_LINEAR_ADDRESS) == 2616, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(GUEST_CR0) == 2832, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(GUEST_SYSENTER_EIP) == 2984, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(HOST_CR0) == 3088, "vmcs12 layout moved");
+_Static_assert(VMCS12_FIELD_OFFSET(HOST_RIP) == 3176, "vmcs12 layout moved");
 
 /* SDM Vol. 3C 25.11.2: encoding bits 31:15 and 12 are reserved (must be 0). */
 #define ENCODING_RESERVED_BITS 0xffff9000u
@@ -122,7 +107,7 @@ int vmcs12_field_offset(uint32_t encoding)
 #define VMCS12_FIELD_CASE(id, enc, name) case enc:
     VMCS_FIELDS(VMCS12_FIELD_CASE)
 #undef VMCS12_FIELD_CASE
-        return (int)FIELD_OFFSET(full) + (high ? 4 : 0);
+        return (int)VMCS12_FIELD_OFFSET(full) + (high ? 4 : 0);
     default:
         return -1;
     }
@@ -134,7 +119,7 @@ static unsigned access_bytes(uint32_t encoding)
 {
     if (encoding & ENCODING_HIGH_ACCESS)
         return 4;
-    return WIDTH_BYTES(vmcs_field_width(encoding));
+    return VMCS12_WIDTH_BYTES(vmcs_field_width(encoding));
 }
 
 /* SDM Vol. 3C 25.11.2 and VMREAD: a field narrower than the 64-bit
@@ -165,7 +150,7 @@ uint32_t vmcs12_highest_index(void)
 {
     uint32_t highest = 0;
     for (unsigned i = 0; i < vmcs_field_count; i++)
-        if (FIELD_INDEX(vmcs_field_table[i].encoding) > highest)
-            highest = FIELD_INDEX(vmcs_field_table[i].encoding);
+        if (VMCS12_FIELD_INDEX(vmcs_field_table[i].encoding) > highest)
+            highest = VMCS12_FIELD_INDEX(vmcs_field_table[i].encoding);
     return highest;
 }

@@ -44,13 +44,52 @@ int vmcs12_field_offset(uint32_t encoding);
  * 13, since IA32_VMX_MISC bit 29 is not offered) is the caller's part. */
 bool vmcs12_read(const struct vmcs12 *vmcs12, uint32_t encoding, uint64_t *value);
 bool vmcs12_write(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value);
-/* A field's value, 0 for a field vmcs12 does not have: L0's own reads of
- * fields it knows exist. */
+/*
+ * The layout's arithmetic (nested/vmcs12.c explains it): a field's offset
+ * from its encoding alone (SDM Vol. 3C 25.11.2: bits 14:13 width, 11:10
+ * type, 9:1 index). Public so that L0's own accesses to fields it names
+ * compile to a load or a store.
+ */
+#define VMCS12_HEADER_BYTES 16u
+#define VMCS12_FIELD_WIDTH(enc) ((enc) >> 13 & 3)
+#define VMCS12_FIELD_TYPE(enc)  ((enc) >> 10 & 3)
+#define VMCS12_FIELD_INDEX(enc) ((enc) >> 1 & 0x1ff)
+#define VMCS12_WIDTH_BYTES(w)    ((w) == VMCS_WIDTH_16 ? 2u : (w) == VMCS_WIDTH_32 ? 4u : 8u)
+#define VMCS12_WIDTH_CAPACITY(w) ((w) == VMCS_WIDTH_64 ? 48u : 32u)
+#define VMCS12_WIDTH_REGION(w)   (4 * VMCS12_WIDTH_CAPACITY(w) * VMCS12_WIDTH_BYTES(w))
+/* The regions of the width codes below `w` come first. */
+#define VMCS12_WIDTH_BASE(w)                                                             \
+    (VMCS12_HEADER_BYTES + ((w) > 0 ? VMCS12_WIDTH_REGION(0) : 0) +                      \
+     ((w) > 1 ? VMCS12_WIDTH_REGION(1) : 0) + ((w) > 2 ? VMCS12_WIDTH_REGION(2) : 0))
+#define VMCS12_FIELD_OFFSET(enc)                                                         \
+    (VMCS12_WIDTH_BASE(VMCS12_FIELD_WIDTH(enc)) +                                        \
+     (VMCS12_FIELD_TYPE(enc) * VMCS12_WIDTH_CAPACITY(VMCS12_FIELD_WIDTH(enc)) +          \
+      VMCS12_FIELD_INDEX(enc)) * VMCS12_WIDTH_BYTES(VMCS12_FIELD_WIDTH(enc)))
+
+/* L0's own accesses, to a field of the table named by its full encoding
+ * (bit 0 clear; never one L1 chose, which goes through vmcs12_read and
+ * vmcs12_write): the whole field, zero-extended or truncated. Nested entries
+ * and exits make hundreds of these. */
 static inline uint64_t vmcs12_get(const struct vmcs12 *vmcs12, uint32_t encoding)
 {
+    const uint8_t *at = (const uint8_t *)vmcs12 + VMCS12_FIELD_OFFSET(encoding);
     uint64_t value = 0;
-    (void)vmcs12_read(vmcs12, encoding, &value);
+    switch (VMCS12_FIELD_WIDTH(encoding)) {
+    case VMCS_WIDTH_16: __builtin_memcpy(&value, at, 2); break;
+    case VMCS_WIDTH_32: __builtin_memcpy(&value, at, 4); break;
+    default:            __builtin_memcpy(&value, at, 8); break;
+    }
     return value;
+}
+
+static inline void vmcs12_set(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value)
+{
+    uint8_t *at = (uint8_t *)vmcs12 + VMCS12_FIELD_OFFSET(encoding);
+    switch (VMCS12_FIELD_WIDTH(encoding)) {
+    case VMCS_WIDTH_16: __builtin_memcpy(at, &value, 2); break;
+    case VMCS_WIDTH_32: __builtin_memcpy(at, &value, 4); break;
+    default:            __builtin_memcpy(at, &value, 8); break;
+    }
 }
 /* The highest index (encoding bits 9:1) of any field, for IA32_VMX_VMCS_ENUM. */
 uint32_t vmcs12_highest_index(void);

@@ -90,7 +90,7 @@ static void fail(struct insn *in, enum vm_instruction_error error)
         fail_invalid(in);
         return;
     }
-    vmcs12_write(n->vmcs12, VM_INSTRUCTION_ERROR, error);
+    vmcs12_set(n->vmcs12, VM_INSTRUCTION_ERROR, error);
     conclude(in, RFLAGS_ZF);
 }
 

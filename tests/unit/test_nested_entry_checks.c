@@ -11,56 +11,6 @@
 #include <cmocka.h>
 #include "nested/entry_checks.h"
 
-/* ---- A test-only vmcs12: (encoding, value) slots in the data area. The
- * real layout (nested/vmcs12.c) is written on another branch; these tests
- * need only VMREAD/VMWRITE semantics: values at the field's width, 0 for a
- * field never written. ---- */
-
-enum { SLOT_SIZE = 16, SLOTS = sizeof(((struct vmcs12 *)0)->data) / SLOT_SIZE };
-
-static uint64_t width_mask(uint32_t encoding)
-{
-    switch (vmcs_field_width(encoding)) {
-    case VMCS_WIDTH_16: return 0xffff;
-    case VMCS_WIDTH_32: return 0xffffffff;
-    default: return ~0ull;
-    }
-}
-
-/* Slot i holds encoding + 1 (0: free) and the value. */
-static uint8_t *find_slot(const struct vmcs12 *vmcs12, uint32_t encoding, bool take_free)
-{
-    uint8_t *data = (uint8_t *)vmcs12->data;
-    for (unsigned i = 0; i < SLOTS; i++) {
-        uint32_t tag;
-        memcpy(&tag, data + i * SLOT_SIZE, 4);
-        if (tag == encoding + 1 || (take_free && tag == 0))
-            return data + i * SLOT_SIZE;
-    }
-    return NULL;
-}
-
-bool vmcs12_read(const struct vmcs12 *vmcs12, uint32_t encoding, uint64_t *value)
-{
-    uint8_t *slot = find_slot(vmcs12, encoding, false);
-    *value = 0;
-    if (slot)
-        memcpy(value, slot + 8, 8);
-    return true;
-}
-
-bool vmcs12_write(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value)
-{
-    uint8_t *slot = find_slot(vmcs12, encoding, true);
-    if (!slot)
-        fail_msg("test vmcs12 full");
-    uint32_t tag = encoding + 1;
-    value &= width_mask(encoding);
-    memcpy(slot, &tag, 4);
-    memcpy(slot + 8, &value, 8);
-    return true;
-}
-
 /* ---- Architectural bits ---- */
 
 #define CR0_PE      (1ull << 0)
