@@ -62,14 +62,11 @@ bool nested_msr_bitmap_bit(uint32_t msr, bool write, unsigned *byte, unsigned *b
     return true;
 }
 
-void nested_merge_msr_bitmaps(uint8_t *merged, const uint8_t *l0, const uint8_t *l1)
+unsigned nested_msr_bitmap_open_words(const uint64_t *l0, uint16_t *words)
 {
-    /* A word at a time: every nested entry merges the whole page. */
-    for (unsigned i = 0; i < 4096; i += sizeof(uint64_t)) {
-        uint64_t a, b;
-        __builtin_memcpy(&a, l0 + i, sizeof(a));
-        __builtin_memcpy(&b, l1 + i, sizeof(b));
-        a |= b;
-        __builtin_memcpy(merged + i, &a, sizeof(a));
-    }
+    unsigned count = 0;
+    for (unsigned i = 0; i < NESTED_MSR_BITMAP_WORDS; i++)
+        if (l0[i] != ~0ull)
+            words[count++] = (uint16_t)i;
+    return count;
 }

@@ -65,6 +65,11 @@ uint64_t nested_cr_for_vmcs12(uint64_t guest_cr02, uint64_t read_shadow02, uint6
  * byte offset and bit, or false for an MSR outside both ranges (it always
  * exits). */
 bool nested_msr_bitmap_bit(uint32_t msr, bool write, unsigned *byte, unsigned *bit);
-/* vmcs02's MSR bitmap: an access exits if L0's bitmap or L1's says so. */
-void nested_merge_msr_bitmaps(uint8_t *merged, const uint8_t *l0, const uint8_t *l1);
+/* vmcs02's MSR bitmap: an access exits if L0's bitmap or L1's says so, so
+ * it is all ones (every access exits) but in the 8-byte words where L0 lets
+ * some access through; a nested entry merges only those (L0 opens a dozen
+ * MSRs: a few words instead of 512). Their indexes go into `words`, room
+ * for NESTED_MSR_BITMAP_WORDS; returns how many. */
+#define NESTED_MSR_BITMAP_WORDS (4096 / 8)
+unsigned nested_msr_bitmap_open_words(const uint64_t *l0, uint16_t *words);
 #endif

@@ -10,6 +10,7 @@
  */
 #include <stdint.h>
 #include <stdbool.h>
+#include "nested/merge.h"
 #include "nested/vmcs12.h"
 #include "nested/vmx_caps.h"
 #include "vmx/loaded_vmcs.h"
@@ -26,6 +27,13 @@ struct nested_vmx {
      * cached_vmcs12): the VMCS region is the processor's while current
      * (SDM Vol. 3C 25.11.1), so L1 may not rely on its contents. */
     struct vmcs12 *vmcs12;
+    /* The fields of vmcs12 that L1 wrote (VMWRITE) since the entry checks
+     * last passed (controls, host state) or since vmcs02 last took them
+     * (guest state); every field after a VMPTRLD of another VMCS. What is
+     * not in it is not checked or copied again: vmcs12 changes only
+     * through VMWRITE while current (SDM Vol. 3C 25.11.1), and the guest
+     * state a nested exit saved is vmcs02's own. */
+    struct vmcs12_field_set written;
     /* While L2 runs (vcpu->in_l2, nested/switch.c), vmcs02 is the vCPU's
      * VMCS, built from vmcs12 and vmcs01 at each nested entry; its MSR
      * bitmap merges L0's and L1's. vmcs02 is made at the first entry and
@@ -34,7 +42,12 @@ struct nested_vmx {
      * once it completes, which an entry failure of vmcs02 says it did not. */
     bool launch_pending;
     struct loaded_vmcs vmcs02;
+    bool vmcs02_fresh;          /* made, its fields that never change not yet written */
     uint8_t *msr_bitmap02;
+    /* The words of L0's MSR bitmap that let some access through: the only
+     * ones of msr_bitmap02 a nested entry merges (nested/merge.h). */
+    uint16_t msr_open_words[NESTED_MSR_BITMAP_WORDS];
+    unsigned msr_open_word_count;
     /* L1's VMX-preemption timer while L2 runs, emulated: the host TSC at
      * which it reaches 0, or 0 when L1 did not activate it. */
     uint64_t timer_deadline;

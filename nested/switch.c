@@ -117,20 +117,52 @@ static bool make_vmcs02(struct vcpu *v)
     if (vmclear((uint64_t)region) != VMX_SUCCEED)
         panic("VMCLEAR of a new vmcs02 failed");
     n->vmcs02 = (struct loaded_vmcs){ .vmcs = (uint64_t)region, .cpu = VMCS_NOT_LOADED };
+    n->vmcs02_fresh = true;
+    memset(bitmap, 0xff, 4096);
     n->msr_bitmap02 = bitmap;
+    n->msr_open_word_count = nested_msr_bitmap_open_words(v->vm->msr_bitmap, n->msr_open_words);
     return true;
 }
 
-/* vmcs02's MSR bitmap: L1's (read in place), or all ones (every access
- * exits to L1) when L1 uses none or it is not in L1's RAM, with L0's ORed in. */
+/* vmcs02's MSR bitmap where L0 lets some access through: L0's word ORed
+ * with L1's, read in place, or with all ones (every access exits to L1)
+ * when L1 uses no bitmap or it is not in L1's RAM. L1 may have changed its
+ * bitmap since the last entry (SDM Vol. 3C 25.11.4 lets it, outside
+ * non-root operation), so this is done at every entry. */
 static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
 {
     struct nested_vmx *n = v->nested;
-    if (!(proc12 & PROC_USE_MSR_BITMAPS) ||
-        !guest_mem_read(v->vm, vmcs12_get(n->vmcs12, MSR_BITMAP), n->msr_bitmap02, 4096))
-        memset(n->msr_bitmap02, 0xff, 4096);
-    nested_merge_msr_bitmaps(n->msr_bitmap02, (const uint8_t *)v->vm->msr_bitmap,
-                             n->msr_bitmap02);
+    uint64_t *merged = (uint64_t *)n->msr_bitmap02;
+    const uint64_t *l0 = v->vm->msr_bitmap;
+    uint64_t l1_bitmap = vmcs12_get(n->vmcs12, MSR_BITMAP);
+    for (unsigned i = 0; i < n->msr_open_word_count; i++) {
+        unsigned word = n->msr_open_words[i];
+        uint64_t l1 = ~0ull;
+        if ((proc12 & PROC_USE_MSR_BITMAPS) &&
+            !guest_mem_read(v->vm, l1_bitmap + word * sizeof(l1), &l1, sizeof(l1)))
+            l1 = ~0ull;
+        merged[word] = l0[word] | l1;
+    }
+}
+
+/* The fields of vmcs02 that no entry changes: L0's host state (the
+ * per-CPU part comes with each load on a CPU, run_on), the lists L0 does
+ * not use, its EPT and VPID (L2 runs in L1's physical space, under L1's
+ * VPID), written the first time vmcs02 is current. */
+static void write_vmcs02_constants(struct vcpu *v, const struct vmcs01_controls *l0)
+{
+    vmcs_write_host_state();
+    vmcs_write(CR3_TARGET_COUNT, 0);
+    vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+    vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+    vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+    vmcs_write(MSR_BITMAP, (uint64_t)v->nested->msr_bitmap02);
+    vmcs_write(EPT_POINTER, ept_pointer(&v->vm->ept));
+    if (l0->proc2 & PROC2_ENABLE_VPID)
+        vmcs_write(VIRTUAL_PROCESSOR_ID, v->vpid);
+    if (l0->proc2 & PROC2_ENABLE_XSAVES)
+        vmcs_write(XSS_EXIT_BITMAP, 0);
+    vmcs_write(VMCS_LINK_POINTER, ~0ull);
 }
 
 /* The PDPTEs a PAE-paging L2 starts with, read from L1's memory at its CR3
@@ -157,7 +189,10 @@ static void prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
     struct vmcs02_controls c02;
     read_vmcs12_controls(v12, &c12);
     nested_merge_controls(l0, &c12, &c02);
-    vmcs_write_host_state();
+    if (n->vmcs02_fresh) {
+        write_vmcs02_constants(v, l0);
+        n->vmcs02_fresh = false;
+    }
     vmcs_write(PIN_BASED_VM_EXEC_CONTROL, c02.pin);
     vmcs_write(CPU_BASED_VM_EXEC_CONTROL, c02.proc);
     vmcs_write(SECONDARY_VM_EXEC_CONTROL, c02.proc2);
@@ -168,25 +203,18 @@ static void prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
     vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, c02.pf_error_code_match);
     vmcs_write(CR0_GUEST_HOST_MASK, c02.cr0_mask);
     vmcs_write(CR4_GUEST_HOST_MASK, c02.cr4_mask);
-    vmcs_write(CR3_TARGET_COUNT, 0);
-    vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
-    vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
-    vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
     merge_msr_bitmap(v, c12.proc);
-    vmcs_write(MSR_BITMAP, (uint64_t)n->msr_bitmap02);
-    vmcs_write(EPT_POINTER, ept_pointer(&v->vm->ept));
-    if (c02.proc2 & PROC2_ENABLE_VPID)
-        vmcs_write(VIRTUAL_PROCESSOR_ID, v->vpid);
-    if (c02.proc2 & PROC2_ENABLE_XSAVES)
-        vmcs_write(XSS_EXIT_BITMAP, 0);
-    vmcs_write(VMCS_LINK_POINTER, ~0ull);
     /* L2's TSC: L1's offset, plus vmcs12's if L1 offsets it. */
     uint64_t offset = v->tsc_offset;
     if (c12.proc & PROC_USE_TSC_OFFSETTING)
         offset += vmcs12_get(v12, TSC_OFFSET);
     vmcs_write(TSC_OFFSET, offset);
+    /* vmcs02 still has the guest state of the last exit from L2 but for
+     * what L1 wrote since. */
     for (unsigned i = 0; i < COUNT(guest_fields); i++)
-        vmcs_write(guest_fields[i], vmcs12_get(v12, guest_fields[i]));
+        if (vmcs12_field_set_has(&n->written, guest_fields[i]))
+            vmcs_write(guest_fields[i], vmcs12_get(v12, guest_fields[i]));
+    vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_GUEST);
     /* The state the entry loads only when its controls say so; otherwise
      * what L1 had (SDM Vol. 3C 27.3.2.1): EFER.LMA/LME follow IA-32e mode. */
     bool ia32e = c12.entry & ENTRY_IA32E_MODE_GUEST;
@@ -464,8 +492,10 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, bool synthetic, uint64_t qu
         v12->launch_state = VMCS12_LAUNCHED;
     n->launch_pending = false;
     save_l2_state(v);
-    if (n->l2_halted)
+    if (n->l2_halted) {
         vmcs12_set(v12, GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
+        vmcs12_field_set_add(&n->written, GUEST_ACTIVITY_STATE);    /* vmcs02 says active */
+    }
     n->l2_halted = false;
     vmcs12_set(v12, VM_EXIT_REASON, reason);
     if (synthetic) {

@@ -39,6 +39,9 @@ _Static_assert(VMCS12_WIDTH_BASE(VMCS_WIDTH_NATURAL) + VMCS12_WIDTH_REGION(VMCS_
                    VMCS12_SIZE,
                "the four width regions fit in the vmcs12 page");
 
+_Static_assert(VMCS12_WIDTH_CAPACITY(VMCS_WIDTH_64) <= 64 && VMCS12_WIDTH_CAPACITY(VMCS_WIDTH_16) <= 64,
+               "an index fits a bit of struct vmcs12_field_set");
+
 /* Every field of the table inside its own group, so inside data[] and
  * clear of every other field. */
 #define VMCS12_FIELD_FITS(id, enc, name)                                                 \

@@ -91,6 +91,48 @@ static inline void vmcs12_set(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t
     default:            __builtin_memcpy(at, &value, 8); break;
     }
 }
+/*
+ * A set of vmcs12 fields (KVM's dirty_vmcs12, but per field): one bit per
+ * (type, width, index), so that a nested entry redoes only the checks and
+ * copies of the fields L1 wrote since vmcs02 last took them. A high-half
+ * access names its whole field.
+ */
+struct vmcs12_field_set {
+    uint64_t bits[4][4];    /* [type][width], bit = index (< 64: see the capacities) */
+};
+
+static inline void vmcs12_field_set_add(struct vmcs12_field_set *set, uint32_t encoding)
+{
+    set->bits[VMCS12_FIELD_TYPE(encoding)][VMCS12_FIELD_WIDTH(encoding)] |=
+        1ull << VMCS12_FIELD_INDEX(encoding);
+}
+
+static inline bool vmcs12_field_set_has(const struct vmcs12_field_set *set, uint32_t encoding)
+{
+    return set->bits[VMCS12_FIELD_TYPE(encoding)][VMCS12_FIELD_WIDTH(encoding)] >>
+               VMCS12_FIELD_INDEX(encoding) & 1;
+}
+
+/* Whether any field of `type` (enum vmcs_field_type) is in the set. */
+static inline bool vmcs12_field_set_has_type(const struct vmcs12_field_set *set, unsigned type)
+{
+    return set->bits[type][0] | set->bits[type][1] | set->bits[type][2] | set->bits[type][3];
+}
+
+static inline void vmcs12_field_set_clear_type(struct vmcs12_field_set *set, unsigned type)
+{
+    for (unsigned width = 0; width < 4; width++)
+        set->bits[type][width] = 0;
+}
+
+/* Every field (and every index a field could have). */
+static inline void vmcs12_field_set_fill(struct vmcs12_field_set *set)
+{
+    for (unsigned type = 0; type < 4; type++)
+        for (unsigned width = 0; width < 4; width++)
+            set->bits[type][width] = ~0ull;
+}
+
 /* The highest index (encoding bits 9:1) of any field, for IA32_VMX_VMCS_ENUM. */
 uint32_t vmcs12_highest_index(void);
 #endif

@@ -350,6 +350,7 @@ static void emulate_vmptrld(struct insn *in)
             return;
         }
         n->current_vmptr = addr;
+        vmcs12_field_set_fill(&n->written);
     }
     succeed(in);
 }
@@ -417,6 +418,7 @@ static void emulate_vmwrite(struct insn *in)
     if (!in->guest.in_64bit_mode)
         value = (uint32_t)value;
     (void)vmcs12_write(n->vmcs12, encoding, value);
+    vmcs12_field_set_add(&n->written, encoding & ~1u);     /* a high half: its field */
     succeed(in);
 }
 
@@ -442,15 +444,24 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
         fail(in, VMXERR_VMRESUME_NOT_LAUNCHED);
         return;
     }
-    unsigned width = cpu_phys_addr_bits();
-    bool l1_long_mode = vmcs_read(GUEST_IA32_EFER) & EFER_LMA;
-    uint32_t error = nested_check_controls(n->vmcs12, &nested_caps, width, NULL);
-    if (!error)
-        error = nested_check_host_state(n->vmcs12, &nested_caps, width, LINEAR_ADDRESS_BITS,
-                                        l1_long_mode, NULL);
-    if (error) {
-        fail(in, error);
-        return;
+    /* Checked again only if L1 wrote a control or host-state field since
+     * they last passed: the other inputs (the capabilities, the address
+     * widths, L1's IA-32e mode, which CR0.PG fixed to 1 in VMX operation
+     * freezes) do not change. */
+    if (vmcs12_field_set_has_type(&n->written, VMCS_TYPE_CONTROL) ||
+        vmcs12_field_set_has_type(&n->written, VMCS_TYPE_HOST)) {
+        unsigned width = cpu_phys_addr_bits();
+        bool l1_long_mode = vmcs_read(GUEST_IA32_EFER) & EFER_LMA;
+        uint32_t error = nested_check_controls(n->vmcs12, &nested_caps, width, NULL);
+        if (!error)
+            error = nested_check_host_state(n->vmcs12, &nested_caps, width, LINEAR_ADDRESS_BITS,
+                                            l1_long_mode, NULL);
+        if (error) {
+            fail(in, error);
+            return;
+        }
+        vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_CONTROL);
+        vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_HOST);
     }
     nested_vm_entry(in->vcpu, resume);
 }

@@ -196,21 +196,39 @@ static void msr_bitmap_layout(void **state)
     assert_false(nested_msr_bitmap_bit(0x40000000, true, &byte, &bit));
 }
 
+/* Merging only at L0's open words, over an all-ones page, gives what
+ * OR-ing the whole pages gives, whatever L1's bitmap. */
 static void merged_msr_bitmap_exits_if_either_does(void **state)
 {
     (void)state;
-    static uint8_t a[4096], b[4096], merged[4096];
-    memset(a, 0, sizeof(a));
-    memset(b, 0, sizeof(b));
-    a[10] = 0x01;
-    b[10] = 0x80;
-    b[4095] = 0xff;
-    nested_merge_msr_bitmaps(merged, a, b);
-    assert_int_equal(merged[10], 0x81);
-    assert_int_equal(merged[4095], 0xff);
-    assert_int_equal(merged[0], 0);
-    nested_merge_msr_bitmaps(b, a, b);     /* in place, as vmcs02's is built */
-    assert_int_equal(b[10], 0x81);
+    static uint64_t l0[NESTED_MSR_BITMAP_WORDS], l1[NESTED_MSR_BITMAP_WORDS];
+    static uint64_t merged[NESTED_MSR_BITMAP_WORDS];
+    static uint16_t words[NESTED_MSR_BITMAP_WORDS];
+    memset(l0, 0xff, sizeof(l0));
+    /* L0 lets SYSENTER_CS read and written, and EFER's write, through */
+    uint8_t *bytes = (uint8_t *)l0;
+    bytes[0x174 / 8] &= (uint8_t)~(1u << (0x174 % 8));
+    bytes[2048 + 0x174 / 8] &= (uint8_t)~(1u << (0x174 % 8));
+    bytes[3072 + 0x80 / 8] &= (uint8_t)~(1u << (0x80 % 8));
+    unsigned count = nested_msr_bitmap_open_words(l0, words);
+    assert_int_equal(count, 3);
+    assert_int_equal(words[0], 0x174 / 64);
+    assert_int_equal(words[1], (2048 * 8 + 0x174) / 64);
+    assert_int_equal(words[2], (3072 * 8 + 0x80) / 64);
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    for (unsigned round = 0; round < 16; round++) {
+        for (unsigned i = 0; i < NESTED_MSR_BITMAP_WORDS; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            l1[i] = round == 0 ? 0 : seed;
+        }
+        memset(merged, 0xff, sizeof(merged));
+        for (unsigned i = 0; i < count; i++)
+            merged[words[i]] = l0[words[i]] | l1[words[i]];
+        for (unsigned i = 0; i < NESTED_MSR_BITMAP_WORDS; i++)
+            assert_int_equal(merged[i], l0[i] | l1[i]);
+    }
+    memset(l0, 0xff, sizeof(l0));
+    assert_int_equal(nested_msr_bitmap_open_words(l0, words), 0);
 }
 
 int main(void)

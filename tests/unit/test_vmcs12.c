@@ -125,6 +125,27 @@ static void l0_accessors_agree_with_vmread_and_vmwrite(void **state)
     }
 }
 
+/* A field set tells every field of the table from every other, and by type. */
+static void field_sets_tell_fields_apart(void **state)
+{
+    (void)state;
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        struct vmcs12_field_set set = { 0 };
+        uint32_t e = vmcs_field_table[i].encoding;
+        vmcs12_field_set_add(&set, e);
+        for (unsigned j = 0; j < vmcs_field_count; j++)
+            assert_int_equal(vmcs12_field_set_has(&set, vmcs_field_table[j].encoding), i == j);
+        for (unsigned type = 0; type < 4; type++)
+            assert_int_equal(vmcs12_field_set_has_type(&set, type), type == vmcs_field_type(e));
+        vmcs12_field_set_clear_type(&set, vmcs_field_type(e));
+        assert_false(vmcs12_field_set_has(&set, e));
+    }
+    struct vmcs12_field_set all;
+    vmcs12_field_set_fill(&all);
+    for (unsigned i = 0; i < vmcs_field_count; i++)
+        assert_true(vmcs12_field_set_has(&all, vmcs_field_table[i].encoding));
+}
+
 static void narrow_fields_truncate_and_zero_extend(void **state)
 {
     (void)state;
@@ -224,6 +245,7 @@ int main(void)
         cmocka_unit_test(offsets_are_pinned),
         cmocka_unit_test(every_field_keeps_its_value),
         cmocka_unit_test(l0_accessors_agree_with_vmread_and_vmwrite),
+        cmocka_unit_test(field_sets_tell_fields_apart),
         cmocka_unit_test(narrow_fields_truncate_and_zero_extend),
         cmocka_unit_test(high_access_moves_bits_63_to_32),
         cmocka_unit_test(bad_encodings_are_rejected),
