@@ -12,6 +12,7 @@
 #include "arch/cpu.h"
 #include "arch/platform.h"
 #include "lib/page_alloc.h"
+#include <stddef.h>
 
 #define XCR0_FIRST_EXTENDED 2           /* x87 and SSE live in the legacy area */
 
@@ -146,13 +147,26 @@ void vcpu_release(struct vcpu *v)
     v->fpu = NULL;
 }
 
+/* Where general-purpose register `n` (the instruction encodings' numbers:
+ * RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15) is in struct
+ * guest_regs; RSP is in the VMCS. A constant table: the decoders read
+ * registers on every decoded exit. */
+#define GPR_IN_VMCS 0xff
+static const uint8_t gpr_offset[16] = {
+    offsetof(struct guest_regs, rax), offsetof(struct guest_regs, rcx),
+    offsetof(struct guest_regs, rdx), offsetof(struct guest_regs, rbx),
+    GPR_IN_VMCS,                      offsetof(struct guest_regs, rbp),
+    offsetof(struct guest_regs, rsi), offsetof(struct guest_regs, rdi),
+    offsetof(struct guest_regs, r8),  offsetof(struct guest_regs, r9),
+    offsetof(struct guest_regs, r10), offsetof(struct guest_regs, r11),
+    offsetof(struct guest_regs, r12), offsetof(struct guest_regs, r13),
+    offsetof(struct guest_regs, r14), offsetof(struct guest_regs, r15),
+};
+
 static uint64_t *gpr_slot(struct vcpu *v, unsigned n)
 {
-    struct guest_regs *r = &v->regs;
-    uint64_t *const slots[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, NULL, &r->rbp,
-                                  &r->rsi, &r->rdi, &r->r8, &r->r9, &r->r10, &r->r11,
-                                  &r->r12, &r->r13, &r->r14, &r->r15 };
-    return slots[n & 15];
+    unsigned offset = gpr_offset[n & 15];
+    return offset == GPR_IN_VMCS ? NULL : (uint64_t *)((uint8_t *)&v->regs + offset);
 }
 
 uint64_t vcpu_read_gpr(struct vcpu *v, unsigned n)
