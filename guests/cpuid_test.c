@@ -1,6 +1,8 @@
 /* CPUID as the guest sees it: the hypervisor leaves, the filtered features,
- * the APIC ID. With "debug-exit" on its command line it ends through QEMU's
- * isa-debug-exit port (status (failures << 1) | 1) instead of the hypercall. */
+ * the APIC ID. VMX is expected (nested VMX is on by default) unless the
+ * command line says "novmx" (`nested = off`). With "debug-exit" on its
+ * command line it ends through QEMU's isa-debug-exit port (status
+ * (failures << 1) | 1) instead of the hypercall. */
 #include "guests/runtime/guest.h"
 
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
@@ -15,7 +17,10 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     failures += check(h.eax >= 0x40000001, "hypervisor max leaf");
     struct cpuid_regs l1 = cpuid(1, 0);
     failures += check(l1.ecx >> 31 & 1, "leaf 1 hypervisor-present bit");
-    failures += check(!(l1.ecx >> 5 & 1), "leaf 1 VMX hidden");
+    if (cmdline_has(cmdline, "novmx"))
+        failures += check(!(l1.ecx >> 5 & 1), "leaf 1 VMX hidden (nested = off)");
+    else
+        failures += check(l1.ecx >> 5 & 1, "leaf 1 VMX offered (nested VMX)");
     failures += check(!(l1.ecx >> 3 & 1), "leaf 1 MONITOR hidden");
     failures += check(l1.ebx >> 24 == vcpu, "initial APIC ID is the vCPU number");
     failures += check((l1.ebx >> 16 & 0xff) == vcpus, "logical processor count");

@@ -33,7 +33,7 @@
  *                            and end a boost once past the lock
  *                            (sched/spin_guard.h), default on; off is KVM's way
  *   nested   = on|off        VMX for the guest: it may run hypervisors of its own
- *                            (nested/nested.h), default off
+ *                            (nested/nested.h), default on (KVM's nested=1)
  *   hugepages = on|off       back guest RAM with 2M/1G pages where possible, default on
  *   start    = long|real     64-bit flat start (default) or real mode at the entry point
  *   weight   = N             CPU share relative to other VMs, 1..10000, default 100

@@ -20,6 +20,13 @@ cmdline = debug-exit
 image = msr_probe.elf
 memory = 8M
 
+# nested VMX is on by default; this one has none
+[vm msr-novmx]
+image = msr_probe.elf
+memory = 8M
+nested = off
+cmdline = novmx
+
 [vm bench]
 image = exit_bench.elf
 memory = 8M
@@ -33,6 +40,7 @@ start = real
 [vm insn]
 image = insn_probe.elf
 memory = 8M
+nested = off
 CFG
 
 my ($status, $out) = run_vms($config, [qw(cpuid_test msr_probe exit_bench realmode_test insn_probe)], '--pcpus', '2');
@@ -40,7 +48,7 @@ is($status, 0, 'hypervisor exit status 0') or diag($out);
 like($out, qr/^vm cpuid: 1 vCPU\(s\), 8 MiB, image cpuid_test\.elf, PLE on$/m, 'VM created from the config');
 
 # CPUID: the guest checks the values and ends through isa-debug-exit with 0 failures.
-for my $check ("hypervisor signature 'vmxvisor'", 'leaf 1 VMX hidden', 'initial APIC ID is the vCPU number',
+for my $check ("hypervisor signature 'vmxvisor'", 'leaf 1 VMX offered (nested VMX)', 'initial APIC ID is the vCPU number',
                'leaf 0xb topology: one thread per core, one core per vCPU') {
     like($out, qr/^\[cpuid\] ok: \Q$check\E$/m, "cpuid: $check");
 }
@@ -51,6 +59,11 @@ is_deeply([vm_result($out, 'cpuid')], ['isa-debug-exit', 1], 'isa-debug-exit cod
 like($out, qr/^\[msr\] ok: RDMSR of an unknown MSR raises #GP$/m, 'msr: #GP on unknown RDMSR');
 like($out, qr/^\[msr\] msr_probe: 0 failure\(s\), 4 #GP taken$/m, 'msr: all checks pass');
 is_deeply([vm_result($out, 'msr')], ['exit hypercall', 0], 'msr: exit hypercall status 0');
+like($out, qr/^\[msr\] ok: IA32_FEATURE_CONTROL reads locked, VMX outside SMX on \(nested VMX\)$/m,
+     'msr: nested VMX by default: VMXON allowed outside SMX');
+like($out, qr/^\[msr-novmx\] ok: IA32_FEATURE_CONTROL reads locked, VMX off \(nested = off\)$/m,
+     'msr-novmx: nested = off: VMXON not allowed');
+like($out, qr/^\[msr-novmx\] msr_probe: 0 failure\(s\), 4 #GP taken$/m, 'msr-novmx: all checks pass');
 
 # UART output carries the VM's name; the exit table lists what ran.
 like($out, qr/^\[bench\] BENCH cpuid_exit \d+ cycles$/m, 'UART lines prefixed with the VM name');
