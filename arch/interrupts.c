@@ -4,6 +4,7 @@
 #include "arch/interrupts.h"
 #include "arch/gdt.h"
 #include "arch/lapic.h"
+#include <stdbool.h>
 
 #define IDT_INTERRUPT_GATE 0x8e     /* present, DPL 0, 64-bit interrupt gate */
 #define FIRST_EXTERNAL_VECTOR 32
@@ -12,9 +13,12 @@ extern const uint64_t isr_stub_table[256];
 static struct idt_entry idt[256] __attribute__((aligned(16)));
 static interrupt_handler_t handlers[256];
 static void (*fatal_exception)(struct trap_frame *frame);
+static bool without_ist;
 
 static uint8_t ist_for(unsigned vector)
 {
+    if (without_ist)
+        return 0;
     switch (vector) {
     case 2: return IST_NMI;
     case 8: return IST_DOUBLE_FAULT;
@@ -45,6 +49,11 @@ void idt_load(void)
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } ptr = {
         sizeof(idt) - 1, (uint64_t)idt };
     __asm__ volatile("lidt %0" :: "m"(ptr));
+}
+
+void idt_without_ist(void)
+{
+    without_ist = true;
 }
 
 void interrupt_register(uint8_t vector, interrupt_handler_t handler)

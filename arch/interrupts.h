@@ -32,6 +32,11 @@ struct __attribute__((packed)) idt_entry {
  * on interrupt stack table slot `ist` (0: none). */
 struct idt_entry idt_interrupt_gate(uint64_t handler, uint8_t ist);
 
+/* The IDT gives NMI, #DF and #MC the interrupt stacks of the hypervisor's
+ * TSS (arch/gdt.h); a program whose TSS has none (the test guests run on
+ * the loader's, SDM Vol. 3A 7.14.5) turns that off before its first
+ * idt_load, and takes them on the stack it runs on. */
+void idt_without_ist(void);
 /* Loads the shared IDT on this CPU (the BSP builds it first). */
 void idt_load(void);
 void interrupt_register(uint8_t vector, interrupt_handler_t handler);

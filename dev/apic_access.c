@@ -3,6 +3,7 @@
 #include "dev/apic_access.h"
 #include "dev/irq.h"
 #include "dev/apic_bus.h"
+#include "virt/event_inject.h"
 #include "virt/vm.h"
 #include "virt/vmcs_setup.h"
 #include "arch/cpu.h"
@@ -13,7 +14,11 @@ static void send_ipi(struct vcpu *sender, const struct apic_ipi *ipi)
 {
     struct vm *vm = sender->vm;
     sender->stats.ipis_sent++;
-    if (ipi->delivery == IPI_FIXED || ipi->delivery == IPI_LOWEST) {
+    if (ipi->delivery == IPI_NMI && !nmis_virtualised()) {
+        sender->stats.ipis_dropped++;
+        return;
+    }
+    if (ipi->delivery == IPI_FIXED || ipi->delivery == IPI_LOWEST || ipi->delivery == IPI_NMI) {
         apic_deliver_interrupt(vm, sender->id, ipi, false);
         return;
     }
@@ -37,11 +42,29 @@ static void send_ipi(struct vcpu *sender, const struct apic_ipi *ipi)
             vcpu_wake(target);
             break;
         default:
-            /* NMI, SMI and reserved modes are not virtualised: counted. */
+            /* SMI and reserved modes are not virtualised: counted. */
             sender->stats.ipis_dropped++;
             break;
         }
     }
+}
+
+bool apic_lint1_edge(struct vcpu *v)
+{
+    uint8_t vector = 0;
+    switch (vlapic_lint1_event(v->apic, &vector)) {
+    case LINT_NMI:
+        return vcpu_nmi(v);
+    case LINT_FIXED:
+        if (vlapic_set_irr(v->apic, vector)) {
+            vcpu_request(v, REQ_EVENT);
+            vcpu_wake(v);
+        }
+        return false;
+    case LINT_NOTHING:
+        break;
+    }
+    return false;
 }
 
 static bool write_register(struct vcpu *v, uint32_t offset, uint64_t value)

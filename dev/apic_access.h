@@ -23,6 +23,10 @@ bool apic_mmio_access(struct vcpu *vcpu, uint64_t gpa, bool write, unsigned size
 /* MOV to/from CR8: the task-priority class, TPR bits 7:4. */
 void apic_set_cr8(struct vcpu *vcpu, uint64_t value);
 uint64_t apic_get_cr8(const struct vcpu *vcpu);
+/* An edge on the vCPU's LINT1 (the monitor's `nmi`, as QEMU's): an NMI or an
+ * interrupt as its LVT entry says (dev/vlapic.h); true if an NMI went. Any
+ * CPU may call. */
+bool apic_lint1_edge(struct vcpu *vcpu);
 /* In the vCPU's own run loop: acts on a pending INIT or start-up IPI.
  * Returns false if the vCPU must now wait for a start-up IPI. */
 bool apic_process_init_sipi(struct vcpu *vcpu);

@@ -21,8 +21,13 @@ bool apic_deliver_interrupt(struct vm *vm, uint32_t sender, const struct apic_ip
     bool accepted = false;
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         struct vcpu *target = &vm->vcpus[i];
-        if (!vlapic_ipi_reaches(target->apic, sender, msg) ||
-            !deliver_fixed(target, msg->vector, level))
+        if (!vlapic_ipi_reaches(target->apic, sender, msg))
+            continue;
+        if (msg->delivery == IPI_NMI) {
+            accepted |= vcpu_nmi(target);
+            continue;
+        }
+        if (!deliver_fixed(target, msg->vector, level))
             continue;
         accepted = true;
         /* Lowest priority: any one of the destinations will do, the first

@@ -8,10 +8,10 @@
 struct vm;
 struct apic_ipi;
 
-/* A fixed or lowest-priority interrupt message to the VM's local APICs
- * (an IPI from the APIC with ID `sender`, or an I/O APIC's message, which
- * has no shorthand and so no use for `sender`); `level` sets their TMR.
- * Whether any accepted it. Any CPU may call. */
+/* A fixed, lowest-priority or NMI message to the VM's local APICs (an IPI
+ * from the APIC with ID `sender`, or an I/O APIC's message, which has no
+ * shorthand and so no use for `sender`); `level` sets their TMR (not for
+ * NMIs, which have no vector). Whether any accepted it. Any CPU may call. */
 bool apic_deliver_interrupt(struct vm *vm, uint32_t sender, const struct apic_ipi *msg,
                             bool level);
 #endif

@@ -16,16 +16,19 @@
 /* I/O APIC messages have no shorthand, so no sender (no APIC has this ID). */
 #define NO_SENDER           0xffffffffu
 
-/* The I/O APIC's message on the APIC bus. Fixed and lowest priority reach
- * the local APICs; NMI, SMI, INIT and ExtINT entries are not virtualised
- * (as the APICs' own NMI and SMI IPIs are not), and no APIC accepts them. */
+/* The I/O APIC's message on the APIC bus. Fixed, lowest priority and NMI
+ * reach the local APICs; SMI, INIT and ExtINT entries are not virtualised
+ * (as the APICs' own SMI IPIs are not), and no APIC accepts them. */
 static bool ioapic_deliver(void *ctx, const struct ioapic_msg *msg)
 {
-    if (msg->delivery != IOAPIC_FIXED && msg->delivery != IOAPIC_LOWEST)
+    static const uint8_t as_ipi[] = { [IOAPIC_FIXED] = IPI_FIXED, [IOAPIC_LOWEST] = IPI_LOWEST,
+                                      [IOAPIC_NMI] = IPI_NMI };
+    if (msg->delivery != IOAPIC_FIXED && msg->delivery != IOAPIC_LOWEST &&
+        msg->delivery != IOAPIC_NMI)
         return false;
     struct apic_ipi ipi = {
         .vector = msg->vector,
-        .delivery = msg->delivery == IOAPIC_LOWEST ? IPI_LOWEST : IPI_FIXED,
+        .delivery = as_ipi[msg->delivery],
         .shorthand = IPI_DEST_FIELD,
         .logical = msg->logical,
         .destination = msg->destination,
@@ -157,6 +160,15 @@ int vcpu_acknowledge_interrupt(struct vcpu *v)
     bool extint = vm_extint_pending(v);
     int vector = extint ? 0 : vlapic_pending_vector(v->apic);
     return vector < 0 ? -1 : acknowledge(v, extint, vector);
+}
+
+void inject_pending_events(struct vcpu *v)
+{
+    if (inject_pending_nmi(v))
+        /* An interrupt waits for the NMI's entry: its window then. */
+        set_interrupt_window(v, vcpu_interrupt_waiting(v));
+    else
+        inject_pending_interrupt(v);
 }
 
 void inject_pending_interrupt(struct vcpu *v)

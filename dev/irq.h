@@ -33,6 +33,8 @@ bool vcpu_interrupt_waiting(const struct vcpu *vcpu);
 /* Before an entry: injects that interrupt if the guest can take it now,
  * else turns on interrupt-window exiting. */
 void inject_pending_interrupt(struct vcpu *vcpu);
+/* The same with NMIs, which go first: a pending NMI, else an interrupt. */
+void inject_pending_events(struct vcpu *vcpu);
 /* Acknowledges that interrupt without injecting it (a nested exit that
  * acknowledges interrupts on exit hands it to L1): its vector, or -1. */
 int vcpu_acknowledge_interrupt(struct vcpu *vcpu);

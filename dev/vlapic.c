@@ -10,6 +10,7 @@
 #define ICR_SHORTHAND(low)  ((low) >> 18 & 3)
 #define LVT_TIMER_MODE(lvt) ((lvt) >> 17 & 3)
 #define LVT_DELIVERY(lvt)   ((lvt) >> 8 & 7)
+#define LVT_FIXED           0
 #define LVT_EXTINT          7
 #define LVT_NMI             4
 #define DFR_FLAT            0xfu
@@ -151,6 +152,24 @@ bool vlapic_accepts_pic_interrupt(const struct vlapic *apic)
     uint32_t lint0 = apic->lvt[LVT_LINT0];
     return vlapic_mode(apic) == APIC_MODE_DISABLED ||
            (!(lint0 & APIC_LVT_MASKED) && LVT_DELIVERY(lint0) == LVT_EXTINT);
+}
+
+enum lint_event vlapic_lint1_event(const struct vlapic *apic, uint8_t *vector)
+{
+    uint32_t lint1 = apic->lvt[LVT_LINT1];
+    if (vlapic_mode(apic) == APIC_MODE_DISABLED)
+        return LINT_NMI;
+    if (lint1 & APIC_LVT_MASKED)
+        return LINT_NOTHING;
+    switch (LVT_DELIVERY(lint1)) {
+    case LVT_NMI:
+        return LINT_NMI;
+    case LVT_FIXED:
+        *vector = (uint8_t)lint1;
+        return LINT_FIXED;
+    default:
+        return LINT_NOTHING;
+    }
 }
 
 int vlapic_pending_vector(const struct vlapic *apic)

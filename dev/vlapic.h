@@ -107,6 +107,13 @@ static inline bool vlapic_set_irr(struct vlapic *apic, uint8_t vector)
 {
     return vlapic_set_irr_trigger(apic, vector, false);
 }
+/* What an edge on LINT1, a PC's NMI line, does: its LVT entry's delivery
+ * mode (SDM Vol. 3A 11.5.1), an NMI or a fixed interrupt with the entry's
+ * vector (*vector), or nothing when masked or in another mode. An APIC
+ * disabled in IA32_APIC_BASE passes the pin through as NMI, as it passes
+ * LINT0 as INTR (11.4.3). */
+enum lint_event { LINT_NOTHING, LINT_NMI, LINT_FIXED };
+enum lint_event vlapic_lint1_event(const struct vlapic *apic, uint8_t *vector);
 /* Whether the 8259's INTR, wired to LINT0, reaches the CPU: the APIC is
  * hardware-disabled, or LINT0 is unmasked in ExtINT mode (SDM Vol. 3A
  * 11.5.1; KVM's kvm_apic_accept_pic_intr). */

@@ -38,10 +38,11 @@ static enum exit_action handle_preemption_timer(struct vcpu *vcpu, const struct 
     return EXIT_RESUME;
 }
 
-static enum exit_action handle_interrupt_window(struct vcpu *vcpu, const struct vm_exit *exit)
+/* The interrupt or NMI window opened: the guest can take the pending event. */
+static enum exit_action handle_event_window(struct vcpu *vcpu, const struct vm_exit *exit)
 {
     (void)exit;
-    vcpu_request(vcpu, REQ_EVENT);  /* the guest can take the pending interrupt now */
+    vcpu_request(vcpu, REQ_EVENT);
     return EXIT_RESUME;
 }
 
@@ -112,7 +113,8 @@ static const struct {
 } exit_handlers[EXIT_REASON_MAX] = {
     [EXIT_REASON_EXCEPTION_NMI] = { handle_exception_nmi, false, true },
     [EXIT_REASON_EXTERNAL_INTERRUPT] = { handle_external_interrupt, false, true },
-    [EXIT_REASON_INTERRUPT_WINDOW] = { handle_interrupt_window, false },
+    [EXIT_REASON_INTERRUPT_WINDOW] = { handle_event_window, false },
+    [EXIT_REASON_NMI_WINDOW] = { handle_event_window, false },
     [EXIT_REASON_PREEMPTION_TIMER] = { handle_preemption_timer, false, true },
     [EXIT_REASON_TRIPLE_FAULT] = { handle_triple_fault, false, true },
     [EXIT_REASON_CPUID] = { handle_cpuid, false },

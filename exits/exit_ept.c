@@ -1,6 +1,7 @@
 /* EPT violations: RAM is populated on first touch (the TDP fault path);
  * anything else is an MMIO access, emulated (exits/mmio.c). */
 #include "exits/exits.h"
+#include "virt/event_inject.h"
 #include "virt/guest_mem.h"
 #include "exits/mmio.h"
 #include "virt/vm.h"
@@ -23,6 +24,7 @@ enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *e
     case TDP_MAPPED:
         if (size)
             vcpu->stats.ept_maps[size == EPT_SIZE_4K ? 0 : size == EPT_SIZE_2M ? 1 : 2]++;
+        restore_nmi_blocking(vcpu, exit->qualification);     /* the instruction runs again */
         return EXIT_RESUME;
     case TDP_NO_MEMORY:
         snprintf(why, sizeof(why), "out of host memory for guest-physical 0x%lx", gpa);

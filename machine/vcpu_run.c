@@ -74,9 +74,9 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
     uint64_t l1_timer = nested_in_l2(v) ? nested_timer_check(v, now) : 0;
     if (requests & REQ_EVENT) {
         if (nested_in_l2(v))
-            nested_deliver_interrupts(v);
+            nested_deliver_events(v);
         else
-            inject_pending_interrupt(v);
+            inject_pending_events(v);
     }
     *stop = *slice_end;
     if (apic->timer_armed && (int64_t)(apic->timer_deadline - *slice_end) < 0)

@@ -22,6 +22,8 @@ static const struct monitor_command commands[] = {
     { "stop", "VM", "pause every vCPU of a VM (its state and pending events kept)", cmd_stop },
     { "cont", "VM", "resume a stopped VM", cmd_cont },
     { "reset", "VM", "reset a VM as the machine's reset would: it boots again", cmd_reset },
+    { "nmi", "VM", "an NMI on every vCPU's LINT1, as QEMU's nmi (the guest's LVT decides)",
+      cmd_nmi },
     { "quit", "", "end the hypervisor (exit status 0)", cmd_quit },
     { "crash", "", "raise #UD in the hypervisor, to see the fault report (exit status 1)",
       cmd_crash },

@@ -25,6 +25,7 @@ void cmd_affinity(const char *args);
 void cmd_stop(const char *args);
 void cmd_cont(const char *args);
 void cmd_reset(const char *args);
+void cmd_nmi(const char *args);
 
 /* `info` subcommands (mon/info.c). */
 extern const struct monitor_command info_commands[];

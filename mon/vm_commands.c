@@ -2,6 +2,8 @@
 #include "mon/monitor.h"
 #include "sched/sched.h"
 #include "machine/machine.h"
+#include "dev/apic_access.h"
+#include "virt/event_inject.h"
 #include "virt/vm.h"
 #include "virt/vm_config.h"
 #include "virt/vm_lifecycle.h"
@@ -72,4 +74,24 @@ void cmd_cont(const char *args)
 void cmd_reset(const char *args)
 {
     lifecycle_command("reset", args, vm_reset, "reset done");
+}
+
+/* QEMU's `nmi`: an edge on every vCPU's LINT1, the NMI line of a PC. */
+void cmd_nmi(const char *args)
+{
+    struct vm *vm = named_vm("nmi", args);
+    if (!vm)
+        return;
+    if (vm_has_finished(vm)) {
+        kprintf("nmi: vm %s has ended\n", vm->config.name);
+        return;
+    }
+    if (!nmis_virtualised()) {
+        kprintf("nmi: this CPU cannot give guests NMIs (no virtual NMIs)\n");
+        return;
+    }
+    unsigned nmis = 0;
+    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+        nmis += apic_lint1_edge(&vm->vcpus[i]);
+    kprintf("vm %s: NMI to %u of %u vCPU(s) (LINT1)\n", vm->config.name, nmis, vm->vcpu_count);
 }

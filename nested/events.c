@@ -9,25 +9,63 @@
 #include "vmx/vmx_controls.h"
 
 #define INTR_TYPE_EXTERNAL_INFO 0x80000000u     /* valid, type 0 */
+#define NMI_INFO (INTR_INFO_VALID | INTR_TYPE_NMI | VECTOR_NMI)
 
 static uint32_t control12(const struct vcpu *v, enum vmcs_field field)
 {
     return (uint32_t)vmcs12_get(v->nested->vmcs12, field);
 }
 
-void nested_deliver_interrupts(struct vcpu *v)
+/* With L1's "NMI exiting", a pending NMI exits to L1 at the first point L2
+ * could take one (KVM's vmx_nmi_blocked: no event being injected, no STI,
+ * MOV-SS or NMI blocking in L2), with exit reason 0 and the NMI in the
+ * interruption information (SDM Vol. 3C 26.2, 28.2.2); until then vmcs02
+ * exits at L2's NMI window. The exit counts as the NMI's delivery: L1 has
+ * NMIs blocked after it, until its IRET (as KVM and Bochs do). True if it
+ * exited. */
+static bool nmi_exits_to_l1(struct vcpu *v)
 {
-    if (!(control12(v, PIN_BASED_VM_EXEC_CONTROL) & PIN_EXTERNAL_INTERRUPT_EXITING)) {
-        /* L1 lets its interrupts reach L2: delivered through L2's IDT, as
-         * the processor would (L0's own interrupt window on vmcs02; L1's
-         * interrupt-window exiting stays as L1 set it). */
-        inject_pending_interrupt(v);
+    if (!__atomic_load_n(&v->nmi_pending, __ATOMIC_SEQ_CST))
+        return false;
+    if (!nmi_window_open(v)) {
+        set_nmi_window(v, true);
+        return false;
+    }
+    if (!__atomic_exchange_n(&v->nmi_pending, false, __ATOMIC_SEQ_CST))
+        return false;
+    nested_vm_exit(v, EXIT_REASON_EXCEPTION_NMI, true, 0, NMI_INFO);
+    vmcs_set_bits(GUEST_INTERRUPTIBILITY_INFO, INTERRUPTIBILITY_NMI);   /* vmcs01's */
+    v->vmcs->nmi_blocking_possible = true;
+    return true;
+}
+
+void nested_deliver_events(struct vcpu *v)
+{
+    uint32_t pin12 = control12(v, PIN_BASED_VM_EXEC_CONTROL);
+    bool nmis_to_l2 = !(pin12 & PIN_NMI_EXITING);
+    if (!nmis_to_l2 && nmi_exits_to_l1(v))
+        return;
+    if (!(pin12 & PIN_EXTERNAL_INTERRUPT_EXITING)) {
+        /* L1 lets its interrupts (and without NMI exiting its NMIs) reach
+         * L2: delivered through L2's IDT, as the processor would (L0's own
+         * windows on vmcs02; L1's interrupt-window exiting stays as L1 set
+         * it). */
+        if (nmis_to_l2)
+            inject_pending_events(v);
+        else
+            inject_pending_interrupt(v);
         if (control12(v, CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING)
             vmcs_set_bits(CPU_BASED_VM_EXEC_CONTROL, PROC_INTERRUPT_WINDOW_EXITING);
         return;
     }
-    if (!vcpu_interrupt_waiting(v))
+    /* An interrupt that exits to L1 goes before an NMI for L2, which L2
+     * then takes when L1 resumes it (two events at once: either order is
+     * one the processor could have seen). */
+    if (!vcpu_interrupt_waiting(v)) {
+        if (nmis_to_l2)
+            (void)inject_pending_nmi(v);
         return;
+    }
     uint32_t info = 0;
     if (control12(v, VM_EXIT_CONTROLS) & EXIT_ACK_INTERRUPT_ON_EXIT) {
         int vector = vcpu_acknowledge_interrupt(v);

@@ -66,6 +66,7 @@ static const enum vmcs_field exit_info_fields[] = {
  * other VMCS has its own, so the next entry writes it. */
 static void run_on(struct vcpu *v, struct loaded_vmcs *lv)
 {
+    nmi_note_vmcs_leaving(v);
     v->vmcs = lv;
     v->regs.host_rsp = 0;
     if (loaded_vmcs_load(lv))
@@ -240,6 +241,7 @@ static void prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
     vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs12_get(v12, VM_ENTRY_EXCEPTION_ERROR_CODE));
     vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs12_get(v12, VM_ENTRY_INSTRUCTION_LEN));
     v->window_exiting = false;      /* vmcs02 starts with L0's windows off */
+    v->nmi_window_exiting = false;
     n->timer_deadline = 0;
     if (c12.pin & PIN_PREEMPTION_TIMER) {
         /* Counts down by 1 each time TSC bit 5 changes; 0 exits before L2
@@ -386,7 +388,9 @@ static void return_to_l1(struct vcpu *v)
     run_on(v, &v->lv);
     load_l1_host_state(v);
     /* The vCPU's own interrupt-window state is vmcs01's again. */
-    v->window_exiting = vmcs_read(CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING;
+    uint32_t proc01 = (uint32_t)vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
+    v->window_exiting = proc01 & PROC_INTERRUPT_WINDOW_EXITING;
+    v->nmi_window_exiting = proc01 & PROC_NMI_WINDOW_EXITING;
     vcpu_request(v, REQ_EVENT);
     uint32_t failed = process_msr_list(v, vmcs12_get(n->vmcs12, VM_EXIT_MSR_LOAD_ADDR),
                                        (uint32_t)vmcs12_get(n->vmcs12, VM_EXIT_MSR_LOAD_COUNT), false);

@@ -14,7 +14,9 @@
 #define INTR_INFO_DELIVER_ERROR   (1u << 11)
 #define INTR_INFO_TYPE(info)      ((info) >> 8 & 7)
 #define INTR_TYPE_EXTERNAL        (0u << 8)
+#define INTR_TYPE_NMI             (2u << 8)
 #define INTR_TYPE_HW_EXCEPTION    (3u << 8)
+#define VECTOR_NMI 2
 
 #define VECTOR_UD 6
 #define VECTOR_GP 13
@@ -23,6 +25,35 @@
 void inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error_code, uint32_t error_code);
 /* After an exit: puts back an event whose delivery the exit interrupted. */
 void reinject_interrupted_event(struct vcpu *vcpu);
+
+/* Whether guests get NMIs: they need "virtual NMIs", which blocks a guest's
+ * NMIs from the injection of one until its IRET, and NMI-window exiting
+ * (SDM Vol. 3C 25.3, 25.6.2, 26.2), which every VT-x CPU since 2008 has. Without
+ * them NMIs are dropped and counted. */
+bool nmis_virtualised(void);
+/* Whether an NMI can be injected at the next entry: no other event goes in
+ * with it, no (virtual-)NMI blocking, and no STI or MOV-SS blocking (entry
+ * refuses MOV SS with an NMI, some processors STI too: SDM Vol. 3C
+ * 27.3.1.5; KVM waits for both to end, as here). */
+bool nmi_window_open(struct vcpu *vcpu);
+/* NMI-window exiting on or off: an exit as soon as the guest could take an
+ * NMI (SDM Vol. 3C 25.6.2, 26.2). */
+void set_nmi_window(struct vcpu *vcpu, bool on);
+/* NMIs go before interrupts (SDM Vol. 3A 7.9): injects the vCPU's pending
+ * NMI if the guest can take one at the next entry, else turns on NMI-window
+ * exiting; true if it injected one. */
+bool inject_pending_nmi(struct vcpu *vcpu);
+/* After an EPT violation (`qualification`) that L0 resolves and the guest
+ * then retries: an IRET that faulted had unblocked NMIs, and must find them
+ * blocked again (SDM Vol. 3C 28.2.3, "NMI unblocking due to IRET"). */
+void restore_nmi_blocking(struct vcpu *vcpu, uint64_t qualification);
+
+/* The vCPU's VMCS stops being current on this CPU (vcpu_put, a switch
+ * between vmcs01 and vmcs02): if it shows no virtual-NMI blocking, the
+ * guest has IRETed the NMIs L0 gave it. Its blocking cannot be spoiled
+ * while it stays current (see nmi_blocked, event_inject.c), only after. */
+void nmi_note_vmcs_leaving(struct vcpu *vcpu);
+
 /* Inline below: every interrupt delivered (dev/irq.c) takes these. */
 
 /* Whether the guest can take an external interrupt at the next entry: only

@@ -15,7 +15,10 @@ struct exit_stats {
     uint64_t guest_cycles;              /* TSC spent in the guest */
     uint64_t ept_maps[3];               /* on-demand mappings by size: 4K, 2M, 1G */
     uint64_t interrupts_injected;       /* external interrupts from the virtual APIC */
-    uint64_t ipis_sent, ipis_dropped;   /* dropped: NMI/SMI IPIs, not virtualised */
+    uint64_t nmis_injected;
+    /* dropped: SMI and reserved-mode IPIs, and NMIs on a CPU without
+     * virtual NMIs (virt/event_inject.h) */
+    uint64_t ipis_sent, ipis_dropped;
 };
 
 struct exit_stats_total {

@@ -2,6 +2,7 @@
  * (KVM's vmx_vcpu_load), its FPU, debug registers and MSRs switched, its
  * general registers. */
 #include "virt/vcpu.h"
+#include "virt/event_inject.h"
 #include "virt/vcpu_msrs.h"
 #include "virt/vcpu_regs.h"
 #include "virt/vmcs_setup.h"
@@ -129,6 +130,7 @@ bool vcpu_load(struct vcpu *v)
 
 void vcpu_put(struct vcpu *v)
 {
+    nmi_note_vmcs_leaving(v);
     vcpu_msrs_save(v);
     fpu_state_save(v);
 }

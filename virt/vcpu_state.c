@@ -1,5 +1,6 @@
 /* vCPU state changes and the scheduler (virt/vcpu_state.h). */
 #include "virt/vcpu_state.h"
+#include "virt/event_inject.h"
 
 static bool (*interrupt_waiting)(const struct vcpu *vcpu);
 
@@ -14,6 +15,11 @@ static bool vcpu_has_wake_event(const struct vcpu *v, enum vcpu_state blocked_in
         return true;
     if (blocked_in == VCPU_WAIT_SIPI)
         return __atomic_load_n(&v->sipi_vector, __ATOMIC_SEQ_CST) >= 0;
+    /* An NMI ends HLT whatever RFLAGS.IF (SDM Vol. 2A, HLT); not the wait
+     * for SIPI, which only INIT and SIPI end (SDM Vol. 3C 25.4.2, activity
+     * states). */
+    if (__atomic_load_n(&v->nmi_pending, __ATOMIC_SEQ_CST))
+        return true;
     return v->halt_interruptible && interrupt_waiting(v);
 }
 
@@ -24,6 +30,16 @@ static bool unblock(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
     if (!vcpu_transition(v, from, to))
         return false;
     __atomic_add_fetch(&v->vm->wakeups, 1, __ATOMIC_SEQ_CST);
+    return true;
+}
+
+bool vcpu_nmi(struct vcpu *v)
+{
+    if (!nmis_virtualised())
+        return false;
+    __atomic_store_n(&v->nmi_pending, true, __ATOMIC_SEQ_CST);
+    vcpu_request(v, REQ_EVENT);
+    vcpu_wake(v);
     return true;
 }
 

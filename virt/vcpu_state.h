@@ -18,6 +18,11 @@ void vcpu_set_interrupt_source(bool (*interrupt_waiting)(const struct vcpu *vcpu
  * calling): a blocked vCPU that it wakes becomes runnable, a running one
  * is made to exit so it looks before entering again. Any CPU may call. */
 void vcpu_wake(struct vcpu *vcpu);
+/* An NMI for the vCPU (an NMI IPI, LINT1, an I/O APIC NMI entry): latched
+ * and the vCPU woken, even from HLT; false, and nothing happens, where the
+ * CPU cannot give guests NMIs (nmis_virtualised, virt/event_inject.h).
+ * Any CPU may call. */
+bool vcpu_nmi(struct vcpu *vcpu);
 /* The running vCPU blocks (HLT, or waiting for SIPI) unless an event that
  * wakes it is already there; true if it blocked. */
 bool vcpu_block(struct vcpu *vcpu, enum vcpu_state blocked_in);

@@ -59,10 +59,12 @@ struct vcpu {
     uint64_t tsc_offset;            /* the VMCS's TSC offset: guest TSC = host + this */
     volatile uint32_t requests;     /* enum vcpu_request bits */
     volatile bool init_pending;
+    volatile bool nmi_pending;      /* an NMI latched for it: one, as NMIs do not queue */
     volatile int sipi_vector;       /* -1: none */
     volatile bool waiting_for_sipi;
     bool halt_interruptible;        /* RFLAGS.IF when it halted: interrupts wake it */
     bool window_exiting;            /* interrupt-window exiting is on */
+    bool nmi_window_exiting;        /* NMI-window exiting is on */
     void *fpu;                      /* XSAVE/FXSAVE area: x87, SSE, AVX... state */
     struct vcpu_ple {               /* PAUSE-loop exiting (exits/exit_pause.c) */
         uint32_t window, window_min, window_max;    /* now, and the extremes seen */

@@ -16,6 +16,10 @@ struct loaded_vmcs {
     uint64_t vmcs;          /* physical address */
     uint32_t cpu;           /* where it is active, or VMCS_NOT_LOADED */
     bool launched;
+    /* Its guest may have virtual-NMI blocking: an NMI was injected into it
+     * and no exit has shown the blocking gone since (KVM's
+     * nmi_known_unmasked, the other way round; virt/event_inject.c). */
+    bool nmi_blocking_possible;
     uint64_t vmptrlds, vmclears, migrations;
 };
 

@@ -7,9 +7,11 @@
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_insn.h"
 
-/* Guest interruptibility state: blocking by STI and by MOV SS (SDM Vol. 3C
- * 25.4.2 Table 25-3). */
+/* Guest interruptibility state: blocking by STI and by MOV SS, blocking by
+ * NMI (virtual-NMI blocking with "virtual NMIs"; SDM Vol. 3C 25.4.2 Table
+ * 25-3). */
 #define INTERRUPTIBILITY_STI_MOV_SS 0x3
+#define INTERRUPTIBILITY_NMI        0x8
 
 /* On the exit path every instruction counts: success costs one untaken
  * branch (JBE: CF or ZF set means VMfail), failure goes out of line. */

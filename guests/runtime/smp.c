@@ -44,6 +44,7 @@ void guest_interrupts_init(bool x2apic)
     use_x2apic = x2apic && (cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC);
     enter_x2apic_mode();
     interrupt_set_fatal_handler(report_fatal_trap);
+    idt_without_ist();
     idt_load();
     lapic_init_cpu();
     interrupts_ready = true;
