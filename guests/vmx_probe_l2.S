@@ -40,6 +40,14 @@ l2_halt:
     hlt
     vmcall
 
+    /* Sends an IPI through the xAPIC page at RBX (L1's, in L1's physical
+     * space): ICR high from EDX, then ICR low from EAX, which sends it. */
+    .globl l2_send_ipi
+l2_send_ipi:
+    movl %edx, 0x310(%rbx)
+    movl %eax, 0x300(%rbx)
+    vmcall
+
     .globl l2_out_byte
 l2_out_byte:
     outb %al, %dx
