@@ -889,6 +889,8 @@ enum {
 /* When L1's LAPIC timer interrupts a halted L2, in timer ticks (divide by
  * 1): well after L2 reached its HLT, in either world. */
 #define L2_HALT_WAKE 1000000
+/* L1's LAPIC timer count that ends a halt nothing else ends. */
+#define L2_HALT_BACKSTOP (8 * L2_HALT_WAKE)
 #define LVT_MASKED  (1u << 16)
 #define DIVIDE_BY_1 0xb
 /* The guest activity states (SDM Vol. 3C 25.4.2). */
@@ -1733,6 +1735,33 @@ static void l2_preemption_timer_checks(void)
     expect_exit("VMX-preemption timer with L2 spinning", e,
                 EXIT(EXIT_REASON_PREEMPTION_TIMER, .rip = 0, .value = 0), SHOW_RIP,
                 "VMX_PREEMPTION_TIMER_VALUE");
+
+    /* L2 halts (no HLT exiting): the timer counts in the HLT state too, and
+     * its exit ends the halt, which the exit saves (26.5.1, 28.3.4). L1's
+     * LAPIC timer, far later, with external-interrupt exiting, keeps a
+     * processor that would not wake from hanging the probe. */
+    if (!l2_set_controls("the VMX-preemption timer",
+                         CONTROLS([VMX_CTL_PIN] = PIN_PREEMPTION_TIMER |
+                                                  PIN_EXTERNAL_INTERRUPT_EXITING,
+                                  [VMX_CTL_EXIT] = EXIT_ACK_INTERRUPT_ON_EXIT)))
+        return;
+    l2_goto(l2_halt);
+    vmcs_write(VMX_PREEMPTION_TIMER_VALUE, PREEMPTION_TIMER_SPIN);
+    lapic_write(APIC_REG_TIMER_DIVIDE, DIVIDE_BY_1);
+    lapic_write(APIC_REG_LVT_TIMER, VECTOR_IPI);
+    lapic_write(APIC_REG_TIMER_INITIAL, L2_HALT_BACKSTOP);
+    e = l2_run();
+    e.value = vmcs_read(GUEST_ACTIVITY_STATE);
+    bool backstop_pending = lapic_read(APIC_REG_TIMER_CURRENT) != 0;
+    lapic_write(APIC_REG_LVT_TIMER, LVT_MASKED);
+    if (e.reason == EXIT_REASON_EXTERNAL_INTERRUPT)
+        lapic_eoi();
+    expect_exit("VMX-preemption timer while L2 halts", e,
+                EXIT(EXIT_REASON_PREEMPTION_TIMER, .rip = LEN_HLT, .value = ACTIVITY_HLT),
+                SHOW_RIP, "GUEST_ACTIVITY_STATE");
+    verdict("VMX-preemption timer while L2 halts, before L1's LAPIC timer",
+            backstop_pending ? "the LAPIC timer still counts" : "the LAPIC timer had expired",
+            backstop_pending, "the LAPIC timer still counts", NULL);
 }
 
 /* The MSR areas (SDM Vol. 3C 27.4, 28.4, 28.6): VM entry loads MSRs for

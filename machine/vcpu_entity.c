@@ -53,10 +53,25 @@ static bool apic_timer_can_wake(const struct vcpu *v)
     return v->se.state == VCPU_HALTED && v->halt_interruptible && vlapic_timer_can_interrupt(v->apic);
 }
 
-/* Its APIC timer, or for vCPU 0 the PIT, wherever its interrupt is routed. */
+/* L1's VMX-preemption timer while L2 halts: it counts in the HLT state and
+ * its VM exit to L1 ends the halt (SDM Vol. 3C 26.5.1); its deadline, or 0. */
+static uint64_t halted_l1_timer_deadline(const struct vcpu *v)
+{
+    return v->se.state == VCPU_HALTED && nested_in_l2(v) ? v->nested->timer_deadline : 0;
+}
+
+/* Its APIC timer, or for vCPU 0 the PIT, wherever its interrupt is routed;
+ * or L1's preemption timer. */
 static bool timer_can_wake(const struct vcpu *v)
 {
-    return apic_timer_can_wake(v) || (v->halt_interruptible && halted_pit_deadline(v));
+    return apic_timer_can_wake(v) || (v->halt_interruptible && halted_pit_deadline(v)) ||
+           halted_l1_timer_deadline(v);
+}
+
+static void keep_earliest(uint64_t *next, uint64_t deadline)
+{
+    if (deadline && (!*next || (int64_t)(deadline - *next) < 0))
+        *next = deadline;
 }
 
 /* Every vCPU blocked with nothing that could wake it (no timer, and no
@@ -100,16 +115,18 @@ static bool expire_timers(struct sched_entity *e, uint64_t now, uint64_t *next)
     struct vcpu *v = vcpu_of(e);
     if (v->vm->sched.hold & VM_HOLD_RESET)
         return false;   /* its vCPUs are being rebuilt (machine/vm_reset.c) */
-    uint64_t pit = halted_pit_deadline(v);
-    if (pit && (!*next || (int64_t)(pit - *next) < 0))
-        *next = pit;
+    keep_earliest(next, halted_pit_deadline(v));
+    uint64_t l1_timer = halted_l1_timer_deadline(v);
+    if (l1_timer && (int64_t)(now - l1_timer) >= 0 && vcpu_unblock_halted(v))
+        return true;    /* its run loop makes the exit to L1 */
+    keep_earliest(next, halted_l1_timer_deadline(v));
     if (!apic_timer_can_wake(v))
         return false;
     vlapic_timer_expire(v->apic, now);
     if (vcpu_unblock_for_timer(v))
         return true;
-    if (apic_timer_can_wake(v) && (!*next || (int64_t)(v->apic->timer_deadline - *next) < 0))
-        *next = v->apic->timer_deadline;
+    if (apic_timer_can_wake(v))
+        keep_earliest(next, v->apic->timer_deadline);
     return false;
 }
 

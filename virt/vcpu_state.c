@@ -67,12 +67,17 @@ bool vcpu_block(struct vcpu *v, enum vcpu_state blocked_in)
     return true;
 }
 
-bool vcpu_unblock_for_timer(struct vcpu *v)
+bool vcpu_unblock_halted(struct vcpu *v)
 {
-    if (!vcpu_has_wake_event(v, VCPU_HALTED) || !unblock(v, VCPU_HALTED, VCPU_RUNNABLE))
+    if (!unblock(v, VCPU_HALTED, VCPU_RUNNABLE))
         return false;
     vcpu_request(v, REQ_EVENT);
     return true;
+}
+
+bool vcpu_unblock_for_timer(struct vcpu *v)
+{
+    return vcpu_has_wake_event(v, VCPU_HALTED) && vcpu_unblock_halted(v);
 }
 
 void vcpu_stop(struct vcpu *v)

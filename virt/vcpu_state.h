@@ -29,6 +29,10 @@ bool vcpu_block(struct vcpu *vcpu, enum vcpu_state blocked_in);
 /* A blocked vCPU whose own timer fired becomes runnable, if it may take
  * the event (the caller made it pending); true if it woke. */
 bool vcpu_unblock_for_timer(struct vcpu *vcpu);
+/* A halted vCPU becomes runnable for an event that ends HLT whatever its
+ * interrupt flag says (L1's VMX-preemption timer while L2 halts, which
+ * exits to L1); true if it woke. */
+bool vcpu_unblock_halted(struct vcpu *vcpu);
 /* Marks the vCPU stopped for good and makes its CPU notice. */
 void vcpu_stop(struct vcpu *vcpu);
 /* A timer the vCPU stops or wakes for (the VM's PIT, for vCPU 0) moved
