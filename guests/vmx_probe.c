@@ -1822,6 +1822,32 @@ static void l2_msr_area_checks(void)
  * 27.3.1.4 RFLAGS, 27.3.1.5 the VMCS link pointer): a VM exit with reason
  * 33 and bit 31 set, qualification 0 but for the VMCS link pointer's
  * checks, 4 (27.7); the VMCS stays clear, so VMRESUME fails (31.3). */
+/* An L2 with PAE paging outside IA-32e mode (32-bit code, EFER.LMA and LME
+ * clear), CR3 at four PDPTEs the first of which sets a reserved bit:
+ * without EPT, VM entry loads them from CR3 and fails with qualification 2
+ * (SDM Vol. 3C 27.3.1.6, 27.8). L2's state is put back after. */
+static uint64_t pae_pdpt[4] __attribute__((aligned(32)));
+static void pae_pdpte_check(void)
+{
+    const uint64_t code32_ar = 0xc09b;  /* execute/read accessed, S, P, D, G */
+    const uint64_t pdpte_present_with_reserved_bit = 0x3;
+    uint64_t cr3 = vmcs_read(GUEST_CR3), efer = vmcs_read(GUEST_IA32_EFER);
+    uint64_t entry = vmcs_read(VM_ENTRY_CONTROLS), cs_ar = vmcs_read(GUEST_CS_AR_BYTES);
+    memset(pae_pdpt, 0, sizeof(pae_pdpt));
+    pae_pdpt[0] = pdpte_present_with_reserved_bit;
+    vmcs_write(GUEST_CR3, pa(pae_pdpt));
+    vmcs_write(GUEST_IA32_EFER, efer & ~(EFER_LMA | EFER_LME));
+    vmcs_write(VM_ENTRY_CONTROLS, entry & ~(uint64_t)ENTRY_IA32E_MODE_GUEST);
+    vmcs_write(GUEST_CS_AR_BYTES, code32_ar);
+    expect_exit("VMLAUNCH of a PAE L2 whose first PDPTE sets a reserved bit", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_INVALID_GUEST_STATE, .qualification = 2),
+                SHOW_QUALIFICATION, NULL);
+    vmcs_write(GUEST_CR3, cr3);
+    vmcs_write(GUEST_IA32_EFER, efer);
+    vmcs_write(VM_ENTRY_CONTROLS, entry);
+    vmcs_write(GUEST_CS_AR_BYTES, cs_ar);
+}
+
 static void l2_guest_state_checks(void)
 {
     if (!l2_setup("guest-state checks", l2_vmcall, NO_EXTRA_CONTROLS))
@@ -1842,6 +1868,7 @@ static void l2_guest_state_checks(void)
     expect_exit("VMLAUNCH with an unaligned VMCS link pointer", l2_run(),
                 FAILED_ENTRY(EXIT_REASON_INVALID_GUEST_STATE, .qualification = 4), show, NULL);
     vmcs_write(VMCS_LINK_POINTER, ~0ull);
+    pae_pdpte_check();
     expect_exit("VMLAUNCH with the guest state repaired", l2_run(), VMCALL_AT(0), SHOW_RIP,
                 NULL);
 }

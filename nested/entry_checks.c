@@ -899,13 +899,16 @@ static bool guest_pdptes_valid(const struct entry *e)
     if (!control_on(e, VMX_CTL_PROC2, PROC2_ENABLE_EPT) || !pae_paging)
         return true;
     static const uint32_t pdptes[] = { GUEST_PDPTE0, GUEST_PDPTE1, GUEST_PDPTE2, GUEST_PDPTE3 };
-    for (unsigned i = 0; i < 4; i++) {
-        uint64_t pdpte = field(e, pdptes[i]);
-        if ((pdpte & PDPTE_PRESENT) &&
-            ((pdpte & PDPTE_RESERVED) || !within_phys_width(e, pdpte)))
+    for (unsigned i = 0; i < 4; i++)
+        if (!nested_pdpte_valid(field(e, pdptes[i]), e->phys_addr_bits))
             return false;
-    }
     return true;
+}
+
+bool nested_pdpte_valid(uint64_t pdpte, unsigned phys_addr_bits)
+{
+    /* Bits 63:MAXPHYADDR are reserved, 63 included (no XD in a PDPTE). */
+    return !(pdpte & PDPTE_PRESENT) || (!(pdpte & PDPTE_RESERVED) && pdpte >> phys_addr_bits == 0);
 }
 
 static const struct entry_check guest_state_checks[] = {

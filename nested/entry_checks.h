@@ -58,4 +58,8 @@ uint32_t nested_check_host_state(const struct vmcs12 *vmcs12, const struct neste
 bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
                               unsigned phys_addr_bits, uint32_t link_region_revision,
                               uint64_t *exit_qualification, const char **failed_check);
+/* A PDPTE that PAE paging may start from: not present, or present with no
+ * reserved bit and its address within the physical width (SDM Vol. 3C
+ * 27.3.1.6; Vol. 3A 5.4.1). */
+bool nested_pdpte_valid(uint64_t pdpte, unsigned phys_addr_bits);
 #endif

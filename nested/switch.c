@@ -167,21 +167,28 @@ static void write_vmcs02_constants(struct vcpu *v, const struct vmcs01_controls 
 }
 
 /* The PDPTEs a PAE-paging L2 starts with, read from L1's memory at its CR3
- * (with EPT the processor takes them from the VMCS, SDM Vol. 3C 27.3.2.4). */
-static void load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4, bool ia32e)
+ * (with EPT the processor takes them from the VMCS, SDM Vol. 3C 27.3.2.4),
+ * where memory that is not RAM reads all ones. False if one is invalid: the
+ * entry fails (27.3.1.6). */
+static bool load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4, bool ia32e)
 {
     if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || ia32e)
-        return;
-    uint64_t pdpte[PDPTE_COUNT] = { 0 };
-    (void)guest_mem_read(v->vm, vmcs12_get(v->nested->vmcs12, GUEST_CR3) & ~0x1full, pdpte,
-                         sizeof(pdpte));
-    for (unsigned i = 0; i < PDPTE_COUNT; i++)
+        return true;
+    uint64_t pdpte[PDPTE_COUNT];
+    if (!guest_mem_read(v->vm, vmcs12_get(v->nested->vmcs12, GUEST_CR3) & ~0x1full, pdpte,
+                        sizeof(pdpte)))
+        memset(pdpte, 0xff, sizeof(pdpte));
+    for (unsigned i = 0; i < PDPTE_COUNT; i++) {
+        if (!nested_pdpte_valid(pdpte[i], cpu_phys_addr_bits()))
+            return false;
         vmcs_write(GUEST_PDPTE0 + 2 * i, pdpte[i]);
+    }
+    return true;
 }
 
 /* vmcs02's guest state and controls from vmcs12 and vmcs01 (KVM's
- * prepare_vmcs02); vmcs02 is current. */
-static void prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uint64_t l1_efer,
+ * prepare_vmcs02); vmcs02 is current. False if L2's PDPTEs are invalid. */
+static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uint64_t l1_efer,
                            uint64_t l1_pat, uint64_t l1_dr7, uint64_t l1_debugctl)
 {
     struct nested_vmx *n = v->nested;
@@ -235,7 +242,8 @@ static void prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
                                                       vmcs12_get(v12, CR0_READ_SHADOW)));
     vmcs_write(CR4_READ_SHADOW, nested_cr_read_shadow(cr4, c12.cr4_mask,
                                                       vmcs12_get(v12, CR4_READ_SHADOW)));
-    load_pdptes(v, cr0, cr4, ia32e);
+    if (!load_pdptes(v, cr0, cr4, ia32e))
+        return false;
     /* L1's event injection goes to L2 with this entry (SDM Vol. 3C 27.6). */
     vmcs_write(VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO));
     vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs12_get(v12, VM_ENTRY_EXCEPTION_ERROR_CODE));
@@ -249,6 +257,7 @@ static void prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
         uint64_t ticks = vmcs12_get(v12, VMX_PREEMPTION_TIMER_VALUE) << NESTED_TIMER_RATE;
         n->timer_deadline = (rdtsc() + ticks) | 1;     /* 0 means "none" */
     }
+    return true;
 }
 
 /* An MSR a VM-entry MSR-load list may not name, or whose value WRMSR would
@@ -432,7 +441,10 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     uint64_t l1_efer = vmcs_read(GUEST_IA32_EFER), l1_dr7 = vmcs_read(GUEST_DR7);
     uint64_t l1_debugctl = vmcs_read(GUEST_IA32_DEBUGCTL);
     run_on(v, &n->vmcs02);
-    prepare_vmcs02(v, &l0, l1_efer, v->pat, l1_dr7, l1_debugctl);
+    if (!prepare_vmcs02(v, &l0, l1_efer, v->pat, l1_dr7, l1_debugctl)) {
+        fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, NESTED_ENTRY_FAILURE_PDPTE);
+        return;
+    }
     uint32_t failed = process_msr_list(v, vmcs12_get(n->vmcs12, VM_ENTRY_MSR_LOAD_ADDR),
                                        (uint32_t)vmcs12_get(n->vmcs12, VM_ENTRY_MSR_LOAD_COUNT), false);
     if (failed) {

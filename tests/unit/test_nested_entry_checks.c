@@ -278,6 +278,24 @@ static void link_pointer_to_a_vmcs_region(void **state)
                                           &qualification, NULL));
 }
 
+/* PDPTEs as VM entry loads them for a PAE guest (27.3.1.6): a present one
+ * with bits 2:1 or 8:5 set, or beyond the physical width (bit 63
+ * included), is invalid; a non-present one is anything. */
+static void pdpte_reserved_bits(void **state)
+{
+    (void)state;
+    assert_true(nested_pdpte_valid(0, PHYS_BITS));
+    assert_true(nested_pdpte_valid(0xfffffffffffffffeull, PHYS_BITS));    /* not present */
+    assert_true(nested_pdpte_valid(0x12345001ull, PHYS_BITS));
+    assert_true(nested_pdpte_valid(0x12345019ull, PHYS_BITS));            /* PWT, PCD */
+    for (unsigned bit = 1; bit <= 8; bit++) {
+        bool reserved = bit == 1 || bit == 2 || (bit >= 5 && bit <= 8);
+        assert_int_equal(nested_pdpte_valid(0x12345001ull | 1ull << bit, PHYS_BITS), !reserved);
+    }
+    assert_false(nested_pdpte_valid(1ull | 1ull << PHYS_BITS, PHYS_BITS));
+    assert_false(nested_pdpte_valid(1ull | 1ull << 63, PHYS_BITS));
+}
+
 static void entry_failure_exit_reason(void **state)
 {
     (void)state;
@@ -883,6 +901,7 @@ int main(void)
         cmocka_unit_test(failed_check_may_be_ignored),
         cmocka_unit_test(link_pointer_to_a_vmcs_region),
         cmocka_unit_test(entry_failure_exit_reason),
+        cmocka_unit_test(pdpte_reserved_bits),
     };
     int failures = cmocka_run_group_tests_name("nested_entry_checks", tests, NULL, NULL);
 
