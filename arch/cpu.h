@@ -17,7 +17,9 @@
 #define CR4_VMXE  (1ull << 13)
 #define CR4_PCIDE (1ull << 17)
 #define CR4_CET   (1ull << 23)
+#define RFLAGS_TF (1ull << 8)
 #define RFLAGS_IF (1ull << 9)
+#define RFLAGS_RF (1ull << 16)
 
 struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
 

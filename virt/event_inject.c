@@ -8,10 +8,24 @@ enum { TYPE_NMI = 2, TYPE_SOFT_INTERRUPT = 4, TYPE_PRIV_SOFT_EXCEPTION = 5, TYPE
 #define NMI_UNBLOCKED_BY_IRET (1u << 12)    /* exit qualification of EPT violations */
 #define VECTORING_INFO_KEPT       0x80000fffu   /* valid, error code, type, vector */
 
+/* A fault-class exception is delivered with RFLAGS.RF set in the frame it
+ * pushes, so that the faulting instruction, once restarted, does not hit
+ * its instruction breakpoint again (SDM Vol. 3A 18.3.1.1); an injected
+ * one gets it only if L0 sets it first, as KVM does. #DB is taken as a
+ * trap here (what L0 injects: single steps), #BP and #OF are traps, #DF and
+ * #MC aborts. */
+static void set_rf_for_fault(uint8_t vector)
+{
+    const uint32_t not_faults = 1u << 1 | 1u << 3 | 1u << 4 | 1u << 8 | 1u << 18;
+    if (vector < 32 && !(not_faults & 1u << vector))
+        vmcs_set_bits(GUEST_RFLAGS, RFLAGS_RF);
+}
+
 void inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error_code, uint32_t error_code)
 {
     (void)vcpu;     /* the vCPU's VMCS is current */
     uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
+    set_rf_for_fault(vector);
     /* Real mode (unrestricted guest, CR0.PE = 0) pushes no error code, and
      * the entry checks insist the field says so (SDM Vol. 3C 27.2.1.3). */
     if (has_error_code && (vmcs_read(GUEST_CR0) & CR0_PE)) {
@@ -37,6 +51,8 @@ void reinject_interrupted_event(struct vcpu *vcpu)
     unsigned type = INTR_INFO_TYPE(info);
     /* An NMI goes in again with virtual-NMI blocking clear, as entry
      * requires (SDM Vol. 3C 27.3.1.5); its delivery sets it. */
+    if (type == INTR_INFO_TYPE(INTR_TYPE_HW_EXCEPTION))
+        set_rf_for_fault((uint8_t)info);
     if (type == TYPE_NMI) {
         vmcs_clear_bits(GUEST_INTERRUPTIBILITY_INFO, INTERRUPTIBILITY_NMI);
         vcpu->vmcs->nmi_blocking_possible = true;

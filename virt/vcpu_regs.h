@@ -6,14 +6,19 @@
  * moved past an emulated instruction. */
 #include <stdint.h>
 #include "vmx/vmcs.h"
+#include "arch/cpu.h"
 
 struct vcpu;
 uint64_t vcpu_read_gpr(struct vcpu *vcpu, unsigned n);
 void vcpu_write_gpr(struct vcpu *vcpu, unsigned n, uint64_t value);
 
-/* Moves RIP past an emulated instruction of `length` bytes and drops any
- * STI/MOV-SS blocking it created (SDM Vol. 3C 26.4.2: blocking ends after
- * one instruction). Inline: every instruction exit takes this path. */
+/* Moves RIP past an emulated instruction of `length` bytes and completes it
+ * as the processor would (KVM's kvm_skip_emulated_instruction): the STI or
+ * MOV-SS blocking before it ends (SDM Vol. 3C 26.4.2), RFLAGS.RF is
+ * cleared, and with RFLAGS.TF set its single-step trap comes next: BS in
+ * the pending debug exceptions, which the processor delivers as #DB with
+ * DR6.BS right after the VM entry (SDM Vol. 3A 18.3.1.4, Vol. 3C 27.7.3).
+ * Inline: every instruction exit takes this path. */
 static inline void advance_rip(struct vcpu *vcpu, uint64_t length)
 {
     (void)vcpu;     /* its VMCS is current */
@@ -21,6 +26,12 @@ static inline void advance_rip(struct vcpu *vcpu, uint64_t length)
     uint64_t blocking = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
     if (blocking & INTERRUPTIBILITY_STI_MOV_SS)
         vmcs_write(GUEST_INTERRUPTIBILITY_INFO, blocking & ~INTERRUPTIBILITY_STI_MOV_SS);
+    uint64_t rflags = vmcs_read(GUEST_RFLAGS);
+    if (__builtin_expect(rflags & (RFLAGS_TF | RFLAGS_RF), 0)) {
+        vmcs_write(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
+        if (rflags & RFLAGS_TF)
+            vmcs_set_bits(GUEST_PENDING_DBG_EXCEPTIONS, PENDING_DBG_BS);
+    }
 }
 
 /* The same for the instruction that caused the exit. */

@@ -12,6 +12,8 @@
  * 25-3). */
 #define INTERRUPTIBILITY_STI_MOV_SS 0x3
 #define INTERRUPTIBILITY_NMI        0x8
+/* Pending debug exceptions: BS, a single-step trap (SDM Vol. 3C 25.4.2). */
+#define PENDING_DBG_BS              (1ull << 14)
 
 /* On the exit path every instruction counts: success costs one untaken
  * branch (JBE: CF or ZF set means VMfail), failure goes out of line. */

@@ -41,9 +41,13 @@ start = real
 image = insn_probe.elf
 memory = 8M
 nested = off
+
+[vm debug]
+image = debug_probe.elf
+memory = 4M
 CFG
 
-my ($status, $out) = run_vms($config, [qw(cpuid_test msr_probe exit_bench realmode_test insn_probe)], '--pcpus', '2');
+my ($status, $out) = run_vms($config, [qw(cpuid_test msr_probe exit_bench realmode_test insn_probe debug_probe)], '--pcpus', '2');
 is($status, 0, 'hypervisor exit status 0') or diag($out);
 like($out, qr/^vm cpuid: 1 vCPU\(s\), 8 MiB, image cpuid_test\.elf, PLE on$/m, 'VM created from the config');
 
@@ -81,6 +85,20 @@ for my $check ('CR4.OSXSAVE set and read back', 'XSETBV x87|SSE takes effect',
     like($out, qr/^\[insn\] ok: \Q$check\E$/m, "insn: $check");
 }
 unlike($out, qr/^\[insn\] FAIL/m, 'insn: no failed check');
+# Faults the hypervisor injects carry RFLAGS.RF as the CPU's own do, and
+# single steps over the instructions it emulates trap right after them.
+for my $check ('#GP the CPU raises (non-canonical load) has RF set',
+               '#GP the hypervisor injects (WRMSR of an unknown MSR) has RF set',
+               '#UD the hypervisor injects (MONITOR) has RF set',
+               'single step over NOP, which the CPU runs',
+               'single step over CPUID, which the hypervisor emulates',
+               'single step over OUT, which the hypervisor emulates',
+               'single step over RDMSR, which the hypervisor emulates',
+               'single step over a load from the xAPIC page, which the hypervisor emulates') {
+    like($out, qr/^\[debug\] debug_probe: \Q$check\E: ok/m, "debug: $check")
+        or diag(join("\n", $out =~ /^(\[debug\] debug_probe: \Q$check\E: .*)$/mg));
+}
+is_deeply([vm_result($out, 'debug')], ['exit hypercall', 0], 'debug: no failures');
 is_deeply([vm_result($out, 'insn')], ['all vCPUs halted', 0], 'HLT with interrupts off ends the VM');
 like($out, qr/^vmxvisor: exit status 0$/m, 'ends when every VM has ended');
 done_testing();
