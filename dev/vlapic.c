@@ -209,12 +209,18 @@ static enum timer_mode timer_mode(const struct vlapic *apic)
                                       : mode == TIMER_PERIODIC ? TIMER_PERIODIC : TIMER_ONE_SHOT;
 }
 
-static void timer_start(struct vlapic *apic, uint64_t now)
+/* A periodic timer fires at most every MIN_TIMER_PERIOD cycles. */
+static void limit_periodic_rate(struct vlapic *apic)
 {
-    apic->timer_period = (uint64_t)apic->timer_initial * timer_divisor(apic->timer_divide);
     if (timer_mode(apic) == TIMER_PERIODIC && apic->timer_period &&
         apic->timer_period < MIN_TIMER_PERIOD)
         apic->timer_period = MIN_TIMER_PERIOD;
+}
+
+static void timer_start(struct vlapic *apic, uint64_t now)
+{
+    apic->timer_period = (uint64_t)apic->timer_initial * timer_divisor(apic->timer_divide);
+    limit_periodic_rate(apic);
     apic->timer_armed = apic->timer_period != 0;
     apic->timer_deadline = now + apic->timer_period;
 }
@@ -366,14 +372,21 @@ static void write_lvt(struct vlapic *apic, enum lvt_index i, uint32_t value)
     uint32_t v = value & lvt_writable[i];
     if (!(apic->svr & APIC_SVR_ENABLE))     /* software-disabled: masks stick (11.4.7.2) */
         v |= APIC_LVT_MASKED;
-    if (i == LVT_TIMER && LVT_TIMER_MODE(v) != LVT_TIMER_MODE(apic->lvt[LVT_TIMER])) {
-        /* A write that changes the timer mode disarms the timer (SDM Vol.
-         * 3A 11.5.4.1). */
+    bool to_or_from_deadline = i == LVT_TIMER &&
+                               (LVT_TIMER_MODE(v) == TIMER_TSC_DEADLINE) !=
+                                   (LVT_TIMER_MODE(apic->lvt[LVT_TIMER]) == TIMER_TSC_DEADLINE);
+    if (to_or_from_deadline) {
+        /* Moving into or out of TSC-deadline mode disarms the timer (SDM
+         * Vol. 3A 11.5.4.1); between one-shot and periodic the count goes
+         * on, and periodic mode reloads it from TMICT when it ends (as the
+         * CPU and KVM do). */
         apic->timer_armed = false;
         apic->timer_initial = 0;
         apic->tsc_deadline = 0;
     }
     apic->lvt[i] = v;
+    if (i == LVT_TIMER)
+        limit_periodic_rate(apic);
 }
 
 /* Writes in x2APIC mode: registers that are read-only there fault, as do

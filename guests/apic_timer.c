@@ -131,6 +131,27 @@ static void xapic_one_shot(void)
               lapic_read(APIC_REG_TIMER_CURRENT) == 0, detail);
 }
 
+/* One-shot to periodic while the count runs: it goes on from TMICT and the
+ * timer then keeps firing every period (only TSC-deadline transitions
+ * disarm it, SDM Vol. 3A 11.5.4.1). */
+static void xapic_mode_change(void)
+{
+    char detail[120];
+    lapic_write(APIC_REG_TIMER_DIVIDE, DIVIDE_BY_1);
+    lapic_write(APIC_REG_LVT_TIMER, TIMER_VECTOR);
+    fired = 0;
+    lapic_write(APIC_REG_TIMER_INITIAL, PERIOD);
+    lapic_write(APIC_REG_LVT_TIMER, LVT_PERIODIC | TIMER_VECTOR);
+    uint32_t initial = lapic_read(APIC_REG_TIMER_INITIAL);
+    uint32_t current = lapic_read(APIC_REG_TIMER_CURRENT);
+    bool all = wait_fired(3, 100ull * PERIOD);
+    lapic_write(APIC_REG_TIMER_INITIAL, 0);
+    snprintf(detail, sizeof(detail), "(TMICT %u, count %u after the switch, %u interrupts)",
+             initial, current, fired);
+    report("xapic one-shot to periodic keeps the count and then repeats",
+           initial == PERIOD && current > 0 && current < PERIOD && all, detail);
+}
+
 static uint64_t tsc_deadline_once(void)
 {
     uint32_t before = fired;
@@ -256,6 +277,7 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
                                       lapic_read(APIC_REG_ID) == 0, detail);
     xapic_periodic();
     xapic_one_shot();
+    xapic_mode_change();
     x2apic_checks();
     disable_and_enable();
     printf("apic_timer: done, %d failures\n", failures);

@@ -13,7 +13,8 @@ use VmxRun;
 
 my @checks = (
     'xapic version and id', 'xapic current count counts down', 'xapic periodic timer',
-    'xapic one-shot timer wakes HLT once', 'cpuid shows x2apic and tsc-deadline',
+    'xapic one-shot timer wakes HLT once',
+    'xapic one-shot to periodic keeps the count and then repeats', 'cpuid shows x2apic and tsc-deadline',
     'x2apic mode: id and logical id', 'tsc-deadline interrupts at the deadline',
     'tsc-deadline 0 disarms', 'self-ipi waits for TPR', 'x2apic to xapic directly is #GP',
     'disabled apic: no registers, no cpuid bit, no timer', 're-enabled apic is in its reset state',

@@ -1018,19 +1018,33 @@ static void icr_delivery_status_is_read_only(void **state)
     assert_int_equal(rd(&a, APIC_REG_ICR_LOW, 0), 0x40);
 }
 
-/* SDM Vol. 3A 11.5.4.1: "A write to the LVT Timer Register
- * that changes the timer mode disarms the local APIC timer", between any
- * two modes (KVM disarms only around TSC-deadline mode). */
-static void timer_mode_change_disarms(void **state)
+/* Between one-shot and periodic mode the timer goes on counting from
+ * TMICT, and periodic mode reloads it when it ends; only moving into or
+ * out of TSC-deadline mode disarms it (SDM Vol. 3A 11.5.4.1; what the CPU
+ * and KVM do, and what test kernels check). */
+static void timer_mode_change_keeps_counting(void **state)
 {
     (void)state;
     struct vlapic a = make(1, APIC_MODE_XAPIC, true);
     wr(&a, APIC_REG_LVT_TIMER, 0x40, 0);
     wr(&a, APIC_REG_TIMER_DIVIDE, DIV_1, 0);
     wr(&a, APIC_REG_TIMER_INITIAL, 50000, 0);
-    wr(&a, APIC_REG_LVT_TIMER, LVT_PERIODIC | 0x40, 0);
-    assert_false(vlapic_timer_expire(&a, 50000));
-    assert_int_equal(a.irr[2], 0);
+    wr(&a, APIC_REG_LVT_TIMER, LVT_PERIODIC | 0x40, 10000);
+    assert_int_equal(rd(&a, APIC_REG_TIMER_INITIAL, 20000), 50000);
+    assert_int_equal(rd(&a, APIC_REG_TIMER_CURRENT, 20000), 30000);
+    assert_true(vlapic_timer_expire(&a, 50000));
+    assert_int_equal(a.irr[2], 1);
+    assert_int_equal(rd(&a, APIC_REG_TIMER_CURRENT, 60000), 40000);  /* reloaded */
+    wr(&a, APIC_REG_LVT_TIMER, 0x40, 60000);                          /* back to one-shot */
+    assert_true(vlapic_timer_expire(&a, 100000));
+    assert_false(a.timer_armed);
+    /* Into TSC-deadline mode and back: disarmed, TMICT cleared. */
+    wr(&a, APIC_REG_TIMER_INITIAL, 50000, 100000);
+    wr(&a, APIC_REG_LVT_TIMER, LVT_TSC_DL | 0x40, 110000);
+    assert_false(a.timer_armed);
+    wr(&a, APIC_REG_LVT_TIMER, 0x40, 120000);
+    assert_int_equal(rd(&a, APIC_REG_TIMER_INITIAL, 120000), 0);
+    assert_false(a.timer_armed);
 }
 
 /* INIT (SDM 11.4.7.3): registers back to reset, but the ID, the base MSR
@@ -1140,7 +1154,7 @@ int main(void)
         cmocka_unit_test(x2apic_esr_nonzero_write_faults),
         cmocka_unit_test(x2apic_reserved_low_bits_fault),
         cmocka_unit_test(icr_delivery_status_is_read_only),
-        cmocka_unit_test(timer_mode_change_disarms),
+        cmocka_unit_test(timer_mode_change_keeps_counting),
         cmocka_unit_test(init_signal_keeps_identity),
         cmocka_unit_test(timer_can_interrupt),
         cmocka_unit_test(virtual_wire_passes_the_8259),
