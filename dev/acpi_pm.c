@@ -68,7 +68,7 @@ static enum acpi_pm_result write_byte(struct acpi_pm *pm, unsigned offset, uint8
         return (pm->control & ACPI_PM1_CNT_SLP_TYP) >> ACPI_PM1_CNT_SLP_TYP_SHIFT ==
                        PLATFORM_S5_SLP_TYP
                    ? ACPI_PM_POWER_OFF
-                   : ACPI_PM_SLEEP_IGNORED;
+                   : ACPI_PM_SLEEP_UNSUPPORTED;
     default:
         return ACPI_PM_DROPPED;         /* the timer is read-only; 6-7 hold nothing */
     }
@@ -77,7 +77,7 @@ static enum acpi_pm_result write_byte(struct acpi_pm *pm, unsigned offset, uint8
 enum acpi_pm_result acpi_pm_write(struct acpi_pm *pm, unsigned offset, unsigned size,
                                   uint32_t value, uint64_t ticks)
 {
-    /* The most telling outcome wins: power off over an ignored sleep over a
+    /* The most telling outcome wins: power off over an unsupported sleep over a
      * dropped byte (the enum is in that order). */
     enum acpi_pm_result result = ACPI_PM_DONE;
     for (unsigned i = 0; i < size; i++) {

@@ -31,13 +31,12 @@ struct acpi_pm {
     uint16_t enable;            /* PM1 enable */
     uint16_t control;           /* PM1 control: BM_RLD and SLP_TYP (the rest reads fixed) */
     uint64_t tmr_sts_cleared;   /* timer ticks when the guest last cleared TMR_STS */
-    bool sleep_reported;        /* an unsupported sleep state has been logged */
 };
 
 enum acpi_pm_result {
     ACPI_PM_DONE,
     ACPI_PM_DROPPED,            /* a write to a read-only or absent register */
-    ACPI_PM_SLEEP_IGNORED,      /* SLP_EN with any other SLP_TYP: not supported */
+    ACPI_PM_SLEEP_UNSUPPORTED,  /* SLP_EN with any other SLP_TYP: S1-S4 are not offered */
     ACPI_PM_POWER_OFF,          /* SLP_EN with the \_S5 SLP_TYP */
 };
 

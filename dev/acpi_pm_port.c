@@ -5,7 +5,6 @@
 #include "dev/platform_clock.h"
 #include "dev/platform.h"
 #include "virt/vm.h"
-#include "arch/serial.h"
 #include "lib/printf.h"
 
 bool acpi_pm_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_write,
@@ -20,22 +19,23 @@ bool acpi_pm_port_access(struct vm *vm, uint16_t port, unsigned size, bool is_wr
         return true;
     }
     enum acpi_pm_result result = acpi_pm_write(&vm->dev->acpi_pm, offset, size, *value, ticks);
-    bool first_sleep = result == ACPI_PM_SLEEP_IGNORED && !vm->dev->acpi_pm.sleep_reported;
-    if (first_sleep)
-        vm->dev->acpi_pm.sleep_reported = true;
     uint16_t control = vm->dev->acpi_pm.control;
     spin_unlock(&vm->dev->platform_lock);
     switch (result) {
     case ACPI_PM_POWER_OFF:
         vm_end(vm, 0, "ACPI power off");
         return false;
-    case ACPI_PM_SLEEP_IGNORED:
+    case ACPI_PM_SLEEP_UNSUPPORTED: {
         /* Sleep states S1-S4 would need the VM suspended and woken: not
-         * offered (the DSDT names only \_S5), so a request is ignored. */
-        if (first_sleep)
-            klog("vm %s: ACPI sleep with SLP_TYP %u is not supported; ignored (logged once)\n",
-                 vm->config.name, (control & ACPI_PM1_CNT_SLP_TYP) >> ACPI_PM1_CNT_SLP_TYP_SHIFT);
-        break;
+         * offered (the DSDT names only \_S5). A guest that asks anyway
+         * would wait for a wake-up that never comes: the VM ends, a
+         * failure, saying why. */
+        char why[96];
+        snprintf(why, sizeof(why), "ACPI sleep with SLP_TYP %u: only soft-off (\\_S5) is offered",
+                 (control & ACPI_PM1_CNT_SLP_TYP) >> ACPI_PM1_CNT_SLP_TYP_SHIFT);
+        vm_end(vm, -1, why);
+        return false;
+    }
     case ACPI_PM_DROPPED:
         platform_port_unclaimed(vm, true, value);
         break;

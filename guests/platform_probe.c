@@ -25,6 +25,7 @@
 #define PM_TIMER_MASK   0xffffffu
 #define SLP_EN          (1u << 13)
 #define SLP_TYP_SHIFT   10
+#define QEMU_S3_SLP_TYP 1
 #define CMOS_UIP        0x80
 #define CMOS_B_BINARY   0x04
 #define CMOS_B_24H      0x02
@@ -316,6 +317,18 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
 {
     if (vcpu != 0)
         cpu_halt_forever();     /* they only have to be there, for the MADT */
+    if (cmdline_has(cmdline, "sleep")) {
+        /* S3 as QEMU's DSDT numbers it (SLP_TYP 1), which this platform
+         * does not offer: the VM must end, not leave us waiting. */
+        struct acpi acpi = { 0 };
+        if (!probe_acpi(&acpi, vcpus))
+            return 1;
+        unsigned typ = acpi.slp_typ_s5 == QEMU_S3_SLP_TYP ? QEMU_S3_SLP_TYP + 1 : QEMU_S3_SLP_TYP;
+        printf("platform_probe: asking for sleep with SLP_TYP %u\n", typ);
+        outw(acpi.pm1a_cnt, (uint16_t)(typ << SLP_TYP_SHIFT | SLP_EN));
+        report("an unsupported sleep state ends the VM", false, "(still running)");
+        return failures;
+    }
     if (cmdline_has(cmdline, "reset-cf9") || cmdline_has(cmdline, "reset-kbc")) {
         if (cmdline_has(cmdline, "reset-cf9"))
             reset_through_cf9();

@@ -193,7 +193,7 @@ static void vm_finish(struct vm *vm)
         kprintf("\n");
     }
     klog("vm %s: ended (%s), status %d\n", vm->config.name,
-            vm->end_reason ? vm->end_reason : "?", vm->exit_status);
+            vm->end_reason, vm->exit_status);
     console_unhold();
     vm_free(vm);
     __atomic_store_n(&vm->finished, true, __ATOMIC_RELEASE);

@@ -113,7 +113,7 @@ static void info_vms(const char *args)
         kprintf("%-16s %5u %5lu MiB %-9s %6lu %s", vm->config.name, vm->vcpu_count,
                 vm->config.memory >> 20, state, vm->resets, vm->config.image);
         if (ended)
-            kprintf(" (%s, status %d)", vm->end_reason ? vm->end_reason : "?", vm->exit_status);
+            kprintf(" (%s, status %d)", vm->end_reason, vm->exit_status);
         kprintf("\n");
     }
 }

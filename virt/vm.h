@@ -97,7 +97,9 @@ struct vm {
     uint32_t index;
     volatile enum vm_state state;
     int exit_status;                /* isa-debug-exit or hypercall status */
-    const char *end_reason;
+    /* Why it ended: copied, since the callers' reasons are often built on
+     * their stacks ("" while it runs). */
+    char end_reason[112];
     spinlock_t lock;                /* guest memory population, state changes */
     struct sched_group sched;       /* its vCPUs; hold: enum vm_hold bits */
     volatile enum vm_reset_state reset_state;   /* changed under `lock` */

@@ -65,7 +65,7 @@ void vm_end(struct vm *vm, int status, const char *reason)
     if (first) {
         vm->state = VM_ENDED;
         vm->exit_status = status;
-        vm->end_reason = reason;
+        snprintf(vm->end_reason, sizeof(vm->end_reason), "%s", reason);
     }
     spin_unlock(&vm->lock);
     if (!first)

@@ -38,6 +38,11 @@ memory = 4M
 on_reboot = stop
 cmdline = 4 reset-kbc
 
+[vm s3]
+image = platform_probe.elf
+memory = 4M
+cmdline = 4 sleep
+
 [vm busy]
 image = spin_share.elf
 memory = 4M
@@ -80,12 +85,20 @@ like($out, qr/^\[rk\] platform_probe: resetting through the keyboard controller$
 is_deeply([vm_result($out, 'rk')], ['guest reset via keyboard controller', 0],
           'rk: ended by the reset');
 unlike($out, qr/^\[r[ck]\] .*FAIL/m, 'the resetting VMs stopped at the reset');
+# A sleep state the DSDT does not offer (S3 as QEMU numbers it) ends the VM
+# as a failure that says why, instead of leaving the guest waiting.
+like($out, qr/^\[s3\] platform_probe: asking for sleep with SLP_TYP (\d)$/m, 's3: asked for sleep');
+my ($typ) = $out =~ /^\[s3\] platform_probe: asking for sleep with SLP_TYP (\d)$/m;
+is_deeply([vm_result($out, 's3')],
+          ["ACPI sleep with SLP_TYP $typ: only soft-off (\\_S5) is offered", -1],
+          's3: ended, status -1, saying why');
+unlike($out, qr/^\[s3\] .*still running/m, 's3: the guest did not go on');
 
 # The power-offs and resets ended only their own VMs: the busy one was
 # running all along and finished on its own afterwards.
 is_deeply([vm_result($out, 'busy')], ['exit hypercall', 0], 'busy: finished normally');
 my $busy_end = index($out, 'vm busy: ended');
-for my $vm (qw(p1 p3 rc rk)) {
+for my $vm (qw(p1 p3 rc rk s3)) {
     my $end = index($out, "vm $vm: ended");
     ok($end >= 0 && $end < $busy_end, "busy was still running when $vm ended");
 }

@@ -123,7 +123,7 @@ static void slp_en_with_s5_powers_off(void **state)
                      ACPI_PM_POWER_OFF);
 }
 
-static void other_sleep_types_are_ignored(void **state)
+static void other_sleep_types_are_unsupported(void **state)
 {
     (void)state;
     struct acpi_pm pm = { 0 };
@@ -131,7 +131,7 @@ static void other_sleep_types_are_ignored(void **state)
         if (typ == PLATFORM_S5_SLP_TYP)
             continue;
         assert_int_equal(acpi_pm_write(&pm, CNT, 2, SLP(typ) | ACPI_PM1_CNT_SLP_EN, 0),
-                         ACPI_PM_SLEEP_IGNORED);
+                         ACPI_PM_SLEEP_UNSUPPORTED);
     }
 }
 
@@ -145,7 +145,7 @@ int main(void)
         cmocka_unit_test(enable_stores_its_bits),
         cmocka_unit_test(control_reads_sci_en_and_stores_slp_typ),
         cmocka_unit_test(slp_en_with_s5_powers_off),
-        cmocka_unit_test(other_sleep_types_are_ignored),
+        cmocka_unit_test(other_sleep_types_are_unsupported),
     };
     return cmocka_run_group_tests_name("acpi_pm", tests, NULL, NULL);
 }
