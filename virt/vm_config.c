@@ -237,7 +237,7 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
     } else if (equals(k, ke, "modules")) {
         if (v == ve || !copy_text(v, ve, vm->modules, sizeof(vm->modules)))
             problem(p, "modules: expected module names, at most %d characters in all",
-                    VM_CMDLINE_MAX - 1);
+                    VM_MODULES_MAX - 1);
     } else if (equals(k, ke, "cmdline")) {
         if (!copy_text(v, ve, vm->cmdline, sizeof(vm->cmdline)))
             problem(p, "cmdline: longer than %d characters", VM_CMDLINE_MAX - 1);

@@ -53,7 +53,9 @@
 #define VM_CONFIG_MAX_VMS   16
 #define VM_NAME_MAX         32
 #define VM_IMAGE_MAX        64
-#define VM_CMDLINE_MAX      256
+/* A command line of 2 KiB, Linux's COMMAND_LINE_SIZE, with its NUL. */
+#define VM_CMDLINE_MAX      2049
+#define VM_MODULES_MAX      256
 #define VM_MAX_VCPUS        64
 
 enum ple_mode { PLE_AUTO, PLE_ON, PLE_OFF };
@@ -65,7 +67,7 @@ struct vm_config {
     char image[VM_IMAGE_MAX];
     char cmdline[VM_CMDLINE_MAX];
     char initrd[VM_IMAGE_MAX];
-    char modules[VM_CMDLINE_MAX];   /* module names separated by spaces */
+    char modules[VM_MODULES_MAX];   /* module names separated by spaces */
     uint32_t vcpus;
     uint64_t memory;            /* bytes */
     uint64_t affinity;          /* bit per physical CPU */

@@ -59,6 +59,7 @@ static unsigned read_cmdline(const char *cmdline)
     static const char key[] = "expect_cpus=";
     unsigned argc = 0, expect = 0;
     printf("command line: '%s'\n", cmdline);
+    printf("command line length: %u\n", (unsigned)strlen(cmdline));
     for (const char *p = cmdline; *p;) {
         if (is_space(*p)) {
             p++;

@@ -35,7 +35,15 @@ open($fh, '>:raw', "$dir/mb1_bad.elf") or die $!;
 print $fh $image;
 close($fh);
 
-my $config = <<'CFG';
+# A 2 KiB command line (Linux's COMMAND_LINE_SIZE), whole: 2048 characters.
+my $long_cmdline = 'expect_cpus=1 pad=' . ('a' x 2023) . ' end=ok';
+my $config = <<"CFG";
+[vm mblong]
+image = mb1_test.elf
+memory = 16M
+modules = env.txt
+cmdline = $long_cmdline
+
 [vm mb1]
 image = mb1_test.elf
 vcpus = 1
@@ -76,6 +84,10 @@ CFG
 my ($status, $out) = run_vms($config, ['mb1_test', "$dir/env.txt", "$dir/mb1_bad.elf"],
                              '--pcpus', '2');
 is($status, 0, 'hypervisor exit status 0') or diag($out);
+is(length($long_cmdline), 2048, 'the long command line has 2048 characters');
+like($out, qr/^\[mblong\] command line length: ${\(length('mb1_test.elf ') + 2048)}$/m,
+     'mblong: the whole 2 KiB command line arrives (after argv[0])');
+like($out, qr/^\[mblong\] argv\[3\] = end=ok$/m, 'mblong: its last word too');
 
 my %memory_kib = (mb1 => 16384, mb3 => 32768);
 for my $vm (qw(mb1 mb3)) {

@@ -238,6 +238,24 @@ static void global_errors(void **state)
     assert_non_null(strstr(messages[0], "nested: 'yes' is not on or off"));
 }
 
+/* A command line of 2 KiB (Linux's COMMAND_LINE_SIZE) is kept whole; one
+ * character more is an error naming the limit. */
+static void long_command_lines(void **state)
+{
+    (void)state;
+    static char text[4200], expected[2100];
+    memset(expected, 'a', 2048);
+    expected[2048] = '\0';
+    snprintf(text, sizeof(text), "[vm a]\nimage = x\ncmdline = %s\n", expected);
+    parse(text);
+    assert_int_equal(message_count, 0);
+    assert_string_equal(set.vms[0].cmdline, expected);
+    snprintf(text, sizeof(text), "[vm a]\nimage = x\ncmdline = %sb\n", expected);
+    parse(text);
+    assert_int_equal(message_count, 1);
+    assert_non_null(strstr(messages[0], "cmdline: longer than 2048 characters"));
+}
+
 static void dedicated_cpus(void **state)
 {
     (void)state;
@@ -258,6 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(global_ple_defaults),
         cmocka_unit_test(global_errors),
+        cmocka_unit_test(long_command_lines),
         cmocka_unit_test(dedicated_cpus),
         cmocka_unit_test(defaults),
         cmocka_unit_test(every_setting),
