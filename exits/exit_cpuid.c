@@ -48,10 +48,11 @@ static void filter_leaf1(const struct vcpu *vcpu, struct cpuid_regs *r)
         r->ecx |= L1_ECX_VMX;
     if (guest_cr4() & CR4_OSXSAVE)     /* OSXSAVE mirrors the guest's CR4 */
         r->ecx |= L1_ECX_OSXSAVE;
-    /* No machine-check MSRs or debug store are emulated: a CPU without
-     * them (guests then leave IA32_MCG_* and DS_AREA alone). */
-    r->edx &= ~(L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE | L1_EDX_APIC | L1_EDX_MCE | L1_EDX_MCA |
-                L1_EDX_DS);
+    /* No debug store is emulated: a CPU without it (guests then leave
+     * DS_AREA alone). Machine checks are: IA32_MCG_* and a few banks
+     * (virt/vcpu_msrs.c), as KVM always offers them. */
+    r->edx &= ~(L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE | L1_EDX_APIC | L1_EDX_DS);
+    r->edx |= L1_EDX_MCE | L1_EDX_MCA;
     if (vlapic_mode(vcpu->apic) != APIC_MODE_DISABLED)   /* follows IA32_APIC_BASE.EN */
         r->edx |= L1_EDX_APIC;
     /* EBX[31:24] initial APIC ID, [23:16] logical processors in the package. */
@@ -72,9 +73,11 @@ static void filter_leaf1(const struct vcpu *vcpu, struct cpuid_regs *r)
  * needs the "enable user wait and pause" control), and the speculation
  * controls IA32_SPEC_CTRL, IA32_PRED_CMD, IA32_FLUSH_CMD,
  * IA32_ARCH_CAPABILITIES and IA32_CORE_CAPABILITIES with their SSBD bit, and
- * IA32_TSC_ADJUST (the guest's TSC is the host's plus a fixed offset). */
+ * CET (its MSRs and XSS components are not provided). */
 #define L7_EBX_TSC_ADJUST   (1u << 1)
 #define L7_ECX_WAITPKG      (1u << 5)
+#define L7_ECX_CET_SS       (1u << 7)
+#define L7_EDX_CET_IBT      (1u << 20)
 #define L7_ECX_PKU          (1u << 3)
 #define L7_EDX_AMX_BF16     (1u << 22)
 #define L7_EDX_AMX_TILE     (1u << 24)
@@ -90,8 +93,9 @@ static void filter_leaf7(uint32_t subleaf, struct cpuid_regs *r)
 {
     if (subleaf != 0)
         return;
-    r->ebx &= ~L7_EBX_TSC_ADJUST;
-    r->ecx &= ~L7_ECX_WAITPKG;
+    r->ebx |= L7_EBX_TSC_ADJUST;       /* emulated (virt/vcpu_msrs.c) */
+    r->ecx &= ~(L7_ECX_WAITPKG | L7_ECX_CET_SS);
+    r->edx &= ~L7_EDX_CET_IBT;
     /* Features whose state component is not offered go with it. */
     uint64_t xcr0 = guest_xcr0_supported();
     if (!(xcr0 >> XSTATE_PKRU & 1))
@@ -209,6 +213,52 @@ static struct cpuid_regs virtual_cpuid(const struct vcpu *vcpu, uint32_t leaf, u
         break;
     }
     return r;
+}
+
+/* Each CR4 feature bit and the CPUID bit that says it exists (SDM Vol. 3A
+ * 2.5, Vol. 2A CPUID); CR4.CET goes with either CET bit. */
+static const struct {
+    uint8_t cr4_bit, leaf, reg, cpuid_bit;     /* reg: 0 EAX ... 3 EDX */
+} cr4_features[] = {
+    { 0, 1, 3, 1 },     /* VME: VME */
+    { 1, 1, 3, 1 },     /* PVI: VME */
+    { 2, 1, 3, 4 },     /* TSD: TSC */
+    { 3, 1, 3, 2 },     /* DE: DE */
+    { 4, 1, 3, 3 },     /* PSE: PSE */
+    { 5, 1, 3, 6 },     /* PAE: PAE */
+    { 6, 1, 3, 7 },     /* MCE: MCE */
+    { 7, 1, 3, 13 },    /* PGE: PGE */
+    { 9, 1, 3, 24 },    /* OSFXSR: FXSR */
+    { 10, 1, 3, 25 },   /* OSXMMEXCPT: SSE */
+    { 11, 7, 2, 2 },    /* UMIP: UMIP */
+    { 12, 7, 2, 16 },   /* LA57: LA57 */
+    { 13, 1, 2, 5 },    /* VMXE: VMX */
+    { 14, 1, 2, 6 },    /* SMXE: SMX */
+    { 16, 7, 1, 0 },    /* FSGSBASE: FSGSBASE */
+    { 17, 1, 2, 17 },   /* PCIDE: PCID */
+    { 18, 1, 2, 26 },   /* OSXSAVE: XSAVE */
+    { 19, 7, 2, 23 },   /* KL: Key Locker */
+    { 20, 7, 1, 7 },    /* SMEP: SMEP */
+    { 21, 7, 1, 20 },   /* SMAP: SMAP */
+    { 22, 7, 2, 3 },    /* PKE: PKU */
+    { 23, 7, 2, 7 },    /* CET: CET_SS */
+    { 23, 7, 3, 20 },   /* CET: CET_IBT */
+    { 24, 7, 2, 31 },   /* PKS: PKS */
+};
+
+uint64_t guest_cr4_unavailable(const struct vcpu *vcpu)
+{
+    struct cpuid_regs l1 = virtual_cpuid(vcpu, 1, 0), l7 = virtual_cpuid(vcpu, 7, 0);
+    uint64_t shown = 0, named = 0;
+    for (unsigned i = 0; i < sizeof(cr4_features) / sizeof(cr4_features[0]); i++) {
+        const struct cpuid_regs *r = cr4_features[i].leaf == 1 ? &l1 : &l7;
+        const uint32_t regs[] = { r->eax, r->ebx, r->ecx, r->edx };
+        uint64_t bit = 1ull << cr4_features[i].cr4_bit;
+        named |= bit;
+        if (regs[cr4_features[i].reg] >> cr4_features[i].cpuid_bit & 1)
+            shown |= bit;
+    }
+    return named & ~shown;
 }
 
 enum exit_action handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)

@@ -54,8 +54,10 @@ static bool set_cr0(const struct vcpu *vcpu, uint64_t cr0)
 
 static bool set_cr4(const struct vcpu *vcpu, uint64_t cr4)
 {
-    /* The guest may set what the CPU allows; VMXE only with nested VMX. */
-    if ((cr4 & ~vmcs_config.cr4_fixed1) || !nested_cr4_allowed(vcpu, cr4))
+    /* The guest may set what the CPU allows and its CPUID shows; VMXE not
+     * cleared in VMX operation. */
+    if ((cr4 & ~vmcs_config.cr4_fixed1) || (cr4 & guest_cr4_unavailable(vcpu)) ||
+        !nested_cr4_allowed(vcpu, cr4))
         return false;
     vmcs_write(CR4_READ_SHADOW, cr4);
     vmcs_write(GUEST_CR4, with_fixed_bits(cr4, vmcs_config.cr4_fixed0, vmcs_config.cr4_fixed1, 0));

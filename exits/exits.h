@@ -31,6 +31,10 @@ enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why);
 
 /* Handlers, one concern per file. */
 enum exit_action handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit);
+/* The CR4 bits of features the vCPU's CPUID does not show: setting one is
+ * #GP (KVM's cr4_reserved_bits). One policy for a feature: its CPUID bit
+ * decides whether its CR4 bit exists. */
+uint64_t guest_cr4_unavailable(const struct vcpu *vcpu);
 enum exit_action handle_io(struct vcpu *vcpu, const struct vm_exit *exit);
 enum exit_action handle_rdmsr(struct vcpu *vcpu, const struct vm_exit *exit);
 enum exit_action handle_wrmsr(struct vcpu *vcpu, const struct vm_exit *exit);

@@ -3,6 +3,8 @@
  * nested VMX), and finally HLT with interrupts off, which ends the VM. */
 #include "guests/runtime/guest.h"
 
+#define CR4_PKE (1ull << 22)
+
 struct idt_gate { uint16_t off0, sel; uint8_t ist, attr; uint16_t off1; uint32_t off2, zero; };
 static struct idt_gate idt[32] __attribute__((aligned(16)));
 static volatile int ud_count, gp_count;
@@ -70,6 +72,21 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     __asm__ volatile("mov %0, %%cr4; nop" :: "r"(cr4 | CR4_VMXE));  /* 3-byte mov + skip */
     failures += check(gp_count == before + 1 && !(read_cr4() & CR4_VMXE),
                       "setting CR4.VMXE raises #GP");
+    /* A CR4 bit exists only with its feature in CPUID: PKE with PKU, CET
+     * with CET (hidden: its MSRs are not provided). */
+    bool pku = cpuid(7, 0).ecx >> 3 & 1;
+    before = gp_count;
+    __asm__ volatile("mov %%rax, %%cr4; nop" :: "a"(cr4 | CR4_PKE));   /* 0f 22 e0 */
+    bool pke_set = read_cr4() & CR4_PKE;
+    failures += check(pku ? gp_count == before && pke_set : gp_count == before + 1 && !pke_set,
+                      "CR4.PKE settable exactly when CPUID shows PKU");
+    if (pke_set)
+        write_cr4(cr4);
+    before = gp_count;
+    __asm__ volatile("mov %%rax, %%cr4; nop" :: "a"(cr4 | CR4_CET));
+    failures += check(!(cpuid(7, 0).ecx >> 7 & 1) && gp_count == before + 1 &&
+                          !(read_cr4() & CR4_CET),
+                      "CET hidden, and setting CR4.CET raises #GP");
     /* CR8 (the task priority) while there is no virtual APIC. */
     __asm__ volatile("mov %0, %%cr8" :: "r"(9ull));
     uint64_t cr8;

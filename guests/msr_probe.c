@@ -7,6 +7,15 @@
 #define MSR_EFER            0xc0000080
 #define MSR_LSTAR           0xc0000082
 #define MSR_UNKNOWN         0x12345678
+#define MSR_TSC_ADJUST      0x3b
+#define MSR_MCG_CAP         0x179
+#define MSR_MCG_CTL         0x17b
+#define MSR_MISC_ENABLE     0x1a0
+#define MSR_MC0_CTL         0x400
+#define MSR_MC0_STATUS      0x401
+#define MSR_MC0_ADDR        0x402
+#define MISC_FAST_STRINGS   1ull
+#define MISC_NO_BTS_PEBS    (3ull << 11)
 
 struct idt_gate { uint16_t off0, sel; uint8_t ist, attr; uint16_t off1; uint32_t off2, zero; };
 static struct idt_gate idt[32] __attribute__((aligned(16)));
@@ -74,6 +83,55 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
                           !rdmsr_faults(MSR_LSTAR, &v) && v == 0xffffffff81234560ull,
                       "LSTAR (pass-through) keeps its value");
     failures += check(wrmsr_faults(MSR_EFER, 1ull << 20), "EFER reserved bit raises #GP");
+
+    /* IA32_MISC_ENABLE: the guest's bits kept, BTS/PEBS unavailable fixed,
+     * reserved bits #GP. */
+    failures += check(!rdmsr_faults(MSR_MISC_ENABLE, &v) && (v & MISC_FAST_STRINGS) &&
+                          (v & MISC_NO_BTS_PEBS) == MISC_NO_BTS_PEBS,
+                      "IA32_MISC_ENABLE: fast strings on, BTS and PEBS unavailable");
+    failures += check(!wrmsr_faults(MSR_MISC_ENABLE, MISC_NO_BTS_PEBS) &&
+                          !rdmsr_faults(MSR_MISC_ENABLE, &v) && v == MISC_NO_BTS_PEBS,
+                      "IA32_MISC_ENABLE keeps fast strings cleared");
+    failures += check(wrmsr_faults(MSR_MISC_ENABLE, MISC_NO_BTS_PEBS | 2),
+                      "IA32_MISC_ENABLE reserved bit raises #GP");
+    (void)wrmsr_faults(MSR_MISC_ENABLE, MISC_NO_BTS_PEBS | MISC_FAST_STRINGS);
+
+    /* Machine check: CPUID says MCE and MCA, as the MSRs are there. */
+    struct cpuid_regs l1 = cpuid(1, 0);
+    failures += check((l1.edx >> 7 & 1) && (l1.edx >> 14 & 1), "CPUID shows MCE and MCA");
+    uint64_t banks = 0;
+    failures += check(!rdmsr_faults(MSR_MCG_CAP, &v) && (v & (1 << 8)) && (banks = v & 0xff) >= 1,
+                      "IA32_MCG_CAP: MCG_CTL present, banks");
+    failures += check(wrmsr_faults(MSR_MCG_CAP, 0), "IA32_MCG_CAP is read-only");
+    failures += check(!wrmsr_faults(MSR_MCG_CTL, 0) && wrmsr_faults(MSR_MCG_CTL, 5) &&
+                          !wrmsr_faults(MSR_MCG_CTL, ~0ull),
+                      "IA32_MCG_CTL takes all zeros or all ones only");
+    failures += check(!wrmsr_faults(MSR_MC0_CTL, 0) && !rdmsr_faults(MSR_MC0_CTL, &v) && v == 0 &&
+                          wrmsr_faults(MSR_MC0_CTL, 0x10) && !wrmsr_faults(MSR_MC0_CTL, ~0ull),
+                      "IA32_MC0_CTL takes all zeros or all ones only");
+    failures += check(!wrmsr_faults(MSR_MC0_STATUS, 0) && wrmsr_faults(MSR_MC0_STATUS, 1),
+                      "IA32_MC0_STATUS can only be cleared");
+    failures += check(!wrmsr_faults(MSR_MC0_ADDR, 0x1234000) && !rdmsr_faults(MSR_MC0_ADDR, &v) &&
+                          v == 0x1234000,
+                      "IA32_MC0_ADDR keeps its value");
+    failures += check(rdmsr_faults(MSR_MC0_CTL + 4 * (uint32_t)banks, &v),
+                      "no bank beyond IA32_MCG_CAP's count");
+
+    /* IA32_TSC_ADJUST (SDM Vol. 3B 18.17.3): offered, and tied to the TSC. */
+    failures += check(cpuid(7, 0).ebx >> 1 & 1, "CPUID shows IA32_TSC_ADJUST");
+    uint64_t adjust0 = 0, tsc0 = rdtsc();
+    failures += check(!rdmsr_faults(MSR_TSC_ADJUST, &adjust0), "IA32_TSC_ADJUST reads");
+    const uint64_t step = 1ull << 40;
+    (void)wrmsr_faults(MSR_TSC_ADJUST, adjust0 + step);
+    uint64_t tsc1 = rdtsc();
+    failures += check(tsc1 - tsc0 >= step && tsc1 - tsc0 < step + 10000000,
+                      "writing IA32_TSC_ADJUST moves the TSC by as much");
+    (void)wrmsr_faults(MSR_TSC, tsc1 - step);
+    uint64_t adjust2 = 0;
+    int64_t moved_back = (int64_t)(adjust2 - adjust0);
+    failures += check(!rdmsr_faults(MSR_TSC_ADJUST, &adjust2) &&
+                          (moved_back = (int64_t)(adjust2 - adjust0)) > -10000000 && moved_back <= 0,
+                      "writing IA32_TSC moves IA32_TSC_ADJUST by as much");
     printf("msr_probe: %d failure(s), %d #GP taken\n", failures, gp_count);
     return failures;
 }

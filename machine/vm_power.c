@@ -88,6 +88,7 @@ static void vcpu_power_on(void *arg)
                         .lv = was.lv, .vmcs = &v->lv, .vpid = was.vpid, .se = was.se, .apic = was.apic,
                         .stats = was.stats, .ple = was.ple };
     v->se.state = v->id ? VCPU_WAIT_SIPI : VCPU_RUNNABLE;
+    vcpu_msrs_reset(v);
     vlapic_reset(v->apic, v->id);
     if (v->id == 0)
         vlapic_virtual_wire(v->apic);      /* the firmware's part, done before the image runs */

@@ -10,13 +10,28 @@
 #include "lib/string.h"
 
 #define MSR_IA32_TSC            0x010
+#define MSR_IA32_TSC_ADJUST     0x03b
 #define MSR_IA32_UCODE_REV      0x08b
 #define MSR_IA32_MTRRCAP        0x0fe
+#define MSR_IA32_MCG_CAP        0x179
+#define MSR_IA32_MCG_STATUS     0x17a
+#define MSR_IA32_MCG_CTL        0x17b
 #define MSR_IA32_MISC_ENABLE    0x1a0
 #define MSR_IA32_MTRR_DEF_TYPE  0x2ff
+#define MSR_IA32_MC0_CTL        0x400       /* bank i: 0x400 + 4i: CTL, STATUS, ADDR, MISC */
+#define MCG_CTL_P               (1ull << 8)
+#define MCI_STATUS              1
+/* IA32_MISC_ENABLE (SDM Vol. 4 Table 2-2): fast strings, automatic thermal
+ * control, enhanced SpeedStep, MONITOR FSM, limit CPUID maxval, xTPR
+ * disable and XD disable are the guest's to set; BTS and PEBS unavailable
+ * (bits 11, 12) are read-only 1; the others are reserved (#GP). KVM keeps
+ * the writable bits per vCPU the same way. */
 #define MISC_ENABLE_FAST_STRINGS (1ull << 0)
 #define MISC_ENABLE_NO_BTS      (1ull << 11)
 #define MISC_ENABLE_NO_PEBS     (1ull << 12)
+#define MISC_ENABLE_READ_ONLY   (MISC_ENABLE_NO_BTS | MISC_ENABLE_NO_PEBS)
+#define MISC_ENABLE_WRITABLE    (MISC_ENABLE_FAST_STRINGS | 1ull << 3 | 1ull << 16 | \
+                                 1ull << 18 | 1ull << 22 | 1ull << 23 | 1ull << 34)
 #define EFER_WRITABLE           (VCPU_EFER_BITS & ~EFER_LMA)
 
 #define MSR_KERNEL_GS_BASE      0xc0000102
@@ -97,6 +112,52 @@ static bool switched_msr(uint32_t msr)
     }
 }
 
+void vcpu_msrs_reset(struct vcpu *v)
+{
+    struct vcpu_msr_state *m = &v->msrs;
+    *m = (struct vcpu_msr_state){
+        .misc_enable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_READ_ONLY,
+        .mcg_ctl = ~0ull,       /* every bank's errors reported */
+    };
+    for (unsigned i = 0; i < VCPU_MCE_BANKS; i++)
+        m->mc_bank[i][0] = ~0ull;
+}
+
+/* The machine-check bank register `msr` is, or NULL (SDM Vol. 3B 16.3.2). */
+static uint64_t *mc_bank_register(struct vcpu *v, uint32_t msr)
+{
+    if (msr < MSR_IA32_MC0_CTL || msr >= MSR_IA32_MC0_CTL + 4 * VCPU_MCE_BANKS)
+        return NULL;
+    unsigned n = msr - MSR_IA32_MC0_CTL;
+    return &v->msrs.mc_bank[n / 4][n % 4];
+}
+
+/* A write to a machine-check bank register: CTL takes all zeros or all
+ * ones (KVM allows no other value, where the SDM leaves the bits to the
+ * model), STATUS only 0 (software clears it; a non-zero write is #GP
+ * unless IA32_MCG_CAP offered it, SDM Vol. 3B 16.3.2.2), ADDR and MISC
+ * anything. */
+static bool write_mc_bank(uint64_t *reg, uint32_t msr, uint64_t value)
+{
+    unsigned which = (msr - MSR_IA32_MC0_CTL) % 4;
+    if (which == 0 && value != 0 && value != ~0ull)
+        return false;
+    if (which == MCI_STATUS && value != 0)
+        return false;
+    *reg = value;
+    return true;
+}
+
+/* IA32_TSC and IA32_TSC_ADJUST move together (SDM Vol. 3B 18.17.3): a write
+ * to either changes the TSC offset, and what a write to IA32_TSC added is
+ * added to IA32_TSC_ADJUST too. */
+static void set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+    v->msrs.tsc_adjust += offset - v->tsc_offset;
+    v->tsc_offset = offset;
+    vmcs_write(TSC_OFFSET, offset);
+}
+
 bool vcpu_read_msr(struct vcpu *v, uint32_t msr, uint64_t *value, bool *handled)
 {
     *handled = true;
@@ -115,14 +176,22 @@ bool vcpu_read_msr(struct vcpu *v, uint32_t msr, uint64_t *value, bool *handled)
     case MSR_IA32_UCODE_REV: *value = 0; return true;
     case MSR_IA32_MTRRCAP: *value = 0; return true;     /* no MTRRs to program */
     case MSR_IA32_MTRR_DEF_TYPE: *value = v->mtrr_def_type; return true;
-    case MSR_IA32_MISC_ENABLE:
-        *value = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_NO_BTS | MISC_ENABLE_NO_PEBS;
-        return true;
+    case MSR_IA32_MISC_ENABLE: *value = v->msrs.misc_enable; return true;
+    case MSR_IA32_TSC_ADJUST: *value = v->msrs.tsc_adjust; return true;
+    case MSR_IA32_MCG_CAP: *value = MCG_CTL_P | VCPU_MCE_BANKS; return true;
+    case MSR_IA32_MCG_STATUS: *value = v->msrs.mcg_status; return true;
+    case MSR_IA32_MCG_CTL: *value = v->msrs.mcg_ctl; return true;
     case MSR_IA32_EFER: *value = vmcs_read(GUEST_IA32_EFER); return true;
     case MSR_IA32_PAT: *value = v->pat; return true;
-    default:
+    default: {
+        const uint64_t *bank = mc_bank_register(v, msr);
+        if (bank) {
+            *value = *bank;
+            return true;
+        }
         *handled = false;
         return false;
+    }
     }
 }
 
@@ -174,13 +243,23 @@ bool vcpu_write_msr(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
         return true;
     }
     switch (msr) {
-    case MSR_IA32_TSC:
-        v->tsc_offset = value - rdtsc();
-        vmcs_write(TSC_OFFSET, v->tsc_offset);
+    case MSR_IA32_TSC: set_tsc_offset(v, value - rdtsc()); return true;
+    case MSR_IA32_TSC_ADJUST:
+        set_tsc_offset(v, v->tsc_offset + (value - v->msrs.tsc_adjust));
         return true;
     case MSR_IA32_MTRR_DEF_TYPE: v->mtrr_def_type = value; return true;
-    case MSR_IA32_UCODE_REV:
+    case MSR_IA32_UCODE_REV: return true;
     case MSR_IA32_MISC_ENABLE:
+        if (value & ~(MISC_ENABLE_WRITABLE | MISC_ENABLE_READ_ONLY))
+            return false;
+        v->msrs.misc_enable = (value & MISC_ENABLE_WRITABLE) | MISC_ENABLE_READ_ONLY;
+        return true;
+    case MSR_IA32_MCG_CAP: return false;       /* read-only */
+    case MSR_IA32_MCG_STATUS: v->msrs.mcg_status = value; return true;
+    case MSR_IA32_MCG_CTL:
+        if (value != 0 && value != ~0ull)
+            return false;
+        v->msrs.mcg_ctl = value;
         return true;
     case MSR_IA32_EFER: return write_efer(value);
     case MSR_IA32_PAT:
@@ -190,8 +269,12 @@ bool vcpu_write_msr(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
         if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)    /* else it cannot take effect */
             vmcs_write(GUEST_IA32_PAT, value);
         return true;
-    default:
+    default: {
+        uint64_t *bank = mc_bank_register(v, msr);
+        if (bank)
+            return write_mc_bank(bank, msr, value);
         *handled = false;
         return false;
+    }
     }
 }

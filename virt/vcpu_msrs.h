@@ -11,7 +11,21 @@
  * to set (SDM Vol. 3A 2.2.1). */
 #define VCPU_EFER_BITS (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 
+/* Machine-check banks the virtual processor has (IA32_MCG_CAP[7:0]). */
+#define VCPU_MCE_BANKS 4
+
+/* The emulated MSRs' state that is the vCPU's own (struct vcpu). */
+struct vcpu_msr_state {
+    uint64_t misc_enable;                   /* IA32_MISC_ENABLE */
+    uint64_t tsc_adjust;                    /* IA32_TSC_ADJUST */
+    uint64_t mcg_status, mcg_ctl;           /* IA32_MCG_STATUS, IA32_MCG_CTL */
+    uint64_t mc_bank[VCPU_MCE_BANKS][4];    /* IA32_MCi_CTL, _STATUS, _ADDR, _MISC */
+};
+
 struct vcpu;
+/* The emulated MSRs as at power-on or INIT (SDM Vol. 3A 11.1.1, Table 11-1,
+ * and KVM's reset values where the SDM leaves them to firmware). */
+void vcpu_msrs_reset(struct vcpu *vcpu);
 /* Intercept every MSR but the pass-through ones (virt/vcpu_msrs.c). */
 void msr_bitmap_init(uint64_t *bitmap);
 /* The pass-through MSRs no VMCS field holds, switched with the vCPU. */

@@ -7,6 +7,7 @@
 #include "mmu/ept.h"
 #include "virt/vm_config.h"
 #include "virt/exit_stats.h"
+#include "virt/vcpu_msrs.h"
 #include "virt/boot_state.h"
 #include "vmx/guest_regs.h"
 #include "vmx/loaded_vmcs.h"
@@ -55,6 +56,7 @@ struct vcpu {
     struct exit_stats stats;
     uint64_t msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_tsc_aux;
     uint64_t pat, mtrr_def_type;
+    struct vcpu_msr_state msrs;     /* emulated MSRs (virt/vcpu_msrs.c) */
     struct vlapic *apic;            /* its local APIC (dev/vlapic.h), kept with the VM */
     uint64_t tsc_offset;            /* the VMCS's TSC offset: guest TSC = host + this */
     volatile uint32_t requests;     /* enum vcpu_request bits */

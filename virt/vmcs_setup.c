@@ -103,10 +103,16 @@ static void write_controls(struct vcpu *vcpu)
         vmcs_write(VIRTUAL_PROCESSOR_ID, vcpu->vpid);
     if (proc2 & PROC2_ENABLE_XSAVES)
         vmcs_write(XSS_EXIT_BITMAP, 0);
-    /* The guest owns CR0 and CR4 but for the bits VMX needs fixed: it reads
-     * its own values from the shadows and writes to them exit. */
+    /* The guest owns CR0 but for the bits VMX needs fixed, and of CR4 only
+     * the bits of features every VT-x processor has that guests toggle
+     * (KVM's possible guest-owned CR4 bits): writes to the others exit, so
+     * that a feature bit its CPUID does not show raises #GP
+     * (exits/exit_cr.c). The guest reads its own values from the shadows. */
+    const uint64_t cr4_guest_owned = CR4_TSD | CR4_DE | CR4_PGE | CR4_PCE | CR4_OSFXSR |
+                                     CR4_OSXMMEXCPT | CR4_FSGSBASE;
     vmcs_write(CR0_GUEST_HOST_MASK, vmcs_config.cr0_fixed0 & ~(CR0_PE | CR0_PG));
-    vmcs_write(CR4_GUEST_HOST_MASK, vmcs_config.cr4_fixed0 | ~vmcs_config.cr4_fixed1);
+    vmcs_write(CR4_GUEST_HOST_MASK, vmcs_config.cr4_fixed0 | ~vmcs_config.cr4_fixed1 |
+                                        ~cr4_guest_owned);
     vmcs_write(VMCS_LINK_POINTER, ~0ull);
 }
 
