@@ -53,7 +53,47 @@ enum event_type {
 enum activity_state { ACTIVITY_ACTIVE, ACTIVITY_HLT, ACTIVITY_SHUTDOWN, ACTIVITY_WAIT_FOR_SIPI };
 
 #define SELECTOR_RPL_TI     7u
+#define SELECTOR_RPL(sel)   ((sel) & 3)
+#define SELECTOR_TI         4u
+
+/* Segment access rights (SDM Vol. 3C 25.4.1, Table 25-2). */
+#define AR_TYPE(ar)         ((ar) & 0xf)
+#define AR_S                (1u << 4)
 #define AR_DPL(ar)          ((ar) >> 5 & 3)
+#define AR_P                (1u << 7)
+#define AR_L                (1u << 13)
+#define AR_DB               (1u << 14)
+#define AR_G                (1u << 15)
+#define AR_UNUSABLE         (1u << 16)
+#define AR_RESERVED         0xfffe0f00u     /* bits 31:17 and 11:8 */
+#define AR_VIRTUAL_8086     0xf3u           /* present read/write accessed data, DPL 3 */
+
+/* Segment types (SDM Vol. 3A 3.4.5.1, 3.5): with S = 1, bit 3 tells code
+ * from data, bit 2 is conforming (code) or expand-down (data), bit 1
+ * readable (code) or writable (data), bit 0 accessed. */
+#define TYPE_ACCESSED       1u
+#define TYPE_READABLE       2u
+#define TYPE_CONFORMING     4u
+#define TYPE_EXPAND_DOWN    4u
+#define TYPE_CODE           8u
+#define TYPE_DATA_READ_WRITE_ACCESSED 3u
+#define TYPE_LDT            2u
+#define TYPE_BUSY_TSS_16    3u
+#define TYPE_BUSY_TSS       11u             /* 32-bit, or 64-bit in IA-32e mode */
+
+/* RFLAGS (SDM Vol. 1 3.4.3): bit 1 is 1; bits 63:22, 15, 5 and 3 are
+ * reserved. */
+#define RFLAGS_FIXED_1      (1ull << 1)
+#define RFLAGS_RESERVED     (~0x3fffffull | 1ull << 15 | 1ull << 5 | 1ull << 3)
+#define RFLAGS_VM           (1ull << 17)
+
+/* Pending debug exceptions (SDM Vol. 3C 25.4.2, Table 25-4): B3-B0, enabled
+ * breakpoint (12) and BS (14). Bit 16 (RTM) counts as reserved: an RTM
+ * debug exception needs IA32_DEBUGCTL.RTM, which no guest of vmxvisor can
+ * set (vmxvisor emulates no WRMSR to IA32_DEBUGCTL, and vmcs12 may load
+ * only LBR and BTF), so none can be pending. */
+#define PENDING_DEBUG_BS        (1ull << 14)
+#define PENDING_DEBUG_DEFINED   (0xfull | 1ull << 12 | PENDING_DEBUG_BS)
 #define VMCS_LINK_POINTER_NONE (~0ull)
 
 /* EPTP (SDM Vol. 3C 25.6.11). */
@@ -125,6 +165,15 @@ static bool is_canonical(uint64_t address, unsigned bits)
 {
     uint64_t sign = 1ull << (bits - 1), low_bits = (sign << 1) - 1;
     return ((address & low_bits) ^ sign) - sign == address;
+}
+
+/* Addresses that VM entry or exit loads into MSRs and descriptor-table and
+ * segment bases are canonical for the processor's linear-address width,
+ * whatever CR4.LA57: processors with 5-level paging check them so (as KVM
+ * models them, is_noncanonical_msr_address and is_noncanonical_base_address). */
+static bool canonical(const struct entry *e, uint32_t encoding)
+{
+    return is_canonical(field(e, encoding), e->linear_addr_bits);
 }
 
 /* SDM Vol. 3C 24.8: a bit set in FIXED0 must be 1, a bit clear in FIXED1
@@ -534,14 +583,9 @@ static bool host_cr3_valid(const struct entry *e)
     return within_phys_width(e, field(e, HOST_CR3));
 }
 
-/* Addresses the exit loads into MSRs and descriptor-table and segment
- * bases are canonical for the processor's linear-address width, whatever
- * CR4.LA57: processors with 5-level paging check them so (as KVM models
- * them, is_noncanonical_msr_address and is_noncanonical_base_address). */
 static bool host_sysenter_canonical(const struct entry *e)
 {
-    return is_canonical(field(e, HOST_IA32_SYSENTER_ESP), e->linear_addr_bits) &&
-           is_canonical(field(e, HOST_IA32_SYSENTER_EIP), e->linear_addr_bits);
+    return canonical(e, HOST_IA32_SYSENTER_ESP) && canonical(e, HOST_IA32_SYSENTER_EIP);
 }
 
 /* vmxvisor's virtual processor has no performance counters (CPUID leaf 0xA
@@ -602,7 +646,7 @@ static bool host_bases_canonical(const struct entry *e)
         HOST_FS_BASE, HOST_GS_BASE, HOST_GDTR_BASE, HOST_IDTR_BASE, HOST_TR_BASE,
     };
     for (unsigned i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
-        if (!is_canonical(field(e, bases[i]), e->linear_addr_bits))
+        if (!canonical(e, bases[i]))
             return false;
     return true;
 }
@@ -675,12 +719,17 @@ static const struct entry_check host_state_checks[] = {
 
 /* ---- Guest control registers, debug registers and MSRs (27.3.1.1) ---- */
 
+static bool unrestricted_guest(const struct entry *e)
+{
+    return control_on(e, VMX_CTL_PROC2, PROC2_UNRESTRICTED_GUEST);
+}
+
 /* PE and PG are not checked with "unrestricted guest"; CD and NW never
  * are, since VM entry does not change them. */
 static bool guest_cr0_valid(const struct entry *e)
 {
     uint64_t unchecked = CR0_CD | CR0_NW;
-    if (control_on(e, VMX_CTL_PROC2, PROC2_UNRESTRICTED_GUEST))
+    if (unrestricted_guest(e))
         unchecked |= CR0_PE | CR0_PG;
     return fixed_bits_valid(field(e, GUEST_CR0) & ~unchecked,
                             capability(e, NESTED_VMX_CR0_FIXED0) & ~unchecked,
@@ -732,6 +781,11 @@ static bool guest_pcide_needs_ia32e_mode(const struct entry *e)
     return ia32e_mode_guest(e) || !(field(e, GUEST_CR4) & CR4_PCIDE);
 }
 
+static bool guest_sysenter_canonical(const struct entry *e)
+{
+    return canonical(e, GUEST_SYSENTER_ESP) && canonical(e, GUEST_SYSENTER_EIP);
+}
+
 /* As for the host: no performance counters, every bit reserved. */
 static bool guest_perf_global_ctrl_valid(const struct entry *e)
 {
@@ -763,7 +817,418 @@ static bool guest_efer_lme_matches_lma_with_paging(const struct entry *e)
            (bool)(efer & EFER_LME) == (bool)(efer & EFER_LMA);
 }
 
-/* ---- Guest RFLAGS (27.3.1.4) ---- */
+/* ---- Guest segment registers (27.3.1.2) ---- */
+
+/* The registers in the order of the SDM's rules: CS, SS, the data-segment
+ * registers DS, ES, FS and GS (which share theirs), TR, LDTR. */
+enum segment { SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_TR, SEG_LDTR };
+
+#define SEGMENT_FIELDS(reg) \
+    { GUEST_##reg##_SELECTOR, GUEST_##reg##_BASE, GUEST_##reg##_LIMIT, GUEST_##reg##_AR_BYTES }
+static const struct { uint32_t selector, base, limit, access_rights; } segment_fields[] = {
+    [SEG_CS] = SEGMENT_FIELDS(CS), [SEG_SS] = SEGMENT_FIELDS(SS), [SEG_DS] = SEGMENT_FIELDS(DS),
+    [SEG_ES] = SEGMENT_FIELDS(ES), [SEG_FS] = SEGMENT_FIELDS(FS), [SEG_GS] = SEGMENT_FIELDS(GS),
+    [SEG_TR] = SEGMENT_FIELDS(TR), [SEG_LDTR] = SEGMENT_FIELDS(LDTR),
+};
+
+static uint32_t seg_selector(const struct entry *e, enum segment s)
+{
+    return (uint32_t)field(e, segment_fields[s].selector);
+}
+
+static uint64_t seg_base(const struct entry *e, enum segment s)
+{
+    return field(e, segment_fields[s].base);
+}
+
+static uint32_t seg_limit(const struct entry *e, enum segment s)
+{
+    return (uint32_t)field(e, segment_fields[s].limit);
+}
+
+static uint32_t seg_ar(const struct entry *e, enum segment s)
+{
+    return (uint32_t)field(e, segment_fields[s].access_rights);
+}
+
+static unsigned seg_type(const struct entry *e, enum segment s)
+{
+    return AR_TYPE(seg_ar(e, s));
+}
+
+static unsigned seg_dpl(const struct entry *e, enum segment s)
+{
+    return AR_DPL(seg_ar(e, s));
+}
+
+static unsigned seg_rpl(const struct entry *e, enum segment s)
+{
+    return SELECTOR_RPL(seg_selector(e, s));
+}
+
+static bool seg_usable(const struct entry *e, enum segment s)
+{
+    return !(seg_ar(e, s) & AR_UNUSABLE);
+}
+
+static bool virtual_8086(const struct entry *e)
+{
+    return field(e, GUEST_RFLAGS) & RFLAGS_VM;
+}
+
+/* A rule on one segment register, which the checks below apply to the
+ * registers the SDM names. */
+typedef bool segment_rule(const struct entry *e, enum segment s);
+
+/* In virtual-8086 mode, CS, SS, DS, ES, FS and GS are real-mode segments:
+ * based at selector * 16, 64 KiB long, read/write data of DPL 3. */
+static bool holds_in_virtual_8086_mode(const struct entry *e, segment_rule *rule)
+{
+    if (!virtual_8086(e))
+        return true;
+    for (enum segment s = SEG_CS; s <= SEG_GS; s++)
+        if (!rule(e, s))
+            return false;
+    return true;
+}
+
+/* Outside virtual-8086 mode the access rights of CS, and of each of SS,
+ * DS, ES, FS and GS that is usable, are checked field by field. */
+static bool holds_for_cs_and_usable(const struct entry *e, segment_rule *rule)
+{
+    if (virtual_8086(e))
+        return true;
+    for (enum segment s = SEG_CS; s <= SEG_GS; s++)
+        if ((s == SEG_CS || seg_usable(e, s)) && !rule(e, s))
+            return false;
+    return true;
+}
+
+/* The rules only the usable data-segment registers have, outside
+ * virtual-8086 mode. */
+static bool holds_for_usable_data_segments(const struct entry *e, segment_rule *rule)
+{
+    if (virtual_8086(e))
+        return true;
+    for (enum segment s = SEG_DS; s <= SEG_GS; s++)
+        if (seg_usable(e, s) && !rule(e, s))
+            return false;
+    return true;
+}
+
+/* Rules every register has, where they apply to it. */
+static bool s_bit_set(const struct entry *e, enum segment s)
+{
+    return seg_ar(e, s) & AR_S;
+}
+
+static bool present(const struct entry *e, enum segment s)
+{
+    return seg_ar(e, s) & AR_P;
+}
+
+static bool ar_reserved_clear(const struct entry *e, enum segment s)
+{
+    return !(seg_ar(e, s) & AR_RESERVED);
+}
+
+/* The G bit agrees with the limit, which is in bytes: "if any bit in the
+ * limit field in the range 11:0 is 0, G must be 0; if any bit in the range
+ * 31:20 is 1, G must be 1" (a limit in 4-KiB units fills bits 11:0, one
+ * in bytes fits in 20 bits). */
+static bool granularity_fits_limit(const struct entry *e, enum segment s)
+{
+    uint32_t limit = seg_limit(e, s);
+    bool g = seg_ar(e, s) & AR_G;
+    return (!g || (limit & 0xfff) == 0xfff) && (g || limit >> 20 == 0);
+}
+
+/* Selector fields. */
+
+static bool guest_tr_ti_clear(const struct entry *e)
+{
+    return !(seg_selector(e, SEG_TR) & SELECTOR_TI);
+}
+
+static bool guest_ldtr_ti_clear(const struct entry *e)
+{
+    return !seg_usable(e, SEG_LDTR) || !(seg_selector(e, SEG_LDTR) & SELECTOR_TI);
+}
+
+/* The CPL is in both; unrestricted guests may be in real mode, where the
+ * RPLs mean nothing. */
+static bool guest_ss_rpl_matches_cs(const struct entry *e)
+{
+    return virtual_8086(e) || unrestricted_guest(e) ||
+           seg_rpl(e, SEG_SS) == seg_rpl(e, SEG_CS);
+}
+
+/* Base-address fields. */
+
+static bool real_mode_base(const struct entry *e, enum segment s)
+{
+    return seg_base(e, s) == (uint64_t)seg_selector(e, s) << 4;
+}
+
+static bool guest_virtual_8086_bases(const struct entry *e)
+{
+    return holds_in_virtual_8086_mode(e, real_mode_base);
+}
+
+/* Usable or not: the FS and GS bases are loaded either way, and are
+ * IA32_FS_BASE and IA32_GS_BASE. */
+static bool guest_tr_fs_gs_bases_canonical(const struct entry *e)
+{
+    return canonical(e, GUEST_TR_BASE) && canonical(e, GUEST_FS_BASE) &&
+           canonical(e, GUEST_GS_BASE);
+}
+
+static bool guest_ldtr_base_canonical(const struct entry *e)
+{
+    return !seg_usable(e, SEG_LDTR) || canonical(e, GUEST_LDTR_BASE);
+}
+
+/* Outside 64-bit mode bases have 32 bits, and in it those of CS, SS, DS
+ * and ES are not used: bits 63:32 of them are 0. */
+static bool guest_cs_base_32bit(const struct entry *e)
+{
+    return seg_base(e, SEG_CS) >> 32 == 0;
+}
+
+static bool guest_ss_ds_es_bases_32bit(const struct entry *e)
+{
+    for (enum segment s = SEG_SS; s <= SEG_ES; s++)
+        if (seg_usable(e, s) && seg_base(e, s) >> 32)
+            return false;
+    return true;
+}
+
+/* Limit fields. */
+
+static bool real_mode_limit(const struct entry *e, enum segment s)
+{
+    return seg_limit(e, s) == 0xffff;
+}
+
+static bool guest_virtual_8086_limits(const struct entry *e)
+{
+    return holds_in_virtual_8086_mode(e, real_mode_limit);
+}
+
+/* Access-rights fields of CS, SS, DS, ES, FS, GS. */
+
+static bool real_mode_access_rights(const struct entry *e, enum segment s)
+{
+    return seg_ar(e, s) == AR_VIRTUAL_8086;
+}
+
+static bool guest_virtual_8086_access_rights(const struct entry *e)
+{
+    return holds_in_virtual_8086_mode(e, real_mode_access_rights);
+}
+
+/* Accessed code (9, 11, 13, 15); with "unrestricted guest" also the
+ * read/write accessed data segment (3) of real mode. */
+static bool guest_cs_type_valid(const struct entry *e)
+{
+    unsigned type = seg_type(e, SEG_CS);
+    return virtual_8086(e) || (type & (TYPE_CODE | TYPE_ACCESSED)) == (TYPE_CODE | TYPE_ACCESSED) ||
+           (unrestricted_guest(e) && type == TYPE_DATA_READ_WRITE_ACCESSED);
+}
+
+/* Read/write accessed data, expand-up or expand-down (3 or 7). */
+static bool guest_ss_type_valid(const struct entry *e)
+{
+    unsigned type = seg_type(e, SEG_SS);
+    return virtual_8086(e) || !seg_usable(e, SEG_SS) || type == TYPE_DATA_READ_WRITE_ACCESSED ||
+           type == (TYPE_DATA_READ_WRITE_ACCESSED | TYPE_EXPAND_DOWN);
+}
+
+/* Accessed, and readable if code. */
+static bool data_segment_type_valid(const struct entry *e, enum segment s)
+{
+    unsigned type = seg_type(e, s);
+    return (type & TYPE_ACCESSED) && (!(type & TYPE_CODE) || (type & TYPE_READABLE));
+}
+
+static bool guest_data_segment_types_valid(const struct entry *e)
+{
+    return holds_for_usable_data_segments(e, data_segment_type_valid);
+}
+
+/* Code or data, not system descriptors. */
+static bool guest_code_data_s_bits_set(const struct entry *e)
+{
+    return holds_for_cs_and_usable(e, s_bit_set);
+}
+
+/* SS.DPL is the CPL: a non-conforming CS has it as its DPL, a conforming
+ * one at most it; a real-mode data CS (unrestricted guest) has DPL 0. */
+static bool guest_cs_dpl_valid(const struct entry *e)
+{
+    unsigned type = seg_type(e, SEG_CS), dpl = seg_dpl(e, SEG_CS), cpl = seg_dpl(e, SEG_SS);
+    if (virtual_8086(e))
+        return true;
+    if (type == TYPE_DATA_READ_WRITE_ACCESSED)
+        return dpl == 0;
+    return type & TYPE_CONFORMING ? dpl <= cpl : dpl == cpl;
+}
+
+/* Whether usable or not (SS.DPL is always loaded, as the CPL). */
+static bool guest_ss_dpl_matches_rpl(const struct entry *e)
+{
+    return virtual_8086(e) || unrestricted_guest(e) || seg_dpl(e, SEG_SS) == seg_rpl(e, SEG_SS);
+}
+
+/* Real mode (CR0.PE = 0) and a real-mode data CS run at CPL 0. */
+static bool guest_ss_dpl_0_in_real_mode(const struct entry *e)
+{
+    bool real_mode = !(field(e, GUEST_CR0) & CR0_PE) ||
+                     seg_type(e, SEG_CS) == TYPE_DATA_READ_WRITE_ACCESSED;
+    return virtual_8086(e) || !real_mode || seg_dpl(e, SEG_SS) == 0;
+}
+
+/* A data or non-conforming code segment (types 0-11) is not more
+ * privileged than its selector's RPL asks. */
+static bool dpl_not_below_rpl(const struct entry *e, enum segment s)
+{
+    unsigned conforming_code = TYPE_CODE | TYPE_CONFORMING;
+    return (seg_type(e, s) & conforming_code) == conforming_code ||
+           seg_dpl(e, s) >= seg_rpl(e, s);
+}
+
+static bool guest_data_segment_dpls_valid(const struct entry *e)
+{
+    return unrestricted_guest(e) || holds_for_usable_data_segments(e, dpl_not_below_rpl);
+}
+
+static bool guest_code_data_present(const struct entry *e)
+{
+    return holds_for_cs_and_usable(e, present);
+}
+
+static bool guest_code_data_ar_reserved_clear(const struct entry *e)
+{
+    return holds_for_cs_and_usable(e, ar_reserved_clear);
+}
+
+/* A 64-bit code segment has no default operand size: D/B = 1 with L = 1
+ * is reserved. */
+static bool guest_cs_db_clear_with_l(const struct entry *e)
+{
+    uint32_t ar = seg_ar(e, SEG_CS);
+    return !ia32e_mode_guest(e) || !(ar & AR_L) || !(ar & AR_DB);
+}
+
+static bool guest_code_data_granularity_valid(const struct entry *e)
+{
+    return holds_for_cs_and_usable(e, granularity_fits_limit);
+}
+
+/* Access-rights field of TR, which must be usable: a busy TSS. */
+
+static bool guest_tr_type_valid(const struct entry *e)
+{
+    unsigned type = seg_type(e, SEG_TR);
+    return type == TYPE_BUSY_TSS || (!ia32e_mode_guest(e) && type == TYPE_BUSY_TSS_16);
+}
+
+static bool guest_tr_s_bit_clear(const struct entry *e)
+{
+    return !s_bit_set(e, SEG_TR);
+}
+
+static bool guest_tr_present(const struct entry *e)
+{
+    return present(e, SEG_TR);
+}
+
+static bool guest_tr_ar_reserved_clear(const struct entry *e)
+{
+    return ar_reserved_clear(e, SEG_TR);
+}
+
+static bool guest_tr_granularity_valid(const struct entry *e)
+{
+    return granularity_fits_limit(e, SEG_TR);
+}
+
+static bool guest_tr_usable(const struct entry *e)
+{
+    return seg_usable(e, SEG_TR);
+}
+
+/* Access-rights field of LDTR, if usable: an LDT. */
+
+static bool guest_ldtr_type_valid(const struct entry *e)
+{
+    return !seg_usable(e, SEG_LDTR) || seg_type(e, SEG_LDTR) == TYPE_LDT;
+}
+
+static bool guest_ldtr_s_bit_clear(const struct entry *e)
+{
+    return !seg_usable(e, SEG_LDTR) || !s_bit_set(e, SEG_LDTR);
+}
+
+static bool guest_ldtr_present(const struct entry *e)
+{
+    return !seg_usable(e, SEG_LDTR) || present(e, SEG_LDTR);
+}
+
+static bool guest_ldtr_ar_reserved_clear(const struct entry *e)
+{
+    return !seg_usable(e, SEG_LDTR) || ar_reserved_clear(e, SEG_LDTR);
+}
+
+static bool guest_ldtr_granularity_valid(const struct entry *e)
+{
+    return !seg_usable(e, SEG_LDTR) || granularity_fits_limit(e, SEG_LDTR);
+}
+
+/* ---- Guest descriptor-table registers (27.3.1.3) ---- */
+
+static bool guest_gdtr_idtr_bases_canonical(const struct entry *e)
+{
+    return canonical(e, GUEST_GDTR_BASE) && canonical(e, GUEST_IDTR_BASE);
+}
+
+/* The limits are 16 bits in 32-bit fields. */
+static bool guest_gdtr_idtr_limits_16bit(const struct entry *e)
+{
+    return field(e, GUEST_GDTR_LIMIT) >> 16 == 0 && field(e, GUEST_IDTR_LIMIT) >> 16 == 0;
+}
+
+/* ---- Guest RIP and RFLAGS (27.3.1.4) ---- */
+
+static bool guest_64bit_mode(const struct entry *e)
+{
+    return ia32e_mode_guest(e) && (seg_ar(e, SEG_CS) & AR_L);
+}
+
+static bool guest_rip_32bit_outside_64bit_mode(const struct entry *e)
+{
+    return guest_64bit_mode(e) || field(e, GUEST_RIP) >> 32 == 0;
+}
+
+/* For the processor's linear-address width, not the guest's paging mode
+ * (the SDM's N, CPUID 0x80000008 EAX[15:8]). */
+static bool guest_rip_canonical_in_64bit_mode(const struct entry *e)
+{
+    return !guest_64bit_mode(e) || canonical(e, GUEST_RIP);
+}
+
+static bool guest_rflags_reserved_valid(const struct entry *e)
+{
+    uint64_t rflags = field(e, GUEST_RFLAGS);
+    return !(rflags & RFLAGS_RESERVED) && (rflags & RFLAGS_FIXED_1);
+}
+
+/* Virtual-8086 mode exists only in protected mode outside IA-32e mode. */
+static bool guest_virtual_8086_in_protected_mode(const struct entry *e)
+{
+    return !virtual_8086(e) || (!ia32e_mode_guest(e) && (field(e, GUEST_CR0) & CR0_PE));
+}
+
 
 static bool injected_external_interrupt_has_if(const struct entry *e)
 {
@@ -799,7 +1264,7 @@ static bool activity_state_supported(const struct entry *e)
 
 static bool hlt_has_ss_dpl_0(const struct entry *e)
 {
-    return activity_state(e) != ACTIVITY_HLT || AR_DPL(field(e, GUEST_SS_AR_BYTES)) == 0;
+    return activity_state(e) != ACTIVITY_HLT || seg_dpl(e, SEG_SS) == 0;
 }
 
 static bool sti_mov_ss_blocking_needs_active_state(const struct entry *e)
@@ -875,6 +1340,29 @@ static bool injected_nmi_not_blocked_by_virtual_nmi(const struct entry *e)
            EVENT_TYPE(event) != EVENT_NMI || !(interruptibility(e) & BLOCKING_BY_NMI);
 }
 
+static uint64_t pending_debug_exceptions(const struct entry *e)
+{
+    return field(e, GUEST_PENDING_DBG_EXCEPTIONS);
+}
+
+static bool pending_debug_reserved_clear(const struct entry *e)
+{
+    return !(pending_debug_exceptions(e) & ~PENDING_DEBUG_DEFINED);
+}
+
+/* After STI, MOV SS or HLT the single-step trap of that instruction may be
+ * still to come: BS says so, and must agree with RFLAGS.TF and
+ * IA32_DEBUGCTL.BTF (with BTF only branches trap, and none of these is
+ * one). The IA32_DEBUGCTL field is read whether or not it is loaded. */
+static bool pending_bs_matches_single_step(const struct entry *e)
+{
+    bool deferred = (interruptibility(e) & (BLOCKING_BY_STI | BLOCKING_BY_MOV_SS)) ||
+                    activity_state(e) == ACTIVITY_HLT;
+    bool single_step = (field(e, GUEST_RFLAGS) & RFLAGS_TF) &&
+                       !(field(e, GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF);
+    return !deferred || (bool)(pending_debug_exceptions(e) & PENDING_DEBUG_BS) == single_step;
+}
+
 /* A VMCS link pointer other than all ones names a 4 KiB-aligned region
  * within the physical-address width whose revision identifier is ours and
  * whose shadow-VMCS indicator equals the "VMCS shadowing" control, 0 as it
@@ -922,12 +1410,58 @@ static const struct entry_check guest_state_checks[] = {
     CHECK("guest DR7", guest_dr7_valid),
     CHECK("IA-32e mode guest needs CR0.PG and CR4.PAE", ia32e_guest_has_paging_and_pae),
     CHECK("guest CR4.PCIDE needs IA-32e mode", guest_pcide_needs_ia32e_mode),
+    CHECK("guest IA32_SYSENTER_ESP/EIP canonical", guest_sysenter_canonical),
     CHECK("guest IA32_PERF_GLOBAL_CTRL", guest_perf_global_ctrl_valid),
     CHECK("guest IA32_PAT", guest_pat_valid),
     CHECK("guest IA32_EFER reserved bits", guest_efer_reserved_clear),
     CHECK("guest IA32_EFER.LMA matches IA-32e mode guest", guest_efer_lma_matches_ia32e_mode),
     CHECK("guest IA32_EFER.LME matches LMA with paging", guest_efer_lme_matches_lma_with_paging),
+    /* 27.3.1.2: selectors, bases, limits */
+    CHECK("guest TR selector TI", guest_tr_ti_clear),
+    CHECK("guest LDTR selector TI", guest_ldtr_ti_clear),
+    CHECK("guest SS.RPL equals CS.RPL", guest_ss_rpl_matches_cs),
+    CHECK("virtual-8086 segment bases", guest_virtual_8086_bases),
+    CHECK("guest TR/FS/GS bases canonical", guest_tr_fs_gs_bases_canonical),
+    CHECK("guest LDTR base canonical", guest_ldtr_base_canonical),
+    CHECK("guest CS base bits 63:32", guest_cs_base_32bit),
+    CHECK("guest SS/DS/ES base bits 63:32", guest_ss_ds_es_bases_32bit),
+    CHECK("virtual-8086 segment limits", guest_virtual_8086_limits),
+    /* 27.3.1.2: access rights of CS, SS, DS, ES, FS, GS */
+    CHECK("virtual-8086 segment access rights", guest_virtual_8086_access_rights),
+    CHECK("guest CS type", guest_cs_type_valid),
+    CHECK("guest SS type", guest_ss_type_valid),
+    CHECK("guest DS/ES/FS/GS type", guest_data_segment_types_valid),
+    CHECK("guest CS/SS/DS/ES/FS/GS S bit", guest_code_data_s_bits_set),
+    CHECK("guest CS DPL", guest_cs_dpl_valid),
+    CHECK("guest SS.DPL equals SS.RPL", guest_ss_dpl_matches_rpl),
+    CHECK("guest SS.DPL 0 in real mode", guest_ss_dpl_0_in_real_mode),
+    CHECK("guest DS/ES/FS/GS DPL", guest_data_segment_dpls_valid),
+    CHECK("guest CS/SS/DS/ES/FS/GS P bit", guest_code_data_present),
+    CHECK("guest CS/SS/DS/ES/FS/GS access-rights reserved bits",
+          guest_code_data_ar_reserved_clear),
+    CHECK("guest CS.D/B clear with CS.L in IA-32e mode", guest_cs_db_clear_with_l),
+    CHECK("guest CS/SS/DS/ES/FS/GS G bit and limit", guest_code_data_granularity_valid),
+    /* 27.3.1.2: access rights of TR and LDTR */
+    CHECK("guest TR type", guest_tr_type_valid),
+    CHECK("guest TR S bit", guest_tr_s_bit_clear),
+    CHECK("guest TR P bit", guest_tr_present),
+    CHECK("guest TR access-rights reserved bits", guest_tr_ar_reserved_clear),
+    CHECK("guest TR G bit and limit", guest_tr_granularity_valid),
+    CHECK("guest TR usable", guest_tr_usable),
+    CHECK("guest LDTR type", guest_ldtr_type_valid),
+    CHECK("guest LDTR S bit", guest_ldtr_s_bit_clear),
+    CHECK("guest LDTR P bit", guest_ldtr_present),
+    CHECK("guest LDTR access-rights reserved bits", guest_ldtr_ar_reserved_clear),
+    CHECK("guest LDTR G bit and limit", guest_ldtr_granularity_valid),
+    /* 27.3.1.3 */
+    CHECK("guest GDTR/IDTR bases canonical", guest_gdtr_idtr_bases_canonical),
+    CHECK("guest GDTR/IDTR limits", guest_gdtr_idtr_limits_16bit),
     /* 27.3.1.4 */
+    CHECK("guest RIP bits 63:32 outside 64-bit mode", guest_rip_32bit_outside_64bit_mode),
+    CHECK("guest RIP canonical in 64-bit mode", guest_rip_canonical_in_64bit_mode),
+    CHECK("guest RFLAGS reserved bits", guest_rflags_reserved_valid),
+    CHECK("guest RFLAGS.VM needs protected mode outside IA-32e mode",
+          guest_virtual_8086_in_protected_mode),
     CHECK("RFLAGS.IF for an injected external interrupt", injected_external_interrupt_has_if),
     /* 27.3.1.5 */
     CHECK("activity state", activity_state_supported),
@@ -944,6 +1478,8 @@ static const struct entry_check guest_state_checks[] = {
     CHECK("MOV-SS blocking with an injected NMI", injected_nmi_not_blocked_by_mov_ss),
     CHECK("SMI blocking outside SMM", no_smi_blocking_outside_smm),
     CHECK("virtual-NMI blocking with an injected NMI", injected_nmi_not_blocked_by_virtual_nmi),
+    CHECK("guest pending debug exceptions reserved bits", pending_debug_reserved_clear),
+    CHECK("guest pending BS with STI or MOV-SS blocking or HLT", pending_bs_matches_single_step),
     { "VMCS link pointer", vmcs_link_pointer_valid, NESTED_ENTRY_FAILURE_LINK_POINTER },
     /* 27.3.1.6 */
     { "guest PDPTEs", guest_pdptes_valid, NESTED_ENTRY_FAILURE_PDPTE },
@@ -999,11 +1535,20 @@ uint32_t nested_check_host_state(const struct vmcs12 *vmcs12, const struct neste
                ? VMXERR_ENTRY_INVALID_HOST_STATE_FIELD : 0;
 }
 
+/* The linear-address width of the processor L1 sees: 57 bits if L1 may set
+ * CR4.LA57 (IA32_VMX_CR4_FIXED1 is the hardware's, and L2's state is
+ * checked again by it on vmcs02), 48 otherwise. */
+static unsigned linear_addr_bits_offered(const struct nested_vmx_caps *caps)
+{
+    return caps->msr[NESTED_VMX_CR4_FIXED1] & CR4_LA57 ? 57 : 48;
+}
+
 bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
                               unsigned phys_addr_bits, uint32_t link_region_revision,
                               uint64_t *exit_qualification, const char **failed_check)
 {
-    struct entry e = entry_under_check(vmcs12, caps, phys_addr_bits, 0, false);
+    struct entry e = entry_under_check(vmcs12, caps, phys_addr_bits,
+                                       linear_addr_bits_offered(caps), false);
     e.link_region_revision = link_region_revision;
     const struct entry_check *failed =
         first_failed(guest_state_checks, COUNT(guest_state_checks), &e, failed_check);

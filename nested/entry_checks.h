@@ -4,11 +4,11 @@
  * The checks of a nested VM entry (L1's VMLAUNCH/VMRESUME) that vmxvisor
  * makes in software, because the processor never sees vmcs12: the VMX
  * controls against what L1 was offered (SDM Vol. 3C 27.2.1), the host-state
- * area L1 will return to (27.2.2-27.2.4), and the part of the guest-state
- * checks (27.3.1) whose values do not reach vmcs02 as they are, or are
- * judged against L1's virtual processor rather than the real one. The
- * segment, descriptor-table, RIP, RFLAGS and pending-debug-exception checks
- * are left to the processor, which makes them on vmcs02 (as KVM does).
+ * area L1 will return to (27.2.2-27.2.4), and the guest-state area (27.3.1).
+ * The processor makes many of the guest-state checks again on vmcs02, but
+ * only after vmxvisor has loaded the VM-entry MSR-load list in software
+ * (27.4); a guest-state failure must end the entry with reason 33 before
+ * that list is looked at, so they are made here first.
  *
  * Call them in the SDM's order: controls, host state, guest state; the
  * guest-state checks take the controls as already found valid. Pure: the
@@ -52,7 +52,8 @@ uint32_t nested_check_host_state(const struct vmcs12 *vmcs12, const struct neste
  * qualification of the entry-failure exit and *failed_check (if not NULL)
  * names the check. With EPT, the PDPTEs of a PAE guest are checked here;
  * without it they come from L1's memory at guest CR3, and whoever loads
- * them checks them (qualification NESTED_ENTRY_FAILURE_PDPTE).
+ * them checks them (qualification NESTED_ENTRY_FAILURE_PDPTE). Canonical
+ * addresses have 57 bits where caps let L1 set CR4.LA57, else 48.
  *   link_region_revision: the first 32 bits of the region the VMCS link
  *   pointer names, in L1's memory (all ones where L1 has none) */
 bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,

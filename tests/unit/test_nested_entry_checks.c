@@ -29,7 +29,21 @@
 #define EFER_LMA    (1ull << 10)
 #define EFER_NXE    (1ull << 11)
 #define RFLAGS_FIXED 0x2ull
+#define RFLAGS_TF   (1ull << 8)
 #define RFLAGS_IF   (1ull << 9)
+#define RFLAGS_VM   (1ull << 17)
+#define DEBUGCTL_BTF 2ull
+#define PENDING_BS  (1ull << 14)
+
+/* Segment access rights: present, S, type; DPL, L, D/B, G, unusable. */
+#define CODE64_AR   0xa09bull       /* execute/read accessed code, L, G */
+#define CODE32_AR   0xc09bull       /* the same with D/B instead of L */
+#define DATA_AR_DPL0 0xc093ull      /* read/write accessed data, D/B, G */
+#define TSS_AR      0x8bull         /* busy TSS, S = 0 */
+#define LDT_AR      0x82ull
+#define V86_AR      0xf3ull
+#define UNUSABLE_AR 0x1c000ull      /* a null selector's, as VM exits save it */
+#define AR_DPL(dpl) ((uint64_t)(dpl) << 5)
 
 /* VM-entry interruption information: valid, type, vector, error code. */
 #define EVENT(type, vector) (1u << 31 | (type) << 8 | (vector))
@@ -163,8 +177,8 @@ static void fixed1_without_cd_nw(struct nested_vmx_caps *caps)
 #define BASE_CR4 (CR4_VMXE | CR4_PAE | 0x680ull)                    /* + PGE, OSFXSR, OSXMMEXCPT */
 #define BASE_EFER (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 #define LINUX_PAT 0x0007040600070406ull
-#define DATA_AR_DPL0 0xc093ull
 #define BASE_RIP  0xffffffffc0a01000ull
+#define FLAT      0xffffffffull                 /* a 4-GiB segment limit */
 
 static const struct { uint32_t encoding; uint64_t value; } valid_fields[] = {
     { PIN_BASED_VM_EXEC_CONTROL, BASE_PIN },
@@ -207,8 +221,27 @@ static const struct { uint32_t encoding; uint64_t value; } valid_fields[] = {
     { GUEST_DR7, 0x400 },
     { GUEST_IA32_PAT, LINUX_PAT },
     { GUEST_IA32_EFER, BASE_EFER },
+    { GUEST_SYSENTER_ESP, 0xfffffe0000004000ull },
+    { GUEST_SYSENTER_EIP, 0xffffffff81c01b10ull },
+    /* flat code and data at CPL 0; FS and GS null (unusable) with the user's
+     * TLS and the kernel's per-CPU bases; no LDT; a busy 64-bit TSS */
+    { GUEST_CS_SELECTOR, 0x10 }, { GUEST_CS_LIMIT, FLAT }, { GUEST_CS_AR_BYTES, CODE64_AR },
+    { GUEST_SS_SELECTOR, 0x18 }, { GUEST_SS_LIMIT, FLAT }, { GUEST_SS_AR_BYTES, DATA_AR_DPL0 },
+    { GUEST_DS_SELECTOR, 0x18 }, { GUEST_DS_LIMIT, FLAT }, { GUEST_DS_AR_BYTES, DATA_AR_DPL0 },
+    { GUEST_ES_SELECTOR, 0x18 }, { GUEST_ES_LIMIT, FLAT }, { GUEST_ES_AR_BYTES, DATA_AR_DPL0 },
+    { GUEST_FS_SELECTOR, 0 }, { GUEST_FS_BASE, 0x7f3a1c2e5740ull },
+    { GUEST_FS_AR_BYTES, UNUSABLE_AR },
+    { GUEST_GS_SELECTOR, 0 }, { GUEST_GS_BASE, 0xffff888237c00000ull },
+    { GUEST_GS_AR_BYTES, UNUSABLE_AR },
+    { GUEST_LDTR_SELECTOR, 0 }, { GUEST_LDTR_AR_BYTES, UNUSABLE_AR },
+    { GUEST_TR_SELECTOR, 0x40 }, { GUEST_TR_BASE, 0xfffffe0000003000ull },
+    { GUEST_TR_LIMIT, 0x206f }, { GUEST_TR_AR_BYTES, TSS_AR },
+    { GUEST_GDTR_BASE, 0xfffffe0000001000ull }, { GUEST_GDTR_LIMIT, 0x7f },
+    { GUEST_IDTR_BASE, 0xfffffe0000000000ull }, { GUEST_IDTR_LIMIT, 0xfff },
+    { GUEST_RSP, 0xffffc90000093e80ull },
+    { GUEST_RIP, 0xffffffff81e4d0b2ull },
     { GUEST_RFLAGS, RFLAGS_FIXED | RFLAGS_IF },
-    { GUEST_SS_AR_BYTES, DATA_AR_DPL0 },
+    { GUEST_PENDING_DBG_EXCEPTIONS, 0 },
     { GUEST_ACTIVITY_STATE, ACTIVE },
     { GUEST_INTERRUPTIBILITY_INFO, 0 },
     { VMCS_LINK_POINTER, ~0ull },
@@ -315,7 +348,8 @@ struct field_value {
 
 struct mutation {
     const char *name;
-    struct field_value fields[8];
+    struct field_value fields[12];
+    void (*adjust_vmcs12)(struct vmcs12 *vmcs12);   /* before the fields */
     void (*adjust_caps)(struct nested_vmx_caps *caps);
     bool l1_outside_ia32e_mode;
     unsigned linear_addr_bits;      /* 0: 48 */
@@ -327,7 +361,16 @@ struct mutation {
 /* L2 in 32-bit PAE mode; L1 in 32-bit mode too (with .l1_outside_ia32e_mode). */
 #define L2_32BIT                                                        \
     SET(VM_ENTRY_CONTROLS, BASE_ENTRY & ~ENTRY_IA32E_MODE_GUEST),       \
-    SET(GUEST_IA32_EFER, EFER_NXE)
+    SET(GUEST_IA32_EFER, EFER_NXE), SET(GUEST_CS_AR_BYTES, CODE32_AR),  \
+    SET(GUEST_RIP, 0xc1000000)
+/* L2 at CPL n: its code and stack selectors and descriptors of ring n. */
+#define L2_AT_CPL(n)                                                            \
+    SET(GUEST_CS_SELECTOR, 0x30 | (n)), SET(GUEST_CS_AR_BYTES, CODE64_AR | AR_DPL(n)),  \
+    SET(GUEST_SS_SELECTOR, 0x28 | (n)), SET(GUEST_SS_AR_BYTES, DATA_AR_DPL0 | AR_DPL(n))
+/* A usable LDTR with these access rights. */
+#define LDTR_USABLE(ar)                                                         \
+    SET(GUEST_LDTR_SELECTOR, 0x50), SET(GUEST_LDTR_BASE, 0xfffffe0000010000ull), \
+    SET(GUEST_LDTR_LIMIT, 0xffff), SET(GUEST_LDTR_AR_BYTES, (ar))
 #define HOST_32BIT                                                      \
     SET(VM_EXIT_CONTROLS, BASE_EXIT & ~EXIT_HOST_ADDR_SPACE_SIZE),      \
     SET(HOST_IA32_EFER, EFER_NXE), SET(HOST_RIP, 0xc0101000)
@@ -342,6 +385,31 @@ struct mutation {
     SET(VIRTUAL_APIC_PAGE_ADDR, 0x11000)
 /* L2 in real mode under "unrestricted guest" (caps: offer_every_control). */
 #define L2_REAL_MODE EPT_ON(PROC2_UNRESTRICTED_GUEST), SET(GUEST_CR0, CR0_NE | 0x10), L2_32BIT
+
+/* L2 in virtual-8086 mode under a 32-bit L2 kernel: CS, SS, DS, ES, FS
+ * and GS as real mode has them (base = selector * 16, 64 KiB, 0xf3). */
+static void l2_virtual_8086(struct vmcs12 *vmcs12)
+{
+    static const struct { uint32_t selector, base, limit, ar; } segments[] = {
+        { GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES },
+        { GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES },
+        { GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES },
+        { GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES },
+        { GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES },
+        { GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES },
+    };
+    for (unsigned i = 0; i < sizeof(segments) / sizeof(segments[0]); i++) {
+        uint16_t selector = (uint16_t)(0x1000 + 0x100 * i);
+        vmcs12_write(vmcs12, segments[i].selector, selector);
+        vmcs12_write(vmcs12, segments[i].base, (uint64_t)selector << 4);
+        vmcs12_write(vmcs12, segments[i].limit, 0xffff);
+        vmcs12_write(vmcs12, segments[i].ar, V86_AR);
+    }
+    vmcs12_write(vmcs12, VM_ENTRY_CONTROLS, BASE_ENTRY & ~ENTRY_IA32E_MODE_GUEST);
+    vmcs12_write(vmcs12, GUEST_IA32_EFER, EFER_NXE);
+    vmcs12_write(vmcs12, GUEST_RIP, 0x100);
+    vmcs12_write(vmcs12, GUEST_RFLAGS, RFLAGS_FIXED | RFLAGS_IF | RFLAGS_VM);
+}
 
 #define CONTROL_FAILS(name) .fails_at = CONTROLS, .check = (name)
 #define HOST_FAILS(name) .fails_at = HOST_STATE, .check = (name)
@@ -723,6 +791,15 @@ static const struct mutation mutations[] = {
     { "guest CR4.PCIDE outside IA-32e mode",
       { L2_32BIT, SET(GUEST_CR4, BASE_CR4 | CR4_PCIDE) },
       GUEST_FAILS("guest CR4.PCIDE needs IA-32e mode") },
+    { "guest IA32_SYSENTER_EIP not canonical",
+      { SET(GUEST_SYSENTER_EIP, 0x0000800000000000ull) },
+      GUEST_FAILS("guest IA32_SYSENTER_ESP/EIP canonical") },
+    { "guest IA32_SYSENTER_ESP of 57 bits without 5-level paging",
+      { SET(GUEST_SYSENTER_ESP, 0xff00800000000000ull) },
+      GUEST_FAILS("guest IA32_SYSENTER_ESP/EIP canonical") },
+    { "guest IA32_SYSENTER_ESP of 57 bits where L1 may use 5-level paging",
+      { SET(GUEST_SYSENTER_ESP, 0xff00800000000000ull) }, .adjust_caps = offer_la57,
+      .fails_at = PASSES },
     { "guest IA32_PERF_GLOBAL_CTRL with a counter enabled",
       { SET(VM_ENTRY_CONTROLS, BASE_ENTRY | ENTRY_LOAD_PERF_GLOBAL_CTRL),
         SET(GUEST_IA32_PERF_GLOBAL_CTRL, 1ull << 32) },
@@ -743,7 +820,193 @@ static const struct mutation mutations[] = {
     { "guest IA32_EFER.LME set without paging",
       { L2_REAL_MODE, SET(GUEST_IA32_EFER, EFER_LME) },
       .adjust_caps = offer_every_control, .fails_at = PASSES },
-    /* ---- Guest RFLAGS (27.3.1.4) ---- */
+    /* ---- Guest segment registers (27.3.1.2) ---- */
+    { "guest TR selector with TI", { SET(GUEST_TR_SELECTOR, 0x44) },
+      GUEST_FAILS("guest TR selector TI") },
+    { "usable LDTR", { LDTR_USABLE(LDT_AR) }, .fails_at = PASSES },
+    { "usable LDTR selector with TI", { LDTR_USABLE(LDT_AR), SET(GUEST_LDTR_SELECTOR, 0x54) },
+      GUEST_FAILS("guest LDTR selector TI") },
+    { "unusable LDTR selector with TI", { SET(GUEST_LDTR_SELECTOR, 0x54) }, .fails_at = PASSES },
+    { "guest SS.RPL unlike CS.RPL", { SET(GUEST_SS_SELECTOR, 0x1b) },
+      GUEST_FAILS("guest SS.RPL equals CS.RPL") },
+    { "unrestricted guest: SS.RPL unlike CS.RPL", { L2_REAL_MODE, SET(GUEST_SS_SELECTOR, 0x1b) },
+      .adjust_caps = offer_every_control, .fails_at = PASSES },
+    { "L2 at CPL 3", { L2_AT_CPL(3) }, .fails_at = PASSES },
+    { "virtual-8086 L2", { { 0 } }, .adjust_vmcs12 = l2_virtual_8086, .fails_at = PASSES },
+    { "virtual-8086: SS.RPL unlike CS.RPL unchecked",
+      { SET(GUEST_SS_SELECTOR, 0x2003), SET(GUEST_SS_BASE, 0x20030) },
+      .adjust_vmcs12 = l2_virtual_8086, .fails_at = PASSES },
+    { "virtual-8086: DS base not selector * 16", { SET(GUEST_DS_BASE, 0) },
+      .adjust_vmcs12 = l2_virtual_8086, GUEST_FAILS("virtual-8086 segment bases") },
+    { "guest TR base not canonical", { SET(GUEST_TR_BASE, 0xfff0000000003000ull) },
+      GUEST_FAILS("guest TR/FS/GS bases canonical") },
+    { "unusable FS with a base not canonical", { SET(GUEST_FS_BASE, 0x0000800000000000ull) },
+      GUEST_FAILS("guest TR/FS/GS bases canonical") },
+    { "guest GS base of 57 bits without 5-level paging",
+      { SET(GUEST_GS_BASE, 0xff00800000000000ull) },
+      GUEST_FAILS("guest TR/FS/GS bases canonical") },
+    { "guest GS base of 57 bits where L1 may use 5-level paging",
+      { SET(GUEST_GS_BASE, 0xff00800000000000ull) }, .adjust_caps = offer_la57,
+      .fails_at = PASSES },
+    { "usable LDTR base not canonical",
+      { LDTR_USABLE(LDT_AR), SET(GUEST_LDTR_BASE, 0x0000800000000000ull) },
+      GUEST_FAILS("guest LDTR base canonical") },
+    { "unusable LDTR base not canonical", { SET(GUEST_LDTR_BASE, 0x0000800000000000ull) },
+      .fails_at = PASSES },
+    { "guest CS base bit 32", { SET(GUEST_CS_BASE, 1ull << 32) },
+      GUEST_FAILS("guest CS base bits 63:32") },
+    { "guest DS base above 4 GiB", { SET(GUEST_DS_BASE, 0x123400000000ull) },
+      GUEST_FAILS("guest SS/DS/ES base bits 63:32") },
+    { "unusable ES base above 4 GiB",
+      { SET(GUEST_ES_AR_BYTES, UNUSABLE_AR), SET(GUEST_ES_BASE, 1ull << 32) },
+      .fails_at = PASSES },
+    { "virtual-8086: CS limit 0x1ffff", { SET(GUEST_CS_LIMIT, 0x1ffff) },
+      .adjust_vmcs12 = l2_virtual_8086, GUEST_FAILS("virtual-8086 segment limits") },
+    { "virtual-8086: SS a 32-bit stack", { SET(GUEST_SS_AR_BYTES, DATA_AR_DPL0 | AR_DPL(3)) },
+      .adjust_vmcs12 = l2_virtual_8086, GUEST_FAILS("virtual-8086 segment access rights") },
+    { "virtual-8086: GS unusable", { SET(GUEST_GS_AR_BYTES, V86_AR | 1u << 16) },
+      .adjust_vmcs12 = l2_virtual_8086, GUEST_FAILS("virtual-8086 segment access rights") },
+    { "guest CS a data segment", { SET(GUEST_CS_AR_BYTES, DATA_AR_DPL0) },
+      GUEST_FAILS("guest CS type") },
+    { "guest CS not accessed", { SET(GUEST_CS_AR_BYTES, CODE64_AR & ~1ull) },
+      GUEST_FAILS("guest CS type") },
+    { "unrestricted guest: CS a data segment",
+      { L2_REAL_MODE, SET(GUEST_CS_AR_BYTES, DATA_AR_DPL0) },
+      .adjust_caps = offer_every_control, .fails_at = PASSES },
+    { "guest SS read-only", { SET(GUEST_SS_AR_BYTES, 0xc091) }, GUEST_FAILS("guest SS type") },
+    { "guest SS expand-down", { SET(GUEST_SS_AR_BYTES, 0xc097) }, .fails_at = PASSES },
+    { "unusable SS: type, S and P unchecked", { SET(GUEST_SS_AR_BYTES, 1u << 16) },
+      .fails_at = PASSES },
+    { "guest DS not accessed", { SET(GUEST_DS_AR_BYTES, 0xc092) },
+      GUEST_FAILS("guest DS/ES/FS/GS type") },
+    { "guest ES execute-only code", { SET(GUEST_ES_AR_BYTES, 0xc099) },
+      GUEST_FAILS("guest DS/ES/FS/GS type") },
+    { "guest DS readable code", { SET(GUEST_DS_AR_BYTES, CODE32_AR) }, .fails_at = PASSES },
+    { "unusable GS: type, S, P, reserved bits and G unchecked",
+      { SET(GUEST_GS_AR_BYTES, 0x38f00), SET(GUEST_GS_LIMIT, 0x12345) }, .fails_at = PASSES },
+    { "guest CS a system descriptor", { SET(GUEST_CS_AR_BYTES, CODE64_AR & ~0x10ull) },
+      GUEST_FAILS("guest CS/SS/DS/ES/FS/GS S bit") },
+    { "guest DS a system descriptor", { SET(GUEST_DS_AR_BYTES, DATA_AR_DPL0 & ~0x10ull) },
+      GUEST_FAILS("guest CS/SS/DS/ES/FS/GS S bit") },
+    { "non-conforming CS of DPL 3 at CPL 0", { SET(GUEST_CS_AR_BYTES, CODE64_AR | AR_DPL(3)) },
+      GUEST_FAILS("guest CS DPL") },
+    { "conforming CS of DPL 3 at CPL 0", { SET(GUEST_CS_AR_BYTES, CODE64_AR | 4 | AR_DPL(3)) },
+      GUEST_FAILS("guest CS DPL") },
+    { "conforming CS of DPL 0 at CPL 3", { L2_AT_CPL(3), SET(GUEST_CS_AR_BYTES, CODE64_AR | 4) },
+      .fails_at = PASSES },
+    { "unrestricted guest: data CS of DPL 3",
+      { L2_REAL_MODE, SET(GUEST_CS_AR_BYTES, DATA_AR_DPL0 | AR_DPL(3)) },
+      .adjust_caps = offer_every_control, GUEST_FAILS("guest CS DPL") },
+    { "guest SS.DPL 3 with RPL 0",
+      { SET(GUEST_CS_AR_BYTES, CODE64_AR | AR_DPL(3)),
+        SET(GUEST_SS_AR_BYTES, DATA_AR_DPL0 | AR_DPL(3)) },
+      GUEST_FAILS("guest SS.DPL equals SS.RPL") },
+    { "unrestricted guest: SS.DPL 3 in real mode",
+      { L2_REAL_MODE, SET(GUEST_CS_AR_BYTES, CODE32_AR | AR_DPL(3)),
+        SET(GUEST_SS_AR_BYTES, DATA_AR_DPL0 | AR_DPL(3)) },
+      .adjust_caps = offer_every_control, GUEST_FAILS("guest SS.DPL 0 in real mode") },
+    { "unrestricted guest: SS.DPL 3 with a data CS",
+      { EPT_ON(PROC2_UNRESTRICTED_GUEST), L2_32BIT, SET(GUEST_CS_AR_BYTES, DATA_AR_DPL0),
+        SET(GUEST_SS_AR_BYTES, DATA_AR_DPL0 | AR_DPL(3)) },
+      .adjust_caps = offer_every_control, GUEST_FAILS("guest SS.DPL 0 in real mode") },
+    { "guest DS.DPL below its RPL", { SET(GUEST_DS_SELECTOR, 0x1b) },
+      GUEST_FAILS("guest DS/ES/FS/GS DPL") },
+    { "conforming code in DS below its RPL",
+      { SET(GUEST_DS_SELECTOR, 0x1b), SET(GUEST_DS_AR_BYTES, CODE32_AR | 4) },
+      .fails_at = PASSES },
+    { "unusable ES below its RPL",
+      { SET(GUEST_ES_SELECTOR, 0x1b), SET(GUEST_ES_AR_BYTES, UNUSABLE_AR) },
+      .fails_at = PASSES },
+    { "unrestricted guest: DS.DPL below its RPL", { L2_REAL_MODE, SET(GUEST_DS_SELECTOR, 0x1b) },
+      .adjust_caps = offer_every_control, .fails_at = PASSES },
+    { "guest CS not present", { SET(GUEST_CS_AR_BYTES, CODE64_AR & ~0x80ull) },
+      GUEST_FAILS("guest CS/SS/DS/ES/FS/GS P bit") },
+    { "guest SS not present", { SET(GUEST_SS_AR_BYTES, DATA_AR_DPL0 & ~0x80ull) },
+      GUEST_FAILS("guest CS/SS/DS/ES/FS/GS P bit") },
+    { "guest CS access-rights bit 8", { SET(GUEST_CS_AR_BYTES, CODE64_AR | 1u << 8) },
+      GUEST_FAILS("guest CS/SS/DS/ES/FS/GS access-rights reserved bits") },
+    { "guest DS access-rights bit 17", { SET(GUEST_DS_AR_BYTES, DATA_AR_DPL0 | 1u << 17) },
+      GUEST_FAILS("guest CS/SS/DS/ES/FS/GS access-rights reserved bits") },
+    { "guest CS.L and D/B in IA-32e mode", { SET(GUEST_CS_AR_BYTES, CODE64_AR | CODE32_AR) },
+      GUEST_FAILS("guest CS.D/B clear with CS.L in IA-32e mode") },
+    { "guest CS.L and D/B outside IA-32e mode",
+      { L2_32BIT, SET(GUEST_CS_AR_BYTES, CODE64_AR | CODE32_AR) }, .fails_at = PASSES },
+    { "guest CS limit above 1 MiB with G clear", { SET(GUEST_CS_AR_BYTES, CODE64_AR & ~0x8000ull) },
+      GUEST_FAILS("guest CS/SS/DS/ES/FS/GS G bit and limit") },
+    { "guest DS limit 0xffffe with G set", { SET(GUEST_DS_LIMIT, 0xffffe) },
+      GUEST_FAILS("guest CS/SS/DS/ES/FS/GS G bit and limit") },
+    { "guest DS limit 0xfffff with G clear",
+      { SET(GUEST_DS_LIMIT, 0xfffff), SET(GUEST_DS_AR_BYTES, DATA_AR_DPL0 & ~0x8000ull) },
+      .fails_at = PASSES },
+    { "guest SS limit 0xfff with G set", { SET(GUEST_SS_LIMIT, 0xfff) }, .fails_at = PASSES },
+    { "guest TR a 16-bit TSS in IA-32e mode", { SET(GUEST_TR_AR_BYTES, 0x83) },
+      GUEST_FAILS("guest TR type") },
+    { "guest TR a 16-bit TSS outside IA-32e mode", { L2_32BIT, SET(GUEST_TR_AR_BYTES, 0x83) },
+      .fails_at = PASSES },
+    { "guest TR an available TSS", { SET(GUEST_TR_AR_BYTES, 0x89) },
+      GUEST_FAILS("guest TR type") },
+    { "guest TR with S set", { SET(GUEST_TR_AR_BYTES, TSS_AR | 0x10) },
+      GUEST_FAILS("guest TR S bit") },
+    { "guest TR not present", { SET(GUEST_TR_AR_BYTES, TSS_AR & ~0x80ull) },
+      GUEST_FAILS("guest TR P bit") },
+    { "guest TR access-rights bit 11", { SET(GUEST_TR_AR_BYTES, TSS_AR | 1u << 11) },
+      GUEST_FAILS("guest TR access-rights reserved bits") },
+    { "guest TR limit 0x206f with G set", { SET(GUEST_TR_AR_BYTES, TSS_AR | 0x8000) },
+      GUEST_FAILS("guest TR G bit and limit") },
+    { "guest TR limit of 1 MiB with G clear", { SET(GUEST_TR_LIMIT, 0x100000) },
+      GUEST_FAILS("guest TR G bit and limit") },
+    { "guest TR unusable", { SET(GUEST_TR_AR_BYTES, TSS_AR | 1u << 16) },
+      GUEST_FAILS("guest TR usable") },
+    { "usable LDTR of type 3", { LDTR_USABLE(0x83) }, GUEST_FAILS("guest LDTR type") },
+    { "usable LDTR with S set", { LDTR_USABLE(LDT_AR | 0x10) }, GUEST_FAILS("guest LDTR S bit") },
+    { "usable LDTR not present", { LDTR_USABLE(LDT_AR & ~0x80ull) },
+      GUEST_FAILS("guest LDTR P bit") },
+    { "usable LDTR access-rights bit 9", { LDTR_USABLE(LDT_AR | 1u << 9) },
+      GUEST_FAILS("guest LDTR access-rights reserved bits") },
+    { "usable LDTR limit 0x1000 with G set",
+      { LDTR_USABLE(LDT_AR | 0x8000), SET(GUEST_LDTR_LIMIT, 0x1000) },
+      GUEST_FAILS("guest LDTR G bit and limit") },
+    { "usable LDTR limit of 1 MiB with G clear",
+      { LDTR_USABLE(LDT_AR), SET(GUEST_LDTR_LIMIT, 0x100000) },
+      GUEST_FAILS("guest LDTR G bit and limit") },
+    { "unusable LDTR: type, S, P, reserved bits and G unchecked",
+      { SET(GUEST_LDTR_AR_BYTES, 0x38f1f), SET(GUEST_LDTR_LIMIT, 0x12345) },
+      .fails_at = PASSES },
+    /* ---- Guest descriptor-table registers (27.3.1.3) ---- */
+    { "guest GDTR base not canonical", { SET(GUEST_GDTR_BASE, 0x0000800000001000ull) },
+      GUEST_FAILS("guest GDTR/IDTR bases canonical") },
+    { "guest IDTR base not canonical", { SET(GUEST_IDTR_BASE, 0xfff0000000000000ull) },
+      GUEST_FAILS("guest GDTR/IDTR bases canonical") },
+    { "guest IDTR limit 0x10000", { SET(GUEST_IDTR_LIMIT, 0x10000) },
+      GUEST_FAILS("guest GDTR/IDTR limits") },
+    { "guest GDTR limit bit 31", { SET(GUEST_GDTR_LIMIT, 0x8000007f) },
+      GUEST_FAILS("guest GDTR/IDTR limits") },
+    /* ---- Guest RIP and RFLAGS (27.3.1.4) ---- */
+    { "guest RIP above 4 GiB outside IA-32e mode", { L2_32BIT, SET(GUEST_RIP, 1ull << 32) },
+      GUEST_FAILS("guest RIP bits 63:32 outside 64-bit mode") },
+    { "guest RIP above 4 GiB in compatibility mode", { SET(GUEST_CS_AR_BYTES, CODE32_AR) },
+      GUEST_FAILS("guest RIP bits 63:32 outside 64-bit mode") },
+    { "guest RIP not canonical", { SET(GUEST_RIP, 0x0000800000000000ull) },
+      GUEST_FAILS("guest RIP canonical in 64-bit mode") },
+    { "guest RIP of 57 bits where L1 may use 5-level paging",
+      { SET(GUEST_RIP, 0xff00800000000000ull) }, .adjust_caps = offer_la57,
+      .fails_at = PASSES },
+    { "guest RFLAGS bit 1 clear", { SET(GUEST_RFLAGS, RFLAGS_IF) },
+      GUEST_FAILS("guest RFLAGS reserved bits") },
+    { "guest RFLAGS bit 3", { SET(GUEST_RFLAGS, RFLAGS_FIXED | RFLAGS_IF | 1u << 3) },
+      GUEST_FAILS("guest RFLAGS reserved bits") },
+    { "guest RFLAGS bit 15", { SET(GUEST_RFLAGS, RFLAGS_FIXED | RFLAGS_IF | 1u << 15) },
+      GUEST_FAILS("guest RFLAGS reserved bits") },
+    { "guest RFLAGS bit 22", { SET(GUEST_RFLAGS, RFLAGS_FIXED | RFLAGS_IF | 1u << 22) },
+      GUEST_FAILS("guest RFLAGS reserved bits") },
+    { "guest RFLAGS.VM in an IA-32e mode guest",
+      { SET(VM_ENTRY_CONTROLS, BASE_ENTRY), SET(GUEST_IA32_EFER, BASE_EFER) },
+      .adjust_vmcs12 = l2_virtual_8086,
+      GUEST_FAILS("guest RFLAGS.VM needs protected mode outside IA-32e mode") },
+    { "unrestricted guest: RFLAGS.VM with CR0.PE clear",
+      { EPT_ON(PROC2_UNRESTRICTED_GUEST), SET(GUEST_CR0, CR0_NE | 0x10) },
+      .adjust_vmcs12 = l2_virtual_8086, .adjust_caps = offer_every_control,
+      GUEST_FAILS("guest RFLAGS.VM needs protected mode outside IA-32e mode") },
     { "external interrupt injected with RFLAGS.IF clear",
       { SET(VM_ENTRY_INTR_INFO, EVENT(EXT_INT, 0x30)), SET(GUEST_RFLAGS, RFLAGS_FIXED) },
       GUEST_FAILS("RFLAGS.IF for an injected external interrupt") },
@@ -753,11 +1016,9 @@ static const struct mutation mutations[] = {
     { "activity state 4", { SET(GUEST_ACTIVITY_STATE, 4) },
       .adjust_caps = offer_shutdown_and_wait_for_sipi, GUEST_FAILS("activity state") },
     { "activity state HLT", { SET(GUEST_ACTIVITY_STATE, HLT) }, .fails_at = PASSES },
-    { "HLT with SS.DPL 3",
-      { SET(GUEST_ACTIVITY_STATE, HLT), SET(GUEST_SS_AR_BYTES, DATA_AR_DPL0 | 3 << 5) },
+    { "HLT at CPL 3", { SET(GUEST_ACTIVITY_STATE, HLT), L2_AT_CPL(3) },
       GUEST_FAILS("HLT needs SS.DPL 0") },
-    { "HLT with SS.DPL 2",
-      { SET(GUEST_ACTIVITY_STATE, HLT), SET(GUEST_SS_AR_BYTES, DATA_AR_DPL0 | 2 << 5) },
+    { "HLT at CPL 2", { SET(GUEST_ACTIVITY_STATE, HLT), L2_AT_CPL(2) },
       GUEST_FAILS("HLT needs SS.DPL 0") },
     { "HLT with blocking by STI",
       { SET(GUEST_ACTIVITY_STATE, HLT), SET(GUEST_INTERRUPTIBILITY_INFO, STI) },
@@ -821,6 +1082,33 @@ static const struct mutation mutations[] = {
     { "NMI injected under NMI blocking without virtual NMIs",
       { SET(GUEST_INTERRUPTIBILITY_INFO, NMI_BLOCKED), SET(VM_ENTRY_INTR_INFO, EVENT(NMI, 2)) },
       .fails_at = PASSES },
+    { "pending debug exceptions bit 4", { SET(GUEST_PENDING_DBG_EXCEPTIONS, 1u << 4) },
+      GUEST_FAILS("guest pending debug exceptions reserved bits") },
+    { "pending debug exceptions: RTM with an enabled breakpoint",
+      { SET(GUEST_PENDING_DBG_EXCEPTIONS, 1u << 16 | 1u << 12) },
+      GUEST_FAILS("guest pending debug exceptions reserved bits") },
+    { "pending B0, enabled breakpoint and BS while active and unblocked",
+      { SET(GUEST_PENDING_DBG_EXCEPTIONS, 0x5001) }, .fails_at = PASSES },
+    { "blocking by STI with RFLAGS.TF and BS clear",
+      { SET(GUEST_INTERRUPTIBILITY_INFO, STI),
+        SET(GUEST_RFLAGS, RFLAGS_FIXED | RFLAGS_IF | RFLAGS_TF) },
+      GUEST_FAILS("guest pending BS with STI or MOV-SS blocking or HLT") },
+    { "blocking by STI with RFLAGS.TF and BS set",
+      { SET(GUEST_INTERRUPTIBILITY_INFO, STI),
+        SET(GUEST_RFLAGS, RFLAGS_FIXED | RFLAGS_IF | RFLAGS_TF),
+        SET(GUEST_PENDING_DBG_EXCEPTIONS, PENDING_BS) },
+      .fails_at = PASSES },
+    { "HLT with BS set and RFLAGS.TF clear",
+      { SET(GUEST_ACTIVITY_STATE, HLT), SET(GUEST_PENDING_DBG_EXCEPTIONS, PENDING_BS) },
+      GUEST_FAILS("guest pending BS with STI or MOV-SS blocking or HLT") },
+    { "blocking by MOV SS with RFLAGS.TF, BTF and BS set",
+      { SET(GUEST_INTERRUPTIBILITY_INFO, MOV_SS), SET(GUEST_RFLAGS, RFLAGS_FIXED | RFLAGS_TF),
+        SET(GUEST_IA32_DEBUGCTL, DEBUGCTL_BTF), SET(GUEST_PENDING_DBG_EXCEPTIONS, PENDING_BS) },
+      GUEST_FAILS("guest pending BS with STI or MOV-SS blocking or HLT") },
+    { "blocking by MOV SS with RFLAGS.TF and BTF, BS clear",
+      { SET(GUEST_INTERRUPTIBILITY_INFO, MOV_SS), SET(GUEST_RFLAGS, RFLAGS_FIXED | RFLAGS_TF),
+        SET(GUEST_IA32_DEBUGCTL, DEBUGCTL_BTF) },
+      .fails_at = PASSES },
     { "VMCS link pointer not all ones", { SET(VMCS_LINK_POINTER, 0x1d000) },
       .fails_at = GUEST_STATE, .check = "VMCS link pointer",
       .qualification = NESTED_ENTRY_FAILURE_LINK_POINTER },
@@ -852,6 +1140,8 @@ static void run_mutation(void **state)
     const struct mutation *m = *state;
     static struct vmcs12 vmcs12;
     make_valid(&vmcs12);
+    if (m->adjust_vmcs12)
+        m->adjust_vmcs12(&vmcs12);
     for (unsigned i = 0; i < sizeof(m->fields) / sizeof(m->fields[0]); i++)
         if (m->fields[i].used)
             vmcs12_write(&vmcs12, m->fields[i].encoding, m->fields[i].value);
