@@ -1416,6 +1416,12 @@ static const struct entry_check guest_state_checks[] = {
     CHECK("guest IA32_EFER reserved bits", guest_efer_reserved_clear),
     CHECK("guest IA32_EFER.LMA matches IA-32e mode guest", guest_efer_lma_matches_ia32e_mode),
     CHECK("guest IA32_EFER.LME matches LMA with paging", guest_efer_lme_matches_lma_with_paging),
+};
+
+/* The segment-register and descriptor-table checks: the costly part, and
+ * a pure function of segment_check_inputs, so skipped when those are what
+ * they were when the checks last passed (struct nested_segment_memo). */
+static const struct entry_check segment_checks[] = {
     /* 27.3.1.2: selectors, bases, limits */
     CHECK("guest TR selector TI", guest_tr_ti_clear),
     CHECK("guest LDTR selector TI", guest_ldtr_ti_clear),
@@ -1456,6 +1462,9 @@ static const struct entry_check guest_state_checks[] = {
     /* 27.3.1.3 */
     CHECK("guest GDTR/IDTR bases canonical", guest_gdtr_idtr_bases_canonical),
     CHECK("guest GDTR/IDTR limits", guest_gdtr_idtr_limits_16bit),
+};
+
+static const struct entry_check later_guest_state_checks[] = {
     /* 27.3.1.4 */
     CHECK("guest RIP bits 63:32 outside 64-bit mode", guest_rip_32bit_outside_64bit_mode),
     CHECK("guest RIP canonical in 64-bit mode", guest_rip_canonical_in_64bit_mode),
@@ -1543,15 +1552,57 @@ static unsigned linear_addr_bits_offered(const struct nested_vmx_caps *caps)
     return caps->msr[NESTED_VMX_CR4_FIXED1] & CR4_LA57 ? 57 : 48;
 }
 
+/* Everything the segment checks read: the eight segment registers' fields,
+ * GDTR and IDTR, and of the rest only what selects their rules
+ * (RFLAGS.VM, CR0.PE, the IA-32e mode guest and unrestricted guest
+ * controls, the linear-address width). */
+static void segment_check_inputs(const struct entry *e, uint64_t *inputs)
+{
+    static const uint32_t tables[] = { GUEST_GDTR_BASE, GUEST_GDTR_LIMIT, GUEST_IDTR_BASE,
+                                       GUEST_IDTR_LIMIT };
+    unsigned n = 0;
+    for (unsigned s = 0; s < COUNT(segment_fields); s++) {
+        inputs[n++] = field(e, segment_fields[s].selector);
+        inputs[n++] = field(e, segment_fields[s].base);
+        inputs[n++] = field(e, segment_fields[s].limit);
+        inputs[n++] = field(e, segment_fields[s].access_rights);
+    }
+    for (unsigned i = 0; i < COUNT(tables); i++)
+        inputs[n++] = field(e, tables[i]);
+    inputs[n++] = (field(e, GUEST_RFLAGS) & RFLAGS_VM) | (field(e, GUEST_CR0) & CR0_PE) |
+                  (uint64_t)ia32e_mode_guest(e) << 32 | (uint64_t)unrestricted_guest(e) << 33 |
+                  (uint64_t)e->linear_addr_bits << 40;
+}
+_Static_assert(NESTED_SEGMENT_INPUTS == 8 * 4 + 4 + 1, "segment_check_inputs fills them all");
+
 bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
                               unsigned phys_addr_bits, uint32_t link_region_revision,
-                              uint64_t *exit_qualification, const char **failed_check)
+                              struct nested_segment_memo *memo, uint64_t *exit_qualification,
+                              const char **failed_check)
 {
     struct entry e = entry_under_check(vmcs12, caps, phys_addr_bits,
                                        linear_addr_bits_offered(caps), false);
     e.link_region_revision = link_region_revision;
     const struct entry_check *failed =
         first_failed(guest_state_checks, COUNT(guest_state_checks), &e, failed_check);
+    if (!failed) {
+        uint64_t inputs[NESTED_SEGMENT_INPUTS];
+        segment_check_inputs(&e, inputs);
+        bool known_good = memo && memo->valid;
+        for (unsigned i = 0; known_good && i < NESTED_SEGMENT_INPUTS; i++)
+            known_good = inputs[i] == memo->inputs[i];
+        if (!known_good) {
+            failed = first_failed(segment_checks, COUNT(segment_checks), &e, failed_check);
+            if (memo && !failed) {
+                for (unsigned i = 0; i < NESTED_SEGMENT_INPUTS; i++)
+                    memo->inputs[i] = inputs[i];
+                memo->valid = true;
+            }
+        }
+    }
+    if (!failed)
+        failed = first_failed(later_guest_state_checks, COUNT(later_guest_state_checks), &e,
+                              failed_check);
     if (failed)
         *exit_qualification = failed->qualification;
     return !failed;

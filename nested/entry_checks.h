@@ -55,10 +55,19 @@ uint32_t nested_check_host_state(const struct vmcs12 *vmcs12, const struct neste
  * them checks them (qualification NESTED_ENTRY_FAILURE_PDPTE). Canonical
  * addresses have 57 bits where caps let L1 set CR4.LA57, else 48.
  *   link_region_revision: the first 32 bits of the region the VMCS link
- *   pointer names, in L1's memory (all ones where L1 has none) */
+ *   pointer names, in L1's memory (all ones where L1 has none)
+ *   memo: what the segment-register and descriptor-table checks (27.3.1.2,
+ *   27.3.1.3) last passed on, or NULL: with the same inputs (L2's segments
+ *   seldom change between exits) they are not run again */
+#define NESTED_SEGMENT_INPUTS (8 * 4 + 4 + 1)
+struct nested_segment_memo {
+    bool valid;
+    uint64_t inputs[NESTED_SEGMENT_INPUTS];
+};
 bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
                               unsigned phys_addr_bits, uint32_t link_region_revision,
-                              uint64_t *exit_qualification, const char **failed_check);
+                              struct nested_segment_memo *memo, uint64_t *exit_qualification,
+                              const char **failed_check);
 /* A PDPTE that PAE paging may start from: not present, or present with no
  * reserved bit and its address within the physical width (SDM Vol. 3C
  * 27.3.1.6; Vol. 3A 5.4.1). */

@@ -10,6 +10,7 @@
  */
 #include <stdint.h>
 #include <stdbool.h>
+#include "nested/entry_checks.h"
 #include "nested/merge.h"
 #include "nested/vmcs12.h"
 #include "nested/vmx_caps.h"
@@ -34,6 +35,8 @@ struct nested_vmx {
      * through VMWRITE while current (SDM Vol. 3C 25.11.1), and the guest
      * state a nested exit saved is vmcs02's own. */
     struct vmcs12_field_set written;
+    /* The guest segment state the entry checks last passed (entry_checks.h). */
+    struct nested_segment_memo segment_memo;
     /* While L2 runs (vcpu->in_l2, nested/switch.c), vmcs02 is the vCPU's
      * VMCS, built from vmcs12 and vmcs01 at each nested entry; its MSR
      * bitmap merges L0's and L1's. vmcs02 is made at the first entry and

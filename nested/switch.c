@@ -428,7 +428,7 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     if (link != ~0ull && !guest_mem_read(v->vm, link, &link_revision, sizeof(link_revision)))
         link_revision = UINT32_MAX;
     if (!nested_check_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(), link_revision,
-                                  &qualification, NULL)) {
+                                  &n->segment_memo, &qualification, NULL)) {
         fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, qualification);
         return;
     }

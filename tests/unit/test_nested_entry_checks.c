@@ -265,7 +265,8 @@ static void valid_vmcs12_passes_all_checks(void **state)
     uint64_t qualification = 0xdead;
     assert_int_equal(nested_check_controls(&vmcs12, &caps, PHYS_BITS, &failed), 0);
     assert_int_equal(nested_check_host_state(&vmcs12, &caps, PHYS_BITS, 48, true, &failed), 0);
-    assert_true(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, &qualification, &failed));
+    assert_true(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, NULL,
+                                         &qualification, &failed));
     assert_null(failed);
     assert_int_equal(qualification, 0xdead);
 }
@@ -284,8 +285,42 @@ static void failed_check_may_be_ignored(void **state)
                      VMXERR_ENTRY_INVALID_CONTROL_FIELD);
     assert_int_equal(nested_check_host_state(&vmcs12, &caps, PHYS_BITS, 48, true, NULL),
                      VMXERR_ENTRY_INVALID_HOST_STATE_FIELD);
-    assert_false(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, &qualification, NULL));
+    assert_false(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, NULL,
+                                          &qualification, NULL));
     assert_int_equal(qualification, NESTED_ENTRY_FAILURE_LINK_POINTER);
+}
+
+/* The segment checks are skipped only for the very inputs they last passed
+ * on: a changed segment field, or RFLAGS.VM, which selects their rules,
+ * runs them again. */
+static void segment_memo_skips_only_unchanged_state(void **state)
+{
+    (void)state;
+    static struct vmcs12 vmcs12;
+    make_valid(&vmcs12);
+    struct nested_vmx_caps caps = typical_caps();
+    struct nested_segment_memo memo = { 0 };
+    uint64_t qualification;
+    const char *failed = NULL;
+    assert_true(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, &memo,
+                                         &qualification, NULL));
+    assert_true(memo.valid);
+    assert_true(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, &memo,
+                                         &qualification, NULL));
+    uint64_t ar;
+    vmcs12_read(&vmcs12, GUEST_CS_AR_BYTES, &ar);
+    vmcs12_write(&vmcs12, GUEST_CS_AR_BYTES, ar & ~(1ull << 7));       /* CS not present */
+    assert_false(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, &memo,
+                                          &qualification, &failed));
+    assert_string_equal(failed, "guest CS/SS/DS/ES/FS/GS P bit");
+    vmcs12_write(&vmcs12, GUEST_CS_AR_BYTES, ar);
+    uint64_t rflags;
+    vmcs12_read(&vmcs12, GUEST_RFLAGS, &rflags);
+    vmcs12_write(&vmcs12, GUEST_RFLAGS, rflags | (1ull << 17));       /* virtual-8086 mode */
+    failed = NULL;
+    assert_false(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, &memo,
+                                          &qualification, &failed));
+    assert_non_null(failed);
 }
 
 /* A link pointer naming a region with our revision and bit 31 clear is
@@ -299,16 +334,16 @@ static void link_pointer_to_a_vmcs_region(void **state)
     uint64_t qualification = 0;
     vmcs12_write(&vmcs12, VMCS_LINK_POINTER, 0x1d000);
     assert_true(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, VMCS12_REVISION,
-                                         &qualification, NULL));
+                                         NULL, &qualification, NULL));
     assert_false(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, VMCS12_REVISION | 1u << 31,
-                                          &qualification, NULL));
+                                          NULL, &qualification, NULL));
     assert_int_equal(qualification, NESTED_ENTRY_FAILURE_LINK_POINTER);
     vmcs12_write(&vmcs12, VMCS_LINK_POINTER, 0x1d080);
     assert_false(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, VMCS12_REVISION,
-                                          &qualification, NULL));
+                                          NULL, &qualification, NULL));
     vmcs12_write(&vmcs12, VMCS_LINK_POINTER, 1ull << PHYS_BITS);
     assert_false(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, VMCS12_REVISION,
-                                          &qualification, NULL));
+                                          NULL, &qualification, NULL));
 }
 
 /* PDPTEs as VM entry loads them for a PAE guest (27.3.1.6): a present one
@@ -1171,7 +1206,8 @@ static void run_mutation(void **state)
         fail_msg("host state failed: %s", failed);
 
     uint64_t qualification = ~0ull;
-    bool valid = nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, &qualification, &failed);
+    bool valid = nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, NULL,
+                                          &qualification, &failed);
     if (m->fails_at == GUEST_STATE) {
         assert_false(valid);
         assert_string_equal(failed, m->check);
@@ -1192,6 +1228,7 @@ int main(void)
         cmocka_unit_test(link_pointer_to_a_vmcs_region),
         cmocka_unit_test(entry_failure_exit_reason),
         cmocka_unit_test(pdpte_reserved_bits),
+        cmocka_unit_test(segment_memo_skips_only_unchanged_state),
     };
     int failures = cmocka_run_group_tests_name("nested_entry_checks", tests, NULL, NULL);
 
