@@ -165,8 +165,11 @@ uint64_t apic_get_cr8(const struct vcpu *v)
 bool apic_process_init_sipi(struct vcpu *v)
 {
     if (__atomic_exchange_n(&v->init_pending, false, __ATOMIC_SEQ_CST)) {
-        /* INIT: the CPU waits for SIPI (SDM Vol. 3A 9.1). */
+        /* INIT: the CPU waits for SIPI (SDM Vol. 3A 9.1), and an NMI
+         * latched before it is gone with the rest of its state (KVM's
+         * kvm_vcpu_reset on INIT does the same). */
         vlapic_init_signal(v->apic);
+        __atomic_store_n(&v->nmi_pending, false, __ATOMIC_SEQ_CST);
         v->waiting_for_sipi = true;
     }
     int vector = __atomic_exchange_n(&v->sipi_vector, -1, __ATOMIC_SEQ_CST);
