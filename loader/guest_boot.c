@@ -27,7 +27,9 @@ const struct boot_module *guest_boot_module(const char *name)
 }
 
 /* GDT and an identity map of the first 4 GiB (2 MiB pages) for a 64-bit
- * start; see virt/guest_layout.h. */
+ * start (a test guest's, Linux's); see virt/guest_layout.h. A multiboot
+ * kernel starts with paging off and makes its own GDT, and a real-mode start
+ * needs neither: their low memory stays as a boot loader leaves it. */
 static bool write_boot_structures(struct vm *vm)
 {
     const uint64_t gdt[] = { 0, GDT_CODE64, GDT_CODE64, GDT_DATA, GDT_CODE32 };
@@ -82,6 +84,8 @@ static bool load_linux(struct vm *vm, const void *image, size_t size, char *why,
         args.initrd_size = initrd->end - initrd->start;
     }
     struct linux_boot_result loaded;
+    if (!write_boot_structures(vm))
+        return fail(why, why_size, "out of memory");
     if (!linux_load(image, size, &args, write_for_loader, vm, &loaded, why, why_size))
         return false;
     /* boot.rst "64-bit Boot Protocol": long mode with an identity map of the
@@ -166,7 +170,8 @@ static bool load_elf(struct vm *vm, const void *image, size_t size, char *why, s
                                         .rsp = GUEST_REAL_STACK };
         return true;
     }
-    if (!guest_mem_write(vm, GUEST_CMDLINE_GPA, vm->config.cmdline,
+    if (!write_boot_structures(vm) ||
+        !guest_mem_write(vm, GUEST_CMDLINE_GPA, vm->config.cmdline,
                          strlen(vm->config.cmdline) + 1))
         return fail(why, why_size, "out of memory");
     vm->boot = (struct boot_state){ .mode = BOOT_CPU_LONG, .rip = entry,
@@ -182,8 +187,6 @@ bool guest_boot_load(struct vm *vm, char *why, size_t why_size)
         return fail(why, why_size, "not among the boot modules");
     const void *image = (const void *)module->start;
     size_t size = module->end - module->start;
-    if (!write_boot_structures(vm))
-        return fail(why, why_size, "out of memory");
     bool linux = linux_is_bzimage(image, size) && vm->config.start != START_REAL;
     bool multiboot = !linux && multiboot_is_kernel(image, size) &&
                      vm->config.start != START_REAL;

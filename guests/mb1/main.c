@@ -154,6 +154,20 @@ static unsigned fw_cfg_cpus(void)
     return n;
 }
 
+/* Low memory as a boot loader leaves it: between the real-mode data area
+ * and the information structure the loader wrote nothing (no page tables
+ * or GDT of its own: the kernel starts with paging off and makes its own). */
+static void check_low_memory(const struct multiboot_info *mbi)
+{
+    const volatile uint32_t *p = (const volatile uint32_t *)0x1000;
+    uint32_t end = (uint32_t)(uintptr_t)mbi < 0x100000 ? (uint32_t)(uintptr_t)mbi : 0xb000;
+    uint32_t written = 0;
+    for (; (uintptr_t)p < end; p++)
+        written += *p != 0;
+    report(written == 0, "low memory 0x1000-0x%x untouched by the loader (%u words written)",
+           end, written);
+}
+
 void mb1_main(uint32_t magic, const struct multiboot_info *mbi)
 {
     const uint32_t wanted = MBI_MEMORY | MBI_CMDLINE | MBI_MODS | MBI_MMAP | MBI_LOADER_NAME;
@@ -166,6 +180,7 @@ void mb1_main(uint32_t magic, const struct multiboot_info *mbi)
     printf("boot loader: %s\n", (const char *)mbi->boot_loader_name);
     unsigned expect_cpus = read_cmdline((const char *)mbi->cmdline);
     check_memory(mbi);
+    check_low_memory(mbi);
     check_modules(mbi);
     unsigned cpus = fw_cfg_cpus();
     if (expect_cpus)

@@ -98,6 +98,8 @@ for my $vm (qw(mb1 mb3)) {
     like($out, qr/^\[$vm\] argv\[0\] = mb1_test\.elf$/m, "$vm: argv[0] is the kernel's name");
     like($out, qr/^\[$vm\] argv\[1\] = expect_cpus=$n$/m, "$vm: argv[1]");
     like($out, qr/^\[$vm\] boot loader: vmxvisor$/m, "$vm: boot loader name");
+    like($out, qr/^\[$vm\] PASS: low memory 0x1000-0xb000 untouched by the loader \(0 words written\)$/m,
+         "$vm: no page tables or GDT of the loader's in low memory");
     # RAM: the 639 KiB below the EBDA, and all from 1 MiB up.
     my $upper = $memory_kib{$vm} - 1024;
     my $ram = 639 + $upper;
