@@ -32,7 +32,7 @@ static void read_program_header(const uint8_t *ph, bool is64, struct program_hea
     }
 }
 
-bool elf_load(const void *image, size_t size, uint64_t min_gpa, uint64_t max_gpa,
+bool elf_load(const void *image, size_t size, const struct load_area *area,
               guest_write_fn write, void *ctx, uint64_t *entry, char *why, size_t why_size)
 {
     const uint8_t *e = image;
@@ -64,11 +64,11 @@ bool elf_load(const void *image, size_t size, uint64_t min_gpa, uint64_t max_gpa
             continue;
         if (ph.filesz > ph.memsz || ph.offset > size || ph.filesz > size - ph.offset)
             return fail(why, why_size, "segment %u lies outside the file", i);
-        if (ph.paddr < min_gpa || ph.paddr > max_gpa || ph.memsz > max_gpa - ph.paddr)
-            return fail(why, why_size,
-                        "segment %u at 0x%lx-0x%lx is outside guest memory 0x%lx-0x%lx", i,
-                        (unsigned long)ph.paddr, (unsigned long)(ph.paddr + ph.memsz),
-                        (unsigned long)min_gpa, (unsigned long)max_gpa);
+        char where[112];
+        if (ph.paddr + ph.memsz < ph.paddr ||
+            !load_area_allows(area, ph.paddr, ph.paddr + ph.memsz, where, sizeof(where)))
+            return fail(why, why_size, "segment %u: %s", i,
+                        ph.paddr + ph.memsz < ph.paddr ? "wraps around" : where);
         if (!write(ctx, ph.paddr, e + ph.offset, ph.filesz) ||
             !write(ctx, ph.paddr + ph.filesz, NULL, ph.memsz - ph.filesz))
             return fail(why, why_size, "out of memory loading segment %u", i);

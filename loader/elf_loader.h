@@ -7,9 +7,10 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include "loader/guest_write.h"
+#include "loader/load_area.h"
 
-/* Segments must lie inside [min_gpa, max_gpa). On failure returns false and
+/* Segments must lie where `area` allows. On failure returns false and
  * explains why in `why`. */
-bool elf_load(const void *image, size_t size, uint64_t min_gpa, uint64_t max_gpa,
+bool elf_load(const void *image, size_t size, const struct load_area *area,
               guest_write_fn write, void *ctx, uint64_t *entry, char *why, size_t why_size);
 #endif

@@ -128,16 +128,25 @@ static bool find_multiboot_modules(const char *names, struct multiboot_module *o
     return true;
 }
 
+/* A multiboot kernel may go anywhere in RAM below 4 GiB (or the end of low
+ * RAM) but where the loader writes its information (the firmware's tables
+ * are not RAM in the map); its modules above 1 MiB. */
 static bool load_multiboot(struct vm *vm, const void *image, size_t size, char *why,
                            size_t why_size)
 {
     struct guest_mem_range map[GUEST_MEMMAP_MAX];
     struct multiboot_module modules[BOOT_MAX_MODULES];
+    static const struct load_reserved reserved[] = {
+        { GUEST_MB_INFO_GPA, GUEST_MB_INFO_GPA + 4096, "the multiboot information" },
+    };
+    struct load_area area = {
+        .memory_map = map, .memory_map_count = guest_memory_map(vm->ram_size, map),
+        .limit = guest_low_ram_end(vm->ram_size), .reserved = reserved, .reserved_count = 1,
+    };
     struct multiboot_args args = {
         .kernel_name = vm->config.image, .cmdline = vm->config.cmdline, .modules = modules,
-        .memory_map = map, .memory_map_count = guest_memory_map(vm->ram_size, map),
-        .load_min = GUEST_IMAGE_MIN_GPA, .load_max = guest_low_ram_end(vm->ram_size),
-        .info_gpa = GUEST_MB_INFO_GPA,
+        .memory_map = map, .memory_map_count = area.memory_map_count,
+        .area = &area, .modules_min = GUEST_IMAGE_MIN_GPA, .info_gpa = GUEST_MB_INFO_GPA,
     };
     if (!find_multiboot_modules(vm->config.modules, modules, &args.module_count, why,
                                 why_size))
@@ -155,15 +164,33 @@ static bool load_multiboot(struct vm *vm, const void *image, size_t size, char *
     return true;
 }
 
+/* A test guest's ELF goes anywhere in RAM but where its 64-bit start keeps
+ * the GDT and page tables, the command line and the vCPUs' boot stacks
+ * (virt/guest_layout.h); a real-mode one between its interrupt vector
+ * table, BIOS data and stack below GUEST_REAL_IMAGE_MIN_GPA and the EBDA. */
 static bool load_elf(struct vm *vm, const void *image, size_t size, char *why, size_t why_size)
 {
     bool real = vm->config.start == START_REAL;
-    uint64_t end = guest_low_ram_end(vm->ram_size);
-    if (real && end > GUEST_REAL_IMAGE_END)
-        end = GUEST_REAL_IMAGE_END;
+    struct guest_mem_range map[GUEST_MEMMAP_MAX];
+    const struct load_reserved long_start[] = {
+        { GUEST_GDT_GPA, GUEST_PD_GPA + 4 * 4096, "the boot GDT and page tables" },
+        { GUEST_CMDLINE_GPA, GUEST_CMDLINE_GPA + 4096, "the command line" },
+        { GUEST_BOOT_STACK - vm->vcpu_count * GUEST_BOOT_STACK_PER_VCPU, GUEST_BOOT_STACK,
+          "the vCPUs' boot stacks" },
+    };
+    static const struct load_reserved real_start[] = {
+        { 0, GUEST_REAL_IMAGE_MIN_GPA, "the real-mode vector table, BIOS data and stack" },
+    };
+    struct load_area area = {
+        .memory_map = map, .memory_map_count = guest_memory_map(vm->ram_size, map),
+        .limit = guest_low_ram_end(vm->ram_size),
+        .reserved = real ? real_start : long_start,
+        .reserved_count = real ? 1 : sizeof(long_start) / sizeof(long_start[0]),
+    };
+    if (real && area.limit > GUEST_REAL_IMAGE_END)
+        area.limit = GUEST_REAL_IMAGE_END;
     uint64_t entry;
-    if (!elf_load(image, size, real ? GUEST_REAL_IMAGE_MIN_GPA : GUEST_IMAGE_MIN_GPA, end,
-                  write_for_loader, vm, &entry, why, why_size))
+    if (!elf_load(image, size, &area, write_for_loader, vm, &entry, why, why_size))
         return false;
     if (real) {
         vm->boot = (struct boot_state){ .mode = BOOT_CPU_REAL, .rip = entry,

@@ -132,10 +132,9 @@ static bool load_aout_kludge(const uint8_t *k, size_t size, size_t hdr,
                     "end 0x%lx", bss_end, (unsigned long)mem_end);
     if (bss_end)
         mem_end = bss_end;
-    if (load_addr < args->load_min || mem_end > args->load_max)
-        return fail(why, why_size, "the kernel at 0x%x-0x%lx is outside guest memory "
-                    "0x%lx-0x%lx", load_addr, (unsigned long)mem_end,
-                    (unsigned long)args->load_min, (unsigned long)args->load_max);
+    char where[112];
+    if (!load_area_allows(args->area, load_addr, mem_end, where, sizeof(where)))
+        return fail(why, why_size, "the kernel: %s", where);
     if (out->entry < load_addr || out->entry >= mem_end)
         return fail(why, why_size, "a.out kludge: entry_addr 0x%lx is not in the loaded "
                     "image 0x%x-0x%lx", (unsigned long)out->entry, load_addr,
@@ -228,7 +227,9 @@ static bool put_memory_map(struct info_page *p, const struct multiboot_args *arg
 }
 
 /* Each module on the next page boundary above the kernel (and the module
- * before it): header flag 0 asks for that, and QEMU always does it. */
+ * before it): header flag 0 asks for that, and QEMU always does it; never
+ * below modules_min, so that a kernel loaded in low memory does not push
+ * its modules into what the loader keeps there. */
 static bool load_modules(struct info_page *p, const struct multiboot_args *args,
                          uint64_t kernel_end, guest_write_fn write, void *ctx, char *why,
                          size_t why_size)
@@ -237,14 +238,16 @@ static bool load_modules(struct info_page *p, const struct multiboot_args *args,
     if (!info_reserve(p, args->module_count * MOD_ENTRY_SIZE, &at))
         return fail(why, why_size, "the multiboot information for %lu modules does not fit "
                     "in its page", (unsigned long)args->module_count);
-    uint64_t next = page_align_up(kernel_end);
+    uint64_t next = page_align_up(kernel_end), limit = args->area->limit;
+    if (next < args->modules_min)
+        next = args->modules_min;
     for (size_t i = 0; i < args->module_count; i++) {
         const struct multiboot_module *m = &args->modules[i];
-        if (next > args->load_max || m->size > args->load_max - next)
+        if (next > limit || m->size > limit - next)
             return fail(why, why_size, "module '%s' (%lu KiB) does not fit between 0x%lx and "
                         "the end of low memory 0x%lx: give the VM more memory", m->name,
                         (unsigned long)(m->size >> 10), (unsigned long)next,
-                        (unsigned long)args->load_max);
+                        (unsigned long)limit);
         uint8_t *e = p->bytes + at + i * MOD_ENTRY_SIZE;
         uint32_t string;
         if (!info_string(p, m->name, &string))
@@ -300,7 +303,7 @@ bool multiboot_load(const void *image, size_t size, const struct multiboot_args 
     if (flags & FLAG_AOUT_KLUDGE) {
         if (!load_aout_kludge(k, size, hdr, args, &w, out, why, why_size))
             return false;
-    } else if (!elf_load(image, size, args->load_min, args->load_max, write_noting_span, &w,
+    } else if (!elf_load(image, size, args->area, write_noting_span, &w,
                          &out->entry, why, why_size)) {
         return false;
     }

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include "loader/guest_write.h"
 #include "loader/guest_memmap.h"
+#include "loader/load_area.h"
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002u     /* EAX at entry (3.2) */
 
@@ -45,7 +46,8 @@ struct multiboot_args {
     size_t module_count;
     const struct guest_mem_range *memory_map;
     size_t memory_map_count;
-    uint64_t load_min, load_max;    /* where the kernel and modules may go */
+    const struct load_area *area;   /* where the kernel may go (modules: below its limit) */
+    uint64_t modules_min;           /* the lowest address for modules */
     uint64_t info_gpa;              /* one page for the information (below 4 GiB) */
 };
 

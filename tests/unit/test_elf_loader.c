@@ -38,9 +38,35 @@ static size_t build_elf64(void)
     return 512;
 }
 
+/* The guest's RAM as its memory map says (below 639 KiB and from 1 MiB),
+ * with the boot GDT and page tables of a 64-bit start kept out. */
 static bool load(size_t size, uint64_t *entry, char *why)
 {
-    return elf_load(image, size, 0x100000, sizeof(guest), test_guest_write, &test_guest, entry, why, 128);
+    static struct guest_mem_range map[GUEST_MEMMAP_MAX];
+    static const struct load_reserved reserved[] = {
+        { 0x1000, 0x8000, "the boot GDT and page tables" },
+    };
+    struct load_area area = { .memory_map = map,
+                              .memory_map_count = guest_memory_map(sizeof(guest), map),
+                              .limit = sizeof(guest), .reserved = reserved, .reserved_count = 1 };
+    return elf_load(image, size, &area, test_guest_write, &test_guest, entry, why, 128);
+}
+
+/* Below 1 MiB is RAM too (QEMU and GRUB load kernels there): a segment
+ * that stays clear of what the loader keeps there loads. */
+static void loads_low_segments(void **state)
+{
+    (void)state;
+    memset(guest, 0x55, sizeof(guest));
+    build_elf64();
+    put(image + 24, 0x10004, 8);        /* entry */
+    put(image + 64 + 24, 0x10000, 8);   /* paddr */
+    uint64_t entry;
+    char why[128] = "";
+    assert_true(load(512, &entry, why));
+    assert_int_equal(entry, 0x10004);
+    assert_int_equal(guest[0x10000], 0xab);
+    assert_int_equal(guest[0x10010], 0);
 }
 
 static void loads_segments_and_zeroes_bss(void **state)
@@ -117,13 +143,17 @@ static void refuses_bad_images(void **state)
     expect_refusal(512, "segment 0 lies outside the file");
 
     build_elf64();
-    put(image + 64 + 24, 0x1000, 8);    /* below the image area */
-    expect_refusal(512, "segment 0 at 0x1000-0x1040 is outside guest memory 0x100000-0x400000");
+    put(image + 64 + 24, 0x1000, 8);    /* over what the start keeps in low memory */
+    expect_refusal(512, "segment 0: 0x1000-0x1040 overlaps the boot GDT and page tables at "
+                        "0x1000-0x8000");
+
+    build_elf64();
+    put(image + 64 + 24, 0x9ffe0, 8);   /* across the end of conventional memory */
+    expect_refusal(512, "segment 0: 0x9ffe0-0xa0020 is not in one range of guest RAM");
 
     build_elf64();
     put(image + 64 + 40, 0x10000000, 8);    /* larger than guest memory */
-    expect_refusal(512, "segment 0 at 0x100000-0x10100000 is outside guest memory "
-                        "0x100000-0x400000");
+    expect_refusal(512, "segment 0: 0x100000-0x10100000 is not below 0x400000");
 
     build_elf64();
     put(image + 24, 0x300000, 8);
@@ -134,6 +164,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(loads_segments_and_zeroes_bss),
+        cmocka_unit_test(loads_low_segments),
         cmocka_unit_test(loads_elf32),
         cmocka_unit_test(refuses_bad_images),
     };

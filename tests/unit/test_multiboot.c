@@ -113,13 +113,21 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Where the kernel may go: the RAM of the map, but the information page. */
+static const struct load_reserved info_page[] = {
+    { INFO_GPA, INFO_GPA + 4096, "the multiboot information" },
+};
+static struct load_area area;
+
 static struct multiboot_args args(const struct multiboot_module *mods, size_t count,
                                   const char *cmdline)
 {
+    area = (struct load_area){ .memory_map = map, .memory_map_count = map_count,
+                               .limit = GUEST_SIZE, .reserved = info_page, .reserved_count = 1 };
     return (struct multiboot_args){ .kernel_name = "mb1.elf", .cmdline = cmdline,
                                     .modules = mods, .module_count = count,
                                     .memory_map = map, .memory_map_count = map_count,
-                                    .load_min = LOAD_MIN, .load_max = GUEST_SIZE,
+                                    .area = &area, .modules_min = LOAD_MIN,
                                     .info_gpa = INFO_GPA };
 }
 
@@ -163,6 +171,27 @@ static void stray_magic_before_the_header_is_skipped(void **state)
     char why[200] = "";
     assert_true(load(&a, &out, why));
     assert_int_equal(out.entry, ENTRY);
+    build_elf_kernel();
+}
+
+/* A kernel in conventional memory (below 639 KiB) loads, as QEMU loads it;
+ * its modules still go from 1 MiB up, clear of what the loader keeps low. */
+static void kernel_below_1mib_modules_above(void **state)
+{
+    (void)state;
+    const uint32_t low = 0x20000;
+    put(image + 52 + 8, low, 4);                /* p_vaddr */
+    put(image + 52 + 12, low, 4);               /* p_paddr */
+    put(image + 24, low + 0x100, 4);            /* entry */
+    struct multiboot_args a = args(two_modules, 1, "");
+    struct multiboot_result out;
+    char why[200] = "";
+    assert_true(load(&a, &out, why));
+    assert_int_equal(out.entry, low + 0x100);
+    assert_int_equal(out.kernel_start, low);
+    assert_int_equal(guest[low + 0x100], 0x90);
+    uint32_t mods = (uint32_t)get(info() + 24, 4);
+    assert_true(get(guest + mods, 4) >= LOAD_MIN);      /* mod_start */
     build_elf_kernel();
 }
 
@@ -289,9 +318,9 @@ static void refuses_with_a_reason(void **state)
     assert_non_null(strstr(why, "unknown required bits 0x8"));
     build_elf_kernel();
 
-    put(image + 52 + 12, 0x50000, 4);           /* a segment below 1 MiB */
+    put(image + 52 + 12, INFO_GPA, 4);          /* a segment over the information page */
     assert_false(load(&a, &out, why));
-    assert_non_null(strstr(why, "outside guest memory"));
+    assert_non_null(strstr(why, "overlaps the multiboot information at 0xb000-0xc000"));
     build_elf_kernel();
 
     put(image + 24, 0x900000, 4);               /* entry outside the segment */
@@ -320,7 +349,7 @@ static void refuses_with_a_reason(void **state)
     build_aout_kernel(0);
     put(image + HDR_OFFSET + 24, GUEST_SIZE + 4096, 4);
     assert_false(load(&a, &out, why));
-    assert_non_null(strstr(why, "outside guest memory"));
+    assert_non_null(strstr(why, "is not below"));
     build_aout_kernel(0);
     put(image + HDR_OFFSET + 28, 0x100000, 4);  /* entry outside the image */
     assert_false(load(&a, &out, why));
@@ -329,7 +358,7 @@ static void refuses_with_a_reason(void **state)
 
     /* A module that does not fit between the kernel and the end of RAM. */
     struct multiboot_args small = args(two_modules, 1, "");
-    small.load_max = KERNEL_GPA + KERNEL_MEM + 4096;
+    area.limit = KERNEL_GPA + KERNEL_MEM + 4096;
     assert_false(load(&small, &out, why));
     assert_non_null(strstr(why, "module 'env.txt' (4 KiB) does not fit"));
 
@@ -353,6 +382,7 @@ int main(void)
         cmocka_unit_test(header_found_only_aligned_in_the_first_8k),
         cmocka_unit_test(stray_magic_before_the_header_is_skipped),
         cmocka_unit_test(loads_elf_kernel_modules_and_information),
+        cmocka_unit_test(kernel_below_1mib_modules_above),
         cmocka_unit_test(command_line_is_argv0_alone_without_cmdline),
         cmocka_unit_test(aout_kludge_addresses_win),
         cmocka_unit_test(video_mode_flag_is_ignored),

@@ -1,0 +1,27 @@
+/* Where a loader may put an image (loader/load_area.h). */
+#include "loader/load_area.h"
+#include "lib/error.h"
+
+bool load_area_allows(const struct load_area *area, uint64_t start, uint64_t end, char *why,
+                      size_t why_size)
+{
+    if (end < start || end > area->limit)
+        return fail(why, why_size, "0x%lx-0x%lx is not below 0x%lx", (unsigned long)start,
+                    (unsigned long)end, (unsigned long)area->limit);
+    bool in_ram = false;
+    for (size_t i = 0; i < area->memory_map_count; i++) {
+        const struct guest_mem_range *r = &area->memory_map[i];
+        in_ram |= r->type == GUEST_MEM_RAM && start >= r->start && end <= r->start + r->size;
+    }
+    if (!in_ram)
+        return fail(why, why_size, "0x%lx-0x%lx is not in one range of guest RAM",
+                    (unsigned long)start, (unsigned long)end);
+    for (size_t i = 0; i < area->reserved_count; i++) {
+        const struct load_reserved *r = &area->reserved[i];
+        if (start < r->end && end > r->start)
+            return fail(why, why_size, "0x%lx-0x%lx overlaps %s at 0x%lx-0x%lx",
+                        (unsigned long)start, (unsigned long)end, r->what,
+                        (unsigned long)r->start, (unsigned long)r->end);
+    }
+    return true;
+}
