@@ -162,15 +162,6 @@ int vcpu_acknowledge_interrupt(struct vcpu *v)
     return vector < 0 ? -1 : acknowledge(v, extint, vector);
 }
 
-void inject_pending_events(struct vcpu *v)
-{
-    if (inject_pending_nmi(v))
-        /* An interrupt waits for the NMI's entry: its window then. */
-        set_interrupt_window(v, vcpu_interrupt_waiting(v));
-    else
-        inject_pending_interrupt(v);
-}
-
 void inject_pending_interrupt(struct vcpu *v)
 {
     bool extint = vm_extint_pending(v);

@@ -9,6 +9,8 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include "virt/event_inject.h"
+#include "virt/vm.h"
 
 struct vm;
 struct vcpu;
@@ -33,8 +35,18 @@ bool vcpu_interrupt_waiting(const struct vcpu *vcpu);
 /* Before an entry: injects that interrupt if the guest can take it now,
  * else turns on interrupt-window exiting. */
 void inject_pending_interrupt(struct vcpu *vcpu);
-/* The same with NMIs, which go first: a pending NMI, else an interrupt. */
-void inject_pending_events(struct vcpu *vcpu);
+/* The same with NMIs, which go first: a pending NMI, else an interrupt.
+ * Inline: before most entries there is no NMI to inject and no NMI window
+ * to close. */
+static inline void inject_pending_events(struct vcpu *v)
+{
+    bool nmi_work = __atomic_load_n(&v->nmi_pending, __ATOMIC_RELAXED) || v->nmi_window_exiting;
+    if (__builtin_expect(nmi_work, 0) && inject_pending_nmi(v))
+        /* An interrupt waits for the NMI's entry: its window then. */
+        set_interrupt_window(v, vcpu_interrupt_waiting(v));
+    else
+        inject_pending_interrupt(v);
+}
 /* Acknowledges that interrupt without injecting it (a nested exit that
  * acknowledges interrupts on exit hands it to L1): its vector, or -1. */
 int vcpu_acknowledge_interrupt(struct vcpu *vcpu);

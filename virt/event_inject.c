@@ -98,13 +98,6 @@ static bool nmi_blocked(struct vcpu *v)
     return false;
 }
 
-void nmi_note_vmcs_leaving(struct vcpu *v)
-{
-    if (v->vmcs->nmi_blocking_possible &&
-        !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_NMI))
-        v->vmcs->nmi_blocking_possible = false;
-}
-
 bool nmi_window_open(struct vcpu *v)
 {
     return !(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&

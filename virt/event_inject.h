@@ -51,8 +51,14 @@ void restore_nmi_blocking(struct vcpu *vcpu, uint64_t qualification);
 /* The vCPU's VMCS stops being current on this CPU (vcpu_put, a switch
  * between vmcs01 and vmcs02): if it shows no virtual-NMI blocking, the
  * guest has IRETed the NMIs L0 gave it. Its blocking cannot be spoiled
- * while it stays current (see nmi_blocked, event_inject.c), only after. */
-void nmi_note_vmcs_leaving(struct vcpu *vcpu);
+ * while it stays current (see nmi_blocked, event_inject.c), only after.
+ * Inline: every switch of vCPU takes it, and it rarely has work. */
+static inline void nmi_note_vmcs_leaving(struct vcpu *v)
+{
+    if (__builtin_expect(v->vmcs->nmi_blocking_possible, 0) &&
+        !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_NMI))
+        v->vmcs->nmi_blocking_possible = false;
+}
 
 /* Inline below: every interrupt delivered (dev/irq.c) takes these. */
 
