@@ -28,20 +28,42 @@ bool bootinfo_parse(uint32_t magic, uint64_t info_phys, const char **why)
         *why = "not started by a Multiboot2 boot loader (bad magic in EAX)";
         return false;
     }
+    /* A boot loader that breaks the format gets a message, not a hang or a
+     * read past the structure: every tag must fit its header and the total
+     * size, strings must end inside their tags, memory-map entries must
+     * have at least the size the format defines, and the end tag must be
+     * there. */
     uint32_t total = *(const uint32_t *)info_phys;
-    bootinfo.info_start = info_phys;
-    bootinfo.info_end = info_phys + total;
-    bootinfo.cmdline = "";
-    for (uint64_t p = info_phys + 8; p < info_phys + total;) {
+    bootinfo = (struct bootinfo){ .info_start = info_phys, .info_end = info_phys + total,
+                                  .cmdline = "" };
+    uint64_t end = info_phys + total;
+    for (uint64_t p = info_phys + 8;;) {
         const struct mb2_tag *tag = (const void *)p;
+        if (p > end || end - p < sizeof(*tag)) {
+            *why = "bad boot information: it ends without its end tag";
+            return false;
+        }
+        if (tag->size < sizeof(*tag) || tag->size > end - p) {
+            *why = "bad boot information: a tag shorter than its header or past the end";
+            return false;
+        }
         if (tag->type == MB2_TAG_END)
             break;
         switch (tag->type) {
         case MB2_TAG_CMDLINE:
+            if (!memchr((const void *)(p + 8), '\0', tag->size - 8)) {
+                *why = "bad boot information: the command line is not terminated in its tag";
+                return false;
+            }
             bootinfo.cmdline = (const char *)(p + 8);
             break;
         case MB2_TAG_MODULE: {
             const struct mb2_tag_module *m = (const void *)p;
+            if (tag->size <= sizeof(*m) ||
+                !memchr(m->cmdline, '\0', tag->size - sizeof(*m))) {
+                *why = "bad boot information: a module's string is not terminated in its tag";
+                return false;
+            }
             if (bootinfo.module_count < BOOT_MAX_MODULES)
                 bootinfo.modules[bootinfo.module_count++] =
                     (struct boot_module){ m->mod_start, m->mod_end, m->cmdline };
@@ -49,6 +71,10 @@ bool bootinfo_parse(uint32_t magic, uint64_t info_phys, const char **why)
         }
         case MB2_TAG_MMAP: {
             const struct mb2_tag_mmap *mm = (const void *)p;
+            if (tag->size < sizeof(*mm) || mm->entry_size < sizeof(struct mb2_mmap_entry)) {
+                *why = "bad boot information: a memory map with entries smaller than 24 bytes";
+                return false;
+            }
             for (uint64_t e = p + sizeof(*mm); e + mm->entry_size <= p + tag->size;
                  e += mm->entry_size) {
                 const struct mb2_mmap_entry *ent = (const void *)e;

@@ -62,6 +62,43 @@ static void rejects_other_loaders(void **state)
     assert_string_equal(why, "not started by a Multiboot2 boot loader (bad magic in EAX)");
 }
 
+/* A boot loader that breaks the format gets a reason, never a hang or a
+ * read past the structure: a tag of size 0, one running past the total
+ * size, memory-map entries of size 0, a missing end tag, an unterminated
+ * command line. */
+static void refuses_malformed_information(void **state)
+{
+    (void)state;
+    const char *why = NULL;
+    build_info("x");
+    ((uint32_t *)info)[3] = 0;                          /* the command-line tag's size */
+    assert_false(bootinfo_parse(0x36d76289, (uint64_t)(uintptr_t)info, &why));
+    assert_non_null(strstr(why, "shorter than its header"));
+
+    build_info("x");
+    ((uint32_t *)info)[0] = 40;                         /* total cuts the mmap tag */
+    assert_false(bootinfo_parse(0x36d76289, (uint64_t)(uintptr_t)info, &why));
+    assert_non_null(strstr(why, "past the end"));
+
+    build_info("x");
+    ((uint32_t *)(info + 24))[2] = 0;                   /* mmap entry_size 0 */
+    assert_false(bootinfo_parse(0x36d76289, (uint64_t)(uintptr_t)info, &why));
+    assert_non_null(strstr(why, "entries smaller than 24 bytes"));
+
+    build_info("x");
+    ((uint32_t *)info)[0] = (uint32_t)used - 8;         /* no room for the end tag */
+    assert_false(bootinfo_parse(0x36d76289, (uint64_t)(uintptr_t)info, &why));
+    assert_non_null(strstr(why, "without its end tag"));
+
+    build_info("abc");
+    info[8 + 8 + 3] = 'd';                              /* overwrite the NUL: "abcd" */
+    ((uint32_t *)info)[3] = 8 + 4;                      /* and the tag ends there */
+    assert_false(bootinfo_parse(0x36d76289, (uint64_t)(uintptr_t)info, &why));
+    assert_non_null(strstr(why, "command line is not terminated"));
+
+    assert_true(bootinfo_parse(0x36d76289, build_info("fine"), &why));
+}
+
 static void command_line_words_and_values(void **state)
 {
     (void)state;
@@ -85,6 +122,7 @@ int main(void)
         cmocka_unit_test(parses_memory_map_modules_and_cmdline),
         cmocka_unit_test(rejects_other_loaders),
         cmocka_unit_test(command_line_words_and_values),
+        cmocka_unit_test(refuses_malformed_information),
     };
     return cmocka_run_group_tests_name("bootinfo", tests, NULL, NULL);
 }
