@@ -84,6 +84,15 @@ static enum exit_action handle_skip(struct vcpu *vcpu, const struct vm_exit *exi
     return EXIT_RESUME;
 }
 
+/* RDPMC: the performance counters are hidden (CPUID leaf 0xA is empty), so
+ * every counter number is invalid: #GP(0), as KVM gives without a PMU. */
+static enum exit_action handle_rdpmc(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    (void)exit;
+    inject_exception(vcpu, VECTOR_GP, true, 0);
+    return EXIT_RESUME;
+}
+
 static enum exit_action handle_undefined(struct vcpu *vcpu, const struct vm_exit *exit)
 {
     /* MONITOR/MWAIT (not in our CPUID): #UD, as on a CPU without them. */
@@ -137,6 +146,7 @@ static const struct {
     [EXIT_REASON_RDMSR] = { handle_rdmsr, false },
     [EXIT_REASON_WRMSR] = { handle_wrmsr, false },
     [EXIT_REASON_MWAIT] = { handle_undefined, false },
+    [EXIT_REASON_RDPMC] = { handle_rdpmc, false },
     [EXIT_REASON_MONITOR] = { handle_undefined, false },
     [EXIT_REASON_EPT_VIOLATION] = { handle_ept_violation, true, true },
     [EXIT_REASON_EPT_MISCONFIG] = { handle_ept_misconfig, false, true },

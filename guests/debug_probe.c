@@ -24,7 +24,7 @@
 
 static int failures;
 static volatile unsigned faults, steps;
-static volatile uint64_t fault_rflags, fault_rip, step_dr6, step_rip;
+static volatile uint64_t fault_rflags, fault_rip, fault_vector, step_dr6, step_rip;
 static volatile unsigned skip_length;       /* what the fault handler steps over */
 
 static void report(const char *name, bool ok, const char *detail)
@@ -36,6 +36,7 @@ static void report(const char *name, bool ok, const char *detail)
 static void fault_handler(struct trap_frame *frame)
 {
     faults++;
+    fault_vector = frame->vector;
     fault_rflags = frame->rflags;
     fault_rip = frame->rip;
     frame->rip += skip_length;
@@ -57,18 +58,19 @@ static void debug_handler(struct trap_frame *frame)
  * step or its fault handler returns to. */
 extern const char nop_start[], nop_end[], cpuid_start[], cpuid_end[], out_start[], out_end[];
 extern const char rdmsr_start[], rdmsr_end[], load_start[], load_end[];
-extern const char gp_load_start[], wrmsr_start[], monitor_start[];
+extern const char gp_load_start[], wrmsr_start[], monitor_start[], rdpmc_start[];
 
-static void check_fault(const char *name, const char *start, unsigned length, void (*run)(void))
+static void check_fault(const char *name, unsigned vector, const char *start, unsigned length,
+                        void (*run)(void))
 {
-    char detail[96];
+    char detail[112];
     unsigned before = faults;
     skip_length = length;
     run();
     bool rf = fault_rflags & RFLAGS_RF;
-    snprintf(detail, sizeof(detail), "(%u fault(s), at +%ld, RF %u)", faults - before,
-             (long)(fault_rip - (uint64_t)start), rf);
-    report(name, faults - before == 1 && fault_rip == (uint64_t)start && rf,
+    snprintf(detail, sizeof(detail), "(%u fault(s), vector %lu, at +%ld, RF %u)",
+             faults - before, fault_vector, (long)(fault_rip - (uint64_t)start), rf);
+    report(name, faults - before == 1 && fault_vector == vector && fault_rip == (uint64_t)start && rf,
            detail);
 }
 
@@ -87,6 +89,11 @@ static __attribute__((noinline)) void wrmsr_unknown(void)
 static __attribute__((noinline)) void monitor(void)
 {
     __asm__ volatile("monitor_start: monitor" :: "a"(&steps), "c"(0), "d"(0) : "memory");
+}
+
+static __attribute__((noinline)) void rdpmc_counter_0(void)
+{
+    __asm__ volatile("rdpmc_start: rdpmc" :: "c"(0) : "rax", "rdx", "memory");
 }
 
 static void check_step(const char *name, const char *start, const char *end, void (*run)(void))
@@ -124,10 +131,14 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     interrupt_register(VECTOR_GP, fault_handler);
     interrupt_register(VECTOR_UD, fault_handler);
     interrupt_register(VECTOR_DB, debug_handler);
-    check_fault("#GP the CPU raises (non-canonical load) has RF set", gp_load_start, 2, gp_load);
-    check_fault("#GP the hypervisor injects (WRMSR of an unknown MSR) has RF set", wrmsr_start,
+    check_fault("#GP the CPU raises (non-canonical load) has RF set", VECTOR_GP, gp_load_start, 2, gp_load);
+    check_fault("#GP the hypervisor injects (WRMSR of an unknown MSR) has RF set", VECTOR_GP,
+                wrmsr_start,
                 2, wrmsr_unknown);
-    check_fault("#UD the hypervisor injects (MONITOR) has RF set", monitor_start, 3, monitor);
+    check_fault("#UD the hypervisor injects (MONITOR) has RF set", VECTOR_UD, monitor_start, 3,
+                monitor);
+    check_fault("RDPMC without performance counters raises #GP, RF set", VECTOR_GP, rdpmc_start, 2,
+                rdpmc_counter_0);
     check_step("single step over NOP, which the CPU runs", nop_start, nop_end, step_nop);
     check_step("single step over CPUID, which the hypervisor emulates", cpuid_start, cpuid_end,
                step_cpuid);

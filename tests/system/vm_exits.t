@@ -98,6 +98,7 @@ unlike($out, qr/^\[insn\] FAIL/m, 'insn: no failed check');
 for my $check ('#GP the CPU raises (non-canonical load) has RF set',
                '#GP the hypervisor injects (WRMSR of an unknown MSR) has RF set',
                '#UD the hypervisor injects (MONITOR) has RF set',
+               'RDPMC without performance counters raises #GP, RF set',
                'single step over NOP, which the CPU runs',
                'single step over CPUID, which the hypervisor emulates',
                'single step over OUT, which the hypervisor emulates',
