@@ -32,7 +32,9 @@ uint32_t vms_create_from_config(const struct vm_config_set *set)
     for (size_t i = 0; i < set->count; i++) {
         const struct vm_config *cfg = &set->vms[i];
         if (!cfg->valid) {
-            kprintf("vm %s: not started: its configuration has errors\n", cfg->name);
+            /* A bad [global] spoils every VM (vm_config.c): say it was there. */
+            kprintf("vm %s: not started: %s has errors\n", cfg->name,
+                    set->global.valid ? "its configuration" : "the [global] section");
             continue;
         }
         if (!guest_boot_module(cfg->image)) {

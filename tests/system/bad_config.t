@@ -33,4 +33,11 @@ like($out, qr/^vm missing: not started: image 'no_such_guest\.elf' is not among 
 like($out, qr/^vm notelf: cannot create: image 'vms\.cfg': not an ELF file$/m, 'a bad image is refused');
 is_deeply([vm_result($out, 'good')], ['exit hypercall', 0], 'the good VM ran');
 unlike($out, qr/^vm (typo|missing|notelf): ended/m, 'no bad VM ran');
+
+# An error in [global] spoils every VM, and the message says where it is.
+($status, $out) = run_vms("[global]\nple = sometimes\n\n[vm g]\nimage = cpuid_test.elf\nmemory = 8M\n",
+                          ['cpuid_test'], '--pcpus', '1');
+like($out, qr/^config: vms\.cfg:2: ple: /m, 'the [global] error is reported with its line');
+like($out, qr/^vm g: not started: the \[global\] section has errors$/m,
+     'a VM spoiled by [global] says so');
 done_testing();
