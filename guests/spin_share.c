@@ -5,8 +5,13 @@
  * With "halt-others" after the window, every vCPU but 0 halts at once (with
  * interrupts off: for good) and vCPU 0 reports alone. With "sti" the vCPUs
  * compute with interrupts enabled, as an OS does (Bochs does not exit on
- * external interrupts while a guest has them disabled). */
+ * external interrupts while a guest has them disabled). With "init-all",
+ * once all have arrived vCPU 0 sends INIT to every vCPU, itself included:
+ * all wait for a start-up IPI no one will send. */
 #include "guests/runtime/guest.h"
+#include "arch/lapic.h"
+
+#define ICR_ALL_INCL_SELF 0x80000
 
 #define MAX_VCPUS 64
 
@@ -26,6 +31,14 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
      * started one after another by INIT-SIPI-SIPI), so all count alike. */
     if (__atomic_add_fetch(&arrived, 1, __ATOMIC_SEQ_CST) == vcpus)
         deadline = rdtsc() + cmdline_number(cmdline, 100) * 1000000;
+    if (vcpu == 0 && cmdline_has(cmdline, "init-all")) {
+        while (arrived < vcpus)
+            cpu_relax();
+        printf("spin_share: INIT to every vCPU\n");
+        lapic_send_ipi(0, ICR_INIT | ICR_LEVEL_ASSERT | ICR_ALL_INCL_SELF);
+        for (;;)
+            cpu_relax();        /* the INIT ends this */
+    }
     while (!deadline)
         cpu_relax();
     uint64_t n = 0;

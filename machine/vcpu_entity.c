@@ -75,19 +75,23 @@ static void keep_earliest(uint64_t *next, uint64_t deadline)
 }
 
 /* Every vCPU blocked with nothing that could wake it (no timer, and no
- * running vCPU to send an IPI): the VM is over. A wake-up during the scan
- * makes the scan worthless: the wake-up count says whether one happened. */
+ * running vCPU to send an IPI), halted or waiting for a start-up IPI that
+ * no one is left to send: the VM is over. A wake-up during the scan makes
+ * the scan worthless: the wake-up count says whether one happened. */
 static void end_vm_if_all_halted(struct vm *vm)
 {
     uint64_t wakeups = __atomic_load_n(&vm->wakeups, __ATOMIC_SEQ_CST);
+    bool waiting_for_sipi = false;
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         const struct vcpu *v = &vm->vcpus[i];
         if ((v->se.state != VCPU_HALTED && v->se.state != VCPU_WAIT_SIPI && v->se.state != VCPU_STOPPED) ||
             timer_can_wake(v))
             return;
+        waiting_for_sipi |= v->se.state == VCPU_WAIT_SIPI;
     }
     if (__atomic_load_n(&vm->wakeups, __ATOMIC_SEQ_CST) == wakeups)
-        vm_end(vm, 0, "all vCPUs halted");
+        vm_end(vm, 0, waiting_for_sipi ? "all vCPUs halted or waiting for SIPI"
+                                       : "all vCPUs halted");
 }
 
 static void put(struct sched_entity *e)
@@ -95,7 +99,7 @@ static void put(struct sched_entity *e)
     struct vcpu *v = vcpu_of(e);
     vcpu_put(v);
     /* Still on the CPU: a reset waits for that, so it never meets an end. */
-    if (v->se.state == VCPU_HALTED)
+    if (v->se.state == VCPU_HALTED || v->se.state == VCPU_WAIT_SIPI)
         end_vm_if_all_halted(v->vm);
 }
 

@@ -21,4 +21,12 @@ for my $v (1 .. 3) {
     ok($run{$v} < $run{0} / 100, "halted vCPU $v used under 1% of that ($run{$v} cycles)");
 }
 is_deeply([vm_result($out, 'h')], ['exit hypercall', 0], 'VM finished');
+
+# Every vCPU sent INIT (vCPU 0 to all, itself included): all wait for a
+# start-up IPI nobody is left to send, and the VM ends as when all halt.
+($status, $out) = run_vms("[vm i]\nimage = spin_share.elf\nvcpus = 2\nmemory = 4M\ncmdline = 1 init-all\n",
+                          ['spin_share'], '--pcpus', '2');
+like($out, qr/^\[i\] spin_share: INIT to every vCPU$/m, 'INIT sent to every vCPU');
+is_deeply([vm_result($out, 'i')], ['all vCPUs halted or waiting for SIPI', 0],
+          'the VM ends when every vCPU waits for SIPI');
 done_testing();
