@@ -38,6 +38,7 @@
 #define LOADED_HIGH          0x01       /* loadflags: a bzImage, loaded at 1 MiB or above */
 #define XLF_KERNEL_64        0x01       /* a 64-bit entry point at load address + 0x200 */
 #define ENTRY_64_OFFSET      0x200
+#define LINUX_KERNEL_MIN_GPA 0x100000ull
 #define LOADER_UNDEFINED     0xff       /* type_of_loader for a loader with no assigned ID */
 
 bool linux_is_bzimage(const void *image, size_t size)
@@ -134,6 +135,12 @@ bool linux_load(const void *image, size_t size, const struct linux_boot_args *ar
     uint64_t init_size = le_get(k + HDR_INIT_SIZE, 4);
     out->kernel_gpa = le_get(k + HDR_PREF_ADDRESS, 8);
     out->kernel_end = out->kernel_gpa + (init_size > payload ? init_size : payload);
+    /* boot.rst: a bzImage's protected-mode kernel loads at 1 MiB or above;
+     * below are the zero page, the command line and the boot page tables. */
+    if (out->kernel_gpa < LINUX_KERNEL_MIN_GPA)
+        return fail(why, why_size, "the kernel's load address 0x%lx is below 1 MiB, over the "
+                    "zero page, command line and boot page tables (a bzImage loads at 1 MiB "
+                    "or above)", (unsigned long)out->kernel_gpa);
     if (!ram_holding(args, out->kernel_gpa, out->kernel_end))
         return fail(why, why_size, "the kernel needs RAM at 0x%lx-0x%lx (init_size): give the "
                     "VM more memory", (unsigned long)out->kernel_gpa,

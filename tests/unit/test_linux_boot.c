@@ -200,6 +200,11 @@ static void refuses_with_a_reason(void **state)
     assert_non_null(strstr(why, "truncated"));
     build_bzimage();
 
+    put(image + 0x258, 0x2000, 8);          /* pref_address over the boot structures */
+    assert_false(load(&a, &out, why));
+    assert_non_null(strstr(why, "below 1 MiB"));
+    build_bzimage();
+
     put(image + 0x260, GUEST_SIZE, 4);      /* init_size beyond RAM */
     assert_false(load(&a, &out, why));
     assert_non_null(strstr(why, "more memory"));
