@@ -87,6 +87,26 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     failures += check(!(cpuid(7, 0).ecx >> 7 & 1) && gp_count == before + 1 &&
                           !(read_cr4() & CR4_CET),
                       "CET hidden, and setting CR4.CET raises #GP");
+    /* String I/O: REP OUTSB of a line to COM1, REP INSB from its scratch
+     * register, REP OUTSD backwards (DF = 1) to the POST port. */
+    static const char line[] = "insn_probe: rep outsb to COM1\n";
+    const char *src = line;
+    uint64_t rcx = sizeof(line) - 1;
+    __asm__ volatile("rep outsb" : "+S"(src), "+c"(rcx) : "d"(0x3f8) : "memory");
+    failures += check(src == line + sizeof(line) - 1 && rcx == 0, "REP OUTSB advances RSI, ends RCX");
+    static uint8_t in_buf[4];
+    uint8_t *dst = in_buf;
+    rcx = sizeof(in_buf);
+    __asm__ volatile("outb %%al, %%dx" :: "a"(0x5a), "d"(0x3ff));
+    __asm__ volatile("rep insb" : "+D"(dst), "+c"(rcx) : "d"(0x3ff) : "memory");
+    failures += check(dst == in_buf + 4 && rcx == 0 && in_buf[0] == 0x5a && in_buf[3] == 0x5a,
+                      "REP INSB fills the buffer from the port");
+    static const uint32_t words[3] = { 1, 2, 3 };
+    const uint32_t *from = &words[2];
+    rcx = 3;
+    __asm__ volatile("std\n\trep outsl\n\tcld" : "+S"(from), "+c"(rcx) : "d"(0x80) : "memory");
+    failures += check((uintptr_t)from == (uintptr_t)&words[2] - 12 && rcx == 0,
+                      "REP OUTSD with DF = 1 goes down");
     /* CR8 (the task priority) while there is no virtual APIC. */
     __asm__ volatile("mov %0, %%cr8" :: "r"(9ull));
     uint64_t cr8;

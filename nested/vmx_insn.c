@@ -8,7 +8,7 @@
 #include "nested/vmx_operand.h"
 #include "virt/event_inject.h"
 #include "virt/guest_mem.h"
-#include "virt/guest_walk.h"
+#include "virt/guest_linear.h"
 #include "virt/vcpu.h"
 #include "virt/vcpu_regs.h"
 #include "virt/vm.h"
@@ -17,7 +17,6 @@
 #include "arch/cpu.h"
 #include "arch/msr.h"
 #include "lib/page_alloc.h"
-#include "lib/string.h"
 
 #define RFLAGS_CF (1ull << 0)
 #define RFLAGS_PF (1ull << 2)
@@ -29,8 +28,6 @@
 #define RFLAGS_ARITHMETIC (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
 #define AR_L  (1u << 13)
 #define AR_DPL(ar) ((ar) >> 5 & 3)
-#define VECTOR_PF 14
-#define PF_ERROR_WRITE (1u << 1)
 #define INTERRUPTIBILITY_MOV_SS (1u << 1)
 #define LINEAR_ADDRESS_BITS 48      /* no 5-level paging for the guests */
 
@@ -162,16 +159,10 @@ static void describe(struct insn *in)
     in->guest.la57 = false;
 }
 
-static bool read_l1(void *ctx, uint64_t gpa, void *dst, unsigned len)
-{
-    return guest_mem_read(ctx, gpa, dst, len);
-}
-
 /* Moves the memory operand between `buf` and L1's memory, as the
  * instruction would: the segment checks (#GP/#SS), then L1's paging (#PF
- * where a page is not mapped). Memory that is not L1's RAM reads all-ones
- * and ignores writes, as unclaimed physical addresses do. False if a fault
- * was injected. */
+ * where a page is not mapped; virt/guest_linear.h). False if a fault was
+ * injected. */
 static bool access_operand(struct insn *in, void *buf, bool write)
 {
     struct vcpu *v = in->vcpu;
@@ -182,26 +173,7 @@ static bool access_operand(struct insn *in, void *buf, bool write)
         inject_exception(v, fault.vector, true, fault.error_code);
         return false;
     }
-    struct guest_paging paging = { vmcs_read(GUEST_CR0), vmcs_read(GUEST_CR3), vmcs_read(GUEST_CR4),
-                                   vmcs_read(GUEST_IA32_EFER) };
-    for (unsigned done = 0; done < size;) {
-        uint64_t gpa;
-        if (!guest_translate(&paging, linear + done, read_l1, v->vm, &gpa)) {
-            v->cr2 = linear + done;
-            inject_exception(v, VECTOR_PF, true, write ? PF_ERROR_WRITE : 0);
-            return false;
-        }
-        unsigned chunk = 4096 - (unsigned)(gpa & 4095);
-        if (chunk > size - done)
-            chunk = size - done;
-        uint8_t *bytes = (uint8_t *)buf + done;
-        if (write)
-            (void)guest_mem_write(v->vm, gpa, bytes, chunk);
-        else if (!guest_mem_read(v->vm, gpa, bytes, chunk))
-            memset(bytes, 0xff, chunk);
-        done += chunk;
-    }
-    return true;
+    return vcpu_linear_access(v, linear, buf, size, write);
 }
 
 /* The 64-bit VMCS pointer operand of VMXON, VMCLEAR, VMPTRLD. */

@@ -160,6 +160,7 @@ bool vmcs_config_negotiate(const struct vmx_capability_msrs *caps, struct vmcs_c
         return fail(why, why_size, "INVEPT supports neither single-context nor all-context");
     cfg->ept_vpid_cap = caps->ept_vpid_cap & (EPT_CAPS_USED | VPID_CAPS_USED);
     cfg->misc = caps->misc;
+    cfg->ins_outs_info = caps->basic & VMX_BASIC_INS_OUTS_INFO;
     cfg->cr0_fixed0 = caps->cr0_fixed0;
     cfg->cr0_fixed1 = caps->cr0_fixed1;
     cfg->cr4_fixed0 = caps->cr4_fixed0;

@@ -73,6 +73,7 @@ struct vmcs_config {
     uint32_t preemption_timer_rate;     /* TSC bits shifted right for the timer */
     uint64_t misc;
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+    bool ins_outs_info;         /* INS/OUTS exits report instruction information */
 };
 
 /*

@@ -89,10 +89,13 @@ for my $check ('CR4.OSXSAVE set and read back', 'XSETBV x87|SSE takes effect',
                'XSETBV without x87 raises #GP', 'setting CR4.VMXE raises #GP',
                'CR4.PKE settable exactly when CPUID shows PKU',
                'CET hidden, and setting CR4.CET raises #GP',
+               'REP OUTSB advances RSI, ends RCX', 'REP INSB fills the buffer from the port',
+               'REP OUTSD with DF = 1 goes down',
                'CR8 keeps the task priority', 'CLTS clears CR0.TS', 'VMXOFF raises #UD (no nested VMX)') {
     like($out, qr/^\[insn\] ok: \Q$check\E$/m, "insn: $check");
 }
 unlike($out, qr/^\[insn\] FAIL/m, 'insn: no failed check');
+like($out, qr/^\[insn\] insn_probe: rep outsb to COM1$/m, 'insn: REP OUTSB printed its line');
 # Faults the hypervisor injects carry RFLAGS.RF as the CPU's own do, and
 # single steps over the instructions it emulates trap right after them.
 for my $check ('#GP the CPU raises (non-canonical load) has RF set',
