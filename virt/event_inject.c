@@ -70,23 +70,17 @@ bool nmis_virtualised(void)
 
 void set_nmi_window(struct vcpu *v, bool on)
 {
-    if (v->nmi_window_exiting == on)
-        return;
-    v->nmi_window_exiting = on;
-    if (on)
-        vmcs_set_bits(CPU_BASED_VM_EXEC_CONTROL, PROC_NMI_WINDOW_EXITING);
-    else
-        vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, PROC_NMI_WINDOW_EXITING);
+    set_window_exiting(&v->nmi_window_exiting, PROC_NMI_WINDOW_EXITING, on);
 }
 
 /* Virtual-NMI blocking as the VMCS says, but only if L0 caused it: an
  * injected NMI (or one put back, or whose blocking L0 restored) sets it and
  * the guest's IRET ends it (SDM Vol. 3C 27.6, 26.3 on IRET), which the VMCS
- * shows when it stops being current (nmi_note_vmcs_leaving). Bochs 2.7 also saves it set for a
- * guest that merely ran on a CPU after one that was blocked: its VM entry
- * sets the CPU's blocking from the VMCS but never clears it (cpu/vmx.cc,
- * fixed after 2.7). That is dropped here, as it never exists on a processor
- * that follows the SDM. */
+ * shows when it stops being current (nmi_note_vmcs_leaving). Bochs 2.7 also
+ * saves it set for a guest that merely ran on a CPU after one that was
+ * blocked: its VM entry sets the CPU's blocking from the VMCS but never
+ * clears it (cpu/vmx.cc, fixed after 2.7). That is dropped here, as it never
+ * exists on a processor that follows the SDM. */
 static bool nmi_blocked(struct vcpu *v)
 {
     uint32_t state = (uint32_t)vmcs_read(GUEST_INTERRUPTIBILITY_INFO);

@@ -79,16 +79,23 @@ static inline void inject_external_interrupt(struct vcpu *v, uint8_t vector)
     v->stats.interrupts_injected++;
 }
 
+/* An event window's exiting control (`control`, a primary processor-based
+ * one) on or off, written only when it changes (`*exiting` says how it is). */
+static inline void set_window_exiting(bool *exiting, uint32_t control, bool on)
+{
+    if (*exiting == on)
+        return;
+    *exiting = on;
+    if (on)
+        vmcs_set_bits(CPU_BASED_VM_EXEC_CONTROL, control);
+    else
+        vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, control);
+}
+
 /* Interrupt-window exiting on or off: an exit as soon as the guest can take
  * an interrupt (SDM Vol. 3C 25.6.2). */
 static inline void set_interrupt_window(struct vcpu *v, bool on)
 {
-    if (v->window_exiting == on)
-        return;
-    v->window_exiting = on;
-    if (on)
-        vmcs_set_bits(CPU_BASED_VM_EXEC_CONTROL, PROC_INTERRUPT_WINDOW_EXITING);
-    else
-        vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, PROC_INTERRUPT_WINDOW_EXITING);
+    set_window_exiting(&v->window_exiting, PROC_INTERRUPT_WINDOW_EXITING, on);
 }
 #endif
