@@ -17,3 +17,13 @@ size_t guest_memory_map(uint64_t ram_size, struct guest_mem_range out[GUEST_MEMM
                                              GUEST_MEM_RAM };
     return n;
 }
+
+const struct guest_mem_range *guest_ram_holding(const struct guest_mem_range *map, size_t count,
+                                                uint64_t start, uint64_t end)
+{
+    for (size_t i = 0; i < count; i++)
+        if (map[i].type == GUEST_MEM_RAM && start >= map[i].start && start <= end &&
+            end <= map[i].start + map[i].size)
+            return &map[i];
+    return NULL;
+}

@@ -29,4 +29,7 @@ struct guest_mem_range {
 /* Fills `out` (GUEST_MEMMAP_MAX entries) for a VM of `ram_size` bytes and
  * returns how many ranges there are, in ascending order. */
 size_t guest_memory_map(uint64_t ram_size, struct guest_mem_range out[GUEST_MEMMAP_MAX]);
+/* The RAM range of `map` that holds [start, end) whole, or NULL. */
+const struct guest_mem_range *guest_ram_holding(const struct guest_mem_range *map, size_t count,
+                                                uint64_t start, uint64_t end);
 #endif

@@ -48,17 +48,11 @@ bool linux_is_bzimage(const void *image, size_t size)
            !memcmp(k + HDR_MAGIC, "HdrS", 4);
 }
 
-/* The RAM range of the map that holds [start, end), or NULL. */
+/* The RAM range of the VM's map that holds [start, end), or NULL. */
 static const struct guest_mem_range *ram_holding(const struct linux_boot_args *args,
                                                  uint64_t start, uint64_t end)
 {
-    for (size_t i = 0; i < args->memory_map_count; i++) {
-        const struct guest_mem_range *r = &args->memory_map[i];
-        if (r->type == GUEST_MEM_RAM && start >= r->start && end <= r->start + r->size &&
-            start <= end)
-            return r;
-    }
-    return NULL;
+    return guest_ram_holding(args->memory_map, args->memory_map_count, start, end);
 }
 
 /* boot.rst: the initrd goes as high as possible below initrd_addr_max, in

@@ -8,12 +8,7 @@ bool load_area_allows(const struct load_area *area, uint64_t start, uint64_t end
     if (end < start || end > area->limit)
         return fail(why, why_size, "0x%lx-0x%lx is not below 0x%lx", (unsigned long)start,
                     (unsigned long)end, (unsigned long)area->limit);
-    bool in_ram = false;
-    for (size_t i = 0; i < area->memory_map_count; i++) {
-        const struct guest_mem_range *r = &area->memory_map[i];
-        in_ram |= r->type == GUEST_MEM_RAM && start >= r->start && end <= r->start + r->size;
-    }
-    if (!in_ram)
+    if (!guest_ram_holding(area->memory_map, area->memory_map_count, start, end))
         return fail(why, why_size, "0x%lx-0x%lx is not in one range of guest RAM",
                     (unsigned long)start, (unsigned long)end);
     for (size_t i = 0; i < area->reserved_count; i++) {

@@ -25,13 +25,7 @@ static uint32_t control12(const struct vcpu *v, enum vmcs_field field)
  * exited. */
 static bool nmi_exits_to_l1(struct vcpu *v)
 {
-    if (!__atomic_load_n(&v->nmi_pending, __ATOMIC_SEQ_CST))
-        return false;
-    if (!nmi_window_open(v)) {
-        set_nmi_window(v, true);
-        return false;
-    }
-    if (!__atomic_exchange_n(&v->nmi_pending, false, __ATOMIC_SEQ_CST))
+    if (!take_pending_nmi(v))
         return false;
     nested_vm_exit(v, EXIT_REASON_EXCEPTION_NMI, true, 0, NMI_INFO);
     vmcs_set_bits(GUEST_INTERRUPTIBILITY_INFO, INTERRUPTIBILITY_NMI);   /* vmcs01's */

@@ -68,7 +68,9 @@ bool nmis_virtualised(void)
            (vmcs_config.ctl[VMX_CTL_PROC] & PROC_NMI_WINDOW_EXITING);
 }
 
-void set_nmi_window(struct vcpu *v, bool on)
+/* NMI-window exiting on or off: an exit as soon as the guest could take an
+ * NMI (SDM Vol. 3C 25.6.2, 26.2). */
+static void set_nmi_window(struct vcpu *v, bool on)
 {
     set_window_exiting(&v->nmi_window_exiting, PROC_NMI_WINDOW_EXITING, on);
 }
@@ -92,25 +94,28 @@ static bool nmi_blocked(struct vcpu *v)
     return false;
 }
 
-bool nmi_window_open(struct vcpu *v)
+/* Whether an NMI can be injected at the next entry: no other event goes in
+ * with it, no (virtual-)NMI blocking, and no STI or MOV-SS blocking (entry
+ * refuses MOV SS with an NMI, some processors STI too: SDM Vol. 3C
+ * 27.3.1.5; KVM waits for both to end, as here). */
+static bool nmi_window_open(struct vcpu *v)
 {
     return !(vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
            !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_STI_MOV_SS) &&
            !nmi_blocked(v);
 }
 
+bool take_pending_nmi(struct vcpu *v)
+{
+    bool pending = __atomic_load_n(&v->nmi_pending, __ATOMIC_SEQ_CST);
+    bool now = pending && nmi_window_open(v);
+    set_nmi_window(v, pending && !now);
+    return now && __atomic_exchange_n(&v->nmi_pending, false, __ATOMIC_SEQ_CST);
+}
+
 bool inject_pending_nmi(struct vcpu *v)
 {
-    if (!__atomic_load_n(&v->nmi_pending, __ATOMIC_SEQ_CST)) {
-        set_nmi_window(v, false);
-        return false;
-    }
-    if (!nmi_window_open(v)) {
-        set_nmi_window(v, true);
-        return false;
-    }
-    set_nmi_window(v, false);
-    if (!__atomic_exchange_n(&v->nmi_pending, false, __ATOMIC_SEQ_CST))
+    if (!take_pending_nmi(v))
         return false;
     vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | VECTOR_NMI);
     v->vmcs->nmi_blocking_possible = true;

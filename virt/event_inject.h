@@ -31,14 +31,11 @@ void reinject_interrupted_event(struct vcpu *vcpu);
  * (SDM Vol. 3C 25.3, 25.6.2, 26.2), which every VT-x CPU since 2008 has. Without
  * them NMIs are dropped and counted. */
 bool nmis_virtualised(void);
-/* Whether an NMI can be injected at the next entry: no other event goes in
- * with it, no (virtual-)NMI blocking, and no STI or MOV-SS blocking (entry
- * refuses MOV SS with an NMI, some processors STI too: SDM Vol. 3C
- * 27.3.1.5; KVM waits for both to end, as here). */
-bool nmi_window_open(struct vcpu *vcpu);
-/* NMI-window exiting on or off: an exit as soon as the guest could take an
- * NMI (SDM Vol. 3C 25.6.2, 26.2). */
-void set_nmi_window(struct vcpu *vcpu, bool on);
+/* The vCPU's pending NMI, if the guest can take one at the next entry (no
+ * other event going in, no STI, MOV-SS or virtual-NMI blocking): consumed,
+ * true. One it cannot take yet turns on NMI-window exiting; without one
+ * the window is off. The caller delivers what it took. */
+bool take_pending_nmi(struct vcpu *vcpu);
 /* NMIs go before interrupts (SDM Vol. 3A 7.9): injects the vCPU's pending
  * NMI if the guest can take one at the next entry, else turns on NMI-window
  * exiting; true if it injected one. */
