@@ -53,8 +53,10 @@ uint64_t ept_pointer(const struct ept *ept)
            (ept->accessed_dirty ? 1ull << 6 : 0);
 }
 
-enum ept_result ept_map(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t size,
-                        uint64_t perms)
+/* Installs a leaf; an existing leaf of the same size is replaced only with
+ * `replace` (then the leaf counts stay as they were). */
+static enum ept_result set_leaf(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t size,
+                                uint64_t perms, bool replace)
 {
     int leaf_level = level_of_size(size);
     if (leaf_level < 0 || (gpa | hpa) & (size - 1) || !(perms & EPT_RWX) || perms & ~EPT_RWX)
@@ -74,11 +76,28 @@ enum ept_result ept_map(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t si
         table = table_of(*e);
     }
     uint64_t *leaf = &table[index_at(gpa, leaf_level)];
-    if (present(*leaf))
+    bool was_leaf = present(*leaf) && (leaf_level == 0 || (*leaf & EPT_LARGE));
+    if (present(*leaf) && !(replace && was_leaf))
         return EPT_CONFLICT;                /* a mapping, or a table of smaller ones */
-    *leaf = hpa | perms | EPT_MEMTYPE_WB | (leaf_level ? EPT_LARGE : 0);
-    ept->leaves[leaf_level]++;
+    /* One 8-byte store: a CPU walking the table concurrently sees the old
+     * leaf or the new one (SDM Vol. 3C 30.3.3). */
+    __atomic_store_n(leaf, hpa | perms | EPT_MEMTYPE_WB | (leaf_level ? EPT_LARGE : 0),
+                     __ATOMIC_RELEASE);
+    if (!was_leaf)
+        ept->leaves[leaf_level]++;
     return EPT_OK;
+}
+
+enum ept_result ept_map(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t size,
+                        uint64_t perms)
+{
+    return set_leaf(ept, gpa, hpa, size, perms, false);
+}
+
+enum ept_result ept_remap(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t size,
+                          uint64_t perms)
+{
+    return set_leaf(ept, gpa, hpa, size, perms, true);
 }
 
 bool ept_translate(const struct ept *ept, uint64_t gpa, uint64_t *hpa, uint64_t *page_size)

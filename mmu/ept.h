@@ -42,6 +42,11 @@ uint64_t ept_pointer(const struct ept *ept);
  * to replace an existing mapping or to put a large page over a table. */
 enum ept_result ept_map(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t size,
                         uint64_t perms);
+/* The same, but a leaf of that size already there is replaced (a wider
+ * permission or another page for the same address; the caller flushes
+ * what CPUs may have cached of the old one where that matters). */
+enum ept_result ept_remap(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t size,
+                          uint64_t perms);
 /* Translates a guest-physical address; false if it is not mapped. */
 bool ept_translate(const struct ept *ept, uint64_t gpa, uint64_t *hpa, uint64_t *page_size);
 /* Whether any mapping exists inside [gpa, gpa+size), size an EPT_SIZE_*. */

@@ -136,6 +136,29 @@ static void reports_out_of_memory(void **state)
     assert_int_equal(ept_map(&ept, 0x1000, 0x1000, EPT_SIZE_4K, EPT_RWX), EPT_OK);
 }
 
+/* ept_remap replaces a leaf of the same size in place (new address and
+ * permissions, counted once) and refuses what ept_map refuses otherwise. */
+static void remap_replaces_a_leaf(void **state)
+{
+    (void)state;
+    uint64_t hpa, size;
+    assert_int_equal(ept_map(&ept, 0x5000, 0x9000, EPT_SIZE_4K, EPT_READ), EPT_OK);
+    assert_int_equal(ept_remap(&ept, 0x5000, 0xa000, EPT_SIZE_4K, EPT_RWX), EPT_OK);
+    assert_true(ept_translate(&ept, 0x5123, &hpa, &size));
+    assert_int_equal(hpa, 0xa123);
+    assert_int_equal(ept.leaves[0], 1);
+    assert_int_equal(ept_remap(&ept, 0x7000, 0xb000, EPT_SIZE_4K, EPT_READ), EPT_OK);
+    assert_int_equal(ept.leaves[0], 2);
+    /* A table of 4K pages is not a 2M leaf; a 2M leaf does not take a 4K one. */
+    assert_int_equal(ept_remap(&ept, 0x0, 0x200000, EPT_SIZE_2M, EPT_RWX), EPT_CONFLICT);
+    assert_int_equal(ept_map(&ept, 0x400000, 0x600000, EPT_SIZE_2M, EPT_RWX), EPT_OK);
+    assert_int_equal(ept_remap(&ept, 0x401000, 0x9000, EPT_SIZE_4K, EPT_RWX), EPT_CONFLICT);
+    assert_int_equal(ept_remap(&ept, 0x400000, 0x800000, EPT_SIZE_2M, EPT_READ), EPT_OK);
+    assert_true(ept_translate(&ept, 0x400008, &hpa, &size));
+    assert_int_equal(hpa, 0x800008);
+    assert_int_equal(ept.leaves[1], 1);
+}
+
 static void huge_page_choice(void **state)
 {
     (void)state;
@@ -164,6 +187,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(leaf_entries_have_type_and_large_bit, setup, teardown),
         cmocka_unit_test_setup_teardown(refuses_conflicts_and_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(reports_out_of_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(remap_replaces_a_leaf, setup, teardown),
         cmocka_unit_test_setup_teardown(huge_page_choice, setup, teardown),
         cmocka_unit_test_setup_teardown(teardown_releases_every_leaf, setup, teardown),
     };
