@@ -4,6 +4,9 @@
 #include "virt/event_inject.h"
 #include "virt/guest_mem.h"
 #include "exits/mmio.h"
+#include "nested/nested_ept.h"
+#include "nested/switch.h"
+#include "vmx/exit_reasons.h"
 #include "virt/vm.h"
 #include "vmx/vmcs.h"
 #include "lib/printf.h"
@@ -15,8 +18,42 @@
 #define VECTORING_INFO_VALID       (1u << 31)
 
 
+/* An EPT violation of L2 on EPT02 (nested/nested_ept.h): mapped, or L1's
+ * to handle, with vmcs02's exit information but for the qualification
+ * (none for a misconfiguration, SDM Vol. 3C 28.2.1). */
+static enum exit_action l2_ept_violation(struct vcpu *vcpu, uint64_t qualification)
+{
+    uint64_t detail = 0;
+    char why[112];
+    switch (nested_ept_violation(vcpu, qualification, &detail)) {
+    case NESTED_EPT_MAPPED:
+        restore_nmi_blocking(vcpu, qualification);     /* the instruction runs again */
+        return EXIT_RESUME;
+    case NESTED_EPT_VIOLATION:
+        vcpu->stats.to_l1[EXIT_REASON_EPT_VIOLATION]++;
+        nested_vm_exit(vcpu, EXIT_REASON_EPT_VIOLATION, NESTED_EXIT_INFO_REQUALIFIED, detail, 0);
+        return EXIT_RESUME;
+    case NESTED_EPT_MISCONFIG:
+        vcpu->stats.to_l1[EXIT_REASON_EPT_VIOLATION]++;
+        nested_vm_exit(vcpu, EXIT_REASON_EPT_MISCONFIG, NESTED_EXIT_INFO_REQUALIFIED, 0, 0);
+        return EXIT_RESUME;
+    case NESTED_EPT_NOT_RAM:
+        /* L1 gave L2 one of L1's devices: the access would have to be
+         * emulated with L2's instruction fetched through EPT12. */
+        snprintf(why, sizeof(why),
+                 "L2 access to L2-physical 0x%lx, which L1's EPT maps to its non-RAM 0x%lx: "
+                 "not emulated", vmcs_read(GUEST_PHYSICAL_ADDRESS), detail);
+        return stop_vm_with_dump(vcpu, why);
+    case NESTED_EPT_NO_MEMORY:
+        break;
+    }
+    return stop_vm_with_dump(vcpu, "out of host memory for L2's shadow EPT");
+}
+
 enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit)
 {
+    if (__builtin_expect(nested_l2_uses_ept(vcpu), 0))
+        return l2_ept_violation(vcpu, exit->qualification);
     uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
     uint64_t size = 0;
     char why[96];

@@ -110,7 +110,7 @@ __attribute__((noinline)) static enum exit_action exit_from_l2(struct vcpu *v, u
     }
     if (!to_l1)
         return handle_vm_exit(v, reason);
-    nested_vm_exit(v, reason, false, 0, 0);
+    nested_vm_exit(v, reason, NESTED_EXIT_INFO_VMCS02, 0, 0);
     return EXIT_RESUME;
 }
 

@@ -16,6 +16,7 @@
 #include "dev/platform_clock.h"
 #include "exits/exit_pause.h"
 #include "nested/nested.h"
+#include "nested/nested_ept.h"
 #include "vmx/vmx_cpu.h"
 #include "vmx/vpid.h"
 #include "arch/percpu.h"
@@ -37,8 +38,11 @@ static void *alloc_table_page(void) { return page_alloc(1); }
  * so that `info` may still read a VM that has just ended. */
 static void vm_free(struct vm *vm)
 {
-    for (uint32_t i = 0; vm->vcpus && i < vm->vcpu_count; i++)
+    for (uint32_t i = 0; vm->vcpus && i < vm->vcpu_count; i++) {
         vpid_free(&vpid_pool, vm->vcpus[i].vpid);
+        vpid_free(&vpid_pool, vm->vcpus[i].vpid02);
+    }
+    nested_ept_vm_free(vm);
     guest_mem_destroy(vm);
     if (vm->io_bitmaps)
         page_free(vm->io_bitmaps, 2);
@@ -85,7 +89,7 @@ static void vcpu_power_on(void *arg)
     const struct vcpu was = *v;
     *v = (struct vcpu){ .vm = was.vm, .id = was.id,
                         .waiting_for_sipi = was.id != 0, .sipi_vector = -1,
-                        .lv = was.lv, .vmcs = &v->lv, .vpid = was.vpid, .se = was.se, .apic = was.apic,
+                        .lv = was.lv, .vmcs = &v->lv, .vpid = was.vpid, .vpid02 = was.vpid02, .se = was.se, .apic = was.apic,
                         .stats = was.stats, .ple = was.ple };
     v->se.state = v->id ? VCPU_WAIT_SIPI : VCPU_RUNNABLE;
     vcpu_msrs_reset(v);
@@ -121,6 +125,7 @@ bool vm_reboot(struct vm *vm, char *why, size_t why_size)
         nested_vcpu_free(&vm->vcpus[i]);
         vcpu_release(&vm->vcpus[i]);
     }
+    nested_ept_vm_free(vm);
     uart_flush(vm);         /* the old boot's last words come before the new one's */
     /* RAM is dropped rather than kept: the image and tables are loaded
      * into fresh memory exactly as at creation, nothing of the old boot can
@@ -158,8 +163,11 @@ bool vm_create(struct vm *vm, const struct vm_config *cfg)
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         struct vcpu *v = &vm->vcpus[i];
         ple_vcpu_init(v);
-        if (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_ENABLE_VPID)
+        if (vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_ENABLE_VPID) {
             v->vpid = vpid_alloc(&vpid_pool);
+            if (cfg->nested)
+                v->vpid02 = vpid_alloc(&vpid_pool);
+        }
     }
     return true;
 fail:

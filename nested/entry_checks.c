@@ -316,20 +316,22 @@ static bool vpid_nonzero(const struct entry *e)
            field(e, VIRTUAL_PROCESSOR_ID) != 0;
 }
 
-/* The EPTP's memory type, walk length and A/D bit must be ones
- * IA32_VMX_EPT_VPID_CAP offers; bits 11:7 and beyond MAXPHYADDR are 0. */
+bool nested_eptp_valid(uint64_t eptp, uint64_t ept_vpid_cap, unsigned phys_addr_bits)
+{
+    bool type_offered = (EPTP_MEMORY_TYPE(eptp) == MEMORY_TYPE_UC && (ept_vpid_cap & EPT_CAP_UC)) ||
+                        (EPTP_MEMORY_TYPE(eptp) == MEMORY_TYPE_WB && (ept_vpid_cap & EPT_CAP_WB));
+    bool walk_offered = (EPTP_WALK_LENGTH(eptp) == 4 && (ept_vpid_cap & EPT_CAP_WALK_4)) ||
+                        (EPTP_WALK_LENGTH(eptp) == 5 && (ept_vpid_cap & EPT_CAP_WALK_5));
+    bool ad_offered = !(eptp & EPTP_ACCESSED_DIRTY) || (ept_vpid_cap & EPT_CAP_AD);
+    return type_offered && walk_offered && ad_offered && !(eptp & EPTP_RESERVED) &&
+           eptp >> phys_addr_bits == 0;
+}
+
 static bool ept_pointer_valid(const struct entry *e)
 {
-    if (!control_on(e, VMX_CTL_PROC2, PROC2_ENABLE_EPT))
-        return true;
-    uint64_t eptp = field(e, EPT_POINTER), cap = capability(e, NESTED_VMX_EPT_VPID_CAP);
-    bool type_offered = (EPTP_MEMORY_TYPE(eptp) == MEMORY_TYPE_UC && (cap & EPT_CAP_UC)) ||
-                        (EPTP_MEMORY_TYPE(eptp) == MEMORY_TYPE_WB && (cap & EPT_CAP_WB));
-    bool walk_offered = (EPTP_WALK_LENGTH(eptp) == 4 && (cap & EPT_CAP_WALK_4)) ||
-                        (EPTP_WALK_LENGTH(eptp) == 5 && (cap & EPT_CAP_WALK_5));
-    bool ad_offered = !(eptp & EPTP_ACCESSED_DIRTY) || (cap & EPT_CAP_AD);
-    return type_offered && walk_offered && ad_offered && !(eptp & EPTP_RESERVED) &&
-           within_phys_width(e, eptp);
+    return !control_on(e, VMX_CTL_PROC2, PROC2_ENABLE_EPT) ||
+           nested_eptp_valid(field(e, EPT_POINTER), capability(e, NESTED_VMX_EPT_VPID_CAP),
+                             e->phys_addr_bits);
 }
 
 static bool pml_valid(const struct entry *e)

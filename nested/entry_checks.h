@@ -68,6 +68,10 @@ bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_v
                               unsigned phys_addr_bits, uint32_t link_region_revision,
                               struct nested_segment_memo *memo, uint64_t *exit_qualification,
                               const char **failed_check);
+/* An EPT pointer that VM entry and INVEPT accept (SDM Vol. 3C 25.6.11):
+ * a memory type, walk length and A/D setting `ept_vpid_cap` offers, bits
+ * 11:7 and those beyond the physical-address width 0. */
+bool nested_eptp_valid(uint64_t eptp, uint64_t ept_vpid_cap, unsigned phys_addr_bits);
 /* A PDPTE that PAE paging may start from: not present, or present with no
  * reserved bit and its address within the physical width (SDM Vol. 3C
  * 27.3.1.6; Vol. 3A 5.4.1). */

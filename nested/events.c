@@ -27,7 +27,7 @@ static bool nmi_exits_to_l1(struct vcpu *v)
 {
     if (!take_pending_nmi(v))
         return false;
-    nested_vm_exit(v, EXIT_REASON_EXCEPTION_NMI, true, 0, NMI_INFO);
+    nested_vm_exit(v, EXIT_REASON_EXCEPTION_NMI, NESTED_EXIT_INFO_SYNTHETIC, 0, NMI_INFO);
     vmcs_set_bits(GUEST_INTERRUPTIBILITY_INFO, INTERRUPTIBILITY_NMI);   /* vmcs01's */
     v->vmcs->nmi_blocking_possible = true;
     return true;
@@ -69,7 +69,7 @@ void nested_deliver_events(struct vcpu *v)
     }
     /* Without the acknowledgement the interrupt stays pending in L1's
      * APIC; L1 takes it once it enables interrupts (SDM Vol. 3C 28.2.2). */
-    nested_vm_exit(v, EXIT_REASON_EXTERNAL_INTERRUPT, true, 0, info);
+    nested_vm_exit(v, EXIT_REASON_EXTERNAL_INTERRUPT, NESTED_EXIT_INFO_SYNTHETIC, 0, info);
 }
 
 bool nested_l2_halts(struct vcpu *v)
@@ -85,7 +85,7 @@ uint64_t nested_timer_check(struct vcpu *v, uint64_t now)
         return 0;
     if ((int64_t)(now - deadline) < 0)
         return deadline;
-    nested_vm_exit(v, EXIT_REASON_PREEMPTION_TIMER, true, 0, 0);
+    nested_vm_exit(v, EXIT_REASON_PREEMPTION_TIMER, NESTED_EXIT_INFO_SYNTHETIC, 0, 0);
     return 0;
 }
 
@@ -94,7 +94,7 @@ bool nested_init_signal(struct vcpu *v)
     if (!v->nested)
         return false;
     if (v->in_l2 && __atomic_exchange_n(&v->init_pending, false, __ATOMIC_SEQ_CST))
-        nested_vm_exit(v, EXIT_REASON_INIT_SIGNAL, true, 0, 0);
+        nested_vm_exit(v, EXIT_REASON_INIT_SIGNAL, NESTED_EXIT_INFO_SYNTHETIC, 0, 0);
     /* In VMX root operation INIT is blocked; a start-up IPI only reaches a
      * processor waiting for one, which L1 never is in VMX operation. */
     __atomic_store_n(&v->sipi_vector, -1, __ATOMIC_SEQ_CST);

@@ -1,6 +1,7 @@
 /* What a VM with nested VMX sees of VMX outside its VMX instructions: the
  * capability MSRs, IA32_FEATURE_CONTROL, CR4.VMXE (nested/nested.h). */
 #include "nested/nested.h"
+#include "nested/ept02.h"
 #include "virt/vm.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
@@ -70,6 +71,12 @@ void nested_vcpu_free(struct vcpu *v)
         return;
     v->vmcs = &v->lv;
     v->in_l2 = false;
+    if (n->ept02) {
+        /* Its shadow EPT root (nested/nested_ept.h) may go with it. */
+        spin_lock(&v->vm->ept02_lock);
+        ept02_put(v->vm->ept02, n->ept02);
+        spin_unlock(&v->vm->ept02_lock);
+    }
     if (n->vmcs02.vmcs) {
         /* VMCLEAR before its memory is reused (SDM Vol. 3C 25.11.1). */
         loaded_vmcs_clear(&n->vmcs02);

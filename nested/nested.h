@@ -20,6 +20,8 @@
 #define NESTED_NO_VMCS UINT64_MAX   /* the current-VMCS pointer when there is none */
 
 /* A vCPU's VMX operation, from VMXON to VMXOFF (NULL outside it). */
+struct ept02_root;
+
 struct nested_vmx {
     uint64_t vmxon_ptr;         /* the VMXON region's L1-physical address */
     uint64_t current_vmptr;     /* the current VMCS's, or NESTED_NO_VMCS */
@@ -58,6 +60,13 @@ struct nested_vmx {
      * for it: an exit to L1 before L2 runs again leaves L2 in the HLT
      * state (SDM Vol. 3C 28.3.4), which vmcs02 cannot say. */
     bool l2_halted;
+    /* EPT and VPID for L2 (nested/nested_ept.h): the shadow EPT root its
+     * vmcs02 points at (NULL: none, or EPT01), that EPT pointer as
+     * written in vmcs02, and the vmcs12 VPID last run on vpid02 (0: none
+     * yet), whose change flushes vpid02. */
+    struct ept02_root *ept02;
+    uint64_t eptp02;
+    uint16_t vpid12;
 };
 
 /* Whether the vCPU runs L2 now (inline: every exit asks). */

@@ -3,6 +3,7 @@
 #include "nested/entry_checks.h"
 #include "nested/merge.h"
 #include "nested/nested.h"
+#include "nested/nested_ept.h"
 #include "virt/event_inject.h"
 #include "virt/guest_mem.h"
 #include "virt/vcpu_msrs.h"
@@ -148,8 +149,8 @@ static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
 
 /* The fields of vmcs02 that no entry changes: L0's host state (the
  * per-CPU part comes with each load on a CPU, run_on), the lists L0 does
- * not use, its EPT and VPID (L2 runs in L1's physical space, under L1's
- * VPID), written the first time vmcs02 is current. */
+ * not use, L2's VPID (nested/nested_ept.h), written the first time vmcs02
+ * is current. */
 static void write_vmcs02_constants(struct vcpu *v, const struct vmcs01_controls *l0)
 {
     vmcs_write_host_state();
@@ -158,32 +159,48 @@ static void write_vmcs02_constants(struct vcpu *v, const struct vmcs01_controls 
     vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
     vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
     vmcs_write(MSR_BITMAP, (uint64_t)v->nested->msr_bitmap02);
-    vmcs_write(EPT_POINTER, ept_pointer(&v->vm->ept));
-    if (l0->proc2 & PROC2_ENABLE_VPID)
-        vmcs_write(VIRTUAL_PROCESSOR_ID, v->vpid);
+    if (v->vpid02)
+        vmcs_write(VIRTUAL_PROCESSOR_ID, v->vpid02);
     if (l0->proc2 & PROC2_ENABLE_XSAVES)
         vmcs_write(XSS_EXIT_BITMAP, 0);
     vmcs_write(VMCS_LINK_POINTER, ~0ull);
 }
 
-/* The PDPTEs a PAE-paging L2 starts with, read from L1's memory at its CR3
- * (with EPT the processor takes them from the VMCS, SDM Vol. 3C 27.3.2.4),
- * where memory that is not RAM reads all ones. False if one is invalid: the
- * entry fails (27.3.1.6). */
-static bool load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4, bool ia32e)
+static bool pae_paging(uint64_t cr0, uint64_t cr4, bool ia32e)
 {
-    if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || ia32e)
+    return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !ia32e;
+}
+
+/* The PDPTEs a PAE-paging L2 starts with (with EPT the processor takes
+ * them from the VMCS, SDM Vol. 3C 27.3.2.4): with EPT in vmcs12, vmcs12's
+ * PDPTE fields; without, L2's CR3 is an L1-physical address and they are
+ * read from L1's memory there, where memory that is not RAM reads all
+ * ones. False if one is invalid: the entry fails (27.3.1.6). */
+static bool load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4, bool ia32e, bool ept12)
+{
+    if (!pae_paging(cr0, cr4, ia32e))
         return true;
+    const struct vmcs12 *v12 = v->nested->vmcs12;
     uint64_t pdpte[PDPTE_COUNT];
-    if (!guest_mem_read(v->vm, vmcs12_get(v->nested->vmcs12, GUEST_CR3) & ~0x1full, pdpte,
-                        sizeof(pdpte)))
+    if (ept12) {
+        for (unsigned i = 0; i < PDPTE_COUNT; i++)
+            pdpte[i] = vmcs12_get(v12, GUEST_PDPTE0 + 2 * i);
+    } else if (!guest_mem_read(v->vm, vmcs12_get(v12, GUEST_CR3) & ~0x1full, pdpte,
+                               sizeof(pdpte))) {
         memset(pdpte, 0xff, sizeof(pdpte));
+    }
     for (unsigned i = 0; i < PDPTE_COUNT; i++) {
         if (!nested_pdpte_valid(pdpte[i], cpu_phys_addr_bits()))
             return false;
         vmcs_write(GUEST_PDPTE0 + 2 * i, pdpte[i]);
     }
     return true;
+}
+
+/* vmcs12's secondary controls, 0 where L1 did not activate them. */
+static uint32_t secondary12(const struct vmcs12_controls *c12)
+{
+    return c12->proc & PROC_ACTIVATE_SECONDARY ? c12->proc2 : 0;
 }
 
 /* vmcs02's guest state and controls from vmcs12 and vmcs01 (KVM's
@@ -197,6 +214,8 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
     struct vmcs02_controls c02;
     read_vmcs12_controls(v12, &c12);
     nested_merge_controls(l0, &c12, &c02);
+    if (!v->vpid02)
+        c02.proc2 &= ~PROC2_ENABLE_VPID;    /* none left: the CPU flushes at every transition */
     if (n->vmcs02_fresh) {
         write_vmcs02_constants(v, l0);
         n->vmcs02_fresh = false;
@@ -236,13 +255,17 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
     vmcs_write(GUEST_DR7, debug ? vmcs12_get(v12, GUEST_DR7) : l1_dr7);
     vmcs_write(GUEST_IA32_DEBUGCTL, debug ? vmcs12_get(v12, GUEST_IA32_DEBUGCTL) : l1_debugctl);
     uint64_t cr0 = vmcs12_get(v12, GUEST_CR0), cr4 = vmcs12_get(v12, GUEST_CR4);
-    vmcs_write(GUEST_CR0, (cr0 | vmcs_config.cr0_fixed0) & vmcs_config.cr0_fixed1);
+    /* With unrestricted guest, PE and PG are L2's own (SDM Vol. 3C 27.3.1.1). */
+    uint64_t cr0_forced = vmcs_config.cr0_fixed0;
+    if (c02.proc2 & PROC2_UNRESTRICTED_GUEST)
+        cr0_forced &= ~(CR0_PE | CR0_PG);
+    vmcs_write(GUEST_CR0, (cr0 | cr0_forced) & vmcs_config.cr0_fixed1);
     vmcs_write(GUEST_CR4, (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1);
     vmcs_write(CR0_READ_SHADOW, nested_cr_read_shadow(cr0, c12.cr0_mask,
                                                       vmcs12_get(v12, CR0_READ_SHADOW)));
     vmcs_write(CR4_READ_SHADOW, nested_cr_read_shadow(cr4, c12.cr4_mask,
                                                       vmcs12_get(v12, CR4_READ_SHADOW)));
-    if (!load_pdptes(v, cr0, cr4, ia32e))
+    if (!load_pdptes(v, cr0, cr4, ia32e, secondary12(&c12) & PROC2_ENABLE_EPT))
         return false;
     /* L1's event injection goes to L2 with this entry (SDM Vol. 3C 27.6). */
     vmcs_write(VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO));
@@ -374,9 +397,12 @@ static void load_l1_host_state(struct vcpu *v)
     vmcs_write(GUEST_ACTIVITY_STATE, 0);
     vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
     vmcs_write(VM_ENTRY_INTR_INFO, 0);
-    /* L1 has no VPID: a VM exit invalidates its linear mappings (SDM Vol.
-     * 3C 29.4.3.1, VPID 0). */
-    tlb_flush_vpid(v->vpid);
+    /* L1's translations are VPID 0's to it: a VM exit invalidates them
+     * unless L2 ran with a VPID (SDM Vol. 3C 29.4.3.1). */
+    uint32_t proc12 = (uint32_t)vmcs12_get(v12, CPU_BASED_VM_EXEC_CONTROL);
+    if (!(proc12 & PROC_ACTIVATE_SECONDARY) ||
+        !(vmcs12_get(v12, SECONDARY_VM_EXEC_CONTROL) & PROC2_ENABLE_VPID))
+        tlb_flush_vpid(v->vpid);
 }
 
 /* A VMX abort (SDM Vol. 3C 28.7): the processor records why in the VMCS
@@ -419,6 +445,22 @@ static void fail_entry(struct vcpu *v, uint32_t reason, uint64_t qualification)
     return_to_l1(v);
 }
 
+/* L2 runs on vpid02. With VPID in vmcs12, its translations are kept
+ * across entries and exits but for a change of vmcs12's VPID, as L1 would
+ * see them kept for that VPID; without, a VM entry invalidates the
+ * mappings of VPID 0, which L2 shares with L1 then (SDM Vol. 3C 29.4.3.1). */
+static void flush_l2_translations(struct vcpu *v, uint32_t proc2_12)
+{
+    struct nested_vmx *n = v->nested;
+    if (proc2_12 & PROC2_ENABLE_VPID) {
+        uint16_t vpid12 = (uint16_t)vmcs12_get(n->vmcs12, VIRTUAL_PROCESSOR_ID);
+        if (vpid12 == n->vpid12)
+            return;
+        n->vpid12 = vpid12;
+    }
+    tlb_flush_vpid(v->vpid02);
+}
+
 void nested_vm_entry(struct vcpu *v, bool resume)
 {
     struct nested_vmx *n = v->nested;
@@ -451,11 +493,15 @@ void nested_vm_entry(struct vcpu *v, bool resume)
         fail_entry(v, EXIT_REASON_MSR_LOADING, failed);
         return;
     }
+    struct vmcs12_controls c12;
+    read_vmcs12_controls(n->vmcs12, &c12);
+    if (!nested_ept_enter(v, secondary12(&c12))) {
+        vm_end(v->vm, -1, "out of memory for a shadow EPT root");
+        return;
+    }
+    flush_l2_translations(v, secondary12(&c12));
     n->launch_pending = !resume;
     v->in_l2 = true;
-    /* L2 and L1 share the vCPU's VPID; L1 has none, and VM entries flush
-     * its linear mappings (SDM Vol. 3C 29.4.3.1, VPID 0). */
-    tlb_flush_vpid(v->vpid);
     vcpu_request(v, REQ_EVENT);
 }
 
@@ -484,6 +530,12 @@ static void save_l2_state(struct vcpu *v)
                                                   : entry12 & ~ENTRY_IA32E_MODE_GUEST);
     if ((exit12 & EXIT_SAVE_PAT) && (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT))
         vmcs12_set(v12, GUEST_IA32_PAT, vmcs_read(GUEST_IA32_PAT));
+    /* With EPT, a PAE-paging guest's PDPTEs are saved (SDM Vol. 3C 28.3.4). */
+    uint64_t cr4 = vmcs12_get(v12, GUEST_CR4);
+    if (nested_l2_uses_ept(v) &&
+        pae_paging(vmcs12_get(v12, GUEST_CR0), cr4, efer & EFER_LMA))
+        for (unsigned i = 0; i < PDPTE_COUNT; i++)
+            vmcs12_set(v12, GUEST_PDPTE0 + 2 * i, vmcs_read(GUEST_PDPTE0 + 2 * i));
     if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
         vmcs12_set(v12, GUEST_DR7, vmcs_read(GUEST_DR7));
         vmcs12_set(v12, GUEST_IA32_DEBUGCTL, vmcs_read(GUEST_IA32_DEBUGCTL));
@@ -497,8 +549,8 @@ static void save_l2_state(struct vcpu *v)
     }
 }
 
-void nested_vm_exit(struct vcpu *v, uint32_t reason, bool synthetic, uint64_t qualification,
-                    uint32_t interruption_info)
+void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
+                    uint64_t qualification, uint32_t interruption_info)
 {
     struct nested_vmx *n = v->nested;
     struct vmcs12 *v12 = n->vmcs12;
@@ -514,7 +566,7 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, bool synthetic, uint64_t qu
     }
     n->l2_halted = false;
     vmcs12_set(v12, VM_EXIT_REASON, reason);
-    if (synthetic) {
+    if (info == NESTED_EXIT_INFO_SYNTHETIC) {
         for (unsigned i = 0; i < COUNT(exit_info_fields); i++)
             vmcs12_set(v12, exit_info_fields[i], 0);
         vmcs12_set(v12, EXIT_QUALIFICATION, qualification);
@@ -529,6 +581,8 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, bool synthetic, uint64_t qu
     } else {
         for (unsigned i = 0; i < COUNT(exit_info_fields); i++)
             vmcs12_set(v12, exit_info_fields[i], vmcs_read(exit_info_fields[i]));
+        if (info == NESTED_EXIT_INFO_REQUALIFIED)
+            vmcs12_set(v12, EXIT_QUALIFICATION, qualification);
     }
     /* Every VM exit clears the valid bit of the VM-entry interruption
      * information (SDM Vol. 3C 28.2). */

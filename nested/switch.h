@@ -17,12 +17,18 @@ struct vcpu;
  * list, then L2 runs; a failure of those ends the entry in a VM exit to L1
  * (SDM Vol. 3C 27.8). */
 void nested_vm_entry(struct vcpu *vcpu, bool resume);
+/* Where a nested exit's exit information comes from. */
+enum nested_exit_info {
+    NESTED_EXIT_INFO_VMCS02,        /* vmcs02's exit: its fields as they are */
+    NESTED_EXIT_INFO_SYNTHETIC,     /* made up by L0: the qualification and
+                                     * interruption information given */
+    NESTED_EXIT_INFO_REQUALIFIED,   /* vmcs02's, but the qualification given
+                                     * (an EPT12 violation or misconfiguration) */
+};
 /* A VM exit from L2 that L1 gets (nested/reflect.h decided, or L0 made
- * one up: an interrupt, L1's preemption timer): `reason` and the
- * exit-information fields are vmcs02's unless `synthetic`, in which case
- * `qualification` and `interruption_info` describe it. */
-void nested_vm_exit(struct vcpu *vcpu, uint32_t reason, bool synthetic, uint64_t qualification,
-                    uint32_t interruption_info);
+ * one up: an interrupt, L1's preemption timer, an EPT12 fault). */
+void nested_vm_exit(struct vcpu *vcpu, uint32_t reason, enum nested_exit_info info,
+                    uint64_t qualification, uint32_t interruption_info);
 /* vmcs02's own entry failed (a VMfail the software checks did not foresee):
  * L1's VMLAUNCH/VMRESUME ends in VMfailValid (error 7), as KVM does. */
 void nested_entry_failed_late(struct vcpu *vcpu);

@@ -89,9 +89,8 @@ static void init_controls(struct nested_vmx_caps *caps, const struct vmcs_config
     }
 }
 
-/* CR0 bits fixed to 1 in VMX operation and in L2 (SDM Vol. 3D A.7): PE,
- * NE and PG. Unrestricted guest, which would free PE and PG for L2, is not
- * offered. CR4: VMXE (A.8). */
+/* CR0 bits fixed to 1 in VMX operation (SDM Vol. 3D A.7): PE, NE and PG;
+ * unrestricted guest frees PE and PG for L2 (27.3.1.1). CR4: VMXE (A.8). */
 #define NESTED_CR0_FIXED0 0x80000021ull
 #define NESTED_CR4_FIXED0 0x00002000ull
 
@@ -132,8 +131,19 @@ void nested_vmx_caps_init(struct nested_vmx_caps *caps, const struct vmcs_config
     /* SDM Vol. 3D A.9: bits 9:1 = the highest field index of vmcs12. */
     caps->msr[NESTED_VMX_VMCS_ENUM] = (uint64_t)vmcs12_highest_index() << 1;
 
-    /* EPT_VPID_CAP and VMFUNC stay 0: neither EPT, VPID nor VM functions
-     * are offered (NESTED_PROC2_EMULATED). */
+    /* SDM Vol. 3D A.10: 4-level EPT in write-back memory with 2 MiB and
+     * 1 GiB leaves (EPT02 maps L2 with pages no larger than both levels
+     * allow, so L1 may use sizes the hardware lacks), execute-only
+     * entries only if EPT02 can have them, the hardware's advanced
+     * EPT-violation information (the exit's linear-access bits go to L1
+     * as the hardware reported them); INVEPT single- and all-context.
+     * No accessed/dirty flags: L0 would have to set them in EPT12. INVVPID
+     * of all four types. VMFUNC stays 0: no VM functions. */
+    caps->msr[NESTED_VMX_EPT_VPID_CAP] =
+        (hw->ept_vpid_cap & (EPT_CAP_EXEC_ONLY | EPT_CAP_ADVANCED_EXIT_INFO)) | EPT_CAP_WALK_4 |
+        EPT_CAP_WB | EPT_CAP_2M | EPT_CAP_1G | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE |
+        EPT_CAP_INVEPT_ALL | VPID_CAP_INVVPID | VPID_CAP_INVVPID_ADDRESS |
+        VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL | VPID_CAP_INVVPID_SINGLE_NONGLOBAL;
 }
 
 bool nested_vmx_msr_offered(const struct nested_vmx_caps *caps, uint32_t msr)

@@ -5,6 +5,7 @@
 #include "nested/nested.h"
 #include "nested/entry_checks.h"
 #include "nested/switch.h"
+#include "nested/nested_ept.h"
 #include "nested/vmx_operand.h"
 #include "virt/event_inject.h"
 #include "virt/guest_mem.h"
@@ -14,6 +15,8 @@
 #include "virt/vm.h"
 #include "vmx/exit_reasons.h"
 #include "vmx/vmcs.h"
+#include "vmx/tlb.h"
+#include "vmx/vmx_insn.h"
 #include "arch/cpu.h"
 #include "arch/msr.h"
 #include "lib/page_alloc.h"
@@ -44,6 +47,7 @@ enum vm_instruction_error {
     VMXERR_VMWRITE_READ_ONLY = 13,
     VMXERR_VMXON_IN_ROOT = 15,
     VMXERR_ENTRY_MOV_SS_BLOCKING = 26,
+    VMXERR_INVALID_INVEPT_INVVPID = 28,
 };
 
 /* One VMX instruction being emulated: the exit's description of it. */
@@ -140,6 +144,8 @@ static enum vmx_operand_insn operand_insn(uint32_t reason)
     case EXIT_REASON_VMPTRLD: return VMX_OPERAND_VMPTRLD;
     case EXIT_REASON_VMPTRST: return VMX_OPERAND_VMPTRST;
     case EXIT_REASON_VMREAD: return VMX_OPERAND_VMREAD;
+    case EXIT_REASON_INVEPT: return VMX_OPERAND_INVEPT;
+    case EXIT_REASON_INVVPID: return VMX_OPERAND_INVVPID;
     default: return VMX_OPERAND_VMWRITE;
     }
 }
@@ -438,6 +444,61 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
     nested_vm_entry(in->vcpu, resume);
 }
 
+/* The INVEPT/INVVPID type register and 128-bit descriptor (SDM Vol. 3C
+ * 31.3): VMfail with error 28 for a type IA32_VMX_EPT_VPID_CAP does not
+ * offer, before the descriptor is read. False if the instruction is
+ * over (VMfail, or a fault reading the descriptor). */
+static bool read_invalidation(struct insn *in, uint64_t offered_types, uint64_t *type,
+                              uint64_t desc[2])
+{
+    *type = vmx_operand_register(&in->guest, in->op.reg2);
+    if (*type >= 64 || !(offered_types >> *type & 1)) {
+        fail(in, VMXERR_INVALID_INVEPT_INVVPID);
+        return false;
+    }
+    return access_operand(in, desc, false);
+}
+
+/* IA32_VMX_EPT_VPID_CAP bits 25 and 26 offer INVEPT types 1 and 2; bits
+ * 40-43 INVVPID types 0-3 (SDM Vol. 3D A.10). */
+#define INVEPT_TYPES_SHIFT 24
+#define INVVPID_TYPES_SHIFT 40
+
+/* INVEPT (SDM Vol. 3C 31.3): single-context with an EPTP VM entry would
+ * accept, or all-context; the shadow EPT built from what it names goes. */
+static void emulate_invept(struct insn *in)
+{
+    uint64_t cap = nested_caps.msr[NESTED_VMX_EPT_VPID_CAP], type, desc[2];
+    if (!read_invalidation(in, (cap >> INVEPT_TYPES_SHIFT) & 0x6, &type, desc))
+        return;
+    bool all = type == INVEPT_ALL_CONTEXT;
+    if (!all && !nested_eptp_valid(desc[0], cap, cpu_phys_addr_bits())) {
+        fail(in, VMXERR_INVALID_INVEPT_INVVPID);
+        return;
+    }
+    nested_invept(in->vcpu, desc[0], all);
+    succeed(in);
+}
+
+/* INVVPID (SDM Vol. 3C 31.3): descriptor bits 63:16 zero; a VPID but for
+ * all-context; a canonical address for individual-address. Every VPID of
+ * L1's is L2's vpid02 here, so any invalidation flushes it. */
+static void emulate_invvpid(struct insn *in)
+{
+    uint64_t cap = nested_caps.msr[NESTED_VMX_EPT_VPID_CAP], type, desc[2];
+    if (!read_invalidation(in, (cap >> INVVPID_TYPES_SHIFT) & 0xf, &type, desc))
+        return;
+    unsigned linear_bits = in->guest.la57 ? 57 : LINEAR_ADDRESS_BITS;
+    int64_t canonical = (int64_t)(desc[1] << (64 - linear_bits)) >> (64 - linear_bits);
+    if ((desc[0] >> 16) || (type != INVVPID_ALL_CONTEXT && (uint16_t)desc[0] == 0) ||
+        (type == INVVPID_INDIVIDUAL_ADDRESS && (uint64_t)canonical != desc[1])) {
+        fail(in, VMXERR_INVALID_INVEPT_INVVPID);
+        return;
+    }
+    tlb_flush_vpid(in->vcpu->vpid02);
+    succeed(in);
+}
+
 void nested_vmx_instruction(struct vcpu *v, uint32_t reason)
 {
     struct insn in = { .vcpu = v, .reason = reason };
@@ -450,6 +511,8 @@ void nested_vmx_instruction(struct vcpu *v, uint32_t reason)
     case EXIT_REASON_VMPTRST:
     case EXIT_REASON_VMREAD:
     case EXIT_REASON_VMWRITE:
+    case EXIT_REASON_INVEPT:
+    case EXIT_REASON_INVVPID:
         describe(&in);
         break;
     }
@@ -463,9 +526,7 @@ void nested_vmx_instruction(struct vcpu *v, uint32_t reason)
     case EXIT_REASON_VMWRITE: emulate_vmwrite(&in); break;
     case EXIT_REASON_VMLAUNCH: emulate_vmlaunch(&in, false); break;
     case EXIT_REASON_VMRESUME: emulate_vmlaunch(&in, true); break;
-    default:
-        /* INVEPT and INVVPID: not offered (no EPT, no VPID for L1 yet). */
-        inject_exception(v, VECTOR_UD, false, 0);
-        break;
+    case EXIT_REASON_INVEPT: emulate_invept(&in); break;
+    case EXIT_REASON_INVVPID: emulate_invvpid(&in); break;
     }
 }

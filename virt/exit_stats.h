@@ -14,6 +14,7 @@ struct exit_stats {
     uint64_t launches, resumes;         /* VM entries, by instruction */
     uint64_t guest_cycles;              /* TSC spent in the guest */
     uint64_t ept_maps[3];               /* on-demand mappings by size: 4K, 2M, 1G */
+    uint64_t ept02_maps[3];             /* the same in its L2's shadow EPT (nested/) */
     uint64_t interrupts_injected;       /* external interrupts from the virtual APIC */
     uint64_t nmis_injected;
     /* dropped: SMI and reserved-mode IPIs, and NMIs on a CPU without

@@ -55,12 +55,23 @@ enum tdp_result tdp_page_fault(struct vm *vm, uint64_t gpa, uint64_t *mapped_siz
     return r;
 }
 
+enum tdp_result guest_mem_translate(struct vm *vm, uint64_t gpa, uint64_t *hpa,
+                                    uint64_t *page_size)
+{
+    if (ept_translate(&vm->ept, gpa, hpa, page_size))
+        return TDP_MAPPED;
+    uint64_t mapped;
+    enum tdp_result r = tdp_page_fault(vm, gpa, &mapped);
+    if (r == TDP_MAPPED && !ept_translate(&vm->ept, gpa, hpa, page_size))
+        return TDP_NOT_RAM;
+    return r;
+}
+
 /* The host address of `gpa`, mapping it first; NULL outside RAM. */
 static uint8_t *host_address(struct vm *vm, uint64_t gpa)
 {
     uint64_t hpa, size;
-    if (!ept_translate(&vm->ept, gpa, &hpa, &size) &&
-        (tdp_page_fault(vm, gpa, &size) != TDP_MAPPED || !ept_translate(&vm->ept, gpa, &hpa, &size)))
+    if (guest_mem_translate(vm, gpa, &hpa, &size) != TDP_MAPPED)
         return NULL;
     return (uint8_t *)hpa;
 }

@@ -32,6 +32,11 @@ enum tdp_result { TDP_MAPPED, TDP_NOT_RAM, TDP_NO_MEMORY };
 /* Makes `gpa` accessible to the guest (an EPT violation on RAM). */
 enum tdp_result tdp_page_fault(struct vm *vm, uint64_t gpa, uint64_t *mapped_size);
 
+/* The host-physical address of `gpa` and the size of the EPT leaf that
+ * maps it, mapping it first as an EPT violation would. */
+enum tdp_result guest_mem_translate(struct vm *vm, uint64_t gpa, uint64_t *hpa,
+                                    uint64_t *page_size);
+
 /* Copies to/from guest-physical memory, populating it as needed; false if
  * any byte is outside RAM or memory ran out. */
 bool guest_mem_write(struct vm *vm, uint64_t gpa, const void *src, size_t len);

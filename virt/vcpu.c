@@ -122,6 +122,11 @@ bool vcpu_load(struct vcpu *v)
             vmcs_write_host_per_cpu_state();
         tlb_flush_vpid(v->vpid);
         tlb_flush_ept(ept_pointer(&v->vm->ept));
+        if (v->vmcs != &v->lv) {
+            /* Its L2's VMCS (nested/): L2's own VPID and EPT pointer. */
+            tlb_flush_vpid(v->vpid02);
+            tlb_flush_ept(vmcs_read(EPT_POINTER));
+        }
     }
     vcpu_msrs_load(v);
     fpu_state_load(v);

@@ -41,6 +41,7 @@ struct vm;
 struct vlapic;
 struct vm_devices;
 struct nested_vmx;
+struct ept02_cache;
 
 struct vcpu {
     struct vm *vm;
@@ -51,6 +52,7 @@ struct vcpu {
     struct loaded_vmcs lv;          /* its VMCS, where it is active, launch state */
     struct loaded_vmcs *vmcs;       /* the VMCS it runs on: &lv, or its L2's (nested/) */
     uint16_t vpid;                  /* 0: none (flushed on every transition) */
+    uint16_t vpid02;                /* its L2's (nested VMX), 0: none */
     struct sched_entity se;         /* its place in the scheduler and its state,
                                      * se.state (enum vcpu_state; virt/vcpu_state.h) */
     struct exit_stats stats;
@@ -108,6 +110,10 @@ struct vm {
     const char *reset_why;          /* the pending reset's cause */
     volatile uint64_t resets;       /* machine resets done */
     struct ept ept;
+    /* Nested VMX: the shadow EPT roots of its L2s (nested/ept02.h), made
+     * at the first nested entry with EPT; `ept02_lock` serializes them. */
+    struct ept02_cache *ept02;
+    spinlock_t ept02_lock;
     struct boot_state boot;         /* how vCPU 0 starts (the image's format decides) */
     uint64_t ram_size;
     bool allow_2m, allow_1g;

@@ -48,6 +48,7 @@ struct vmx_capability_msrs {
 #define EPT_CAP_1G                 (1ull << 17)
 #define EPT_CAP_INVEPT             (1ull << 20)
 #define EPT_CAP_AD                 (1ull << 21)
+#define EPT_CAP_ADVANCED_EXIT_INFO (1ull << 22)
 #define EPT_CAP_INVEPT_SINGLE      (1ull << 25)
 #define EPT_CAP_INVEPT_ALL         (1ull << 26)
 #define VPID_CAP_INVVPID           (1ull << 32)

@@ -150,8 +150,8 @@ static void tigerlake_msrs(void **state)
         [NESTED_VMX_CR4_FIXED0] = 0x0000000000002000,
         [NESTED_VMX_CR4_FIXED1] = 0x0000000000f72fff,
         [NESTED_VMX_VMCS_ENUM] = 0x0000000000000032,
-        [NESTED_VMX_PROCBASED2] = 0x0000004800000000,
-        [NESTED_VMX_EPT_VPID_CAP] = 0,
+        [NESTED_VMX_PROCBASED2] = 0x000000ea00000000,
+        [NESTED_VMX_EPT_VPID_CAP] = 0x00000f0106134041,
         [NESTED_VMX_TRUE_PINBASED] = 0x0000005f00000016,
         [NESTED_VMX_TRUE_PROCBASED] = 0xf799fffe04006172,
         [NESTED_VMX_TRUE_EXIT] = 0x007fefff00036dfb,
@@ -182,7 +182,9 @@ static void basic_misc_and_fixed_msrs(void **state)
         assert_int_equal(caps.msr[NESTED_VMX_CR4_FIXED0], 0x2000);
         assert_int_equal(caps.msr[NESTED_VMX_CR4_FIXED1], hw->cr4_fixed1);
         assert_int_equal(caps.msr[NESTED_VMX_VMCS_ENUM], 0x32);
-        assert_int_equal(caps.msr[NESTED_VMX_EPT_VPID_CAP], 0);
+        /* 4 levels, WB, 2M and 1G, INVEPT both types, INVVPID all four;
+         * no A/D; execute-only as the hardware (all models have it). */
+        assert_int_equal(caps.msr[NESTED_VMX_EPT_VPID_CAP], 0x00000f0106134041);
         assert_int_equal(caps.msr[NESTED_VMX_VMFUNC], 0);
     }
 }
@@ -199,12 +201,15 @@ static void hardware_dependent_bits_follow_the_machine(void **state)
     assert_int_equal(caps.msr[NESTED_VMX_MISC], 0x45);
 }
 
-static void secondary_controls_are_rdtscp_and_wbinvd_exiting(void **state)
+#define PROC2_OFFERED (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST | \
+                       PROC2_ENABLE_RDTSCP | PROC2_WBINVD_EXITING)
+
+static void secondary_controls_are_ept_vpid_ug_rdtscp_and_wbinvd_exiting(void **state)
 {
     (void)state;
     for (size_t m = 0; m < MODEL_COUNT; m++) {
         struct nested_vmx_caps caps = caps_for(models[m].msrs);
-        assert_int_equal(caps.may_be_1[VMX_CTL_PROC2], PROC2_ENABLE_RDTSCP | PROC2_WBINVD_EXITING);
+        assert_int_equal(caps.may_be_1[VMX_CTL_PROC2], PROC2_OFFERED);
         assert_int_equal(caps.must_be_1[VMX_CTL_PROC2], 0);
     }
 }
@@ -232,7 +237,7 @@ static void emulated_controls_the_machine_lacks_are_not_offered(void **state)
     hw.true_exit &= ~((uint64_t)EXIT_ACK_INTERRUPT_ON_EXIT << 32);
     struct nested_vmx_caps caps = caps_for(&hw);
     assert_false(caps.may_be_1[VMX_CTL_PROC] & PROC_MOV_DR_EXITING);
-    assert_int_equal(caps.may_be_1[VMX_CTL_PROC2], PROC2_ENABLE_RDTSCP);
+    assert_int_equal(caps.may_be_1[VMX_CTL_PROC2], PROC2_OFFERED & ~PROC2_WBINVD_EXITING);
     assert_false(caps.may_be_1[VMX_CTL_EXIT] & EXIT_ACK_INTERRUPT_ON_EXIT);
 }
 
@@ -241,10 +246,7 @@ static void offered_msrs(void **state)
     (void)state;
     for (size_t m = 0; m < MODEL_COUNT; m++) {
         struct nested_vmx_caps caps = caps_for(models[m].msrs);
-        for (uint32_t msr = 0x480; msr <= 0x48b; msr++)
-            assert_true(nested_vmx_msr_offered(&caps, msr));
-        assert_false(nested_vmx_msr_offered(&caps, 0x48c));    /* no EPT, no VPID */
-        for (uint32_t msr = 0x48d; msr <= 0x490; msr++)
+        for (uint32_t msr = 0x480; msr <= 0x490; msr++)
             assert_true(nested_vmx_msr_offered(&caps, msr));
         assert_false(nested_vmx_msr_offered(&caps, 0x491));    /* no VM functions */
         assert_false(nested_vmx_msr_offered(&caps, 0x47f));
@@ -274,7 +276,7 @@ int main(void)
         cmocka_unit_test(tigerlake_msrs),
         cmocka_unit_test(basic_misc_and_fixed_msrs),
         cmocka_unit_test(hardware_dependent_bits_follow_the_machine),
-        cmocka_unit_test(secondary_controls_are_rdtscp_and_wbinvd_exiting),
+        cmocka_unit_test(secondary_controls_are_ept_vpid_ug_rdtscp_and_wbinvd_exiting),
         cmocka_unit_test(preemption_timer_is_offered_without_hardware),
         cmocka_unit_test(emulated_controls_the_machine_lacks_are_not_offered),
         cmocka_unit_test(offered_msrs),
