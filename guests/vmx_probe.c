@@ -102,6 +102,7 @@ enum vm_instruction_error {
     VMXERR_VMWRITE_READ_ONLY = 13,
     VMXERR_VMXON_IN_ROOT = 15,
     VMXERR_ENTRY_MOV_SS_BLOCKING = 26,
+    VMXERR_INVALID_INVEPT_INVVPID = 28,
 };
 
 enum outcome_kind { OUT_OK, OUT_FAULT, OUT_FAIL_INVALID, OUT_FAIL_VALID, OUT_BAD_RFLAGS };
@@ -765,7 +766,12 @@ static bool write_controls_and_host_state(const uint32_t ctl[VMX_CTL_CLASSES], c
         VALUE(HOST_IA32_SYSENTER_EIP, 0),
         VALUE(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry),
     };
-    return write_fields(fields, sizeof(fields) / sizeof(fields[0]), purpose);
+    /* The secondary controls exist only where the CPU has them. */
+    const struct field_value secondary[] = {
+        VALUE(SECONDARY_VM_EXEC_CONTROL, ctl[VMX_CTL_PROC2]),
+    };
+    return write_fields(fields, sizeof(fields) / sizeof(fields[0]), purpose) &&
+           (!(ctl[VMX_CTL_PROC] & PROC_ACTIVATE_SECONDARY) || write_fields(secondary, 1, purpose));
 }
 
 /* Controls that pass VM entry's checks (SDM Vol. 3C 27.2.1): the bits that
@@ -1134,6 +1140,7 @@ struct vm_exit {
     uint64_t qualification, rip;
     struct { uint64_t vector, error_code, rip; } handler;
     uint64_t value;             /* a further value a check shows */
+    uint64_t gpa, linear;       /* the guest-physical and guest-linear address fields */
 };
 
 /* VMLAUNCH (launch false) or VMRESUME of the current VMCS through
@@ -1154,6 +1161,8 @@ static struct vm_exit l2_enter(bool launch)
     e.info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
     e.error_code = (uint32_t)vmcs_read(VM_EXIT_INTR_ERROR_CODE);
     e.rip = vmcs_read(GUEST_RIP) - pa(l2.program);
+    e.gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+    e.linear = vmcs_read(GUEST_LINEAR_ADDRESS);
     e.handler.vector = l2.regs.rbx;
     e.handler.error_code = l2.regs.rdx;
     e.handler.rip = l2.regs.rcx - pa(l2.program);
@@ -1178,6 +1187,7 @@ enum {
     SHOW_ERROR_CODE = 1 << 3,
     SHOW_RIP = 1 << 4,
     SHOW_HANDLER = 1 << 5,      /* the vector, error code and return RIP L2's handler saw */
+    SHOW_ADDRESSES = 1 << 6,    /* the guest-physical and guest-linear addresses */
 };
 
 static void add_text(char *buf, size_t size, const char *fmt, ...)
@@ -1216,6 +1226,8 @@ static void format_exit(char *buf, size_t size, const struct vm_exit *e, unsigne
     if (show & SHOW_HANDLER)
         add_text(buf, size, ", L2's handler: vector 0x%lx, error code 0x%lx, return RIP +%lu",
                  e->handler.vector, e->handler.error_code, e->handler.rip);
+    if (show & SHOW_ADDRESSES)
+        add_text(buf, size, ", guest-physical 0x%lx, guest-linear 0x%lx", e->gpa, e->linear);
     if (value_name)
         add_text(buf, size, ", %s 0x%lx", value_name, e->value);
 }
@@ -1225,7 +1237,7 @@ static void format_exit(char *buf, size_t size, const struct vm_exit *e, unsigne
 static bool expect_exit(const char *what, struct vm_exit got, struct vm_exit want, unsigned show,
                         const char *value_name)
 {
-    char got_text[192], want_text[192];
+    char got_text[256], want_text[256];
     format_exit(got_text, sizeof(got_text), &got, show, value_name);
     format_exit(want_text, sizeof(want_text), &want, show, value_name);
     return verdict(what, got_text, !strcmp(got_text, want_text), want_text, NULL);
@@ -1901,6 +1913,345 @@ static void l2_triple_fault_checks(void)
 }
 
 /* The 8259 PICs masked: only the probe's own interrupts come. */
+/* ---------------------------------------------------------------------- */
+/* EPT, VPID and unrestricted guest for L2 (SDM Vol. 3C 30.3, 28.2.1,     */
+/* 31.3 INVEPT/INVVPID, 27.3.1.1).                                        */
+/* ---------------------------------------------------------------------- */
+
+#define EPT_R 1ull
+#define EPT_W 2ull
+#define EPT_X 4ull
+#define EPT_RWX 7ull
+#define EPT_WB (6ull << 3)
+#define EPT_UNCACHEABLE_TYPE_2 (2ull << 3)     /* a reserved memory type */
+#define EPT_LEAF (1ull << 7)
+#define EPTP_WB_4_LEVELS (6ull | 3ull << 3)
+#define EPTP_RESERVED_TYPE_1 (1ull | 3ull << 3)
+#define EPT_CAP_EXECUTE_ONLY (1ull << 0)
+#define EPT_CAP_1G (1ull << 17)
+#define EPT_CAP_ADVANCED_INFO (1ull << 22)
+#define SIZE_2M 0x200000ull
+#define SIZE_1G 0x40000000ull
+/* EPT-violation qualification bits (Table 28-7): the access, what the
+ * walk allowed, a linear address translated for the access itself. */
+#define QUAL_READ 0x1ull
+#define QUAL_WRITE 0x2ull
+#define QUAL_FETCH 0x4ull
+#define QUAL_ALLOWED(perms) ((uint64_t)(perms) << 3)
+#define QUAL_LINEAR_TRANSLATED 0x180ull
+#define QUAL_ADVANCED_INFO 0xe00ull            /* bits 11:9 */
+#define LEN_MOV_STORE 3                        /* 48 89 03 */
+#define CR4_PCIDE (1ull << 17)
+
+/* L2-physical addresses of the test pages: EPT12's PDPT entry 1, whose
+ * first 2 MiB are a page table of 4 KiB pages, the next 2 MiB one leaf;
+ * PDPT entry 2 is a 1 GiB leaf. The low GiB is L1's memory, identity-
+ * mapped with 2 MiB leaves; nothing else is mapped. */
+#define L2_EPT_PAGES_GPA 0x40000000ull
+#define L2_EPT_2M_GPA (L2_EPT_PAGES_GPA + SIZE_2M)
+#define L2_EPT_1G_GPA 0x80000000ull
+/* Where L2's page tables map them: l2_pt entries 16 on. */
+#define L2_EPT_LINEAR_BASE (L2_MAPPED_PAGE + 16 * PAGE_SIZE)
+
+enum ept_test_page {
+    EPT_PAGE_RWX, EPT_PAGE_ABSENT, EPT_PAGE_READ_ONLY, EPT_PAGE_EXECUTE_ONLY,
+    EPT_PAGE_CODE_NO_X, EPT_PAGE_CODE, EPT_PAGE_WRITE_ONLY, EPT_PAGE_BAD_TYPE,
+    EPT_PAGE_DECREASED, EPT_PAGE_INCREASED, EPT_TEST_PAGES,
+    EPT_LINEAR_2M = EPT_TEST_PAGES, EPT_LINEAR_1G,
+};
+static const uint64_t ept_page_entry_bits[EPT_TEST_PAGES] = {
+    [EPT_PAGE_RWX] = EPT_RWX | EPT_WB,
+    [EPT_PAGE_ABSENT] = 0,
+    [EPT_PAGE_READ_ONLY] = EPT_R | EPT_WB,
+    [EPT_PAGE_EXECUTE_ONLY] = EPT_X | EPT_WB,
+    [EPT_PAGE_CODE_NO_X] = EPT_R | EPT_W | EPT_WB,
+    [EPT_PAGE_CODE] = EPT_R | EPT_X | EPT_WB,
+    [EPT_PAGE_WRITE_ONLY] = EPT_W | EPT_WB,
+    [EPT_PAGE_BAD_TYPE] = EPT_RWX | EPT_UNCACHEABLE_TYPE_2,
+    [EPT_PAGE_DECREASED] = EPT_R | EPT_W | EPT_WB,
+    [EPT_PAGE_INCREASED] = 0,
+};
+
+static uint64_t ept_pml4[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t ept_pdpt[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t ept_pd_low[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t ept_pd_test[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t ept_pt_test[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t ept_pages[EPT_TEST_PAGES][512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t ept_vpid_cap;
+extern const char l2_store[], l2_vmcall[];
+
+static uint64_t ept_marker(unsigned page) { return 0x6570747061676500ull | page; }
+static uint64_t ept_page_gpa(unsigned page) { return L2_EPT_PAGES_GPA + page * PAGE_SIZE; }
+static uint64_t ept_linear(unsigned page) { return L2_EPT_LINEAR_BASE + page * PAGE_SIZE; }
+static uint64_t vmcall_bytes(void) { return 0xc1010full; }     /* 0f 01 c1 */
+
+/* The offset of test page 0 in an aligned region of `size` bytes, where
+ * the large leaves map L1's memory. */
+static uint64_t ept_pages_offset(uint64_t size) { return pa(ept_pages) & (size - 1); }
+
+/* EPT12 as described above, the test pages filled afresh; its EPTP. */
+static uint64_t build_ept12(void)
+{
+    memset(ept_pml4, 0, PAGE_SIZE);
+    memset(ept_pdpt, 0, PAGE_SIZE);
+    memset(ept_pd_test, 0, PAGE_SIZE);
+    memset(ept_pt_test, 0, PAGE_SIZE);
+    ept_pml4[0] = pa(ept_pdpt) | EPT_RWX;
+    ept_pdpt[0] = pa(ept_pd_low) | EPT_RWX;
+    for (unsigned i = 0; i < 512; i++)
+        ept_pd_low[i] = i * SIZE_2M | EPT_RWX | EPT_WB | EPT_LEAF;
+    ept_pdpt[1] = pa(ept_pd_test) | EPT_RWX;
+    ept_pd_test[0] = pa(ept_pt_test) | EPT_RWX;
+    for (unsigned i = 0; i < EPT_TEST_PAGES; i++) {
+        ept_pages[i][0] = ept_marker(i);
+        ept_pt_test[i] = pa(ept_pages[i]) | ept_page_entry_bits[i];
+    }
+    ept_pages[EPT_PAGE_CODE_NO_X][0] = vmcall_bytes();
+    ept_pages[EPT_PAGE_CODE][0] = vmcall_bytes();
+    /* Read-only large leaves over the region holding test page 0. */
+    ept_pd_test[1] = (pa(ept_pages) & ~(SIZE_2M - 1)) | EPT_R | EPT_WB | EPT_LEAF;
+    if (ept_vpid_cap & EPT_CAP_1G)
+        ept_pdpt[2] = (pa(ept_pages) & ~(SIZE_1G - 1)) | EPT_R | EPT_WB | EPT_LEAF;
+    return pa(ept_pml4) | EPTP_WB_4_LEVELS;
+}
+
+/* L2's page tables (build_l2_page_tables) plus the test pages, and the
+ * first page of each large leaf's test region. */
+static uint64_t build_l2_ept_page_tables(void)
+{
+    uint64_t cr3 = build_l2_page_tables();
+    for (unsigned i = 0; i < EPT_TEST_PAGES; i++)
+        l2_pt[16 + i] = ept_page_gpa(i) | PTE_P | PTE_W;
+    l2_pt[16 + EPT_LINEAR_2M] = (L2_EPT_2M_GPA + ept_pages_offset(SIZE_2M)) | PTE_P | PTE_W;
+    l2_pt[16 + EPT_LINEAR_1G] = (L2_EPT_1G_GPA + ept_pages_offset(SIZE_1G)) | PTE_P | PTE_W;
+    return cr3;
+}
+
+/* INVEPT or INVVPID with a descriptor of two quadwords. */
+static struct outcome try_invalidation(bool ept, uint64_t type, uint64_t low, uint64_t high)
+{
+    struct { uint64_t low, high; } desc __attribute__((aligned(16))) = { low, high };
+    uint64_t rflags;
+    try_begin();
+    if (ept)
+        __asm__ volatile(TRY_ARM TRY_RUN("invept %[desc], %[type]")
+                         : TRY_OUTPUTS : [desc] "m"(desc), [type] "r"(type), TRY_STATUS
+                         : "rax", "cc", "memory");
+    else
+        __asm__ volatile(TRY_ARM TRY_RUN("invvpid %[desc], %[type]")
+                         : TRY_OUTPUTS : [desc] "m"(desc), [type] "r"(type), TRY_STATUS
+                         : "rax", "cc", "memory");
+    return vmx_outcome(try_end(rflags));
+}
+
+/* L2 loads from, stores to or jumps to the linear address of `page`. */
+static struct vm_exit ept_access(const char *program, unsigned page)
+{
+    if (program) {
+        l2_goto(program);
+    } else {
+        l2_goto((const char *)(uintptr_t)ept_linear(page));
+    }
+    l2.regs.rbx = ept_linear(page);
+    l2.regs.rax = 0;
+    struct vm_exit e = l2_run();
+    e.value = l2.regs.rax;
+    if (!(ept_vpid_cap & EPT_CAP_ADVANCED_INFO))
+        e.qualification &= ~QUAL_ADVANCED_INFO;     /* defined only with it */
+    /* Through a large leaf, relative to the test region's page 0, whose
+     * address differs between the bare and the VM build. */
+    if (e.reason == EXIT_REASON_EPT_VIOLATION && page >= EPT_TEST_PAGES)
+        e.gpa -= ept_pages_offset(page == EPT_LINEAR_2M ? SIZE_2M : SIZE_1G);
+    return e;
+}
+
+#define EPT_VIOLATION(q, page, ...) \
+    EXIT(EXIT_REASON_EPT_VIOLATION, .qualification = (q), .gpa = ept_page_gpa(page), \
+         .linear = ept_linear(page), .rip = 0, __VA_ARGS__)
+#define VIOLATION_SHOWN (SHOW_QUALIFICATION | SHOW_ADDRESSES | SHOW_RIP)
+
+/* L2 on EPT12: what EPT12 permits runs, the rest is L1's EPT violation
+ * with the access, the permissions the walk found and both addresses;
+ * misconfigured entries give EPT-misconfiguration exits; INVEPT makes a
+ * decreased permission count; a permission L1 adds needs no INVEPT (no
+ * translation is cached from a violation, 30.4.1). */
+static void l2_ept_checks(void)
+{
+    const char *group = "EPT";
+    if (!(caps.may_be_1[VMX_CTL_PROC2] & PROC2_ENABLE_EPT)) {
+        printf("vmx_probe: %s: skipped, EPT is not offered\n", group);
+        return;
+    }
+    ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+    if (!l2_setup(group, l2_load, CONTROLS([VMX_CTL_PROC] = PROC_ACTIVATE_SECONDARY,
+                                           [VMX_CTL_PROC2] = PROC2_ENABLE_EPT)))
+        return;
+    vmcs_write(EPT_POINTER, build_ept12());
+    vmcs_write(GUEST_CR3, build_l2_ept_page_tables());
+
+    expect_exit("EPT12 case, L2 reads a page EPT12 maps RWX", ept_access(l2_load, EPT_PAGE_RWX),
+                VMCALL_AT(LEN_MOV_LOAD, .value = ept_marker(EPT_PAGE_RWX)), SHOW_RIP, "RAX");
+    expect_exit("EPT12 case, L2 reads a page EPT12 does not map", ept_access(l2_load, EPT_PAGE_ABSENT),
+                EPT_VIOLATION(QUAL_READ | QUAL_LINEAR_TRANSLATED, EPT_PAGE_ABSENT),
+                VIOLATION_SHOWN, NULL);
+    expect_exit("EPT12 case, L2 reads a read-only page", ept_access(l2_load, EPT_PAGE_READ_ONLY),
+                VMCALL_AT(LEN_MOV_LOAD, .value = ept_marker(EPT_PAGE_READ_ONLY)), SHOW_RIP, "RAX");
+    expect_exit("EPT12 case, L2 writes a read-only page", ept_access(l2_store, EPT_PAGE_READ_ONLY),
+                EPT_VIOLATION(QUAL_WRITE | QUAL_ALLOWED(EPT_R) | QUAL_LINEAR_TRANSLATED,
+                              EPT_PAGE_READ_ONLY),
+                VIOLATION_SHOWN, NULL);
+    if (ept_vpid_cap & EPT_CAP_EXECUTE_ONLY)
+        expect_exit("EPT12 case, L2 reads an execute-only page", ept_access(l2_load, EPT_PAGE_EXECUTE_ONLY),
+                    EPT_VIOLATION(QUAL_READ | QUAL_ALLOWED(EPT_X) | QUAL_LINEAR_TRANSLATED,
+                                  EPT_PAGE_EXECUTE_ONLY),
+                    VIOLATION_SHOWN, NULL);
+    expect_exit("EPT12 case, L2 executes in a page without X", ept_access(NULL, EPT_PAGE_CODE_NO_X),
+                EPT_VIOLATION(QUAL_FETCH | QUAL_ALLOWED(EPT_R | EPT_W) | QUAL_LINEAR_TRANSLATED,
+                              EPT_PAGE_CODE_NO_X),
+                VIOLATION_SHOWN, NULL);
+    expect_exit("EPT12 case, L2 executes in a page with X", ept_access(NULL, EPT_PAGE_CODE), VMCALL_AT(0),
+                SHOW_RIP | SHOW_LENGTH, NULL);
+    /* No guest-linear address for a misconfiguration (SDM Vol. 3C 28.2.1). */
+    struct vm_exit e = ept_access(l2_load, EPT_PAGE_WRITE_ONLY);
+    e.value = e.gpa;
+    expect_exit("EPT12 case, an entry with write but not read permission is a misconfiguration", e,
+                EXIT(EXIT_REASON_EPT_MISCONFIG, .value = ept_page_gpa(EPT_PAGE_WRITE_ONLY),
+                     .rip = 0),
+                SHOW_QUALIFICATION | SHOW_RIP, "guest-physical address");
+    e = ept_access(l2_load, EPT_PAGE_BAD_TYPE);
+    e.value = e.gpa;
+    expect_exit("EPT12 case, a leaf with memory type 2 is a misconfiguration", e,
+                EXIT(EXIT_REASON_EPT_MISCONFIG, .value = ept_page_gpa(EPT_PAGE_BAD_TYPE), .rip = 0),
+                SHOW_QUALIFICATION | SHOW_RIP, "guest-physical address");
+
+    expect_exit("EPT12 case, L2 writes a read/write page", ept_access(l2_store, EPT_PAGE_DECREASED),
+                VMCALL_AT(LEN_MOV_STORE), SHOW_RIP, NULL);
+    ept_pt_test[EPT_PAGE_DECREASED] &= ~EPT_W;
+    expect("EPT12 case, INVEPT single-context after taking write permission away",
+           try_invalidation(true, 1, vmcs_read(EPT_POINTER), 0), ok());
+    expect_exit("EPT12 case, L2 writes the page after INVEPT", ept_access(l2_store, EPT_PAGE_DECREASED),
+                EPT_VIOLATION(QUAL_WRITE | QUAL_ALLOWED(EPT_R) | QUAL_LINEAR_TRANSLATED,
+                              EPT_PAGE_DECREASED),
+                VIOLATION_SHOWN, NULL);
+    expect_exit("EPT12 case, L2 reads a page before L1 maps it", ept_access(l2_load, EPT_PAGE_INCREASED),
+                EPT_VIOLATION(QUAL_READ | QUAL_LINEAR_TRANSLATED, EPT_PAGE_INCREASED),
+                VIOLATION_SHOWN, NULL);
+    ept_pt_test[EPT_PAGE_INCREASED] = pa(ept_pages[EPT_PAGE_INCREASED]) | EPT_RWX | EPT_WB;
+    expect_exit("EPT12 case, L2 reads it once L1 mapped it, without INVEPT",
+                ept_access(l2_load, EPT_PAGE_INCREASED),
+                VMCALL_AT(LEN_MOV_LOAD, .value = ept_marker(EPT_PAGE_INCREASED)), SHOW_RIP, "RAX");
+
+    expect_exit("EPT12 case, L2 reads through a read-only 2 MiB leaf", ept_access(l2_load, EPT_LINEAR_2M),
+                VMCALL_AT(LEN_MOV_LOAD, .value = ept_marker(0)), SHOW_RIP, "RAX");
+    expect_exit("EPT12 case, L2 writes through a read-only 2 MiB leaf", ept_access(l2_store, EPT_LINEAR_2M),
+                EXIT(EXIT_REASON_EPT_VIOLATION,
+                     .qualification = QUAL_WRITE | QUAL_ALLOWED(EPT_R) | QUAL_LINEAR_TRANSLATED,
+                     .gpa = L2_EPT_2M_GPA,
+                     .linear = ept_linear(EPT_LINEAR_2M), .rip = 0),
+                VIOLATION_SHOWN, NULL);
+    if (ept_vpid_cap & EPT_CAP_1G) {
+        expect_exit("EPT12 case, L2 reads through a read-only 1 GiB leaf",
+                    ept_access(l2_load, EPT_LINEAR_1G),
+                    VMCALL_AT(LEN_MOV_LOAD, .value = ept_marker(0)), SHOW_RIP, "RAX");
+        expect_exit("EPT12 case, L2 writes through a read-only 1 GiB leaf",
+                    ept_access(l2_store, EPT_LINEAR_1G),
+                    EXIT(EXIT_REASON_EPT_VIOLATION,
+                         .qualification = QUAL_WRITE | QUAL_ALLOWED(EPT_R) | QUAL_LINEAR_TRANSLATED,
+                         .gpa = L2_EPT_1G_GPA,
+                         .linear = ept_linear(EPT_LINEAR_1G), .rip = 0),
+                    VIOLATION_SHOWN, NULL);
+    }
+}
+
+/* INVEPT and INVVPID operands (SDM Vol. 3C 31.3): a type the capability
+ * MSR does not offer, an invalid EPTP for single-context, descriptor bits
+ * 63:16, VPID 0 but for all-context, a non-canonical address for
+ * individual-address: VMfailValid 28. */
+static void invalidation_checks(void)
+{
+    const struct outcome invalid = fail_valid(VMXERR_INVALID_INVEPT_INVVPID);
+    uint64_t eptp = build_ept12();
+    if (caps.may_be_1[VMX_CTL_PROC2] & PROC2_ENABLE_EPT) {
+        expect("INVEPT type 0", try_invalidation(true, 0, eptp, 0), invalid);
+        expect("INVEPT type 3", try_invalidation(true, 3, eptp, 0), invalid);
+        expect("INVEPT single-context", try_invalidation(true, 1, eptp, 0), ok());
+        expect("INVEPT single-context with a reserved EPTP memory type",
+               try_invalidation(true, 1, pa(ept_pml4) | EPTP_RESERVED_TYPE_1, 0), invalid);
+        expect("INVEPT single-context with EPTP bits 11:7 set",
+               try_invalidation(true, 1, eptp | 0xf80, 0), invalid);
+        expect("INVEPT all-context with any descriptor", try_invalidation(true, 2, ~0ull, ~0ull),
+               ok());
+    }
+    if (!(caps.may_be_1[VMX_CTL_PROC2] & PROC2_ENABLE_VPID))
+        return;
+    expect("INVVPID type 4", try_invalidation(false, 4, 1, 0), invalid);
+    expect("INVVPID individual-address", try_invalidation(false, 0, 1, 0x1000), ok());
+    expect("INVVPID individual-address with a non-canonical address",
+           try_invalidation(false, 0, 1, 0x0000800000000000ull), invalid);
+    expect("INVVPID individual-address with VPID 0", try_invalidation(false, 0, 0, 0x1000),
+           invalid);
+    expect("INVVPID single-context", try_invalidation(false, 1, 1, 0), ok());
+    expect("INVVPID single-context with VPID 0", try_invalidation(false, 1, 0, 0), invalid);
+    expect("INVVPID all-context with VPID 0", try_invalidation(false, 2, 0, 0), ok());
+    expect("INVVPID single-context retaining globals", try_invalidation(false, 3, 1, 0), ok());
+    expect("INVVPID single-context retaining globals with VPID 0",
+           try_invalidation(false, 3, 0, 0), invalid);
+    expect("INVVPID with descriptor bits 63:16 set", try_invalidation(false, 2, 0x10000, 0),
+           invalid);
+}
+
+/* An L2 with VPID runs (vmcs12's VPID must not be 0, 27.2.1.1); and in
+ * real mode with unrestricted guest, which needs EPT (27.2.1.1), its CS
+ * base anywhere (27.3.1.2). */
+static void l2_vpid_and_unrestricted_checks(void)
+{
+    if ((caps.may_be_1[VMX_CTL_PROC2] & PROC2_ENABLE_VPID) &&
+        l2_setup("VPID", l2_vmcall, CONTROLS([VMX_CTL_PROC] = PROC_ACTIVATE_SECONDARY,
+                                             [VMX_CTL_PROC2] = PROC2_ENABLE_VPID))) {
+        vmcs_write(VIRTUAL_PROCESSOR_ID, 0);
+        expect_exit("VMLAUNCH with VPID enabled and VPID 0", l2_run(),
+                    (struct vm_exit){ .entry = fail_valid(VMXERR_ENTRY_INVALID_CONTROLS) }, 0,
+                    NULL);
+        vmcs_write(VIRTUAL_PROCESSOR_ID, 1);
+        expect_exit("L2 with VPID 1 runs to its VMCALL", l2_run(), VMCALL_AT(0), SHOW_RIP, NULL);
+        expect("INVVPID single-context of L2's VPID", try_invalidation(false, 1, 1, 0), ok());
+        l2_goto(l2_vmcall);
+        expect_exit("L2 runs again after INVVPID", l2_run(), VMCALL_AT(0), SHOW_RIP, NULL);
+    }
+    const uint32_t ug = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST;
+    if ((caps.may_be_1[VMX_CTL_PROC2] & ug) != ug)
+        return;
+    if (!l2_setup("unrestricted guest", l2_vmcall,
+                  CONTROLS([VMX_CTL_PROC] = PROC_ACTIVATE_SECONDARY, [VMX_CTL_PROC2] = ug)))
+        return;
+    vmcs_write(EPT_POINTER, build_ept12());
+    const uint64_t real_code_ar = 0x9b, real_data_ar = 0x93;
+    vmcs_write(VM_ENTRY_CONTROLS, vmcs_read(VM_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST);
+    vmcs_write(GUEST_IA32_EFER, vmcs_read(GUEST_IA32_EFER) & ~(EFER_LMA | EFER_LME));
+    vmcs_write(GUEST_CR0, vmcs_read(GUEST_CR0) & ~(CR0_PE | CR0_PG));
+    vmcs_write(GUEST_CR4, vmcs_read(GUEST_CR4) & ~CR4_PCIDE);
+    vmcs_write(GUEST_CS_SELECTOR, 0);
+    vmcs_write(GUEST_CS_BASE, pa(l2_vmcall));
+    vmcs_write(GUEST_CS_LIMIT, 0xffff);
+    vmcs_write(GUEST_CS_AR_BYTES, real_code_ar);
+    static const uint32_t data_selectors[] = { GUEST_SS_SELECTOR, GUEST_DS_SELECTOR,
+                                               GUEST_ES_SELECTOR, GUEST_FS_SELECTOR,
+                                               GUEST_GS_SELECTOR };
+    for (unsigned i = 0; i < sizeof(data_selectors) / sizeof(data_selectors[0]); i++) {
+        unsigned index = (data_selectors[i] - GUEST_ES_SELECTOR) / 2;
+        vmcs_write(data_selectors[i], 0);
+        vmcs_write(GUEST_ES_BASE + 2 * index, 0);
+        vmcs_write(GUEST_ES_LIMIT + 2 * index, 0xffff);
+        vmcs_write(GUEST_ES_AR_BYTES + 2 * index, real_data_ar);
+    }
+    l2.program = (const char *)0;     /* RIP is relative to CS.base */
+    vmcs_write(GUEST_RIP, 0);
+    vmcs_write(GUEST_RSP, 0x1000);
+    expect_exit("L2 in real mode with unrestricted guest runs to its VMCALL", l2_run(),
+                VMCALL_AT(0), SHOW_RIP | SHOW_LENGTH, NULL);
+}
+
 static void mask_legacy_pic(void)
 {
     outb(PIC1_DATA, 0xff);
@@ -1923,6 +2274,9 @@ static void l2_checks(void)
     l2_msr_area_checks();
     l2_guest_state_checks();
     l2_triple_fault_checks();
+    l2_ept_checks();
+    invalidation_checks();
+    l2_vpid_and_unrestricted_checks();
 }
 
 /* ====================================================================== */

@@ -114,6 +114,12 @@ l2_load:
     mov (%rbx), %rax
     vmcall
 
+    /* Writes RAX to the quadword at RBX. */
+    .globl l2_store
+l2_store:
+    mov %rax, (%rbx)
+    vmcall
+
 /*
  * The probe's modes (guests/vmx_probe.c, "bench" and "soak"): L2 loops on
  * CPUID, which always exits, and L1 handles each exit as a hypervisor
