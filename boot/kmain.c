@@ -86,21 +86,27 @@ static void report_config_problem(const char *message)
     kprintf("config: %s\n", message);
 }
 
-/* The VM configuration comes as the boot module "vms.cfg"; none means no VMs. */
+/* The VM configuration comes as the boot module "vms.cfg", or the one
+ * `config=NAME` on the command line names (vmxvisor as a VM of vmxvisor
+ * gets its own beside the outer one's); none means no VMs. */
 static void create_vms(void)
 {
     static struct vm_config_set set;
+    char name[VM_IMAGE_MAX] = VM_CONFIG_MODULE;
+    bool named = bootinfo_cmdline_value("config", name, sizeof(name));
     for (size_t i = 0; i < bootinfo.module_count; i++) {
         const struct boot_module *m = &bootinfo.modules[i];
-        if (strcmp(m->name, VM_CONFIG_MODULE))
+        if (strcmp(m->name, name))
             continue;
-        vm_config_parse(VM_CONFIG_MODULE, (const char *)m->start, m->end - m->start, &set,
+        vm_config_parse(name, (const char *)m->start, m->end - m->start, &set,
                         report_config_problem);
         if (set.errors)
             kprintf("config: %u problem(s); VMs with errors are not started\n", set.errors);
         vms_create_from_config(&set);
         return;
     }
+    if (named)
+        kprintf("config: no boot module '%s' (config= on the command line)\n", name);
 }
 
 void kmain(uint32_t magic, uint64_t info);

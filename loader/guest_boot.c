@@ -5,6 +5,7 @@
 #include "loader/guest_memmap.h"
 #include "loader/linux_boot.h"
 #include "loader/multiboot.h"
+#include "loader/multiboot2.h"
 #include "virt/vm.h"
 #include "arch/bootinfo.h"
 #include "lib/error.h"
@@ -128,11 +129,13 @@ static bool find_multiboot_modules(const char *names, struct multiboot_module *o
     return true;
 }
 
-/* A multiboot kernel may go anywhere in RAM below 4 GiB (or the end of low
- * RAM) but where the loader writes its information (the firmware's tables
- * are not RAM in the map); its modules above 1 MiB. */
-static bool load_multiboot(struct vm *vm, const void *image, size_t size, char *why,
-                           size_t why_size)
+/* A Multiboot or Multiboot2 kernel may go anywhere in RAM below 4 GiB (or
+ * the end of low RAM) but where the loader writes its information (the
+ * firmware's tables are not RAM in the map); its modules above 1 MiB.
+ * Multiboot2's information carries a copy of the firmware's RSDP, which
+ * is in guest memory already (machine/vm_power.c boots the firmware first). */
+static bool load_multiboot(struct vm *vm, const void *image, size_t size, bool version2,
+                           char *why, size_t why_size)
 {
     struct guest_mem_range map[GUEST_MEMMAP_MAX];
     struct multiboot_module modules[BOOT_MAX_MODULES];
@@ -143,23 +146,28 @@ static bool load_multiboot(struct vm *vm, const void *image, size_t size, char *
         .memory_map = map, .memory_map_count = guest_memory_map(vm->ram_size, map),
         .limit = guest_low_ram_end(vm->ram_size), .reserved = reserved, .reserved_count = 1,
     };
+    uint8_t rsdp[MULTIBOOT2_RSDP_SIZE];
     struct multiboot_args args = {
         .kernel_name = vm->config.image, .cmdline = vm->config.cmdline, .modules = modules,
         .memory_map = map, .memory_map_count = area.memory_map_count,
         .area = &area, .modules_min = GUEST_IMAGE_MIN_GPA, .info_gpa = GUEST_MB_INFO_GPA,
+        .acpi_rsdp = guest_mem_read(vm, GUEST_ACPI_GPA, rsdp, sizeof(rsdp)) ? rsdp : NULL,
     };
     if (!find_multiboot_modules(vm->config.modules, modules, &args.module_count, why,
                                 why_size))
         return false;
     struct multiboot_result loaded;
-    if (!multiboot_load(image, size, &args, write_for_loader, vm, &loaded, why, why_size))
+    if (version2 ? !multiboot2_load(image, size, &args, write_for_loader, vm, &loaded, why, why_size)
+                 : !multiboot_load(image, size, &args, write_for_loader, vm, &loaded, why, why_size))
         return false;
-    /* Multiboot 0.6.96 3.2 "Machine state": EAX = the magic, EBX = the
-     * information; 32-bit protected mode, paging off, flat code and data
-     * segments; interrupts off. The kernel makes its own stack and GDT. */
+    /* Multiboot 0.6.96 3.2 and Multiboot2 3.3, "Machine state": EAX = the
+     * magic, EBX = the information; 32-bit protected mode, paging off,
+     * flat code and data segments; interrupts off. The kernel makes its
+     * own stack and GDT. */
     vm->boot = (struct boot_state){ .mode = BOOT_CPU_PROTECTED, .rip = loaded.entry,
                                     .code_selector = GUEST_SEL_CODE32,
-                                    .rax = MULTIBOOT_BOOTLOADER_MAGIC,
+                                    .rax = version2 ? MULTIBOOT2_BOOTLOADER_MAGIC
+                                                    : MULTIBOOT_BOOTLOADER_MAGIC,
                                     .rbx = GUEST_MB_INFO_GPA };
     return true;
 }
@@ -215,7 +223,10 @@ bool guest_boot_load(struct vm *vm, char *why, size_t why_size)
     const void *image = (const void *)module->start;
     size_t size = module->end - module->start;
     bool linux = linux_is_bzimage(image, size) && vm->config.start != START_REAL;
-    bool multiboot = !linux && multiboot_is_kernel(image, size) &&
+    /* GRUB's multiboot2 command for an image with both headers. */
+    bool multiboot2 = !linux && multiboot2_is_kernel(image, size) &&
+                      vm->config.start != START_REAL;
+    bool multiboot = !linux && (multiboot2 || multiboot_is_kernel(image, size)) &&
                      vm->config.start != START_REAL;
     /* Settings the image's format has no use for are a mistake in the
      * configuration, not something to ignore silently. */
@@ -227,6 +238,6 @@ bool guest_boot_load(struct vm *vm, char *why, size_t why_size)
     if (linux)
         return load_linux(vm, image, size, why, why_size);
     if (multiboot)
-        return load_multiboot(vm, image, size, why, why_size);
+        return load_multiboot(vm, image, size, multiboot2, why, why_size);
     return load_elf(vm, image, size, why, why_size);
 }

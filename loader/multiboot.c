@@ -1,5 +1,4 @@
 #include "loader/multiboot.h"
-#include "loader/elf_loader.h"
 #include "lib/error.h"
 #include "lib/le.h"
 #include "lib/page_alloc.h"
@@ -50,11 +49,6 @@
 
 static const char loader_name[] = "vmxvisor";
 
-static uint64_t page_align_up(uint64_t a)
-{
-    return (a + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-}
-
 /* The header's offset in the image: 3.1.1, the magic at a 32-bit aligned
  * offset with the whole header in the first 8192 bytes. The magic alone
  * proves nothing (it can be data, or another header's field): 3.1.2 makes
@@ -81,76 +75,13 @@ bool multiboot_is_kernel(const void *image, size_t size)
     return find_header(image, size, &offset);
 }
 
-/* Forwards the loader's writes and notes the span they cover, so that the
- * modules can go above the kernel whichever way it was loaded. */
-struct span_write {
-    guest_write_fn write;
-    void *ctx;
-    uint64_t start, end;
-};
-
-static bool write_noting_span(void *ctx, uint64_t gpa, const void *src, size_t len)
-{
-    struct span_write *s = ctx;
-    if (gpa < s->start)
-        s->start = gpa;
-    if (gpa + len > s->end)
-        s->end = gpa + len;
-    return s->write(s->ctx, gpa, src, len);
-}
-
-/* 3.1.3: with the a.out kludge the file from load_addr's offset to
- * load_end_addr (0: to the file's end) is loaded at load_addr, then zeros up
- * to bss_end_addr (0: no bss); header_addr says where the header itself
- * lands, which places the file. */
-static bool load_aout_kludge(const uint8_t *k, size_t size, size_t hdr,
-                             const struct multiboot_args *args, struct span_write *w,
-                             struct multiboot_result *out, char *why, size_t why_size)
-{
-    if (size - hdr < HEADER_AOUT_SIZE || hdr + HEADER_AOUT_SIZE > HEADER_SEARCH_LIMIT)
-        return fail(why, why_size, "multiboot header at offset 0x%lx: the a.out kludge's "
-                    "address fields are missing", (unsigned long)hdr);
-    uint32_t header_addr = (uint32_t)le_get(k + hdr + HDR_HEADER_ADDR, 4);
-    uint32_t load_addr = (uint32_t)le_get(k + hdr + HDR_LOAD_ADDR, 4);
-    uint32_t load_end = (uint32_t)le_get(k + hdr + HDR_LOAD_END_ADDR, 4);
-    uint32_t bss_end = (uint32_t)le_get(k + hdr + HDR_BSS_END_ADDR, 4);
-    out->entry = (uint32_t)le_get(k + hdr + HDR_ENTRY_ADDR, 4);
-    if (load_addr > header_addr || header_addr - load_addr > hdr)
-        return fail(why, why_size, "a.out kludge: load_addr 0x%x does not lie at or before "
-                    "header_addr 0x%x within the file", load_addr, header_addr);
-    size_t file_offset = hdr - (header_addr - load_addr);
-    uint64_t file_size = load_end ? (uint64_t)load_end - load_addr : size - file_offset;
-    if (load_end && load_end < load_addr)
-        return fail(why, why_size, "a.out kludge: load_end_addr 0x%x is below load_addr 0x%x",
-                    load_end, load_addr);
-    if (file_size > size - file_offset)
-        return fail(why, why_size, "a.out kludge: load_end_addr 0x%x lies beyond the file's "
-                    "end", load_end);
-    uint64_t mem_end = (uint64_t)load_addr + file_size;
-    if (bss_end && bss_end < mem_end)
-        return fail(why, why_size, "a.out kludge: bss_end_addr 0x%x is below the loaded "
-                    "end 0x%lx", bss_end, (unsigned long)mem_end);
-    if (bss_end)
-        mem_end = bss_end;
-    char where[112];
-    if (!load_area_allows(args->area, load_addr, mem_end, where, sizeof(where)))
-        return fail(why, why_size, "the kernel: %s", where);
-    if (out->entry < load_addr || out->entry >= mem_end)
-        return fail(why, why_size, "a.out kludge: entry_addr 0x%lx is not in the loaded "
-                    "image 0x%x-0x%lx", (unsigned long)out->entry, load_addr,
-                    (unsigned long)mem_end);
-    if (!write_noting_span(w, load_addr, k + file_offset, file_size) ||
-        !write_noting_span(w, load_addr + file_size, NULL, mem_end - load_addr - file_size))
-        return fail(why, why_size, "out of memory loading the kernel");
-    return true;
-}
-
 /* The information page being built: the structure at offset 0, then the
  * arrays and strings it points to. */
 struct info_page {
     uint8_t bytes[INFO_PAGE_SIZE];
     size_t used;
     uint64_t gpa;
+    const struct multiboot_args *args;
 };
 
 /* Reserves `len` bytes (4-byte aligned) and returns their offset in the
@@ -226,49 +157,46 @@ static bool put_memory_map(struct info_page *p, const struct multiboot_args *arg
     return true;
 }
 
-/* Each module on the next page boundary above the kernel (and the module
- * before it): header flag 0 asks for that, and QEMU always does it; never
- * below modules_min, so that a kernel loaded in low memory does not push
- * its modules into what the loader keeps there. */
+/* Module entries: mod_start, mod_end (the first byte after it), the
+ * string, in the array reserved at `table`. */
+struct module_entries {
+    struct info_page *page;
+    size_t table;
+};
+
+static bool put_module_entry(void *ctx, size_t index, uint64_t start, uint64_t end)
+{
+    struct module_entries *m = ctx;
+    uint8_t *e = m->page->bytes + m->table + index * MOD_ENTRY_SIZE;
+    uint32_t string;
+    if (!info_string(m->page, m->page->args->modules[index].name, &string))
+        return false;
+    le_put(e, start, 4);
+    le_put(e + 4, end, 4);
+    le_put(e + 8, string, 4);
+    return true;
+}
+
 static bool load_modules(struct info_page *p, const struct multiboot_args *args,
                          uint64_t kernel_end, guest_write_fn write, void *ctx, char *why,
                          size_t why_size)
 {
-    size_t at;
-    if (!info_reserve(p, args->module_count * MOD_ENTRY_SIZE, &at))
+    struct module_entries entries = { .page = p };
+    if (!info_reserve(p, args->module_count * MOD_ENTRY_SIZE, &entries.table))
         return fail(why, why_size, "the multiboot information for %lu modules does not fit "
                     "in its page", (unsigned long)args->module_count);
-    uint64_t next = page_align_up(kernel_end), limit = args->area->limit;
-    if (next < args->modules_min)
-        next = args->modules_min;
-    for (size_t i = 0; i < args->module_count; i++) {
-        const struct multiboot_module *m = &args->modules[i];
-        if (next > limit || m->size > limit - next)
-            return fail(why, why_size, "module '%s' (%lu KiB) does not fit between 0x%lx and "
-                        "the end of low memory 0x%lx: give the VM more memory", m->name,
-                        (unsigned long)(m->size >> 10), (unsigned long)next,
-                        (unsigned long)limit);
-        uint8_t *e = p->bytes + at + i * MOD_ENTRY_SIZE;
-        uint32_t string;
-        if (!info_string(p, m->name, &string))
-            return fail(why, why_size, "the multiboot information does not fit in its page "
-                        "(module names too long)");
-        if (!write(ctx, next, m->data, m->size))
-            return fail(why, why_size, "out of memory loading module '%s'", m->name);
-        le_put(e, next, 4);
-        le_put(e + 4, next + m->size, 4);   /* mod_end: the first byte after it */
-        le_put(e + 8, string, 4);
-        next = page_align_up(next + m->size);
-    }
+    if (!multiboot_place_modules(args, kernel_end, write, ctx, put_module_entry, &entries, why,
+                                 why_size))
+        return false;
     le_put(p->bytes + INFO_MODS_COUNT, args->module_count, 4);
-    le_put(p->bytes + INFO_MODS_ADDR, p->gpa + at, 4);
+    le_put(p->bytes + INFO_MODS_ADDR, p->gpa + entries.table, 4);
     return true;
 }
 
 static bool write_info(const struct multiboot_args *args, uint64_t kernel_end,
                        guest_write_fn write, void *ctx, char *why, size_t why_size)
 {
-    struct info_page page = { .used = INFO_SIZE, .gpa = args->info_gpa };
+    struct info_page page = { .used = INFO_SIZE, .gpa = args->info_gpa, .args = args };
     uint32_t name;
     put_memory_sizes(page.bytes, args);
     if (!put_memory_map(&page, args) || !put_cmdline(&page, args) ||
@@ -299,15 +227,22 @@ bool multiboot_load(const void *image, size_t size, const struct multiboot_args 
         return fail(why, why_size, "multiboot header requires features we do not provide "
                     "(flags 0x%x, unknown required bits 0x%x)", flags,
                     flags & FLAGS_REQUIRED & ~FLAGS_UNDERSTOOD);
-    struct span_write w = { write, ctx, UINT64_MAX, 0 };
+    struct multiboot_address_fields addr;
+    uint64_t entry = 0;
     if (flags & FLAG_AOUT_KLUDGE) {
-        if (!load_aout_kludge(k, size, hdr, args, &w, out, why, why_size))
-            return false;
-    } else if (!elf_load(image, size, args->area, write_noting_span, &w,
-                         &out->entry, why, why_size)) {
-        return false;
+        if (size - hdr < HEADER_AOUT_SIZE || hdr + HEADER_AOUT_SIZE > HEADER_SEARCH_LIMIT)
+            return fail(why, why_size, "multiboot header at offset 0x%lx: the a.out kludge's "
+                        "address fields are missing", (unsigned long)hdr);
+        addr = (struct multiboot_address_fields){
+            .header_addr = (uint32_t)le_get(k + hdr + HDR_HEADER_ADDR, 4),
+            .load_addr = (uint32_t)le_get(k + hdr + HDR_LOAD_ADDR, 4),
+            .load_end_addr = (uint32_t)le_get(k + hdr + HDR_LOAD_END_ADDR, 4),
+            .bss_end_addr = (uint32_t)le_get(k + hdr + HDR_BSS_END_ADDR, 4),
+        };
+        entry = (uint32_t)le_get(k + hdr + HDR_ENTRY_ADDR, 4);
     }
-    out->kernel_start = w.start;
-    out->kernel_end = w.end;
-    return write_info(args, w.end, write, ctx, why, why_size);
+    if (!multiboot_load_kernel(image, size, hdr, flags & FLAG_AOUT_KLUDGE ? &addr : NULL, entry,
+                               args, write, ctx, out, why, why_size))
+        return false;
+    return write_info(args, out->kernel_end, write, ctx, why, why_size);
 }

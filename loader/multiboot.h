@@ -20,9 +20,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
-#include "loader/guest_write.h"
-#include "loader/guest_memmap.h"
-#include "loader/load_area.h"
+#include "loader/multiboot_kernel.h"
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002u     /* EAX at entry (3.2) */
 
@@ -32,29 +30,6 @@
  * included) and goes to the next loader; its flags are checked by
  * multiboot_load, so that an unsupported requirement is reported. */
 bool multiboot_is_kernel(const void *image, size_t size);
-
-struct multiboot_module {
-    const void *data;
-    size_t size;
-    const char *name;       /* its string in the information */
-};
-
-struct multiboot_args {
-    const char *kernel_name;    /* argv[0] of the command line, as QEMU gives it */
-    const char *cmdline;        /* the rest of the command line */
-    const struct multiboot_module *modules;
-    size_t module_count;
-    const struct guest_mem_range *memory_map;
-    size_t memory_map_count;
-    const struct load_area *area;   /* where the kernel may go (modules: below its limit) */
-    uint64_t modules_min;           /* the lowest address for modules */
-    uint64_t info_gpa;              /* one page for the information (below 4 GiB) */
-};
-
-struct multiboot_result {
-    uint64_t entry;
-    uint64_t kernel_start, kernel_end;  /* what the kernel occupies, bss included */
-};
 
 /* Loads the kernel and modules and writes the information page. On failure
  * returns false with the reason in `why`. */

@@ -110,7 +110,7 @@ static bool vm_boot(struct vm *vm, char *why, size_t why_size)
     snprintf(why, why_size, "out of memory");
     spin_lock(&boot_lock);
     bool loaded = ept_init(&vm->ept, alloc_table_page, vmcs_config.ept_vpid_cap & EPT_CAP_AD) &&
-                  guest_boot_load(vm, why, why_size) && firmware_boot(vm);
+                  firmware_boot(vm) && guest_boot_load(vm, why, why_size);
     spin_unlock(&boot_lock);
     for (uint32_t i = 0; loaded && i < vm->vcpu_count; i++)
         sched_locked(vcpu_power_on, &vm->vcpus[i]);

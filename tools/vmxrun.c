@@ -453,7 +453,9 @@ static void check_module_names(const struct options *opt)
         require_readable_file("guest image", opt->modules[i]);
         if (!is_plain_file_name(name))
             usage_error("guest image name '%s' may only use letters, digits and . _ + -", name);
-        if (!strcmp(name, "vmxvisor.elf") || !strcmp(name, "vms.cfg") || !strcmp(name, "grub"))
+        /* vmxvisor.elf may be the hypervisor itself, as a guest (checked
+         * when the ISO is laid out, stage_iso_tree). */
+        if (!strcmp(name, "vms.cfg") || !strcmp(name, "grub"))
             usage_error("guest image name '%s' is reserved in the ISO's /boot", name);
         for (int j = 0; j < i; j++)
             if (!strcmp(name, base_name(opt->modules[j])))
@@ -787,8 +789,19 @@ static char *stage_iso_tree(const struct options *opt, const char *kernel, const
     stage_file(kernel, boot_dir, "vmxvisor.elf");
     if (opt->config_file)
         stage_file(opt->config_file, boot_dir, "vms.cfg");
-    for (int i = 0; i < opt->module_count; i++)
-        stage_file(opt->modules[i], boot_dir, base_name(opt->modules[i]));
+    for (int i = 0; i < opt->module_count; i++) {
+        const char *name = base_name(opt->modules[i]);
+        if (strcmp(name, "vmxvisor.elf")) {
+            stage_file(opt->modules[i], boot_dir, name);
+            continue;
+        }
+        /* The hypervisor as a guest of itself: the same file, already there. */
+        struct stat a, b;
+        if (stat(kernel, &a) != 0 || stat(opt->modules[i], &b) != 0 || a.st_dev != b.st_dev ||
+            a.st_ino != b.st_ino)
+            usage_error("guest image '%s' is not the hypervisor being booted (%s): give it "
+                        "another name", opt->modules[i], kernel);
+    }
     write_text_file(grub_cfg, menu);
     free(menu);
     free(grub_cfg);

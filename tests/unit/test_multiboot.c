@@ -353,7 +353,7 @@ static void refuses_with_a_reason(void **state)
     build_aout_kernel(0);
     put(image + HDR_OFFSET + 28, 0x100000, 4);  /* entry outside the image */
     assert_false(load(&a, &out, why));
-    assert_non_null(strstr(why, "entry_addr"));
+    assert_non_null(strstr(why, "entry address"));
     build_elf_kernel();
 
     /* A module that does not fit between the kernel and the end of RAM. */
