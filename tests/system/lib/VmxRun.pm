@@ -8,7 +8,7 @@ use File::Basename qw(dirname);
 use Cwd qw(abs_path);
 use File::Temp ();
 
-our @EXPORT = qw(vmxrun run_vms linux_guest expected_capability_line lines_matching vm_result
+our @EXPORT = qw(vmxrun run_vms run_vms_in_vmxvisor linux_guest expected_capability_line lines_matching vm_result
                  vmx_probe_verdicts);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
@@ -38,6 +38,7 @@ sub vmxrun {
 # modules; batch mode ends when every VM has ended.
 sub run_vms {
     my ($config, $guests, @options) = @_;
+    return run_vms_in_vmxvisor($config, $guests, @options) if $ENV{VMXVISOR_AS_L1};
     my $dir = File::Temp::tempdir(CLEANUP => 1);
     open(my $fh, '>', "$dir/vms.cfg") or die $!;
     print $fh $config;
@@ -45,6 +46,56 @@ sub run_vms {
     my @images = map { m{^/} ? $_ : m{/} ? "$root/build/$_" : "$root/build/guests/$_.elf" }
                  @$guests;
     return vmxrun('--config', "$dir/vms.cfg", @options, @images);
+}
+
+# run_vms_in_vmxvisor($config, [guest names], @options) -> ($status, $output):
+# the same VMs one level down: vmxvisor boots itself as its only VM ("l1",
+# nested VMX, as many vCPUs as --pcpus asks, 1 otherwise), and that vmxvisor
+# runs them with $config (module inner.cfg, config= on its command line) in
+# batch mode, ending with exit=qemu. The output is the inner vmxvisor's
+# console with the outer "[l1] " prefix taken off, so that a test's patterns
+# match as at one level; the status is the inner vmxvisor's exit status.
+# The outer lines stay in the output too, prefixed "outer: ".
+# VMXVISOR_AS_L1=1 in the environment makes run_vms do this for any test;
+# VMXVISOR_LEVELS=N (default 1) puts N vmxvisors between Bochs and the VMs.
+sub run_vms_in_vmxvisor {
+    my ($config, $guests, @options) = @_;
+    my %opt = @options;
+    my $vcpus = $opt{'--pcpus'} // 1;
+    my $levels = $ENV{VMXVISOR_LEVELS} // 1;
+    my $dir = File::Temp::tempdir(CLEANUP => 1);
+    my @images = map { m{^/} ? $_ : m{/} ? "$root/build/$_" : "$root/build/guests/$_.elf" }
+                 @$guests;
+    my @names = map { (split m{/})[-1] } @images;
+    # Level k's configuration runs level k+1's vmxvisor as VM "l(k+1)";
+    # each gets half of the memory of the one above it.
+    my $inner = $config;
+    my @cfgs;
+    for my $level (reverse 1 .. $levels) {
+        my $name = "l$level.cfg";
+        open(my $fh, '>', "$dir/$name") or die $!;
+        print $fh $inner;
+        close($fh);
+        unshift @cfgs, "$dir/$name";
+        my $memory = ($ENV{VMXVISOR_L1_MEMORY_MB} // 512) >> ($level - 1);
+        my $modules = join(' ', $name, map({ (split m{/})[-1] } @cfgs[1 .. $#cfgs]),
+                           $level < $levels ? 'vmxvisor.elf' : (), @names);
+        $inner = "[vm l$level]\nimage = vmxvisor.elf\nmodules = $modules\n"
+                 . "cmdline = config=$name batch exit=qemu\nmemory = ${memory}M\n"
+                 . "vcpus = $vcpus\nnested = on\n";
+    }
+    open(my $fh, '>', "$dir/l0.cfg") or die $!;
+    print $fh $inner;
+    close($fh);
+    my ($status, $out) = vmxrun('--config', "$dir/l0.cfg", @options, "$root/build/vmxvisor.elf",
+                                @cfgs, @images);
+    my $prefix = join(' ', map { "[l$_]" } 1 .. $levels) . ' ';
+    my $result = '';
+    for my $line (split /\n/, $out) {
+        $result .= $line =~ s/^\Q$prefix\E// ? "$line\n" : "outer: $line\n";
+    }
+    my ($inner_status) = $result =~ /^vmxvisor: exit status (-?\d+)$/m;
+    return ($inner_status // -1, $result);
 }
 
 # vm_result($output, $name) -> ($reason, $status) from "vm NAME: ended (REASON), status N"
