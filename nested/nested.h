@@ -39,6 +39,12 @@ struct nested_vmx {
     struct vmcs12_field_set written;
     /* The guest segment state the entry checks last passed (entry_checks.h). */
     struct nested_segment_memo segment_memo;
+    /* vmcs12's guest state passed the guest-state checks and has since
+     * changed only by nested exits, which save what the processor had in
+     * L2 (SDM Vol. 3C 28.3): a VMRESUME need not check it again. Cleared
+     * by a VMWRITE of a guest-state or control field (the checks read
+     * both) and by VMPTRLD. */
+    bool guest_state_checked;
     /* While L2 runs (vcpu->in_l2, nested/switch.c), vmcs02 is the vCPU's
      * VMCS, built from vmcs12 and vmcs01 at each nested entry; its MSR
      * bitmap merges L0's and L1's. vmcs02 is made at the first entry and

@@ -136,14 +136,16 @@ static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
     struct nested_vmx *n = v->nested;
     uint64_t *merged = (uint64_t *)n->msr_bitmap02;
     const uint64_t *l0 = v->vm->msr_bitmap;
-    uint64_t l1_bitmap = vmcs12_get(n->vmcs12, MSR_BITMAP);
+    /* The bitmap is a 4 KiB-aligned page (SDM Vol. 3C 27.2.1.1, checked):
+     * one translation serves every word. */
+    const uint64_t *l1 = NULL;
+    uint64_t hpa, size;
+    if ((proc12 & PROC_USE_MSR_BITMAPS) &&
+        guest_mem_translate(v->vm, vmcs12_get(n->vmcs12, MSR_BITMAP), &hpa, &size) == TDP_MAPPED)
+        l1 = (const uint64_t *)hpa;
     for (unsigned i = 0; i < n->msr_open_word_count; i++) {
         unsigned word = n->msr_open_words[i];
-        uint64_t l1 = ~0ull;
-        if ((proc12 & PROC_USE_MSR_BITMAPS) &&
-            !guest_mem_read(v->vm, l1_bitmap + word * sizeof(l1), &l1, sizeof(l1)))
-            l1 = ~0ull;
-        merged[word] = l0[word] | l1;
+        merged[word] = l0[word] | (l1 ? l1[word] : ~0ull);
     }
 }
 
@@ -466,13 +468,17 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     struct nested_vmx *n = v->nested;
     uint64_t qualification;
     uint64_t link = vmcs12_get(n->vmcs12, VMCS_LINK_POINTER);
-    uint32_t link_revision = UINT32_MAX;
-    if (link != ~0ull && !guest_mem_read(v->vm, link, &link_revision, sizeof(link_revision)))
-        link_revision = UINT32_MAX;
-    if (!nested_check_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(), link_revision,
-                                  &n->segment_memo, &qualification, NULL)) {
-        fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, qualification);
-        return;
+    /* A link pointer names memory L1 may change without VMWRITE. */
+    if (!n->guest_state_checked || link != ~0ull) {
+        uint32_t link_revision = UINT32_MAX;
+        if (link != ~0ull && !guest_mem_read(v->vm, link, &link_revision, sizeof(link_revision)))
+            link_revision = UINT32_MAX;
+        if (!nested_check_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(),
+                                      link_revision, &n->segment_memo, &qualification, NULL)) {
+            fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, qualification);
+            return;
+        }
+        n->guest_state_checked = true;
     }
     if (!make_vmcs02(v)) {
         vm_end(v->vm, -1, "out of memory for a vmcs02");

@@ -150,17 +150,29 @@ static enum vmx_operand_insn operand_insn(uint32_t reason)
     }
 }
 
-/* The operand description and the registers it may name. */
+/* The operand description and the guest state it depends on: only the
+ * registers it names, and the segment only for a memory operand (a
+ * VMREAD or VMWRITE between registers, what hypervisors mostly do, reads
+ * three registers). */
 static void describe(struct insn *in)
 {
+    struct vmx_operand *op = &in->op;
     vmx_operand_decode(operand_insn(in->reason), (uint32_t)vmcs_read(VMX_INSTRUCTION_INFO),
-                       vmcs_read(EXIT_QUALIFICATION), &in->op);
-    for (unsigned r = 0; r < 16; r++)
-        in->guest.gpr[r] = vcpu_read_gpr(in->vcpu, r);
-    unsigned s = in->op.segment < 6 ? in->op.segment : VMX_SEGMENT_DS;
-    in->guest.segment = (struct vmx_operand_segment_state){
-        .base = vmcs_read(segment_base[s]), .limit = (uint32_t)vmcs_read(segment_limit[s]),
-        .access_rights = (uint32_t)vmcs_read(segment_ar[s]) };
+                       vmcs_read(EXIT_QUALIFICATION), op);
+    uint64_t *gpr = in->guest.gpr;
+    gpr[op->reg2] = vcpu_read_gpr(in->vcpu, op->reg2);
+    if (op->is_register) {
+        gpr[op->reg1] = vcpu_read_gpr(in->vcpu, op->reg1);
+    } else {
+        if (op->has_base)
+            gpr[op->base_reg] = vcpu_read_gpr(in->vcpu, op->base_reg);
+        if (op->has_index)
+            gpr[op->index_reg] = vcpu_read_gpr(in->vcpu, op->index_reg);
+        unsigned s = op->segment < 6 ? op->segment : VMX_SEGMENT_DS;
+        in->guest.segment = (struct vmx_operand_segment_state){
+            .base = vmcs_read(segment_base[s]), .limit = (uint32_t)vmcs_read(segment_limit[s]),
+            .access_rights = (uint32_t)vmcs_read(segment_ar[s]) };
+    }
     in->guest.in_64bit_mode = in_64bit_mode();
     in->guest.la57 = false;
 }
@@ -329,6 +341,7 @@ static void emulate_vmptrld(struct insn *in)
         }
         n->current_vmptr = addr;
         vmcs12_field_set_fill(&n->written);
+        n->guest_state_checked = false;
     }
     succeed(in);
 }
@@ -397,6 +410,8 @@ static void emulate_vmwrite(struct insn *in)
         value = (uint32_t)value;
     (void)vmcs12_write(n->vmcs12, encoding, value);
     vmcs12_field_set_add(&n->written, encoding & ~1u);     /* a high half: its field */
+    if (vmcs_field_type(encoding) == VMCS_TYPE_GUEST || vmcs_field_type(encoding) == VMCS_TYPE_CONTROL)
+        n->guest_state_checked = false;
     succeed(in);
 }
 
