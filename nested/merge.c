@@ -17,7 +17,8 @@ void nested_merge_controls(const struct vmcs01_controls *l0, const struct vmcs12
     uint32_t l1_proc2 = l1->proc & PROC_ACTIVATE_SECONDARY ? l1->proc2 : 0;
     out->proc2 = (l0->proc2 & (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_ENABLE_INVPCID |
                                PROC2_ENABLE_XSAVES)) |
-                 (l1_proc2 & (PROC2_ENABLE_RDTSCP | PROC2_WBINVD_EXITING | PROC2_UNRESTRICTED_GUEST));
+                 (l1_proc2 & (PROC2_ENABLE_RDTSCP | PROC2_WBINVD_EXITING | PROC2_UNRESTRICTED_GUEST |
+                              PROC2_PAUSE_LOOP_EXITING));
     /* RDTSCP without L1's enabling raises #UD in L2, as on a CPU where the
      * control is 0 (SDM Vol. 3C 26.3): vmcs01's would let it through. */
     out->proc = proc | PROC_ACTIVATE_SECONDARY;

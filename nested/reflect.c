@@ -142,6 +142,16 @@ static bool wants_interrupt_window(const struct decision *d)
     return control12(d->vmcs12, CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING;
 }
 
+/* PAUSE exits by L1's PAUSE exiting or its PAUSE-loop exiting: vmcs02
+ * has PLE only as L1 set it (nested/merge.c). */
+static bool wants_pause(const struct decision *d)
+{
+    uint32_t proc = control12(d->vmcs12, CPU_BASED_VM_EXEC_CONTROL);
+    return (proc & PROC_PAUSE_EXITING) ||
+           ((proc & PROC_ACTIVATE_SECONDARY) &&
+            (control12(d->vmcs12, SECONDARY_VM_EXEC_CONTROL) & PROC2_PAUSE_LOOP_EXITING));
+}
+
 /* The hardware timer ends L0's slices too: L1's emulated one has expired,
  * or it is L0's. */
 static bool wants_preemption_timer(const struct decision *d)
@@ -172,7 +182,7 @@ static const struct {
     [EXIT_REASON_WRMSR] = { BY_RULE, 0, wants_wrmsr },
     [EXIT_REASON_MWAIT] = { BY_PROC, PROC_MWAIT_EXITING },
     [EXIT_REASON_MONITOR] = { BY_PROC, PROC_MONITOR_EXITING },
-    [EXIT_REASON_PAUSE] = { BY_PROC, PROC_PAUSE_EXITING },
+    [EXIT_REASON_PAUSE] = { BY_RULE, 0, wants_pause },
     [EXIT_REASON_MACHINE_CHECK] = { L0_KEEPS },
     [EXIT_REASON_EPT_VIOLATION] = { L0_KEEPS },
     [EXIT_REASON_EPT_MISCONFIG] = { L0_KEEPS },

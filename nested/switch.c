@@ -199,6 +199,38 @@ static bool load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4, bool ia32e, 
     return true;
 }
 
+/* guest_fields as a field set, made at first use. */
+static const struct vmcs12_field_set *copied_guest_fields(void)
+{
+    static struct vmcs12_field_set set;
+    static bool made;
+    if (!made) {
+        for (unsigned i = 0; i < COUNT(guest_fields); i++)
+            vmcs12_field_set_add(&set, guest_fields[i]);
+        made = true;
+    }
+    return &set;
+}
+
+/* Writes into vmcs02 (current) the guest_fields that `written` holds,
+ * visiting only its bits: a VMRESUME usually follows a VMWRITE or two. */
+static void copy_written_guest_fields(const struct vmcs12 *v12,
+                                      const struct vmcs12_field_set *written)
+{
+    const struct vmcs12_field_set *copied = copied_guest_fields();
+    for (unsigned width = 0; width < 4; width++) {
+        uint64_t bits = written->bits[VMCS_TYPE_GUEST][width] &
+                        copied->bits[VMCS_TYPE_GUEST][width];
+        while (bits) {
+            unsigned index = (unsigned)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            /* The encoding (SDM Vol. 3D Appendix B): width, type, index. */
+            uint32_t field = width << 13 | VMCS_TYPE_GUEST << 10 | index << 1;
+            vmcs_write(field, vmcs12_get(v12, field));
+        }
+    }
+}
+
 /* vmcs12's secondary controls, 0 where L1 did not activate them. */
 static uint32_t secondary12(const struct vmcs12_controls *c12)
 {
@@ -232,6 +264,10 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
     vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, c02.pf_error_code_match);
     vmcs_write(CR0_GUEST_HOST_MASK, c02.cr0_mask);
     vmcs_write(CR4_GUEST_HOST_MASK, c02.cr4_mask);
+    if (c02.proc2 & PROC2_PAUSE_LOOP_EXITING) {
+        vmcs_write(PLE_GAP, vmcs12_get(v12, PLE_GAP));
+        vmcs_write(PLE_WINDOW, vmcs12_get(v12, PLE_WINDOW));
+    }
     merge_msr_bitmap(v, c12.proc);
     /* L2's TSC: L1's offset, plus vmcs12's if L1 offsets it. */
     uint64_t offset = v->tsc_offset;
@@ -239,10 +275,9 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
         offset += vmcs12_get(v12, TSC_OFFSET);
     vmcs_write(TSC_OFFSET, offset);
     /* vmcs02 still has the guest state of the last exit from L2 but for
-     * what L1 wrote since. */
-    for (unsigned i = 0; i < COUNT(guest_fields); i++)
-        if (vmcs12_field_set_has(&n->written, guest_fields[i]))
-            vmcs_write(guest_fields[i], vmcs12_get(v12, guest_fields[i]));
+     * what L1 wrote since: the written set's guest bits, of those the
+     * fields copied as they are. */
+    copy_written_guest_fields(v12, &n->written);
     vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_GUEST);
     /* The state the entry loads only when its controls say so; otherwise
      * what L1 had (SDM Vol. 3C 27.3.2.1): EFER.LMA/LME follow IA-32e mode. */

@@ -23,7 +23,7 @@
 /* The controls vmxvisor emulates for L1, per class. L1 may set one only if
  * this machine can also run it (vmcs02 carries it), except those offered
  * without hardware below. EPT is shadowed (nested/nested_ept.h), VPID gets
- * L2 a VPID of its own. Left out for now: APIC virtualization, VMCS
+ * L2 a VPID of its own, PAUSE-loop exiting runs with L1's gap and window. Left out for now: APIC virtualization, VMCS
  * shadowing, PML, VM functions, the TPR shadow, NMI-window exiting and
  * virtual NMIs, MTF, PERF_GLOBAL_CTRL and BNDCFGS. */
 #define NESTED_PIN_EMULATED                                                            \
@@ -37,7 +37,7 @@
      PROC_PAUSE_EXITING | PROC_ACTIVATE_SECONDARY)
 #define NESTED_PROC2_EMULATED                                                          \
     (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING | \
-     PROC2_ENABLE_RDTSCP)
+     PROC2_ENABLE_RDTSCP | PROC2_PAUSE_LOOP_EXITING)
 #define NESTED_EXIT_EMULATED                                                           \
     (EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTERRUPT_ON_EXIT | \
      EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER |                  \

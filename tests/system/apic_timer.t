@@ -22,6 +22,9 @@ my @checks = (
 
 # The timer VM gets a larger weight: a fair scheduler serves a vCPU's timer
 # at once only while it has used less than its share (CFS's sleeper rule).
+# Ten times the computing VM's: one level down (tests/system/vmxvisor_as_l1.t)
+# every exit the timer VM makes costs some ten times more, and 4 times was
+# measured too little there (its TSC deadlines served a slice late).
 # Without the VMX-preemption timer ("nopreempt") the host LAPIC timer ends
 # slices and brings the guest out for its timer; the busy VM then keeps
 # interrupts enabled (Bochs does not exit on them otherwise).
@@ -29,8 +32,8 @@ my $timer_vm = "[vm t]\nimage = apic_timer.elf\nvcpus = 1\nmemory = 4M\n";
 my $busy_vm = "[vm busy]\nimage = spin_share.elf\nvcpus = 1\nmemory = 4M\ncmdline = 150";
 my %setups = (
     alone => [$timer_vm, ['apic_timer']],
-    'sharing a CPU' => ["${timer_vm}weight = 400\n$busy_vm\n", ['apic_timer', 'spin_share']],
-    'sharing, no preemption timer' => ["${timer_vm}weight = 400\n$busy_vm sti\n",
+    'sharing a CPU' => ["${timer_vm}weight = 1000\n$busy_vm\n", ['apic_timer', 'spin_share']],
+    'sharing, no preemption timer' => ["${timer_vm}weight = 1000\n$busy_vm sti\n",
                                        ['apic_timer', 'spin_share'], '--append', 'nopreempt'],
 );
 for my $setup (sort keys %setups) {

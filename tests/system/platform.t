@@ -65,7 +65,10 @@ is($status, 0, 'hypervisor exit status 0') or diag($out);
 my %vcpus = (p1 => 1, p3 => 3);
 for my $vm (sort keys %vcpus) {
     for my $check (@checks) {
-        like($out, qr/^\[$vm\] platform_probe: \Q$check\E: ok/m, "$vm: $check")
+        # One level down (VMXVISOR_AS_L1) a CMOS read is a nested exit,
+        # longer than UIP's 244 us: the probe says it cannot poll it.
+        my $outcome = $ENV{VMXVISOR_AS_L1} && $check =~ /^cmos uip/ ? qr/(ok|skipped)/ : qr/ok/;
+        like($out, qr/^\[$vm\] platform_probe: \Q$check\E: $outcome/m, "$vm: $check")
             or diag(join("\n", $out =~ /^(\[$vm\] platform_probe: \Q$check\E: .*)$/mg));
     }
     my $n = $vcpus{$vm};

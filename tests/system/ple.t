@@ -118,12 +118,18 @@ fairness('fairness', 2, 2, 0.4);
 # third vCPU there, the computing VM's, must still get its third.
 fairness('fairness, one CPU', 1, 1, 0.3);
 # The monitor while a PLE VM runs: info ple, info trace, the ple column.
-($status, $out) = run_vms(vm('mon', 4, "ple = on\n") =~ s/cmdline = 10 100/cmdline = 100 100/r,
-                          ['spinlock'], '--pcpus', '2', '--exec', 'info ple; info trace 5; info vcpus');
-is($status, 0, 'monitor: hypervisor exit status 0') or diag($out);
-like($out, qr/^vm\s+vcpu ple\s+exits\s+window\s+min\s+max\s+yields\s+boosted failed\s+held$/m,
-     'monitor: info ple header');
-like($out, qr/^mon\s+3 on\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$/m, 'monitor: info ple row for vCPU 3');
-like($out, qr/^tsc\s+cpu vm\s+vcpu event\s+details$/m, 'monitor: info trace header');
-like($out, qr/^vm\s+vcpu cpu state.* ple$/m, 'monitor: info vcpus has the ple column');
+# Not one level down (VMXVISOR_AS_L1): --exec types at the outer
+# hypervisor's prompt.
+SKIP: {
+    skip('the monitor one level down is not at the console --exec types to', 5)
+        if $ENV{VMXVISOR_AS_L1};
+    ($status, $out) = run_vms(vm('mon', 4, "ple = on\n") =~ s/cmdline = 10 100/cmdline = 100 100/r,
+                              ['spinlock'], '--pcpus', '2', '--exec', 'info ple; info trace 5; info vcpus');
+    is($status, 0, 'monitor: hypervisor exit status 0') or diag($out);
+    like($out, qr/^vm\s+vcpu ple\s+exits\s+window\s+min\s+max\s+yields\s+boosted failed\s+held$/m,
+         'monitor: info ple header');
+    like($out, qr/^mon\s+3 on\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$/m, 'monitor: info ple row for vCPU 3');
+    like($out, qr/^tsc\s+cpu vm\s+vcpu event\s+details$/m, 'monitor: info trace header');
+    like($out, qr/^vm\s+vcpu cpu state.* ple$/m, 'monitor: info vcpus has the ple column');
+}
 done_testing();

@@ -113,8 +113,8 @@ static void secondary_controls_l2_gets(void **state)
     struct vmcs12_controls l1 = l1_typical();
     struct vmcs02_controls out;
     nested_merge_controls(&l0, &l1, &out);
-    /* L1's secondary controls are not active: no RDTSCP for L2, and never
-     * unrestricted guest or PLE, which are L0's for L1. */
+    /* L1's secondary controls are not active: no RDTSCP for L2, and not
+     * L0's unrestricted guest or PLE, which are for L1. */
     assert_true(out.proc2 & PROC2_ENABLE_EPT);
     assert_true(out.proc2 & PROC2_ENABLE_VPID);
     assert_false(out.proc2 & PROC2_UNRESTRICTED_GUEST);
@@ -125,6 +125,12 @@ static void secondary_controls_l2_gets(void **state)
     nested_merge_controls(&l0, &l1, &out);
     assert_true(out.proc2 & PROC2_ENABLE_RDTSCP);
     assert_true(out.proc2 & PROC2_WBINVD_EXITING);
+    assert_false(out.proc2 & PROC2_PAUSE_LOOP_EXITING);
+    /* L1's own unrestricted guest and PLE (with its gap and window). */
+    l1.proc2 |= PROC2_UNRESTRICTED_GUEST | PROC2_PAUSE_LOOP_EXITING;
+    nested_merge_controls(&l0, &l1, &out);
+    assert_true(out.proc2 & PROC2_UNRESTRICTED_GUEST);
+    assert_true(out.proc2 & PROC2_PAUSE_LOOP_EXITING);
 }
 
 static void entry_takes_l2s_mode(void **state)

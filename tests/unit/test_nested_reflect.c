@@ -103,6 +103,10 @@ static void exits_by_l1s_controls(void **state)
     assert_false(reason_to_l1(EXIT_REASON_WBINVD));
     set(CPU_BASED_VM_EXEC_CONTROL, VMX_PROC_DEFAULT1 | PROC_ACTIVATE_SECONDARY);
     assert_true(reason_to_l1(EXIT_REASON_WBINVD));
+    /* A PAUSE exit under L1's PAUSE-loop exiting (vmcs02 has only L1's). */
+    assert_false(reason_to_l1(EXIT_REASON_PAUSE));
+    set(SECONDARY_VM_EXEC_CONTROL, PROC2_PAUSE_LOOP_EXITING);
+    assert_true(reason_to_l1(EXIT_REASON_PAUSE));
 }
 
 static struct l2_exit io(uint16_t port, unsigned size)

@@ -150,7 +150,7 @@ static void tigerlake_msrs(void **state)
         [NESTED_VMX_CR4_FIXED0] = 0x0000000000002000,
         [NESTED_VMX_CR4_FIXED1] = 0x0000000000f72fff,
         [NESTED_VMX_VMCS_ENUM] = 0x0000000000000032,
-        [NESTED_VMX_PROCBASED2] = 0x000000ea00000000,
+        [NESTED_VMX_PROCBASED2] = 0x000004ea00000000,
         [NESTED_VMX_EPT_VPID_CAP] = 0x00000f0106134041,
         [NESTED_VMX_TRUE_PINBASED] = 0x0000005f00000016,
         [NESTED_VMX_TRUE_PROCBASED] = 0xf799fffe04006172,
@@ -201,7 +201,7 @@ static void hardware_dependent_bits_follow_the_machine(void **state)
     assert_int_equal(caps.msr[NESTED_VMX_MISC], 0x45);
 }
 
-#define PROC2_OFFERED (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST | \
+#define PROC2_OFFERED (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST | PROC2_PAUSE_LOOP_EXITING | \
                        PROC2_ENABLE_RDTSCP | PROC2_WBINVD_EXITING)
 
 static void secondary_controls_are_ept_vpid_ug_rdtscp_and_wbinvd_exiting(void **state)
