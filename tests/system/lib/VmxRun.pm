@@ -60,9 +60,21 @@ sub run_vms {
 # VMXVISOR_LEVELS=N (default 1) puts N vmxvisors between Bochs and the VMs.
 sub run_vms_in_vmxvisor {
     my ($config, $guests, @options) = @_;
-    my %opt = @options;
-    my $vcpus = $opt{'--pcpus'} // 1;
     my $levels = $ENV{VMXVISOR_LEVELS} // 1;
+    my $l1_memory = $ENV{VMXVISOR_L1_MEMORY_MB} // 384;
+    # --append is for the vmxvisor that runs the VMs, the innermost; the
+    # machine gets room for L1's memory besides L0's own.
+    my (@outer, $append, $machine_mb);
+    while (@options) {
+        my $o = shift @options;
+        if ($o eq '--append') { $append = shift @options; }
+        elsif ($o eq '--mem') { $machine_mb = shift @options; }
+        else { push @outer, $o; }
+    }
+    $machine_mb = $l1_memory + 128 if !$machine_mb || $machine_mb < $l1_memory + 128;
+    push @outer, '--mem', $machine_mb;
+    my %opt = @outer;
+    my $vcpus = $opt{'--pcpus'} // 1;
     my $dir = File::Temp::tempdir(CLEANUP => 1);
     my @images = map { m{^/} ? $_ : m{/} ? "$root/build/$_" : "$root/build/guests/$_.elf" }
                  @$guests;
@@ -77,17 +89,18 @@ sub run_vms_in_vmxvisor {
         print $fh $inner;
         close($fh);
         unshift @cfgs, "$dir/$name";
-        my $memory = ($ENV{VMXVISOR_L1_MEMORY_MB} // 512) >> ($level - 1);
+        my $memory = $l1_memory >> ($level - 1);
         my $modules = join(' ', $name, map({ (split m{/})[-1] } @cfgs[1 .. $#cfgs]),
                            $level < $levels ? 'vmxvisor.elf' : (), @names);
+        my $words = $level == $levels && $append ? " $append" : '';
         $inner = "[vm l$level]\nimage = vmxvisor.elf\nmodules = $modules\n"
-                 . "cmdline = config=$name batch exit=qemu\nmemory = ${memory}M\n"
+                 . "cmdline = config=$name batch exit=qemu$words\nmemory = ${memory}M\n"
                  . "vcpus = $vcpus\nnested = on\n";
     }
     open(my $fh, '>', "$dir/l0.cfg") or die $!;
     print $fh $inner;
     close($fh);
-    my ($status, $out) = vmxrun('--config', "$dir/l0.cfg", @options, "$root/build/vmxvisor.elf",
+    my ($status, $out) = vmxrun('--config', "$dir/l0.cfg", @outer, "$root/build/vmxvisor.elf",
                                 @cfgs, @images);
     my $prefix = join(' ', map { "[l$_]" } 1 .. $levels) . ' ';
     my $result = '';
