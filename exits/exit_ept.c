@@ -4,6 +4,7 @@
 #include "virt/event_inject.h"
 #include "virt/guest_mem.h"
 #include "exits/mmio.h"
+#include "nested/nested.h"
 #include "nested/nested_ept.h"
 #include "nested/switch.h"
 #include "vmx/exit_reasons.h"
@@ -21,7 +22,8 @@
 /* An EPT violation of L2 on EPT02 (nested/nested_ept.h): mapped, or L1's
  * to handle, with vmcs02's exit information but for the qualification
  * (none for a misconfiguration, SDM Vol. 3C 28.2.1). */
-static enum exit_action l2_ept_violation(struct vcpu *vcpu, uint64_t qualification)
+__attribute__((noinline)) static enum exit_action l2_ept_violation(struct vcpu *vcpu,
+                                                                    uint64_t qualification)
 {
     uint64_t detail = 0;
     char why[112];
@@ -52,7 +54,7 @@ static enum exit_action l2_ept_violation(struct vcpu *vcpu, uint64_t qualificati
 
 enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit)
 {
-    if (__builtin_expect(nested_l2_uses_ept(vcpu), 0))
+    if (__builtin_expect(nested_in_l2(vcpu), 0) && nested_l2_uses_ept(vcpu))
         return l2_ept_violation(vcpu, exit->qualification);
     uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
     uint64_t size = 0;

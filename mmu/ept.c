@@ -76,15 +76,14 @@ static enum ept_result set_leaf(struct ept *ept, uint64_t gpa, uint64_t hpa, uin
         table = table_of(*e);
     }
     uint64_t *leaf = &table[index_at(gpa, leaf_level)];
-    bool was_leaf = present(*leaf) && (leaf_level == 0 || (*leaf & EPT_LARGE));
-    if (present(*leaf) && !(replace && was_leaf))
+    if (!present(*leaf))
+        ept->leaves[leaf_level]++;
+    else if (!replace || (leaf_level && !(*leaf & EPT_LARGE)))
         return EPT_CONFLICT;                /* a mapping, or a table of smaller ones */
     /* One 8-byte store: a CPU walking the table concurrently sees the old
      * leaf or the new one (SDM Vol. 3C 30.3.3). */
     __atomic_store_n(leaf, hpa | perms | EPT_MEMTYPE_WB | (leaf_level ? EPT_LARGE : 0),
                      __ATOMIC_RELEASE);
-    if (!was_leaf)
-        ept->leaves[leaf_level]++;
     return EPT_OK;
 }
 

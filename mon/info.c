@@ -2,6 +2,7 @@
 #include "dev/vlapic.h"
 #include "mon/monitor.h"
 #include "nested/nested.h"
+#include "nested/ept02.h"
 #include "virt/trace.h"
 #include "arch/percpu.h"
 #include "arch/tsc.h"
@@ -227,6 +228,34 @@ static void print_nested_vcpu(const struct vcpu *c)
             vmcs12_get(v12, EXIT_QUALIFICATION));
 }
 
+/* The VM's EPT02 roots (nested/ept02.h), a moment's view, and the 4K/2M/1G
+ * mappings its vCPUs made in them. */
+static void print_shadow_ept(const struct vm *vm)
+{
+    const struct ept02_cache *c = vm->ept02;
+    if (!c) {
+        kprintf("shadow EPT: none made (no L2 with EPT yet)\n");
+        return;
+    }
+    unsigned live = 0, stale = 0;
+    for (unsigned i = 0; i < EPT02_SLOTS; i++) {
+        if (!c->slots[i].ept.pml4)
+            continue;
+        live += !c->slots[i].stale;
+        stale += c->slots[i].stale;
+    }
+    uint64_t maps[3] = { 0 };
+    for (uint32_t v = 0; v < vm->vcpu_count; v++)
+        for (unsigned s = 0; s < 3; s++)
+            maps[s] += vm->vcpus[v].stats.ept02_maps[s];
+    kprintf("shadow EPT: %u live root(s), %u stale still in use; %lu of %lu table pages; "
+            "mappings 4K %lu, 2M %lu, 1G %lu\n", live, stale, c->tables, c->table_budget,
+            maps[0], maps[1], maps[2]);
+    kprintf("  roots made %lu, found again %lu, evicted %lu, invalidated %lu, "
+            "restarted over budget %lu\n", c->stats.created, c->stats.reused, c->stats.evicted,
+            c->stats.invalidated, c->stats.over_budget);
+}
+
 static void info_nested(const char *args)
 {
     struct vm *vm = vm_find_live(args, strlen(args));
@@ -241,6 +270,7 @@ static void info_nested(const char *args)
     }
     for (uint32_t v = 0; v < vm->vcpu_count; v++)
         print_nested_vcpu(&vm->vcpus[v]);
+    print_shadow_ept(vm);
 }
 
 const struct monitor_command info_commands[] = {
