@@ -52,7 +52,7 @@ HOSTCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -I .
 
 # Host unit tests (cmocka): pure logic compiled for the host. Each test
 # lists the hypervisor sources it exercises.
-UNIT_TESTS := linux_boot multiboot uart16550 smbios vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_decode guest_walk sched_policy vlapic ple directed_yield spin_guard acpi fw_cfg rtc acpi_pm pic ioapic pit vmcs12 vmx_caps vmx_operand nested_merge nested_entry_checks nested_reflect ept12 ept02 multiboot2
+UNIT_TESTS := linux_boot multiboot uart16550 smbios vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_emulate guest_walk sched_policy vlapic ple directed_yield spin_guard acpi fw_cfg rtc acpi_pm pic ioapic pit vmcs12 vmx_caps vmx_operand nested_merge nested_entry_checks nested_reflect ept12 ept02 multiboot2
 test_vmcs_config_SRCS := vmx/vmcs_config.c vmx/vmx_controls.c lib/error.c
 test_bitmap_SRCS := lib/bitmap.c
 test_bootinfo_SRCS := arch/bootinfo.c
@@ -65,7 +65,7 @@ test_uart16550_SRCS := dev/uart16550.c
 test_smbios_SRCS := loader/smbios.c
 test_linux_boot_SRCS := loader/linux_boot.c loader/guest_memmap.c lib/error.c
 test_multiboot_SRCS := loader/multiboot.c loader/multiboot_kernel.c loader/elf_loader.c loader/load_area.c loader/guest_memmap.c lib/error.c
-test_insn_decode_SRCS := exits/insn_decode.c
+test_insn_emulate_SRCS := exits/insn_emulate.c
 test_guest_walk_SRCS := virt/guest_walk.c
 test_sched_policy_SRCS := sched/sched_policy.c
 test_vlapic_SRCS := dev/vlapic.c

@@ -1,9 +1,10 @@
 #include "exits/mmio.h"
 #include "dev/apic_access.h"
 #include "dev/irq.h"
+#include "virt/guest_linear.h"
 #include "virt/guest_mem.h"
 #include "virt/guest_walk.h"
-#include "exits/insn_decode.h"
+#include "exits/insn_emulate.h"
 #include "virt/vcpu_regs.h"
 #include "virt/vm.h"
 #include "vmx/vmcs.h"
@@ -18,11 +19,16 @@ static bool read_guest(void *ctx, uint64_t gpa, void *dst, unsigned len)
     return guest_mem_read(ctx, gpa, dst, len);
 }
 
+static struct guest_paging current_paging(void)
+{
+    return (struct guest_paging){ vmcs_read(GUEST_CR0), vmcs_read(GUEST_CR3),
+                                  vmcs_read(GUEST_CR4), vmcs_read(GUEST_IA32_EFER) };
+}
+
 /* The bytes at the guest's RIP; a fetch may cross into the next page. */
 static unsigned fetch_instruction(struct vcpu *v, uint8_t *bytes)
 {
-    struct guest_paging paging = { vmcs_read(GUEST_CR0), vmcs_read(GUEST_CR3),
-                                   vmcs_read(GUEST_CR4), vmcs_read(GUEST_IA32_EFER) };
+    struct guest_paging paging = current_paging();
     uint64_t linear = vmcs_read(GUEST_CS_BASE) + vmcs_read(GUEST_RIP);
     unsigned got = 0;
     while (got < MAX_INSN_BYTES) {
@@ -47,33 +53,84 @@ static enum cpu_mode code_mode(void)
     return ar & AR_DB ? MODE_32 : MODE_16;
 }
 
+/* A device register access: the vCPU's xAPIC page, the I/O APIC; where
+ * nothing is, reads return all ones and writes go nowhere (counted). */
+static void device_access(struct vcpu *v, uint64_t gpa, bool write, unsigned size,
+                          uint64_t *value)
+{
+    if (apic_mmio_access(v, gpa, write, size, value) ||
+        ioapic_mmio_access(v->vm, gpa, write, size, value))
+        return;
+    if (write) {
+        __atomic_add_fetch(&v->vm->unhandled_writes, 1, __ATOMIC_RELAXED);
+    } else {
+        *value = ~0ull;
+        __atomic_add_fetch(&v->vm->unhandled_reads, 1, __ATOMIC_RELAXED);
+    }
+}
+
+/* The emulator's memory: the faulting access goes to the device; a string
+ * instruction's linear addresses to RAM through the guest's paging (a #PF
+ * injected where it maps nothing) or, where they land outside RAM, to the
+ * device there. */
+static bool access(void *ctx, uint64_t address, bool linear, unsigned size, uint64_t *value,
+                   bool write)
+{
+    struct vcpu *v = ctx;
+    uint64_t gpa = address, start, end;
+    if (linear) {
+        struct guest_paging paging = current_paging();
+        if (!guest_translate(&paging, address, read_guest, v->vm, &gpa) ||
+            guest_ram_slot(v->vm, gpa, &start, &end))
+            return vcpu_linear_access(v, address, value, size, write);
+    }
+    device_access(v, gpa, write, size, value);
+    return true;
+}
+
+static bool memory_read(void *ctx, uint64_t address, bool linear, unsigned size, uint64_t *value)
+{
+    *value = 0;
+    return access(ctx, address, linear, size, value, false);
+}
+
+static bool memory_write(void *ctx, uint64_t address, bool linear, unsigned size, uint64_t value)
+{
+    return access(ctx, address, linear, size, &value, true);
+}
+
+static const struct emu_memory guest_memory = { memory_read, memory_write };
+
+static const enum vmcs_field segment_bases[] = { GUEST_ES_BASE, GUEST_CS_BASE, GUEST_SS_BASE,
+                                                 GUEST_DS_BASE, GUEST_FS_BASE, GUEST_GS_BASE };
+
 enum exit_action emulate_mmio(struct vcpu *v, uint64_t gpa)
 {
     uint8_t bytes[MAX_INSN_BYTES] = { 0 };
-    unsigned n = fetch_instruction(v, bytes);
-    struct mmio_insn insn;
-    if (!insn_decode_mmio(bytes, n, code_mode(), &insn)) {
-        char why[128];
-        snprintf(why, sizeof(why),
-                 "cannot emulate the access to guest-physical 0x%lx (instruction bytes "
-                 "%02x %02x %02x %02x ...)", gpa, bytes[0], bytes[1], bytes[2], bytes[3]);
+    struct emu_input in = { .bytes = bytes, .avail = fetch_instruction(v, bytes),
+                            .mode = code_mode(), .mmio_gpa = gpa };
+    for (unsigned s = 0; s < 6; s++)
+        in.segment_base[s] = vmcs_read(segment_bases[s]);
+    struct emu_state state = { .rflags = vmcs_read(GUEST_RFLAGS) };
+    for (unsigned r = 0; r < 16; r++)
+        state.gpr[r] = vcpu_read_gpr(v, r);
+    const struct emu_state before = state;
+    unsigned length = 0;
+    enum emu_result result = insn_emulate(&in, &state, &guest_memory, v, &length);
+    if (result == EMU_UNSUPPORTED) {
+        char why[160];
+        int n = snprintf(why, sizeof(why), "cannot emulate the access to guest-physical 0x%lx: "
+                         "instruction bytes", gpa);
+        for (unsigned i = 0; i < in.avail && n < (int)sizeof(why) - 4; i++)
+            n += snprintf(why + n, sizeof(why) - n, " %02x", bytes[i]);
         return stop_vm_with_dump(v, why);
     }
-    if (insn.kind == MMIO_LOAD) {
-        uint64_t value;
-        if (!apic_mmio_access(v, gpa, false, insn.size, &value) &&
-            !ioapic_mmio_access(v->vm, gpa, false, insn.size, &value)) {
-            value = ~0ull;
-            __atomic_add_fetch(&v->vm->unhandled_reads, 1, __ATOMIC_RELAXED);
-        }
-        uint64_t old = vcpu_read_gpr(v, insn.reg);
-        vcpu_write_gpr(v, insn.reg, mmio_load_result(&insn, old, value));
-    } else {
-        uint64_t value = mmio_store_value(&insn, vcpu_read_gpr(v, insn.reg));
-        if (!apic_mmio_access(v, gpa, true, insn.size, &value) &&
-            !ioapic_mmio_access(v->vm, gpa, true, insn.size, &value))
-            __atomic_add_fetch(&v->vm->unhandled_writes, 1, __ATOMIC_RELAXED);
-    }
-    advance_rip(v, insn.length);
+    for (unsigned r = 0; r < 16; r++)
+        if (state.gpr[r] != before.gpr[r])
+            vcpu_write_gpr(v, r, state.gpr[r]);
+    if (state.rflags != before.rflags)
+        vmcs_write(GUEST_RFLAGS, state.rflags);
+    if (result == EMU_DONE)
+        advance_rip(v, length);
     return EXIT_RESUME;
 }

@@ -43,6 +43,78 @@ static uint64_t xgetbv(void)
     return (uint64_t)hi << 32 | lo;
 }
 
+/* The instruction forms a compiler emits against a device register, on
+ * the xAPIC's TPR (bits 7:0 kept, SDM Vol. 3A 11.8.3.1) and version
+ * register: each exits as an EPT violation the hypervisor emulates. */
+#define APIC_TPR ((volatile uint32_t *)0xfee00080ull)
+#define APIC_VERSION ((volatile uint32_t *)0xfee00030ull)
+
+static void tpr_set(uint32_t v)
+{
+    __asm__ volatile("movl %1, %0" : "=m"(*APIC_TPR) : "r"(v) : "memory");
+}
+
+static uint32_t tpr(void)
+{
+    return *APIC_TPR;
+}
+
+static int mmio_checks(void)
+{
+    int failures = 0;
+    uint32_t eax, ecx;
+    uint8_t flag;
+    tpr_set(0x20);
+    __asm__ volatile("addl $0x10, %0" : "+m"(*APIC_TPR) :: "cc");
+    failures += check(tpr() == 0x30, "MMIO ADD to the TPR");
+    __asm__ volatile("orl $1, %0\n\tandl $0xf1, %0\n\txorl $0xff, %0" : "+m"(*APIC_TPR) :: "cc");
+    failures += check(tpr() == 0xce, "MMIO OR, AND, XOR on the TPR");
+    tpr_set(0x10);
+    __asm__ volatile("stc\n\tadcl $1, %0\n\tstc\n\tsbbl $4, %0" : "+m"(*APIC_TPR) :: "cc");
+    failures += check(tpr() == 0x0d, "MMIO ADC and SBB take the carry");
+    __asm__ volatile("incl %0\n\tincl %0\n\tdecl %0\n\tnegl %0\n\tnotl %0" : "+m"(*APIC_TPR) :: "cc");
+    failures += check(tpr() == 0x0d, "MMIO INC, DEC, NEG, NOT");
+    tpr_set(0x03);
+    __asm__ volatile("shll $2, %0\n\tshrl %0\n\troll $4, %0" : "+m"(*APIC_TPR) :: "cc");
+    failures += check(tpr() == 0x60, "MMIO shifts and rotates");
+    __asm__ volatile("cmpl $0x60, %1\n\tsete %0" : "=r"(flag) : "m"(*APIC_TPR) : "cc");
+    failures += check(flag == 1, "MMIO CMP sets ZF");
+    __asm__ volatile("testl $0x10, %1\n\tsetz %0" : "=r"(flag) : "m"(*APIC_TPR) : "cc");
+    failures += check(flag == 1, "MMIO TEST sets ZF");
+    eax = 0x50;
+    __asm__ volatile("xchgl %0, %1" : "+r"(eax), "+m"(*APIC_TPR) :: "memory");
+    failures += check(eax == 0x60 && tpr() == 0x50, "MMIO XCHG swaps");
+    eax = 0x50, ecx = 0x70;
+    __asm__ volatile("lock cmpxchgl %2, %1\n\tsete %0"
+                     : "=r"(flag), "+m"(*APIC_TPR), "+r"(ecx), "+a"(eax) :: "cc", "memory");
+    failures += check(flag == 1 && tpr() == 0x70, "MMIO LOCK CMPXCHG when equal writes");
+    eax = 0x11;
+    __asm__ volatile("lock cmpxchgl %2, %1\n\tsete %0"
+                     : "=r"(flag), "+m"(*APIC_TPR), "+r"(ecx), "+a"(eax) :: "cc", "memory");
+    failures += check(flag == 0 && eax == 0x70 && tpr() == 0x70,
+                      "MMIO LOCK CMPXCHG when not equal loads RAX");
+    uint8_t cf_bts, cf_btr, cf_bt;
+    __asm__ volatile("btsl $0, %3\n\tsetc %0\n\tbtrl $4, %3\n\tsetc %1\n\t"
+                     "btcl $7, %3\n\tbtl $6, %3\n\tsetc %2"
+                     : "=r"(cf_bts), "=r"(cf_btr), "=r"(cf_bt), "+m"(*APIC_TPR) :: "cc");
+    failures += check(!cf_bts && cf_btr && cf_bt && tpr() == 0xe1, "MMIO BT, BTS, BTR, BTC");
+    uint32_t zx, sx;
+    __asm__ volatile("movzbl %2, %0\n\tmovsbl %2, %1" : "=r"(zx), "=r"(sx)
+                     : "m"(*(volatile uint8_t *)APIC_TPR));
+    failures += check(zx == 0xe1 && sx == 0xffffffe1, "MMIO MOVZX and MOVSX");
+    uint32_t copy = 0;
+    void *dst = &copy;
+    const volatile void *src = APIC_VERSION;
+    uint64_t count = 1;
+    __asm__ volatile("rep movsl" : "+D"(dst), "+S"(src), "+c"(count) :: "memory");
+    failures += check(copy == *APIC_VERSION && count == 0, "MMIO REP MOVSD from the version register");
+    dst = (void *)APIC_TPR;
+    __asm__ volatile("stosl" : "+D"(dst) : "a"(0x22) : "memory");
+    failures += check(tpr() == 0x22, "MMIO STOSD to the TPR");
+    tpr_set(0);
+    return failures;
+}
+
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
 {
     (void)vcpu;
@@ -107,6 +179,7 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     __asm__ volatile("std\n\trep outsl\n\tcld" : "+S"(from), "+c"(rcx) : "d"(0x80) : "memory");
     failures += check((uintptr_t)from == (uintptr_t)&words[2] - 12 && rcx == 0,
                       "REP OUTSD with DF = 1 goes down");
+    failures += mmio_checks();
     /* CR8 (the task priority) while there is no virtual APIC. */
     __asm__ volatile("mov %0, %%cr8" :: "r"(9ull));
     uint64_t cr8;

@@ -91,6 +91,11 @@ for my $check ('CR4.OSXSAVE set and read back', 'XSETBV x87|SSE takes effect',
                'CET hidden, and setting CR4.CET raises #GP',
                'REP OUTSB advances RSI, ends RCX', 'REP INSB fills the buffer from the port',
                'REP OUTSD with DF = 1 goes down',
+               'MMIO ADD to the TPR', 'MMIO OR, AND, XOR on the TPR', 'MMIO ADC and SBB take the carry',
+               'MMIO INC, DEC, NEG, NOT', 'MMIO shifts and rotates', 'MMIO CMP sets ZF', 'MMIO TEST sets ZF',
+               'MMIO XCHG swaps', 'MMIO LOCK CMPXCHG when equal writes',
+               'MMIO LOCK CMPXCHG when not equal loads RAX', 'MMIO BT, BTS, BTR, BTC',
+               'MMIO MOVZX and MOVSX', 'MMIO REP MOVSD from the version register', 'MMIO STOSD to the TPR',
                'CR8 keeps the task priority', 'CLTS clears CR0.TS', 'VMXOFF raises #UD (no nested VMX)') {
     like($out, qr/^\[insn\] ok: \Q$check\E$/m, "insn: $check");
 }
