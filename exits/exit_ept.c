@@ -66,7 +66,10 @@ enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *e
         restore_nmi_blocking(vcpu, exit->qualification);     /* the instruction runs again */
         return EXIT_RESUME;
     case TDP_NO_MEMORY:
-        snprintf(why, sizeof(why), "out of host memory for guest-physical 0x%lx", gpa);
+        /* Only a VM past its reservation meets this (virt/mem_reserve.h). */
+        snprintf(why, sizeof(why), "out of host memory for guest-physical 0x%lx: %lu MiB backed, "
+                 "%lu MiB reserved (overcommit)", gpa, vcpu->vm->mem.backed_pages >> 8,
+                 vcpu->vm->mem.ram_pages >> 8);
         return stop_vm_with_dump(vcpu, why);
     case TDP_NOT_RAM:
         break;

@@ -1,7 +1,10 @@
 /* Touches guest RAM for the first time and measures each first touch (the
  * hypervisor's TDP fault path), then checks every touched page kept its
  * contents. Command line: "4k" strides 4 KiB (run it with hugepages = off),
- * "2m" strides 2 MiB; the figure is reported as ept_fault_4k / ept_fault_2m. */
+ * "2m" strides 2 MiB; the figure is reported as ept_fault_4k / ept_fault_2m.
+ * "fill N" instead writes every 4 KiB page from 8 MiB up to N MiB (a VM
+ * using all its memory), "late" first computes for about 2 s of TSC (a VM
+ * that touches its memory after others have). */
 #include "guests/runtime/guest.h"
 
 #define REGION_START (8ull << 20)       /* above the image, stack and tables */
@@ -16,6 +19,22 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     bool huge = cmdline_has(cmdline, "2m");
     uint64_t stride = huge ? 2ull << 20 : 4096;
     uint64_t region_end = REGION_START + (huge ? 48ull << 20 : 8ull << 20);
+    if (cmdline_has(cmdline, "late")) {
+        uint64_t start = rdtsc();
+        while (rdtsc() - start < 100000000ull)
+            cpu_relax();
+    }
+    if (cmdline_has(cmdline, "fill")) {
+        const char *n = cmdline_word(cmdline, 1);
+        region_end = cmdline_number(n, 16) << 20;
+        for (uint64_t a = REGION_START; a < region_end; a += 4096)
+            *(volatile uint64_t *)a = a;
+        int bad = 0;
+        for (uint64_t a = REGION_START; a < region_end; a += 4096)
+            bad += *(volatile uint64_t *)a != a;
+        printf("mem_touch: filled %lu MiB, %d bad page(s)\n", (unsigned long)((region_end - REGION_START) >> 20), bad);
+        return bad;
+    }
     size_t n = 0;
     for (uint64_t a = REGION_START; a < region_end && n < MAX_SAMPLES; a += stride, n++) {
         volatile uint64_t *p = (volatile uint64_t *)a;

@@ -44,6 +44,7 @@ static void vm_free(struct vm *vm)
     }
     nested_ept_vm_free(vm);
     guest_mem_destroy(vm);
+    mem_unreserve(&vm->mem);
     if (vm->io_bitmaps)
         page_free(vm->io_bitmaps, 2);
     if (vm->msr_bitmap)
@@ -135,9 +136,29 @@ bool vm_reboot(struct vm *vm, char *why, size_t why_size)
     return vm_boot(vm, why, why_size);
 }
 
+/* What a VM needs beyond its RAM, at most: EPT tables for 4K pages over
+ * all of it, per vCPU a VMCS, FPU state, a VMXON/vmcs12/vmcs02 set and
+ * bitmaps, with nested VMX the EPT02 budget, and the VM's own structures. */
+static uint64_t overhead_pages(const struct vm_config *cfg)
+{
+    uint64_t ram_pages = cfg->memory / PAGE_SIZE;
+    uint64_t pages = ram_pages / 512 + 8 + cfg->vcpus * 8 + vcpu_array_pages(cfg->vcpus) +
+                     pages_for(sizeof(struct vm_devices)) + 3;
+    return pages + (cfg->nested ? nested_ept02_budget_pages(cfg->memory) : 0);
+}
+
 bool vm_create(struct vm *vm, const struct vm_config *cfg)
 {
     memset(vm, 0, sizeof(*vm));
+    char reason[200];
+    if (!mem_reserve(&vm->mem, cfg->memory / PAGE_SIZE, overhead_pages(cfg), cfg->overcommit,
+                     reason, sizeof(reason))) {
+        klog("vm %s: cannot create: %s\n", cfg->name, reason);
+        return false;
+    }
+    if (vm->mem.ram_pages < cfg->memory / PAGE_SIZE)
+        klog("vm %s: overcommitted: %lu of its %lu MiB reserved\n", cfg->name,
+             vm->mem.ram_pages * PAGE_SIZE >> 20, cfg->memory >> 20);
     vm->config = *cfg;
     vm->state = VM_RUNNING;
     vm->ram_size = cfg->memory;

@@ -273,7 +273,29 @@ static void info_nested(const char *args)
     print_shadow_ept(vm);
 }
 
+/* Host memory and what each VM has reserved and backed (virt/mem_reserve.h). */
+static void info_memory(const char *args)
+{
+    (void)args;
+    struct mem_host_totals t;
+    mem_host_totals(&t);
+    uint64_t unreserved = t.free_pages > t.owed_pages + MEM_RESERVE_HOST_PAGES
+                              ? t.free_pages - t.owed_pages - MEM_RESERVE_HOST_PAGES : 0;
+    kprintf("host: %lu MiB free, %lu MiB of it owed to VMs' reservations, %lu MiB unreserved\n",
+            t.free_pages >> 8, t.owed_pages >> 8, unreserved >> 8);
+    kprintf("%-12s %10s %12s %10s %12s\n", "vm", "RAM MiB", "reserved MiB", "backed MiB",
+            "tables MiB");
+    for (uint32_t i = 0; i < vm_count; i++) {
+        const struct vm *vm = &vms[i];
+        if (vm_has_finished(vm))
+            continue;
+        kprintf("%-12s %10lu %12lu %10lu %12lu\n", vm->config.name, vm->ram_size >> 20,
+                vm->mem.ram_pages >> 8, vm->mem.backed_pages >> 8, vm->mem.overhead_pages >> 8);
+    }
+}
+
 const struct monitor_command info_commands[] = {
+    { "memory", "", "host memory: free, reserved; per VM: RAM, reserved, backed", info_memory },
     { "vms", "", "VMs: vCPUs, memory, state, exit status", info_vms },
     { "vcpus", "", "vCPUs: CPU, state, VPID, run/wait cycles, migrations, VMCS loads", info_vcpus },
     { "sched", "", "each CPU's run queue (* = on the CPU)", info_sched },

@@ -37,6 +37,12 @@ bool nested_l2_uses_ept(const struct vcpu *v)
            (vmcs12_get(v12, SECONDARY_VM_EXEC_CONTROL) & PROC2_ENABLE_EPT);
 }
 
+uint64_t nested_ept02_budget_pages(uint64_t ram_size)
+{
+    uint64_t budget = ram_size / PAGE_SIZE / EPT02_BUDGET_PER_RAM_PAGES;
+    return (budget > EPT02_BUDGET_MIN ? budget : EPT02_BUDGET_MIN) + EPT02_CACHE_PAGES;
+}
+
 /* The VM's root cache, made at first use; called with ept02_lock held. */
 static struct ept02_cache *cache_of(struct vm *vm)
 {
@@ -44,9 +50,8 @@ static struct ept02_cache *cache_of(struct vm *vm)
         struct ept02_cache *c = page_alloc(EPT02_CACHE_PAGES);
         if (!c)
             return NULL;
-        uint64_t budget = vm->ram_size / PAGE_SIZE / EPT02_BUDGET_PER_RAM_PAGES;
         ept02_cache_init(c, alloc_table_page, free_table_page,
-                         budget > EPT02_BUDGET_MIN ? budget : EPT02_BUDGET_MIN);
+                         nested_ept02_budget_pages(vm->ram_size));
         vm->ept02 = c;
     }
     return vm->ept02;

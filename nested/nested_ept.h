@@ -22,6 +22,10 @@
 struct vcpu;
 struct vm;
 
+/* Host pages a VM with `ram_size` bytes of RAM may hold in EPT02 roots
+ * (the table budget, nested/ept02.h) and their cache. */
+uint64_t nested_ept02_budget_pages(uint64_t ram_size);
+
 /* Whether the vCPU's L2 runs on EPT02 (in L2, with EPT in vmcs12). */
 bool nested_l2_uses_ept(const struct vcpu *vcpu);
 

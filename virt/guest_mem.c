@@ -1,5 +1,6 @@
 #include "virt/guest_mem.h"
 #include "virt/vm.h"
+#include "virt/mem_reserve.h"
 #include "lib/page_alloc.h"
 #include "lib/string.h"
 
@@ -31,16 +32,23 @@ static enum tdp_result map_locked(struct vm *vm, uint64_t gpa, uint64_t *mapped_
     }
     size = ept_choose_page_size(&vm->ept, gpa, start, end, vm->allow_2m, vm->allow_1g);
     /* Fall back to smaller pages when the host has no free huge page. */
+    /* The VM's reservation is charged first (virt/mem_reserve.h): a VM
+     * beyond it may find only smaller pages, or none. */
     for (;; size = size == EPT_SIZE_1G ? EPT_SIZE_2M : EPT_SIZE_4K) {
-        void *backing = page_alloc_aligned(size / PAGE_SIZE, size / PAGE_SIZE);
-        if (backing) {
-            uint64_t base = gpa & ~(size - 1);
-            if (ept_map(&vm->ept, base, (uint64_t)backing, size, EPT_RWX) != EPT_OK) {
-                page_free(backing, size / PAGE_SIZE);
-                return TDP_NO_MEMORY;
+        uint64_t pages = size / PAGE_SIZE;
+        if (mem_charge(&vm->mem, pages)) {
+            void *backing = page_alloc_aligned(pages, pages);
+            if (backing) {
+                uint64_t base = gpa & ~(size - 1);
+                if (ept_map(&vm->ept, base, (uint64_t)backing, size, EPT_RWX) != EPT_OK) {
+                    page_free(backing, pages);
+                    mem_uncharge(&vm->mem, pages);
+                    return TDP_NO_MEMORY;
+                }
+                *mapped_size = size;
+                return TDP_MAPPED;
             }
-            *mapped_size = size;
-            return TDP_MAPPED;
+            mem_uncharge(&vm->mem, pages);
         }
         if (size == EPT_SIZE_4K)
             return TDP_NO_MEMORY;
@@ -114,9 +122,10 @@ static void free_table_page(void *page)
 
 static void release_backing(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size)
 {
-    (void)ctx;      /* every leaf maps RAM: devices are emulated, never mapped */
+    struct vm *vm = ctx;    /* every leaf maps RAM: devices are emulated, never mapped */
     (void)gpa;
     page_free((void *)hpa, size / PAGE_SIZE);
+    mem_uncharge(&vm->mem, size / PAGE_SIZE);
 }
 
 void guest_mem_destroy(struct vm *vm)

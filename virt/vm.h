@@ -7,6 +7,7 @@
 #include "mmu/ept.h"
 #include "virt/vm_config.h"
 #include "virt/exit_stats.h"
+#include "virt/mem_reserve.h"
 #include "virt/vcpu_msrs.h"
 #include "virt/boot_state.h"
 #include "vmx/guest_regs.h"
@@ -110,6 +111,7 @@ struct vm {
     const char *reset_why;          /* the pending reset's cause */
     volatile uint64_t resets;       /* machine resets done */
     struct ept ept;
+    struct mem_reservation mem;     /* host memory promised to it (virt/mem_reserve.h) */
     /* Nested VMX: the shadow EPT roots of its L2s (nested/ept02.h), made
      * at the first nested entry with EPT; `ept02_lock` serializes them. */
     struct ept02_cache *ept02;

@@ -153,6 +153,7 @@ static void begin_section(struct parser *p, const char *s, const char *e)
                               .directed_yield = p->set->global.directed_yield,
                               .spin_guard = p->set->global.spin_guard,
                               .nested = p->set->global.nested,
+                              .overcommit = p->set->global.overcommit,
                               .hugepages = true, .weight = 100,
                               .valid = p->set->global.valid,   /* a bad [global] spoils all */
                               .line = p->line };
@@ -222,9 +223,16 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
     uint64_t n;
     if (set_shared_key(p, k, ke, v, ve))
         return;
+    if (p->in_global && equals(k, ke, "overcommit")) {
+        if (equals(v, ve, "on") || equals(v, ve, "off"))
+            vm->overcommit = equals(v, ve, "on");
+        else
+            problem(p, "overcommit: '%.*s' is not on or off", (int)(ve - v), v);
+        return;
+    }
     if (p->in_global) {
         problem(p, "unknown [global] setting '%.*s' (known: ple, ple_gap, ple_window, ple_grow, "
-                   "ple_shrink, ple_window_max, directed_yield, spin_guard, nested)",
+                   "ple_shrink, ple_window_max, directed_yield, spin_guard, nested, overcommit)",
                 (int)(ke - k), k);
         return;
     }

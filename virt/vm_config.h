@@ -7,7 +7,9 @@
  *   # comment
  *   [global]                 optional, before the VMs: the settings every VM
  *                            starts from (the ple* keys, directed_yield,
- *                            spin_guard and nested)
+ *                            spin_guard and nested), and overcommit = on|off:
+ *                            create VMs whose memory the host cannot reserve
+ *                            (virt/mem_reserve.h), default off
  *   [vm NAME]
  *   image    = MODULE        guest image: the name of another boot module (required):
  *                            a Linux bzImage, a multiboot (v1) kernel, or an ELF
@@ -77,6 +79,7 @@ struct vm_config {
     bool spin_guard;            /* sched/spin_guard.h */
     bool nested;                /* VMX offered to the guest (nested/nested.h) */
     bool hugepages;
+    bool overcommit;            /* [global] only: virt/mem_reserve.h */
     enum start_mode start;
     uint32_t weight;
     enum on_reboot on_reboot;

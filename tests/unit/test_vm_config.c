@@ -212,6 +212,20 @@ static void global_ple_defaults(void **state)
     assert_int_equal(b->ple_params.window, 1000);
     assert_true(b->directed_yield);
     assert_true(b->spin_guard);
+    assert_false(a->overcommit);
+}
+
+/* overcommit: [global] only, off by default. */
+static void global_overcommit(void **state)
+{
+    (void)state;
+    parse("[global]\novercommit = on\n[vm a]\nimage = x\n");
+    assert_int_equal(message_count, 0);
+    assert_true(set.vms[0].overcommit);
+    parse("[global]\novercommit = maybe\n[vm a]\nimage = x\n");
+    assert_non_null(strstr(messages[0], "overcommit: 'maybe' is not on or off"));
+    parse("[vm a]\nimage = x\novercommit = on\n");
+    assert_non_null(strstr(messages[0], "unknown setting 'overcommit'"));
 }
 
 static void global_errors(void **state)
@@ -275,6 +289,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(global_ple_defaults),
+        cmocka_unit_test(global_overcommit),
         cmocka_unit_test(global_errors),
         cmocka_unit_test(long_command_lines),
         cmocka_unit_test(dedicated_cpus),
