@@ -3,8 +3,9 @@
  * contents. Command line: "4k" strides 4 KiB (run it with hugepages = off),
  * "2m" strides 2 MiB; the figure is reported as ept_fault_4k / ept_fault_2m.
  * "fill N" instead writes every 4 KiB page from 8 MiB up to N MiB (a VM
- * using all its memory), "late" first computes for about 2 s of TSC (a VM
- * that touches its memory after others have). */
+ * using all its memory; with "hold" it then computes for about 4 s of TSC
+ * before it ends), "late" first computes for about 2 s (a VM that touches
+ * its memory after others have). */
 #include "guests/runtime/guest.h"
 
 #define REGION_START (8ull << 20)       /* above the image, stack and tables */
@@ -33,6 +34,11 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
         for (uint64_t a = REGION_START; a < region_end; a += 4096)
             bad += *(volatile uint64_t *)a != a;
         printf("mem_touch: filled %lu MiB, %d bad page(s)\n", (unsigned long)((region_end - REGION_START) >> 20), bad);
+        if (cmdline_has(cmdline, "hold")) {     /* keeps it for about 4 s */
+            uint64_t start = rdtsc();
+            while (rdtsc() - start < 200000000ull)
+                cpu_relax();
+        }
         return bad;
     }
     size_t n = 0;
