@@ -95,7 +95,7 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.
 SYSTEM_JOBS ?= 2
 
-.PHONY: all kernel guests linux-guest run run-monitor run-qemu test unit-test system-test layer-check bench fuzz-nested clean deps
+.PHONY: all kernel guests linux-guest run run-monitor run-qemu test unit-test system-test layer-check bench fuzz fuzz-check fuzz-nested clean deps
 
 all: kernel guests $(VMXRUN)
 
@@ -178,7 +178,7 @@ run-qemu: deps all
 	      "-device isa-debug-exit,iobase=0xf4,iosize=0x04"
 
 test: deps
-	@$(MAKE) --no-print-directory layer-check unit-test system-test
+	@$(MAKE) --no-print-directory layer-check unit-test fuzz-check system-test
 
 # The folders are layers (README, "Layout"): no file includes or calls
 # into a higher one.
@@ -190,6 +190,65 @@ unit-test: $(UNIT_BINS)
 
 system-test: all linux-guest
 	prove -j$(SYSTEM_JOBS) tests/system/
+
+# Host fuzzing (fuzz/): clang's libFuzzer with AddressSanitizer and
+# UndefinedBehaviorSanitizer, one harness per parser and device model that
+# takes guest- or user-controlled input. `make fuzz` runs each for
+# FUZZ_SECONDS (new inputs go to build/fuzz/corpus/NAME); `make fuzz-check`,
+# part of `make test`, runs each for a few seconds from its corpus in
+# fuzz/corpus/NAME.
+FUZZ_CC      := clang
+FUZZ_CFLAGS  := -std=c11 -g -O1 -I . -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 3
+FUZZ_LOADER  := loader/load_area.c loader/guest_memmap.c lib/error.c
+FUZZ_DEVICES := uart pic ioapic pit rtc acpi_pm fw_cfg vlapic
+FUZZ_TARGETS := vm_config multiboot multiboot2 elf linux_boot bootinfo insn_emulate guest_walk \
+                ept12 vmcs12_checks $(FUZZ_DEVICES)
+fuzz_vm_config_SRCS     := virt/vm_config.c
+fuzz_multiboot_SRCS     := loader/multiboot.c loader/multiboot_kernel.c loader/elf_loader.c $(FUZZ_LOADER)
+fuzz_multiboot2_SRCS    := loader/multiboot2.c loader/multiboot_kernel.c loader/elf_loader.c $(FUZZ_LOADER)
+fuzz_elf_SRCS           := loader/elf_loader.c $(FUZZ_LOADER)
+fuzz_linux_boot_SRCS    := loader/linux_boot.c loader/guest_memmap.c lib/error.c
+fuzz_bootinfo_SRCS      := arch/bootinfo.c
+fuzz_insn_emulate_SRCS  := exits/insn_emulate.c
+fuzz_guest_walk_SRCS    := virt/guest_walk.c
+fuzz_ept12_SRCS         := nested/ept12.c
+fuzz_vmcs12_checks_SRCS := nested/entry_checks.c nested/vmcs12.c nested/vmx_caps.c vmx/vmcs_fields.c \
+                           vmx/vmcs_config.c vmx/vmx_controls.c lib/error.c
+fuzz_uart_SRCS          := dev/uart16550.c
+fuzz_pic_SRCS           := dev/pic.c
+fuzz_ioapic_SRCS        := dev/ioapic.c
+fuzz_pit_SRCS           := dev/pit.c
+fuzz_rtc_SRCS           := dev/rtc.c
+fuzz_acpi_pm_SRCS       := dev/acpi_pm.c dev/vclock.c
+fuzz_fw_cfg_SRCS        := dev/fw_cfg.c
+fuzz_vlapic_SRCS        := dev/vlapic.c
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+
+# The device models share one harness, told which model by a macro.
+fuzz_main = $(if $(filter $(1),$(FUZZ_DEVICES)),fuzz/fuzz_devices.c -DFUZZ_DEVICE_$(shell echo $(1) | tr a-z A-Z)=1,fuzz/fuzz_$(1).c)
+$(BUILD)/fuzz/fuzz_%: $$(fuzz_%_SRCS) $$(wildcard fuzz/*.c fuzz/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(call fuzz_main,$*) $(fuzz_$*_SRCS)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(BUILD)/fuzz/corpus/$$t fuzz/corpus/$$t; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        $(BUILD)/fuzz/corpus/$$t fuzz/corpus/$$t 2>&1 | grep -E '^(#|stat::|INFO: Seed|==|SUMMARY)' | tail -6; \
+	done
+
+fuzz-check: $(FUZZ_BINS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(BUILD)/fuzz/check/$$t; \
+	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_CHECK_SECONDS) $(BUILD)/fuzz/check/$$t \
+	        fuzz/corpus/$$t >$(BUILD)/fuzz/check/$$t.log 2>&1 \
+	        || { tail -30 $(BUILD)/fuzz/check/$$t.log; echo "fuzz-check: $$t failed"; exit 1; }; \
+	done; echo "fuzz-check: $(words $(FUZZ_TARGETS)) harnesses, $(FUZZ_CHECK_SECONDS) s each: ok"
 
 # The long differential vmcs12 fuzzing run: the VMX probe's fuzzer bare on
 # Bochs against the same seeds under vmxvisor's nested VMX, case by case

@@ -77,9 +77,12 @@ bool bootinfo_parse(uint32_t magic, uint64_t info_phys, const char **why)
             }
             for (uint64_t e = p + sizeof(*mm); e + mm->entry_size <= p + tag->size;
                  e += mm->entry_size) {
-                const struct mb2_mmap_entry *ent = (const void *)e;
-                if (ent->type == MB2_MEMORY_AVAILABLE)
-                    add_ram(ent->base, ent->length);
+                /* entry_size need not keep the entries 8-byte aligned:
+                 * copied, not dereferenced in place (found by fuzz/). */
+                struct mb2_mmap_entry ent;
+                memcpy(&ent, (const void *)e, sizeof(ent));
+                if (ent.type == MB2_MEMORY_AVAILABLE)
+                    add_ram(ent.base, ent.length);
             }
             break;
         }

@@ -38,7 +38,9 @@ bool guest_translate(const struct guest_paging *p, uint64_t linear, guest_read_f
                      uint64_t *gpa)
 {
     if (!(p->cr0 & CR0_PG)) {
-        *gpa = linear;
+        /* No paging is no IA-32e mode: linear addresses have 32 bits
+         * (SDM Vol. 3A 4.1.1; found by fuzz/). */
+        *gpa = linear & 0xffffffffull;
         return true;
     }
     if (p->efer & EFER_LMA)

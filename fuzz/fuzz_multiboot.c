@@ -1,0 +1,29 @@
+/* The Multiboot 1 loader (loader/multiboot.c) on any image, with two
+ * modules: it writes only guest RAM, the information page only as itself. */
+#include "fuzz/loader_guest.h"
+#include "loader/multiboot.h"
+
+#define INFO_GPA 0xb000u
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fuzz_guest *g = fuzz_guest();
+    g->placed[0].start = INFO_GPA;
+    g->placed[0].end = INFO_GPA + 4096;
+    static const struct load_reserved info = { INFO_GPA, INFO_GPA + 4096, "the information" };
+    struct load_area area = { .memory_map = g->map, .memory_map_count = g->map_count,
+                              .limit = FUZZ_GUEST_SIZE, .reserved = &info, .reserved_count = 1 };
+    static const uint8_t blob[3000] = { 1 };
+    const struct multiboot_module modules[] = { { blob, sizeof(blob), "a.bin" },
+                                                { data, size < 100 ? size : 100, "b.bin" } };
+    struct multiboot_args args = { .kernel_name = "k.elf", .cmdline = "x=1", .modules = modules,
+                                   .module_count = 2, .memory_map = g->map,
+                                   .memory_map_count = g->map_count, .area = &area,
+                                   .modules_min = 0x100000, .info_gpa = INFO_GPA };
+    struct multiboot_result out;
+    char why[200];
+    if (multiboot_is_kernel(data, size) &&
+        multiboot_load(data, size, &args, fuzz_guest_write, g, &out, why, sizeof(why)))
+        FUZZ_ASSERT(out.kernel_end >= out.kernel_start);
+    return 0;
+}
