@@ -177,19 +177,47 @@ static unsigned immediate_size(unsigned operand_size)
     return operand_size == 2 ? 2 : operand_size == 1 ? 1 : 4;
 }
 
+struct ctx {
+    const struct emu_input *in;
+    struct emu_state *s;
+    const struct emu_memory *mem;
+    void *arg;
+};
+
+/* RSP and RFLAGS come in on first use. */
+static void need_rsp(const struct ctx *c, unsigned reg)
+{
+    if (reg == 4 && !c->s->rsp_loaded) {
+        c->s->gpr[4] = c->mem->read_rsp(c->arg);
+        c->s->rsp_loaded = true;
+    }
+}
+
+static uint64_t flags_of(const struct ctx *c)
+{
+    if (!c->s->rflags_loaded) {
+        c->s->rflags = c->mem->read_rflags(c->arg);
+        c->s->rflags_loaded = true;
+    }
+    return c->s->rflags;
+}
+
 /* Registers as an instruction names them: without REX, byte registers 4-7
  * are AH, CH, DH, BH; 32-bit writes clear bits 63:32 (SDM Vol. 1 3.4.1.1). */
-static uint64_t get_reg(const struct emu_state *s, const struct insn *i, unsigned reg,
-                        unsigned size)
+static uint64_t get_reg(const struct ctx *c, const struct insn *i, unsigned reg, unsigned size)
 {
+    const struct emu_state *s = c->s;
+    need_rsp(c, reg);
     if (size == 1 && !i->rex && reg >= 4 && reg < 8)
         return s->gpr[reg - 4] >> 8 & 0xff;
     return s->gpr[reg] & mask_of(size);
 }
 
-static void set_reg(struct emu_state *s, const struct insn *i, unsigned reg, unsigned size,
+static void set_reg(const struct ctx *c, const struct insn *i, unsigned reg, unsigned size,
                     uint64_t value)
 {
+    struct emu_state *s = c->s;
+    need_rsp(c, reg);
     if (size == 1 && !i->rex && reg >= 4 && reg < 8) {
         s->gpr[reg - 4] = (s->gpr[reg - 4] & ~0xff00ull) | (value & 0xff) << 8;
         return;
@@ -212,9 +240,9 @@ static uint64_t result_flags(uint64_t r, unsigned size)
            (parity_even(r) ? FLAG_PF : 0);
 }
 
-static void set_flags(struct emu_state *s, uint64_t affected, uint64_t values)
+static void set_flags(const struct ctx *c, uint64_t affected, uint64_t values)
 {
-    s->rflags = (s->rflags & ~affected) | (values & affected);
+    c->s->rflags = (flags_of(c) & ~affected) | (values & affected);
 }
 
 enum alu_op { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
@@ -262,13 +290,13 @@ static uint64_t alu(enum alu_op op, uint64_t a, uint64_t b, bool carry_in, unsig
  * OF is defined for a count of 1 only, AF never (cleared here). False if
  * nothing changes (nothing is written back). */
 static bool shift(unsigned kind, uint64_t *value, unsigned count_raw, unsigned size,
-                  struct emu_state *s)
+                  const struct ctx *c)
 {
     unsigned bits = size * 8, count = count_raw & (size == 8 ? 63 : 31);
     uint64_t m = mask_of(size), sign = sign_of(size), a = *value & m, r = a;
-    bool cf = s->rflags & FLAG_CF, of = false;
     if (!count)
         return false;
+    bool cf = flags_of(c) & FLAG_CF, of = false;
     switch (kind) {
     case 0: /* ROL */
     case 1: { /* ROR */
@@ -283,7 +311,7 @@ static bool shift(unsigned kind, uint64_t *value, unsigned count_raw, unsigned s
             of = ((r & sign) != 0) ^ ((r & (sign >> 1)) != 0);
         }
         *value = r;
-        set_flags(s, FLAG_CF | (count == 1 ? FLAG_OF : 0),
+        set_flags(c, FLAG_CF | (count == 1 ? FLAG_OF : 0),
                   (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0));
         return true;
     }
@@ -300,7 +328,7 @@ static bool shift(unsigned kind, uint64_t *value, unsigned count_raw, unsigned s
         if (kind == 2)
             of = ((r & sign) != 0) ^ cf;
         *value = r;
-        set_flags(s, FLAG_CF | (count == 1 ? FLAG_OF : 0),
+        set_flags(c, FLAG_CF | (count == 1 ? FLAG_OF : 0),
                   (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0));
         return true;
     }
@@ -325,16 +353,9 @@ static bool shift(unsigned kind, uint64_t *value, unsigned count_raw, unsigned s
     }
     }
     *value = r;
-    set_flags(s, FLAGS_STATUS, (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0) | result_flags(r, size));
+    set_flags(c, FLAGS_STATUS, (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0) | result_flags(r, size));
     return true;
 }
-
-struct ctx {
-    const struct emu_input *in;
-    struct emu_state *s;
-    const struct emu_memory *mem;
-    void *arg;
-};
 
 static bool load(const struct ctx *c, unsigned size, uint64_t *v)
 {
@@ -354,14 +375,14 @@ static enum emu_result alu_memory(const struct ctx *c, const struct insn *i, enu
     if (!load(c, size, &m))
         return EMU_FAULT;
     uint64_t a = to_memory ? m : other, b = to_memory ? other : m;
-    uint64_t r = alu(op, a, b, c->s->rflags & FLAG_CF, size, &flags);
+    uint64_t r = alu(op, a, b, flags_of(c) & FLAG_CF, size, &flags);
     if (op != ALU_CMP) {
         if (to_memory && !store(c, size, r))
             return EMU_FAULT;
         if (!to_memory)
-            set_reg(c->s, i, reg_field(i), size, r);
+            set_reg(c, i, reg_field(i), size, r);
     }
-    set_flags(c->s, FLAGS_STATUS, flags);
+    set_flags(c, FLAGS_STATUS, flags);
     return EMU_DONE;
 }
 
@@ -376,14 +397,14 @@ static enum emu_result unary(const struct ctx *c, const struct insn *i, unsigned
     switch (kind) {
     case 'i': case 'd': /* INC, DEC: CF unchanged */
         r = alu(kind == 'i' ? ALU_ADD : ALU_SUB, m, 1, false, size, &flags);
-        set_flags(c->s, FLAGS_STATUS & ~FLAG_CF, flags);
+        set_flags(c, FLAGS_STATUS & ~FLAG_CF, flags);
         break;
     case 'n': /* NOT: no flags */
         r = ~m;
         break;
     default: /* NEG: CF = operand != 0 */
         r = alu(ALU_SUB, 0, m, false, size, &flags);
-        set_flags(c->s, FLAGS_STATUS, flags);
+        set_flags(c, FLAGS_STATUS, flags);
         break;
     }
     (void)i;
@@ -400,7 +421,7 @@ static enum emu_result bit_test(const struct ctx *c, unsigned kind, uint64_t off
     if (!load(c, size, &m))
         return EMU_FAULT;
     uint64_t bit = 1ull << (offset & (size * 8 - 1));
-    set_flags(c->s, FLAG_CF, m & bit ? FLAG_CF : 0);
+    set_flags(c, FLAG_CF, m & bit ? FLAG_CF : 0);
     if (kind == 0)
         return EMU_DONE;
     uint64_t r = kind == 1 ? m | bit : kind == 2 ? m & ~bit : m ^ bit;
@@ -427,12 +448,12 @@ static enum emu_result string_op(const struct ctx *c, const struct insn *i, unsi
 {
     struct emu_state *s = c->s;
     unsigned as = i->address_size;
-    int64_t step = s->rflags & FLAG_DF ? -(int64_t)size : (int64_t)size;
-    uint64_t src_base = c->in->segment_base[i->segment >= 0 ? i->segment : EMU_DS];
+    int64_t step = flags_of(c) & FLAG_DF ? -(int64_t)size : (int64_t)size;
     /* In 64-bit mode ES, DS and SS have base 0; FS and GS keep theirs. */
-    uint64_t es_base = i->mode == MODE_64 ? 0 : c->in->segment_base[EMU_ES];
-    if (i->mode == MODE_64 && i->segment != EMU_FS && i->segment != EMU_GS)
-        src_base = 0;
+    int src_segment = i->segment >= 0 ? i->segment : EMU_DS;
+    uint64_t src_base = i->mode == MODE_64 && src_segment != EMU_FS && src_segment != EMU_GS
+                            ? 0 : c->mem->segment_base(c->arg, (unsigned)src_segment);
+    uint64_t es_base = i->mode == MODE_64 ? 0 : c->mem->segment_base(c->arg, EMU_ES);
     bool movs = (i->opcode & ~1) == 0xa4, stos = (i->opcode & ~1) == 0xaa;
     for (unsigned n = 0; !i->rep || n < EMU_REP_BATCH; n++) {
         if (i->rep && addr_reg(s, REG_RCX, as) == 0)
@@ -445,7 +466,7 @@ static enum emu_result string_op(const struct ctx *c, const struct insn *i, unsi
                 return EMU_FAULT;
             set_addr_reg(s, REG_RDI, as, addr_reg(s, REG_RDI, as) + (uint64_t)step);
         } else {
-            set_reg(s, i, REG_RAX, size, v);    /* LODS */
+            set_reg(c, i, REG_RAX, size, v);    /* LODS */
         }
         if (!stos)
             set_addr_reg(s, REG_RSI, as, addr_reg(s, REG_RSI, as) + (uint64_t)step);
@@ -459,7 +480,6 @@ static enum emu_result string_op(const struct ctx *c, const struct insn *i, unsi
 /* 0F xx. */
 static enum emu_result two_byte(const struct ctx *c, struct insn *i)
 {
-    struct emu_state *s = c->s;
     unsigned size = i->operand_size, reg = reg_field(i);
     uint64_t m, imm;
     switch (i->opcode) {
@@ -467,27 +487,27 @@ static enum emu_result two_byte(const struct ctx *c, struct insn *i)
         unsigned from = i->opcode & 1 ? 2 : 1;
         if (!load(c, from, &m))
             return EMU_FAULT;
-        set_reg(s, i, reg, size, i->opcode & 8 ? sign_extend(m, from) : m);
+        set_reg(c, i, reg, size, i->opcode & 8 ? sign_extend(m, from) : m);
         return EMU_DONE;
     }
     case 0xb0: case 0xb1: { /* CMPXCHG r/m, r */
         if (i->opcode == 0xb0)
             size = 1;
-        uint64_t flags, acc = get_reg(s, i, REG_RAX, size);
+        uint64_t flags, acc = get_reg(c, i, REG_RAX, size);
         if (!load(c, size, &m))
             return EMU_FAULT;
         alu(ALU_CMP, acc, m, false, size, &flags);
-        set_flags(s, FLAGS_STATUS, flags);
+        set_flags(c, FLAGS_STATUS, flags);
         /* The destination is written back either way (SDM Vol. 2 CMPXCHG). */
         bool equal = flags & FLAG_ZF;
-        if (!store(c, size, equal ? get_reg(s, i, reg, size) : m))
+        if (!store(c, size, equal ? get_reg(c, i, reg, size) : m))
             return EMU_FAULT;
         if (!equal)
-            set_reg(s, i, REG_RAX, size, m);
+            set_reg(c, i, REG_RAX, size, m);
         return EMU_DONE;
     }
     case 0xa3: case 0xab: case 0xb3: case 0xbb: /* BT, BTS, BTR, BTC r/m, r */
-        return bit_test(c, (i->opcode >> 3) & 3, get_reg(s, i, reg, size), size);
+        return bit_test(c, (i->opcode >> 3) & 3, get_reg(c, i, reg, size), size);
     case 0xba: /* BT group r/m, imm8 (/4-/7) */
         if ((i->modrm >> 3 & 7) < 4 || !take_immediate(c->in, i, 1, &imm))
             return EMU_UNSUPPORTED;
@@ -506,7 +526,7 @@ static enum emu_result execute(const struct ctx *c, struct insn *i)
     if (i->two_byte)
         return two_byte(c, i);
     if (op < 0x40 && (op & 7) < 4) /* ADD ... CMP: r/m,r and r,r/m */
-        return alu_memory(c, i, op >> 3, !(op & 2), get_reg(s, i, reg, size), size);
+        return alu_memory(c, i, op >> 3, !(op & 2), get_reg(c, i, reg, size), size);
     switch (op) {
     case 0x80: case 0x81: case 0x82: case 0x83: {
         if (op == 0x82 && i->mode == MODE_64)
@@ -520,33 +540,33 @@ static enum emu_result execute(const struct ctx *c, struct insn *i)
         if (op >= 0xf6 && sub >= 2)
             return sub == 2 ? unary(c, i, 'n', size) : sub == 3 ? unary(c, i, 'g', size)
                                                              : EMU_UNSUPPORTED;
-        uint64_t other = op < 0xf6 ? get_reg(s, i, reg, size) : 0, flags;
+        uint64_t other = op < 0xf6 ? get_reg(c, i, reg, size) : 0, flags;
         if (op >= 0xf6 && !take_immediate(c->in, i, immediate_size(size), &other))
             return EMU_UNSUPPORTED;
         if (!load(c, size, &m))
             return EMU_FAULT;
         alu(ALU_AND, m, other, false, size, &flags);
-        set_flags(s, FLAGS_STATUS, flags);
+        set_flags(c, FLAGS_STATUS, flags);
         return EMU_DONE;
     }
     case 0xfe: case 0xff: /* INC, DEC; the rest (calls, jumps, PUSH) not here */
         return sub <= 1 ? unary(c, i, sub ? 'd' : 'i', size) : EMU_UNSUPPORTED;
     case 0x86: case 0x87: /* XCHG r/m, r */
-        if (!load(c, size, &m) || !store(c, size, get_reg(s, i, reg, size)))
+        if (!load(c, size, &m) || !store(c, size, get_reg(c, i, reg, size)))
             return EMU_FAULT;
-        set_reg(s, i, reg, size, m);
+        set_reg(c, i, reg, size, m);
         return EMU_DONE;
     case 0x88: case 0x89: /* MOV r/m, r */
-        return store(c, size, get_reg(s, i, reg, size)) ? EMU_DONE : EMU_FAULT;
+        return store(c, size, get_reg(c, i, reg, size)) ? EMU_DONE : EMU_FAULT;
     case 0x8a: case 0x8b: /* MOV r, r/m */
         if (!load(c, size, &m))
             return EMU_FAULT;
-        set_reg(s, i, reg, size, m);
+        set_reg(c, i, reg, size, m);
         return EMU_DONE;
     case 0x63: /* MOVSXD (64-bit mode); MOV r32, r/m32 without REX.W */
         if (i->mode != MODE_64 || !load(c, 4, &m))
             return i->mode != MODE_64 ? EMU_UNSUPPORTED : EMU_FAULT;
-        set_reg(s, i, reg, i->operand_size, i->operand_size == 8 ? sign_extend(m, 4) : m);
+        set_reg(c, i, reg, i->operand_size, i->operand_size == 8 ? sign_extend(m, 4) : m);
         return EMU_DONE;
     case 0xc6: case 0xc7: /* MOV r/m, imm */
         if (sub || !take_immediate(c->in, i, immediate_size(size), &imm))
@@ -556,10 +576,10 @@ static enum emu_result execute(const struct ctx *c, struct insn *i)
         if (!take_immediate(c->in, i, i->address_size, &imm))
             return EMU_UNSUPPORTED;
         if (op >= 0xa2)
-            return store(c, size, get_reg(s, i, REG_RAX, size)) ? EMU_DONE : EMU_FAULT;
+            return store(c, size, get_reg(c, i, REG_RAX, size)) ? EMU_DONE : EMU_FAULT;
         if (!load(c, size, &m))
             return EMU_FAULT;
-        set_reg(s, i, REG_RAX, size, m);
+        set_reg(c, i, REG_RAX, size, m);
         return EMU_DONE;
     }
     case 0xa4: case 0xa5: case 0xaa: case 0xab: case 0xac: case 0xad:
@@ -573,7 +593,7 @@ static enum emu_result execute(const struct ctx *c, struct insn *i)
             count = s->gpr[REG_RCX];
         if (!load(c, size, &m))
             return EMU_FAULT;
-        if (!shift(sub, &m, (unsigned)(count & 0xff), size, s))
+        if (!shift(sub, &m, (unsigned)(count & 0xff), size, c))
             return EMU_DONE;
         return store(c, size, m) ? EMU_DONE : EMU_FAULT;
     }
@@ -593,13 +613,18 @@ enum emu_result insn_emulate(const struct emu_input *in, struct emu_state *state
     if (has_modrm && i.modrm >> 6 == 3)
         return EMU_UNSUPPORTED;
     const struct ctx c = { in, state, memory, arg };
-    struct emu_state before = *state;
+    uint64_t rflags = state->rflags;
+    bool rflags_loaded = state->rflags_loaded;
     enum emu_result r = execute(&c, &i);
-    /* All or nothing; but a string instruction that faults keeps the
-     * iterations done before the fault, as the CPU does. */
+    /* All or nothing: every path writes registers only after its memory
+     * accesses succeeded, but may have set flags before its store. A
+     * string instruction that faults keeps the iterations done before the
+     * fault, as the CPU does. */
     bool string = !i.two_byte && i.opcode >= 0xa4 && i.opcode <= 0xad;
-    if (r == EMU_UNSUPPORTED || (r == EMU_FAULT && !string))
-        *state = before;
+    if (r == EMU_UNSUPPORTED || (r == EMU_FAULT && !string)) {
+        state->rflags = rflags;
+        state->rflags_loaded = rflags_loaded;
+    }
     *length = (unsigned)i.length;
     return r;
 }

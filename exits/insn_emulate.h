@@ -25,9 +25,15 @@ enum cpu_mode { MODE_16, MODE_32, MODE_64 };   /* the code segment's default siz
 
 enum { EMU_ES, EMU_CS, EMU_SS, EMU_DS, EMU_FS, EMU_GS };   /* segment register numbers */
 
+/* The guest's registers where they are kept (no copies on the hot path):
+ * an array of RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8-R15. The emulator
+ * writes one only once the instruction's memory accesses have succeeded. */
 struct emu_state {
-    uint64_t gpr[16];       /* RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8-R15 */
+    uint64_t *gpr;
     uint64_t rflags;
+    /* RSP (gpr[4]) and RFLAGS are read through the callbacks the first time
+     * an instruction needs them, unless already there: a MOV needs neither. */
+    bool rsp_loaded, rflags_loaded;
 };
 
 struct emu_input {
@@ -35,7 +41,6 @@ struct emu_input {
     size_t avail;
     enum cpu_mode mode;
     uint64_t mmio_gpa;      /* the faulting access */
-    uint64_t segment_base[6];
 };
 
 /* An access of `size` (1, 2, 4 or 8) bytes at `address`: guest-physical
@@ -44,6 +49,10 @@ struct emu_input {
 struct emu_memory {
     bool (*read)(void *ctx, uint64_t address, bool linear, unsigned size, uint64_t *value);
     bool (*write)(void *ctx, uint64_t address, bool linear, unsigned size, uint64_t value);
+    /* A segment's base (EMU_ES ...), asked only by string instructions. */
+    uint64_t (*segment_base)(void *ctx, unsigned segment);
+    uint64_t (*read_rsp)(void *ctx);
+    uint64_t (*read_rflags)(void *ctx);
 };
 
 enum emu_result {

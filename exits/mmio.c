@@ -99,22 +99,39 @@ static bool memory_write(void *ctx, uint64_t address, bool linear, unsigned size
     return access(ctx, address, linear, size, &value, true);
 }
 
-static const struct emu_memory guest_memory = { memory_read, memory_write };
-
 static const enum vmcs_field segment_bases[] = { GUEST_ES_BASE, GUEST_CS_BASE, GUEST_SS_BASE,
                                                  GUEST_DS_BASE, GUEST_FS_BASE, GUEST_GS_BASE };
 
+static uint64_t segment_base(void *ctx, unsigned segment)
+{
+    (void)ctx;
+    return vmcs_read(segment_bases[segment]);
+}
+
+static uint64_t guest_rsp(void *ctx)
+{
+    (void)ctx;
+    return vmcs_read(GUEST_RSP);
+}
+
+static uint64_t guest_rflags(void *ctx)
+{
+    (void)ctx;
+    return vmcs_read(GUEST_RFLAGS);
+}
+
+static const struct emu_memory guest_memory = { memory_read, memory_write, segment_base,
+                                                guest_rsp, guest_rflags };
+
 enum exit_action emulate_mmio(struct vcpu *v, uint64_t gpa)
 {
-    uint8_t bytes[MAX_INSN_BYTES] = { 0 };
+    uint8_t bytes[MAX_INSN_BYTES];
     struct emu_input in = { .bytes = bytes, .avail = fetch_instruction(v, bytes),
                             .mode = code_mode(), .mmio_gpa = gpa };
-    for (unsigned s = 0; s < 6; s++)
-        in.segment_base[s] = vmcs_read(segment_bases[s]);
-    struct emu_state state = { .rflags = vmcs_read(GUEST_RFLAGS) };
-    for (unsigned r = 0; r < 16; r++)
-        state.gpr[r] = vcpu_read_gpr(v, r);
-    const struct emu_state before = state;
+    /* The emulator works on the registers where they are; RSP and RFLAGS
+     * are in the VMCS, read only if the instruction needs them and written
+     * back only if it changed them. */
+    struct emu_state state = { .gpr = guest_regs_array(&v->regs) };
     unsigned length = 0;
     enum emu_result result = insn_emulate(&in, &state, &guest_memory, v, &length);
     if (result == EMU_UNSUPPORTED) {
@@ -125,10 +142,9 @@ enum exit_action emulate_mmio(struct vcpu *v, uint64_t gpa)
             n += snprintf(why + n, sizeof(why) - n, " %02x", bytes[i]);
         return stop_vm_with_dump(v, why);
     }
-    for (unsigned r = 0; r < 16; r++)
-        if (state.gpr[r] != before.gpr[r])
-            vcpu_write_gpr(v, r, state.gpr[r]);
-    if (state.rflags != before.rflags)
+    if (state.rsp_loaded)
+        vmcs_write(GUEST_RSP, v->regs.rsp_copy);
+    if (state.rflags_loaded)
         vmcs_write(GUEST_RFLAGS, state.rflags);
     if (result == EMU_DONE)
         advance_rip(v, length);

@@ -39,6 +39,24 @@ static bool wr(void *ctx, uint64_t address, bool linear, unsigned size, uint64_t
     return true;
 }
 
+static uint64_t segment_base(void *ctx, unsigned segment)
+{
+    (void)ctx;
+    return segment == EMU_FS ? 64 : 0;
+}
+
+static uint64_t lazy_rsp(void *ctx)
+{
+    (void)ctx;
+    return 0x1000;
+}
+
+static uint64_t lazy_rflags(void *ctx)
+{
+    (void)ctx;
+    return 0x202;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_input in = { data, size, 0 };
@@ -48,16 +66,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct emu_input e = { .bytes = bytes, .avail = fuzz_take(&in, 1) % 16,
                            .mode = (enum cpu_mode)(fuzz_take(&in, 1) % 3),
                            .mmio_gpa = (uint64_t)(uintptr_t)window };
-    struct emu_state st;
+    uint64_t gpr[16];
     for (unsigned r = 0; r < 16; r++)
-        st.gpr[r] = fuzz_take(&in, 1) & 1 ? (uint64_t)(uintptr_t)window + fuzz_take(&in, 2) % WINDOW
-                                           : fuzz_take(&in, 8);
-    st.gpr[1] = fuzz_take(&in, 2);       /* RCX: a count that ends */
-    st.rflags = fuzz_take(&in, 8);
+        gpr[r] = fuzz_take(&in, 1) & 1 ? (uint64_t)(uintptr_t)window + fuzz_take(&in, 2) % WINDOW
+                                        : fuzz_take(&in, 8);
+    gpr[1] = fuzz_take(&in, 2);         /* RCX: a count that ends */
+    struct emu_state st = { .gpr = gpr, .rflags = fuzz_take(&in, 8) };
+    st.rsp_loaded = fuzz_take(&in, 1) & 1;
+    st.rflags_loaded = fuzz_take(&in, 1) & 1;
     for (unsigned i = 0; i < 64; i++)
         window[i] = (uint8_t)fuzz_take(&in, 1);
     unsigned length = 0;
-    enum emu_result r = insn_emulate(&e, &st, &(struct emu_memory){ rd, wr }, NULL, &length);
+    enum emu_result r = insn_emulate(&e, &st, &(struct emu_memory){ rd, wr, segment_base, lazy_rsp, lazy_rflags }, NULL, &length);
     if (r == EMU_DONE)
         FUZZ_ASSERT(length >= 1 && length <= e.avail);
     return 0;

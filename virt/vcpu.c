@@ -154,37 +154,22 @@ void vcpu_release(struct vcpu *v)
     v->fpu = NULL;
 }
 
-/* Where general-purpose register `n` (the instruction encodings' numbers:
- * RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15) is in struct
- * guest_regs; RSP is in the VMCS. A constant table: the decoders read
- * registers on every decoded exit. */
-#define GPR_IN_VMCS 0xff
-static const uint8_t gpr_offset[16] = {
-    offsetof(struct guest_regs, rax), offsetof(struct guest_regs, rcx),
-    offsetof(struct guest_regs, rdx), offsetof(struct guest_regs, rbx),
-    GPR_IN_VMCS,                      offsetof(struct guest_regs, rbp),
-    offsetof(struct guest_regs, rsi), offsetof(struct guest_regs, rdi),
-    offsetof(struct guest_regs, r8),  offsetof(struct guest_regs, r9),
-    offsetof(struct guest_regs, r10), offsetof(struct guest_regs, r11),
-    offsetof(struct guest_regs, r12), offsetof(struct guest_regs, r13),
-    offsetof(struct guest_regs, r14), offsetof(struct guest_regs, r15),
-};
-
-static uint64_t *gpr_slot(struct vcpu *v, unsigned n)
+/* Register `n` where it is kept: the guest_regs array, in the encoding's
+ * order, but for RSP, which is in the VMCS. */
+uint64_t *vcpu_gpr_slot(struct vcpu *v, unsigned n)
 {
-    unsigned offset = gpr_offset[n & 15];
-    return offset == GPR_IN_VMCS ? NULL : (uint64_t *)((uint8_t *)&v->regs + offset);
+    return (n & 15) == 4 ? NULL : &guest_regs_array(&v->regs)[n & 15];
 }
 
 uint64_t vcpu_read_gpr(struct vcpu *v, unsigned n)
 {
-    uint64_t *slot = gpr_slot(v, n);
+    uint64_t *slot = vcpu_gpr_slot(v, n);
     return slot ? *slot : vmcs_read(GUEST_RSP);
 }
 
 void vcpu_write_gpr(struct vcpu *v, unsigned n, uint64_t value)
 {
-    uint64_t *slot = gpr_slot(v, n);
+    uint64_t *slot = vcpu_gpr_slot(v, n);
     if (slot)
         *slot = value;
     else

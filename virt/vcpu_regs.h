@@ -10,6 +10,8 @@
 
 struct vcpu;
 uint64_t vcpu_read_gpr(struct vcpu *vcpu, unsigned n);
+/* Where register `n` is kept while the guest is out; NULL for RSP. */
+uint64_t *vcpu_gpr_slot(struct vcpu *vcpu, unsigned n);
 void vcpu_write_gpr(struct vcpu *vcpu, unsigned n, uint64_t value);
 
 /* Moves RIP past an emulated instruction of `length` bytes and completes it

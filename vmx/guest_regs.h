@@ -3,36 +3,45 @@
 /* The guest registers the VMCS does not hold (RSP, RIP, RFLAGS are VMCS
  * fields), saved and loaded by vmx/vmenter.S. Offsets are shared with it. */
 #define GUEST_REGS_RAX 0
-#define GUEST_REGS_RBX 8
-#define GUEST_REGS_RCX 16
-#define GUEST_REGS_RDX 24
-#define GUEST_REGS_RSI 32
-#define GUEST_REGS_RDI 40
-#define GUEST_REGS_RBP 48
-#define GUEST_REGS_R8  56
-#define GUEST_REGS_R9  64
-#define GUEST_REGS_R10 72
-#define GUEST_REGS_R11 80
-#define GUEST_REGS_R12 88
-#define GUEST_REGS_R13 96
-#define GUEST_REGS_R14 104
-#define GUEST_REGS_R15 112
-#define GUEST_REGS_HOST_RSP 120
-/* The HOST_RSP field's encoding, for the assembly stub (checked against the
- * field table in virt/vmcs_setup.c). */
+#define GUEST_REGS_RCX 8
+#define GUEST_REGS_RDX 16
+#define GUEST_REGS_RBX 24
+#define GUEST_REGS_RBP 40
+#define GUEST_REGS_RSI 48
+#define GUEST_REGS_RDI 56
+#define GUEST_REGS_R8  64
+#define GUEST_REGS_R9  72
+#define GUEST_REGS_R10 80
+#define GUEST_REGS_R11 88
+#define GUEST_REGS_R12 96
+#define GUEST_REGS_R13 104
+#define GUEST_REGS_R14 112
+#define GUEST_REGS_R15 120
+#define GUEST_REGS_HOST_RSP 128
 #define VMCS_HOST_RSP_ENCODING 0x6c14
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 #include <stddef.h>
 
+/* In the instruction encoding's order (RAX, RCX, RDX, RBX, RSP, RBP, RSI,
+ * RDI, R8-R15), so that decoders index them as an array (guest_regs_array).
+ * RSP lives in the VMCS: its slot holds a copy only while an emulator
+ * works on the registers. */
 struct guest_regs {
-    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t rax, rcx, rdx, rbx, rsp_copy, rbp, rsi, rdi;
     uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
     uint64_t host_rsp;          /* last HOST_RSP written to this vCPU's VMCS */
 };
 
+static inline uint64_t *guest_regs_array(struct guest_regs *r)
+{
+    return &r->rax;
+}
+
+_Static_assert(offsetof(struct guest_regs, rbx) == GUEST_REGS_RBX, "guest_regs layout");
 _Static_assert(offsetof(struct guest_regs, rdi) == GUEST_REGS_RDI, "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, r8) == GUEST_REGS_R8, "guest_regs layout");
 _Static_assert(offsetof(struct guest_regs, r15) == GUEST_REGS_R15, "guest_regs layout");
 _Static_assert(offsetof(struct guest_regs, host_rsp) == GUEST_REGS_HOST_RSP, "guest_regs layout");
 

@@ -118,7 +118,23 @@ static bool mem_write(void *ctx, uint64_t address, bool linear, unsigned size, u
     return true;
 }
 
-static const struct emu_memory memory = { mem_read, mem_write };
+static uint64_t no_segment_base(void *ctx, unsigned segment)
+{
+    (void)ctx;
+    (void)segment;
+    return 0;
+}
+
+/* The tests hand RSP and RFLAGS in loaded: these are never asked. */
+static uint64_t not_asked(void *ctx)
+{
+    (void)ctx;
+    fail_msg("RSP or RFLAGS asked for though loaded");
+    return 0;
+}
+
+static const struct emu_memory memory = { mem_read, mem_write, no_segment_base, not_asked,
+                                          not_asked };
 
 /* A case: bytes, registers (RBX, RSI, RDI as offsets in the area), flags,
  * the device bytes, the status flags the SDM leaves undefined, and where
@@ -160,9 +176,8 @@ static void check(const struct tcase *t)
     run_native((const uint8_t *)t->bytes, t->len, &native);
     struct emu_input in = { .bytes = (const uint8_t *)t->bytes, .avail = t->len, .mode = MODE_64,
                             .mmio_gpa = (uint64_t)emu_area + t->access_offset };
-    struct emu_state st;
-    memcpy(st.gpr, emu.gpr, sizeof(st.gpr));
-    st.rflags = emu.rflags;
+    struct emu_state st = { .gpr = emu.gpr, .rflags = emu.rflags, .rsp_loaded = true,
+                            .rflags_loaded = true };
     unsigned length = 0;
     enum emu_result res = insn_emulate(&in, &st, &memory, NULL, &length);
     char what[64] = "";
@@ -174,7 +189,7 @@ static void check(const struct tcase *t)
     for (unsigned i = 0; i < 16; i++) {
         if (i == 4)
             continue;       /* RSP: not the prologue's */
-        uint64_t n = native.gpr[i], e = st.gpr[i];
+        uint64_t n = native.gpr[i], e = emu.gpr[i];
         if (is_pointer(i)) {
             n -= (uint64_t)native_area;
             e -= (uint64_t)emu_area;
@@ -250,12 +265,12 @@ static void moffs(void **state)
         run_native(bytes, sizeof(bytes), &native);
         struct emu_input in = { .bytes = bytes, .avail = sizeof(bytes), .mode = MODE_64,
                                 .mmio_gpa = (uint64_t)emu_area };
-        struct emu_state st;
-        memcpy(&st, &emu, sizeof(st));
+        struct emu_state st = { .gpr = emu.gpr, .rflags = emu.rflags, .rsp_loaded = true,
+                            .rflags_loaded = true };
         unsigned length;
         assert_int_equal(insn_emulate(&in, &st, &memory, NULL, &length), EMU_DONE);
         assert_int_equal(length, 10);
-        assert_int_equal(st.gpr[RAX], native.gpr[RAX]);
+        assert_int_equal(emu.gpr[RAX], native.gpr[RAX]);
         assert_memory_equal(native_area, emu_area, 16);
     }
 }
@@ -455,16 +470,16 @@ static void long_rep_in_batches(void **state)
     (void)state;
     static uint8_t big[3 * EMU_REP_BATCH];
     (void)big;
-    struct emu_state st = { .gpr = { [RAX] = 0x77, [RCX] = EMU_REP_BATCH + 10,
-                                     [RDI] = (uint64_t)emu_area } };
+    uint64_t gpr[16] = { [RAX] = 0x77, [RCX] = EMU_REP_BATCH + 10, [RDI] = (uint64_t)emu_area };
+    struct emu_state st = { .gpr = gpr, .rsp_loaded = true, .rflags_loaded = true };
     const uint8_t bytes[] = { 0xf3, 0xaa };     /* rep stosb into the area */
     struct emu_input in = { .bytes = bytes, .avail = 2, .mode = MODE_64 };
     unsigned length;
     assert_int_equal(insn_emulate(&in, &st, &memory, NULL, &length), EMU_AGAIN);
-    assert_int_equal(st.gpr[RCX], 10);
-    assert_int_equal(st.gpr[RDI], (uint64_t)emu_area + EMU_REP_BATCH);
+    assert_int_equal(gpr[RCX], 10);
+    assert_int_equal(gpr[RDI], (uint64_t)emu_area + EMU_REP_BATCH);
     assert_int_equal(insn_emulate(&in, &st, &memory, NULL, &length), EMU_DONE);
-    assert_int_equal(st.gpr[RCX], 0);
+    assert_int_equal(gpr[RCX], 0);
     assert_int_equal(length, 2);
     assert_int_equal(emu_area[EMU_REP_BATCH + 9], 0x77);
 }
@@ -473,14 +488,16 @@ static void long_rep_in_batches(void **state)
 static void other_modes_and_refusals(void **state)
 {
     (void)state;
-    struct emu_state st;
+    uint64_t gpr[16];
+    struct emu_state st = { .gpr = gpr, .rsp_loaded = true, .rflags_loaded = true };
     unsigned length;
     uint64_t *dev = (uint64_t *)emu_area;
     dev[0] = 0;
     /* 32-bit code: 89 03 stores EAX, 66 89 03 AX. */
     struct emu_input in = { .bytes = (const uint8_t *)"\x66\x89\x03", .avail = 3, .mode = MODE_32,
                             .mmio_gpa = (uint64_t)emu_area };
-    st = (struct emu_state){ .gpr = { [RAX] = 0x11223344 } };
+    memset(gpr, 0, sizeof(gpr));
+    gpr[RAX] = 0x11223344;
     assert_int_equal(insn_emulate(&in, &st, &memory, NULL, &length), EMU_DONE);
     assert_int_equal(dev[0], 0x3344);
     /* 16-bit code: 66 89 07 stores EAX to [bx]; 81 07 iw adds a word. */
@@ -506,16 +523,19 @@ static void other_modes_and_refusals(void **state)
                                .mode = MODE_64, .mmio_gpa = (uint64_t)emu_area };
         if (i == 1 || i == 2)
             r.avail = 2;
-        st = (struct emu_state){ .gpr = { [RAX] = 1 } };
+        memset(gpr, 0, sizeof(gpr));
+        gpr[RAX] = 1;
         device_writes = 0;
         assert_int_equal(insn_emulate(&r, &st, &memory, NULL, &length), EMU_UNSUPPORTED);
-        assert_int_equal(st.gpr[RAX], 1);
+        assert_int_equal(gpr[RAX], 1);
         assert_int_equal(device_writes, 0);
     }
     /* A fault: nothing changes. */
     in = (struct emu_input){ .bytes = (const uint8_t *)"\x48\x01\x0b", .avail = 3, .mode = MODE_64,
                              .mmio_gpa = 8 };
-    st = (struct emu_state){ .gpr = { [RCX] = 1 }, .rflags = 0x2 };
+    memset(gpr, 0, sizeof(gpr));
+    gpr[RCX] = 1;
+    st.rflags = 0x2;
     assert_int_equal(insn_emulate(&in, &st, &memory, NULL, &length), EMU_FAULT);
     assert_int_equal(st.rflags, 0x2);
 }
