@@ -239,7 +239,8 @@ fuzz: $(FUZZ_BINS)
 	    mkdir -p $(BUILD)/fuzz/corpus/$$t fuzz/corpus/$$t; \
 	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	        $(BUILD)/fuzz/corpus/$$t fuzz/corpus/$$t 2>&1 | grep -E '^(#|stat::|INFO: Seed|==|SUMMARY)' | tail -6; \
+	        $(BUILD)/fuzz/corpus/$$t fuzz/corpus/$$t 2>&1 \
+	        | grep -E '^#[0-9]+ +DONE|^stat::(number_of_executed_units|new_units_added)|ERROR|SUMMARY'; \
 	done
 
 fuzz-check: $(FUZZ_BINS)
