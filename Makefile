@@ -21,7 +21,7 @@ KASFLAGS := -g -I . -MMD -MP -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none -z max-page-size=0x1000 -T boot/kernel.ld
 
 # Freestanding test guests (guests/): each guests/NAME.c with the runtime.
-GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe insn_probe spin_share migrate_check apic_timer smp_ipi spinlock legacy_irq platform_probe reboot_probe vmx_probe nmi_probe debug_probe
+GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe insn_probe spin_share migrate_check apic_timer smp_ipi spinlock legacy_irq platform_probe reboot_probe vmx_probe nmi_probe debug_probe chaos
 GUEST_RT_COMMON := guests/runtime/start.S guests/runtime/entry.c guests/runtime/guest.c \
                guests/runtime/smp.c lib/printf.c lib/string.c arch/interrupts.c arch/isr.S \
                arch/lapic.c arch/tsc.c arch/ap_trampoline.S arch/gdt.c
@@ -95,7 +95,7 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.
 SYSTEM_JOBS ?= 2
 
-.PHONY: all kernel guests linux-guest run run-monitor run-qemu test unit-test system-test layer-check bench fuzz fuzz-check fuzz-nested clean deps
+.PHONY: all kernel guests linux-guest run run-monitor run-qemu test unit-test system-test layer-check bench fuzz fuzz-check fuzz-nested chaos clean deps
 
 all: kernel guests $(VMXRUN)
 
@@ -250,6 +250,13 @@ fuzz-check: $(FUZZ_BINS)
 	        fuzz/corpus/$$t >$(BUILD)/fuzz/check/$$t.log 2>&1 \
 	        || { tail -30 $(BUILD)/fuzz/check/$$t.log; echo "fuzz-check: $$t failed"; exit 1; }; \
 	done; echo "fuzz-check: $(words $(FUZZ_TARGETS)) harnesses, $(FUZZ_CHECK_SECONDS) s each: ok"
+
+# The chaos guest for longer (tests/chaos_run; tests/system/chaos.t runs a
+# few short seeds): CHAOS_SEEDS x CHAOS_OPERATIONS, random code included.
+CHAOS_SEEDS ?= 1 2 3 4 5 6 7 8
+CHAOS_OPERATIONS ?= 20000
+chaos: all
+	tests/chaos_run --seeds '$(CHAOS_SEEDS)' --operations $(CHAOS_OPERATIONS)
 
 # The long differential vmcs12 fuzzing run: the VMX probe's fuzzer bare on
 # Bochs against the same seeds under vmxvisor's nested VMX, case by case
