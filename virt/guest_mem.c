@@ -79,9 +79,12 @@ enum tdp_result guest_mem_translate(struct vm *vm, uint64_t gpa, uint64_t *hpa,
 static uint8_t *host_address(struct vm *vm, uint64_t gpa)
 {
     uint64_t hpa, size;
-    if (guest_mem_translate(vm, gpa, &hpa, &size) != TDP_MAPPED)
-        return NULL;
-    return (uint8_t *)hpa;
+    /* The common case, mapped already, without a call (the MMIO path reads
+     * the guest's page tables through here). */
+    if (ept_translate(&vm->ept, gpa, &hpa, &size) ||
+        guest_mem_translate(vm, gpa, &hpa, &size) == TDP_MAPPED)
+        return (uint8_t *)hpa;
+    return NULL;
 }
 
 static bool copy(struct vm *vm, uint64_t gpa, void *buf, size_t len, bool to_guest)
