@@ -227,8 +227,9 @@ fuzz_fw_cfg_SRCS        := dev/fw_cfg.c
 fuzz_vlapic_SRCS        := dev/vlapic.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
-# The device models share one harness, told which model by a macro.
-fuzz_main = $(if $(filter $(1),$(FUZZ_DEVICES)),fuzz/fuzz_devices.c -DFUZZ_DEVICE_$(shell echo $(1) | tr a-z A-Z)=1,fuzz/fuzz_$(1).c)
+# The device models share one harness, the two Multiboot loaders another,
+# each told which by a macro.
+fuzz_main = $(if $(filter $(1),$(FUZZ_DEVICES)),fuzz/fuzz_devices.c -DFUZZ_DEVICE_$(shell echo $(1) | tr a-z A-Z)=1,$(if $(filter multiboot%,$(1)),fuzz/fuzz_multiboot_loaders.c -DFUZZ_MULTIBOOT2=$(if $(filter multiboot2,$(1)),1,0),fuzz/fuzz_$(1).c))
 $(BUILD)/fuzz/fuzz_%: $$(fuzz_%_SRCS) $$(wildcard fuzz/*.c fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"

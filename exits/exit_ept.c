@@ -27,18 +27,19 @@ __attribute__((noinline)) static enum exit_action l2_ept_violation(struct vcpu *
 {
     uint64_t detail = 0;
     char why[112];
-    switch (nested_ept_violation(vcpu, qualification, &detail)) {
+    enum nested_ept_fault fault = nested_ept_violation(vcpu, qualification, &detail);
+    switch (fault) {
     case NESTED_EPT_MAPPED:
         restore_nmi_blocking(vcpu, qualification);     /* the instruction runs again */
         return EXIT_RESUME;
     case NESTED_EPT_VIOLATION:
-        vcpu->stats.to_l1[EXIT_REASON_EPT_VIOLATION]++;
-        nested_vm_exit(vcpu, EXIT_REASON_EPT_VIOLATION, NESTED_EXIT_INFO_REQUALIFIED, detail, 0);
+    case NESTED_EPT_MISCONFIG: {
+        bool violation = fault == NESTED_EPT_VIOLATION;
+        vcpu->stats.to_l1[EXIT_REASON_EPT_VIOLATION]++;     /* this exit from L2, reflected */
+        nested_vm_exit(vcpu, violation ? EXIT_REASON_EPT_VIOLATION : EXIT_REASON_EPT_MISCONFIG,
+                       NESTED_EXIT_INFO_REQUALIFIED, violation ? detail : 0, 0);
         return EXIT_RESUME;
-    case NESTED_EPT_MISCONFIG:
-        vcpu->stats.to_l1[EXIT_REASON_EPT_VIOLATION]++;
-        nested_vm_exit(vcpu, EXIT_REASON_EPT_MISCONFIG, NESTED_EXIT_INFO_REQUALIFIED, 0, 0);
-        return EXIT_RESUME;
+    }
     case NESTED_EPT_NOT_RAM:
         /* L1 gave L2 one of L1's devices: the access would have to be
          * emulated with L2's instruction fetched through EPT12. */

@@ -6,6 +6,7 @@
 #include "fuzz/fuzz.h"
 #include "loader/guest_memmap.h"
 #include "loader/guest_write.h"
+#include "tests/unit/fixtures/guest_memory.h"
 
 #define FUZZ_GUEST_SIZE (64u << 20)
 
@@ -41,19 +42,16 @@ static inline bool fuzz_guest_write(void *ctx, uint64_t gpa, const void *src, si
     struct fuzz_guest *g = ctx;
     if (gpa > FUZZ_GUEST_SIZE || len > FUZZ_GUEST_SIZE - gpa)
         return false;
-    if (!len)
-        return true;
-    for (unsigned i = 0; i < 2; i++)
-        FUZZ_ASSERT(gpa == g->placed[i].start || gpa + len <= g->placed[i].start ||
-                    gpa >= g->placed[i].end);
-    /* The firmware's area (the map's reserved ranges) is the loader's to
-     * leave alone, the placed structures excepted. */
-    bool placed = gpa == g->placed[0].start || gpa == g->placed[1].start;
-    FUZZ_ASSERT(placed || fuzz_in_ram(g, gpa, gpa + len));
-    if (src)
-        memcpy(g->mem + gpa, src, len);
-    else
-        memset(g->mem + gpa, 0, len);
-    return true;
+    if (len) {
+        for (unsigned i = 0; i < 2; i++)
+            FUZZ_ASSERT(gpa == g->placed[i].start || gpa + len <= g->placed[i].start ||
+                        gpa >= g->placed[i].end);
+        /* The firmware's area (the map's reserved ranges) is the loader's
+         * to leave alone, the placed structures excepted. */
+        bool placed = gpa == g->placed[0].start || gpa == g->placed[1].start;
+        FUZZ_ASSERT(placed || fuzz_in_ram(g, gpa, gpa + len));
+    }
+    struct test_guest t = { g->mem, FUZZ_GUEST_SIZE };
+    return test_guest_write(&t, gpa, src, len);
 }
 #endif

@@ -1,7 +1,18 @@
-/* The Multiboot2 loader (loader/multiboot2.c) on any image, with two
- * modules: it writes only guest RAM, the information page only as itself. */
+/* The Multiboot 1 and Multiboot2 loaders (loader/multiboot.c,
+ * loader/multiboot2.c; FUZZ_MULTIBOOT2 picks the second) on any image, with
+ * two modules: they write only guest RAM, the information page only as
+ * itself. */
 #include "fuzz/loader_guest.h"
+#include "loader/multiboot.h"
 #include "loader/multiboot2.h"
+
+#if FUZZ_MULTIBOOT2
+#define IS_KERNEL multiboot2_is_kernel
+#define LOAD multiboot2_load
+#else
+#define IS_KERNEL multiboot_is_kernel
+#define LOAD multiboot_load
+#endif
 
 #define INFO_GPA 0xb000u
 
@@ -20,11 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                    .module_count = 2, .memory_map = g->map,
                                    .memory_map_count = g->map_count, .area = &area,
                                    .modules_min = 0x100000, .info_gpa = INFO_GPA,
-                                   .acpi_rsdp = blob };
+                                   .acpi_rsdp = blob };     /* Multiboot2 copies it */
     struct multiboot_result out;
     char why[200];
-    if (multiboot2_is_kernel(data, size) &&
-        multiboot2_load(data, size, &args, fuzz_guest_write, g, &out, why, sizeof(why)))
+    if (IS_KERNEL(data, size) &&
+        LOAD(data, size, &args, fuzz_guest_write, g, &out, why, sizeof(why)))
         FUZZ_ASSERT(out.kernel_end >= out.kernel_start);
     return 0;
 }
