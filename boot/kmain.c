@@ -2,6 +2,7 @@
 #include "arch/acpi.h"
 #include "arch/bootinfo.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_cache.h"
 #include "arch/interrupts.h"
 #include "arch/ioapic.h"
 #include "arch/lapic.h"
@@ -128,6 +129,7 @@ void kmain(uint32_t magic, uint64_t info)
     kprintf("command line: %s\n", bootinfo.cmdline);
     init_memory();
     cpu_enable_xsave();
+    cpuid_cache_init();     /* after CR4.OSXSAVE, which leaf 1 reports */
     lapic_init_cpu();
     kprintf("tsc: %lu kHz\n", tsc_calibrate());
 

@@ -6,6 +6,7 @@
 #include "virt/vm.h"
 #include "virt/vcpu.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_cache.h"
 #include "arch/tsc.h"
 #include "vmx/vmcs.h"
 
@@ -171,7 +172,7 @@ static struct cpuid_regs virtual_cpuid(const struct vcpu *vcpu, uint32_t leaf, u
                                         SIGNATURE_EDX };
         return (struct cpuid_regs){ 0, 0, 0, 0 };   /* no paravirtual features */
     }
-    struct cpuid_regs r = cpuid(leaf, subleaf);
+    struct cpuid_regs r = cpuid_cached(leaf, subleaf);
     switch (leaf) {
     case 1:
         filter_leaf1(vcpu, &r);

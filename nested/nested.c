@@ -2,6 +2,7 @@
  * capability MSRs, IA32_FEATURE_CONTROL, CR4.VMXE (nested/nested.h). */
 #include "nested/nested.h"
 #include "nested/ept02.h"
+#include "nested/shadow_vmcs.h"
 #include "virt/vm.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
@@ -15,6 +16,7 @@ void nested_init(void)
     struct vmx_capability_msrs hw;
     vmx_read_capability_msrs(&hw);
     nested_vmx_caps_init(&nested_caps, &vmcs_config, &hw);
+    shadow_vmcs_init();
 }
 
 bool nested_offered(const struct vcpu *v)
@@ -77,6 +79,7 @@ void nested_vcpu_free(struct vcpu *v)
         ept02_put(v->vm->ept02, n->ept02);
         spin_unlock(&v->vm->ept02_lock);
     }
+    shadow_vmcs_free(v);
     if (n->vmcs02.vmcs) {
         /* VMCLEAR before its memory is reused (SDM Vol. 3C 25.11.1). */
         loaded_vmcs_clear(&n->vmcs02);

@@ -73,7 +73,32 @@ struct nested_vmx {
     struct ept02_root *ept02;
     uint64_t eptp02;
     uint16_t vpid12;
+    /* The hardware shadow VMCS of L1's (nested/shadow_vmcs.h): its region
+     * (0: none yet) and whether vmcs01 links it now. */
+    uint64_t shadow_vmcs;
+    bool shadow_linked;
 };
+
+/* L1 changed the fields in `changed` (emulated VMWRITE, or VMWRITE to the
+ * shadow VMCS): the next entry checks and copies them again, and runs the
+ * guest-state checks if any is a guest-state or control field (the checks
+ * read both). */
+static inline void nested_note_written(struct nested_vmx *n, const struct vmcs12_field_set *changed)
+{
+    for (unsigned type = 0; type < 4; type++)
+        for (unsigned width = 0; width < 4; width++)
+            n->written.bits[type][width] |= changed->bits[type][width];
+    if (vmcs12_field_set_has_type(changed, VMCS_TYPE_GUEST) ||
+        vmcs12_field_set_has_type(changed, VMCS_TYPE_CONTROL))
+        n->guest_state_checked = false;
+}
+
+static inline void nested_note_written_field(struct nested_vmx *n, uint32_t encoding)
+{
+    struct vmcs12_field_set one = { 0 };
+    vmcs12_field_set_add(&one, encoding);
+    nested_note_written(n, &one);
+}
 
 /* Whether the vCPU runs L2 now (inline: every exit asks). */
 static inline bool nested_in_l2(const struct vcpu *v)

@@ -4,6 +4,7 @@
 #include "nested/merge.h"
 #include "nested/nested.h"
 #include "nested/nested_ept.h"
+#include "nested/shadow_vmcs.h"
 #include "virt/event_inject.h"
 #include "virt/guest_mem.h"
 #include "virt/vcpu_msrs.h"
@@ -459,6 +460,8 @@ static void return_to_l1(struct vcpu *v)
     n->timer_deadline = 0;
     run_on(v, &v->lv);
     load_l1_host_state(v);
+    if (n->shadow_linked)
+        shadow_vmcs_from_vmcs12(v);     /* L1 reads the exit from the shadow VMCS */
     /* The vCPU's own interrupt-window state is vmcs01's again. */
     uint32_t proc01 = (uint32_t)vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
     v->window_exiting = proc01 & PROC_INTERRUPT_WINDOW_EXITING;

@@ -44,7 +44,7 @@ _Static_assert(VMCS12_WIDTH_CAPACITY(VMCS_WIDTH_64) <= 64 && VMCS12_WIDTH_CAPACI
 
 /* Every field of the table inside its own group, so inside data[] and
  * clear of every other field. */
-#define VMCS12_FIELD_FITS(id, enc, name)                                                 \
+#define VMCS12_FIELD_FITS(id, enc, name, shadow)                                                 \
     _Static_assert(VMCS12_FIELD_INDEX(enc) < VMCS12_WIDTH_CAPACITY(VMCS12_FIELD_WIDTH(enc)) && \
                        VMCS12_FIELD_OFFSET(enc) >= VMCS12_HEADER_BYTES &&                \
                        VMCS12_FIELD_OFFSET(enc) +                                        \
@@ -107,7 +107,7 @@ int vmcs12_field_offset(uint32_t encoding)
     if (high && vmcs_field_width(full) != VMCS_WIDTH_64)
         return -1;
     switch (full) {
-#define VMCS12_FIELD_CASE(id, enc, name) case enc:
+#define VMCS12_FIELD_CASE(id, enc, name, shadow) case enc:
     VMCS_FIELDS(VMCS12_FIELD_CASE)
 #undef VMCS12_FIELD_CASE
         return (int)VMCS12_FIELD_OFFSET(full) + (high ? 4 : 0);

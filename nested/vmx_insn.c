@@ -6,6 +6,7 @@
 #include "nested/entry_checks.h"
 #include "nested/switch.h"
 #include "nested/nested_ept.h"
+#include "nested/shadow_vmcs.h"
 #include "nested/vmx_operand.h"
 #include "virt/event_inject.h"
 #include "virt/guest_mem.h"
@@ -224,6 +225,7 @@ static void release_current(struct vcpu *v)
     struct nested_vmx *n = v->nested;
     if (n->current_vmptr == NESTED_NO_VMCS)
         return;
+    shadow_vmcs_detach(v);
     (void)guest_mem_write(v->vm, n->current_vmptr, n->vmcs12, sizeof(*n->vmcs12));
     n->current_vmptr = NESTED_NO_VMCS;
 }
@@ -342,6 +344,9 @@ static void emulate_vmptrld(struct insn *in)
         n->current_vmptr = addr;
         vmcs12_field_set_fill(&n->written);
         n->guest_state_checked = false;
+        /* Without memory for a shadow VMCS, L1 goes on with exits. */
+        if (shadow_vmcs_used(v))
+            (void)shadow_vmcs_attach(v);
     }
     succeed(in);
 }
@@ -409,9 +414,8 @@ static void emulate_vmwrite(struct insn *in)
     if (!in->guest.in_64bit_mode)
         value = (uint32_t)value;
     (void)vmcs12_write(n->vmcs12, encoding, value);
-    vmcs12_field_set_add(&n->written, encoding & ~1u);     /* a high half: its field */
-    if (vmcs_field_type(encoding) == VMCS_TYPE_GUEST || vmcs_field_type(encoding) == VMCS_TYPE_CONTROL)
-        n->guest_state_checked = false;
+    nested_note_written_field(n, encoding & ~1u);     /* a high half: its field */
+    shadow_vmcs_written(in->vcpu, encoding);
     succeed(in);
 }
 
@@ -425,6 +429,9 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
         fail_invalid(in);
         return;
     }
+    /* What L1 wrote to the shadow VMCS is vmcs12's from here on. */
+    if (n->shadow_linked)
+        shadow_vmcs_to_vmcs12(in->vcpu);
     if (vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_MOV_SS) {
         fail(in, VMXERR_ENTRY_MOV_SS_BLOCKING);
         return;

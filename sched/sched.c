@@ -478,6 +478,12 @@ static void run_slice(struct sched_entity *e, uint32_t me, uint64_t slice, bool 
     if (e->ops->load(e, last_run[me] != e)) {
         last_run[me] = e;
         __atomic_store_n(&running_on[me], e, __ATOMIC_SEQ_CST);
+        /* The slice ends when it was decided it would (in time for the
+         * timer of an entity blocked here): a load that took long (a
+         * vCPU's first VMCS set up; when this hypervisor is itself a VM,
+         * dozens of VMWRITE exits) comes out of it. */
+        uint64_t loading = rdtsc() - start;
+        slice = loading < slice ? slice - loading : 0;
         if (!__atomic_load_n(&resched[me], __ATOMIC_SEQ_CST))
             e->ops->run(e, slice, boosted);
         __atomic_store_n(&running_on[me], NULL, __ATOMIC_SEQ_CST);

@@ -7,7 +7,7 @@
  *   # comment
  *   [global]                 optional, before the VMs: the settings every VM
  *                            starts from (the ple* keys, directed_yield,
- *                            spin_guard and nested), and overcommit = on|off:
+ *                            spin_guard, nested, shadow_vmcs), and overcommit = on|off:
  *                            create VMs whose memory the host cannot reserve
  *                            (virt/mem_reserve.h), default off
  *   [vm NAME]
@@ -36,6 +36,10 @@
  *                            (sched/spin_guard.h), default on; off is KVM's way
  *   nested   = on|off        VMX for the guest: it may run hypervisors of its own
  *                            (nested/nested.h), default on (KVM's nested=1)
+ *   shadow_vmcs = on|off     with nested: L1's frequent VMREADs and VMWRITEs go to a
+ *                            hardware shadow VMCS without exits where the CPU has
+ *                            VMCS shadowing (nested/shadow_vmcs.h), default on
+ *                            (KVM's enable_shadow_vmcs)
  *   hugepages = on|off       back guest RAM with 2M/1G pages where possible, default on
  *   start    = long|real     64-bit flat start (default) or real mode at the entry point
  *   weight   = N             CPU share relative to other VMs, 1..10000, default 100
@@ -78,6 +82,7 @@ struct vm_config {
     bool directed_yield;
     bool spin_guard;            /* sched/spin_guard.h */
     bool nested;                /* VMX offered to the guest (nested/nested.h) */
+    bool shadow_vmcs;           /* hardware VMCS shadowing for it (nested/shadow_vmcs.h) */
     bool hugepages;
     bool overcommit;            /* [global] only: virt/mem_reserve.h */
     enum start_mode start;

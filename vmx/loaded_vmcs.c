@@ -34,6 +34,8 @@ static void clear_here(void *arg)
     struct loaded_vmcs *lv = arg;
     if (vmclear(lv->vmcs) != VMX_SUCCEED)
         panic("VMCLEAR of VMCS 0x%lx failed", lv->vmcs);
+    if (lv->shadow && vmclear(lv->shadow) != VMX_SUCCEED)
+        panic("VMCLEAR of shadow VMCS 0x%lx failed", lv->shadow);
     forget_on_this_cpu(lv);
     lv->vmclears++;
     lv->launched = false;
@@ -45,6 +47,21 @@ void loaded_vmcs_clear(struct loaded_vmcs *lv)
     uint32_t cpu = __atomic_load_n(&lv->cpu, __ATOMIC_ACQUIRE);
     if (cpu != VMCS_NOT_LOADED)
         smp_call_on(cpu, clear_here, lv);
+}
+
+static void clear_shadow_here(void *arg)
+{
+    struct loaded_vmcs *lv = arg;
+    if (vmclear(lv->shadow) != VMX_SUCCEED)
+        panic("VMCLEAR of shadow VMCS 0x%lx failed", lv->shadow);
+}
+
+void loaded_vmcs_drop_shadow(struct loaded_vmcs *lv)
+{
+    uint32_t cpu = __atomic_load_n(&lv->cpu, __ATOMIC_ACQUIRE);
+    if (lv->shadow && cpu != VMCS_NOT_LOADED)
+        smp_call_on(cpu, clear_shadow_here, lv);
+    lv->shadow = 0;
 }
 
 bool loaded_vmcs_load(struct loaded_vmcs *lv)

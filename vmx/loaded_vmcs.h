@@ -20,6 +20,10 @@ struct loaded_vmcs {
      * and no exit has shown the blocking gone since (KVM's
      * nmi_known_unmasked, the other way round; virt/event_inject.c). */
     bool nmi_blocking_possible;
+    /* A shadow VMCS its link pointer names (nested/shadow_vmcs.h), or 0:
+     * the processor may keep it active where this one is used, so it is
+     * cleared with it (KVM's loaded_vmcs->shadow_vmcs). */
+    uint64_t shadow;
     uint64_t vmptrlds, vmclears, migrations;
 };
 
@@ -30,4 +34,7 @@ struct loaded_vmcs {
 bool loaded_vmcs_load(struct loaded_vmcs *lv);
 /* VMCLEARs it wherever it is active; it is then no CPU's. */
 void loaded_vmcs_clear(struct loaded_vmcs *lv);
+/* VMCLEARs its shadow VMCS where it may be active and forgets it (the
+ * link pointer is the caller's to change or drop). */
+void loaded_vmcs_drop_shadow(struct loaded_vmcs *lv);
 #endif

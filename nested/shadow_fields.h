@@ -1,0 +1,81 @@
+#ifndef NESTED_SHADOW_FIELDS_H
+#define NESTED_SHADOW_FIELDS_H
+/*
+ * Which vmcs12 fields an L1 hypervisor reaches through a hardware shadow
+ * VMCS, and the rules that keep the shadow and vmcs12 in step (the
+ * hardware side is nested/shadow_vmcs.h). Pure, unit-tested.
+ *
+ * A field is shadowed if the table (vmx/vmcs_fields.h) marks it RW or RO
+ * and the processor has it: a VMREAD or VMWRITE of a field the CPU lacks
+ * fails (Bochs' model fails with error 12), so the list is filtered by a
+ * probe at start-up. A read-only-data field marked RO needs one thing
+ * more: L0 writes it into the shadow after each nested exit, which a
+ * VMWRITE in VMX root operation may do only where IA32_VMX_MISC bit 29
+ * says so (SDM Vol. 3C 31.3 VMWRITE; Vol. 3D A.6).
+ */
+#include <stdint.h>
+#include <stdbool.h>
+#include "nested/vmcs12.h"
+
+#define SHADOW_FIELDS_MAX 64
+
+/* A field with its place in vmcs12 worked out once: the syncs copy dozens
+ * per nested exit and entry, and the offset arithmetic of a field known
+ * only at run time costs more than the copy. */
+struct shadow_field {
+    uint32_t encoding;
+    uint16_t offset;        /* in struct vmcs12 */
+    uint64_t mask;          /* the field's width */
+};
+
+struct shadow_fields {
+    struct shadow_field rw[SHADOW_FIELDS_MAX];  /* VMREAD and VMWRITE without an exit */
+    struct shadow_field ro[SHADOW_FIELDS_MAX];  /* VMREAD without an exit */
+    /* Those a nested exit may change in vmcs12: the RO ones, the RW guest
+     * state, and the VM-entry interruption information, whose valid bit
+     * every VM exit clears (SDM Vol. 3C 28.2). The shadow needs only these
+     * after one: the other RW fields still have what the entry took. */
+    struct shadow_field after_exit[SHADOW_FIELDS_MAX];
+    unsigned rw_count, ro_count, after_exit_count;
+};
+
+/* vmcs12's value of a shadowed field: one load. */
+static inline uint64_t shadow_field_get(const struct vmcs12 *vmcs12, const struct shadow_field *f)
+{
+    uint64_t value;
+    __builtin_memcpy(&value, (const uint8_t *)vmcs12 + f->offset, sizeof(value));
+    return value & f->mask;
+}
+
+/* Whether the processor's VMCS has the field `encoding`. */
+typedef bool (*shadow_field_supported_fn)(void *ctx, uint32_t encoding);
+
+/* The shadowed fields: the table's RW and RO fields the processor has,
+ * read-only-data ones only if `l0_may_write_read_only`; and of them the
+ * after_exit list. */
+void shadow_fields_select(struct shadow_fields *out, shadow_field_supported_fn supported, void *ctx,
+                          bool l0_may_write_read_only);
+
+/* The VMREAD and VMWRITE bitmaps (4 KiB each) that make them so: a set bit
+ * makes the access to the field whose encoding bits 14:0 are its number
+ * exit to L0 (SDM Vol. 3C 25.6.15; encodings above 0x7fff always exit).
+ * Both halves of a 64-bit field go together. */
+#define SHADOW_BITMAP_BYTES 4096
+void shadow_bitmaps_build(const struct shadow_fields *fields, uint8_t *vmread_bitmap,
+                          uint8_t *vmwrite_bitmap);
+
+/* Whether L1's VMREAD or VMWRITE of `encoding` reaches the shadow VMCS
+ * without an exit, by the bitmaps. */
+bool shadow_bitmap_passes(const uint8_t *bitmap, uint32_t encoding);
+
+/*
+ * The sync rule at the points where L0 needs vmcs12 whole (L1's
+ * VMLAUNCH/VMRESUME, VMCLEAR, VMPTRLD of another VMCS, VMXOFF): the RW
+ * fields, as the shadow has them (`values[i]` for fields->rw[i]), replace
+ * vmcs12's; those that differ are added to `written`, as an emulated
+ * VMWRITE would have, so that the entry checks and copies them again.
+ * Returns how many differed.
+ */
+unsigned shadow_fields_apply(const struct shadow_fields *fields, const uint64_t *values,
+                             struct vmcs12 *vmcs12, struct vmcs12_field_set *written);
+#endif

@@ -1,0 +1,157 @@
+/* Hardware VMCS shadowing for L1 (nested/shadow_vmcs.h). */
+#include "nested/shadow_vmcs.h"
+#include "nested/shadow_fields.h"
+#include "nested/nested.h"
+#include "virt/vcpu.h"
+#include "virt/vm.h"
+#include "vmx/loaded_vmcs.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_cpu.h"
+#include "vmx/vmx_controls.h"
+#include "vmx/vmx_insn.h"
+#include "arch/cpu.h"
+#include "arch/platform.h"
+#include "lib/page_alloc.h"
+
+#define SHADOW_VMCS_INDICATOR (1u << 31)    /* revision identifier bit 31 (SDM Vol. 3C 25.2) */
+
+static struct shadow_fields fields;
+static uint8_t *vmread_bitmap, *vmwrite_bitmap;
+static bool available;
+
+/* Whether VMREAD of `encoding` succeeds on the current (scratch) VMCS. */
+static bool field_supported(void *ctx, uint32_t encoding)
+{
+    (void)ctx;
+    uint64_t value;
+    return vmread_checked(encoding, &value) == VMX_SUCCEED;
+}
+
+void shadow_vmcs_init(void)
+{
+    if (!(vmcs_config.ctl[VMX_CTL_PROC2] & PROC2_VMCS_SHADOWING))
+        return;
+    uint32_t *scratch = page_alloc(1);
+    vmread_bitmap = page_alloc(1);
+    vmwrite_bitmap = page_alloc(1);
+    if (!scratch || !vmread_bitmap || !vmwrite_bitmap)
+        panic("out of memory for the VMCS-shadowing bitmaps");
+    scratch[0] = vmcs_config.revision_id;
+    if (vmclear((uint64_t)scratch) != VMX_SUCCEED || vmptrld((uint64_t)scratch) != VMX_SUCCEED)
+        panic("cannot load a scratch VMCS to probe its fields");
+    shadow_fields_select(&fields, field_supported, NULL, vmcs_config.misc & VMX_MISC_VMWRITE_ANY_FIELD);
+    if (vmclear((uint64_t)scratch) != VMX_SUCCEED)
+        panic("VMCLEAR of the scratch VMCS failed");
+    page_free(scratch, 1);
+    shadow_bitmaps_build(&fields, vmread_bitmap, vmwrite_bitmap);
+    available = true;
+}
+
+bool shadow_vmcs_used(const struct vcpu *v)
+{
+    return available && v->vm->config.shadow_vmcs;
+}
+
+/* Runs with the shadow VMCS current for a moment, then VMCLEARs it (its
+ * data back in its region, active nowhere) and makes the vCPU's VMCS
+ * current again. Interrupts stay off meanwhile: a VMCLEAR another CPU asks
+ * of this one (vmx/loaded_vmcs.c) must not see the shadow current. */
+static uint64_t shadow_enter(const struct nested_vmx *n)
+{
+    uint64_t flags = irq_save();
+    if (vmptrld(n->shadow_vmcs) != VMX_SUCCEED)
+        panic("VMPTRLD of a shadow VMCS failed");
+    return flags;
+}
+
+static void shadow_leave(const struct vcpu *v, uint64_t flags)
+{
+    if (vmclear(v->nested->shadow_vmcs) != VMX_SUCCEED || vmptrld(v->vmcs->vmcs) != VMX_SUCCEED)
+        panic("cannot leave a shadow VMCS for vCPU %u's", v->id);
+    irq_restore(flags);
+}
+
+static void copy_to_shadow(const struct vcpu *v, const struct shadow_field *list, unsigned count)
+{
+    const struct vmcs12 *v12 = v->nested->vmcs12;
+    for (unsigned i = 0; i < count; i++)
+        vmcs_write(list[i].encoding, shadow_field_get(v12, &list[i]));
+}
+
+void shadow_vmcs_from_vmcs12(struct vcpu *v)
+{
+    uint64_t flags = shadow_enter(v->nested);
+    copy_to_shadow(v, fields.after_exit, fields.after_exit_count);
+    shadow_leave(v, flags);
+}
+
+void shadow_vmcs_to_vmcs12(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    uint64_t values[SHADOW_FIELDS_MAX];
+    uint64_t flags = shadow_enter(n);
+    for (unsigned i = 0; i < fields.rw_count; i++)
+        values[i] = vmcs_read(fields.rw[i].encoding);
+    shadow_leave(v, flags);
+    struct vmcs12_field_set changed = { 0 };
+    if (!shadow_fields_apply(&fields, values, n->vmcs12, &changed))
+        return;
+    nested_note_written(n, &changed);
+}
+
+bool shadow_vmcs_attach(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    if (!n->shadow_vmcs) {
+        uint32_t *region = page_alloc(1);
+        if (!region)
+            return false;
+        region[0] = vmcs_config.revision_id | SHADOW_VMCS_INDICATOR;
+        if (vmclear((uint64_t)region) != VMX_SUCCEED)
+            panic("VMCLEAR of a new shadow VMCS failed");
+        n->shadow_vmcs = (uint64_t)region;
+    }
+    uint64_t flags = shadow_enter(n);
+    copy_to_shadow(v, fields.rw, fields.rw_count);
+    copy_to_shadow(v, fields.ro, fields.ro_count);
+    shadow_leave(v, flags);
+    v->lv.shadow = n->shadow_vmcs;
+    vmcs_write(VMREAD_BITMAP, (uint64_t)vmread_bitmap);
+    vmcs_write(VMWRITE_BITMAP, (uint64_t)vmwrite_bitmap);
+    vmcs_write(VMCS_LINK_POINTER, n->shadow_vmcs);
+    vmcs_set_bits(SECONDARY_VM_EXEC_CONTROL, PROC2_VMCS_SHADOWING);
+    n->shadow_linked = true;
+    return true;
+}
+
+void shadow_vmcs_detach(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    if (!n->shadow_linked)
+        return;
+    shadow_vmcs_to_vmcs12(v);
+    vmcs_clear_bits(SECONDARY_VM_EXEC_CONTROL, PROC2_VMCS_SHADOWING);
+    vmcs_write(VMCS_LINK_POINTER, ~0ull);
+    n->shadow_linked = false;
+}
+
+void shadow_vmcs_written(struct vcpu *v, uint32_t encoding)
+{
+    struct nested_vmx *n = v->nested;
+    if (!n->shadow_linked || !shadow_bitmap_passes(vmread_bitmap, encoding))
+        return;
+    uint64_t flags = shadow_enter(n);
+    vmcs_write(encoding & ~1u, vmcs12_get(n->vmcs12, encoding & ~1u));
+    shadow_leave(v, flags);
+}
+
+void shadow_vmcs_free(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    if (!n->shadow_vmcs)
+        return;
+    loaded_vmcs_drop_shadow(&v->lv);
+    page_free((void *)n->shadow_vmcs, 1);
+    n->shadow_vmcs = 0;
+    n->shadow_linked = false;
+}

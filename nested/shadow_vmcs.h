@@ -1,0 +1,52 @@
+#ifndef NESTED_SHADOW_VMCS_H
+#define NESTED_SHADOW_VMCS_H
+/*
+ * Hardware VMCS shadowing for L1 (SDM Vol. 3C 25.10 "VMCS Types", 25.6.15
+ * "VMCS Shadowing Bitmap Addresses", 26.1.3 on VMREAD/VMWRITE in VMX
+ * non-root operation): while L1 has a current vmcs12, vmcs01 has the "VMCS
+ * shadowing" control on, its VMCS link pointer names a shadow VMCS of the
+ * vCPU's, and the VMREAD/VMWRITE bitmaps of nested/shadow_fields.h let
+ * L1's accesses to the fields L1s touch on every exit run on that shadow
+ * without an exit. KVM's scheme (its copy_shadow_to_vmcs12 and
+ * copy_vmcs12_to_shadow):
+ *  - the shadow has the shadowed fields as L1 sees them; vmcs12 has them
+ *    too at the sync points: the RW fields come back from the shadow before
+ *    a nested entry and before vmcs12 stops being current (VMCLEAR,
+ *    VMPTRLD of another, VMXOFF), each that changed counting as written;
+ *    after a nested exit every shadowed field goes from vmcs12 into it;
+ *  - L0 touches the shadow only with it current for the moment and
+ *    VMCLEARs it after, so it is active on no CPU but while vmcs01 links it
+ *    (a migration of vmcs01 clears it with it: vmx/loaded_vmcs.h).
+ * Nothing here changes what L1 can observe: a field reads and writes as
+ * through the emulation, only without the exit.
+ */
+#include <stdint.h>
+#include <stdbool.h>
+
+struct vcpu;
+
+/* Probes the fields the processor has and builds the bitmaps (at
+ * start-up, VMX on, no VMCS current). */
+void shadow_vmcs_init(void);
+/* Whether the vCPU's L1 gets hardware shadowing: the processor has it and
+ * the VM's `shadow_vmcs` setting asks for it. */
+bool shadow_vmcs_used(const struct vcpu *vcpu);
+/* A vmcs12 became current: the shadow gets its fields and vmcs01 (current)
+ * links it. False if there was no memory for the shadow (L1 then goes on
+ * without, every VMREAD/VMWRITE exiting). */
+bool shadow_vmcs_attach(struct vcpu *vcpu);
+/* vmcs12 stops being current: its RW fields back from the shadow, vmcs01
+ * (current) unlinks it. */
+void shadow_vmcs_detach(struct vcpu *vcpu);
+/* Before a nested entry: vmcs12's RW fields from the shadow. */
+void shadow_vmcs_to_vmcs12(struct vcpu *vcpu);
+/* After a nested exit, vmcs01 current: every shadowed field into the shadow. */
+void shadow_vmcs_from_vmcs12(struct vcpu *vcpu);
+/* After an emulated VMWRITE of `encoding` to vmcs12: if L1 reads the
+ * field from the shadow (RO class, guest state: written by emulation,
+ * read without exits), the shadow gets vmcs12's new value too. */
+void shadow_vmcs_written(struct vcpu *vcpu, uint32_t encoding);
+/* The vCPU leaves VMX operation or is reset: the shadow is cleared and
+ * freed (vmcs01 is unlinked first by detach, or dropped by the caller). */
+void shadow_vmcs_free(struct vcpu *vcpu);
+#endif

@@ -1,0 +1,168 @@
+/* The shadow-VMCS field lists, their bitmaps and the sync rule. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include "nested/shadow_fields.h"
+
+static bool every_field(void *ctx, uint32_t encoding)
+{
+    (void)ctx, (void)encoding;
+    return true;
+}
+
+/* A processor without the preemption-timer value and TPR threshold
+ * fields (as a Bochs model without those features fails their VMREAD). */
+static bool no_timer_no_tpr(void *ctx, uint32_t encoding)
+{
+    (void)ctx;
+    return encoding != VMX_PREEMPTION_TIMER_VALUE && encoding != TPR_THRESHOLD;
+}
+
+static bool has(const struct shadow_field *list, unsigned count, uint32_t encoding)
+{
+    for (unsigned i = 0; i < count; i++)
+        if (list[i].encoding == encoding)
+            return true;
+    return false;
+}
+
+static void the_table_classes_make_the_lists(void **state)
+{
+    (void)state;
+    struct shadow_fields f;
+    shadow_fields_select(&f, every_field, NULL, true);
+    unsigned rw = 0, ro = 0;
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        rw += vmcs_field_table[i].shadow == VMCS_SHADOW_RW;
+        ro += vmcs_field_table[i].shadow == VMCS_SHADOW_RO;
+    }
+    assert_int_equal(f.rw_count, rw);
+    assert_int_equal(f.ro_count, ro);
+    assert_true(has(f.rw, f.rw_count, GUEST_RIP));
+    assert_true(has(f.ro, f.ro_count, VM_EXIT_REASON));
+    assert_false(has(f.rw, f.rw_count, VM_INSTRUCTION_ERROR));   /* L0 writes it on VMfail */
+    assert_false(has(f.ro, f.ro_count, VM_INSTRUCTION_ERROR));
+    assert_false(has(f.rw, f.rw_count, VMCS_LINK_POINTER));
+}
+
+static void fields_the_processor_lacks_are_left_out(void **state)
+{
+    (void)state;
+    struct shadow_fields f;
+    shadow_fields_select(&f, no_timer_no_tpr, NULL, true);
+    assert_false(has(f.rw, f.rw_count, VMX_PREEMPTION_TIMER_VALUE));
+    assert_false(has(f.rw, f.rw_count, TPR_THRESHOLD));
+    assert_true(has(f.rw, f.rw_count, GUEST_RSP));
+}
+
+static void read_only_data_needs_vmwrite_to_any_field(void **state)
+{
+    (void)state;
+    struct shadow_fields f;
+    shadow_fields_select(&f, every_field, NULL, false);
+    assert_false(has(f.ro, f.ro_count, VM_EXIT_REASON));
+    assert_false(has(f.ro, f.ro_count, EXIT_QUALIFICATION));
+    assert_false(has(f.ro, f.ro_count, GUEST_PHYSICAL_ADDRESS));
+    /* guest-state fields read through the shadow stay: L0 may write them */
+    assert_true(has(f.ro, f.ro_count, GUEST_CS_AR_BYTES));
+}
+
+/* After a nested exit the shadow gets what the exit may have changed:
+ * exit information, guest state, the entry's interruption information;
+ * not the controls and host state, which the entry took from it. */
+static void after_exit_is_what_an_exit_changes(void **state)
+{
+    (void)state;
+    struct shadow_fields f;
+    shadow_fields_select(&f, every_field, NULL, true);
+    assert_int_equal(f.after_exit_count, f.ro_count + 9);
+    assert_true(has(f.after_exit, f.after_exit_count, VM_EXIT_REASON));
+    assert_true(has(f.after_exit, f.after_exit_count, GUEST_RIP));
+    assert_true(has(f.after_exit, f.after_exit_count, GUEST_CR3));
+    assert_true(has(f.after_exit, f.after_exit_count, VMX_PREEMPTION_TIMER_VALUE));
+    assert_true(has(f.after_exit, f.after_exit_count, VM_ENTRY_INTR_INFO));
+    assert_false(has(f.after_exit, f.after_exit_count, CPU_BASED_VM_EXEC_CONTROL));
+    assert_false(has(f.after_exit, f.after_exit_count, VM_ENTRY_EXCEPTION_ERROR_CODE));
+    assert_false(has(f.after_exit, f.after_exit_count, HOST_FS_BASE));
+}
+
+/* The precomputed place of a field reads what vmcs12_get reads. */
+static void a_field_reads_as_vmcs12_get(void **state)
+{
+    (void)state;
+    struct shadow_fields f;
+    shadow_fields_select(&f, every_field, NULL, true);
+    static struct vmcs12 v12;
+    memset(&v12, 0xa5, sizeof(v12));
+    for (unsigned i = 0; i < f.rw_count; i++)
+        assert_true(shadow_field_get(&v12, &f.rw[i]) == vmcs12_get(&v12, f.rw[i].encoding));
+    for (unsigned i = 0; i < f.ro_count; i++)
+        assert_true(shadow_field_get(&v12, &f.ro[i]) == vmcs12_get(&v12, f.ro[i].encoding));
+}
+
+static void bitmaps_let_through_exactly_the_lists(void **state)
+{
+    (void)state;
+    struct shadow_fields f;
+    static uint8_t rd[SHADOW_BITMAP_BYTES], wr[SHADOW_BITMAP_BYTES];
+    shadow_fields_select(&f, every_field, NULL, true);
+    shadow_bitmaps_build(&f, rd, wr);
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        const struct vmcs_field_info *info = &vmcs_field_table[i];
+        bool rw = info->shadow == VMCS_SHADOW_RW, ro = info->shadow == VMCS_SHADOW_RO;
+        assert_int_equal(shadow_bitmap_passes(rd, info->encoding), rw || ro);
+        assert_int_equal(shadow_bitmap_passes(wr, info->encoding), rw);
+    }
+    /* the high half of a 64-bit field goes with it (GUEST_PHYSICAL_ADDRESS_HIGH) */
+    assert_true(shadow_bitmap_passes(rd, GUEST_PHYSICAL_ADDRESS | 1));
+    assert_false(shadow_bitmap_passes(wr, GUEST_PHYSICAL_ADDRESS | 1));
+    /* an encoding nothing has, and one beyond the bitmap, exit */
+    assert_false(shadow_bitmap_passes(rd, 0x7ffe));
+    assert_false(shadow_bitmap_passes(rd, 0x10000 | GUEST_RIP));
+    /* the bit of field n is bit n%8 of byte n/8 (SDM Vol. 3C 25.6.15) */
+    assert_int_equal(rd[GUEST_RIP >> 3] >> (GUEST_RIP & 7) & 1, 0);
+    assert_int_equal(wr[VM_EXIT_REASON >> 3] >> (VM_EXIT_REASON & 7) & 1, 1);
+}
+
+static void apply_marks_only_what_changed(void **state)
+{
+    (void)state;
+    struct shadow_fields f;
+    shadow_fields_select(&f, every_field, NULL, true);
+    static struct vmcs12 v12;
+    memset(&v12, 0, sizeof(v12));
+    vmcs12_set(&v12, GUEST_RIP, 0x1000);
+    vmcs12_set(&v12, GUEST_RSP, 0x8000);
+    uint64_t values[SHADOW_FIELDS_MAX];
+    for (unsigned i = 0; i < f.rw_count; i++)
+        values[i] = vmcs12_get(&v12, f.rw[i].encoding);
+    struct vmcs12_field_set written;
+    memset(&written, 0, sizeof(written));
+    assert_int_equal(shadow_fields_apply(&f, values, &v12, &written), 0);
+    assert_false(vmcs12_field_set_has_type(&written, VMCS_TYPE_GUEST));
+    for (unsigned i = 0; i < f.rw_count; i++)
+        if (f.rw[i].encoding == GUEST_RIP)
+            values[i] = 0x1003;
+    assert_int_equal(shadow_fields_apply(&f, values, &v12, &written), 1);
+    assert_int_equal(vmcs12_get(&v12, GUEST_RIP), 0x1003);
+    assert_true(vmcs12_field_set_has(&written, GUEST_RIP));
+    assert_false(vmcs12_field_set_has(&written, GUEST_RSP));
+    assert_false(vmcs12_field_set_has_type(&written, VMCS_TYPE_CONTROL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_table_classes_make_the_lists),
+        cmocka_unit_test(fields_the_processor_lacks_are_left_out),
+        cmocka_unit_test(read_only_data_needs_vmwrite_to_any_field),
+        cmocka_unit_test(after_exit_is_what_an_exit_changes),
+        cmocka_unit_test(a_field_reads_as_vmcs12_get),
+        cmocka_unit_test(bitmaps_let_through_exactly_the_lists),
+        cmocka_unit_test(apply_marks_only_what_changed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
