@@ -145,6 +145,8 @@ static uint8_t vmxon_region[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static uint8_t vmcs[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static uint8_t shadow_vmcs[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static uint8_t probe_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t vmread_bitmap[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t vmwrite_bitmap[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 #define UNALIGNED_OFFSET 0x80
 /* This L1's own GDT and TSS, for a valid host state (as vmxvisor's,
  * virt/vmcs_setup.c write_host_state). */
@@ -846,6 +848,7 @@ extern const char l2_cpuid[], l2_vmcall[], l2_count_down[], l2_out_byte[], l2_ou
 extern const char l2_rdmsr[], l2_wrmsr[], l2_read_cr0[], l2_write_cr0[], l2_read_cr4[];
 extern const char l2_write_cr4[], l2_write_cr3[], l2_read_cr8[], l2_write_cr8[], l2_ud2[];
 extern const char l2_halt[], l2_load[], l2_bench[], l2_soak[], l2_soak_end[], l2_send_ipi[];
+extern const char l2_vmread[], l2_vmwrite[];
 extern const uint64_t l2_handlers[256];
 
 /* Lengths of the instructions L2 executes, as guests/vmx_probe_l2.S
@@ -864,6 +867,8 @@ enum {
     LEN_MOV_LOAD = 3,       /* 48 8b 03 */
     LEN_INT_N = 2,          /* cd ib: what an injected software interrupt stands for */
     LEN_SEND_IPI = 12,      /* 89 93 10 03 00 00, 89 83 00 03 00 00: the two stores */
+    LEN_VMREAD = 3,         /* 0f 78 c8 */
+    LEN_VMWRITE = 3,        /* 0f 79 c8 */
 };
 
 #define CR0_TS  (1ull << 3)
@@ -2258,6 +2263,118 @@ static void mask_legacy_pic(void)
     outb(PIC2_DATA, 0xff);
 }
 
+/* What L2's VMREAD or VMWRITE did, from the flags it left (SDM Vol. 3C
+ * 31.2): VMfailInvalid, VMfailValid with the error in the current VMCS
+ * (L1's, in VMX non-root operation: 31.3), or success with `value`. */
+static struct outcome l2_vmx_outcome(uint64_t value)
+{
+    uint64_t rflags = vmcs_read(GUEST_RFLAGS);
+    if (rflags & RFLAGS_CF)
+        return fail_invalid();
+    if (rflags & RFLAGS_ZF)
+        return fail_valid((enum vm_instruction_error)vmcs_read(VM_INSTRUCTION_ERROR));
+    return ok_value(value);
+}
+
+static void clear_bitmap_bit(uint8_t *bitmap, uint32_t encoding)
+{
+    bitmap[encoding >> 3] &= (uint8_t)~(1u << (encoding & 7));
+}
+
+/* VMCS shadowing for L1's own guest (SDM Vol. 3C 25.10, 26.1.3, 31.3):
+ * L2's VMREAD and VMWRITE of a field whose bitmap bit is clear act on the
+ * shadow VMCS the link pointer names, without a VM exit; a set bit, or an
+ * encoding beyond bits 14:0, exits; with no shadow VMCS they fail; an
+ * unsupported field fails with its error in L1's current VMCS; VM entry
+ * wants the link pointer to name a shadow VMCS. */
+static void l2_shadowing_checks(void)
+{
+    const char *group = "VMCS shadowing";
+    if (!(caps.may_be_1[VMX_CTL_PROC] & PROC_ACTIVATE_SECONDARY) ||
+        !(caps.may_be_1[VMX_CTL_PROC2] & PROC2_VMCS_SHADOWING)) {
+        printf("vmx_probe: %s: skipped, not offered\n", group);
+        return;
+    }
+    const uint64_t exceptions = 0x5a5a, rip = 0x12345678, written = 0xfeed;
+    const uint32_t unsupported = 0x7ffe;     /* no field has this encoding */
+    uint64_t region = stamp(shadow_vmcs, caps.revision | SHADOW_VMCS_INDICATOR);
+    try_vmclear(region);
+    if (!expect("VMPTRLD of a shadow VMCS to fill it", try_vmptrld(region), ok()))
+        return;
+    vmcs_write(EXCEPTION_BITMAP, exceptions);
+    vmcs_write(GUEST_RIP, rip);
+    try_vmclear(region);
+    if (!l2_setup(group, l2_vmread, CONTROLS([VMX_CTL_PROC] = PROC_ACTIVATE_SECONDARY,
+                                             [VMX_CTL_PROC2] = PROC2_VMCS_SHADOWING)))
+        return;
+    memset(vmread_bitmap, 0xff, sizeof(vmread_bitmap));
+    memset(vmwrite_bitmap, 0xff, sizeof(vmwrite_bitmap));
+    clear_bitmap_bit(vmread_bitmap, EXCEPTION_BITMAP);
+    clear_bitmap_bit(vmread_bitmap, GUEST_RIP);
+    clear_bitmap_bit(vmread_bitmap, unsupported);
+    clear_bitmap_bit(vmwrite_bitmap, GUEST_RIP);
+    vmcs_write(VMREAD_BITMAP, pa(vmread_bitmap));
+    vmcs_write(VMWRITE_BITMAP, pa(vmwrite_bitmap));
+    vmcs_write(VMCS_LINK_POINTER, region);
+    const unsigned show = SHOW_LENGTH | SHOW_RIP;
+
+    l2.regs.rcx = EXCEPTION_BITMAP;
+    struct vm_exit e = l2_run();
+    expect_exit("L2's VMREAD of a field whose VMREAD bit is clear", e, VMCALL_AT(LEN_VMREAD), show,
+                NULL);
+    expect("L2's VMREAD reads the shadow VMCS", l2_vmx_outcome(l2.regs.rax), ok_value(exceptions));
+    l2_goto(l2_vmread);
+    l2.regs.rcx = GUEST_RSP;
+    expect_exit("L2's VMREAD of a field whose VMREAD bit is set", l2_run(),
+                EXIT(EXIT_REASON_VMREAD, .length = LEN_VMREAD, .rip = 0), show, NULL);
+    l2_goto(l2_vmread);
+    l2.regs.rcx = 1ull << 32 | EXCEPTION_BITMAP;
+    expect_exit("L2's VMREAD of an encoding beyond bits 14:0", l2_run(),
+                EXIT(EXIT_REASON_VMREAD, .length = LEN_VMREAD, .rip = 0), show, NULL);
+    l2_goto(l2_vmread);
+    l2.regs.rcx = unsupported;
+    expect_exit("L2's VMREAD of an unsupported field, bit clear", l2_run(), VMCALL_AT(LEN_VMREAD),
+                show, NULL);
+    expect("L2's VMREAD of an unsupported field fails", l2_vmx_outcome(l2.regs.rax),
+           fail_valid(VMXERR_UNSUPPORTED_COMPONENT));
+
+    l2_goto(l2_vmwrite);
+    l2.regs.rcx = GUEST_RIP;
+    l2.regs.rax = written;
+    expect_exit("L2's VMWRITE of a field whose VMWRITE bit is clear", l2_run(),
+                VMCALL_AT(LEN_VMWRITE), show, NULL);
+    expect("L2's VMWRITE succeeds", l2_vmx_outcome(0), ok_value(0));
+    if (expect("VMPTRLD of the shadow VMCS after L2's VMWRITE", try_vmptrld(region), ok())) {
+        expect("L2's VMWRITE is in the shadow VMCS", try_vmread(GUEST_RIP), ok_value(written));
+        try_vmclear(region);
+        if (!expect("VMPTRLD of L2's VMCS again", try_vmptrld(pa(vmcs)), ok()))
+            return;
+    }
+    l2_goto(l2_vmwrite);
+    l2.regs.rcx = EXCEPTION_BITMAP;
+    expect_exit("L2's VMWRITE of a field whose VMWRITE bit is set", l2_run(),
+                EXIT(EXIT_REASON_VMWRITE, .length = LEN_VMWRITE, .rip = 0), show, NULL);
+
+    vmcs_write(VMCS_LINK_POINTER, ~0ull);
+    l2_goto(l2_vmread);
+    l2.regs.rcx = EXCEPTION_BITMAP;
+    expect_exit("L2's VMREAD with no shadow VMCS, bit clear", l2_run(), VMCALL_AT(LEN_VMREAD), show,
+                NULL);
+    expect("L2's VMREAD with no shadow VMCS fails", l2_vmx_outcome(l2.regs.rax), fail_invalid());
+
+    /* VM entry: with VMCS shadowing the link pointer names a shadow VMCS
+     * (27.3.1.5); a fresh VMCS, since this one was launched. */
+    if (!l2_setup(group, l2_vmread, CONTROLS([VMX_CTL_PROC] = PROC_ACTIVATE_SECONDARY,
+                                             [VMX_CTL_PROC2] = PROC2_VMCS_SHADOWING)))
+        return;
+    vmcs_write(VMREAD_BITMAP, pa(vmread_bitmap));
+    vmcs_write(VMWRITE_BITMAP, pa(vmwrite_bitmap));
+    vmcs_write(VMCS_LINK_POINTER, stamp(probe_page, caps.revision));
+    expect_exit("VMLAUNCH with shadowing and a link pointer to an ordinary VMCS", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_INVALID_GUEST_STATE, .qualification = 4),
+                SHOW_QUALIFICATION, NULL);
+}
+
 static void l2_checks(void)
 {
     build_l2_idt();
@@ -2277,6 +2394,7 @@ static void l2_checks(void)
     l2_ept_checks();
     invalidation_checks();
     l2_vpid_and_unrestricted_checks();
+    l2_shadowing_checks();
 }
 
 /* ====================================================================== */

@@ -108,6 +108,19 @@ l2_write_cr8:
 l2_ud2:
     ud2
 
+    /* VMREAD of the field RCX names into RAX; VMWRITE of RAX to it. With
+     * VMCS shadowing they reach L1's shadow VMCS where L1's bitmaps let
+     * them (SDM Vol. 3C 26.1.3); the flags they leave stay for L1. */
+    .globl l2_vmread
+l2_vmread:
+    vmread %rcx, %rax
+    vmcall
+
+    .globl l2_vmwrite
+l2_vmwrite:
+    vmwrite %rax, %rcx
+    vmcall
+
     /* Reads the quadword at RBX (a page L2's page tables may not map). */
     .globl l2_load
 l2_load:

@@ -1367,14 +1367,15 @@ static bool pending_bs_matches_single_step(const struct entry *e)
 
 /* A VMCS link pointer other than all ones names a 4 KiB-aligned region
  * within the physical-address width whose revision identifier is ours and
- * whose shadow-VMCS indicator equals the "VMCS shadowing" control, 0 as it
- * is not offered (27.3.1.5). */
+ * whose shadow-VMCS indicator equals the "VMCS shadowing" control
+ * (27.3.1.5). */
 static bool vmcs_link_pointer_valid(const struct entry *e)
 {
     uint64_t link = field(e, VMCS_LINK_POINTER);
+    uint32_t expected = VMCS12_REVISION |
+                        (control_on(e, VMX_CTL_PROC2, PROC2_VMCS_SHADOWING) ? VMCS12_SHADOW_INDICATOR : 0);
     return link == VMCS_LINK_POINTER_NONE ||
-           (!(link & 0xfff) && within_phys_width(e, link) &&
-            e->link_region_revision == VMCS12_REVISION);
+           (!(link & 0xfff) && within_phys_width(e, link) && e->link_region_revision == expected);
 }
 
 /* ---- Guest PDPTEs (27.3.1.6) ---- */

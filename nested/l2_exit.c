@@ -9,6 +9,7 @@
 #include "arch/cpu.h"
 
 #define CR_ACCESS_MOV_TO 0
+#define AR_L (1u << 13)         /* CS.L: 64-bit code */
 
 static bool read_l1(void *ctx, uint64_t gpa, void *dst, unsigned len)
 {
@@ -35,6 +36,18 @@ bool nested_l1_wants_exit(struct vcpu *v, uint32_t reason)
     case EXIT_REASON_WRMSR:
         exit.msr = (uint32_t)v->regs.rcx;
         break;
+    case EXIT_REASON_VMREAD:
+    case EXIT_REASON_VMWRITE: {
+        /* The field is named by Reg2 of the instruction information (SDM
+         * Vol. 3C 28.2.5), 32 bits of it outside 64-bit mode. */
+        uint32_t info = (uint32_t)vmcs_read(VMX_INSTRUCTION_INFO);
+        exit.vmcs_field = vcpu_read_gpr(v, info >> 28 & 0xf);
+        bool long_mode = (vmcs_read(GUEST_IA32_EFER) & EFER_LMA) &&
+                         (vmcs_read(GUEST_CS_AR_BYTES) & AR_L);
+        if (!long_mode)
+            exit.vmcs_field = (uint32_t)exit.vmcs_field;
+        break;
+    }
     case EXIT_REASON_PREEMPTION_TIMER: {
         uint64_t deadline = v->nested->timer_deadline;
         exit.l1_timer_expired = deadline && (int64_t)(rdtsc() - deadline) >= 0;

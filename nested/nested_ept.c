@@ -126,6 +126,17 @@ static struct ept12_format offered_format(void)
                                   .huge_1g = cap & EPT_CAP_1G };
 }
 
+bool nested_l2_to_l1_gpa(void *vcpu, uint64_t l2_gpa, uint64_t *l1_gpa)
+{
+    struct vcpu *v = vcpu;
+    struct ept12_format format = offered_format();
+    struct ept12_walk walk;
+    ept12_walk(vmcs12_get(v->nested->vmcs12, EPT_POINTER), l2_gpa, EPT12_ACCESS_READ, &format,
+               read_ept12_entry, v->vm, &walk);
+    *l1_gpa = walk.l1_gpa;
+    return walk.outcome == EPT12_MAPPED;
+}
+
 /* The largest leaf EPT02 may have for an EPT12 leaf of `size12` over an
  * EPT01 leaf of `size01`: no larger than either or than the hardware
  * offers, and not where EPT02 has smaller pages in the way. */

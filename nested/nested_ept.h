@@ -46,6 +46,11 @@ enum nested_ept_fault {
 enum nested_ept_fault nested_ept_violation(struct vcpu *vcpu, uint64_t qualification,
                                            uint64_t *detail);
 
+/* L2's physical address `l2_gpa` as L1's, by a walk of EPT12 (the vCPU
+ * `vcpu` runs L2 on EPT02): false where EPT12 does not map it for reading.
+ * For L0's own accesses on L2's behalf (virt/guest_linear.h). */
+bool nested_l2_to_l1_gpa(void *vcpu, uint64_t l2_gpa, uint64_t *l1_gpa);
+
 /* L1's INVEPT: the roots made from `eptp12`'s EPT12, or all (`all`). */
 void nested_invept(struct vcpu *vcpu, uint64_t eptp12, bool all);
 /* Every root of the VM goes (machine reset, end); no vCPU holds one. */

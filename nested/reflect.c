@@ -159,6 +159,34 @@ static bool wants_preemption_timer(const struct decision *d)
     return d->exit->l1_timer_expired;
 }
 
+/* VMREAD and VMWRITE exit to L1 unless L1 gives L2 a shadow VMCS ("VMCS
+ * shadowing") and its VMREAD or VMWRITE bitmap has the field's bit clear,
+ * for an encoding within bits 14:0 (SDM Vol. 3C 26.1.3, 25.6.15): L0 then
+ * does the access on L1's shadow VMCS for L2 (nested/vmx_insn.c). A
+ * bitmap where L1 has no memory reads all ones. */
+static bool wants_vmcs_access(const struct decision *d, enum vmcs_field bitmap)
+{
+    uint32_t proc = control12(d->vmcs12, CPU_BASED_VM_EXEC_CONTROL);
+    if (!(proc & PROC_ACTIVATE_SECONDARY) ||
+        !(control12(d->vmcs12, SECONDARY_VM_EXEC_CONTROL) & PROC2_VMCS_SHADOWING))
+        return true;
+    uint64_t field = d->exit->vmcs_field;
+    uint8_t byte;
+    if (field >> 15 || !d->read_l1(d->ctx, vmcs12_get(d->vmcs12, bitmap) + (field >> 3), &byte, 1))
+        return true;
+    return byte >> (field & 7) & 1;
+}
+
+static bool wants_vmread(const struct decision *d)
+{
+    return wants_vmcs_access(d, VMREAD_BITMAP);
+}
+
+static bool wants_vmwrite(const struct decision *d)
+{
+    return wants_vmcs_access(d, VMWRITE_BITMAP);
+}
+
 static const struct {
     uint8_t rule;
     uint32_t control;           /* BY_PROC, BY_PROC2 */
@@ -188,6 +216,8 @@ static const struct {
     [EXIT_REASON_EPT_MISCONFIG] = { L0_KEEPS },
     [EXIT_REASON_PREEMPTION_TIMER] = { BY_RULE, 0, wants_preemption_timer },
     [EXIT_REASON_WBINVD] = { BY_PROC2, PROC2_WBINVD_EXITING },
+    [EXIT_REASON_VMREAD] = { BY_RULE, 0, wants_vmread },
+    [EXIT_REASON_VMWRITE] = { BY_RULE, 0, wants_vmwrite },
 };
 
 bool nested_reflect(const struct vmcs12 *v12, const struct l2_exit *exit,

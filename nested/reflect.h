@@ -5,9 +5,9 @@
  * const table beside the exit dispatch table says, per exit reason, whether
  * L0 keeps the exit (its own external interrupts, EPT faults in L1's
  * memory, its preemption-timer slices, NMIs), L1 always gets it (CPUID,
- * VMCALL, triple fault, INVD, XSETBV, every VMX instruction), or L1's
- * controls decide (a control bit, its I/O and MSR bitmaps, its exception
- * bitmap, its CR masks). An exit L1 did not ask for is L0's to handle on
+ * VMCALL, triple fault, INVD, XSETBV, every VMX instruction but VMREAD and
+ * VMWRITE), or L1's controls decide (a control bit, its I/O, MSR and
+ * VMREAD/VMWRITE bitmaps, its exception bitmap, its CR masks). An exit L1 did not ask for is L0's to handle on
  * L2's behalf, as L1 would have let it happen. Pure: the exit's facts and
  * L1's memory come from the caller (nested/l2_exit.c), so it is
  * unit-tested.
@@ -24,6 +24,8 @@ struct l2_exit {
     uint32_t interruption_info, interruption_error;
     uint32_t msr;               /* RDMSR/WRMSR: ECX */
     uint64_t cr_source;         /* MOV to CR: the value written */
+    uint64_t vmcs_field;        /* VMREAD/VMWRITE: the register naming the
+                                 * field (bits 31:0 outside 64-bit mode) */
     bool l1_timer_expired;      /* L1's emulated VMX-preemption timer */
 };
 

@@ -116,9 +116,7 @@ int vmcs12_field_offset(uint32_t encoding)
     }
 }
 
-/* Bytes moved by a VMREAD/VMWRITE of `encoding`: the field's width, or 4
- * for the high half of a 64-bit field. */
-static unsigned access_bytes(uint32_t encoding)
+unsigned vmcs12_access_bytes(uint32_t encoding)
 {
     if (encoding & ENCODING_HIGH_ACCESS)
         return 4;
@@ -133,7 +131,7 @@ bool vmcs12_read(const struct vmcs12 *vmcs12, uint32_t encoding, uint64_t *value
     int offset = vmcs12_field_offset(encoding);
     if (offset < 0)
         return false;
-    *value = le_get((const uint8_t *)vmcs12 + offset, access_bytes(encoding));
+    *value = le_get((const uint8_t *)vmcs12 + offset, vmcs12_access_bytes(encoding));
     return true;
 }
 
@@ -145,7 +143,7 @@ bool vmcs12_write(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value)
     int offset = vmcs12_field_offset(encoding);
     if (offset < 0)
         return false;
-    le_put((uint8_t *)vmcs12 + offset, value, access_bytes(encoding));
+    le_put((uint8_t *)vmcs12 + offset, value, vmcs12_access_bytes(encoding));
     return true;
 }
 

@@ -29,6 +29,10 @@ _Static_assert(sizeof(struct vmcs12) == VMCS12_SIZE, "vmcs12 is one page");
 
 enum { VMCS12_CLEAR = 0, VMCS12_LAUNCHED = 1 };
 
+/* Revision identifier bit 31: the region is a shadow VMCS (SDM Vol. 3C
+ * 25.2, 25.10). */
+#define VMCS12_SHADOW_INDICATOR (1u << 31)
+
 /* Where the field `encoding` lives in struct vmcs12 (bytes from its start),
  * or -1 if vmcs12 has no such field (an encoding outside the table, with
  * bit 0 set on a field that is not 64-bit, or a reserved bit set). For the
@@ -43,6 +47,9 @@ int vmcs12_field_offset(uint32_t encoding);
  * in the exit information with it): refusing an L1 VMWRITE to them (error
  * 13, since IA32_VMX_MISC bit 29 is not offered) is the caller's part. */
 bool vmcs12_read(const struct vmcs12 *vmcs12, uint32_t encoding, uint64_t *value);
+/* Bytes a VMREAD/VMWRITE of `encoding` moves at vmcs12_field_offset: the
+ * field's width, or 4 for the high half of a 64-bit field. */
+unsigned vmcs12_access_bytes(uint32_t encoding);
 bool vmcs12_write(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value);
 /*
  * The layout's arithmetic (nested/vmcs12.c explains it): a field's offset

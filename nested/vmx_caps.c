@@ -30,6 +30,7 @@ static const uint32_t emulated[VMX_CTL_CLASSES] = {
 
 static const uint32_t offered_without_hardware[VMX_CTL_CLASSES] = {
     [VMX_CTL_PIN] = NESTED_PIN_WITHOUT_HARDWARE,
+    [VMX_CTL_PROC2] = NESTED_PROC2_WITHOUT_HARDWARE,
     [VMX_CTL_EXIT] = NESTED_EXIT_WITHOUT_HARDWARE,
 };
 
@@ -115,11 +116,13 @@ void nested_vmx_caps_init(struct nested_vmx_caps *caps, const struct vmcs_config
      * control back from vmcs02); the HLT activity state only (L0 blocks
      * the vCPU);
      * CR3-target count 0, since CR3-target values are not emulated; bits
-     * 27:25 = 0, i.e. up to 512 entries per MSR list; no VMWRITE to
-     * read-only fields (bit 29), so those fail with VM-instruction error
-     * 13; MSEG revision 0. */
+     * 27:25 = 0, i.e. up to 512 entries per MSR list; VMWRITE to any
+     * field (bit 29), as KVM offers: vmcs12 holds every field, and an L1
+     * that fills its own shadow VMCS for its guests (the exit information
+     * among the rest) needs it; MSEG revision 0. */
     caps->msr[NESTED_VMX_MISC] = NESTED_PREEMPTION_TIMER_RATE |
-                                 (cfg->misc & VMX_MISC_SAVE_EFER_LMA) | VMX_MISC_ACTIVITY_HLT;
+                                 (cfg->misc & VMX_MISC_SAVE_EFER_LMA) | VMX_MISC_ACTIVITY_HLT |
+                                 VMX_MISC_VMWRITE_ANY_FIELD;
 
     /* SDM Vol. 3D A.7, A.8: the fixed-1 MSRs (bits that may be 1) are the
      * hardware's, since L2's CR0 and CR4 end up in vmcs02. */

@@ -23,9 +23,10 @@
 /* The controls vmxvisor emulates for L1, per class. L1 may set one only if
  * this machine can also run it (vmcs02 carries it), except those offered
  * without hardware below. EPT is shadowed (nested/nested_ept.h), VPID gets
- * L2 a VPID of its own, PAUSE-loop exiting runs with L1's gap and window. Left out for now: APIC virtualization, VMCS
- * shadowing, PML, VM functions, the TPR shadow, NMI-window exiting and
- * virtual NMIs, MTF, PERF_GLOBAL_CTRL and BNDCFGS. */
+ * L2 a VPID of its own, PAUSE-loop exiting runs with L1's gap and window.
+ * Left out for now: APIC virtualization, PML, VM functions, the TPR
+ * shadow, NMI-window exiting and virtual NMIs, MTF, PERF_GLOBAL_CTRL and
+ * BNDCFGS. */
 #define NESTED_PIN_EMULATED                                                            \
     (PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER)
 #define NESTED_PROC_EMULATED                                                           \
@@ -51,6 +52,10 @@
  * down by 1 each time TSC bit 5 changes), and saves its value on exit. */
 #define NESTED_PIN_WITHOUT_HARDWARE      PIN_PREEMPTION_TIMER
 #define NESTED_EXIT_WITHOUT_HARDWARE     EXIT_SAVE_PREEMPTION_TIMER
+/* VMCS shadowing for L1's own guests is L0's work whatever the machine has:
+ * L2's VMREADs and VMWRITEs that L1's bitmaps let through are served from
+ * L1's shadow VMCS in its memory (nested/vmx_insn.c), never by vmcs02. */
+#define NESTED_PROC2_WITHOUT_HARDWARE    PROC2_VMCS_SHADOWING
 #define NESTED_PREEMPTION_TIMER_RATE     5
 
 /* The capability MSRs L1 reads, MSR 0x480 + index (IA32_VMX_BASIC ..

@@ -192,6 +192,10 @@ static bool access_operand(struct insn *in, void *buf, bool write)
         inject_exception(v, fault.vector, true, fault.error_code);
         return false;
     }
+    /* An L2 operand (VMREAD, VMWRITE: nested/reflect.c) on nested EPT is
+     * at L2-physical addresses, L1's through EPT12. */
+    if (nested_in_l2(v) && nested_l2_uses_ept(v))
+        return vcpu_linear_access_mapped(v, linear, buf, size, write, nested_l2_to_l1_gpa, v);
     return vcpu_linear_access(v, linear, buf, size, write);
 }
 
@@ -330,8 +334,9 @@ static void emulate_vmptrld(struct insn *in)
     uint64_t addr;
     if (!vmcs_pointer_operand(in, VMXERR_VMPTRLD_BAD_ADDRESS, VMXERR_VMPTRLD_VMXON_POINTER, &addr))
         return;
-    /* Bit 31 (a shadow VMCS) is refused too: VMCS shadowing is not offered. */
-    if (region_revision(v, addr) != VMCS12_REVISION) {
+    /* Bits 30:0 ours; bit 31 (a shadow VMCS) is fine, since VMCS shadowing
+     * is offered (SDM Vol. 3C 31.3 VMPTRLD). */
+    if ((region_revision(v, addr) & ~VMCS12_SHADOW_INDICATOR) != VMCS12_REVISION) {
         fail(in, VMXERR_VMPTRLD_BAD_REVISION);
         return;
     }
@@ -367,16 +372,56 @@ static bool field_encoding(const struct insn *in, uint32_t *encoding)
     return value <= UINT32_MAX && vmcs12_field_offset(*encoding) >= 0;
 }
 
+/*
+ * L2's VMREAD and VMWRITE that L1's bitmaps let through (nested/reflect.c)
+ * act on the shadow VMCS that vmcs12's link pointer names, in L1's memory,
+ * in our layout (L1 made it with VMPTRLD, VMWRITE and VMCLEAR, which left
+ * it there). With no shadow VMCS (link pointer all ones) they end in
+ * VMfailInvalid; their VMfailValid errors go to the current VMCS, L1's
+ * vmcs12 (SDM Vol. 3C 31.3, VMREAD and VMWRITE in VMX non-root operation).
+ * Memory that is not RAM reads all ones and takes nothing.
+ */
+static bool l2_shadow_vmcs(struct insn *in, uint64_t *link)
+{
+    *link = vmcs12_get(vmx_of(in)->vmcs12, VMCS_LINK_POINTER);
+    if (*link != ~0ull)
+        return true;
+    fail_invalid(in);
+    return false;
+}
+
+static bool l2_shadow_read(struct insn *in, uint64_t link, uint32_t encoding, uint64_t *value)
+{
+    int offset = vmcs12_field_offset(encoding);
+    if (offset < 0)
+        return false;
+    unsigned bytes = vmcs12_access_bytes(encoding);
+    *value = 0;
+    if (!guest_mem_read(in->vcpu->vm, link + (uint64_t)offset, value, bytes))
+        *value = ~0ull >> (64 - 8 * bytes);
+    return true;
+}
+
+static void l2_shadow_write(struct insn *in, uint64_t link, uint32_t encoding, uint64_t value)
+{
+    (void)guest_mem_write(in->vcpu->vm, link + (uint64_t)vmcs12_field_offset(encoding), &value,
+                          vmcs12_access_bytes(encoding));
+}
+
 static void emulate_vmread(struct insn *in)
 {
     struct nested_vmx *n = vmx_of(in);
+    bool in_l2 = nested_in_l2(in->vcpu);
     uint32_t encoding;
-    uint64_t value;
+    uint64_t value, link = 0;
     if (n->current_vmptr == NESTED_NO_VMCS) {
         fail_invalid(in);
         return;
     }
-    if (!field_encoding(in, &encoding) || !vmcs12_read(n->vmcs12, encoding, &value)) {
+    if (in_l2 && !l2_shadow_vmcs(in, &link))
+        return;
+    if (!field_encoding(in, &encoding) ||
+        !(in_l2 ? l2_shadow_read(in, link, encoding, &value) : vmcs12_read(n->vmcs12, encoding, &value))) {
         fail(in, VMXERR_UNSUPPORTED_COMPONENT);
         return;
     }
@@ -392,12 +437,15 @@ static void emulate_vmread(struct insn *in)
 static void emulate_vmwrite(struct insn *in)
 {
     struct nested_vmx *n = vmx_of(in);
+    bool in_l2 = nested_in_l2(in->vcpu);
     uint32_t encoding;
-    uint64_t value = 0;
+    uint64_t value = 0, link = 0;
     if (n->current_vmptr == NESTED_NO_VMCS) {
         fail_invalid(in);
         return;
     }
+    if (in_l2 && !l2_shadow_vmcs(in, &link))
+        return;
     if (in->op.is_register)
         value = vmx_operand_register(&in->guest, in->op.reg1);
     else if (!access_operand(in, &value, false))
@@ -413,6 +461,11 @@ static void emulate_vmwrite(struct insn *in)
     }
     if (!in->guest.in_64bit_mode)
         value = (uint32_t)value;
+    if (in_l2) {
+        l2_shadow_write(in, link, encoding, value);
+        succeed(in);
+        return;
+    }
     (void)vmcs12_write(n->vmcs12, encoding, value);
     nested_note_written_field(n, encoding & ~1u);     /* a high half: its field */
     shadow_vmcs_written(in->vcpu, encoding);
@@ -425,7 +478,9 @@ static void emulate_vmwrite(struct insn *in)
 static void emulate_vmlaunch(struct insn *in, bool resume)
 {
     struct nested_vmx *n = vmx_of(in);
-    if (n->current_vmptr == NESTED_NO_VMCS) {
+    /* No current VMCS, or a shadow VMCS as the current one, is
+     * VMfailInvalid (SDM Vol. 3C 31.3 VMLAUNCH/VMRESUME, 25.10). */
+    if (n->current_vmptr == NESTED_NO_VMCS || (n->vmcs12->revision & VMCS12_SHADOW_INDICATOR)) {
         fail_invalid(in);
         return;
     }

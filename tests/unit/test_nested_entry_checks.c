@@ -346,6 +346,31 @@ static void link_pointer_to_a_vmcs_region(void **state)
                                           NULL, &qualification, NULL));
 }
 
+/* With VMCS shadowing the region must be a shadow VMCS: bit 31 set. */
+static void link_pointer_to_a_shadow_vmcs(void **state)
+{
+    (void)state;
+    static struct vmcs12 vmcs12;
+    make_valid(&vmcs12);
+    struct nested_vmx_caps caps = typical_caps();
+    uint64_t qualification = 0;
+    vmcs12_write(&vmcs12, CPU_BASED_VM_EXEC_CONTROL,
+                 vmcs12_get(&vmcs12, CPU_BASED_VM_EXEC_CONTROL) | PROC_ACTIVATE_SECONDARY);
+    vmcs12_write(&vmcs12, SECONDARY_VM_EXEC_CONTROL,
+                 vmcs12_get(&vmcs12, SECONDARY_VM_EXEC_CONTROL) | PROC2_VMCS_SHADOWING);
+    vmcs12_write(&vmcs12, VMCS_LINK_POINTER, 0x1d000);
+    assert_true(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS,
+                                         VMCS12_REVISION | VMCS12_SHADOW_INDICATOR, NULL,
+                                         &qualification, NULL));
+    assert_false(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, VMCS12_REVISION, NULL,
+                                          &qualification, NULL));
+    assert_int_equal(qualification, NESTED_ENTRY_FAILURE_LINK_POINTER);
+    /* all ones: no shadow VMCS, and a VMREAD in L2 fails (not an entry check) */
+    vmcs12_write(&vmcs12, VMCS_LINK_POINTER, ~0ull);
+    assert_true(nested_check_guest_state(&vmcs12, &caps, PHYS_BITS, UINT32_MAX, NULL,
+                                         &qualification, NULL));
+}
+
 /* PDPTEs as VM entry loads them for a PAE guest (27.3.1.6): a present one
  * with bits 2:1 or 8:5 set, or beyond the physical width (bit 63
  * included), is invalid; a non-present one is anything. */
@@ -1226,6 +1251,7 @@ int main(void)
         cmocka_unit_test(valid_vmcs12_passes_all_checks),
         cmocka_unit_test(failed_check_may_be_ignored),
         cmocka_unit_test(link_pointer_to_a_vmcs_region),
+        cmocka_unit_test(link_pointer_to_a_shadow_vmcs),
         cmocka_unit_test(entry_failure_exit_reason),
         cmocka_unit_test(pdpte_reserved_bits),
         cmocka_unit_test(segment_memo_skips_only_unchanged_state),

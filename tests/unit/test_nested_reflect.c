@@ -68,11 +68,43 @@ static void l1_always_gets_these(void **state)
     assert_true(reason_to_l1(EXIT_REASON_INVD));
     assert_true(reason_to_l1(EXIT_REASON_XSETBV));
     for (uint32_t r = EXIT_REASON_VMCLEAR; r <= EXIT_REASON_VMXON; r++)
-        assert_true(reason_to_l1(r));
+        assert_true(reason_to_l1(r));       /* VMREAD and VMWRITE: no shadowing here */
     assert_true(reason_to_l1(EXIT_REASON_INVEPT));
     assert_true(reason_to_l1(EXIT_REASON_INVVPID));
     /* A failed entry of vmcs02 is L1's VMLAUNCH failing. */
     assert_true(reason_to_l1(EXIT_REASON_INVALID_GUEST_STATE | EXIT_REASON_ENTRY_FAILURE));
+}
+
+/* With VMCS shadowing, VMREAD and VMWRITE go to L1 only where its bitmaps
+ * say so (SDM Vol. 3C 26.1.3); its bitmaps here: VMREAD at IO_A, VMWRITE
+ * at IO_B. */
+static void vmread_vmwrite_follow_the_shadowing_bitmaps(void **state)
+{
+    (void)state;
+    struct l2_exit read = { .reason = EXIT_REASON_VMREAD, .vmcs_field = 0x681e };   /* guest RIP */
+    struct l2_exit write = { .reason = EXIT_REASON_VMWRITE, .vmcs_field = 0x681e };
+    assert_true(to_l1(&read));              /* no shadowing: every one */
+    assert_true(to_l1(&write));
+    set(CPU_BASED_VM_EXEC_CONTROL, vmcs12_get(&v12, CPU_BASED_VM_EXEC_CONTROL) | PROC_ACTIVATE_SECONDARY);
+    set(SECONDARY_VM_EXEC_CONTROL, PROC2_VMCS_SHADOWING);
+    set(VMREAD_BITMAP, IO_A);
+    set(VMWRITE_BITMAP, IO_B);
+    assert_false(to_l1(&read));             /* both bitmaps all clear */
+    assert_false(to_l1(&write));
+    memory[0x681e >> 3] = 1u << (0x681e & 7);                   /* VMREAD bit */
+    assert_true(to_l1(&read));
+    assert_false(to_l1(&write));
+    memory[0x1000 + (0x681e >> 3)] = 1u << (0x681e & 7);        /* VMWRITE bit */
+    assert_true(to_l1(&write));
+    /* bits 63:15 of the encoding set: always L1's */
+    struct l2_exit wide = { .reason = EXIT_REASON_VMREAD, .vmcs_field = 0x8000 };
+    assert_true(to_l1(&wide));
+    wide.vmcs_field = 0x1ull << 32 | 0x4402;
+    assert_true(to_l1(&wide));
+    /* a bitmap where L1 has no memory: all ones */
+    set(VMREAD_BITMAP, 0x80000);
+    read.vmcs_field = 0x4402;
+    assert_true(to_l1(&read));
 }
 
 static void l0_keeps_these(void **state)
@@ -249,6 +281,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(l1_always_gets_these, setup),
+        cmocka_unit_test_setup(vmread_vmwrite_follow_the_shadowing_bitmaps, setup),
         cmocka_unit_test_setup(l0_keeps_these, setup),
         cmocka_unit_test_setup(exits_by_l1s_controls, setup),
         cmocka_unit_test_setup(io_by_bitmaps, setup),

@@ -30,6 +30,7 @@ static const uint32_t emulated[VMX_CTL_CLASSES] = {
 /* The emulated VMX-preemption timer: offered on any machine. */
 static const uint32_t always_offered[VMX_CTL_CLASSES] = {
     [VMX_CTL_PIN] = PIN_PREEMPTION_TIMER, [VMX_CTL_EXIT] = EXIT_SAVE_PREEMPTION_TIMER,
+    [VMX_CTL_PROC2] = PROC2_VMCS_SHADOWING,
 };
 /* Must-be-1 in TRUE: the default1 bits but CR3-load/store exiting and
  * save/load debug controls, which L1 may clear. */
@@ -144,13 +145,13 @@ static void tigerlake_msrs(void **state)
         [NESTED_VMX_PROCBASED] = 0xf799fffe0401e172,
         [NESTED_VMX_EXIT] = 0x007fefff00036dff,
         [NESTED_VMX_ENTRY] = 0x0000d3ff000011ff,
-        [NESTED_VMX_MISC] = 0x0000000000000065,
+        [NESTED_VMX_MISC] = 0x0000000020000065,
         [NESTED_VMX_CR0_FIXED0] = 0x0000000080000021,
         [NESTED_VMX_CR0_FIXED1] = 0x00000000ffffffff,
         [NESTED_VMX_CR4_FIXED0] = 0x0000000000002000,
         [NESTED_VMX_CR4_FIXED1] = 0x0000000000f72fff,
         [NESTED_VMX_VMCS_ENUM] = 0x0000000000000032,
-        [NESTED_VMX_PROCBASED2] = 0x000004ea00000000,
+        [NESTED_VMX_PROCBASED2] = 0x000044ea00000000,
         [NESTED_VMX_EPT_VPID_CAP] = 0x00000f0106134041,
         [NESTED_VMX_TRUE_PINBASED] = 0x0000005f00000016,
         [NESTED_VMX_TRUE_PROCBASED] = 0xf799fffe04006172,
@@ -175,8 +176,8 @@ static void basic_misc_and_fixed_msrs(void **state)
         assert_int_equal(caps.msr[NESTED_VMX_BASIC], 0x00d81000766d7831);
         assert_int_equal(VMX_BASIC_REVISION(caps.msr[NESTED_VMX_BASIC]), VMCS12_REVISION);
         assert_int_equal(VMX_BASIC_REGION_SIZE(caps.msr[NESTED_VMX_BASIC]), VMCS12_SIZE);
-        /* Rate 5, EFER.LMA saved (all models), HLT. */
-        assert_int_equal(caps.msr[NESTED_VMX_MISC], 0x65);
+        /* Rate 5, EFER.LMA saved (all models), HLT, VMWRITE to any field. */
+        assert_int_equal(caps.msr[NESTED_VMX_MISC], 0x20000065);
         assert_int_equal(caps.msr[NESTED_VMX_CR0_FIXED0], 0x80000021);
         assert_int_equal(caps.msr[NESTED_VMX_CR0_FIXED1], hw->cr0_fixed1);
         assert_int_equal(caps.msr[NESTED_VMX_CR4_FIXED0], 0x2000);
@@ -198,13 +199,13 @@ static void hardware_dependent_bits_follow_the_machine(void **state)
     hw.misc &= ~VMX_MISC_SAVE_EFER_LMA;
     struct nested_vmx_caps caps = caps_for(&hw);
     assert_int_equal(caps.msr[NESTED_VMX_BASIC], 0x00981000766d7831);
-    assert_int_equal(caps.msr[NESTED_VMX_MISC], 0x45);
+    assert_int_equal(caps.msr[NESTED_VMX_MISC], 0x20000045);
 }
 
 #define PROC2_OFFERED (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST | PROC2_PAUSE_LOOP_EXITING | \
-                       PROC2_ENABLE_RDTSCP | PROC2_WBINVD_EXITING)
+                       PROC2_ENABLE_RDTSCP | PROC2_WBINVD_EXITING | PROC2_VMCS_SHADOWING)
 
-static void secondary_controls_are_ept_vpid_ug_rdtscp_and_wbinvd_exiting(void **state)
+static void secondary_controls_are_ept_vpid_ug_rdtscp_wbinvd_exiting_and_shadowing(void **state)
 {
     (void)state;
     for (size_t m = 0; m < MODEL_COUNT; m++) {
@@ -226,6 +227,15 @@ static void preemption_timer_is_offered_without_hardware(void **state)
     assert_true(caps.may_be_1[VMX_CTL_PIN] & PIN_PREEMPTION_TIMER);
     assert_true(caps.may_be_1[VMX_CTL_EXIT] & EXIT_SAVE_PREEMPTION_TIMER);
     assert_int_equal(VMX_MISC_PREEMPTION_TIMER_RATE(caps.msr[NESTED_VMX_MISC]), 5);
+}
+
+static void vmcs_shadowing_is_offered_without_hardware(void **state)
+{
+    (void)state;
+    struct vmx_capability_msrs hw = bochs_tigerlake;
+    hw.procbased2 &= ~((uint64_t)PROC2_VMCS_SHADOWING << 32);
+    struct nested_vmx_caps caps = caps_for(&hw);
+    assert_true(caps.may_be_1[VMX_CTL_PROC2] & PROC2_VMCS_SHADOWING);
 }
 
 static void emulated_controls_the_machine_lacks_are_not_offered(void **state)
@@ -276,8 +286,9 @@ int main(void)
         cmocka_unit_test(tigerlake_msrs),
         cmocka_unit_test(basic_misc_and_fixed_msrs),
         cmocka_unit_test(hardware_dependent_bits_follow_the_machine),
-        cmocka_unit_test(secondary_controls_are_ept_vpid_ug_rdtscp_and_wbinvd_exiting),
+        cmocka_unit_test(secondary_controls_are_ept_vpid_ug_rdtscp_wbinvd_exiting_and_shadowing),
         cmocka_unit_test(preemption_timer_is_offered_without_hardware),
+        cmocka_unit_test(vmcs_shadowing_is_offered_without_hardware),
         cmocka_unit_test(emulated_controls_the_machine_lacks_are_not_offered),
         cmocka_unit_test(offered_msrs),
         cmocka_unit_test(procbased2_needs_secondary_controls),
