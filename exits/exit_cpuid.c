@@ -172,7 +172,7 @@ static struct cpuid_regs virtual_cpuid(const struct vcpu *vcpu, uint32_t leaf, u
                                         SIGNATURE_EDX };
         return (struct cpuid_regs){ 0, 0, 0, 0 };   /* no paravirtual features */
     }
-    struct cpuid_regs r = cpuid_cached(leaf, subleaf);
+    struct cpuid_regs r = host_cpuid(leaf, subleaf);
     switch (leaf) {
     case 1:
         filter_leaf1(vcpu, &r);

@@ -122,16 +122,25 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     uint64_t adjust0 = 0, tsc0 = rdtsc();
     failures += check(!rdmsr_faults(MSR_TSC_ADJUST, &adjust0), "IA32_TSC_ADJUST reads");
     const uint64_t step = 1ull << 40;
+    /* What may pass between two of this guest's instructions: it can be
+     * descheduled, for a long time when it is a nested guest among many
+     * (measured: 14 M cycles one level down in vm_exits.t); far below the
+     * step, so a TSC_ADJUST that does not follow the TSC still fails. */
+    const int64_t slack = 1ll << 32;
     (void)wrmsr_faults(MSR_TSC_ADJUST, adjust0 + step);
     uint64_t tsc1 = rdtsc();
-    failures += check(tsc1 - tsc0 >= step && tsc1 - tsc0 < step + 10000000,
+    failures += check(tsc1 - tsc0 >= step && tsc1 - tsc0 < step + (uint64_t)slack,
                       "writing IA32_TSC_ADJUST moves the TSC by as much");
     (void)wrmsr_faults(MSR_TSC, tsc1 - step);
     uint64_t adjust2 = 0;
-    int64_t moved_back = (int64_t)(adjust2 - adjust0);
-    failures += check(!rdmsr_faults(MSR_TSC_ADJUST, &adjust2) &&
-                          (moved_back = (int64_t)(adjust2 - adjust0)) > -10000000 && moved_back <= 0,
+    int64_t moved_back;
+    bool adjust_read = !rdmsr_faults(MSR_TSC_ADJUST, &adjust2);
+    moved_back = (int64_t)(adjust2 - adjust0);
+    failures += check(adjust_read && moved_back > -slack && moved_back <= 0,
                       "writing IA32_TSC moves IA32_TSC_ADJUST by as much");
+    if (!adjust_read || moved_back <= -slack || moved_back > 0)
+        printf("msr_probe: IA32_TSC_ADJUST moved by %ld (expected minus the cycles since the "
+               "TSC was read)\n", (long)moved_back);
     printf("msr_probe: %d failure(s), %d #GP taken\n", failures, gp_count);
     return failures;
 }
