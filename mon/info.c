@@ -193,7 +193,10 @@ static void info_exits(const char *args)
 }
 
 /* One vCPU's VMX operation as L1 left it in its current vmcs12 (the cached
- * copy: read without stopping the vCPU, so a moment's view). */
+ * copy: read without stopping the vCPU, so a moment's view; what L1 wrote
+ * through the shadow VMCS since its last VMLAUNCH/VMRESUME is not in it
+ * yet, nor the rarely read guest state since the last nested exit:
+ * nested/switch.h). */
 static void print_nested_vcpu(const struct vcpu *c)
 {
     const struct nested_vmx *n = c->nested;

@@ -1578,6 +1578,26 @@ static void segment_check_inputs(const struct entry *e, uint64_t *inputs)
 }
 _Static_assert(NESTED_SEGMENT_INPUTS == 8 * 4 + 4 + 1, "segment_check_inputs fills them all");
 
+static const struct entry_check recheck_checks[] = {
+    CHECK("guest RIP bits 63:32 outside 64-bit mode", guest_rip_32bit_outside_64bit_mode),
+    CHECK("guest RIP canonical in 64-bit mode", guest_rip_canonical_in_64bit_mode),
+    { "VMCS link pointer", vmcs_link_pointer_valid, NESTED_ENTRY_FAILURE_LINK_POINTER },
+};
+
+bool nested_recheck_guest_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
+                                unsigned phys_addr_bits, uint32_t link_region_revision,
+                                uint64_t *exit_qualification, const char **failed_check)
+{
+    struct entry e = entry_under_check(vmcs12, caps, phys_addr_bits,
+                                       linear_addr_bits_offered(caps), false);
+    e.link_region_revision = link_region_revision;
+    const struct entry_check *failed =
+        first_failed(recheck_checks, COUNT(recheck_checks), &e, failed_check);
+    if (failed)
+        *exit_qualification = failed->qualification;
+    return !failed;
+}
+
 bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
                               unsigned phys_addr_bits, uint32_t link_region_revision,
                               struct nested_segment_memo *memo, uint64_t *exit_qualification,

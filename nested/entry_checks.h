@@ -68,6 +68,15 @@ bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_v
                               unsigned phys_addr_bits, uint32_t link_region_revision,
                               struct nested_segment_memo *memo, uint64_t *exit_qualification,
                               const char **failed_check);
+/* The guest-state checks whose inputs change while the guest state stays
+ * otherwise as it last passed nested_check_guest_state: RIP's (27.3.1.4),
+ * which L1 moves past the instruction of nearly every exit, and the VMCS
+ * link pointer's (27.3.1.5), whose region lies in L1's memory. True if
+ * they pass; otherwise *exit_qualification as for
+ * nested_check_guest_state. */
+bool nested_recheck_guest_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
+                                unsigned phys_addr_bits, uint32_t link_region_revision,
+                                uint64_t *exit_qualification, const char **failed_check);
 /* An EPT pointer that VM entry and INVEPT accept (SDM Vol. 3C 25.6.11):
  * a memory type, walk length and A/D setting `ept_vpid_cap` offers, bits
  * 11:7 and those beyond the physical-address width 0. */

@@ -41,10 +41,16 @@ struct nested_vmx {
     struct nested_segment_memo segment_memo;
     /* vmcs12's guest state passed the guest-state checks and has since
      * changed only by nested exits, which save what the processor had in
-     * L2 (SDM Vol. 3C 28.3): a VMRESUME need not check it again. Cleared
-     * by a VMWRITE of a guest-state or control field (the checks read
-     * both) and by VMPTRLD. */
+     * L2 (SDM Vol. 3C 28.3), and in RIP, RSP and the timer value: a
+     * VMRESUME need not check it again but for RIP and the link pointer
+     * (nested_recheck_guest_state). Cleared by a VMWRITE of another
+     * guest-state or a control field (the checks read both) and by
+     * VMPTRLD. */
     bool guest_state_checked;
+    /* The guest state of L2's last nested exit is in vmcs02 but for the
+     * fields a nested exit copies at once: vmcs12 gets the rest when L0
+     * needs it (nested_sync_l2_state, nested/switch.h). */
+    bool l2_state_pending;
     /* While L2 runs (vcpu->in_l2, nested/switch.c), vmcs02 is the vCPU's
      * VMCS, built from vmcs12 and vmcs01 at each nested entry; its MSR
      * bitmap merges L0's and L1's. vmcs02 is made at the first entry and
@@ -82,14 +88,23 @@ struct nested_vmx {
 /* L1 changed the fields in `changed` (emulated VMWRITE, or VMWRITE to the
  * shadow VMCS): the next entry checks and copies them again, and runs the
  * guest-state checks if any is a guest-state or control field (the checks
- * read both). */
+ * read both), but for the guest fields that every entry rechecks or no
+ * check reads: RIP (nested_recheck_guest_state), RSP and the
+ * VMX-preemption timer value, which L1s write on nearly every exit. */
 static inline void nested_note_written(struct nested_vmx *n, const struct vmcs12_field_set *changed)
 {
+    struct vmcs12_field_set unchecked = { 0 };
+    vmcs12_field_set_add(&unchecked, GUEST_RIP);
+    vmcs12_field_set_add(&unchecked, GUEST_RSP);
+    vmcs12_field_set_add(&unchecked, VMX_PREEMPTION_TIMER_VALUE);
+    bool guest_checked_again = false;
     for (unsigned type = 0; type < 4; type++)
-        for (unsigned width = 0; width < 4; width++)
+        for (unsigned width = 0; width < 4; width++) {
             n->written.bits[type][width] |= changed->bits[type][width];
-    if (vmcs12_field_set_has_type(changed, VMCS_TYPE_GUEST) ||
-        vmcs12_field_set_has_type(changed, VMCS_TYPE_CONTROL))
+            if (type == VMCS_TYPE_GUEST)
+                guest_checked_again |= (changed->bits[type][width] & ~unchecked.bits[type][width]) != 0;
+        }
+    if (guest_checked_again || vmcs12_field_set_has_type(changed, VMCS_TYPE_CONTROL))
         n->guest_state_checked = false;
 }
 

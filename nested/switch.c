@@ -200,17 +200,26 @@ static bool load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4, bool ia32e, 
     return true;
 }
 
-/* guest_fields as a field set, made at first use. */
-static const struct vmcs12_field_set *copied_guest_fields(void)
+/* guest_fields as a field set, and split in two: those a nested exit
+ * copies into vmcs12 at once, the guest state L1 reads through the shadow
+ * VMCS (the table's RW and RO guest-state fields: L1s read them on nearly
+ * every exit), and the others, which stay in vmcs02 until L0 needs them
+ * (nested_sync_l2_state). Made at start-up (nested_switch_init). */
+static struct {
+    struct vmcs12_field_set set;
+    enum vmcs_field at_exit[COUNT(guest_fields)], later[COUNT(guest_fields)];
+    unsigned at_exit_count, later_count;
+} copied;
+
+void nested_switch_init(void)
 {
-    static struct vmcs12_field_set set;
-    static bool made;
-    if (!made) {
-        for (unsigned i = 0; i < COUNT(guest_fields); i++)
-            vmcs12_field_set_add(&set, guest_fields[i]);
-        made = true;
+    for (unsigned i = 0; i < COUNT(guest_fields); i++) {
+        vmcs12_field_set_add(&copied.set, guest_fields[i]);
+        if (vmcs_field_lookup(guest_fields[i])->shadow != VMCS_SHADOW_NO)
+            copied.at_exit[copied.at_exit_count++] = guest_fields[i];
+        else
+            copied.later[copied.later_count++] = guest_fields[i];
     }
-    return &set;
 }
 
 /* Writes into vmcs02 (current) the guest_fields that `written` holds,
@@ -218,10 +227,9 @@ static const struct vmcs12_field_set *copied_guest_fields(void)
 static void copy_written_guest_fields(const struct vmcs12 *v12,
                                       const struct vmcs12_field_set *written)
 {
-    const struct vmcs12_field_set *copied = copied_guest_fields();
     for (unsigned width = 0; width < 4; width++) {
         uint64_t bits = written->bits[VMCS_TYPE_GUEST][width] &
-                        copied->bits[VMCS_TYPE_GUEST][width];
+                        copied.set.bits[VMCS_TYPE_GUEST][width];
         while (bits) {
             unsigned index = (unsigned)__builtin_ctzll(bits);
             bits &= bits - 1;
@@ -507,17 +515,23 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     uint64_t qualification;
     uint64_t link = vmcs12_get(n->vmcs12, VMCS_LINK_POINTER);
     /* A link pointer names memory L1 may change without VMWRITE. */
-    if (!n->guest_state_checked || link != ~0ull) {
-        uint32_t link_revision = UINT32_MAX;
-        if (link != ~0ull && !guest_mem_read(v->vm, link, &link_revision, sizeof(link_revision)))
-            link_revision = UINT32_MAX;
-        if (!nested_check_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(),
-                                      link_revision, &n->segment_memo, &qualification, NULL)) {
-            fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, qualification);
-            return;
-        }
-        n->guest_state_checked = true;
+    uint32_t link_revision = UINT32_MAX;
+    if (link != ~0ull && !guest_mem_read(v->vm, link, &link_revision, sizeof(link_revision)))
+        link_revision = UINT32_MAX;
+    bool passed;
+    if (n->guest_state_checked) {
+        passed = nested_recheck_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(),
+                                            link_revision, &qualification, NULL);
+    } else {
+        nested_sync_l2_state(v);
+        passed = nested_check_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(),
+                                          link_revision, &n->segment_memo, &qualification, NULL);
     }
+    if (!passed) {
+        fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, qualification);
+        return;
+    }
+    n->guest_state_checked = true;
     if (!make_vmcs02(v)) {
         vm_end(v->vm, -1, "out of memory for a vmcs02");
         return;
@@ -554,8 +568,9 @@ void nested_vm_entry(struct vcpu *v, bool resume)
 static void save_l2_state(struct vcpu *v)
 {
     struct vmcs12 *v12 = v->nested->vmcs12;
-    for (unsigned i = 0; i < COUNT(guest_fields); i++)
-        vmcs12_set(v12, guest_fields[i], vmcs_read(guest_fields[i]));
+    for (unsigned i = 0; i < copied.at_exit_count; i++)
+        vmcs12_set(v12, copied.at_exit[i], vmcs_read(copied.at_exit[i]));
+    v->nested->l2_state_pending = true;
     uint64_t mask12 = vmcs12_get(v12, CR0_GUEST_HOST_MASK);
     vmcs12_set(v12, GUEST_CR0, nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
                                                vmcs_read(CR0_GUEST_HOST_MASK),
@@ -637,6 +652,20 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
     return_to_l1(v);
     if (failed)
         vmx_abort(v, 1);    /* failure saving guest MSRs */
+}
+
+void nested_sync_l2_state(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    if (!n || !n->l2_state_pending)
+        return;
+    /* A field L0 or L1 wrote since the exit (written) is newer in vmcs12. */
+    run_on(v, &n->vmcs02);
+    for (unsigned i = 0; i < copied.later_count; i++)
+        if (!vmcs12_field_set_has(&n->written, copied.later[i]))
+            vmcs12_set(n->vmcs12, copied.later[i], vmcs_read(copied.later[i]));
+    run_on(v, &v->lv);
+    n->l2_state_pending = false;
 }
 
 void nested_entry_failed_late(struct vcpu *v)

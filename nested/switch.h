@@ -12,6 +12,9 @@
 
 struct vcpu;
 
+/* Works out the field lists the switch copies (at start-up, before any
+ * vCPU runs). */
+void nested_switch_init(void);
 /* L1's VMLAUNCH (resume false) or VMRESUME whose controls and host state
  * passed their checks: the guest-state checks and the VM-entry MSR-load
  * list, then L2 runs; a failure of those ends the entry in a VM exit to L1
@@ -29,6 +32,12 @@ enum nested_exit_info {
  * one up: an interrupt, L1's preemption timer, an EPT12 fault). */
 void nested_vm_exit(struct vcpu *vcpu, uint32_t reason, enum nested_exit_info info,
                     uint64_t qualification, uint32_t interruption_info);
+/* vmcs12 gets the guest state of L2's last nested exit that stayed in
+ * vmcs02 (the fields L1 seldom reads: segments, descriptor tables,
+ * SYSENTER MSRs, ...): before L0 reads or writes those in vmcs12 (an
+ * emulated VMREAD or VMWRITE, the guest-state checks) and before vmcs12
+ * goes back to L1's memory. vmcs01 is current, and is again after. */
+void nested_sync_l2_state(struct vcpu *vcpu);
 /* vmcs02's own entry failed (a VMfail the software checks did not foresee):
  * L1's VMLAUNCH/VMRESUME ends in VMfailValid (error 7), as KVM does. */
 void nested_entry_failed_late(struct vcpu *vcpu);

@@ -229,6 +229,7 @@ static void release_current(struct vcpu *v)
     struct nested_vmx *n = v->nested;
     if (n->current_vmptr == NESTED_NO_VMCS)
         return;
+    nested_sync_l2_state(v);
     shadow_vmcs_detach(v);
     (void)guest_mem_write(v->vm, n->current_vmptr, n->vmcs12, sizeof(*n->vmcs12));
     n->current_vmptr = NESTED_NO_VMCS;
@@ -420,8 +421,13 @@ static void emulate_vmread(struct insn *in)
     }
     if (in_l2 && !l2_shadow_vmcs(in, &link))
         return;
-    if (!field_encoding(in, &encoding) ||
-        !(in_l2 ? l2_shadow_read(in, link, encoding, &value) : vmcs12_read(n->vmcs12, encoding, &value))) {
+    if (!field_encoding(in, &encoding)) {
+        fail(in, VMXERR_UNSUPPORTED_COMPONENT);
+        return;
+    }
+    if (!in_l2 && vmcs_field_type(encoding) == VMCS_TYPE_GUEST)
+        nested_sync_l2_state(in->vcpu);
+    if (!(in_l2 ? l2_shadow_read(in, link, encoding, &value) : vmcs12_read(n->vmcs12, encoding, &value))) {
         fail(in, VMXERR_UNSUPPORTED_COMPONENT);
         return;
     }
@@ -466,6 +472,8 @@ static void emulate_vmwrite(struct insn *in)
         succeed(in);
         return;
     }
+    if (vmcs_field_type(encoding) == VMCS_TYPE_GUEST)
+        nested_sync_l2_state(in->vcpu);     /* a high half: the field's low half stays */
     (void)vmcs12_write(n->vmcs12, encoding, value);
     nested_note_written_field(n, encoding & ~1u);     /* a high half: its field */
     shadow_vmcs_written(in->vcpu, encoding);
