@@ -15,6 +15,14 @@ struct vmcs01_controls {
     uint64_t cr0_mask, cr4_mask;
 };
 
+static inline bool vmcs01_controls_equal(const struct vmcs01_controls *a,
+                                         const struct vmcs01_controls *b)
+{
+    return a->pin == b->pin && a->proc == b->proc && a->proc2 == b->proc2 && a->exit == b->exit &&
+           a->entry == b->entry && a->exception_bitmap == b->exception_bitmap &&
+           a->cr0_mask == b->cr0_mask && a->cr4_mask == b->cr4_mask;
+}
+
 /* The controls of vmcs02, by class. */
 struct vmcs02_controls {
     uint32_t pin, proc, proc2, exit, entry;

@@ -60,6 +60,12 @@ struct nested_vmx {
     bool launch_pending;
     struct loaded_vmcs vmcs02;
     bool vmcs02_fresh;          /* made, its fields that never change not yet written */
+    /* vmcs02's controls were merged from these vmcs01 controls and
+     * vmcs12's as they are now: unless L1 writes a control (controls_stale)
+     * or L0's change, a nested entry leaves them as they are ("no VMWRITE
+     * that does not change a value"). */
+    struct vmcs01_controls controls02_from;
+    bool controls_stale;
     uint8_t *msr_bitmap02;
     /* The words of L0's MSR bitmap that let some access through: the only
      * ones of msr_bitmap02 a nested entry merges (nested/merge.h). */
@@ -104,7 +110,11 @@ static inline void nested_note_written(struct nested_vmx *n, const struct vmcs12
             if (type == VMCS_TYPE_GUEST)
                 guest_checked_again |= (changed->bits[type][width] & ~unchecked.bits[type][width]) != 0;
         }
-    if (guest_checked_again || vmcs12_field_set_has_type(changed, VMCS_TYPE_CONTROL))
+    if (vmcs12_field_set_has_type(changed, VMCS_TYPE_CONTROL)) {
+        n->guest_state_checked = false;
+        n->controls_stale = true;
+    }
+    if (guest_checked_again)
         n->guest_state_checked = false;
 }
 

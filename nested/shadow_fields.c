@@ -3,15 +3,10 @@
 #include "vmx/vmcs_fields.h"
 #include "lib/string.h"
 
-static void add(struct shadow_field *list, unsigned *count, uint32_t encoding)
+static void add(struct vmcs12_place *list, unsigned *count, uint32_t encoding)
 {
-    if (*count == SHADOW_FIELDS_MAX)
-        return;
-    unsigned bytes = VMCS12_WIDTH_BYTES(vmcs_field_width(encoding));
-    list[(*count)++] = (struct shadow_field){
-        .encoding = encoding, .offset = (uint16_t)vmcs12_field_offset(encoding),
-        .mask = bytes == 8 ? ~0ull : (1ull << (8 * bytes)) - 1,
-    };
+    if (*count < SHADOW_FIELDS_MAX)
+        list[(*count)++] = vmcs12_place_of(encoding);
 }
 
 void shadow_fields_select(struct shadow_fields *out, shadow_field_supported_fn supported, void *ctx,
@@ -29,7 +24,9 @@ void shadow_fields_select(struct shadow_fields *out, shadow_field_supported_fn s
                 add(out->after_exit, &out->after_exit_count, f->encoding);
         } else if (l0_may_write_read_only || vmcs_field_type(f->encoding) != VMCS_TYPE_READ_ONLY) {
             add(out->ro, &out->ro_count, f->encoding);
-            add(out->after_exit, &out->after_exit_count, f->encoding);
+            if (vmcs_field_type(f->encoding) == VMCS_TYPE_READ_ONLY ||
+                vmcs_field_type(f->encoding) == VMCS_TYPE_GUEST)
+                add(out->after_exit, &out->after_exit_count, f->encoding);
         }
     }
 }
@@ -68,10 +65,10 @@ unsigned shadow_fields_apply(const struct shadow_fields *fields, const uint64_t 
 {
     unsigned changed = 0;
     for (unsigned i = 0; i < fields->rw_count; i++) {
-        const struct shadow_field *f = &fields->rw[i];
-        if (shadow_field_get(vmcs12, f) == values[i])
+        const struct vmcs12_place *f = &fields->rw[i];
+        if (vmcs12_place_get(vmcs12, f) == values[i])
             continue;
-        vmcs12_set(vmcs12, f->encoding, values[i]);
+        vmcs12_place_set(vmcs12, f, values[i]);
         vmcs12_field_set_add(written, f->encoding);
         changed++;
     }

@@ -19,33 +19,19 @@
 
 #define SHADOW_FIELDS_MAX 64
 
-/* A field with its place in vmcs12 worked out once: the syncs copy dozens
- * per nested exit and entry, and the offset arithmetic of a field known
- * only at run time costs more than the copy. */
-struct shadow_field {
-    uint32_t encoding;
-    uint16_t offset;        /* in struct vmcs12 */
-    uint64_t mask;          /* the field's width */
-};
-
 struct shadow_fields {
-    struct shadow_field rw[SHADOW_FIELDS_MAX];  /* VMREAD and VMWRITE without an exit */
-    struct shadow_field ro[SHADOW_FIELDS_MAX];  /* VMREAD without an exit */
-    /* Those a nested exit may change in vmcs12: the RO ones, the RW guest
-     * state, and the VM-entry interruption information, whose valid bit
-     * every VM exit clears (SDM Vol. 3C 28.2). The shadow needs only these
-     * after one: the other RW fields still have what the entry took. */
-    struct shadow_field after_exit[SHADOW_FIELDS_MAX];
+    struct vmcs12_place rw[SHADOW_FIELDS_MAX];  /* VMREAD and VMWRITE without an exit */
+    struct vmcs12_place ro[SHADOW_FIELDS_MAX];  /* VMREAD without an exit */
+    /* Those a nested exit may change in vmcs12: the exit information, the
+     * guest state, and the VM-entry interruption information, whose valid
+     * bit every VM exit clears (SDM Vol. 3C 28.2). The shadow needs only
+     * these after one: the other fields still have what the entry took
+     * (RW) or what L1's last emulated VMWRITE put there (RO). */
+    struct vmcs12_place after_exit[SHADOW_FIELDS_MAX];
     unsigned rw_count, ro_count, after_exit_count;
 };
 
-/* vmcs12's value of a shadowed field: one load. */
-static inline uint64_t shadow_field_get(const struct vmcs12 *vmcs12, const struct shadow_field *f)
-{
-    uint64_t value;
-    __builtin_memcpy(&value, (const uint8_t *)vmcs12 + f->offset, sizeof(value));
-    return value & f->mask;
-}
+
 
 /* Whether the processor's VMCS has the field `encoding`. */
 typedef bool (*shadow_field_supported_fn)(void *ctx, uint32_t encoding);

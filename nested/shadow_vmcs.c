@@ -71,11 +71,11 @@ static void shadow_leave(const struct vcpu *v, uint64_t flags)
     irq_restore(flags);
 }
 
-static void copy_to_shadow(const struct vcpu *v, const struct shadow_field *list, unsigned count)
+static void copy_to_shadow(const struct vcpu *v, const struct vmcs12_place *list, unsigned count)
 {
     const struct vmcs12 *v12 = v->nested->vmcs12;
     for (unsigned i = 0; i < count; i++)
-        vmcs_write(list[i].encoding, shadow_field_get(v12, &list[i]));
+        vmcs_write(list[i].encoding, vmcs12_place_get(v12, &list[i]));
 }
 
 void shadow_vmcs_from_vmcs12(struct vcpu *v)

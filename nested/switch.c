@@ -207,8 +207,9 @@ static bool load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4, bool ia32e, 
  * (nested_sync_l2_state). Made at start-up (nested_switch_init). */
 static struct {
     struct vmcs12_field_set set;
-    enum vmcs_field at_exit[COUNT(guest_fields)], later[COUNT(guest_fields)];
+    struct vmcs12_place at_exit[COUNT(guest_fields)], later[COUNT(guest_fields)];
     unsigned at_exit_count, later_count;
+    struct vmcs12_place exit_info[COUNT(exit_info_fields)];
 } copied;
 
 void nested_switch_init(void)
@@ -216,10 +217,12 @@ void nested_switch_init(void)
     for (unsigned i = 0; i < COUNT(guest_fields); i++) {
         vmcs12_field_set_add(&copied.set, guest_fields[i]);
         if (vmcs_field_lookup(guest_fields[i])->shadow != VMCS_SHADOW_NO)
-            copied.at_exit[copied.at_exit_count++] = guest_fields[i];
+            copied.at_exit[copied.at_exit_count++] = vmcs12_place_of(guest_fields[i]);
         else
-            copied.later[copied.later_count++] = guest_fields[i];
+            copied.later[copied.later_count++] = vmcs12_place_of(guest_fields[i]);
     }
+    for (unsigned i = 0; i < COUNT(exit_info_fields); i++)
+        copied.exit_info[i] = vmcs12_place_of(exit_info_fields[i]);
 }
 
 /* Writes into vmcs02 (current) the guest_fields that `written` holds,
@@ -254,28 +257,33 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
     struct nested_vmx *n = v->nested;
     const struct vmcs12 *v12 = n->vmcs12;
     struct vmcs12_controls c12;
-    struct vmcs02_controls c02;
     read_vmcs12_controls(v12, &c12);
-    nested_merge_controls(l0, &c12, &c02);
-    if (!v->vpid02)
-        c02.proc2 &= ~PROC2_ENABLE_VPID;    /* none left: the CPU flushes at every transition */
     if (n->vmcs02_fresh) {
         write_vmcs02_constants(v, l0);
         n->vmcs02_fresh = false;
+        n->controls_stale = true;
     }
-    vmcs_write(PIN_BASED_VM_EXEC_CONTROL, c02.pin);
-    vmcs_write(CPU_BASED_VM_EXEC_CONTROL, c02.proc);
-    vmcs_write(SECONDARY_VM_EXEC_CONTROL, c02.proc2);
-    vmcs_write(VM_EXIT_CONTROLS, c02.exit);
-    vmcs_write(VM_ENTRY_CONTROLS, c02.entry);
-    vmcs_write(EXCEPTION_BITMAP, c02.exception_bitmap);
-    vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, c02.pf_error_code_mask);
-    vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, c02.pf_error_code_match);
-    vmcs_write(CR0_GUEST_HOST_MASK, c02.cr0_mask);
-    vmcs_write(CR4_GUEST_HOST_MASK, c02.cr4_mask);
-    if (c02.proc2 & PROC2_PAUSE_LOOP_EXITING) {
-        vmcs_write(PLE_GAP, vmcs12_get(v12, PLE_GAP));
-        vmcs_write(PLE_WINDOW, vmcs12_get(v12, PLE_WINDOW));
+    if (n->controls_stale || !vmcs01_controls_equal(&n->controls02_from, l0)) {
+        struct vmcs02_controls c02;
+        nested_merge_controls(l0, &c12, &c02);
+        if (!v->vpid02)
+            c02.proc2 &= ~PROC2_ENABLE_VPID;    /* none left: the CPU flushes at every transition */
+        vmcs_write(PIN_BASED_VM_EXEC_CONTROL, c02.pin);
+        vmcs_write(CPU_BASED_VM_EXEC_CONTROL, c02.proc);
+        vmcs_write(SECONDARY_VM_EXEC_CONTROL, c02.proc2);
+        vmcs_write(VM_EXIT_CONTROLS, c02.exit);
+        vmcs_write(VM_ENTRY_CONTROLS, c02.entry);
+        vmcs_write(EXCEPTION_BITMAP, c02.exception_bitmap);
+        vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, c02.pf_error_code_mask);
+        vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, c02.pf_error_code_match);
+        vmcs_write(CR0_GUEST_HOST_MASK, c02.cr0_mask);
+        vmcs_write(CR4_GUEST_HOST_MASK, c02.cr4_mask);
+        if (c02.proc2 & PROC2_PAUSE_LOOP_EXITING) {
+            vmcs_write(PLE_GAP, vmcs12_get(v12, PLE_GAP));
+            vmcs_write(PLE_WINDOW, vmcs12_get(v12, PLE_WINDOW));
+        }
+        n->controls02_from = *l0;
+        n->controls_stale = false;
     }
     merge_msr_bitmap(v, c12.proc);
     /* L2's TSC: L1's offset, plus vmcs12's if L1 offsets it. */
@@ -303,7 +311,7 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
     uint64_t cr0 = vmcs12_get(v12, GUEST_CR0), cr4 = vmcs12_get(v12, GUEST_CR4);
     /* With unrestricted guest, PE and PG are L2's own (SDM Vol. 3C 27.3.1.1). */
     uint64_t cr0_forced = vmcs_config.cr0_fixed0;
-    if (c02.proc2 & PROC2_UNRESTRICTED_GUEST)
+    if (secondary12(&c12) & PROC2_UNRESTRICTED_GUEST)     /* vmcs02 has it as vmcs12 does */
         cr0_forced &= ~(CR0_PE | CR0_PG);
     vmcs_write(GUEST_CR0, (cr0 | cr0_forced) & vmcs_config.cr0_fixed1);
     vmcs_write(GUEST_CR4, (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1);
@@ -569,7 +577,7 @@ static void save_l2_state(struct vcpu *v)
 {
     struct vmcs12 *v12 = v->nested->vmcs12;
     for (unsigned i = 0; i < copied.at_exit_count; i++)
-        vmcs12_set(v12, copied.at_exit[i], vmcs_read(copied.at_exit[i]));
+        vmcs12_place_set(v12, &copied.at_exit[i], vmcs_read(copied.at_exit[i].encoding));
     v->nested->l2_state_pending = true;
     uint64_t mask12 = vmcs12_get(v12, CR0_GUEST_HOST_MASK);
     vmcs12_set(v12, GUEST_CR0, nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
@@ -585,8 +593,12 @@ static void save_l2_state(struct vcpu *v)
         vmcs12_set(v12, GUEST_IA32_EFER, efer);
     /* The IA-32e mode guest control follows EFER.LMA (SDM Vol. 3C 28.2). */
     uint64_t entry12 = vmcs12_get(v12, VM_ENTRY_CONTROLS);
-    vmcs12_set(v12, VM_ENTRY_CONTROLS, efer & EFER_LMA ? entry12 | ENTRY_IA32E_MODE_GUEST
-                                                  : entry12 & ~ENTRY_IA32E_MODE_GUEST);
+    uint64_t entry12_now = efer & EFER_LMA ? entry12 | ENTRY_IA32E_MODE_GUEST
+                                           : entry12 & ~ENTRY_IA32E_MODE_GUEST;
+    if (entry12_now != entry12) {
+        vmcs12_set(v12, VM_ENTRY_CONTROLS, entry12_now);
+        v->nested->controls_stale = true;
+    }
     if ((exit12 & EXIT_SAVE_PAT) && (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT))
         vmcs12_set(v12, GUEST_IA32_PAT, vmcs_read(GUEST_IA32_PAT));
     /* With EPT, a PAE-paging guest's PDPTEs are saved (SDM Vol. 3C 28.3.4). */
@@ -627,7 +639,7 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
     vmcs12_set(v12, VM_EXIT_REASON, reason);
     if (info == NESTED_EXIT_INFO_SYNTHETIC) {
         for (unsigned i = 0; i < COUNT(exit_info_fields); i++)
-            vmcs12_set(v12, exit_info_fields[i], 0);
+            vmcs12_place_set(v12, &copied.exit_info[i], 0);
         vmcs12_set(v12, EXIT_QUALIFICATION, qualification);
         vmcs12_set(v12, VM_EXIT_INTR_INFO, interruption_info);
         /* An event L0 was injecting into L2 is L1's to deliver now. */
@@ -639,7 +651,7 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
         }
     } else {
         for (unsigned i = 0; i < COUNT(exit_info_fields); i++)
-            vmcs12_set(v12, exit_info_fields[i], vmcs_read(exit_info_fields[i]));
+            vmcs12_place_set(v12, &copied.exit_info[i], vmcs_read(exit_info_fields[i]));
         if (info == NESTED_EXIT_INFO_REQUALIFIED)
             vmcs12_set(v12, EXIT_QUALIFICATION, qualification);
     }
@@ -661,9 +673,11 @@ void nested_sync_l2_state(struct vcpu *v)
         return;
     /* A field L0 or L1 wrote since the exit (written) is newer in vmcs12. */
     run_on(v, &n->vmcs02);
-    for (unsigned i = 0; i < copied.later_count; i++)
-        if (!vmcs12_field_set_has(&n->written, copied.later[i]))
-            vmcs12_set(n->vmcs12, copied.later[i], vmcs_read(copied.later[i]));
+    for (unsigned i = 0; i < copied.later_count; i++) {
+        const struct vmcs12_place *p = &copied.later[i];
+        if (!vmcs12_field_set_has(&n->written, p->encoding))
+            vmcs12_place_set(n->vmcs12, p, vmcs_read(p->encoding));
+    }
     run_on(v, &v->lv);
     n->l2_state_pending = false;
 }

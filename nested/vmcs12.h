@@ -99,6 +99,46 @@ static inline void vmcs12_set(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t
     }
 }
 /*
+ * A field with its place in vmcs12 worked out once: VMCS12_FIELD_OFFSET
+ * folds to a constant only for a constant encoding, and the lists nested
+ * entries and exits walk (the shadow VMCS's, the guest state, the exit
+ * information) would otherwise redo its arithmetic for every field.
+ * get and set move 8 bytes under the field's mask: every field lies at
+ * least 8 bytes before the end of the region (the host-state fields come
+ * last, and HOST_RIP is pinned at 3176).
+ */
+struct vmcs12_place {
+    uint32_t encoding;
+    uint16_t offset;
+    uint64_t mask;          /* the field's width */
+};
+
+static inline struct vmcs12_place vmcs12_place_of(uint32_t encoding)
+{
+    unsigned bytes = VMCS12_WIDTH_BYTES(VMCS12_FIELD_WIDTH(encoding));
+    return (struct vmcs12_place){ .encoding = encoding,
+                                  .offset = (uint16_t)VMCS12_FIELD_OFFSET(encoding),
+                                  .mask = bytes == 8 ? ~0ull : (1ull << (8 * bytes)) - 1 };
+}
+
+static inline uint64_t vmcs12_place_get(const struct vmcs12 *vmcs12, const struct vmcs12_place *p)
+{
+    uint64_t value;
+    __builtin_memcpy(&value, (const uint8_t *)vmcs12 + p->offset, sizeof(value));
+    return value & p->mask;
+}
+
+static inline void vmcs12_place_set(struct vmcs12 *vmcs12, const struct vmcs12_place *p,
+                                    uint64_t value)
+{
+    uint8_t *at = (uint8_t *)vmcs12 + p->offset;
+    uint64_t old;
+    __builtin_memcpy(&old, at, sizeof(old));
+    old = (old & ~p->mask) | (value & p->mask);
+    __builtin_memcpy(at, &old, sizeof(old));
+}
+
+/*
  * A set of vmcs12 fields (KVM's dirty_vmcs12, but per field): one bit per
  * (type, width, index), so that a nested entry redoes only the checks and
  * copies of the fields L1 wrote since vmcs02 last took them. A high-half

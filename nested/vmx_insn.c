@@ -350,6 +350,7 @@ static void emulate_vmptrld(struct insn *in)
         n->current_vmptr = addr;
         vmcs12_field_set_fill(&n->written);
         n->guest_state_checked = false;
+        n->controls_stale = true;
         /* Without memory for a shadow VMCS, L1 goes on with exits. */
         if (shadow_vmcs_used(v))
             (void)shadow_vmcs_attach(v);

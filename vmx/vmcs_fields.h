@@ -4,10 +4,10 @@
  * Every VMCS field, defined once: identifier, encoding, name (SDM Vol. 3D
  * Appendix B "Field Encoding in VMCS"), and how an L1 hypervisor reaches
  * it through the shadow VMCS (nested/shadow_vmcs.h): RW, its VMREAD and
- * VMWRITE run without exiting; RO, its VMREAD does; NO, both exit. RW and
- * RO are the fields L1s touch on every exit (KVM's vmcs_shadow_fields.h
- * has the same choice), but only those L0 can keep in step with vmcs12 by
- * copying: the rest stay with the emulation. Width and kind are not
+ * VMWRITE run without exiting; RO, its VMREAD does; NO, both exit. RW are
+ * the fields L1s write on nearly every exit (L0 reads each back before
+ * every nested entry, so the list is short), RO those they read on nearly
+ * every exit (KVM's vmcs_shadow_fields.h makes a similar choice). Width and kind are not
  * repeated: they are encoded in the encoding itself (SDM Vol. 3C 25.11.2
  * "VMREAD, VMWRITE, and Encodings of VMCS Fields": bits 14:13 width, 11:10
  * type, bit 0 the high half of a 64-bit field). Accessors, the VMCS dump,
@@ -36,8 +36,8 @@
     X(HOST_CS_SELECTOR, 0x0c02, "host CS selector", NO)                         \
     X(HOST_SS_SELECTOR, 0x0c04, "host SS selector", NO)                         \
     X(HOST_DS_SELECTOR, 0x0c06, "host DS selector", NO)                         \
-    X(HOST_FS_SELECTOR, 0x0c08, "host FS selector", RW)                         \
-    X(HOST_GS_SELECTOR, 0x0c0a, "host GS selector", RW)                         \
+    X(HOST_FS_SELECTOR, 0x0c08, "host FS selector", RO)                         \
+    X(HOST_GS_SELECTOR, 0x0c0a, "host GS selector", RO)                         \
     X(HOST_TR_SELECTOR, 0x0c0c, "host TR selector", NO)                         \
     /* 64-bit control */                                                        \
     X(IO_BITMAP_A, 0x2000, "I/O bitmap A", NO)                                  \
@@ -83,7 +83,7 @@
     /* 32-bit control */                                                        \
     X(PIN_BASED_VM_EXEC_CONTROL, 0x4000, "pin-based controls", NO)              \
     X(CPU_BASED_VM_EXEC_CONTROL, 0x4002, "primary processor-based controls", RW) \
-    X(EXCEPTION_BITMAP, 0x4004, "exception bitmap", RW)                         \
+    X(EXCEPTION_BITMAP, 0x4004, "exception bitmap", RO)                         \
     X(PAGE_FAULT_ERROR_CODE_MASK, 0x4006, "page-fault error-code mask", NO)     \
     X(PAGE_FAULT_ERROR_CODE_MATCH, 0x4008, "page-fault error-code match", NO)   \
     X(CR3_TARGET_COUNT, 0x400a, "CR3-target count", NO)                         \
@@ -95,7 +95,7 @@
     X(VM_ENTRY_INTR_INFO, 0x4016, "VM-entry interruption information", RW)      \
     X(VM_ENTRY_EXCEPTION_ERROR_CODE, 0x4018, "VM-entry exception error code", RW) \
     X(VM_ENTRY_INSTRUCTION_LEN, 0x401a, "VM-entry instruction length", RW)      \
-    X(TPR_THRESHOLD, 0x401c, "TPR threshold", RW)                               \
+    X(TPR_THRESHOLD, 0x401c, "TPR threshold", NO)                               \
     X(SECONDARY_VM_EXEC_CONTROL, 0x401e, "secondary processor-based controls", NO) \
     X(PLE_GAP, 0x4020, "PLE_Gap", NO)                                           \
     X(PLE_WINDOW, 0x4022, "PLE_Window", NO)                                     \
@@ -135,10 +135,10 @@
     /* 32-bit host state */                                                     \
     X(HOST_IA32_SYSENTER_CS, 0x4c00, "host IA32_SYSENTER_CS", NO)               \
     /* natural-width control */                                                 \
-    X(CR0_GUEST_HOST_MASK, 0x6000, "CR0 guest/host mask", RW)                   \
+    X(CR0_GUEST_HOST_MASK, 0x6000, "CR0 guest/host mask", RO)                   \
     X(CR4_GUEST_HOST_MASK, 0x6002, "CR4 guest/host mask", NO)                   \
-    X(CR0_READ_SHADOW, 0x6004, "CR0 read shadow", RW)                           \
-    X(CR4_READ_SHADOW, 0x6006, "CR4 read shadow", RW)                           \
+    X(CR0_READ_SHADOW, 0x6004, "CR0 read shadow", RO)                           \
+    X(CR4_READ_SHADOW, 0x6006, "CR4 read shadow", RO)                           \
     X(CR3_TARGET_VALUE0, 0x6008, "CR3-target value 0", NO)                      \
     X(CR3_TARGET_VALUE1, 0x600a, "CR3-target value 1", NO)                      \
     X(CR3_TARGET_VALUE2, 0x600c, "CR3-target value 2", NO)                      \
@@ -151,9 +151,9 @@
     X(IO_RIP, 0x6408, "I/O RIP", NO)                                            \
     X(GUEST_LINEAR_ADDRESS, 0x640a, "guest-linear address", RO)                 \
     /* natural-width guest state */                                             \
-    X(GUEST_CR0, 0x6800, "guest CR0", RW)                                       \
-    X(GUEST_CR3, 0x6802, "guest CR3", RW)                                       \
-    X(GUEST_CR4, 0x6804, "guest CR4", RW)                                       \
+    X(GUEST_CR0, 0x6800, "guest CR0", RO)                                       \
+    X(GUEST_CR3, 0x6802, "guest CR3", RO)                                       \
+    X(GUEST_CR4, 0x6804, "guest CR4", RO)                                       \
     X(GUEST_ES_BASE, 0x6806, "guest ES base", NO)                               \
     X(GUEST_CS_BASE, 0x6808, "guest CS base", NO)                               \
     X(GUEST_SS_BASE, 0x680a, "guest SS base", NO)                               \
@@ -175,8 +175,8 @@
     X(HOST_CR0, 0x6c00, "host CR0", NO)                                         \
     X(HOST_CR3, 0x6c02, "host CR3", NO)                                         \
     X(HOST_CR4, 0x6c04, "host CR4", NO)                                         \
-    X(HOST_FS_BASE, 0x6c06, "host FS base", RW)                                 \
-    X(HOST_GS_BASE, 0x6c08, "host GS base", RW)                                 \
+    X(HOST_FS_BASE, 0x6c06, "host FS base", RO)                                 \
+    X(HOST_GS_BASE, 0x6c08, "host GS base", RO)                                 \
     X(HOST_TR_BASE, 0x6c0a, "host TR base", NO)                                 \
     X(HOST_GDTR_BASE, 0x6c0c, "host GDTR base", NO)                             \
     X(HOST_IDTR_BASE, 0x6c0e, "host IDTR base", NO)                             \
