@@ -16,6 +16,7 @@
 #define EPT_QUAL_FETCH             (1ull << 2)
 #define EPT_QUAL_LINEAR_VALID      (1ull << 7)
 #define EPT_QUAL_LINEAR_TRANSLATED (1ull << 8)  /* clear: during a guest page walk */
+#define EPT_QUAL_NMI_UNBLOCKING    (1ull << 12)
 #define VECTORING_INFO_VALID       (1u << 31)
 
 
@@ -40,6 +41,13 @@ __attribute__((noinline)) static enum exit_action l2_ept_violation(struct vcpu *
                        NESTED_EXIT_INFO_REQUALIFIED, violation ? detail : 0, 0);
         return EXIT_RESUME;
     }
+    case NESTED_EPT_PML_FULL:
+        /* Its qualification: only bit 12, NMI unblocking by IRET, as the
+         * EPT violation had it (SDM Vol. 3C 28.2.1). */
+        vcpu->stats.to_l1[EXIT_REASON_EPT_VIOLATION]++;
+        nested_vm_exit(vcpu, EXIT_REASON_PML_FULL, NESTED_EXIT_INFO_SYNTHETIC,
+                       qualification & EPT_QUAL_NMI_UNBLOCKING, 0);
+        return EXIT_RESUME;
     case NESTED_EPT_NOT_RAM:
         /* L1 gave L2 one of L1's devices: the access would have to be
          * emulated with L2's instruction fetched through EPT12. */

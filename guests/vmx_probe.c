@@ -2169,6 +2169,89 @@ static void l2_ept_checks(void)
     }
 }
 
+#define EPTP_ACCESSED_DIRTY (1ull << 6)
+#define EPT_ACCESSED (1ull << 8)
+#define EPT_DIRTY (1ull << 9)
+#define EPT_CAP_ACCESSED_DIRTY (1ull << 21)
+static uint64_t pml_log[512] __attribute__((aligned(PAGE_SIZE)));
+
+/* The accessed and dirty flags of the four EPT12 entries the walk to test
+ * page `page` uses, two bits each from the PML4E up: 1 accessed, 2 dirty. */
+static uint64_t ept_walk_flags(unsigned page)
+{
+    const uint64_t entries[] = { ept_pt_test[page], ept_pd_test[0], ept_pdpt[1], ept_pml4[0] };
+    uint64_t flags = 0;
+    for (unsigned i = 0; i < 4; i++)
+        flags = flags << 2 | (entries[i] >> 8 & 3);
+    return flags;
+}
+
+/* EPT12 afresh, all its flags clear, and no translation of the old one
+ * left (INVEPT all-context). */
+static void fresh_ept12_with_flags(void)
+{
+    vmcs_write(EPT_POINTER, build_ept12() | EPTP_ACCESSED_DIRTY);
+    try_invalidation(true, 2, 0, 0);
+}
+
+/* EPT accessed and dirty flags with EPTP bit 6 (SDM Vol. 3C 30.3.5): the
+ * processor sets accessed in every entry a translation uses and dirty in
+ * the leaf of a write; page-modification logging (30.3.6): a write that
+ * sets a dirty flag puts its page's guest-physical address in the log at
+ * the PML index, which counts down; with the index outside 0-511 the
+ * access that needs a flag set is a PML-full exit instead. */
+static void l2_ept_ad_checks(void)
+{
+    const char *group = "EPT accessed/dirty flags and PML";
+    ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+    if (!(caps.may_be_1[VMX_CTL_PROC2] & PROC2_ENABLE_EPT) || !(ept_vpid_cap & EPT_CAP_ACCESSED_DIRTY)) {
+        printf("vmx_probe: %s: skipped, not offered\n", group);
+        return;
+    }
+    if (!l2_setup(group, l2_load, CONTROLS([VMX_CTL_PROC] = PROC_ACTIVATE_SECONDARY,
+                                           [VMX_CTL_PROC2] = PROC2_ENABLE_EPT)))
+        return;
+    vmcs_write(EPT_POINTER, build_ept12() | EPTP_ACCESSED_DIRTY);
+    vmcs_write(GUEST_CR3, build_l2_ept_page_tables());
+    const uint64_t accessed = 0x55, accessed_and_dirty_leaf = 0xd5;
+    expect_exit("EPT A/D, L2 reads a page", ept_access(l2_load, EPT_PAGE_RWX),
+                VMCALL_AT(LEN_MOV_LOAD, .value = ept_marker(EPT_PAGE_RWX)), SHOW_RIP, "RAX");
+    expect("EPT A/D, a read sets the accessed flags of its walk", ok_value(ept_walk_flags(EPT_PAGE_RWX)),
+           ok_value(accessed));
+    expect_exit("EPT A/D, L2 writes the page", ept_access(l2_store, EPT_PAGE_RWX),
+                VMCALL_AT(LEN_MOV_STORE), SHOW_RIP, NULL);
+    expect("EPT A/D, a write sets the dirty flag of its leaf", ok_value(ept_walk_flags(EPT_PAGE_RWX)),
+           ok_value(accessed_and_dirty_leaf));
+
+    if (!(caps.may_be_1[VMX_CTL_PROC2] & PROC2_ENABLE_PML)) {
+        printf("vmx_probe: %s: PML skipped, not offered\n", group);
+        return;
+    }
+    vmcs_write(SECONDARY_VM_EXEC_CONTROL, PROC2_ENABLE_EPT | PROC2_ENABLE_PML);
+    memset(pml_log, 0, sizeof(pml_log));
+    vmcs_write(PML_ADDRESS, pa(pml_log));
+    vmcs_write(GUEST_PML_INDEX, 511);
+    fresh_ept12_with_flags();
+    expect_exit("PML, L2 writes a page", ept_access(l2_store, EPT_PAGE_RWX), VMCALL_AT(LEN_MOV_STORE),
+                SHOW_RIP, NULL);
+    uint64_t index = vmcs_read(GUEST_PML_INDEX);
+    bool logged = false;
+    for (uint64_t i = index + 1; i < 512; i++)
+        logged |= pml_log[i] == ept_page_gpa(EPT_PAGE_RWX);
+    expect("PML, the page's address is in the log below index 511", ok_value(logged && index < 511),
+           ok_value(1));
+    expect("PML, nothing is logged above the index", ok_value(index < 511 ? pml_log[index] : 0),
+           ok_value(0));
+    vmcs_write(GUEST_PML_INDEX, 0xffff);
+    fresh_ept12_with_flags();
+    expect_exit("PML, an access that sets a flag with the index at FFFFH",
+                ept_access(l2_store, EPT_PAGE_RWX),
+                EXIT(EXIT_REASON_PML_FULL, .qualification = 0, .rip = 0),
+                SHOW_QUALIFICATION | SHOW_RIP, NULL);
+    expect("PML, the full log leaves the test page's flags clear",
+           ok_value(ept_walk_flags(EPT_PAGE_RWX) & 0xc0), ok_value(0));
+}
+
 /* INVEPT and INVVPID operands (SDM Vol. 3C 31.3): a type the capability
  * MSR does not offer, an invalid EPTP for single-context, descriptor bits
  * 63:16, VPID 0 but for all-context, a non-canonical address for
@@ -2392,6 +2475,7 @@ static void l2_checks(void)
     l2_guest_state_checks();
     l2_triple_fault_checks();
     l2_ept_checks();
+    l2_ept_ad_checks();
     invalidation_checks();
     l2_vpid_and_unrestricted_checks();
     l2_shadowing_checks();

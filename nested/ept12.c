@@ -2,7 +2,7 @@
 #include "nested/ept12.h"
 #include "mmu/ept.h"
 
-#define LEVELS 4
+#define LEVELS EPT12_LEVELS
 #define ENTRY_INDEX(gpa, level) ((gpa) >> (12 + 9 * ((level) - 1)) & 0x1ff)
 #define LEVEL_SIZE(level) (1ull << (12 + 9 * ((level) - 1)))
 #define MEMTYPE(entry) ((unsigned)((entry) >> 3) & 7)
@@ -56,9 +56,11 @@ void ept12_walk(uint64_t eptp, uint64_t l2_gpa, unsigned access,
                                                                      EPT12_ACCESS_EXEC };
     uint64_t table = eptp & EPT_ADDR_MASK;
     for (unsigned level = LEVELS; level >= 1; level--) {
-        uint64_t entry;
-        if (!read(ctx, table + 8 * ENTRY_INDEX(l2_gpa, level), &entry))
+        uint64_t entry, at = table + 8 * ENTRY_INDEX(l2_gpa, level);
+        if (!read(ctx, at, &entry))
             entry = ~0ull;
+        out->entry[out->used] = entry;
+        out->entry_gpa[out->used++] = at;
         out->perms &= (unsigned)(entry & EPT_RWX);
         if (!(entry & EPT_RWX))
             return;     /* not present: a violation */
@@ -79,5 +81,15 @@ void ept12_walk(uint64_t eptp, uint64_t l2_gpa, unsigned access,
         out->page_size = size;
         out->memory_type = MEMTYPE(entry);
         return;
+    }
+}
+
+void ept12_ad_updates(const struct ept12_walk *walk, bool write, uint64_t set[EPT12_LEVELS])
+{
+    for (unsigned i = 0; i < EPT12_LEVELS; i++) {
+        uint64_t want = i < walk->used ? EPT12_ACCESSED : 0;
+        if (i + 1 == walk->used && write)
+            want |= EPT12_DIRTY;
+        set[i] = want & ~(i < walk->used ? walk->entry[i] : 0);
     }
 }

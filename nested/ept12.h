@@ -26,12 +26,17 @@ enum ept12_outcome {
 /* What the walk found. perms: the logical AND of bits 2:0 (R, W, X) of every
  * entry it used, the one it stopped at included (SDM Vol. 3C 28.2.1,
  * qualification bits 5:3). */
+#define EPT12_LEVELS 4
 struct ept12_walk {
     enum ept12_outcome outcome;
     unsigned perms;
     uint64_t l1_gpa;        /* EPT12_MAPPED: the L1-physical address */
     uint64_t page_size;     /* EPT12_MAPPED: the leaf's size */
     unsigned memory_type;   /* EPT12_MAPPED: the leaf's EPT memory type, bits 5:3 */
+    /* The entries the walk read, from the PML4E down (the last one is
+     * where it stopped, the leaf when EPT12_MAPPED), and where they are. */
+    unsigned used;
+    uint64_t entry[EPT12_LEVELS], entry_gpa[EPT12_LEVELS];
 };
 
 /* Access kinds, as bits 2:0 of an EPT-violation qualification. */
@@ -52,4 +57,12 @@ struct ept12_format {
 void ept12_walk(uint64_t eptp, uint64_t l2_gpa, unsigned access,
                 const struct ept12_format *format, ept12_read_fn read, void *ctx,
                 struct ept12_walk *out);
+/* EPT accessed and dirty flags (SDM Vol. 3C 30.3.5), for an EPTP with bit
+ * 6 set and a walk that mapped the access: the flags each entry the walk
+ * used still lacks, `set[i]` for walk->entry[i] (0: none): accessed in
+ * every one, dirty in the leaf for a write. The processor sets them
+ * atomically in L1's memory; so does the caller. */
+#define EPT12_ACCESSED (1ull << 8)
+#define EPT12_DIRTY    (1ull << 9)
+void ept12_ad_updates(const struct ept12_walk *walk, bool write, uint64_t set[EPT12_LEVELS]);
 #endif

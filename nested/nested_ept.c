@@ -14,8 +14,14 @@
 #include "lib/page_alloc.h"
 
 /* Exit-qualification bits 5:3 of an EPT violation: what the walk allowed
- * (SDM Vol. 3C 28.2.1, Table 28-7). */
+ * (SDM Vol. 3C 28.2.1, Table 28-7); bit 7 with bit 8 clear: an access to
+ * L2's own paging structures. */
 #define QUAL_ACCESS_MASK    7ull
+#define QUAL_WRITE          (1ull << 1)
+#define QUAL_LINEAR_VALID   (1ull << 7)
+#define QUAL_TRANSLATED     (1ull << 8)
+#define EPTP_AD_ENABLED     (1ull << 6)
+#define PML_ENTRIES         512
 #define QUAL_PERMS_SHIFT    3
 #define QUAL_PERMS_MASK     (7ull << QUAL_PERMS_SHIFT)
 /* Table pages the roots of a VM may hold: an eighth of its RAM's 4 KiB
@@ -191,15 +197,91 @@ static enum nested_ept_fault map_l2_page(struct vcpu *v, uint64_t l2_gpa, uint64
     return NESTED_EPT_MAPPED;
 }
 
+/* Sets `bits` in the EPT12 entry at L1-physical `gpa` if it still holds
+ * `expected`, atomically, as the processor does (SDM Vol. 3C 30.3.5);
+ * false if L1 changed it meanwhile. */
+static bool set_ept12_flags(struct vm *vm, uint64_t gpa, uint64_t expected, uint64_t bits)
+{
+    uint64_t hpa, size;
+    if (guest_mem_translate(vm, gpa, &hpa, &size) != TDP_MAPPED)
+        return true;    /* not RAM: the write goes nowhere */
+    return __atomic_compare_exchange_n((uint64_t *)hpa, &expected, expected | bits, false,
+                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+enum pml_outcome { PML_NOTHING, PML_LOGGED, PML_FULL };
+
+/* L1's page-modification log for a write that sets a dirty flag in EPT12
+ * (SDM Vol. 3C 30.3.6): with the index outside 0-511 the log is full and
+ * nothing is set or logged; else the page's L2-physical address goes in at
+ * the index, which counts down (to FFFFH after entry 0). */
+static enum pml_outcome pml_check(const struct vcpu *v)
+{
+    const struct vmcs12 *v12 = v->nested->vmcs12;
+    if (!(vmcs12_get(v12, SECONDARY_VM_EXEC_CONTROL) & PROC2_ENABLE_PML))
+        return PML_NOTHING;
+    return vmcs12_get(v12, GUEST_PML_INDEX) < PML_ENTRIES ? PML_LOGGED : PML_FULL;
+}
+
+static void pml_log(struct vcpu *v, uint64_t l2_gpa)
+{
+    struct vmcs12 *v12 = v->nested->vmcs12;
+    uint64_t index = vmcs12_get(v12, GUEST_PML_INDEX);
+    uint64_t entry = l2_gpa & ~0xfffull;
+    (void)guest_mem_write(v->vm, vmcs12_get(v12, PML_ADDRESS) + 8 * index, &entry, sizeof(entry));
+    vmcs12_set(v12, GUEST_PML_INDEX, (index - 1) & 0xffff);
+}
+
+/* The accessed and dirty flags a mapped walk sets (EPTP bit 6), and the
+ * PML log entry of a dirty flag set; false if an entry changed under the
+ * walk (walk again) or L1's log is full (*pml_full). */
+static bool set_accessed_dirty(struct vcpu *v, uint64_t l2_gpa, const struct ept12_walk *walk,
+                               bool write, bool *pml_full)
+{
+    uint64_t set[EPT12_LEVELS];
+    ept12_ad_updates(walk, write, set);
+    bool any = false;
+    for (unsigned i = 0; i < walk->used; i++)
+        any |= set[i] != 0;
+    enum pml_outcome pml = any ? pml_check(v) : PML_NOTHING;
+    *pml_full = pml == PML_FULL;
+    if (*pml_full)
+        return false;
+    for (unsigned i = 0; i < walk->used; i++)
+        if (set[i] && !set_ept12_flags(v->vm, walk->entry_gpa[i], walk->entry[i], set[i]))
+            return false;
+    if (pml == PML_LOGGED && (set[walk->used - 1] & EPT12_DIRTY))
+        pml_log(v, l2_gpa);
+    return true;
+}
+
 enum nested_ept_fault nested_ept_violation(struct vcpu *v, uint64_t qualification,
                                            uint64_t *detail)
 {
     struct nested_vmx *n = v->nested;
     uint64_t l2_gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+    uint64_t eptp12 = vmcs12_get(n->vmcs12, EPT_POINTER);
+    bool ad = eptp12 & EPTP_AD_ENABLED;
+    /* With A/D, L2's accesses to its own paging structures are writes
+     * (SDM Vol. 3C 30.3.5; Table 28-7 bit 1). */
+    if (ad && (qualification & QUAL_LINEAR_VALID) && !(qualification & QUAL_TRANSLATED))
+        qualification |= QUAL_WRITE;
+    bool write = qualification & QUAL_WRITE;
     struct ept12_format format = offered_format();
     struct ept12_walk walk;
-    ept12_walk(vmcs12_get(n->vmcs12, EPT_POINTER), l2_gpa, (unsigned)(qualification & QUAL_ACCESS_MASK),
-               &format, read_ept12_entry, v->vm, &walk);
+    for (int attempt = 0;; attempt++) {
+        ept12_walk(eptp12, l2_gpa, (unsigned)(qualification & QUAL_ACCESS_MASK), &format,
+                   read_ept12_entry, v->vm, &walk);
+        if (walk.outcome != EPT12_MAPPED || !ad)
+            break;
+        bool pml_full;
+        if (set_accessed_dirty(v, l2_gpa, &walk, write, &pml_full))
+            break;
+        if (pml_full)
+            return NESTED_EPT_PML_FULL;
+        if (attempt == 3)
+            break;      /* L1 keeps changing the entry: map what it last said */
+    }
     switch (walk.outcome) {
     case EPT12_MISCONFIG:
         return NESTED_EPT_MISCONFIG;
@@ -211,6 +293,10 @@ enum nested_ept_fault nested_ept_violation(struct vcpu *v, uint64_t qualificatio
     case EPT12_MAPPED:
         break;
     }
+    /* A page whose leaf is not dirty is not writable in EPT02: its first
+     * write must come back to set the flag. */
+    if (ad && !write && !(walk.entry[walk.used - 1] & EPT12_DIRTY))
+        walk.perms &= ~EPT12_ACCESS_WRITE;
     uint64_t hpa, size01;
     switch (guest_mem_translate(v->vm, walk.l1_gpa, &hpa, &size01)) {
     case TDP_NOT_RAM:

@@ -39,10 +39,18 @@ enum nested_ept_fault {
                              * with *detail its exit qualification */
     NESTED_EPT_MISCONFIG,   /* EPT12 is misconfigured there: L1's exit */
     NESTED_EPT_NOT_RAM,     /* EPT12 maps it to L1-physical *detail, not RAM */
+    NESTED_EPT_PML_FULL,    /* a write L1's PML would log, with its log full:
+                             * L1's page-modification-log-full exit */
     NESTED_EPT_NO_MEMORY,
 };
 /* An EPT violation of vmcs02 (current) while L2 runs on EPT02, with its
- * exit qualification. */
+ * exit qualification. With accessed and dirty flags in L1's EPTP (bit 6),
+ * the walk sets them in EPT12 as the processor would (SDM Vol. 3C
+ * 30.3.5; L2's accesses to its paging structures count as writes), a page
+ * whose EPT12 leaf is not dirty goes into EPT02 without write permission,
+ * so that its first write comes back here to set the flag, and with L1's
+ * PML on, that write is logged in L1's PML buffer (SDM Vol. 3C 30.3.6,
+ * "Page-Modification Logging"; KVM's nested_vmx_write_pml_buffer). */
 enum nested_ept_fault nested_ept_violation(struct vcpu *vcpu, uint64_t qualification,
                                            uint64_t *detail);
 

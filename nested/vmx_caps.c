@@ -139,12 +139,13 @@ void nested_vmx_caps_init(struct nested_vmx_caps *caps, const struct vmcs_config
      * allow, so L1 may use sizes the hardware lacks), execute-only
      * entries only if EPT02 can have them, the hardware's advanced
      * EPT-violation information (the exit's linear-access bits go to L1
-     * as the hardware reported them); INVEPT single- and all-context.
-     * No accessed/dirty flags: L0 would have to set them in EPT12. INVVPID
+     * as the hardware reported them); accessed and dirty flags, which L0
+     * sets in EPT12 as its walks find them needed (nested/nested_ept.h),
+     * whatever the hardware has; INVEPT single- and all-context. INVVPID
      * of all four types. VMFUNC stays 0: no VM functions. */
     caps->msr[NESTED_VMX_EPT_VPID_CAP] =
         (hw->ept_vpid_cap & (EPT_CAP_EXEC_ONLY | EPT_CAP_ADVANCED_EXIT_INFO)) | EPT_CAP_WALK_4 |
-        EPT_CAP_WB | EPT_CAP_2M | EPT_CAP_1G | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE |
+        EPT_CAP_WB | EPT_CAP_2M | EPT_CAP_1G | EPT_CAP_AD | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE |
         EPT_CAP_INVEPT_ALL | VPID_CAP_INVVPID | VPID_CAP_INVVPID_ADDRESS |
         VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL | VPID_CAP_INVVPID_SINGLE_NONGLOBAL;
 }

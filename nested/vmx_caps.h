@@ -24,7 +24,7 @@
  * this machine can also run it (vmcs02 carries it), except those offered
  * without hardware below. EPT is shadowed (nested/nested_ept.h), VPID gets
  * L2 a VPID of its own, PAUSE-loop exiting runs with L1's gap and window.
- * Left out for now: APIC virtualization, PML, VM functions, the TPR
+ * Left out for now: APIC virtualization, VM functions, the TPR
  * shadow, NMI-window exiting and virtual NMIs, MTF, PERF_GLOBAL_CTRL and
  * BNDCFGS. */
 #define NESTED_PIN_EMULATED                                                            \
@@ -52,10 +52,12 @@
  * down by 1 each time TSC bit 5 changes), and saves its value on exit. */
 #define NESTED_PIN_WITHOUT_HARDWARE      PIN_PREEMPTION_TIMER
 #define NESTED_EXIT_WITHOUT_HARDWARE     EXIT_SAVE_PREEMPTION_TIMER
-/* VMCS shadowing for L1's own guests is L0's work whatever the machine has:
- * L2's VMREADs and VMWRITEs that L1's bitmaps let through are served from
- * L1's shadow VMCS in its memory (nested/vmx_insn.c), never by vmcs02. */
-#define NESTED_PROC2_WITHOUT_HARDWARE    PROC2_VMCS_SHADOWING
+/* VMCS shadowing and PML for L1's own guests are L0's work whatever the
+ * machine has: L2's VMREADs and VMWRITEs that L1's bitmaps let through are
+ * served from L1's shadow VMCS in its memory (nested/vmx_insn.c), and L0
+ * logs L2's writes as it sets the dirty flags of EPT12
+ * (nested/nested_ept.h); neither is ever on in vmcs02. */
+#define NESTED_PROC2_WITHOUT_HARDWARE    (PROC2_VMCS_SHADOWING | PROC2_ENABLE_PML)
 #define NESTED_PREEMPTION_TIMER_RATE     5
 
 /* The capability MSRs L1 reads, MSR 0x480 + index (IA32_VMX_BASIC ..

@@ -194,6 +194,42 @@ static void table_outside_memory(void **state)
     assert_int_equal(walk(L2_GPA, EPT12_ACCESS_READ, &format).outcome, EPT12_MISCONFIG);
 }
 
+/* With A/D (SDM Vol. 3C 30.3.5): accessed in every entry of the walk,
+ * dirty in the leaf for a write; bits already set are not asked for. */
+static void accessed_and_dirty_flags(void **state)
+{
+    (void)state;
+    build(RWX, RWX, RWX, page(9) | RWX | WB);
+    struct ept12_walk w = walk(L2_GPA, EPT12_ACCESS_READ, &format);
+    assert_int_equal(w.outcome, EPT12_MAPPED);
+    assert_int_equal(w.used, 4);
+    assert_int_equal(w.entry_gpa[0], page(0));
+    assert_int_equal(w.entry_gpa[3], page(3) + 8);
+    uint64_t set[EPT12_LEVELS];
+    ept12_ad_updates(&w, false, set);
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(set[i], EPT12_ACCESSED);
+    ept12_ad_updates(&w, true, set);
+    assert_int_equal(set[3], EPT12_ACCESSED | EPT12_DIRTY);
+    assert_int_equal(set[2], EPT12_ACCESSED);
+    /* set already: nothing more */
+    build(RWX | EPT12_ACCESSED, RWX | EPT12_ACCESSED, RWX | EPT12_ACCESSED,
+          page(9) | RWX | WB | EPT12_ACCESSED | EPT12_DIRTY);
+    w = walk(L2_GPA, EPT12_ACCESS_WRITE, &format);
+    ept12_ad_updates(&w, true, set);
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(set[i], 0);
+    /* a 2 MiB leaf: three entries, dirty in the PDE */
+    build(RWX, RWX, RWX, 0);
+    memory[2][1] = 0x40000000ull | WB | LARGE | RWX;
+    w = walk(L2_GPA, EPT12_ACCESS_WRITE, &format);
+    assert_int_equal(w.outcome, EPT12_MAPPED);
+    assert_int_equal(w.used, 3);
+    ept12_ad_updates(&w, true, set);
+    assert_int_equal(set[2], EPT12_ACCESSED | EPT12_DIRTY);
+    assert_int_equal(set[3], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +240,7 @@ int main(void)
         cmocka_unit_test(execute_only_and_write_only),
         cmocka_unit_test(reserved_bits_and_memory_types),
         cmocka_unit_test(table_outside_memory),
+        cmocka_unit_test(accessed_and_dirty_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

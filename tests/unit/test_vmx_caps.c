@@ -30,7 +30,7 @@ static const uint32_t emulated[VMX_CTL_CLASSES] = {
 /* The emulated VMX-preemption timer: offered on any machine. */
 static const uint32_t always_offered[VMX_CTL_CLASSES] = {
     [VMX_CTL_PIN] = PIN_PREEMPTION_TIMER, [VMX_CTL_EXIT] = EXIT_SAVE_PREEMPTION_TIMER,
-    [VMX_CTL_PROC2] = PROC2_VMCS_SHADOWING,
+    [VMX_CTL_PROC2] = PROC2_VMCS_SHADOWING | PROC2_ENABLE_PML,
 };
 /* Must-be-1 in TRUE: the default1 bits but CR3-load/store exiting and
  * save/load debug controls, which L1 may clear. */
@@ -151,8 +151,8 @@ static void tigerlake_msrs(void **state)
         [NESTED_VMX_CR4_FIXED0] = 0x0000000000002000,
         [NESTED_VMX_CR4_FIXED1] = 0x0000000000f72fff,
         [NESTED_VMX_VMCS_ENUM] = 0x0000000000000032,
-        [NESTED_VMX_PROCBASED2] = 0x000044ea00000000,
-        [NESTED_VMX_EPT_VPID_CAP] = 0x00000f0106134041,
+        [NESTED_VMX_PROCBASED2] = 0x000244ea00000000,
+        [NESTED_VMX_EPT_VPID_CAP] = 0x00000f0106334041,
         [NESTED_VMX_TRUE_PINBASED] = 0x0000005f00000016,
         [NESTED_VMX_TRUE_PROCBASED] = 0xf799fffe04006172,
         [NESTED_VMX_TRUE_EXIT] = 0x007fefff00036dfb,
@@ -183,9 +183,9 @@ static void basic_misc_and_fixed_msrs(void **state)
         assert_int_equal(caps.msr[NESTED_VMX_CR4_FIXED0], 0x2000);
         assert_int_equal(caps.msr[NESTED_VMX_CR4_FIXED1], hw->cr4_fixed1);
         assert_int_equal(caps.msr[NESTED_VMX_VMCS_ENUM], 0x32);
-        /* 4 levels, WB, 2M and 1G, INVEPT both types, INVVPID all four;
-         * no A/D; execute-only as the hardware (all models have it). */
-        assert_int_equal(caps.msr[NESTED_VMX_EPT_VPID_CAP], 0x00000f0106134041);
+        /* 4 levels, WB, 2M and 1G, A/D, INVEPT both types, INVVPID all
+         * four; execute-only as the hardware (all models have it). */
+        assert_int_equal(caps.msr[NESTED_VMX_EPT_VPID_CAP], 0x00000f0106334041);
         assert_int_equal(caps.msr[NESTED_VMX_VMFUNC], 0);
     }
 }
@@ -203,7 +203,8 @@ static void hardware_dependent_bits_follow_the_machine(void **state)
 }
 
 #define PROC2_OFFERED (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST | PROC2_PAUSE_LOOP_EXITING | \
-                       PROC2_ENABLE_RDTSCP | PROC2_WBINVD_EXITING | PROC2_VMCS_SHADOWING)
+                       PROC2_ENABLE_RDTSCP | PROC2_WBINVD_EXITING | PROC2_VMCS_SHADOWING | \
+                       PROC2_ENABLE_PML)
 
 static void secondary_controls_are_ept_vpid_ug_rdtscp_wbinvd_exiting_and_shadowing(void **state)
 {
@@ -229,13 +230,16 @@ static void preemption_timer_is_offered_without_hardware(void **state)
     assert_int_equal(VMX_MISC_PREEMPTION_TIMER_RATE(caps.msr[NESTED_VMX_MISC]), 5);
 }
 
-static void vmcs_shadowing_is_offered_without_hardware(void **state)
+static void shadowing_pml_and_ept_ad_are_offered_without_hardware(void **state)
 {
     (void)state;
     struct vmx_capability_msrs hw = bochs_tigerlake;
-    hw.procbased2 &= ~((uint64_t)PROC2_VMCS_SHADOWING << 32);
+    hw.procbased2 &= ~((uint64_t)(PROC2_VMCS_SHADOWING | PROC2_ENABLE_PML) << 32);
+    hw.ept_vpid_cap &= ~EPT_CAP_AD;
     struct nested_vmx_caps caps = caps_for(&hw);
     assert_true(caps.may_be_1[VMX_CTL_PROC2] & PROC2_VMCS_SHADOWING);
+    assert_true(caps.may_be_1[VMX_CTL_PROC2] & PROC2_ENABLE_PML);
+    assert_true(caps.msr[NESTED_VMX_EPT_VPID_CAP] & EPT_CAP_AD);
 }
 
 static void emulated_controls_the_machine_lacks_are_not_offered(void **state)
@@ -288,7 +292,7 @@ int main(void)
         cmocka_unit_test(hardware_dependent_bits_follow_the_machine),
         cmocka_unit_test(secondary_controls_are_ept_vpid_ug_rdtscp_wbinvd_exiting_and_shadowing),
         cmocka_unit_test(preemption_timer_is_offered_without_hardware),
-        cmocka_unit_test(vmcs_shadowing_is_offered_without_hardware),
+        cmocka_unit_test(shadowing_pml_and_ept_ad_are_offered_without_hardware),
         cmocka_unit_test(emulated_controls_the_machine_lacks_are_not_offered),
         cmocka_unit_test(offered_msrs),
         cmocka_unit_test(procbased2_needs_secondary_controls),
