@@ -91,38 +91,26 @@ struct nested_vmx {
     bool shadow_linked;
 };
 
-/* L1 changed the fields in `changed` (emulated VMWRITE, or VMWRITE to the
- * shadow VMCS): the next entry checks and copies them again, and runs the
- * guest-state checks if any is a guest-state or control field (the checks
- * read both), but for the guest fields that every entry rechecks or no
- * check reads: RIP (nested_recheck_guest_state), RSP and the
- * VMX-preemption timer value, which L1s write on nearly every exit. */
-static inline void nested_note_written(struct nested_vmx *n, const struct vmcs12_field_set *changed)
+/* L1 changed the field `encoding` (emulated VMWRITE, or VMWRITE to the
+ * shadow VMCS; a high half names its field): the next entry checks and
+ * copies it again, and runs the guest-state checks if it is a control or a
+ * guest-state field (the checks read both), but for the guest fields that
+ * every entry rechecks or no check reads: RIP (nested_recheck_guest_state),
+ * RSP and the VMX-preemption timer value, which L1s write on nearly every
+ * exit. */
+static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
 {
-    struct vmcs12_field_set unchecked = { 0 };
-    vmcs12_field_set_add(&unchecked, GUEST_RIP);
-    vmcs12_field_set_add(&unchecked, GUEST_RSP);
-    vmcs12_field_set_add(&unchecked, VMX_PREEMPTION_TIMER_VALUE);
-    bool guest_checked_again = false;
-    for (unsigned type = 0; type < 4; type++)
-        for (unsigned width = 0; width < 4; width++) {
-            n->written.bits[type][width] |= changed->bits[type][width];
-            if (type == VMCS_TYPE_GUEST)
-                guest_checked_again |= (changed->bits[type][width] & ~unchecked.bits[type][width]) != 0;
-        }
-    if (vmcs12_field_set_has_type(changed, VMCS_TYPE_CONTROL)) {
+    vmcs12_field_set_add(&n->written, encoding);
+    switch (VMCS12_FIELD_TYPE(encoding)) {
+    case VMCS_TYPE_CONTROL:
         n->guest_state_checked = false;
         n->controls_stale = true;
+        break;
+    case VMCS_TYPE_GUEST:
+        if (encoding != GUEST_RIP && encoding != GUEST_RSP && encoding != VMX_PREEMPTION_TIMER_VALUE)
+            n->guest_state_checked = false;
+        break;
     }
-    if (guest_checked_again)
-        n->guest_state_checked = false;
-}
-
-static inline void nested_note_written_field(struct nested_vmx *n, uint32_t encoding)
-{
-    struct vmcs12_field_set one = { 0 };
-    vmcs12_field_set_add(&one, encoding);
-    nested_note_written(n, &one);
 }
 
 /* Whether the vCPU runs L2 now (inline: every exit asks). */

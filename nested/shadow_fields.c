@@ -61,16 +61,15 @@ bool shadow_bitmap_passes(const uint8_t *bitmap, uint32_t encoding)
 }
 
 unsigned shadow_fields_apply(const struct shadow_fields *fields, const uint64_t *values,
-                             struct vmcs12 *vmcs12, struct vmcs12_field_set *written)
+                             struct vmcs12 *vmcs12, unsigned *changed)
 {
-    unsigned changed = 0;
+    unsigned count = 0;
     for (unsigned i = 0; i < fields->rw_count; i++) {
         const struct vmcs12_place *f = &fields->rw[i];
         if (vmcs12_place_get(vmcs12, f) == values[i])
             continue;
         vmcs12_place_set(vmcs12, f, values[i]);
-        vmcs12_field_set_add(written, f->encoding);
-        changed++;
+        changed[count++] = i;
     }
-    return changed;
+    return count;
 }

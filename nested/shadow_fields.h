@@ -58,10 +58,10 @@ bool shadow_bitmap_passes(const uint8_t *bitmap, uint32_t encoding);
  * The sync rule at the points where L0 needs vmcs12 whole (L1's
  * VMLAUNCH/VMRESUME, VMCLEAR, VMPTRLD of another VMCS, VMXOFF): the RW
  * fields, as the shadow has them (`values[i]` for fields->rw[i]), replace
- * vmcs12's; those that differ are added to `written`, as an emulated
- * VMWRITE would have, so that the entry checks and copies them again.
+ * vmcs12's; the indexes of those that differ go to `changed`, for the
+ * caller to count them as written by L1, as an emulated VMWRITE would.
  * Returns how many differed.
  */
 unsigned shadow_fields_apply(const struct shadow_fields *fields, const uint64_t *values,
-                             struct vmcs12 *vmcs12, struct vmcs12_field_set *written);
+                             struct vmcs12 *vmcs12, unsigned *changed);
 #endif

@@ -93,10 +93,10 @@ void shadow_vmcs_to_vmcs12(struct vcpu *v)
     for (unsigned i = 0; i < fields.rw_count; i++)
         values[i] = vmcs_read(fields.rw[i].encoding);
     shadow_leave(v, flags);
-    struct vmcs12_field_set changed = { 0 };
-    if (!shadow_fields_apply(&fields, values, n->vmcs12, &changed))
-        return;
-    nested_note_written(n, &changed);
+    unsigned changed[SHADOW_FIELDS_MAX];
+    unsigned count = shadow_fields_apply(&fields, values, n->vmcs12, changed);
+    for (unsigned i = 0; i < count; i++)
+        nested_note_written(n, fields.rw[changed[i]].encoding);
 }
 
 bool shadow_vmcs_attach(struct vcpu *v)

@@ -476,7 +476,7 @@ static void emulate_vmwrite(struct insn *in)
     if (vmcs_field_type(encoding) == VMCS_TYPE_GUEST)
         nested_sync_l2_state(in->vcpu);     /* a high half: the field's low half stays */
     (void)vmcs12_write(n->vmcs12, encoding, value);
-    nested_note_written_field(n, encoding & ~1u);     /* a high half: its field */
+    nested_note_written(n, encoding & ~1u);     /* a high half: its field */
     shadow_vmcs_written(in->vcpu, encoding);
     succeed(in);
 }
