@@ -155,24 +155,31 @@ static const struct {
     [EXIT_REASON_PAUSE] = { handle_pause, false },
 };
 
+/* An exit no handler takes: a failed entry (invalid guest state, MSR
+ * loading, machine check during entry: SDM Vol. 3C 27.8) or a reason
+ * nothing handles. The VM cannot run on. Out of line: the dispatch stays
+ * free of its stack and saved registers. */
+__attribute__((noinline, cold)) static enum exit_action unhandled_exit(struct vcpu *vcpu,
+                                                                      uint32_t full_reason)
+{
+    uint32_t reason = full_reason & 0xffff;
+    const char *name = vmx_exit_reason_name(reason);
+    char why[96];
+    if (full_reason & EXIT_REASON_ENTRY_FAILURE)
+        snprintf(why, sizeof(why), "VM entry failed: %s (exit reason %u, qualification %lu)",
+                 name ? name : "unknown", reason, vmcs_read(EXIT_QUALIFICATION));
+    else
+        snprintf(why, sizeof(why), "unhandled exit reason %u (%s)", reason,
+                 name ? name : "unknown");
+    return stop_vm_with_dump(vcpu, why);
+}
+
 enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason)
 {
     uint32_t reason = full_reason & 0xffff;
-    char why[96];
-    if (full_reason & EXIT_REASON_ENTRY_FAILURE) {
-        /* Invalid guest state, MSR loading, machine check during entry
-         * (SDM Vol. 3C 27.8): the VM cannot run. */
-        const char *name = vmx_exit_reason_name(reason);
-        snprintf(why, sizeof(why), "VM entry failed: %s (exit reason %u, qualification %lu)",
-                 name ? name : "unknown", reason, vmcs_read(EXIT_QUALIFICATION));
-        return stop_vm_with_dump(vcpu, why);
-    }
-    if (reason >= EXIT_REASON_MAX || !exit_handlers[reason].handle) {
-        const char *name = vmx_exit_reason_name(reason);
-        snprintf(why, sizeof(why), "unhandled exit reason %u (%s)", reason,
-                 name ? name : "unknown");
-        return stop_vm_with_dump(vcpu, why);
-    }
+    if (__builtin_expect((full_reason & EXIT_REASON_ENTRY_FAILURE) || reason >= EXIT_REASON_MAX ||
+                             !exit_handlers[reason].handle, 0))
+        return unhandled_exit(vcpu, full_reason);
     if (exit_handlers[reason].during_delivery)
         reinject_interrupted_event(vcpu);
     struct vm_exit exit = { .reason = reason };
