@@ -21,7 +21,7 @@ KASFLAGS := -g -I . -MMD -MP -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none -z max-page-size=0x1000 -T boot/kernel.ld
 
 # Freestanding test guests (guests/): each guests/NAME.c with the runtime.
-GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe insn_probe spin_share migrate_check apic_timer smp_ipi spinlock legacy_irq platform_probe reboot_probe vmx_probe nmi_probe debug_probe chaos
+GUESTS      := cpuid_test exit_bench mem_touch crasher msr_probe isolation_probe insn_probe spin_share migrate_check apic_timer smp_ipi spinlock legacy_irq platform_probe reboot_probe vmx_probe nmi_probe debug_probe chaos dirty_writer
 GUEST_RT_COMMON := guests/runtime/start.S guests/runtime/entry.c guests/runtime/guest.c \
                guests/runtime/smp.c lib/printf.c lib/string.c arch/interrupts.c arch/isr.S \
                arch/lapic.c arch/tsc.c arch/ap_trampoline.S arch/gdt.c

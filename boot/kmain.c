@@ -21,6 +21,7 @@
 #include "sched/sched.h"
 #include "machine/machine.h"
 #include "nested/nested.h"
+#include "nested/switch.h"
 #include "virt/vm.h"
 #include "virt/vm_config.h"
 #include "vmx/vmx_cpu.h"
@@ -140,6 +141,7 @@ void kmain(uint32_t magic, uint64_t info)
     init_cpus(&topo);
     enable_vmx_everywhere();
     nested_init();      /* what a VM with nested VMX sees, from the negotiated controls */
+    nested_switch_init();
 
     ioapic_route_isa_irq(COM1_IRQ, VECTOR_SERIAL, percpu[0].apic_id);
     serial_enable_rx_interrupt();

@@ -5,6 +5,7 @@
 #include "exits/exit_pause.h"
 #include "nested/events.h"
 #include "nested/nested.h"
+#include "virt/dirty_log.h"
 #include "virt/event_inject.h"
 #include "virt/vm.h"
 #include "sched/sched.h"
@@ -74,6 +75,15 @@ static enum exit_action handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit
         return EXIT_RESUME;
     }
     return vcpu_block(vcpu, VCPU_HALTED) ? EXIT_RESCHEDULE : EXIT_RESUME;
+}
+
+/* The vCPU's page-modification log is full (SDM Vol. 3C 30.3.6): into the
+ * VM's dirty set, and logging goes on (virt/dirty_log.h). */
+static enum exit_action handle_pml_full(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+    restore_nmi_blocking(vcpu, exit->qualification);
+    dirty_log_pml_full(vcpu);
+    return EXIT_RESUME;
 }
 
 static enum exit_action handle_skip(struct vcpu *vcpu, const struct vm_exit *exit)
@@ -153,6 +163,7 @@ static const struct {
     [EXIT_REASON_WBINVD] = { handle_skip, false },
     [EXIT_REASON_XSETBV] = { handle_xsetbv, false },
     [EXIT_REASON_PAUSE] = { handle_pause, false },
+    [EXIT_REASON_PML_FULL] = { handle_pml_full, true, true },
 };
 
 /* An exit no handler takes: a failed entry (invalid guest state, MSR

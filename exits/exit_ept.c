@@ -4,6 +4,7 @@
 #include "virt/event_inject.h"
 #include "virt/guest_mem.h"
 #include "exits/mmio.h"
+#include "virt/dirty_log.h"
 #include "nested/nested.h"
 #include "nested/nested_ept.h"
 #include "nested/switch.h"
@@ -13,6 +14,7 @@
 #include "lib/printf.h"
 
 /* SDM Vol. 3C 28.2.1, Table 28-7. */
+#define EPT_QUAL_WRITE             (1ull << 1)
 #define EPT_QUAL_FETCH             (1ull << 2)
 #define EPT_QUAL_LINEAR_VALID      (1ull << 7)
 #define EPT_QUAL_LINEAR_TRANSLATED (1ull << 8)  /* clear: during a guest page walk */
@@ -68,10 +70,18 @@ enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *e
     uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
     uint64_t size = 0;
     char why[96];
+    /* A write to a page the dirty-rate measurement write-protected. */
+    if (__builtin_expect(vcpu->vm->dirty_log.state == DIRTY_LOG_MEASURING, 0) &&
+        (exit->qualification & EPT_QUAL_WRITE) && dirty_log_write_fault(vcpu->vm, gpa)) {
+        restore_nmi_blocking(vcpu, exit->qualification);
+        return EXIT_RESUME;
+    }
     switch (tdp_page_fault(vcpu->vm, gpa, &size)) {
     case TDP_MAPPED:
         if (size)
             vcpu->stats.ept_maps[size == EPT_SIZE_4K ? 0 : size == EPT_SIZE_2M ? 1 : 2]++;
+        if (__builtin_expect(vcpu->vm->dirty_log.state == DIRTY_LOG_MEASURING, 0) && size)
+            dirty_log_mapped(vcpu->vm, gpa, exit->qualification & EPT_QUAL_WRITE);
         restore_nmi_blocking(vcpu, exit->qualification);     /* the instruction runs again */
         return EXIT_RESUME;
     case TDP_NO_MEMORY:

@@ -1,5 +1,6 @@
 /* The scheduler's callbacks for vCPUs (machine/vcpu_entity.h). */
 #include "machine/vcpu_entity.h"
+#include "virt/dirty_log.h"
 #include "machine/vm_power.h"
 #include "machine/vm_reset.h"
 #include "machine/vcpu_run.h"
@@ -193,9 +194,12 @@ static void vm_cpu_work(uint32_t me)
         struct vcpu *v = vms[i].vcpus;
         /* A VM being reset has its devices and vCPUs rebuilt: nothing of
          * the old boot may reach the new one. */
-        if (!vm_has_finished(&vms[i]) && !(vms[i].sched.hold & VM_HOLD_RESET) && v &&
-            v->se.cpu == me && halted_pit_deadline(v))
+        if (vm_has_finished(&vms[i]) || (vms[i].sched.hold & VM_HOLD_RESET) || !v)
+            continue;
+        if (v->se.cpu == me && halted_pit_deadline(v))
             pit_expire(&vms[i], now);
+        if (me == 0)    /* a dirty-rate period of a VM whose vCPUs all halt ends here */
+            dirty_log_check(&vms[i], now);
     }
 }
 

@@ -1,6 +1,7 @@
 /* The run loop of a vCPU on its CPU (KVM's vcpu_enter_guest): the work
  * before each entry, the entry, and the dispatch of each exit. */
 #include "machine/vcpu_run.h"
+#include "virt/dirty_log.h"
 #include "virt/vcpu.h"
 #include "virt/vcpu_state.h"
 #include "dev/apic_access.h"
@@ -61,6 +62,10 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
         return LEAVE;       /* what else was asked is asked again at the next slice */
     if ((requests & REQ_INIT_SIPI) && !nested_init_signal(v) && !apic_process_init_sipi(v))
         return WAIT_FOR_SIPI;
+    if (__builtin_expect(v->vm->dirty_log.state == DIRTY_LOG_MEASURING, 0))
+        dirty_log_check(v->vm, now);
+    if (requests & REQ_DIRTY_LOG)
+        dirty_log_vcpu_sync(v);
     if ((int64_t)(now - *slice_end) >= 0) {
         uint64_t more = ple_slice_end(v);
         if (!more)

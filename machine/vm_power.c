@@ -2,6 +2,7 @@
  * the image and the firmware's tables, vCPUs), built again at a machine
  * reset, torn down once every vCPU has stopped. */
 #include "machine/vm_power.h"
+#include "virt/dirty_log.h"
 #include "virt/vm.h"
 #include "virt/vcpu.h"
 #include "virt/guest_mem.h"
@@ -43,6 +44,7 @@ static void vm_free(struct vm *vm)
         vpid_free(&vpid_pool, vm->vcpus[i].vpid02);
     }
     nested_ept_vm_free(vm);
+    dirty_log_free(vm);
     guest_mem_destroy(vm);
     mem_unreserve(&vm->mem);
     if (vm->io_bitmaps)
@@ -132,6 +134,7 @@ bool vm_reboot(struct vm *vm, char *why, size_t why_size)
      * into fresh memory exactly as at creation, nothing of the old boot can
      * leak into the new one, and memory the guest touched goes back to the
      * host until it is touched again. */
+    dirty_log_free(vm);
     guest_mem_destroy(vm);
     return vm_boot(vm, why, why_size);
 }

@@ -133,6 +133,89 @@ bool ept_range_has_mappings(const struct ept *ept, uint64_t gpa, uint64_t size)
     return present(table[index_at(gpa, target)]);
 }
 
+/* The leaf of `level` (1: 2 MiB, 2: 1 GiB) at *e as a table of leaves one
+ * level down, each with its permissions and memory type, its accessed and
+ * dirty flags clear. */
+static enum ept_result split_leaf(struct ept *ept, uint64_t *e, int level)
+{
+    uint64_t *table = ept->alloc_table();
+    if (!table)
+        return EPT_NO_MEMORY;
+    ept->tables++;
+    uint64_t child = size_at(level - 1);
+    uint64_t base = *e & EPT_ADDR_MASK & ~(size_at(level) - 1);
+    uint64_t bits = (*e & 0xfffull & ~(EPT_LARGE | EPT_ACCESSED | EPT_DIRTY)) |
+                    (level - 1 ? EPT_LARGE : 0);
+    for (unsigned i = 0; i < ENTRIES; i++)
+        table[i] = (base + i * child) | bits;
+    __atomic_store_n(e, (uint64_t)(uintptr_t)table | EPT_TABLE_PERMS, __ATOMIC_RELEASE);
+    ept->leaves[level]--;
+    ept->leaves[level - 1] += ENTRIES;
+    return EPT_OK;
+}
+
+static enum ept_result split_level(struct ept *ept, uint64_t *table, int level)
+{
+    for (unsigned i = 0; i < ENTRIES; i++) {
+        if (!present(table[i]))
+            continue;
+        if (table[i] & EPT_LARGE) {
+            enum ept_result r = split_leaf(ept, &table[i], level);
+            if (r != EPT_OK)
+                return r;
+        }
+        if (level > 1) {
+            enum ept_result r = split_level(ept, table_of(table[i]), level - 1);
+            if (r != EPT_OK)
+                return r;
+        }
+    }
+    return EPT_OK;
+}
+
+enum ept_result ept_split_large(struct ept *ept)
+{
+    return split_level(ept, ept->pml4, 3);
+}
+
+static void each_leaf(uint64_t *table, int level, uint64_t gpa,
+                      void (*fn)(void *ctx, uint64_t gpa, uint64_t size, uint64_t *entry),
+                      void *ctx)
+{
+    for (unsigned i = 0; i < ENTRIES; i++) {
+        uint64_t entry_gpa = gpa + i * size_at(level);
+        if (!present(table[i]))
+            continue;
+        if (level == 0 || table[i] & EPT_LARGE)
+            fn(ctx, entry_gpa, size_at(level), &table[i]);
+        else
+            each_leaf(table_of(table[i]), level - 1, entry_gpa, fn, ctx);
+    }
+}
+
+void ept_for_each_leaf(struct ept *ept,
+                       void (*fn)(void *ctx, uint64_t gpa, uint64_t size, uint64_t *entry),
+                       void *ctx)
+{
+    each_leaf(ept->pml4, 3, 0, fn, ctx);
+}
+
+uint64_t *ept_leaf(struct ept *ept, uint64_t gpa, uint64_t *size)
+{
+    uint64_t *table = ept->pml4;
+    for (int level = 3; level >= 0; level--) {
+        uint64_t *e = &table[index_at(gpa, level)];
+        if (!present(*e))
+            return NULL;
+        if (level == 0 || *e & EPT_LARGE) {
+            *size = size_at(level);
+            return e;
+        }
+        table = table_of(*e);
+    }
+    return NULL;
+}
+
 struct teardown {
     void (*free_table)(void *);
     void (*release_leaf)(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size);

@@ -63,6 +63,19 @@ void ept_destroy(struct ept *ept, void (*free_table)(void *page),
  * whose aligned region around `gpa` lies wholly inside the guest RAM slot
  * [slot_start, slot_end) and holds no mapping yet.
  */
+/* Every 2 MiB and 1 GiB leaf becomes a table of 4 KiB leaves with its
+ * permissions and memory type (what dirty logging needs: a flag or a
+ * permission per 4 KiB page, KVM's eager page splitting). A CPU may still
+ * use the large translations until an INVEPT. */
+enum ept_result ept_split_large(struct ept *ept);
+/* Calls `fn` for each leaf: its guest-physical address, size, and entry
+ * (which `fn` may change: an 8-byte store, seen whole by a walking CPU). */
+void ept_for_each_leaf(struct ept *ept,
+                       void (*fn)(void *ctx, uint64_t gpa, uint64_t size, uint64_t *entry),
+                       void *ctx);
+/* The leaf entry that maps `gpa`, or NULL; *size its page size. */
+uint64_t *ept_leaf(struct ept *ept, uint64_t gpa, uint64_t *size);
+
 uint64_t ept_choose_page_size(const struct ept *ept, uint64_t gpa, uint64_t slot_start,
                               uint64_t slot_end, bool allow_2m, bool allow_1g);
 #endif

@@ -3,6 +3,7 @@
 #include "mon/monitor.h"
 #include "nested/nested.h"
 #include "nested/ept02.h"
+#include "virt/dirty_log.h"
 #include "virt/trace.h"
 #include "arch/percpu.h"
 #include "arch/tsc.h"
@@ -297,6 +298,16 @@ static void info_memory(const char *args)
     }
 }
 
+static void info_dirty_rate(const char *args)
+{
+    struct vm *vm = vm_find(args, strlen(args));
+    if (!vm) {
+        kprintf("no VM named '%s'\n", args);
+        return;
+    }
+    dirty_log_print(vm);
+}
+
 const struct monitor_command info_commands[] = {
     { "memory", "", "host memory: free, reserved; per VM: RAM, reserved, backed", info_memory },
     { "vms", "", "VMs: vCPUs, memory, state, exit status", info_vms },
@@ -309,6 +320,8 @@ const struct monitor_command info_commands[] = {
     { "exits", "[VM]", "VM exits per reason: count and average handling cycles", info_exits },
     { "nested", "VM", "nested VMX per vCPU: VMX operation, current vmcs12 (controls, guest "
       "state, last exit to L1)", info_nested },
+    { "dirty_rate", "VM", "the last dirty_rate measurement: pages/s, MiB/s, the dirty pages' "
+      "guest-physical ranges", info_dirty_rate },
     { "cpus", "", "physical CPUs and their VMX state", info_cpus },
     { "vmx", "[msrs]", "negotiated VMX configuration (msrs: raw capability MSRs)", info_vmx },
     { NULL, NULL, NULL, NULL },

@@ -26,6 +26,7 @@ void cmd_stop(const char *args);
 void cmd_cont(const char *args);
 void cmd_reset(const char *args);
 void cmd_nmi(const char *args);
+void cmd_dirty_rate(const char *args);
 
 /* `info` subcommands (mon/info.c). */
 extern const struct monitor_command info_commands[];

@@ -1,5 +1,7 @@
 /* Monitor commands that act on VMs. */
 #include "mon/monitor.h"
+#include "virt/dirty_log.h"
+#include "arch/tsc.h"
 #include "sched/sched.h"
 #include "machine/machine.h"
 #include "dev/apic_access.h"
@@ -94,4 +96,48 @@ void cmd_nmi(const char *args)
     for (uint32_t i = 0; i < vm->vcpu_count; i++)
         nmis += apic_lint1_edge(&vm->vcpus[i]);
     kprintf("vm %s: NMI to %u of %u vCPU(s) (LINT1)\n", vm->config.name, nmis, vm->vcpu_count);
+}
+
+/* QEMU's calc_dirty_rate: how fast the VM writes its memory, measured for
+ * SECONDS (default 1, at most 60) of time; the result comes when the
+ * period ends (virt/dirty_log.h), and `info dirty_rate VM` shows it again
+ * with the dirty pages. */
+void cmd_dirty_rate(const char *args)
+{
+    const char *name = args, *end = args;
+    while (*end && *end != ' ' && *end != '\t')
+        end++;
+    struct vm *vm = end > name ? vm_find(name, (size_t)(end - name)) : NULL;
+    if (end == name) {
+        kprintf("dirty_rate: which VM? (usage: dirty_rate VM [SECONDS])\n");
+        return;
+    }
+    if (!vm || vm_has_finished(vm)) {
+        kprintf("dirty_rate: no running VM named '%.*s'\n", (int)(end - name), name);
+        return;
+    }
+    while (*end == ' ' || *end == '\t')
+        end++;
+    uint64_t seconds = 1;
+    if (*end) {
+        seconds = 0;
+        for (const char *c = end; *c && *c != ' '; c++) {
+            if (*c < '0' || *c > '9' || seconds > 60) {
+                seconds = 0;
+                break;
+            }
+            seconds = seconds * 10 + (uint64_t)(*c - '0');
+        }
+        if (seconds < 1 || seconds > 60) {
+            kprintf("dirty_rate: '%s' is not a number of seconds from 1 to 60\n", end);
+            return;
+        }
+    }
+    char why[64];
+    if (!dirty_log_start(vm, seconds * tsc_khz() * 1000, why, sizeof(why))) {
+        kprintf("dirty_rate: vm %s: %s\n", vm->config.name, why);
+        return;
+    }
+    kprintf("vm %s: measuring the dirty-page rate for %lu s (%s)\n", vm->config.name, seconds,
+            vm->dirty_log.pml ? "PML" : "write protection");
 }

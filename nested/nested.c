@@ -3,7 +3,6 @@
 #include "nested/nested.h"
 #include "nested/ept02.h"
 #include "nested/shadow_vmcs.h"
-#include "nested/switch.h"
 #include "virt/vm.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
@@ -18,7 +17,6 @@ void nested_init(void)
     vmx_read_capability_msrs(&hw);
     nested_vmx_caps_init(&nested_caps, &vmcs_config, &hw);
     shadow_vmcs_init();
-    nested_switch_init();
 }
 
 bool nested_offered(const struct vcpu *v)

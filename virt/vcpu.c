@@ -152,6 +152,10 @@ void vcpu_release(struct vcpu *v)
     page_free(v->fpu, 1);
     v->lv.vmcs = 0;
     v->fpu = NULL;
+    if (v->pml_buffer)      /* its VMCS logged there: the VMCS is gone */
+        page_free(v->pml_buffer, 1);
+    v->pml_buffer = NULL;
+    v->pml_on = false;
 }
 
 /* Register `n` where it is kept: the guest_regs array, in the encoding's

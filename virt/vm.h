@@ -36,10 +36,24 @@ enum vcpu_request {
     REQ_TIMER = 2,          /* the APIC timer was reprogrammed */
     REQ_INIT_SIPI = 4,      /* an INIT or start-up IPI arrived */
     REQ_RESCHED = 8,        /* back to the CPU loop: stopped, or its CPU was kicked */
+    REQ_DIRTY_LOG = 16,     /* a dirty-page measurement began or ended (virt/dirty_log.h) */
 };
 
 struct vm;
 struct vlapic;
+
+/* A dirty-page measurement (virt/dirty_log.h). */
+enum dirty_log_state { DIRTY_LOG_IDLE, DIRTY_LOG_MEASURING, DIRTY_LOG_DONE };
+struct dirty_log {
+    volatile enum dirty_log_state state;
+    bool pml;                   /* by PML; else by write protection */
+    bool allow_2m, allow_1g;    /* the VM's large-page choices, put back at the end */
+    uint64_t start, end;        /* TSC: the period, and when it ended */
+    uint64_t ram_pages;         /* bits in each bitmap */
+    uint64_t *dirty;            /* one bit per 4 KiB page of RAM */
+    uint64_t *protected;        /* write protection: the pages it took W from */
+    uint64_t dirty_pages;       /* the result */
+};
 struct vm_devices;
 struct nested_vmx;
 struct ept02_cache;
@@ -83,6 +97,10 @@ struct vcpu {
     uint64_t dr[4], dr6;            /* debug registers the VMCS does not hold */
     struct nested_vmx *nested;      /* its VMX operation as an L1 (nested/nested.h), or NULL */
     bool in_l2;                     /* nested: it runs L1's guest now (one byte: every exit asks) */
+    /* Dirty-page logging (virt/dirty_log.h): its PML buffer, kept once
+     * made, and whether its vmcs01 logs now. */
+    uint64_t *pml_buffer;
+    bool pml_on;
 };
 
 enum vm_state { VM_RUNNING, VM_ENDED };
@@ -135,6 +153,7 @@ struct vm {
     /* Its PC's devices and its vCPUs' local APICs (dev/devices.h): the
      * devices sit above this core and reach it through virt/vcpu_state.h. */
     struct vm_devices *dev;
+    struct dirty_log dirty_log;     /* the monitor's dirty-rate measurement (virt/dirty_log.h) */
 };
 
 /* State changes race with other CPUs stopping the VM: compare-and-swap. */

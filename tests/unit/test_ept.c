@@ -179,9 +179,50 @@ static void huge_page_choice(void **state)
     assert_int_equal(ept_choose_page_size(&ept, 6 * mib, 0, 64 * mib, true, true), EPT_SIZE_2M);
 }
 
+static uint64_t leaves_seen, pages_seen;
+static void count_leaf(void *ctx, uint64_t gpa, uint64_t size, uint64_t *entry)
+{
+    (void)ctx, (void)gpa;
+    assert_true(*entry & EPT_RWX);
+    leaves_seen++;
+    pages_seen += size / EPT_SIZE_4K;
+}
+
+/* Splitting keeps every translation and its permissions, at 4 KiB. */
+static void split_large_keeps_translations(void **state)
+{
+    (void)state;
+    allocations_allowed = 1000;
+    assert_true(ept_init(&ept, alloc_table, false));
+    assert_int_equal(ept_map(&ept, 0x200000, 0x40000000, EPT_SIZE_2M, EPT_READ | EPT_EXEC), EPT_OK);
+    assert_int_equal(ept_map(&ept, 0x40000000, 0x80000000, EPT_SIZE_1G, EPT_RWX), EPT_OK);
+    assert_int_equal(ept_map(&ept, 0x1000, 0x5000, EPT_SIZE_4K, EPT_RWX), EPT_OK);
+    assert_int_equal(ept_split_large(&ept), EPT_OK);
+    assert_int_equal(ept.leaves[1], 0);
+    assert_int_equal(ept.leaves[2], 0);
+    assert_int_equal(ept.leaves[0], 1 + 512 + 512 * 512);
+    uint64_t hpa, size;
+    assert_true(ept_translate(&ept, 0x3ff123, &hpa, &size));
+    assert_int_equal(hpa, 0x401ff123);
+    assert_int_equal(size, EPT_SIZE_4K);
+    assert_true(ept_translate(&ept, 0x7fffffff, &hpa, &size));
+    assert_int_equal(hpa, 0xbfffffff);
+    uint64_t *leaf = ept_leaf(&ept, 0x200000, &size);
+    assert_non_null(leaf);
+    assert_int_equal(*leaf & EPT_RWX, EPT_READ | EPT_EXEC);
+    assert_int_equal(size, EPT_SIZE_4K);
+    assert_null(ept_leaf(&ept, 0x10000000, &size));
+    leaves_seen = pages_seen = 0;
+    ept_for_each_leaf(&ept, count_leaf, NULL);
+    assert_int_equal(leaves_seen, 1 + 512 + 512 * 512);
+    assert_int_equal(pages_seen, leaves_seen);
+    ept_destroy(&ept, free_table, NULL, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(split_large_keeps_translations),
         cmocka_unit_test_setup_teardown(pointer_encodes_wb_4level_and_ad, setup, teardown),
         cmocka_unit_test_setup_teardown(maps_and_translates_each_size, setup, teardown),
         cmocka_unit_test_setup_teardown(leaf_entries_have_type_and_large_bit, setup, teardown),
