@@ -1,0 +1,49 @@
+#!/usr/bin/perl
+# VMCS shadowing with vmxvisor as its own L1 (nested/shadow_vmcs.h): L2
+# (exit_bench) times 2000 CPUIDs, each handled by L1's exit handler, which
+# reads the exit reason, instruction length and RIP and writes RIP. With
+# shadowing those VMREADs and VMWRITEs reach the hardware shadow VMCS and
+# L0's exit table (info exits at the end of the run) has none of them but
+# L1's start-up; without (shadow_vmcs = off) each is an exit to L0. Three
+# levels: the middle vmxvisor shadows its guest's VMCS too, and L0 serves
+# the innermost hypervisor's VMREADs from it (exits from L2 that never go
+# to L1).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use VmxRun;
+
+my $config = "[vm exits]\nimage = exit_bench.elf\nmemory = 16M\ncmdline = cpuid_exit\n";
+
+# An outer exit-table row: (count, from L2, to L1), zeros when absent.
+sub outer_row {
+    my ($out, $reason) = @_;
+    my ($count, $from, $to) = $out =~ /^outer:   \Q$reason\E\s+(\d+)\s+\d+\s+(\d+)\s+(\d+)$/m;
+    return ($count // 0, $from // 0, $to // 0);
+}
+
+my %vmread;
+for my $shadow (qw(on off)) {
+    local $ENV{VMXVISOR_SHADOW_VMCS} = $shadow;
+    my ($status, $out) = run_vms_in_vmxvisor($config, ['exit_bench']);
+    is($status, 0, "shadow_vmcs = $shadow: the inner vmxvisor exits with status 0") or diag($out);
+    like($out, qr/^\[exits\] BENCH cpuid_exit \d+ cycles$/m, "shadow_vmcs = $shadow: L2 ran its loop");
+    ($vmread{$shadow}) = outer_row($out, 'VMREAD');
+    my ($cpuid) = outer_row($out, 'CPUID');
+    ok($cpuid >= 2000, "shadow_vmcs = $shadow: L0 saw L2's 2000 CPUIDs ($cpuid)");
+}
+cmp_ok($vmread{off}, '>=', 2000 * 3, 'without shadowing, L1\'s VMREADs exit to L0 (3 or more per L2 exit)');
+cmp_ok($vmread{on}, '<', 100, "with shadowing, L1's VMREADs of the shadowed fields do not exit ($vmread{on} left)");
+
+{
+    local $ENV{VMXVISOR_LEVELS} = 2;
+    my ($status, $out) = run_vms_in_vmxvisor($config, ['exit_bench']);
+    is($status, 0, 'three levels: the innermost vmxvisor exits with status 0') or diag($out);
+    like($out, qr/^\[exits\] BENCH cpuid_exit \d+ cycles$/m, 'three levels: L3 ran its loop');
+    my ($count, $from_l2, $to_l1) = outer_row($out, 'VMREAD');
+    cmp_ok($from_l2, '>=', 2000, "L2's VMREADs reach L0 ($from_l2)");
+    is($to_l1, 0, 'L0 serves them from L1\'s shadow VMCS: none goes to L1');
+}
+done_testing();
