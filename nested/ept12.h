@@ -65,4 +65,21 @@ void ept12_walk(uint64_t eptp, uint64_t l2_gpa, unsigned access,
 #define EPT12_ACCESSED (1ull << 8)
 #define EPT12_DIRTY    (1ull << 9)
 void ept12_ad_updates(const struct ept12_walk *walk, bool write, uint64_t set[EPT12_LEVELS]);
+
+/* Page-modification logging (SDM Vol. 3C 30.3.6), before an accessed or
+ * dirty flag is set: with the PML index outside 0-511 the log is full (a
+ * PML-full exit; no flag is set, nothing is logged). */
+#define EPT12_PML_ENTRIES 512
+static inline bool ept12_pml_full(uint16_t index)
+{
+    return index >= EPT12_PML_ENTRIES;
+}
+/* A dirty flag set with the log not full: the entry's slot (the index),
+ * and the index counts down, from 0 to FFFFH. */
+static inline unsigned ept12_pml_log(uint16_t *index)
+{
+    unsigned slot = *index;
+    *index = (uint16_t)(*index - 1);
+    return slot;
+}
 #endif

@@ -21,7 +21,6 @@
 #define QUAL_LINEAR_VALID   (1ull << 7)
 #define QUAL_TRANSLATED     (1ull << 8)
 #define EPTP_AD_ENABLED     (1ull << 6)
-#define PML_ENTRIES         512
 #define QUAL_PERMS_SHIFT    3
 #define QUAL_PERMS_MASK     (7ull << QUAL_PERMS_SHIFT)
 /* Table pages the roots of a VM may hold: an eighth of its RAM's 4 KiB
@@ -220,16 +219,17 @@ static enum pml_outcome pml_check(const struct vcpu *v)
     const struct vmcs12 *v12 = v->nested->vmcs12;
     if (!(vmcs12_get(v12, SECONDARY_VM_EXEC_CONTROL) & PROC2_ENABLE_PML))
         return PML_NOTHING;
-    return vmcs12_get(v12, GUEST_PML_INDEX) < PML_ENTRIES ? PML_LOGGED : PML_FULL;
+    return ept12_pml_full((uint16_t)vmcs12_get(v12, GUEST_PML_INDEX)) ? PML_FULL : PML_LOGGED;
 }
 
 static void pml_log(struct vcpu *v, uint64_t l2_gpa)
 {
     struct vmcs12 *v12 = v->nested->vmcs12;
-    uint64_t index = vmcs12_get(v12, GUEST_PML_INDEX);
+    uint16_t index = (uint16_t)vmcs12_get(v12, GUEST_PML_INDEX);
     uint64_t entry = l2_gpa & ~0xfffull;
-    (void)guest_mem_write(v->vm, vmcs12_get(v12, PML_ADDRESS) + 8 * index, &entry, sizeof(entry));
-    vmcs12_set(v12, GUEST_PML_INDEX, (index - 1) & 0xffff);
+    unsigned slot = ept12_pml_log(&index);
+    (void)guest_mem_write(v->vm, vmcs12_get(v12, PML_ADDRESS) + 8ull * slot, &entry, sizeof(entry));
+    vmcs12_set(v12, GUEST_PML_INDEX, index);
 }
 
 /* The accessed and dirty flags a mapped walk sets (EPTP bit 6), and the

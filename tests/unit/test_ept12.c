@@ -230,6 +230,24 @@ static void accessed_and_dirty_flags(void **state)
     assert_int_equal(set[3], 0);
 }
 
+/* The PML index (SDM Vol. 3C 30.3.6): full outside 0-511; a logged entry
+ * goes at the index, which counts down and wraps from 0 to FFFFH. */
+static void pml_index_full_and_wrap(void **state)
+{
+    (void)state;
+    assert_false(ept12_pml_full(511));
+    assert_false(ept12_pml_full(0));
+    assert_true(ept12_pml_full(512));
+    assert_true(ept12_pml_full(0xffff));
+    uint16_t index = 511;
+    assert_int_equal(ept12_pml_log(&index), 511);
+    assert_int_equal(index, 510);
+    index = 0;
+    assert_int_equal(ept12_pml_log(&index), 0);
+    assert_int_equal(index, 0xffff);
+    assert_true(ept12_pml_full(index));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +259,7 @@ int main(void)
         cmocka_unit_test(reserved_bits_and_memory_types),
         cmocka_unit_test(table_outside_memory),
         cmocka_unit_test(accessed_and_dirty_flags),
+        cmocka_unit_test(pml_index_full_and_wrap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
