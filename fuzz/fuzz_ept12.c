@@ -34,7 +34,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     (w.page_size == 1ull << 30 && f.huge_1g));
         FUZZ_ASSERT(w.l1_gpa >> f.phys_addr_bits == 0);
         FUZZ_ASSERT((w.perms & access) == access);
+        /* A/D: accessed where missing in the walk's entries, dirty only in
+         * its leaf and only for a write. */
+        uint64_t set[EPT12_LEVELS];
+        bool write = access & EPT12_ACCESS_WRITE;
+        ept12_ad_updates(&w, write, set);
+        for (unsigned i = 0; i < EPT12_LEVELS; i++) {
+            FUZZ_ASSERT(!(set[i] & ~(EPT12_ACCESSED | EPT12_DIRTY)));
+            FUZZ_ASSERT(i < w.used || !set[i]);
+            FUZZ_ASSERT(!(set[i] & EPT12_DIRTY) || (write && i + 1 == w.used));
+            FUZZ_ASSERT(!(set[i] & w.entry[i]));
+        }
     }
-    FUZZ_ASSERT(w.perms <= 7);
+    FUZZ_ASSERT(w.perms <= 7 && w.used >= 1 && w.used <= EPT12_LEVELS);
     return 0;
 }

@@ -35,8 +35,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(error == 0 || error == VMXERR_ENTRY_INVALID_HOST_STATE_FIELD);
     struct nested_segment_memo memo = { 0 };
     uint64_t qualification = 0;
-    if (!nested_check_guest_state(&v12, &caps, width, (uint32_t)fuzz_take(&in, 4), &memo,
-                                  &qualification, NULL))
+    uint32_t link_revision = (uint32_t)fuzz_take(&in, 4);
+    bool passed = nested_check_guest_state(&v12, &caps, width, link_revision, &memo,
+                                           &qualification, NULL);
+    if (!passed)
         FUZZ_ASSERT(qualification <= 4);
+    /* The recheck is a subset of the checks: what passed them passes it. */
+    uint64_t requalification = 0;
+    bool repassed = nested_recheck_guest_state(&v12, &caps, width, link_revision,
+                                               &requalification, NULL);
+    FUZZ_ASSERT(!passed || repassed);
+    if (!repassed)
+        FUZZ_ASSERT(requalification == 0 || requalification == 4);
     return 0;
 }
