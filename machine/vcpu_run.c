@@ -128,9 +128,18 @@ static void run_loop(struct vcpu *v, uint64_t slice)
     bool preemption_timer = have_preemption_timer();
     unsigned timer_rate = vmcs_config.preemption_timer_rate;
     vcpu_request(v, REQ_EVENT | REQ_TIMER | (v->waiting_for_sipi ? REQ_INIT_SIPI : 0));
+    /* CR2 is the guest's while it runs here: set once, kept by the exits
+     * (a handler that changes the guest's CR2 sets the register too). */
+    if (read_cr2() != v->cr2)
+        write_cr2(v->cr2);
+    /* The handling time of the last exit, counted when the next entry's
+     * TSC is read: one RDTSC less per exit. */
+    uint64_t *handled_cycles = NULL, exited = 0;
     for (;;) {
         irq_disable();
         uint64_t now = rdtsc();
+        if (handled_cycles)
+            *handled_cycles += now - exited;
         /* Checked with interrupts off: a kick arriving from here on stays
          * pending and makes the guest exit at once (KVM's exit-request check);
          * a stop or kick also leaves a request. */
@@ -154,12 +163,11 @@ static void run_loop(struct vcpu *v, uint64_t slice)
             lapic_timer_arm(stop);
             lapic_stop = stop;
         }
-        if (read_cr2() != v->cr2)
-            write_cr2(v->cr2);
         /* Nested VMX switches the vCPU's VMCS between entries. */
         struct loaded_vmcs *lv = v->vmcs;
         int failure = vmx_enter(&v->regs, lv->launched);
-        uint64_t exited = rdtsc();
+        exited = rdtsc();
+        handled_cycles = NULL;
         if (failure) {
             irq_enable();
             if (nested_in_l2(v)) {
@@ -185,11 +193,13 @@ static void run_loop(struct vcpu *v, uint64_t slice)
         unsigned basic = reason & 0xffff;
         if (basic < EXIT_REASON_MAX) {
             v->stats.count[basic]++;
-            v->stats.cycles[basic] += rdtsc() - exited;
+            handled_cycles = &v->stats.cycles[basic];
         }
         if (action != EXIT_RESUME)
             break;
     }
+    if (handled_cycles)
+        *handled_cycles += rdtsc() - exited;
 }
 
 void vcpu_run(struct vcpu *v, uint64_t slice, bool boosted)

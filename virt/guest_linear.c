@@ -5,6 +5,7 @@
 #include "virt/guest_walk.h"
 #include "virt/vm.h"
 #include "vmx/vmcs.h"
+#include "arch/cpu.h"
 #include "lib/string.h"
 
 #define VECTOR_PF      14
@@ -43,6 +44,7 @@ bool vcpu_linear_access_mapped(struct vcpu *v, uint64_t linear, void *buf, unsig
         uint64_t gpa, vm_gpa;
         if (!guest_translate(&paging, linear + done, read_guest, &memory, &gpa)) {
             v->cr2 = linear + done;
+            write_cr2(v->cr2);      /* the register is the guest's (machine/vcpu_run.c) */
             inject_exception(v, VECTOR_PF, true, write ? PF_ERROR_WRITE : 0);
             return false;
         }
