@@ -24,8 +24,8 @@ static const struct monitor_command commands[] = {
     { "reset", "VM", "reset a VM as the machine's reset would: it boots again", cmd_reset },
     { "nmi", "VM", "an NMI on every vCPU's LINT1, as QEMU's nmi (the guest's LVT decides)",
       cmd_nmi },
-    { "dirty_rate", "VM [SECONDS]", "measure how fast a VM writes its memory (QEMU's "
-      "calc_dirty_rate); info dirty_rate shows it", cmd_dirty_rate },
+    { "dirty_rate", "VM [SECONDS [PERIODS]]", "measure how fast a VM writes its memory "
+      "(QEMU's calc_dirty_rate), PERIODS times; info dirty_rate shows it", cmd_dirty_rate },
     { "quit", "", "end the hypervisor (exit status 0)", cmd_quit },
     { "crash", "", "raise #UD in the hypervisor, to see the fault report (exit status 1)",
       cmd_crash },

@@ -98,46 +98,60 @@ void cmd_nmi(const char *args)
     kprintf("vm %s: NMI to %u of %u vCPU(s) (LINT1)\n", vm->config.name, nmis, vm->vcpu_count);
 }
 
+/* A number from 1 to `max` at *s (then past it and its spaces), or 0. */
+static uint64_t small_number(const char **s, uint64_t max)
+{
+    uint64_t n = 0;
+    const char *c = *s;
+    for (; *c && *c != ' ' && *c != '\t'; c++) {
+        if (*c < '0' || *c > '9' || n > max)
+            return 0;
+        n = n * 10 + (uint64_t)(*c - '0');
+    }
+    while (*c == ' ' || *c == '\t')
+        c++;
+    *s = c;
+    return n >= 1 && n <= max ? n : 0;
+}
+
 /* QEMU's calc_dirty_rate: how fast the VM writes its memory, measured for
- * SECONDS (default 1, at most 60) of time; the result comes when the
- * period ends (virt/dirty_log.h), and `info dirty_rate VM` shows it again
- * with the dirty pages. */
+ * SECONDS (default 1, at most 60) of time, PERIODS times in a row (default
+ * 1, at most DIRTY_LOG_PERIODS_MAX); each period's result comes when it
+ * ends (virt/dirty_log.h), and `info dirty_rate VM` shows them again with
+ * the last period's dirty pages. */
 void cmd_dirty_rate(const char *args)
 {
     const char *name = args, *end = args;
     while (*end && *end != ' ' && *end != '\t')
         end++;
-    struct vm *vm = end > name ? vm_find(name, (size_t)(end - name)) : NULL;
     if (end == name) {
-        kprintf("dirty_rate: which VM? (usage: dirty_rate VM [SECONDS])\n");
+        kprintf("dirty_rate: which VM? (usage: dirty_rate VM [SECONDS [PERIODS]])\n");
         return;
     }
+    struct vm *vm = vm_find(name, (size_t)(end - name));
     if (!vm || vm_has_finished(vm)) {
         kprintf("dirty_rate: no running VM named '%.*s'\n", (int)(end - name), name);
         return;
     }
     while (*end == ' ' || *end == '\t')
         end++;
-    uint64_t seconds = 1;
-    if (*end) {
-        seconds = 0;
-        for (const char *c = end; *c && *c != ' '; c++) {
-            if (*c < '0' || *c > '9' || seconds > 60) {
-                seconds = 0;
-                break;
-            }
-            seconds = seconds * 10 + (uint64_t)(*c - '0');
-        }
-        if (seconds < 1 || seconds > 60) {
-            kprintf("dirty_rate: '%s' is not a number of seconds from 1 to 60\n", end);
-            return;
-        }
+    uint64_t seconds = 1, periods = 1;
+    const char *arg = end;
+    if (*arg && !(seconds = small_number(&arg, 60))) {
+        kprintf("dirty_rate: '%s' is not a number of seconds from 1 to 60\n", end);
+        return;
+    }
+    const char *count = arg;
+    if (*arg && !(periods = small_number(&arg, DIRTY_LOG_PERIODS_MAX))) {
+        kprintf("dirty_rate: '%s' is not a number of periods from 1 to %u\n", count,
+                DIRTY_LOG_PERIODS_MAX);
+        return;
     }
     char why[64];
-    if (!dirty_log_start(vm, seconds * tsc_khz() * 1000, why, sizeof(why))) {
+    if (!dirty_log_start(vm, seconds * tsc_khz() * 1000, (uint32_t)periods, why, sizeof(why))) {
         kprintf("dirty_rate: vm %s: %s\n", vm->config.name, why);
         return;
     }
-    kprintf("vm %s: measuring the dirty-page rate for %lu s (%s)\n", vm->config.name, seconds,
-            vm->dirty_log.pml ? "PML" : "write protection");
+    kprintf("vm %s: measuring the dirty-page rate for %lu s%s (%s)\n", vm->config.name, seconds,
+            periods > 1 ? " per period" : "", vm->dirty_log.pml ? "PML" : "write protection");
 }

@@ -15,6 +15,7 @@
 #include "lib/page_alloc.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include "sched/sched.h"
 
 #define PML_ENTRIES 512
 #define PML_EMPTY   (~0ull)     /* never logged: logged addresses have bits 11:0 clear */
@@ -98,7 +99,17 @@ static void give_write_back(void *ctx, uint64_t gpa, uint64_t size, uint64_t *en
         __atomic_fetch_or(entry, EPT_WRITE, __ATOMIC_RELAXED);
 }
 
-bool dirty_log_start(struct vm *vm, uint64_t cycles, char *why, size_t why_size)
+/* The EPT as a period starts: every dirty flag clear (PML), or write
+ * permission taken from every RAM page (write protection); vm->lock held.
+ * The CPUs' cached translations go with REQ_DIRTY_LOG or on the CPU loop's
+ * first use of the VM. */
+static void arm(struct vm *vm)
+{
+    ept_for_each_leaf(&vm->ept, vm->dirty_log.pml ? clear_dirty_flag : take_write, vm);
+}
+
+bool dirty_log_start(struct vm *vm, uint64_t cycles, uint32_t periods, char *why,
+                     size_t why_size)
 {
     struct dirty_log *d = &vm->dirty_log;
     spin_lock(&vm->lock);
@@ -126,7 +137,10 @@ bool dirty_log_start(struct vm *vm, uint64_t cycles, char *why, size_t why_size)
     d->allow_2m = vm->allow_2m;
     d->allow_1g = vm->allow_1g;
     vm->allow_2m = vm->allow_1g = false;
-    ept_for_each_leaf(&vm->ept, pml ? clear_dirty_flag : take_write, vm);
+    arm(vm);
+    d->periods = periods;
+    d->period = 0;
+    d->period_cycles = cycles;
     d->start = rdtsc();
     d->end = d->start + cycles;
     __atomic_store_n(&d->state, DIRTY_LOG_MEASURING, __ATOMIC_RELEASE);
@@ -151,6 +165,7 @@ static void drain(struct vm *vm, uint64_t *buffer, unsigned from)
 void dirty_log_vcpu_sync(struct vcpu *v)
 {
     struct vm *vm = v->vm;
+    tlb_flush_ept(ept_pointer(&vm->ept));
     bool want = vm->dirty_log.state == DIRTY_LOG_MEASURING && vm->dirty_log.pml;
     if (want == v->pml_on)
         return;
@@ -220,17 +235,19 @@ static uint64_t count_dirty(const struct dirty_log *d)
     return n;
 }
 
-/* pages/s and MiB/s, with two decimals, from pages dirtied in `cycles`. */
-static void print_rate(const struct vm *vm)
+/* A period's pages/s and MiB/s, with two decimals. */
+static void print_period(const struct vm *vm, uint32_t period)
 {
     const struct dirty_log *d = &vm->dirty_log;
-    uint64_t khz = tsc_khz(), cycles = d->end - d->start;
-    uint64_t ms = cycles / (khz ? khz : 1);
-    uint64_t per_s = ms ? d->dirty_pages * 1000 / ms : 0;
+    const struct dirty_period *p = &d->result[period];
+    uint64_t per_s = p->ms ? p->pages * 1000 / p->ms : 0;
     uint64_t kib_per_s = per_s * (PAGE_SIZE / 1024);
-    kprintf("vm %s: dirty rate %lu pages/s, %lu.%02lu MiB/s (%lu pages written in %lu ms, %s)\n",
-            vm->config.name, per_s, kib_per_s / 1024, kib_per_s % 1024 * 100 / 1024,
-            d->dirty_pages, ms, d->pml ? "PML" : "write protection");
+    char which[32] = "";
+    if (d->periods > 1)
+        snprintf(which, sizeof(which), ", period %u of %u", period + 1, d->periods);
+    kprintf("vm %s: dirty rate %lu pages/s, %lu.%02lu MiB/s (%lu pages written in %lu ms, %s%s)\n",
+            vm->config.name, per_s, kib_per_s / 1024, kib_per_s % 1024 * 100 / 1024, p->pages,
+            p->ms, d->pml ? "PML" : "write protection", which);
 }
 
 void dirty_log_check(struct vm *vm, uint64_t now)
@@ -239,26 +256,41 @@ void dirty_log_check(struct vm *vm, uint64_t now)
     if (d->state != DIRTY_LOG_MEASURING || (int64_t)(now - d->end) < 0)
         return;
     spin_lock(&vm->lock);
-    if (d->state != DIRTY_LOG_MEASURING) {     /* another CPU ended it */
+    if (d->state != DIRTY_LOG_MEASURING || (int64_t)(now - d->end) < 0) {     /* another CPU did */
         spin_unlock(&vm->lock);
         return;
     }
-    d->end = now;
-    if (d->pml) {
+    if (d->pml)
         for (uint32_t i = 0; i < vm->vcpu_count; i++)
             if (vm->vcpus[i].pml_buffer)
                 drain(vm, vm->vcpus[i].pml_buffer, 0);
+    uint32_t period = d->period;
+    uint64_t khz = tsc_khz();
+    d->result[period] = (struct dirty_period){ .pages = count_dirty(d),
+                                               .ms = (now - d->start) / (khz ? khz : 1) };
+    bool last = period + 1 == d->periods;
+    if (last) {
+        if (!d->pml)
+            ept_for_each_leaf(&vm->ept, give_write_back, vm);
+        vm->allow_2m = d->allow_2m;
+        vm->allow_1g = d->allow_1g;
+        __atomic_store_n(&d->state, DIRTY_LOG_DONE, __ATOMIC_RELEASE);
     } else {
-        ept_for_each_leaf(&vm->ept, give_write_back, vm);
+        /* The next period: its own dirty set; pages written in this one
+         * are clean (or read-only) again. */
+        memset(d->dirty, 0, BITMAP_WORDS(d->ram_pages) * sizeof(uint64_t));
+        arm(vm);
+        d->period = period + 1;
+        d->start = now;
+        d->end = now + d->period_cycles;
     }
-    vm->allow_2m = d->allow_2m;
-    vm->allow_1g = d->allow_1g;
-    d->dirty_pages = count_dirty(d);
-    __atomic_store_n(&d->state, DIRTY_LOG_DONE, __ATOMIC_RELEASE);
     spin_unlock(&vm->lock);
-    for (uint32_t i = 0; i < vm->vcpu_count; i++)
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         vcpu_request(&vm->vcpus[i], REQ_DIRTY_LOG);
-    print_rate(vm);
+        if (!last)      /* out soon, to drop what their CPUs cached */
+            sched_kick(vm->vcpus[i].se.cpu);
+    }
+    print_period(vm, period);
 }
 
 void dirty_log_print(struct vm *vm)
@@ -269,12 +301,15 @@ void dirty_log_print(struct vm *vm)
                 vm->config.name);
         return;
     }
-    if (d->state == DIRTY_LOG_MEASURING) {
-        kprintf("vm %s: measuring the dirty-page rate\n", vm->config.name);
+    uint32_t done = d->state == DIRTY_LOG_MEASURING ? d->period : d->periods;
+    if (d->state == DIRTY_LOG_MEASURING)
+        kprintf("vm %s: measuring the dirty-page rate, period %u of %u\n", vm->config.name,
+                d->period + 1, d->periods);
+    for (uint32_t p = 0; p < done; p++)
+        print_period(vm, p);
+    if (d->state == DIRTY_LOG_MEASURING)
         return;
-    }
-    print_rate(vm);
-    /* The dirty pages as guest-physical ranges, one per line. */
+    /* The last period's dirty pages as guest-physical ranges, one per line. */
     uint64_t low_end = guest_low_ram_end(vm->ram_size), high_first = low_end / PAGE_SIZE;
     for (uint64_t bit = 0; bit < d->ram_pages;) {
         if (!bitmap_test(d->dirty, bit)) {

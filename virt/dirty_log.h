@@ -19,14 +19,17 @@
 struct vm;
 struct vcpu;
 
-/* Starts measuring for `cycles` TSC cycles; false (with why) if the VM
- * cannot be measured now (measuring already, ended, out of memory). */
-bool dirty_log_start(struct vm *vm, uint64_t cycles, char *why, size_t why_size);
-/* Ends a measurement whose period is over (at `now`), once, printing the
- * rate: from a vCPU's entry path or the monitor's CPU. */
+/* Starts measuring `periods` consecutive periods of `cycles` TSC cycles
+ * each; false (with why) if the VM cannot be measured now (measuring
+ * already, out of memory). */
+bool dirty_log_start(struct vm *vm, uint64_t cycles, uint32_t periods, char *why,
+                     size_t why_size);
+/* Ends a period that is over (at `now`), once, printing its rate, and
+ * starts the next: from a vCPU's entry path or the monitor's CPU. */
 void dirty_log_check(struct vm *vm, uint64_t now);
 /* The vCPU's vmcs01 (current, in L1) logs or stops logging as the VM's
- * measurement says (REQ_DIRTY_LOG). */
+ * measurement says, and the translations this CPU cached of the VM's EPT
+ * go (REQ_DIRTY_LOG: a measurement or a period began or ended). */
 void dirty_log_vcpu_sync(struct vcpu *vcpu);
 /* A PML-full exit: the vCPU's log goes into the VM's dirty set, emptied. */
 void dirty_log_pml_full(struct vcpu *vcpu);
@@ -38,7 +41,8 @@ bool dirty_log_write_fault(struct vm *vm, uint64_t gpa);
  * violation's `write` or not): dirty if written; else, with write
  * protection, mapped without write permission like the others. */
 void dirty_log_mapped(struct vm *vm, uint64_t gpa, bool write);
-/* The last result and its dirty pages, as ranges (`info dirty_rate`). */
+/* The last measurement's periods and the last period's dirty pages, as
+ * ranges (`info dirty_rate`). */
 void dirty_log_print(struct vm *vm);
 /* The VM's memory goes (reset, end): a measurement stops unfinished, its
  * memory is freed. */

@@ -44,15 +44,18 @@ struct vlapic;
 
 /* A dirty-page measurement (virt/dirty_log.h). */
 enum dirty_log_state { DIRTY_LOG_IDLE, DIRTY_LOG_MEASURING, DIRTY_LOG_DONE };
+#define DIRTY_LOG_PERIODS_MAX 60
 struct dirty_log {
     volatile enum dirty_log_state state;
     bool pml;                   /* by PML; else by write protection */
     bool allow_2m, allow_1g;    /* the VM's large-page choices, put back at the end */
-    uint64_t start, end;        /* TSC: the period, and when it ended */
+    uint64_t start, end;        /* TSC: the period under way, and when it ends */
+    uint64_t period_cycles;
+    uint32_t periods, period;   /* how many, and which one now (from 0) */
     uint64_t ram_pages;         /* bits in each bitmap */
-    uint64_t *dirty;            /* one bit per 4 KiB page of RAM */
+    uint64_t *dirty;            /* one bit per 4 KiB page of RAM: this period's */
     uint64_t *protected;        /* write protection: the pages it took W from */
-    uint64_t dirty_pages;       /* the result */
+    struct dirty_period { uint64_t pages, ms; } result[DIRTY_LOG_PERIODS_MAX];
 };
 struct vm_devices;
 struct nested_vmx;
