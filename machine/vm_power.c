@@ -214,9 +214,9 @@ static void vm_finish(struct vm *vm)
     for (uint32_t i = 0; i < vm->vcpu_count; i++) {
         const struct vcpu *v = &vm->vcpus[i];
         kprintf("  vcpu %u: run %lu, wait %lu cycles; migrations %lu, VMPTRLD %lu, VMCLEAR %lu, "
-                "VMLAUNCH %lu, VMRESUME %lu", v->id, v->se.run_cycles, v->se.wait_cycles,
-                v->lv.migrations, v->lv.vmptrlds, v->lv.vmclears, v->stats.launches,
-                v->stats.resumes);
+                "VMLAUNCH %lu, VMRESUME %lu; in the guest %lu cycles", v->id, v->se.run_cycles,
+                v->se.wait_cycles, v->lv.migrations, v->lv.vmptrlds, v->lv.vmclears,
+                v->stats.launches, v->stats.resumes, v->stats.guest_cycles);
         if (vm->ple_enabled)
             kprintf("; PLE exits %lu, window %u-%u (grew %lu, shrank %lu), yields %lu (boosted "
                     "%lu); spin guard held %lu slice ends for %lu cycles", v->ple.exits,
