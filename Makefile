@@ -254,11 +254,13 @@ fuzz-check: $(FUZZ_BINS)
 	done; echo "fuzz-check: $(words $(FUZZ_TARGETS)) harnesses, $(FUZZ_CHECK_SECONDS) s each: ok"
 
 # The chaos guest for longer (tests/chaos_run; tests/system/chaos.t runs a
-# few short seeds): CHAOS_SEEDS x CHAOS_OPERATIONS, random code included.
+# few short seeds): CHAOS_SEEDS x CHAOS_OPERATIONS, random code included,
+# each seed at most CHAOS_SECONDS of emulated time.
 CHAOS_SEEDS ?= 1 2 3 4 5 6 7 8
 CHAOS_OPERATIONS ?= 20000
+CHAOS_SECONDS ?= 20
 chaos: all
-	tests/chaos_run --seeds '$(CHAOS_SEEDS)' --operations $(CHAOS_OPERATIONS)
+	tests/chaos_run --seeds '$(CHAOS_SEEDS)' --operations $(CHAOS_OPERATIONS) --seconds $(CHAOS_SECONDS)
 
 # The long differential vmcs12 fuzzing run: the VMX probe's fuzzer bare on
 # Bochs against the same seeds under vmxvisor's nested VMX, case by case

@@ -14,6 +14,7 @@
 #include "arch/bootinfo.h"
 #include "arch/cpu.h"
 #include "arch/platform.h"
+#include "arch/tsc.h"
 #include "lib/container_of.h"
 #include "arch/serial.h"
 #include "lib/printf.h"
@@ -181,6 +182,11 @@ void vcpu_place(struct vcpu *v)
 }
 
 static bool exit_when_vms_end;      /* kernel command line "batch" */
+/* Kernel command line "stop_after=SECONDS": the TSC at which every VM still
+ * running ends ("time limit"), so that a run that would go on for ever
+ * (a guest looping with interrupts off) still ends with its tables; 0: none. */
+static uint64_t stop_deadline;
+static char stop_reason[48];
 
 /* Raises the due PIT interrupts of the VMs whose vCPU 0 halts on this CPU
  * (not under the scheduler's lock: raising one may wake vCPUs). In batch
@@ -190,6 +196,12 @@ static void vm_cpu_work(uint32_t me)
     if (me == 0 && exit_when_vms_end && all_vms_ended())
         platform_exit(EXIT_OK);
     uint64_t now = rdtsc();
+    if (me == 0 && stop_deadline && (int64_t)(now - stop_deadline) >= 0) {
+        stop_deadline = 0;
+        for (uint32_t i = 0; i < vm_count; i++)
+            if (!vm_has_finished(&vms[i]))
+                vm_end(&vms[i], -1, stop_reason);
+    }
     for (uint32_t i = 0; i < vm_count; i++) {
         struct vcpu *v = vms[i].vcpus;
         /* A VM being reset has its devices and vCPUs rebuilt: nothing of
@@ -206,5 +218,15 @@ static void vm_cpu_work(uint32_t me)
 void vcpu_entity_init(void)
 {
     exit_when_vms_end = bootinfo_cmdline_flag("batch");
+    char seconds[16];
+    if (bootinfo_cmdline_value("stop_after", seconds, sizeof(seconds))) {
+        uint64_t s = 0;
+        for (const char *c = seconds; *c >= '0' && *c <= '9'; c++)
+            s = s * 10 + (uint64_t)(*c - '0');
+        if (s) {
+            stop_deadline = rdtsc() + s * tsc_khz() * 1000;
+            snprintf(stop_reason, sizeof(stop_reason), "time limit (stop_after=%lu)", s);
+        }
+    }
     sched_add_cpu_work(vm_cpu_work, NULL);
 }
