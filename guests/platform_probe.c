@@ -275,11 +275,18 @@ static void probe_cmos(uint64_t hz)
     report("cmos register d valid, base memory 640K",
            cmos_read(0x0d) == 0x80 && (cmos_read(0x15) | cmos_read(0x16) << 8) == 640, "");
     const char *uip_check = "cmos uip rises before an update and falls after";
-    const unsigned reads = 8;
-    start = rdtsc();
-    for (unsigned i = 0; i < reads; i++)
-        (void)cmos_read(0x0a);
-    uint64_t per_read = (rdtsc() - start) / reads, uip_window = hz / 1000000 * 244;
+    /* The cost of a read: the least of a few batches, since this vCPU may
+     * wait for its CPU across one of them. */
+    const unsigned reads = 8, batches = 4;
+    uint64_t per_read = UINT64_MAX, uip_window = hz / 1000000 * 244;
+    for (unsigned b = 0; b < batches; b++) {
+        start = rdtsc();
+        for (unsigned i = 0; i < reads; i++)
+            (void)cmos_read(0x0a);
+        uint64_t batch = (rdtsc() - start) / reads;
+        if (batch < per_read)
+            per_read = batch;
+    }
     if (2 * per_read > uip_window) {
         printf("platform_probe: %s: skipped (a read takes %lu cycles, UIP lasts %lu)\n",
                uip_check, (unsigned long)per_read, (unsigned long)uip_window);

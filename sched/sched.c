@@ -23,6 +23,10 @@ static volatile bool resched[MAX_CPUS];
  * the spin guard it ends as soon as the vCPU is past the lock (at most
  * this), and the spinner that lent its CPU gets it back. */
 #define BOOST_SLICE_CYCLES 50000
+/* An entity given the CPU runs at least this long, whatever its load took
+ * or however soon a timer is due: a vCPU enters its guest at least once
+ * on a CPU it was moved to. */
+#define RUN_AT_LEAST_CYCLES 5000
 /* The entity each CPU runs: a kick also puts a request on it, so a vCPU's
  * entry path tests one word (its requests) rather than this CPU's flag too. */
 static struct sched_entity *volatile running_on[MAX_CPUS];
@@ -483,7 +487,7 @@ static void run_slice(struct sched_entity *e, uint32_t me, uint64_t slice, bool 
          * vCPU's first VMCS set up; when this hypervisor is itself a VM,
          * dozens of VMWRITE exits) comes out of it. */
         uint64_t loading = rdtsc() - start;
-        slice = loading < slice ? slice - loading : 0;
+        slice = slice > loading + RUN_AT_LEAST_CYCLES ? slice - loading : RUN_AT_LEAST_CYCLES;
         if (!__atomic_load_n(&resched[me], __ATOMIC_SEQ_CST))
             e->ops->run(e, slice, boosted);
         __atomic_store_n(&running_on[me], NULL, __ATOMIC_SEQ_CST);
