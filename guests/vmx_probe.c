@@ -2359,11 +2359,6 @@ static struct outcome l2_vmx_outcome(uint64_t value)
     return ok_value(value);
 }
 
-static void clear_bitmap_bit(uint8_t *bitmap, uint32_t encoding)
-{
-    bitmap[encoding >> 3] &= (uint8_t)~(1u << (encoding & 7));
-}
-
 /* VMCS shadowing for L1's own guest (SDM Vol. 3C 25.10, 26.1.3, 31.3):
  * L2's VMREAD and VMWRITE of a field whose bitmap bit is clear act on the
  * shadow VMCS the link pointer names, without a VM exit; a set bit, or an
@@ -2392,10 +2387,10 @@ static void l2_shadowing_checks(void)
         return;
     memset(vmread_bitmap, 0xff, sizeof(vmread_bitmap));
     memset(vmwrite_bitmap, 0xff, sizeof(vmwrite_bitmap));
-    clear_bitmap_bit(vmread_bitmap, EXCEPTION_BITMAP);
-    clear_bitmap_bit(vmread_bitmap, GUEST_RIP);
-    clear_bitmap_bit(vmread_bitmap, unsupported);
-    clear_bitmap_bit(vmwrite_bitmap, GUEST_RIP);
+    clear_bit(vmread_bitmap, EXCEPTION_BITMAP);
+    clear_bit(vmread_bitmap, GUEST_RIP);
+    clear_bit(vmread_bitmap, unsupported);
+    clear_bit(vmwrite_bitmap, GUEST_RIP);
     vmcs_write(VMREAD_BITMAP, pa(vmread_bitmap));
     vmcs_write(VMWRITE_BITMAP, pa(vmwrite_bitmap));
     vmcs_write(VMCS_LINK_POINTER, region);

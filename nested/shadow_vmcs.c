@@ -2,6 +2,7 @@
 #include "nested/shadow_vmcs.h"
 #include "nested/shadow_fields.h"
 #include "nested/nested.h"
+#include "nested/vmcs12.h"
 #include "virt/vcpu.h"
 #include "virt/vm.h"
 #include "vmx/loaded_vmcs.h"
@@ -13,7 +14,6 @@
 #include "arch/platform.h"
 #include "lib/page_alloc.h"
 
-#define SHADOW_VMCS_INDICATOR (1u << 31)    /* revision identifier bit 31 (SDM Vol. 3C 25.2) */
 
 static struct shadow_fields fields;
 static uint8_t *vmread_bitmap, *vmwrite_bitmap;
@@ -106,7 +106,7 @@ bool shadow_vmcs_attach(struct vcpu *v)
         uint32_t *region = page_alloc(1);
         if (!region)
             return false;
-        region[0] = vmcs_config.revision_id | SHADOW_VMCS_INDICATOR;
+        region[0] = vmcs_config.revision_id | VMCS12_SHADOW_INDICATOR;
         if (vmclear((uint64_t)region) != VMX_SUCCEED)
             panic("VMCLEAR of a new shadow VMCS failed");
         n->shadow_vmcs = (uint64_t)region;

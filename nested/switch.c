@@ -251,13 +251,12 @@ static uint32_t secondary12(const struct vmcs12_controls *c12)
 
 /* vmcs02's guest state and controls from vmcs12 and vmcs01 (KVM's
  * prepare_vmcs02); vmcs02 is current. False if L2's PDPTEs are invalid. */
-static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uint64_t l1_efer,
+static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0,
+                           const struct vmcs12_controls *c12, uint64_t l1_efer,
                            uint64_t l1_pat, uint64_t l1_dr7, uint64_t l1_debugctl)
 {
     struct nested_vmx *n = v->nested;
     const struct vmcs12 *v12 = n->vmcs12;
-    struct vmcs12_controls c12;
-    read_vmcs12_controls(v12, &c12);
     if (n->vmcs02_fresh) {
         write_vmcs02_constants(v, l0);
         n->vmcs02_fresh = false;
@@ -265,7 +264,7 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
     }
     if (n->controls_stale || !vmcs01_controls_equal(&n->controls02_from, l0)) {
         struct vmcs02_controls c02;
-        nested_merge_controls(l0, &c12, &c02);
+        nested_merge_controls(l0, c12, &c02);
         if (!v->vpid02)
             c02.proc2 &= ~PROC2_ENABLE_VPID;    /* none left: the CPU flushes at every transition */
         vmcs_write(PIN_BASED_VM_EXEC_CONTROL, c02.pin);
@@ -285,10 +284,10 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
         n->controls02_from = *l0;
         n->controls_stale = false;
     }
-    merge_msr_bitmap(v, c12.proc);
+    merge_msr_bitmap(v, c12->proc);
     /* L2's TSC: L1's offset, plus vmcs12's if L1 offsets it. */
     uint64_t offset = v->tsc_offset;
-    if (c12.proc & PROC_USE_TSC_OFFSETTING)
+    if (c12->proc & PROC_USE_TSC_OFFSETTING)
         offset += vmcs12_get(v12, TSC_OFFSET);
     vmcs_write(TSC_OFFSET, offset);
     /* vmcs02 still has the guest state of the last exit from L2 but for
@@ -298,28 +297,28 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
     vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_GUEST);
     /* The state the entry loads only when its controls say so; otherwise
      * what L1 had (SDM Vol. 3C 27.3.2.1): EFER.LMA/LME follow IA-32e mode. */
-    bool ia32e = c12.entry & ENTRY_IA32E_MODE_GUEST;
-    uint64_t efer = c12.entry & ENTRY_LOAD_EFER ? vmcs12_get(v12, GUEST_IA32_EFER) : l1_efer;
-    if (!(c12.entry & ENTRY_LOAD_EFER))
+    bool ia32e = c12->entry & ENTRY_IA32E_MODE_GUEST;
+    uint64_t efer = c12->entry & ENTRY_LOAD_EFER ? vmcs12_get(v12, GUEST_IA32_EFER) : l1_efer;
+    if (!(c12->entry & ENTRY_LOAD_EFER))
         efer = ia32e ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
     vmcs_write(GUEST_IA32_EFER, efer);
     if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)
-        vmcs_write(GUEST_IA32_PAT, c12.entry & ENTRY_LOAD_PAT ? vmcs12_get(v12, GUEST_IA32_PAT) : l1_pat);
-    bool debug = c12.entry & ENTRY_LOAD_DEBUG_CONTROLS;
+        vmcs_write(GUEST_IA32_PAT, c12->entry & ENTRY_LOAD_PAT ? vmcs12_get(v12, GUEST_IA32_PAT) : l1_pat);
+    bool debug = c12->entry & ENTRY_LOAD_DEBUG_CONTROLS;
     vmcs_write(GUEST_DR7, debug ? vmcs12_get(v12, GUEST_DR7) : l1_dr7);
     vmcs_write(GUEST_IA32_DEBUGCTL, debug ? vmcs12_get(v12, GUEST_IA32_DEBUGCTL) : l1_debugctl);
     uint64_t cr0 = vmcs12_get(v12, GUEST_CR0), cr4 = vmcs12_get(v12, GUEST_CR4);
     /* With unrestricted guest, PE and PG are L2's own (SDM Vol. 3C 27.3.1.1). */
     uint64_t cr0_forced = vmcs_config.cr0_fixed0;
-    if (secondary12(&c12) & PROC2_UNRESTRICTED_GUEST)     /* vmcs02 has it as vmcs12 does */
+    if (secondary12(c12) & PROC2_UNRESTRICTED_GUEST)     /* vmcs02 has it as vmcs12 does */
         cr0_forced &= ~(CR0_PE | CR0_PG);
     vmcs_write(GUEST_CR0, (cr0 | cr0_forced) & vmcs_config.cr0_fixed1);
     vmcs_write(GUEST_CR4, (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1);
-    vmcs_write(CR0_READ_SHADOW, nested_cr_read_shadow(cr0, c12.cr0_mask,
+    vmcs_write(CR0_READ_SHADOW, nested_cr_read_shadow(cr0, c12->cr0_mask,
                                                       vmcs12_get(v12, CR0_READ_SHADOW)));
-    vmcs_write(CR4_READ_SHADOW, nested_cr_read_shadow(cr4, c12.cr4_mask,
+    vmcs_write(CR4_READ_SHADOW, nested_cr_read_shadow(cr4, c12->cr4_mask,
                                                       vmcs12_get(v12, CR4_READ_SHADOW)));
-    if (!load_pdptes(v, cr0, cr4, ia32e, secondary12(&c12) & PROC2_ENABLE_EPT))
+    if (!load_pdptes(v, cr0, cr4, ia32e, secondary12(c12) & PROC2_ENABLE_EPT))
         return false;
     /* L1's event injection goes to L2 with this entry (SDM Vol. 3C 27.6). */
     vmcs_write(VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO));
@@ -328,7 +327,7 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0, uin
     v->window_exiting = false;      /* vmcs02 starts with L0's windows off */
     v->nmi_window_exiting = false;
     n->timer_deadline = 0;
-    if (c12.pin & PIN_PREEMPTION_TIMER) {
+    if (c12->pin & PIN_PREEMPTION_TIMER) {
         /* Counts down by 1 each time TSC bit 5 changes; 0 exits before L2
          * runs an instruction (SDM Vol. 3C 26.5.1). */
         uint64_t ticks = vmcs12_get(v12, VMX_PREEMPTION_TIMER_VALUE) << NESTED_TIMER_RATE;
@@ -551,8 +550,10 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     read_vmcs01_controls(&l0);
     uint64_t l1_efer = vmcs_read(GUEST_IA32_EFER), l1_dr7 = vmcs_read(GUEST_DR7);
     uint64_t l1_debugctl = vmcs_read(GUEST_IA32_DEBUGCTL);
+    struct vmcs12_controls c12;
+    read_vmcs12_controls(n->vmcs12, &c12);
     run_on(v, &n->vmcs02);
-    if (!prepare_vmcs02(v, &l0, l1_efer, v->pat, l1_dr7, l1_debugctl)) {
+    if (!prepare_vmcs02(v, &l0, &c12, l1_efer, v->pat, l1_dr7, l1_debugctl)) {
         fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, NESTED_ENTRY_FAILURE_PDPTE);
         return;
     }
@@ -562,8 +563,6 @@ void nested_vm_entry(struct vcpu *v, bool resume)
         fail_entry(v, EXIT_REASON_MSR_LOADING, failed);
         return;
     }
-    struct vmcs12_controls c12;
-    read_vmcs12_controls(n->vmcs12, &c12);
     if (!nested_ept_enter(v, secondary12(&c12))) {
         vm_end(v->vm, -1, "out of memory for a shadow EPT root");
         return;
