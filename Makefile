@@ -240,7 +240,7 @@ fuzz: $(FUZZ_BINS)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	    mkdir -p $(BUILD)/fuzz/corpus/$$t fuzz/corpus/$$t; \
 	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ -print_final_stats=1 \
 	        $(BUILD)/fuzz/corpus/$$t fuzz/corpus/$$t 2>&1 \
 	        | grep -E '^#[0-9]+ +DONE|^stat::(number_of_executed_units|new_units_added)|ERROR|SUMMARY'; \
 	done
@@ -248,7 +248,7 @@ fuzz: $(FUZZ_BINS)
 fuzz-check: $(FUZZ_BINS)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	    mkdir -p $(BUILD)/fuzz/check/$$t; \
-	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_CHECK_SECONDS) $(BUILD)/fuzz/check/$$t \
+	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_CHECK_SECONDS) -artifact_prefix=$(BUILD)/fuzz/check/ $(BUILD)/fuzz/check/$$t \
 	        fuzz/corpus/$$t >$(BUILD)/fuzz/check/$$t.log 2>&1 \
 	        || { tail -30 $(BUILD)/fuzz/check/$$t.log; echo "fuzz-check: $$t failed"; exit 1; }; \
 	done; echo "fuzz-check: $(words $(FUZZ_TARGETS)) harnesses, $(FUZZ_CHECK_SECONDS) s each: ok"
