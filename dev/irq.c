@@ -145,6 +145,16 @@ bool vcpu_interrupt_waiting(const struct vcpu *v)
     return vm_extint_pending(v) || vlapic_pending_vector(v->apic) >= 0;
 }
 
+bool vcpu_interrupt_requested(const struct vcpu *v)
+{
+    if (v->id == 0 && __atomic_load_n(&v->vm->dev->pic_intr, __ATOMIC_RELAXED))
+        return true;
+    uint32_t any = 0;
+    for (unsigned i = 0; i < 8; i++)
+        any |= __atomic_load_n(&v->apic->irr[i], __ATOMIC_RELAXED);
+    return any != 0;
+}
+
 /* The interrupt acknowledge: the 8259 gives its vector (spurious if its
  * request has gone meanwhile), or the APIC moves IRR to ISR. */
 static uint8_t acknowledge(struct vcpu *v, bool extint, int vector)

@@ -32,6 +32,10 @@ void vm_irq_eoi(struct vm *vm, uint8_t vector);
  * LINT0 first (it bypasses the APIC's priorities, and KVM takes it first
  * too), else its APIC's highest deliverable vector. */
 bool vcpu_interrupt_waiting(const struct vcpu *vcpu);
+/* Whether any interrupt is requested of the vCPU, deliverable now or not
+ * (masked, below its priority): a cheap superset of vcpu_interrupt_waiting
+ * for paths that only need to know whether to look closer. */
+bool vcpu_interrupt_requested(const struct vcpu *vcpu);
 /* Before an entry: injects that interrupt if the guest can take it now,
  * else turns on interrupt-window exiting. */
 void inject_pending_interrupt(struct vcpu *vcpu);

@@ -53,8 +53,7 @@ enum entry_check { ENTER, LEAVE, WAIT_FOR_SIPI };
  * time has come: the VM's PIT, a stop or a kick, INIT and start-up IPIs,
  * the end of the slice, the guest's APIC timer, interrupt injection; and
  * the next stop. The PIT goes first: its interrupt may be for this vCPU. */
-static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *slice_end,
-                                     uint64_t *stop)
+static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *slice_end)
 {
     pit_expire(v->vm, now);
     uint32_t requests = __atomic_exchange_n(&v->requests, 0, __ATOMIC_SEQ_CST);
@@ -83,17 +82,19 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
         else
             inject_pending_events(v);
     }
-    *stop = *slice_end;
+    uint64_t stop = *slice_end;
     if (apic->timer_armed && (int64_t)(apic->timer_deadline - *slice_end) < 0)
-        *stop = apic->timer_deadline;
-    /* L2 is out in time for L1's preemption timer too. */
-    if (l1_timer && nested_in_l2(v) && (int64_t)(l1_timer - *stop) < 0)
-        *stop = l1_timer;
+        stop = apic->timer_deadline;
+    /* L2 is out in time for L1's preemption timer too (an entry to L2
+     * arming it brings the stop nearer itself: nested/switch.c). */
+    if (l1_timer && nested_in_l2(v) && (int64_t)(l1_timer - stop) < 0)
+        stop = l1_timer;
     /* vCPU 0 is out in time for the PIT; the others raise it when they
      * happen to see it due. */
     uint64_t pit = pit_deadline(v->vm);
-    if (v->id == 0 && pit && (int64_t)(pit - *stop) < 0)
-        *stop = pit;
+    if (v->id == 0 && pit && (int64_t)(pit - stop) < 0)
+        stop = pit;
+    v->run_stop = stop;
     return ENTER;
 }
 
@@ -121,8 +122,9 @@ __attribute__((noinline)) static enum exit_action exit_from_l2(struct vcpu *v, u
 
 static void run_loop(struct vcpu *v, uint64_t slice)
 {
-    uint64_t slice_end = rdtsc() + slice, stop = slice_end, lapic_stop = 0;
-    /* The guest must be out by `stop` (slice end or its APIC timer): the
+    uint64_t slice_end = rdtsc() + slice, lapic_stop = 0;
+    v->run_stop = slice_end;
+    /* The guest must be out by run_stop (slice end or its APIC timer): the
      * VMX-preemption timer, or the host LAPIC timer where there is none (its
      * interrupt makes the guest exit and this CPU reschedule). */
     bool preemption_timer = have_preemption_timer();
@@ -143,8 +145,8 @@ static void run_loop(struct vcpu *v, uint64_t slice)
         /* Checked with interrupts off: a kick arriving from here on stays
          * pending and makes the guest exit at once (KVM's exit-request check);
          * a stop or kick also leaves a request. */
-        if (v->requests || (int64_t)(now - stop) >= 0) {
-            enum entry_check check = before_entry(v, now, &slice_end, &stop);
+        if (v->requests || (int64_t)(now - v->run_stop) >= 0) {
+            enum entry_check check = before_entry(v, now, &slice_end);
             if (check == LEAVE) {
                 irq_enable();
                 break;
@@ -157,11 +159,11 @@ static void run_loop(struct vcpu *v, uint64_t slice)
             }
         }
         if (preemption_timer) {
-            /* stop - now < one slice: far below the field's 32 bits. */
-            vmcs_write(VMX_PREEMPTION_TIMER_VALUE, (stop - now) >> timer_rate);
-        } else if (stop != lapic_stop) {
-            lapic_timer_arm(stop);
-            lapic_stop = stop;
+            /* run_stop - now < one slice: far below the field's 32 bits. */
+            vmcs_write(VMX_PREEMPTION_TIMER_VALUE, (v->run_stop - now) >> timer_rate);
+        } else if (v->run_stop != lapic_stop) {
+            lapic_timer_arm(v->run_stop);
+            lapic_stop = v->run_stop;
         }
         /* Nested VMX switches the vCPU's VMCS between entries. */
         struct loaded_vmcs *lv = v->vmcs;

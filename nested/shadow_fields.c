@@ -59,17 +59,3 @@ bool shadow_bitmap_passes(const uint8_t *bitmap, uint32_t encoding)
         return false;
     return !(bitmap[encoding >> 3] >> (encoding & 7) & 1);
 }
-
-unsigned shadow_fields_apply(const struct shadow_fields *fields, const uint64_t *values,
-                             struct vmcs12 *vmcs12, unsigned *changed)
-{
-    unsigned count = 0;
-    for (unsigned i = 0; i < fields->rw_count; i++) {
-        const struct vmcs12_place *f = &fields->rw[i];
-        if (vmcs12_place_get(vmcs12, f) == values[i])
-            continue;
-        vmcs12_place_set(vmcs12, f, values[i]);
-        changed[count++] = i;
-    }
-    return count;
-}

@@ -57,11 +57,28 @@ bool shadow_bitmap_passes(const uint8_t *bitmap, uint32_t encoding);
 /*
  * The sync rule at the points where L0 needs vmcs12 whole (L1's
  * VMLAUNCH/VMRESUME, VMCLEAR, VMPTRLD of another VMCS, VMXOFF): the RW
- * fields, as the shadow has them (`values[i]` for fields->rw[i]), replace
- * vmcs12's; the indexes of those that differ go to `changed`, for the
- * caller to count them as written by L1, as an emulated VMWRITE would.
- * Returns how many differed.
+ * fields, as the shadow has them (`read` gives a field's value there),
+ * replace vmcs12's; each that differs goes to `changed`, for the caller to
+ * count it as written by L1, as an emulated VMWRITE would. Returns how
+ * many differed. Inline: on VMRESUME's path, with the caller's `read` a
+ * VMREAD, a field costs a read and a compare.
  */
-unsigned shadow_fields_apply(const struct shadow_fields *fields, const uint64_t *values,
-                             struct vmcs12 *vmcs12, unsigned *changed);
+typedef uint64_t (*shadow_read_fn)(uint32_t encoding);
+typedef void (*shadow_changed_fn)(void *ctx, uint32_t encoding);
+static inline unsigned shadow_fields_apply(const struct shadow_fields *fields, shadow_read_fn read,
+                                           struct vmcs12 *vmcs12, shadow_changed_fn changed,
+                                           void *ctx)
+{
+    unsigned count = 0;
+    for (unsigned i = 0; i < fields->rw_count; i++) {
+        const struct vmcs12_place *f = &fields->rw[i];
+        uint64_t value = read(f->encoding);
+        if (vmcs12_place_get(vmcs12, f) == value)
+            continue;
+        vmcs12_place_set(vmcs12, f, value);
+        changed(ctx, f->encoding);
+        count++;
+    }
+    return count;
+}
 #endif

@@ -85,18 +85,22 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
     shadow_leave(v, flags);
 }
 
+static uint64_t read_shadow(uint32_t encoding)
+{
+    return vmcs_read(encoding);
+}
+
+static void note_changed(void *nested, uint32_t encoding)
+{
+    nested_note_written(nested, encoding);
+}
+
 void shadow_vmcs_to_vmcs12(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
-    uint64_t values[SHADOW_FIELDS_MAX];
     uint64_t flags = shadow_enter(n);
-    for (unsigned i = 0; i < fields.rw_count; i++)
-        values[i] = vmcs_read(fields.rw[i].encoding);
+    shadow_fields_apply(&fields, read_shadow, n->vmcs12, note_changed, n);
     shadow_leave(v, flags);
-    unsigned changed[SHADOW_FIELDS_MAX];
-    unsigned count = shadow_fields_apply(&fields, values, n->vmcs12, changed);
-    for (unsigned i = 0; i < count; i++)
-        nested_note_written(n, fields.rw[changed[i]].encoding);
 }
 
 bool shadow_vmcs_attach(struct vcpu *v)

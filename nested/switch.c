@@ -5,6 +5,7 @@
 #include "nested/nested.h"
 #include "nested/nested_ept.h"
 #include "nested/shadow_vmcs.h"
+#include "dev/irq.h"
 #include "virt/event_inject.h"
 #include "virt/guest_mem.h"
 #include "virt/vcpu_msrs.h"
@@ -332,6 +333,11 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0,
          * runs an instruction (SDM Vol. 3C 26.5.1). */
         uint64_t ticks = vmcs12_get(v12, VMX_PREEMPTION_TIMER_VALUE) << NESTED_TIMER_RATE;
         n->timer_deadline = (rdtsc() + ticks) | 1;     /* 0 means "none" */
+        /* L2 is out in time for it. A stop left earlier than needed when
+         * L2 exits costs at most one early exit to L1, after which the run
+         * loop works out the stop anew (machine/vcpu_run.c). */
+        if ((int64_t)(n->timer_deadline - v->run_stop) < 0)
+            v->run_stop = n->timer_deadline;
     }
     return true;
 }
@@ -469,6 +475,13 @@ static void vmx_abort(struct vcpu *v, uint32_t indicator)
     vm_guest_reset(v->vm, "VMX abort");
 }
 
+static void request_event_check(struct vcpu *v)
+{
+    if (v->window_exiting || v->nmi_window_exiting ||
+        __atomic_load_n(&v->nmi_pending, __ATOMIC_RELAXED) || vcpu_interrupt_requested(v))
+        vcpu_request(v, REQ_EVENT);
+}
+
 /* The end of a VM exit to L1: its VM-exit MSR-load list, then vmcs01 with
  * L1's host state; L1 runs next. */
 static void return_to_l1(struct vcpu *v)
@@ -484,7 +497,7 @@ static void return_to_l1(struct vcpu *v)
     uint32_t proc01 = (uint32_t)vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
     v->window_exiting = proc01 & PROC_INTERRUPT_WINDOW_EXITING;
     v->nmi_window_exiting = proc01 & PROC_NMI_WINDOW_EXITING;
-    vcpu_request(v, REQ_EVENT);
+    request_event_check(v);
     uint32_t failed = process_msr_list(v, vmcs12_get(n->vmcs12, VM_EXIT_MSR_LOAD_ADDR),
                                        (uint32_t)vmcs12_get(n->vmcs12, VM_EXIT_MSR_LOAD_COUNT), false);
     if (failed)
@@ -570,7 +583,7 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     flush_l2_translations(v, secondary12(&c12));
     n->launch_pending = !resume;
     v->in_l2 = true;
-    vcpu_request(v, REQ_EVENT);
+    request_event_check(v);
 }
 
 /* vmcs02's guest state back into vmcs12, with the CR0/CR4 three-way rule

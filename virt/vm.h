@@ -80,6 +80,10 @@ struct vcpu {
     struct vlapic *apic;            /* its local APIC (dev/vlapic.h), kept with the VM */
     uint64_t tsc_offset;            /* the VMCS's TSC offset: guest TSC = host + this */
     volatile uint32_t requests;     /* enum vcpu_request bits */
+    /* While it runs on a CPU: the TSC by which its guest must be out (slice
+     * end, its APIC timer, the PIT; machine/vcpu_run.c), which a nested
+     * entry may bring nearer for L1's preemption timer. */
+    uint64_t run_stop;
     volatile bool init_pending;
     volatile bool nmi_pending;      /* an NMI latched for it: one, as NMIs do not queue */
     volatile int sipi_vector;       /* -1: none */
