@@ -278,7 +278,7 @@ uint64_t guest_cr4_unavailable(const struct vcpu *vcpu)
     return named & ~shown;
 }
 
-enum exit_action handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit)
+enum exit_action handle_cpuid(struct vcpu *vcpu, struct vm_exit exit)
 {
     (void)exit;
     struct guest_regs *g = &vcpu->regs;

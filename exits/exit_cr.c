@@ -64,9 +64,9 @@ static bool set_cr4(const struct vcpu *vcpu, uint64_t cr4)
     return true;
 }
 
-enum exit_action handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit)
+enum exit_action handle_cr_access(struct vcpu *vcpu, struct vm_exit exit)
 {
-    uint64_t q = exit->qualification;
+    uint64_t q = exit.qualification;
     unsigned cr = CR_NUMBER(q);
     bool ok = true;
     switch (CR_ACCESS(q)) {

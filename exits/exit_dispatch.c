@@ -19,7 +19,7 @@
 #include "lib/printf.h"
 
 
-static enum exit_action handle_external_interrupt(struct vcpu *vcpu, const struct vm_exit *exit)
+static enum exit_action handle_external_interrupt(struct vcpu *vcpu, struct vm_exit exit)
 {
     /* The host took the interrupt through its IDT when the run loop enabled
      * interrupts; the loop looks at what it asked for before the next entry.
@@ -30,7 +30,7 @@ static enum exit_action handle_external_interrupt(struct vcpu *vcpu, const struc
     return sched_cpu_work_pending(this_cpu()->index) ? EXIT_RESCHEDULE : EXIT_RESUME;
 }
 
-static enum exit_action handle_preemption_timer(struct vcpu *vcpu, const struct vm_exit *exit)
+static enum exit_action handle_preemption_timer(struct vcpu *vcpu, struct vm_exit exit)
 {
     /* The slice is over, or the vCPU's APIC timer is due: the run loop
      * tells which. */
@@ -40,7 +40,7 @@ static enum exit_action handle_preemption_timer(struct vcpu *vcpu, const struct 
 }
 
 /* The interrupt or NMI window opened: the guest can take the pending event. */
-static enum exit_action handle_event_window(struct vcpu *vcpu, const struct vm_exit *exit)
+static enum exit_action handle_event_window(struct vcpu *vcpu, struct vm_exit exit)
 {
     (void)exit;
     vcpu_request(vcpu, REQ_EVENT);
@@ -50,7 +50,7 @@ static enum exit_action handle_event_window(struct vcpu *vcpu, const struct vm_e
 /* A shutdown: on a PC the chipset turns it into a reset, so the VM follows
  * on_reboot as for the guest's other resets; with on_reboot = stop it ends
  * as a failure (status -1), which it most often is. */
-static enum exit_action handle_triple_fault(struct vcpu *vcpu, const struct vm_exit *exit)
+static enum exit_action handle_triple_fault(struct vcpu *vcpu, struct vm_exit exit)
 {
     (void)exit;
     if (vcpu->vm->config.on_reboot == ON_REBOOT_STOP)
@@ -61,7 +61,7 @@ static enum exit_action handle_triple_fault(struct vcpu *vcpu, const struct vm_e
     return EXIT_STOP_VCPU;
 }
 
-static enum exit_action handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit)
+static enum exit_action handle_hlt(struct vcpu *vcpu, struct vm_exit exit)
 {
     (void)exit;
     skip_instruction(vcpu);
@@ -79,14 +79,14 @@ static enum exit_action handle_hlt(struct vcpu *vcpu, const struct vm_exit *exit
 
 /* The vCPU's page-modification log is full (SDM Vol. 3C 30.3.6): into the
  * VM's dirty set, and logging goes on (virt/dirty_log.h). */
-static enum exit_action handle_pml_full(struct vcpu *vcpu, const struct vm_exit *exit)
+static enum exit_action handle_pml_full(struct vcpu *vcpu, struct vm_exit exit)
 {
-    restore_nmi_blocking(vcpu, exit->qualification);
+    restore_nmi_blocking(vcpu, exit.qualification);
     dirty_log_pml_full(vcpu);
     return EXIT_RESUME;
 }
 
-static enum exit_action handle_skip(struct vcpu *vcpu, const struct vm_exit *exit)
+static enum exit_action handle_skip(struct vcpu *vcpu, struct vm_exit exit)
 {
     /* INVD and WBINVD: caches are coherent for us; nothing to do. */
     (void)exit;
@@ -96,14 +96,14 @@ static enum exit_action handle_skip(struct vcpu *vcpu, const struct vm_exit *exi
 
 /* RDPMC: the performance counters are hidden (CPUID leaf 0xA is empty), so
  * every counter number is invalid: #GP(0), as KVM gives without a PMU. */
-static enum exit_action handle_rdpmc(struct vcpu *vcpu, const struct vm_exit *exit)
+static enum exit_action handle_rdpmc(struct vcpu *vcpu, struct vm_exit exit)
 {
     (void)exit;
     inject_exception(vcpu, VECTOR_GP, true, 0);
     return EXIT_RESUME;
 }
 
-static enum exit_action handle_undefined(struct vcpu *vcpu, const struct vm_exit *exit)
+static enum exit_action handle_undefined(struct vcpu *vcpu, struct vm_exit exit)
 {
     /* MONITOR/MWAIT (not in our CPUID): #UD, as on a CPU without them. */
     (void)exit;
@@ -111,7 +111,7 @@ static enum exit_action handle_undefined(struct vcpu *vcpu, const struct vm_exit
     return EXIT_RESUME;
 }
 
-static enum exit_action handle_exception_nmi(struct vcpu *vcpu, const struct vm_exit *exit)
+static enum exit_action handle_exception_nmi(struct vcpu *vcpu, struct vm_exit exit)
 {
     (void)exit;
     uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
@@ -185,6 +185,25 @@ __attribute__((noinline, cold)) static enum exit_action unhandled_exit(struct vc
     return stop_vm_with_dump(vcpu, why);
 }
 
+/* The handler of `reason`, with the exit qualification if it wants it. The
+ * exit goes by value, in two registers: the handler is a tail call. */
+static inline enum exit_action call_handler(struct vcpu *vcpu, uint32_t reason)
+{
+    uint64_t qualification =
+        exit_handlers[reason].needs_qualification ? vmcs_read(EXIT_QUALIFICATION) : 0;
+    return exit_handlers[reason].handle(vcpu, (struct vm_exit){ reason, qualification });
+}
+
+/* An exit that may have interrupted an event's delivery: the event is put
+ * back first. Out of line, so that the other exits' dispatch saves no
+ * registers for the call. */
+__attribute__((noinline)) static enum exit_action handle_delivery_exit(struct vcpu *vcpu,
+                                                                       uint32_t reason)
+{
+    reinject_interrupted_event(vcpu);
+    return call_handler(vcpu, reason);
+}
+
 enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason)
 {
     uint32_t reason = full_reason & 0xffff;
@@ -192,9 +211,6 @@ enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason)
                              !exit_handlers[reason].handle, 0))
         return unhandled_exit(vcpu, full_reason);
     if (exit_handlers[reason].during_delivery)
-        reinject_interrupted_event(vcpu);
-    struct vm_exit exit = { .reason = reason };
-    if (exit_handlers[reason].needs_qualification)
-        exit.qualification = vmcs_read(EXIT_QUALIFICATION);
-    return exit_handlers[reason].handle(vcpu, &exit);
+        return handle_delivery_exit(vcpu, reason);
+    return call_handler(vcpu, reason);
 }

@@ -63,17 +63,17 @@ __attribute__((noinline)) static enum exit_action l2_ept_violation(struct vcpu *
     return stop_vm_with_dump(vcpu, "out of host memory for L2's shadow EPT");
 }
 
-enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit)
+enum exit_action handle_ept_violation(struct vcpu *vcpu, struct vm_exit exit)
 {
     if (__builtin_expect(nested_in_l2(vcpu), 0) && nested_l2_uses_ept(vcpu))
-        return l2_ept_violation(vcpu, exit->qualification);
+        return l2_ept_violation(vcpu, exit.qualification);
     uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
     uint64_t size = 0;
     char why[96];
     /* A write to a page the dirty-rate measurement write-protected. */
     if (__builtin_expect(vcpu->vm->dirty_log.state == DIRTY_LOG_MEASURING, 0) &&
-        (exit->qualification & EPT_QUAL_WRITE) && dirty_log_write_fault(vcpu->vm, gpa)) {
-        restore_nmi_blocking(vcpu, exit->qualification);
+        (exit.qualification & EPT_QUAL_WRITE) && dirty_log_write_fault(vcpu->vm, gpa)) {
+        restore_nmi_blocking(vcpu, exit.qualification);
         return EXIT_RESUME;
     }
     switch (tdp_page_fault(vcpu->vm, gpa, &size)) {
@@ -81,8 +81,8 @@ enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *e
         if (size)
             vcpu->stats.ept_maps[size == EPT_SIZE_4K ? 0 : size == EPT_SIZE_2M ? 1 : 2]++;
         if (__builtin_expect(vcpu->vm->dirty_log.state == DIRTY_LOG_MEASURING, 0) && size)
-            dirty_log_mapped(vcpu->vm, gpa, exit->qualification & EPT_QUAL_WRITE);
-        restore_nmi_blocking(vcpu, exit->qualification);     /* the instruction runs again */
+            dirty_log_mapped(vcpu->vm, gpa, exit.qualification & EPT_QUAL_WRITE);
+        restore_nmi_blocking(vcpu, exit.qualification);     /* the instruction runs again */
         return EXIT_RESUME;
     case TDP_NO_MEMORY:
         /* Only a VM past its reservation meets this (virt/mem_reserve.h). */
@@ -96,7 +96,7 @@ enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *e
     /* Only an instruction's own data access can be emulated: not a fetch,
      * not a walk of the guest's page tables, not an access made while
      * delivering an event (SDM Vol. 3C 28.2.4). */
-    uint64_t q = exit->qualification;
+    uint64_t q = exit.qualification;
     const char *what = NULL;
     if (q & EPT_QUAL_FETCH)
         what = "instruction fetch from";
@@ -111,7 +111,7 @@ enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *e
     return emulate_mmio(vcpu, gpa);
 }
 
-enum exit_action handle_ept_misconfig(struct vcpu *vcpu, const struct vm_exit *exit)
+enum exit_action handle_ept_misconfig(struct vcpu *vcpu, struct vm_exit exit)
 {
     (void)exit;
     char why[80];

@@ -71,9 +71,9 @@ static enum exit_action string_io(struct vcpu *v, uint64_t q)
     return EXIT_RESUME;
 }
 
-enum exit_action handle_io(struct vcpu *vcpu, const struct vm_exit *exit)
+enum exit_action handle_io(struct vcpu *vcpu, struct vm_exit exit)
 {
-    uint64_t q = exit->qualification;
+    uint64_t q = exit.qualification;
     if (q & IO_STRING)
         return string_io(vcpu, q);
     unsigned size = IO_SIZE(q);

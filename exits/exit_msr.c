@@ -39,7 +39,7 @@ static bool write_msr(struct vcpu *vcpu, uint32_t msr, uint64_t value)
     return handled && ok;
 }
 
-enum exit_action handle_rdmsr(struct vcpu *vcpu, const struct vm_exit *exit)
+enum exit_action handle_rdmsr(struct vcpu *vcpu, struct vm_exit exit)
 {
     (void)exit;
     uint64_t value;
@@ -53,7 +53,7 @@ enum exit_action handle_rdmsr(struct vcpu *vcpu, const struct vm_exit *exit)
     return EXIT_RESUME;
 }
 
-enum exit_action handle_wrmsr(struct vcpu *vcpu, const struct vm_exit *exit)
+enum exit_action handle_wrmsr(struct vcpu *vcpu, struct vm_exit exit)
 {
     (void)exit;
     uint64_t value = (vcpu->regs.rdx << 32) | (uint32_t)vcpu->regs.rax;

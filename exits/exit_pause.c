@@ -141,7 +141,7 @@ static bool yield_to_preempted(struct vcpu *v)
     return here;
 }
 
-enum exit_action handle_pause(struct vcpu *v, const struct vm_exit *exit)
+enum exit_action handle_pause(struct vcpu *v, struct vm_exit exit)
 {
     (void)exit;
     struct vm *vm = v->vm;

@@ -26,5 +26,5 @@ bool ple_boost_got_past(const struct vcpu *vcpu);
  * prefers such vCPUs: they may hold a kernel lock) and whether inside a spin
  * loop (a boost then lasts until it is past its lock). */
 void ple_sched_out(struct vcpu *vcpu);
-enum exit_action handle_pause(struct vcpu *vcpu, const struct vm_exit *exit);
+enum exit_action handle_pause(struct vcpu *vcpu, struct vm_exit exit);
 #endif

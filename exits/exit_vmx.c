@@ -6,10 +6,10 @@
 #include "nested/vmx_insn.h"
 #include "virt/event_inject.h"
 
-enum exit_action handle_vmx_instruction(struct vcpu *vcpu, const struct vm_exit *exit)
+enum exit_action handle_vmx_instruction(struct vcpu *vcpu, struct vm_exit exit)
 {
     if (nested_offered(vcpu))
-        nested_vmx_instruction(vcpu, exit->reason);
+        nested_vmx_instruction(vcpu, exit.reason);
     else
         inject_exception(vcpu, VECTOR_UD, false, 0);
     return EXIT_RESUME;

@@ -23,7 +23,7 @@ static bool valid_xcr0(uint64_t v)
     return true;
 }
 
-enum exit_action handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit)
+enum exit_action handle_xsetbv(struct vcpu *vcpu, struct vm_exit exit)
 {
     (void)exit;
     uint64_t value = (vcpu->regs.rdx << 32) | (uint32_t)vcpu->regs.rax;

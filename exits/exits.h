@@ -21,7 +21,7 @@ enum exit_action {
     EXIT_STOP_VCPU,             /* this vCPU cannot continue: it has been stopped */
 };
 
-typedef enum exit_action (*exit_handler_fn)(struct vcpu *vcpu, const struct vm_exit *exit);
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *vcpu, struct vm_exit exit);
 
 /* Dispatches one VM exit. */
 enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason);
@@ -30,18 +30,18 @@ enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason);
 enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why);
 
 /* Handlers, one concern per file. */
-enum exit_action handle_cpuid(struct vcpu *vcpu, const struct vm_exit *exit);
+enum exit_action handle_cpuid(struct vcpu *vcpu, struct vm_exit exit);
 /* The CR4 bits of features the vCPU's CPUID does not show: setting one is
  * #GP (KVM's cr4_reserved_bits). One policy for a feature: its CPUID bit
  * decides whether its CR4 bit exists. */
 uint64_t guest_cr4_unavailable(const struct vcpu *vcpu);
-enum exit_action handle_io(struct vcpu *vcpu, const struct vm_exit *exit);
-enum exit_action handle_rdmsr(struct vcpu *vcpu, const struct vm_exit *exit);
-enum exit_action handle_wrmsr(struct vcpu *vcpu, const struct vm_exit *exit);
-enum exit_action handle_cr_access(struct vcpu *vcpu, const struct vm_exit *exit);
-enum exit_action handle_xsetbv(struct vcpu *vcpu, const struct vm_exit *exit);
-enum exit_action handle_vmcall(struct vcpu *vcpu, const struct vm_exit *exit);
-enum exit_action handle_vmx_instruction(struct vcpu *vcpu, const struct vm_exit *exit);
-enum exit_action handle_ept_violation(struct vcpu *vcpu, const struct vm_exit *exit);
-enum exit_action handle_ept_misconfig(struct vcpu *vcpu, const struct vm_exit *exit);
+enum exit_action handle_io(struct vcpu *vcpu, struct vm_exit exit);
+enum exit_action handle_rdmsr(struct vcpu *vcpu, struct vm_exit exit);
+enum exit_action handle_wrmsr(struct vcpu *vcpu, struct vm_exit exit);
+enum exit_action handle_cr_access(struct vcpu *vcpu, struct vm_exit exit);
+enum exit_action handle_xsetbv(struct vcpu *vcpu, struct vm_exit exit);
+enum exit_action handle_vmcall(struct vcpu *vcpu, struct vm_exit exit);
+enum exit_action handle_vmx_instruction(struct vcpu *vcpu, struct vm_exit exit);
+enum exit_action handle_ept_violation(struct vcpu *vcpu, struct vm_exit exit);
+enum exit_action handle_ept_misconfig(struct vcpu *vcpu, struct vm_exit exit);
 #endif

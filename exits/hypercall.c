@@ -19,7 +19,7 @@ enum hypercall { HC_PRINT = 1, HC_EXIT = 2, HC_YIELD = 3 };
 #define HC_PRINT_MAX  256
 #define AR_DPL(ar)    (((ar) >> 5) & 3)
 
-enum exit_action handle_vmcall(struct vcpu *vcpu, const struct vm_exit *exit)
+enum exit_action handle_vmcall(struct vcpu *vcpu, struct vm_exit exit)
 {
     (void)exit;
     struct guest_regs *r = &vcpu->regs;

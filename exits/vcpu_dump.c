@@ -4,6 +4,7 @@
 #include "virt/vm.h"
 #include "virt/vm_lifecycle.h"
 #include "vmx/vmcs.h"
+#include "arch/cpu.h"
 #include "arch/serial.h"
 #include "lib/printf.h"
 
@@ -23,7 +24,8 @@ static void dump_registers(const struct vcpu *v)
     kprintf("RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", r->rax, r->rbx, r->rcx, r->rdx);
     kprintf("RSI %016lx RDI %016lx RBP %016lx R8  %016lx\n", r->rsi, r->rdi, r->rbp, r->r8);
     kprintf("R9  %016lx R10 %016lx R11 %016lx R12 %016lx\n", r->r9, r->r10, r->r11, r->r12);
-    kprintf("R13 %016lx R14 %016lx R15 %016lx CR2 %016lx\n", r->r13, r->r14, r->r15, v->cr2);
+    /* The register is the guest's: a dump runs in the vCPU's run loop. */
+    kprintf("R13 %016lx R14 %016lx R15 %016lx CR2 %016lx\n", r->r13, r->r14, r->r15, read_cr2());
 }
 
 /* What happened to the vCPU, what the VM does about it, and its state. */

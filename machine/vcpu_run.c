@@ -131,17 +131,19 @@ static void run_loop(struct vcpu *v, uint64_t slice)
     unsigned timer_rate = vmcs_config.preemption_timer_rate;
     vcpu_request(v, REQ_EVENT | REQ_TIMER | (v->waiting_for_sipi ? REQ_INIT_SIPI : 0));
     /* CR2 is the guest's while it runs here: set once, kept by the exits
-     * (a handler that changes the guest's CR2 sets the register too). */
+     * (a handler that changes the guest's CR2 sets the register too), and
+     * saved when the vCPU leaves the CPU: nothing in L0 faults meanwhile. */
     if (read_cr2() != v->cr2)
         write_cr2(v->cr2);
     /* The handling time of the last exit, counted when the next entry's
-     * TSC is read: one RDTSC less per exit. */
-    uint64_t *handled_cycles = NULL, exited = 0;
+     * TSC is read: one RDTSC less per exit. What precedes the first exit,
+     * or follows a failed entry, goes nowhere (`unattributed`), which
+     * spares the hot path a test. */
+    uint64_t unattributed = 0, *handled_cycles = &unattributed, exited = 0;
     for (;;) {
         irq_disable();
         uint64_t now = rdtsc();
-        if (handled_cycles)
-            *handled_cycles += now - exited;
+        *handled_cycles += now - exited;
         /* Checked with interrupts off: a kick arriving from here on stays
          * pending and makes the guest exit at once (KVM's exit-request check);
          * a stop or kick also leaves a request. */
@@ -169,7 +171,7 @@ static void run_loop(struct vcpu *v, uint64_t slice)
         struct loaded_vmcs *lv = v->vmcs;
         int failure = vmx_enter(&v->regs, lv->launched);
         exited = rdtsc();
-        handled_cycles = NULL;
+        handled_cycles = &unattributed;
         if (failure) {
             irq_enable();
             if (nested_in_l2(v)) {
@@ -180,13 +182,10 @@ static void run_loop(struct vcpu *v, uint64_t slice)
             break;
         }
         bool was_launched = lv->launched;
-        if (was_launched)
-            v->stats.resumes++;
-        else
-            v->stats.launches++;
+        if (__builtin_expect(!was_launched, 0))
+            v->stats.launches++;        /* the others are resumes (exit_stats_entries) */
         lv->launched = true;
         v->stats.guest_cycles += exited - now;
-        v->cr2 = read_cr2();
         uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
         irq_enable();   /* a pending host interrupt (external-interrupt exit) runs now */
         enum exit_action action = __builtin_expect(nested_in_l2(v), 0)
@@ -200,8 +199,8 @@ static void run_loop(struct vcpu *v, uint64_t slice)
         if (action != EXIT_RESUME)
             break;
     }
-    if (handled_cycles)
-        *handled_cycles += rdtsc() - exited;
+    *handled_cycles += rdtsc() - exited;
+    v->cr2 = read_cr2();
 }
 
 void vcpu_run(struct vcpu *v, uint64_t slice, bool boosted)

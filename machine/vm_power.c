@@ -216,7 +216,7 @@ static void vm_finish(struct vm *vm)
         kprintf("  vcpu %u: run %lu, wait %lu cycles; migrations %lu, VMPTRLD %lu, VMCLEAR %lu, "
                 "VMLAUNCH %lu, VMRESUME %lu", v->id, v->se.run_cycles, v->se.wait_cycles,
                 v->lv.migrations, v->lv.vmptrlds, v->lv.vmclears, v->stats.launches,
-                v->stats.resumes);
+                exit_stats_entries(&v->stats) - v->stats.launches);
         if (vm->ple_enabled)
             kprintf("; PLE exits %lu, window %u-%u (grew %lu, shrank %lu), yields %lu (boosted "
                     "%lu); spin guard held %lu slice ends for %lu cycles", v->ple.exits,

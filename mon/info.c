@@ -139,7 +139,7 @@ static void info_vcpus(const char *args)
                     "%5lu%s%s\n",
                     vm->config.name, c->id, c->se.cpu, where, c->vpid, c->se.run_cycles,
                     c->se.wait_cycles, c->lv.migrations, c->lv.vmptrlds, c->lv.vmclears,
-                    c->stats.launches + c->stats.resumes, c->stats.launches,
+                    exit_stats_entries(&c->stats), c->stats.launches,
                     c->stats.interrupts_injected, c->apic->timer_fired, c->stats.ipis_sent,
                     c->ple.exits, c->stats.ipis_dropped ? " (SMI IPIs dropped)" : "",
                     nested_in_l2(c) ? " (in L2)" : c->nested ? " (L1 in VMX operation)" : "");

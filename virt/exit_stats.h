@@ -11,7 +11,7 @@ struct exit_stats {
     /* Nested VMX: of count[], the exits from L2, and of those the ones
      * reflected to L1 (the rest L0 handled on L2's behalf). */
     uint64_t from_l2[EXIT_REASON_MAX], to_l1[EXIT_REASON_MAX];
-    uint64_t launches, resumes;         /* VM entries, by instruction */
+    uint64_t launches;                  /* VM entries by VMLAUNCH; the others resumed */
     uint64_t guest_cycles;              /* TSC spent in the guest */
     uint64_t ept_maps[3];               /* on-demand mappings by size: 4K, 2M, 1G */
     uint64_t ept02_maps[3];             /* the same in its L2's shadow EPT (nested/) */
@@ -21,6 +21,17 @@ struct exit_stats {
      * virtual NMIs (virt/event_inject.h) */
     uint64_t ipis_sent, ipis_dropped;
 };
+
+/* VM entries: each ended in one of the exits counted (a vCPU in its guest
+ * now has one more). Counted so rather than at each entry: one instruction
+ * less on every exit. */
+static inline uint64_t exit_stats_entries(const struct exit_stats *s)
+{
+    uint64_t entries = 0;
+    for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
+        entries += s->count[r];
+    return entries;
+}
 
 struct exit_stats_total {
     uint64_t count[EXIT_REASON_MAX], cycles[EXIT_REASON_MAX];
