@@ -36,24 +36,6 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
     return r;
 }
 
-#define CPUID_MAX_EXTENDED   0x80000000u
-#define CPUID_ADDRESS_SIZES  0x80000008u
-
-/* The physical-address width (MAXPHYADDR); the guests see the host's
- * (CPUID 0x80000008 passes through). */
-static inline unsigned cpu_phys_addr_bits(void)
-{
-    if (cpuid(CPUID_MAX_EXTENDED, 0).eax < CPUID_ADDRESS_SIZES)
-        return 36;      /* SDM: the width when CPUID does not say */
-    return cpuid(CPUID_ADDRESS_SIZES, 0).eax & 0xff;
-}
-
-/* The same as an address mask. */
-static inline uint64_t cpu_phys_addr_mask(void)
-{
-    return (1ull << cpu_phys_addr_bits()) - 1;
-}
-
 static inline uint64_t rdmsr(uint32_t msr)
 {
     uint32_t lo, hi;

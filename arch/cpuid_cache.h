@@ -17,8 +17,8 @@
 #include <stdbool.h>
 #include "arch/cpu.h"
 
-/* Reads the answers if running in a VM (on the BSP, after CR4 is final:
- * leaf 1 reports CR4.OSXSAVE). */
+/* Reads the answers if running in a VM, and the address width always (on
+ * the BSP, after CR4 is final: leaf 1 reports CR4.OSXSAVE). */
 void cpuid_cache_init(void);
 
 #define CPUID_CACHE_BASIC_LEAVES 0x21u      /* 0 .. 0x20 */
@@ -36,5 +36,20 @@ static inline struct cpuid_regs host_cpuid(uint32_t leaf, uint32_t subleaf)
     if (leaf < cpuid_cache_leaves && subleaf < CPUID_CACHE_SUBLEAVES && (CPUID_CACHE_KEPT >> leaf & 1))
         return cpuid_cache[leaf][subleaf];
     return cpuid(leaf, subleaf);
+}
+
+/* The physical-address width (MAXPHYADDR), read once: nested entries and
+ * the APIC base check ask for it, and in a VM each CPUID is an exit. The
+ * guests see the host's (CPUID 0x80000008 passes through). */
+extern unsigned cpu_phys_addr_width;
+static inline unsigned cpu_phys_addr_bits(void)
+{
+    return cpu_phys_addr_width;
+}
+
+/* The same as an address mask. */
+static inline uint64_t cpu_phys_addr_mask(void)
+{
+    return (1ull << cpu_phys_addr_bits()) - 1;
 }
 #endif

@@ -7,6 +7,7 @@
 #include "virt/vm.h"
 #include "virt/vmcs_setup.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_cache.h"
 #include "arch/msr.h"
 
 /* Every IPI the guest sends goes through here (SDM Vol. 3A 11.6). */

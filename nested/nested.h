@@ -71,6 +71,12 @@ struct nested_vmx {
      * ones of msr_bitmap02 a nested entry merges (nested/merge.h). */
     uint16_t msr_open_words[NESTED_MSR_BITMAP_WORDS];
     unsigned msr_open_word_count;
+    /* L1's MSR bitmap as last found: its L1-physical address and where it
+     * is in L0's memory (NULL: not in L1's RAM). L1's RAM stays where it
+     * is until the VM's reboot, which frees this structure first. */
+    bool msr_bitmap12_known;
+    uint64_t msr_bitmap12_gpa;
+    const uint64_t *msr_bitmap12;
     /* L1's VMX-preemption timer while L2 runs, emulated: the host TSC at
      * which it reaches 0, or 0 when L1 did not activate it. */
     uint64_t timer_deadline;

@@ -10,6 +10,7 @@
 #include "vmx/vmx_controls.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_cache.h"
 #include "arch/percpu.h"
 #include "lib/page_alloc.h"
 

@@ -18,6 +18,7 @@
 #include "vmx/vmx_cpu.h"
 #include "vmx/vmx_insn.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_cache.h"
 #include "arch/msr.h"
 #include "arch/platform.h"
 #include "lib/page_alloc.h"
@@ -139,12 +140,18 @@ static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
     uint64_t *merged = (uint64_t *)n->msr_bitmap02;
     const uint64_t *l0 = v->vm->msr_bitmap;
     /* The bitmap is a 4 KiB-aligned page (SDM Vol. 3C 27.2.1.1, checked):
-     * one translation serves every word. */
+     * one translation serves every word, and it is kept for the next entry. */
     const uint64_t *l1 = NULL;
-    uint64_t hpa, size;
-    if ((proc12 & PROC_USE_MSR_BITMAPS) &&
-        guest_mem_translate(v->vm, vmcs12_get(n->vmcs12, MSR_BITMAP), &hpa, &size) == TDP_MAPPED)
-        l1 = (const uint64_t *)hpa;
+    if (proc12 & PROC_USE_MSR_BITMAPS) {
+        uint64_t gpa = vmcs12_get(n->vmcs12, MSR_BITMAP), hpa, size;
+        if (!n->msr_bitmap12_known || gpa != n->msr_bitmap12_gpa) {
+            bool ram = guest_mem_translate(v->vm, gpa, &hpa, &size) == TDP_MAPPED;
+            n->msr_bitmap12 = ram ? (const uint64_t *)hpa : NULL;
+            n->msr_bitmap12_gpa = gpa;
+            n->msr_bitmap12_known = true;
+        }
+        l1 = n->msr_bitmap12;
+    }
     for (unsigned i = 0; i < n->msr_open_word_count; i++) {
         unsigned word = n->msr_open_words[i];
         merged[word] = l0[word] | (l1 ? l1[word] : ~0ull);

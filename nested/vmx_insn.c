@@ -19,6 +19,7 @@
 #include "vmx/tlb.h"
 #include "vmx/vmx_insn.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_cache.h"
 #include "arch/msr.h"
 #include "lib/page_alloc.h"
 
