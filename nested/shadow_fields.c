@@ -3,31 +3,35 @@
 #include "vmx/vmcs_fields.h"
 #include "lib/string.h"
 
+#define COUNT_SHADOWED(id, enc, name, shadow) +(VMCS_SHADOW_##shadow != VMCS_SHADOW_NO)
+_Static_assert(0 VMCS_FIELDS(COUNT_SHADOWED) <= SHADOW_FIELDS_MAX, "every shadowed field fits a list");
+#undef COUNT_SHADOWED
+
 static void add(struct vmcs12_place *list, unsigned *count, uint32_t encoding)
 {
-    if (*count < SHADOW_FIELDS_MAX)
-        list[(*count)++] = vmcs12_place_of(encoding);
+    list[(*count)++] = vmcs12_place_of(encoding);
 }
 
 void shadow_fields_select(struct shadow_fields *out, shadow_field_supported_fn supported, void *ctx,
                           bool l0_may_write_read_only)
 {
-    out->rw_count = out->ro_count = out->after_exit_count = 0;
+    memset(out, 0, sizeof(*out));
     for (unsigned i = 0; i < vmcs_field_count; i++) {
         const struct vmcs_field_info *f = &vmcs_field_table[i];
         if (f->shadow == VMCS_SHADOW_NO || vmcs12_field_offset(f->encoding) < 0 ||
             !supported(ctx, f->encoding))
             continue;
+        if (f->shadow == VMCS_SHADOW_RO && !l0_may_write_read_only &&
+            vmcs_field_type(f->encoding) == VMCS_TYPE_READ_ONLY)
+            continue;
         if (f->shadow == VMCS_SHADOW_RW) {
             add(out->rw, &out->rw_count, f->encoding);
-            if (vmcs_field_type(f->encoding) == VMCS_TYPE_GUEST || f->encoding == VM_ENTRY_INTR_INFO)
-                add(out->after_exit, &out->after_exit_count, f->encoding);
-        } else if (l0_may_write_read_only || vmcs_field_type(f->encoding) != VMCS_TYPE_READ_ONLY) {
+            vmcs_field_places_add(&out->rw_places, i);
+        } else {
             add(out->ro, &out->ro_count, f->encoding);
-            if (vmcs_field_type(f->encoding) == VMCS_TYPE_READ_ONLY ||
-                vmcs_field_type(f->encoding) == VMCS_TYPE_GUEST)
-                add(out->after_exit, &out->after_exit_count, f->encoding);
         }
+        if (shadow_field_after_exit(f->encoding, f->shadow))
+            vmcs_field_places_add(&out->after_exit, i);
     }
 }
 

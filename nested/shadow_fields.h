@@ -22,14 +22,26 @@
 struct shadow_fields {
     struct vmcs12_place rw[SHADOW_FIELDS_MAX];  /* VMREAD and VMWRITE without an exit */
     struct vmcs12_place ro[SHADOW_FIELDS_MAX];  /* VMREAD without an exit */
-    /* Those a nested exit may change in vmcs12: the exit information, the
-     * guest state, and the VM-entry interruption information, whose valid
-     * bit every VM exit clears (SDM Vol. 3C 28.2). The shadow needs only
-     * these after one: the other fields still have what the entry took
-     * (RW) or what L1's last emulated VMWRITE put there (RO). */
-    struct vmcs12_place after_exit[SHADOW_FIELDS_MAX];
-    unsigned rw_count, ro_count, after_exit_count;
+    unsigned rw_count, ro_count;
+    /* The same by place in the field table, for the hot paths' unrolled
+     * visits (vmx/vmcs_fields.h): rw, and of rw and ro the fields a nested
+     * exit may change (shadow_field_after_exit). */
+    struct vmcs_field_places rw_places, after_exit;
 };
+
+/* Whether a field of shadow class `shadow` is one a nested exit may change
+ * in vmcs12: the exit information, the guest state, and the VM-entry
+ * interruption information, whose valid bit every VM exit clears (SDM
+ * Vol. 3C 28.2). The shadow needs only these after one: the other fields
+ * still have what the entry took (RW) or what L1's last emulated VMWRITE
+ * put there (RO). Inline: constant for a constant field. */
+static inline bool shadow_field_after_exit(uint32_t encoding, enum vmcs_shadow shadow)
+{
+    enum vmcs_field_type type = vmcs_field_type(encoding);
+    if (shadow == VMCS_SHADOW_RW)
+        return type == VMCS_TYPE_GUEST || encoding == VM_ENTRY_INTR_INFO;
+    return shadow == VMCS_SHADOW_RO && (type == VMCS_TYPE_READ_ONLY || type == VMCS_TYPE_GUEST);
+}
 
 
 
@@ -56,29 +68,16 @@ bool shadow_bitmap_passes(const uint8_t *bitmap, uint32_t encoding);
 
 /*
  * The sync rule at the points where L0 needs vmcs12 whole (L1's
- * VMLAUNCH/VMRESUME, VMCLEAR, VMPTRLD of another VMCS, VMXOFF): the RW
- * fields, as the shadow has them (`read` gives a field's value there),
- * replace vmcs12's; each that differs goes to `changed`, for the caller to
- * count it as written by L1, as an emulated VMWRITE would. Returns how
- * many differed. Inline: on VMRESUME's path, with the caller's `read` a
- * VMREAD, a field costs a read and a compare.
+ * VMLAUNCH/VMRESUME, VMCLEAR, VMPTRLD of another VMCS, VMXOFF), for one RW
+ * field: the shadow's value replaces vmcs12's; true if it differed, for
+ * the caller to count the field as written by L1, as an emulated VMWRITE
+ * would. Inline: VMRESUME's path takes it for every RW field.
  */
-typedef uint64_t (*shadow_read_fn)(uint32_t encoding);
-typedef void (*shadow_changed_fn)(void *ctx, uint32_t encoding);
-static inline unsigned shadow_fields_apply(const struct shadow_fields *fields, shadow_read_fn read,
-                                           struct vmcs12 *vmcs12, shadow_changed_fn changed,
-                                           void *ctx)
+static inline bool shadow_field_take(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value)
 {
-    unsigned count = 0;
-    for (unsigned i = 0; i < fields->rw_count; i++) {
-        const struct vmcs12_place *f = &fields->rw[i];
-        uint64_t value = read(f->encoding);
-        if (vmcs12_place_get(vmcs12, f) == value)
-            continue;
-        vmcs12_place_set(vmcs12, f, value);
-        changed(ctx, f->encoding);
-        count++;
-    }
-    return count;
+    if (vmcs12_get(vmcs12, encoding) == value)
+        return false;
+    vmcs12_set(vmcs12, encoding, value);
+    return true;
 }
 #endif
