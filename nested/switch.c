@@ -42,26 +42,30 @@
 
 /* The guest-state fields copied between vmcs12 and vmcs02 as they are (the
  * control registers, EFER, PAT and the debug state have rules of their own). */
-static const enum vmcs_field guest_fields[] = {
-    GUEST_ES_SELECTOR, GUEST_CS_SELECTOR, GUEST_SS_SELECTOR, GUEST_DS_SELECTOR,
-    GUEST_FS_SELECTOR, GUEST_GS_SELECTOR, GUEST_LDTR_SELECTOR, GUEST_TR_SELECTOR,
-    GUEST_ES_LIMIT, GUEST_CS_LIMIT, GUEST_SS_LIMIT, GUEST_DS_LIMIT, GUEST_FS_LIMIT,
-    GUEST_GS_LIMIT, GUEST_LDTR_LIMIT, GUEST_TR_LIMIT, GUEST_GDTR_LIMIT, GUEST_IDTR_LIMIT,
-    GUEST_ES_AR_BYTES, GUEST_CS_AR_BYTES, GUEST_SS_AR_BYTES, GUEST_DS_AR_BYTES,
-    GUEST_FS_AR_BYTES, GUEST_GS_AR_BYTES, GUEST_LDTR_AR_BYTES, GUEST_TR_AR_BYTES,
-    GUEST_ES_BASE, GUEST_CS_BASE, GUEST_SS_BASE, GUEST_DS_BASE, GUEST_FS_BASE, GUEST_GS_BASE,
-    GUEST_LDTR_BASE, GUEST_TR_BASE, GUEST_GDTR_BASE, GUEST_IDTR_BASE,
-    GUEST_CR3, GUEST_RSP, GUEST_RIP, GUEST_RFLAGS, GUEST_PENDING_DBG_EXCEPTIONS,
-    GUEST_SYSENTER_CS, GUEST_SYSENTER_ESP, GUEST_SYSENTER_EIP,
-    GUEST_INTERRUPTIBILITY_INFO, GUEST_ACTIVITY_STATE,
-};
+/* The guest-state fields copied between vmcs12 and vmcs02 as they are (the
+ * control registers, EFER, PAT and the debug state have rules of their own). */
+#define GUEST_FIELDS(X)                                                                   \
+    X(GUEST_ES_SELECTOR) X(GUEST_CS_SELECTOR) X(GUEST_SS_SELECTOR) X(GUEST_DS_SELECTOR)    \
+    X(GUEST_FS_SELECTOR) X(GUEST_GS_SELECTOR) X(GUEST_LDTR_SELECTOR) X(GUEST_TR_SELECTOR)  \
+    X(GUEST_ES_LIMIT) X(GUEST_CS_LIMIT) X(GUEST_SS_LIMIT) X(GUEST_DS_LIMIT)                \
+    X(GUEST_FS_LIMIT) X(GUEST_GS_LIMIT) X(GUEST_LDTR_LIMIT) X(GUEST_TR_LIMIT)              \
+    X(GUEST_GDTR_LIMIT) X(GUEST_IDTR_LIMIT)                                                \
+    X(GUEST_ES_AR_BYTES) X(GUEST_CS_AR_BYTES) X(GUEST_SS_AR_BYTES) X(GUEST_DS_AR_BYTES)    \
+    X(GUEST_FS_AR_BYTES) X(GUEST_GS_AR_BYTES) X(GUEST_LDTR_AR_BYTES) X(GUEST_TR_AR_BYTES)  \
+    X(GUEST_ES_BASE) X(GUEST_CS_BASE) X(GUEST_SS_BASE) X(GUEST_DS_BASE) X(GUEST_FS_BASE)   \
+    X(GUEST_GS_BASE) X(GUEST_LDTR_BASE) X(GUEST_TR_BASE) X(GUEST_GDTR_BASE)                \
+    X(GUEST_IDTR_BASE) X(GUEST_CR3) X(GUEST_RSP) X(GUEST_RIP) X(GUEST_RFLAGS)              \
+    X(GUEST_PENDING_DBG_EXCEPTIONS) X(GUEST_SYSENTER_CS) X(GUEST_SYSENTER_ESP)             \
+    X(GUEST_SYSENTER_EIP) X(GUEST_INTERRUPTIBILITY_INFO) X(GUEST_ACTIVITY_STATE)
 
 /* The exit-information fields a nested exit passes on (SDM Vol. 3C 25.9). */
-static const enum vmcs_field exit_info_fields[] = {
-    EXIT_QUALIFICATION, VM_EXIT_INTR_INFO, VM_EXIT_INTR_ERROR_CODE, IDT_VECTORING_INFO,
-    IDT_VECTORING_ERROR_CODE, VM_EXIT_INSTRUCTION_LEN, VMX_INSTRUCTION_INFO,
-    GUEST_LINEAR_ADDRESS, GUEST_PHYSICAL_ADDRESS,
-};
+#define EXIT_INFO_FIELDS(X)                                                               \
+    X(EXIT_QUALIFICATION) X(VM_EXIT_INTR_INFO) X(VM_EXIT_INTR_ERROR_CODE)                  \
+    X(IDT_VECTORING_INFO) X(IDT_VECTORING_ERROR_CODE) X(VM_EXIT_INSTRUCTION_LEN)           \
+    X(VMX_INSTRUCTION_INFO) X(GUEST_LINEAR_ADDRESS) X(GUEST_PHYSICAL_ADDRESS)
+
+#define AS_ELEMENT(id) id,
+static const enum vmcs_field guest_fields[] = { GUEST_FIELDS(AS_ELEMENT) };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -208,29 +212,24 @@ static bool load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4, bool ia32e, 
     return true;
 }
 
-/* guest_fields as a field set, and split in two: those a nested exit
- * copies into vmcs12 at once, the guest state L1 reads through the shadow
- * VMCS (the table's RW and RO guest-state fields: L1s read them on nearly
- * every exit), and the others, which stay in vmcs02 until L0 needs them
- * (nested_sync_l2_state). Made at start-up (nested_switch_init). */
+/* guest_fields as a field set, and those a nested exit leaves in vmcs02
+ * until L0 needs them (nested_sync_l2_state): the fields the shadow VMCS
+ * does not show L1. The others, which L1s read on nearly every exit, go
+ * into vmcs12 at once (save_l2_state). Made at start-up
+ * (nested_switch_init). */
 static struct {
     struct vmcs12_field_set set;
-    struct vmcs12_place at_exit[COUNT(guest_fields)], later[COUNT(guest_fields)];
-    unsigned at_exit_count, later_count;
-    struct vmcs12_place exit_info[COUNT(exit_info_fields)];
+    struct vmcs12_place later[COUNT(guest_fields)];
+    unsigned later_count;
 } copied;
 
 void nested_switch_init(void)
 {
     for (unsigned i = 0; i < COUNT(guest_fields); i++) {
         vmcs12_field_set_add(&copied.set, guest_fields[i]);
-        if (vmcs_field_lookup(guest_fields[i])->shadow != VMCS_SHADOW_NO)
-            copied.at_exit[copied.at_exit_count++] = vmcs12_place_of(guest_fields[i]);
-        else
+        if (vmcs_field_lookup(guest_fields[i])->shadow == VMCS_SHADOW_NO)
             copied.later[copied.later_count++] = vmcs12_place_of(guest_fields[i]);
     }
-    for (unsigned i = 0; i < COUNT(exit_info_fields); i++)
-        copied.exit_info[i] = vmcs12_place_of(exit_info_fields[i]);
 }
 
 /* Writes into vmcs02 (current) the guest_fields that `written` holds,
@@ -598,8 +597,11 @@ void nested_vm_entry(struct vcpu *v, bool resume)
 static void save_l2_state(struct vcpu *v)
 {
     struct vmcs12 *v12 = v->nested->vmcs12;
-    for (unsigned i = 0; i < copied.at_exit_count; i++)
-        vmcs12_place_set(v12, &copied.at_exit[i], vmcs_read(copied.at_exit[i].encoding));
+#define SAVE_IF_SHADOWED(id)                                                              \
+    if ((int)id##_SHADOW != (int)VMCS_SHADOW_NO)                                           \
+        vmcs12_set(v12, id, vmcs_read(id));
+    GUEST_FIELDS(SAVE_IF_SHADOWED)
+#undef SAVE_IF_SHADOWED
     v->nested->l2_state_pending = true;
     uint64_t mask12 = vmcs12_get(v12, CR0_GUEST_HOST_MASK);
     vmcs12_set(v12, GUEST_CR0, nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
@@ -660,8 +662,9 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
     n->l2_halted = false;
     vmcs12_set(v12, VM_EXIT_REASON, reason);
     if (info == NESTED_EXIT_INFO_SYNTHETIC) {
-        for (unsigned i = 0; i < COUNT(exit_info_fields); i++)
-            vmcs12_place_set(v12, &copied.exit_info[i], 0);
+#define CLEAR_FIELD(id) vmcs12_set(v12, id, 0);
+        EXIT_INFO_FIELDS(CLEAR_FIELD)
+#undef CLEAR_FIELD
         vmcs12_set(v12, EXIT_QUALIFICATION, qualification);
         vmcs12_set(v12, VM_EXIT_INTR_INFO, interruption_info);
         /* An event L0 was injecting into L2 is L1's to deliver now. */
@@ -672,8 +675,9 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
             vmcs12_set(v12, VM_EXIT_INSTRUCTION_LEN, vmcs_read(VM_ENTRY_INSTRUCTION_LEN));
         }
     } else {
-        for (unsigned i = 0; i < COUNT(exit_info_fields); i++)
-            vmcs12_place_set(v12, &copied.exit_info[i], vmcs_read(exit_info_fields[i]));
+#define COPY_FIELD(id) vmcs12_set(v12, id, vmcs_read(id));
+        EXIT_INFO_FIELDS(COPY_FIELD)
+#undef COPY_FIELD
         if (info == NESTED_EXIT_INFO_REQUALIFIED)
             vmcs12_set(v12, EXIT_QUALIFICATION, qualification);
     }

@@ -108,18 +108,21 @@ static bool in_64bit_mode(void)
 }
 
 /* The checks every VMX instruction makes first (SDM Vol. 3C 31.3, each
- * instruction's operation): #UD outside VMX operation (but for VMXON),
- * with CR0.PE = 0, in virtual-8086 mode or in compatibility mode, and for
- * VMXON with CR4.VMXE = 0 (L0 keeps the real bit set: L1's comes from its
- * read shadow); #GP(0) at CPL > 0. False if a fault was injected. */
+ * instruction's operation) that are L0's to make: #UD outside VMX
+ * operation, which L0 emulates (but for VMXON), and for VMXON with
+ * CR4.VMXE = 0 (L0 keeps the real bit set: L1's comes from its read
+ * shadow); #GP(0) at CPL > 0, which the processor checks only after the VM
+ * exit. The other #UD conditions (CR0.PE = 0, virtual-8086 mode,
+ * compatibility mode) the processor checks before it (the operation's
+ * order: #UD, then "in VMX non-root operation: VM exit"), on L1's own
+ * CR0, RFLAGS, EFER and CS with unrestricted guest, which vmxvisor
+ * requires. False if a fault was injected. */
 static bool permitted(struct insn *in)
 {
     struct vcpu *v = in->vcpu;
-    bool vmxon = in->reason == EXIT_REASON_VMXON;
-    bool in_vmx = v->nested != NULL;
-    bool compatibility_mode = (vmcs_read(GUEST_IA32_EFER) & EFER_LMA) && !in_64bit_mode();
-    if ((!vmxon && !in_vmx) || !(l1_cr0() & CR0_PE) || (vmcs_read(GUEST_RFLAGS) & RFLAGS_VM) ||
-        compatibility_mode || (vmxon && !(guest_cr4() & CR4_VMXE))) {
+    bool undefined = in->reason == EXIT_REASON_VMXON ? !(guest_cr4() & CR4_VMXE)
+                                                     : v->nested == NULL;
+    if (undefined) {
         inject_exception(v, VECTOR_UD, false, 0);
         return false;
     }

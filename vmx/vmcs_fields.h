@@ -204,6 +204,12 @@ static inline enum vmcs_field_type vmcs_field_type(uint32_t encoding)
 
 enum vmcs_shadow { VMCS_SHADOW_NO, VMCS_SHADOW_RO, VMCS_SHADOW_RW };
 
+/* Each field's shadow class as a constant (GUEST_RIP_SHADOW), for lists
+ * that pick fields by class at compile time. */
+#define VMCS_FIELD_SHADOW_ENUM(id, enc, name, shadow) id##_SHADOW = VMCS_SHADOW_##shadow,
+enum vmcs_field_shadow_class { VMCS_FIELDS(VMCS_FIELD_SHADOW_ENUM) };
+#undef VMCS_FIELD_SHADOW_ENUM
+
 /* Each field's place in vmcs_field_table, as a constant (GUEST_RIP_INDEX):
  * code that visits a class of fields on a hot path expands VMCS_FIELDS
  * with the class as a constant condition and tests a field's presence in
