@@ -101,12 +101,18 @@ SYSTEM_JOBS ?= 2
 all: kernel guests $(VMXRUN)
 
 # The Linux guest: Debian's stock kernel and a busybox initramfs, made from
-# Debian packages by tools/linux-guest (downloaded once, kept in build/linux).
-LINUX_GUEST := $(BUILD)/linux/vmlinuz $(BUILD)/linux/initramfs.cpio.gz
+# Debian packages by tools/linux-guest (downloaded once, kept in build/linux);
+# its KVM host variant adds the KVM modules and kvm_client, a static
+# program of ours that runs a VM through the KVM API.
+LINUX_GUEST := $(BUILD)/linux/vmlinuz $(BUILD)/linux/initramfs.cpio.gz $(BUILD)/linux/initramfs-kvm.cpio.gz
 linux-guest: $(LINUX_GUEST)
-$(LINUX_GUEST) &: tools/linux-guest guests/linux/init
+$(LINUX_GUEST) &: tools/linux-guest guests/linux/init $(BUILD)/linux/kvm_client
 	@echo "  LINUX   $(BUILD)/linux"
 	$(Q)tools/linux-guest $(BUILD)/linux
+$(BUILD)/linux/kvm_client: guests/linux/kvm_client.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) -std=gnu11 -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 guests: $(GUEST_ELFS) $(BARE_GUEST_ELFS) $(MB1_GUEST)
 

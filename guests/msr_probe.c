@@ -11,6 +11,9 @@
 #define MSR_MCG_CAP         0x179
 #define MSR_MCG_CTL         0x17b
 #define MSR_MISC_ENABLE     0x1a0
+#define MSR_DEBUGCTL        0x1d9
+#define DEBUGCTL_LBR        1ull
+#define DEBUGCTL_BTF        2ull
 #define MSR_MC0_CTL         0x400
 #define MSR_MC0_STATUS      0x401
 #define MSR_MC0_ADDR        0x402
@@ -141,6 +144,16 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     if (!adjust_read || moved_back <= -slack || moved_back > 0)
         printf("msr_probe: IA32_TSC_ADJUST moved by %ld (expected minus the cycles since the "
                "TSC was read)\n", (long)moved_back);
+    /* IA32_DEBUGCTL (SDM Vol. 3B 18.4.1), which every CPU has: BTF is kept,
+     * LBR accepted without last-branch records (reads back clear), other
+     * bits #GP. Clear again afterwards: BTF would make TF step branches. */
+    failures += check(!rdmsr_faults(MSR_DEBUGCTL, &v) && v == 0, "IA32_DEBUGCTL reads 0 at reset");
+    failures += check(!wrmsr_faults(MSR_DEBUGCTL, DEBUGCTL_BTF | DEBUGCTL_LBR) &&
+                      !rdmsr_faults(MSR_DEBUGCTL, &v) && v == DEBUGCTL_BTF,
+                      "IA32_DEBUGCTL keeps BTF, drops LBR");
+    failures += check(wrmsr_faults(MSR_DEBUGCTL, 1ull << 2), "IA32_DEBUGCTL reserved bit raises #GP");
+    failures += check(!wrmsr_faults(MSR_DEBUGCTL, 0) && !rdmsr_faults(MSR_DEBUGCTL, &v) && v == 0,
+                      "IA32_DEBUGCTL clears");
     printf("msr_probe: %d failure(s), %d #GP taken\n", failures, gp_count);
     return failures;
 }

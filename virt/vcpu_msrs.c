@@ -17,6 +17,16 @@
 #define MSR_IA32_MCG_STATUS     0x17a
 #define MSR_IA32_MCG_CTL        0x17b
 #define MSR_IA32_MISC_ENABLE    0x1a0
+#define MSR_IA32_DEBUGCTL       0x1d9
+/* IA32_DEBUGCTL (SDM Vol. 3B 18.4.1): LBR and BTF are the bits a guest may
+ * set. The VMCS loads and saves the register with the guest's state
+ * (ENTRY_LOAD_DEBUG_CONTROLS, EXIT_SAVE_DEBUG_CONTROLS, both required), so
+ * BTF takes effect as it is; LBR is accepted and dropped, as KVM does
+ * without LBR virtualisation (no last-branch records are offered); any
+ * other bit is #GP. Reads exit too, though the processor has the guest's
+ * value loaded: Bochs 2.7's RDMSR does not see what its VM entry loads. */
+#define DEBUGCTL_LBR            (1ull << 0)
+#define DEBUGCTL_BTF            (1ull << 1)
 #define MSR_IA32_MTRR_DEF_TYPE  0x2ff
 #define MSR_IA32_MC0_CTL        0x400       /* bank i: 0x400 + 4i: CTL, STATUS, ADDR, MISC */
 #define MCG_CTL_P               (1ull << 8)
@@ -47,7 +57,6 @@ static const uint32_t passthrough[] = {
     MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
     MSR_TSC_AUX, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 };
-
 void msr_bitmap_init(uint64_t *bitmap)
 {
     /* SDM Vol. 3C 25.6.9: read-low, read-high, write-low, write-high, 1 KiB each. */
@@ -182,6 +191,7 @@ bool vcpu_read_msr(struct vcpu *v, uint32_t msr, uint64_t *value, bool *handled)
     case MSR_IA32_MCG_STATUS: *value = v->msrs.mcg_status; return true;
     case MSR_IA32_MCG_CTL: *value = v->msrs.mcg_ctl; return true;
     case MSR_IA32_EFER: *value = vmcs_read(GUEST_IA32_EFER); return true;
+    case MSR_IA32_DEBUGCTL: *value = vmcs_read(GUEST_IA32_DEBUGCTL); return true;
     case MSR_IA32_PAT: *value = v->pat; return true;
     default: {
         const uint64_t *bank = mc_bank_register(v, msr);
@@ -262,6 +272,11 @@ bool vcpu_write_msr(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
         v->msrs.mcg_ctl = value;
         return true;
     case MSR_IA32_EFER: return write_efer(value);
+    case MSR_IA32_DEBUGCTL:
+        if (value & ~(DEBUGCTL_LBR | DEBUGCTL_BTF))
+            return false;
+        vmcs_write(GUEST_IA32_DEBUGCTL, value & DEBUGCTL_BTF);
+        return true;
     case MSR_IA32_PAT:
         if (!vcpu_pat_valid(value))
             return false;

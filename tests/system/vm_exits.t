@@ -64,16 +64,17 @@ like($out, qr/^\[msr\] ok: RDMSR of an unknown MSR raises #GP$/m, 'msr: #GP on u
 for my $check ('IA32_MISC_ENABLE keeps fast strings cleared', 'CPUID shows MCE and MCA',
                'IA32_MC0_CTL takes all zeros or all ones only', 'IA32_MC0_STATUS can only be cleared',
                'writing IA32_TSC_ADJUST moves the TSC by as much',
-               'writing IA32_TSC moves IA32_TSC_ADJUST by as much') {
+               'writing IA32_TSC moves IA32_TSC_ADJUST by as much',
+               'IA32_DEBUGCTL keeps BTF, drops LBR', 'IA32_DEBUGCTL reserved bit raises #GP') {
     like($out, qr/^\[msr\] ok: \Q$check\E$/m, "msr: $check");
 }
-like($out, qr/^\[msr\] msr_probe: 0 failure\(s\), 10 #GP taken$/m, 'msr: all checks pass');
+like($out, qr/^\[msr\] msr_probe: 0 failure\(s\), 11 #GP taken$/m, 'msr: all checks pass');
 is_deeply([vm_result($out, 'msr')], ['exit hypercall', 0], 'msr: exit hypercall status 0');
 like($out, qr/^\[msr\] ok: IA32_FEATURE_CONTROL reads locked, VMX outside SMX on \(nested VMX\)$/m,
      'msr: nested VMX by default: VMXON allowed outside SMX');
 like($out, qr/^\[msr-novmx\] ok: IA32_FEATURE_CONTROL reads locked, VMX off \(nested = off\)$/m,
      'msr-novmx: nested = off: VMXON not allowed');
-like($out, qr/^\[msr-novmx\] msr_probe: 0 failure\(s\), 10 #GP taken$/m, 'msr-novmx: all checks pass');
+like($out, qr/^\[msr-novmx\] msr_probe: 0 failure\(s\), 11 #GP taken$/m, 'msr-novmx: all checks pass');
 
 # UART output carries the VM's name; the exit table lists what ran.
 like($out, qr/^\[bench\] BENCH cpuid_exit \d+ cycles$/m, 'UART lines prefixed with the VM name');

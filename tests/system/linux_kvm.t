@@ -1,0 +1,55 @@
+#!/usr/bin/perl
+# Linux KVM as a guest hypervisor: Debian's kernel boots in a 2-vCPU VM with
+# nested VMX and the KVM host initramfs (tools/linux-guest), loads its own
+# kvm and kvm_intel modules (guests/linux/init), and kvm_client
+# (guests/linux/kvm_client.c) runs a VM of its own through /dev/kvm: Linux
+# KVM is L1, the client's payload L2. Once with KVM's EPT (nested EPT
+# here), once with ept=0 (KVM's shadow paging: it intercepts L2's page
+# faults, CR3 and INVLPG through our merged controls).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use VmxRun;
+
+# What kvm_intel must take from the capabilities we offer.
+my %expected = (nested => 'Y', vpid => 'Y', unrestricted_guest => 'Y',
+                enable_shadow_vmcs => 'Y', pml => 'Y', preemption_timer => 'Y');
+
+for my $ept (1, 0) {
+    my $setup = "kvm_intel ept=$ept";
+    my $config = <<"CFG";
+[vm linux]
+image = vmlinuz
+initrd = initramfs-kvm.cpio.gz
+vcpus = 2
+memory = 256M
+nested = on
+cmdline = console=ttyS0 loglevel=5 panic=-1 vmxvisor.check vmxvisor.kvm vmxvisor.kvm_client kvm_intel.ept=$ept
+on_reboot = stop
+CFG
+    my ($status, $out) = run_vms($config, ['linux/vmlinuz', 'linux/initramfs-kvm.cpio.gz'],
+                                 '--pcpus', '2', '--mem', '512', '--timeout', '1500');
+    is($status, 0, "$setup: hypervisor exit status 0") or diag($out);
+    my %parameters = $out =~ /^\[linux\] init: kvm_intel (\w+)=(\S+)$/mg;
+    for my $name (sort keys %expected) {
+        is($parameters{$name}, $expected{$name}, "$setup: kvm_intel $name=$expected{$name}");
+    }
+    is($parameters{ept}, $ept ? 'Y' : 'N', "$setup: kvm_intel ept as asked");
+    like($out, qr/^\[linux\] init: \/dev\/kvm ready$/m, "$setup: /dev/kvm");
+    like($out, qr/^\[linux\] kvm_client guest: hello from L2$/m, "$setup: L2 printed through a port");
+    like($out, qr/^\[linux\] kvm_client: MMIO write of 4 bytes at 0xd0000000: 0x5a$/m,
+         "$setup: L2's MMIO write reached the client");
+    for my $figure (qw(kvm_l1_cpuid_exit kvm_l1_vmcall_exit kvm_l1_pio_user_exit)) {
+        like($out, qr/^\[linux\] kvm_client: BENCH $figure \d+ ticks$/m, "$setup: $figure measured");
+    }
+    like($out, qr/^\[linux\] init: kvm_client exit status 0$/m, "$setup: L2's status came back")
+        or diag($out);
+    like($out, qr/^\[linux\] init: VMXVISOR-LINUX-INIT-DONE at uptime [\d.]+$/m, "$setup: init marker");
+    is_deeply([vm_result($out, 'linux')], ['ACPI power off', 0], "$setup: powered off via ACPI");
+    my @warnings = lines_matching($out, qr/^\[linux[^]]*\] .*(WARNING|BUG|Oops|unchecked MSR|panic|kvm.*(error|fail|warn)|vmx.*(error|fail|warn))/i);
+    is(scalar @warnings, 0, "$setup: no warnings from the kernel, kvm or kvm_intel")
+        or diag(join("\n", @warnings));
+}
+done_testing();
