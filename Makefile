@@ -96,7 +96,7 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.
 SYSTEM_JOBS ?= 2
 
-.PHONY: all kernel guests linux-guest run run-monitor run-qemu test unit-test system-test layer-check bench fuzz fuzz-check fuzz-nested chaos clean deps
+.PHONY: all kernel guests linux-guest run run-kvm run-monitor run-qemu test unit-test system-test layer-check bench fuzz fuzz-check fuzz-nested chaos clean deps
 
 all: kernel guests $(VMXRUN)
 
@@ -173,6 +173,12 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c $$(test_%_SRCS) $(wildcard tests/unit/
 # monitor is Ctrl-A c away); `make run-monitor` boots with no VM.
 run: deps all linux-guest
 	tools/vmxrun --pcpus 2 --mem 512 --append console=linux --config guests/linux/vms.cfg \
+	    $(LINUX_GUEST)
+
+# `make run-kvm`: the same Linux as a KVM host (its kvm_intel loaded, nested
+# VMX on): run `kvm_client` at its shell for a VM of its own.
+run-kvm: deps all linux-guest
+	tools/vmxrun --pcpus 2 --mem 512 --append console=linux --config guests/linux/vms-kvm.cfg \
 	    $(LINUX_GUEST)
 
 run-monitor: deps all

@@ -24,7 +24,9 @@
  * BTF takes effect as it is; LBR is accepted and dropped, as KVM does
  * without LBR virtualisation (no last-branch records are offered); any
  * other bit is #GP. Reads exit too, though the processor has the guest's
- * value loaded: Bochs 2.7's RDMSR does not see what its VM entry loads. */
+ * value loaded: Bochs keeps no IA32_DEBUGCTL (its VM entry reads the field
+ * and drops it, its RDMSR returns 0), so a read let through would be wrong
+ * there. */
 #define DEBUGCTL_LBR            (1ull << 0)
 #define DEBUGCTL_BTF            (1ull << 1)
 #define MSR_IA32_MTRR_DEF_TYPE  0x2ff

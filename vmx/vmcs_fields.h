@@ -31,7 +31,7 @@
     X(GUEST_LDTR_SELECTOR, 0x080c, "guest LDTR selector", NO)                   \
     X(GUEST_TR_SELECTOR, 0x080e, "guest TR selector", NO)                       \
     X(GUEST_INTR_STATUS, 0x0810, "guest interrupt status", NO)                  \
-    X(GUEST_PML_INDEX, 0x0812, "PML index", NO)                                 \
+    X(GUEST_PML_INDEX, 0x0812, "PML index", RW)                                 \
     /* 16-bit host state */                                                     \
     X(HOST_ES_SELECTOR, 0x0c00, "host ES selector", NO)                         \
     X(HOST_CS_SELECTOR, 0x0c02, "host CS selector", NO)                         \
@@ -156,7 +156,7 @@
     X(GUEST_CR3, 0x6802, "guest CR3", RO)                                       \
     X(GUEST_CR4, 0x6804, "guest CR4", RO)                                       \
     X(GUEST_ES_BASE, 0x6806, "guest ES base", NO)                               \
-    X(GUEST_CS_BASE, 0x6808, "guest CS base", NO)                               \
+    X(GUEST_CS_BASE, 0x6808, "guest CS base", RO)                               \
     X(GUEST_SS_BASE, 0x680a, "guest SS base", NO)                               \
     X(GUEST_DS_BASE, 0x680c, "guest DS base", NO)                               \
     X(GUEST_FS_BASE, 0x680e, "guest FS base", NO)                               \
@@ -183,7 +183,7 @@
     X(HOST_IDTR_BASE, 0x6c0e, "host IDTR base", NO)                             \
     X(HOST_IA32_SYSENTER_ESP, 0x6c10, "host IA32_SYSENTER_ESP", NO)             \
     X(HOST_IA32_SYSENTER_EIP, 0x6c12, "host IA32_SYSENTER_EIP", NO)             \
-    X(HOST_RSP, 0x6c14, "host RSP", NO)                                         \
+    X(HOST_RSP, 0x6c14, "host RSP", RW)                                         \
     X(HOST_RIP, 0x6c16, "host RIP", NO)
 
 #define VMCS_FIELD_ENUM(id, enc, name, shadow) id = enc,

@@ -5,8 +5,8 @@
  * memory, gives it the CPUID KVM supports, loads the payload below at
  * PAYLOAD_GPA in 32-bit protected mode and runs it (L2), serving its port
  * I/O and MMIO exits. The payload greets through a console port, makes an
- * MMIO write, and times three round trips with RDTSC, ITERATIONS times
- * each: CPUID (an exit KVM handles in the kernel), VMCALL (a hypercall
+ * MMIO write, and times three round trips with RDTSC, 1000 times each
+ * (or as the first argument says): CPUID (an exit KVM handles in the kernel), VMCALL (a hypercall
  * KVM answers "no such call" in the kernel) and OUT to a port that exits
  * to this program. The medians are printed as BENCH lines, in guest TSC
  * ticks. The exit status is the payload's (its last OUT), or 1 if KVM
@@ -31,7 +31,9 @@
 #define STACK_TOP      0x80000u
 #define SAMPLES_GPA    0x100000u
 #define MMIO_GPA       0xd0000000u     /* no memory slot: an MMIO exit */
-#define ITERATIONS     1000
+#define PARAMETERS_GPA 0x800u          /* the payload's iteration count (32 bits) */
+#define ITERATIONS_DEFAULT 1000
+#define ITERATIONS_MAX ((GUEST_MEMORY - SAMPLES_GPA) / 4)
 #define PORT_CONSOLE   0xe9            /* a byte to print */
 #define PORT_MEASURED  0x510           /* EAX: which measurement is in the samples */
 #define PORT_TIMED     0x511           /* the OUT that is timed: nothing to do */
@@ -74,7 +76,7 @@ __asm__(".pushsection .rodata.payload, \"a\"\n"
         "    sub %ebp, %eax\n"
         "    mov %eax, " STR(SAMPLES_GPA) "(,%edi,4)\n"
         "    inc %edi\n"
-        "    cmp $" STR(ITERATIONS) ", %edi\n"
+        "    cmp " STR(PARAMETERS_GPA) ", %edi\n"
         "    jb 4b\n"
         "    mov $" STR(MEASURED_CPUID) ", %eax\n"
         "    mov $" STR(PORT_MEASURED) ", %dx\n"
@@ -93,7 +95,7 @@ __asm__(".pushsection .rodata.payload, \"a\"\n"
         "    sub %ebp, %eax\n"
         "    mov %eax, " STR(SAMPLES_GPA) "(,%edi,4)\n"
         "    inc %edi\n"
-        "    cmp $" STR(ITERATIONS) ", %edi\n"
+        "    cmp " STR(PARAMETERS_GPA) ", %edi\n"
         "    jb 5b\n"
         "    mov $" STR(MEASURED_VMCALL) ", %eax\n"
         "    mov $" STR(PORT_MEASURED) ", %dx\n"
@@ -108,7 +110,7 @@ __asm__(".pushsection .rodata.payload, \"a\"\n"
         "    sub %ebp, %eax\n"
         "    mov %eax, " STR(SAMPLES_GPA) "(,%edi,4)\n"
         "    inc %edi\n"
-        "    cmp $" STR(ITERATIONS) ", %edi\n"
+        "    cmp " STR(PARAMETERS_GPA) ", %edi\n"
         "    jb 6b\n"
         "    mov $" STR(MEASURED_OUT) ", %eax\n"
         "    mov $" STR(PORT_MEASURED) ", %dx\n"
@@ -136,15 +138,15 @@ static int compare_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static uint32_t median(const uint8_t *memory)
+static uint32_t median(const uint8_t *memory, uint32_t iterations)
 {
-    static uint32_t samples[ITERATIONS];
-    memcpy(samples, memory + SAMPLES_GPA, sizeof(samples));
-    qsort(samples, ITERATIONS, sizeof(samples[0]), compare_u32);
-    return samples[ITERATIONS / 2];
+    static uint32_t samples[ITERATIONS_MAX];
+    memcpy(samples, memory + SAMPLES_GPA, iterations * sizeof(samples[0]));
+    qsort(samples, iterations, sizeof(samples[0]), compare_u32);
+    return samples[iterations / 2];
 }
 
-static void report(uint32_t which, const uint8_t *memory)
+static void report(uint32_t which, const uint8_t *memory, uint32_t iterations)
 {
     static const char *const names[] = {
         [MEASURED_CPUID] = "kvm_l1_cpuid_exit",
@@ -155,7 +157,7 @@ static void report(uint32_t which, const uint8_t *memory)
         printf("kvm_client: the guest reported measurement %u, which there is not\n", which);
         return;
     }
-    printf("kvm_client: BENCH %s %u ticks\n", names[which], median(memory));
+    printf("kvm_client: BENCH %s %u ticks\n", names[which], median(memory, iterations));
 }
 
 static void set_flat_segments(struct kvm_sregs *s)
@@ -170,8 +172,15 @@ static void set_flat_segments(struct kvm_sregs *s)
     s->cr0 |= 1;        /* PE, no paging */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    /* Iterations of each timed loop: ITERATIONS_DEFAULT, or the first
+     * argument (the benchmark compares two counts). */
+    uint32_t iterations = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : ITERATIONS_DEFAULT;
+    if (iterations < 1 || iterations > ITERATIONS_MAX) {
+        printf("kvm_client: iterations must be 1 to %u\n", (unsigned)ITERATIONS_MAX);
+        return 2;
+    }
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm < 0)
         fail("open /dev/kvm");
@@ -193,6 +202,7 @@ int main(void)
     if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
         fail("KVM_SET_USER_MEMORY_REGION");
     memcpy(memory + PAYLOAD_GPA, payload_start, (size_t)(payload_end - payload_start));
+    memcpy(memory + PARAMETERS_GPA, &iterations, sizeof(iterations));
 
     int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
     if (vcpu < 0)
@@ -240,7 +250,7 @@ int main(void)
                 fwrite(data, 1, run->io.count * run->io.size, stdout);
                 fflush(stdout);
             } else if (run->io.port == PORT_MEASURED) {
-                report(value, memory);
+                report(value, memory, iterations);
             } else if (run->io.port == PORT_EXIT) {
                 printf("kvm_client: the guest ended with status %u\n", value);
                 return (int)value;
