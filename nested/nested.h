@@ -106,6 +106,13 @@ struct nested_vmx {
  * exit. */
 static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
 {
+    /* HOST_RSP: no VM-entry check reads it (SDM Vol. 3C 27.2.2-27.2.4
+     * check the host RIP, never RSP) and a nested exit takes it from
+     * vmcs12 itself.
+     * Linux KVM as L1 writes it whenever its run loop enters from another
+     * stack depth, as on every return from user space. */
+    if (encoding == HOST_RSP)
+        return;
     vmcs12_field_set_add(&n->written, encoding);
     switch (VMCS12_FIELD_TYPE(encoding)) {
     case VMCS_TYPE_CONTROL:
