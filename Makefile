@@ -103,12 +103,14 @@ all: kernel guests $(VMXRUN)
 # The Linux guest: Debian's stock kernel and a busybox initramfs, made from
 # Debian packages by tools/linux-guest (downloaded once, kept in build/linux);
 # its KVM host variant adds the KVM modules and kvm_client, a static
-# program of ours that runs a VM through the KVM API.
-LINUX_GUEST := $(BUILD)/linux/vmlinuz $(BUILD)/linux/initramfs.cpio.gz $(BUILD)/linux/initramfs-kvm.cpio.gz
+# program of ours that runs a VM through the KVM API, and its QEMU variant
+# QEMU with the multiboot test kernel as its guest.
+LINUX_GUEST := $(BUILD)/linux/vmlinuz $(BUILD)/linux/initramfs.cpio.gz \
+               $(BUILD)/linux/initramfs-kvm.cpio.gz $(BUILD)/linux/initramfs-qemu.cpio.gz
 linux-guest: $(LINUX_GUEST)
-$(LINUX_GUEST) &: tools/linux-guest guests/linux/init $(BUILD)/linux/kvm_client
+$(LINUX_GUEST) &: tools/linux-guest guests/linux/init $(BUILD)/linux/kvm_client $(MB1_GUEST)
 	@echo "  LINUX   $(BUILD)/linux"
-	$(Q)tools/linux-guest $(BUILD)/linux
+	$(Q)MB1_TEST=$(MB1_GUEST) tools/linux-guest $(BUILD)/linux
 $(BUILD)/linux/kvm_client: guests/linux/kvm_client.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
@@ -173,13 +175,13 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c $$(test_%_SRCS) $(wildcard tests/unit/
 # monitor is Ctrl-A c away); `make run-monitor` boots with no VM.
 run: deps all linux-guest
 	tools/vmxrun --pcpus 2 --mem 512 --append console=linux --config guests/linux/vms.cfg \
-	    $(LINUX_GUEST)
+	    $(BUILD)/linux/vmlinuz $(BUILD)/linux/initramfs.cpio.gz
 
 # `make run-kvm`: the same Linux as a KVM host (its kvm_intel loaded, nested
-# VMX on): run `kvm_client` at its shell for a VM of its own.
+# VMX on): run `kvm_client`, or QEMU with -enable-kvm, at its shell.
 run-kvm: deps all linux-guest
-	tools/vmxrun --pcpus 2 --mem 512 --append console=linux --config guests/linux/vms-kvm.cfg \
-	    $(LINUX_GUEST)
+	tools/vmxrun --pcpus 2 --mem 768 --append console=linux --config guests/linux/vms-kvm.cfg \
+	    $(BUILD)/linux/vmlinuz $(BUILD)/linux/initramfs-qemu.cpio.gz
 
 run-monitor: deps all
 	tools/vmxrun

@@ -94,6 +94,10 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
     uint64_t pit = pit_deadline(v->vm);
     if (v->id == 0 && pit && (int64_t)(pit - stop) < 0)
         stop = pit;
+    if (v->exit_after_entry) {
+        v->exit_after_entry = false;
+        stop = now;
+    }
     v->run_stop = stop;
     return ENTER;
 }

@@ -60,6 +60,20 @@ void nested_deliver_events(struct vcpu *v)
             (void)inject_pending_nmi(v);
         return;
     }
+    /* An event being injected into L2 (L1's, or one L0 put back) goes in
+     * first, as on the processor: the VM entry delivers it, and only then
+     * is the interrupt recognized (SDM Vol. 3C 27.6; a VMX-preemption
+     * timer of 0 exits after that injection, before L2's first
+     * instruction). So L2 is entered once more, to exit at once, and the
+     * exit to L1 follows without the event in its IDT-vectoring
+     * information, which the processor never shows for an external
+     * interrupt (Linux KVM as L1 stops its guest with an internal error
+     * on such an exit). */
+    if (vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) {
+        v->exit_after_entry = true;
+        vcpu_request(v, REQ_EVENT);
+        return;
+    }
     uint32_t info = 0;
     if (control12(v, VM_EXIT_CONTROLS) & EXIT_ACK_INTERRUPT_ON_EXIT) {
         int vector = vcpu_acknowledge_interrupt(v);

@@ -84,6 +84,9 @@ struct vcpu {
      * end, its APIC timer, the PIT; machine/vcpu_run.c), which a nested
      * entry may bring nearer for L1's preemption timer. */
     uint64_t run_stop;
+    /* The next entry is to exit at once, after what it injects (the run
+     * loop's stop is then the entry's own time; nested/events.c). */
+    bool exit_after_entry;
     volatile bool init_pending;
     volatile bool nmi_pending;      /* an NMI latched for it: one, as NMIs do not queue */
     volatile int sipi_vector;       /* -1: none */
