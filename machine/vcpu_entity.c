@@ -221,11 +221,15 @@ void vcpu_entity_init(void)
     char seconds[16];
     if (bootinfo_cmdline_value("stop_after", seconds, sizeof(seconds))) {
         uint64_t s = 0;
-        for (const char *c = seconds; *c >= '0' && *c <= '9'; c++)
+        const char *c = seconds;
+        for (; *c >= '0' && *c <= '9' && s < UINT32_MAX; c++)
             s = s * 10 + (uint64_t)(*c - '0');
-        if (s) {
+        if (s && !*c) {
             stop_deadline = rdtsc() + s * tsc_khz() * 1000;
             snprintf(stop_reason, sizeof(stop_reason), "time limit (stop_after=%lu)", s);
+        } else {
+            klog("vmxvisor: stop_after=%s: not a number of seconds from 1 to 4294967295; "
+                 "no time limit\n", seconds);
         }
     }
     sched_add_cpu_work(vm_cpu_work, NULL);

@@ -40,4 +40,12 @@ unlike($out, qr/^vm (typo|missing|notelf): ended/m, 'no bad VM ran');
 like($out, qr/^config: vms\.cfg:2: ple: /m, 'the [global] error is reported with its line');
 like($out, qr/^vm g: not started: the \[global\] section has errors$/m,
      'a VM spoiled by [global] says so');
+# A kernel command line word the hypervisor cannot read is named, and the
+# run goes on without it.
+($status, $out) = run_vms("[vm g]\nimage = cpuid_test.elf\nmemory = 8M\n", ['cpuid_test'],
+                          '--pcpus', '1', '--append', 'stop_after=soon');
+is($status, 0, 'bad stop_after: hypervisor exit status 0') or diag($out);
+like($out, qr/^vmxvisor: stop_after=soon: not a number of seconds from 1 to 4294967295; no time limit$/m,
+     'bad stop_after: named, and no limit set');
+is_deeply([vm_result($out, 'g')], ['exit hypercall', 0], 'bad stop_after: the VM ran');
 done_testing();
