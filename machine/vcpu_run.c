@@ -82,23 +82,22 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
         else
             inject_pending_events(v);
     }
-    uint64_t stop = *slice_end;
-    if (apic->timer_armed && (int64_t)(apic->timer_deadline - *slice_end) < 0)
-        stop = apic->timer_deadline;
+    v->run_stop = *slice_end;
+    if (apic->timer_armed)
+        vcpu_stop_by(v, apic->timer_deadline);
     /* L2 is out in time for L1's preemption timer too (an entry to L2
      * arming it brings the stop nearer itself: nested/switch.c). */
-    if (l1_timer && nested_in_l2(v) && (int64_t)(l1_timer - stop) < 0)
-        stop = l1_timer;
+    if (l1_timer && nested_in_l2(v))
+        vcpu_stop_by(v, l1_timer);
     /* vCPU 0 is out in time for the PIT; the others raise it when they
      * happen to see it due. */
     uint64_t pit = pit_deadline(v->vm);
-    if (v->id == 0 && pit && (int64_t)(pit - stop) < 0)
-        stop = pit;
+    if (v->id == 0 && pit)
+        vcpu_stop_by(v, pit);
     if (v->exit_after_entry) {
         v->exit_after_entry = false;
-        stop = now;
+        vcpu_stop_by(v, now);
     }
-    v->run_stop = stop;
     return ENTER;
 }
 

@@ -342,8 +342,7 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0,
         /* L2 is out in time for it. A stop left earlier than needed when
          * L2 exits costs at most one early exit to L1, after which the run
          * loop works out the stop anew (machine/vcpu_run.c). */
-        if ((int64_t)(n->timer_deadline - v->run_stop) < 0)
-            v->run_stop = n->timer_deadline;
+        vcpu_stop_by(v, n->timer_deadline);
     }
     return true;
 }
@@ -481,6 +480,11 @@ static void vmx_abort(struct vcpu *v, uint32_t indicator)
     vm_guest_reset(v->vm, "VMX abort");
 }
 
+/* A change of level can let an event in or hold one back: it is looked at
+ * before the next entry if one is requested (an interrupt, even one not
+ * deliverable yet, or an NMI) or a window exit is on. Without either there
+ * is nothing to deliver, and events raised later request the look
+ * themselves (dev/apic_bus.c, dev/irq.c). */
 static void request_event_check(struct vcpu *v)
 {
     if (v->window_exiting || v->nmi_window_exiting ||

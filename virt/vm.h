@@ -174,6 +174,14 @@ static inline bool vcpu_transition(struct vcpu *v, enum vcpu_state from, enum vc
                                        __ATOMIC_ACQUIRE);
 }
 
+/* The guest is to be out by `tsc` too: run_stop becomes the nearer of the
+ * two (machine/vcpu_run.c loads the exit timer from it). */
+static inline void vcpu_stop_by(struct vcpu *v, uint64_t tsc)
+{
+    if ((int64_t)(tsc - v->run_stop) < 0)
+        v->run_stop = tsc;
+}
+
 static inline void vcpu_request(struct vcpu *v, uint32_t requests)
 {
     __atomic_fetch_or(&v->requests, requests, __ATOMIC_SEQ_CST);
