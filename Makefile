@@ -61,7 +61,7 @@ test_vmcs_fields_SRCS := vmx/vmcs_fields.c
 test_ept_SRCS := mmu/ept.c
 test_vm_config_SRCS := virt/vm_config.c
 test_elf_loader_SRCS := loader/elf_loader.c loader/load_area.c loader/guest_memmap.c lib/error.c
-test_uart16550_SRCS := dev/uart16550.c
+test_uart16550_SRCS := dev/uart16550.c dev/serial_line.c
 test_smbios_SRCS := loader/smbios.c
 test_linux_boot_SRCS := loader/linux_boot.c loader/guest_memmap.c lib/error.c
 test_multiboot_SRCS := loader/multiboot.c loader/multiboot_kernel.c loader/elf_loader.c loader/load_area.c loader/guest_memmap.c lib/error.c
@@ -232,7 +232,7 @@ fuzz_guest_walk_SRCS    := virt/guest_walk.c
 fuzz_ept12_SRCS         := nested/ept12.c
 fuzz_vmcs12_checks_SRCS := nested/entry_checks.c nested/vmcs12.c nested/vmx_caps.c vmx/vmcs_fields.c \
                            vmx/vmcs_config.c vmx/vmx_controls.c lib/error.c
-fuzz_uart_SRCS          := dev/uart16550.c
+fuzz_uart_SRCS          := dev/uart16550.c dev/serial_line.c
 fuzz_pic_SRCS           := dev/pic.c
 fuzz_ioapic_SRCS        := dev/ioapic.c
 fuzz_pit_SRCS           := dev/pit.c

@@ -12,6 +12,10 @@ enum exit_status {
     EXIT_HYPERVISOR_FAULT = 1,  /* an exception or internal error in the hypervisor */
     EXIT_UNSUPPORTED_CPU = 3,   /* no VMX, a required VMX control missing, CPUs differ */
     EXIT_BAD_BOOT = 4,          /* not started by Multiboot2, no memory map, ... */
+    /* Batch mode (machine/machine.h vms_batch_status); a VM's own status
+     * passes through as it is. */
+    EXIT_VM_NOT_STARTED = 5,    /* a configured VM was not started or not created */
+    EXIT_VM_FAILED = 6,         /* a VM ended without a status (crash, kill, time limit) */
 };
 
 void platform_init(void);

@@ -33,6 +33,7 @@ void uart_init(struct vm *vm)
     /* Under the lock: at a machine reset typed input may be arriving. */
     spin_lock(&vm->dev->uart.lock);
     uart16550_reset(&vm->dev->uart.regs);
+    serial_line_reset(&vm->dev->uart.input);   /* typed for the old boot */
     vm->dev->uart.irq_level = false;     /* the reset interrupt controllers see the line low */
     vm->dev->uart.created_tsc = rdtsc();
     spin_unlock(&vm->dev->uart.lock);
@@ -107,6 +108,7 @@ bool uart_access(struct vm *vm, uint16_t port, unsigned size, bool is_write, uin
     } else {
         *value = uart16550_read(&u->regs, reg);
     }
+    serial_line_drain(&u->input, &u->regs);    /* a read or a FIFO reset made room */
     update_irq(vm);
     spin_unlock(&u->lock);
     return true;
@@ -116,7 +118,7 @@ bool uart_receive(struct vm *vm, char c)
 {
     struct vm_uart *u = &vm->dev->uart;
     spin_lock(&u->lock);
-    bool taken = uart16550_receive(&u->regs, (uint8_t)c);
+    bool taken = serial_line_send(&u->input, &u->regs, (uint8_t)c);
     update_irq(vm);
     spin_unlock(&u->lock);
     return taken;

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "dev/uart16550.h"
+#include "dev/serial_line.h"
 #include "lib/spinlock.h"
 
 struct vm;
@@ -11,6 +12,7 @@ struct vm;
 struct vm_uart {
     spinlock_t lock;
     struct uart16550 regs;
+    struct serial_line input;   /* typed bytes waiting for room in the FIFO */
     bool irq_level;             /* what IRQ 4 was last driven to */
     char line[256];             /* output waiting for its end of line */
     uint32_t len;
@@ -31,6 +33,7 @@ struct vm *uart_console_vm(void);
 void uart_init(struct vm *vm);
 /* Prints output still waiting for its end of line (the VM is ending). */
 void uart_flush(struct vm *vm);
-/* Typed input for the VM; false if its receive FIFO was full (the byte is lost). */
+/* Typed input for the VM: it waits until the receive FIFO has room. False
+ * if too much waits already (the byte is lost). */
 bool uart_receive(struct vm *vm, char c);
 #endif

@@ -154,9 +154,14 @@ void uart16550_write(struct uart16550 *u, enum uart_register reg, uint8_t value,
     }
 }
 
+bool uart16550_rx_room(const struct uart16550 *u)
+{
+    return u->rx_count < UART_RX_FIFO_SIZE;
+}
+
 bool uart16550_receive(struct uart16550 *u, uint8_t byte)
 {
-    bool room = u->rx_count < UART_RX_FIFO_SIZE;
+    bool room = uart16550_rx_room(u);
     push_rx(u, byte);
     return room;
 }

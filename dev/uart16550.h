@@ -40,6 +40,8 @@ uint8_t uart16550_read(struct uart16550 *u, enum uart_register reg);
 void uart16550_write(struct uart16550 *u, enum uart_register reg, uint8_t value, int *tx);
 /* A byte from outside (typed input); false, with OE set, if the FIFO was full. */
 bool uart16550_receive(struct uart16550 *u, uint8_t byte);
+/* Whether the receive FIFO can take another byte. */
+bool uart16550_rx_room(const struct uart16550 *u);
 /* Whether the UART's interrupt output reaches the PC's IRQ line: an enabled
  * interrupt is pending and MCR.OUT2 (which gates the line on PCs) is set. */
 bool uart16550_irq(const struct uart16550 *u);

@@ -12,6 +12,7 @@
 #include "dev/pit.h"
 #include "dev/rtc.h"
 #include "dev/uart16550.h"
+#include "dev/serial_line.h"
 #include "dev/vlapic.h"
 
 #define MAX_ACCESSES 4096
@@ -29,7 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t now = 1000000;
 #if FUZZ_DEVICE_UART
     struct uart16550 u;
+    static struct serial_line line;
     uart16550_reset(&u);
+    serial_line_reset(&line);
     for (unsigned n = 0; n < MAX_ACCESSES && in.at < size; n++) {
         unsigned kind = fuzz_take(&in, 1) % 3, reg = fuzz_take(&in, 1) % 8;
         uint8_t v = (uint8_t)fuzz_take(&in, 1);
@@ -39,8 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         else if (kind == 1)
             uart16550_write(&u, reg, v, &tx);
         else
-            (void)uart16550_receive(&u, v);
+            (void)serial_line_send(&line, &u, v);
+        serial_line_drain(&line, &u);
         FUZZ_ASSERT(u.rx_count <= UART_RX_FIFO_SIZE && u.rx_head < UART_RX_FIFO_SIZE);
+        /* Bytes wait on the line only while the FIFO is full. */
+        FUZZ_ASSERT(line.count <= SERIAL_LINE_QUEUE_SIZE && (!line.count || !uart16550_rx_room(&u)));
         (void)uart16550_irq(&u);
     }
 #elif FUZZ_DEVICE_PIC

@@ -9,6 +9,9 @@
 #include "loader/guest_boot.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/percpu.h"
+#include "arch/platform.h"
+#include "arch/bootinfo.h"
+#include "lib/string.h"
 #include "lib/printf.h"
 
 void machine_init(void)
@@ -27,10 +30,32 @@ static uint64_t online_cpus(void)
     return mask;
 }
 
+/* VMs of the configuration that were not started: errors in their
+ * section, no image, or vm_create failed. */
+static uint32_t vms_not_started;
+
+int vms_batch_status(void)
+{
+    char how[16];
+    if (bootinfo_cmdline_value("vm_status", how, sizeof(how)) && !strcmp(how, "ignore"))
+        return EXIT_OK;
+    if (vms_not_started)
+        return EXIT_VM_NOT_STARTED;
+    for (uint32_t i = 0; i < vm_count; i++) {
+        int status = vms[i].exit_status;
+        if (status > 0 && status <= 255)
+            return status;
+        if (status)
+            return EXIT_VM_FAILED;
+    }
+    return EXIT_OK;
+}
+
 uint32_t vms_create_from_config(const struct vm_config_set *set)
 {
     for (size_t i = 0; i < set->count; i++) {
         const struct vm_config *cfg = &set->vms[i];
+        vms_not_started++;      /* until it is placed below */
         if (!cfg->valid) {
             /* A bad [global] spoils every VM (vm_config.c): say it was there. */
             kprintf("vm %s: not started: %s has errors\n", cfg->name,
@@ -45,6 +70,7 @@ uint32_t vms_create_from_config(const struct vm_config_set *set)
         struct vm *vm = &vms[vm_count];
         if (!vm_create(vm, cfg))
             continue;
+        vms_not_started--;
         /* PAUSE-loop exiting where the CPU has it, unless switched off, or
          * left on "auto" for a VM whose vCPUs have CPUs of their own. A gap
          * of 0 makes every PAUSE start a new loop: PLE off, as in KVM. The

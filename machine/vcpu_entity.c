@@ -1,5 +1,6 @@
 /* The scheduler's callbacks for vCPUs (machine/vcpu_entity.h). */
 #include "machine/vcpu_entity.h"
+#include "machine/machine.h"
 #include "virt/dirty_log.h"
 #include "machine/vm_power.h"
 #include "machine/vm_reset.h"
@@ -190,11 +191,12 @@ static char stop_reason[48];
 
 /* Raises the due PIT interrupts of the VMs whose vCPU 0 halts on this CPU
  * (not under the scheduler's lock: raising one may wake vCPUs). In batch
- * mode CPU 0 ends the hypervisor once every VM has ended. */
+ * mode CPU 0 ends the hypervisor once every VM has ended, with the status
+ * the VMs' ends make (vms_batch_status). */
 static void vm_cpu_work(uint32_t me)
 {
     if (me == 0 && exit_when_vms_end && all_vms_ended())
-        platform_exit(EXIT_OK);
+        platform_exit(vms_batch_status());
     uint64_t now = rdtsc();
     if (me == 0 && stop_deadline && (int64_t)(now - stop_deadline) >= 0) {
         stop_deadline = 0;

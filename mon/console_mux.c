@@ -61,7 +61,7 @@ static void deliver(char c)
     if (!vm) {
         to_monitor(c);
     } else if (!uart_receive(vm, c) && vm != drop_reported) {
-        /* A real UART loses it too (overrun); say so once per VM. */
+        /* More than its serial line holds: the guest reads no input. Say so once per VM. */
         drop_reported = vm;
         klog("console: vm %s does not read its COM1: typed keys are lost\n", vm->config.name);
     }
@@ -87,23 +87,37 @@ static void console_mux_key(char c)
     }
 }
 
+/* The VM that had the console has ended: the console says so and goes back
+ * to the monitor, prompt and all, rather than silently taking keys there. */
+static bool focus_ended(void)
+{
+    struct vm *vm = uart_console_vm();
+    return vm && vm_has_finished(vm);
+}
+
 /* CPU 0's loop serves the console: typed keys are taken there, and a key
  * waiting brings CPU 0 out of its guest or its halt. */
 static void poll_console(uint32_t cpu)
 {
+    if (cpu != 0)
+        return;
+    if (focus_ended()) {
+        klog("console: vm %s has ended\n", uart_console_vm()->config.name);
+        give_to(NULL);
+    }
     int c;
-    while (cpu == 0 && (c = serial_try_getc()) >= 0)
+    while ((c = serial_try_getc()) >= 0)
         console_mux_key((char)c);
 }
 
-static bool console_input_pending(uint32_t cpu)
+static bool console_work_pending(uint32_t cpu)
 {
-    return cpu == 0 && serial_input_ready();
+    return cpu == 0 && (serial_input_ready() || focus_ended());
 }
 
 void console_mux_attach(void (*key)(char c), void (*resume)(void))
 {
     to_monitor = key;
     monitor_resumes = resume;
-    sched_add_cpu_work(poll_console, console_input_pending);
+    sched_add_cpu_work(poll_console, console_work_pending);
 }

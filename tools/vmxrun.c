@@ -74,6 +74,13 @@
 #define MAX_BOCHS_HOST_MB 2048
 #define DEFAULT_CPU_MODEL "tigerlake"
 #define DEFAULT_BATCH_TIMEOUT_S 600
+/* --vm-kernel's VM: its name on the console, its default memory (more than
+ * QEMU's 128 MiB: Debian's kernel with our initramfs needs it), and what the
+ * emulated machine gets besides the VM's memory when --mem is not given. */
+#define ONE_VM_NAME "guest"
+#define DEFAULT_VM_MEM_MB 256
+#define HYPERVISOR_MEM_MB 128
+#define MAX_VM_VCPUS 64
 
 /* Pacing of typed input (see struct pacer): how long to wait for the echo of a
  * character, and for the prompt after an end of line, before typing on. Batch
@@ -116,8 +123,17 @@ struct options {
     enum exit_method exit_method;
     bool exit_method_given;
     const char *bochs_log;
-    const char *kernel;
+    const char *hypervisor;    /* the hypervisor image to boot */
     const char *append;        /* more hypervisor command-line words */
+    bool ignore_vm_status;     /* the run's status does not depend on the VMs' */
+    /* One VM without a configuration file, as QEMU's -kernel/-initrd/-append/
+     * -smp/-m: the launcher writes its configuration (one_vm_config). */
+    const char *vm_kernel;
+    const char *vm_initrd;
+    const char *vm_append;
+    unsigned vm_vcpus;
+    unsigned vm_mem_mb;
+    bool pcpus_given, mem_given;
     const char *bare_linux;    /* no hypervisor: GRUB boots modules[0] as Linux with
                                   this command line, modules[1] as its initrd */
     const char *bare_multiboot; /* no hypervisor: GRUB boots modules[0] with multiboot2
@@ -183,6 +199,7 @@ static void usage_error(const char *fmt, ...)
 /* Small helpers.                                                           */
 
 static char *format_string(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *base_name(const char *path);
 static char *format_string(const char *fmt, ...)
 {
     va_list ap;
@@ -373,8 +390,20 @@ static void print_help(void)
 "  --pcpus N             emulated CPUs, 1..%d (Bochs' limit; default %d)\n"
 "  --mem MB              emulated memory in MiB, %d..%d (default %d)\n"
 "  --cpu-model NAME      Bochs CPU model (default %s; bochs-bin --help cpu)\n"
-"  --config FILE         VM configuration, packed as the module vms.cfg\n"
-"  --kernel ELF          hypervisor image (default build/vmxvisor.elf)\n"
+"  --config FILE         VM configuration, packed as the module vms.cfg; the\n"
+"                        run ends when every VM has ended (docs/launcher.md)\n"
+"  --vm-kernel FILE      one VM without --config (QEMU's -kernel): this kernel\n"
+"                        (bzImage or multiboot ELF); it gets the console\n"
+"  --vm-initrd FILE      its initrd (QEMU's -initrd)\n"
+"  --vm-append 'CMDLINE' its command line (QEMU's -append)\n"
+"  --vm-vcpus N          its vCPUs, 1..%d (QEMU's -smp; default 1); also\n"
+"                        the emulated CPUs unless --pcpus says otherwise\n"
+"  --vm-mem SIZE         its memory, MiB or with a K/M/G suffix (QEMU's -m;\n"
+"                        default %d); the machine gets %d MiB more unless\n"
+"                        --mem says otherwise\n"
+"  --ignore-vm-status    with --config or --vm-kernel: end with status 0 however\n"
+"                        the VMs ended (by default a VM that failed does not)\n"
+"  --hypervisor ELF      hypervisor image (default build/vmxvisor.elf)\n"
 "  --append 'WORDS'      add WORDS to the hypervisor's command line\n"
 "  --bare-linux 'CMDLINE'  no hypervisor: boot GUEST-IMAGE (a bzImage, then an\n"
 "                        optional initrd) directly with that command line\n"
@@ -393,12 +422,15 @@ static void print_help(void)
 "Interactive keys: Ctrl-A x kills the emulator, Ctrl-A Ctrl-A sends Ctrl-A,\n"
 "Ctrl-A h lists these keys.\n"
 "\n"
-"Exit status: the N of the hypervisor's `vmxvisor: exit status N` line;\n"
+"Exit status: the N of the hypervisor's `vmxvisor: exit status N` line (with\n"
+"VMs: 0 if every VM started and ended with 0, else a failed VM's status, 5 if\n"
+"one was not started, 6 if one ended without a status);\n"
 "%d usage error; %d timeout; %d the emulator ended without an exit status;\n"
 "%d the run could not be set up; %d killed with Ctrl-A x; 128+S on signal S.\n"
 "Documentation: docs/launcher.md\n",
         DEFAULT_BATCH_TIMEOUT_S, MAX_PCPUS, DEFAULT_PCPUS, MIN_MEM_MB, MAX_MEM_MB,
-        DEFAULT_MEM_MB, DEFAULT_CPU_MODEL, STATUS_USAGE, STATUS_TIMEOUT,
+        DEFAULT_MEM_MB, DEFAULT_CPU_MODEL, MAX_VM_VCPUS, DEFAULT_VM_MEM_MB, HYPERVISOR_MEM_MB,
+        STATUS_USAGE, STATUS_TIMEOUT,
         STATUS_NO_EXIT_STATUS, STATUS_SETUP_FAILED, STATUS_USER_QUIT);
 }
 
@@ -475,6 +507,65 @@ static bool is_word(const char *text)
     return true;
 }
 
+/* "256", "256M", "1G", "512K": MiB without a suffix, as QEMU's -m. */
+static unsigned parse_vm_mem(const char *text)
+{
+    char *end;
+    unsigned long long value;
+
+    errno = 0;
+    value = strtoull(text, &end, 10);
+    unsigned long long kib = !*end || !strcmp(end, "M") || !strcmp(end, "m") ? value << 10
+                             : !strcmp(end, "G") || !strcmp(end, "g")      ? value << 20
+                             : !strcmp(end, "K") || !strcmp(end, "k")      ? value
+                                                                           : 0;
+    if (errno || end == text || text[0] == '-' || kib % 1024 || kib < 1024 ||
+        kib > (unsigned long long)MAX_MEM_MB << 10)
+        usage_error("--vm-mem wants a size from 1M to %uM (a number is MiB; K, M, G suffixes), "
+                    "not '%s'", MAX_MEM_MB, text);
+    return (unsigned)(kib >> 10);
+}
+
+/* --vm-kernel: the kernel and the initrd become the images, and the machine
+ * fits the VM unless told otherwise. */
+static void take_one_vm(struct options *opt)
+{
+    if (opt->config_file || opt->bare_linux || opt->bare_multiboot)
+        usage_error("--vm-kernel describes the one VM itself: no --config, --bare-linux or "
+                    "--bare-multiboot with it");
+    if (opt->module_count)
+        usage_error("--vm-kernel takes no further GUEST-IMAGE ('%s'); use --config for more",
+                    opt->modules[0]);
+    if (opt->vm_append && strchr(opt->vm_append, '\n'))
+        usage_error("--vm-append: the command line is one line");
+    if (!opt->vm_vcpus)
+        opt->vm_vcpus = 1;
+    if (!opt->vm_mem_mb)
+        opt->vm_mem_mb = DEFAULT_VM_MEM_MB;
+    if (!opt->pcpus_given)
+        opt->pcpus = opt->vm_vcpus < MAX_PCPUS ? opt->vm_vcpus : MAX_PCPUS;
+    if (!opt->mem_given) {
+        unsigned need = opt->vm_mem_mb + HYPERVISOR_MEM_MB;
+        opt->mem_mb = need > MAX_MEM_MB ? MAX_MEM_MB : need > DEFAULT_MEM_MB ? need : DEFAULT_MEM_MB;
+    }
+    static char *images[2];
+    images[0] = (char *)opt->vm_kernel;
+    images[1] = (char *)opt->vm_initrd;
+    opt->modules = images;
+    opt->module_count = opt->vm_initrd ? 2 : 1;
+}
+
+/* The configuration --vm-kernel stands for (docs/launcher.md). */
+static char *one_vm_config(const struct options *opt)
+{
+    return format_string("# written by vmxrun for --vm-kernel\n[vm " ONE_VM_NAME "]\n"
+                         "image = %s\n%s%s%svcpus = %u\nmemory = %uM\ncmdline = %s\n",
+                         base_name(opt->vm_kernel), opt->vm_initrd ? "initrd = " : "",
+                         opt->vm_initrd ? base_name(opt->vm_initrd) : "",
+                         opt->vm_initrd ? "\n" : "", opt->vm_vcpus, opt->vm_mem_mb,
+                         opt->vm_append ? opt->vm_append : "");
+}
+
 static void check_option_combinations(struct options *opt, bool timeout_given)
 {
     if (!is_word(opt->cpu_model))
@@ -489,13 +580,19 @@ static void check_option_combinations(struct options *opt, bool timeout_given)
         opt->timeout_s = opt->batch ? DEFAULT_BATCH_TIMEOUT_S : 0;
     if (opt->config_file)
         require_readable_file("--config", opt->config_file);
-    if (opt->kernel)
-        require_readable_file("--kernel", opt->kernel);
+    if (opt->hypervisor)
+        require_readable_file("--hypervisor", opt->hypervisor);
     if (opt->bare_linux && (opt->module_count < 1 || opt->module_count > 2 || opt->config_file))
         usage_error("--bare-linux takes a kernel and optionally an initrd, and no --config");
     if (opt->bare_multiboot && (opt->module_count < 1 || opt->config_file || opt->bare_linux))
         usage_error("--bare-multiboot takes a kernel and optionally modules, and no --config "
                     "or --bare-linux");
+    if ((opt->vm_initrd || opt->vm_append || opt->vm_vcpus || opt->vm_mem_mb) && !opt->vm_kernel)
+        usage_error("--vm-initrd, --vm-append, --vm-vcpus and --vm-mem need --vm-kernel");
+    if (opt->vm_kernel)
+        take_one_vm(opt);
+    if (opt->ignore_vm_status && !opt->config_file && !opt->vm_kernel)
+        usage_error("--ignore-vm-status needs --config or --vm-kernel");
     check_module_names(opt);
 }
 
@@ -510,8 +607,9 @@ static void check_grub_safe(const char *option, const char *words)
 static void parse_options(int argc, char **argv, struct options *opt)
 {
     enum { OPT_BATCH = 256, OPT_PCPUS, OPT_MEM, OPT_CPU_MODEL, OPT_CONFIG, OPT_EXEC,
-           OPT_TIMEOUT, OPT_ISO_ONLY, OPT_EXIT, OPT_BOCHS_LOG, OPT_KERNEL, OPT_KEEP,
-           OPT_APPEND, OPT_BARE_LINUX, OPT_BARE_MULTIBOOT };
+           OPT_TIMEOUT, OPT_ISO_ONLY, OPT_EXIT, OPT_BOCHS_LOG, OPT_HYPERVISOR, OPT_KEEP,
+           OPT_APPEND, OPT_BARE_LINUX, OPT_BARE_MULTIBOOT, OPT_VM_KERNEL, OPT_VM_INITRD,
+           OPT_VM_APPEND, OPT_VM_VCPUS, OPT_VM_MEM, OPT_IGNORE_VM_STATUS };
     static const struct option long_options[] = {
         { "batch", no_argument, NULL, OPT_BATCH },
         { "pcpus", required_argument, NULL, OPT_PCPUS },
@@ -523,7 +621,13 @@ static void parse_options(int argc, char **argv, struct options *opt)
         { "iso-only", required_argument, NULL, OPT_ISO_ONLY },
         { "exit", required_argument, NULL, OPT_EXIT },
         { "bochs-log", required_argument, NULL, OPT_BOCHS_LOG },
-        { "kernel", required_argument, NULL, OPT_KERNEL },
+        { "hypervisor", required_argument, NULL, OPT_HYPERVISOR },
+        { "vm-kernel", required_argument, NULL, OPT_VM_KERNEL },
+        { "vm-initrd", required_argument, NULL, OPT_VM_INITRD },
+        { "vm-append", required_argument, NULL, OPT_VM_APPEND },
+        { "vm-vcpus", required_argument, NULL, OPT_VM_VCPUS },
+        { "vm-mem", required_argument, NULL, OPT_VM_MEM },
+        { "ignore-vm-status", no_argument, NULL, OPT_IGNORE_VM_STATUS },
         { "append", required_argument, NULL, OPT_APPEND },
         { "bare-linux", required_argument, NULL, OPT_BARE_LINUX },
         { "bare-multiboot", required_argument, NULL, OPT_BARE_MULTIBOOT },
@@ -546,10 +650,20 @@ static void parse_options(int argc, char **argv, struct options *opt)
         case OPT_BATCH: opt->batch = true; break;
         case OPT_PCPUS:
             opt->pcpus = (unsigned)parse_number("--pcpus", optarg, 1, MAX_PCPUS);
+            opt->pcpus_given = true;
             break;
         case OPT_MEM:
             opt->mem_mb = (unsigned)parse_number("--mem", optarg, MIN_MEM_MB, MAX_MEM_MB);
+            opt->mem_given = true;
             break;
+        case OPT_VM_KERNEL: opt->vm_kernel = optarg; break;
+        case OPT_VM_INITRD: opt->vm_initrd = optarg; break;
+        case OPT_VM_APPEND: opt->vm_append = optarg; break;
+        case OPT_VM_VCPUS:
+            opt->vm_vcpus = (unsigned)parse_number("--vm-vcpus", optarg, 1, MAX_VM_VCPUS);
+            break;
+        case OPT_VM_MEM: opt->vm_mem_mb = parse_vm_mem(optarg); break;
+        case OPT_IGNORE_VM_STATUS: opt->ignore_vm_status = true; break;
         case OPT_CPU_MODEL: opt->cpu_model = optarg; break;
         case OPT_CONFIG: opt->config_file = optarg; break;
         case OPT_EXEC: opt->exec_commands = optarg; break;
@@ -575,7 +689,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
             opt->exit_method_given = true;
             break;
         case OPT_BOCHS_LOG: opt->bochs_log = optarg; break;
-        case OPT_KERNEL: opt->kernel = optarg; break;
+        case OPT_HYPERVISOR: opt->hypervisor = optarg; break;
         case OPT_KEEP: opt->keep = true; break;
         case 'h': print_help(); exit(0);
         case ':': usage_error("option '%s' needs an argument", argv[optind - 1]);
@@ -751,12 +865,18 @@ static char *grub_menu(const struct options *opt)
         return bare_linux_menu(opt);
     if (opt->bare_multiboot)
         return bare_multiboot_menu(opt);
-    /* "batch": the hypervisor ends by itself once every configured VM has. */
+    /* "batch": the hypervisor ends by itself once every configured VM has,
+     * as QEMU does when its VM powers off, with a status that says how they
+     * ended ("vm_status=ignore": 0 regardless). An ISO for elsewhere keeps
+     * its monitor. The one VM of --vm-kernel has the console from the start
+     * when someone types (-serial stdio). */
+    bool with_vms = opt->config_file && !opt->iso_only;
     char *menu = format_string("set timeout=0\nset default=0\n\n"
                                "menuentry \"vmxvisor\" {\n"
-                               "\tmultiboot2 /boot/vmxvisor.elf %s%s%s%s\n",
-                               exit_token(opt->exit_method),
-                               opt->batch && opt->config_file ? " batch" : "",
+                               "\tmultiboot2 /boot/vmxvisor.elf %s%s%s%s%s%s\n",
+                               exit_token(opt->exit_method), with_vms ? " batch" : "",
+                               with_vms && opt->ignore_vm_status ? " vm_status=ignore" : "",
+                               opt->vm_kernel && !opt->batch ? " console=" ONE_VM_NAME : "",
                                opt->append ? " " : "", opt->append ? opt->append : "");
 
     if (opt->config_file) {
@@ -1089,17 +1209,23 @@ static void watch_end_of_output(struct console_watch *w)
 
 /*
  * Bochs moves a byte from the pty into the UART's 16-byte receive FIFO every
- * byte time whether or not the FIFO has room, and the hypervisor does not
- * read while it prints; so bytes typed ahead are lost (measured: pasting
- * three commands lost characters of the third). The pacer therefore types
- * one byte at a time and waits for its echo, and after an end of line for
- * the next prompt, typing on anyway after a while so that a console that
- * does not echo still gets its input.
+ * byte time whether or not the FIFO has room; bytes typed far ahead of the
+ * hypervisor's reading are lost (measured: pasting three commands lost
+ * characters of the third). The pacer therefore types at most a FIFO's worth
+ * at a time and waits for its echo, and after an end of line for the next
+ * prompt, typing on anyway after a while so that a console that does not
+ * echo still gets its input. What the terminal sent at once stays together
+ * within that limit: an escape sequence (an arrow key, the terminal's answer
+ * to a cursor-position query) split over two waits would reach a line
+ * editor as separate keys.
  */
+#define PACER_CHUNK 16
 struct pacer {
     char *queue; /* bytes waiting to be typed */
     size_t head, tail, size;
-    enum { WAIT_NOTHING, WAIT_ECHO, WAIT_PROMPT } waiting;
+    /* WAIT_OUTPUT: after an escape sequence or a control key, whose answer
+     * (a redrawn line, or nothing) is no echo of it */
+    enum { WAIT_NOTHING, WAIT_ECHO, WAIT_OUTPUT, WAIT_PROMPT } waiting;
     char echo_char;
     long long wait_deadline_ms;
     int echo_wait_ms;   /* how long to wait for an echo */
@@ -1117,22 +1243,58 @@ static bool pacer_idle(const struct pacer *p)
     return p->waiting == WAIT_NOTHING && p->head == p->tail;
 }
 
-static void type_byte(int serial_fd, char c)
+/* Length of the escape sequence at bytes[0] (ECMA-48: ESC [ or ESC O, then
+ * parameters, up to a final byte 0x40..0x7e; ESC and one byte otherwise),
+ * or 0 if len bytes do not hold all of it. */
+static size_t escape_sequence_length(const char *bytes, size_t len)
 {
-    if (!write_all(serial_fd, &c, 1))
-        die("cannot write to the serial console: %s", strerror(errno));
+    if (len < 2)
+        return 0;
+    if (bytes[1] != '[' && bytes[1] != 'O')
+        return 2;
+    for (size_t i = 2; i < len; i++)
+        if (bytes[i] >= 0x40 && bytes[i] <= 0x7e)
+            return i + 1;
+    return 0;
 }
 
-/* Types queued bytes until one of them needs an answer first. */
+/* How many of the len queued bytes go in one write: at most a FIFO's worth,
+ * up to and including an end of line (the prompt comes next), and no escape
+ * sequence cut in two unless it is longer than the FIFO. */
+static size_t pacer_chunk_length(const char *bytes, size_t len)
+{
+    size_t n = len < PACER_CHUNK ? len : PACER_CHUNK;
+
+    for (size_t i = 0; i < n; i++) {
+        if (bytes[i] == '\r' || bytes[i] == '\n')
+            return i + 1;
+        if (bytes[i] == '\033') {
+            size_t seq = escape_sequence_length(bytes + i, len - i);
+            if (seq && i + seq > n)
+                return i ? i : n;   /* it goes first in the next write */
+            if (seq)
+                i += seq - 1;
+        }
+    }
+    return n;
+}
+
+/* Types the next chunk of queued bytes once the last one was answered. */
 static void pacer_pump(struct pacer *p, int serial_fd)
 {
-    while (p->waiting == WAIT_NOTHING && p->head < p->tail) {
-        char c = p->queue[p->head++];
-        bool end_of_line = c == '\r' || c == '\n';
+    if (p->waiting == WAIT_NOTHING && p->head < p->tail) {
+        const char *chunk = p->queue + p->head;
+        size_t n = pacer_chunk_length(chunk, p->tail - p->head);
+        char last = chunk[n - 1];
+        bool end_of_line = last == '\r' || last == '\n';
 
-        type_byte(serial_fd, c);
-        p->waiting = end_of_line ? WAIT_PROMPT : WAIT_ECHO;
-        p->echo_char = c;
+        if (!write_all(serial_fd, chunk, n))
+            die("cannot write to the serial console: %s", strerror(errno));
+        p->head += n;
+        p->waiting = end_of_line ? WAIT_PROMPT
+                     : last >= ' ' && last <= '~' && !memchr(chunk, '\033', n) ? WAIT_ECHO
+                                                                            : WAIT_OUTPUT;
+        p->echo_char = last;
         p->wait_deadline_ms = monotonic_ms() + (end_of_line ? p->prompt_wait_ms : p->echo_wait_ms);
     }
     if (p->head == p->tail)
@@ -1157,7 +1319,7 @@ static void pacer_type(struct pacer *p, const char *bytes, size_t len, int seria
 
 static void pacer_on_output(struct pacer *p, char c, bool prompt_completed, int serial_fd)
 {
-    if ((p->waiting == WAIT_ECHO && c == p->echo_char) ||
+    if ((p->waiting == WAIT_ECHO && c == p->echo_char) || p->waiting == WAIT_OUTPUT ||
         (p->waiting == WAIT_PROMPT && prompt_completed)) {
         p->waiting = WAIT_NOTHING;
         pacer_pump(p, serial_fd);
@@ -1242,19 +1404,17 @@ static void make_terminal_raw(void)
         return;
     raw = g_undo.saved_terminal;
     cfmakeraw(&raw);
+    /* Output keeps its processing (LF as CR LF), as QEMU's stdio keeps it:
+     * text arriving with bare LFs, through `| tee` or from us, must not
+     * come out as a staircase. */
+    raw.c_oflag |= OPOST;
     g_undo.terminal_is_raw = true;
     tcsetattr(STDIN_FILENO, TCSADRAIN, &raw);
 }
 
-/* Messages while the terminal is raw need an explicit carriage return. */
 static void say_to_user(const char *text)
 {
-    for (const char *p = text; *p; p++) {
-        if (*p == '\n' && g_undo.terminal_is_raw && !write_all(STDERR_FILENO, "\r", 1))
-            return;
-        if (!write_all(STDERR_FILENO, p, 1))
-            return;
-    }
+    write_all(STDERR_FILENO, text, strlen(text));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1405,14 +1565,15 @@ static void show_escape_help(void)
             "             Ctrl-A c  (the hypervisor's) console to the monitor / the next VM\n");
 }
 
-/* Interprets Ctrl-A sequences, forwards every other key to COM1. */
-static void handle_user_key(struct session *s, char key)
+/* Interprets Ctrl-A sequences; every other key is added to out[*n], for
+ * COM1. */
+static void handle_user_key(struct session *s, char key, char *out, size_t *n)
 {
     if (!s->escape_pending) {
         if (key == ESCAPE_KEY)
             s->escape_pending = true;
         else
-            pacer_type(&s->pacer, &key, 1, s->serial.master);
+            out[(*n)++] = key;
         return;
     }
     s->escape_pending = false;
@@ -1424,25 +1585,28 @@ static void handle_user_key(struct session *s, char key)
         show_escape_help();
         break;
     case ESCAPE_KEY:
-        pacer_type(&s->pacer, &key, 1, s->serial.master);
+        out[(*n)++] = key;
         break;
-    default: { /* not ours: pass both on unchanged */
-        const char both[2] = { ESCAPE_KEY, key };
-
-        pacer_type(&s->pacer, both, 2, s->serial.master);
+    default: /* not ours: pass both on unchanged */
+        out[(*n)++] = ESCAPE_KEY;
+        out[(*n)++] = key;
         break;
-    }
     }
 }
 
+/* What one read brings (a key, an escape sequence, a paste) is typed as one
+ * piece (see struct pacer). */
 static void relay_user_input(struct session *s)
 {
-    char buf[256];
+    char buf[256], keys[2 * sizeof buf];
     ssize_t len = read_available(STDIN_FILENO, buf, sizeof buf);
+    size_t n = 0;
 
     s->stdin_open = len >= 0;
     for (ssize_t i = 0; i < len && s->end == END_NOT_YET; i++)
-        handle_user_key(s, buf[i]);
+        handle_user_key(s, buf[i], keys, &n);
+    if (n)
+        pacer_type(&s->pacer, keys, n, s->serial.master);
 }
 
 static void handle_signals(struct session *s)
@@ -1724,8 +1888,14 @@ int main(int argc, char **argv)
     atexit(undo_everything);
 
     root = repository_root();
-    kernel = opt.kernel ? format_string("%s", opt.kernel) : default_kernel(root);
+    kernel = opt.hypervisor ? format_string("%s", opt.hypervisor) : default_kernel(root);
     g_undo.private_dir = make_private_dir();
+    if (opt.vm_kernel) {
+        char *config = format_string("%s/one-vm.cfg", g_undo.private_dir), *text = one_vm_config(&opt);
+        write_text_file(config, text);
+        free(text);
+        opt.config_file = config;
+    }
     g_undo.keep_private_dir = opt.keep;
     if (opt.keep)
         fprintf(stderr, "vmxrun: keeping private files in %s\n", g_undo.private_dir);

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 # `make run`'s Linux guest used interactively, as a person would through a
-# terminal: vmxrun runs on a pseudo-terminal with the console on the VM
-# (console=linux); the busybox shell takes a typed command and answers;
+# terminal: `make run` runs on a pseudo-terminal that answers cursor-position
+# queries as a terminal does (busybox's line editor asks at every prompt);
+# the shell takes a typed command and answers, and an up-arrow recalls it;
 # Ctrl-A c switches to the monitor and back (the console multiplexer);
-# `poweroff -f` ends the VM. Exercises the VM's COM1 input, its receive
-# interrupt and the multiplexer, which the batch-mode tests do not type into.
+# `poweroff -f` ends the VM and with it `make run`, with the VM's status.
+# Exercises the VM's COM1 input, its receive interrupt and the multiplexer,
+# which the batch-mode tests do not type into, and the launcher's keeping
+# escape sequences whole.
 import os
 import pty
 import re
@@ -13,48 +16,58 @@ import sys
 import time
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-COMMAND = [os.path.join(ROOT, "tools", "vmxrun"), "--pcpus", "2", "--mem", "512",
-           "--append", "console=linux", "--config", os.path.join(ROOT, "guests/linux/vms.cfg"),
-           os.path.join(ROOT, "build/linux/vmlinuz"),
-           os.path.join(ROOT, "build/linux/initramfs.cpio.gz")]
-TESTS = 6
+COMMAND = ["make", "-C", ROOT, "--no-print-directory", "-s", "run"]
+CURSOR_QUERY = b"\x1b[6n"
+CURSOR_ANSWER = b"\x1b[24;5R"
+TESTS = 9
 print("1..%d" % TESTS)
 sys.stdout.flush()
 
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(COMMAND[0], COMMAND)
+    os.execvp(COMMAND[0], COMMAND)
 
 seen = b""
 done = 0
 failed = False
+queries_answered = 0
+
+
+def read_some(seconds):
+    """Reads what the console says within `seconds`; answers cursor-position
+    queries on the way, as a terminal does. False once the other end is gone."""
+    global seen, queries_answered
+    ready, _, _ = select.select([fd], [], [], seconds)
+    if not ready:
+        return True
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        return False
+    if not data:
+        return False
+    seen += data
+    for _ in range(data.count(CURSOR_QUERY)):
+        os.write(fd, CURSOR_ANSWER)
+        queries_answered += 1
+    return True
 
 
 def expect(pattern, seconds):
     """Reads the console until `pattern` appears after what was seen so far."""
-    global seen
     start = len(seen)
     deadline = time.time() + seconds
-    while time.time() < deadline:
-        if re.search(pattern, seen[start:]):
-            return True
-        ready, _, _ = select.select([fd], [], [], 1)
-        if ready:
-            try:
-                data = os.read(fd, 4096)
-            except OSError:
-                break
-            if not data:
-                break
-            seen += data
+    while time.time() < deadline and not re.search(pattern, seen[start:]):
+        if not read_some(1):
+            break
     return bool(re.search(pattern, seen[start:]))
 
 
 def type_text(text):
-    # One key at a time, like a person: the emulated UART takes a byte per byte time.
+    # One key at a time, like a person.
     for ch in text:
         os.write(fd, ch.encode())
-        time.sleep(0.05)
+        read_some(0.05)
 
 
 def check(ok, name):
@@ -68,7 +81,15 @@ def check(ok, name):
 
 if check(expect(rb"/ # ", 1500), "the Linux guest's shell prompt on the console"):
     type_text("echo typed-$((6*7))\r")
-    check(expect(rb"typed-42", 120), "a typed command runs and answers")
+    start = len(seen)
+    check(expect(rb"typed-42", 120), "the first typed command runs and answers")
+    expect(rb"/ # ", 60)
+    check(not re.search(rb"not found|\[\d+;\d+R", seen[start:]),
+          "the terminal's cursor-position answers do not land at the prompt as text")
+    os.write(fd, b"\x1b[A")     # an up-arrow, as a terminal sends it: one piece
+    read_some(0.5)
+    type_text("\r")
+    check(expect(rb"typed-42", 120), "an up-arrow recalls the previous command")
     type_text("\x01c")
     check(expect(rb"console: monitor", 60), "Ctrl-A c switches to the monitor")
     type_text("info vms\r")
@@ -78,10 +99,18 @@ if check(expect(rb"/ # ", 1500), "the Linux guest's shell prompt on the console"
     type_text("\r")
     type_text("poweroff -f\r")
     check(expect(rb"vm linux: ended \(ACPI power off\), status 0", 300), "poweroff ends the VM")
-type_text("\x01x")      # vmxrun's key: end the emulator
-expect(rb"emulator killed", 60)
-os.waitpid(pid, 0)
+    expect(rb"vmxvisor: exit status \d+", 60)
+    while read_some(1):
+        pass
+    _, status = os.waitpid(pid, 0)
+    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0,
+          "make run ends with the VM, with its status 0 (wait status %d)" % status)
+else:
+    os.write(fd, b"\x01x")      # vmxrun's key: end the emulator
+    expect(rb"emulator killed", 60)
+    os.waitpid(pid, 0)
 while done < TESTS:
     check(False, "not reached")
+print("# %d cursor-position queries answered" % queries_answered)
 if failed:
     sys.stdout.write("".join("# " + line + "\n" for line in seen.decode(errors="replace").splitlines()))

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "dev/uart16550.h"
+#include "dev/serial_line.h"
 
 static struct uart16550 u;
 
@@ -43,6 +44,37 @@ static void receive_fifo_and_overrun(void **state)
     for (int i = 0; i < UART_RX_FIFO_SIZE; i++)
         assert_int_equal(uart16550_read(&u, UART_REG_DATA), 'a' + i);
     assert_int_equal(uart16550_read(&u, UART_REG_LSR) & 1, 0);
+}
+
+/* Typed input beyond the FIFO waits on the line, in order, and moves in as
+ * the guest reads; only a full line queue loses bytes. */
+static void line_holds_input_until_the_fifo_has_room(void **state)
+{
+    (void)state;
+    static struct serial_line line;
+    serial_line_reset(&line);
+    for (int i = 0; i < 40; i++)
+        assert_true(serial_line_send(&line, &u, (uint8_t)i));
+    assert_int_equal(u.rx_count, UART_RX_FIFO_SIZE);
+    assert_int_equal(line.count, 40 - UART_RX_FIFO_SIZE);
+    assert_int_equal(uart16550_read(&u, UART_REG_LSR) & 2, 0);     /* no overrun */
+    for (int i = 0; i < 40; i++) {
+        assert_int_equal(uart16550_read(&u, UART_REG_DATA), i);
+        serial_line_drain(&line, &u);
+    }
+    assert_int_equal(uart16550_read(&u, UART_REG_LSR) & 1, 0);
+    /* A FIFO reset (FCR bit 1) makes room as well. */
+    for (int i = 0; i < UART_RX_FIFO_SIZE + 1; i++)
+        serial_line_send(&line, &u, 'a');
+    write_reg(UART_REG_IIR_FCR, 0x03);
+    serial_line_drain(&line, &u);
+    assert_int_equal(u.rx_count, 1);
+    assert_int_equal(line.count, 0);
+    /* Full: the queue keeps what it has and refuses more. */
+    for (int i = 0; i < UART_RX_FIFO_SIZE - 1 + SERIAL_LINE_QUEUE_SIZE; i++)
+        assert_true(serial_line_send(&line, &u, 'b'));
+    assert_false(serial_line_send(&line, &u, 'c'));
+    assert_int_equal(line.count, SERIAL_LINE_QUEUE_SIZE);
 }
 
 static void interrupts_by_priority_gated_by_out2(void **state)
@@ -130,6 +162,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(transmits_bytes_and_thr_is_always_empty, setup),
         cmocka_unit_test_setup(receive_fifo_and_overrun, setup),
+        cmocka_unit_test_setup(line_holds_input_until_the_fifo_has_room, setup),
         cmocka_unit_test_setup(interrupts_by_priority_gated_by_out2, setup),
         cmocka_unit_test_setup(enabling_thre_with_empty_thr_interrupts, setup),
         cmocka_unit_test_setup(line_status_interrupt_on_overrun, setup),
