@@ -12,13 +12,24 @@
 #include "arch/platform.h"
 #include "arch/bootinfo.h"
 #include "lib/string.h"
+#include "sched/sched.h"
 #include "lib/printf.h"
+
+/* Kernel command line "batch": CPU 0 ends the hypervisor once every VM has
+ * ended, with the status their ends make (vms_batch_status). */
+static void end_with_the_vms(uint32_t cpu)
+{
+    if (cpu == 0 && all_vms_ended())
+        platform_exit(vms_batch_status());
+}
 
 void machine_init(void)
 {
     vm_power_init();
     vcpu_entity_init();
     vcpu_set_interrupt_source(vcpu_interrupt_waiting);
+    if (bootinfo_cmdline_flag("batch"))
+        sched_add_cpu_work(end_with_the_vms, NULL);
 }
 
 static uint64_t online_cpus(void)

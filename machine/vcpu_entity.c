@@ -1,6 +1,5 @@
 /* The scheduler's callbacks for vCPUs (machine/vcpu_entity.h). */
 #include "machine/vcpu_entity.h"
-#include "machine/machine.h"
 #include "virt/dirty_log.h"
 #include "machine/vm_power.h"
 #include "machine/vm_reset.h"
@@ -182,7 +181,6 @@ void vcpu_place(struct vcpu *v)
     vm_vcpu_released(vm);      /* never queued, so no CPU will reap it */
 }
 
-static bool exit_when_vms_end;      /* kernel command line "batch" */
 /* Kernel command line "stop_after=SECONDS": the TSC at which every VM still
  * running ends ("time limit"), so that a run that would go on for ever
  * (a guest looping with interrupts off) still ends with its tables; 0: none. */
@@ -190,13 +188,9 @@ static uint64_t stop_deadline;
 static char stop_reason[48];
 
 /* Raises the due PIT interrupts of the VMs whose vCPU 0 halts on this CPU
- * (not under the scheduler's lock: raising one may wake vCPUs). In batch
- * mode CPU 0 ends the hypervisor once every VM has ended, with the status
- * the VMs' ends make (vms_batch_status). */
+ * (not under the scheduler's lock: raising one may wake vCPUs). */
 static void vm_cpu_work(uint32_t me)
 {
-    if (me == 0 && exit_when_vms_end && all_vms_ended())
-        platform_exit(vms_batch_status());
     uint64_t now = rdtsc();
     if (me == 0 && stop_deadline && (int64_t)(now - stop_deadline) >= 0) {
         stop_deadline = 0;
@@ -219,7 +213,6 @@ static void vm_cpu_work(uint32_t me)
 
 void vcpu_entity_init(void)
 {
-    exit_when_vms_end = bootinfo_cmdline_flag("batch");
     char seconds[16];
     if (bootinfo_cmdline_value("stop_after", seconds, sizeof(seconds))) {
         uint64_t s = 0;
