@@ -160,10 +160,10 @@ $(BUILD)/k/%.S.o: %.S
 	@echo "  AS      $<"
 	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
 
-$(VMXRUN): tools/vmxrun.c
+$(VMXRUN): tools/vmxrun.c virt/vm_config.c virt/vm_config.h
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	$(Q)$(CC) $(HOSTCFLAGS) -D_DEFAULT_SOURCE -o $@ $<
+	$(Q)$(CC) $(HOSTCFLAGS) -D_DEFAULT_SOURCE -o $@ $< virt/vm_config.c
 
 .SECONDEXPANSION:
 $(BUILD)/unit/test_%: tests/unit/test_%.c $$(test_%_SRCS) $(wildcard tests/unit/fixtures/*.h)

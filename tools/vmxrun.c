@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "virt/vm_config.h" /* the hypervisor's own parser, to check --config early */
+
 /* ------------------------------------------------------------------------ */
 /* Fixed facts about the host tools and the hypervisor's console contract.  */
 
@@ -126,6 +128,7 @@ struct options {
     const char *hypervisor;    /* the hypervisor image to boot */
     const char *append;        /* more hypervisor command-line words */
     bool ignore_vm_status;     /* the run's status does not depend on the VMs' */
+    bool unchecked_config;     /* hand --config to the hypervisor unchecked */
     /* One VM without a configuration file, as QEMU's -kernel/-initrd/-append/
      * -smp/-m: the launcher writes its configuration (one_vm_config). */
     const char *vm_kernel;
@@ -401,6 +404,8 @@ static void print_help(void)
 "  --vm-mem SIZE         its memory, MiB or with a K/M/G suffix (QEMU's -m;\n"
 "                        default %d); the machine gets %d MiB more unless\n"
 "                        --mem says otherwise\n"
+"  --unchecked-config    do not check --config before the emulator starts (to\n"
+"                        see what the hypervisor makes of a bad one)\n"
 "  --ignore-vm-status    with --config or --vm-kernel: end with status 0 however\n"
 "                        the VMs ended (by default a VM that failed does not)\n"
 "  --hypervisor ELF      hypervisor image (default build/vmxvisor.elf)\n"
@@ -538,6 +543,11 @@ static void take_one_vm(struct options *opt)
                     opt->modules[0]);
     if (opt->vm_append && strchr(opt->vm_append, '\n'))
         usage_error("--vm-append: the command line is one line");
+    /* It becomes a configuration line, where that starts a comment. */
+    if (opt->vm_append && (opt->vm_append[0] == '#' || strstr(opt->vm_append, " #") ||
+                           strstr(opt->vm_append, "\t#")))
+        usage_error("--vm-append: a '#' after a blank would start a comment; write it "
+                    "inside a word");
     if (!opt->vm_vcpus)
         opt->vm_vcpus = 1;
     if (!opt->vm_mem_mb)
@@ -609,7 +619,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
     enum { OPT_BATCH = 256, OPT_PCPUS, OPT_MEM, OPT_CPU_MODEL, OPT_CONFIG, OPT_EXEC,
            OPT_TIMEOUT, OPT_ISO_ONLY, OPT_EXIT, OPT_BOCHS_LOG, OPT_HYPERVISOR, OPT_KEEP,
            OPT_APPEND, OPT_BARE_LINUX, OPT_BARE_MULTIBOOT, OPT_VM_KERNEL, OPT_VM_INITRD,
-           OPT_VM_APPEND, OPT_VM_VCPUS, OPT_VM_MEM, OPT_IGNORE_VM_STATUS };
+           OPT_VM_APPEND, OPT_VM_VCPUS, OPT_VM_MEM, OPT_IGNORE_VM_STATUS, OPT_UNCHECKED_CONFIG };
     static const struct option long_options[] = {
         { "batch", no_argument, NULL, OPT_BATCH },
         { "pcpus", required_argument, NULL, OPT_PCPUS },
@@ -628,6 +638,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
         { "vm-vcpus", required_argument, NULL, OPT_VM_VCPUS },
         { "vm-mem", required_argument, NULL, OPT_VM_MEM },
         { "ignore-vm-status", no_argument, NULL, OPT_IGNORE_VM_STATUS },
+        { "unchecked-config", no_argument, NULL, OPT_UNCHECKED_CONFIG },
         { "append", required_argument, NULL, OPT_APPEND },
         { "bare-linux", required_argument, NULL, OPT_BARE_LINUX },
         { "bare-multiboot", required_argument, NULL, OPT_BARE_MULTIBOOT },
@@ -664,6 +675,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
             break;
         case OPT_VM_MEM: opt->vm_mem_mb = parse_vm_mem(optarg); break;
         case OPT_IGNORE_VM_STATUS: opt->ignore_vm_status = true; break;
+        case OPT_UNCHECKED_CONFIG: opt->unchecked_config = true; break;
         case OPT_CPU_MODEL: opt->cpu_model = optarg; break;
         case OPT_CONFIG: opt->config_file = optarg; break;
         case OPT_EXEC: opt->exec_commands = optarg; break;
@@ -699,6 +711,112 @@ static void parse_options(int argc, char **argv, struct options *opt)
     opt->modules = argv + optind;
     opt->module_count = argc - optind;
     check_option_combinations(opt, timeout_given);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The configuration, checked before the emulator starts.                   */
+
+static unsigned config_problems;
+
+static void report_config_problem(const char *message)
+{
+    fprintf(stderr, "vmxrun: %s\n", message);
+    config_problems++;
+}
+
+static void config_problem(const char *file, const struct vm_config *vm, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void config_problem(const char *file, const struct vm_config *vm, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "vmxrun: %s:%u: vm %s: ", file, vm->line, vm->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    config_problems++;
+}
+
+static bool is_given_image(const struct options *opt, const char *name)
+{
+    for (int i = 0; i < opt->module_count; i++)
+        if (!strcmp(name, base_name(opt->modules[i])))
+            return true;
+    return false;
+}
+
+/* A VM's image, initrd or module names a file given on the command line, by
+ * its file name: the name it has in the ISO and among the boot modules. */
+static void check_image_name(const struct options *opt, const char *file,
+                             const struct vm_config *vm, const char *key, const char *name)
+{
+    if (is_given_image(opt, name))
+        return;
+    if (strchr(name, '/')) {
+        config_problem(file, vm, "%s '%s': name the file, not a path (give the file after the "
+                       "options, and here its name '%s')", key, name, base_name(name));
+        return;
+    }
+    char given[1024] = "";
+    for (int i = 0; i < opt->module_count; i++)
+        snprintf(given + strlen(given), sizeof given - strlen(given), "%s%s", i ? ", " : "",
+                 base_name(opt->modules[i]));
+    config_problem(file, vm, "%s '%s' is not among the guest images given (%s)", key, name,
+                   opt->module_count ? given : "none: give the files after the options");
+}
+
+static void check_vm_against_machine(const struct options *opt, const char *file,
+                                     const struct vm_config *vm)
+{
+    check_image_name(opt, file, vm, "image", vm->image);
+    if (vm->initrd[0])
+        check_image_name(opt, file, vm, "initrd", vm->initrd);
+    char modules[VM_MODULES_MAX];
+    snprintf(modules, sizeof modules, "%s", vm->modules);
+    for (char *save, *m = strtok_r(modules, " \t", &save); m; m = strtok_r(NULL, " \t", &save))
+        check_image_name(opt, file, vm, "modules", m);
+    uint64_t cpus = (1ull << opt->pcpus) - 1;
+    if (vm->affinity != ~0ull && (vm->affinity & ~cpus))
+        config_problem(file, vm, "affinity names CPU %d, but the machine has %u CPU(s) "
+                       "(--pcpus)", 63 - __builtin_clzll(vm->affinity), opt->pcpus);
+    if (vm->memory >= (uint64_t)opt->mem_mb << 20)
+        config_problem(file, vm, "memory %llu MiB does not fit in the machine's %u MiB (--mem)",
+                       (unsigned long long)(vm->memory >> 20), opt->mem_mb);
+}
+
+/* The hypervisor's parser on the host: a configuration it would refuse in
+ * part, or one that cannot fit the machine given, stops the run here, with
+ * the file's own name, before a minute of emulation shows the same. */
+static void check_config(const struct options *opt, const char *shown_name)
+{
+    static struct vm_config_set set;
+    FILE *f = fopen(opt->config_file, "rb");
+    char *text = malloc(1 << 20);
+    size_t len = 0;
+
+    if (!f || !text)
+        usage_error("--config '%s': %s", opt->config_file, strerror(errno));
+    len = fread(text, 1, 1 << 20, f);
+    fclose(f);
+    vm_config_parse(shown_name, text, len, &set, report_config_problem);
+    free(text);
+    uint64_t total_mb = 0;
+    for (size_t i = 0; i < set.count; i++) {
+        if (set.vms[i].valid)
+            check_vm_against_machine(opt, shown_name, &set.vms[i]);
+        total_mb += set.vms[i].memory >> 20;
+    }
+    if (!set.global.overcommit && total_mb >= opt->mem_mb)
+        report_config_problem(format_string("%s: the VMs' memory, %llu MiB in all, does not fit in "
+                                            "the machine's %u MiB (--mem; or overcommit = on in "
+                                            "[global])", shown_name,
+                                            (unsigned long long)total_mb, opt->mem_mb));
+    if (config_problems) {
+        fprintf(stderr, "vmxrun: %s: %u problem(s); nothing started (--unchecked-config passes "
+                "it on as it is)\n", shown_name, config_problems);
+        exit(STATUS_USAGE);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1765,7 +1883,7 @@ static int run_session(struct session *s)
     drain_after_exit(s);
     restore_terminal();
     if (s->opt->batch && s->pacer.missed_echoes)
-        fprintf(stderr, "vmxrun: warning: %u typed characters were not echoed\n",
+        fprintf(stderr, "vmxrun: warning: %u typed pieces were not echoed\n",
                 s->pacer.missed_echoes);
     return session_exit_status(s);
 }
@@ -1895,6 +2013,9 @@ int main(int argc, char **argv)
         write_text_file(config, text);
         free(text);
         opt.config_file = config;
+        check_config(&opt, "--vm-kernel's configuration");
+    } else if (opt.config_file && !opt.unchecked_config) {
+        check_config(&opt, opt.config_file);
     }
     g_undo.keep_private_dir = opt.keep;
     if (opt.keep)

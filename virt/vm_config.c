@@ -68,17 +68,16 @@ static bool parse_uint(const char *s, const char *e, uint64_t *out)
     return true;
 }
 
+/* A size with a K, M or G suffix; a plain number is MiB, as QEMU's -m. */
 static bool parse_size(const char *s, const char *e, uint64_t *out)
 {
-    unsigned shift = 0;
+    unsigned shift = 20;
     if (e > s) {
         switch (e[-1]) {
-        case 'K': case 'k': shift = 10; break;
-        case 'M': case 'm': shift = 20; break;
-        case 'G': case 'g': shift = 30; break;
+        case 'K': case 'k': shift = 10; e--; break;
+        case 'M': case 'm': shift = 20; e--; break;
+        case 'G': case 'g': shift = 30; e--; break;
         }
-        if (shift)
-            e--;
     }
     uint64_t v;
     if (!parse_uint(s, e, &v) || v > (UINT64_MAX >> shift))
@@ -297,10 +296,21 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
     }
 }
 
+/* A '#' at the start of a line or after a blank begins a comment, which
+ * runs to the end of the line; one inside a word (a cmdline's "a#b") does not. */
+static const char *comment_start(const char *s, const char *e)
+{
+    for (const char *c = s; c < e; c++)
+        if (*c == '#' && (c == s || is_space(c[-1])))
+            return c;
+    return e;
+}
+
 static void parse_line(struct parser *p, const char *s, const char *e)
 {
+    e = comment_start(s, e);
     trim(&s, &e);
-    if (s == e || *s == '#')
+    if (s == e)
         return;
     if (*s == '[') {
         if (e[-1] != ']') {

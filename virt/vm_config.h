@@ -4,7 +4,8 @@
  * The VM configuration file (packed into the ISO by the launcher as the
  * Multiboot2 module "vms.cfg"). INI-like:
  *
- *   # comment
+ *   # comment                a '#' at the start of a line or after a blank
+ *                            begins a comment, to the end of the line
  *   [global]                 optional, before the VMs: the settings every VM
  *                            starts from (the ple* keys, directed_yield,
  *                            spin_guard, nested, shadow_vmcs), and overcommit = on|off:
@@ -17,7 +18,7 @@
  *   initrd   = MODULE        initial RAM disk for a Linux kernel
  *   modules  = MODULE ...    boot modules handed to a multiboot kernel, in order
  *   vcpus    = N             1..64, default 1
- *   memory   = SIZE          with K, M or G suffix, 1M..64G, default 64M
+ *   memory   = SIZE          MiB, or with a K, M or G suffix; 1M..64G, default 64M
  *   cmdline  = TEXT          kernel command line, rest of the line, default empty
  *   affinity = LIST          physical CPUs, e.g. "0-3" or "0,2", default all
  *   ple      = on|off|auto   PAUSE-loop exiting, default auto: on unless every

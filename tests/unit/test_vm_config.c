@@ -106,6 +106,24 @@ static void every_setting(void **state)
     assert_true(a->valid && b->valid);
 }
 
+/* Comments after a setting, and sizes without a suffix in MiB (QEMU's -m). */
+static void inline_comments_and_plain_sizes(void **state)
+{
+    (void)state;
+    parse("[vm a]   # the first VM\n"
+          "image = k.elf # the kernel\n"
+          "memory = 300\t# MiB\n"
+          "cmdline = root=/dev/x a#b # not a#b\n"
+          "vcpus = 2#3\n");
+    assert_int_equal(message_count, 1);
+    assert_string_equal(messages[0], "vms.cfg:5: vcpus: '2#3' is not a number from 1 to 64");
+    const struct vm_config *a = &set.vms[0];
+    assert_string_equal(a->name, "a");
+    assert_string_equal(a->image, "k.elf");
+    assert_int_equal(a->memory, 300ull << 20);
+    assert_string_equal(a->cmdline, "root=/dev/x a#b");
+}
+
 static void errors_name_file_line_and_problem(void **state)
 {
     (void)state;
@@ -295,6 +313,7 @@ int main(void)
         cmocka_unit_test(dedicated_cpus),
         cmocka_unit_test(defaults),
         cmocka_unit_test(every_setting),
+        cmocka_unit_test(inline_comments_and_plain_sizes),
         cmocka_unit_test(errors_name_file_line_and_problem),
         cmocka_unit_test(structural_errors),
         cmocka_unit_test(value_ranges),
