@@ -21,8 +21,10 @@ for my $run (@runs) {
     # it would fault again after every reset).
     my $config = "[vm chaos]\nimage = chaos.elf\nvcpus = $vcpus\nmemory = 16M\non_reboot = stop\n"
                  . "cmdline = $seed 3000 $mode\n[vm good]\nimage = cpuid_test.elf\nmemory = 16M\n";
+    # --ignore-vm-status: how the chaos VM ends depends on the seed; the
+    # status is 0 unless the hypervisor itself failed.
     my ($status, $out) = run_vms($config, [qw(chaos cpuid_test)], '--pcpus', '2',
-                                 '--exec', 'info vms');
+                                 '--exec', 'info vms', '--ignore-vm-status');
     is($status, 0, "$name: the hypervisor survives (exit status 0)") or diag($out);
     unlike($out, qr/^vmxvisor: fatal/m, "$name: no hypervisor fault");
     like($out, qr/^\[good\] cpuid_test: 0 failure\(s\)$/m, "$name: the other VM's checks pass");
