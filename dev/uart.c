@@ -36,6 +36,7 @@ void uart_init(struct vm *vm)
     serial_line_reset(&vm->dev->uart.input);   /* typed for the old boot */
     vm->dev->uart.irq_level = false;     /* the reset interrupt controllers see the line low */
     vm->dev->uart.created_tsc = rdtsc();
+    vm->dev->uart.spoke = false;
     spin_unlock(&vm->dev->uart.lock);
 }
 
@@ -63,9 +64,20 @@ void uart_flush(struct vm *vm)
     spin_unlock(&vm->dev->uart.lock);
 }
 
+bool uart_has_spoken(const struct vm *vm)
+{
+    return vm->dev->uart.spoke;
+}
+
+uint64_t uart_power_on_tsc(const struct vm *vm)
+{
+    return vm->dev->uart.created_tsc;
+}
+
 static void transmit(struct vm *vm, char c)
 {
     struct vm_uart *u = &vm->dev->uart;
+    u->spoke = true;
     if (uart_console_vm() == vm) {
         if (u->len)
             flush_line(vm);

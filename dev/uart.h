@@ -17,6 +17,7 @@ struct vm_uart {
     char line[256];             /* output waiting for its end of line */
     uint32_t len;
     uint64_t created_tsc;       /* for console timestamps */
+    volatile bool spoke;        /* the guest has sent something since then */
 };
 
 /* Whether guest lines carry the VM's emulated time (the hypervisor's
@@ -31,6 +32,10 @@ struct vm *uart_console_vm(void);
 /* COM1 at power-on: at VM creation and machine reset (console timestamps
  * then count from the reset, the machine's uptime). */
 void uart_init(struct vm *vm);
+/* Whether the guest has sent anything on COM1 since power-on or reset, and
+ * the TSC at that power-on. */
+bool uart_has_spoken(const struct vm *vm);
+uint64_t uart_power_on_tsc(const struct vm *vm);
 /* Prints output still waiting for its end of line (the VM is ending). */
 void uart_flush(struct vm *vm);
 /* Typed input for the VM: it waits until the receive FIFO has room. False

@@ -94,7 +94,9 @@ static bool load_linux(struct vm *vm, const void *image, size_t size, char *why,
      * segments __BOOT_DS (0x18); interrupts off; RSI = the zero page. */
     vm->boot = (struct boot_state){ .mode = BOOT_CPU_LONG, .rip = loaded.entry,
                                     .code_selector = GUEST_SEL_LINUX_CS,
-                                    .rsi = GUEST_ZERO_PAGE_GPA };
+                                    .rsi = GUEST_ZERO_PAGE_GPA, .image_kind = "Linux " };
+    linux_kernel_version(image, size, vm->boot.image_kind + strlen(vm->boot.image_kind),
+                         sizeof(vm->boot.image_kind) - strlen(vm->boot.image_kind));
     return true;
 }
 
@@ -168,7 +170,10 @@ static bool load_multiboot(struct vm *vm, const void *image, size_t size, bool v
                                     .code_selector = GUEST_SEL_CODE32,
                                     .rax = version2 ? MULTIBOOT2_BOOTLOADER_MAGIC
                                                     : MULTIBOOT_BOOTLOADER_MAGIC,
-                                    .rbx = GUEST_MB_INFO_GPA };
+                                    .rbx = GUEST_MB_INFO_GPA,
+                                    };
+    const char *kind = version2 ? "multiboot2" : "multiboot";
+    memcpy(vm->boot.image_kind, kind, strlen(kind) + 1);
     return true;
 }
 
@@ -202,7 +207,8 @@ static bool load_elf(struct vm *vm, const void *image, size_t size, char *why, s
         return false;
     if (real) {
         vm->boot = (struct boot_state){ .mode = BOOT_CPU_REAL, .rip = entry,
-                                        .rsp = GUEST_REAL_STACK };
+                                        .rsp = GUEST_REAL_STACK,
+                                        .image_kind = "ELF, real-mode start" };
         return true;
     }
     if (!write_boot_structures(vm) ||
@@ -211,7 +217,8 @@ static bool load_elf(struct vm *vm, const void *image, size_t size, char *why, s
         return fail(why, why_size, "out of memory");
     vm->boot = (struct boot_state){ .mode = BOOT_CPU_LONG, .rip = entry,
                                     .rsp = GUEST_BOOT_STACK, .code_selector = GUEST_SEL_CODE64,
-                                    .rdi = 0, .rsi = vm->vcpu_count, .rdx = GUEST_CMDLINE_GPA };
+                                    .rdi = 0, .rsi = vm->vcpu_count, .rdx = GUEST_CMDLINE_GPA,
+                                    .image_kind = "ELF" };
     return true;
 }
 

@@ -12,6 +12,7 @@
 #define HDR_JUMP_OFFSET      0x201      /* the header ends at 0x202 + this byte */
 #define HDR_MAGIC            0x202
 #define HDR_VERSION          0x206
+#define HDR_KERNEL_VERSION   0x20e      /* the version string's offset, less 0x200 */
 #define HDR_TYPE_OF_LOADER   0x210
 #define HDR_LOADFLAGS        0x211
 #define HDR_CODE32_START     0x214
@@ -46,6 +47,22 @@ bool linux_is_bzimage(const void *image, size_t size)
     const uint8_t *k = image;
     return size > HDR_MAGIC + 4 && le_get(k + HDR_BOOT_FLAG, 2) == BOOT_FLAG &&
            !memcmp(k + HDR_MAGIC, "HdrS", 4);
+}
+
+void linux_kernel_version(const void *image, size_t size, char *out, size_t out_size)
+{
+    const uint8_t *k = image;
+    out[0] = '\0';
+    if (!linux_is_bzimage(image, size) || out_size == 0)
+        return;
+    /* boot.rst "kernel_version": protocol 2.00+, a NUL-terminated string at
+     * this offset + 0x200 in the setup code; the first word is the release. */
+    uint64_t at = le_get(k + HDR_KERNEL_VERSION, 2) + 0x200ull;
+    size_t n = 0;
+    while (at + n < size && n + 1 < out_size && k[at + n] > ' ' && k[at + n] <= '~')
+        n++;
+    memcpy(out, k + at, n);
+    out[n] = '\0';
 }
 
 /* The RAM range of the VM's map that holds [start, end), or NULL. */

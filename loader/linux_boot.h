@@ -36,6 +36,10 @@ struct linux_boot_result {
     uint16_t protocol;              /* e.g. 0x20f for 2.15 */
 };
 
+/* The kernel's release from its header (e.g. "6.1.0-57-amd64"), at most
+ * out_size - 1 characters; empty if the image has none. */
+void linux_kernel_version(const void *image, size_t size, char *out, size_t out_size);
+
 /* Loads the kernel and initrd and writes the command line and zero page.
  * On failure returns false with the reason in `why`. */
 bool linux_load(const void *image, size_t size, const struct linux_boot_args *args,

@@ -13,7 +13,43 @@
 #include "arch/bootinfo.h"
 #include "lib/string.h"
 #include "sched/sched.h"
+#include "dev/uart.h"
+#include "virt/exit_stats.h"
+#include "arch/tsc.h"
+#include "arch/serial.h"
 #include "lib/printf.h"
+
+/* While a VM has said nothing on its console, CPU 0 says every
+ * SILENT_REPORT_SECONDS that it runs, so that a user watching a Linux
+ * kernel decompress (a minute and more in an emulator) sees it is alive. */
+#define SILENT_REPORT_SECONDS 10
+static uint64_t silent_reported_at[VM_CONFIG_MAX_VMS];
+
+static void report_silent_vms(uint32_t cpu)
+{
+    if (cpu != 0)
+        return;
+    uint64_t now = rdtsc(), period = SILENT_REPORT_SECONDS * tsc_khz() * 1000ull;
+    for (uint32_t i = 0; i < vm_count; i++) {
+        struct vm *vm = &vms[i];
+        if (vm_has_finished(vm) || vm->state != VM_RUNNING || vm->sched.hold ||
+            uart_has_spoken(vm))
+            continue;
+        uint64_t since = uart_power_on_tsc(vm);
+        if (silent_reported_at[i] < since)
+            silent_reported_at[i] = since;
+        if (now - silent_reported_at[i] < period)
+            continue;
+        silent_reported_at[i] = now;
+        uint64_t exits = 0;
+        for (uint32_t v = 0; v < vm->vcpu_count; v++)
+            exits += exit_stats_entries(&vm->vcpus[v].stats);
+        klog("vm %s: running for %lu s, %lu exits, nothing on its console yet%s\n",
+             vm->config.name, (uint64_t)((now - since) / (tsc_khz() * 1000ull)), exits,
+             vm->boot.image_kind[0] == 'L' ? " (a Linux kernel decompresses and starts "
+                                             "before it prints)" : "");
+    }
+}
 
 /* Kernel command line "batch": CPU 0 ends the hypervisor once every VM has
  * ended, with the status their ends make (vms_batch_status). */
@@ -30,6 +66,7 @@ void machine_init(void)
     vcpu_set_interrupt_source(vcpu_interrupt_waiting);
     if (bootinfo_cmdline_flag("batch"))
         sched_add_cpu_work(end_with_the_vms, NULL);
+    sched_add_cpu_work(report_silent_vms, NULL);
 }
 
 static uint64_t online_cpus(void)
@@ -91,8 +128,8 @@ uint32_t vms_create_from_config(const struct vm_config_set *set)
                           (cfg->ple == PLE_ON ||
                            (cfg->ple == PLE_AUTO && !vm_config_has_dedicated_cpus(set, i, online_cpus())));
         vm->index = vm_count++;
-        kprintf("vm %s: %u vCPU(s), %lu MiB, image %s, PLE %s\n", cfg->name, cfg->vcpus,
-                cfg->memory >> 20, cfg->image, vm->ple_enabled ? "on" : "off");
+        kprintf("vm %s: %u vCPU(s), %lu MiB, image %s (%s), PLE %s\n", cfg->name, cfg->vcpus,
+                cfg->memory >> 20, cfg->image, vm->boot.image_kind, vm->ple_enabled ? "on" : "off");
         vm->sched.affinity = cfg->affinity;
         for (uint32_t v = 0; v < vm->vcpu_count; v++)
             vcpu_place(&vm->vcpus[v]);

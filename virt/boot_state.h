@@ -12,5 +12,7 @@ struct boot_state {
     uint64_t rip, rsp;
     uint16_t code_selector;
     uint64_t rax, rbx, rdx, rsi, rdi;
+    /* What the image is, for the console: "Linux 6.1.0-57-amd64", "multiboot", ... */
+    char image_kind[48];
 };
 #endif

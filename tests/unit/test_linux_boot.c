@@ -168,6 +168,27 @@ static void initrd_respects_initrd_addr_max(void **state)
     build_bzimage();
 }
 
+/* The release string the header points at (boot.rst kernel_version), cut at
+ * the first blank; none where the offset points outside the image. */
+static void reads_the_kernel_version(void **state)
+{
+    (void)state;
+    char version[16];
+    put(image + 0x20e, 0x300, 2);
+    strcpy((char *)image + 0x500, "6.1.0-57-amd64 (debian-kernel@lists.debian.org) #1 SMP");
+    linux_kernel_version(image, sizeof(image), version, sizeof(version));
+    assert_string_equal(version, "6.1.0-57-amd64");
+    linux_kernel_version(image, sizeof(image), version, 6);
+    assert_string_equal(version, "6.1.0");
+    put(image + 0x20e, 0xffff, 2);
+    linux_kernel_version(image, sizeof(image), version, sizeof(version));
+    assert_string_equal(version, "");
+    image[0x202] = 'X';                 /* not a bzImage */
+    linux_kernel_version(image, sizeof(image), version, sizeof(version));
+    assert_string_equal(version, "");
+    build_bzimage();                    /* for the tests after this one */
+}
+
 static void refuses_with_a_reason(void **state)
 {
     (void)state;
@@ -242,6 +263,7 @@ int main(void)
         cmocka_unit_test(without_initrd_the_pointers_stay_zero),
         cmocka_unit_test(initrd_respects_initrd_addr_max),
         cmocka_unit_test(refuses_with_a_reason),
+        cmocka_unit_test(reads_the_kernel_version),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
