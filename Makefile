@@ -96,7 +96,22 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.
 SYSTEM_JOBS ?= 2
 
-.PHONY: all kernel guests linux-guest run run-kvm run-monitor run-qemu test unit-test system-test layer-check bench fuzz fuzz-check fuzz-nested chaos clean deps
+.PHONY: all kernel guests linux-guest run run-kvm run-monitor run-qemu test unit-test system-test layer-check bench fuzz fuzz-check fuzz-nested chaos clean deps help
+
+help:
+	@echo "make run          boot the hypervisor in Bochs with a Linux guest; its shell on this terminal"
+	@echo "make run-kvm      the same Linux as a KVM host (nested VMX): kvm_client or QEMU at its shell"
+	@echo "make run-monitor  the hypervisor alone: its monitor on this terminal"
+	@echo "make run-qemu     build build/vmxvisor-qemu.iso for QEMU/KVM or a VT-x machine"
+	@echo "make test         everything CI runs: layer-check unit-test fuzz-check system-test"
+	@echo "make unit-test    host unit tests (cmocka); make system-test: boots in Bochs (prove)"
+	@echo "make bench        benchmarks (BENCH=name for one); BENCH lines and build/bench/results.json"
+	@echo "make fuzz         libFuzzer harnesses for FUZZ_SECONDS each; make fuzz-nested, make chaos"
+	@echo "make all          hypervisor, test guests, launcher; make linux-guest: the Linux guest"
+	@echo "make layer-check  includes point down the layers; make clean"
+	@echo "Run your own kernel: tools/vmxrun --vm-kernel FILE [--vm-initrd F] [--vm-append 'ARGS']"
+	@echo "Docs: README.md, docs/launcher.md"
+
 
 all: kernel guests $(VMXRUN)
 
@@ -200,8 +215,17 @@ test: deps
 layer-check: kernel
 	@tools/check-layers $(BUILD)
 
+# Each program's output is shown only when it fails; one total line at the end.
 unit-test: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do $$t; done
+	@total=0; failed=""; \
+	for t in $(UNIT_BINS); do \
+	    out=$$($$t 2>&1); rc=$$?; \
+	    n=$$(printf '%s\n' "$$out" | awk '/^\[==========\] [0-9]+ test\(s\) run\./ { n += $$2 } END { print n + 0 }'); \
+	    total=$$((total + n)); \
+	    if [ $$rc -ne 0 ]; then printf '%s\n' "$$out"; failed="$$failed $${t##*/}"; fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "unit tests: FAILED:$$failed ($$total tests run)"; exit 1; fi; \
+	echo "unit tests: $$total tests in $(words $(UNIT_BINS)) programs, all passed"
 
 system-test: all linux-guest
 	prove -j$(SYSTEM_JOBS) tests/system/
@@ -285,8 +309,10 @@ fuzz-nested: all
 	tests/nested_fuzz_compare --seeds '$(FUZZ_NESTED_SEEDS)' --cases $(FUZZ_NESTED_CASES)
 
 # make bench [BENCH=name]: BENCH lines on stdout (see bench/run).
+# The BENCH lines on stdout; build/bench/results.json and its plots
+# (build/bench/*.png, bench/plot) beside them.
 bench: deps all linux-guest
-	@bench/run $(BENCH)
+	@bench/run $(BENCH); status=$$?; bench/plot; exit $$status
 
 -include $(KOBJS:.o=.d)
 

@@ -255,7 +255,7 @@ static void bench(void)
     static uint64_t samples[BENCH_SAMPLES];
     for (int i = 0; i < BENCH_SAMPLES; i++)
         samples[i] = tsc_deadline_once();
-    bench_report("timer_irq_latency", median(samples, BENCH_SAMPLES), "cycles");
+    bench_report("timer_irq_latency", median(samples, BENCH_SAMPLES), "ticks");
 }
 
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)

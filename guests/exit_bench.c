@@ -22,7 +22,7 @@ static void measure_cpuid(void)
             samples[i] = rdtsc() - t0;
         }
     }
-    bench_report("cpuid_exit", median(samples, ITERATIONS), "cycles");
+    bench_report("cpuid_exit", median(samples, ITERATIONS), "ticks");
 }
 
 static void measure_vmcall(void)
@@ -34,7 +34,7 @@ static void measure_vmcall(void)
             samples[i] = rdtsc() - t0;
         }
     }
-    bench_report("vmcall_exit", median(samples, ITERATIONS), "cycles");
+    bench_report("vmcall_exit", median(samples, ITERATIONS), "ticks");
 }
 
 static void measure_pio(void)
@@ -46,7 +46,7 @@ static void measure_pio(void)
             samples[i] = rdtsc() - t0;
         }
     }
-    bench_report("pio_exit", median(samples, ITERATIONS), "cycles");
+    bench_report("pio_exit", median(samples, ITERATIONS), "ticks");
 }
 
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)

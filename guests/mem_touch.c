@@ -52,6 +52,6 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     for (uint64_t a = REGION_START; a < region_end; a += stride)
         bad += *(volatile uint64_t *)a != a;
     printf("mem_touch: %zu first touches, %d bad page(s)\n", n, bad);
-    bench_report(huge ? "ept_fault_2m" : "ept_fault_4k", median(samples, n), "cycles");
+    bench_report(huge ? "ept_fault_2m" : "ept_fault_4k", median(samples, n), "ticks");
     return bad ? 1 : 0;
 }

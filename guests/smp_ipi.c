@@ -182,7 +182,7 @@ static void switch_bench(uint32_t vcpu)
     if (vcpu == 0) {
         done = 1;
         /* The first sample has no handover before it. */
-        bench_report("vcpu_switch", median(samples + 1, BENCH_SAMPLES - 1), "cycles");
+        bench_report("vcpu_switch", median(samples + 1, BENCH_SAMPLES - 1), "ticks");
     }
 }
 

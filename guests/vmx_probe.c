@@ -2569,7 +2569,7 @@ static int bench_mode(uint64_t iterations)
                exits);
         return 1;
     }
-    bench_report("nested_cpuid_exit", median(bench_samples, iterations), "cycles");
+    bench_report("nested_cpuid_exit", median(bench_samples, iterations), "ticks");
     printf("vmx_probe: bench: %lu L2 CPUID exits\n", exits);
     return 0;
 }

@@ -77,7 +77,7 @@ like($out, qr/^\[msr-novmx\] ok: IA32_FEATURE_CONTROL reads locked, VMX off \(ne
 like($out, qr/^\[msr-novmx\] msr_probe: 0 failure\(s\), 11 #GP taken$/m, 'msr-novmx: all checks pass');
 
 # UART output carries the VM's name; the exit table lists what ran.
-like($out, qr/^\[bench\] BENCH cpuid_exit \d+ cycles$/m, 'UART lines prefixed with the VM name');
+like($out, qr/^\[bench\] BENCH cpuid_exit \d+ ticks$/m, 'UART lines prefixed with the VM name');
 like($out, qr/^vm bench: exits per reason/m, 'exit table printed at the end');
 like($out, qr/^  CPUID\s+(\d+)\s+\d+$/m, 'exit table has CPUID');
 my ($io) = $out =~ /^vm bench: exits per reason:\n.*?^  I\/O instruction\s+(\d+)/ms;
