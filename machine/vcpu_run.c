@@ -65,6 +65,10 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
         dirty_log_check(v->vm, now);
     if (requests & REQ_DIRTY_LOG)
         dirty_log_vcpu_sync(v);
+    if (requests & REQ_DUMP_VMCS)
+        report_with_dump(v, "info vmcs", "the VM runs on");
+    if (requests & (REQ_SNAPSHOT | REQ_DUMP_VMCS))
+        vcpu_snapshot_take(v, true);     /* the monitor waits for it */
     if ((int64_t)(now - *slice_end) >= 0) {
         uint64_t more = ple_slice_end(v);
         if (!more)

@@ -25,7 +25,8 @@ static void give_to(struct vm *vm)
 {
     uart_give_console(vm);
     if (vm) {
-        klog("console: vm %s (Ctrl-A c: next VM or the monitor)\n", vm->config.name);
+        klog("console: vm %s%s (Ctrl-A c: next VM or the monitor)\n", vm->config.name,
+             vm->sched.hold & VM_HOLD_STOP ? ", stopped: `cont` in the monitor resumes it" : "");
     } else {
         klog("console: monitor\n");
         monitor_resumes();

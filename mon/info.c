@@ -182,6 +182,27 @@ static void info_sched(const char *args)
 
 static void info_exits(const char *args)
 {
+    size_t name_len = 0;
+    while (args[name_len] && args[name_len] != ' ')
+        name_len++;
+    const char *vcpu = args + name_len;
+    while (*vcpu == ' ')
+        vcpu++;
+    if (*vcpu) {
+        struct vm *vm = vm_find_live(args, name_len);
+        uint32_t id = 0;
+        const char *c = vcpu;
+        for (; *c >= '0' && *c <= '9' && id < VM_MAX_VCPUS; c++)
+            id = id * 10 + (uint32_t)(*c - '0');
+        if (!vm)
+            kprintf("no running VM named '%.*s'\n", (int)name_len, args);
+        else if (*c || c == vcpu || id >= vm->vcpu_count)
+            kprintf("vm %s has vCPUs 0 to %u, not '%s'\n", vm->config.name, vm->vcpu_count - 1,
+                    vcpu);
+        else
+            vcpu_print_exits(vm, id);
+        return;
+    }
     bool shown = false;
     for (uint32_t i = 0; i < vm_count; i++) {
         if (!!vm_has_finished(&vms[i]) || (*args && strcmp(args, vms[i].config.name)))
@@ -317,7 +338,11 @@ const struct monitor_command info_commands[] = {
       info_ple },
     { "trace", "[N]", "the newest N (default 20) events: PLE window changes, directed yields",
       info_trace },
-    { "exits", "[VM]", "VM exits per reason: count and average handling cycles", info_exits },
+    { "exits", "[VM [VCPU]]", "VM exits per reason: count and average handling ticks",
+      info_exits },
+    { "registers", "VM [VCPU]", "a vCPU's registers, segments, control registers (all its "
+      "vCPUs without VCPU)", info_registers },
+    { "vmcs", "VM VCPU", "the vCPU's VMCS, every field, printed from its CPU", info_vmcs },
     { "nested", "VM", "nested VMX per vCPU: VMX operation, current vmcs12 (controls, guest "
       "state, last exit to L1)", info_nested },
     { "dirty_rate", "VM", "the last dirty_rate measurement: pages/s, MiB/s, the dirty pages' "

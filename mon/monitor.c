@@ -2,6 +2,7 @@
 #include "mon/console_mux.h"
 #include "arch/cpu.h"
 #include "arch/platform.h"
+#include "mon/monitor_wait.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 
@@ -16,7 +17,15 @@ static void cmd_crash(const char *args);
 
 static const struct monitor_command commands[] = {
     { "help", "", "list commands", cmd_help },
-    { "info", "WHAT", "show information (see 'help' for what)", cmd_info },
+    { "info", "WHAT", "show information: one of the info commands below", cmd_info },
+    { "x", "VM VCPU ADDR [LEN]", "guest memory at a virtual address, through the vCPU's "
+      "paging (hex and ASCII, LEN bytes, default 128)", cmd_x },
+    { "xp", "VM ADDR [LEN]", "guest-physical memory (hex and ASCII, LEN bytes, default 128)",
+      cmd_xp },
+    { "top", "[VM] [SECONDS]", "live exit rates per VM and reason, every second until a key "
+      "(or for SECONDS), as kvm_stat", cmd_top },
+    { "clear_exits", "VM", "start a VM's exit counters (info exits, top) from zero",
+      cmd_clear_exits },
     { "affinity", "VM CPUS", "set the CPUs a VM's vCPUs may run on (e.g. 0-1 or 2)",
       cmd_affinity },
     { "stop", "VM", "pause every vCPU of a VM (its state and pending events kept)", cmd_stop },
@@ -27,7 +36,7 @@ static const struct monitor_command commands[] = {
     { "dirty_rate", "VM [SECONDS [PERIODS]]", "measure how fast a VM writes its memory "
       "(QEMU's calc_dirty_rate), PERIODS times; info dirty_rate shows it", cmd_dirty_rate },
     { "quit", "", "end the hypervisor (exit status 0)", cmd_quit },
-    { "crash", "", "raise #UD in the hypervisor, to see the fault report (exit status 1)",
+    { "crash", "", "(debugging) raise #UD in the hypervisor: the fault report, exit status 1",
       cmd_crash },
     { NULL, NULL, NULL, NULL },
 };
@@ -113,9 +122,21 @@ static char line[LINE_MAX];
 static size_t line_len;
 static char last_key;
 
+static void monitor_key(char c);
+
+/* A waiting command is over: its prompt, then the keys typed meanwhile. */
+static void resume_after_wait(const char *held_keys, size_t count)
+{
+    kprintf(MONITOR_PROMPT);
+    for (size_t i = 0; i < count; i++)
+        monitor_key(held_keys[i]);
+}
+
 /* One key typed while the monitor has the console; a complete line runs. */
 static void monitor_key(char c)
 {
+    if (monitor_wait_take_key(c))
+        return;
     bool after_cr = last_key == '\r';
     last_key = c;
     if (c == '\n' && after_cr)
@@ -125,7 +146,8 @@ static void monitor_key(char c)
         line[line_len] = '\0';
         line_len = 0;
         monitor_execute(line);
-        kprintf(MONITOR_PROMPT);
+        if (!monitor_waiting())
+            kprintf(MONITOR_PROMPT);
     } else if (c == KEY_BACKSPACE || c == KEY_DELETE) {
         if (line_len) {
             line_len--;
@@ -145,6 +167,7 @@ static void print_prompt(void)
 void monitor_init(void)
 {
     console_mux_attach(monitor_key, print_prompt);
+    monitor_wait_init(resume_after_wait);
 }
 
 void monitor_start(void)

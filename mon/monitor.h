@@ -28,6 +28,15 @@ void cmd_reset(const char *args);
 void cmd_nmi(const char *args);
 void cmd_dirty_rate(const char *args);
 
+/* A vCPU's state (mon/inspect.c): info registers, info vmcs, x, xp. */
+void cmd_x(const char *args);
+void cmd_xp(const char *args);
+void info_registers(const char *args);
+void info_vmcs(const char *args);
+/* Exit counters (mon/exit_rates.c): the live view, and starting over. */
+void cmd_top(const char *args);
+void cmd_clear_exits(const char *args);
+
 /* `info` subcommands (mon/info.c). */
 extern const struct monitor_command info_commands[];
 #endif

@@ -38,7 +38,7 @@ static struct cpu_loan {
     bool returning;
 } loans[MAX_CPUS];
 /* The layers above's work in every CPU's loop (sched_add_cpu_work). */
-#define MAX_CPU_WORK 4
+#define MAX_CPU_WORK 8
 static struct {
     void (*work)(uint32_t cpu);
     bool (*pending)(uint32_t cpu);

@@ -9,19 +9,25 @@
 struct vm vms[MAX_VMS];
 uint32_t vm_count;
 
-void vm_print_exits(const struct vm *vm)
+/* The exit table of vCPUs [first, end) of the VM, titled for one vCPU or
+ * the whole VM. */
+static void print_exits(const struct vm *vm, uint32_t first, uint32_t end, bool one_vcpu)
 {
     /* With nested VMX, how many came from L2 and how many of those went on
      * to L1 (the others L0 handled on L2's behalf). */
     bool nested = false;
-    for (uint32_t v = 0; v < vm->vcpu_count; v++)
+    for (uint32_t v = first; v < end; v++)
         for (unsigned r = 0; r < EXIT_REASON_MAX && !nested; r++)
             nested = vm->vcpus[v].stats.from_l2[r] != 0;
-    klog("vm %s: exits per reason:\n  %-36s %10s %10s%s\n", vm->config.name, "exit reason",
-         "count", "avg-cycles", nested ? "    from-L2      to-L1" : "");
+    if (one_vcpu)
+        klog("vm %s: vcpu %u: exits per reason:\n", vm->config.name, first);
+    else
+        klog("vm %s: exits per reason:\n", vm->config.name);
+    kprintf("  %-36s %10s %10s%s\n", "exit reason", "count", "avg-cycles",
+            nested ? "    from-L2      to-L1" : "");
     for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
         uint64_t count = 0, cycles = 0, from_l2 = 0, to_l1 = 0;
-        for (uint32_t v = 0; v < vm->vcpu_count; v++) {
+        for (uint32_t v = first; v < end; v++) {
             count += vm->vcpus[v].stats.count[r];
             cycles += vm->vcpus[v].stats.cycles[r];
             from_l2 += vm->vcpus[v].stats.from_l2[r];
@@ -36,6 +42,16 @@ void vm_print_exits(const struct vm *vm)
     }
     kprintf("  unclaimed port/MMIO reads %lu, writes %lu\n", vm->unhandled_reads,
             vm->unhandled_writes);
+}
+
+void vm_print_exits(const struct vm *vm)
+{
+    print_exits(vm, 0, vm->vcpu_count, false);
+}
+
+void vcpu_print_exits(const struct vm *vm, uint32_t vcpu)
+{
+    print_exits(vm, vcpu, vcpu + 1, true);
 }
 
 bool all_vms_ended(void)

@@ -10,6 +10,7 @@
 #include "virt/mem_reserve.h"
 #include "virt/vcpu_msrs.h"
 #include "virt/boot_state.h"
+#include "virt/vcpu_snapshot.h"
 #include "vmx/guest_regs.h"
 #include "vmx/loaded_vmcs.h"
 #include "sched/sched.h"
@@ -37,6 +38,8 @@ enum vcpu_request {
     REQ_INIT_SIPI = 4,      /* an INIT or start-up IPI arrived */
     REQ_RESCHED = 8,        /* back to the CPU loop: stopped, or its CPU was kicked */
     REQ_DIRTY_LOG = 16,     /* a dirty-page measurement began or ended (virt/dirty_log.h) */
+    REQ_SNAPSHOT = 32,      /* the monitor wants its state (virt/vcpu_snapshot.h) */
+    REQ_DUMP_VMCS = 64,     /* the monitor's `info vmcs`: print the VMCS from its CPU */
 };
 
 struct vm;
@@ -74,6 +77,7 @@ struct vcpu {
     struct sched_entity se;         /* its place in the scheduler and its state,
                                      * se.state (enum vcpu_state; virt/vcpu_state.h) */
     struct exit_stats stats;
+    struct vcpu_snapshot snapshot;  /* for the monitor (virt/vcpu_snapshot.h) */
     uint64_t msr_kernel_gs_base, msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_tsc_aux;
     uint64_t pat, mtrr_def_type;
     struct vcpu_msr_state msrs;     /* emulated MSRs (virt/vcpu_msrs.c) */
@@ -198,6 +202,8 @@ void vm_end(struct vm *vm, int status, const char *reason);
 void vm_guest_reset(struct vm *vm, const char *how);
 /* Its exit table: count and average handling cycles per exit reason. */
 void vm_print_exits(const struct vm *vm);
+/* The same for one of its vCPUs. */
+void vcpu_print_exits(const struct vm *vm, uint32_t vcpu);
 /* Whether the VM has ended and been torn down (its slot stays readable). */
 static inline bool vm_has_finished(const struct vm *vm)
 {

@@ -1,5 +1,9 @@
 #!/usr/bin/perl
-# The monitor console: help, info vmx, and clear answers to bad commands.
+# The monitor console: help, info vmx, and clear answers to bad commands;
+# then what a KVM/QEMU user inspects a running VM with: info registers (a
+# fresh copy from the vCPU's CPU, or the state a stopped vCPU left), x and
+# xp (the same bytes through the guest's paging and physically), info vmcs,
+# per-vCPU exit tables, the live view (top) and clear_exits.
 use strict;
 use warnings;
 use FindBin;
@@ -19,4 +23,40 @@ like($out, qr/^  VM-exit controls 0x[0-9a-f]{8}:.*\[host address-space size\]/m,
 like($out, qr/^  EPT: 4-level walk, WB, 2M pages, 1G pages, accessed\/dirty/m, 'info vmx: EPT');
 like($out, qr/^info: unknown or missing argument 'bogus'/m, 'unknown info argument');
 like($out, qr/^unknown command 'frobnicate' \(try 'help'\)$/m, 'unknown command');
+
+my $config = "[vm spin]\nimage = spin_share.elf\nmemory = 4M\ncmdline = 1500\n";
+my $exec = join '; ', 'info registers spin', 'xp spin 0x100000 32', 'x spin 0 0x100000 32',
+    'info vmcs spin 0', 'info exits spin 0', 'top spin 2', 'clear_exits spin', 'stop spin',
+    'info registers spin 0', 'x spin 0 0xdead00000000 16', 'xp spin 0xfff00000000 16',
+    'info registers nosuch', 'info registers spin 5', 'x spin 0', 'cont spin';
+($status, $out) = run_vms($config, ['spin_share'], '--exec', $exec);
+is($status, 0, 'inspection: the VM ran on and ended with status 0') or diag($out);
+like($out, qr/^vm spin vcpu 0: at an exit for this command, [\d.]+ ms ago$/m,
+     'info registers: a fresh copy from the running vCPU');
+like($out, qr/^RAX=[0-9a-f]{16} RBX=[0-9a-f]{16} RCX=[0-9a-f]{16} RDX=[0-9a-f]{16}$/m,
+     'info registers: general registers');
+like($out, qr/^RIP=0000000000100[0-9a-f]{3} RFL=[0-9a-f]{8} activity 0 /m,
+     'info registers: RIP in the guest image');
+like($out, qr/^CS   0008 0000000000000000 ffffffff 0a09b$/m, 'info registers: 64-bit code segment');
+like($out, qr/^CR0=e0000031 CR2=[0-9a-f]{16} CR3=0000000000002000 CR4=[0-9a-f]{8}$/m,
+     'info registers: control registers as the guest reads them');
+my ($physical) = $out =~ /^\(vmx\) xp spin 0x100000 32\n((?:[0-9a-f]{16}: .*\n){2})/m;
+my ($virtual) = $out =~ /^\(vmx\) x spin 0 0x100000 32\n.*\n((?:[0-9a-f]{16}: .*\n){2})/m;
+ok(defined $physical && $physical =~ /^0000000000100000: ([0-9a-f]{2} ){16} /, 'xp: a hex and ASCII dump')
+    or diag($out);
+is($virtual, $physical, 'x: the same bytes through the identity-mapping paging');
+like($out, qr/^vm spin: vcpu 0: info vmcs; the VM runs on$/m, 'info vmcs: printed from its CPU');
+like($out, qr/^VMCS guest state:$/m, 'info vmcs: the guest-state area');
+unlike($out, qr/its VMCS is printed when it next runs/, 'info vmcs: the running vCPU answered');
+like($out, qr/^vm spin: vcpu 0: exits per reason:$/m, 'info exits VM VCPU: one vCPU');
+like($out, qr/^top: second 2\n  vm spin +\d+ exits\/s\n    VMX-preemption timer expired +\d+ \/s +\d+ avg-ticks$/m,
+     'top: a frame each second, the busiest reasons with rate and cost');
+like($out, qr/^vm spin: exit counters cleared$/m, 'clear_exits');
+like($out, qr/^vm spin vcpu 0: as it stopped, [\d.]+ ms ago$/m,
+     'info registers on a stopped VM: the state it left');
+like($out, qr/^0000dead00000000: not mapped$/m, 'x: an unmapped address');
+like($out, qr/^00000fff00000000: not RAM$/m, 'xp: an address that is not RAM');
+like($out, qr/^info registers: no running VM named 'nosuch'$/m, 'a VM that is not there');
+like($out, qr/^info registers: vm spin has vCPUs 0 to 0, not '5'$/m, 'a vCPU that is not there');
+like($out, qr/^x: usage: x VM VCPU ADDR \[LEN\]/m, 'x without an address: its usage');
 done_testing();
