@@ -386,7 +386,8 @@ static void print_help(void)
 "                        text (CRLF turned into LF); types `quit` at the first\n"
 "                        monitor prompt unless --exec says otherwise; with\n"
 "                        --config, ends when every VM has ended instead\n"
-"  --exec 'CMD; CMD'     with --batch: type each command at a prompt, then quit\n"
+"  --exec 'CMD; CMD'     with --batch: type each command at a prompt, then quit;\n"
+"                        a step '@wait TEXT' waits until the console shows TEXT\n"
 "                        (with --config: no quit; the VMs ending ends the run)\n"
 "  --timeout SECONDS     stop the emulator after SECONDS (default %d with\n"
 "                        --batch, none otherwise; 0: none)\n"
@@ -1458,10 +1459,17 @@ static void pacer_on_clock(struct pacer *p, long long now_ms, int serial_fd)
 /* Batch mode's script: one command per monitor prompt, then quit (unless   */
 /* VMs are configured: then the hypervisor ends when they have).            */
 
+/* A step "@wait TEXT" is the launcher's own: nothing is typed until the
+ * console has printed TEXT (a guest saying it is ready for what comes
+ * next), and then the next command is typed at once. */
+#define SCRIPT_WAIT "@wait "
 struct script {
     char **commands; /* the --exec commands, then "quit" without VMs */
     size_t count;
     size_t next;
+    const char *waiting_for;  /* an @wait's TEXT, until the console shows it */
+    char seen[512];           /* the console's output since the @wait began */
+    size_t seen_len;
 };
 
 static char *trimmed_copy(const char *start, size_t len)
@@ -1499,16 +1507,46 @@ static void script_init(struct script *sc, const char *exec_commands, bool then_
         sc->commands[sc->count++] = format_string("%s", QUIT_COMMAND);
 }
 
-/* At a prompt: types the next command and CR (the monitor takes CR or LF). */
-static void script_on_prompt(struct script *sc, struct pacer *pacer, int serial_fd)
+/* The next step: an @wait begins, or the next command is typed with CR (the
+ * monitor takes CR or LF). */
+static void script_step(struct script *sc, struct pacer *pacer, int serial_fd)
 {
     const char *command;
 
-    if (sc->next >= sc->count || !pacer_idle(pacer))
+    if (sc->next >= sc->count)
         return;
     command = sc->commands[sc->next++];
+    if (!strncmp(command, SCRIPT_WAIT, strlen(SCRIPT_WAIT))) {
+        sc->waiting_for = command + strlen(SCRIPT_WAIT);
+        sc->seen_len = 0;
+        return;
+    }
     pacer_type(pacer, command, strlen(command), serial_fd);
     pacer_type(pacer, "\r", 1, serial_fd);
+}
+
+/* At a prompt: the next step, unless an @wait holds it back. */
+static void script_on_prompt(struct script *sc, struct pacer *pacer, int serial_fd)
+{
+    if (!sc->waiting_for && pacer_idle(pacer))
+        script_step(sc, pacer, serial_fd);
+}
+
+/* Console output while an @wait waits: its TEXT ends the wait. */
+static void script_on_output(struct script *sc, char c, struct pacer *pacer, int serial_fd)
+{
+    if (!sc->waiting_for)
+        return;
+    if (sc->seen_len == sizeof sc->seen - 1) {
+        memmove(sc->seen, sc->seen + sizeof sc->seen / 2, sizeof sc->seen / 2 - 1);
+        sc->seen_len = sizeof sc->seen / 2 - 1;
+    }
+    sc->seen[sc->seen_len++] = c;
+    sc->seen[sc->seen_len] = '\0';
+    if (strstr(sc->seen, sc->waiting_for)) {
+        sc->waiting_for = NULL;
+        script_step(sc, pacer, serial_fd);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1652,6 +1690,8 @@ static void note_console_byte(struct session *s, char c)
     if (s->watch.exit_status_seen)
         return;
     pacer_on_output(&s->pacer, c, prompt, s->serial.master);
+    if (s->opt->batch)
+        script_on_output(&s->script, c, &s->pacer, s->serial.master);
     if (prompt && s->opt->batch)
         script_on_prompt(&s->script, &s->pacer, s->serial.master);
 }

@@ -30,7 +30,10 @@ memory = 4M
 cmdline = lint1
 CFG
 
-my ($status, $out) = run_vms($config, ['nmi_probe'], '--pcpus', '2', '--exec', 'nmi lint');
+# The NMI goes once the guest says it waits for one (an earlier NMI would
+# find no IDT): the launcher's @wait.
+my ($status, $out) = run_vms($config, ['nmi_probe'], '--pcpus', '2', '--exec',
+                             '@wait waiting for an NMI on LINT1; nmi lint');
 is($status, 0, 'hypervisor exit status 0') or diag($out);
 my @checks = ('self NMI taken with RFLAGS.IF = 0',
               'an NMI sent from the NMI handler waits for its IRET, then comes',
