@@ -3,6 +3,8 @@
 #include "machine/machine.h"
 #include "machine/vcpu_entity.h"
 #include "machine/vm_power.h"
+#include "machine/vcpu_inspect.h"
+#include "machine/vcpu_inspect.h"
 #include "virt/vm.h"
 #include "virt/vcpu_state.h"
 #include "dev/irq.h"
@@ -27,9 +29,12 @@ static uint64_t silent_reported_at[VM_CONFIG_MAX_VMS];
 
 static void report_silent_vms(uint32_t cpu)
 {
-    if (cpu != 0)
+    static uint64_t next_look;      /* once a second is often enough */
+    uint64_t now = rdtsc();
+    if (cpu != 0 || (int64_t)(now - next_look) < 0)
         return;
-    uint64_t now = rdtsc(), period = SILENT_REPORT_SECONDS * tsc_khz() * 1000ull;
+    next_look = now + tsc_khz() * 1000ull;
+    uint64_t period = SILENT_REPORT_SECONDS * tsc_khz() * 1000ull;
     for (uint32_t i = 0; i < vm_count; i++) {
         struct vm *vm = &vms[i];
         if (vm_has_finished(vm) || vm->state != VM_RUNNING || vm->sched.hold ||
@@ -67,6 +72,8 @@ void machine_init(void)
     if (bootinfo_cmdline_flag("batch"))
         sched_add_cpu_work(end_with_the_vms, NULL);
     sched_add_cpu_work(report_silent_vms, NULL);
+    vcpu_inspect_init();
+    vcpu_inspect_init();
 }
 
 static uint64_t online_cpus(void)

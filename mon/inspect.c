@@ -1,11 +1,13 @@
 /* A vCPU's state and its VM's memory, as QEMU's monitor shows them:
  * `info registers`, `info vmcs`, `x` and `xp`. A vCPU's registers live in
- * its VMCS, which only its own CPU can read: a vCPU that runs, or waits to,
- * is asked for a copy (virt/vcpu_snapshot.h) and the command waits for it
- * (monitor_defer); a halted or stopped one shows the copy it left. */
+ * its VMCS, which only the CPU where it is active can read: the vCPU is
+ * asked for a copy (virt/vcpu_snapshot.h; served by the vCPU itself if it
+ * runs, else by that CPU: machine/vcpu_inspect.h) and the command waits for
+ * it (monitor_defer). */
 #include "mon/monitor.h"
 #include "mon/monitor_wait.h"
 #include "virt/vm.h"
+#include "machine/vcpu_inspect.h"
 #include "virt/guest_mem.h"
 #include "virt/guest_walk.h"
 #include "sched/sched.h"
@@ -91,13 +93,6 @@ static struct {
     void (*show)(struct vcpu *v, bool fresh);
 } asking;
 
-/* Whether the vCPU takes requests soon: it runs or waits for a CPU, and its
- * VM is not held. A blocked or held vCPU's state is the copy it left. */
-static bool answers(const struct vcpu *v)
-{
-    return (v->se.state == VCPU_RUNNING || v->se.state == VCPU_RUNNABLE) && !v->vm->sched.hold;
-}
-
 static bool snapshot_newer(const struct vcpu *v, uint64_t than)
 {
     uint64_t seq = __atomic_load_n(&v->snapshot.seq, __ATOMIC_ACQUIRE);
@@ -115,14 +110,15 @@ static bool all_answered(void)
 static void show_answers(enum monitor_wait_end end)
 {
     (void)end;
+    vcpu_inspect_done();
     for (uint32_t i = asking.first; i < asking.end; i++) {
         struct vcpu *v = &asking.vm->vcpus[i];
         asking.show(v, asking.asked[i] && snapshot_newer(v, asking.seq[i]));
     }
 }
 
-/* Asks vCPUs [first, end) that run for their state (REQ_SNAPSHOT, or
- * REQ_DUMP_VMCS which takes one too), then shows each with `show`. */
+/* Asks vCPUs [first, end) for their state (REQ_SNAPSHOT, or REQ_DUMP_VMCS
+ * which takes one too), then shows each with `show`, fresh or not. */
 static void ask_vcpus(struct vm *vm, uint32_t first, uint32_t end, uint32_t request,
                       void (*show)(struct vcpu *v, bool fresh))
 {
@@ -133,11 +129,8 @@ static void ask_vcpus(struct vm *vm, uint32_t first, uint32_t end, uint32_t requ
     for (uint32_t i = first; i < end; i++) {
         struct vcpu *v = &vm->vcpus[i];
         asking.seq[i] = __atomic_load_n(&v->snapshot.seq, __ATOMIC_ACQUIRE);
-        asking.asked[i] = answers(v);
-        if (asking.asked[i]) {
-            vcpu_request(v, request);
-            sched_poke(v->se.cpu);
-        }
+        asking.asked[i] = true;
+        vcpu_inspect_ask(v, request);
     }
     monitor_defer(all_answered, show_answers, ANSWER_TIMEOUT_MS, false);
 }
@@ -157,14 +150,23 @@ static bool copy_snapshot(const struct vcpu *v, struct vcpu_snapshot *out)
     }
 }
 
+static const char *off_cpu_state(const struct vcpu *v)
+{
+    if (v->vm->sched.hold & VM_HOLD_STOP)
+        return "off its CPU, stopped";
+    switch (v->se.state) {
+    case VCPU_HALTED: return "off its CPU, halted";
+    case VCPU_WAIT_SIPI: return "off its CPU, waiting for SIPI";
+    default: return "off its CPU, waiting for one";
+    }
+}
+
 /* Where a shown state comes from. */
 static void print_provenance(const struct vcpu *v, const struct vcpu_snapshot *s, bool fresh)
 {
     uint64_t age_us = (rdtsc() - s->tsc) * 1000 / tsc_khz();
-    const char *how = fresh ? "at an exit for this command"
-                      : v->vm->sched.hold ? "as it stopped"
-                      : answers(v) ? "as it last left its CPU (it did not answer in time)"
-                                   : "as it left its CPU to wait";
+    const char *how = !fresh ? "no answer within a second: an older copy"
+                      : s->in_run_loop ? "at an exit for this command" : off_cpu_state(v);
     kprintf("vm %s vcpu %u: %s, %lu.%03lu ms ago%s\n", v->vm->config.name, v->id, how,
             age_us / 1000, age_us % 1000, s->in_l2 ? "; L2's state (the vCPU runs its "
                                                      "guest's guest)" : "");
@@ -238,9 +240,8 @@ static void show_vmcs_outcome(struct vcpu *v, bool fresh)
 {
     if (fresh)
         return;
-    kprintf("vm %s vcpu %u: %s: its VMCS is printed when it next runs\n", v->vm->config.name,
-            v->id, v->vm->sched.hold ? "stopped" : answers(v) ? "no answer within a second"
-                                                              : "halted or waiting for SIPI");
+    kprintf("vm %s vcpu %u: %s: its VMCS is printed when it answers\n", v->vm->config.name,
+            v->id, v->snapshot.seq ? "no answer within a second" : "it has not run yet");
 }
 
 void info_vmcs(const char *args)
@@ -252,8 +253,6 @@ void info_vmcs(const char *args)
     struct vcpu *v = vm ? vcpu_named("info vmcs", vm, n > 1 ? w[1] : NULL) : NULL;
     if (!v)
         return;
-    if (!answers(v))
-        vcpu_request(v, REQ_DUMP_VMCS);     /* kept for its next run */
     ask_vcpus(vm, v->id, v->id + 1, REQ_DUMP_VMCS, show_vmcs_outcome);
 }
 

@@ -135,11 +135,6 @@ bool vcpu_load(struct vcpu *v)
 
 void vcpu_put(struct vcpu *v)
 {
-    /* A vCPU that stays runnable is back soon and takes the monitor's
-     * requests then (REQ_SNAPSHOT); one that blocks, or whose VM is held
-     * (stopped, resetting), leaves its state for the monitor now. */
-    if (v->se.state != VCPU_RUNNABLE || v->vm->sched.hold)
-        vcpu_snapshot_take(v, false);
     nmi_note_vmcs_leaving(v);
     vcpu_msrs_save(v);
     fpu_state_save(v);

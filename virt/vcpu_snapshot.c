@@ -9,16 +9,16 @@ static const enum vmcs_field snapshot_field[] = {
 #undef SNAPSHOT_FIELD
 };
 
-void vcpu_snapshot_take(struct vcpu *v, bool requested)
+void vcpu_snapshot_take(struct vcpu *v, bool in_run_loop)
 {
     struct vcpu_snapshot *s = &v->snapshot;
     /* seq odd while copying: the monitor on CPU 0 reads it meanwhile. */
     __atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
     s->tsc = rdtsc();
     s->in_l2 = v->in_l2;
-    s->requested = requested;
+    s->in_run_loop = in_run_loop;
     s->regs = v->regs;
-    s->cr2 = read_cr2();
+    s->cr2 = in_run_loop ? read_cr2() : v->cr2;
     /* Checked reads: a vCPU that failed its entry may have no current VMCS. */
     for (unsigned i = 0; i < SNAPSHOT_FIELD_COUNT; i++) {
         s->field[i] = 0;

@@ -3,11 +3,12 @@
 /*
  * A vCPU's architectural state as the monitor shows it (`info registers`,
  * `x`): its general registers and the guest-state fields of its VMCS. A
- * VMCS can only be read on the CPU where it is current, so the copy is made
- * there: when the vCPU leaves its CPU to block or because its VM is held
- * (vcpu_put: a halted or stopped vCPU shows its state as it left), and on
- * request at its next entry while it runs or waits to (REQ_SNAPSHOT: a
- * moment's view, QEMU's cpu_synchronize_state).
+ * VMCS can only be read on the CPU where it is active, so the copy is made
+ * there, on request (REQ_SNAPSHOT; QEMU's cpu_synchronize_state): by a
+ * running vCPU before its next entry, and for a vCPU off its CPU (halted,
+ * waiting for SIPI, stopped, waiting for a CPU) by the CPU where its VMCS
+ * is active, between the entities it runs (machine/vcpu_inspect.c). Nothing
+ * is copied unless asked: blocking and switching stay as cheap as before.
  */
 #include <stdint.h>
 #include <stdbool.h>
@@ -36,15 +37,16 @@ struct vcpu_snapshot {
     volatile uint64_t seq;          /* odd while a copy is being made */
     uint64_t tsc;                   /* when it was made */
     bool in_l2;                     /* the fields are L2's (vmcs02 was current) */
-    bool requested;                 /* made for the monitor at an entry, not at vcpu_put */
+    bool in_run_loop;               /* by the running vCPU, not while it was off its CPU */
     struct guest_regs regs;
     uint64_t cr2;
     uint64_t field[SNAPSHOT_FIELD_COUNT];
 };
 
 struct vcpu;
-/* Copies the vCPU's state; on its CPU with its VMCS current. */
-void vcpu_snapshot_take(struct vcpu *v, bool requested);
+/* Copies the vCPU's state; on the CPU where its VMCS is current. In its run
+ * loop CR2 is the guest's in the register; off its CPU, the saved copy. */
+void vcpu_snapshot_take(struct vcpu *v, bool in_run_loop);
 /* What the guest reads from CR0 and CR4: the host-owned bits from the read
  * shadows (SDM Vol. 3C 25.6.6). */
 uint64_t snapshot_guest_cr0(const struct vcpu_snapshot *s);
