@@ -225,7 +225,7 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
         for (int i = 0; i < BENCH_SAMPLES; i++)
             samples[i] = ping(1);
         bench_report(x2apic ? "ipi_roundtrip" : "ipi_roundtrip_xapic",
-                     median(samples, BENCH_SAMPLES), "cycles");
+                     median(samples, BENCH_SAMPLES), "ticks");
         done = 1;
         return 0;
     }
