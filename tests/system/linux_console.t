@@ -109,7 +109,11 @@ if check(expect(rb"/ # ", 1500), "the Linux guest's shell prompt on the console"
     deadline = time.time() + 120
     while time.time() < deadline and read_some(1):
         pass
+    # The terminal closes when vmxrun ends; make ends just after.
     ended, status = os.waitpid(pid, os.WNOHANG)
+    while not ended and time.time() < deadline:
+        time.sleep(0.2)
+        ended, status = os.waitpid(pid, os.WNOHANG)
     check(ended and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0,
           "make run ends with the VM, with its status 0 (%s)"
           % ("wait status %d" % status if ended else "still running after 2 minutes"))
