@@ -7,6 +7,7 @@ use Exporter 'import';
 use File::Basename qw(dirname);
 use Cwd qw(abs_path);
 use File::Temp ();
+use IO::Select;
 
 our @EXPORT = qw(vmxrun run_vms run_vms_in_vmxvisor linux_guest expected_capability_line lines_matching vm_result
                  vmx_probe_verdicts);
@@ -25,8 +26,21 @@ sub vmxrun {
         open(STDIN, '<', '/dev/null') or die;
         exec(@args) or die "exec $args[0]: $!";
     }
-    local $/;
-    my $out = <$fh> // '';
+    # A long run says every minute that it goes on (on stderr, which prove
+    # shows), so that a suite of Linux boots does not look hung.
+    my ($out, $started, $said) = ('', time, time);
+    my $select = IO::Select->new($fh);
+    for (;;) {
+        if ($select->can_read(10)) {
+            last unless sysread($fh, my $chunk, 65536);
+            $out .= $chunk;
+        }
+        if (time - $said >= 60) {
+            $said = time;
+            my $test = (split m{/}, $0)[-1];
+            printf STDERR "# %s: Bochs running for %d min\n", $test, ($said - $started) / 60;
+        }
+    }
     close($fh);
     my $status = $? >> 8;
     return ($status, $out);
