@@ -7,7 +7,7 @@
  * preempted lock holder makes them spin until PLE or the scheduler steps in.
  *
  * vCPU 0 reports when all are done:
- *   spinlock: N vcpus, OPS ops in CYCLES cycles, THROUGHPUT ops/Mcycle
+ *   spinlock: N vcpus, OPS ops in TICKS ticks, THROUGHPUT ops/Mtick
  *   spinlock: wait cycles median M p90 P p99 Q max X
  * and checks mutual exclusion: a counter updated non-atomically inside the
  * critical section must equal the number of critical sections. The status is
@@ -69,7 +69,7 @@ static bool report(uint32_t vcpus)
             merged[samples++] = waits[v][i];
     }
     uint64_t elapsed = last_finish - start;
-    printf("spinlock: %u vcpus, %lu ops in %lu cycles, %lu ops/Mcycle\n", vcpus, total, elapsed,
+    printf("spinlock: %u vcpus, %lu ops in %lu ticks, %lu ops/Mtick\n", vcpus, total, elapsed,
            elapsed ? total * 1000000 / elapsed : 0);
     if (samples) {
         median(merged, samples);        /* sorts */
