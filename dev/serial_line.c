@@ -8,7 +8,7 @@ void serial_line_reset(struct serial_line *line)
 
 void serial_line_drain(struct serial_line *line, struct uart16550 *u)
 {
-    while (line->count && uart16550_rx_room(u)) {
+    while (line->count && uart16550_input_connected(u) && uart16550_rx_room(u)) {
         uart16550_receive(u, line->queue[line->head]);
         line->head = (line->head + 1) % SERIAL_LINE_QUEUE_SIZE;
         line->count--;

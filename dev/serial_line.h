@@ -24,6 +24,7 @@ void serial_line_reset(struct serial_line *line);
  * lost). */
 bool serial_line_send(struct serial_line *line, struct uart16550 *u, uint8_t byte);
 /* Moves waiting bytes into the FIFO as far as it has room (after the guest
- * read from it or cleared it). */
+ * read from it or cleared it); none in loopback mode, where the line is
+ * disconnected: they wait for the mode's end. */
 void serial_line_drain(struct serial_line *line, struct uart16550 *u);
 #endif

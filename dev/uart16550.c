@@ -154,6 +154,11 @@ void uart16550_write(struct uart16550 *u, enum uart_register reg, uint8_t value,
     }
 }
 
+bool uart16550_input_connected(const struct uart16550 *u)
+{
+    return !(u->mcr & MCR_LOOP);
+}
+
 bool uart16550_rx_room(const struct uart16550 *u)
 {
     return u->rx_count < UART_RX_FIFO_SIZE;

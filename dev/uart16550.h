@@ -42,6 +42,9 @@ void uart16550_write(struct uart16550 *u, enum uart_register reg, uint8_t value,
 bool uart16550_receive(struct uart16550 *u, uint8_t byte);
 /* Whether the receive FIFO can take another byte. */
 bool uart16550_rx_room(const struct uart16550 *u);
+/* Whether bytes from outside reach the receiver: not in loopback mode,
+ * which disconnects the serial input (PC16550D, MCR bit 4). */
+bool uart16550_input_connected(const struct uart16550 *u);
 /* Whether the UART's interrupt output reaches the PC's IRQ line: an enabled
  * interrupt is pending and MCR.OUT2 (which gates the line on PCs) is set. */
 bool uart16550_irq(const struct uart16550 *u);

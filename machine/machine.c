@@ -4,7 +4,6 @@
 #include "machine/vcpu_entity.h"
 #include "machine/vm_power.h"
 #include "machine/vcpu_inspect.h"
-#include "machine/vcpu_inspect.h"
 #include "virt/vm.h"
 #include "virt/vcpu_state.h"
 #include "dev/irq.h"
@@ -72,7 +71,6 @@ void machine_init(void)
     if (bootinfo_cmdline_flag("batch"))
         sched_add_cpu_work(end_with_the_vms, NULL);
     sched_add_cpu_work(report_silent_vms, NULL);
-    vcpu_inspect_init();
     vcpu_inspect_init();
 }
 

@@ -51,6 +51,7 @@ static void serve(struct vcpu *v)
             write_cr2(host_cr2);
         }
         vcpu_snapshot_take(v, false);
+        sched_poke(0);      /* the monitor waits for it there */
     }
     irq_restore(flags);
 }

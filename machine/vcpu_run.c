@@ -57,18 +57,27 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
 {
     pit_expire(v->vm, now);
     uint32_t requests = __atomic_exchange_n(&v->requests, 0, __ATOMIC_SEQ_CST);
-    if ((requests & REQ_RESCHED) || v->se.state != VCPU_RUNNING)
+    /* The monitor's requests outlive a departure: off its CPU, the vCPU is
+     * served where its VMCS is (machine/vcpu_inspect.c). */
+    uint32_t inspect = requests & (REQ_SNAPSHOT | REQ_DUMP_VMCS);
+    if ((requests & REQ_RESCHED) || v->se.state != VCPU_RUNNING) {
+        vcpu_request(v, inspect);
         return LEAVE;       /* what else was asked is asked again at the next slice */
-    if ((requests & REQ_INIT_SIPI) && !nested_init_signal(v) && !apic_process_init_sipi(v))
+    }
+    if ((requests & REQ_INIT_SIPI) && !nested_init_signal(v) && !apic_process_init_sipi(v)) {
+        vcpu_request(v, inspect);
         return WAIT_FOR_SIPI;
+    }
     if (__builtin_expect(v->vm->dirty_log.state == DIRTY_LOG_MEASURING, 0))
         dirty_log_check(v->vm, now);
     if (requests & REQ_DIRTY_LOG)
         dirty_log_vcpu_sync(v);
     if (requests & REQ_DUMP_VMCS)
         report_with_dump(v, "info vmcs", "the VM runs on");
-    if (requests & (REQ_SNAPSHOT | REQ_DUMP_VMCS))
-        vcpu_snapshot_take(v, true);     /* the monitor waits for it */
+    if (requests & (REQ_SNAPSHOT | REQ_DUMP_VMCS)) {
+        vcpu_snapshot_take(v, true);
+        sched_poke(0);      /* the monitor waits for it there */
+    }
     if ((int64_t)(now - *slice_end) >= 0) {
         uint64_t more = ple_slice_end(v);
         if (!more)

@@ -127,7 +127,10 @@ void cmd_top(const char *args)
 
 void cmd_clear_exits(const char *args)
 {
-    struct vm *vm = vm_find_live(args, strlen(args));
+    size_t len = strlen(args);
+    while (len && args[len - 1] == ' ')
+        len--;
+    struct vm *vm = vm_find_live(args, len);
     if (!vm) {
         kprintf("clear_exits: no running VM named '%s'\n", args);
         return;

@@ -182,6 +182,12 @@ static void info_sched(const char *args)
 
 static void info_exits(const char *args)
 {
+    char trimmed[64];
+    size_t len = strlen(args);
+    while (len && args[len - 1] == ' ')
+        len--;
+    snprintf(trimmed, sizeof(trimmed), "%.*s", (int)len, args);
+    args = trimmed;
     size_t name_len = 0;
     while (args[name_len] && args[name_len] != ' ')
         name_len++;

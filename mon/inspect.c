@@ -129,8 +129,10 @@ static void ask_vcpus(struct vm *vm, uint32_t first, uint32_t end, uint32_t requ
     for (uint32_t i = first; i < end; i++) {
         struct vcpu *v = &vm->vcpus[i];
         asking.seq[i] = __atomic_load_n(&v->snapshot.seq, __ATOMIC_ACQUIRE);
-        asking.asked[i] = true;
-        vcpu_inspect_ask(v, request);
+        /* A vCPU that has never run (an AP before its SIPI) has no VMCS yet. */
+        asking.asked[i] = v->vmcs->vmcs != 0;
+        if (asking.asked[i])
+            vcpu_inspect_ask(v, request);
     }
     monitor_defer(all_answered, show_answers, ANSWER_TIMEOUT_MS, false);
 }
@@ -145,7 +147,8 @@ static bool copy_snapshot(const struct vcpu *v, struct vcpu_snapshot *out)
         if (seq & 1)
             continue;
         *out = v->snapshot;
-        if (__atomic_load_n(&v->snapshot.seq, __ATOMIC_ACQUIRE) == seq)
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);    /* the data before the re-check */
+        if (__atomic_load_n(&v->snapshot.seq, __ATOMIC_RELAXED) == seq)
             return true;
     }
 }
@@ -258,9 +261,10 @@ void info_vmcs(const char *args)
 
 /* --- x and xp ---------------------------------------------------------- */
 
+/* The monitor only looks: nothing is backed by its reads (guest_mem_peek). */
 static bool read_physical(void *vm, uint64_t gpa, void *dst, unsigned len)
 {
-    return guest_mem_read(vm, gpa, dst, len);
+    return guest_mem_peek(vm, gpa, dst, len);
 }
 
 /* n bytes at `addr`, through `paging` if given (page by page), else physical. */
@@ -268,14 +272,14 @@ static bool read_guest(struct vm *vm, const struct guest_paging *paging, uint64_
                        uint8_t *dst, unsigned n)
 {
     if (!paging)
-        return guest_mem_read(vm, addr, dst, n);
+        return guest_mem_peek(vm, addr, dst, n);
     while (n) {
         unsigned chunk = 4096 - (unsigned)(addr & 4095);
         if (chunk > n)
             chunk = n;
         uint64_t gpa;
         if (!guest_translate(paging, addr, read_physical, vm, &gpa) ||
-            !guest_mem_read(vm, gpa, dst, chunk))
+            !guest_mem_peek(vm, gpa, dst, chunk))
             return false;
         addr += chunk;
         dst += chunk;
@@ -359,6 +363,10 @@ static void show_virtual(struct vcpu *v, bool fresh)
     if (s.in_l2) {
         kprintf("x: the vCPU runs L2, whose physical addresses are L1's; xp with L1's "
                 "addresses instead\n");
+        return;
+    }
+    if (vm_has_finished(x_pending.vm)) {
+        kprintf("x: vm %s has ended meanwhile\n", x_pending.vm->config.name);
         return;
     }
     dump_memory(x_pending.vm, x_pending.addr, x_pending.len, &paging);

@@ -159,9 +159,12 @@ static void monitor_key(char c)
     }
 }
 
+/* The console came back to the monitor: its prompt, unless a command
+ * still waits (its end prints the prompt). */
 static void print_prompt(void)
 {
-    kprintf(MONITOR_PROMPT);
+    if (!monitor_waiting())
+        kprintf(MONITOR_PROMPT);
 }
 
 void monitor_init(void)

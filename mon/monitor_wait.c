@@ -24,6 +24,9 @@ void monitor_defer(bool (*ready)(void), void (*done)(enum monitor_wait_end end),
     waiting.key_ends = key_ends;
     waiting.key_typed = false;
     waiting.done = done;
+    /* CPU 0 may sleep meanwhile: a key or an answer wakes it (the vCPUs
+     * poke it), the time-out by this. */
+    sched_cpu_wake_at(0, waiting.deadline);
 }
 
 bool monitor_waiting(void)
@@ -61,6 +64,7 @@ static void finish_waiting(uint32_t cpu)
     done(end);
     if (waiting.done)
         return;
+    sched_cpu_wake_at(0, 0);
     char keys[HELD_KEYS_MAX];
     size_t n = held_count;
     memcpy(keys, held_keys, n);
@@ -68,10 +72,11 @@ static void finish_waiting(uint32_t cpu)
     resume(keys, n);
 }
 
-/* Keeps CPU 0 from halting while a command waits. */
+/* Whether the wait is over: CPU 0 does not halt then. */
 static bool wait_pending(uint32_t cpu)
 {
-    return cpu == 0 && waiting.done;
+    return cpu == 0 && waiting.done &&
+           (waiting.key_typed || waiting.ready() || (int64_t)(rdtsc() - waiting.deadline) >= 0);
 }
 
 void monitor_wait_init(void (*on_resume)(const char *held_keys, size_t count))

@@ -18,6 +18,9 @@ static volatile bool cpu_idle[MAX_CPUS];
 /* Set by kick() before its IPI and cleared by the CPU at the top of its
  * loop: a kick whose IPI lands before the CPU halts is not lost. */
 static volatile bool resched[MAX_CPUS];
+/* A time at which the CPU's work wants to run though nothing else wakes
+ * the CPU (sched_cpu_wake_at), or 0. */
+static volatile uint64_t work_wake_at[MAX_CPUS];
 /* The slice of a vCPU that directed yield boosted: enough to take a lock,
  * run its critical section and release it; then the CPU picks again. With
  * the spin guard it ends as soon as the vCPU is past the lock (at most
@@ -81,6 +84,12 @@ bool sched_cpu_work_pending(uint32_t cpu)
         if (cpu_work[i].pending && cpu_work[i].pending(cpu))
             return true;
     return false;
+}
+
+void sched_cpu_wake_at(uint32_t cpu, uint64_t tsc)
+{
+    __atomic_store_n(&work_wake_at[cpu], tsc, __ATOMIC_RELEASE);
+    sched_poke(cpu);
 }
 
 void sched_poke(uint32_t cpu)
@@ -522,6 +531,9 @@ void cpu_loop(void)
         /* Idle: sleep until an interrupt, at the latest the next timer of an
          * entity blocked here. */
         irq_disable();
+        uint64_t work_timer = __atomic_load_n(&work_wake_at[me], __ATOMIC_ACQUIRE);
+        if (work_timer && (!next_timer || (int64_t)(work_timer - next_timer) < 0))
+            next_timer = work_timer;
         if (next_timer)     /* with interrupts off: a timer already due stays pending */
             lapic_timer_arm(next_timer);
         cpu_idle[me] = true;

@@ -92,6 +92,10 @@ void sched_wake(struct sched_entity *e);
 /* Makes the CPU leave its guest, if it runs one, without asking it to pick
  * again: the entity there looks at its events before running on. */
 void sched_poke(uint32_t cpu);
+/* The CPU's loop runs its work by `tsc` at the latest, even if it would
+ * otherwise sleep on: for work that waits for a time (the monitor's). One
+ * time per CPU, until replaced; 0 takes it back. */
+void sched_cpu_wake_at(uint32_t cpu, uint64_t tsc);
 /* Makes the CPU look at its run queue (and its running entity leave). */
 void sched_kick(uint32_t cpu);
 /* Runs fn(arg) under the scheduler's lock: state changes that picks on

@@ -521,6 +521,8 @@ static unsigned parse_vm_mem(const char *text)
 
     errno = 0;
     value = strtoull(text, &end, 10);
+    if (value > (unsigned long long)MAX_MEM_MB << 10)
+        value = 0;      /* too large in any unit: refused below */
     unsigned long long kib = !*end || !strcmp(end, "M") || !strcmp(end, "m") ? value << 10
                              : !strcmp(end, "G") || !strcmp(end, "g")      ? value << 20
                              : !strcmp(end, "K") || !strcmp(end, "k")      ? value
@@ -767,8 +769,11 @@ static void check_image_name(const struct options *opt, const char *file,
                    opt->module_count ? given : "none: give the files after the options");
 }
 
+/* --iso-only: the ISO boots elsewhere, on a machine --pcpus and --mem do
+ * not describe; overcommit: the hypervisor takes a VM larger than what it
+ * can reserve. */
 static void check_vm_against_machine(const struct options *opt, const char *file,
-                                     const struct vm_config *vm)
+                                     const struct vm_config *vm, bool overcommit)
 {
     check_image_name(opt, file, vm, "image", vm->image);
     if (vm->initrd[0])
@@ -777,11 +782,13 @@ static void check_vm_against_machine(const struct options *opt, const char *file
     snprintf(modules, sizeof modules, "%s", vm->modules);
     for (char *save, *m = strtok_r(modules, " \t", &save); m; m = strtok_r(NULL, " \t", &save))
         check_image_name(opt, file, vm, "modules", m);
+    if (opt->iso_only)
+        return;
     uint64_t cpus = (1ull << opt->pcpus) - 1;
     if (vm->affinity != ~0ull && (vm->affinity & ~cpus))
         config_problem(file, vm, "affinity names CPU %d, but the machine has %u CPU(s) "
                        "(--pcpus)", 63 - __builtin_clzll(vm->affinity), opt->pcpus);
-    if (vm->memory >= (uint64_t)opt->mem_mb << 20)
+    if (!overcommit && vm->memory >= (uint64_t)opt->mem_mb << 20)
         config_problem(file, vm, "memory %llu MiB does not fit in the machine's %u MiB (--mem)",
                        (unsigned long long)(vm->memory >> 20), opt->mem_mb);
 }
@@ -805,10 +812,10 @@ static void check_config(const struct options *opt, const char *shown_name)
     uint64_t total_mb = 0;
     for (size_t i = 0; i < set.count; i++) {
         if (set.vms[i].valid)
-            check_vm_against_machine(opt, shown_name, &set.vms[i]);
+            check_vm_against_machine(opt, shown_name, &set.vms[i], set.global.overcommit);
         total_mb += set.vms[i].memory >> 20;
     }
-    if (!set.global.overcommit && total_mb >= opt->mem_mb)
+    if (!set.global.overcommit && !opt->iso_only && total_mb >= opt->mem_mb)
         report_config_problem(format_string("%s: the VMs' memory, %llu MiB in all, does not fit in "
                                             "the machine's %u MiB (--mem; or overcommit = on in "
                                             "[global])", shown_name,
@@ -1345,7 +1352,10 @@ struct pacer {
     /* WAIT_OUTPUT: after an escape sequence or a control key, whose answer
      * (a redrawn line, or nothing) is no echo of it */
     enum { WAIT_NOTHING, WAIT_ECHO, WAIT_OUTPUT, WAIT_PROMPT } waiting;
-    char echo_char;
+    /* WAIT_ECHO: the piece's printable bytes, to be seen echoed in order
+     * (other output may come between them) */
+    char echo[PACER_CHUNK];
+    size_t echo_len, echoed;
     long long wait_deadline_ms;
     int echo_wait_ms;   /* how long to wait for an echo */
     int prompt_wait_ms; /* how long to wait for a prompt after CR/LF */
@@ -1413,7 +1423,10 @@ static void pacer_pump(struct pacer *p, int serial_fd)
         p->waiting = end_of_line ? WAIT_PROMPT
                      : last >= ' ' && last <= '~' && !memchr(chunk, '\033', n) ? WAIT_ECHO
                                                                             : WAIT_OUTPUT;
-        p->echo_char = last;
+        p->echo_len = p->echoed = 0;
+        for (size_t i = 0; i < n; i++)
+            if (chunk[i] >= ' ' && chunk[i] <= '~')
+                p->echo[p->echo_len++] = chunk[i];
         p->wait_deadline_ms = monotonic_ms() + (end_of_line ? p->prompt_wait_ms : p->echo_wait_ms);
     }
     if (p->head == p->tail)
@@ -1438,7 +1451,9 @@ static void pacer_type(struct pacer *p, const char *bytes, size_t len, int seria
 
 static void pacer_on_output(struct pacer *p, char c, bool prompt_completed, int serial_fd)
 {
-    if ((p->waiting == WAIT_ECHO && c == p->echo_char) || p->waiting == WAIT_OUTPUT ||
+    if (p->waiting == WAIT_ECHO && c == p->echo[p->echoed])
+        p->echoed++;
+    if ((p->waiting == WAIT_ECHO && p->echoed == p->echo_len) || p->waiting == WAIT_OUTPUT ||
         (p->waiting == WAIT_PROMPT && prompt_completed)) {
         p->waiting = WAIT_NOTHING;
         pacer_pump(p, serial_fd);
@@ -1468,7 +1483,7 @@ struct script {
     size_t count;
     size_t next;
     const char *waiting_for;  /* an @wait's TEXT, until the console shows it */
-    char seen[512];           /* the console's output since the @wait began */
+    char seen[512];           /* the console's output since the last command was typed */
     size_t seen_len;
 };
 
@@ -1495,6 +1510,10 @@ static void script_init(struct script *sc, const char *exec_commands, bool then_
         size_t len = strcspn(p, ";");
         char *command = trimmed_copy(p, len);
 
+        if (!strncmp(command, SCRIPT_WAIT, strlen(SCRIPT_WAIT)) &&
+            strlen(command + strlen(SCRIPT_WAIT)) >= sizeof sc->seen / 2)
+            usage_error("--exec: '@wait TEXT' with TEXT of at most %zu characters",
+                        sizeof sc->seen / 2 - 1);
         if (*command)
             sc->commands[sc->count++] = command;
         else
@@ -1518,9 +1537,14 @@ static void script_step(struct script *sc, struct pacer *pacer, int serial_fd)
     command = sc->commands[sc->next++];
     if (!strncmp(command, SCRIPT_WAIT, strlen(SCRIPT_WAIT))) {
         sc->waiting_for = command + strlen(SCRIPT_WAIT);
-        sc->seen_len = 0;
+        if (strstr(sc->seen, sc->waiting_for)) {     /* it came already */
+            sc->waiting_for = NULL;
+            script_step(sc, pacer, serial_fd);
+        }
         return;
     }
+    sc->seen_len = 0;
+    sc->seen[0] = '\0';
     pacer_type(pacer, command, strlen(command), serial_fd);
     pacer_type(pacer, "\r", 1, serial_fd);
 }
@@ -1532,10 +1556,11 @@ static void script_on_prompt(struct script *sc, struct pacer *pacer, int serial_
         script_step(sc, pacer, serial_fd);
 }
 
-/* Console output while an @wait waits: its TEXT ends the wait. */
+/* Console output, kept since the last command for an @wait: its TEXT ends
+ * the wait. */
 static void script_on_output(struct script *sc, char c, struct pacer *pacer, int serial_fd)
 {
-    if (!sc->waiting_for)
+    if (!c)
         return;
     if (sc->seen_len == sizeof sc->seen - 1) {
         memmove(sc->seen, sc->seen + sizeof sc->seen / 2, sizeof sc->seen / 2 - 1);
@@ -1543,7 +1568,7 @@ static void script_on_output(struct script *sc, char c, struct pacer *pacer, int
     }
     sc->seen[sc->seen_len++] = c;
     sc->seen[sc->seen_len] = '\0';
-    if (strstr(sc->seen, sc->waiting_for)) {
+    if (sc->waiting_for && strstr(sc->seen, sc->waiting_for)) {
         sc->waiting_for = NULL;
         script_step(sc, pacer, serial_fd);
     }

@@ -131,7 +131,31 @@ static void release_backing(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size
     mem_uncharge(&vm->mem, size / PAGE_SIZE);
 }
 
+bool guest_mem_peek(struct vm *vm, uint64_t gpa, void *dst, size_t len)
+{
+    uint8_t *b = dst;
+    bool ok = true;
+    spin_lock(&vm->lock);
+    while (len && ok) {
+        size_t chunk = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
+        if (chunk > len)
+            chunk = len;
+        uint64_t hpa, size, start, end;
+        if (vm->ept.pml4 && ept_translate(&vm->ept, gpa, &hpa, &size))
+            memcpy(b, (const void *)hpa, chunk);
+        else if ((ok = guest_ram_slot(vm, gpa, &start, &end)))
+            memset(b, 0, chunk);    /* not backed yet: the zeros its first touch gets */
+        gpa += chunk;
+        b += chunk;
+        len -= chunk;
+    }
+    spin_unlock(&vm->lock);
+    return ok;
+}
+
 void guest_mem_destroy(struct vm *vm)
 {
+    spin_lock(&vm->lock);       /* the monitor may be reading (guest_mem_peek) */
     ept_destroy(&vm->ept, free_table_page, release_backing, vm);
+    spin_unlock(&vm->lock);
 }

@@ -42,6 +42,12 @@ enum tdp_result guest_mem_translate(struct vm *vm, uint64_t gpa, uint64_t *hpa,
 bool guest_mem_write(struct vm *vm, uint64_t gpa, const void *src, size_t len);
 bool guest_mem_read(struct vm *vm, uint64_t gpa, void *dst, size_t len);
 
+/* Copies from what guest-physical memory holds without backing anything
+ * (RAM never touched reads as the zeros its first touch gets): for the
+ * monitor, under the VM's lock, so that a reset or the VM's end cannot free
+ * the memory meanwhile. False if any byte is not RAM. */
+bool guest_mem_peek(struct vm *vm, uint64_t gpa, void *dst, size_t len);
+
 /* Releases every backing page and the EPT tables. */
 void guest_mem_destroy(struct vm *vm);
 #endif

@@ -13,7 +13,8 @@ void vcpu_snapshot_take(struct vcpu *v, bool in_run_loop)
 {
     struct vcpu_snapshot *s = &v->snapshot;
     /* seq odd while copying: the monitor on CPU 0 reads it meanwhile. */
-    __atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);    /* the odd number before the data */
     s->tsc = rdtsc();
     s->in_l2 = v->in_l2;
     s->in_run_loop = in_run_loop;

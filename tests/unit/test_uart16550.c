@@ -70,8 +70,16 @@ static void line_holds_input_until_the_fifo_has_room(void **state)
     serial_line_drain(&line, &u);
     assert_int_equal(u.rx_count, 1);
     assert_int_equal(line.count, 0);
+    /* Loopback disconnects the line: typed bytes wait, then come. */
+    uart16550_read(&u, UART_REG_DATA);
+    write_reg(UART_REG_MCR, 0x10);
+    serial_line_send(&line, &u, 'L');
+    assert_int_equal(u.rx_count, 0);
+    write_reg(UART_REG_MCR, 0x00);
+    serial_line_drain(&line, &u);
+    assert_int_equal(uart16550_read(&u, UART_REG_DATA), 'L');
     /* Full: the queue keeps what it has and refuses more. */
-    for (int i = 0; i < UART_RX_FIFO_SIZE - 1 + SERIAL_LINE_QUEUE_SIZE; i++)
+    for (int i = 0; i < UART_RX_FIFO_SIZE + SERIAL_LINE_QUEUE_SIZE; i++)
         assert_true(serial_line_send(&line, &u, 'b'));
     assert_false(serial_line_send(&line, &u, 'c'));
     assert_int_equal(line.count, SERIAL_LINE_QUEUE_SIZE);
