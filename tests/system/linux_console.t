@@ -53,9 +53,12 @@ def read_some(seconds):
     return True
 
 
-def expect(pattern, seconds):
-    """Reads the console until `pattern` appears after what was seen so far."""
-    start = len(seen)
+def expect(pattern, seconds, start=None):
+    """Reads the console until `pattern` appears after `start` (default: what
+    was seen so far; typing reads the console too, so an answer to what was
+    typed is looked for from before the typing)."""
+    if start is None:
+        start = len(seen)
     deadline = time.time() + seconds
     while time.time() < deadline and not re.search(pattern, seen[start:]):
         if not read_some(1):
@@ -86,25 +89,30 @@ if check(expect(rb"/ # ", 1500), "the Linux guest's shell prompt on the console"
     if not queries_answered:
         os.write(fd, CURSOR_ANSWER)
         read_some(0.5)
-    type_text("echo typed-$((6*7))\r")
     start = len(seen)
-    check(expect(rb"typed-42", 120), "the first typed command runs and answers")
+    type_text("echo typed-$((6*7))\r")
+    check(expect(rb"typed-42", 120, start), "the first typed command runs and answers")
     expect(rb"/ # ", 60)
     check(not re.search(rb"not found|\[\d+;\d+R", seen[start:]),
           "the terminal's cursor-position answers do not land at the prompt as text")
+    start = len(seen)
     os.write(fd, b"\x1b[A")     # an up-arrow, as a terminal sends it: one piece
     read_some(0.5)
     type_text("\r")
-    check(expect(rb"typed-42", 120), "an up-arrow recalls the previous command")
+    check(expect(rb"typed-42", 120, start), "an up-arrow recalls the previous command")
+    start = len(seen)
     type_text("\x01c")
-    check(expect(rb"console: monitor", 60), "Ctrl-A c switches to the monitor")
+    check(expect(rb"console: monitor", 60, start), "Ctrl-A c switches to the monitor")
+    start = len(seen)
     type_text("info vms\r")
-    check(expect(rb"linux +2 +256 MiB running", 60), "the monitor answers while the VM runs")
+    check(expect(rb"linux +2 +256 MiB running", 60, start), "the monitor answers while the VM runs")
+    start = len(seen)
     type_text("\x01c")
-    check(expect(rb"console: vm linux", 60), "Ctrl-A c switches back to the VM")
+    check(expect(rb"console: vm linux", 60, start), "Ctrl-A c switches back to the VM")
+    start = len(seen)
     type_text("\r")
     type_text("poweroff -f\r")
-    check(expect(rb"vm linux: ended \(ACPI power off\), status 0", 300), "poweroff ends the VM")
+    check(expect(rb"vm linux: ended \(ACPI power off\), status 0", 300, start), "poweroff ends the VM")
     expect(rb"vmxvisor: exit status \d+", 60)
     deadline = time.time() + 120
     while time.time() < deadline and read_some(1):
@@ -127,5 +135,5 @@ else:
 while done < TESTS:
     check(False, "not reached")
 print("# %d cursor-position queries answered" % queries_answered)
-if failed:
-    sys.stdout.write("".join("# " + line + "\n" for line in seen.decode(errors="replace").splitlines()))
+if failed:     # on stderr: prove shows it without -v
+    sys.stderr.write("".join("# " + line + "\n" for line in seen.decode(errors="replace").splitlines()))
