@@ -83,6 +83,29 @@ static struct vcpu *vcpu_named(const char *command, struct vm *vm, const char *w
     return &vm->vcpus[id];
 }
 
+#define COMMAND_WORDS 4
+
+/* A command line's words: VM, then its own arguments. */
+struct command_words {
+    char buf[128];
+    const char *w[COMMAND_WORDS];
+    unsigned n;
+};
+
+/* The VM its first word names and, if the second word is there (or
+ * `vcpu_required`), that vCPU of it; NULL after saying what is wrong. */
+static struct vm *command_target(const char *command, const char *args, struct command_words *c,
+                                 bool vcpu_required, struct vcpu **vcpu)
+{
+    c->n = split_words(args, c->buf, sizeof(c->buf), c->w, COMMAND_WORDS);
+    *vcpu = NULL;
+    struct vm *vm = live_vm(command, c->n ? c->w[0] : NULL);
+    if (!vm || (c->n < 2 && !vcpu_required))
+        return vm;
+    *vcpu = vcpu_named(command, vm, c->n > 1 ? c->w[1] : NULL);
+    return *vcpu ? vm : NULL;
+}
+
 /* --- fresh snapshots: asked for, then waited for ------------------------ */
 
 static struct {
@@ -220,19 +243,12 @@ static void show_registers(struct vcpu *v, bool fresh)
 
 void info_registers(const char *args)
 {
-    char buf[96];
-    const char *w[2];
-    unsigned n = split_words(args, buf, sizeof(buf), w, 2);
-    struct vm *vm = live_vm("info registers", n ? w[0] : NULL);
-    if (!vm)
-        return;
-    if (n < 2) {
-        ask_vcpus(vm, 0, vm->vcpu_count, REQ_SNAPSHOT, show_registers);
-        return;
-    }
-    struct vcpu *v = vcpu_named("info registers", vm, w[1]);
-    if (v)
-        ask_vcpus(vm, v->id, v->id + 1, REQ_SNAPSHOT, show_registers);
+    struct command_words c;
+    struct vcpu *v;
+    struct vm *vm = command_target("info registers", args, &c, false, &v);
+    if (vm)
+        ask_vcpus(vm, v ? v->id : 0, v ? v->id + 1 : vm->vcpu_count, REQ_SNAPSHOT,
+                  show_registers);
 }
 
 /* --- info vmcs ------------------------------------------------------- */
@@ -249,14 +265,11 @@ static void show_vmcs_outcome(struct vcpu *v, bool fresh)
 
 void info_vmcs(const char *args)
 {
-    char buf[96];
-    const char *w[2];
-    unsigned n = split_words(args, buf, sizeof(buf), w, 2);
-    struct vm *vm = live_vm("info vmcs", n ? w[0] : NULL);
-    struct vcpu *v = vm ? vcpu_named("info vmcs", vm, n > 1 ? w[1] : NULL) : NULL;
-    if (!v)
-        return;
-    ask_vcpus(vm, v->id, v->id + 1, REQ_DUMP_VMCS, show_vmcs_outcome);
+    struct command_words c;
+    struct vcpu *v;
+    struct vm *vm = command_target("info vmcs", args, &c, true, &v);
+    if (vm)
+        ask_vcpus(vm, v->id, v->id + 1, REQ_DUMP_VMCS, show_vmcs_outcome);
 }
 
 /* --- x and xp ---------------------------------------------------------- */
@@ -328,18 +341,17 @@ static bool dump_length(const char *command, const char *word, uint64_t *len)
 
 void cmd_xp(const char *args)
 {
-    char buf[128];
-    const char *w[3];
-    unsigned n = split_words(args, buf, sizeof(buf), w, 3);
-    struct vm *vm = live_vm("xp", n ? w[0] : NULL);
+    struct command_words c;
+    c.n = split_words(args, c.buf, sizeof(c.buf), c.w, COMMAND_WORDS);
+    struct vm *vm = live_vm("xp", c.n ? c.w[0] : NULL);
     uint64_t addr, len;
     if (!vm)
         return;
-    if (n < 2 || !parse_number(w[1], &addr)) {
+    if (c.n < 2 || !parse_number(c.w[1], &addr)) {
         kprintf("xp: usage: xp VM ADDR [LEN] (ADDR guest-physical, e.g. 0x100000)\n");
         return;
     }
-    if (dump_length("xp", n > 2 ? w[2] : NULL, &len))
+    if (dump_length("xp", c.n > 2 ? c.w[2] : NULL, &len))
         dump_memory(vm, addr, len, NULL);
 }
 
@@ -374,20 +386,16 @@ static void show_virtual(struct vcpu *v, bool fresh)
 
 void cmd_x(const char *args)
 {
-    char buf[128];
-    const char *w[4];
-    unsigned n = split_words(args, buf, sizeof(buf), w, 4);
-    struct vm *vm = live_vm("x", n ? w[0] : NULL);
+    struct command_words c;
+    struct vcpu *v;
+    struct vm *vm = command_target("x", args, &c, true, &v);
     if (!vm)
         return;
-    struct vcpu *v = vcpu_named("x", vm, n > 1 ? w[1] : NULL);
-    if (!v)
-        return;
-    if (n < 3 || !parse_number(w[2], &x_pending.addr)) {
+    if (c.n < 3 || !parse_number(c.w[2], &x_pending.addr)) {
         kprintf("x: usage: x VM VCPU ADDR [LEN] (ADDR virtual, through the vCPU's paging)\n");
         return;
     }
-    if (!dump_length("x", n > 3 ? w[3] : NULL, &x_pending.len))
+    if (!dump_length("x", c.n > 3 ? c.w[3] : NULL, &x_pending.len))
         return;
     x_pending.vm = vm;
     ask_vcpus(vm, v->id, v->id + 1, REQ_SNAPSHOT, show_virtual);
