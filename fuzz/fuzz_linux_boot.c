@@ -1,7 +1,9 @@
 /* The bzImage loader (loader/linux_boot.c) on any image: it writes only
- * guest RAM, the zero page and command line only as themselves. */
+ * guest RAM, the zero page and command line only as themselves; the release
+ * string it reads from the header stays in the image and its buffer. */
 #include "fuzz/loader_guest.h"
 #include "loader/linux_boot.h"
+#include <string.h>
 
 #define ZERO_PAGE 0x7000u
 #define CMDLINE   0x20000u
@@ -19,7 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                     .zero_page_gpa = ZERO_PAGE, .rsdp_gpa = 0xe0000,
                                     .memory_map = g->map, .memory_map_count = g->map_count };
     struct linux_boot_result out;
-    char why[200];
+    char why[200], version[24];
+    linux_kernel_version(data, size, version, sizeof(version));
+    FUZZ_ASSERT(strlen(version) < sizeof(version));
     if (linux_is_bzimage(data, size) &&
         linux_load(data, size, &args, fuzz_guest_write, g, &out, why, sizeof(why)))
         FUZZ_ASSERT(out.kernel_gpa >= 0x100000);

@@ -53,7 +53,7 @@ void linux_kernel_version(const void *image, size_t size, char *out, size_t out_
 {
     const uint8_t *k = image;
     out[0] = '\0';
-    if (!linux_is_bzimage(image, size) || out_size == 0)
+    if (!linux_is_bzimage(image, size) || size < HDR_KERNEL_VERSION + 2 || out_size == 0)
         return;
     /* boot.rst "kernel_version": protocol 2.00+, a NUL-terminated string at
      * this offset + 0x200 in the setup code; the first word is the release. */
