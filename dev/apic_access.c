@@ -154,13 +154,13 @@ bool apic_mmio_access(struct vcpu *v, uint64_t gpa, bool write, unsigned size, u
 
 void apic_set_cr8(struct vcpu *v, uint64_t value)
 {
-    v->apic->tpr = (uint32_t)(value & 0xf) << 4;     /* SDM Vol. 3A 11.8.6.1 */
+    vlapic_set_cr8(v->apic, value);
     vcpu_request(v, REQ_EVENT);
 }
 
 uint64_t apic_get_cr8(const struct vcpu *v)
 {
-    return v->apic->tpr >> 4;
+    return vlapic_get_cr8(v->apic);
 }
 
 bool apic_process_init_sipi(struct vcpu *v)

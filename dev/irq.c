@@ -149,11 +149,7 @@ bool vcpu_interrupt_requested(const struct vcpu *v)
 {
     if (v->id == 0 && __atomic_load_n(&v->vm->dev->pic_intr, __ATOMIC_RELAXED))
         return true;
-    const uint32_t *irr = v->apic->irr;
-#define IRR_WORD(i) __atomic_load_n(&irr[i], __ATOMIC_RELAXED)
-    return (IRR_WORD(0) | IRR_WORD(1) | IRR_WORD(2) | IRR_WORD(3) | IRR_WORD(4) | IRR_WORD(5) |
-            IRR_WORD(6) | IRR_WORD(7)) != 0;
-#undef IRR_WORD
+    return vlapic_irr_nonempty(v->apic);
 }
 
 /* The interrupt acknowledge: the 8259 gives its vector (spurious if its

@@ -1,4 +1,5 @@
 #include "dev/vlapic.h"
+#include "lib/string.h"
 
 #define APIC_VERSION        0x14u   /* an integrated APIC (SDM Vol. 3A 11.4.8) */
 #define APIC_RESERVED_BASE  0x2ffull    /* bits 7:0 and 9 of IA32_APIC_BASE */
@@ -24,26 +25,26 @@ static const uint32_t lvt_writable[LVT_COUNT] = {
     [LVT_LINT0] = 0x1a7ff, [LVT_LINT1] = 0x1a7ff, [LVT_ERROR] = 0x100ff,
 };
 
+#define REG(apic, offset)   ((apic)->regs[(offset) >> 2])
+#define LVT(apic, i)        REG(apic, APIC_REG_LVT_TIMER + 0x10 * (i))
+/* Word i of a 256-bit register: vectors 32i..32i+31. */
+#define WORD(apic, bank, i) REG(apic, (bank) + 0x10 * (i))
+
 /* What power-up and INIT leave in the registers (SDM Vol. 3A 11.4.7.1). */
 static void reset_registers(struct vlapic *apic)
 {
-    apic->xapic_id = apic->id << 24;
-    apic->tpr = 0;
-    apic->svr = 0xff;
-    apic->ldr = 0;
-    apic->dfr = 0xffffffff;
-    apic->icr_low = apic->icr_high = 0;
+    memset(apic->regs, 0, sizeof(apic->regs));
+    for (int i = 0; i < 8; i++)
+        __atomic_store_n(&apic->inbox[i], 0, __ATOMIC_RELAXED);
+    REG(apic, APIC_REG_ID) = apic->id << 24;
+    REG(apic, APIC_REG_VERSION) = APIC_VERSION | (LVT_COUNT - 1) << 16;
+    REG(apic, APIC_REG_SVR) = 0xff;
+    REG(apic, APIC_REG_DFR) = 0xffffffff;
     for (int i = 0; i < LVT_COUNT; i++)
-        apic->lvt[i] = APIC_LVT_MASKED;
-    apic->timer_initial = apic->timer_divide = 0;
+        LVT(apic, i) = APIC_LVT_MASKED;
     apic->timer_period = 0;
     apic->timer_armed = false;
     apic->tsc_deadline = 0;
-    for (int i = 0; i < 8; i++) {
-        __atomic_store_n(&apic->irr[i], 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&apic->tmr[i], 0, __ATOMIC_RELAXED);
-        apic->isr[i] = 0;
-    }
 }
 
 void vlapic_reset(struct vlapic *apic, uint32_t id)
@@ -55,9 +56,9 @@ void vlapic_reset(struct vlapic *apic, uint32_t id)
 
 void vlapic_virtual_wire(struct vlapic *apic)
 {
-    apic->svr = APIC_SVR_ENABLE | 0xff;
-    apic->lvt[LVT_LINT0] = LVT_EXTINT << 8;
-    apic->lvt[LVT_LINT1] = LVT_NMI << 8;
+    REG(apic, APIC_REG_SVR) = APIC_SVR_ENABLE | 0xff;
+    LVT(apic, LVT_LINT0) = LVT_EXTINT << 8;
+    LVT(apic, LVT_LINT1) = LVT_NMI << 8;
 }
 
 static uint32_t x2apic_ldr(uint32_t id);
@@ -66,11 +67,11 @@ void vlapic_init_signal(struct vlapic *apic)
 {
     /* INIT keeps the APIC ID and IA32_APIC_BASE (SDM Vol. 3A 11.4.7.3); in
      * x2APIC mode the logical ID follows from the ID. */
-    uint32_t xapic_id = apic->xapic_id;
+    uint32_t id = REG(apic, APIC_REG_ID);
     reset_registers(apic);
-    apic->xapic_id = xapic_id;
+    REG(apic, APIC_REG_ID) = id;
     if (vlapic_mode(apic) == APIC_MODE_X2APIC)
-        apic->ldr = x2apic_ldr(apic->id);
+        REG(apic, APIC_REG_LDR) = x2apic_ldr(apic->id);
 }
 
 enum apic_mode vlapic_mode(const struct vlapic *apic)
@@ -103,33 +104,98 @@ bool vlapic_set_base(struct vlapic *apic, uint64_t value, uint64_t phys_addr_mas
     apic->base_msr = (value & ~APIC_BASE_BSP) | bsp;
     if (to == APIC_MODE_DISABLED)
         reset_registers(apic);      /* re-enabling starts from the reset state */
-    else if (to == APIC_MODE_X2APIC && from != APIC_MODE_X2APIC)
-        apic->ldr = x2apic_ldr(apic->id);
+    else if (to == APIC_MODE_X2APIC && from != APIC_MODE_X2APIC) {
+        /* The ID register holds the x2APIC ID, the logical ID follows from
+         * it (SDM 11.12.5.1), and ICR becomes one 64-bit register. */
+        REG(apic, APIC_REG_ID) = apic->id;
+        REG(apic, APIC_REG_LDR) = x2apic_ldr(apic->id);
+        REG(apic, APIC_REG_ICR_LOW + 4) = REG(apic, APIC_REG_ICR_HIGH);
+        REG(apic, APIC_REG_ICR_HIGH) = 0;
+    }
     return true;
 }
 
-static int highest_bit(const uint32_t *words)
+/* The highest vector set in a 256-bit register of the page, with the
+ * inbox's vectors too if `inbox` is given; -1 if none. */
+static int highest_bit(const struct vlapic *apic, uint32_t bank, const uint32_t *inbox)
 {
     for (int i = 7; i >= 0; i--) {
-        uint32_t w = __atomic_load_n(&words[i], __ATOMIC_ACQUIRE);
+        uint32_t w = __atomic_load_n(&WORD(apic, bank, i), __ATOMIC_ACQUIRE);
+        if (inbox)
+            w |= __atomic_load_n(&inbox[i], __ATOMIC_ACQUIRE);
         if (w)
             return i * 32 + 31 - __builtin_clz(w);
     }
     return -1;
 }
 
+int vlapic_highest_irr(const struct vlapic *apic)
+{
+    return highest_bit(apic, APIC_REG_IRR, NULL);
+}
+
+int vlapic_highest_isr(const struct vlapic *apic)
+{
+    return highest_bit(apic, APIC_REG_ISR, NULL);
+}
+
+uint32_t vlapic_irr_word(const struct vlapic *apic, unsigned i)
+{
+    return __atomic_load_n(&WORD(apic, APIC_REG_IRR, i), __ATOMIC_ACQUIRE) |
+           __atomic_load_n(&apic->inbox[i], __ATOMIC_ACQUIRE);
+}
+
+bool vlapic_irr_nonempty(const struct vlapic *apic)
+{
+    uint32_t any = 0;
+    for (unsigned i = 0; i < 8; i++)
+        any |= vlapic_irr_word(apic, i);
+    return any != 0;
+}
+
+bool vlapic_sync_irr(struct vlapic *apic)
+{
+    uint32_t moved = 0;
+    for (unsigned i = 0; i < 8; i++) {
+        if (!__atomic_load_n(&apic->inbox[i], __ATOMIC_RELAXED))
+            continue;
+        uint32_t w = __atomic_exchange_n(&apic->inbox[i], 0, __ATOMIC_ACQ_REL);
+        __atomic_fetch_or(&WORD(apic, APIC_REG_IRR, i), w, __ATOMIC_RELEASE);
+        moved |= w;
+    }
+    return moved != 0;
+}
+
 uint32_t vlapic_ppr(const struct vlapic *apic)
 {
     /* SDM Vol. 3A 11.8.3.1: the higher of TPR and the in-service class. */
-    int isrv = highest_bit(apic->isr);
+    int isrv = vlapic_highest_isr(apic);
     uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
-    return (apic->tpr & 0xf0) >= isr_class ? apic->tpr & 0xff : isr_class;
+    uint32_t tpr = vlapic_get(apic, APIC_REG_TPR);
+    return (tpr & 0xf0) >= isr_class ? tpr & 0xff : isr_class;
+}
+
+void vlapic_update_ppr(struct vlapic *apic)
+{
+    REG(apic, APIC_REG_PPR) = vlapic_ppr(apic);
+}
+
+void vlapic_set_cr8(struct vlapic *apic, uint64_t value)
+{
+    REG(apic, APIC_REG_TPR) = (uint32_t)(value & 0xf) << 4;
+    vlapic_update_ppr(apic);
+}
+
+uint64_t vlapic_get_cr8(const struct vlapic *apic)
+{
+    return vlapic_get(apic, APIC_REG_TPR) >> 4;
 }
 
 bool vlapic_accepts_interrupts(const struct vlapic *apic)
 {
     enum apic_mode mode = vlapic_mode(apic);
-    return (mode == APIC_MODE_XAPIC || mode == APIC_MODE_X2APIC) && (apic->svr & APIC_SVR_ENABLE);
+    return (mode == APIC_MODE_XAPIC || mode == APIC_MODE_X2APIC) &&
+           (vlapic_get(apic, APIC_REG_SVR) & APIC_SVR_ENABLE);
 }
 
 bool vlapic_set_irr_trigger(struct vlapic *apic, uint8_t vector, bool level)
@@ -139,24 +205,25 @@ bool vlapic_set_irr_trigger(struct vlapic *apic, uint8_t vector, bool level)
     /* Acceptance into IRR sets the TMR bit for a level-triggered interrupt
      * and clears it for an edge-triggered one (SDM Vol. 3A 11.8.4). */
     uint32_t bit = 1u << (vector & 31);
+    uint32_t *tmr = &WORD(apic, APIC_REG_TMR, vector >> 5);
     if (level)
-        __atomic_fetch_or(&apic->tmr[vector >> 5], bit, __ATOMIC_SEQ_CST);
-    else
-        __atomic_fetch_and(&apic->tmr[vector >> 5], ~bit, __ATOMIC_SEQ_CST);
-    __atomic_fetch_or(&apic->irr[vector >> 5], bit, __ATOMIC_SEQ_CST);
+        __atomic_fetch_or(tmr, bit, __ATOMIC_SEQ_CST);
+    else if (__atomic_load_n(tmr, __ATOMIC_RELAXED) & bit)
+        __atomic_fetch_and(tmr, ~bit, __ATOMIC_SEQ_CST);
+    __atomic_fetch_or(&apic->inbox[vector >> 5], bit, __ATOMIC_SEQ_CST);
     return true;
 }
 
 bool vlapic_accepts_pic_interrupt(const struct vlapic *apic)
 {
-    uint32_t lint0 = apic->lvt[LVT_LINT0];
+    uint32_t lint0 = LVT(apic, LVT_LINT0);
     return vlapic_mode(apic) == APIC_MODE_DISABLED ||
            (!(lint0 & APIC_LVT_MASKED) && LVT_DELIVERY(lint0) == LVT_EXTINT);
 }
 
 enum lint_event vlapic_lint1_event(const struct vlapic *apic, uint8_t *vector)
 {
-    uint32_t lint1 = apic->lvt[LVT_LINT1];
+    uint32_t lint1 = LVT(apic, LVT_LINT1);
     if (vlapic_mode(apic) == APIC_MODE_DISABLED)
         return LINT_NMI;
     if (lint1 & APIC_LVT_MASKED)
@@ -174,7 +241,7 @@ enum lint_event vlapic_lint1_event(const struct vlapic *apic, uint8_t *vector)
 
 int vlapic_pending_vector(const struct vlapic *apic)
 {
-    int vector = highest_bit(apic->irr);
+    int vector = highest_bit(apic, APIC_REG_IRR, apic->inbox);
     if (vector < 0 || ((uint32_t)vector & 0xf0) <= (vlapic_ppr(apic) & 0xf0))
         return -1;
     return vector;
@@ -182,16 +249,20 @@ int vlapic_pending_vector(const struct vlapic *apic)
 
 void vlapic_accept(struct vlapic *apic, uint8_t vector)
 {
-    __atomic_fetch_and(&apic->irr[vector >> 5], ~(1u << (vector & 31)), __ATOMIC_SEQ_CST);
-    apic->isr[vector >> 5] |= 1u << (vector & 31);
+    vlapic_sync_irr(apic);
+    __atomic_fetch_and(&WORD(apic, APIC_REG_IRR, vector >> 5), ~(1u << (vector & 31)),
+                       __ATOMIC_SEQ_CST);
+    WORD(apic, APIC_REG_ISR, vector >> 5) |= 1u << (vector & 31);
+    vlapic_update_ppr(apic);
 }
 
 /* Clears the highest in-service vector; returns it, or -1. */
 static int end_of_interrupt(struct vlapic *apic)
 {
-    int vector = highest_bit(apic->isr);
+    int vector = vlapic_highest_isr(apic);
     if (vector >= 0)
-        apic->isr[vector >> 5] &= ~(1u << (vector & 31));
+        WORD(apic, APIC_REG_ISR, vector >> 5) &= ~(1u << (vector & 31));
+    vlapic_update_ppr(apic);
     return vector;
 }
 
@@ -204,7 +275,7 @@ static uint32_t timer_divisor(uint32_t divide)
 
 static enum timer_mode timer_mode(const struct vlapic *apic)
 {
-    uint32_t mode = LVT_TIMER_MODE(apic->lvt[LVT_TIMER]);
+    uint32_t mode = LVT_TIMER_MODE(LVT(apic, LVT_TIMER));
     return mode == TIMER_TSC_DEADLINE ? TIMER_TSC_DEADLINE
                                       : mode == TIMER_PERIODIC ? TIMER_PERIODIC : TIMER_ONE_SHOT;
 }
@@ -219,7 +290,8 @@ static void limit_periodic_rate(struct vlapic *apic)
 
 static void timer_start(struct vlapic *apic, uint64_t now)
 {
-    apic->timer_period = (uint64_t)apic->timer_initial * timer_divisor(apic->timer_divide);
+    apic->timer_period = (uint64_t)REG(apic, APIC_REG_TIMER_INITIAL) *
+                         timer_divisor(REG(apic, APIC_REG_TIMER_DIVIDE));
     limit_periodic_rate(apic);
     apic->timer_armed = apic->timer_period != 0;
     apic->timer_deadline = now + apic->timer_period;
@@ -230,14 +302,15 @@ static uint32_t timer_current_count(const struct vlapic *apic, uint64_t now)
     if (!apic->timer_armed || timer_mode(apic) == TIMER_TSC_DEADLINE)
         return 0;
     int64_t left = (int64_t)(apic->timer_deadline - now);
-    return left <= 0 ? 0 : (uint32_t)((uint64_t)left / timer_divisor(apic->timer_divide));
+    return left <= 0 ? 0
+                     : (uint32_t)((uint64_t)left / timer_divisor(vlapic_get(apic, APIC_REG_TIMER_DIVIDE)));
 }
 
 bool vlapic_timer_expire(struct vlapic *apic, uint64_t now)
 {
     if (!apic->timer_armed || (int64_t)(now - apic->timer_deadline) < 0)
         return false;
-    uint32_t lvt = apic->lvt[LVT_TIMER];
+    uint32_t lvt = LVT(apic, LVT_TIMER);
     if (!(lvt & APIC_LVT_MASKED) && vlapic_set_irr(apic, (uint8_t)lvt))
         apic->timer_fired++;
     if (timer_mode(apic) == TIMER_PERIODIC) {
@@ -253,7 +326,7 @@ bool vlapic_timer_expire(struct vlapic *apic, uint64_t now)
 
 bool vlapic_timer_can_interrupt(const struct vlapic *apic)
 {
-    uint32_t lvt = apic->lvt[LVT_TIMER];
+    uint32_t lvt = LVT(apic, LVT_TIMER);
     uint32_t vector = lvt & 0xff;
     return apic->timer_armed && !(lvt & APIC_LVT_MASKED) && vector >= 16 &&
            vlapic_accepts_interrupts(apic) && (vector & 0xf0) > (vlapic_ppr(apic) & 0xf0);
@@ -312,35 +385,28 @@ enum apic_access_result vlapic_read(struct vlapic *apic, uint32_t offset, uint64
     if (x2 && xapic_only(offset))
         return APIC_FAULT;
     uint32_t v = 0;
-    if (in_bank(offset, APIC_REG_ISR))
-        v = apic->isr[(offset - APIC_REG_ISR) >> 4];
-    else if (in_bank(offset, APIC_REG_TMR))
-        v = __atomic_load_n(&apic->tmr[(offset - APIC_REG_TMR) >> 4], __ATOMIC_ACQUIRE);
-    else if (in_bank(offset, APIC_REG_IRR))
-        v = __atomic_load_n(&apic->irr[(offset - APIC_REG_IRR) >> 4], __ATOMIC_ACQUIRE);
-    else if (is_lvt(offset))
-        v = apic->lvt[(offset - APIC_REG_LVT_TIMER) >> 4];
+    if (in_bank(offset, APIC_REG_IRR))
+        v = vlapic_irr_word(apic, (offset - APIC_REG_IRR) >> 4);
+    else if (in_bank(offset, APIC_REG_ISR) || in_bank(offset, APIC_REG_TMR) || is_lvt(offset))
+        v = vlapic_get(apic, offset);
     else {
         switch (offset) {
-        case APIC_REG_ID: v = x2 ? apic->id : apic->xapic_id; break;
-        case APIC_REG_VERSION: v = APIC_VERSION | (LVT_COUNT - 1) << 16; break;
-        case APIC_REG_TPR: v = apic->tpr; break;
+        case APIC_REG_ID: case APIC_REG_VERSION: case APIC_REG_TPR: case APIC_REG_LDR:
+        case APIC_REG_DFR: case APIC_REG_SVR: case APIC_REG_ICR_HIGH:
+        case APIC_REG_TIMER_INITIAL: case APIC_REG_TIMER_DIVIDE:
+            v = vlapic_get(apic, offset);
+            break;
         case APIC_REG_APR: case APIC_REG_RRD: case APIC_REG_ESR: v = 0; break;
         case APIC_REG_PPR: v = vlapic_ppr(apic); break;
-        case APIC_REG_LDR: v = apic->ldr; break;
-        case APIC_REG_DFR: v = apic->dfr; break;
-        case APIC_REG_SVR: v = apic->svr; break;
         case APIC_REG_ICR_LOW:
             if (x2) {
-                *value = (uint64_t)apic->icr_high << 32 | apic->icr_low;
+                *value = (uint64_t)vlapic_get(apic, APIC_REG_ICR_LOW + 4) << 32 |
+                         vlapic_get(apic, APIC_REG_ICR_LOW);
                 return APIC_OK;
             }
-            v = apic->icr_low;
+            v = vlapic_get(apic, APIC_REG_ICR_LOW);
             break;
-        case APIC_REG_ICR_HIGH: v = apic->icr_high; break;
-        case APIC_REG_TIMER_INITIAL: v = apic->timer_initial; break;
         case APIC_REG_TIMER_CURRENT: v = timer_current_count(apic, now); break;
-        case APIC_REG_TIMER_DIVIDE: v = apic->timer_divide; break;
         default:
             /* EOI and SELF IPI are write-only; the rest is reserved. */
             if (x2)
@@ -354,15 +420,16 @@ enum apic_access_result vlapic_read(struct vlapic *apic, uint32_t offset, uint64
 
 static void decode_icr(const struct vlapic *apic, struct apic_ipi *ipi)
 {
-    uint32_t low = apic->icr_low;
+    uint32_t low = REG(apic, APIC_REG_ICR_LOW);
     bool x2 = is_x2apic(apic);
+    uint32_t high = x2 ? REG(apic, APIC_REG_ICR_LOW + 4) : REG(apic, APIC_REG_ICR_HIGH);
     *ipi = (struct apic_ipi){
         .vector = (uint8_t)low,
         .delivery = (enum ipi_delivery)ICR_DELIVERY(low),
         .shorthand = (enum ipi_shorthand)ICR_SHORTHAND(low),
         .logical = low & ICR_LOGICAL,
         .level_assert = low & ICR_LEVEL_ASSERT,
-        .destination = x2 ? apic->icr_high : apic->icr_high >> 24,
+        .destination = x2 ? high : high >> 24,
         .x2apic = x2,
     };
 }
@@ -370,21 +437,21 @@ static void decode_icr(const struct vlapic *apic, struct apic_ipi *ipi)
 static void write_lvt(struct vlapic *apic, enum lvt_index i, uint32_t value)
 {
     uint32_t v = value & lvt_writable[i];
-    if (!(apic->svr & APIC_SVR_ENABLE))     /* software-disabled: masks stick (11.4.7.2) */
+    if (!(REG(apic, APIC_REG_SVR) & APIC_SVR_ENABLE))     /* software-disabled: masks stick (11.4.7.2) */
         v |= APIC_LVT_MASKED;
     bool to_or_from_deadline = i == LVT_TIMER &&
                                (LVT_TIMER_MODE(v) == TIMER_TSC_DEADLINE) !=
-                                   (LVT_TIMER_MODE(apic->lvt[LVT_TIMER]) == TIMER_TSC_DEADLINE);
+                                   (LVT_TIMER_MODE(LVT(apic, LVT_TIMER)) == TIMER_TSC_DEADLINE);
     if (to_or_from_deadline) {
         /* Moving into or out of TSC-deadline mode disarms the timer (SDM
          * Vol. 3A 11.5.4.1); between one-shot and periodic the count goes
          * on, and periodic mode reloads it from TMICT when it ends (as the
          * CPU and KVM do). */
         apic->timer_armed = false;
-        apic->timer_initial = 0;
+        REG(apic, APIC_REG_TIMER_INITIAL) = 0;
         apic->tsc_deadline = 0;
     }
-    apic->lvt[i] = v;
+    LVT(apic, i) = v;
     if (i == LVT_TIMER)
         limit_periodic_rate(apic);
 }
@@ -426,39 +493,49 @@ enum apic_access_result vlapic_write(struct vlapic *apic, uint32_t offset, uint6
         return APIC_OK;
     }
     switch (offset) {
-    case APIC_REG_ID: apic->xapic_id = v & 0xff000000u; break;
-    case APIC_REG_TPR: apic->tpr = v & 0xff; break;
+    case APIC_REG_ID:
+        if (!x2)
+            REG(apic, APIC_REG_ID) = v & 0xff000000u;
+        break;
+    case APIC_REG_TPR:
+        REG(apic, APIC_REG_TPR) = v & 0xff;
+        vlapic_update_ppr(apic);
+        break;
     case APIC_REG_EOI: {
         int vector = end_of_interrupt(apic);
-        if (vector >= 0 && (__atomic_load_n(&apic->tmr[vector >> 5], __ATOMIC_ACQUIRE) >>
+        if (vector >= 0 && (vlapic_tmr_word(apic, (unsigned)vector >> 5) >>
                             (vector & 31) & 1)) {
             *ipi = (struct apic_ipi){ .vector = (uint8_t)vector };
             return APIC_EOI_LEVEL;
         }
         break;
     }
-    case APIC_REG_LDR: apic->ldr = v & 0xff000000u; break;
-    case APIC_REG_DFR: apic->dfr = v | 0x0fffffffu; break;
+    case APIC_REG_LDR: REG(apic, APIC_REG_LDR) = v & 0xff000000u; break;
+    case APIC_REG_DFR: REG(apic, APIC_REG_DFR) = v | 0x0fffffffu; break;
     case APIC_REG_SVR:
-        apic->svr = v & SVR_WRITABLE;
-        if (!(apic->svr & APIC_SVR_ENABLE))
+        REG(apic, APIC_REG_SVR) = v & SVR_WRITABLE;
+        if (!(v & APIC_SVR_ENABLE))
             for (int i = 0; i < LVT_COUNT; i++)
-                apic->lvt[i] |= APIC_LVT_MASKED;
+                LVT(apic, i) |= APIC_LVT_MASKED;
         break;
     case APIC_REG_ICR_LOW:
-        apic->icr_low = v & ICR_WRITABLE;
+        REG(apic, APIC_REG_ICR_LOW) = v & ICR_WRITABLE;
         if (x2)
-            apic->icr_high = (uint32_t)(value >> 32);
+            REG(apic, APIC_REG_ICR_LOW + 4) = (uint32_t)(value >> 32);
         decode_icr(apic, ipi);
         return APIC_SEND_IPI;
-    case APIC_REG_ICR_HIGH: apic->icr_high = v & 0xff000000u; break;
+    case APIC_REG_ICR_HIGH: REG(apic, APIC_REG_ICR_HIGH) = v & 0xff000000u; break;
     case APIC_REG_TIMER_INITIAL:
-        if (timer_mode(apic) != TIMER_TSC_DEADLINE) {
-            apic->timer_initial = v;
-            timer_start(apic, now);
+        /* Ignored in TSC-deadline mode (SDM 11.5.4.1): with APIC-register
+         * virtualization the processor has already put it in the page. */
+        if (timer_mode(apic) == TIMER_TSC_DEADLINE) {
+            REG(apic, APIC_REG_TIMER_INITIAL) = 0;
+            break;
         }
+        REG(apic, APIC_REG_TIMER_INITIAL) = v;
+        timer_start(apic, now);
         break;
-    case APIC_REG_TIMER_DIVIDE: apic->timer_divide = v & 0xb; break;
+    case APIC_REG_TIMER_DIVIDE: REG(apic, APIC_REG_TIMER_DIVIDE) = v & 0xb; break;
     case APIC_REG_SELF_IPI:
         if (!x2)
             break;
@@ -474,9 +551,10 @@ enum apic_access_result vlapic_write(struct vlapic *apic, uint32_t offset, uint6
 static bool logical_match(const struct vlapic *target, uint32_t dest, bool x2apic)
 {
     if (x2apic)     /* cluster in 31:16, members in 15:0 (SDM 11.12.10.2) */
-        return dest >> 16 == target->ldr >> 16 && (dest & target->ldr & 0xffff);
-    uint32_t ldr = target->ldr >> 24;
-    if (target->dfr >> 28 == DFR_FLAT)
+        return dest >> 16 == vlapic_get(target, APIC_REG_LDR) >> 16 &&
+               (dest & vlapic_get(target, APIC_REG_LDR) & 0xffff);
+    uint32_t ldr = vlapic_get(target, APIC_REG_LDR) >> 24;
+    if (vlapic_get(target, APIC_REG_DFR) >> 28 == DFR_FLAT)
         return dest & ldr;
     return (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xf);     /* cluster model */
 }
@@ -497,6 +575,6 @@ bool vlapic_ipi_reaches(const struct vlapic *target, uint32_t sender, const stru
         return true;
     if (ipi->logical)
         return logical_match(target, ipi->destination, ipi->x2apic);
-    uint32_t id = mode == APIC_MODE_X2APIC ? target->id : target->xapic_id >> 24;
+    uint32_t id = mode == APIC_MODE_X2APIC ? target->id : vlapic_get(target, APIC_REG_ID) >> 24;
     return ipi->destination == id;
 }

@@ -46,22 +46,36 @@ struct apic_ipi {
 };
 
 struct vlapic {
+    /* The registers, in the xAPIC page's layout (SDM Vol. 3A 11.4.1 Table
+     * 11-1). With APIC virtualization this page is the vCPU's virtual-APIC
+     * page: while the guest runs the processor reads it and updates TPR,
+     * PPR, IRR and ISR in it itself (SDM Vol. 3C 30.1), so the model keeps
+     * no second copy. In x2APIC mode the ID register holds the 32-bit ID
+     * and ICR is one 64-bit register at 0x300 (SDM Vol. 3C 30.5). */
+    uint32_t regs[1024] __attribute__((aligned(4096)));
+    /* Interrupts accepted by any CPU and not yet in IRR: only the vCPU's
+     * own CPU moves them there (vlapic_sync_irr), as the processor may be
+     * rewriting the page's IRR words while the guest runs. */
+    uint32_t inbox[8];
     uint32_t id;                /* initial APIC ID: the vCPU number */
     uint64_t base_msr;          /* IA32_APIC_BASE */
-    uint32_t xapic_id;          /* the ID register in xAPIC mode (bits 31:24 writable) */
-    uint32_t tpr, svr, ldr, dfr, icr_low, icr_high;
-    uint32_t lvt[LVT_COUNT];
-    uint32_t timer_initial, timer_divide;
     uint64_t timer_period;      /* initial count times divisor, in TSC cycles */
     bool timer_armed;
     uint64_t timer_deadline;    /* host TSC of the next expiry, if armed */
     uint64_t tsc_deadline;      /* IA32_TSC_DEADLINE as the guest wrote it */
-    /* 256-bit vectors as 8 words (word i holds vectors 32i..32i+31); IRR is
-     * set by other CPUs, so it is updated with atomics. */
-    uint32_t irr[8], isr[8];
-    uint32_t tmr[8];            /* trigger mode of each accepted vector: 1 = level */
     uint64_t timer_fired;       /* statistics: timer interrupts raised */
 };
+
+/* A register as the page holds it; 256-bit registers (ISR, TMR, IRR) are
+ * eight of them, 0x10 apart. */
+static inline uint32_t *vlapic_reg(struct vlapic *apic, uint32_t offset)
+{
+    return &apic->regs[offset >> 2];
+}
+static inline uint32_t vlapic_get(const struct vlapic *apic, uint32_t offset)
+{
+    return __atomic_load_n(&apic->regs[offset >> 2], __ATOMIC_RELAXED);
+}
 
 /* APIC_EOI_LEVEL: an EOI of a level-triggered interrupt, whose vector
  * (in *ipi's vector field) goes to the I/O APICs (SDM Vol. 3A 11.8.4). */
@@ -120,6 +134,30 @@ enum lint_event vlapic_lint1_event(const struct vlapic *apic, uint8_t *vector);
 bool vlapic_accepts_pic_interrupt(const struct vlapic *apic);
 /* The highest vector in IRR whose priority class is above PPR, or -1. */
 int vlapic_pending_vector(const struct vlapic *apic);
+/* Word `i` of IRR, with the vectors still in the inbox. */
+uint32_t vlapic_irr_word(const struct vlapic *apic, unsigned i);
+/* Whether any vector is requested (in IRR or the inbox), deliverable or not. */
+bool vlapic_irr_nonempty(const struct vlapic *apic);
+/* On the vCPU's own CPU, the guest not running: moves the inbox into IRR;
+ * returns whether anything moved. */
+bool vlapic_sync_irr(struct vlapic *apic);
+/* The highest vector set in IRR (after vlapic_sync_irr) or ISR, or -1: RVI
+ * and SVI of virtual-interrupt delivery (SDM Vol. 3C 30.1.2). */
+int vlapic_highest_irr(const struct vlapic *apic);
+int vlapic_highest_isr(const struct vlapic *apic);
+/* TMR word i: the level-triggered vectors, which the EOI-exit bitmap makes
+ * exit on EOI so that the I/O APIC sees it (SDM Vol. 3C 30.1.4). */
+static inline uint32_t vlapic_tmr_word(const struct vlapic *apic, unsigned i)
+{
+    return __atomic_load_n(&apic->regs[(APIC_REG_TMR >> 2) + 4 * i], __ATOMIC_ACQUIRE);
+}
+/* MOV to CR8 and from it: TPR bits 7:4 (SDM Vol. 3A 11.8.6.1). */
+void vlapic_set_cr8(struct vlapic *apic, uint64_t value);
+uint64_t vlapic_get_cr8(const struct vlapic *apic);
+/* The processor changed the page while the guest ran (virtual-interrupt
+ * delivery, EOI virtualization, TPR virtualization): PPR as the model
+ * computes it is written back, for reads the processor virtualises. */
+void vlapic_update_ppr(struct vlapic *apic);
 /* The CPU takes the vector: IRR to ISR (SDM Vol. 3A 11.8.4). */
 void vlapic_accept(struct vlapic *apic, uint8_t vector);
 uint32_t vlapic_ppr(const struct vlapic *apic);

@@ -160,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             vlapic_write_tsc_deadline(&apic, v, 0, now);
         else
             vlapic_init_signal(&apic);
-        FUZZ_ASSERT(apic.tpr <= 0xff);
+        FUZZ_ASSERT(vlapic_get(&apic, APIC_REG_TPR) <= 0xff);
     }
 #else
 #error "FUZZ_DEVICE_... names the model"

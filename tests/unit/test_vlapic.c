@@ -403,7 +403,7 @@ static void disabled_apic_faults_every_access(void **state)
     }
     assert_false(vlapic_accepts_interrupts(&a));
     assert_false(vlapic_set_irr(&a, 0x40));
-    assert_int_equal(a.irr[2], 0);
+    assert_int_equal(vlapic_irr_word(&a, 2), 0);
 }
 
 /* ---- Interrupt acceptance and priority (SDM 11.8) ---- */
@@ -414,12 +414,12 @@ static void set_irr_rules(void **state)
     struct vlapic a = make(1, APIC_MODE_XAPIC, false);     /* software-disabled */
     assert_false(vlapic_accepts_interrupts(&a));
     assert_false(vlapic_set_irr(&a, 0x40));
-    assert_int_equal(a.irr[2], 0);
+    assert_int_equal(vlapic_irr_word(&a, 2), 0);
     wr(&a, APIC_REG_SVR, SVR_ON, 0);
     assert_true(vlapic_accepts_interrupts(&a));
     for (int v = 0; v < 16; v++)
         assert_false(vlapic_set_irr(&a, (uint8_t)v));
-    assert_int_equal(a.irr[0], 0);
+    assert_int_equal(vlapic_irr_word(&a, 0), 0);
     assert_true(vlapic_set_irr(&a, 16));
     assert_true(vlapic_set_irr(&a, 0xff));
     assert_int_equal(rd(&a, APIC_REG_IRR, 0), 1u << 16);
@@ -565,9 +565,9 @@ static void one_shot_timer(void **state)
     assert_int_equal(rd(&a, APIC_REG_TIMER_CURRENT, 9000), 500);
     assert_int_equal(rd(&a, APIC_REG_TIMER_CURRENT, 16984), 1);
     assert_false(vlapic_timer_expire(&a, 16999));
-    assert_int_equal(a.irr[2], 0);
+    assert_int_equal(vlapic_irr_word(&a, 2), 0);
     assert_true(vlapic_timer_expire(&a, 17000));
-    assert_int_equal(a.irr[2], 1);                           /* vector 0x40 */
+    assert_int_equal(vlapic_irr_word(&a, 2), 1);                           /* vector 0x40 */
     assert_int_equal(a.timer_fired, 1);
     assert_false(a.timer_armed);
     assert_false(vlapic_timer_expire(&a, 17001));            /* only once */
@@ -662,7 +662,7 @@ static void masked_timer_expires_without_interrupt(void **state)
     wr(&a, APIC_REG_TIMER_DIVIDE, DIV_1, 0);
     wr(&a, APIC_REG_TIMER_INITIAL, 500, 0);
     assert_true(vlapic_timer_expire(&a, 500));
-    assert_int_equal(a.irr[2], 0);
+    assert_int_equal(vlapic_irr_word(&a, 2), 0);
     assert_int_equal(a.timer_fired, 0);
     assert_false(a.timer_armed);
     assert_false(vlapic_timer_expire(&a, 1000));
@@ -672,7 +672,7 @@ static void masked_timer_expires_without_interrupt(void **state)
     assert_true(vlapic_timer_expire(&a, 20000));
     assert_true(a.timer_armed);
     assert_int_equal(a.timer_deadline, 40000);
-    assert_int_equal(a.irr[2], 0);
+    assert_int_equal(vlapic_irr_word(&a, 2), 0);
     assert_int_equal(vlapic_pending_vector(&a), -1);
 }
 
@@ -750,7 +750,7 @@ static void entering_tsc_deadline_mode_disarms(void **state)
     assert_false(a.timer_armed);
     assert_int_equal(rd(&a, APIC_REG_TIMER_INITIAL, 0), 0);
     assert_false(vlapic_timer_expire(&a, 5000));
-    assert_int_equal(a.irr[2], 0);
+    assert_int_equal(vlapic_irr_word(&a, 2), 0);
 }
 
 /* ---- ICR and SELF IPI (SDM 11.6.1, 11.12.9, 11.12.11) ---- */
@@ -1033,7 +1033,7 @@ static void timer_mode_change_keeps_counting(void **state)
     assert_int_equal(rd(&a, APIC_REG_TIMER_INITIAL, 20000), 50000);
     assert_int_equal(rd(&a, APIC_REG_TIMER_CURRENT, 20000), 30000);
     assert_true(vlapic_timer_expire(&a, 50000));
-    assert_int_equal(a.irr[2], 1);
+    assert_int_equal(vlapic_irr_word(&a, 2), 1);
     assert_int_equal(rd(&a, APIC_REG_TIMER_CURRENT, 60000), 40000);  /* reloaded */
     wr(&a, APIC_REG_LVT_TIMER, 0x40, 60000);                          /* back to one-shot */
     assert_true(vlapic_timer_expire(&a, 100000));
@@ -1100,8 +1100,8 @@ static void virtual_wire_passes_the_8259(void **state)
     assert_false(vlapic_accepts_pic_interrupt(&apic));
     vlapic_virtual_wire(&apic);
     assert_true(vlapic_accepts_pic_interrupt(&apic));
-    assert_true(apic.svr & APIC_SVR_ENABLE);
-    assert_int_equal(apic.lvt[LVT_LINT1], 4 << 8);     /* NMI, unmasked */
+    assert_true(vlapic_get(&apic, APIC_REG_SVR) & APIC_SVR_ENABLE);
+    assert_int_equal(vlapic_get(&apic, APIC_REG_LVT_LINT1), 4 << 8);     /* NMI, unmasked */
     vlapic_init_signal(&apic);                         /* INIT: back to the SDM's state */
     assert_false(vlapic_accepts_pic_interrupt(&apic));
 }
