@@ -113,6 +113,8 @@ bool apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
     *handled = true;
     if (msr == MSR_IA32_APIC_BASE) {
         bool ok = vlapic_set_base(v->apic, value, cpu_phys_addr_mask());
+        /* The APIC virtualization controls depend on the mode and base. */
+        v->apicv.controls_stale = v->vm->apicv != APICV_OFF;
         vcpu_request(v, REQ_EVENT | REQ_TIMER);
         return ok;
     }
@@ -150,6 +152,22 @@ bool apic_mmio_access(struct vcpu *v, uint64_t gpa, bool write, unsigned size, u
         vlapic_read(v->apic, offset, rdtsc(), &reg);
     *value = ((uint32_t)reg >> shift) & (size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1);
     return true;
+}
+
+void apic_write_trap(struct vcpu *v, uint32_t offset)
+{
+    /* The processor put the value in the page; the model does the rest as
+     * for any write (KVM's kvm_apic_write_nodecode). */
+    write_register(v, offset, vlapic_get(v->apic, offset));
+}
+
+void apic_eoi_induced(struct vcpu *v, uint8_t vector)
+{
+    /* The processor has done the EOI on the page (SDM Vol. 3C 30.1.4); a
+     * level-triggered vector's goes on to the I/O APIC. */
+    if (vlapic_tmr_word(v->apic, vector >> 5) >> (vector & 31) & 1)
+        vm_irq_eoi(v->vm, vector);
+    vcpu_request(v, REQ_EVENT);
 }
 
 void apic_set_cr8(struct vcpu *v, uint64_t value)

@@ -20,6 +20,11 @@ bool apic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool *handl
  * hit this vCPU's xAPIC page (and was performed), false if not. */
 bool apic_mmio_access(struct vcpu *vcpu, uint64_t gpa, bool write, unsigned size,
                       uint64_t *value);
+/* APIC virtualization's trap-like exits (dev/apicv.h): a write the
+ * processor put in the register page (APIC-write exit, the register's
+ * offset), and an EOI it did that the EOI-exit bitmap sends here. */
+void apic_write_trap(struct vcpu *vcpu, uint32_t offset);
+void apic_eoi_induced(struct vcpu *vcpu, uint8_t vector);
 /* MOV to/from CR8: the task-priority class, TPR bits 7:4. */
 void apic_set_cr8(struct vcpu *vcpu, uint64_t value);
 uint64_t apic_get_cr8(const struct vcpu *vcpu);

@@ -9,6 +9,7 @@
 #include "dev/irq.h"
 #include "virt/event_inject.h"
 #include "dev/apic_bus.h"
+#include "dev/apicv.h"
 #include "dev/platform.h"
 #include "virt/vm.h"
 
@@ -171,8 +172,12 @@ int vcpu_acknowledge_interrupt(struct vcpu *v)
 
 void inject_pending_interrupt(struct vcpu *v)
 {
+    apicv_sync(v);
+    /* With virtual-interrupt delivery the processor takes the APIC's
+     * interrupts from RVI: only the 8259's go in by injection. */
+    bool by_injection = !apicv_delivers(v);
     bool extint = vm_extint_pending(v);
-    int vector = extint ? 0 : vlapic_pending_vector(v->apic);
+    int vector = extint ? 0 : by_injection ? vlapic_pending_vector(v->apic) : -1;
     if (vector < 0) {
         set_interrupt_window(v, false);
         return;
@@ -183,5 +188,7 @@ void inject_pending_interrupt(struct vcpu *v)
     }
     inject_external_interrupt(v, acknowledge(v, extint, vector));
     /* More may be waiting behind this one: look again after it is taken. */
-    set_interrupt_window(v, vcpu_interrupt_waiting(v));
+    set_interrupt_window(v, by_injection ? vcpu_interrupt_waiting(v) : vm_extint_pending(v));
+    if (by_injection)
+        apicv_sync(v);      /* the TPR threshold, for what is left */
 }

@@ -164,6 +164,10 @@ static const struct {
     [EXIT_REASON_XSETBV] = { handle_xsetbv, false },
     [EXIT_REASON_PAUSE] = { handle_pause, false },
     [EXIT_REASON_PML_FULL] = { handle_pml_full, true, true },
+    [EXIT_REASON_APIC_ACCESS] = { handle_apic_access, true, true },
+    [EXIT_REASON_APIC_WRITE] = { handle_apic_write, true },
+    [EXIT_REASON_VIRTUALIZED_EOI] = { handle_eoi_induced, true },
+    [EXIT_REASON_TPR_BELOW_THRESHOLD] = { handle_tpr_below_threshold, false },
 };
 
 /* An exit no handler takes: a failed entry (invalid guest state, MSR

@@ -44,4 +44,8 @@ enum exit_action handle_vmcall(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_vmx_instruction(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_ept_violation(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_ept_misconfig(struct vcpu *vcpu, struct vm_exit exit);
+enum exit_action handle_apic_access(struct vcpu *vcpu, struct vm_exit exit);
+enum exit_action handle_apic_write(struct vcpu *vcpu, struct vm_exit exit);
+enum exit_action handle_eoi_induced(struct vcpu *vcpu, struct vm_exit exit);
+enum exit_action handle_tpr_below_threshold(struct vcpu *vcpu, struct vm_exit exit);
 #endif

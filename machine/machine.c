@@ -7,6 +7,7 @@
 #include "virt/vm.h"
 #include "virt/vcpu_state.h"
 #include "dev/irq.h"
+#include "dev/apicv.h"
 #include "loader/guest_boot.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/percpu.h"
@@ -133,8 +134,9 @@ uint32_t vms_create_from_config(const struct vm_config_set *set)
                           (cfg->ple == PLE_ON ||
                            (cfg->ple == PLE_AUTO && !vm_config_has_dedicated_cpus(set, i, online_cpus())));
         vm->index = vm_count++;
-        kprintf("vm %s: %u vCPU(s), %lu MiB, image %s (%s), PLE %s\n", cfg->name, cfg->vcpus,
-                cfg->memory >> 20, cfg->image, vm->boot.image_kind, vm->ple_enabled ? "on" : "off");
+        kprintf("vm %s: %u vCPU(s), %lu MiB, image %s (%s), PLE %s, APICv %s\n", cfg->name,
+                cfg->vcpus, cfg->memory >> 20, cfg->image, vm->boot.image_kind,
+                vm->ple_enabled ? "on" : "off", apicv_mode_name(vm));
         vm->sched.affinity = cfg->affinity;
         for (uint32_t v = 0; v < vm->vcpu_count; v++)
             vcpu_place(&vm->vcpus[v]);

@@ -9,6 +9,7 @@
 #include "virt/vcpu_msrs.h"
 #include "virt/vm_lifecycle.h"
 #include "dev/devices.h"
+#include "dev/apicv.h"
 #include "dev/irq.h"
 #include "dev/pit_access.h"
 #include "dev/vclock.h"
@@ -46,6 +47,7 @@ static void vm_free(struct vm *vm)
     nested_ept_vm_free(vm);
     dirty_log_free(vm);
     guest_mem_destroy(vm);
+    apicv_vm_free(vm);
     mem_unreserve(&vm->mem);
     if (vm->io_bitmaps)
         page_free(vm->io_bitmaps, 2);
@@ -93,7 +95,8 @@ static void vcpu_power_on(void *arg)
     *v = (struct vcpu){ .vm = was.vm, .id = was.id,
                         .waiting_for_sipi = was.id != 0, .sipi_vector = -1,
                         .lv = was.lv, .vmcs = &v->lv, .vpid = was.vpid, .vpid02 = was.vpid02, .se = was.se, .apic = was.apic,
-                        .stats = was.stats, .ple = was.ple };
+                        .stats = was.stats, .ple = was.ple,
+                        .apicv = { .msr_bitmap = was.apicv.msr_bitmap } };
     v->se.state = v->id ? VCPU_WAIT_SIPI : VCPU_RUNNABLE;
     vcpu_msrs_reset(v);
     vlapic_reset(v->apic, v->id);
@@ -113,7 +116,7 @@ static bool vm_boot(struct vm *vm, char *why, size_t why_size)
     snprintf(why, why_size, "out of memory");
     spin_lock(&boot_lock);
     bool loaded = ept_init(&vm->ept, alloc_table_page, vmcs_config.ept_vpid_cap & EPT_CAP_AD) &&
-                  firmware_boot(vm) && guest_boot_load(vm, why, why_size);
+                  apicv_vm_boot(vm) && firmware_boot(vm) && guest_boot_load(vm, why, why_size);
     spin_unlock(&boot_lock);
     for (uint32_t i = 0; loaded && i < vm->vcpu_count; i++)
         sched_locked(vcpu_power_on, &vm->vcpus[i]);
@@ -145,8 +148,8 @@ bool vm_reboot(struct vm *vm, char *why, size_t why_size)
 static uint64_t overhead_pages(const struct vm_config *cfg)
 {
     uint64_t ram_pages = cfg->memory / PAGE_SIZE;
-    uint64_t pages = ram_pages / 512 + 8 + cfg->vcpus * 8 + vcpu_array_pages(cfg->vcpus) +
-                     pages_for(sizeof(struct vm_devices)) + 3;
+    uint64_t pages = ram_pages / 512 + 8 + cfg->vcpus * 9 + vcpu_array_pages(cfg->vcpus) +
+                     pages_for(sizeof(struct vm_devices)) + 4;
     return pages + (cfg->nested ? nested_ept02_budget_pages(cfg->memory) : 0);
 }
 
@@ -181,6 +184,8 @@ bool vm_create(struct vm *vm, const struct vm_config *cfg)
                                       .vmcs = &vm->vcpus[i].lv };
     memset(vm->io_bitmaps, 0xff, 2 * PAGE_SIZE);   /* every port exits */
     msr_bitmap_init(vm->msr_bitmap);
+    if (!apicv_vm_init(vm))
+        goto fail;
     firmware_power_on(vm);
     if (!vm_boot(vm, why, sizeof(why)))
         goto fail;

@@ -487,6 +487,13 @@ static void vmx_abort(struct vcpu *v, uint32_t indicator)
  * themselves (dev/apic_bus.c, dev/irq.c). */
 static void request_event_check(struct vcpu *v)
 {
+    /* Back in L1 with virtual-interrupt delivery, vmcs01's RVI and SVI are
+     * rewritten from the APIC (L0 may have acknowledged an interrupt for
+     * L1 meanwhile): dev/apicv.c. */
+    if (!v->in_l2 && v->vm->apicv == APICV_FULL) {
+        vcpu_request(v, REQ_EVENT);
+        return;
+    }
     if (v->window_exiting || v->nmi_window_exiting ||
         __atomic_load_n(&v->nmi_pending, __ATOMIC_RELAXED) || vcpu_interrupt_requested(v))
         vcpu_request(v, REQ_EVENT);

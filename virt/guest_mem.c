@@ -125,8 +125,12 @@ static void free_table_page(void *page)
 
 static void release_backing(void *ctx, uint64_t gpa, uint64_t hpa, uint64_t size)
 {
-    struct vm *vm = ctx;    /* every leaf maps RAM: devices are emulated, never mapped */
-    (void)gpa;
+    struct vm *vm = ctx;
+    uint64_t start, end;
+    /* Leaves outside RAM are not the guest's memory (the APIC-access page
+     * of APIC virtualization, dev/apicv.c): their owner frees them. */
+    if (!guest_ram_slot(vm, gpa, &start, &end))
+        return;
     page_free((void *)hpa, size / PAGE_SIZE);
     mem_uncharge(&vm->mem, size / PAGE_SIZE);
 }

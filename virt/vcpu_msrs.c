@@ -60,18 +60,23 @@ static const uint32_t passthrough[] = {
     MSR_TSC_AUX, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 };
 
-void msr_bitmap_init(uint64_t *bitmap)
+void msr_bitmap_open(uint64_t *bitmap, uint32_t msr, bool read, bool write)
 {
     /* SDM Vol. 3C 25.6.9: read-low, read-high, write-low, write-high, 1 KiB each. */
     uint8_t *b = (uint8_t *)bitmap;
-    memset(b, 0xff, 4096);
-    for (unsigned i = 0; i < sizeof(passthrough) / sizeof(passthrough[0]); i++) {
-        uint32_t msr = passthrough[i];
-        unsigned offset = msr >= 0xc0000000 ? 1024 : 0;
-        unsigned bit = msr & 0x1fff;
+    unsigned offset = msr >= 0xc0000000 ? 1024 : 0;
+    unsigned bit = msr & 0x1fff;
+    if (read)
         b[offset + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+    if (write)
         b[2048 + offset + bit / 8] &= (uint8_t)~(1u << (bit % 8));
-    }
+}
+
+void msr_bitmap_init(uint64_t *bitmap)
+{
+    memset(bitmap, 0xff, 4096);
+    for (unsigned i = 0; i < sizeof(passthrough) / sizeof(passthrough[0]); i++)
+        msr_bitmap_open(bitmap, passthrough[i], true, true);
 }
 
 void vcpu_msrs_load(const struct vcpu *v)

@@ -28,6 +28,8 @@ struct vcpu;
 void vcpu_msrs_reset(struct vcpu *vcpu);
 /* Intercept every MSR but the pass-through ones (virt/vcpu_msrs.c). */
 void msr_bitmap_init(uint64_t *bitmap);
+/* Lets RDMSR (`read`) and WRMSR (`write`) of `msr` run without an exit. */
+void msr_bitmap_open(uint64_t *bitmap, uint32_t msr, bool read, bool write);
 /* The pass-through MSRs no VMCS field holds, switched with the vCPU. */
 void vcpu_msrs_load(const struct vcpu *vcpu);
 void vcpu_msrs_save(struct vcpu *vcpu);

@@ -62,6 +62,13 @@ struct dirty_log {
 };
 struct vm_devices;
 struct nested_vmx;
+
+/* How far a VM's local APICs are virtualised by the processor (dev/apicv.h). */
+enum apicv_mode {
+    APICV_OFF,          /* every APIC access exits (CR8 too) */
+    APICV_TPR_SHADOW,   /* CR8 in the virtual-APIC page, TPR-threshold exits */
+    APICV_FULL,         /* and APIC-register virtualization, virtual-interrupt delivery */
+};
 struct ept02_cache;
 
 struct vcpu {
@@ -98,6 +105,12 @@ struct vcpu {
     bool halt_interruptible;        /* RFLAGS.IF when it halted: interrupts wake it */
     bool window_exiting;            /* interrupt-window exiting is on */
     bool nmi_window_exiting;        /* NMI-window exiting is on */
+    struct vcpu_apicv {             /* APIC virtualization on its vmcs01 (dev/apicv.c) */
+        bool controls_stale;        /* a new VMCS or APIC mode: controls to write */
+        uint8_t tpr_threshold;      /* APICV_TPR_SHADOW: what TPR_THRESHOLD holds */
+        uint32_t eoi_exit[8];       /* APICV_FULL: what the EOI-exit bitmap holds */
+        uint64_t *msr_bitmap;       /* APICV_FULL: x2APIC mode's, the virtualised MSRs open */
+    } apicv;
     void *fpu;                      /* XSAVE/FXSAVE area: x87, SSE, AVX... state */
     struct vcpu_ple {               /* PAUSE-loop exiting (exits/exit_pause.c) */
         uint32_t window, window_min, window_max;    /* now, and the extremes seen */
@@ -155,6 +168,8 @@ struct vm {
     uint64_t *msr_bitmap;
     struct vcpu *vcpus;             /* kept with the VM slot: the monitor may look */
     bool ple_enabled;               /* PAUSE-loop exiting on (KVM: !pause_in_guest) */
+    enum apicv_mode apicv;          /* its APIC virtualization (dev/apicv.h) */
+    void *apic_access_page;         /* APICV_FULL: what EPT maps at the xAPIC page */
     uint32_t last_boosted_vcpu;     /* directed yield's round-robin start */
     struct dy_vcpu dy[VM_MAX_VCPUS];     /* directed yield's view of each vCPU */
     struct spin_sites spin_sites;   /* where its vCPUs have PLE-exited */

@@ -8,7 +8,7 @@
  *                            begins a comment, to the end of the line
  *   [global]                 optional, before the VMs: the settings every VM
  *                            starts from (the ple* keys, directed_yield,
- *                            spin_guard, nested, shadow_vmcs), and overcommit = on|off:
+ *                            spin_guard, nested, shadow_vmcs, apicv), and overcommit = on|off:
  *                            create VMs whose memory the host cannot reserve
  *                            (virt/mem_reserve.h), default off
  *   [vm NAME]
@@ -41,6 +41,12 @@
  *                            hardware shadow VMCS without exits where the CPU has
  *                            VMCS shadowing (nested/shadow_vmcs.h), default on
  *                            (KVM's enable_shadow_vmcs)
+ *   apicv    = on|off        APIC virtualization where the CPU has it: a TPR
+ *                            shadow (CR8 accesses without exits), and with
+ *                            virtual-interrupt delivery and APIC-register
+ *                            virtualization EOIs, register reads and x2APIC
+ *                            self-IPIs without exits too (dev/apicv.h), default
+ *                            on; off: every APIC access exits (KVM's enable_apicv=0)
  *   hugepages = on|off       back guest RAM with 2M/1G pages where possible, default on
  *   start    = long|real     64-bit flat start (default) or real mode at the entry point
  *   weight   = N             CPU share relative to other VMs, 1..10000, default 100
@@ -84,6 +90,7 @@ struct vm_config {
     bool spin_guard;            /* sched/spin_guard.h */
     bool nested;                /* VMX offered to the guest (nested/nested.h) */
     bool shadow_vmcs;           /* hardware VMCS shadowing for it (nested/shadow_vmcs.h) */
+    bool apicv;                 /* APIC virtualization where the CPU has it (dev/apicv.h) */
     bool hugepages;
     bool overcommit;            /* [global] only: virt/mem_reserve.h */
     enum start_mode start;

@@ -114,6 +114,9 @@ static void write_controls(struct vcpu *vcpu)
     vmcs_write(CR4_GUEST_HOST_MASK, vmcs_config.cr4_fixed0 | ~vmcs_config.cr4_fixed1 |
                                         ~cr4_guest_owned);
     vmcs_write(VMCS_LINK_POINTER, ~0ull);
+    /* The APIC virtualization controls follow the vCPU's APIC mode; they
+     * are written before the first entry (dev/apicv.c). */
+    vcpu->apicv.controls_stale = vm->apicv != APICV_OFF;
 }
 
 static void write_segment(enum vmcs_field selector, uint16_t sel, uint64_t base, uint32_t limit,

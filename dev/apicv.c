@@ -1,0 +1,178 @@
+#include "dev/apicv.h"
+#include "dev/devices.h"
+#include "dev/vlapic.h"
+#include "dev/apic_access.h"
+#include "virt/vcpu_msrs.h"
+#include "mmu/ept.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_cpu.h"
+#include "lib/page_alloc.h"
+#include "lib/string.h"
+
+#define CR8_EXITS (PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING)
+#define FULL_PROC2 (PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VIRTUALIZE_X2APIC | \
+                    PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY)
+
+/* The x2APIC MSRs whose reads APIC-register virtualization serves from the
+ * page (SDM Vol. 3C 30.5): ID, version, TPR, PPR, LDR, SVR, ISR, TMR, IRR,
+ * ESR, ICR, the LVT entries, initial count and divide configuration. Not
+ * EOI and SELF IPI (write-only: #GP), nor current count (the model's). */
+static bool x2apic_read_virtualised(uint32_t msr)
+{
+    uint32_t r = msr - X2APIC_MSR_FIRST;
+    return r == 0x2 || r == 0x3 || r == 0x8 || r == 0xa || r == 0xd || r == 0xf ||
+           (r >= 0x10 && r <= 0x28) || r == 0x30 || (r >= 0x32 && r <= 0x38) || r == 0x3e;
+}
+
+static enum apicv_mode cpu_mode(void)
+{
+    const uint32_t *ctl = vmcs_config.ctl;
+    if (!(ctl[VMX_CTL_PROC] & PROC_USE_TPR_SHADOW))
+        return APICV_OFF;
+    if ((ctl[VMX_CTL_PROC2] & FULL_PROC2) == FULL_PROC2)
+        return APICV_FULL;
+    return APICV_TPR_SHADOW;
+}
+
+bool apicv_vm_init(struct vm *vm)
+{
+    vm->apicv = vm->config.apicv ? cpu_mode() : APICV_OFF;
+    if (vm->apicv != APICV_FULL)
+        return true;
+    if (!(vm->apic_access_page = page_alloc(1)))
+        return false;
+    memset(vm->apic_access_page, 0, PAGE_SIZE);
+    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+        uint64_t *bitmap = page_alloc(1);
+        if (!bitmap)
+            return false;
+        memcpy(bitmap, vm->msr_bitmap, PAGE_SIZE);
+        for (uint32_t msr = X2APIC_MSR_FIRST; msr <= X2APIC_MSR_LAST; msr++)
+            if (x2apic_read_virtualised(msr))
+                msr_bitmap_open(bitmap, msr, true, false);
+        /* TPR, EOI and SELF IPI writes are virtualised (SDM Vol. 3C 30.5). */
+        msr_bitmap_open(bitmap, X2APIC_MSR_FIRST + (APIC_REG_TPR >> 4), false, true);
+        msr_bitmap_open(bitmap, X2APIC_MSR_FIRST + (APIC_REG_EOI >> 4), false, true);
+        msr_bitmap_open(bitmap, X2APIC_MSR_FIRST + (APIC_REG_SELF_IPI >> 4), false, true);
+        vm->vcpus[i].apicv.msr_bitmap = bitmap;
+    }
+    return true;
+}
+
+void apicv_vm_free(struct vm *vm)
+{
+    for (uint32_t i = 0; vm->vcpus && i < vm->vcpu_count; i++) {
+        if (vm->vcpus[i].apicv.msr_bitmap)
+            page_free(vm->vcpus[i].apicv.msr_bitmap, 1);
+        vm->vcpus[i].apicv.msr_bitmap = NULL;
+    }
+    if (vm->apic_access_page)
+        page_free(vm->apic_access_page, 1);
+    vm->apic_access_page = NULL;
+}
+
+bool apicv_vm_boot(struct vm *vm)
+{
+    /* Accesses are virtualised where the guest-physical address translates
+     * to the APIC-access address (SDM Vol. 3C 30.4), so EPT maps the xAPIC
+     * page there, as KVM does. Not executable: a fetch from it would be no
+     * APIC access. A vCPU that moves its APIC elsewhere is emulated there
+     * (exits/mmio.c) and loses the virtualization (KVM's APIC-base inhibit). */
+    if (vm->apicv != APICV_FULL)
+        return true;
+    return ept_map(&vm->ept, APIC_DEFAULT_BASE, (uint64_t)vm->apic_access_page, EPT_SIZE_4K,
+                   EPT_READ | EPT_WRITE | EPT_MEMTYPE_WB) == EPT_OK;
+}
+
+const char *apicv_mode_name(const struct vm *vm)
+{
+    static const char *const names[] = { [APICV_OFF] = "off", [APICV_TPR_SHADOW] = "TPR shadow",
+                                         [APICV_FULL] = "on" };
+    return names[vm->apicv];
+}
+
+/* The VMCS's APIC controls for the vCPU's APIC mode (SDM Vol. 3C 25.6.2,
+ * 25.6.8): virtualize APIC accesses in xAPIC mode at the default base,
+ * virtualize x2APIC mode with its MSR bitmap in x2APIC mode (the two are
+ * exclusive: 27.2.1.1). */
+static void write_controls(struct vcpu *v)
+{
+    struct vlapic *apic = v->apic;
+    vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
+               (vmcs_read(CPU_BASED_VM_EXEC_CONTROL) | PROC_USE_TPR_SHADOW) & ~CR8_EXITS);
+    vmcs_write(VIRTUAL_APIC_PAGE_ADDR, (uint64_t)apic->regs);
+    vmcs_write(TPR_THRESHOLD, 0);
+    v->apicv.tpr_threshold = 0;
+    if (v->vm->apicv != APICV_FULL)
+        return;
+    enum apic_mode mode = vlapic_mode(apic);
+    bool at_default = (apic->base_msr & ~0xfffull) == APIC_DEFAULT_BASE;
+    uint32_t proc2 = (uint32_t)vmcs_read(SECONDARY_VM_EXEC_CONTROL) & ~FULL_PROC2;
+    proc2 |= PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY;
+    if (mode == APIC_MODE_X2APIC)
+        proc2 |= PROC2_VIRTUALIZE_X2APIC;
+    else if (mode == APIC_MODE_XAPIC && at_default)
+        proc2 |= PROC2_VIRTUALIZE_APIC_ACCESSES;
+    vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
+    vmcs_write(APIC_ACCESS_ADDR, (uint64_t)v->vm->apic_access_page);
+    vmcs_write(MSR_BITMAP, mode == APIC_MODE_X2APIC ? (uint64_t)v->apicv.msr_bitmap
+                                                    : (uint64_t)v->vm->msr_bitmap);
+    for (unsigned i = 0; i < 4; i++)
+        vmcs_write(EOI_EXIT_BITMAP0 + 2 * i,
+                   (uint64_t)v->apicv.eoi_exit[2 * i + 1] << 32 | v->apicv.eoi_exit[2 * i]);
+}
+
+/* Level-triggered vectors exit on EOI, so that the I/O APIC sees the EOI
+ * and may deliver again (SDM Vol. 3C 30.1.4; KVM computes it from the
+ * I/O APIC's routes, here it is the TMR the vectors were accepted with). */
+static void sync_eoi_exit_bitmap(struct vcpu *v)
+{
+    for (unsigned i = 0; i < 8; i += 2) {
+        uint32_t lo = vlapic_tmr_word(v->apic, i), hi = vlapic_tmr_word(v->apic, i + 1);
+        if (lo == v->apicv.eoi_exit[i] && hi == v->apicv.eoi_exit[i + 1])
+            continue;
+        v->apicv.eoi_exit[i] = lo;
+        v->apicv.eoi_exit[i + 1] = hi;
+        vmcs_write(EOI_EXIT_BITMAP0 + i, (uint64_t)hi << 32 | lo);
+    }
+}
+
+/* TPR shadow without virtual-interrupt delivery: the highest requested
+ * vector held back by TPR sets the threshold, and the guest exits when it
+ * lowers TPR under it (SDM Vol. 3C 30.1.2; KVM's update_cr8_intercept). */
+static void sync_tpr_threshold(struct vcpu *v)
+{
+    int vector = -1;
+    for (int i = 7; i >= 0 && vector < 0; i--) {
+        uint32_t w = vlapic_irr_word(v->apic, (unsigned)i);
+        if (w)
+            vector = i * 32 + 31 - __builtin_clz(w);
+    }
+    uint32_t irr_class = vector < 0 ? 0 : (uint32_t)vector >> 4;
+    uint32_t tpr_class = (uint32_t)vlapic_get_cr8(v->apic);
+    uint8_t threshold = vector >= 0 && irr_class <= tpr_class ? (uint8_t)irr_class : 0;
+    if (threshold != v->apicv.tpr_threshold) {
+        v->apicv.tpr_threshold = threshold;
+        vmcs_write(TPR_THRESHOLD, threshold);
+    }
+}
+
+void apicv_sync(struct vcpu *v)
+{
+    if (v->vm->apicv == APICV_OFF || v->in_l2)
+        return;
+    if (v->apicv.controls_stale) {
+        v->apicv.controls_stale = false;
+        write_controls(v);
+    }
+    if (v->vm->apicv == APICV_TPR_SHADOW) {
+        sync_tpr_threshold(v);
+        return;
+    }
+    struct vlapic *apic = v->apic;
+    vlapic_sync_irr(apic);
+    int rvi = vlapic_highest_irr(apic), svi = vlapic_highest_isr(apic);
+    /* Guest interrupt status: RVI in bits 7:0, SVI in 15:8 (SDM Vol. 3C 25.4.2). */
+    vmcs_write(GUEST_INTR_STATUS, (uint64_t)(svi < 0 ? 0 : svi) << 8 | (rvi < 0 ? 0 : rvi));
+    sync_eoi_exit_bitmap(v);
+}

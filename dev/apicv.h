@@ -1,0 +1,48 @@
+#ifndef DEV_APICV_H
+#define DEV_APICV_H
+/*
+ * APIC virtualization (SDM Vol. 3C chapter 30) on a vCPU's vmcs01: the
+ * virtual local APIC's register page (dev/vlapic.h) is the virtual-APIC
+ * page, so the model stays the one place the APIC's state lives.
+ *
+ * - TPR shadow: MOV to/from CR8 reads and writes the page's TPR without an
+ *   exit; without virtual-interrupt delivery a TPR-below-threshold exit
+ *   says when a lowered TPR lets a held-back interrupt through.
+ * - APIC-register virtualization and virtualize x2APIC mode: the guest's
+ *   reads of the xAPIC page and of the x2APIC MSRs the SDM lists come from
+ *   the page; writes that need the model arrive as trap-like APIC-write
+ *   exits (exits/exit_apic.c) with the value already in the page.
+ * - Virtual-interrupt delivery: before an entry the inbox (interrupts other
+ *   CPUs accepted) moves into IRR and RVI/SVI are written from the page;
+ *   the processor delivers when the guest can take them and completes
+ *   EOIs itself, but for level-triggered vectors, whose EOI exits so the
+ *   I/O APIC sees it. No posted interrupts: an interrupt for a vCPU running
+ *   elsewhere kicks it out once (its CPU's IPI) to have it synced.
+ *
+ * Used for L1 only: while the vCPU runs L2, vmcs02 is L1's business and
+ * L0 delivers L1's interrupts by injection or nested exit (nested/events.c),
+ * as KVM does.
+ */
+#include <stdint.h>
+#include <stdbool.h>
+#include "virt/vm.h"
+
+/* The VM's mode from its configuration and the CPU; the pages it needs.
+ * False: out of memory. */
+bool apicv_vm_init(struct vm *vm);
+void apicv_vm_free(struct vm *vm);
+/* After the VM's EPT is made (at creation and every machine reset): the
+ * APIC-access page at the xAPIC page's default address. False: no memory. */
+bool apicv_vm_boot(struct vm *vm);
+const char *apicv_mode_name(const struct vm *vm);
+
+/* Whether the processor delivers the vCPU's APIC interrupts now. */
+static inline bool apicv_delivers(const struct vcpu *v)
+{
+    return v->vm->apicv == APICV_FULL && !v->in_l2;
+}
+/* Before an entry to L1 with events to look at: the controls if stale,
+ * then with virtual-interrupt delivery IRR, RVI, SVI and the EOI-exit
+ * bitmap; with the TPR shadow alone the TPR threshold. */
+void apicv_sync(struct vcpu *vcpu);
+#endif
