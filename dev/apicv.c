@@ -81,7 +81,7 @@ bool apicv_vm_boot(struct vm *vm)
     if (vm->apicv != APICV_FULL)
         return true;
     return ept_map(&vm->ept, APIC_DEFAULT_BASE, (uint64_t)vm->apic_access_page, EPT_SIZE_4K,
-                   EPT_READ | EPT_WRITE | EPT_MEMTYPE_WB) == EPT_OK;
+                   EPT_READ | EPT_WRITE) == EPT_OK;
 }
 
 const char *apicv_mode_name(const struct vm *vm)
