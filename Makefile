@@ -29,7 +29,7 @@ GUEST_RT    := $(GUEST_RT_COMMON) guests/runtime/vm.c
 # Guests also built to run on bare metal (GRUB's multiboot2, no hypervisor;
 # tools/vmxrun --bare-multiboot) as build/guests/NAME_bare.elf, entered at
 # bare_entry32 (guests/runtime/bare_start.S).
-BARE_GUESTS := vmx_probe
+BARE_GUESTS := vmx_probe apic_timer
 GUEST_BARE_RT := $(GUEST_RT_COMMON) guests/runtime/bare_start.S guests/runtime/bare.c arch/bootinfo.c
 BARE_GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%_bare.elf,$(BARE_GUESTS))
 # A guest's own further sources: the VMX probe's L2 code and the

@@ -6,8 +6,11 @@
  *   times, disarming, self-IPIs held back by TPR/CR8, an invalid mode change;
  *   disabling the APIC through IA32_APIC_BASE and enabling it again.
  * Prints one "apic_timer: CHECK: ok|FAIL ..." line per check; the status is
- * the number of failures. Command line "bench": only the timer latency
- * benchmark. */
+ * the number of failures. Command line "bench": only the benchmarks (x2APIC
+ * mode): timer_irq_latency, and the APIC accesses APIC virtualization
+ * spares exits: eoi_exit (an EOI as the guest's handler sees it),
+ * tpr_access (MOV to CR8), self_ipi_x2apic (SELF IPI write to the handler's
+ * first instruction). The same image runs bare (apic_timer_bare.elf). */
 #include "guests/runtime/guest.h"
 #include "arch/interrupts.h"
 #include "arch/lapic.h"
@@ -15,6 +18,9 @@
 
 #define TIMER_VECTOR   0x40
 #define SELF_VECTOR    0x41         /* priority class 4 */
+#define EOI_VECTOR     0x42         /* its handler times its own EOI */
+#define ARRIVAL_VECTOR 0x43         /* its handler notes when it ran */
+#define ACCESS_SAMPLES 501
 #define PERIOD         200000u      /* cycles (divide by 1: the timer runs at the TSC rate) */
 #define TICKS          10
 #define LATENCY_BOUND  50000u       /* due time to handler, in cycles */
@@ -31,6 +37,7 @@
 
 static volatile uint64_t fired_at[TICKS];
 static volatile uint32_t fired, self_ipis, gp_faults;
+static volatile uint64_t eoi_cycles, arrived_at;
 static int failures;
 
 static void report(const char *name, bool ok, const char *detail)
@@ -49,6 +56,20 @@ static void self_interrupt(struct trap_frame *frame)
 {
     (void)frame;
     self_ipis++;
+}
+
+static void eoi_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    uint64_t t0 = rdtsc();
+    lapic_eoi();        /* the dispatcher's EOI after it finds nothing in service */
+    eoi_cycles = rdtsc() - t0;
+}
+
+static void arrival_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    arrived_at = rdtsc();
 }
 
 /* Only RDMSR and WRMSR (two bytes each) are expected to fault here. */
@@ -252,10 +273,38 @@ static void bench(void)
     wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_X2APIC);
     lapic_init_cpu();
     lapic_write(APIC_REG_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
-    static uint64_t samples[BENCH_SAMPLES];
+    static uint64_t samples[ACCESS_SAMPLES];
     for (int i = 0; i < BENCH_SAMPLES; i++)
         samples[i] = tsc_deadline_once();
     bench_report("timer_irq_latency", median(samples, BENCH_SAMPLES), "ticks");
+
+    irq_enable();
+    for (int i = 0; i < ACCESS_SAMPLES; i++) {
+        eoi_cycles = 0;
+        wrmsr(X2APIC_SELF_IPI, EOI_VECTOR);
+        while (!eoi_cycles)
+            cpu_relax();
+        samples[i] = eoi_cycles;
+    }
+    bench_report("eoi_exit", median(samples, ACCESS_SAMPLES), "ticks");
+
+    for (int i = 0; i < ACCESS_SAMPLES; i++) {
+        uint64_t t0 = rdtsc();
+        __asm__ volatile("mov %0, %%cr8" ::"r"((uint64_t)(i & 1)));
+        samples[i] = rdtsc() - t0;
+    }
+    bench_report("tpr_access", median(samples, ACCESS_SAMPLES), "ticks");
+
+    for (int i = 0; i < ACCESS_SAMPLES; i++) {
+        arrived_at = 0;
+        uint64_t t0 = rdtsc();
+        wrmsr(X2APIC_SELF_IPI, ARRIVAL_VECTOR);
+        while (!arrived_at)
+            cpu_relax();
+        samples[i] = arrived_at - t0;
+    }
+    bench_report("self_ipi_x2apic", median(samples, ACCESS_SAMPLES), "ticks");
+    irq_disable();
 }
 
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
@@ -265,6 +314,8 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     guest_interrupts_init(false);
     interrupt_register(TIMER_VECTOR, timer_interrupt);
     interrupt_register(SELF_VECTOR, self_interrupt);
+    interrupt_register(EOI_VECTOR, eoi_interrupt);
+    interrupt_register(ARRIVAL_VECTOR, arrival_interrupt);
     interrupt_register(13, general_protection);
     if (cmdline_has(cmdline, "bench")) {
         bench();

@@ -20,6 +20,8 @@
 #define LCR_8N1  0x03
 #define FCR_ENABLE_CLEAR 0x07
 #define MCR_DTR_RTS 0x03
+#define PIC_MASTER_IMR 0x21
+#define PIC_SLAVE_IMR  0xa1
 
 /* What firmware does for an OS here and vmxvisor's virtual UART does not
  * need: COM1 at 115200 baud, 8N1, FIFOs on (as the hypervisor's own
@@ -42,6 +44,11 @@ const char *bare_boot(uint32_t magic, uint64_t info)
 {
     const char *why;
     com1_init();
+    /* The BIOS leaves the 8259s delivering at vector base 8, where IRQ 0
+     * would look like #DF once the guest enables interrupts: masked, as an
+     * OS that uses its local APIC does (a VM's 8259s start masked). */
+    outb(PIC_MASTER_IMR, 0xff);
+    outb(PIC_SLAVE_IMR, 0xff);
     if (bootinfo_parse(magic, info, &why))
         return bootinfo.cmdline;
     printf_set_output(com1_write);
