@@ -50,8 +50,11 @@ sub vmxrun {
 # boots with the configuration and the guests (build/guests/NAME.elf, a
 # path relative to build/ when the name has a '/', or an absolute path) as
 # modules; batch mode ends when every VM has ended.
+# VMXVISOR_APICV=on|off sets apicv in every VM's section (tests/system/apicv_off.t
+# runs other tests so).
 sub run_vms {
     my ($config, $guests, @options) = @_;
+    $config =~ s/^(\[vm [^\]]+\]\n)/$1apicv = $ENV{VMXVISOR_APICV}\n/mg if $ENV{VMXVISOR_APICV};
     return run_vms_in_vmxvisor($config, $guests, @options) if $ENV{VMXVISOR_AS_L1};
     my $dir = File::Temp::tempdir(CLEANUP => 1);
     open(my $fh, '>', "$dir/vms.cfg") or die $!;
