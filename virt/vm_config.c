@@ -25,7 +25,7 @@ struct parser {
 static void problem(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(struct parser *p, const char *fmt, ...)
 {
-    char what[256], message[320];
+    char what[320], message[384];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);

@@ -1106,6 +1106,93 @@ static void virtual_wire_passes_the_8259(void **state)
     assert_false(vlapic_accepts_pic_interrupt(&apic));
 }
 
+/* The register page is the virtual-APIC page (dev/apicv.h): registers at
+ * their xAPIC offsets, as the processor reads them. */
+static void registers_live_at_their_page_offsets(void **state)
+{
+    (void)state;
+    struct vlapic a = make(3, APIC_MODE_XAPIC, true);
+    wr(&a, APIC_REG_TPR, 0x45, 0);
+    wr(&a, APIC_REG_LVT_LINT0, 0x700, 0);
+    assert_int_equal(a.regs[APIC_REG_TPR / 4], 0x45);
+    assert_int_equal(a.regs[APIC_REG_ID / 4], 3u << 24);
+    assert_int_equal(a.regs[APIC_REG_LVT_LINT0 / 4], 0x700);
+    assert_int_equal(a.regs[APIC_REG_SVR / 4], SVR_ON);
+    assert_int_equal(a.regs[APIC_REG_VERSION / 4] & 0xff, 0x14);
+    /* x2APIC: the 32-bit ID in the ID register, ICR as 64 bits at 0x300. */
+    struct vlapic b = make(3, APIC_MODE_X2APIC, true);
+    assert_int_equal(b.regs[APIC_REG_ID / 4], 3);
+    struct apic_ipi ipi;
+    assert_int_equal(vlapic_write(&b, APIC_REG_ICR_LOW, 0x0000000500000031ull, 0, &ipi),
+                     APIC_SEND_IPI);
+    assert_int_equal(b.regs[APIC_REG_ICR_LOW / 4], 0x31);
+    assert_int_equal(b.regs[APIC_REG_ICR_LOW / 4 + 1], 5);
+    assert_int_equal(rd(&b, APIC_REG_ICR_LOW, 0), 0x0000000500000031ull);
+}
+
+/* Other CPUs' interrupts wait in the inbox: visible to the model (IRR
+ * reads, the pending vector) but only in the page's IRR once the owner
+ * syncs, and the sync moves each exactly once. */
+static void inbox_reaches_irr_on_sync(void **state)
+{
+    (void)state;
+    struct vlapic a = make(0, APIC_MODE_XAPIC, true);
+    assert_true(vlapic_set_irr(&a, 0x51));
+    assert_true(vlapic_set_irr_trigger(&a, 0x92, true));
+    assert_int_equal(a.regs[(APIC_REG_IRR + 0x20) / 4], 0);     /* word 2: 0x40..0x5f */
+    assert_int_equal(vlapic_irr_word(&a, 2), 1u << (0x51 - 0x40));
+    assert_int_equal(rd(&a, APIC_REG_IRR + 0x40, 0), 1u << (0x92 - 0x80));
+    assert_int_equal(vlapic_pending_vector(&a), 0x92);
+    assert_int_equal(vlapic_highest_irr(&a), -1);   /* the page's own: nothing yet */
+    assert_true(vlapic_irr_nonempty(&a));
+    assert_true(vlapic_sync_irr(&a));
+    assert_false(vlapic_sync_irr(&a));
+    assert_int_equal(vlapic_highest_irr(&a), 0x92);
+    assert_int_equal(a.regs[(APIC_REG_IRR + 0x20) / 4], 1u << (0x51 - 0x40));
+    /* TMR, which the EOI-exit bitmap follows, is set at acceptance. */
+    assert_int_equal(vlapic_tmr_word(&a, 4), 1u << (0x92 - 0x80));
+    assert_int_equal(vlapic_tmr_word(&a, 2), 0);
+    /* An edge-triggered arrival of the same vector clears it again. */
+    assert_true(vlapic_set_irr(&a, 0x92));
+    assert_int_equal(vlapic_tmr_word(&a, 4), 0);
+}
+
+/* RVI and SVI as virtual-interrupt delivery takes them: the highest
+ * vector in IRR and in ISR; what the processor did to the page (deliver:
+ * IRR to ISR; EOI: ISR bit cleared) is what the model then sees, and PPR
+ * follows ISR and TPR (SDM Vol. 3C 30.1.2-3). */
+static void rvi_svi_and_ppr_follow_the_page(void **state)
+{
+    (void)state;
+    struct vlapic a = make(0, APIC_MODE_X2APIC, true);
+    vlapic_set_irr(&a, 0x61);
+    vlapic_set_irr(&a, 0x35);
+    vlapic_sync_irr(&a);
+    assert_int_equal(vlapic_highest_irr(&a), 0x61);
+    assert_int_equal(vlapic_highest_isr(&a), -1);
+    /* The processor delivers 0x61 (virtual-interrupt delivery). */
+    a.regs[(APIC_REG_IRR + 0x30) / 4] = 0;
+    a.regs[(APIC_REG_ISR + 0x30) / 4] = 1u << 1;
+    vlapic_update_ppr(&a);
+    assert_int_equal(vlapic_highest_irr(&a), 0x35);
+    assert_int_equal(vlapic_highest_isr(&a), 0x61);
+    assert_int_equal(a.regs[APIC_REG_PPR / 4], 0x60);
+    assert_int_equal(vlapic_pending_vector(&a), -1);    /* 0x35 is below PPR's class */
+    /* The guest writes CR8 through the TPR shadow. */
+    a.regs[APIC_REG_TPR / 4] = 0x70;
+    assert_int_equal(vlapic_get_cr8(&a), 7);
+    assert_int_equal(vlapic_ppr(&a), 0x70);
+    /* The processor does the EOI (EOI virtualization). */
+    a.regs[(APIC_REG_ISR + 0x30) / 4] = 0;
+    vlapic_set_cr8(&a, 0);
+    assert_int_equal(a.regs[APIC_REG_PPR / 4], 0);
+    assert_int_equal(vlapic_pending_vector(&a), 0x35);
+    /* The model's own acceptance keeps PPR in the page current too. */
+    vlapic_accept(&a, 0x35);
+    assert_int_equal(vlapic_highest_isr(&a), 0x35);
+    assert_int_equal(a.regs[APIC_REG_PPR / 4], 0x30);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1158,6 +1245,9 @@ int main(void)
         cmocka_unit_test(init_signal_keeps_identity),
         cmocka_unit_test(timer_can_interrupt),
         cmocka_unit_test(virtual_wire_passes_the_8259),
+        cmocka_unit_test(registers_live_at_their_page_offsets),
+        cmocka_unit_test(inbox_reaches_irr_on_sync),
+        cmocka_unit_test(rvi_svi_and_ppr_follow_the_page),
     };
     return cmocka_run_group_tests_name("vlapic", tests, NULL, NULL);
 }

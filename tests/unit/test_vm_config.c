@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include "virt/vm_config.h"
 
-static char messages[8][256];
+static char messages[8][384];
 static int message_count;
 
 static void collect(const char *message)
@@ -50,6 +50,7 @@ static void defaults(void **state)
     assert_true(vm->directed_yield);
     assert_true(vm->spin_guard);
     assert_true(vm->nested);      /* KVM's nested=1 */
+    assert_true(vm->apicv);
     assert_int_equal(vm->on_reboot, ON_REBOOT_RESET);
 }
 
@@ -69,6 +70,7 @@ static void every_setting(void **state)
           "ple_gap = 64\n"
           "ple_window = 8192\n"
           "hugepages = off\n"
+          "apicv = off\n"
           "start = real\n"
           "weight = 300\n"
           "on_reboot = stop\n"
@@ -93,6 +95,8 @@ static void every_setting(void **state)
     assert_int_equal(a->ple_params.gap, 64);
     assert_int_equal(a->ple_params.window, 8192);
     assert_false(a->hugepages);
+    assert_false(a->apicv);
+    assert_true(b->apicv);
     assert_int_equal(a->start, START_REAL);
     assert_int_equal(a->weight, 300);
     assert_int_equal(set.vms[1].weight, 100);
