@@ -54,7 +54,10 @@ sub vmxrun {
 # runs other tests so).
 sub run_vms {
     my ($config, $guests, @options) = @_;
-    $config =~ s/^(\[vm [^\]]+\]\n)/$1apicv = $ENV{VMXVISOR_APICV}\n/mg if $ENV{VMXVISOR_APICV};
+    if ($ENV{VMXVISOR_APICV}) {
+        $config =~ s/^(\[vm [^\]]+\]\n)/$1apicv = $ENV{VMXVISOR_APICV}\n/mg;
+        print STDERR "# VMXVISOR_APICV=$ENV{VMXVISOR_APICV}: apicv = $ENV{VMXVISOR_APICV} in every VM\n";
+    }
     return run_vms_in_vmxvisor($config, $guests, @options) if $ENV{VMXVISOR_AS_L1};
     my $dir = File::Temp::tempdir(CLEANUP => 1);
     open(my $fh, '>', "$dir/vms.cfg") or die $!;
