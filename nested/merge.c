@@ -8,8 +8,10 @@ void nested_merge_controls(const struct vmcs01_controls *l0, const struct vmcs12
                            struct vmcs02_controls *out)
 {
     out->pin = l0->pin | (l1->pin & ~PIN_PREEMPTION_TIMER);
+    /* vmcs01's TPR shadow is L0's APIC virtualization for L1 (dev/apicv.h):
+     * L2 gets one only if L1 asked for it, on L1's virtual-APIC page. */
     uint32_t proc = (l0->proc & ~(PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING |
-                                  PROC_USE_IO_BITMAPS)) | l1->proc;
+                                  PROC_USE_IO_BITMAPS | PROC_USE_TPR_SHADOW)) | l1->proc;
     proc &= ~PROC_USE_IO_BITMAPS;
     proc |= PROC_UNCONDITIONAL_IO_EXITING | PROC_USE_MSR_BITMAPS;
     if (!(proc & PROC_USE_TPR_SHADOW))

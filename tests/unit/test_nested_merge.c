@@ -105,6 +105,12 @@ static void cr8_exits_without_a_tpr_shadow(void **state)
     nested_merge_controls(&no_cr8, &l1, &out);
     assert_true(out.proc & PROC_CR8_LOAD_EXITING);
     assert_true(out.proc & PROC_CR8_STORE_EXITING);
+    /* L0's own TPR shadow (APIC virtualization for L1) is not L2's. */
+    no_cr8.proc |= PROC_USE_TPR_SHADOW;
+    l1.proc &= ~PROC_USE_TPR_SHADOW;
+    nested_merge_controls(&no_cr8, &l1, &out);
+    assert_false(out.proc & PROC_USE_TPR_SHADOW);
+    assert_true(out.proc & PROC_CR8_LOAD_EXITING);
 }
 
 static void secondary_controls_l2_gets(void **state)
