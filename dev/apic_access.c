@@ -75,8 +75,9 @@ static bool write_register(struct vcpu *v, uint32_t offset, uint64_t value)
     case APIC_FAULT:
         return false;
     case APIC_SEND_IPI:
+        /* Its targets, this vCPU too, are asked to look (dev/apic_bus.c). */
         send_ipi(v, &ipi);
-        break;
+        return true;
     case APIC_EOI_LEVEL:
         vm_irq_eoi(v->vm, ipi.vector);
         break;

@@ -161,16 +161,22 @@ void apicv_sync(struct vcpu *v)
 {
     if (v->vm->apicv == APICV_OFF || v->in_l2)
         return;
+    struct vlapic *apic = v->apic;
     if (v->apicv.controls_stale) {
         v->apicv.controls_stale = false;
         write_controls(v);
+        apic->irr_isr_changed = true;
     }
     if (v->vm->apicv == APICV_TPR_SHADOW) {
         sync_tpr_threshold(v);
         return;
     }
-    struct vlapic *apic = v->apic;
-    vlapic_sync_irr(apic);
+    /* What the processor did to the page it also did to RVI and SVI: they
+     * are written only after the model's own changes. */
+    bool accepted = vlapic_sync_irr(apic);
+    if (!accepted && !apic->irr_isr_changed)
+        return;
+    apic->irr_isr_changed = false;
     int rvi = vlapic_highest_irr(apic), svi = vlapic_highest_isr(apic);
     /* Guest interrupt status: RVI in bits 7:0, SVI in 15:8 (SDM Vol. 3C 25.4.2). */
     vmcs_write(GUEST_INTR_STATUS, (uint64_t)(svi < 0 ? 0 : svi) << 8 | (rvi < 0 ? 0 : rvi));

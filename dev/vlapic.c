@@ -45,6 +45,7 @@ static void reset_registers(struct vlapic *apic)
     apic->timer_period = 0;
     apic->timer_armed = false;
     apic->tsc_deadline = 0;
+    apic->irr_isr_changed = true;
 }
 
 void vlapic_reset(struct vlapic *apic, uint32_t id)
@@ -254,6 +255,7 @@ void vlapic_accept(struct vlapic *apic, uint8_t vector)
                        __ATOMIC_SEQ_CST);
     WORD(apic, APIC_REG_ISR, vector >> 5) |= 1u << (vector & 31);
     vlapic_update_ppr(apic);
+    apic->irr_isr_changed = true;
 }
 
 /* Clears the highest in-service vector; returns it, or -1. */
@@ -263,6 +265,7 @@ static int end_of_interrupt(struct vlapic *apic)
     if (vector >= 0)
         WORD(apic, APIC_REG_ISR, vector >> 5) &= ~(1u << (vector & 31));
     vlapic_update_ppr(apic);
+    apic->irr_isr_changed = true;
     return vector;
 }
 

@@ -57,6 +57,10 @@ struct vlapic {
      * own CPU moves them there (vlapic_sync_irr), as the processor may be
      * rewriting the page's IRR words while the guest runs. */
     uint32_t inbox[8];
+    /* IRR or ISR changed by the model rather than by the processor (an
+     * acceptance, an emulated EOI, a reset): virtual-interrupt delivery's
+     * RVI and SVI must be written again (dev/apicv.c clears it). */
+    bool irr_isr_changed;
     uint32_t id;                /* initial APIC ID: the vCPU number */
     uint64_t base_msr;          /* IA32_APIC_BASE */
     uint64_t timer_period;      /* initial count times divisor, in TSC cycles */

@@ -61,22 +61,6 @@ static enum exit_action handle_triple_fault(struct vcpu *vcpu, struct vm_exit ex
     return EXIT_STOP_VCPU;
 }
 
-static enum exit_action handle_hlt(struct vcpu *vcpu, struct vm_exit exit)
-{
-    (void)exit;
-    skip_instruction(vcpu);
-    /* The vCPU sleeps until an interrupt it can take (only with IF set, but
-     * in L2 also one that exits to L1) or an INIT; an interrupt is taken
-     * after the HLT, as on hardware. */
-    bool exits_to_l1 = nested_in_l2(vcpu) && nested_l2_halts(vcpu);
-    vcpu->halt_interruptible = (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) || exits_to_l1;
-    if (vcpu->halt_interruptible && vlapic_pending_vector(vcpu->apic) >= 0) {
-        vcpu_request(vcpu, REQ_EVENT);
-        return EXIT_RESUME;
-    }
-    return vcpu_block(vcpu, VCPU_HALTED) ? EXIT_RESCHEDULE : EXIT_RESUME;
-}
-
 /* The vCPU's page-modification log is full (SDM Vol. 3C 30.3.6): into the
  * VM's dirty set, and logging goes on (virt/dirty_log.h). */
 static enum exit_action handle_pml_full(struct vcpu *vcpu, struct vm_exit exit)

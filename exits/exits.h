@@ -44,6 +44,10 @@ enum exit_action handle_vmcall(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_vmx_instruction(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_ept_violation(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_ept_misconfig(struct vcpu *vcpu, struct vm_exit exit);
+enum exit_action handle_hlt(struct vcpu *vcpu, struct vm_exit exit);
+/* At the start of a run on a CPU: how long the last halt that blocked
+ * lasted adapts the vCPU's halt polling (exits/exit_hlt.c). */
+void halt_poll_adapt(struct vcpu *vcpu, uint64_t now);
 enum exit_action handle_apic_access(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_apic_write(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_eoi_induced(struct vcpu *vcpu, struct vm_exit exit);

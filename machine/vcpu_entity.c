@@ -128,11 +128,21 @@ static bool expire_timers(struct sched_entity *e, uint64_t now, uint64_t *next)
     keep_earliest(next, halted_l1_timer_deadline(v));
     if (!apic_timer_can_wake(v))
         return false;
-    vlapic_timer_expire(v->apic, now);
-    if (vcpu_unblock_for_timer(v))
+    /* Woken timer_advance early: its run loop waits for the deadline
+     * (machine/vcpu_run.c), so the guest sees no wake-up cost. */
+    uint64_t deadline = v->apic->timer_deadline, wake_at = deadline - v->timer_advance;
+    if ((int64_t)(now - wake_at) >= 0 && (int64_t)(now - deadline) < 0 &&
+        vcpu_unblock_halted(v)) {
+        v->timer_wake_deadline = deadline;
         return true;
+    }
+    vlapic_timer_expire(v->apic, now);
+    if (vcpu_unblock_for_timer(v)) {
+        v->timer_wake_deadline = deadline;
+        return true;
+    }
     if (apic_timer_can_wake(v))
-        keep_earliest(next, v->apic->timer_deadline);
+        keep_earliest(next, v->apic->timer_deadline - v->timer_advance);
     return false;
 }
 

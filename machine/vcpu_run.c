@@ -19,6 +19,7 @@
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
 #include "arch/lapic.h"
+#include "arch/tsc.h"
 #include "lib/printf.h"
 
 /* An entry that fails with VMfail leaves the guest untouched (SDM Vol. 3C
@@ -48,6 +49,32 @@ static bool have_preemption_timer(void)
 }
 
 enum entry_check { ENTER, LEAVE, WAIT_FOR_SIPI };
+
+#define TIMER_ADVANCE_MAX_US 100
+
+/* The first entry after its APIC timer woke it from HLT, timer_advance
+ * early (machine/vcpu_entity.c): waits out what is left until the
+ * deadline, and adapts the advance so that the wake-up's cost ends just
+ * there: lateness grows it by half, a wait shrinks it by an eighth (KVM's
+ * adaptive lapic_timer_advance_ns does the same by other steps). */
+static uint64_t wait_for_timer_deadline(struct vcpu *v, uint64_t now)
+{
+    uint64_t deadline = v->timer_wake_deadline;
+    v->timer_wake_deadline = 0;
+    int64_t left = (int64_t)(deadline - now);
+    if (left <= 0) {
+        uint64_t grown = v->timer_advance + (uint64_t)-left / 2;
+        uint64_t max = tsc_khz() * TIMER_ADVANCE_MAX_US / 1000;
+        v->timer_advance = (uint32_t)(grown > max ? max : grown);
+        return now;
+    }
+    v->timer_advance -= (uint32_t)left / 8 < v->timer_advance ? (uint32_t)left / 8 : v->timer_advance;
+    while ((int64_t)(deadline - now) > 0) {
+        cpu_relax();
+        now = rdtsc();
+    }
+    return now;
+}
 
 /* The rare work before an entry, done when there are requests or the stop
  * time has come: the VM's PIT, a stop or a kick, INIT and start-up IPIs,
@@ -85,6 +112,8 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
         *slice_end = now + more;
     }
     struct vlapic *apic = v->apic;
+    if (__builtin_expect(v->timer_wake_deadline != 0, 0))
+        now = wait_for_timer_deadline(v, now);
     if (apic->timer_armed && (int64_t)(now - apic->timer_deadline) >= 0 &&
         vlapic_timer_expire(apic, now))
         requests |= REQ_EVENT;
@@ -224,6 +253,7 @@ void vcpu_run(struct vcpu *v, uint64_t slice, bool boosted)
     if (!vcpu_transition(v, VCPU_RUNNABLE, VCPU_RUNNING))
         return;
     ple_slice_start(v, boosted, &slice);
+    halt_poll_adapt(v, rdtsc());
     run_loop(v, slice);
     ple_sched_out(v);
     vcpu_transition(v, VCPU_RUNNING, VCPU_RUNNABLE);

@@ -86,6 +86,14 @@ bool sched_cpu_work_pending(uint32_t cpu)
     return false;
 }
 
+bool sched_cpu_alone(uint32_t cpu)
+{
+    spin_lock(&sched_lock);
+    bool alone = run_queue_runnable(&queues[cpu]) <= 1;
+    spin_unlock(&sched_lock);
+    return alone;
+}
+
 void sched_cpu_wake_at(uint32_t cpu, uint64_t tsc)
 {
     __atomic_store_n(&work_wake_at[cpu], tsc, __ATOMIC_RELEASE);

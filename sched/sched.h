@@ -75,6 +75,8 @@ void sched_init(void);
 void sched_add_cpu_work(void (*work)(uint32_t cpu), bool (*pending)(uint32_t cpu));
 /* Whether the CPU has such work waiting. */
 bool sched_cpu_work_pending(uint32_t cpu);
+/* Whether nothing but the entity running on `cpu` can run there now. */
+bool sched_cpu_alone(uint32_t cpu);
 
 /* What `e`'s state means to the scheduler. */
 static inline enum sched_state sched_state_of(const struct sched_entity *e)

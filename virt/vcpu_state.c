@@ -67,6 +67,11 @@ bool vcpu_block(struct vcpu *v, enum vcpu_state blocked_in)
     return true;
 }
 
+bool vcpu_halt_wake_pending(const struct vcpu *v)
+{
+    return vcpu_has_wake_event(v, VCPU_HALTED);
+}
+
 bool vcpu_unblock_halted(struct vcpu *v)
 {
     if (!unblock(v, VCPU_HALTED, VCPU_RUNNABLE))

@@ -26,6 +26,9 @@ bool vcpu_nmi(struct vcpu *vcpu);
 /* The running vCPU blocks (HLT, or waiting for SIPI) unless an event that
  * wakes it is already there; true if it blocked. */
 bool vcpu_block(struct vcpu *vcpu, enum vcpu_state blocked_in);
+/* Whether an event that ends the vCPU's HLT is there (what wakes it from
+ * VCPU_HALTED): for polling before it blocks (exits/exit_hlt.c). */
+bool vcpu_halt_wake_pending(const struct vcpu *vcpu);
 /* A blocked vCPU whose own timer fired becomes runnable, if it may take
  * the event (the caller made it pending); true if it woke. */
 bool vcpu_unblock_for_timer(struct vcpu *vcpu);

@@ -103,6 +103,16 @@ struct vcpu {
     volatile int sipi_vector;       /* -1: none */
     volatile bool waiting_for_sipi;
     bool halt_interruptible;        /* RFLAGS.IF when it halted: interrupts wake it */
+    struct vcpu_halt_poll {         /* polling before blocking in HLT (exits/exit_hlt.c) */
+        uint64_t window;            /* cycles to poll, adapted to its halts (0: none) */
+        uint64_t halted_at;         /* TSC of a halt that blocked, until it runs again */
+        uint64_t hits, misses;      /* polls that found the wake event, and that did not */
+    } halt_poll;
+    /* Its APIC timer wakes it from HLT this many cycles early, and the run
+     * loop waits out the rest: the wake-up's cost hidden from the guest
+     * (KVM's lapic_timer_advance; machine/vcpu_entity.c, vcpu_run.c). */
+    uint32_t timer_advance;
+    uint64_t timer_wake_deadline;   /* woken by its APIC timer for this deadline (or 0) */
     bool window_exiting;            /* interrupt-window exiting is on */
     bool nmi_window_exiting;        /* NMI-window exiting is on */
     struct vcpu_apicv {             /* APIC virtualization on its vmcs01 (dev/apicv.c) */
