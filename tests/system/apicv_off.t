@@ -38,4 +38,14 @@ ok(!$exits{on}{'control-register access'}, 'apicv = on: no MOV to CR8 exits');
 ok(($exits{off}{WRMSR} // 0) >= 4 * 501, 'apicv = off: EOIs and self-IPIs are WRMSR exits');
 ok(($exits{on}{WRMSR} // 0) < 501, 'apicv = on: neither is');
 ok(!$exits{on}{'interrupt window'}, 'apicv = on: no interrupt-window exits');
+
+# A CPU with the TPR shadow but neither APIC-register virtualization nor
+# virtual-interrupt delivery (Bochs' Sandy Bridge): CR8 without exits, and
+# the self-IPI held back by TPR leaves with a TPR-below-threshold exit.
+my ($status, $out) = run_vms("[vm t]\nimage = apic_timer.elf\nmemory = 4M\n", ['apic_timer'],
+                             '--cpu-model', 'corei7_sandy_bridge_2600k');
+is($status, 0, 'TPR shadow only: the APIC checks pass') or diag($out);
+like($out, qr/^vm t: .*, APICv TPR shadow$/m, 'TPR shadow only: the VM says so');
+like($out, qr/^  TPR below threshold\s+[1-9]/m, 'TPR shadow only: lowering CR8 exits below the threshold');
+unlike($out, qr/^  control-register access\s+[1-9]/m, 'TPR shadow only: no MOV-CR8 exits');
 done_testing();
