@@ -49,13 +49,25 @@ static bool poll_for_wake(struct vcpu *v)
         return false;
     struct vlapic *apic = v->apic;
     uint64_t end = rdtsc() + p->window;
-    for (;;) {
+    __atomic_store_n(&p->active, true, __ATOMIC_SEQ_CST);
+    /* One look first: a waker that came before `active` poked, and one
+     * after it may have counted before `seen` was read. */
+    uint32_t seen = __atomic_load_n(&p->wakes, __ATOMIC_SEQ_CST);
+    bool woken = vcpu_halt_wake_pending(v);
+    while (!woken) {
         uint64_t now = rdtsc();
-        if (apic->timer_armed && (int64_t)(now - apic->timer_deadline) >= 0)
-            vlapic_timer_expire(apic, now);
-        if (vcpu_halt_wake_pending(v)) {
-            p->hits++;
-            return true;
+        if (apic->timer_armed && (int64_t)(now - apic->timer_deadline) >= 0 &&
+            vlapic_timer_expire(apic, now) && vcpu_halt_wake_pending(v)) {
+            woken = true;
+            break;
+        }
+        uint32_t wakes = __atomic_load_n(&p->wakes, __ATOMIC_SEQ_CST);
+        if (wakes != seen) {
+            seen = wakes;
+            if (vcpu_halt_wake_pending(v)) {
+                woken = true;
+                break;
+            }
         }
         if ((int64_t)(now - end) >= 0 || (int64_t)(now - v->run_stop) >= 0 ||
             (__atomic_load_n(&v->requests, __ATOMIC_RELAXED) & ~(REQ_EVENT | REQ_TIMER)) ||
@@ -63,8 +75,12 @@ static bool poll_for_wake(struct vcpu *v)
             break;
         cpu_relax();
     }
-    p->misses++;
-    return false;
+    __atomic_store_n(&p->active, false, __ATOMIC_SEQ_CST);
+    if (woken)
+        p->hits++;
+    else
+        p->misses++;
+    return woken;
 }
 
 enum exit_action handle_hlt(struct vcpu *vcpu, struct vm_exit exit)

@@ -47,7 +47,12 @@ void vcpu_wake(struct vcpu *v)
 {
     enum vcpu_state s = v->se.state;
     if (s == VCPU_RUNNING) {
-        sched_poke(v->se.cpu);
+        /* A vCPU polling in HLT (exits/exit_hlt.c) looks when the count
+         * moves; one in the guest must exit to look. Should the polling end
+         * unseen, blocking looks again (vcpu_block). */
+        __atomic_add_fetch(&v->halt_poll.wakes, 1, __ATOMIC_SEQ_CST);
+        if (!__atomic_load_n(&v->halt_poll.active, __ATOMIC_SEQ_CST))
+            sched_poke(v->se.cpu);
         return;
     }
     if ((s != VCPU_HALTED && s != VCPU_WAIT_SIPI) || !vcpu_has_wake_event(v, s) ||

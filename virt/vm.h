@@ -107,6 +107,8 @@ struct vcpu {
         uint64_t window;            /* cycles to poll, adapted to its halts (0: none) */
         uint64_t halted_at;         /* TSC of a halt that blocked, until it runs again */
         uint64_t hits, misses;      /* polls that found the wake event, and that did not */
+        volatile bool active;       /* polling now: wakers need not poke its CPU */
+        volatile uint32_t wakes;    /* vcpu_wake calls while it runs: when to look */
     } halt_poll;
     /* Its APIC timer wakes it from HLT this many cycles early, and the run
      * loop waits out the rest: the wake-up's cost hidden from the guest
