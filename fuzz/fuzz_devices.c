@@ -144,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct vlapic apic;
     vlapic_reset(&apic, 1);
     for (unsigned n = 0; n < MAX_ACCESSES && in.at < size; n++) {
-        unsigned kind = fuzz_take(&in, 1) % 5;
+        unsigned kind = fuzz_take(&in, 1) % 9;
         uint32_t offset = (uint32_t)fuzz_take(&in, 1) << 4 & 0x3f0;
         uint64_t v = fuzz_take(&in, 8);
         now += fuzz_take(&in, 3);
@@ -158,9 +158,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)vlapic_set_base(&apic, v, (1ull << 39) - 1);
         else if (kind == 3)
             vlapic_write_tsc_deadline(&apic, v, 0, now);
-        else
+        else if (kind == 4)
             vlapic_init_signal(&apic);
+        else if (kind == 5)     /* another CPU's interrupt, then the owner's sync */
+            (void)(vlapic_set_irr_trigger(&apic, (uint8_t)v, v >> 8 & 1) && vlapic_sync_irr(&apic));
+        else if (kind == 6 && vlapic_pending_vector(&apic) >= 0)
+            vlapic_accept(&apic, (uint8_t)vlapic_pending_vector(&apic));
+        else if (kind == 7 && vlapic_mode(&apic) == APIC_MODE_XAPIC) {
+            /* The processor writes the page as the guest runs (APIC-register
+             * virtualization, xAPIC mode): TPR with bits 31:8 cleared (SDM
+             * Vol. 3C 30.1.2), the others as written, then the APIC-write
+             * exit's model write. */
+            if (offset == APIC_REG_TPR) {
+                *vlapic_reg(&apic, offset) = (uint8_t)v;
+            } else {
+                *vlapic_reg(&apic, offset) = (uint32_t)v;
+                (void)vlapic_write(&apic, offset, vlapic_get(&apic, offset), now, &ipi);
+            }
+        } else if (kind == 8) {
+            vlapic_set_cr8(&apic, v);
+        }
         FUZZ_ASSERT(vlapic_get(&apic, APIC_REG_TPR) <= 0xff);
+        FUZZ_ASSERT(vlapic_highest_irr(&apic) < 256 && vlapic_highest_isr(&apic) < 256);
+        int pending = vlapic_pending_vector(&apic);
+        FUZZ_ASSERT(pending < 0 || (pending >= 16 && ((uint32_t)pending & 0xf0) > (vlapic_ppr(&apic) & 0xf0)));
     }
 #else
 #error "FUZZ_DEVICE_... names the model"
