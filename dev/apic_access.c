@@ -189,6 +189,7 @@ bool apic_process_init_sipi(struct vcpu *v)
          * latched before it is gone with the rest of its state (KVM's
          * kvm_vcpu_reset on INIT does the same). */
         vlapic_init_signal(v->apic);
+        v->timer_wake_deadline = 0;
         __atomic_store_n(&v->nmi_pending, false, __ATOMIC_SEQ_CST);
         v->waiting_for_sipi = true;
     }

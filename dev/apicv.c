@@ -39,36 +39,32 @@ bool apicv_vm_init(struct vm *vm)
     vm->apicv = vm->config.apicv ? cpu_mode() : APICV_OFF;
     if (vm->apicv != APICV_FULL)
         return true;
-    if (!(vm->apic_access_page = page_alloc(1)))
+    vm->apic_access_page = page_alloc(1);
+    uint64_t *bitmap = vm->x2apic_msr_bitmap = page_alloc(1);
+    if (!vm->apic_access_page || !bitmap)
         return false;
     memset(vm->apic_access_page, 0, PAGE_SIZE);
-    for (uint32_t i = 0; i < vm->vcpu_count; i++) {
-        uint64_t *bitmap = page_alloc(1);
-        if (!bitmap)
-            return false;
-        memcpy(bitmap, vm->msr_bitmap, PAGE_SIZE);
-        for (uint32_t msr = X2APIC_MSR_FIRST; msr <= X2APIC_MSR_LAST; msr++)
-            if (x2apic_read_virtualised(msr))
-                msr_bitmap_open(bitmap, msr, true, false);
-        /* TPR, EOI and SELF IPI writes are virtualised (SDM Vol. 3C 30.5). */
-        msr_bitmap_open(bitmap, X2APIC_MSR_FIRST + (APIC_REG_TPR >> 4), false, true);
-        msr_bitmap_open(bitmap, X2APIC_MSR_FIRST + (APIC_REG_EOI >> 4), false, true);
-        msr_bitmap_open(bitmap, X2APIC_MSR_FIRST + (APIC_REG_SELF_IPI >> 4), false, true);
-        vm->vcpus[i].apicv.msr_bitmap = bitmap;
-    }
+    /* The VM's bitmap, and the MSRs x2APIC virtualization serves: the vCPUs
+     * in x2APIC mode use it (write_controls). */
+    memcpy(bitmap, vm->msr_bitmap, PAGE_SIZE);
+    for (uint32_t msr = X2APIC_MSR_FIRST; msr <= X2APIC_MSR_LAST; msr++)
+        if (x2apic_read_virtualised(msr))
+            msr_bitmap_open(bitmap, msr, true, false);
+    /* TPR, EOI and SELF IPI writes are virtualised (SDM Vol. 3C 30.5). */
+    msr_bitmap_open(bitmap, X2APIC_MSR_FIRST + (APIC_REG_TPR >> 4), false, true);
+    msr_bitmap_open(bitmap, X2APIC_MSR_FIRST + (APIC_REG_EOI >> 4), false, true);
+    msr_bitmap_open(bitmap, X2APIC_MSR_FIRST + (APIC_REG_SELF_IPI >> 4), false, true);
     return true;
 }
 
 void apicv_vm_free(struct vm *vm)
 {
-    for (uint32_t i = 0; vm->vcpus && i < vm->vcpu_count; i++) {
-        if (vm->vcpus[i].apicv.msr_bitmap)
-            page_free(vm->vcpus[i].apicv.msr_bitmap, 1);
-        vm->vcpus[i].apicv.msr_bitmap = NULL;
-    }
     if (vm->apic_access_page)
         page_free(vm->apic_access_page, 1);
+    if (vm->x2apic_msr_bitmap)
+        page_free(vm->x2apic_msr_bitmap, 1);
     vm->apic_access_page = NULL;
+    vm->x2apic_msr_bitmap = NULL;
 }
 
 bool apicv_vm_boot(struct vm *vm)
@@ -115,7 +111,7 @@ static void write_controls(struct vcpu *v)
         proc2 |= PROC2_VIRTUALIZE_APIC_ACCESSES;
     vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
     vmcs_write(APIC_ACCESS_ADDR, (uint64_t)v->vm->apic_access_page);
-    vmcs_write(MSR_BITMAP, mode == APIC_MODE_X2APIC ? (uint64_t)v->apicv.msr_bitmap
+    vmcs_write(MSR_BITMAP, mode == APIC_MODE_X2APIC ? (uint64_t)v->vm->x2apic_msr_bitmap
                                                     : (uint64_t)v->vm->msr_bitmap);
     for (unsigned i = 0; i < 4; i++)
         vmcs_write(EOI_EXIT_BITMAP0 + 2 * i,

@@ -172,7 +172,6 @@ int vcpu_acknowledge_interrupt(struct vcpu *v)
 
 void inject_pending_interrupt(struct vcpu *v)
 {
-    apicv_sync(v);
     /* With virtual-interrupt delivery the processor takes the APIC's
      * interrupts from RVI: only the 8259's go in by injection. */
     bool by_injection = !apicv_delivers(v);
@@ -190,5 +189,5 @@ void inject_pending_interrupt(struct vcpu *v)
     /* More may be waiting behind this one: look again after it is taken. */
     set_interrupt_window(v, by_injection ? vcpu_interrupt_waiting(v) : vm_extint_pending(v));
     if (by_injection)
-        apicv_sync(v);      /* the TPR threshold, for what is left */
+        apicv_sync(v);      /* the TPR threshold, for what is left (after inject_pending_events') */
 }

@@ -9,6 +9,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include "dev/apicv.h"
 #include "virt/event_inject.h"
 #include "virt/vm.h"
 
@@ -44,6 +45,7 @@ void inject_pending_interrupt(struct vcpu *vcpu);
  * to close. */
 static inline void inject_pending_events(struct vcpu *v)
 {
+    apicv_sync(v);
     bool nmi_work = __atomic_load_n(&v->nmi_pending, __ATOMIC_RELAXED) || v->nmi_window_exiting;
     if (__builtin_expect(nmi_work, 0) && inject_pending_nmi(v))
         /* An interrupt waits for the NMI's entry: its window then. */

@@ -46,6 +46,7 @@ static void reset_registers(struct vlapic *apic)
     apic->timer_armed = false;
     apic->tsc_deadline = 0;
     apic->irr_isr_changed = true;
+    apic->deadline_mode = false;
 }
 
 void vlapic_reset(struct vlapic *apic, uint32_t id)
@@ -442,10 +443,8 @@ static void write_lvt(struct vlapic *apic, enum lvt_index i, uint32_t value)
     uint32_t v = value & lvt_writable[i];
     if (!(REG(apic, APIC_REG_SVR) & APIC_SVR_ENABLE))     /* software-disabled: masks stick (11.4.7.2) */
         v |= APIC_LVT_MASKED;
-    bool to_or_from_deadline = i == LVT_TIMER &&
-                               (LVT_TIMER_MODE(v) == TIMER_TSC_DEADLINE) !=
-                                   (LVT_TIMER_MODE(LVT(apic, LVT_TIMER)) == TIMER_TSC_DEADLINE);
-    if (to_or_from_deadline) {
+    bool deadline = LVT_TIMER_MODE(v) == TIMER_TSC_DEADLINE;
+    if (i == LVT_TIMER && deadline != apic->deadline_mode) {
         /* Moving into or out of TSC-deadline mode disarms the timer (SDM
          * Vol. 3A 11.5.4.1); between one-shot and periodic the count goes
          * on, and periodic mode reloads it from TMICT when it ends (as the
@@ -455,8 +454,10 @@ static void write_lvt(struct vlapic *apic, enum lvt_index i, uint32_t value)
         apic->tsc_deadline = 0;
     }
     LVT(apic, i) = v;
-    if (i == LVT_TIMER)
+    if (i == LVT_TIMER) {
+        apic->deadline_mode = deadline;
         limit_periodic_rate(apic);
+    }
 }
 
 /* Writes in x2APIC mode: registers that are read-only there fault, as do
@@ -505,6 +506,7 @@ enum apic_access_result vlapic_write(struct vlapic *apic, uint32_t offset, uint6
         vlapic_update_ppr(apic);
         break;
     case APIC_REG_EOI: {
+        REG(apic, APIC_REG_EOI) = 0;    /* write-only: the page reads 0 there */
         int vector = end_of_interrupt(apic);
         if (vector >= 0 && (vlapic_tmr_word(apic, (unsigned)vector >> 5) >>
                             (vector & 31) & 1)) {
@@ -513,6 +515,7 @@ enum apic_access_result vlapic_write(struct vlapic *apic, uint32_t offset, uint6
         }
         break;
     }
+    case APIC_REG_ESR: REG(apic, APIC_REG_ESR) = 0; break;    /* no errors are recorded */
     case APIC_REG_LDR: REG(apic, APIC_REG_LDR) = v & 0xff000000u; break;
     case APIC_REG_DFR: REG(apic, APIC_REG_DFR) = v | 0x0fffffffu; break;
     case APIC_REG_SVR:

@@ -61,6 +61,10 @@ struct vlapic {
      * acceptance, an emulated EOI, a reset): virtual-interrupt delivery's
      * RVI and SVI must be written again (dev/apicv.c clears it). */
     bool irr_isr_changed;
+    /* The LVT timer's mode as the model last applied it, TSC-deadline or
+     * not: with APIC-register virtualization the page already holds a new
+     * LVT value when the model gets to act on it. */
+    bool deadline_mode;
     uint32_t id;                /* initial APIC ID: the vCPU number */
     uint64_t base_msr;          /* IA32_APIC_BASE */
     uint64_t timer_period;      /* initial count times divisor, in TSC cycles */

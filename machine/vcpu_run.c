@@ -50,22 +50,26 @@ static bool have_preemption_timer(void)
 
 enum entry_check { ENTER, LEAVE, WAIT_FOR_SIPI };
 
-#define TIMER_ADVANCE_MAX_US 100
+/* The advance covers a wake-up's instructions, not waits for a CPU: at most
+ * this many cycles, and a lateness beyond twice that (the vCPU waited its
+ * turn) teaches nothing. */
+#define TIMER_ADVANCE_MAX 5000u
 
 /* The first entry after its APIC timer woke it from HLT, timer_advance
  * early (machine/vcpu_entity.c): waits out what is left until the
  * deadline, and adapts the advance so that the wake-up's cost ends just
  * there: lateness grows it by half, a wait shrinks it by an eighth (KVM's
- * adaptive lapic_timer_advance_ns does the same by other steps). */
+ * adaptive lapic_timer_advance_ns does the same by other steps; it caps
+ * the advance at 5 us, here a cycle count, as our wake-up is instructions). */
 static uint64_t wait_for_timer_deadline(struct vcpu *v, uint64_t now)
 {
     uint64_t deadline = v->timer_wake_deadline;
     v->timer_wake_deadline = 0;
     int64_t left = (int64_t)(deadline - now);
     if (left <= 0) {
-        uint64_t grown = v->timer_advance + (uint64_t)-left / 2;
-        uint64_t max = tsc_khz() * TIMER_ADVANCE_MAX_US / 1000;
-        v->timer_advance = (uint32_t)(grown > max ? max : grown);
+        uint64_t late = (uint64_t)-left, grown = v->timer_advance + late / 2;
+        if (late <= 2 * TIMER_ADVANCE_MAX)
+            v->timer_advance = (uint32_t)(grown > TIMER_ADVANCE_MAX ? TIMER_ADVANCE_MAX : grown);
         return now;
     }
     v->timer_advance -= (uint32_t)left / 8 < v->timer_advance ? (uint32_t)left / 8 : v->timer_advance;
@@ -91,9 +95,16 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
         vcpu_request(v, inspect);
         return LEAVE;       /* what else was asked is asked again at the next slice */
     }
-    if ((requests & REQ_INIT_SIPI) && !nested_init_signal(v) && !apic_process_init_sipi(v)) {
-        vcpu_request(v, inspect);
-        return WAIT_FOR_SIPI;
+    if (requests & REQ_INIT_SIPI) {
+        if (!nested_init_signal(v) && !apic_process_init_sipi(v)) {
+            vcpu_request(v, inspect);
+            return WAIT_FOR_SIPI;
+        }
+        /* A start-up (or L1's INIT exit) asked for the event and timer
+         * checks of this very entry: taken now. */
+        uint32_t more = __atomic_exchange_n(&v->requests, 0, __ATOMIC_SEQ_CST);
+        requests |= more & (REQ_EVENT | REQ_TIMER);
+        vcpu_request(v, more & ~(REQ_EVENT | REQ_TIMER));
     }
     if (__builtin_expect(v->vm->dirty_log.state == DIRTY_LOG_MEASURING, 0))
         dirty_log_check(v->vm, now);

@@ -95,8 +95,7 @@ static void vcpu_power_on(void *arg)
     *v = (struct vcpu){ .vm = was.vm, .id = was.id,
                         .waiting_for_sipi = was.id != 0, .sipi_vector = -1,
                         .lv = was.lv, .vmcs = &v->lv, .vpid = was.vpid, .vpid02 = was.vpid02, .se = was.se, .apic = was.apic,
-                        .stats = was.stats, .ple = was.ple,
-                        .apicv = { .msr_bitmap = was.apicv.msr_bitmap } };
+                        .stats = was.stats, .ple = was.ple };
     v->se.state = v->id ? VCPU_WAIT_SIPI : VCPU_RUNNABLE;
     vcpu_msrs_reset(v);
     vlapic_reset(v->apic, v->id);
@@ -148,8 +147,8 @@ bool vm_reboot(struct vm *vm, char *why, size_t why_size)
 static uint64_t overhead_pages(const struct vm_config *cfg)
 {
     uint64_t ram_pages = cfg->memory / PAGE_SIZE;
-    uint64_t pages = ram_pages / 512 + 8 + cfg->vcpus * 9 + vcpu_array_pages(cfg->vcpus) +
-                     pages_for(sizeof(struct vm_devices)) + 4;
+    uint64_t pages = ram_pages / 512 + 8 + cfg->vcpus * 8 + vcpu_array_pages(cfg->vcpus) +
+                     pages_for(sizeof(struct vm_devices)) + 5;
     return pages + (cfg->nested ? nested_ept02_budget_pages(cfg->memory) : 0);
 }
 

@@ -5,6 +5,7 @@
 #include "nested/nested.h"
 #include "nested/nested_ept.h"
 #include "nested/shadow_vmcs.h"
+#include "dev/apicv.h"
 #include "dev/irq.h"
 #include "virt/event_inject.h"
 #include "virt/guest_mem.h"
@@ -487,13 +488,6 @@ static void vmx_abort(struct vcpu *v, uint32_t indicator)
  * themselves (dev/apic_bus.c, dev/irq.c). */
 static void request_event_check(struct vcpu *v)
 {
-    /* Back in L1 with virtual-interrupt delivery, vmcs01's RVI and SVI are
-     * rewritten from the APIC (L0 may have acknowledged an interrupt for
-     * L1 meanwhile): dev/apicv.c. */
-    if (!v->in_l2 && v->vm->apicv == APICV_FULL) {
-        vcpu_request(v, REQ_EVENT);
-        return;
-    }
     if (v->window_exiting || v->nmi_window_exiting ||
         __atomic_load_n(&v->nmi_pending, __ATOMIC_RELAXED) || vcpu_interrupt_requested(v))
         vcpu_request(v, REQ_EVENT);
@@ -507,6 +501,10 @@ static void return_to_l1(struct vcpu *v)
     v->in_l2 = false;
     n->timer_deadline = 0;
     run_on(v, &v->lv);
+    /* vmcs01's APIC virtualization state from the APIC now (L0 may have
+     * acknowledged an interrupt for L1 meanwhile, and this exit may come
+     * after the entry's event check): dev/apicv.h. */
+    apicv_sync(v);
     load_l1_host_state(v);
     if (n->shadow_linked)
         shadow_vmcs_from_vmcs12(v);     /* L1 reads the exit from the shadow VMCS */

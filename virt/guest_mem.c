@@ -63,11 +63,22 @@ enum tdp_result tdp_page_fault(struct vm *vm, uint64_t gpa, uint64_t *mapped_siz
     return r;
 }
 
+/* EPT maps one page that is not the guest's memory: APIC virtualization's
+ * APIC-access page at the xAPIC page (dev/apicv.c). It is a device there,
+ * never RAM to copy from or to map for L2. */
+static bool mapped_ram(const struct vm *vm, uint64_t gpa, uint64_t *hpa, uint64_t *page_size)
+{
+    return ept_translate(&vm->ept, gpa, hpa, page_size) &&
+           !(vm->apic_access_page && (*hpa & ~0xfffull) == (uint64_t)vm->apic_access_page);
+}
+
 enum tdp_result guest_mem_translate(struct vm *vm, uint64_t gpa, uint64_t *hpa,
                                     uint64_t *page_size)
 {
-    if (ept_translate(&vm->ept, gpa, hpa, page_size))
+    if (mapped_ram(vm, gpa, hpa, page_size))
         return TDP_MAPPED;
+    if (vm->apic_access_page && ept_translate(&vm->ept, gpa, hpa, page_size))
+        return TDP_NOT_RAM;
     uint64_t mapped;
     enum tdp_result r = tdp_page_fault(vm, gpa, &mapped);
     if (r == TDP_MAPPED && !ept_translate(&vm->ept, gpa, hpa, page_size))
@@ -81,7 +92,7 @@ static uint8_t *host_address(struct vm *vm, uint64_t gpa)
     uint64_t hpa, size;
     /* The common case, mapped already, without a call (the MMIO path reads
      * the guest's page tables through here). */
-    if (ept_translate(&vm->ept, gpa, &hpa, &size) ||
+    if (mapped_ram(vm, gpa, &hpa, &size) ||
         guest_mem_translate(vm, gpa, &hpa, &size) == TDP_MAPPED)
         return (uint8_t *)hpa;
     return NULL;

@@ -121,7 +121,6 @@ struct vcpu {
         bool controls_stale;        /* a new VMCS or APIC mode: controls to write */
         uint8_t tpr_threshold;      /* APICV_TPR_SHADOW: what TPR_THRESHOLD holds */
         uint32_t eoi_exit[8];       /* APICV_FULL: what the EOI-exit bitmap holds */
-        uint64_t *msr_bitmap;       /* APICV_FULL: x2APIC mode's, the virtualised MSRs open */
     } apicv;
     void *fpu;                      /* XSAVE/FXSAVE area: x87, SSE, AVX... state */
     struct vcpu_ple {               /* PAUSE-loop exiting (exits/exit_pause.c) */
@@ -182,6 +181,7 @@ struct vm {
     bool ple_enabled;               /* PAUSE-loop exiting on (KVM: !pause_in_guest) */
     enum apicv_mode apicv;          /* its APIC virtualization (dev/apicv.h) */
     void *apic_access_page;         /* APICV_FULL: what EPT maps at the xAPIC page */
+    uint64_t *x2apic_msr_bitmap;    /* APICV_FULL: msr_bitmap with the virtualised x2APIC MSRs open */
     uint32_t last_boosted_vcpu;     /* directed yield's round-robin start */
     struct dy_vcpu dy[VM_MAX_VCPUS];     /* directed yield's view of each vCPU */
     struct spin_sites spin_sites;   /* where its vCPUs have PLE-exited */

@@ -1193,6 +1193,28 @@ static void rvi_svi_and_ppr_follow_the_page(void **state)
     assert_int_equal(a.regs[APIC_REG_PPR / 4], 0x30);
 }
 
+/* APIC-register virtualization puts a guest's LVT write in the page before
+ * the model acts on it (the APIC-write exit): leaving TSC-deadline mode
+ * still disarms the timer, and ESR keeps reading 0. */
+static void page_written_first_still_changes_timer_mode(void **state)
+{
+    (void)state;
+    struct vlapic a = make(0, APIC_MODE_XAPIC, true);
+    struct apic_ipi ipi;
+    a.regs[APIC_REG_LVT_TIMER / 4] = LVT_TSC_DL | 0x40;
+    assert_int_equal(vlapic_write(&a, APIC_REG_LVT_TIMER, vlapic_get(&a, APIC_REG_LVT_TIMER), 0, &ipi),
+                     APIC_OK);
+    vlapic_write_tsc_deadline(&a, 5000, 0, 0);
+    assert_true(a.timer_armed);
+    a.regs[APIC_REG_LVT_TIMER / 4] = 0x40;      /* one-shot */
+    vlapic_write(&a, APIC_REG_LVT_TIMER, vlapic_get(&a, APIC_REG_LVT_TIMER), 0, &ipi);
+    assert_false(a.timer_armed);
+    assert_int_equal(vlapic_read_tsc_deadline(&a), 0);
+    a.regs[APIC_REG_ESR / 4] = 0x1234;
+    vlapic_write(&a, APIC_REG_ESR, vlapic_get(&a, APIC_REG_ESR), 0, &ipi);
+    assert_int_equal(a.regs[APIC_REG_ESR / 4], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1248,6 +1270,7 @@ int main(void)
         cmocka_unit_test(registers_live_at_their_page_offsets),
         cmocka_unit_test(inbox_reaches_irr_on_sync),
         cmocka_unit_test(rvi_svi_and_ppr_follow_the_page),
+        cmocka_unit_test(page_written_first_still_changes_timer_mode),
     };
     return cmocka_run_group_tests_name("vlapic", tests, NULL, NULL);
 }
