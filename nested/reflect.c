@@ -213,6 +213,8 @@ static const struct {
     [EXIT_REASON_PAUSE] = { BY_RULE, 0, wants_pause },
     [EXIT_REASON_MACHINE_CHECK] = { L0_KEEPS },
     [EXIT_REASON_EPT_VIOLATION] = { L0_KEEPS },
+    /* L1 is not offered APIC virtualization: vmcs02's are L0's (switch.c). */
+    [EXIT_REASON_APIC_ACCESS] = { L0_KEEPS },
     [EXIT_REASON_EPT_MISCONFIG] = { L0_KEEPS },
     [EXIT_REASON_PREEMPTION_TIMER] = { BY_RULE, 0, wants_preemption_timer },
     [EXIT_REASON_WBINVD] = { BY_PROC2, PROC2_WBINVD_EXITING },

@@ -275,6 +275,16 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0,
         nested_merge_controls(l0, c12, &c02);
         if (!v->vpid02)
             c02.proc2 &= ~PROC2_ENABLE_VPID;    /* none left: the CPU flushes at every transition */
+        /* L2 on L1's memory (no EPT12) runs on EPT01, which maps the
+         * APIC-access page at L1's xAPIC page (dev/apicv.c): L2's accesses
+         * there must exit, APIC-access exits (all of them without a TPR
+         * shadow, SDM Vol. 3C 30.4), emulated on L1's APIC as an L2 MMIO
+         * access to it always was (exits/exit_apic.c). With L1's TPR shadow
+         * an access to TPR itself reads L2's shadow instead. */
+        if (v->vm->apic_access_page && !(secondary12(c12) & PROC2_ENABLE_EPT)) {
+            c02.proc2 |= PROC2_VIRTUALIZE_APIC_ACCESSES;
+            vmcs_write(APIC_ACCESS_ADDR, (uint64_t)v->vm->apic_access_page);
+        }
         vmcs_write(PIN_BASED_VM_EXEC_CONTROL, c02.pin);
         vmcs_write(CPU_BASED_VM_EXEC_CONTROL, c02.proc);
         vmcs_write(SECONDARY_VM_EXEC_CONTROL, c02.proc2);
