@@ -1,9 +1,10 @@
 #!/usr/bin/perl
 # APIC virtualization off (apicv = off in every VM: every APIC access, CR8
-# and EOI exits, interrupts go in by injection): the APIC, IPI, timer and
-# legacy-interrupt tests and the 2-vCPU Linux boot pass that way too (with it on, as by default, they
-# run on their own). Then what it changes, from the VM's exit table: with
-# it on, the timer guest's MOVs to CR8 and its EOIs make no exits.
+# and EOI exits, interrupts go in by injection): the APIC, IPI, timer,
+# legacy-interrupt and NMI tests and the 2-vCPU Linux boot pass that way
+# too (with it on, as by default, they run on their own). Then what it
+# changes, from the VM's exit table: with it on, the timer guest's MOVs to
+# CR8 and its EOIs make no exits; and a CPU with the TPR shadow alone.
 use strict;
 use warnings;
 use FindBin;
@@ -11,7 +12,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use VmxRun;
 
-for my $test (qw(apic_timer.t smp_ipi.t legacy_irq.t linux_boot.t)) {
+for my $test (qw(apic_timer.t smp_ipi.t legacy_irq.t nmi.t linux_boot.t)) {
     local $ENV{VMXVISOR_APICV} = 'off';
     my $out = `$^X $FindBin::Bin/$test 2>&1`;
     my $status = $? >> 8;
