@@ -153,10 +153,8 @@ static void sync_tpr_threshold(struct vcpu *v)
     }
 }
 
-void apicv_sync(struct vcpu *v)
+void apicv_sync_now(struct vcpu *v)
 {
-    if (v->vm->apicv == APICV_OFF || v->in_l2)
-        return;
     struct vlapic *apic = v->apic;
     if (v->apicv.controls_stale) {
         v->apicv.controls_stale = false;

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "virt/vm.h"
+#include "dev/vlapic.h"
 
 /* The VM's mode from its configuration and the CPU; the pages it needs.
  * False: out of memory. */
@@ -43,6 +44,17 @@ static inline bool apicv_delivers(const struct vcpu *v)
 }
 /* Before an entry to L1 with events to look at: the controls if stale,
  * then with virtual-interrupt delivery IRR, RVI, SVI and the EOI-exit
- * bitmap; with the TPR shadow alone the TPR threshold. */
-void apicv_sync(struct vcpu *vcpu);
+ * bitmap; with the TPR shadow alone the TPR threshold. Inline, the
+ * nothing-to-do case: every nested exit to L1 asks. */
+void apicv_sync_now(struct vcpu *vcpu);
+static inline void apicv_sync(struct vcpu *v)
+{
+    enum apicv_mode mode = v->vm->apicv;
+    if (mode == APICV_OFF || v->in_l2)
+        return;
+    if (mode == APICV_FULL && !v->apicv.controls_stale && !v->apic->irr_isr_changed &&
+        !__atomic_load_n(&v->apic->inbox_words, __ATOMIC_ACQUIRE))
+        return;
+    apicv_sync_now(v);
+}
 #endif

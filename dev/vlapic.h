@@ -57,6 +57,7 @@ struct vlapic {
      * own CPU moves them there (vlapic_sync_irr), as the processor may be
      * rewriting the page's IRR words while the guest runs. */
     uint32_t inbox[8];
+    uint32_t inbox_words;       /* bit i: inbox[i] may be non-zero (set after it) */
     /* IRR or ISR changed by the model rather than by the processor (an
      * acceptance, an emulated EOI, a reset): virtual-interrupt delivery's
      * RVI and SVI must be written again (dev/apicv.c clears it). */
