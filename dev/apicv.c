@@ -91,29 +91,38 @@ const char *apicv_mode_name(const struct vm *vm)
  * 25.6.8): virtualize APIC accesses in xAPIC mode at the default base,
  * virtualize x2APIC mode with its MSR bitmap in x2APIC mode (the two are
  * exclusive: 27.2.1.1). */
-static void write_controls(struct vcpu *v)
+static void write_controls(struct vcpu *v, enum apicv_mode now)
 {
     struct vlapic *apic = v->apic;
-    vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
-               (vmcs_read(CPU_BASED_VM_EXEC_CONTROL) | PROC_USE_TPR_SHADOW) & ~CR8_EXITS);
-    vmcs_write(VIRTUAL_APIC_PAGE_ADDR, (uint64_t)apic->regs);
-    vmcs_write(TPR_THRESHOLD, 0);
-    v->apicv.tpr_threshold = 0;
+    uint32_t proc = (uint32_t)vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
+    proc = now == APICV_OFF ? (proc & ~PROC_USE_TPR_SHADOW) | CR8_EXITS
+                            : (proc | PROC_USE_TPR_SHADOW) & ~CR8_EXITS;
+    vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
+    if (now != APICV_OFF) {
+        vmcs_write(VIRTUAL_APIC_PAGE_ADDR, (uint64_t)apic->regs);
+        vmcs_write(TPR_THRESHOLD, 0);
+        v->apicv.tpr_threshold = 0;
+    }
     if (v->vm->apicv != APICV_FULL)
         return;
+    /* The VM's EPT maps the APIC-access page: in xAPIC mode at the default
+     * base its accesses always exit, virtualised or (inhibited, no TPR
+     * shadow) all as APIC-access exits to be emulated (SDM Vol. 3C 30.4). */
     enum apic_mode mode = vlapic_mode(apic);
     bool at_default = (apic->base_msr & ~0xfffull) == APIC_DEFAULT_BASE;
+    bool full = now == APICV_FULL;
     uint32_t proc2 = (uint32_t)vmcs_read(SECONDARY_VM_EXEC_CONTROL) & ~FULL_PROC2;
-    proc2 |= PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY;
-    if (mode == APIC_MODE_X2APIC)
+    if (full)
+        proc2 |= PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY;
+    if (full && mode == APIC_MODE_X2APIC)
         proc2 |= PROC2_VIRTUALIZE_X2APIC;
     else if (mode == APIC_MODE_XAPIC && at_default)
         proc2 |= PROC2_VIRTUALIZE_APIC_ACCESSES;
     vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
     vmcs_write(APIC_ACCESS_ADDR, (uint64_t)v->vm->apic_access_page);
-    vmcs_write(MSR_BITMAP, mode == APIC_MODE_X2APIC ? (uint64_t)v->vm->x2apic_msr_bitmap
-                                                    : (uint64_t)v->vm->msr_bitmap);
-    for (unsigned i = 0; i < 4; i++)
+    vmcs_write(MSR_BITMAP, full && mode == APIC_MODE_X2APIC ? (uint64_t)v->vm->x2apic_msr_bitmap
+                                                            : (uint64_t)v->vm->msr_bitmap);
+    for (unsigned i = 0; full && i < 4; i++)
         vmcs_write(EOI_EXIT_BITMAP0 + 2 * i,
                    (uint64_t)v->apicv.eoi_exit[2 * i + 1] << 32 | v->apicv.eoi_exit[2 * i]);
 }
@@ -156,12 +165,15 @@ static void sync_tpr_threshold(struct vcpu *v)
 void apicv_sync_now(struct vcpu *v)
 {
     struct vlapic *apic = v->apic;
+    enum apicv_mode now = apicv_mode_now(v);
     if (v->apicv.controls_stale) {
         v->apicv.controls_stale = false;
-        write_controls(v);
+        write_controls(v, now);
         apic->irr_isr_changed = true;
     }
-    if (v->vm->apicv == APICV_TPR_SHADOW) {
+    if (now == APICV_OFF)
+        return;
+    if (now == APICV_TPR_SHADOW) {
         sync_tpr_threshold(v);
         return;
     }

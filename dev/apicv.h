@@ -37,10 +37,31 @@ void apicv_vm_free(struct vm *vm);
 bool apicv_vm_boot(struct vm *vm);
 const char *apicv_mode_name(const struct vm *vm);
 
+/* The vCPU's mode now: the VM's, but off while the vCPU is in VMX
+ * operation (an L1 hypervisor). Inhibited there as KVM inhibits APICv for
+ * reasons of its own: with Linux KVM as L1 an interrupt for L1 was lost now
+ * and then (a soft lockup in smp_call_function), not yet explained. Its
+ * xAPIC page then still exits (virtualize APIC accesses alone), to be
+ * emulated, as EPT maps the APIC-access page there. */
+static inline enum apicv_mode apicv_mode_now(const struct vcpu *v)
+{
+    return v->nested ? APICV_OFF : v->vm->apicv;
+}
+
+/* The vCPU entered or left VMX operation: its controls change before its
+ * next entry to L1. */
+static inline void apicv_inhibit_changed(struct vcpu *v)
+{
+    if (v->vm->apicv != APICV_OFF) {
+        v->apicv.controls_stale = true;
+        vcpu_request(v, REQ_EVENT);
+    }
+}
+
 /* Whether the processor delivers the vCPU's APIC interrupts now. */
 static inline bool apicv_delivers(const struct vcpu *v)
 {
-    return v->vm->apicv == APICV_FULL && !v->in_l2;
+    return apicv_mode_now(v) == APICV_FULL;
 }
 /* Before an entry to L1 with events to look at: the controls if stale,
  * then with virtual-interrupt delivery IRR, RVI, SVI and the EOI-exit
@@ -49,11 +70,13 @@ static inline bool apicv_delivers(const struct vcpu *v)
 void apicv_sync_now(struct vcpu *vcpu);
 static inline void apicv_sync(struct vcpu *v)
 {
-    enum apicv_mode mode = v->vm->apicv;
-    if (mode == APICV_OFF || v->in_l2)
+    if (v->in_l2)
         return;
-    if (mode == APICV_FULL && !v->apicv.controls_stale && !v->apic->irr_isr_changed &&
-        !__atomic_load_n(&v->apic->inbox_words, __ATOMIC_ACQUIRE))
+    enum apicv_mode mode = apicv_mode_now(v);
+    if (!v->apicv.controls_stale &&
+        (mode == APICV_OFF ||
+         (mode == APICV_FULL && !v->apic->irr_isr_changed &&
+          !__atomic_load_n(&v->apic->inbox_words, __ATOMIC_ACQUIRE))))
         return;
     apicv_sync_now(v);
 }

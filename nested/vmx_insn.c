@@ -8,6 +8,7 @@
 #include "nested/nested_ept.h"
 #include "nested/shadow_vmcs.h"
 #include "nested/vmx_operand.h"
+#include "dev/apicv.h"
 #include "virt/event_inject.h"
 #include "virt/guest_mem.h"
 #include "virt/guest_linear.h"
@@ -277,6 +278,7 @@ static void emulate_vmxon(struct insn *in)
     *n = (struct nested_vmx){ .vmxon_ptr = addr, .current_vmptr = NESTED_NO_VMCS,
                               .vmcs12 = vmcs12 };
     v->nested = n;
+    apicv_inhibit_changed(v);
     succeed(in);
 }
 
@@ -285,6 +287,7 @@ static void emulate_vmxoff(struct insn *in)
     struct vcpu *v = in->vcpu;
     release_current(v);
     nested_vcpu_free(v);
+    apicv_inhibit_changed(v);
     /* INIT, blocked in VMX root operation, is taken now (SDM Vol. 3C 24.8). */
     if (__atomic_load_n(&v->init_pending, __ATOMIC_SEQ_CST))
         vcpu_request(v, REQ_INIT_SIPI);
