@@ -147,12 +147,7 @@ static void sync_eoi_exit_bitmap(struct vcpu *v)
  * lowers TPR under it (SDM Vol. 3C 30.1.2; KVM's update_cr8_intercept). */
 static void sync_tpr_threshold(struct vcpu *v)
 {
-    int vector = -1;
-    for (int i = 7; i >= 0 && vector < 0; i--) {
-        uint32_t w = vlapic_irr_word(v->apic, (unsigned)i);
-        if (w)
-            vector = i * 32 + 31 - __builtin_clz(w);
-    }
+    int vector = vlapic_highest_requested(v->apic);
     uint32_t irr_class = vector < 0 ? 0 : (uint32_t)vector >> 4;
     uint32_t tpr_class = (uint32_t)vlapic_get_cr8(v->apic);
     uint8_t threshold = vector >= 0 && irr_class <= tpr_class ? (uint8_t)irr_class : 0;

@@ -142,6 +142,11 @@ int vlapic_highest_isr(const struct vlapic *apic)
     return highest_bit(apic, APIC_REG_ISR, NULL);
 }
 
+int vlapic_highest_requested(const struct vlapic *apic)
+{
+    return highest_bit(apic, APIC_REG_IRR, apic->inbox);
+}
+
 uint32_t vlapic_irr_word(const struct vlapic *apic, unsigned i)
 {
     return __atomic_load_n(&WORD(apic, APIC_REG_IRR, i), __ATOMIC_ACQUIRE) |
@@ -253,7 +258,7 @@ enum lint_event vlapic_lint1_event(const struct vlapic *apic, uint8_t *vector)
 
 int vlapic_pending_vector(const struct vlapic *apic)
 {
-    int vector = highest_bit(apic, APIC_REG_IRR, apic->inbox);
+    int vector = vlapic_highest_requested(apic);
     if (vector < 0 || ((uint32_t)vector & 0xf0) <= (vlapic_ppr(apic) & 0xf0))
         return -1;
     return vector;

@@ -143,6 +143,9 @@ enum lint_event vlapic_lint1_event(const struct vlapic *apic, uint8_t *vector);
 bool vlapic_accepts_pic_interrupt(const struct vlapic *apic);
 /* The highest vector in IRR whose priority class is above PPR, or -1. */
 int vlapic_pending_vector(const struct vlapic *apic);
+/* The highest vector requested, in IRR or the inbox, whatever its
+ * priority; -1 if none. */
+int vlapic_highest_requested(const struct vlapic *apic);
 /* Word `i` of IRR, with the vectors still in the inbox. */
 uint32_t vlapic_irr_word(const struct vlapic *apic, unsigned i);
 /* Whether any vector is requested (in IRR or the inbox), deliverable or not. */

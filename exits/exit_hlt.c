@@ -76,10 +76,6 @@ static bool poll_for_wake(struct vcpu *v)
         cpu_relax();
     }
     __atomic_store_n(&p->active, false, __ATOMIC_SEQ_CST);
-    if (woken)
-        p->hits++;
-    else
-        p->misses++;
     return woken;
 }
 

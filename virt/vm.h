@@ -106,7 +106,6 @@ struct vcpu {
     struct vcpu_halt_poll {         /* polling before blocking in HLT (exits/exit_hlt.c) */
         uint64_t window;            /* cycles to poll, adapted to its halts (0: none) */
         uint64_t halted_at;         /* TSC of a halt that blocked, until it runs again */
-        uint64_t hits, misses;      /* polls that found the wake event, and that did not */
         volatile bool active;       /* polling now: wakers need not poke its CPU */
         volatile uint32_t wakes;    /* vcpu_wake calls while it runs: when to look */
     } halt_poll;
