@@ -278,9 +278,8 @@ uint64_t guest_cr4_unavailable(const struct vcpu *vcpu)
     return named & ~shown;
 }
 
-enum exit_action handle_cpuid(struct vcpu *vcpu, struct vm_exit exit)
+bool handle_cpuid(struct vcpu *vcpu)
 {
-    (void)exit;
     struct guest_regs *g = &vcpu->regs;
     struct cpuid_regs r = virtual_cpuid(vcpu, (uint32_t)g->rax, (uint32_t)g->rcx);
     g->rax = r.eax;
@@ -288,5 +287,5 @@ enum exit_action handle_cpuid(struct vcpu *vcpu, struct vm_exit exit)
     g->rcx = r.ecx;
     g->rdx = r.edx;
     skip_instruction(vcpu);
-    return EXIT_RESUME;
+    return true;
 }

@@ -30,10 +30,26 @@ static enum exit_action handle_external_interrupt(struct vcpu *vcpu, struct vm_e
     return sched_cpu_work_pending(this_cpu()->index) ? EXIT_RESCHEDULE : EXIT_RESUME;
 }
 
+/* The slice is over, or the vCPU's APIC timer is due: the run loop tells
+ * which. Unless the exit interrupted an event's delivery, which must go in
+ * again (the full handler's way), there is nothing to do here. */
+static bool handle_preemption_timer_fastpath(struct vcpu *vcpu)
+{
+    (void)vcpu;
+    return !(vmcs_read(IDT_VECTORING_INFO) & INTR_INFO_VALID);
+}
+
+/* CPUID always completes in its fastpath: this is the way of the CPUIDs
+ * of L2 that L0 answers. */
+static enum exit_action handle_cpuid_exit(struct vcpu *vcpu, struct vm_exit exit)
+{
+    (void)exit;
+    handle_cpuid(vcpu);
+    return EXIT_RESUME;
+}
+
 static enum exit_action handle_preemption_timer(struct vcpu *vcpu, struct vm_exit exit)
 {
-    /* The slice is over, or the vCPU's APIC timer is due: the run loop
-     * tells which. */
     (void)vcpu;
     (void)exit;
     return EXIT_RESUME;
@@ -106,6 +122,13 @@ static enum exit_action handle_exception_nmi(struct vcpu *vcpu, struct vm_exit e
     return stop_vm_with_dump(vcpu, "unexpected exception exit");
 }
 
+/* The exits with a fastpath (exits/exits.h). */
+const exit_fastpath_fn exit_fastpaths[EXIT_REASON_MAX] = {
+    [EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer_fastpath,
+    [EXIT_REASON_CPUID] = handle_cpuid,
+    [EXIT_REASON_WRMSR] = handle_wrmsr_fastpath,
+};
+
 /* Per exit reason: its handler, whether it needs the exit qualification, and
  * whether the exit can interrupt the delivery of an event, which is then put
  * back (SDM Vol. 3C 28.2.4: exits caused by instructions cannot). */
@@ -120,7 +143,7 @@ static const struct {
     [EXIT_REASON_NMI_WINDOW] = { handle_event_window, false },
     [EXIT_REASON_PREEMPTION_TIMER] = { handle_preemption_timer, false, true },
     [EXIT_REASON_TRIPLE_FAULT] = { handle_triple_fault, false, true },
-    [EXIT_REASON_CPUID] = { handle_cpuid, false },
+    [EXIT_REASON_CPUID] = { handle_cpuid_exit, false },
     [EXIT_REASON_HLT] = { handle_hlt, false },
     [EXIT_REASON_INVD] = { handle_skip, false },
     [EXIT_REASON_VMCALL] = { handle_vmcall, false },

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include "vmx/vmcs.h"
 #include "virt/vcpu_regs.h"
+#include "virt/exit_stats.h"
 
 struct vcpu;
 
@@ -22,15 +23,35 @@ enum exit_action {
 };
 
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *vcpu, struct vm_exit exit);
+/* The part of an exit's handling that needs neither interrupts nor the run
+ * loop's requests (KVM's exit fastpath): it runs right after the exit with
+ * interrupts still off, and the guest is entered again at once. False
+ * leaves the exit to the reason's full handler. */
+typedef bool (*exit_fastpath_fn)(struct vcpu *vcpu);
 
 /* Dispatches one VM exit. */
 enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason);
+/* Per basic exit reason, its fastpath or NULL. Only the cheap and frequent
+ * exits have one: CPUID, the WRMSRs to the APIC (its timer deadline, IPIs,
+ * EOIs) and the preemption timer. */
+extern const exit_fastpath_fn exit_fastpaths[];
+
+/* Tries the fastpath of an exit of L1 (interrupts off); true if it handled
+ * it. Inline: it is on the way of every exit. A failed entry's reason (bit
+ * 31) is out of the table's range too. */
+static inline bool handle_vm_exit_fastpath(struct vcpu *vcpu, uint32_t full_reason)
+{
+    if (full_reason >= EXIT_REASON_MAX)
+        return false;
+    exit_fastpath_fn fastpath = exit_fastpaths[full_reason];
+    return fastpath && fastpath(vcpu);
+}
 
 /* Stops the vCPU's whole VM with a register and VMCS dump. */
 enum exit_action stop_vm_with_dump(struct vcpu *vcpu, const char *why);
 
 /* Handlers, one concern per file. */
-enum exit_action handle_cpuid(struct vcpu *vcpu, struct vm_exit exit);
+bool handle_cpuid(struct vcpu *vcpu);      /* a fastpath: it always can */
 /* The CR4 bits of features the vCPU's CPUID does not show: setting one is
  * #GP (KVM's cr4_reserved_bits). One policy for a feature: its CPUID bit
  * decides whether its CR4 bit exists. */
@@ -38,6 +59,7 @@ uint64_t guest_cr4_unavailable(const struct vcpu *vcpu);
 enum exit_action handle_io(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_rdmsr(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_wrmsr(struct vcpu *vcpu, struct vm_exit exit);
+bool handle_wrmsr_fastpath(struct vcpu *vcpu);
 enum exit_action handle_cr_access(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_xsetbv(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_vmcall(struct vcpu *vcpu, struct vm_exit exit);

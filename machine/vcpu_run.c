@@ -155,14 +155,9 @@ static enum entry_check before_entry(struct vcpu *v, uint64_t now, uint64_t *sli
 }
 
 /* An exit from L2: L1's if it asked for it (nested/reflect.h), else L0
- * handles it on L2's behalf; counted both ways. An entry that failed with
- * an exit (reason bit 31: the processor refused L2's state) leaves vmcs02's
- * launch state as it was before (SDM Vol. 3C 27.8). */
-__attribute__((noinline)) static enum exit_action exit_from_l2(struct vcpu *v, uint32_t reason,
-                                                               bool was_launched)
+ * handles it on L2's behalf; counted both ways. */
+__attribute__((noinline)) static enum exit_action exit_from_l2(struct vcpu *v, uint32_t reason)
 {
-    if (reason & EXIT_REASON_ENTRY_FAILURE)
-        v->vmcs->launched = was_launched;
     v->nested->l2_halted = false;   /* L2 ran since any halt */
     bool to_l1 = nested_l1_wants_exit(v, reason);
     unsigned basic = reason & 0xffff;
@@ -196,8 +191,8 @@ static void run_loop(struct vcpu *v, uint64_t slice)
      * or follows a failed entry, goes nowhere (`unattributed`), which
      * spares the hot path a test. */
     uint64_t unattributed = 0, *handled_cycles = &unattributed, exited = 0;
+    irq_disable();
     for (;;) {
-        irq_disable();
         uint64_t now = rdtsc();
         *handled_cycles += now - exited;
         /* Checked with interrupts off: a kick arriving from here on stays
@@ -213,6 +208,7 @@ static void run_loop(struct vcpu *v, uint64_t slice)
                 irq_enable();
                 if (vcpu_block(v, VCPU_WAIT_SIPI))
                     break;
+                irq_disable();
                 continue;
             }
         }
@@ -232,21 +228,36 @@ static void run_loop(struct vcpu *v, uint64_t slice)
             irq_enable();
             if (nested_in_l2(v)) {
                 nested_entry_failed_late(v);
+                irq_disable();
                 continue;
             }
             entry_failed(v, failure);
             break;
         }
-        bool was_launched = lv->launched;
-        if (__builtin_expect(!was_launched, 0))
-            v->stats.launches++;        /* the others are resumes (exit_stats_entries) */
-        lv->launched = true;
         v->stats.guest_cycles += exited - now;
         uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
-        irq_enable();   /* a pending host interrupt (external-interrupt exit) runs now */
-        enum exit_action action = __builtin_expect(nested_in_l2(v), 0)
-                                      ? exit_from_l2(v, reason, was_launched)
-                                      : handle_vm_exit(v, reason);
+        /* A VMLAUNCH that failed with an exit (reason bit 31: the processor
+         * refused the guest state) leaves the VMCS clear (SDM Vol. 3C 27.8);
+         * for L1 that ends the VM, for L2 it is L1's failed entry. */
+        if (__builtin_expect(!lv->launched, 0)) {
+            v->stats.launches++;        /* the others are resumes (exit_stats_entries) */
+            lv->launched = !(reason & EXIT_REASON_ENTRY_FAILURE);
+        }
+        /* The fastpath's exits go in again without the detour through an
+         * interrupt window: an interrupt that comes meanwhile stays pending
+         * and makes the entry exit at once. */
+        enum exit_action action;
+        if (__builtin_expect(nested_in_l2(v), 0)) {
+            irq_enable();
+            action = exit_from_l2(v, reason);
+        } else if (handle_vm_exit_fastpath(v, reason)) {
+            v->stats.count[reason]++;
+            handled_cycles = &v->stats.cycles[reason];
+            continue;
+        } else {
+            irq_enable();   /* a pending host interrupt (external-interrupt exit) runs now */
+            action = handle_vm_exit(v, reason);
+        }
         unsigned basic = reason & 0xffff;
         if (basic < EXIT_REASON_MAX) {
             v->stats.count[basic]++;
@@ -254,6 +265,7 @@ static void run_loop(struct vcpu *v, uint64_t slice)
         }
         if (action != EXIT_RESUME)
             break;
+        irq_disable();
     }
     *handled_cycles += rdtsc() - exited;
     v->cr2 = read_cr2();
