@@ -129,10 +129,14 @@ static void write_controls(struct vcpu *v, enum apicv_mode now)
 
 /* Level-triggered vectors exit on EOI, so that the I/O APIC sees the EOI
  * and may deliver again (SDM Vol. 3C 30.1.4; KVM computes it from the
- * I/O APIC's routes, here it is the TMR the vectors were accepted with). */
-static void sync_eoi_exit_bitmap(struct vcpu *v)
+ * I/O APIC's routes, here it is the TMR the vectors were accepted with).
+ * Only TMR words in `words` (bit i: word i) are looked at: TMR changes only
+ * with an acceptance into the same IRR word. */
+static void sync_eoi_exit_bitmap(struct vcpu *v, uint32_t words)
 {
     for (unsigned i = 0; i < 8; i += 2) {
+        if (!(words >> i & 3))
+            continue;
         uint32_t lo = vlapic_tmr_word(v->apic, i), hi = vlapic_tmr_word(v->apic, i + 1);
         if (lo == v->apicv.eoi_exit[i] && hi == v->apicv.eoi_exit[i + 1])
             continue;
@@ -174,12 +178,24 @@ void apicv_sync_now(struct vcpu *v)
     }
     /* What the processor did to the page it also did to RVI and SVI: they
      * are written only after the model's own changes. */
-    bool accepted = vlapic_sync_irr(apic);
-    if (!accepted && !apic->irr_isr_changed)
+    uint32_t moved = vlapic_sync_irr(apic);
+    if (apic->irr_isr_changed) {
+        apic->irr_isr_changed = false;
+        int rvi = vlapic_highest_irr(apic), svi = vlapic_highest_isr(apic);
+        /* Guest interrupt status: RVI in bits 7:0, SVI in 15:8 (SDM Vol. 3C 25.4.2). */
+        vmcs_write(GUEST_INTR_STATUS, (uint64_t)(svi < 0 ? 0 : svi) << 8 | (rvi < 0 ? 0 : rvi));
+        sync_eoi_exit_bitmap(v, 0xff);
         return;
-    apic->irr_isr_changed = false;
-    int rvi = vlapic_highest_irr(apic), svi = vlapic_highest_isr(apic);
-    /* Guest interrupt status: RVI in bits 7:0, SVI in 15:8 (SDM Vol. 3C 25.4.2). */
-    vmcs_write(GUEST_INTR_STATUS, (uint64_t)(svi < 0 ? 0 : svi) << 8 | (rvi < 0 ? 0 : rvi));
-    sync_eoi_exit_bitmap(v);
+    }
+    if (!moved)
+        return;
+    /* Only new requests since the last sync: RVI is still the highest
+     * vector of the rest of IRR, as the processor keeps it when it delivers
+     * (SDM Vol. 3C 30.2.2) or virtualises a self-IPI (30.1.6), so the new
+     * RVI is the higher of it and the newcomers' highest; SVI stays. */
+    uint64_t status = vmcs_read(GUEST_INTR_STATUS);
+    int newcomer = vlapic_highest_irr_in(apic, moved);
+    if (newcomer > (int)(status & 0xff))
+        vmcs_write(GUEST_INTR_STATUS, (status & ~0xffull) | (uint64_t)newcomer);
+    sync_eoi_exit_bitmap(v, moved);
 }

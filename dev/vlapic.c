@@ -163,23 +163,31 @@ bool vlapic_irr_nonempty(const struct vlapic *apic)
 #undef IRR
 }
 
-bool vlapic_sync_irr(struct vlapic *apic)
+uint32_t vlapic_sync_irr(struct vlapic *apic)
 {
     /* A word a setter fills after its bit was taken here is marked again
      * (vlapic_set_irr_trigger), and moved at the next sync. */
     uint32_t words = __atomic_load_n(&apic->inbox_words, __ATOMIC_ACQUIRE);
     if (!words)
-        return false;
+        return 0;
     words = __atomic_exchange_n(&apic->inbox_words, 0, __ATOMIC_ACQ_REL);
     uint32_t moved = 0;
-    for (unsigned i = 0; i < 8; i++) {
-        if (!(words >> i & 1))
-            continue;
+    for (uint32_t left = words; left; left &= left - 1) {
+        unsigned i = (unsigned)__builtin_ctz(left);
         uint32_t w = __atomic_exchange_n(&apic->inbox[i], 0, __ATOMIC_ACQ_REL);
         __atomic_fetch_or(&WORD(apic, APIC_REG_IRR, i), w, __ATOMIC_RELEASE);
-        moved |= w;
+        moved |= (w != 0) << i;
     }
-    return moved != 0;
+    return moved;
+}
+
+int vlapic_highest_irr_in(const struct vlapic *apic, uint32_t words)
+{
+    if (!words)
+        return -1;
+    unsigned i = 31 - (unsigned)__builtin_clz(words);
+    uint32_t w = __atomic_load_n(&WORD(apic, APIC_REG_IRR, i), __ATOMIC_ACQUIRE);
+    return w ? (int)(i * 32 + 31 - (unsigned)__builtin_clz(w)) : -1;
 }
 
 uint32_t vlapic_ppr(const struct vlapic *apic)

@@ -151,8 +151,12 @@ uint32_t vlapic_irr_word(const struct vlapic *apic, unsigned i);
 /* Whether any vector is requested (in IRR or the inbox), deliverable or not. */
 bool vlapic_irr_nonempty(const struct vlapic *apic);
 /* On the vCPU's own CPU, the guest not running: moves the inbox into IRR;
- * returns whether anything moved. */
-bool vlapic_sync_irr(struct vlapic *apic);
+ * returns which IRR words (bit i: vectors 32i..32i+31) got vectors, 0 if
+ * none. Their TMR bits were set with them (vlapic_set_irr_trigger). */
+uint32_t vlapic_sync_irr(struct vlapic *apic);
+/* The highest vector in IRR words `words` (a vlapic_sync_irr result), or
+ * -1: with the highest vector the rest of IRR had, the new highest. */
+int vlapic_highest_irr_in(const struct vlapic *apic, uint32_t words);
 /* The highest vector set in IRR (after vlapic_sync_irr) or ISR, or -1: RVI
  * and SVI of virtual-interrupt delivery (SDM Vol. 3C 30.1.2). */
 int vlapic_highest_irr(const struct vlapic *apic);

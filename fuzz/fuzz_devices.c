@@ -160,8 +160,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             vlapic_write_tsc_deadline(&apic, v, 0, now);
         else if (kind == 4)
             vlapic_init_signal(&apic);
-        else if (kind == 5)     /* another CPU's interrupt, then the owner's sync */
-            (void)(vlapic_set_irr_trigger(&apic, (uint8_t)v, v >> 8 & 1) && vlapic_sync_irr(&apic));
+        else if (kind == 5) {   /* another CPU's interrupt, then the owner's sync */
+            /* The incremental RVI (dev/apicv.c): the old highest and the
+             * newcomers' highest give the highest after the sync. */
+            int before = vlapic_highest_irr(&apic);
+            if (vlapic_set_irr_trigger(&apic, (uint8_t)v, v >> 8 & 1)) {
+                int newcomer = vlapic_highest_irr_in(&apic, vlapic_sync_irr(&apic));
+                FUZZ_ASSERT((newcomer > before ? newcomer : before) == vlapic_highest_irr(&apic));
+            }
+        }
         else if (kind == 6 && vlapic_pending_vector(&apic) >= 0)
             vlapic_accept(&apic, (uint8_t)vlapic_pending_vector(&apic));
         else if (kind == 7 && vlapic_mode(&apic) == APIC_MODE_XAPIC) {

@@ -1157,6 +1157,36 @@ static void inbox_reaches_irr_on_sync(void **state)
     assert_int_equal(vlapic_tmr_word(&a, 4), 0);
 }
 
+/* The sync says which IRR words got vectors, and the highest newcomer is
+ * the new RVI wherever it beats the old: with the rest of IRR unchanged,
+ * max(old RVI, vlapic_highest_irr_in) is the highest IRR vector, as a full
+ * scan finds it (dev/apicv.c's incremental RVI). */
+static void sync_names_the_words_for_an_incremental_rvi(void **state)
+{
+    (void)state;
+    struct vlapic a = make(0, APIC_MODE_X2APIC, true);
+    vlapic_set_irr(&a, 0xb0);
+    vlapic_sync_irr(&a);
+    int rvi = vlapic_highest_irr(&a);
+    /* Two newcomers in two words, both below the old RVI, one sharing its
+     * word: the old RVI stays the highest. */
+    vlapic_set_irr(&a, 0xa1);
+    vlapic_set_irr(&a, 0x33);
+    uint32_t moved = vlapic_sync_irr(&a);
+    assert_int_equal(moved, (1u << 5) | (1u << 1));
+    int newcomer = vlapic_highest_irr_in(&a, moved);
+    assert_int_equal(newcomer, 0xb0);       /* word 5 holds the old 0xb0 too */
+    assert_int_equal(newcomer > rvi ? newcomer : rvi, vlapic_highest_irr(&a));
+    /* One above it, in a word of its own. */
+    vlapic_set_irr(&a, 0xe7);
+    moved = vlapic_sync_irr(&a);
+    assert_int_equal(moved, 1u << 7);
+    assert_int_equal(vlapic_highest_irr_in(&a, moved), 0xe7);
+    assert_int_equal(vlapic_highest_irr(&a), 0xe7);
+    assert_int_equal(vlapic_sync_irr(&a), 0);
+    assert_int_equal(vlapic_highest_irr_in(&a, 0), -1);
+}
+
 /* RVI and SVI as virtual-interrupt delivery takes them: the highest
  * vector in IRR and in ISR; what the processor did to the page (deliver:
  * IRR to ISR; EOI: ISR bit cleared) is what the model then sees, and PPR
@@ -1269,6 +1299,7 @@ int main(void)
         cmocka_unit_test(virtual_wire_passes_the_8259),
         cmocka_unit_test(registers_live_at_their_page_offsets),
         cmocka_unit_test(inbox_reaches_irr_on_sync),
+        cmocka_unit_test(sync_names_the_words_for_an_incremental_rvi),
         cmocka_unit_test(rvi_svi_and_ppr_follow_the_page),
         cmocka_unit_test(page_written_first_still_changes_timer_mode),
     };
