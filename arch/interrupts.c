@@ -66,7 +66,14 @@ void interrupt_set_fatal_handler(void (*handler)(struct trap_frame *frame))
     fatal_exception = handler;
 }
 
-void interrupt_dispatch(struct trap_frame *frame);
+void interrupt_dispatch(struct trap_frame *frame);     /* arch/isr.S calls it */
+
+void interrupt_dispatch_acknowledged(uint8_t vector)
+{
+    struct trap_frame frame = { .vector = vector };
+    interrupt_dispatch(&frame);
+}
+
 void interrupt_dispatch(struct trap_frame *frame)
 {
     interrupt_handler_t h = handlers[frame->vector];

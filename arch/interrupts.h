@@ -40,6 +40,11 @@ void idt_without_ist(void);
 /* Loads the shared IDT on this CPU (the BSP builds it first). */
 void idt_load(void);
 void interrupt_register(uint8_t vector, interrupt_handler_t handler);
+/* An external interrupt the processor acknowledged without delivering it
+ * (a VM exit with "acknowledge interrupt on exit"): its handler runs as
+ * through the IDT, with interrupts off, and the LAPIC gets its EOI. The
+ * handlers see only the frame's vector. */
+void interrupt_dispatch_acknowledged(uint8_t vector);
 /* What an exception no handler takes runs (it does not return); set by the
  * program, above arch/, before the first exception can come. */
 void interrupt_set_fatal_handler(void (*handler)(struct trap_frame *frame));

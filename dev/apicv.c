@@ -134,9 +134,10 @@ static void write_controls(struct vcpu *v, enum apicv_mode now)
  * with an acceptance into the same IRR word. */
 static void sync_eoi_exit_bitmap(struct vcpu *v, uint32_t words)
 {
-    for (unsigned i = 0; i < 8; i += 2) {
-        if (!(words >> i & 3))
-            continue;
+    /* Bit i/2 of `pairs`: TMR words i and i+1, one 64-bit bitmap field. */
+    uint32_t pairs = (words | words >> 1) & 0x55;
+    for (; pairs; pairs &= pairs - 1) {
+        unsigned i = (unsigned)__builtin_ctz(pairs);
         uint32_t lo = vlapic_tmr_word(v->apic, i), hi = vlapic_tmr_word(v->apic, i + 1);
         if (lo == v->apicv.eoi_exit[i] && hi == v->apicv.eoi_exit[i + 1])
             continue;

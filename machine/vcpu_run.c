@@ -248,6 +248,8 @@ static void run_loop(struct vcpu *v, uint64_t slice)
          * and makes the entry exit at once. */
         enum exit_action action;
         if (__builtin_expect(nested_in_l2(v), 0)) {
+            if (reason == EXIT_REASON_EXTERNAL_INTERRUPT)
+                take_host_interrupt();
             irq_enable();
             action = exit_from_l2(v, reason);
         } else if (handle_vm_exit_fastpath(v, reason)) {
