@@ -117,19 +117,25 @@ all: kernel guests $(VMXRUN)
 
 # The Linux guest: Debian's stock kernel and a busybox initramfs, made from
 # Debian packages by tools/linux-guest (downloaded once, kept in build/linux);
-# its KVM host variant adds the KVM modules and kvm_client, a static
-# program of ours that runs a VM through the KVM API, and its QEMU variant
-# QEMU with the multiboot test kernel as its guest.
+# all of them hold lockbench (lock workloads for the PLE benchmarks); its
+# KVM host variant adds the KVM modules and kvm_client, a static program of
+# ours that runs a VM through the KVM API, and its QEMU variant QEMU with
+# the multiboot test kernel as its guest.
 LINUX_GUEST := $(BUILD)/linux/vmlinuz $(BUILD)/linux/initramfs.cpio.gz \
                $(BUILD)/linux/initramfs-kvm.cpio.gz $(BUILD)/linux/initramfs-qemu.cpio.gz
 linux-guest: $(LINUX_GUEST)
-$(LINUX_GUEST) &: tools/linux-guest guests/linux/init $(BUILD)/linux/kvm_client $(MB1_GUEST)
+$(LINUX_GUEST) &: tools/linux-guest guests/linux/init $(BUILD)/linux/kvm_client \
+                  $(BUILD)/linux/lockbench $(MB1_GUEST)
 	@echo "  LINUX   $(BUILD)/linux"
 	$(Q)MB1_TEST=$(MB1_GUEST) tools/linux-guest $(BUILD)/linux
 $(BUILD)/linux/kvm_client: guests/linux/kvm_client.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) -std=gnu11 -static -O2 -Wall -Wextra -Werror -o $@ $<
+$(BUILD)/linux/lockbench: guests/linux/lockbench.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) -std=gnu11 -static -O2 -Wall -Wextra -Werror -pthread -o $@ $<
 
 guests: $(GUEST_ELFS) $(BARE_GUEST_ELFS) $(MB1_GUEST)
 

@@ -5,6 +5,7 @@
 #include "nested/ept02.h"
 #include "virt/dirty_log.h"
 #include "virt/trace.h"
+#include "arch/cpu.h"
 #include "arch/percpu.h"
 #include "arch/tsc.h"
 #include "sched/sched.h"
@@ -304,6 +305,90 @@ static void info_nested(const char *args)
     print_shadow_ept(vm);
 }
 
+/* 256 vector bits (eight words, word 0 for vectors 0-31) as one hex
+ * number, vector 255 first. */
+static void print_vector_bits(const char *name, const uint32_t words[8])
+{
+    kprintf("  %-6s", name);
+    for (int i = 7; i >= 0; i--)
+        kprintf("%08x%s", words[i], i ? "_" : "\n");
+}
+
+/* A 256-bit register of the page (ISR, TMR, IRR). */
+static void print_apic_bank(const char *name, const struct vlapic *apic, uint32_t bank)
+{
+    uint32_t words[8];
+    for (unsigned i = 0; i < 8; i++)
+        words[i] = vlapic_get(apic, bank + 0x10 * i);
+    print_vector_bits(name, words);
+}
+
+/* One vCPU's local APIC as the model holds it (read without stopping the
+ * vCPU: a moment's view, and with APIC virtualization the processor may
+ * be changing IRR, ISR and TPR in the page as the guest runs). */
+static void print_lapic(const struct vcpu *c)
+{
+    const struct vlapic *a = c->apic;
+    static const char *const modes[] = { "disabled", "xAPIC", "x2APIC", "invalid" };
+    uint64_t now = rdtsc();
+    kprintf("vcpu %u: %s, %s, ID %u, TPR 0x%02x PPR 0x%02x SVR 0x%03x%s; highest IRR %d ISR %d, "
+            "pending %d\n", c->id, vcpu_state_names[c->se.state], modes[vlapic_mode(a)], a->id,
+            vlapic_get(a, APIC_REG_TPR), vlapic_ppr(a), vlapic_get(a, APIC_REG_SVR),
+            c->se.state == VCPU_HALTED ? (c->halt_interruptible ? ", halted with IF=1"
+                                                                : ", halted with IF=0")
+                                       : "",
+            vlapic_highest_irr(a), vlapic_highest_isr(a), vlapic_pending_vector(a));
+    uint32_t inbox[8];
+    for (unsigned i = 0; i < 8; i++)
+        inbox[i] = __atomic_load_n(&a->inbox[i], __ATOMIC_RELAXED);
+    print_apic_bank("IRR", a, APIC_REG_IRR);
+    print_vector_bits("inbox", inbox);
+    print_apic_bank("ISR", a, APIC_REG_ISR);
+    print_apic_bank("TMR", a, APIC_REG_TMR);
+    uint32_t lvt = vlapic_get(a, APIC_REG_LVT_TIMER);
+    kprintf("  timer: LVT 0x%05x, %s", lvt, a->timer_armed ? "armed" : "not armed");
+    if (a->timer_armed)
+        kprintf(", due in %ld cycles", (long)(a->timer_deadline - now));
+    kprintf(", fired %lu; requests 0x%x, NMI pending %d, INIT pending %d, interrupt window %s\n",
+            a->timer_fired, c->requests, c->nmi_pending, c->init_pending,
+            c->window_exiting ? "on" : "off");
+}
+
+static void info_lapic(const char *args)
+{
+    char name[64];
+    size_t len = 0;
+    while (args[len] && args[len] != ' ' && len + 1 < sizeof(name)) {
+        name[len] = args[len];
+        len++;
+    }
+    name[len] = '\0';
+    struct vm *vm = vm_find_live(name, len);
+    if (!vm) {
+        kprintf("no running VM named '%s'\n", name);
+        return;
+    }
+    const char *which = args + len;
+    while (*which == ' ')
+        which++;
+    uint32_t first = 0, end = vm->vcpu_count;
+    if (*which) {
+        uint32_t id = 0;
+        const char *d = which;
+        for (; *d >= '0' && *d <= '9' && id < VM_MAX_VCPUS; d++)
+            id = id * 10 + (uint32_t)(*d - '0');
+        if (*d || d == which || id >= vm->vcpu_count) {
+            kprintf("vm %s has vCPUs 0 to %u, not '%s'\n", vm->config.name, vm->vcpu_count - 1,
+                    which);
+            return;
+        }
+        first = id;
+        end = id + 1;
+    }
+    for (uint32_t i = first; i < end; i++)
+        print_lapic(&vm->vcpus[i]);
+}
+
 /* Host memory and what each VM has reserved and backed (virt/mem_reserve.h). */
 static void info_memory(const char *args)
 {
@@ -349,6 +434,8 @@ const struct monitor_command info_commands[] = {
     { "registers", "VM [VCPU]", "a vCPU's registers, segments, control registers (all its "
       "vCPUs without VCPU)", info_registers },
     { "vmcs", "VM VCPU", "the vCPU's VMCS, every field, printed from its CPU", info_vmcs },
+    { "lapic", "VM [VCPU]", "local APIC per vCPU: mode, TPR/PPR, IRR (and interrupts from other "
+      "CPUs not yet in it), ISR, TMR, timer, pending events", info_lapic },
     { "nested", "VM", "nested VMX per vCPU: VMX operation, current vmcs12 (controls, guest "
       "state, last exit to L1)", info_nested },
     { "dirty_rate", "VM", "the last dirty_rate measurement: pages/s, MiB/s, the dirty pages' "

@@ -28,7 +28,8 @@ my $config = "[vm spin]\nimage = spin_share.elf\nmemory = 4M\ncmdline = 1500\n";
 my $exec = join '; ', 'info registers spin', 'xp spin 0x100000 32', 'x spin 0 0x100000 32',
     'info vmcs spin 0', 'info exits spin 0', 'top spin 2', 'clear_exits spin', 'stop spin',
     'info registers spin 0', 'x spin 0 0xdead00000000 16', 'xp spin 0xfff00000000 16',
-    'info registers nosuch', 'info registers spin 5', 'x spin 0', 'cont spin';
+    'info registers nosuch', 'info registers spin 5', 'x spin 0', 'info lapic spin',
+    'info lapic spin 3', 'cont spin';
 ($status, $out) = run_vms($config, ['spin_share'], '--exec', $exec);
 is($status, 0, 'inspection: the VM ran on and ended with status 0') or diag($out);
 like($out, qr/^vm spin vcpu 0: (at an exit for this command|off its CPU, waiting for one), [\d.]+ ms ago$/m,
@@ -60,4 +61,9 @@ like($out, qr/^00000fff00000000: not RAM$/m, 'xp: an address that is not RAM');
 like($out, qr/^info registers: no running VM named 'nosuch'$/m, 'a VM that is not there');
 like($out, qr/^info registers: vm spin has vCPUs 0 to 0, not '5'$/m, 'a vCPU that is not there');
 like($out, qr/^x: usage: x VM VCPU ADDR \[LEN\]/m, 'x without an address: its usage');
+like($out, qr/^vcpu 0: [a-z-]+, (xAPIC|x2APIC|disabled), ID 0, TPR 0x[0-9a-f]{2} PPR 0x[0-9a-f]{2} SVR 0x[0-9a-f]{3}; highest IRR -?\d+ ISR -?\d+, pending -?\d+$/m,
+     'info lapic: mode, ID, priorities, the highest vectors');
+like($out, qr/^  IRR   [0-9a-f]{8}(_[0-9a-f]{8}){7}\n  inbox [0-9a-f]{8}(_[0-9a-f]{8}){7}\n  ISR   [0-9a-f]{8}(_[0-9a-f]{8}){7}\n  TMR   [0-9a-f]{8}(_[0-9a-f]{8}){7}\n  timer: LVT 0x[0-9a-f]{5}, /m,
+     'info lapic: IRR, the inbox, ISR and TMR as 256 bits, then the timer');
+like($out, qr/^vm spin has vCPUs 0 to 0, not '3'$/m, 'info lapic: a vCPU that is not there');
 done_testing();
