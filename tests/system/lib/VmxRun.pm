@@ -50,7 +50,7 @@ sub vmxrun {
 # boots with the configuration and the guests (build/guests/NAME.elf, a
 # path relative to build/ when the name has a '/', or an absolute path) as
 # modules; batch mode ends when every VM has ended.
-# VMXVISOR_APICV=on|off sets apicv in every VM's section (tests/system/apicv_off.t
+# VMXVISOR_APICV=on|off sets apicv in every VM's section (tests/system/apicv.t
 # runs other tests so).
 sub run_vms {
     my ($config, $guests, @options) = @_;
