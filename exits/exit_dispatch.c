@@ -13,14 +13,13 @@
 #include "arch/cpu.h"
 #include "arch/interrupts.h"
 #include "arch/percpu.h"
-#include "vmx/vmx_cpu.h"
 #include "vmx/exit_reasons.h"
 #include "vmx/vmcs.h"
 #include "arch/serial.h"
 #include "lib/printf.h"
 
 
-void take_host_interrupt(void)
+bool take_host_interrupt(void)
 {
     /* With "acknowledge interrupt on exit" (SDM Vol. 3C 25.7.1) the
      * processor acknowledged the interrupt and left its vector in the exit
@@ -29,8 +28,10 @@ void take_host_interrupt(void)
      * pending and is taken through the IDT when the run loop enables
      * interrupts. */
     uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
-    if (info & INTR_INFO_VALID)
-        interrupt_dispatch_acknowledged((uint8_t)info);
+    if (!(info & INTR_INFO_VALID))
+        return false;
+    interrupt_dispatch_acknowledged((uint8_t)info);
+    return true;
 }
 
 /* Whether the exit left no event half delivered (SDM Vol. 3C 28.2.4): one
@@ -48,8 +49,7 @@ static bool no_event_interrupted(void)
 static bool handle_external_interrupt_fastpath(struct vcpu *vcpu)
 {
     (void)vcpu;
-    take_host_interrupt();
-    return (vmcs_config.ctl[VMX_CTL_EXIT] & EXIT_ACK_INTERRUPT_ON_EXIT) && no_event_interrupted() &&
+    return take_host_interrupt() && no_event_interrupted() &&
            !sched_cpu_work_pending(this_cpu()->index);
 }
 

@@ -181,6 +181,22 @@ static void info_sched(const char *args)
     sched_print_queues();
 }
 
+/* The vCPU `word` names in `vm` (its number); false, having said why, if
+ * it names none. */
+static bool vcpu_number(const struct vm *vm, const char *word, uint32_t *id)
+{
+    uint32_t n = 0;
+    const char *c = word;
+    for (; *c >= '0' && *c <= '9' && n < VM_MAX_VCPUS; c++)
+        n = n * 10 + (uint32_t)(*c - '0');
+    if (*c || c == word || n >= vm->vcpu_count) {
+        kprintf("vm %s has vCPUs 0 to %u, not '%s'\n", vm->config.name, vm->vcpu_count - 1, word);
+        return false;
+    }
+    *id = n;
+    return true;
+}
+
 static void info_exits(const char *args)
 {
     char trimmed[64];
@@ -197,16 +213,10 @@ static void info_exits(const char *args)
         vcpu++;
     if (*vcpu) {
         struct vm *vm = vm_find_live(args, name_len);
-        uint32_t id = 0;
-        const char *c = vcpu;
-        for (; *c >= '0' && *c <= '9' && id < VM_MAX_VCPUS; c++)
-            id = id * 10 + (uint32_t)(*c - '0');
+        uint32_t id;
         if (!vm)
             kprintf("no running VM named '%.*s'\n", (int)name_len, args);
-        else if (*c || c == vcpu || id >= vm->vcpu_count)
-            kprintf("vm %s has vCPUs 0 to %u, not '%s'\n", vm->config.name, vm->vcpu_count - 1,
-                    vcpu);
-        else
+        else if (vcpu_number(vm, vcpu, &id))
             vcpu_print_exits(vm, id);
         return;
     }
@@ -373,17 +383,9 @@ static void info_lapic(const char *args)
         which++;
     uint32_t first = 0, end = vm->vcpu_count;
     if (*which) {
-        uint32_t id = 0;
-        const char *d = which;
-        for (; *d >= '0' && *d <= '9' && id < VM_MAX_VCPUS; d++)
-            id = id * 10 + (uint32_t)(*d - '0');
-        if (*d || d == which || id >= vm->vcpu_count) {
-            kprintf("vm %s has vCPUs 0 to %u, not '%s'\n", vm->config.name, vm->vcpu_count - 1,
-                    which);
+        if (!vcpu_number(vm, which, &first))
             return;
-        }
-        first = id;
-        end = id + 1;
+        end = first + 1;
     }
     for (uint32_t i = first; i < end; i++)
         print_lapic(&vm->vcpus[i]);
