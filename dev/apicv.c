@@ -87,6 +87,15 @@ const char *apicv_mode_name(const struct vm *vm)
     return names[vm->apicv];
 }
 
+/* EOI-exit bitmap field i/2: TMR words i and i+1, or all ones while the
+ * EOI guard is on. */
+static void write_eoi_exit_pair(struct vcpu *v, unsigned i)
+{
+    uint64_t bits = v->apicv.eoi_guard ? ~0ull
+                                       : (uint64_t)v->apicv.eoi_exit[i + 1] << 32 | v->apicv.eoi_exit[i];
+    vmcs_write(EOI_EXIT_BITMAP0 + i, bits);
+}
+
 /* The VMCS's APIC controls for the vCPU's APIC mode (SDM Vol. 3C 25.6.2,
  * 25.6.8): virtualize APIC accesses in xAPIC mode at the default base,
  * virtualize x2APIC mode with its MSR bitmap in x2APIC mode (the two are
@@ -122,9 +131,8 @@ static void write_controls(struct vcpu *v, enum apicv_mode now)
     vmcs_write(APIC_ACCESS_ADDR, (uint64_t)v->vm->apic_access_page);
     vmcs_write(MSR_BITMAP, full && mode == APIC_MODE_X2APIC ? (uint64_t)v->vm->x2apic_msr_bitmap
                                                             : (uint64_t)v->vm->msr_bitmap);
-    for (unsigned i = 0; full && i < 4; i++)
-        vmcs_write(EOI_EXIT_BITMAP0 + 2 * i,
-                   (uint64_t)v->apicv.eoi_exit[2 * i + 1] << 32 | v->apicv.eoi_exit[2 * i]);
+    for (unsigned i = 0; full && i < 8; i += 2)
+        write_eoi_exit_pair(v, i);
 }
 
 /* Level-triggered vectors exit on EOI, so that the I/O APIC sees the EOI
@@ -143,8 +151,33 @@ static void sync_eoi_exit_bitmap(struct vcpu *v, uint32_t words)
             continue;
         v->apicv.eoi_exit[i] = lo;
         v->apicv.eoi_exit[i + 1] = hi;
-        vmcs_write(EOI_EXIT_BITMAP0 + i, (uint64_t)hi << 32 | lo);
+        if (!v->apicv.eoi_guard)
+            write_eoi_exit_pair(v, i);
     }
+}
+
+/* The EOI guard. Virtual-interrupt delivery recognizes a pending virtual
+ * interrupt when an EOI lowers VPPR under RVI, also while the guest runs
+ * with RFLAGS.IF clear (in its handler), and then only IF keeps it from
+ * being delivered (SDM Vol. 3C 30.1.4, 30.2.1). Bochs 2.7 does not always
+ * keep it: a host interrupt arriving meanwhile (a kick, a host timer) is
+ * meant to cause an external-interrupt exit, but Bochs delivers the
+ * recognized virtual interrupt instead, IF clear or not (cpu/event.cc,
+ * InterruptAcknowledge, asks is_pending rather than is_unmasked). Linux
+ * then takes a timer interrupt inside its scheduler with the runqueue lock
+ * held and deadlocks on it. So while an EOI could release a waiting vector
+ * (vlapic_eoi_may_release) every EOI exits, and the next entry decides
+ * with the guest's IF in view (inject_pending_interrupt: a blocked guest
+ * gets interrupt-window exiting, under which nothing is recognized). On
+ * hardware this costs an exit per EOI that has another interrupt behind
+ * it; interrupts mostly come one at a time. */
+static void sync_eoi_guard(struct vcpu *v, bool guard)
+{
+    if (guard == v->apicv.eoi_guard)
+        return;
+    v->apicv.eoi_guard = guard;
+    for (unsigned i = 0; i < 8; i += 2)
+        write_eoi_exit_pair(v, i);
 }
 
 /* TPR shadow without virtual-interrupt delivery: the highest requested
@@ -160,6 +193,17 @@ static void sync_tpr_threshold(struct vcpu *v)
         v->apicv.tpr_threshold = threshold;
         vmcs_write(TPR_THRESHOLD, threshold);
     }
+}
+
+bool apicv_interrupt_recognizable(const struct vcpu *v)
+{
+    /* RVI's priority class above VPPR's, VPPR being the higher of TPR and
+     * SVI's class (SDM Vol. 3C 30.1.3, 30.2.1): from the guest interrupt
+     * status, not by scanning the page. */
+    uint64_t status = vmcs_read(GUEST_INTR_STATUS);
+    uint32_t rvi_class = (status & 0xff) >> 4, svi_class = (status >> 12) & 0xf;
+    uint32_t tpr_class = (vlapic_get(v->apic, APIC_REG_TPR) >> 4) & 0xf;
+    return rvi_class > (tpr_class > svi_class ? tpr_class : svi_class);
 }
 
 void apicv_sync_now(struct vcpu *v)
@@ -178,14 +222,18 @@ void apicv_sync_now(struct vcpu *v)
         return;
     }
     /* What the processor did to the page it also did to RVI and SVI: they
-     * are written only after the model's own changes. */
+     * are written only after the model's own changes. With the EOI guard
+     * on, each entry looks again whether it is still needed. */
     uint32_t moved = vlapic_sync_irr(apic);
-    if (apic->irr_isr_changed) {
+    if (apic->irr_isr_changed || (!moved && v->apicv.eoi_guard)) {
         apic->irr_isr_changed = false;
         int rvi = vlapic_highest_irr(apic), svi = vlapic_highest_isr(apic);
+        rvi = rvi < 0 ? 0 : rvi;
+        svi = svi < 0 ? 0 : svi;
         /* Guest interrupt status: RVI in bits 7:0, SVI in 15:8 (SDM Vol. 3C 25.4.2). */
-        vmcs_write(GUEST_INTR_STATUS, (uint64_t)(svi < 0 ? 0 : svi) << 8 | (rvi < 0 ? 0 : rvi));
+        vmcs_write(GUEST_INTR_STATUS, (uint64_t)svi << 8 | (uint64_t)rvi);
         sync_eoi_exit_bitmap(v, 0xff);
+        sync_eoi_guard(v, vlapic_eoi_may_release(apic, (unsigned)rvi, (unsigned)svi));
         return;
     }
     if (!moved)
@@ -195,8 +243,15 @@ void apicv_sync_now(struct vcpu *v)
      * (SDM Vol. 3C 30.2.2) or virtualises a self-IPI (30.1.6), so the new
      * RVI is the higher of it and the newcomers' highest; SVI stays. */
     uint64_t status = vmcs_read(GUEST_INTR_STATUS);
+    unsigned old_rvi = status & 0xff, svi = (status >> 8) & 0xff;
     int newcomer = vlapic_highest_irr_in(apic, moved);
-    if (newcomer > (int)(status & 0xff))
+    if (newcomer > (int)old_rvi)
         vmcs_write(GUEST_INTR_STATUS, (status & ~0xffull) | (uint64_t)newcomer);
     sync_eoi_exit_bitmap(v, moved);
+    /* The guard without a scan: a request in service or waiting already
+     * makes two; else IRR holds only the newcomers, in the `moved` words. */
+    bool several = old_rvi || (moved & (moved - 1)) ||
+                   (newcomer >= 0 && vlapic_irr_word(apic, (unsigned)newcomer >> 5) &
+                                         ~(1u << (newcomer & 31)));
+    sync_eoi_guard(v, svi || several);
 }

@@ -63,9 +63,13 @@ static inline bool apicv_delivers(const struct vcpu *v)
 {
     return apicv_mode_now(v) == APICV_FULL;
 }
+/* With virtual-interrupt delivery, after apicv_sync: whether the processor
+ * would recognize a virtual interrupt at the next entry. */
+bool apicv_interrupt_recognizable(const struct vcpu *v);
 /* Before an entry to L1 with events to look at: the controls if stale,
  * then with virtual-interrupt delivery IRR, RVI, SVI and the EOI-exit
- * bitmap; with the TPR shadow alone the TPR threshold. Inline, the
+ * bitmap (and its guard, dev/apicv.c); with the TPR shadow alone the TPR
+ * threshold. Inline, the
  * nothing-to-do case: every nested exit to L1 asks. */
 void apicv_sync_now(struct vcpu *vcpu);
 static inline void apicv_sync(struct vcpu *v)
@@ -75,7 +79,7 @@ static inline void apicv_sync(struct vcpu *v)
     enum apicv_mode mode = apicv_mode_now(v);
     if (!v->apicv.controls_stale &&
         (mode == APICV_OFF ||
-         (mode == APICV_FULL && !v->apic->irr_isr_changed &&
+         (mode == APICV_FULL && !v->apic->irr_isr_changed && !v->apicv.eoi_guard &&
           !__atomic_load_n(&v->apic->inbox_words, __ATOMIC_ACQUIRE))))
         return;
     apicv_sync_now(v);

@@ -173,12 +173,19 @@ int vcpu_acknowledge_interrupt(struct vcpu *v)
 void inject_pending_interrupt(struct vcpu *v)
 {
     /* With virtual-interrupt delivery the processor takes the APIC's
-     * interrupts from RVI: only the 8259's go in by injection. */
+     * interrupts from RVI: only the 8259's go in by injection. But not
+     * while the guest cannot take one (IF clear, an STI or MOV-SS shadow,
+     * an event being injected): interrupt-window exiting then keeps the
+     * processor from recognizing it (SDM Vol. 3C 30.2.1) until the window
+     * opens, as injection would wait. With IF clear a recognized virtual
+     * interrupt waits on IF alone, and Bochs 2.7 delivers it anyway when
+     * a host interrupt comes (dev/apicv.c, the EOI guard). */
     bool by_injection = !apicv_delivers(v);
     bool extint = vm_extint_pending(v);
     int vector = extint ? 0 : by_injection ? vlapic_pending_vector(v->apic) : -1;
     if (vector < 0) {
-        set_interrupt_window(v, false);
+        set_interrupt_window(v, !by_injection && apicv_interrupt_recognizable(v) &&
+                                    !interrupt_window_open());
         return;
     }
     if (!interrupt_window_open()) {
@@ -187,7 +194,8 @@ void inject_pending_interrupt(struct vcpu *v)
     }
     inject_external_interrupt(v, acknowledge(v, extint, vector));
     /* More may be waiting behind this one: look again after it is taken. */
-    set_interrupt_window(v, by_injection ? vcpu_interrupt_waiting(v) : vm_extint_pending(v));
+    set_interrupt_window(v, by_injection ? vcpu_interrupt_waiting(v)
+                                         : vm_extint_pending(v) || apicv_interrupt_recognizable(v));
     if (by_injection)
         apicv_sync(v);      /* the TPR threshold, for what is left (after inject_pending_events') */
 }

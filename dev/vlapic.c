@@ -163,6 +163,21 @@ bool vlapic_irr_nonempty(const struct vlapic *apic)
 #undef IRR
 }
 
+bool vlapic_eoi_may_release(const struct vlapic *apic, unsigned rvi, unsigned svi)
+{
+    /* One request behind an in-service vector: that vector's EOI lets it
+     * go. Two requests: the first is delivered, its EOI lets the second
+     * go. RVI is the highest request: the others are in its word or below. */
+    if (!rvi || svi)
+        return rvi != 0;
+    unsigned top = rvi >> 5;
+    uint32_t others = __atomic_load_n(&WORD(apic, APIC_REG_IRR, top), __ATOMIC_RELAXED) &
+                      ~(1u << (rvi & 31));
+    for (unsigned i = 0; i < top && !others; i++)
+        others = __atomic_load_n(&WORD(apic, APIC_REG_IRR, i), __ATOMIC_RELAXED);
+    return others != 0;
+}
+
 uint32_t vlapic_sync_irr(struct vlapic *apic)
 {
     /* A word a setter fills after its bit was taken here is marked again

@@ -358,7 +358,44 @@ void cmd_xp(const char *args)
 static struct {
     struct vm *vm;
     uint64_t addr, len;
+    int reg;                /* ADDR is $REG[+N]: the register (REG_RIP, else a GPR), or -1 */
 } x_pending;
+
+/* The registers ADDR may name, as QEMU's monitor takes $rsp: the GPRs in
+ * the encoding's order (guest_regs_array, RSP from the snapshot), then RIP. */
+enum { REG_RSP = 4, REG_RIP = 16 };
+static const char *const register_names[] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi",
+                                              "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
+                                              "r14", "r15", "rip" };
+
+/* ADDR: a number, or $REG or $REG+N (N a number): *reg the register, -1 if none. */
+static bool parse_address(const char *word, int *reg, uint64_t *offset)
+{
+    *reg = -1;
+    if (word[0] != '$')
+        return parse_number(word, offset);
+    char name[8];
+    size_t n = 0;
+    for (word++; *word && *word != '+' && n + 1 < sizeof(name); word++)
+        name[n++] = *word;
+    name[n] = '\0';
+    *offset = 0;
+    if (*word == '+' && !parse_number(word + 1, offset))
+        return false;
+    if (*word && *word != '+')
+        return false;
+    for (unsigned i = 0; i < sizeof(register_names) / sizeof(register_names[0]); i++)
+        if (!strcmp(name, register_names[i]))
+            *reg = (int)i;
+    return *reg >= 0;
+}
+
+static uint64_t register_value(struct vcpu_snapshot *s, int reg)
+{
+    return reg == REG_RIP ? s->field[SNAP_GUEST_RIP]
+           : reg == REG_RSP ? s->field[SNAP_GUEST_RSP]
+                            : guest_regs_array(&s->regs)[reg];
+}
 
 /* The vCPU's paging as its snapshot has it, then the dump. */
 static void show_virtual(struct vcpu *v, bool fresh)
@@ -381,7 +418,8 @@ static void show_virtual(struct vcpu *v, bool fresh)
         kprintf("x: vm %s has ended meanwhile\n", x_pending.vm->config.name);
         return;
     }
-    dump_memory(x_pending.vm, x_pending.addr, x_pending.len, &paging);
+    uint64_t addr = x_pending.addr + (x_pending.reg < 0 ? 0 : register_value(&s, x_pending.reg));
+    dump_memory(x_pending.vm, addr, x_pending.len, &paging);
 }
 
 void cmd_x(const char *args)
@@ -391,8 +429,9 @@ void cmd_x(const char *args)
     struct vm *vm = command_target("x", args, &c, true, &v);
     if (!vm)
         return;
-    if (c.n < 3 || !parse_number(c.w[2], &x_pending.addr)) {
-        kprintf("x: usage: x VM VCPU ADDR [LEN] (ADDR virtual, through the vCPU's paging)\n");
+    if (c.n < 3 || !parse_address(c.w[2], &x_pending.reg, &x_pending.addr)) {
+        kprintf("x: usage: x VM VCPU ADDR [LEN] (ADDR virtual, through the vCPU's paging: a "
+                "number, $REG or $REG+N, e.g. $rsp)\n");
         return;
     }
     if (!dump_length("x", c.n > 3 ? c.w[3] : NULL, &x_pending.len))

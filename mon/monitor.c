@@ -19,7 +19,7 @@ static const struct monitor_command commands[] = {
     { "help", "", "list commands", cmd_help },
     { "info", "WHAT", "show information: one of the info commands below", cmd_info },
     { "x", "VM VCPU ADDR [LEN]", "guest memory at a virtual address, through the vCPU's "
-      "paging (hex and ASCII, LEN bytes, default 128)", cmd_x },
+      "paging (hex and ASCII, LEN bytes, default 128); ADDR may be $REG[+N], e.g. $rsp", cmd_x },
     { "xp", "VM ADDR [LEN]", "guest-physical memory (hex and ASCII, LEN bytes, default 128)",
       cmd_xp },
     { "top", "[VM] [SECONDS]", "live exit rates per VM and reason, every second until a key "

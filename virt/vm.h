@@ -119,7 +119,8 @@ struct vcpu {
     struct vcpu_apicv {             /* APIC virtualization on its vmcs01 (dev/apicv.c) */
         bool controls_stale;        /* a new VMCS or APIC mode: controls to write */
         uint8_t tpr_threshold;      /* APICV_TPR_SHADOW: what TPR_THRESHOLD holds */
-        uint32_t eoi_exit[8];       /* APICV_FULL: what the EOI-exit bitmap holds */
+        uint32_t eoi_exit[8];       /* APICV_FULL: the EOI-exit bitmap the TMR asks for */
+        bool eoi_guard;             /* APICV_FULL: every EOI exits instead (dev/apicv.c) */
     } apicv;
     void *fpu;                      /* XSAVE/FXSAVE area: x87, SSE, AVX... state */
     struct vcpu_ple {               /* PAUSE-loop exiting (exits/exit_pause.c) */

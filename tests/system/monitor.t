@@ -27,7 +27,8 @@ like($out, qr/^unknown command 'frobnicate' \(try 'help'\)$/m, 'unknown command'
 my $config = "[vm spin]\nimage = spin_share.elf\nmemory = 4M\ncmdline = 1500\n";
 my $exec = join '; ', 'info registers spin', 'xp spin 0x100000 32', 'x spin 0 0x100000 32',
     'info vmcs spin 0', 'info exits spin 0', 'top spin 2', 'clear_exits spin', 'stop spin',
-    'info registers spin 0', 'x spin 0 0xdead00000000 16', 'xp spin 0xfff00000000 16',
+    'info registers spin 0', 'x spin 0 $rip 16', 'x spin 0 $rsp+0x10 16', 'x spin 0 $rflags',
+    'x spin 0 0xdead00000000 16', 'xp spin 0xfff00000000 16',
     'info registers nosuch', 'info registers spin 5', 'x spin 0', 'info lapic spin',
     'info lapic spin 3', 'cont spin';
 ($status, $out) = run_vms($config, ['spin_share'], '--exec', $exec);
@@ -56,6 +57,15 @@ like($out, qr/^top: second 2\n  vm spin +\d+ exits\/s\n    VMX-preemption timer 
 like($out, qr/^vm spin: exit counters cleared$/m, 'clear_exits');
 like($out, qr/^vm spin vcpu 0: off its CPU, stopped, [\d.]+ ms ago$/m,
      'info registers on a stopped VM: copied by the CPU where its VMCS is');
+# The stopped vCPU's registers stay as they are: $REG addresses are theirs.
+my ($rip, $rsp) = $out =~ /^vm spin vcpu 0: off its CPU, stopped.*\n.*\n.*RSP=([0-9a-f]{16})\n(?:.*\n){2}RIP=([0-9a-f]{16})/m
+    ? ($2, $1) : ();
+ok(defined $rip, 'info registers of the stopped vCPU: RIP and RSP') or diag($out);
+like($out, qr/^\(vmx\) x spin 0 \$rip 16\n.*\n$rip: /m, 'x $rip: the dump starts at RIP');
+my $rsp16 = sprintf('%016x', hex($rsp // 0) + 0x10);
+like($out, qr/^\(vmx\) x spin 0 \$rsp\+0x10 16\n.*\n$rsp16: /m, 'x $rsp+N: at RSP plus N');
+like($out, qr/^\(vmx\) x spin 0 \$rflags\nx: usage: x VM VCPU ADDR \[LEN\].*\$REG/m,
+     'x $REG: a register it does not know gets the usage');
 like($out, qr/^0000dead00000000: not mapped$/m, 'x: an unmapped address');
 like($out, qr/^00000fff00000000: not RAM$/m, 'xp: an address that is not RAM');
 like($out, qr/^info registers: no running VM named 'nosuch'$/m, 'a VM that is not there');

@@ -1223,6 +1223,50 @@ static void rvi_svi_and_ppr_follow_the_page(void **state)
     assert_int_equal(a.regs[APIC_REG_PPR / 4], 0x30);
 }
 
+/* The EOI guard's question (dev/apicv.c): could an EOI release a vector
+ * that waits in IRR? Not with one request and nothing in service (it is
+ * delivered, its EOI leaves nothing), yes with two, or with one behind an
+ * in-service vector; the inbox does not count until it is synced. */
+static bool may_release(const struct vlapic *a)
+{
+    int rvi = vlapic_highest_irr(a), svi = vlapic_highest_isr(a);
+    return vlapic_eoi_may_release(a, rvi < 0 ? 0 : (unsigned)rvi, svi < 0 ? 0 : (unsigned)svi);
+}
+
+static void eoi_may_release_a_waiting_vector(void **state)
+{
+    (void)state;
+    struct vlapic a = make(0, APIC_MODE_X2APIC, true);
+    assert_false(may_release(&a));
+    vlapic_set_irr(&a, 0xec);
+    assert_false(may_release(&a));                  /* in the inbox */
+    vlapic_sync_irr(&a);
+    assert_false(may_release(&a));
+    vlapic_set_irr(&a, 0x31);
+    vlapic_sync_irr(&a);
+    assert_true(may_release(&a));                   /* two, in different words */
+    /* The processor delivers 0xec: 0x31 waits behind it. */
+    a.regs[(APIC_REG_IRR + 0x70) / 4] = 0;
+    a.regs[(APIC_REG_ISR + 0x70) / 4] = 1u << 12;
+    assert_true(may_release(&a));
+    /* It completes 0xec and delivers 0x31: nothing is left to release. */
+    a.regs[(APIC_REG_ISR + 0x70) / 4] = 0;
+    a.regs[(APIC_REG_IRR + 0x10) / 4] = 0;
+    a.regs[(APIC_REG_ISR + 0x10) / 4] = 1u << 17;
+    assert_false(may_release(&a));
+    /* Two in one word, and in the lowest word under the highest's. */
+    a.regs[(APIC_REG_ISR + 0x10) / 4] = 0;
+    vlapic_set_irr(&a, 0x40);
+    vlapic_set_irr(&a, 0x41);
+    vlapic_sync_irr(&a);
+    assert_true(may_release(&a));
+    a.regs[(APIC_REG_IRR + 0x20) / 4] = 1u << 1;
+    assert_false(may_release(&a));
+    vlapic_set_irr(&a, 0x10);
+    vlapic_sync_irr(&a);
+    assert_true(may_release(&a));
+}
+
 /* APIC-register virtualization puts a guest's LVT write in the page before
  * the model acts on it (the APIC-write exit): leaving TSC-deadline mode
  * still disarms the timer, and ESR keeps reading 0. */
@@ -1301,6 +1345,7 @@ int main(void)
         cmocka_unit_test(inbox_reaches_irr_on_sync),
         cmocka_unit_test(sync_names_the_words_for_an_incremental_rvi),
         cmocka_unit_test(rvi_svi_and_ppr_follow_the_page),
+        cmocka_unit_test(eoi_may_release_a_waiting_vector),
         cmocka_unit_test(page_written_first_still_changes_timer_mode),
     };
     return cmocka_run_group_tests_name("vlapic", tests, NULL, NULL);
