@@ -10,7 +10,10 @@
  * of failures. "bench": only ipi_roundtrip (vCPU 0 <-> 1, median; named
  * ipi_roundtrip_xapic in xAPIC mode, where every APIC access is emulated MMIO).
  * "switch": only vcpu_switch, two vCPUs handing one physical CPU back and
- * forth with the YIELD hypercall. */
+ * forth with the YIELD hypercall. "storm": only interrupts where IF allows
+ * them: the others send vCPU 0 two vectors at a time while it runs with IF
+ * clear most of the time and its handler works on with IF clear after its
+ * EOI, as Linux's do. */
 #include "guests/runtime/guest.h"
 #include "arch/interrupts.h"
 #include "arch/lapic.h"
@@ -27,11 +30,19 @@
 #define ICR_ALL_INCL_SELF  0x80000
 #define XAPIC_BROADCAST    0xff
 #define X2APIC_BROADCAST   0xffffffffu
+#define STORM_LOW          0x60
+#define STORM_HIGH         0x70
+#define STORM_ROUNDS       300
+#define STORM_CLI_CYCLES   20000   /* vCPU 0's stretch with IF clear */
+#define STORM_STI_CYCLES   2000    /* and with IF set */
+#define STORM_HANDLER_CYCLES 3000  /* its handler's work after the EOI */
+#define STORM_SEND_CYCLES  4000    /* a sender's pause between two pairs */
 
 static volatile uint32_t arrived, done;
 static volatile uint32_t pings[MAX_VCPUS], counted[MAX_VCPUS], pongs;
 static volatile uint32_t turn;
 static volatile uint64_t handed_over_at;
+static volatile uint32_t storm_go, storm_taken[2], storm_with_if_clear;
 static bool x2apic;
 static int failures;
 
@@ -62,6 +73,25 @@ static void count_interrupt(struct trap_frame *frame)
 {
     (void)frame;
     __atomic_add_fetch(&counted[my_id()], 1, __ATOMIC_SEQ_CST);
+}
+
+static void spin_cycles(uint64_t cycles)
+{
+    for (uint64_t start = rdtsc(); rdtsc() - start < cycles;)
+        cpu_relax();
+}
+
+/* An interrupt is delivered only while the interrupted code has IF set
+ * (SDM Vol. 3A 6.8.1): its frame's RFLAGS says whether it had. The EOI
+ * comes first and the work after it, with IF still clear: the other vector
+ * of the pair becomes deliverable then, and must wait for the IRET. */
+static void storm_interrupt(struct trap_frame *frame)
+{
+    if (!(frame->rflags & RFLAGS_IF))
+        __atomic_add_fetch(&storm_with_if_clear, 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&storm_taken[frame->vector == STORM_HIGH], 1, __ATOMIC_SEQ_CST);
+    lapic_eoi();
+    spin_cycles(STORM_HANDLER_CYCLES);
 }
 
 /* Waits with interrupts enabled until *value reaches target. */
@@ -165,6 +195,46 @@ static void logical(uint32_t vcpus)
     report("logical destination selects vCPUs 1 and 3", got && counted_total() == 2, detail);
 }
 
+static uint32_t storm_taken_total(void)
+{
+    return __atomic_load_n(&storm_taken[0], __ATOMIC_SEQ_CST) +
+           __atomic_load_n(&storm_taken[1], __ATOMIC_SEQ_CST);
+}
+
+/* The others send pairs of vectors to vCPU 0 (kicking its physical CPU
+ * when it runs) while it runs mostly with IF clear; each sender waits for
+ * two interrupts taken before its next pair, so that vCPU 0 keeps up. */
+static void storm_send(void)
+{
+    while (__atomic_load_n(&storm_go, __ATOMIC_SEQ_CST)) {
+        uint32_t before = storm_taken_total();
+        lapic_send_ipi(0, ICR_FIXED | STORM_LOW);
+        lapic_send_ipi(0, ICR_FIXED | STORM_HIGH);
+        while (storm_taken_total() - before < 2 && __atomic_load_n(&storm_go, __ATOMIC_SEQ_CST))
+            cpu_relax();
+        spin_cycles(STORM_SEND_CYCLES);
+    }
+}
+
+static void interrupts_respect_if(uint32_t vcpus)
+{
+    char detail[120];
+    storm_go = 1;
+    lapic_send_ipi(0, ICR_FIXED | ICR_ALL_BUT_SELF | COUNT_VECTOR);   /* wakes the senders */
+    for (int i = 0; i < STORM_ROUNDS; i++) {
+        irq_disable();
+        spin_cycles(STORM_CLI_CYCLES);
+        irq_enable();
+        spin_cycles(STORM_STI_CYCLES);
+    }
+    storm_go = 0;
+    spin_cycles(2 * STORM_SEND_CYCLES + STORM_HANDLER_CYCLES);     /* the last ones land */
+    snprintf(detail, sizeof(detail), "(%u and %u taken from %u senders, %u with IF clear)",
+             storm_taken[0], storm_taken[1], vcpus - 1, storm_with_if_clear);
+    report("interrupts only with IF set", storm_with_if_clear == 0 && storm_taken[0] &&
+                                              storm_taken[1], detail);
+}
+
 /* vcpu_switch: vCPU 0 and 1 share one physical CPU and hand it over with
  * YIELD; each handover is timed from the yield to the other one running. */
 static void switch_bench(uint32_t vcpu)
@@ -195,8 +265,11 @@ static void ap_main(uint32_t vcpu, const char *cmdline)
         switch_bench(vcpu);
     } else {
         irq_enable();
-        while (!done)
+        while (!done) {
+            if (storm_go)
+                storm_send();
             irq_enable_and_halt();
+        }
     }
     cpu_halt_forever();     /* vCPU 0 ends the VM */
 }
@@ -207,6 +280,8 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     interrupt_register(PING_VECTOR, ping_interrupt);
     interrupt_register(PONG_VECTOR, pong_interrupt);
     interrupt_register(COUNT_VECTOR, count_interrupt);
+    interrupt_register(STORM_LOW, storm_interrupt);
+    interrupt_register(STORM_HIGH, storm_interrupt);
     if (vcpu != 0)
         ap_main(vcpu, cmdline);
     if (vcpus > MAX_VCPUS)
@@ -228,6 +303,11 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
                      median(samples, BENCH_SAMPLES), "ticks");
         done = 1;
         return 0;
+    }
+    if (cmdline_has(cmdline, "storm")) {
+        interrupts_respect_if(vcpus);
+        done = 1;
+        return failures;
     }
     ping_pong(vcpus);
     broadcasts(vcpus);
