@@ -17,13 +17,17 @@
  *   ticket  a user-space ticket lock, waiters spinning with PAUSE (a
  *           spinning database latch).
  *
- * Each prints "lockbench: NAME N ops/s (T threads)": operations of all
- * threads per second of guest time (CLOCK_MONOTONIC, which runs on while
- * a vCPU waits for a CPU: that is the cost being measured).
+ * Each prints "lockbench: NAME N ops/s (T threads, rounds R1 R2 ...)":
+ * operations of all threads per second of guest time (CLOCK_MONOTONIC,
+ * which runs on while a vCPU waits for a CPU: that is the cost being
+ * measured), the median of its rounds. Under overcommit one run's figure
+ * hinges on where the host's slices happen to end; rounds, the workloads
+ * taking turns, sample more of them in one boot.
  *
- * Usage: lockbench [SECONDS [UPTIME]]: SECONDS per workload (default 1);
- * with UPTIME, start once the guest's uptime reaches it, so that two VMs
- * booted together contend for the CPUs at the same time.
+ * Usage: lockbench [SECONDS [UPTIME [ROUNDS]]]: SECONDS per workload and
+ * round (default 1); with UPTIME, start once the guest's uptime reaches it,
+ * so that two VMs booted together contend for the CPUs at the same time;
+ * ROUNDS (default 1, at most 15).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -160,7 +164,10 @@ static const struct {
     { "ticket", ticket_thread },
 };
 
-static bool run(const char *name, void *(*thread)(void *), double seconds)
+#define MAX_ROUNDS 15
+
+/* One round of a workload: its operations per second, or -1. */
+static double run(const char *name, void *(*thread)(void *), double seconds)
 {
     pthread_t tids[MAX_THREADS];
     for (int i = 0; i < thread_count; i++)
@@ -170,7 +177,7 @@ static bool run(const char *name, void *(*thread)(void *), double seconds)
         for (int i = 0; i < thread_count / 2; i++)
             if (pipe(pairs[i].ping) || pipe(pairs[i].pong)) {
                 fprintf(stderr, "lockbench: pipe: %s\n", strerror(errno));
-                return false;
+                return -1;
             }
     double start = clock_seconds(CLOCK_MONOTONIC);
     for (int i = 0; i < thread_count; i++) {
@@ -180,7 +187,7 @@ static bool run(const char *name, void *(*thread)(void *), double seconds)
             atomic_store(&stop, true);
             for (int j = 0; j < i; j++)
                 pthread_join(tids[j], NULL);
-            return false;
+            return -1;
         }
     }
     struct timespec wait = { (time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9) };
@@ -199,17 +206,23 @@ static bool run(const char *name, void *(*thread)(void *), double seconds)
             close(pairs[i].pong[0]);
             close(pairs[i].pong[1]);
         }
-    printf("lockbench: %s %.0f ops/s (%d threads)\n", name, (double)total / elapsed, thread_count);
-    fflush(stdout);
-    return true;
+    return (double)total / elapsed;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? strtod(argv[1], NULL) : 1.0;
     double start_uptime = argc > 2 ? strtod(argv[2], NULL) : 0.0;
-    if (!(seconds > 0 && seconds <= 3600) || start_uptime < 0) {
-        fprintf(stderr, "usage: lockbench [SECONDS [UPTIME]] (SECONDS in (0, 3600])\n");
+    long rounds = argc > 3 ? strtol(argv[3], NULL, 10) : 1;
+    if (!(seconds > 0 && seconds <= 3600) || start_uptime < 0 || rounds < 1 || rounds > MAX_ROUNDS) {
+        fprintf(stderr, "usage: lockbench [SECONDS [UPTIME [ROUNDS]]] (SECONDS in (0, 3600], "
+                        "ROUNDS 1..%d)\n", MAX_ROUNDS);
         return 2;
     }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -221,8 +234,20 @@ int main(int argc, char **argv)
         nanosleep(&wait, NULL);
     }
     printf("lockbench: start at uptime %.2f\n", clock_seconds(CLOCK_BOOTTIME));
-    for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
-        if (!run(workloads[i].name, workloads[i].thread, seconds))
-            return 1;
+    enum { WORKLOADS = sizeof(workloads) / sizeof(workloads[0]) };
+    static double rates[WORKLOADS][MAX_ROUNDS];
+    for (long r = 0; r < rounds; r++)
+        for (size_t i = 0; i < WORKLOADS; i++)
+            if ((rates[i][r] = run(workloads[i].name, workloads[i].thread, seconds)) < 0)
+                return 1;
+    for (size_t i = 0; i < WORKLOADS; i++) {
+        char each[MAX_ROUNDS * 16] = "";
+        for (long r = 0; r < rounds; r++)
+            snprintf(each + strlen(each), sizeof(each) - strlen(each), " %.0f", rates[i][r]);
+        qsort(rates[i], (size_t)rounds, sizeof(double), compare_doubles);
+        /* The median; of an even number, the lower middle one. */
+        printf("lockbench: %s %.0f ops/s (%d threads, rounds%s)\n", workloads[i].name,
+               rates[i][(rounds - 1) / 2], thread_count, each);
+    }
     return 0;
 }
