@@ -56,14 +56,15 @@ static bool spin_guard_on(const struct vm *vm)
     return vm->ple_enabled && vm->config.spin_guard;
 }
 
-/* Whether the vCPU is inside a loop PLE exits have shown. PLE watches PAUSE
- * at CPL 0 only (SDM Vol. 3C 26.1.3), so every site is a kernel address:
- * user code at the same address is not that loop. */
-static bool in_spin_loop(const struct vcpu *v)
+/* The loop PLE exits have shown that the vCPU is in, or -1. PLE watches
+ * PAUSE at CPL 0 only (SDM Vol. 3C 26.1.3), so every site is a kernel
+ * address: user code at the same address is not that loop. */
+static int spin_loop_at(const struct vcpu *v)
 {
     const struct spin_sites *sites = &v->vm->spin_sites;
-    return spin_guard_on(v->vm) && spin_sites_known(sites) && guest_in_kernel() &&
-           spin_sites_contains(sites, vmcs_read(GUEST_RIP));
+    if (!spin_guard_on(v->vm) || !spin_sites_known(sites) || !guest_in_kernel())
+        return -1;
+    return spin_sites_find(sites, vmcs_read(GUEST_RIP));
 }
 
 void ple_slice_start(struct vcpu *v, bool boosted, uint64_t *slice)
@@ -90,11 +91,14 @@ uint64_t ple_slice_end(struct vcpu *v)
 {
     if (!spin_guard_on(v->vm))
         return 0;
-    bool spinning = in_spin_loop(v);
-    if (spinning && spin_guard_spun_out(&v->ple.guard, v->ple.window))
-        return 0;       /* it waits for a vCPU that is not running: holding it is no use */
+    int site = spin_loop_at(v);
+    if (site >= 0 && spin_guard_spun_out(&v->ple.guard, v->ple.window)) {
+        /* It waits for a vCPU that is not running: holding it is no use. */
+        spin_guard_give_up(&v->ple.guard, &v->vm->spin_sites);
+        return 0;
+    }
     bool first = v->ple.guard.held == 0;
-    uint64_t more = spin_guard_hold(&v->ple.guard, spinning);
+    uint64_t more = spin_guard_hold_at(&v->ple.guard, &v->vm->spin_sites, site);
     if (more) {
         v->ple.held_slices += first;
         v->ple.held_cycles += more;
@@ -105,7 +109,7 @@ uint64_t ple_slice_end(struct vcpu *v)
 void ple_sched_out(struct vcpu *v)
 {
     v->ple.preempted_in_kernel = guest_in_kernel();
-    v->ple.preempted_spinning = in_spin_loop(v);
+    v->ple.preempted_spinning = spin_loop_at(v) >= 0;
 }
 
 static int boost(void *ctx, uint32_t index)

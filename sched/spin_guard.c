@@ -5,6 +5,8 @@ void spin_sites_learn(struct spin_sites *sites, uint64_t rip)
     if (!rip || spin_sites_contains(sites, rip))
         return;
     uint32_t slot = __atomic_fetch_add(&sites->next, 1, __ATOMIC_RELAXED) % SPIN_SITES;
+    __atomic_store_n(&sites->score[slot], 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&sites->passed[slot], 0, __ATOMIC_RELAXED);
     __atomic_store_n(&sites->rip[slot], rip, __ATOMIC_RELAXED);
 }
 
@@ -13,20 +15,43 @@ bool spin_sites_known(const struct spin_sites *sites)
     return __atomic_load_n(&sites->next, __ATOMIC_RELAXED) != 0;
 }
 
-bool spin_sites_contains(const struct spin_sites *sites, uint64_t rip)
+int spin_sites_find(const struct spin_sites *sites, uint64_t rip)
 {
-    for (uint32_t i = 0; i < SPIN_SITES; i++) {
+    for (int i = 0; i < SPIN_SITES; i++) {
         uint64_t site = __atomic_load_n(&sites->rip[i], __ATOMIC_RELAXED);
         /* rip in [site - SPAN, site + SPAN), without wrapping below 0. */
         if (site && rip - site + SPIN_SITE_SPAN < 2 * SPIN_SITE_SPAN)
-            return true;
+            return i;
     }
-    return false;
+    return -1;
+}
+
+bool spin_sites_contains(const struct spin_sites *sites, uint64_t rip)
+{
+    return spin_sites_find(sites, rip) >= 0;
+}
+
+/* Scores are updated from any CPU of the VM: a lost update only blurs one. */
+static void score(struct spin_sites *sites, int site, bool paid)
+{
+    int s = __atomic_load_n(&sites->score[site], __ATOMIC_RELAXED) + (paid ? 1 : -1);
+    s = s > SPIN_SCORE_MAX ? SPIN_SCORE_MAX : s < -SPIN_SCORE_MAX ? -SPIN_SCORE_MAX : s;
+    __atomic_store_n(&sites->score[site], (int8_t)s, __ATOMIC_RELAXED);
+}
+
+static bool worth_holding_at(struct spin_sites *sites, int site)
+{
+    if (__atomic_load_n(&sites->score[site], __ATOMIC_RELAXED) >= SPIN_SCORE_GIVE_UP)
+        return true;
+    uint8_t passed = __atomic_load_n(&sites->passed[site], __ATOMIC_RELAXED) + 1;
+    bool probe = passed >= SPIN_PROBE_EVERY;
+    __atomic_store_n(&sites->passed[site], probe ? 0 : passed, __ATOMIC_RELAXED);
+    return probe;
 }
 
 void spin_guard_start(struct spin_guard *guard, bool in_lock, uint64_t limit)
 {
-    *guard = (struct spin_guard){ .limit = limit, .was_spinning = in_lock };
+    *guard = (struct spin_guard){ .limit = limit, .was_spinning = in_lock, .site = -1 };
 }
 
 uint64_t spin_guard_hold(struct spin_guard *guard, bool spinning)
@@ -43,6 +68,30 @@ uint64_t spin_guard_hold(struct spin_guard *guard, bool spinning)
     guard->held += more;
     guard->spinning_for = spinning ? guard->spinning_for + more : 0;
     return more;
+}
+
+uint64_t spin_guard_hold_at(struct spin_guard *guard, struct spin_sites *sites, int site)
+{
+    bool spinning = site >= 0;
+    if (guard->site >= 0 && guard->site != site) {
+        score(sites, guard->site, true);        /* out of the loop it was held in */
+        guard->site = -1;
+    }
+    if (spinning && guard->site < 0 && !worth_holding_at(sites, site))
+        return 0;
+    uint64_t more = spin_guard_hold(guard, spinning);
+    if (spinning && more)
+        guard->site = site;
+    else if (spinning)
+        spin_guard_give_up(guard, sites);       /* held over as long as it may be */
+    return more;
+}
+
+void spin_guard_give_up(struct spin_guard *guard, struct spin_sites *sites)
+{
+    if (guard->site >= 0)
+        score(sites, guard->site, false);
+    guard->site = -1;
 }
 
 bool spin_guard_got_past(const struct spin_guard *guard)

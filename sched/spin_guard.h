@@ -16,6 +16,14 @@
  * directed yield onto the spinner's CPU runs on the spinner's time, only
  * until it has got past its lock the same way, and then gives the CPU back
  * (sched/sched.c's loans).
+ *
+ * Not every loop is worth it. Where the lock's holder is itself off its CPU
+ * (a queue whose head was preempted, a wait for a vCPU that is not
+ * running), a held-over waiter only burns the CPU the holder needs. So each
+ * loop keeps a score of what holding there did: a hold the vCPU got out of
+ * the loop in paid, one that ran out with it still spinning did not. A loop
+ * whose holds mostly do not pay is held at only now and then (a probe), to
+ * see whether that has changed.
  * Pure logic, unit-tested on the host.
  */
 #include <stdbool.h>
@@ -31,9 +39,17 @@
 #define SPIN_GUARD_GRACE_CYCLES 200
 /* The most an ordinary slice is held over. */
 #define SPIN_GUARD_MAX_CYCLES 20000
+/* A loop's score: +1 per hold that paid, -1 per one that did not, within
+ * +-SPIN_SCORE_MAX; under SPIN_SCORE_GIVE_UP only every SPIN_PROBE_EVERY-th
+ * slice end in it is held over. */
+#define SPIN_SCORE_MAX      16
+#define SPIN_SCORE_GIVE_UP  (-4)
+#define SPIN_PROBE_EVERY    8
 
 struct spin_sites {
     uint64_t rip[SPIN_SITES];       /* 0: unused */
+    int8_t score[SPIN_SITES];       /* what holding over there did */
+    uint8_t passed[SPIN_SITES];     /* slice ends not held since the last probe */
     uint32_t next;                  /* the slot the next new site replaces */
 };
 
@@ -42,8 +58,9 @@ struct spin_sites {
 void spin_sites_learn(struct spin_sites *sites, uint64_t rip);
 /* Whether any loop was learned yet (a cheap test before reading the RIP). */
 bool spin_sites_known(const struct spin_sites *sites);
-/* Whether `rip` is inside a remembered loop. */
+/* Whether `rip` is inside a remembered loop; which one, or -1. */
 bool spin_sites_contains(const struct spin_sites *sites, uint64_t rip);
+int spin_sites_find(const struct spin_sites *sites, uint64_t rip);
 
 struct spin_guard {
     uint64_t held;                  /* cycles this slice has been held over */
@@ -51,6 +68,7 @@ struct spin_guard {
     uint64_t spinning_for;          /* held over spinning, without a break */
     bool was_spinning;              /* at the last look */
     bool left_loop;                 /* seen leaving a spin loop: got its lock */
+    int site;                       /* the loop a hold of a spinner is at, or -1 */
 };
 
 /* A slice starts. A vCPU boosted while it waited in a spin loop is on its
@@ -59,6 +77,13 @@ void spin_guard_start(struct spin_guard *guard, bool in_lock, uint64_t limit);
 /* The slice is over and the vCPU is `spinning` or not: how many more cycles
  * to let it run before looking again, or 0 to preempt it now. */
 uint64_t spin_guard_hold(struct spin_guard *guard, bool spinning);
+/* The same at a slice end in loop `site` of `sites` (-1: in none), scored:
+ * a hold of a spinner starts only at a loop worth holding at, and when it
+ * ends tells the loop whether it paid. */
+uint64_t spin_guard_hold_at(struct spin_guard *guard, struct spin_sites *sites, int site);
+/* The slice ends without a look (the vCPU spun out): a hold in progress
+ * did not pay. */
+void spin_guard_give_up(struct spin_guard *guard, struct spin_sites *sites);
 /* Whether the vCPU was seen getting past its lock (leaving a spin loop) in
  * this slice: a boost that did not is no loan to give back. */
 bool spin_guard_got_past(const struct spin_guard *guard);

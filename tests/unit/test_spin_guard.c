@@ -128,6 +128,87 @@ static void a_boost_got_past_only_if_it_left_its_loop(void **state)
     assert_true(spin_guard_got_past(&guard));
 }
 
+/* A hold at a loop the vCPU gets out of pays: the loop's score rises. */
+static void a_hold_that_gets_out_of_its_loop_paid(void **state)
+{
+    (void)state;
+    struct spin_sites sites = { 0 };
+    spin_sites_learn(&sites, PAUSE_RIP);
+    int site = spin_sites_find(&sites, PAUSE_RIP + 3);
+    assert_int_equal(site, 0);
+    assert_int_equal(spin_sites_find(&sites, 0x200000), -1);
+    struct spin_guard guard;
+    spin_guard_start(&guard, false, SPIN_GUARD_MAX_CYCLES);
+    assert_int_equal(spin_guard_hold_at(&guard, &sites, site), SPIN_GUARD_RECHECK_CYCLES);
+    assert_int_equal(sites.score[site], 0);                 /* not known yet */
+    assert_int_equal(spin_guard_hold_at(&guard, &sites, -1), SPIN_GUARD_GRACE_CYCLES);
+    assert_int_equal(sites.score[site], 1);
+    assert_int_equal(spin_guard_hold_at(&guard, &sites, -1), 0);
+    assert_int_equal(sites.score[site], 1);                 /* counted once */
+}
+
+/* Holds that run out still spinning, by the limit or spun out, do not pay;
+ * after enough of them the loop is held at only every SPIN_PROBE_EVERY-th
+ * slice end, and a probe that pays brings it back. */
+static void a_loop_whose_holds_do_not_pay_is_only_probed(void **state)
+{
+    (void)state;
+    struct spin_sites sites = { 0 };
+    spin_sites_learn(&sites, PAUSE_RIP);
+    struct spin_guard guard;
+    for (int i = 0; i > SPIN_SCORE_GIVE_UP; i--) {
+        spin_guard_start(&guard, false, 3 * SPIN_GUARD_RECHECK_CYCLES);
+        int looks = 0;
+        while (spin_guard_hold_at(&guard, &sites, 0))
+            looks++;
+        assert_int_equal(looks, 3);                         /* the limit */
+        assert_int_equal(sites.score[0], i - 1);
+    }
+    spin_guard_start(&guard, false, SPIN_GUARD_MAX_CYCLES);
+    assert_int_equal(spin_guard_hold_at(&guard, &sites, 0), SPIN_GUARD_RECHECK_CYCLES);
+    spin_guard_give_up(&guard, &sites);                     /* spun out */
+    int8_t low = sites.score[0];
+    assert_true(low < SPIN_SCORE_GIVE_UP);
+    int first_held = -1;
+    for (int i = 0; i < 2 * SPIN_PROBE_EVERY; i++) {
+        spin_guard_start(&guard, false, SPIN_GUARD_MAX_CYCLES);
+        bool held = spin_guard_hold_at(&guard, &sites, 0);
+        /* Passed over until the probe; it pays, and the loop is back. */
+        assert_int_equal(held, i >= SPIN_PROBE_EVERY - 1);
+        if (held) {
+            first_held = first_held < 0 ? i : first_held;
+            (void)spin_guard_hold_at(&guard, &sites, -1);
+        }
+    }
+    assert_int_equal(first_held, SPIN_PROBE_EVERY - 1);
+    assert_int_equal(sites.score[0], low + SPIN_PROBE_EVERY + 1);
+    /* A slice ending outside any loop is not held at all, as before. */
+    spin_guard_start(&guard, false, SPIN_GUARD_MAX_CYCLES);
+    assert_int_equal(spin_guard_hold_at(&guard, &sites, -1), 0);
+    /* A new loop in that slot starts with a clean record. */
+    for (uint64_t i = 1; i <= SPIN_SITES; i++)
+        spin_sites_learn(&sites, 0x1000 * i);
+    assert_int_equal(spin_sites_find(&sites, 0x1000 * SPIN_SITES), 0);
+    assert_int_equal(sites.score[0], 0);
+}
+
+/* Held at one loop, found in another: the first paid (its lock was got),
+ * the second is judged on its own. */
+static void moving_to_another_loop_pays_the_first(void **state)
+{
+    (void)state;
+    struct spin_sites sites = { 0 };
+    spin_sites_learn(&sites, PAUSE_RIP);
+    spin_sites_learn(&sites, 0x300000);
+    sites.score[1] = -SPIN_SCORE_MAX;
+    struct spin_guard guard;
+    spin_guard_start(&guard, false, SPIN_GUARD_MAX_CYCLES);
+    assert_int_equal(spin_guard_hold_at(&guard, &sites, 0), SPIN_GUARD_RECHECK_CYCLES);
+    assert_int_equal(spin_guard_hold_at(&guard, &sites, 1), 0);    /* not worth it there */
+    assert_int_equal(sites.score[0], 1);
+    assert_int_equal(sites.score[1], -SPIN_SCORE_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -140,6 +221,9 @@ int main(void)
         cmocka_unit_test(spinning_a_whole_window_is_seen),
         cmocka_unit_test(a_boosted_vcpu_gets_past_its_lock),
         cmocka_unit_test(a_boost_got_past_only_if_it_left_its_loop),
+        cmocka_unit_test(a_hold_that_gets_out_of_its_loop_paid),
+        cmocka_unit_test(a_loop_whose_holds_do_not_pay_is_only_probed),
+        cmocka_unit_test(moving_to_another_loop_pays_the_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
