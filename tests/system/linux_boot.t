@@ -2,7 +2,9 @@
 # Debian's stock kernel (tools/linux-guest) boots as a 2-vCPU guest on 2
 # physical CPUs to its busybox /init (guests/linux/init), which checks the
 # CPUs and the clock from inside, prints a marker and powers off through
-# ACPI; then the same next to a second VM running a test guest.
+# ACPI; then the same next to a second VM running a test guest. Alone, it
+# runs lockbench briefly after the marker (guests/linux/lockbench.c: the
+# short variant of bench/run's linux_* PLE scenarios).
 use strict;
 use warnings;
 use FindBin;
@@ -26,8 +28,9 @@ memory = 64M
 cmdline = 2m
 CFG
 
+my $lockbench = 'vmxvisor.lockbench vmxvisor.lockbench_seconds=0.1 vmxvisor.lockbench_rounds=2';
 my %setups = (
-    'alone' => [$linux, [linux_guest()]],
+    'alone' => [$linux =~ s/vmxvisor\.check$/vmxvisor.check $lockbench/mr, [linux_guest()]],
     'next to a test guest' => ["$linux\n$neighbour", [linux_guest(), 'mem_touch']],
 );
 for my $setup (sort keys %setups) {
@@ -52,6 +55,13 @@ for my $setup (sort keys %setups) {
     is_deeply([vm_result($out, 'linux')], ['ACPI power off', 0], "$setup: powered off via ACPI");
     my @warnings = lines_matching($out, qr/^\[linux [^]]*\] .*(WARNING|BUG|Oops|unchecked MSR|panic)/);
     is(scalar @warnings, 0, "$setup: no kernel warnings") or diag(join("\n", @warnings));
+    if ($setup eq 'alone') {
+        for my $workload (qw(mutex pipe tlb ticket)) {
+            like($out, qr/^\[linux \+[\d.]+\] lockbench: $workload [1-9]\d* ops\/s \(2 threads, rounds \d+ \d+\)$/m,
+                 "lockbench: $workload, its median of 2 rounds");
+        }
+        like($out, qr/^\[linux \+[\d.]+\] init: lockbench exit status 0$/m, 'lockbench: exit status 0');
+    }
     if ($setup ne 'alone') {
         like($out, qr/^\[other [^]]*\] mem_touch: 24 first touches, 0 bad page\(s\)$/m,
              "$setup: the other VM worked");
