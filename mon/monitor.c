@@ -132,10 +132,39 @@ static void resume_after_wait(const char *held_keys, size_t count)
         monitor_key(held_keys[i]);
 }
 
+/* Escape sequences a terminal sends (arrow and function keys, the answer
+ * to a cursor-position query that arrives just after Ctrl-A c) are no
+ * text for the command line: skipped whole, as ECMA-48 delimits them (ESC
+ * then one byte; ESC [ then parameters up to a final byte in 0x40-0x7e;
+ * ESC O then one byte). */
+static enum { KEYS_TEXT, KEYS_ESC, KEYS_CSI, KEYS_SS3 } key_state;
+
+static bool swallow_escape_sequence(char c)
+{
+    switch (key_state) {
+    case KEYS_TEXT:
+        if (c != '\x1b')
+            return false;
+        key_state = KEYS_ESC;
+        return true;
+    case KEYS_ESC:
+        key_state = c == '[' ? KEYS_CSI : c == 'O' ? KEYS_SS3 : KEYS_TEXT;
+        return true;
+    case KEYS_CSI:
+        if (c < 0x20 || c > 0x3f)
+            key_state = KEYS_TEXT;      /* the final byte (or a stray control) */
+        return true;
+    case KEYS_SS3:
+        key_state = KEYS_TEXT;
+        return true;
+    }
+    return false;
+}
+
 /* One key typed while the monitor has the console; a complete line runs. */
 static void monitor_key(char c)
 {
-    if (monitor_wait_take_key(c))
+    if (monitor_wait_take_key(c) || swallow_escape_sequence(c))
         return;
     bool after_cr = last_key == '\r';
     last_key = c;

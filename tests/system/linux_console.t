@@ -100,6 +100,7 @@ if check(expect(rb"/ # ", 1500), "the Linux guest's shell prompt on the console"
     read_some(0.5)
     type_text("\r")
     check(expect(rb"typed-42", 120, start), "an up-arrow recalls the previous command")
+    expect(rb"/ # ", 60)
     start = len(seen)
     type_text("\x01c")
     check(expect(rb"console: monitor", 60, start), "Ctrl-A c switches to the monitor")

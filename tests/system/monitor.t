@@ -11,7 +11,9 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use VmxRun;
 
-my ($status, $out) = vmxrun('--exec', 'help; info vmx; info bogus; frobnicate');
+# A terminal's escape sequences (an arrow key, a late answer to a cursor
+# query) are skipped whole, not taken for the command's text.
+my ($status, $out) = vmxrun('--exec', "help; info vmx; info bogus; frobnicate; \e[Ainfo cpus; \e[6Rinfo cpus");
 is($status, 0, 'exit status 0') or diag($out);
 for my $cmd ('help', 'info WHAT', 'quit', 'info cpus', 'info vmx \[msrs\]') {
     like($out, qr/^  $cmd\s+\S/m, "help lists '$cmd'");
@@ -23,6 +25,8 @@ like($out, qr/^  VM-exit controls 0x[0-9a-f]{8}:.*\[host address-space size\]/m,
 like($out, qr/^  EPT: 4-level walk, WB, 2M pages, 1G pages, accessed\/dirty/m, 'info vmx: EPT');
 like($out, qr/^info: unknown or missing argument 'bogus'/m, 'unknown info argument');
 like($out, qr/^unknown command 'frobnicate' \(try 'help'\)$/m, 'unknown command');
+is(scalar(() = $out =~ /^\(vmx\) info cpus$/mg), 2, 'escape sequences typed before a command are skipped');
+unlike($out, qr/^unknown command '.*info cpus'/m, 'and none is taken for text');
 
 my $config = "[vm spin]\nimage = spin_share.elf\nmemory = 4M\ncmdline = 1500\n";
 my $exec = join '; ', 'info registers spin', 'xp spin 0x100000 32', 'x spin 0 0x100000 32',
