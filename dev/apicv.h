@@ -38,11 +38,13 @@ bool apicv_vm_boot(struct vm *vm);
 const char *apicv_mode_name(const struct vm *vm);
 
 /* The vCPU's mode now: the VM's, but off while the vCPU is in VMX
- * operation (an L1 hypervisor). Inhibited there as KVM inhibits APICv for
- * reasons of its own: with Linux KVM as L1 an interrupt for L1 was lost now
- * and then (a soft lockup in smp_call_function), not yet explained. Its
- * xAPIC page then still exits (virtualize APIC accesses alone), to be
- * emulated, as EPT maps the APIC-access page there. */
+ * operation (an L1 hypervisor), as KVM inhibits APICv for reasons of its
+ * own. Linux KVM as L1 runs with it (the interrupts it used to lose were
+ * the Bochs erratum of dev/apicv.c), but the VMX probe's L2 taking L1's
+ * pending interrupt without external-interrupt exiting, and its
+ * preemption timer while L2 halts, do not yet (README "Limits"). Its xAPIC
+ * page then still exits (virtualize APIC accesses alone), to be emulated,
+ * as EPT maps the APIC-access page there. */
 static inline enum apicv_mode apicv_mode_now(const struct vcpu *v)
 {
     return v->nested ? APICV_OFF : v->vm->apicv;
