@@ -233,7 +233,7 @@ void apicv_sync_now(struct vcpu *v)
         /* Guest interrupt status: RVI in bits 7:0, SVI in 15:8 (SDM Vol. 3C 25.4.2). */
         vmcs_write(GUEST_INTR_STATUS, (uint64_t)svi << 8 | (uint64_t)rvi);
         sync_eoi_exit_bitmap(v, 0xff);
-        sync_eoi_guard(v, vlapic_eoi_may_release(apic, (unsigned)rvi, (unsigned)svi));
+        sync_eoi_guard(v, vlapic_eoi_may_release(apic, (unsigned)rvi, (unsigned)svi, 0xff));
         return;
     }
     if (!moved)
@@ -245,13 +245,11 @@ void apicv_sync_now(struct vcpu *v)
     uint64_t status = vmcs_read(GUEST_INTR_STATUS);
     unsigned old_rvi = status & 0xff, svi = (status >> 8) & 0xff;
     int newcomer = vlapic_highest_irr_in(apic, moved);
-    if (newcomer > (int)old_rvi)
-        vmcs_write(GUEST_INTR_STATUS, (status & ~0xffull) | (uint64_t)newcomer);
+    unsigned rvi = newcomer > (int)old_rvi ? (unsigned)newcomer : old_rvi;
+    if (rvi != old_rvi)
+        vmcs_write(GUEST_INTR_STATUS, (status & ~0xffull) | rvi);
     sync_eoi_exit_bitmap(v, moved);
-    /* The guard without a scan: a request in service or waiting already
-     * makes two; else IRR holds only the newcomers, in the `moved` words. */
-    bool several = old_rvi || (moved & (moved - 1)) ||
-                   (newcomer >= 0 && vlapic_irr_word(apic, (unsigned)newcomer >> 5) &
-                                         ~(1u << (newcomer & 31)));
-    sync_eoi_guard(v, svi || several);
+    /* With nothing waiting before, IRR holds only the newcomers, in the
+     * `moved` words: only those are looked at. */
+    sync_eoi_guard(v, vlapic_eoi_may_release(apic, rvi, svi, old_rvi ? 0xff : moved));
 }

@@ -163,7 +163,8 @@ bool vlapic_irr_nonempty(const struct vlapic *apic)
 #undef IRR
 }
 
-bool vlapic_eoi_may_release(const struct vlapic *apic, unsigned rvi, unsigned svi)
+bool vlapic_eoi_may_release(const struct vlapic *apic, unsigned rvi, unsigned svi,
+                            uint32_t words)
 {
     /* One request behind an in-service vector: that vector's EOI lets it
      * go. Two requests: the first is delivered, its EOI lets the second
@@ -173,8 +174,8 @@ bool vlapic_eoi_may_release(const struct vlapic *apic, unsigned rvi, unsigned sv
     unsigned top = rvi >> 5;
     uint32_t others = __atomic_load_n(&WORD(apic, APIC_REG_IRR, top), __ATOMIC_RELAXED) &
                       ~(1u << (rvi & 31));
-    for (unsigned i = 0; i < top && !others; i++)
-        others = __atomic_load_n(&WORD(apic, APIC_REG_IRR, i), __ATOMIC_RELAXED);
+    for (uint32_t below = words & ((1u << top) - 1); below && !others; below &= below - 1)
+        others = __atomic_load_n(&WORD(apic, APIC_REG_IRR, __builtin_ctz(below)), __ATOMIC_RELAXED);
     return others != 0;
 }
 

@@ -153,8 +153,11 @@ bool vlapic_irr_nonempty(const struct vlapic *apic);
 /* Whether an EOI could make a vector in IRR deliverable: IRR holds two or
  * more, or one while ISR is not empty. `rvi` and `svi` are the highest
  * vectors in IRR and ISR, 0 for none (virtual-interrupt delivery's RVI and
- * SVI); the inbox does not count, it reaches IRR only at a sync. */
-bool vlapic_eoi_may_release(const struct vlapic *apic, unsigned rvi, unsigned svi);
+ * SVI); `words` the IRR words that may hold vectors (bit i: word i; 0xff
+ * if unknown), so that a sync that knows which words it filled need not
+ * scan the rest. The inbox does not count: it reaches IRR only at a sync. */
+bool vlapic_eoi_may_release(const struct vlapic *apic, unsigned rvi, unsigned svi,
+                            uint32_t words);
 /* On the vCPU's own CPU, the guest not running: moves the inbox into IRR;
  * returns which IRR words (bit i: vectors 32i..32i+31) got vectors, 0 if
  * none. Their TMR bits were set with them (vlapic_set_irr_trigger). */

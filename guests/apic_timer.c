@@ -100,9 +100,7 @@ static bool wait_fired(uint32_t count, uint64_t timeout)
 static void spin_with_interrupts(uint64_t cycles)
 {
     irq_enable();
-    uint64_t start = rdtsc();
-    while (rdtsc() - start < cycles)
-        cpu_relax();
+    spin_cycles(cycles);
 }
 
 static void xapic_periodic(void)

@@ -44,12 +44,6 @@ static uint32_t my_id(void)
     return lapic_id();
 }
 
-static void spin(uint64_t cycles)
-{
-    for (uint64_t start = rdtsc(); rdtsc() - start < cycles;)
-        cpu_relax();
-}
-
 /* Counts the NMI; once asked, sends itself another and spins, so that a
  * nested NMI would show as depth 2. */
 static void nmi_handler(struct trap_frame *frame)
@@ -63,7 +57,7 @@ static void nmi_handler(struct trap_frame *frame)
     if (id == 0 && resend_from_handler) {
         resend_from_handler = false;
         lapic_send_ipi(id, ICR_NMI);
-        spin(HANDLER_SPIN);
+        spin_cycles(HANDLER_SPIN);
         count_when_handler_ended = nmis[id];
     }
     __atomic_sub_fetch(&depth, 1, __ATOMIC_SEQ_CST);
@@ -101,7 +95,7 @@ static void nmis_wait_for_iret(void)
     resend_from_handler = true;
     lapic_send_ipi(my_id(), ICR_NMI);
     bool both = wait_for(&nmis[0], before + 2, WAIT_CYCLES);
-    spin(QUIET_CYCLES);
+    spin_cycles(QUIET_CYCLES);
     snprintf(detail, sizeof(detail), "(%u NMIs, deepest nesting %u, %u by the first IRET)",
              nmis[0] - before, max_depth, count_when_handler_ended - before);
     report("an NMI sent from the NMI handler waits for its IRET, then comes",
@@ -118,7 +112,7 @@ static void nmis_to_others(uint32_t vcpus)
         before[i] = nmis[i];
     lapic_send_ipi(1, ICR_NMI);
     bool got = wait_for(&nmis[1], before[1] + 1, WAIT_CYCLES);
-    spin(QUIET_CYCLES);
+    spin_cycles(QUIET_CYCLES);
     snprintf(detail, sizeof(detail), "(vCPU 1: %u, vCPU 0: %u)", nmis[1] - before[1],
              nmis[0] - before[0]);
     report("NMI to vCPU 1 by physical destination", got && nmis[1] == before[1] + 1 &&
@@ -131,7 +125,7 @@ static void nmis_to_others(uint32_t vcpus)
     bool all = true;
     for (uint32_t i = 1; i < vcpus; i++)
         all &= wait_for(&nmis[i], before[i] + 1, WAIT_CYCLES);
-    spin(QUIET_CYCLES);
+    spin_cycles(QUIET_CYCLES);
     uint32_t others = 0;
     for (uint32_t i = 1; i < vcpus; i++)
         others += nmis[i] - before[i];
@@ -161,7 +155,7 @@ static void nmi_ends_hlt(void)
     uint32_t before = nmis[1];
     ap_task[1] = AP_HALT_WITH_IF_CLEAR;
     bool halting = wait_for(&ap_halting[1], 1, WAIT_CYCLES);
-    spin(QUIET_CYCLES);
+    spin_cycles(QUIET_CYCLES);
     unsigned sent = 0;
     while (halting && !ap_woke[1] && sent < 10) {
         lapic_send_ipi(1, ICR_NMI);
@@ -179,7 +173,7 @@ static void lint1_nmis(uint32_t vcpus)
     char detail[100];
     printf("nmi_probe: waiting for an NMI on LINT1\n");
     bool got = wait_for(&nmis[0], 1, LINT1_WAIT_CYCLES);
-    spin(QUIET_CYCLES);
+    spin_cycles(QUIET_CYCLES);
     uint32_t others = 0;
     for (uint32_t i = 1; i < vcpus; i++)
         others += nmis[i];

@@ -75,12 +75,6 @@ static void count_interrupt(struct trap_frame *frame)
     __atomic_add_fetch(&counted[my_id()], 1, __ATOMIC_SEQ_CST);
 }
 
-static void spin_cycles(uint64_t cycles)
-{
-    for (uint64_t start = rdtsc(); rdtsc() - start < cycles;)
-        cpu_relax();
-}
-
 /* An interrupt is delivered only while the interrupted code has IF set
  * (SDM Vol. 3A 6.8.1): its frame's RFLAGS says whether it had. The EOI
  * comes first and the work after it, with IF still clear: the other vector
@@ -188,8 +182,7 @@ static void logical(uint32_t vcpus)
     uint32_t mask = (1u << 1) | (1u << 3);
     lapic_send_ipi(mask, ICR_FIXED | ICR_LOGICAL | COUNT_VECTOR);
     bool got = wait_for(&counted[1], 1) && wait_for(&counted[3], 1);
-    for (uint64_t start = rdtsc(); rdtsc() - start < 2000000;)  /* time for strays */
-        cpu_relax();
+    spin_cycles(2000000);       /* time for strays */
     snprintf(detail, sizeof(detail), "(counts %u %u %u %u)", counted[0], counted[1], counted[2],
              counted[3]);
     report("logical destination selects vCPUs 1 and 3", got && counted_total() == 2, detail);

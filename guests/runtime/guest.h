@@ -19,6 +19,13 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline);
 
 enum { HC_PRINT = 1, HC_EXIT = 2, HC_YIELD = 3 };
 
+/* Busy-waits `cycles` TSC cycles. */
+static inline void spin_cycles(uint64_t cycles)
+{
+    for (uint64_t start = rdtsc(); rdtsc() - start < cycles;)
+        cpu_relax();
+}
+
 static inline uint64_t hypercall(uint64_t nr, uint64_t a0, uint64_t a1)
 {
     uint64_t ret;

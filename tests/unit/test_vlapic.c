@@ -1230,7 +1230,7 @@ static void rvi_svi_and_ppr_follow_the_page(void **state)
 static bool may_release(const struct vlapic *a)
 {
     int rvi = vlapic_highest_irr(a), svi = vlapic_highest_isr(a);
-    return vlapic_eoi_may_release(a, rvi < 0 ? 0 : (unsigned)rvi, svi < 0 ? 0 : (unsigned)svi);
+    return vlapic_eoi_may_release(a, rvi < 0 ? 0 : (unsigned)rvi, svi < 0 ? 0 : (unsigned)svi, 0xff);
 }
 
 static void eoi_may_release_a_waiting_vector(void **state)
@@ -1265,6 +1265,9 @@ static void eoi_may_release_a_waiting_vector(void **state)
     vlapic_set_irr(&a, 0x10);
     vlapic_sync_irr(&a);
     assert_true(may_release(&a));
+    /* Told that only word 2 may hold vectors, it does not look at word 0. */
+    assert_false(vlapic_eoi_may_release(&a, 0x41, 0, 1u << 2));
+    assert_true(vlapic_eoi_may_release(&a, 0x41, 0, (1u << 2) | 1u));
 }
 
 /* APIC-register virtualization puts a guest's LVT write in the page before
