@@ -100,7 +100,10 @@ if check(expect(rb"/ # ", 1500), "the Linux guest's shell prompt on the console"
     read_some(0.5)
     type_text("\r")
     check(expect(rb"typed-42", 120, start), "an up-arrow recalls the previous command")
+    # The prompt, and time for its cursor-position answer to be taken: a
+    # Ctrl-A typed into that answer's burst was lost once.
     expect(rb"/ # ", 60)
+    read_some(0.5)
     start = len(seen)
     type_text("\x01c")
     check(expect(rb"console: monitor", 60, start), "Ctrl-A c switches to the monitor")
