@@ -52,7 +52,7 @@ HOSTCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -I .
 
 # Host unit tests (cmocka): pure logic compiled for the host. Each test
 # lists the hypervisor sources it exercises.
-UNIT_TESTS := linux_boot multiboot uart16550 smbios vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_emulate guest_walk sched_policy vlapic ple directed_yield spin_guard acpi fw_cfg rtc acpi_pm pic ioapic pit vmcs12 vmx_caps vmx_operand nested_merge nested_entry_checks nested_reflect ept12 ept02 multiboot2 mem_reserve shadow_fields
+UNIT_TESTS := linux_boot multiboot uart16550 smbios vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_emulate guest_walk sched_policy vlapic ple directed_yield spin_guard acpi fw_cfg rtc acpi_pm pic ioapic pit vmcs12 vmx_caps vmx_operand nested_merge nested_entry_checks nested_reflect ept12 ept02 multiboot2 mem_reserve shadow_fields cpuid_answers
 test_vmcs_config_SRCS := vmx/vmcs_config.c vmx/vmx_controls.c lib/error.c
 test_bitmap_SRCS := lib/bitmap.c
 test_bootinfo_SRCS := arch/bootinfo.c

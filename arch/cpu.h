@@ -78,7 +78,13 @@ static inline uint8_t inb(uint16_t port)
 
 static inline uint64_t rdtsc(void)
 {
+#ifdef __x86_64__
+    /* RDTSC clears the upper halves of RAX and RDX: said so, the compiler
+     * adds no zero-extension (one instruction less on every exit path). */
+    uint64_t lo, hi;
+#else
     uint32_t lo, hi;
+#endif
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return ((uint64_t)hi << 32) | lo;
 }

@@ -278,14 +278,39 @@ uint64_t guest_cr4_unavailable(const struct vcpu *vcpu)
     return named & ~shown;
 }
 
-bool handle_cpuid(struct vcpu *vcpu)
+/* The leaves whose answer follows the vCPU or its state (filter_leaf1's
+ * APIC ID, OSXSAVE and APIC bits, leaf 0xD's sizes from XCR0, the
+ * topology's x2APIC ID): never kept. */
+#define PER_VCPU_LEAVES ((1u << 1) | (1u << 0xb) | (1u << 0xd) | (1u << 0x1f))
+
+static void complete_cpuid(struct vcpu *vcpu, const struct cpuid_answer *a)
 {
     struct guest_regs *g = &vcpu->regs;
-    struct cpuid_regs r = virtual_cpuid(vcpu, (uint32_t)g->rax, (uint32_t)g->rcx);
-    g->rax = r.eax;
-    g->rbx = r.ebx;
-    g->rcx = r.ecx;
-    g->rdx = r.edx;
+    g->rax = a->rax;
+    g->rbx = a->rbx;
+    g->rcx = a->rcx;
+    g->rdx = a->rdx;
     skip_instruction(vcpu);
+}
+
+/* A leaf not kept (yet): computed, and kept if it can be. Out of line, so
+ * that the kept answers' path needs no stack frame. */
+__attribute__((noinline)) static bool answer_and_keep(struct vcpu *vcpu)
+{
+    uint32_t leaf = (uint32_t)vcpu->regs.rax, subleaf = (uint32_t)vcpu->regs.rcx;
+    struct cpuid_regs r = virtual_cpuid(vcpu, leaf, subleaf);
+    if (!(leaf < 32 && (PER_VCPU_LEAVES >> leaf & 1)))
+        cpuid_answer_keep(&vcpu->vm->cpuid, leaf, subleaf, r);
+    complete_cpuid(vcpu, &(struct cpuid_answer){ r.eax, r.ebx, r.ecx, r.edx });
+    return true;
+}
+
+bool handle_cpuid(struct vcpu *vcpu)
+{
+    uint32_t leaf = (uint32_t)vcpu->regs.rax, subleaf = (uint32_t)vcpu->regs.rcx;
+    const struct cpuid_answer *kept = cpuid_answer_find(&vcpu->vm->cpuid, leaf, subleaf);
+    if (!kept)
+        return answer_and_keep(vcpu);
+    complete_cpuid(vcpu, kept);
     return true;
 }

@@ -171,30 +171,40 @@ __attribute__((noinline)) static enum exit_action exit_from_l2(struct vcpu *v, u
     return EXIT_RESUME;
 }
 
+/* The TSC now, the end of an exit's handling that began at `exited`. */
+static inline uint64_t handling_done(uint64_t *handled_cycles, uint64_t exited)
+{
+    uint64_t now = rdtsc();
+    *handled_cycles += now - exited;
+    return now;
+}
+
 static void run_loop(struct vcpu *v, uint64_t slice)
 {
-    uint64_t slice_end = rdtsc() + slice, lapic_stop = 0;
+    uint64_t start = rdtsc(), slice_end = start + slice, lapic_stop = 0;
     v->run_stop = slice_end;
     /* The guest must be out by run_stop (slice end or its APIC timer): the
      * VMX-preemption timer, or the host LAPIC timer where there is none (its
      * interrupt makes the guest exit and this CPU reschedule). */
-    bool preemption_timer = have_preemption_timer();
-    unsigned timer_rate = vmcs_config.preemption_timer_rate;
+    int timer_shift = have_preemption_timer() ? (int)vmcs_config.preemption_timer_rate : -1;
     vcpu_request(v, REQ_EVENT | REQ_TIMER | (v->waiting_for_sipi ? REQ_INIT_SIPI : 0));
     /* CR2 is the guest's while it runs here: set once, kept by the exits
      * (a handler that changes the guest's CR2 sets the register too), and
      * saved when the vCPU leaves the CPU: nothing in L0 faults meanwhile. */
     if (read_cr2() != v->cr2)
         write_cr2(v->cr2);
-    /* The handling time of the last exit, counted when the next entry's
-     * TSC is read: one RDTSC less per exit. What precedes the first exit,
-     * or follows a failed entry, goes nowhere (`unattributed`), which
-     * spares the hot path a test. */
-    uint64_t unattributed = 0, *handled_cycles = &unattributed, exited = 0;
+    /* Time is accounted in the run loop's stretches: in the guest (what is
+     * left over, exit_stats_guest_cycles), handling an exit, and
+     * `unattributed` (before the first entry, failed entries). An exit's
+     * handling ends with the TSC read for the next entry, one RDTSC less
+     * per exit. The fastpath's exits read none: they go in again with the
+     * exit's TSC as the present (their handling then counts as the guest's,
+     * and the next stop comes at most that late), as KVM's exit fastpath
+     * skips the run loop's bookkeeping; they are counted apart (fast[]). */
+    uint64_t *unattributed = &v->stats.unattributed_cycles, *handled_cycles = unattributed;
+    uint64_t now = start, exited = start;
     irq_disable();
     for (;;) {
-        uint64_t now = rdtsc();
-        *handled_cycles += now - exited;
         /* Checked with interrupts off: a kick arriving from here on stays
          * pending and makes the guest exit at once (KVM's exit-request check);
          * a stop or kick also leaves a request. */
@@ -209,36 +219,40 @@ static void run_loop(struct vcpu *v, uint64_t slice)
                 if (vcpu_block(v, VCPU_WAIT_SIPI))
                     break;
                 irq_disable();
+                now = handling_done(handled_cycles, exited);
                 continue;
             }
         }
-        if (preemption_timer) {
+        if (timer_shift >= 0) {
             /* run_stop - now < one slice: far below the field's 32 bits. */
-            vmcs_write(VMX_PREEMPTION_TIMER_VALUE, (v->run_stop - now) >> timer_rate);
+            vmcs_write(VMX_PREEMPTION_TIMER_VALUE, (v->run_stop - now) >> timer_shift);
         } else if (v->run_stop != lapic_stop) {
             lapic_timer_arm(v->run_stop);
             lapic_stop = v->run_stop;
         }
         /* Nested VMX switches the vCPU's VMCS between entries. */
-        struct loaded_vmcs *lv = v->vmcs;
-        int failure = vmx_enter(&v->regs, lv->launched);
-        exited = rdtsc();
-        handled_cycles = &unattributed;
+        int failure = vmx_enter(&v->regs, v->vmcs->launched);
+        exited = v->regs.exit_tsc;
+        handled_cycles = unattributed;
         if (failure) {
+            *unattributed += exited - now;
             irq_enable();
             if (nested_in_l2(v)) {
                 nested_entry_failed_late(v);
                 irq_disable();
+                now = handling_done(handled_cycles, exited);
                 continue;
             }
             entry_failed(v, failure);
             break;
         }
-        v->stats.guest_cycles += exited - now;
         uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
         /* A VMLAUNCH that failed with an exit (reason bit 31: the processor
          * refused the guest state) leaves the VMCS clear (SDM Vol. 3C 27.8);
-         * for L1 that ends the VM, for L2 it is L1's failed entry. */
+         * for L1 that ends the VM, for L2 it is L1's failed entry. The VMCS
+         * pointer is read again rather than kept across the entry, where it
+         * would take a stack slot (vmx_enter keeps only RBX). */
+        struct loaded_vmcs *lv = v->vmcs;
         if (__builtin_expect(!lv->launched, 0)) {
             v->stats.launches++;        /* the others are resumes (exit_stats_entries) */
             lv->launched = !(reason & EXIT_REASON_ENTRY_FAILURE);
@@ -254,7 +268,8 @@ static void run_loop(struct vcpu *v, uint64_t slice)
             action = exit_from_l2(v, reason);
         } else if (handle_vm_exit_fastpath(v, reason)) {
             v->stats.count[reason]++;
-            handled_cycles = &v->stats.cycles[reason];
+            v->stats.fast[reason]++;
+            now = exited;
             continue;
         } else {
             irq_enable();   /* a pending host interrupt (external-interrupt exit) runs now */
@@ -268,8 +283,11 @@ static void run_loop(struct vcpu *v, uint64_t slice)
         if (action != EXIT_RESUME)
             break;
         irq_disable();
+        now = handling_done(handled_cycles, exited);
     }
-    *handled_cycles += rdtsc() - exited;
+    uint64_t end = rdtsc();
+    *handled_cycles += end - exited;
+    v->stats.loop_cycles += end - start;
     v->cr2 = read_cr2();
 }
 

@@ -228,7 +228,7 @@ static void vm_finish(struct vm *vm)
                     v->ple.yields, v->ple.yields_boosted, v->ple.held_slices,
                     v->ple.held_cycles);
         /* A line of its own: a console line of a vmxvisor in a VM has a length limit. */
-        kprintf("\n  vcpu %u: %lu cycles in the guest\n", v->id, v->stats.guest_cycles);
+        kprintf("\n  vcpu %u: %lu cycles in the guest\n", v->id, exit_stats_guest_cycles(&v->stats));
     }
     klog("vm %s: ended (%s), status %d\n", vm->config.name,
             vm->end_reason, vm->exit_status);

@@ -21,18 +21,31 @@ static struct {
     uint32_t frames_left;       /* 0: until a key */
     uint32_t frame;
     uint64_t last_tsc;
-    uint64_t count[MAX_VMS][EXIT_REASON_MAX], cycles[MAX_VMS][EXIT_REASON_MAX];
+    /* Per VM and reason at the last frame: exits, those timed (not
+     * completed in the fastpath, virt/exit_stats.h), their ticks. */
+    uint64_t count[MAX_VMS][EXIT_REASON_MAX], timed[MAX_VMS][EXIT_REASON_MAX];
+    uint64_t cycles[MAX_VMS][EXIT_REASON_MAX];
 } top;
 
-static void vm_totals(const struct vm *vm, uint64_t *count, uint64_t *cycles)
+static void vm_totals(const struct vm *vm, uint64_t *count, uint64_t *timed, uint64_t *cycles)
 {
     memset(count, 0, sizeof(top.count[0]));
+    memset(timed, 0, sizeof(top.timed[0]));
     memset(cycles, 0, sizeof(top.cycles[0]));
     for (uint32_t v = 0; v < vm->vcpu_count; v++)
         for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
-            count[r] += vm->vcpus[v].stats.count[r];
-            cycles[r] += vm->vcpus[v].stats.cycles[r];
+            const struct exit_stats *s = &vm->vcpus[v].stats;
+            count[r] += s->count[r];
+            timed[r] += s->count[r] - s->fast[r];
+            cycles[r] += s->cycles[r];
         }
+}
+
+/* How far a counter went since the last frame; counters cleared meanwhile
+ * (clear_exits) count from zero. */
+static uint64_t since_last(uint64_t now, uint64_t then)
+{
+    return now >= then ? now - then : now;
 }
 
 static bool shown(const struct vm *vm)
@@ -44,12 +57,12 @@ static bool shown(const struct vm *vm)
 static void print_vm_rates(uint32_t index, uint64_t elapsed_us)
 {
     const struct vm *vm = &vms[index];
-    uint64_t count[EXIT_REASON_MAX], cycles[EXIT_REASON_MAX], delta[EXIT_REASON_MAX];
-    vm_totals(vm, count, cycles);
+    uint64_t count[EXIT_REASON_MAX], timed[EXIT_REASON_MAX], cycles[EXIT_REASON_MAX];
+    uint64_t delta[EXIT_REASON_MAX];
+    vm_totals(vm, count, timed, cycles);
     uint64_t total = 0;
     for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
-        /* Counters cleared meanwhile (clear_exits) count from zero. */
-        delta[r] = count[r] >= top.count[index][r] ? count[r] - top.count[index][r] : count[r];
+        delta[r] = since_last(count[r], top.count[index][r]);
         total += delta[r];
     }
     kprintf("  vm %-12s %10lu exits/s\n", vm->config.name, total * 1000000 / elapsed_us);
@@ -62,12 +75,16 @@ static void print_vm_rates(uint32_t index, uint64_t elapsed_us)
         if (best == EXIT_REASON_MAX)
             break;
         used[best] = true;
-        uint64_t ticks = cycles[best] >= top.cycles[index][best]
-                             ? cycles[best] - top.cycles[index][best] : cycles[best];
-        kprintf("    %-34s %10lu /s %10lu avg-ticks\n", vmx_exit_reason_name(best),
-                delta[best] * 1000000 / elapsed_us, ticks / delta[best]);
+        uint64_t ticks = since_last(cycles[best], top.cycles[index][best]);
+        uint64_t timed_exits = since_last(timed[best], top.timed[index][best]);
+        char average[24] = "-";     /* all in the fastpath: not timed */
+        if (timed_exits)
+            snprintf(average, sizeof(average), "%lu", ticks / timed_exits);
+        kprintf("    %-34s %10lu /s %10s avg-ticks\n", vmx_exit_reason_name(best),
+                delta[best] * 1000000 / elapsed_us, average);
     }
     memcpy(top.count[index], count, sizeof(count));
+    memcpy(top.timed[index], timed, sizeof(timed));
     memcpy(top.cycles[index], cycles, sizeof(cycles));
 }
 
@@ -119,7 +136,7 @@ void cmd_top(const char *args)
     top.frame = 0;
     top.last_tsc = rdtsc();
     for (uint32_t i = 0; i < vm_count; i++)
-        vm_totals(&vms[i], top.count[i], top.cycles[i]);
+        vm_totals(&vms[i], top.count[i], top.timed[i], top.cycles[i]);
     kprintf("top: exits per second%s; any key ends it\n",
             top.frames_left ? " for a few seconds" : "");
     monitor_defer(never, next_frame, 1000, true);
@@ -138,6 +155,7 @@ void cmd_clear_exits(const char *args)
     for (uint32_t v = 0; v < vm->vcpu_count; v++) {
         struct exit_stats *s = &vm->vcpus[v].stats;
         memset(s->count, 0, sizeof(s->count));
+        memset(s->fast, 0, sizeof(s->fast));
         memset(s->cycles, 0, sizeof(s->cycles));
         memset(s->from_l2, 0, sizeof(s->from_l2));
         memset(s->to_l1, 0, sizeof(s->to_l1));

@@ -25,23 +25,41 @@ static void print_exits(const struct vm *vm, uint32_t first, uint32_t end, bool 
         klog("vm %s: exits per reason:\n", vm->config.name);
     kprintf("  %-36s %10s %10s%s\n", "exit reason", "count", "avg-cycles",
             nested ? "    from-L2      to-L1" : "");
+    uint64_t fast[EXIT_REASON_MAX] = { 0 }, any_fast = 0;
     for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
         uint64_t count = 0, cycles = 0, from_l2 = 0, to_l1 = 0;
         for (uint32_t v = first; v < end; v++) {
-            count += vm->vcpus[v].stats.count[r];
-            cycles += vm->vcpus[v].stats.cycles[r];
-            from_l2 += vm->vcpus[v].stats.from_l2[r];
-            to_l1 += vm->vcpus[v].stats.to_l1[r];
+            const struct exit_stats *s = &vm->vcpus[v].stats;
+            count += s->count[r];
+            fast[r] += s->fast[r];
+            cycles += s->cycles[r];
+            from_l2 += s->from_l2[r];
+            to_l1 += s->to_l1[r];
         }
         if (!count)
             continue;
-        kprintf("  %-36s %10lu %10lu", vmx_exit_reason_name(r), count, cycles / count);
+        any_fast += fast[r];
+        /* The average over the exits timed: the fastpath's are not. */
+        char average[24] = "-";
+        if (count > fast[r])
+            snprintf(average, sizeof(average), "%lu", cycles / (count - fast[r]));
+        kprintf("  %-36s %10lu %10s", vmx_exit_reason_name(r), count, average);
         if (nested)
             kprintf(" %10lu %10lu", from_l2, to_l1);
         kprintf("\n");
     }
     kprintf("  unclaimed port/MMIO reads %lu, writes %lu\n", vm->unhandled_reads,
             vm->unhandled_writes);
+    if (!any_fast)
+        return;
+    kprintf("  completed in the exit fastpath, not timed:");
+    const char *separator = " ";
+    for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
+        if (fast[r]) {
+            kprintf("%s%s %lu", separator, vmx_exit_reason_name(r), fast[r]);
+            separator = ", ";
+        }
+    kprintf("\n");
 }
 
 void vm_print_exits(const struct vm *vm)

@@ -11,6 +11,7 @@
 #include "virt/vcpu_msrs.h"
 #include "virt/boot_state.h"
 #include "virt/vcpu_snapshot.h"
+#include "virt/cpuid_answers.h"
 #include "vmx/guest_regs.h"
 #include "vmx/loaded_vmcs.h"
 #include "sched/sched.h"
@@ -185,6 +186,7 @@ struct vm {
     uint32_t last_boosted_vcpu;     /* directed yield's round-robin start */
     struct dy_vcpu dy[VM_MAX_VCPUS];     /* directed yield's view of each vCPU */
     struct spin_sites spin_sites;   /* where its vCPUs have PLE-exited */
+    struct cpuid_answers cpuid;     /* answers kept by the CPUID exit (virt/cpuid_answers.h) */
     uint32_t vcpu_count;
     volatile uint32_t vcpus_stopped;
     volatile uint64_t wakeups;      /* blocked vCPUs made runnable, ever */

@@ -1,24 +1,24 @@
 /*
- * VM entry and exit. vmx_enter(regs, launched) loads the guest's general
- * registers from `regs` and executes VMLAUNCH (launched == 0) or VMRESUME.
- * The CPU comes back at vmx_exit_entry (HOST_RIP) with the stack pointer
- * from HOST_RSP, which is this function's frame; the guest registers are
- * stored back into `regs` and vmx_enter returns 0. If the entry itself fails
- * it returns 1 (VMfailValid) or 2 (VMfailInvalid) (SDM Vol. 3C 31.3, VMLAUNCH).
- * Callee-saved host registers live on the stack; everything else is
- * recomputed by the caller.
+ * VM entry and exit. vmx_enter_guest(regs in RDI, launched in ESI) loads the
+ * guest's general registers from `regs` and executes VMLAUNCH (launched ==
+ * 0) or VMRESUME. The CPU comes back at vmx_exit_entry (HOST_RIP) with the
+ * stack pointer from HOST_RSP, which is this function's frame; the guest
+ * registers are stored back into `regs` and it returns 0 in EAX. If the
+ * entry itself fails it returns 1 (VMfailValid) or 2 (VMfailInvalid) (SDM
+ * Vol. 3C 31.3, VMLAUNCH); either way it stamps the TSC into
+ * regs->exit_tsc. It is called only from vmx_enter (its asm statement in
+ * vmx/guest_regs.h), which tells the compiler that every register but RSP,
+ * RBP and RBX is lost: the stub keeps only those of the caller's (RBP the
+ * frame pointer, RBX the one the run loop keeps its vCPU in), and the
+ * compiler saves whatever else it still needs after the exit.
  */
 #include "vmx/guest_regs.h"
 
     .text
-    .globl vmx_enter
-vmx_enter:
-    push %rbp
+    .globl vmx_enter_guest
+vmx_enter_guest:
+    push %rbp                           /* the frame pointer */
     push %rbx
-    push %r12
-    push %r13
-    push %r14
-    push %r15
     push %rdi                           /* regs, found again at the exit */
     /* HOST_RSP changes only if the call depth does: VMWRITE it only then. */
     cmp GUEST_REGS_HOST_RSP(%rdi), %rsp
@@ -48,11 +48,18 @@ vmx_enter:
     jmp 3f
 2:  vmresume
 3:  /* Entry failed: CF=1 VMfailInvalid, ZF=1 VMfailValid. */
-    mov $2, %eax
+    mov $2, %ecx
     jc 4f
-    mov $1, %eax
+    mov $1, %ecx
 4:  pop %rdi
-    jmp vmx_return
+    rdtsc
+    shl $32, %rdx
+    or %rdx, %rax
+    mov %rax, GUEST_REGS_EXIT_TSC(%rdi)
+    mov %ecx, %eax
+    pop %rbx
+    pop %rbp
+    ret
 
     .globl vmx_exit_entry
 vmx_exit_entry:
@@ -72,15 +79,15 @@ vmx_exit_entry:
     mov %r13, GUEST_REGS_R13(%rdi)
     mov %r14, GUEST_REGS_R14(%rdi)
     mov %r15, GUEST_REGS_R15(%rdi)
-    pop %rax
-    mov %rax, GUEST_REGS_RDI(%rdi)
+    pop GUEST_REGS_RDI(%rdi)
     pop %rdi
-    xor %eax, %eax
-vmx_return:
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
+    /* The exit's time, for the run loop's accounting: taken here, it
+     * needs no register kept across the call's return. */
+    rdtsc
+    shl $32, %rdx
+    or %rdx, %rax
+    mov %rax, GUEST_REGS_EXIT_TSC(%rdi)
     pop %rbx
     pop %rbp
+    xor %eax, %eax
     ret

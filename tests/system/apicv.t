@@ -31,7 +31,7 @@ for my $apicv (qw(on off)) {
     like($out, qr/^vm t: .*, APICv $apicv$/m, "apicv = $apicv: the VM says so");
     my ($table) = $out =~ /^vm t: exits per reason:\n(.*?)^  unclaimed/ms;
     for (split /\n/, $table // '') {
-        $exits{$apicv}{$1} = $2 if /^  (.+?)\s+(\d+)\s+\d+/;
+        $exits{$apicv}{$1} = $2 if /^  (.+?)\s+(\d+)\s+(?:\d+|-)/;
     }
     note("apicv = $apicv: " . join(', ', map { "$_ $exits{$apicv}{$_}" } sort keys %{ $exits{$apicv} }));
 }

@@ -20,7 +20,7 @@ my $config = "[vm exits]\nimage = exit_bench.elf\nmemory = 16M\ncmdline = cpuid_
 # An outer exit-table row: (count, from L2, to L1), zeros when absent.
 sub outer_row {
     my ($out, $reason) = @_;
-    my ($count, $from, $to) = $out =~ /^outer:   \Q$reason\E\s+(\d+)\s+\d+\s+(\d+)\s+(\d+)$/m;
+    my ($count, $from, $to) = $out =~ /^outer:   \Q$reason\E\s+(\d+)\s+(?:\d+|-)\s+(\d+)\s+(\d+)$/m;
     return ($count // 0, $from // 0, $to // 0);
 }
 

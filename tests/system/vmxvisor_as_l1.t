@@ -30,7 +30,7 @@ like($out, qr/^\[l2\] cpuid_test: 0 failure\(s\)$/m, 'cpuid_test passes as L2');
 like($out, qr/^outer: vm l1: ended \(isa-debug-exit\), status 1$/m,
      'the outer VM ends by the inner one\'s isa-debug-exit (status 0 << 1 | 1)');
 like($out, qr/^outer:   VMRESUME\s+\d+/m, 'the outer exit table counts the inner VMRESUMEs');
-like($out, qr/^outer:   EPT violation\s+\d+\s+\d+\s+[1-9]\d*\s+\d+$/m,
+like($out, qr/^outer:   EPT violation\s+\d+\s+(?:\d+|-)\s+[1-9]\d*\s+\d+$/m,
      'L2\'s memory faults in through the shadow EPT (EPT violations from L2)');
 
 # Three levels: vmxvisor in vmxvisor in vmxvisor runs cpuid_test as L3.
