@@ -16,6 +16,7 @@ struct trap_frame {
 #define VECTOR_CALL_FUNCTION 0xf0   /* cross-CPU calls */
 #define VECTOR_RESCHEDULE    0xf1   /* wakes a CPU to look at its run queue */
 #define VECTOR_TIMER         0xf2   /* the host LAPIC timer: wakes an idle CPU */
+#define VECTOR_NOTIFY        0xf3   /* makes a CPU's guest exit: its vCPU has requests */
 #define VECTOR_SPURIOUS      0xff
 
 typedef void (*interrupt_handler_t)(struct trap_frame *frame);

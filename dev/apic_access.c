@@ -132,6 +132,15 @@ bool apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
            write_register(v, (msr - X2APIC_MSR_FIRST) << 4, value);
 }
 
+bool apic_x2apic_icr_write(struct vcpu *v, uint64_t value)
+{
+    struct apic_ipi ipi;
+    if (!vlapic_write_x2apic_icr(v->apic, value, &ipi))
+        return false;
+    send_ipi(v, &ipi);
+    return true;
+}
+
 bool apic_mmio_access(struct vcpu *v, uint64_t gpa, bool write, unsigned size, uint64_t *value)
 {
     /* The page answers only in xAPIC mode; disabled or in x2APIC mode the

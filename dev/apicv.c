@@ -195,15 +195,35 @@ static void sync_tpr_threshold(struct vcpu *v)
     }
 }
 
+/* Whether `vector`'s priority class is above VPPR's, VPPR being the higher
+ * of TPR's and SVI's class (SDM Vol. 3C 30.1.3, 30.2.1); `status` is the
+ * guest interrupt status (RVI in bits 7:0, SVI in 15:8). */
+static bool above_vppr(const struct vcpu *v, uint64_t status, uint32_t vector)
+{
+    uint32_t svi_class = (status >> 12) & 0xf;
+    uint32_t tpr_class = (vlapic_get(v->apic, APIC_REG_TPR) >> 4) & 0xf;
+    return vector >> 4 > (tpr_class > svi_class ? tpr_class : svi_class);
+}
+
 bool apicv_interrupt_recognizable(const struct vcpu *v)
 {
-    /* RVI's priority class above VPPR's, VPPR being the higher of TPR and
-     * SVI's class (SDM Vol. 3C 30.1.3, 30.2.1): from the guest interrupt
-     * status, not by scanning the page. */
+    /* RVI's priority class above VPPR's: from the guest interrupt status,
+     * not by scanning the page. */
     uint64_t status = vmcs_read(GUEST_INTR_STATUS);
-    uint32_t rvi_class = (status & 0xff) >> 4, svi_class = (status >> 12) & 0xf;
-    uint32_t tpr_class = (vlapic_get(v->apic, APIC_REG_TPR) >> 4) & 0xf;
-    return rvi_class > (tpr_class > svi_class ? tpr_class : svi_class);
+    return above_vppr(v, status, status & 0xff);
+}
+
+bool apicv_request_deliverable(const struct vcpu *v)
+{
+    /* RVI and SVI are the highest vectors of the page's IRR and ISR: the
+     * last sync wrote them, and the processor has kept them so since
+     * (SDM Vol. 3C 30.1.4, 30.2.2). Requests since then are in the inbox.
+     * So the highest request is RVI or the inbox's highest, and PPR's
+     * class is VPPR's: vlapic_pending_vector's answer without its scans. */
+    uint64_t status = vmcs_read(GUEST_INTR_STATUS);
+    int newcomer = vlapic_highest_inbox(v->apic);
+    uint32_t rvi = status & 0xff;
+    return above_vppr(v, status, newcomer > (int)rvi ? (uint32_t)newcomer : rvi);
 }
 
 void apicv_sync_now(struct vcpu *v)

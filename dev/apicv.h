@@ -68,6 +68,12 @@ static inline bool apicv_delivers(const struct vcpu *v)
 /* With virtual-interrupt delivery, after apicv_sync: whether the processor
  * would recognize a virtual interrupt at the next entry. */
 bool apicv_interrupt_recognizable(const struct vcpu *v);
+/* With virtual-interrupt delivery, on the vCPU's own CPU with its VMCS
+ * current and RVI and SVI synced (the model has not changed IRR or ISR
+ * since: !irr_isr_changed): whether a vector requested of the APIC, in
+ * IRR or the inbox, has a priority class above PPR's (what
+ * vlapic_pending_vector says, from the guest interrupt status). */
+bool apicv_request_deliverable(const struct vcpu *v);
 /* Before an entry to L1 with events to look at: the controls if stale,
  * then with virtual-interrupt delivery IRR, RVI, SVI and the EOI-exit
  * bitmap (and its guard, dev/apicv.c); with the TPR shadow alone the TPR

@@ -146,6 +146,15 @@ bool vcpu_interrupt_waiting(const struct vcpu *v)
     return vm_extint_pending(v) || vlapic_pending_vector(v->apic) >= 0;
 }
 
+bool vcpu_interrupt_waiting_loaded(const struct vcpu *v)
+{
+    /* RVI and SVI stand for the page only once synced: not after the
+     * model's own changes, nor before controls being rewritten are. */
+    if (!apicv_delivers(v) || v->apic->irr_isr_changed || v->apicv.controls_stale)
+        return vcpu_interrupt_waiting(v);
+    return vm_extint_pending(v) || apicv_request_deliverable(v);
+}
+
 bool vcpu_interrupt_requested(const struct vcpu *v)
 {
     if (v->id == 0 && __atomic_load_n(&v->vm->dev->pic_intr, __ATOMIC_RELAXED))
@@ -184,8 +193,9 @@ void inject_pending_interrupt(struct vcpu *v)
     bool extint = vm_extint_pending(v);
     int vector = extint ? 0 : by_injection ? vlapic_pending_vector(v->apic) : -1;
     if (vector < 0) {
-        set_interrupt_window(v, !by_injection && apicv_interrupt_recognizable(v) &&
-                                    !interrupt_window_open());
+        /* The window first: mostly open, and then RVI need not be read. */
+        set_interrupt_window(v, !by_injection && !interrupt_window_open() &&
+                                    apicv_interrupt_recognizable(v));
         return;
     }
     if (!interrupt_window_open()) {

@@ -33,6 +33,10 @@ void vm_irq_eoi(struct vm *vm, uint8_t vector);
  * LINT0 first (it bypasses the APIC's priorities, and KVM takes it first
  * too), else its APIC's highest deliverable vector. */
 bool vcpu_interrupt_waiting(const struct vcpu *vcpu);
+/* The same on the vCPU's own CPU, its VMCS current, the guest not running
+ * (a halt's polling): with virtual-interrupt delivery the guest interrupt
+ * status stands for the scans of IRR and ISR. */
+bool vcpu_interrupt_waiting_loaded(const struct vcpu *vcpu);
 /* Whether any interrupt is requested of the vCPU, deliverable now or not
  * (masked, below its priority): a cheap superset of vcpu_interrupt_waiting
  * for paths that only need to know whether to look closer. */

@@ -179,6 +179,20 @@ bool vlapic_eoi_may_release(const struct vlapic *apic, unsigned rvi, unsigned sv
     return others != 0;
 }
 
+int vlapic_highest_inbox(const struct vlapic *apic)
+{
+    /* A marked word may be empty (a sync took its vectors after a setter
+     * marked it again): the next marked one below may still hold some. */
+    uint32_t words = __atomic_load_n(&apic->inbox_words, __ATOMIC_ACQUIRE);
+    for (; words; words &= ~(1u << (31 - __builtin_clz(words)))) {
+        unsigned i = 31 - (unsigned)__builtin_clz(words);
+        uint32_t w = __atomic_load_n(&apic->inbox[i], __ATOMIC_ACQUIRE);
+        if (w)
+            return (int)(i * 32 + 31 - (unsigned)__builtin_clz(w));
+    }
+    return -1;
+}
+
 uint32_t vlapic_sync_irr(struct vlapic *apic)
 {
     /* A word a setter fills after its bit was taken here is marked again
@@ -461,10 +475,9 @@ enum apic_access_result vlapic_read(struct vlapic *apic, uint32_t offset, uint64
     return APIC_OK;
 }
 
-static void decode_icr(const struct vlapic *apic, struct apic_ipi *ipi)
+static void decode_icr(const struct vlapic *apic, bool x2, struct apic_ipi *ipi)
 {
     uint32_t low = REG(apic, APIC_REG_ICR_LOW);
-    bool x2 = is_x2apic(apic);
     uint32_t high = x2 ? REG(apic, APIC_REG_ICR_LOW + 4) : REG(apic, APIC_REG_ICR_HIGH);
     *ipi = (struct apic_ipi){
         .vector = (uint8_t)low,
@@ -475,6 +488,16 @@ static void decode_icr(const struct vlapic *apic, struct apic_ipi *ipi)
         .destination = x2 ? high : high >> 24,
         .x2apic = x2,
     };
+}
+
+/* A write to ICR sends the IPI it describes (SDM Vol. 3A 11.6.1); in
+ * x2APIC mode the destination comes with it in bits 63:32 (11.12.9). */
+static void write_icr(struct vlapic *apic, uint64_t value, bool x2, struct apic_ipi *ipi)
+{
+    REG(apic, APIC_REG_ICR_LOW) = (uint32_t)value & ICR_WRITABLE;
+    if (x2)
+        REG(apic, APIC_REG_ICR_LOW + 4) = (uint32_t)(value >> 32);
+    decode_icr(apic, x2, ipi);
 }
 
 static void write_lvt(struct vlapic *apic, enum lvt_index i, uint32_t value)
@@ -564,10 +587,7 @@ enum apic_access_result vlapic_write(struct vlapic *apic, uint32_t offset, uint6
                 LVT(apic, i) |= APIC_LVT_MASKED;
         break;
     case APIC_REG_ICR_LOW:
-        REG(apic, APIC_REG_ICR_LOW) = v & ICR_WRITABLE;
-        if (x2)
-            REG(apic, APIC_REG_ICR_LOW + 4) = (uint32_t)(value >> 32);
-        decode_icr(apic, ipi);
+        write_icr(apic, value, x2, ipi);
         return APIC_SEND_IPI;
     case APIC_REG_ICR_HIGH: REG(apic, APIC_REG_ICR_HIGH) = v & 0xff000000u; break;
     case APIC_REG_TIMER_INITIAL:
@@ -591,6 +611,14 @@ enum apic_access_result vlapic_write(struct vlapic *apic, uint32_t offset, uint6
         break;      /* xAPIC: writes to read-only and reserved registers are ignored */
     }
     return APIC_OK;
+}
+
+bool vlapic_write_x2apic_icr(struct vlapic *apic, uint64_t value, struct apic_ipi *ipi)
+{
+    if (!is_x2apic(apic) || (value & ~(0xffffffff00000000ull | ICR_WRITABLE)))
+        return false;
+    write_icr(apic, value, true, ipi);
+    return true;
 }
 
 static bool logical_match(const struct vlapic *target, uint32_t dest, bool x2apic)

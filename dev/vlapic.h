@@ -115,6 +115,9 @@ enum apic_access_result vlapic_read(struct vlapic *apic, uint32_t offset, uint64
                                     uint64_t *value);
 enum apic_access_result vlapic_write(struct vlapic *apic, uint32_t offset, uint64_t value,
                                      uint64_t now, struct apic_ipi *ipi);
+/* The x2APIC ICR MSR written: vlapic_write's answer for it (APIC_SEND_IPI
+ * with `ipi`, true; or a fault, false) without its look at other registers. */
+bool vlapic_write_x2apic_icr(struct vlapic *apic, uint64_t value, struct apic_ipi *ipi);
 /* IA32_TSC_DEADLINE: the guest's TSC is the host's plus tsc_offset. */
 uint64_t vlapic_read_tsc_deadline(const struct vlapic *apic);
 void vlapic_write_tsc_deadline(struct vlapic *apic, uint64_t value, uint64_t tsc_offset,
@@ -158,6 +161,8 @@ bool vlapic_irr_nonempty(const struct vlapic *apic);
  * scan the rest. The inbox does not count: it reaches IRR only at a sync. */
 bool vlapic_eoi_may_release(const struct vlapic *apic, unsigned rvi, unsigned svi,
                             uint32_t words);
+/* The highest vector in the inbox (accepted, not yet in IRR), or -1. */
+int vlapic_highest_inbox(const struct vlapic *apic);
 /* On the vCPU's own CPU, the guest not running: moves the inbox into IRR;
  * returns which IRR words (bit i: vectors 32i..32i+31) got vectors, 0 if
  * none. Their TMR bits were set with them (vlapic_set_irr_trigger). */

@@ -19,7 +19,7 @@
 #include "lib/printf.h"
 
 
-bool take_host_interrupt(void)
+int take_host_interrupt(void)
 {
     /* With "acknowledge interrupt on exit" (SDM Vol. 3C 25.7.1) the
      * processor acknowledged the interrupt and left its vector in the exit
@@ -29,9 +29,9 @@ bool take_host_interrupt(void)
      * interrupts. */
     uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
     if (!(info & INTR_INFO_VALID))
-        return false;
+        return -1;
     interrupt_dispatch_acknowledged((uint8_t)info);
-    return true;
+    return (uint8_t)info;
 }
 
 /* Whether the exit left no event half delivered (SDM Vol. 3C 28.2.4): one
@@ -44,13 +44,17 @@ static bool no_event_interrupted(void)
 /* Every external-interrupt exit of L1 comes here first: the interrupt is
  * taken, and the run loop looks at what it asked for before the next
  * entry; only work for the CPU's own loop (CPU 0 serves the monitor
- * console) calls it back there. An interrupt not acknowledged on exit is
- * still pending: entering again would exit at once. */
+ * console) calls it back there. A notification was for the vCPU alone
+ * (sched_notify): the CPU's work is not looked for then, which spares a
+ * kicked vCPU's round trip the look (a work request brings its own
+ * interrupt). An interrupt not acknowledged on exit is still pending:
+ * entering again would exit at once. */
 static bool handle_external_interrupt_fastpath(struct vcpu *vcpu)
 {
     (void)vcpu;
-    return take_host_interrupt() && no_event_interrupted() &&
-           !sched_cpu_work_pending(this_cpu()->index);
+    int vector = take_host_interrupt();
+    return vector >= 0 && no_event_interrupted() &&
+           (vector == VECTOR_NOTIFY || !sched_cpu_work_pending(this_cpu()->index));
 }
 
 static enum exit_action handle_external_interrupt(struct vcpu *vcpu, struct vm_exit exit)

@@ -17,6 +17,11 @@
 
 #define HALT_POLL_MAX_US      200     /* KVM's halt_poll_ns default */
 #define HALT_POLL_START_US    10      /* KVM's halt_poll_ns_grow_start */
+/* The CPU's own work (the monitor's, the console's: sched_cpu_work_pending)
+ * is looked for this often while a vCPU polls: that work can wait so long,
+ * and the look, a round of calls, kept out of most turns of the loop
+ * shortens the wait for a wake-up. */
+#define HALT_POLL_WORK_US     10
 
 static uint64_t us_to_cycles(uint64_t us)
 {
@@ -41,14 +46,16 @@ void halt_poll_adapt(struct vcpu *v, uint64_t now)
 
 /* Polls for an event that ends the halt until the window ends, the vCPU
  * must stop (slice end, its timers: run_stop) or something else asks for
- * the CPU; its APIC timer is fired when due. True if the halt is over. */
+ * the CPU (its own work looked for every HALT_POLL_WORK_US); its APIC
+ * timer is fired when due. True if the halt is over. */
 static bool poll_for_wake(struct vcpu *v)
 {
     struct vcpu_halt_poll *p = &v->halt_poll;
     if (!p->window || nested_in_l2(v) || !sched_cpu_alone(v->se.cpu))
         return false;
     struct vlapic *apic = v->apic;
-    uint64_t end = rdtsc() + p->window;
+    uint64_t start = rdtsc(), end = start + p->window;
+    uint64_t work_period = us_to_cycles(HALT_POLL_WORK_US), work_check = start;
     __atomic_store_n(&p->active, true, __ATOMIC_SEQ_CST);
     /* One look first: a waker that came before `active` poked, and one
      * after it may have counted before `seen` was read. */
@@ -70,9 +77,13 @@ static bool poll_for_wake(struct vcpu *v)
             }
         }
         if ((int64_t)(now - end) >= 0 || (int64_t)(now - v->run_stop) >= 0 ||
-            (__atomic_load_n(&v->requests, __ATOMIC_RELAXED) & ~(REQ_EVENT | REQ_TIMER)) ||
-            sched_cpu_work_pending(v->se.cpu))
+            (__atomic_load_n(&v->requests, __ATOMIC_RELAXED) & ~(REQ_EVENT | REQ_TIMER)))
             break;
+        if ((int64_t)(now - work_check) >= 0) {
+            if (sched_cpu_work_pending(v->se.cpu))
+                break;
+            work_check = now + work_period;
+        }
         cpu_relax();
     }
     __atomic_store_n(&p->active, false, __ATOMIC_SEQ_CST);
@@ -94,8 +105,11 @@ enum exit_action handle_hlt(struct vcpu *vcpu, struct vm_exit exit)
         vcpu_request(vcpu, REQ_EVENT);
         return EXIT_RESUME;
     }
-    if (!vcpu_block(vcpu, VCPU_HALTED))
-        return EXIT_RESUME;
+    bool blocked = vcpu_block(vcpu, VCPU_HALTED);
     vcpu->halt_poll.halted_at = halted_at;
-    return EXIT_RESCHEDULE;
+    if (blocked)
+        return EXIT_RESCHEDULE;
+    /* Woken as it blocked: the halt outlasted the window all the same. */
+    halt_poll_adapt(vcpu, rdtsc());
+    return EXIT_RESUME;
 }

@@ -33,9 +33,9 @@ typedef bool (*exit_fastpath_fn)(struct vcpu *vcpu);
 enum exit_action handle_vm_exit(struct vcpu *vcpu, uint32_t full_reason);
 /* After an external-interrupt exit, with interrupts still off: runs the
  * host handler of the interrupt the processor acknowledged, if it did
- * (true); L1's exits take it in their fastpath, L2's before they are
- * looked at. */
-bool take_host_interrupt(void);
+ * (its vector; else -1); L1's exits take it in their fastpath, L2's
+ * before they are looked at. */
+int take_host_interrupt(void);
 /* Per basic exit reason, its fastpath or NULL. Only the cheap and frequent
  * exits have one: CPUID, the WRMSRs to the APIC (its timer deadline, IPIs,
  * EOIs), the preemption timer and host interrupts (kicks). */

@@ -68,7 +68,7 @@ void machine_init(void)
 {
     vm_power_init();
     vcpu_entity_init();
-    vcpu_set_interrupt_source(vcpu_interrupt_waiting);
+    vcpu_set_interrupt_source(vcpu_interrupt_waiting, vcpu_interrupt_waiting_loaded);
     if (bootinfo_cmdline_flag("batch"))
         sched_add_cpu_work(end_with_the_vms, NULL);
     sched_add_cpu_work(report_silent_vms, NULL);

@@ -53,6 +53,11 @@ static void reschedule_interrupt(struct trap_frame *frame)
     (void)frame;    /* waking the CPU (or making its guest exit) is the point */
 }
 
+static void notify_interrupt(struct trap_frame *frame)
+{
+    (void)frame;    /* the guest's exit is the point */
+}
+
 /* The host LAPIC timer: a halted vCPU's timer is due, or (without the
  * VMX-preemption timer) a slice is over. */
 static void timer_interrupt(struct trap_frame *frame)
@@ -64,6 +69,7 @@ static void timer_interrupt(struct trap_frame *frame)
 void sched_init(void)
 {
     interrupt_register(VECTOR_RESCHEDULE, reschedule_interrupt);
+    interrupt_register(VECTOR_NOTIFY, notify_interrupt);
     interrupt_register(VECTOR_TIMER, timer_interrupt);
     for (uint32_t cpu = 0; cpu < MAX_CPUS; cpu++)
         queue_of[cpu] = &queues[cpu];
@@ -104,6 +110,12 @@ void sched_poke(uint32_t cpu)
 {
     if (cpu != this_cpu()->index)
         lapic_send_ipi(percpu[cpu].apic_id, ICR_FIXED | VECTOR_RESCHEDULE);
+}
+
+void sched_notify(uint32_t cpu)
+{
+    if (cpu != this_cpu()->index)
+        lapic_send_ipi(percpu[cpu].apic_id, ICR_FIXED | VECTOR_NOTIFY);
 }
 
 /* Paired with run_slice's check of the flag after running_on is set: one

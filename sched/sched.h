@@ -94,6 +94,10 @@ void sched_wake(struct sched_entity *e);
 /* Makes the CPU leave its guest, if it runs one, without asking it to pick
  * again: the entity there looks at its events before running on. */
 void sched_poke(uint32_t cpu);
+/* The same for the running entity's sake alone (it has events to look
+ * at): the CPU's loop has no new work, so the exit need not look for
+ * any (VECTOR_NOTIFY; the external-interrupt fastpath, exits/exit_dispatch.c). */
+void sched_notify(uint32_t cpu);
 /* The CPU's loop runs its work by `tsc` at the latest, even if it would
  * otherwise sleep on: for work that waits for a time (the monitor's). One
  * time per CPU, until replaced; 0 takes it back. */

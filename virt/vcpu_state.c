@@ -3,13 +3,19 @@
 #include "virt/event_inject.h"
 
 static bool (*interrupt_waiting)(const struct vcpu *vcpu);
+static bool (*interrupt_waiting_loaded)(const struct vcpu *vcpu);
 
-void vcpu_set_interrupt_source(bool (*waiting)(const struct vcpu *vcpu))
+void vcpu_set_interrupt_source(bool (*waiting)(const struct vcpu *vcpu),
+                               bool (*waiting_loaded)(const struct vcpu *vcpu))
 {
     interrupt_waiting = waiting;
+    interrupt_waiting_loaded = waiting_loaded;
 }
 
-static bool vcpu_has_wake_event(const struct vcpu *v, enum vcpu_state blocked_in)
+/* `waiting`: interrupt_waiting, or on the vCPU's own CPU the cheaper
+ * interrupt_waiting_loaded. */
+static bool has_wake_event(const struct vcpu *v, enum vcpu_state blocked_in,
+                           bool (*waiting)(const struct vcpu *vcpu))
 {
     if (__atomic_load_n(&v->init_pending, __ATOMIC_SEQ_CST))
         return true;
@@ -20,7 +26,12 @@ static bool vcpu_has_wake_event(const struct vcpu *v, enum vcpu_state blocked_in
      * states). */
     if (__atomic_load_n(&v->nmi_pending, __ATOMIC_SEQ_CST))
         return true;
-    return v->halt_interruptible && interrupt_waiting(v);
+    return v->halt_interruptible && waiting(v);
+}
+
+static bool vcpu_has_wake_event(const struct vcpu *v, enum vcpu_state blocked_in)
+{
+    return has_wake_event(v, blocked_in, interrupt_waiting);
 }
 
 /* A blocked vCPU wakes: counted, so that a scan for "every vCPU blocked"
@@ -52,7 +63,7 @@ void vcpu_wake(struct vcpu *v)
          * unseen, blocking looks again (vcpu_block). */
         __atomic_add_fetch(&v->halt_poll.wakes, 1, __ATOMIC_SEQ_CST);
         if (!__atomic_load_n(&v->halt_poll.active, __ATOMIC_SEQ_CST))
-            sched_poke(v->se.cpu);
+            sched_notify(v->se.cpu);
         return;
     }
     if ((s != VCPU_HALTED && s != VCPU_WAIT_SIPI) || !vcpu_has_wake_event(v, s) ||
@@ -74,7 +85,7 @@ bool vcpu_block(struct vcpu *v, enum vcpu_state blocked_in)
 
 bool vcpu_halt_wake_pending(const struct vcpu *v)
 {
-    return vcpu_has_wake_event(v, VCPU_HALTED);
+    return has_wake_event(v, VCPU_HALTED, interrupt_waiting_loaded);
 }
 
 bool vcpu_unblock_halted(struct vcpu *v)
@@ -103,7 +114,7 @@ void vcpu_timer_changed(struct vcpu *v)
 {
     enum vcpu_state s = v->se.state;
     if (s == VCPU_RUNNING)
-        sched_poke(v->se.cpu);      /* its run loop looks at its requests */
+        sched_notify(v->se.cpu);    /* its run loop looks at its requests */
     else if (s == VCPU_HALTED)
         sched_kick(v->se.cpu);      /* its CPU computes when to wake it */
 }

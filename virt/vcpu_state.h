@@ -11,9 +11,12 @@
 #include "virt/vm.h"
 
 /* Where a vCPU's interrupt controllers say whether an interrupt waits for
- * it: the local APIC's deliverable vector or the 8259's INTR. Registered
+ * it: the local APIC's deliverable vector or the 8259's INTR; from any
+ * CPU, and (`interrupt_waiting_loaded`) the same asked on the vCPU's own
+ * CPU with its VMCS current, which may answer from the VMCS. Registered
  * once at start-up by the devices (dev/irq.c), which sit above this core. */
-void vcpu_set_interrupt_source(bool (*interrupt_waiting)(const struct vcpu *vcpu));
+void vcpu_set_interrupt_source(bool (*interrupt_waiting)(const struct vcpu *vcpu),
+                               bool (*interrupt_waiting_loaded)(const struct vcpu *vcpu));
 /* Something is pending for the vCPU (interrupt, INIT, SIPI; set before
  * calling): a blocked vCPU that it wakes becomes runnable, a running one
  * is made to exit so it looks before entering again. Any CPU may call. */
@@ -27,7 +30,8 @@ bool vcpu_nmi(struct vcpu *vcpu);
  * wakes it is already there; true if it blocked. */
 bool vcpu_block(struct vcpu *vcpu, enum vcpu_state blocked_in);
 /* Whether an event that ends the vCPU's HLT is there (what wakes it from
- * VCPU_HALTED): for polling before it blocks (exits/exit_hlt.c). */
+ * VCPU_HALTED): for polling before it blocks (exits/exit_hlt.c), on the
+ * vCPU's own CPU with its VMCS current. */
 bool vcpu_halt_wake_pending(const struct vcpu *vcpu);
 /* A blocked vCPU whose own timer fired becomes runnable, if it may take
  * the event (the caller made it pending); true if it woke. */

@@ -1187,6 +1187,25 @@ static void sync_names_the_words_for_an_incremental_rvi(void **state)
     assert_int_equal(vlapic_highest_irr_in(&a, 0), -1);
 }
 
+/* The inbox's highest vector, what a halt's poll compares with RVI
+ * (dev/apicv.c, apicv_request_deliverable): none before an acceptance and
+ * after a sync, and a word marked but emptied by a sync is passed over. */
+static void highest_inbox_vector(void **state)
+{
+    (void)state;
+    struct vlapic a = make(0, APIC_MODE_X2APIC, true);
+    assert_int_equal(vlapic_highest_inbox(&a), -1);
+    vlapic_set_irr(&a, 0x33);
+    vlapic_set_irr(&a, 0x51);
+    vlapic_set_irr(&a, 0x5e);
+    assert_int_equal(vlapic_highest_inbox(&a), 0x5e);
+    vlapic_sync_irr(&a);
+    assert_int_equal(vlapic_highest_inbox(&a), -1);
+    vlapic_set_irr(&a, 0x33);
+    a.inbox_words |= 1u << 6;       /* marked again, its vectors already taken */
+    assert_int_equal(vlapic_highest_inbox(&a), 0x33);
+}
+
 /* RVI and SVI as virtual-interrupt delivery takes them: the highest
  * vector in IRR and in ISR; what the processor did to the page (deliver:
  * IRR to ISR; EOI: ISR bit cleared) is what the model then sees, and PPR
@@ -1347,6 +1366,7 @@ int main(void)
         cmocka_unit_test(registers_live_at_their_page_offsets),
         cmocka_unit_test(inbox_reaches_irr_on_sync),
         cmocka_unit_test(sync_names_the_words_for_an_incremental_rvi),
+        cmocka_unit_test(highest_inbox_vector),
         cmocka_unit_test(rvi_svi_and_ppr_follow_the_page),
         cmocka_unit_test(eoi_may_release_a_waiting_vector),
         cmocka_unit_test(page_written_first_still_changes_timer_mode),
