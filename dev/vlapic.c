@@ -615,7 +615,7 @@ enum apic_access_result vlapic_write(struct vlapic *apic, uint32_t offset, uint6
 
 bool vlapic_write_x2apic_icr(struct vlapic *apic, uint64_t value, struct apic_ipi *ipi)
 {
-    if (!is_x2apic(apic) || (value & ~(0xffffffff00000000ull | ICR_WRITABLE)))
+    if (!is_x2apic(apic) || !x2apic_write_allowed(APIC_REG_ICR_LOW, value))
         return false;
     write_icr(apic, value, true, ipi);
     return true;

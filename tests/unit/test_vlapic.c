@@ -820,6 +820,27 @@ static void x2apic_icr_is_one_64_bit_register(void **state)
     assert_true(ipi.level_assert);
 }
 
+/* The ICR write of the WRMSR fastpath (exits/exit_msr.c) decides as the
+ * register write does: the same IPI, the same faults. */
+static void x2apic_icr_fastpath_write_matches_the_register_write(void **state)
+{
+    (void)state;
+    struct vlapic a = make(1, APIC_MODE_X2APIC, true), b = make(1, APIC_MODE_X2APIC, true);
+    struct apic_ipi by_register, by_fastpath;
+    memset(&by_register, 0, sizeof by_register);
+    memset(&by_fastpath, 0, sizeof by_fastpath);
+    uint64_t icr = 0x12345678ull << 32 | IPI_FIXED << 8 | 1u << 11 | 1u << 14 | 0x42;
+    assert_int_equal(vlapic_write(&a, APIC_REG_ICR_LOW, icr, 0, &by_register), APIC_SEND_IPI);
+    assert_true(vlapic_write_x2apic_icr(&b, icr, &by_fastpath));
+    assert_memory_equal(&by_register, &by_fastpath, sizeof by_register);
+    assert_int_equal(rd(&b, APIC_REG_ICR_LOW, 0), icr);
+    /* Reserved bits (here bit 20) fault both ways, and so does xAPIC mode. */
+    assert_int_equal(vlapic_write(&a, APIC_REG_ICR_LOW, icr | 1u << 20, 0, &by_register), APIC_FAULT);
+    assert_false(vlapic_write_x2apic_icr(&b, icr | 1u << 20, &by_fastpath));
+    struct vlapic x = make(1, APIC_MODE_XAPIC, true);
+    assert_false(vlapic_write_x2apic_icr(&x, icr, &by_fastpath));
+}
+
 static void x2apic_self_ipi(void **state)
 {
     (void)state;
@@ -1349,6 +1370,7 @@ int main(void)
         cmocka_unit_test(entering_tsc_deadline_mode_disarms),
         cmocka_unit_test(xapic_icr_write_sends),
         cmocka_unit_test(x2apic_icr_is_one_64_bit_register),
+        cmocka_unit_test(x2apic_icr_fastpath_write_matches_the_register_write),
         cmocka_unit_test(x2apic_self_ipi),
         cmocka_unit_test(physical_destinations),
         cmocka_unit_test(shorthands),
