@@ -210,6 +210,18 @@ fail:
     return false;
 }
 
+/* The spin guard's loops at the end: how many it learned in all (a churning
+ * table forgets what holding did), and those it still knows with their
+ * scores (sched/spin_guard.h). */
+static void print_spin_loops(const struct spin_sites *sites)
+{
+    kprintf("  spin guard: %u loops learned; kept:", sites->next);
+    for (unsigned i = 0; i < SPIN_SITES; i++)
+        if (sites->rip[i])
+            kprintf(" %lx (score %d)", sites->rip[i], sites->score[i]);
+    kprintf("\n");
+}
+
 static void vm_finish(struct vm *vm)
 {
     console_hold();
@@ -230,6 +242,8 @@ static void vm_finish(struct vm *vm)
         /* A line of its own: a console line of a vmxvisor in a VM has a length limit. */
         kprintf("\n  vcpu %u: %lu cycles in the guest\n", v->id, exit_stats_guest_cycles(&v->stats));
     }
+    if (vm->ple_enabled && vm->config.spin_guard)
+        print_spin_loops(&vm->spin_sites);
     klog("vm %s: ended (%s), status %d\n", vm->config.name,
             vm->end_reason, vm->exit_status);
     console_unhold();
