@@ -128,17 +128,18 @@ bool apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
         *handled = false;
         return false;
     }
+    /* IPIs straight from the ICR to the bus, past the generic register
+     * write: an IPI's round trip waits for its sending (KVM's fastpath
+     * takes ICR writes the same way). */
+    if (msr == X2APIC_MSR_FIRST + (APIC_REG_ICR_LOW >> 4)) {
+        struct apic_ipi ipi;
+        if (!vlapic_write_x2apic_icr(v->apic, value, &ipi))
+            return false;
+        send_ipi(v, &ipi);
+        return true;
+    }
     return vlapic_mode(v->apic) == APIC_MODE_X2APIC &&
            write_register(v, (msr - X2APIC_MSR_FIRST) << 4, value);
-}
-
-bool apic_x2apic_icr_write(struct vcpu *v, uint64_t value)
-{
-    struct apic_ipi ipi;
-    if (!vlapic_write_x2apic_icr(v->apic, value, &ipi))
-        return false;
-    send_ipi(v, &ipi);
-    return true;
 }
 
 bool apic_mmio_access(struct vcpu *v, uint64_t gpa, bool write, unsigned size, uint64_t *value)

@@ -16,9 +16,6 @@ struct vm;
  * here (*handled = false). */
 bool apic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, bool *handled);
 bool apic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool *handled);
-/* WRMSR to the x2APIC's ICR: apic_msr_write's way for that MSR, the
- * IPI sent; false: the write faults. */
-bool apic_x2apic_icr_write(struct vcpu *vcpu, uint64_t value);
 /* An access to guest-physical `gpa` by an emulated instruction: true if it
  * hit this vCPU's xAPIC page (and was performed), false if not. */
 bool apic_mmio_access(struct vcpu *vcpu, uint64_t gpa, bool write, unsigned size,

@@ -5,7 +5,6 @@
  * raises #GP as on a CPU without it. */
 #include "exits/exits.h"
 #include "dev/apic_access.h"
-#include "arch/apic_regs.h"
 #include "virt/event_inject.h"
 #include "virt/vcpu_msrs.h"
 #include "nested/nested.h"
@@ -80,16 +79,6 @@ bool handle_wrmsr_fastpath(struct vcpu *vcpu)
     uint32_t msr = (uint32_t)vcpu->regs.rcx;
     if (msr != MSR_IA32_TSC_DEADLINE && (msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST))
         return false;
-    /* IPIs go straight to the ICR: an IPI's round trip waits for its
-     * sending (KVM's fastpath takes ICR writes the same way). */
-    if (msr == X2APIC_MSR_FIRST + (APIC_REG_ICR_LOW >> 4)) {
-        uint64_t value = (vcpu->regs.rdx << 32) | (uint32_t)vcpu->regs.rax;
-        if (apic_x2apic_icr_write(vcpu, value))
-            skip_instruction(vcpu);
-        else
-            inject_exception(vcpu, VECTOR_GP, true, 0);
-        return true;
-    }
     emulate_wrmsr(vcpu, msr);
     return true;
 }

@@ -77,9 +77,8 @@ static void print_vm_rates(uint32_t index, uint64_t elapsed_us)
         used[best] = true;
         uint64_t ticks = since_last(cycles[best], top.cycles[index][best]);
         uint64_t timed_exits = since_last(timed[best], top.timed[index][best]);
-        char average[24] = "-";     /* all in the fastpath: not timed */
-        if (timed_exits)
-            snprintf(average, sizeof(average), "%lu", ticks / timed_exits);
+        char average[EXIT_AVERAGE_TEXT];
+        exit_average_text(average, ticks, timed_exits);
         kprintf("    %-34s %10lu /s %10s avg-ticks\n", vmx_exit_reason_name(best),
                 delta[best] * 1000000 / elapsed_us, average);
     }

@@ -49,7 +49,4 @@ static inline uint64_t exit_stats_guest_cycles(const struct exit_stats *s)
     return s->loop_cycles - root;
 }
 
-struct exit_stats_total {
-    uint64_t count[EXIT_REASON_MAX], cycles[EXIT_REASON_MAX];
-};
 #endif

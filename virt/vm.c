@@ -9,6 +9,14 @@
 struct vm vms[MAX_VMS];
 uint32_t vm_count;
 
+void exit_average_text(char text[EXIT_AVERAGE_TEXT], uint64_t cycles, uint64_t timed)
+{
+    if (timed)
+        snprintf(text, EXIT_AVERAGE_TEXT, "%lu", cycles / timed);
+    else
+        snprintf(text, EXIT_AVERAGE_TEXT, "-");
+}
+
 /* The exit table of vCPUs [first, end) of the VM, titled for one vCPU or
  * the whole VM. */
 static void print_exits(const struct vm *vm, uint32_t first, uint32_t end, bool one_vcpu)
@@ -39,10 +47,8 @@ static void print_exits(const struct vm *vm, uint32_t first, uint32_t end, bool 
         if (!count)
             continue;
         any_fast += fast[r];
-        /* The average over the exits timed: the fastpath's are not. */
-        char average[24] = "-";
-        if (count > fast[r])
-            snprintf(average, sizeof(average), "%lu", cycles / (count - fast[r]));
+        char average[EXIT_AVERAGE_TEXT];
+        exit_average_text(average, cycles, count - fast[r]);
         kprintf("  %-36s %10lu %10s", vmx_exit_reason_name(r), count, average);
         if (nested)
             kprintf(" %10lu %10lu", from_l2, to_l1);

@@ -231,6 +231,11 @@ void vm_end(struct vm *vm, int status, const char *reason);
 void vm_guest_reset(struct vm *vm, const char *how);
 /* Its exit table: count and average handling cycles per exit reason. */
 void vm_print_exits(const struct vm *vm);
+/* The average handling cycles of `timed` exits as `info exits` and `top`
+ * print it: "-" when none was timed (all completed in the exit fastpath,
+ * which counts them only: virt/exit_stats.h). */
+#define EXIT_AVERAGE_TEXT 24
+void exit_average_text(char text[EXIT_AVERAGE_TEXT], uint64_t cycles, uint64_t timed);
 /* The same for one of its vCPUs. */
 void vcpu_print_exits(const struct vm *vm, uint32_t vcpu);
 /* Whether the VM has ended and been torn down (its slot stays readable). */
