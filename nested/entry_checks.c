@@ -1579,8 +1579,6 @@ static void segment_check_inputs(const struct entry *e, uint64_t *inputs)
 _Static_assert(NESTED_SEGMENT_INPUTS == 8 * 4 + 4 + 1, "segment_check_inputs fills them all");
 
 static const struct entry_check recheck_checks[] = {
-    CHECK("guest RIP bits 63:32 outside 64-bit mode", guest_rip_32bit_outside_64bit_mode),
-    CHECK("guest RIP canonical in 64-bit mode", guest_rip_canonical_in_64bit_mode),
     { "VMCS link pointer", vmcs_link_pointer_valid, NESTED_ENTRY_FAILURE_LINK_POINTER },
 };
 

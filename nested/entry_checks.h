@@ -68,12 +68,14 @@ bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_v
                               unsigned phys_addr_bits, uint32_t link_region_revision,
                               struct nested_segment_memo *memo, uint64_t *exit_qualification,
                               const char **failed_check);
-/* The guest-state checks whose inputs change while the guest state stays
- * otherwise as it last passed nested_check_guest_state: RIP's (27.3.1.4),
- * which L1 moves past the instruction of nearly every exit, and the VMCS
- * link pointer's (27.3.1.5), whose region lies in L1's memory. True if
- * they pass; otherwise *exit_qualification as for
- * nested_check_guest_state. */
+/* The guest-state check whose input changes while the guest state stays
+ * as it last passed nested_check_guest_state: the VMCS link pointer's
+ * (27.3.1.5), whose region lies in L1's memory. (RIP, which L1 moves past
+ * the instruction of nearly every exit, is the other input that changes:
+ * its checks, 27.3.1.4, are the processor's on vmcs02, which enters with
+ * vmcs12's RIP, IA-32e mode guest control and CS; a failure there is L1's
+ * failed entry, exit reason 33 with qualification 0, as here.) True if it
+ * passes; otherwise *exit_qualification as for nested_check_guest_state. */
 bool nested_recheck_guest_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
                                 unsigned phys_addr_bits, uint32_t link_region_revision,
                                 uint64_t *exit_qualification, const char **failed_check);

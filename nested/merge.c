@@ -38,18 +38,6 @@ void nested_merge_controls(const struct vmcs01_controls *l0, const struct vmcs12
     out->cr4_mask = l0->cr4_mask | l1->cr4_mask;
 }
 
-uint64_t nested_cr_read_shadow(uint64_t guest_cr12, uint64_t mask12, uint64_t read_shadow12)
-{
-    return (guest_cr12 & ~mask12) | (read_shadow12 & mask12);
-}
-
-uint64_t nested_cr_for_vmcs12(uint64_t guest_cr02, uint64_t read_shadow02, uint64_t mask02,
-                              uint64_t guest_cr12, uint64_t mask12)
-{
-    uint64_t l0_only = mask02 & ~mask12;
-    return (guest_cr02 & ~mask02) | (guest_cr12 & mask12) | (read_shadow02 & l0_only);
-}
-
 bool nested_msr_bitmap_bit(uint32_t msr, bool write, unsigned *byte, unsigned *bit)
 {
     unsigned base;

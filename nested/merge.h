@@ -62,13 +62,21 @@ void nested_merge_controls(const struct vmcs01_controls *l0, const struct vmcs12
 /* The read shadow vmcs02 gives L2: for the bits L1 owns (its mask) L1's
  * read shadow, for the others L2's own value (KVM: vmcs12 guest CR with
  * the shadow under L1's mask). */
-uint64_t nested_cr_read_shadow(uint64_t guest_cr12, uint64_t mask12, uint64_t read_shadow12);
+static inline uint64_t nested_cr_read_shadow(uint64_t guest_cr12, uint64_t mask12,
+                                             uint64_t read_shadow12)
+{
+    return (guest_cr12 & ~mask12) | (read_shadow12 & mask12);
+}
 /* The CR0 or CR4 vmcs12 receives at a nested exit (KVM's vmcs12_guest_cr0,
  * "the three-way rule"): bits neither L0 nor L1 owns come from the
  * processor (vmcs02's guest CR), bits L1 owns keep vmcs12's value, bits only
  * L0 owns come from vmcs02's read shadow (what L2 believes it wrote). */
-uint64_t nested_cr_for_vmcs12(uint64_t guest_cr02, uint64_t read_shadow02, uint64_t mask02,
-                              uint64_t guest_cr12, uint64_t mask12);
+static inline uint64_t nested_cr_for_vmcs12(uint64_t guest_cr02, uint64_t read_shadow02,
+                                            uint64_t mask02, uint64_t guest_cr12, uint64_t mask12)
+{
+    uint64_t l0_only = mask02 & ~mask12;
+    return (guest_cr02 & ~mask02) | (guest_cr12 & mask12) | (read_shadow02 & l0_only);
+}
 /* Where an MSR's bit is in a 4 KiB MSR bitmap (SDM Vol. 3C 25.6.9): the
  * byte offset and bit, or false for an MSR outside both ranges (it always
  * exits). */

@@ -42,8 +42,9 @@ struct nested_vmx {
     /* vmcs12's guest state passed the guest-state checks and has since
      * changed only by nested exits, which save what the processor had in
      * L2 (SDM Vol. 3C 28.3), and in RIP, RSP and the timer value: a
-     * VMRESUME need not check it again but for RIP and the link pointer
-     * (nested_recheck_guest_state). Cleared by a VMWRITE of another
+     * VMRESUME need not check it again but for the link pointer
+     * (nested_recheck_guest_state; RIP's checks are the processor's on
+     * vmcs02). Cleared by a VMWRITE of another
      * guest-state or a control field (the checks read both) and by
      * VMPTRLD. */
     bool guest_state_checked;
@@ -95,14 +96,27 @@ struct nested_vmx {
      * (0: none yet) and whether vmcs01 links it now. */
     uint64_t shadow_vmcs;
     bool shadow_linked;
+    /* The vmcs12 fields L0 changed for L1 since the shadow last had them
+     * all (nested_set_for_l1): what a nested exit copies into it. */
+    struct vmcs12_field_set shadow_stale;
 };
+
+/* L0 gives the vmcs12 field `encoding` a value for L1 to read (a nested
+ * exit's guest state and information, the PML index): if that changes
+ * it, the field is marked for the shadow VMCS. A nested exit sets some 30
+ * fields, most of them to the values they had; it calls vmcs12_set_noting
+ * itself with vmcs12 and the set in registers. */
+static inline void nested_set_for_l1(struct nested_vmx *n, uint32_t encoding, uint64_t value)
+{
+    vmcs12_set_noting(n->vmcs12, &n->shadow_stale, encoding, value);
+}
 
 /* L1 changed the field `encoding` (emulated VMWRITE, or VMWRITE to the
  * shadow VMCS; a high half names its field): the next entry checks and
  * copies it again, and runs the guest-state checks if it is a control or a
  * guest-state field (the checks read both), but for the guest fields that
- * every entry rechecks or no check reads: RIP (nested_recheck_guest_state),
- * RSP and the VMX-preemption timer value, which L1s write on nearly every
+ * the processor checks again on vmcs02 or no check reads: RIP (see
+ * nested_recheck_guest_state), RSP and the VMX-preemption timer value, which L1s write on nearly every
  * exit. */
 static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
 {

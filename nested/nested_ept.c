@@ -230,7 +230,7 @@ static void pml_log(struct vcpu *v, uint64_t l2_gpa)
     uint64_t entry = l2_gpa & ~0xfffull;
     unsigned slot = ept12_pml_log(&index);
     (void)guest_mem_write(v->vm, vmcs12_get(v12, PML_ADDRESS) + 8ull * slot, &entry, sizeof(entry));
-    vmcs12_set(v12, GUEST_PML_INDEX, index);
+    nested_set_for_l1(v->nested, GUEST_PML_INDEX, index);
 }
 
 /* The accessed and dirty flags a mapped walk sets (EPTP bit 6), and the

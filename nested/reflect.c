@@ -222,16 +222,21 @@ static const struct {
     [EXIT_REASON_VMWRITE] = { BY_RULE, 0, wants_vmwrite },
 };
 
+/* A failed entry of vmcs02 with an exit (invalid guest state, MSR
+ * loading) is L1's: its VMLAUNCH/VMRESUME ended so. */
+bool nested_reflect_always(uint32_t reason)
+{
+    uint32_t basic = reason & 0xffff;
+    return (reason & EXIT_REASON_ENTRY_FAILURE) || basic >= EXIT_REASON_MAX ||
+           reflection[basic].rule == L1_GETS;
+}
+
 bool nested_reflect(const struct vmcs12 *v12, const struct l2_exit *exit,
                     l1_memory_read_fn read_l1, void *ctx)
 {
-    /* A failed entry of vmcs02 with an exit (invalid guest state, MSR
-     * loading) is L1's: its VMLAUNCH/VMRESUME ended so. */
-    if (exit->reason & EXIT_REASON_ENTRY_FAILURE)
+    if (nested_reflect_always(exit->reason))
         return true;
     uint32_t reason = exit->reason & 0xffff;
-    if (reason >= EXIT_REASON_MAX)
-        return true;
     const struct decision d = { v12, exit, read_l1, ctx };
     switch (reflection[reason].rule) {
     case L0_KEEPS:

@@ -32,6 +32,11 @@ struct l2_exit {
 /* Reads `len` bytes of L1's memory at `gpa`; false where it has none. */
 typedef bool (*l1_memory_read_fn)(void *ctx, uint64_t gpa, void *dst, unsigned len);
 
+/* Whether the exit goes to L1 whatever L1's controls and memory say (its
+ * failed entries, and what the table gives L1 always): the decision of
+ * most exits L1 gets, without gathering their facts. */
+bool nested_reflect_always(uint32_t reason);
+
 /* Whether the exit goes to L1, given L1's vmcs12 and its memory (for its
  * I/O and MSR bitmaps; bitmaps L1 has no memory for make the access exit
  * to L1). */

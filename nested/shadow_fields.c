@@ -31,7 +31,7 @@ void shadow_fields_select(struct shadow_fields *out, shadow_field_supported_fn s
             add(out->ro, &out->ro_count, f->encoding);
         }
         if (shadow_field_after_exit(f->encoding, f->shadow))
-            vmcs_field_places_add(&out->after_exit, i);
+            vmcs12_field_set_add(&out->after_exit, f->encoding);
     }
 }
 

@@ -78,22 +78,30 @@ static void copy_to_shadow(const struct vcpu *v, const struct vmcs12_place *list
         vmcs_write(list[i].encoding, vmcs12_place_get(v12, &list[i]));
 }
 
-/* The two syncs of every nested round trip visit the field table unrolled:
- * a field outside the class costs nothing, one in it a presence test and
- * its VMWRITE or VMREAD, with its vmcs12 offset a constant. */
+/* Only the fields the exit changed: the shadow had vmcs12's values of all
+ * the others since the entry took its RW fields back (or since attach). */
 void shadow_vmcs_from_vmcs12(struct vcpu *v)
 {
-    const struct vmcs12 *v12 = v->nested->vmcs12;
-    uint64_t flags = shadow_enter(v->nested);
-#define COPY_AFTER_EXIT(id, enc, name, shadow)                                                \
-    if (shadow_field_after_exit(id, VMCS_SHADOW_##shadow) &&                                 \
-        vmcs_field_places_has(&fields.after_exit, id##_INDEX))                               \
-        vmcs_write(id, vmcs12_get(v12, id));
-    VMCS_FIELDS(COPY_AFTER_EXIT)
-#undef COPY_AFTER_EXIT
+    struct nested_vmx *n = v->nested;
+    const struct vmcs12 *v12 = n->vmcs12;
+    struct vmcs12_field_set *stale = &n->shadow_stale;
+    uint64_t flags = shadow_enter(n);
+    for (unsigned words = stale->words; words; words &= words - 1) {
+        unsigned word = (unsigned)__builtin_ctz(words), type = word / 4, width = word % 4;
+        uint64_t bits = stale->bits[type][width] & fields.after_exit.bits[type][width];
+        stale->bits[type][width] = 0;
+        for (; bits; bits &= bits - 1) {
+            uint32_t field = vmcs12_field_set_encoding(type, width, (unsigned)__builtin_ctzll(bits));
+            vmcs_write(field, vmcs12_get(v12, field));
+        }
+    }
+    stale->words = 0;
     shadow_leave(v, flags);
 }
 
+/* VMRESUME's sync visits the field table unrolled: a field outside the
+ * class costs nothing, one in it a presence test and its VMREAD, with its
+ * vmcs12 offset a constant. */
 void shadow_vmcs_to_vmcs12(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
@@ -124,6 +132,7 @@ bool shadow_vmcs_attach(struct vcpu *v)
     copy_to_shadow(v, fields.rw, fields.rw_count);
     copy_to_shadow(v, fields.ro, fields.ro_count);
     shadow_leave(v, flags);
+    n->shadow_stale = (struct vmcs12_field_set){ 0 };
     v->lv.shadow = n->shadow_vmcs;
     vmcs_write(VMREAD_BITMAP, (uint64_t)vmread_bitmap);
     vmcs_write(VMWRITE_BITMAP, (uint64_t)vmwrite_bitmap);

@@ -40,7 +40,8 @@ bool shadow_vmcs_attach(struct vcpu *vcpu);
 void shadow_vmcs_detach(struct vcpu *vcpu);
 /* Before a nested entry: vmcs12's RW fields from the shadow. */
 void shadow_vmcs_to_vmcs12(struct vcpu *vcpu);
-/* After a nested exit, vmcs01 current: every shadowed field into the shadow. */
+/* After a nested exit, vmcs01 current: the shadowed fields the exit
+ * changed (nested_set_for_l1) into the shadow. */
 void shadow_vmcs_from_vmcs12(struct vcpu *vcpu);
 /* After an emulated VMWRITE of `encoding` to vmcs12: if L1 reads the
  * field from the shadow (RO class, guest state: written by emulation,

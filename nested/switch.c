@@ -238,14 +238,14 @@ void nested_switch_init(void)
 static void copy_written_guest_fields(const struct vmcs12 *v12,
                                       const struct vmcs12_field_set *written)
 {
-    for (unsigned width = 0; width < 4; width++) {
+    for (unsigned widths = written->words >> (4 * VMCS_TYPE_GUEST) & 0xf; widths;
+         widths &= widths - 1) {
+        unsigned width = (unsigned)__builtin_ctz(widths);
         uint64_t bits = written->bits[VMCS_TYPE_GUEST][width] &
                         copied.set.bits[VMCS_TYPE_GUEST][width];
-        while (bits) {
-            unsigned index = (unsigned)__builtin_ctzll(bits);
-            bits &= bits - 1;
-            /* The encoding (SDM Vol. 3D Appendix B): width, type, index. */
-            uint32_t field = width << 13 | VMCS_TYPE_GUEST << 10 | index << 1;
+        for (; bits; bits &= bits - 1) {
+            uint32_t field = vmcs12_field_set_encoding(VMCS_TYPE_GUEST, width,
+                                                       (unsigned)__builtin_ctzll(bits));
             vmcs_write(field, vmcs12_get(v12, field));
         }
     }
@@ -324,7 +324,13 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0,
         vmcs_write(GUEST_IA32_PAT, c12->entry & ENTRY_LOAD_PAT ? vmcs12_get(v12, GUEST_IA32_PAT) : l1_pat);
     bool debug = c12->entry & ENTRY_LOAD_DEBUG_CONTROLS;
     vmcs_write(GUEST_DR7, debug ? vmcs12_get(v12, GUEST_DR7) : l1_dr7);
-    vmcs_write(GUEST_IA32_DEBUGCTL, debug ? vmcs12_get(v12, GUEST_IA32_DEBUGCTL) : l1_debugctl);
+    uint64_t debugctl = debug ? vmcs12_get(v12, GUEST_IA32_DEBUGCTL) : l1_debugctl;
+    vmcs_write(GUEST_IA32_DEBUGCTL, debugctl);
+    /* L0's bitmap lets its reads through only while the VM keeps 0 there
+     * (virt/vcpu_msrs.c): L2's value is vmcs02's. The merge above made the
+     * word anew. */
+    if (debugctl)
+        msr_bitmap_close_read((uint64_t *)n->msr_bitmap02, MSR_IA32_DEBUGCTL);
     uint64_t cr0 = vmcs12_get(v12, GUEST_CR0), cr4 = vmcs12_get(v12, GUEST_CR4);
     /* With unrestricted guest, PE and PG are L2's own (SDM Vol. 3C 27.3.1.1). */
     uint64_t cr0_forced = vmcs_config.cr0_fixed0;
@@ -517,7 +523,7 @@ static void return_to_l1(struct vcpu *v)
     apicv_sync(v);
     load_l1_host_state(v);
     if (n->shadow_linked)
-        shadow_vmcs_from_vmcs12(v);     /* L1 reads the exit from the shadow VMCS */
+        shadow_vmcs_from_vmcs12(v);
     /* The vCPU's own interrupt-window state is vmcs01's again. */
     uint32_t proc01 = (uint32_t)vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
     v->window_exiting = proc01 & PROC_INTERRUPT_WINDOW_EXITING;
@@ -526,7 +532,7 @@ static void return_to_l1(struct vcpu *v)
     uint32_t failed = process_msr_list(v, vmcs12_get(n->vmcs12, VM_EXIT_MSR_LOAD_ADDR),
                                        (uint32_t)vmcs12_get(n->vmcs12, VM_EXIT_MSR_LOAD_COUNT), false);
     if (failed)
-        vmx_abort(v, 4);    /* failure loading MSRs on VM exit */
+        vmx_abort(v, 4);
 }
 
 /* An entry that fails its guest-state checks or MSR loading ends in a VM
@@ -534,10 +540,11 @@ static void return_to_l1(struct vcpu *v)
  * qualification, the guest state of vmcs12 as it was; L1's host state. */
 static void fail_entry(struct vcpu *v, uint32_t reason, uint64_t qualification)
 {
-    struct vmcs12 *v12 = v->nested->vmcs12;
-    vmcs12_set(v12, VM_EXIT_REASON, reason | EXIT_REASON_ENTRY_FAILURE);
-    vmcs12_set(v12, EXIT_QUALIFICATION, qualification);
-    vmcs12_set(v12, VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
+    struct nested_vmx *n = v->nested;
+    nested_set_for_l1(n, VM_EXIT_REASON, reason | EXIT_REASON_ENTRY_FAILURE);
+    nested_set_for_l1(n, EXIT_QUALIFICATION, qualification);
+    nested_set_for_l1(n, VM_ENTRY_INTR_INFO,
+                      vmcs12_get(n->vmcs12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
     return_to_l1(v);
 }
 
@@ -566,10 +573,11 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     uint32_t link_revision = UINT32_MAX;
     if (link != ~0ull && !guest_mem_read(v->vm, link, &link_revision, sizeof(link_revision)))
         link_revision = UINT32_MAX;
-    bool passed;
+    bool passed = true;
     if (n->guest_state_checked) {
-        passed = nested_recheck_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(),
-                                            link_revision, &qualification, NULL);
+        if (link != ~0ull)
+            passed = nested_recheck_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(),
+                                                link_revision, &qualification, NULL);
     } else {
         nested_sync_l2_state(v);
         passed = nested_check_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(),
@@ -615,51 +623,52 @@ void nested_vm_entry(struct vcpu *v, bool resume)
  * and the state the exit controls save (KVM's sync_vmcs02_to_vmcs12). */
 static void save_l2_state(struct vcpu *v)
 {
-    struct vmcs12 *v12 = v->nested->vmcs12;
+    struct nested_vmx *n = v->nested;
+    struct vmcs12 *v12 = n->vmcs12;
+    struct vmcs12_field_set *stale = &n->shadow_stale;
 #define SAVE_IF_SHADOWED(id)                                                              \
     if ((int)id##_SHADOW != (int)VMCS_SHADOW_NO)                                           \
-        vmcs12_set(v12, id, vmcs_read(id));
+        vmcs12_set_noting(v12, stale, id, vmcs_read(id));
     GUEST_FIELDS(SAVE_IF_SHADOWED)
 #undef SAVE_IF_SHADOWED
-    v->nested->l2_state_pending = true;
+    n->l2_state_pending = true;
     uint64_t mask12 = vmcs12_get(v12, CR0_GUEST_HOST_MASK);
-    vmcs12_set(v12, GUEST_CR0, nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
+    vmcs12_set_noting(v12, stale, GUEST_CR0, nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
                                                vmcs_read(CR0_GUEST_HOST_MASK),
                                                vmcs12_get(v12, GUEST_CR0), mask12));
     mask12 = vmcs12_get(v12, CR4_GUEST_HOST_MASK);
-    vmcs12_set(v12, GUEST_CR4, nested_cr_for_vmcs12(vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
+    vmcs12_set_noting(v12, stale, GUEST_CR4, nested_cr_for_vmcs12(vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
                                                vmcs_read(CR4_GUEST_HOST_MASK),
                                                vmcs12_get(v12, GUEST_CR4), mask12));
     uint32_t exit12 = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
     uint64_t efer = vmcs_read(GUEST_IA32_EFER);
     if (exit12 & EXIT_SAVE_EFER)
-        vmcs12_set(v12, GUEST_IA32_EFER, efer);
+        vmcs12_set_noting(v12, stale, GUEST_IA32_EFER, efer);
     /* The IA-32e mode guest control follows EFER.LMA (SDM Vol. 3C 28.2). */
     uint64_t entry12 = vmcs12_get(v12, VM_ENTRY_CONTROLS);
     uint64_t entry12_now = efer & EFER_LMA ? entry12 | ENTRY_IA32E_MODE_GUEST
                                            : entry12 & ~ENTRY_IA32E_MODE_GUEST;
     if (entry12_now != entry12) {
-        vmcs12_set(v12, VM_ENTRY_CONTROLS, entry12_now);
-        v->nested->controls_stale = true;
+        vmcs12_set_noting(v12, stale, VM_ENTRY_CONTROLS, entry12_now);
+        n->controls_stale = true;
     }
     if ((exit12 & EXIT_SAVE_PAT) && (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT))
-        vmcs12_set(v12, GUEST_IA32_PAT, vmcs_read(GUEST_IA32_PAT));
+        vmcs12_set_noting(v12, stale, GUEST_IA32_PAT, vmcs_read(GUEST_IA32_PAT));
     /* With EPT, a PAE-paging guest's PDPTEs are saved (SDM Vol. 3C 28.3.4). */
     uint64_t cr4 = vmcs12_get(v12, GUEST_CR4);
     if (nested_l2_uses_ept(v) &&
         pae_paging(vmcs12_get(v12, GUEST_CR0), cr4, efer & EFER_LMA))
         for (unsigned i = 0; i < PDPTE_COUNT; i++)
-            vmcs12_set(v12, GUEST_PDPTE0 + 2 * i, vmcs_read(GUEST_PDPTE0 + 2 * i));
+            vmcs12_set_noting(v12, stale, GUEST_PDPTE0 + 2 * i, vmcs_read(GUEST_PDPTE0 + 2 * i));
     if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
-        vmcs12_set(v12, GUEST_DR7, vmcs_read(GUEST_DR7));
-        vmcs12_set(v12, GUEST_IA32_DEBUGCTL, vmcs_read(GUEST_IA32_DEBUGCTL));
+        vmcs12_set_noting(v12, stale, GUEST_DR7, vmcs_read(GUEST_DR7));
+        vmcs12_set_noting(v12, stale, GUEST_IA32_DEBUGCTL, vmcs_read(GUEST_IA32_DEBUGCTL));
     }
     if (exit12 & EXIT_SAVE_PREEMPTION_TIMER) {
-        struct nested_vmx *n = v->nested;
         uint64_t now = rdtsc();
         uint64_t left = n->timer_deadline && (int64_t)(n->timer_deadline - now) > 0
                             ? (n->timer_deadline - now) >> NESTED_TIMER_RATE : 0;
-        vmcs12_set(v12, VMX_PREEMPTION_TIMER_VALUE, left);
+        vmcs12_set_noting(v12, stale, VMX_PREEMPTION_TIMER_VALUE, left);
     }
 }
 
@@ -668,6 +677,7 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
 {
     struct nested_vmx *n = v->nested;
     struct vmcs12 *v12 = n->vmcs12;
+    struct vmcs12_field_set *stale = &n->shadow_stale;
     /* A VMLAUNCH is done once its entry completed: the processor's
      * entry-failure exits (bit 31) leave the VMCS clear (SDM Vol. 3C 27.8). */
     if (n->launch_pending && !(reason & EXIT_REASON_ENTRY_FAILURE))
@@ -675,34 +685,34 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
     n->launch_pending = false;
     save_l2_state(v);
     if (n->l2_halted) {
-        vmcs12_set(v12, GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
+        vmcs12_set_noting(v12, stale, GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
         vmcs12_field_set_add(&n->written, GUEST_ACTIVITY_STATE);    /* vmcs02 says active */
     }
     n->l2_halted = false;
-    vmcs12_set(v12, VM_EXIT_REASON, reason);
+    vmcs12_set_noting(v12, stale, VM_EXIT_REASON, reason);
     if (info == NESTED_EXIT_INFO_SYNTHETIC) {
-#define CLEAR_FIELD(id) vmcs12_set(v12, id, 0);
+#define CLEAR_FIELD(id) vmcs12_set_noting(v12, stale, id, 0);
         EXIT_INFO_FIELDS(CLEAR_FIELD)
 #undef CLEAR_FIELD
-        vmcs12_set(v12, EXIT_QUALIFICATION, qualification);
-        vmcs12_set(v12, VM_EXIT_INTR_INFO, interruption_info);
+        vmcs12_set_noting(v12, stale, EXIT_QUALIFICATION, qualification);
+        vmcs12_set_noting(v12, stale, VM_EXIT_INTR_INFO, interruption_info);
         /* An event L0 was injecting into L2 is L1's to deliver now. */
         uint32_t injecting = (uint32_t)vmcs_read(VM_ENTRY_INTR_INFO);
         if (injecting & INTR_INFO_VALID_BIT) {
-            vmcs12_set(v12, IDT_VECTORING_INFO, injecting);
-            vmcs12_set(v12, IDT_VECTORING_ERROR_CODE, vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE));
-            vmcs12_set(v12, VM_EXIT_INSTRUCTION_LEN, vmcs_read(VM_ENTRY_INSTRUCTION_LEN));
+            vmcs12_set_noting(v12, stale, IDT_VECTORING_INFO, injecting);
+            vmcs12_set_noting(v12, stale, IDT_VECTORING_ERROR_CODE, vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE));
+            vmcs12_set_noting(v12, stale, VM_EXIT_INSTRUCTION_LEN, vmcs_read(VM_ENTRY_INSTRUCTION_LEN));
         }
     } else {
-#define COPY_FIELD(id) vmcs12_set(v12, id, vmcs_read(id));
+#define COPY_FIELD(id) vmcs12_set_noting(v12, stale, id, vmcs_read(id));
         EXIT_INFO_FIELDS(COPY_FIELD)
 #undef COPY_FIELD
         if (info == NESTED_EXIT_INFO_REQUALIFIED)
-            vmcs12_set(v12, EXIT_QUALIFICATION, qualification);
+            vmcs12_set_noting(v12, stale, EXIT_QUALIFICATION, qualification);
     }
     /* Every VM exit clears the valid bit of the VM-entry interruption
      * information (SDM Vol. 3C 28.2). */
-    vmcs12_set(v12, VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
+    vmcs12_set_noting(v12, stale, VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
     uint32_t failed = process_msr_list(v, vmcs12_get(v12, VM_EXIT_MSR_STORE_ADDR),
                                        (uint32_t)vmcs12_get(v12, VM_EXIT_MSR_STORE_COUNT), true);
     vmcs_write(VM_ENTRY_INTR_INFO, 0);      /* vmcs02's pending injection is L1's now */

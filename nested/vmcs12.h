@@ -146,12 +146,16 @@ static inline void vmcs12_place_set(struct vmcs12 *vmcs12, const struct vmcs12_p
  */
 struct vmcs12_field_set {
     uint64_t bits[4][4];    /* [type][width], bit = index (< 64: see the capacities) */
+    /* Bit 4 * type + width: bits[type][width] may have a field, so that a
+     * walk of a set of a few fields visits one or two words, not 16. */
+    uint16_t words;
 };
 
 static inline void vmcs12_field_set_add(struct vmcs12_field_set *set, uint32_t encoding)
 {
     set->bits[VMCS12_FIELD_TYPE(encoding)][VMCS12_FIELD_WIDTH(encoding)] |=
         1ull << VMCS12_FIELD_INDEX(encoding);
+    set->words |= (uint16_t)(1u << (4 * VMCS12_FIELD_TYPE(encoding) + VMCS12_FIELD_WIDTH(encoding)));
 }
 
 static inline bool vmcs12_field_set_has(const struct vmcs12_field_set *set, uint32_t encoding)
@@ -170,6 +174,24 @@ static inline void vmcs12_field_set_clear_type(struct vmcs12_field_set *set, uns
 {
     for (unsigned width = 0; width < 4; width++)
         set->bits[type][width] = 0;
+    set->words &= (uint16_t)~(0xfu << (4 * type));
+}
+
+/* vmcs12_set, and the field into `changed` if that changed its value. */
+static inline void vmcs12_set_noting(struct vmcs12 *vmcs12, struct vmcs12_field_set *changed,
+                                     uint32_t encoding, uint64_t value)
+{
+    if (vmcs12_get(vmcs12, encoding) == value)
+        return;
+    vmcs12_set(vmcs12, encoding, value);
+    vmcs12_field_set_add(changed, encoding);
+}
+
+/* The encoding of the field a set's bit stands for (SDM Vol. 3D Appendix
+ * B: bits 14:13 width, 11:10 type, 9:1 index). */
+static inline uint32_t vmcs12_field_set_encoding(unsigned type, unsigned width, unsigned index)
+{
+    return width << 13 | type << 10 | index << 1;
 }
 
 /* Every field (and every index a field could have). */
@@ -178,6 +200,7 @@ static inline void vmcs12_field_set_fill(struct vmcs12_field_set *set)
     for (unsigned type = 0; type < 4; type++)
         for (unsigned width = 0; width < 4; width++)
             set->bits[type][width] = ~0ull;
+    set->words = 0xffff;
 }
 
 /* The highest index (encoding bits 9:1) of any field, for IA32_VMX_VMCS_ENUM. */

@@ -163,6 +163,8 @@ static enum vmx_operand_insn operand_insn(uint32_t reason)
 static void describe(struct insn *in)
 {
     struct vmx_operand *op = &in->op;
+    *op = (struct vmx_operand){ 0 };
+    in->guest = (struct vmx_operand_guest){ 0 };
     vmx_operand_decode(operand_insn(in->reason), (uint32_t)vmcs_read(VMX_INSTRUCTION_INFO),
                        vmcs_read(EXIT_QUALIFICATION), op);
     uint64_t *gpr = in->guest.gpr;
@@ -594,7 +596,11 @@ static void emulate_invvpid(struct insn *in)
 
 void nested_vmx_instruction(struct vcpu *v, uint32_t reason)
 {
-    struct insn in = { .vcpu = v, .reason = reason };
+    /* The operand's part is describe()'s: VMLAUNCH and VMRESUME, the
+     * instructions of every nested round trip, have none. */
+    struct insn in;
+    in.vcpu = v;
+    in.reason = reason;
     if (!permitted(&in))
         return;
     switch (reason) {

@@ -17,16 +17,17 @@
 #define MSR_IA32_MCG_STATUS     0x17a
 #define MSR_IA32_MCG_CTL        0x17b
 #define MSR_IA32_MISC_ENABLE    0x1a0
-#define MSR_IA32_DEBUGCTL       0x1d9
 /* IA32_DEBUGCTL (SDM Vol. 3B 18.4.1): LBR and BTF are the bits a guest may
  * set. The VMCS loads and saves the register with the guest's state
  * (ENTRY_LOAD_DEBUG_CONTROLS, EXIT_SAVE_DEBUG_CONTROLS, both required), so
  * BTF takes effect as it is; LBR is accepted and dropped, as KVM does
  * without LBR virtualisation (no last-branch records are offered); any
- * other bit is #GP. Reads exit too, though the processor has the guest's
- * value loaded: Bochs keeps no IA32_DEBUGCTL (its VM entry reads the field
- * and drops it, its RDMSR returns 0), so a read let through would be wrong
- * there. */
+ * other bit is #GP. Reads run without an exit while the VM's values are 0:
+ * the processor has the guest's value loaded, and Linux KVM as L1 reads it
+ * before every entry. The first WRMSR that keeps BTF makes the VM's reads
+ * exit from then on, for Bochs: it keeps no IA32_DEBUGCTL (its VM entry
+ * reads the field and drops it, its RDMSR returns 0), so a read let
+ * through is right there only while the value is 0. */
 #define DEBUGCTL_LBR            (1ull << 0)
 #define DEBUGCTL_BTF            (1ull << 1)
 #define MSR_IA32_MTRR_DEF_TYPE  0x2ff
@@ -72,11 +73,29 @@ void msr_bitmap_open(uint64_t *bitmap, uint32_t msr, bool read, bool write)
         b[2048 + offset + bit / 8] &= (uint8_t)~(1u << (bit % 8));
 }
 
+void msr_bitmap_close_read(uint64_t *bitmap, uint32_t msr)
+{
+    uint8_t *b = (uint8_t *)bitmap;
+    unsigned offset = msr >= 0xc0000000 ? 1024 : 0;
+    unsigned bit = msr & 0x1fff;
+    b[offset + bit / 8] |= (uint8_t)(1u << (bit % 8));
+}
+
 void msr_bitmap_init(uint64_t *bitmap)
 {
     memset(bitmap, 0xff, 4096);
     for (unsigned i = 0; i < sizeof(passthrough) / sizeof(passthrough[0]); i++)
         msr_bitmap_open(bitmap, passthrough[i], true, true);
+    msr_bitmap_open(bitmap, MSR_IA32_DEBUGCTL, true, false);
+}
+
+/* A vCPU of the VM keeps a nonzero IA32_DEBUGCTL: its reads exit (see
+ * DEBUGCTL_LBR above), in every MSR bitmap the VM's vCPUs use. */
+static void debugctl_reads_exit(struct vm *vm)
+{
+    msr_bitmap_close_read(vm->msr_bitmap, MSR_IA32_DEBUGCTL);
+    if (vm->x2apic_msr_bitmap)
+        msr_bitmap_close_read(vm->x2apic_msr_bitmap, MSR_IA32_DEBUGCTL);
 }
 
 void vcpu_msrs_load(const struct vcpu *v)
@@ -284,6 +303,8 @@ bool vcpu_write_msr(struct vcpu *v, uint32_t msr, uint64_t value, bool *handled)
         if (value & ~(DEBUGCTL_LBR | DEBUGCTL_BTF))
             return false;
         vmcs_write(GUEST_IA32_DEBUGCTL, value & DEBUGCTL_BTF);
+        if (value & DEBUGCTL_BTF)
+            debugctl_reads_exit(v->vm);
         return true;
     case MSR_IA32_PAT:
         if (!vcpu_pat_valid(value))

@@ -30,6 +30,10 @@ void vcpu_msrs_reset(struct vcpu *vcpu);
 void msr_bitmap_init(uint64_t *bitmap);
 /* Lets RDMSR (`read`) and WRMSR (`write`) of `msr` run without an exit. */
 void msr_bitmap_open(uint64_t *bitmap, uint32_t msr, bool read, bool write);
+/* Makes RDMSR of `msr` exit again. */
+void msr_bitmap_close_read(uint64_t *bitmap, uint32_t msr);
+/* IA32_DEBUGCTL, whose reads run without an exit while its value is 0. */
+#define MSR_IA32_DEBUGCTL 0x1d9
 /* The pass-through MSRs no VMCS field holds, switched with the vCPU. */
 void vcpu_msrs_load(const struct vcpu *vcpu);
 void vcpu_msrs_save(struct vcpu *vcpu);

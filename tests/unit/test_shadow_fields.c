@@ -75,8 +75,7 @@ static void read_only_data_needs_vmwrite_to_any_field(void **state)
  * not the controls and host state, which the entry took from it. */
 static bool after_exit_has(const struct shadow_fields *f, uint32_t encoding)
 {
-    return vmcs_field_places_has(&f->after_exit,
-                                 (unsigned)(vmcs_field_lookup(encoding) - vmcs_field_table));
+    return vmcs12_field_set_has(&f->after_exit, encoding);
 }
 
 static void after_exit_is_what_an_exit_changes(void **state)
@@ -90,7 +89,7 @@ static void after_exit_is_what_an_exit_changes(void **state)
         bool expected = info->shadow != VMCS_SHADOW_NO &&
                         (type == VMCS_TYPE_READ_ONLY || type == VMCS_TYPE_GUEST ||
                          info->encoding == VM_ENTRY_INTR_INFO);
-        assert_int_equal(vmcs_field_places_has(&f.after_exit, i), expected);
+        assert_int_equal(after_exit_has(&f, info->encoding), expected);
         /* the RW places are the RW list */
         assert_int_equal(vmcs_field_places_has(&f.rw_places, i),
                          has(f.rw, f.rw_count, info->encoding));
