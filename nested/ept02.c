@@ -90,6 +90,7 @@ struct ept02_root *ept02_get(struct ept02_cache *cache, uint64_t eptp12)
     if (!r || !ept_init(&r->ept, cache->alloc_table, false))
         return NULL;
     r->key = key;
+    r->eptp = ept_pointer(&r->ept);
     r->users = 1;
     r->last_entered = cache->clock;
     cache->tables += r->ept.tables;

@@ -32,6 +32,7 @@
 struct ept02_root {
     uint64_t key;               /* L1's EPTP bits 51:12, what INVEPT names */
     struct ept ept;             /* ept.pml4 NULL: the slot is free */
+    uint64_t eptp;              /* ept_pointer(&ept), for every nested entry */
     uint32_t users;             /* vCPUs whose vmcs02 points at it */
     bool stale;                 /* dropped: found by no lookup, freed unused */
     uint64_t last_entered;      /* the cache's clock at its last nested entry */

@@ -83,7 +83,7 @@ static bool switch_root(struct vcpu *v, uint64_t eptp12)
 static void point_vmcs02_at(struct vcpu *v, struct ept02_root *root)
 {
     struct nested_vmx *n = v->nested;
-    uint64_t eptp = root ? ept_pointer(&root->ept) : ept_pointer(&v->vm->ept);
+    uint64_t eptp = root ? root->eptp : ept_pointer(&v->vm->ept);
     if (root) {
         uint64_t cpu_bit = 1ull << this_cpu()->index;
         if (!(__atomic_load_n(&root->flushed_cpus, __ATOMIC_ACQUIRE) & cpu_bit)) {

@@ -89,10 +89,12 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
     for (unsigned words = stale->words; words; words &= words - 1) {
         unsigned word = (unsigned)__builtin_ctz(words), type = word / 4, width = word % 4;
         uint64_t bits = stale->bits[type][width] & fields.after_exit.bits[type][width];
+        unsigned base = vmcs12_field_set_word_offset(type, width), bytes = VMCS12_WIDTH_BYTES(width);
         stale->bits[type][width] = 0;
         for (; bits; bits &= bits - 1) {
-            uint32_t field = vmcs12_field_set_encoding(type, width, (unsigned)__builtin_ctzll(bits));
-            vmcs_write(field, vmcs12_get(v12, field));
+            unsigned index = (unsigned)__builtin_ctzll(bits);
+            vmcs_write(vmcs12_field_set_encoding(type, width, index),
+                       vmcs12_get_at(v12, width, base + index * bytes));
         }
     }
     stale->words = 0;
@@ -105,11 +107,12 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
 void shadow_vmcs_to_vmcs12(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
+    struct vmcs12 *v12 = n->vmcs12;     /* in a register: the stores below could alias n's */
     uint64_t flags = shadow_enter(n);
 #define TAKE_RW(id, enc, name, shadow)                                                         \
     if (VMCS_SHADOW_##shadow == VMCS_SHADOW_RW &&                                             \
         vmcs_field_places_has(&fields.rw_places, id##_INDEX) &&                              \
-        shadow_field_take(n->vmcs12, id, vmcs_read(id)))                                       \
+        shadow_field_take(v12, id, vmcs_read(id)))                                             \
         nested_note_written(n, id);
     VMCS_FIELDS(TAKE_RW)
 #undef TAKE_RW

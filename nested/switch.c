@@ -157,9 +157,13 @@ static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
         }
         l1 = n->msr_bitmap12;
     }
-    for (unsigned i = 0; i < n->msr_open_word_count; i++) {
-        unsigned word = n->msr_open_words[i];
-        merged[word] = l0[word] | (l1 ? l1[word] : ~0ull);
+    const uint16_t *words = n->msr_open_words, *end = words + n->msr_open_word_count;
+    if (l1) {
+        for (; words < end; words++)
+            merged[*words] = l0[*words] | l1[*words];
+    } else {
+        for (; words < end; words++)
+            merged[*words] = ~0ull;
     }
 }
 
@@ -243,10 +247,12 @@ static void copy_written_guest_fields(const struct vmcs12 *v12,
         unsigned width = (unsigned)__builtin_ctz(widths);
         uint64_t bits = written->bits[VMCS_TYPE_GUEST][width] &
                         copied.set.bits[VMCS_TYPE_GUEST][width];
+        unsigned base = vmcs12_field_set_word_offset(VMCS_TYPE_GUEST, width);
+        unsigned bytes = VMCS12_WIDTH_BYTES(width);
         for (; bits; bits &= bits - 1) {
-            uint32_t field = vmcs12_field_set_encoding(VMCS_TYPE_GUEST, width,
-                                                       (unsigned)__builtin_ctzll(bits));
-            vmcs_write(field, vmcs12_get(v12, field));
+            unsigned index = (unsigned)__builtin_ctzll(bits);
+            vmcs_write(vmcs12_field_set_encoding(VMCS_TYPE_GUEST, width, index),
+                       vmcs12_get_at(v12, width, base + index * bytes));
         }
     }
 }
@@ -440,10 +446,11 @@ static void load_l1_host_state(struct vcpu *v)
         efer = long_mode ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
     }
     vmcs_write(GUEST_IA32_EFER, efer);
-    if (efer & EFER_LMA)
-        vmcs_set_bits(VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
-    else
-        vmcs_clear_bits(VM_ENTRY_CONTROLS, ENTRY_IA32E_MODE_GUEST);
+    uint64_t entry01 = vmcs_read(VM_ENTRY_CONTROLS);
+    uint64_t entry01_now = efer & EFER_LMA ? entry01 | ENTRY_IA32E_MODE_GUEST
+                                           : entry01 & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
+    if (entry01_now != entry01)
+        vmcs_write(VM_ENTRY_CONTROLS, entry01_now);
     if (exit12 & EXIT_LOAD_PAT) {
         v->pat = vmcs12_get(v12, HOST_IA32_PAT);
         if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)
@@ -594,10 +601,13 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     }
     struct vmcs01_controls l0;
     read_vmcs01_controls(&l0);
-    uint64_t l1_efer = vmcs_read(GUEST_IA32_EFER), l1_dr7 = vmcs_read(GUEST_DR7);
-    uint64_t l1_debugctl = vmcs_read(GUEST_IA32_DEBUGCTL);
     struct vmcs12_controls c12;
     read_vmcs12_controls(n->vmcs12, &c12);
+    /* L1's own, for what the entry does not load (0: not needed). */
+    bool load_debug = c12.entry & ENTRY_LOAD_DEBUG_CONTROLS;
+    uint64_t l1_efer = c12.entry & ENTRY_LOAD_EFER ? 0 : vmcs_read(GUEST_IA32_EFER);
+    uint64_t l1_dr7 = load_debug ? 0 : vmcs_read(GUEST_DR7);
+    uint64_t l1_debugctl = load_debug ? 0 : vmcs_read(GUEST_IA32_DEBUGCTL);
     run_on(v, &n->vmcs02);
     if (!prepare_vmcs02(v, &l0, &c12, l1_efer, v->pat, l1_dr7, l1_debugctl)) {
         fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, NESTED_ENTRY_FAILURE_PDPTE);
@@ -656,8 +666,7 @@ static void save_l2_state(struct vcpu *v)
         vmcs12_set_noting(v12, stale, GUEST_IA32_PAT, vmcs_read(GUEST_IA32_PAT));
     /* With EPT, a PAE-paging guest's PDPTEs are saved (SDM Vol. 3C 28.3.4). */
     uint64_t cr4 = vmcs12_get(v12, GUEST_CR4);
-    if (nested_l2_uses_ept(v) &&
-        pae_paging(vmcs12_get(v12, GUEST_CR0), cr4, efer & EFER_LMA))
+    if (pae_paging(vmcs12_get(v12, GUEST_CR0), cr4, efer & EFER_LMA) && nested_l2_uses_ept(v))
         for (unsigned i = 0; i < PDPTE_COUNT; i++)
             vmcs12_set_noting(v12, stale, GUEST_PDPTE0 + 2 * i, vmcs_read(GUEST_PDPTE0 + 2 * i));
     if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {

@@ -77,16 +77,22 @@ bool vmcs12_write(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value);
  * (bit 0 clear; never one L1 chose, which goes through vmcs12_read and
  * vmcs12_write): the whole field, zero-extended or truncated. Nested entries
  * and exits make hundreds of these. */
-static inline uint64_t vmcs12_get(const struct vmcs12 *vmcs12, uint32_t encoding)
+/* The field of width code `width` at byte `offset`. */
+static inline uint64_t vmcs12_get_at(const struct vmcs12 *vmcs12, unsigned width, unsigned offset)
 {
-    const uint8_t *at = (const uint8_t *)vmcs12 + VMCS12_FIELD_OFFSET(encoding);
+    const uint8_t *at = (const uint8_t *)vmcs12 + offset;
     uint64_t value = 0;
-    switch (VMCS12_FIELD_WIDTH(encoding)) {
+    switch (width) {
     case VMCS_WIDTH_16: __builtin_memcpy(&value, at, 2); break;
     case VMCS_WIDTH_32: __builtin_memcpy(&value, at, 4); break;
     default:            __builtin_memcpy(&value, at, 8); break;
     }
     return value;
+}
+
+static inline uint64_t vmcs12_get(const struct vmcs12 *vmcs12, uint32_t encoding)
+{
+    return vmcs12_get_at(vmcs12, VMCS12_FIELD_WIDTH(encoding), VMCS12_FIELD_OFFSET(encoding));
 }
 
 static inline void vmcs12_set(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value)
@@ -192,6 +198,14 @@ static inline void vmcs12_set_noting(struct vmcs12 *vmcs12, struct vmcs12_field_
 static inline uint32_t vmcs12_field_set_encoding(unsigned type, unsigned width, unsigned index)
 {
     return width << 13 | type << 10 | index << 1;
+}
+
+/* Where in vmcs12 the fields of a set's word (type, width) begin: the one
+ * at `index` is VMCS12_WIDTH_BYTES(width) * index further (the layout's
+ * arithmetic, worked out once per word by the loops over a set). */
+static inline unsigned vmcs12_field_set_word_offset(unsigned type, unsigned width)
+{
+    return VMCS12_WIDTH_BASE(width) + type * VMCS12_WIDTH_CAPACITY(width) * VMCS12_WIDTH_BYTES(width);
 }
 
 /* Every field (and every index a field could have). */
