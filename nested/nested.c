@@ -19,11 +19,6 @@ void nested_init(void)
     shadow_vmcs_init();
 }
 
-bool nested_offered(const struct vcpu *v)
-{
-    return v->vm->config.nested;
-}
-
 bool nested_read_msr(const struct vcpu *v, uint32_t msr, uint64_t *value, bool *handled)
 {
     *handled = false;

@@ -151,8 +151,12 @@ extern struct nested_vmx_caps nested_caps;
 /* Computes nested_caps from the negotiated configuration (once, at start-up). */
 void nested_init(void);
 
-/* Whether the vCPU's VM has VMX (`nested = on`). */
-bool nested_offered(const struct vcpu *vcpu);
+/* Whether the vCPU's VM has VMX (`nested = on`). Inline: every VMX
+ * instruction's exit asks. */
+static inline bool nested_offered(const struct vcpu *vcpu)
+{
+    return vcpu->vm->config.nested;
+}
 /* RDMSR of IA32_FEATURE_CONTROL and the IA32_VMX_* capability MSRs for a VM
  * with nested VMX: false if `msr` is not one of them (*handled false) or
  * RDMSR must raise #GP (*handled true). */

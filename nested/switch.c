@@ -384,7 +384,8 @@ static bool load_msr_entry(struct vcpu *v, uint32_t index, uint64_t value)
 /* Processes an MSR list of `count` 16-byte entries at `address` in L1's
  * memory: loads, or stores the current values; the failing entry's number
  * (from 1), or 0. */
-static uint32_t process_msr_list(struct vcpu *v, uint64_t address, uint32_t count, bool store)
+__attribute__((noinline)) static uint32_t process_msr_entries(struct vcpu *v, uint64_t address,
+                                                              uint32_t count, bool store)
 {
     for (uint32_t i = 0; i < count; i++) {
         struct { uint32_t index, reserved; uint64_t data; } entry;
@@ -401,6 +402,16 @@ static uint32_t process_msr_list(struct vcpu *v, uint64_t address, uint32_t coun
         }
     }
     return 0;
+}
+
+/* The MSR list vmcs12 names by its count and address fields: most L1s
+ * use none, and then the round trip makes no call for it. */
+static inline uint32_t process_msr_list(struct vcpu *v, enum vmcs_field count_field,
+                                        enum vmcs_field address_field, bool store)
+{
+    const struct vmcs12 *v12 = v->nested->vmcs12;
+    uint32_t count = (uint32_t)vmcs12_get(v12, count_field);
+    return count ? process_msr_entries(v, vmcs12_get(v12, address_field), count, store) : 0;
 }
 
 /* A segment register as a VM exit loads it from the host-state area (SDM
@@ -536,8 +547,7 @@ static void return_to_l1(struct vcpu *v)
     v->window_exiting = proc01 & PROC_INTERRUPT_WINDOW_EXITING;
     v->nmi_window_exiting = proc01 & PROC_NMI_WINDOW_EXITING;
     request_event_check(v);
-    uint32_t failed = process_msr_list(v, vmcs12_get(n->vmcs12, VM_EXIT_MSR_LOAD_ADDR),
-                                       (uint32_t)vmcs12_get(n->vmcs12, VM_EXIT_MSR_LOAD_COUNT), false);
+    uint32_t failed = process_msr_list(v, VM_EXIT_MSR_LOAD_COUNT, VM_EXIT_MSR_LOAD_ADDR, false);
     if (failed)
         vmx_abort(v, 4);
 }
@@ -613,8 +623,7 @@ void nested_vm_entry(struct vcpu *v, bool resume)
         fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, NESTED_ENTRY_FAILURE_PDPTE);
         return;
     }
-    uint32_t failed = process_msr_list(v, vmcs12_get(n->vmcs12, VM_ENTRY_MSR_LOAD_ADDR),
-                                       (uint32_t)vmcs12_get(n->vmcs12, VM_ENTRY_MSR_LOAD_COUNT), false);
+    uint32_t failed = process_msr_list(v, VM_ENTRY_MSR_LOAD_COUNT, VM_ENTRY_MSR_LOAD_ADDR, false);
     if (failed) {
         fail_entry(v, EXIT_REASON_MSR_LOADING, failed);
         return;
@@ -722,8 +731,7 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
     /* Every VM exit clears the valid bit of the VM-entry interruption
      * information (SDM Vol. 3C 28.2). */
     vmcs12_set_noting(v12, stale, VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
-    uint32_t failed = process_msr_list(v, vmcs12_get(v12, VM_EXIT_MSR_STORE_ADDR),
-                                       (uint32_t)vmcs12_get(v12, VM_EXIT_MSR_STORE_COUNT), true);
+    uint32_t failed = process_msr_list(v, VM_EXIT_MSR_STORE_COUNT, VM_EXIT_MSR_STORE_ADDR, true);
     vmcs_write(VM_ENTRY_INTR_INFO, 0);      /* vmcs02's pending injection is L1's now */
     return_to_l1(v);
     if (failed)
