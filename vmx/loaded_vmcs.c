@@ -8,25 +8,26 @@
 #define MAX_LOADED_PER_CPU 128
 
 struct cpu_vmcs_state {
-    uint64_t current;       /* physical address of the current VMCS, 0 if none */
     struct loaded_vmcs *loaded[MAX_LOADED_PER_CPU];
     uint32_t count;
 };
 
 /* Touched only by its own CPU (cross-CPU clears run there by IPI). */
 static struct cpu_vmcs_state cpus[MAX_CPUS];
+uint64_t loaded_vmcs_current[MAX_CPUS];
 
 static void forget_on_this_cpu(struct loaded_vmcs *lv)
 {
-    struct cpu_vmcs_state *c = &cpus[this_cpu()->index];
+    uint32_t me = this_cpu()->index;
+    struct cpu_vmcs_state *c = &cpus[me];
     for (uint32_t i = 0; i < c->count; i++) {
         if (c->loaded[i] == lv) {
             c->loaded[i] = c->loaded[--c->count];
             break;
         }
     }
-    if (c->current == lv->vmcs)
-        c->current = 0;
+    if (loaded_vmcs_current[me] == lv->vmcs)
+        loaded_vmcs_current[me] = 0;
 }
 
 static void clear_here(void *arg)
@@ -64,31 +65,30 @@ void loaded_vmcs_drop_shadow(struct loaded_vmcs *lv)
     lv->shadow = 0;
 }
 
-bool loaded_vmcs_load(struct loaded_vmcs *lv)
+void loaded_vmcs_make_current(struct loaded_vmcs *lv, uint32_t me)
+{
+    if (vmptrld(lv->vmcs) != VMX_SUCCEED)
+        panic("VMPTRLD of VMCS 0x%lx failed", lv->vmcs);
+    loaded_vmcs_current[me] = lv->vmcs;
+    lv->vmptrlds++;
+}
+
+bool loaded_vmcs_arrive(struct loaded_vmcs *lv)
 {
     uint32_t me = this_cpu()->index;
     struct cpu_vmcs_state *c = &cpus[me];
-    bool arrived = lv->cpu != me;
-    if (arrived) {
-        if (lv->cpu != VMCS_NOT_LOADED)
-            lv->migrations++;
-        loaded_vmcs_clear(lv);
-    }
+    if (lv->cpu != VMCS_NOT_LOADED)
+        lv->migrations++;
+    loaded_vmcs_clear(lv);
     /* A clear requested by another CPU runs here from an interrupt and
      * edits this CPU's list: keep it out while we do. */
     uint64_t flags = irq_save();
-    if (arrived) {
-        if (c->count == MAX_LOADED_PER_CPU)
-            panic("more than %d VMCSs active on cpu %u", MAX_LOADED_PER_CPU, me);
-        c->loaded[c->count++] = lv;
-        lv->cpu = me;
-    }
-    if (c->current != lv->vmcs) {
-        if (vmptrld(lv->vmcs) != VMX_SUCCEED)
-            panic("VMPTRLD of VMCS 0x%lx failed", lv->vmcs);
-        c->current = lv->vmcs;
-        lv->vmptrlds++;
-    }
+    if (c->count == MAX_LOADED_PER_CPU)
+        panic("more than %d VMCSs active on cpu %u", MAX_LOADED_PER_CPU, me);
+    c->loaded[c->count++] = lv;
+    lv->cpu = me;
+    if (loaded_vmcs_current[me] != lv->vmcs)
+        loaded_vmcs_make_current(lv, me);
     irq_restore(flags);
-    return arrived;
+    return true;
 }

@@ -9,6 +9,8 @@
  */
 #include <stdint.h>
 #include <stdbool.h>
+#include "arch/cpu.h"
+#include "arch/percpu.h"
 
 #define VMCS_NOT_LOADED UINT32_MAX
 
@@ -27,11 +29,31 @@ struct loaded_vmcs {
     uint64_t vmptrlds, vmclears, migrations;
 };
 
+/* The VMCS current on each CPU (its physical address, 0 if none), touched
+ * by its own CPU only, with interrupts off. */
+extern uint64_t loaded_vmcs_current[MAX_CPUS];
+/* loaded_vmcs_load's out-of-line parts: VMPTRLD on CPU `me`; a VMCS not
+ * active on this CPU yet. */
+void loaded_vmcs_make_current(struct loaded_vmcs *lv, uint32_t me);
+bool loaded_vmcs_arrive(struct loaded_vmcs *lv);
+
 /* Makes the VMCS current on this CPU. If it was active on another CPU it is
  * cleared there first (by a cross-CPU call); returns true when it arrived
  * from elsewhere (or for the first time), so the caller rewrites the per-CPU
- * host state and flushes the vCPU's TLB context. */
-bool loaded_vmcs_load(struct loaded_vmcs *lv);
+ * host state and flushes the vCPU's TLB context. Inline: nested VMX switches
+ * VMCS twice per round trip, on the same CPU. */
+static inline bool loaded_vmcs_load(struct loaded_vmcs *lv)
+{
+    uint32_t me = this_cpu()->index;
+    /* With interrupts off: a clear another CPU asks of this one runs here
+     * from an interrupt and may make it no CPU's. */
+    uint64_t flags = irq_save();
+    bool here = lv->cpu == me;
+    if (here && loaded_vmcs_current[me] != lv->vmcs)
+        loaded_vmcs_make_current(lv, me);
+    irq_restore(flags);
+    return here ? false : loaded_vmcs_arrive(lv);
+}
 /* VMCLEARs it wherever it is active; it is then no CPU's. */
 void loaded_vmcs_clear(struct loaded_vmcs *lv);
 /* VMCLEARs its shadow VMCS where it may be active and forgets it (the
