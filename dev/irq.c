@@ -155,13 +155,6 @@ bool vcpu_interrupt_waiting_loaded(const struct vcpu *v)
     return vm_extint_pending(v) || apicv_request_deliverable(v);
 }
 
-bool vcpu_interrupt_requested(const struct vcpu *v)
-{
-    if (v->id == 0 && __atomic_load_n(&v->vm->dev->pic_intr, __ATOMIC_RELAXED))
-        return true;
-    return vlapic_irr_nonempty(v->apic);
-}
-
 /* The interrupt acknowledge: the 8259 gives its vector (spurious if its
  * request has gone meanwhile), or the APIC moves IRR to ISR. */
 static uint8_t acknowledge(struct vcpu *v, bool extint, int vector)

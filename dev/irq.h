@@ -12,6 +12,7 @@
 #include "dev/apicv.h"
 #include "virt/event_inject.h"
 #include "virt/vm.h"
+#include "dev/devices.h"
 
 struct vm;
 struct vcpu;
@@ -39,8 +40,14 @@ bool vcpu_interrupt_waiting(const struct vcpu *vcpu);
 bool vcpu_interrupt_waiting_loaded(const struct vcpu *vcpu);
 /* Whether any interrupt is requested of the vCPU, deliverable now or not
  * (masked, below its priority): a cheap superset of vcpu_interrupt_waiting
- * for paths that only need to know whether to look closer. */
-bool vcpu_interrupt_requested(const struct vcpu *vcpu);
+ * for paths that only need to know whether to look closer. Inline: every
+ * nested entry and exit asks. */
+static inline bool vcpu_interrupt_requested(const struct vcpu *v)
+{
+    if (v->id == 0 && __atomic_load_n(&v->vm->dev->pic_intr, __ATOMIC_RELAXED))
+        return true;
+    return vlapic_irr_nonempty(v->apic);
+}
 /* Before an entry: injects that interrupt if the guest can take it now,
  * else turns on interrupt-window exiting. */
 void inject_pending_interrupt(struct vcpu *vcpu);

@@ -153,16 +153,6 @@ uint32_t vlapic_irr_word(const struct vlapic *apic, unsigned i)
            __atomic_load_n(&apic->inbox[i], __ATOMIC_ACQUIRE);
 }
 
-bool vlapic_irr_nonempty(const struct vlapic *apic)
-{
-    /* Every nested entry and exit asks (nested/switch.c): nine loads,
-     * unrolled, no branches. */
-#define IRR(i) __atomic_load_n(&WORD(apic, APIC_REG_IRR, i), __ATOMIC_RELAXED)
-    return (IRR(0) | IRR(1) | IRR(2) | IRR(3) | IRR(4) | IRR(5) | IRR(6) | IRR(7) |
-            __atomic_load_n(&apic->inbox_words, __ATOMIC_ACQUIRE)) != 0;
-#undef IRR
-}
-
 bool vlapic_eoi_may_release(const struct vlapic *apic, unsigned rvi, unsigned svi,
                             uint32_t words)
 {

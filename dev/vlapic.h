@@ -151,8 +151,16 @@ int vlapic_pending_vector(const struct vlapic *apic);
 int vlapic_highest_requested(const struct vlapic *apic);
 /* Word `i` of IRR, with the vectors still in the inbox. */
 uint32_t vlapic_irr_word(const struct vlapic *apic, unsigned i);
-/* Whether any vector is requested (in IRR or the inbox), deliverable or not. */
-bool vlapic_irr_nonempty(const struct vlapic *apic);
+/* Whether any vector is requested (in IRR or the inbox), deliverable or
+ * not. Inline: every nested entry and exit asks (nested/switch.c); nine
+ * loads, unrolled, no branches. */
+static inline bool vlapic_irr_nonempty(const struct vlapic *apic)
+{
+#define IRR(i) __atomic_load_n(&apic->regs[(APIC_REG_IRR >> 2) + 4 * (i)], __ATOMIC_RELAXED)
+    return (IRR(0) | IRR(1) | IRR(2) | IRR(3) | IRR(4) | IRR(5) | IRR(6) | IRR(7) |
+            __atomic_load_n(&apic->inbox_words, __ATOMIC_ACQUIRE)) != 0;
+#undef IRR
+}
 /* Whether an EOI could make a vector in IRR deliverable: IRR holds two or
  * more, or one while ISR is not empty. `rvi` and `svi` are the highest
  * vectors in IRR and ISR, 0 for none (virtual-interrupt delivery's RVI and

@@ -63,24 +63,27 @@ static struct ept02_cache *cache_of(struct vm *vm)
     return vm->ept02;
 }
 
-/* The vCPU's root becomes a live one for `eptp12` (its old one let go);
- * ept02_lock held. False when out of memory. */
-static bool switch_root(struct vcpu *v, uint64_t eptp12)
+/* The vCPU's root becomes a live one for `eptp12` (its old one let go).
+ * False when out of memory. Out of line: nested entries mostly keep their
+ * root. */
+__attribute__((noinline)) static bool switch_root(struct vcpu *v, uint64_t eptp12)
 {
     struct nested_vmx *n = v->nested;
+    spin_lock(&v->vm->ept02_lock);
     struct ept02_cache *cache = cache_of(v->vm);
-    if (!cache)
-        return false;
-    if (n->ept02)
-        ept02_put(cache, n->ept02);
-    n->ept02 = ept02_get(cache, eptp12);
-    return n->ept02 != NULL;
+    if (cache) {
+        if (n->ept02)
+            ept02_put(cache, n->ept02);
+        n->ept02 = ept02_get(cache, eptp12);
+    }
+    spin_unlock(&v->vm->ept02_lock);
+    return cache && n->ept02;
 }
 
 /* vmcs02's EPT pointer: `root`'s, flushed on this CPU before its first use
  * here (nested/ept02.h: its PML4 page may have served another root), or
  * EPT01 without one. */
-static void point_vmcs02_at(struct vcpu *v, struct ept02_root *root)
+static inline void point_vmcs02_at(struct vcpu *v, struct ept02_root *root)
 {
     struct nested_vmx *n = v->nested;
     uint64_t eptp = root ? root->eptp : ept_pointer(&v->vm->ept);
@@ -106,14 +109,9 @@ bool nested_ept_enter(struct vcpu *v, uint32_t proc2_12)
     }
     uint64_t eptp12 = vmcs12_get(n->vmcs12, EPT_POINTER);
     struct ept02_root *root = n->ept02;
-    if (!root || __atomic_load_n(&root->stale, __ATOMIC_ACQUIRE) ||
-        root->key != ept02_key(eptp12)) {
-        spin_lock(&v->vm->ept02_lock);
-        bool ok = switch_root(v, eptp12);
-        spin_unlock(&v->vm->ept02_lock);
-        if (!ok)
-            return false;
-    }
+    if ((!root || __atomic_load_n(&root->stale, __ATOMIC_ACQUIRE) ||
+         root->key != ept02_key(eptp12)) && !switch_root(v, eptp12))
+        return false;
     point_vmcs02_at(v, n->ept02);
     return true;
 }
