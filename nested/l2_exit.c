@@ -16,10 +16,8 @@ static bool read_l1(void *ctx, uint64_t gpa, void *dst, unsigned len)
     return guest_mem_read(ctx, gpa, dst, len);
 }
 
-bool nested_l1_wants_exit(struct vcpu *v, uint32_t reason)
+bool nested_l1_asks_for_exit(struct vcpu *v, uint32_t reason)
 {
-    if (nested_reflect_always(reason))
-        return true;
     struct l2_exit exit = { .reason = reason };
     switch (reason & 0xffff) {
     case EXIT_REASON_EXCEPTION_NMI:

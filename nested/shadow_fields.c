@@ -26,7 +26,6 @@ void shadow_fields_select(struct shadow_fields *out, shadow_field_supported_fn s
             continue;
         if (f->shadow == VMCS_SHADOW_RW) {
             add(out->rw, &out->rw_count, f->encoding);
-            vmcs_field_places_add(&out->rw_places, i);
         } else {
             add(out->ro, &out->ro_count, f->encoding);
         }

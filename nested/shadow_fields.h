@@ -23,9 +23,6 @@ struct shadow_fields {
     struct vmcs12_place rw[SHADOW_FIELDS_MAX];  /* VMREAD and VMWRITE without an exit */
     struct vmcs12_place ro[SHADOW_FIELDS_MAX];  /* VMREAD without an exit */
     unsigned rw_count, ro_count;
-    /* rw by place in the field table, for VMRESUME's unrolled visit
-     * (vmx/vmcs_fields.h). */
-    struct vmcs_field_places rw_places;
     /* Of rw and ro, the fields a nested exit may change
      * (shadow_field_after_exit): those of them it did change go into the
      * shadow after it. */

@@ -102,17 +102,18 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
 }
 
 /* VMRESUME's sync visits the field table unrolled: a field outside the
- * class costs nothing, one in it a presence test and its VMREAD, with its
- * vmcs12 offset a constant. */
+ * class costs nothing, one in it its VMREAD, with its vmcs12 offset a
+ * constant. An RW field is shadowed if the processor has it, so a VMREAD
+ * that fails for want of the field is the test of whether it is (the
+ * shadow VMCS has every field the processor has). */
 void shadow_vmcs_to_vmcs12(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     struct vmcs12 *v12 = n->vmcs12;     /* in a register: the stores below could alias n's */
-    uint64_t flags = shadow_enter(n);
+    uint64_t flags = shadow_enter(n), value;
 #define TAKE_RW(id, enc, name, shadow)                                                         \
-    if (VMCS_SHADOW_##shadow == VMCS_SHADOW_RW &&                                             \
-        vmcs_field_places_has(&fields.rw_places, id##_INDEX) &&                              \
-        shadow_field_take(v12, id, vmcs_read(id)))                                             \
+    if (VMCS_SHADOW_##shadow == VMCS_SHADOW_RW && vmcs_read_if_present(id, &value) &&         \
+        shadow_field_take(v12, id, value))                                                     \
         nested_note_written(n, id);
     VMCS_FIELDS(TAKE_RW)
 #undef TAKE_RW

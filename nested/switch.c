@@ -520,7 +520,7 @@ static void vmx_abort(struct vcpu *v, uint32_t indicator)
  * deliverable yet, or an NMI) or a window exit is on. Without either there
  * is nothing to deliver, and events raised later request the look
  * themselves (dev/apic_bus.c, dev/irq.c). */
-static void request_event_check(struct vcpu *v)
+static inline __attribute__((always_inline)) void request_event_check(struct vcpu *v)
 {
     if (v->window_exiting || v->nmi_window_exiting ||
         __atomic_load_n(&v->nmi_pending, __ATOMIC_RELAXED) || vcpu_interrupt_requested(v))

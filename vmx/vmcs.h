@@ -30,6 +30,19 @@ failed:
     vmcs_read_failed(field);
 }
 
+/* VMREAD of a field the processor may lack: false if it does (VMfailValid,
+ * SDM Vol. 3C 31.3 VMREAD), one branch as for vmcs_read. */
+static inline bool vmcs_read_if_present(enum vmcs_field field, uint64_t *value)
+{
+    uint64_t v;
+    __asm__ goto("vmread %[field], %[value]\n\tjbe %l[missing]"
+                 : [value] "=r"(v) : [field] "r"((uint64_t)field) : "cc" : missing);
+    *value = v;
+    return true;
+missing:
+    return false;
+}
+
 static inline void vmcs_write(enum vmcs_field field, uint64_t value)
 {
     __asm__ goto("vmwrite %[value], %[field]\n\tjbe %l[failed]"

@@ -210,29 +210,6 @@ enum vmcs_shadow { VMCS_SHADOW_NO, VMCS_SHADOW_RO, VMCS_SHADOW_RW };
 enum vmcs_field_shadow_class { VMCS_FIELDS(VMCS_FIELD_SHADOW_ENUM) };
 #undef VMCS_FIELD_SHADOW_ENUM
 
-/* Each field's place in vmcs_field_table, as a constant (GUEST_RIP_INDEX):
- * code that visits a class of fields on a hot path expands VMCS_FIELDS
- * with the class as a constant condition and tests a field's presence in
- * a set of these places (struct vmcs_field_places), which unrolls to
- * a few instructions a field (nested/shadow_vmcs.c). */
-#define VMCS_FIELD_INDEX_ENUM(id, enc, name, shadow) id##_INDEX,
-enum vmcs_field_index { VMCS_FIELDS(VMCS_FIELD_INDEX_ENUM) VMCS_FIELD_TABLE_SIZE };
-#undef VMCS_FIELD_INDEX_ENUM
-
-struct vmcs_field_places {
-    uint8_t bits[(VMCS_FIELD_TABLE_SIZE + 7) / 8];
-};
-
-static inline void vmcs_field_places_add(struct vmcs_field_places *set, unsigned index)
-{
-    set->bits[index / 8] |= (uint8_t)(1u << (index % 8));
-}
-
-static inline bool vmcs_field_places_has(const struct vmcs_field_places *set, unsigned index)
-{
-    return set->bits[index / 8] >> (index % 8) & 1;
-}
-
 struct vmcs_field_info {
     uint32_t encoding;
     const char *id;             /* "GUEST_RIP" */
