@@ -237,24 +237,30 @@ void nested_switch_init(void)
     }
 }
 
+/* The guest_fields of width code `width` that `written` holds, into
+ * vmcs02 (current). Inline with a constant width: the fields' places and
+ * sizes are constants then. */
+static inline __attribute__((always_inline)) void
+copy_written_width(const struct vmcs12 *v12, const struct vmcs12_field_set *written, unsigned width)
+{
+    uint64_t bits = written->bits[VMCS_TYPE_GUEST][width] & copied.set.bits[VMCS_TYPE_GUEST][width];
+    unsigned base = vmcs12_field_set_word_offset(VMCS_TYPE_GUEST, width);
+    for (; bits; bits &= bits - 1) {
+        unsigned index = (unsigned)__builtin_ctzll(bits);
+        vmcs_write(vmcs12_field_set_encoding(VMCS_TYPE_GUEST, width, index),
+                   vmcs12_get_at(v12, width, base + index * VMCS12_WIDTH_BYTES(width)));
+    }
+}
+
 /* Writes into vmcs02 (current) the guest_fields that `written` holds,
  * visiting only its bits: a VMRESUME usually follows a VMWRITE or two. */
 static void copy_written_guest_fields(const struct vmcs12 *v12,
                                       const struct vmcs12_field_set *written)
 {
-    for (unsigned widths = written->words >> (4 * VMCS_TYPE_GUEST) & 0xf; widths;
-         widths &= widths - 1) {
-        unsigned width = (unsigned)__builtin_ctz(widths);
-        uint64_t bits = written->bits[VMCS_TYPE_GUEST][width] &
-                        copied.set.bits[VMCS_TYPE_GUEST][width];
-        unsigned base = vmcs12_field_set_word_offset(VMCS_TYPE_GUEST, width);
-        unsigned bytes = VMCS12_WIDTH_BYTES(width);
-        for (; bits; bits &= bits - 1) {
-            unsigned index = (unsigned)__builtin_ctzll(bits);
-            vmcs_write(vmcs12_field_set_encoding(VMCS_TYPE_GUEST, width, index),
-                       vmcs12_get_at(v12, width, base + index * bytes));
-        }
-    }
+    copy_written_width(v12, written, VMCS_WIDTH_16);
+    copy_written_width(v12, written, VMCS_WIDTH_64);
+    copy_written_width(v12, written, VMCS_WIDTH_32);
+    copy_written_width(v12, written, VMCS_WIDTH_NATURAL);
 }
 
 /* vmcs12's secondary controls, 0 where L1 did not activate them. */
