@@ -78,8 +78,25 @@ static void copy_to_shadow(const struct vcpu *v, const struct vmcs12_place *list
         vmcs_write(list[i].encoding, vmcs12_place_get(v12, &list[i]));
 }
 
+/* The after-exit fields of the set's word (type, width) that `stale`
+ * holds, into the shadow (current); the word emptied. Inline with a
+ * constant word: the fields' places and sizes are constants then. */
+static inline __attribute__((always_inline)) void
+copy_stale_word(const struct vmcs12 *v12, struct vmcs12_field_set *stale, unsigned type, unsigned width)
+{
+    uint64_t bits = stale->bits[type][width] & fields.after_exit.bits[type][width];
+    unsigned base = vmcs12_field_set_word_offset(type, width);
+    stale->bits[type][width] = 0;
+    for (; bits; bits &= bits - 1) {
+        unsigned index = (unsigned)__builtin_ctzll(bits);
+        vmcs_write(vmcs12_field_set_encoding(type, width, index),
+                   vmcs12_get_at(v12, width, base + index * VMCS12_WIDTH_BYTES(width)));
+    }
+}
+
 /* Only the fields the exit changed: the shadow had vmcs12's values of all
- * the others since the entry took its RW fields back (or since attach). */
+ * the others since the entry took its RW fields back (or since attach).
+ * The words an exit changes are visited, each as a constant. */
 void shadow_vmcs_from_vmcs12(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
@@ -87,14 +104,12 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
     struct vmcs12_field_set *stale = &n->shadow_stale;
     uint64_t flags = shadow_enter(n);
     for (unsigned words = stale->words; words; words &= words - 1) {
-        unsigned word = (unsigned)__builtin_ctz(words), type = word / 4, width = word % 4;
-        uint64_t bits = stale->bits[type][width] & fields.after_exit.bits[type][width];
-        unsigned base = vmcs12_field_set_word_offset(type, width), bytes = VMCS12_WIDTH_BYTES(width);
-        stale->bits[type][width] = 0;
-        for (; bits; bits &= bits - 1) {
-            unsigned index = (unsigned)__builtin_ctzll(bits);
-            vmcs_write(vmcs12_field_set_encoding(type, width, index),
-                       vmcs12_get_at(v12, width, base + index * bytes));
+        switch (__builtin_ctz(words)) {
+#define WORD(type, width)                                                                      \
+        case 4 * (type) + (width): copy_stale_word(v12, stale, type, width); break;
+        WORD(0, 0) WORD(0, 1) WORD(0, 2) WORD(0, 3) WORD(1, 0) WORD(1, 1) WORD(1, 2) WORD(1, 3)
+        WORD(2, 0) WORD(2, 1) WORD(2, 2) WORD(2, 3) WORD(3, 0) WORD(3, 1) WORD(3, 2) WORD(3, 3)
+#undef WORD
         }
     }
     stale->words = 0;
