@@ -13,7 +13,8 @@
  *    too at the sync points: the RW fields come back from the shadow before
  *    a nested entry and before vmcs12 stops being current (VMCLEAR,
  *    VMPTRLD of another, VMXOFF), each that changed counting as written;
- *    after a nested exit every shadowed field goes from vmcs12 into it;
+ *    after a nested exit the shadowed fields whose values it changed go
+ *    from vmcs12 into it (L0 marks them as it sets them, nested_set_for_l1);
  *  - L0 touches the shadow only with it current for the moment and
  *    VMCLEARs it after, so it is active on no CPU but while vmcs01 links it
  *    (a migration of vmcs01 clears it with it: vmx/loaded_vmcs.h).
