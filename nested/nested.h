@@ -116,8 +116,8 @@ static inline void nested_set_for_l1(struct nested_vmx *n, uint32_t encoding, ui
  * copies it again, and runs the guest-state checks if it is a control or a
  * guest-state field (the checks read both), but for the guest fields that
  * the processor checks again on vmcs02 or no check reads: RIP (see
- * nested_recheck_guest_state), RSP and the VMX-preemption timer value, which L1s write on nearly every
- * exit. */
+ * nested_recheck_guest_state), RSP and the VMX-preemption timer value,
+ * which L1s write on nearly every exit. */
 static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
 {
     /* HOST_RSP: no VM-entry check reads it (SDM Vol. 3C 27.2.2-27.2.4

@@ -82,7 +82,8 @@ static void copy_to_shadow(const struct vcpu *v, const struct vmcs12_place *list
  * holds, into the shadow (current); the word emptied. Inline with a
  * constant word: the fields' places and sizes are constants then. */
 static inline __attribute__((always_inline)) void
-copy_stale_word(const struct vmcs12 *v12, struct vmcs12_field_set *stale, unsigned type, unsigned width)
+copy_stale_word(const struct vmcs12 *v12, struct vmcs12_field_set *stale, unsigned type,
+                unsigned width)
 {
     uint64_t bits = stale->bits[type][width] & fields.after_exit.bits[type][width];
     unsigned base = vmcs12_field_set_word_offset(type, width);

@@ -547,7 +547,7 @@ static void return_to_l1(struct vcpu *v)
     apicv_sync(v);
     load_l1_host_state(v);
     if (n->shadow_linked)
-        shadow_vmcs_from_vmcs12(v);
+        shadow_vmcs_from_vmcs12(v);     /* L1 reads the exit from the shadow VMCS */
     /* The vCPU's own interrupt-window state is vmcs01's again. */
     uint32_t proc01 = (uint32_t)vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
     v->window_exiting = proc01 & PROC_INTERRUPT_WINDOW_EXITING;
@@ -555,7 +555,7 @@ static void return_to_l1(struct vcpu *v)
     request_event_check(v);
     uint32_t failed = process_msr_list(v, VM_EXIT_MSR_LOAD_COUNT, VM_EXIT_MSR_LOAD_ADDR, false);
     if (failed)
-        vmx_abort(v, 4);
+        vmx_abort(v, 4);    /* failure loading MSRs on VM exit */
 }
 
 /* An entry that fails its guest-state checks or MSR loading ends in a VM
@@ -657,14 +657,14 @@ static void save_l2_state(struct vcpu *v)
     GUEST_FIELDS(SAVE_IF_SHADOWED)
 #undef SAVE_IF_SHADOWED
     n->l2_state_pending = true;
-    uint64_t mask12 = vmcs12_get(v12, CR0_GUEST_HOST_MASK);
-    vmcs12_set_noting(v12, stale, GUEST_CR0, nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
-                                               vmcs_read(CR0_GUEST_HOST_MASK),
-                                               vmcs12_get(v12, GUEST_CR0), mask12));
-    mask12 = vmcs12_get(v12, CR4_GUEST_HOST_MASK);
-    vmcs12_set_noting(v12, stale, GUEST_CR4, nested_cr_for_vmcs12(vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
-                                               vmcs_read(CR4_GUEST_HOST_MASK),
-                                               vmcs12_get(v12, GUEST_CR4), mask12));
+    uint64_t cr0 = nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
+                                        vmcs_read(CR0_GUEST_HOST_MASK), vmcs12_get(v12, GUEST_CR0),
+                                        vmcs12_get(v12, CR0_GUEST_HOST_MASK));
+    vmcs12_set_noting(v12, stale, GUEST_CR0, cr0);
+    uint64_t cr4 = nested_cr_for_vmcs12(vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
+                                        vmcs_read(CR4_GUEST_HOST_MASK), vmcs12_get(v12, GUEST_CR4),
+                                        vmcs12_get(v12, CR4_GUEST_HOST_MASK));
+    vmcs12_set_noting(v12, stale, GUEST_CR4, cr4);
     uint32_t exit12 = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
     uint64_t efer = vmcs_read(GUEST_IA32_EFER);
     if (exit12 & EXIT_SAVE_EFER)
@@ -680,8 +680,7 @@ static void save_l2_state(struct vcpu *v)
     if ((exit12 & EXIT_SAVE_PAT) && (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT))
         vmcs12_set_noting(v12, stale, GUEST_IA32_PAT, vmcs_read(GUEST_IA32_PAT));
     /* With EPT, a PAE-paging guest's PDPTEs are saved (SDM Vol. 3C 28.3.4). */
-    uint64_t cr4 = vmcs12_get(v12, GUEST_CR4);
-    if (pae_paging(vmcs12_get(v12, GUEST_CR0), cr4, efer & EFER_LMA) && nested_l2_uses_ept(v))
+    if (pae_paging(cr0, cr4, efer & EFER_LMA) && nested_l2_uses_ept(v))
         for (unsigned i = 0; i < PDPTE_COUNT; i++)
             vmcs12_set_noting(v12, stale, GUEST_PDPTE0 + 2 * i, vmcs_read(GUEST_PDPTE0 + 2 * i));
     if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
@@ -724,8 +723,10 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
         uint32_t injecting = (uint32_t)vmcs_read(VM_ENTRY_INTR_INFO);
         if (injecting & INTR_INFO_VALID_BIT) {
             vmcs12_set_noting(v12, stale, IDT_VECTORING_INFO, injecting);
-            vmcs12_set_noting(v12, stale, IDT_VECTORING_ERROR_CODE, vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE));
-            vmcs12_set_noting(v12, stale, VM_EXIT_INSTRUCTION_LEN, vmcs_read(VM_ENTRY_INSTRUCTION_LEN));
+            vmcs12_set_noting(v12, stale, IDT_VECTORING_ERROR_CODE,
+                              vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE));
+            vmcs12_set_noting(v12, stale, VM_EXIT_INSTRUCTION_LEN,
+                              vmcs_read(VM_ENTRY_INSTRUCTION_LEN));
         }
     } else {
 #define COPY_FIELD(id) vmcs12_set_noting(v12, stale, id, vmcs_read(id));
@@ -736,7 +737,8 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
     }
     /* Every VM exit clears the valid bit of the VM-entry interruption
      * information (SDM Vol. 3C 28.2). */
-    vmcs12_set_noting(v12, stale, VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
+    vmcs12_set_noting(v12, stale, VM_ENTRY_INTR_INFO,
+                      vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
     uint32_t failed = process_msr_list(v, VM_EXIT_MSR_STORE_COUNT, VM_EXIT_MSR_STORE_ADDR, true);
     vmcs_write(VM_ENTRY_INTR_INFO, 0);      /* vmcs02's pending injection is L1's now */
     return_to_l1(v);

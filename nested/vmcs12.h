@@ -161,7 +161,8 @@ static inline void vmcs12_field_set_add(struct vmcs12_field_set *set, uint32_t e
 {
     set->bits[VMCS12_FIELD_TYPE(encoding)][VMCS12_FIELD_WIDTH(encoding)] |=
         1ull << VMCS12_FIELD_INDEX(encoding);
-    set->words |= (uint16_t)(1u << (4 * VMCS12_FIELD_TYPE(encoding) + VMCS12_FIELD_WIDTH(encoding)));
+    set->words |=
+        (uint16_t)(1u << (4 * VMCS12_FIELD_TYPE(encoding) + VMCS12_FIELD_WIDTH(encoding)));
 }
 
 static inline bool vmcs12_field_set_has(const struct vmcs12_field_set *set, uint32_t encoding)
@@ -205,7 +206,8 @@ static inline uint32_t vmcs12_field_set_encoding(unsigned type, unsigned width, 
  * arithmetic, worked out once per word by the loops over a set). */
 static inline unsigned vmcs12_field_set_word_offset(unsigned type, unsigned width)
 {
-    return VMCS12_WIDTH_BASE(width) + type * VMCS12_WIDTH_CAPACITY(width) * VMCS12_WIDTH_BYTES(width);
+    return VMCS12_WIDTH_BASE(width) +
+           type * VMCS12_WIDTH_CAPACITY(width) * VMCS12_WIDTH_BYTES(width);
 }
 
 /* Every field (and every index a field could have). */
