@@ -146,6 +146,59 @@ static void field_sets_tell_fields_apart(void **state)
         assert_true(vmcs12_field_set_has(&all, vmcs_field_table[i].encoding));
 }
 
+/* A set's `words` names the words that hold its fields, and a walk of
+ * them finds each field at its encoding and place: what the nested round
+ * trip's copies rely on (nested/switch.c, nested/shadow_vmcs.c). */
+static void field_set_words_lead_to_each_field(void **state)
+{
+    (void)state;
+    static struct vmcs12 v;
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        uint32_t e = vmcs_field_table[i].encoding;
+        struct vmcs12_field_set set = { 0 };
+        vmcs12_field_set_add(&set, e);
+        unsigned type = vmcs_field_type(e), width = vmcs_field_width(e);
+        assert_int_equal(set.words, 1u << (4 * type + width));
+        unsigned index = (unsigned)__builtin_ctzll(set.bits[type][width]);
+        assert_int_equal(vmcs12_field_set_encoding(type, width, index), e);
+        unsigned offset = vmcs12_field_set_word_offset(type, width) + index * field_bytes(e);
+        assert_int_equal(offset, (unsigned)vmcs12_field_offset(e));
+        memset(&v, 0x5a, sizeof(v));
+        vmcs12_set(&v, e, 0x0123456789abcdefull);
+        assert_int_equal(vmcs12_get_at(&v, width, offset), vmcs12_get(&v, e));
+        vmcs12_field_set_clear_type(&set, type);
+        assert_int_equal(set.words, 0);
+    }
+    struct vmcs12_field_set all;
+    vmcs12_field_set_fill(&all);
+    assert_int_equal(all.words, 0xffff);
+}
+
+/* vmcs12_set_noting names a field only when its value changed: a nested
+ * exit that stores the value a field had marks nothing for the shadow. */
+static void set_noting_marks_changes_only(void **state)
+{
+    (void)state;
+    static struct vmcs12 v;
+    memset(&v, 0, sizeof(v));
+    struct vmcs12_field_set changed = { 0 };
+    vmcs12_set_noting(&v, &changed, GUEST_RIP, 0);
+    vmcs12_set_noting(&v, &changed, VM_EXIT_REASON, 0);
+    assert_false(vmcs12_field_set_has(&changed, GUEST_RIP));
+    assert_int_equal(changed.words, 0);
+    vmcs12_set_noting(&v, &changed, GUEST_RIP, 0x1000);
+    assert_true(vmcs12_field_set_has(&changed, GUEST_RIP));
+    assert_false(vmcs12_field_set_has(&changed, VM_EXIT_REASON));
+    assert_int_equal(vmcs12_get(&v, GUEST_RIP), 0x1000);
+    /* Bits beyond a field's width are not part of its value. */
+    vmcs12_set_noting(&v, &changed, VM_EXIT_REASON, 10);
+    struct vmcs12_field_set again = { 0 };
+    vmcs12_set_noting(&v, &again, VM_EXIT_REASON, 10);
+    vmcs12_set_noting(&v, &again, GUEST_RIP, 0x1000);
+    assert_int_equal(again.words, 0);
+    assert_true(vmcs12_field_set_has(&changed, VM_EXIT_REASON));
+}
+
 static void narrow_fields_truncate_and_zero_extend(void **state)
 {
     (void)state;
@@ -265,6 +318,8 @@ int main(void)
         cmocka_unit_test(every_field_keeps_its_value),
         cmocka_unit_test(l0_accessors_agree_with_vmread_and_vmwrite),
         cmocka_unit_test(field_sets_tell_fields_apart),
+        cmocka_unit_test(field_set_words_lead_to_each_field),
+        cmocka_unit_test(set_noting_marks_changes_only),
         cmocka_unit_test(narrow_fields_truncate_and_zero_extend),
         cmocka_unit_test(high_access_moves_bits_63_to_32),
         cmocka_unit_test(bad_encodings_are_rejected),
