@@ -92,6 +92,11 @@ test_mem_reserve_SRCS := virt/mem_reserve.c
 test_shadow_fields_SRCS := nested/shadow_fields.c nested/vmcs12.c vmx/vmcs_fields.c
 test_multiboot2_SRCS := loader/multiboot2.c loader/multiboot_kernel.c loader/elf_loader.c loader/load_area.c loader/guest_memmap.c lib/error.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
+# The host programs (unit tests, fuzz harnesses) compile and link their
+# sources in one step, with no dependency files: they are rebuilt when any
+# header of the tree changes, so that a test never runs on code older than
+# the headers it inlines (vmcs12.h, nested.h and the like).
+HOST_HEADERS := $(wildcard */*.h)
 
 # System tests (TAP, run by prove) boot the image in Bochs; two at a time.
 SYSTEM_JOBS ?= 2
@@ -187,7 +192,7 @@ $(VMXRUN): tools/vmxrun.c virt/vm_config.c virt/vm_config.h
 	$(Q)$(CC) $(HOSTCFLAGS) -D_DEFAULT_SOURCE -o $@ $< virt/vm_config.c
 
 .SECONDEXPANSION:
-$(BUILD)/unit/test_%: tests/unit/test_%.c $$(test_%_SRCS) $(wildcard tests/unit/fixtures/*.h)
+$(BUILD)/unit/test_%: tests/unit/test_%.c $$(test_%_SRCS) $(wildcard tests/unit/fixtures/*.h) $(HOST_HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	$(Q)$(CC) $(HOSTCFLAGS) -o $@ $< $(test_$*_SRCS) -lcmocka
@@ -275,7 +280,7 @@ FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 # The device models share one harness, the two Multiboot loaders another,
 # each told which by a macro.
 fuzz_main = $(if $(filter $(1),$(FUZZ_DEVICES)),fuzz/fuzz_devices.c -DFUZZ_DEVICE_$(shell echo $(1) | tr a-z A-Z)=1,$(if $(filter multiboot%,$(1)),fuzz/fuzz_multiboot_loaders.c -DFUZZ_MULTIBOOT2=$(if $(filter multiboot2,$(1)),1,0),fuzz/fuzz_$(1).c))
-$(BUILD)/fuzz/fuzz_%: $$(fuzz_%_SRCS) $$(wildcard fuzz/*.c fuzz/*.h)
+$(BUILD)/fuzz/fuzz_%: $$(fuzz_%_SRCS) $$(wildcard fuzz/*.c fuzz/*.h) $(HOST_HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(call fuzz_main,$*) $(fuzz_$*_SRCS)
