@@ -65,12 +65,9 @@ void loaded_vmcs_drop_shadow(struct loaded_vmcs *lv)
     lv->shadow = 0;
 }
 
-void loaded_vmcs_make_current(struct loaded_vmcs *lv, uint32_t me)
+void loaded_vmcs_vmptrld_failed(const struct loaded_vmcs *lv)
 {
-    if (vmptrld(lv->vmcs) != VMX_SUCCEED)
-        panic("VMPTRLD of VMCS 0x%lx failed", lv->vmcs);
-    loaded_vmcs_current[me] = lv->vmcs;
-    lv->vmptrlds++;
+    panic("VMPTRLD of VMCS 0x%lx failed", lv->vmcs);
 }
 
 bool loaded_vmcs_arrive(struct loaded_vmcs *lv)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include "arch/cpu.h"
 #include "arch/percpu.h"
+#include "vmx/vmx_insn.h"
 
 #define VMCS_NOT_LOADED UINT32_MAX
 
@@ -32,10 +33,19 @@ struct loaded_vmcs {
 /* The VMCS current on each CPU (its physical address, 0 if none), touched
  * by its own CPU only, with interrupts off. */
 extern uint64_t loaded_vmcs_current[MAX_CPUS];
-/* loaded_vmcs_load's out-of-line parts: VMPTRLD on CPU `me`; a VMCS not
- * active on this CPU yet. */
-void loaded_vmcs_make_current(struct loaded_vmcs *lv, uint32_t me);
+/* loaded_vmcs_load's out-of-line parts: a VMPTRLD that failed (fatal); a
+ * VMCS not active on this CPU yet. */
+__attribute__((noreturn, cold)) void loaded_vmcs_vmptrld_failed(const struct loaded_vmcs *lv);
 bool loaded_vmcs_arrive(struct loaded_vmcs *lv);
+
+/* VMPTRLD of a VMCS active on this CPU `me`. */
+static inline void loaded_vmcs_make_current(struct loaded_vmcs *lv, uint32_t me)
+{
+    if (vmptrld(lv->vmcs) != VMX_SUCCEED)
+        loaded_vmcs_vmptrld_failed(lv);
+    loaded_vmcs_current[me] = lv->vmcs;
+    lv->vmptrlds++;
+}
 
 /* Makes the VMCS current on this CPU. If it was active on another CPU it is
  * cleared there first (by a cross-CPU call); returns true when it arrived
