@@ -75,9 +75,6 @@ bool shadow_bitmap_passes(const uint8_t *bitmap, uint32_t encoding);
  */
 static inline bool shadow_field_take(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value)
 {
-    if (vmcs12_get(vmcs12, encoding) == value)
-        return false;
-    vmcs12_set(vmcs12, encoding, value);
-    return true;
+    return vmcs12_set_changed(vmcs12, encoding, value);
 }
 #endif

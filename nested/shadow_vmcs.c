@@ -24,7 +24,7 @@ static bool field_supported(void *ctx, uint32_t encoding)
 {
     (void)ctx;
     uint64_t value;
-    return vmread_checked(encoding, &value) == VMX_SUCCEED;
+    return vmcs_read_if_present(encoding, &value);
 }
 
 void shadow_vmcs_init(void)

@@ -184,14 +184,21 @@ static inline void vmcs12_field_set_clear_type(struct vmcs12_field_set *set, uns
     set->words &= (uint16_t)~(0xfu << (4 * type));
 }
 
+/* vmcs12_set; true if that changed the field's value. */
+static inline bool vmcs12_set_changed(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value)
+{
+    if (vmcs12_get(vmcs12, encoding) == value)
+        return false;
+    vmcs12_set(vmcs12, encoding, value);
+    return true;
+}
+
 /* vmcs12_set, and the field into `changed` if that changed its value. */
 static inline void vmcs12_set_noting(struct vmcs12 *vmcs12, struct vmcs12_field_set *changed,
                                      uint32_t encoding, uint64_t value)
 {
-    if (vmcs12_get(vmcs12, encoding) == value)
-        return;
-    vmcs12_set(vmcs12, encoding, value);
-    vmcs12_field_set_add(changed, encoding);
+    if (vmcs12_set_changed(vmcs12, encoding, value))
+        vmcs12_field_set_add(changed, encoding);
 }
 
 /* The encoding of the field a set's bit stands for (SDM Vol. 3D Appendix

@@ -61,24 +61,29 @@ static const uint32_t passthrough[] = {
     MSR_TSC_AUX, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 };
 
+/* The byte of `msr`'s read (or write) bit, and the bit's mask (SDM Vol.
+ * 3C 25.6.9: read-low, read-high, write-low, write-high, 1 KiB each). */
+static uint8_t *bitmap_byte(uint64_t *bitmap, uint32_t msr, bool write, uint8_t *mask)
+{
+    unsigned offset = (write ? 2048 : 0) + (msr >= 0xc0000000 ? 1024 : 0);
+    unsigned bit = msr & 0x1fff;
+    *mask = (uint8_t)(1u << (bit % 8));
+    return (uint8_t *)bitmap + offset + bit / 8;
+}
+
 void msr_bitmap_open(uint64_t *bitmap, uint32_t msr, bool read, bool write)
 {
-    /* SDM Vol. 3C 25.6.9: read-low, read-high, write-low, write-high, 1 KiB each. */
-    uint8_t *b = (uint8_t *)bitmap;
-    unsigned offset = msr >= 0xc0000000 ? 1024 : 0;
-    unsigned bit = msr & 0x1fff;
+    uint8_t mask;
     if (read)
-        b[offset + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+        *bitmap_byte(bitmap, msr, false, &mask) &= (uint8_t)~mask;
     if (write)
-        b[2048 + offset + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+        *bitmap_byte(bitmap, msr, true, &mask) &= (uint8_t)~mask;
 }
 
 void msr_bitmap_close_read(uint64_t *bitmap, uint32_t msr)
 {
-    uint8_t *b = (uint8_t *)bitmap;
-    unsigned offset = msr >= 0xc0000000 ? 1024 : 0;
-    unsigned bit = msr & 0x1fff;
-    b[offset + bit / 8] |= (uint8_t)(1u << (bit % 8));
+    uint8_t mask;
+    *bitmap_byte(bitmap, msr, false, &mask) |= mask;
 }
 
 void msr_bitmap_init(uint64_t *bitmap)
