@@ -73,12 +73,15 @@ void ple_slice_start(struct vcpu *v, bool boosted, uint64_t *slice)
     v->vm->dy[v->id].in_spin_loop = false;
     if (!spin_guard_on(v->vm))
         return;
-    /* A boost lasts until the vCPU is past its lock, at most the slice. One
-     * preempted outside any spin loop waits for no lock: it only runs out
-     * the slice it was lent, and gives nothing back. */
-    spin_guard_start(&v->ple.guard, boosted && v->ple.preempted_spinning,
-                     boosted ? *slice : SPIN_GUARD_MAX_CYCLES);
-    if (boosted && *slice > SPIN_GUARD_RECHECK_CYCLES)
+    /* A boost of a vCPU preempted in a spin loop lasts until it is past its
+     * lock, looked at every SPIN_GUARD_RECHECK_CYCLES, at most the slice.
+     * One preempted outside any spin loop (the holder the spinner waits
+     * for, or the target of its IPI) runs the slice it was lent: where it
+     * releases the lock cannot be seen, and cutting its slice short sends
+     * the spinner straight back into its loop. */
+    bool waiter = boosted && v->ple.preempted_spinning;
+    spin_guard_start(&v->ple.guard, waiter, boosted ? *slice : SPIN_GUARD_MAX_CYCLES);
+    if (waiter && *slice > SPIN_GUARD_RECHECK_CYCLES)
         *slice = SPIN_GUARD_RECHECK_CYCLES;
 }
 

@@ -51,13 +51,16 @@ static bool worth_holding_at(struct spin_sites *sites, int site)
 
 void spin_guard_start(struct spin_guard *guard, bool in_lock, uint64_t limit)
 {
-    *guard = (struct spin_guard){ .limit = limit, .was_spinning = in_lock, .site = -1 };
+    *guard = (struct spin_guard){ .limit = limit, .was_spinning = in_lock, .boosted_waiter = in_lock,
+                                  .site = -1 };
 }
 
 uint64_t spin_guard_hold(struct spin_guard *guard, bool spinning)
 {
     uint64_t more = 0;
-    if (spinning)
+    if (spinning && guard->boosted_waiter && !guard->left_loop)
+        more = 0;                               /* still not its turn: give the CPU back */
+    else if (spinning)
         more = SPIN_GUARD_RECHECK_CYCLES;       /* waiting in the queue */
     else if (guard->was_spinning)
         more = SPIN_GUARD_GRACE_CYCLES;         /* just got the lock */

@@ -68,6 +68,7 @@ struct spin_guard {
     uint64_t spinning_for;          /* held over spinning, without a break */
     bool was_spinning;              /* at the last look */
     bool left_loop;                 /* seen leaving a spin loop: got its lock */
+    bool boosted_waiter;            /* boosted while it waited in a spin loop */
     int site;                       /* the loop a hold of a spinner is at, or -1 */
 };
 
