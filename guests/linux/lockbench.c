@@ -15,7 +15,12 @@
  *           running the process, an IPI it waits for with PAUSE (Linux's
  *           smp_call_function_many);
  *   ticket  a user-space ticket lock, waiters spinning with PAUSE (a
- *           spinning database latch).
+ *           spinning database latch);
+ *   kmutex  reads of one file all threads share: its position lock, a
+ *           kernel mutex whose waiters spin on its owner (Linux's
+ *           optimistic spinning; a file server's shared log);
+ *   rusage  getrusage of the whole process: a kernel spinlock (the
+ *           signal-handling lock) held while it adds up every thread.
  *
  * Each prints "lockbench: NAME N ops/s (T threads, rounds R1 R2 ...)":
  * operations of all threads per second of guest time (CLOCK_MONOTONIC,
@@ -31,6 +36,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -39,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,6 +161,35 @@ static void *ticket_thread(void *arg)
     return NULL;
 }
 
+/* A kernel spinlock: getrusage(RUSAGE_SELF) adds up every thread's times
+ * under the process's sighand->siglock. */
+static void *rusage_thread(void *arg)
+{
+    struct worker *w = arg;
+    struct rusage usage;
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        getrusage(RUSAGE_SELF, &usage);
+        w->ops++;
+    }
+    return NULL;
+}
+
+/* A kernel mutex: reads of one shared open file take its f_pos_lock,
+ * whose waiters spin while its owner runs (or seems to: a guest without
+ * paravirtual hints cannot tell a preempted vCPU). */
+static int shared_fd = -1;
+static void *kmutex_thread(void *arg)
+{
+    struct worker *w = arg;
+    char buf[256];
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        if (lseek(shared_fd, 0, SEEK_SET) < 0 || read(shared_fd, buf, sizeof buf) < 0)
+            break;
+        w->ops++;
+    }
+    return NULL;
+}
+
 static const struct {
     const char *name;
     void *(*thread)(void *);
@@ -162,6 +198,8 @@ static const struct {
     { "pipe", pipe_thread },
     { "tlb", tlb_thread },
     { "ticket", ticket_thread },
+    { "kmutex", kmutex_thread },
+    { "rusage", rusage_thread },
 };
 
 #define MAX_ROUNDS 15
@@ -232,6 +270,12 @@ int main(int argc, char **argv)
         double left = start_uptime - now;
         struct timespec wait = { (time_t)left, (long)((left - (time_t)left) * 1e9) };
         nanosleep(&wait, NULL);
+    }
+    static const char filler[4096];
+    shared_fd = open("/tmp/lockbench.data", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (shared_fd < 0 || write(shared_fd, filler, sizeof filler) != sizeof filler) {
+        fprintf(stderr, "lockbench: /tmp/lockbench.data: %s\n", strerror(errno));
+        return 1;
     }
     printf("lockbench: start at uptime %.2f\n", clock_seconds(CLOCK_BOOTTIME));
     enum { WORKLOADS = sizeof(workloads) / sizeof(workloads[0]) };

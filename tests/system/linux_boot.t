@@ -56,7 +56,7 @@ for my $setup (sort keys %setups) {
     my @warnings = lines_matching($out, qr/^\[linux [^]]*\] .*(WARNING|BUG|Oops|unchecked MSR|panic)/);
     is(scalar @warnings, 0, "$setup: no kernel warnings") or diag(join("\n", @warnings));
     if ($setup eq 'alone') {
-        for my $workload (qw(mutex pipe tlb ticket)) {
+        for my $workload (qw(mutex pipe tlb ticket kmutex rusage)) {
             like($out, qr/^\[linux \+[\d.]+\] lockbench: $workload [1-9]\d* ops\/s \(2 threads, rounds \d+ \d+\)$/m,
                  "lockbench: $workload, its median of 2 rounds");
         }
