@@ -74,7 +74,8 @@ void ple_slice_start(struct vcpu *v, bool boosted, uint64_t *slice)
     if (!spin_guard_on(v->vm))
         return;
     /* A boost of a vCPU preempted in a spin loop lasts until it is past its
-     * lock, looked at every SPIN_GUARD_RECHECK_CYCLES, at most the slice.
+     * lock (first looked at after SPIN_GUARD_RECHECK_CYCLES), at most the
+     * slice.
      * One preempted outside any spin loop (the holder the spinner waits
      * for, or the target of its IPI) runs the slice it was lent: where it
      * releases the lock cannot be seen, and cutting its slice short sends

@@ -73,7 +73,8 @@ struct spin_guard {
 };
 
 /* A slice starts. A vCPU boosted while it waited in a spin loop is on its
- * way through a lock: it leaves once past it (`in_lock`). */
+ * way through a lock (`in_lock`): it leaves once past it, or at the first
+ * look if it still waits (its turn has not come). */
 void spin_guard_start(struct spin_guard *guard, bool in_lock, uint64_t limit);
 /* The slice is over and the vCPU is `spinning` or not: how many more cycles
  * to let it run before looking again, or 0 to preempt it now. */
