@@ -75,11 +75,10 @@ void ple_slice_start(struct vcpu *v, bool boosted, uint64_t *slice)
         return;
     /* A boost of a vCPU preempted in a spin loop lasts until it is past its
      * lock (first looked at after SPIN_GUARD_RECHECK_CYCLES), at most the
-     * slice.
-     * One preempted outside any spin loop (the holder the spinner waits
-     * for, or the target of its IPI) runs the slice it was lent: where it
-     * releases the lock cannot be seen, and cutting its slice short sends
-     * the spinner straight back into its loop. */
+     * slice. One preempted outside any spin loop (the holder the spinner
+     * waits for, or the target of its IPI) runs the slice it was lent:
+     * where it releases the lock cannot be seen, and cutting its slice
+     * short sends the spinner straight back into its loop. */
     bool waiter = boosted && v->ple.preempted_spinning;
     spin_guard_start(&v->ple.guard, waiter, boosted ? *slice : SPIN_GUARD_MAX_CYCLES);
     if (waiter && *slice > SPIN_GUARD_RECHECK_CYCLES)
