@@ -3,7 +3,11 @@
  * "twice" on the command line runs each loop twice (the second pass is
  * the one reported): two runs that differ only in it differ by exactly
  * ITERATIONS exits of each kind measured, which is how bench/run counts
- * what one exit costs the hypervisors underneath. */
+ * what one exit costs the hypervisors underneath. "trace" adds one more exit
+ * of each kind after its loop, bracketed by Bochs' magic breakpoint (XCHG
+ * BX,BX, a no-op elsewhere): vmxvisor --trace records every instruction of
+ * that round trip, at every level (bench/run --profile, tools/exit-profile).
+ * The measured loops are the same with it or without. */
 #include "guests/runtime/guest.h"
 
 #define ITERATIONS 2000
@@ -12,6 +16,35 @@
 
 static uint64_t samples[ITERATIONS];
 static int passes = 1;
+static bool tracing;
+
+/* One more exit of a kind, between the marks that start and stop Bochs'
+ * trace; after an unmarked one, so that it finds the hypervisors as the
+ * loop's exits do (the last exit the same kind, as changed fields cost). */
+static void traced(void (*exit)(void))
+{
+    if (!tracing)
+        return;
+    exit();
+    __asm__ volatile("xchg %%bx, %%bx" ::: "memory");
+    exit();
+    __asm__ volatile("xchg %%bx, %%bx" ::: "memory");
+}
+
+static void cpuid_once(void)
+{
+    cpuid(0, 0);
+}
+
+static void vmcall_once(void)
+{
+    hypercall(HC_UNKNOWN, 0, 0);
+}
+
+static void pio_once(void)
+{
+    outb(UART_SCRATCH_PORT, 0);
+}
 
 static void measure_cpuid(void)
 {
@@ -23,6 +56,7 @@ static void measure_cpuid(void)
         }
     }
     bench_report("cpuid_exit", median(samples, ITERATIONS), "ticks");
+    traced(cpuid_once);
 }
 
 static void measure_vmcall(void)
@@ -35,6 +69,7 @@ static void measure_vmcall(void)
         }
     }
     bench_report("vmcall_exit", median(samples, ITERATIONS), "ticks");
+    traced(vmcall_once);
 }
 
 static void measure_pio(void)
@@ -47,6 +82,7 @@ static void measure_pio(void)
         }
     }
     bench_report("pio_exit", median(samples, ITERATIONS), "ticks");
+    traced(pio_once);
 }
 
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
@@ -55,6 +91,7 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
     (void)vcpus;
     if (cmdline_has(cmdline, "twice"))
         passes = 2;
+    tracing = cmdline_has(cmdline, "trace");
     bool cpuid_exit = cmdline_has(cmdline, "cpuid_exit");
     bool vmcall_exit = cmdline_has(cmdline, "vmcall_exit"), pio_exit = cmdline_has(cmdline, "pio_exit");
     bool all = !cpuid_exit && !vmcall_exit && !pio_exit;

@@ -43,8 +43,6 @@
 
 /* The guest-state fields copied between vmcs12 and vmcs02 as they are (the
  * control registers, EFER, PAT and the debug state have rules of their own). */
-/* The guest-state fields copied between vmcs12 and vmcs02 as they are (the
- * control registers, EFER, PAT and the debug state have rules of their own). */
 #define GUEST_FIELDS(X)                                                                   \
     X(GUEST_ES_SELECTOR) X(GUEST_CS_SELECTOR) X(GUEST_SS_SELECTOR) X(GUEST_DS_SELECTOR)    \
     X(GUEST_FS_SELECTOR) X(GUEST_GS_SELECTOR) X(GUEST_LDTR_SELECTOR) X(GUEST_TR_SELECTOR)  \

@@ -125,6 +125,7 @@ struct options {
     enum exit_method exit_method;
     bool exit_method_given;
     const char *bochs_log;
+    const char *trace;         /* Bochs' instruction trace between two magic breakpoints */
     const char *hypervisor;    /* the hypervisor image to boot */
     const char *append;        /* more hypervisor command-line words */
     bool ignore_vm_status;     /* the run's status does not depend on the VMs' */
@@ -157,6 +158,8 @@ static struct {
     struct termios saved_terminal;
     char *bochs_log_source; /* Bochs writes its log here ...             */
     char *bochs_log_copy;   /* ... and it is kept here for the user */
+    char *trace_source;     /* the same for --trace */
+    char *trace_copy;
 } g_undo;
 
 /* Signals are turned into bytes on this pipe so that the main loop's poll()
@@ -418,6 +421,10 @@ static void print_help(void)
 "                        as its modules (e.g. build/guests/vmx_probe_bare.elf)\n"
 "  --bochs-log PATH      keep Bochs' log at PATH (default build/run/bochs.log);\n"
 "                        Bochs' terminal output goes beside it (*-term.log)\n"
+"  --trace FILE          write to FILE every instruction Bochs runs between the\n"
+"                        first two magic breakpoints (XCHG BX,BX) a guest\n"
+"                        executes (exit_bench's `trace` word sets them;\n"
+"                        tools/exit-profile reads the file)\n"
 "  --keep                keep the private temporary directory, print its path\n"
 "  --iso-only OUT.iso    only build the bootable ISO at OUT.iso (for QEMU/KVM\n"
 "                        or real hardware), do not run anything\n"
@@ -587,6 +594,8 @@ static void check_option_combinations(struct options *opt, bool timeout_given)
         usage_error("--exec needs --batch");
     if (opt->exit_method_given && !opt->iso_only)
         usage_error("--exit only applies to --iso-only (Bochs runs always use exit=bochs)");
+    if (opt->trace && opt->iso_only)
+        usage_error("--trace traces a Bochs run; --iso-only runs nothing");
     if (!opt->iso_only)
         opt->exit_method = EXIT_BOCHS;
     if (!timeout_given)
@@ -622,7 +631,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
     enum { OPT_BATCH = 256, OPT_PCPUS, OPT_MEM, OPT_CPU_MODEL, OPT_CONFIG, OPT_EXEC,
            OPT_TIMEOUT, OPT_ISO_ONLY, OPT_EXIT, OPT_BOCHS_LOG, OPT_HYPERVISOR, OPT_KEEP,
            OPT_APPEND, OPT_BARE_LINUX, OPT_BARE_MULTIBOOT, OPT_VM_KERNEL, OPT_VM_INITRD,
-           OPT_VM_APPEND, OPT_VM_VCPUS, OPT_VM_MEM, OPT_IGNORE_VM_STATUS, OPT_UNCHECKED_CONFIG };
+           OPT_VM_APPEND, OPT_VM_VCPUS, OPT_VM_MEM, OPT_IGNORE_VM_STATUS, OPT_UNCHECKED_CONFIG, OPT_TRACE };
     static const struct option long_options[] = {
         { "batch", no_argument, NULL, OPT_BATCH },
         { "pcpus", required_argument, NULL, OPT_PCPUS },
@@ -634,6 +643,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
         { "iso-only", required_argument, NULL, OPT_ISO_ONLY },
         { "exit", required_argument, NULL, OPT_EXIT },
         { "bochs-log", required_argument, NULL, OPT_BOCHS_LOG },
+        { "trace", required_argument, NULL, OPT_TRACE },
         { "hypervisor", required_argument, NULL, OPT_HYPERVISOR },
         { "vm-kernel", required_argument, NULL, OPT_VM_KERNEL },
         { "vm-initrd", required_argument, NULL, OPT_VM_INITRD },
@@ -704,6 +714,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
             opt->exit_method_given = true;
             break;
         case OPT_BOCHS_LOG: opt->bochs_log = optarg; break;
+        case OPT_TRACE: opt->trace = optarg; break;
         case OPT_HYPERVISOR: opt->hypervisor = optarg; break;
         case OPT_KEEP: opt->keep = true; break;
         case 'h': print_help(); exit(0);
@@ -1121,7 +1132,12 @@ static void open_pty(struct pty *pty)
 static char *bochsrc_text(const struct options *opt, const char *iso, const char *serial_tty,
                           const char *log)
 {
-    return format_string(
+    /* --trace: a guest's XCHG BX,BX (Bochs' magic breakpoint) stops in the
+     * debugger, whose output (the trace) goes to its own file. */
+    char *trace = opt->trace ? format_string("magic_break: enabled=1\ndebugger_log: \"%s\"\n",
+                                             g_undo.trace_source)
+                             : format_string("magic_break: enabled=0\n");
+    char *text = format_string(
         "# Written by tools/vmxrun for one run.\n"
         "plugin_ctrl: speaker=0, gameport=0, parallel=0\n"
         "config_interface: textconfig\n"
@@ -1136,7 +1152,7 @@ static char *bochsrc_text(const struct options *opt, const char *iso, const char
         "clock: sync=none, time0=%d\n"
         "com1: enabled=1, mode=term, dev=\"%s\"\n"
         "mouse: enabled=0\n"
-        "magic_break: enabled=0\n"
+        "%s"
         "log: \"%s\"\n"
         "panic: action=fatal\n"
         "error: action=report\n"
@@ -1144,7 +1160,9 @@ static char *bochsrc_text(const struct options *opt, const char *iso, const char
         "debug: action=ignore\n",
         opt->cpu_model, opt->pcpus, EMULATED_IPS, opt->mem_mb,
         opt->mem_mb < MAX_BOCHS_HOST_MB ? opt->mem_mb : MAX_BOCHS_HOST_MB, BOCHS_BIOS,
-        BOCHS_VGA_BIOS, iso, FIXED_TIME0, serial_tty, log);
+        BOCHS_VGA_BIOS, iso, FIXED_TIME0, serial_tty, trace, log);
+    free(trace);
+    return text;
 }
 
 /* Runs in the child: Bochs gets a session of its own whose controlling
@@ -1962,6 +1980,8 @@ static void undo_everything(void)
     restore_terminal();
     if (g_undo.bochs_log_source && g_undo.bochs_log_copy)
         copy_file(g_undo.bochs_log_source, g_undo.bochs_log_copy);
+    if (g_undo.trace_source && g_undo.trace_copy)
+        copy_file(g_undo.trace_source, g_undo.trace_copy);
     if (g_undo.private_dir && !g_undo.keep_private_dir)
         remove_tree(g_undo.private_dir);
 }
@@ -2019,6 +2039,11 @@ static void prepare_log_paths(const struct options *opt, const char *root, const
     make_directories(dir);
     free(dir);
     unlink(g_undo.bochs_log_copy); /* a failed start must not leave the last run's log */
+    if (opt->trace) {
+        g_undo.trace_source = format_string("%s/trace.txt", private_dir);
+        g_undo.trace_copy = format_string("%s", opt->trace);
+        unlink(g_undo.trace_copy);
+    }
 }
 
 static void write_iso_only(const char *iso, const char *destination)
@@ -2037,8 +2062,13 @@ static int run_bochs(const struct options *opt, const char *iso, const char *pri
     open_pty(&s.serial);
     open_pty(&s.bochs_tty);
     write_text_file(bochsrc, bochsrc_text(opt, iso, s.serial.slave_path, g_undo.bochs_log_source));
-    /* The Debian build stops in its debugger before the first instruction. */
-    write_text_file(debugger_rc, "continue\n");
+    /* The Debian build stops in its debugger before the first instruction.
+     * With --trace it traces from the first magic breakpoint to the second;
+     * later ones only stop it (the continues that follow). */
+    write_text_file(debugger_rc, opt->trace ? "continue\ntrace on\ncontinue\ntrace off\n"
+                                              "continue\ncontinue\ncontinue\ncontinue\n"
+                                              "continue\ncontinue\ncontinue\ncontinue\n"
+                                            : "continue\n");
     s.term_log_path = term_log_path(g_undo.bochs_log_copy);
     s.term_log_fd = open(s.term_log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (opt->batch) {
