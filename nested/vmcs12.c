@@ -31,7 +31,6 @@
  */
 #include "nested/vmcs12.h"
 #include "nested/vmx_caps.h"
-#include "lib/le.h"
 #include <stddef.h>
 
 _Static_assert(VMCS12_HEADER_BYTES == offsetof(struct vmcs12, data), "the header is 16 bytes");
@@ -97,6 +96,19 @@ _Static_assert(VMCS12_FIELD_OFFSET(HOST_RIP) == 3176, "vmcs12 layout moved");
 /* Encoding bit 0, the access type: 1 = the high 32 bits of a 64-bit field. */
 #define ENCODING_HIGH_ACCESS 1u
 
+/* The full encoding of the field at each even byte offset, 0 where none
+ * starts (VIRTUAL_PROCESSOR_ID, encoding 0, is at its own offset): every
+ * field has its own place (a second one there would override the first,
+ * which -Werror's -Woverride-init refuses), so an encoding is in the table
+ * exactly when the place its arithmetic gives holds it. One load, where a
+ * search of the table is a dozen compares for every VMREAD and VMWRITE L0
+ * emulates. */
+static const uint16_t field_at[VMCS12_SIZE / 2] = {
+#define VMCS12_FIELD_AT(id, enc, name, shadow) [VMCS12_FIELD_OFFSET(enc) / 2] = enc,
+    VMCS_FIELDS(VMCS12_FIELD_AT)
+#undef VMCS12_FIELD_AT
+};
+
 int vmcs12_field_offset(uint32_t encoding)
 {
     uint32_t full = encoding & ~ENCODING_HIGH_ACCESS;
@@ -106,21 +118,22 @@ int vmcs12_field_offset(uint32_t encoding)
     /* The high access type exists for 64-bit fields only (SDM Vol. 3C 25.11.2). */
     if (high && vmcs_field_width(full) != VMCS_WIDTH_64)
         return -1;
-    switch (full) {
-#define VMCS12_FIELD_CASE(id, enc, name, shadow) case enc:
-    VMCS_FIELDS(VMCS12_FIELD_CASE)
-#undef VMCS12_FIELD_CASE
-        return (int)VMCS12_FIELD_OFFSET(full) + (high ? 4 : 0);
-    default:
+    unsigned offset = VMCS12_FIELD_OFFSET(full);
+    if (offset >= VMCS12_SIZE || field_at[offset / 2] != full)
         return -1;
-    }
+    return (int)offset + (high ? 4 : 0);
+}
+
+/* The width code a VMREAD/VMWRITE of `encoding` moves: the field's, or 32
+ * bits for the high half of a 64-bit field. */
+static unsigned access_width(uint32_t encoding)
+{
+    return encoding & ENCODING_HIGH_ACCESS ? VMCS_WIDTH_32 : vmcs_field_width(encoding);
 }
 
 unsigned vmcs12_access_bytes(uint32_t encoding)
 {
-    if (encoding & ENCODING_HIGH_ACCESS)
-        return 4;
-    return VMCS12_WIDTH_BYTES(vmcs_field_width(encoding));
+    return VMCS12_WIDTH_BYTES(access_width(encoding));
 }
 
 /* SDM Vol. 3C 25.11.2 and VMREAD: a field narrower than the 64-bit
@@ -131,7 +144,7 @@ bool vmcs12_read(const struct vmcs12 *vmcs12, uint32_t encoding, uint64_t *value
     int offset = vmcs12_field_offset(encoding);
     if (offset < 0)
         return false;
-    *value = le_get((const uint8_t *)vmcs12 + offset, vmcs12_access_bytes(encoding));
+    *value = vmcs12_get_at(vmcs12, access_width(encoding), (unsigned)offset);
     return true;
 }
 
@@ -143,7 +156,7 @@ bool vmcs12_write(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value)
     int offset = vmcs12_field_offset(encoding);
     if (offset < 0)
         return false;
-    le_put((uint8_t *)vmcs12 + offset, value, vmcs12_access_bytes(encoding));
+    vmcs12_set_at(vmcs12, access_width(encoding), (unsigned)offset, value);
     return true;
 }
 

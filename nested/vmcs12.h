@@ -95,14 +95,21 @@ static inline uint64_t vmcs12_get(const struct vmcs12 *vmcs12, uint32_t encoding
     return vmcs12_get_at(vmcs12, VMCS12_FIELD_WIDTH(encoding), VMCS12_FIELD_OFFSET(encoding));
 }
 
-static inline void vmcs12_set(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value)
+/* The field of width code `width` at byte `offset` takes `value`'s low bits. */
+static inline void vmcs12_set_at(struct vmcs12 *vmcs12, unsigned width, unsigned offset,
+                                 uint64_t value)
 {
-    uint8_t *at = (uint8_t *)vmcs12 + VMCS12_FIELD_OFFSET(encoding);
-    switch (VMCS12_FIELD_WIDTH(encoding)) {
+    uint8_t *at = (uint8_t *)vmcs12 + offset;
+    switch (width) {
     case VMCS_WIDTH_16: __builtin_memcpy(at, &value, 2); break;
     case VMCS_WIDTH_32: __builtin_memcpy(at, &value, 4); break;
     default:            __builtin_memcpy(at, &value, 8); break;
     }
+}
+
+static inline void vmcs12_set(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value)
+{
+    vmcs12_set_at(vmcs12, VMCS12_FIELD_WIDTH(encoding), VMCS12_FIELD_OFFSET(encoding), value);
 }
 /*
  * A field with its place in vmcs12 worked out once: VMCS12_FIELD_OFFSET
