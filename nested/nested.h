@@ -78,6 +78,11 @@ struct nested_vmx {
     bool msr_bitmap12_known;
     uint64_t msr_bitmap12_gpa;
     const uint64_t *msr_bitmap12;
+    /* The same for the shadow VMCS vmcs12's link pointer names, on which
+     * L2's VMREAD and VMWRITE act in place (nested/vmx_insn.c). */
+    bool link12_known;
+    uint64_t link12_gpa;
+    struct vmcs12 *link12;
     /* L1's VMX-preemption timer while L2 runs, emulated: the host TSC at
      * which it reaches 0, or 0 when L1 did not activate it. */
     uint64_t timer_deadline;

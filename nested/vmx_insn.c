@@ -392,31 +392,36 @@ static bool field_encoding(const struct insn *in, uint32_t *encoding)
  * vmcs12 (SDM Vol. 3C 31.3, VMREAD and VMWRITE in VMX non-root operation).
  * Memory that is not RAM reads all ones and takes nothing.
  */
-static bool l2_shadow_vmcs(struct insn *in, uint64_t *link)
+static bool l2_shadow_vmcs(struct insn *in, struct vmcs12 **shadow)
 {
-    *link = vmcs12_get(vmx_of(in)->vmcs12, VMCS_LINK_POINTER);
-    if (*link != ~0ull)
-        return true;
-    fail_invalid(in);
-    return false;
-}
-
-static bool l2_shadow_read(struct insn *in, uint64_t link, uint32_t encoding, uint64_t *value)
-{
-    int offset = vmcs12_field_offset(encoding);
-    if (offset < 0)
+    struct nested_vmx *n = vmx_of(in);
+    uint64_t link = vmcs12_get(n->vmcs12, VMCS_LINK_POINTER);
+    if (link == ~0ull) {
+        fail_invalid(in);
         return false;
-    unsigned bytes = vmcs12_access_bytes(encoding);
-    *value = 0;
-    if (!guest_mem_read(in->vcpu->vm, link + (uint64_t)offset, value, bytes))
-        *value = ~0ull >> (64 - 8 * bytes);
+    }
+    /* L2 runs only after an entry that checked the pointer (4 KiB-aligned,
+     * SDM Vol. 3C 27.3.1.5): one translation serves every field, and it is
+     * kept until vmcs12 names another (L1's RAM stays where it is). */
+    if (!n->link12_known || link != n->link12_gpa) {
+        uint64_t hpa, size;
+        bool ram = guest_mem_translate(in->vcpu->vm, link, &hpa, &size) == TDP_MAPPED;
+        n->link12 = ram ? (struct vmcs12 *)hpa : NULL;
+        n->link12_gpa = link;
+        n->link12_known = true;
+    }
+    *shadow = n->link12;
     return true;
 }
 
-static void l2_shadow_write(struct insn *in, uint64_t link, uint32_t encoding, uint64_t value)
+static bool l2_shadow_read(struct vmcs12 *shadow, uint32_t encoding, uint64_t *value)
 {
-    (void)guest_mem_write(in->vcpu->vm, link + (uint64_t)vmcs12_field_offset(encoding), &value,
-                          vmcs12_access_bytes(encoding));
+    if (shadow)
+        return vmcs12_read(shadow, encoding, value);
+    if (vmcs12_field_offset(encoding) < 0)
+        return false;
+    *value = ~0ull >> (64 - 8 * vmcs12_access_bytes(encoding));
+    return true;
 }
 
 static void emulate_vmread(struct insn *in)
@@ -424,12 +429,13 @@ static void emulate_vmread(struct insn *in)
     struct nested_vmx *n = vmx_of(in);
     bool in_l2 = nested_in_l2(in->vcpu);
     uint32_t encoding;
-    uint64_t value, link = 0;
+    uint64_t value;
+    struct vmcs12 *shadow = NULL;
     if (n->current_vmptr == NESTED_NO_VMCS) {
         fail_invalid(in);
         return;
     }
-    if (in_l2 && !l2_shadow_vmcs(in, &link))
+    if (in_l2 && !l2_shadow_vmcs(in, &shadow))
         return;
     if (!field_encoding(in, &encoding)) {
         fail(in, VMXERR_UNSUPPORTED_COMPONENT);
@@ -437,7 +443,7 @@ static void emulate_vmread(struct insn *in)
     }
     if (!in_l2 && vmcs_field_type(encoding) == VMCS_TYPE_GUEST)
         nested_sync_l2_state(in->vcpu);
-    if (!(in_l2 ? l2_shadow_read(in, link, encoding, &value) : vmcs12_read(n->vmcs12, encoding, &value))) {
+    if (!(in_l2 ? l2_shadow_read(shadow, encoding, &value) : vmcs12_read(n->vmcs12, encoding, &value))) {
         fail(in, VMXERR_UNSUPPORTED_COMPONENT);
         return;
     }
@@ -455,12 +461,13 @@ static void emulate_vmwrite(struct insn *in)
     struct nested_vmx *n = vmx_of(in);
     bool in_l2 = nested_in_l2(in->vcpu);
     uint32_t encoding;
-    uint64_t value = 0, link = 0;
+    uint64_t value = 0;
+    struct vmcs12 *shadow = NULL;
     if (n->current_vmptr == NESTED_NO_VMCS) {
         fail_invalid(in);
         return;
     }
-    if (in_l2 && !l2_shadow_vmcs(in, &link))
+    if (in_l2 && !l2_shadow_vmcs(in, &shadow))
         return;
     if (in->op.is_register)
         value = vmx_operand_register(&in->guest, in->op.reg1);
@@ -478,7 +485,8 @@ static void emulate_vmwrite(struct insn *in)
     if (!in->guest.in_64bit_mode)
         value = (uint32_t)value;
     if (in_l2) {
-        l2_shadow_write(in, link, encoding, value);
+        if (shadow)     /* memory that is not RAM takes nothing */
+            (void)vmcs12_write(shadow, encoding, value);
         succeed(in);
         return;
     }
