@@ -55,10 +55,17 @@ void spin_guard_start(struct spin_guard *guard, bool in_lock, uint64_t limit)
                                   .site = -1 };
 }
 
+/* A boosted waiter that has not got past its lock: it waits, like the
+ * spinner that boosted it, for a vCPU that is not running. */
+static bool waits_its_turn(const struct spin_guard *guard, bool spinning)
+{
+    return spinning && guard->boosted_waiter && !guard->left_loop;
+}
+
 uint64_t spin_guard_hold(struct spin_guard *guard, bool spinning)
 {
     uint64_t more = 0;
-    if (spinning && guard->boosted_waiter && !guard->left_loop)
+    if (waits_its_turn(guard, spinning))
         more = 0;                               /* still not its turn: give the CPU back */
     else if (spinning)
         more = SPIN_GUARD_RECHECK_CYCLES;       /* waiting in the queue */
@@ -80,7 +87,10 @@ uint64_t spin_guard_hold_at(struct spin_guard *guard, struct spin_sites *sites, 
         score(sites, guard->site, true);        /* out of the loop it was held in */
         guard->site = -1;
     }
-    if (spinning && guard->site < 0 && !worth_holding_at(sites, site))
+    /* A boosted waiter's look is none of the loop's (it is given up
+     * whatever the score): it must not take a probe. */
+    if (spinning && guard->site < 0 && !waits_its_turn(guard, spinning) &&
+        !worth_holding_at(sites, site))
         return 0;
     uint64_t more = spin_guard_hold(guard, spinning);
     if (spinning && more)

@@ -196,6 +196,23 @@ static void a_loop_whose_holds_do_not_pay_is_only_probed(void **state)
 
 /* Held at one loop, found in another: the first paid (its lock was got),
  * the second is judged on its own. */
+/* A boosted waiter still spinning gives its CPU back whatever the loop's
+ * score: its look is no probe of a loop whose holds do not pay. */
+static void a_boosted_waiter_takes_no_probe(void **state)
+{
+    (void)state;
+    struct spin_sites sites = { 0 };
+    spin_sites_learn(&sites, PAUSE_RIP);
+    sites.score[0] = SPIN_SCORE_GIVE_UP - 1;
+    sites.passed[0] = SPIN_PROBE_EVERY - 1;                 /* the next ordinary look probes */
+    struct spin_guard guard;
+    spin_guard_start(&guard, true, SPIN_GUARD_MAX_CYCLES);
+    assert_int_equal(spin_guard_hold_at(&guard, &sites, 0), 0);
+    assert_int_equal(sites.passed[0], SPIN_PROBE_EVERY - 1);
+    spin_guard_start(&guard, false, SPIN_GUARD_MAX_CYCLES);
+    assert_int_equal(spin_guard_hold_at(&guard, &sites, 0), SPIN_GUARD_RECHECK_CYCLES);
+}
+
 static void moving_to_another_loop_pays_the_first(void **state)
 {
     (void)state;
@@ -226,6 +243,7 @@ int main(void)
         cmocka_unit_test(a_hold_that_gets_out_of_its_loop_paid),
         cmocka_unit_test(a_loop_whose_holds_do_not_pay_is_only_probed),
         cmocka_unit_test(moving_to_another_loop_pays_the_first),
+        cmocka_unit_test(a_boosted_waiter_takes_no_probe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
