@@ -4,6 +4,7 @@
 BUILD    := build
 KERNEL   := $(BUILD)/vmxvisor.elf
 VMXRUN   := $(BUILD)/host/vmxrun
+SEED_PRELOAD := $(BUILD)/host/bochs_seed.so
 
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
@@ -118,7 +119,7 @@ help:
 	@echo "Docs: README.md, docs/launcher.md"
 
 
-all: kernel guests $(VMXRUN)
+all: kernel guests $(VMXRUN) $(SEED_PRELOAD)
 
 # The Linux guest: Debian's stock kernel and a busybox initramfs, made from
 # Debian packages by tools/linux-guest (downloaded once, kept in build/linux);
@@ -190,6 +191,12 @@ $(VMXRUN): tools/vmxrun.c virt/vm_config.c virt/vm_config.h
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	$(Q)$(CC) $(HOSTCFLAGS) -D_DEFAULT_SOURCE -o $@ $< virt/vm_config.c
+
+# Preloaded into Bochs by vmxrun: the seed of its random numbers (--seed).
+$(SEED_PRELOAD): tools/bochs_seed.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(CC) $(HOSTCFLAGS) -shared -fPIC -o $@ $< -ldl
 
 .SECONDEXPANSION:
 $(BUILD)/unit/test_%: tests/unit/test_%.c $$(test_%_SRCS) $(wildcard tests/unit/fixtures/*.h) $(HOST_HEADERS)

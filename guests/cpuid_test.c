@@ -2,7 +2,8 @@
  * the APIC ID. VMX is expected (nested VMX is on by default) unless the
  * command line says "novmx" (`nested = off`). With "debug-exit" on its
  * command line it ends through QEMU's isa-debug-exit port (status
- * (failures << 1) | 1) instead of the hypercall. */
+ * (failures << 1) | 1) instead of the hypercall. With "rdrand" it prints
+ * two RDRAND values (vCPU 0): vmxrun --seed makes them the same every run. */
 #include "guests/runtime/guest.h"
 
 int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
@@ -32,6 +33,12 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
                               (core.ecx >> 8 & 0xff) == 2 && (end.ecx >> 8 & 0xff) == 0 &&
                               core.edx == vcpu,
                           "leaf 0xb topology: one thread per core, one core per vCPU");
+    }
+    if (cmdline_has(cmdline, "rdrand") && vcpu == 0) {
+        failures += check(l1.ecx >> 30 & 1, "leaf 1 RDRAND");
+        uint64_t a, b;
+        __asm__ volatile("rdrand %0\n\trdrand %1" : "=r"(a), "=r"(b) :: "cc");
+        printf("cpuid_test: rdrand %016llx %016llx\n", (unsigned long long)a, (unsigned long long)b);
     }
     printf("cpuid_test: %d failure(s)\n", failures);
     if (cmdline_has(cmdline, "debug-exit"))

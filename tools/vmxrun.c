@@ -76,6 +76,10 @@
 #define MAX_BOCHS_HOST_MB 2048
 #define DEFAULT_CPU_MODEL "tigerlake"
 #define DEFAULT_BATCH_TIMEOUT_S 600
+/* The seed of Bochs' random numbers (its RDRAND and RDSEED) unless --seed
+ * says otherwise: the same every run, so that runs repeat exactly. */
+#define DEFAULT_SEED 1
+#define SEED_PRELOAD "build/host/bochs_seed.so"
 /* --vm-kernel's VM: its name on the console, its default memory (more than
  * QEMU's 128 MiB: Debian's kernel with our initramfs needs it), and what the
  * emulated machine gets besides the VM's memory when --mem is not given. */
@@ -126,6 +130,8 @@ struct options {
     bool exit_method_given;
     const char *bochs_log;
     const char *trace;         /* Bochs' instruction trace between two magic breakpoints */
+    bool clock_seed;           /* --seed clock: Bochs seeds its generator from the clock */
+    unsigned long seed;        /* otherwise this seed (bochs_seed.so) */
     const char *hypervisor;    /* the hypervisor image to boot */
     const char *append;        /* more hypervisor command-line words */
     bool ignore_vm_status;     /* the run's status does not depend on the VMs' */
@@ -161,6 +167,13 @@ static struct {
     char *trace_source;     /* the same for --trace */
     char *trace_copy;
 } g_undo;
+
+/* What exec_bochs puts in Bochs' environment for --seed (no preload:
+ * --seed clock). */
+static struct {
+    char *preload;
+    char *value;
+} g_seed;
 
 /* Signals are turned into bytes on this pipe so that the main loop's poll()
  * sees them; no work is done in signal handlers. */
@@ -421,6 +434,9 @@ static void print_help(void)
 "                        as its modules (e.g. build/guests/vmx_probe_bare.elf)\n"
 "  --bochs-log PATH      keep Bochs' log at PATH (default build/run/bochs.log);\n"
 "                        Bochs' terminal output goes beside it (*-term.log)\n"
+"  --seed N|clock        the seed of Bochs' random numbers, which its RDRAND and\n"
+"                        RDSEED return (default %d: every run the same; clock:\n"
+"                        Bochs' own, from the time the run starts)\n"
 "  --trace FILE          write to FILE every instruction Bochs runs between the\n"
 "                        first two magic breakpoints (XCHG BX,BX) a guest\n"
 "                        executes (exit_bench's `trace` word sets them;\n"
@@ -443,6 +459,7 @@ static void print_help(void)
 "Documentation: docs/launcher.md\n",
         DEFAULT_BATCH_TIMEOUT_S, MAX_PCPUS, DEFAULT_PCPUS, MIN_MEM_MB, MAX_MEM_MB,
         DEFAULT_MEM_MB, DEFAULT_CPU_MODEL, MAX_VM_VCPUS, DEFAULT_VM_MEM_MB, HYPERVISOR_MEM_MB,
+        DEFAULT_SEED,
         STATUS_USAGE, STATUS_TIMEOUT,
         STATUS_NO_EXIT_STATUS, STATUS_SETUP_FAILED, STATUS_USER_QUIT);
 }
@@ -631,7 +648,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
     enum { OPT_BATCH = 256, OPT_PCPUS, OPT_MEM, OPT_CPU_MODEL, OPT_CONFIG, OPT_EXEC,
            OPT_TIMEOUT, OPT_ISO_ONLY, OPT_EXIT, OPT_BOCHS_LOG, OPT_HYPERVISOR, OPT_KEEP,
            OPT_APPEND, OPT_BARE_LINUX, OPT_BARE_MULTIBOOT, OPT_VM_KERNEL, OPT_VM_INITRD,
-           OPT_VM_APPEND, OPT_VM_VCPUS, OPT_VM_MEM, OPT_IGNORE_VM_STATUS, OPT_UNCHECKED_CONFIG, OPT_TRACE };
+           OPT_VM_APPEND, OPT_VM_VCPUS, OPT_VM_MEM, OPT_IGNORE_VM_STATUS, OPT_UNCHECKED_CONFIG, OPT_TRACE, OPT_SEED };
     static const struct option long_options[] = {
         { "batch", no_argument, NULL, OPT_BATCH },
         { "pcpus", required_argument, NULL, OPT_PCPUS },
@@ -644,6 +661,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
         { "exit", required_argument, NULL, OPT_EXIT },
         { "bochs-log", required_argument, NULL, OPT_BOCHS_LOG },
         { "trace", required_argument, NULL, OPT_TRACE },
+        { "seed", required_argument, NULL, OPT_SEED },
         { "hypervisor", required_argument, NULL, OPT_HYPERVISOR },
         { "vm-kernel", required_argument, NULL, OPT_VM_KERNEL },
         { "vm-initrd", required_argument, NULL, OPT_VM_INITRD },
@@ -667,6 +685,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
         .mem_mb = DEFAULT_MEM_MB,
         .cpu_model = DEFAULT_CPU_MODEL,
         .exit_method = EXIT_HALT,
+        .seed = DEFAULT_SEED,
     };
     opterr = 0; /* we word the errors ourselves */
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
@@ -715,6 +734,11 @@ static void parse_options(int argc, char **argv, struct options *opt)
             break;
         case OPT_BOCHS_LOG: opt->bochs_log = optarg; break;
         case OPT_TRACE: opt->trace = optarg; break;
+        case OPT_SEED:
+            opt->clock_seed = !strcmp(optarg, "clock");
+            if (!opt->clock_seed)
+                opt->seed = parse_number("--seed", optarg, 0, UINT32_MAX);
+            break;
         case OPT_HYPERVISOR: opt->hypervisor = optarg; break;
         case OPT_KEEP: opt->keep = true; break;
         case 'h': print_help(); exit(0);
@@ -1173,6 +1197,15 @@ static void exec_bochs(const char *work_dir, const char *bochsrc, const char *de
 static void exec_bochs(const char *work_dir, const char *bochsrc, const char *debugger_rc,
                        int stdio_tty, int error_fd, pid_t launcher)
 {
+    /* --seed: bochs_seed.so (tools/bochs_seed.c) gives Bochs' srand the
+     * seed; the path is absolute (Bochs runs in the private directory). */
+    if (g_seed.preload) {
+        const char *preload = getenv("LD_PRELOAD");
+        char *both = preload && *preload ? format_string("%s:%s", g_seed.preload, preload)
+                                         : format_string("%s", g_seed.preload);
+        setenv("LD_PRELOAD", both, 1);
+        setenv("VMXRUN_BOCHS_SEED", g_seed.value, 1);
+    }
     char *const argv[] = {
         BOCHS_PROGRAM, "-q", "-f", (char *)bochsrc, "-rc", (char *)debugger_rc, NULL,
     };
@@ -2126,6 +2159,12 @@ int main(int argc, char **argv)
         return 0;
     }
     prepare_log_paths(&opt, root, g_undo.private_dir);
+    if (!opt.clock_seed) {
+        g_seed.preload = format_string("%s/" SEED_PRELOAD, root);
+        g_seed.value = format_string("%lu", opt.seed);
+        if (access(g_seed.preload, R_OK) != 0)
+            die("cannot read %s (make builds it): %s", g_seed.preload, strerror(errno));
+    }
     exit_if_signalled();
     return run_bochs(&opt, iso, g_undo.private_dir);
 }

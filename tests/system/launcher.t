@@ -31,6 +31,20 @@ like($out, qr/^\[guest\] .*argv1 x#y/m, '--vm-append reaches the multiboot kerne
 is($status, 3, "a VM's own status is the run's: isa-debug-exit's (1 << 1) | 1")
     or diag($out);
 
+# --- reproducible runs: the seed of Bochs' RDRAND (--seed) ----------------
+my %rdrand;
+for my $seed (qw(1 1 2)) {
+    ($status, $out) = vmxrun('--vm-kernel', "$guests/cpuid_test.elf", '--vm-append', 'rdrand',
+                             '--seed', $seed);
+    my ($values) = $out =~ /^\[guest\] cpuid_test: rdrand ([0-9a-f]+ [0-9a-f]+)$/m;
+    ok($values, "--seed $seed: the guest read RDRAND") or diag($out);
+    push @{ $rdrand{$seed} }, $values // '';
+}
+is($rdrand{1}[0], $rdrand{1}[1], '--seed: the same seed, the same random numbers');
+isnt($rdrand{1}[0], $rdrand{2}[0], '--seed: another seed, other numbers');
+($status, $out) = vmxrun('--vm-kernel', "$guests/cpuid_test.elf", '--seed', 'x');
+is($status, 2, '--seed takes a number or "clock"');
+
 # --- the configuration checked on the host ------------------------------
 my $dir = File::Temp::tempdir(CLEANUP => 1);
 sub config_file {
