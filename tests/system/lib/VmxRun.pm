@@ -16,10 +16,14 @@ my $root = abs_path(dirname(__FILE__) . '/../../..');
 
 # vmxrun(@options) -> ($status, $output). Each run keeps its own Bochs log,
 # so tests running in parallel do not overwrite each other's.
+# VMXVISOR_SEED=N in the environment runs with vmxrun --seed N (the seed of
+# Bochs' RDRAND; vmxrun's default otherwise) unless the options name one.
 sub vmxrun {
     my $log_dir = File::Temp::tempdir(CLEANUP => 1);
+    my @seed = defined $ENV{VMXVISOR_SEED} && !grep({ $_ eq '--seed' } @_)
+             ? ('--seed', $ENV{VMXVISOR_SEED}) : ();
     my @args = ("$root/tools/vmxrun", '--batch', '--timeout', '300',
-                '--bochs-log', "$log_dir/bochs.log", @_);
+                '--bochs-log', "$log_dir/bochs.log", @seed, @_);
     my $pid = open(my $fh, '-|') // die "fork: $!";
     if (!$pid) {
         open(STDERR, '>&', \*STDOUT) or die;
