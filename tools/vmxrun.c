@@ -648,7 +648,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
     enum { OPT_BATCH = 256, OPT_PCPUS, OPT_MEM, OPT_CPU_MODEL, OPT_CONFIG, OPT_EXEC,
            OPT_TIMEOUT, OPT_ISO_ONLY, OPT_EXIT, OPT_BOCHS_LOG, OPT_HYPERVISOR, OPT_KEEP,
            OPT_APPEND, OPT_BARE_LINUX, OPT_BARE_MULTIBOOT, OPT_VM_KERNEL, OPT_VM_INITRD,
-           OPT_VM_APPEND, OPT_VM_VCPUS, OPT_VM_MEM, OPT_IGNORE_VM_STATUS, OPT_UNCHECKED_CONFIG, OPT_TRACE, OPT_SEED };
+           OPT_VM_APPEND, OPT_VM_VCPUS, OPT_VM_MEM, OPT_IGNORE_VM_STATUS, OPT_UNCHECKED_CONFIG,
+           OPT_TRACE, OPT_SEED };
     static const struct option long_options[] = {
         { "batch", no_argument, NULL, OPT_BATCH },
         { "pcpus", required_argument, NULL, OPT_PCPUS },
