@@ -69,13 +69,15 @@ static const enum vmcs_field guest_fields[] = { GUEST_FIELDS(AS_ELEMENT) };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Makes `lv` the vCPU's VMCS on this CPU. The entry stub writes HOST_RSP
- * only when it differs from the last value written (vmx/vmenter.S): the
- * other VMCS has its own, so the next entry writes it. */
+ * only when it differs from the last value written (vmx/vmenter.S): each
+ * VMCS keeps its own, so the stub compares with that of the VMCS it enters
+ * (a nested round trip then writes HOST_RSP in neither). */
 static void run_on(struct vcpu *v, struct loaded_vmcs *lv)
 {
     nmi_note_vmcs_leaving(v);
+    v->vmcs->host_rsp = v->regs.host_rsp;
     v->vmcs = lv;
-    v->regs.host_rsp = 0;
+    v->regs.host_rsp = lv->host_rsp;
     if (loaded_vmcs_load(lv))
         vmcs_write_host_per_cpu_state();
 }

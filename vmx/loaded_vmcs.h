@@ -27,6 +27,10 @@ struct loaded_vmcs {
      * the processor may keep it active where this one is used, so it is
      * cleared with it (KVM's loaded_vmcs->shadow_vmcs). */
     uint64_t shadow;
+    /* The HOST_RSP it holds while it is not the vCPU's current VMCS (the
+     * current one's is in guest_regs, where the entry stub keeps it), 0
+     * before the first entry writes one. */
+    uint64_t host_rsp;
     uint64_t vmptrlds, vmclears, migrations;
 };
 
