@@ -15,6 +15,7 @@
 #include "nested/vmcs12.h"
 #include "nested/vmx_caps.h"
 #include "vmx/loaded_vmcs.h"
+#include "virt/guest_mem.h"
 #include "virt/vm.h"
 
 #define NESTED_NO_VMCS UINT64_MAX   /* the current-VMCS pointer when there is none */
@@ -72,17 +73,11 @@ struct nested_vmx {
      * ones of msr_bitmap02 a nested entry merges (nested/merge.h). */
     uint16_t msr_open_words[NESTED_MSR_BITMAP_WORDS];
     unsigned msr_open_word_count;
-    /* L1's MSR bitmap as last found: its L1-physical address and where it
-     * is in L0's memory (NULL: not in L1's RAM). L1's RAM stays where it
-     * is until the VM's reboot, which frees this structure first. */
-    bool msr_bitmap12_known;
-    uint64_t msr_bitmap12_gpa;
-    const uint64_t *msr_bitmap12;
-    /* The same for the shadow VMCS vmcs12's link pointer names, on which
-     * L2's VMREAD and VMWRITE act in place (nested/vmx_insn.c). */
-    bool link12_known;
-    uint64_t link12_gpa;
-    struct vmcs12 *link12;
+    /* L1's MSR bitmap, and the shadow VMCS vmcs12's link pointer names (on
+     * which L2's VMREAD and VMWRITE act in place, nested/vmx_insn.c), as
+     * last found in L1's RAM. */
+    struct guest_page_ref msr_bitmap12;
+    struct guest_page_ref link12;
     /* L1's VMX-preemption timer while L2 runs, emulated: the host TSC at
      * which it reaches 0, or 0 when L1 did not activate it. */
     uint64_t timer_deadline;

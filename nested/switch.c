@@ -147,16 +147,8 @@ static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
     /* The bitmap is a 4 KiB-aligned page (SDM Vol. 3C 27.2.1.1, checked):
      * one translation serves every word, and it is kept for the next entry. */
     const uint64_t *l1 = NULL;
-    if (proc12 & PROC_USE_MSR_BITMAPS) {
-        uint64_t gpa = vmcs12_get(n->vmcs12, MSR_BITMAP), hpa, size;
-        if (!n->msr_bitmap12_known || gpa != n->msr_bitmap12_gpa) {
-            bool ram = guest_mem_translate(v->vm, gpa, &hpa, &size) == TDP_MAPPED;
-            n->msr_bitmap12 = ram ? (const uint64_t *)hpa : NULL;
-            n->msr_bitmap12_gpa = gpa;
-            n->msr_bitmap12_known = true;
-        }
-        l1 = n->msr_bitmap12;
-    }
+    if (proc12 & PROC_USE_MSR_BITMAPS)
+        l1 = guest_page_ref_get(v->vm, &n->msr_bitmap12, vmcs12_get(n->vmcs12, MSR_BITMAP));
     const uint16_t *words = n->msr_open_words, *end = words + n->msr_open_word_count;
     if (l1) {
         for (; words < end; words++)

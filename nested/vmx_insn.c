@@ -401,16 +401,8 @@ static bool l2_shadow_vmcs(struct insn *in, struct vmcs12 **shadow)
         return false;
     }
     /* L2 runs only after an entry that checked the pointer (4 KiB-aligned,
-     * SDM Vol. 3C 27.3.1.5): one translation serves every field, and it is
-     * kept until vmcs12 names another (L1's RAM stays where it is). */
-    if (!n->link12_known || link != n->link12_gpa) {
-        uint64_t hpa, size;
-        bool ram = guest_mem_translate(in->vcpu->vm, link, &hpa, &size) == TDP_MAPPED;
-        n->link12 = ram ? (struct vmcs12 *)hpa : NULL;
-        n->link12_gpa = link;
-        n->link12_known = true;
-    }
-    *shadow = n->link12;
+     * SDM Vol. 3C 27.3.1.5): one translation serves every field. */
+    *shadow = guest_page_ref_get(in->vcpu->vm, &n->link12, link);
     return true;
 }
 

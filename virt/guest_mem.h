@@ -37,6 +37,29 @@ enum tdp_result tdp_page_fault(struct vm *vm, uint64_t gpa, uint64_t *mapped_siz
 enum tdp_result guest_mem_translate(struct vm *vm, uint64_t gpa, uint64_t *hpa,
                                     uint64_t *page_size);
 
+/* A page of the guest's RAM that a structure of the guest names by its
+ * guest-physical address (a nested guest's MSR bitmap, its shadow VMCS),
+ * found once and kept while the address stays the same: the guest's RAM
+ * stays where it is until the VM's reboot, which frees the holder first. */
+struct guest_page_ref {
+    bool known;
+    uint64_t gpa;
+    void *host;             /* NULL: not RAM */
+};
+
+/* The host address of the page at `gpa` (4 KiB-aligned), or NULL if it is
+ * not RAM; translated only when `gpa` is not the one `ref` last found. */
+static inline void *guest_page_ref_get(struct vm *vm, struct guest_page_ref *ref, uint64_t gpa)
+{
+    if (!ref->known || gpa != ref->gpa) {
+        uint64_t hpa, size;
+        ref->host = guest_mem_translate(vm, gpa, &hpa, &size) == TDP_MAPPED ? (void *)hpa : NULL;
+        ref->gpa = gpa;
+        ref->known = true;
+    }
+    return ref->host;
+}
+
 /* Copies to/from guest-physical memory, populating it as needed; false if
  * any byte is outside RAM or memory ran out. */
 bool guest_mem_write(struct vm *vm, uint64_t gpa, const void *src, size_t len);
