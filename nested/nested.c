@@ -3,6 +3,7 @@
 #include "nested/nested.h"
 #include "nested/ept02.h"
 #include "nested/shadow_vmcs.h"
+#include "nested/shadow_vmcs02.h"
 #include "virt/vm.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
@@ -17,6 +18,7 @@ void nested_init(void)
     vmx_read_capability_msrs(&hw);
     nested_vmx_caps_init(&nested_caps, &vmcs_config, &hw);
     shadow_vmcs_init();
+    shadow02_init();
 }
 
 bool nested_read_msr(const struct vcpu *v, uint32_t msr, uint64_t *value, bool *handled)
@@ -75,6 +77,7 @@ void nested_vcpu_free(struct vcpu *v)
         spin_unlock(&v->vm->ept02_lock);
     }
     shadow_vmcs_free(v);
+    shadow02_free(v);
     if (n->vmcs02.vmcs) {
         /* VMCLEAR before its memory is reused (SDM Vol. 3C 25.11.1). */
         loaded_vmcs_clear(&n->vmcs02);

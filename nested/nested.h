@@ -99,6 +99,17 @@ struct nested_vmx {
     /* The vmcs12 fields L0 changed for L1 since the shadow last had them
      * all (nested_set_for_l1): what a nested exit copies into it. */
     struct vmcs12_field_set shadow_stale;
+    /* Hardware shadowing for L2 (nested/shadow_vmcs02.h): shadow02's
+     * region (0: none yet); the L1-physical address of the shadow VMCS
+     * whose fields it holds (NESTED_NO_VMCS: none) and that region in L0's
+     * memory; whether vmcs02 links it; vmcs02's VMREAD and VMWRITE bitmaps
+     * (one page each, after shadow02's) and where L1's are. */
+    uint64_t shadow02;
+    uint64_t shadow02_of;
+    struct vmcs12 *shadow02_image;
+    bool shadow02_linked;
+    uint64_t *bitmaps02;
+    struct guest_page_ref vmread_bitmap12, vmwrite_bitmap12;
 };
 
 /* L0 gives the vmcs12 field `encoding` a value for L1 to read (a nested

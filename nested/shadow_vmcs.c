@@ -52,30 +52,52 @@ bool shadow_vmcs_used(const struct vcpu *v)
     return available && v->vm->config.shadow_vmcs;
 }
 
-/* Runs with the shadow VMCS current for a moment, then VMCLEARs it (its
+/* Runs with a shadow VMCS current for a moment, then VMCLEARs it (its
  * data back in its region, active nowhere) and makes the vCPU's VMCS
  * current again. Interrupts stay off meanwhile: a VMCLEAR another CPU asks
  * of this one (vmx/loaded_vmcs.c) must not see the shadow current. */
-static uint64_t shadow_enter(const struct nested_vmx *n)
+uint64_t shadow_region_enter(uint64_t region)
 {
     uint64_t flags = irq_save();
-    if (vmptrld(n->shadow_vmcs) != VMX_SUCCEED)
+    if (vmptrld(region) != VMX_SUCCEED)
         panic("VMPTRLD of a shadow VMCS failed");
     return flags;
 }
 
-static void shadow_leave(const struct vcpu *v, uint64_t flags)
+void shadow_region_leave(const struct vcpu *v, uint64_t region, uint64_t flags)
 {
-    if (vmclear(v->nested->shadow_vmcs) != VMX_SUCCEED || vmptrld(v->vmcs->vmcs) != VMX_SUCCEED)
+    if (vmclear(region) != VMX_SUCCEED || vmptrld(v->vmcs->vmcs) != VMX_SUCCEED)
         panic("cannot leave a shadow VMCS for vCPU %u's", v->id);
     irq_restore(flags);
 }
 
-static void copy_to_shadow(const struct vcpu *v, const struct vmcs12_place *list, unsigned count)
+uint64_t shadow_region_alloc(void)
 {
-    const struct vmcs12 *v12 = v->nested->vmcs12;
-    for (unsigned i = 0; i < count; i++)
-        vmcs_write(list[i].encoding, vmcs12_place_get(v12, &list[i]));
+    uint32_t *region = page_alloc(1);
+    if (!region)
+        return 0;
+    region[0] = vmcs_config.revision_id | VMCS12_SHADOW_INDICATOR;
+    if (vmclear((uint64_t)region) != VMX_SUCCEED)
+        panic("VMCLEAR of a new shadow VMCS failed");
+    return (uint64_t)region;
+}
+
+const struct shadow_fields *shadow_vmcs_fields(void)
+{
+    return &fields;
+}
+
+const uint64_t *shadow_vmcs_bitmap(bool vmwrite)
+{
+    return (const uint64_t *)(vmwrite ? vmwrite_bitmap : vmread_bitmap);
+}
+
+void shadow_region_load(const struct vmcs12 *from)
+{
+    for (unsigned i = 0; i < fields.rw_count; i++)
+        vmcs_write(fields.rw[i].encoding, vmcs12_place_get(from, &fields.rw[i]));
+    for (unsigned i = 0; i < fields.ro_count; i++)
+        vmcs_write(fields.ro[i].encoding, vmcs12_place_get(from, &fields.ro[i]));
 }
 
 /* The after-exit fields of the set's word (type, width) that `stale`
@@ -103,7 +125,7 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
     struct nested_vmx *n = v->nested;
     const struct vmcs12 *v12 = n->vmcs12;
     struct vmcs12_field_set *stale = &n->shadow_stale;
-    uint64_t flags = shadow_enter(n);
+    uint64_t flags = shadow_region_enter(n->shadow_vmcs);
     for (unsigned words = stale->words; words; words &= words - 1) {
         switch (__builtin_ctz(words)) {
 #define WORD(type, width)                                                                      \
@@ -114,7 +136,7 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
         }
     }
     stale->words = 0;
-    shadow_leave(v, flags);
+    shadow_region_leave(v, n->shadow_vmcs, flags);
 }
 
 /* VMRESUME's sync visits the field table unrolled: a field outside the
@@ -126,32 +148,26 @@ void shadow_vmcs_to_vmcs12(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     struct vmcs12 *v12 = n->vmcs12;     /* in a register: the stores below could alias n's */
-    uint64_t flags = shadow_enter(n), value;
+    uint64_t flags = shadow_region_enter(n->shadow_vmcs), value;
 #define TAKE_RW(id, enc, name, shadow)                                                         \
     if (VMCS_SHADOW_##shadow == VMCS_SHADOW_RW && vmcs_read_if_present(id, &value) &&         \
         shadow_field_take(v12, id, value))                                                     \
         nested_note_written(n, id);
     VMCS_FIELDS(TAKE_RW)
 #undef TAKE_RW
-    shadow_leave(v, flags);
+    shadow_region_leave(v, n->shadow_vmcs, flags);
 }
 
 bool shadow_vmcs_attach(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
-    if (!n->shadow_vmcs) {
-        uint32_t *region = page_alloc(1);
-        if (!region)
-            return false;
-        region[0] = vmcs_config.revision_id | VMCS12_SHADOW_INDICATOR;
-        if (vmclear((uint64_t)region) != VMX_SUCCEED)
-            panic("VMCLEAR of a new shadow VMCS failed");
-        n->shadow_vmcs = (uint64_t)region;
-    }
-    uint64_t flags = shadow_enter(n);
-    copy_to_shadow(v, fields.rw, fields.rw_count);
-    copy_to_shadow(v, fields.ro, fields.ro_count);
-    shadow_leave(v, flags);
+    if (!n->shadow_vmcs)
+        n->shadow_vmcs = shadow_region_alloc();
+    if (!n->shadow_vmcs)
+        return false;
+    uint64_t flags = shadow_region_enter(n->shadow_vmcs);
+    shadow_region_load(n->vmcs12);
+    shadow_region_leave(v, n->shadow_vmcs, flags);
     n->shadow_stale = (struct vmcs12_field_set){ 0 };
     v->lv.shadow = n->shadow_vmcs;
     vmcs_write(VMREAD_BITMAP, (uint64_t)vmread_bitmap);
@@ -178,9 +194,9 @@ void shadow_vmcs_written(struct vcpu *v, uint32_t encoding)
     struct nested_vmx *n = v->nested;
     if (!n->shadow_linked || !shadow_bitmap_passes(vmread_bitmap, encoding))
         return;
-    uint64_t flags = shadow_enter(n);
+    uint64_t flags = shadow_region_enter(n->shadow_vmcs);
     vmcs_write(encoding & ~1u, vmcs12_get(n->vmcs12, encoding & ~1u));
-    shadow_leave(v, flags);
+    shadow_region_leave(v, n->shadow_vmcs, flags);
 }
 
 void shadow_vmcs_free(struct vcpu *v)

@@ -48,6 +48,23 @@ void shadow_vmcs_from_vmcs12(struct vcpu *vcpu);
  * field from the shadow (RO class, guest state: written by emulation,
  * read without exits), the shadow gets vmcs12's new value too. */
 void shadow_vmcs_written(struct vcpu *vcpu, uint32_t encoding);
+
+/* What hardware shadowing for L2 (nested/shadow_vmcs02.h) shares: */
+struct shadow_fields;
+struct vmcs12;
+/* the shadowed fields and L0's bitmaps, made by shadow_vmcs_init; */
+const struct shadow_fields *shadow_vmcs_fields(void);
+const uint64_t *shadow_vmcs_bitmap(bool vmwrite);
+/* a new shadow VMCS region, clear (0: no memory); */
+uint64_t shadow_region_alloc(void);
+/* a shadow VMCS current for a moment, with interrupts off: enter returns
+ * the flags that leave restores, after it VMCLEARs the region and makes
+ * the vCPU's VMCS current again; */
+uint64_t shadow_region_enter(uint64_t region);
+void shadow_region_leave(const struct vcpu *vcpu, uint64_t region, uint64_t flags);
+/* the shadowed fields of `from` into the shadow VMCS between the two. */
+void shadow_region_load(const struct vmcs12 *from);
+
 /* The vCPU leaves VMX operation or is reset: the shadow is cleared and
  * freed (vmcs01 is unlinked first by detach, or dropped by the caller). */
 void shadow_vmcs_free(struct vcpu *vcpu);

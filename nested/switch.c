@@ -5,6 +5,7 @@
 #include "nested/nested.h"
 #include "nested/nested_ept.h"
 #include "nested/shadow_vmcs.h"
+#include "nested/shadow_vmcs02.h"
 #include "dev/apicv.h"
 #include "dev/irq.h"
 #include "virt/event_inject.h"
@@ -279,6 +280,8 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0,
         nested_merge_controls(l0, c12, &c02);
         if (!v->vpid02)
             c02.proc2 &= ~PROC2_ENABLE_VPID;    /* none left: the CPU flushes at every transition */
+        if (n->shadow02_linked)
+            c02.proc2 |= PROC2_VMCS_SHADOWING;  /* shadow02_enter's, below */
         /* L2 on L1's memory (no EPT12) runs on EPT01, which maps the
          * APIC-access page at L1's xAPIC page (dev/apicv.c): L2's accesses
          * there must exit, APIC-access exits (all of them without a TPR
@@ -307,6 +310,7 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0,
         n->controls_stale = false;
     }
     merge_msr_bitmap(v, c12->proc);
+    shadow02_enter(v, secondary12(c12));
     /* L2's TSC: L1's offset, plus vmcs12's if L1 offsets it. */
     uint64_t offset = v->tsc_offset;
     if (c12->proc & PROC_USE_TSC_OFFSETTING)

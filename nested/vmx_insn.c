@@ -7,6 +7,7 @@
 #include "nested/switch.h"
 #include "nested/nested_ept.h"
 #include "nested/shadow_vmcs.h"
+#include "nested/shadow_vmcs02.h"
 #include "nested/vmx_operand.h"
 #include "dev/apicv.h"
 #include "virt/event_inject.h"
@@ -278,7 +279,7 @@ static void emulate_vmxon(struct insn *in)
         return;
     }
     *n = (struct nested_vmx){ .vmxon_ptr = addr, .current_vmptr = NESTED_NO_VMCS,
-                              .vmcs12 = vmcs12 };
+                              .vmcs12 = vmcs12, .shadow02_of = NESTED_NO_VMCS };
     v->nested = n;
     apicv_inhibit_changed(v);
     succeed(in);
@@ -288,6 +289,7 @@ static void emulate_vmxoff(struct insn *in)
 {
     struct vcpu *v = in->vcpu;
     release_current(v);
+    shadow02_release(v, 0, true);
     nested_vcpu_free(v);
     apicv_inhibit_changed(v);
     /* INIT, blocked in VMX root operation, is taken now (SDM Vol. 3C 24.8). */
@@ -323,6 +325,7 @@ static void emulate_vmclear(struct insn *in)
     uint64_t addr;
     if (!vmcs_pointer_operand(in, VMXERR_VMCLEAR_BAD_ADDRESS, VMXERR_VMCLEAR_VMXON_POINTER, &addr))
         return;
+    shadow02_release(v, addr, false);   /* its data to memory, as any VMCS's */
     if (addr == n->current_vmptr) {
         n->vmcs12->launch_state = VMCS12_CLEAR;
         release_current(v);
@@ -350,6 +353,7 @@ static void emulate_vmptrld(struct insn *in)
         fail(in, VMXERR_VMPTRLD_BAD_REVISION);
         return;
     }
+    shadow02_release(v, addr, false);   /* L1 may change it from here on */
     if (addr != n->current_vmptr) {
         release_current(v);
         if (!guest_mem_read(v->vm, addr, n->vmcs12, sizeof(*n->vmcs12))) {
@@ -477,8 +481,8 @@ static void emulate_vmwrite(struct insn *in)
     if (!in->guest.in_64bit_mode)
         value = (uint32_t)value;
     if (in_l2) {
-        if (shadow)     /* memory that is not RAM takes nothing */
-            (void)vmcs12_write(shadow, encoding, value);
+        if (shadow && vmcs12_write(shadow, encoding, value))  /* memory that is not RAM takes nothing */
+            shadow02_written(in->vcpu, vmcs12_get(n->vmcs12, VMCS_LINK_POINTER), encoding);
         succeed(in);
         return;
     }

@@ -146,6 +146,39 @@ static void bitmaps_let_through_exactly_the_lists(void **state)
     assert_int_equal(wr[VM_EXIT_REASON >> 3] >> (VM_EXIT_REASON & 7) & 1, 1);
 }
 
+/* An L2's merged bitmap: a field passes only if L0's bitmap and L1's both
+ * let it; L1's bitmap where L1 has no memory passes nothing; the words
+ * L0 lets nothing through are never written. */
+static void merged_bitmap_passes_what_both_let_through(void **state)
+{
+    (void)state;
+    struct shadow_fields f;
+    static uint8_t rd[SHADOW_BITMAP_BYTES], wr[SHADOW_BITMAP_BYTES];
+    static uint64_t l1[SHADOW_BITMAP_WORDS], merged[SHADOW_BITMAP_WORDS];
+    static uint16_t words[SHADOW_BITMAP_WORDS];
+    shadow_fields_select(&f, every_field, NULL, true);
+    shadow_bitmaps_build(&f, rd, wr);
+    unsigned count = shadow_bitmap_open_words((const uint64_t *)rd, words);
+    assert_true(count > 0 && count < 32);
+    for (unsigned i = 0; i < count; i++)
+        assert_true(((const uint64_t *)rd)[words[i]] != ~0ull);
+    /* L1 lets every field through but GUEST_RIP */
+    memset(l1, 0, sizeof(l1));
+    l1[GUEST_RIP >> 6] |= 1ull << (GUEST_RIP & 63);
+    memset(merged, 0xff, sizeof(merged));
+    shadow_bitmap_merge(merged, (const uint64_t *)rd, l1, words, count);
+    const uint8_t *m = (const uint8_t *)merged;
+    assert_false(shadow_bitmap_passes(m, GUEST_RIP));
+    assert_true(shadow_bitmap_passes(m, GUEST_RSP));
+    assert_true(shadow_bitmap_passes(m, VM_EXIT_REASON));
+    assert_false(shadow_bitmap_passes(m, VM_ENTRY_MSR_LOAD_COUNT));   /* L0 does not shadow it */
+    assert_false(shadow_bitmap_passes(m, 0x7ffe));
+    /* no L1 bitmap: everything exits */
+    shadow_bitmap_merge(merged, (const uint64_t *)rd, NULL, words, count);
+    assert_false(shadow_bitmap_passes(m, GUEST_RSP));
+    assert_false(shadow_bitmap_passes(m, VM_EXIT_REASON));
+}
+
 static void take_marks_only_what_changed(void **state)
 {
     (void)state;
@@ -173,6 +206,7 @@ int main(void)
         cmocka_unit_test(after_exit_is_what_an_exit_changes),
         cmocka_unit_test(a_field_reads_as_vmcs12_get),
         cmocka_unit_test(bitmaps_let_through_exactly_the_lists),
+        cmocka_unit_test(merged_bitmap_passes_what_both_let_through),
         cmocka_unit_test(take_marks_only_what_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

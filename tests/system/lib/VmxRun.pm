@@ -82,12 +82,14 @@ sub run_vms {
 # The outer lines stay in the output too, prefixed "outer: ".
 # VMXVISOR_AS_L1=1 in the environment makes run_vms do this for any test;
 # VMXVISOR_LEVELS=N (default 1) puts N vmxvisors between Bochs and the VMs;
-# VMXVISOR_SHADOW_VMCS=off gives them no VMCS shadowing (shadow_vmcs = off).
+# VMXVISOR_SHADOW_VMCS=off gives them no VMCS shadowing (shadow_vmcs = off);
+# a list (off,on) says it per level, from the outermost, the last for the
+# rest.
 sub run_vms_in_vmxvisor {
     my ($config, $guests, @options) = @_;
     my $levels = $ENV{VMXVISOR_LEVELS} // 1;
     my $l1_memory = $ENV{VMXVISOR_L1_MEMORY_MB} // 384;
-    my $shadow = $ENV{VMXVISOR_SHADOW_VMCS} // 'on';
+    my @shadow = split /,/, $ENV{VMXVISOR_SHADOW_VMCS} // 'on';
     # --append is for the vmxvisor that runs the VMs, the innermost; the
     # machine gets room for L1's memory besides L0's own.
     my (@outer, $append, $machine_mb);
@@ -119,6 +121,7 @@ sub run_vms_in_vmxvisor {
         my $modules = join(' ', $name, map({ (split m{/})[-1] } @cfgs[1 .. $#cfgs]),
                            $level < $levels ? 'vmxvisor.elf' : (), @names);
         my $words = $level == $levels && $append ? " $append" : '';
+        my $shadow = $shadow[$level - 1] // $shadow[-1];
         $inner = "[vm l$level]\nimage = vmxvisor.elf\nmodules = $modules\n"
                  . "cmdline = config=$name batch exit=qemu$words\nmemory = ${memory}M\n"
                  . "vcpus = $vcpus\nnested = on\nshadow_vmcs = $shadow\n";
