@@ -310,7 +310,10 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0,
         n->controls_stale = false;
     }
     merge_msr_bitmap(v, c12->proc);
-    shadow02_enter(v, secondary12(c12));
+    /* (vmcs12's secondary controls may be on without their activation:
+     * shadow02_enter looks at both.) */
+    if ((c12->proc2 & PROC2_VMCS_SHADOWING) || n->shadow02_linked)
+        shadow02_enter(v, secondary12(c12));
     /* L2's TSC: L1's offset, plus vmcs12's if L1 offsets it. */
     uint64_t offset = v->tsc_offset;
     if (c12->proc & PROC_USE_TSC_OFFSETTING)
