@@ -22,6 +22,7 @@
 
 /* A vCPU's VMX operation, from VMXON to VMXOFF (NULL outside it). */
 struct ept02_root;
+struct shadow_learnt;
 
 struct nested_vmx {
     uint64_t vmxon_ptr;         /* the VMXON region's L1-physical address */
@@ -99,6 +100,12 @@ struct nested_vmx {
     /* The vmcs12 fields L0 changed for L1 since the shadow last had them
      * all (nested_set_for_l1): what a nested exit copies into it. */
     struct vmcs12_field_set shadow_stale;
+    /* The fields it learnt to shadow (nested/shadow_vmcs.h), NULL before;
+     * whether it has any (tested on every nested entry and exit); the
+     * fields a nested exit puts into the shadow (set by attach). */
+    struct shadow_learnt *shadow_learnt;
+    bool shadow_promoted;
+    const struct vmcs12_field_set *shadow_after_exit;
     /* Hardware shadowing for L2 (nested/shadow_vmcs02.h): shadow02's
      * region (0: none yet); the L1-physical address of the shadow VMCS
      * whose fields it holds (NESTED_NO_VMCS: none) and that region in L0's

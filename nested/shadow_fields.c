@@ -34,7 +34,7 @@ void shadow_fields_select(struct shadow_fields *out, shadow_field_supported_fn s
     }
 }
 
-static void let_through(uint8_t *bitmap, uint32_t encoding)
+void shadow_bitmap_let_through(uint8_t *bitmap, uint32_t encoding)
 {
     bitmap[encoding >> 3] &= (uint8_t)~(1u << (encoding & 7));
     if (vmcs_field_width(encoding) == VMCS_WIDTH_64) {
@@ -49,11 +49,11 @@ void shadow_bitmaps_build(const struct shadow_fields *fields, uint8_t *vmread_bi
     memset(vmread_bitmap, 0xff, SHADOW_BITMAP_BYTES);
     memset(vmwrite_bitmap, 0xff, SHADOW_BITMAP_BYTES);
     for (unsigned i = 0; i < fields->rw_count; i++) {
-        let_through(vmread_bitmap, fields->rw[i].encoding);
-        let_through(vmwrite_bitmap, fields->rw[i].encoding);
+        shadow_bitmap_let_through(vmread_bitmap, fields->rw[i].encoding);
+        shadow_bitmap_let_through(vmwrite_bitmap, fields->rw[i].encoding);
     }
     for (unsigned i = 0; i < fields->ro_count; i++)
-        let_through(vmread_bitmap, fields->ro[i].encoding);
+        shadow_bitmap_let_through(vmread_bitmap, fields->ro[i].encoding);
 }
 
 bool shadow_bitmap_passes(const uint8_t *bitmap, uint32_t encoding)

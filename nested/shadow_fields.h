@@ -62,6 +62,10 @@ void shadow_fields_select(struct shadow_fields *out, shadow_field_supported_fn s
 void shadow_bitmaps_build(const struct shadow_fields *fields, uint8_t *vmread_bitmap,
                           uint8_t *vmwrite_bitmap);
 
+/* Clears the bits of the field `encoding` (both halves of a 64-bit one):
+ * its accesses reach the shadow VMCS. */
+void shadow_bitmap_let_through(uint8_t *bitmap, uint32_t encoding);
+
 /* Whether L1's VMREAD or VMWRITE of `encoding` reaches the shadow VMCS
  * without an exit, by the bitmaps. */
 bool shadow_bitmap_passes(const uint8_t *bitmap, uint32_t encoding);

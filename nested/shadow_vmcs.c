@@ -2,9 +2,11 @@
 #include "nested/shadow_vmcs.h"
 #include "nested/shadow_fields.h"
 #include "nested/nested.h"
+#include "nested/switch.h"
 #include "nested/vmcs12.h"
 #include "virt/vcpu.h"
 #include "virt/vm.h"
+#include "vmx/exit_reasons.h"
 #include "vmx/loaded_vmcs.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
@@ -13,11 +15,15 @@
 #include "arch/cpu.h"
 #include "arch/platform.h"
 #include "lib/page_alloc.h"
+#include "lib/string.h"
 
 
 static struct shadow_fields fields;
 static uint8_t *vmread_bitmap, *vmwrite_bitmap;
 static bool available;
+/* The fields a vCPU may learn to shadow: vmcs12's that the processor has,
+ * not in the RW list, and not read-only data, which L1 cannot write. */
+static struct vmcs12_field_set promotable;
 
 /* Whether VMREAD of `encoding` succeeds on the current (scratch) VMCS. */
 static bool field_supported(void *ctx, uint32_t encoding)
@@ -40,6 +46,12 @@ void shadow_vmcs_init(void)
     if (vmclear((uint64_t)scratch) != VMX_SUCCEED || vmptrld((uint64_t)scratch) != VMX_SUCCEED)
         panic("cannot load a scratch VMCS to probe its fields");
     shadow_fields_select(&fields, field_supported, NULL, vmcs_config.misc & VMX_MISC_VMWRITE_ANY_FIELD);
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        const struct vmcs_field_info *f = &vmcs_field_table[i];
+        if (f->shadow != VMCS_SHADOW_RW && vmcs12_field_offset(f->encoding) >= 0 &&
+            vmcs_field_type(f->encoding) != VMCS_TYPE_READ_ONLY && field_supported(NULL, f->encoding))
+            vmcs12_field_set_add(&promotable, f->encoding);
+    }
     if (vmclear((uint64_t)scratch) != VMX_SUCCEED)
         panic("VMCLEAR of the scratch VMCS failed");
     page_free(scratch, 1);
@@ -104,10 +116,10 @@ void shadow_region_load(const struct vmcs12 *from)
  * holds, into the shadow (current); the word emptied. Inline with a
  * constant word: the fields' places and sizes are constants then. */
 static inline __attribute__((always_inline)) void
-copy_stale_word(const struct vmcs12 *v12, struct vmcs12_field_set *stale, unsigned type,
-                unsigned width)
+copy_stale_word(const struct vmcs12 *v12, struct vmcs12_field_set *stale,
+                const struct vmcs12_field_set *after_exit, unsigned type, unsigned width)
 {
-    uint64_t bits = stale->bits[type][width] & fields.after_exit.bits[type][width];
+    uint64_t bits = stale->bits[type][width] & after_exit->bits[type][width];
     unsigned base = vmcs12_field_set_word_offset(type, width);
     stale->bits[type][width] = 0;
     for (; bits; bits &= bits - 1) {
@@ -125,17 +137,32 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
     struct nested_vmx *n = v->nested;
     const struct vmcs12 *v12 = n->vmcs12;
     struct vmcs12_field_set *stale = &n->shadow_stale;
+    const struct vmcs12_field_set *after_exit = n->shadow_after_exit;
     uint64_t flags = shadow_region_enter(n->shadow_vmcs);
     for (unsigned words = stale->words; words; words &= words - 1) {
         switch (__builtin_ctz(words)) {
 #define WORD(type, width)                                                                      \
-        case 4 * (type) + (width): copy_stale_word(v12, stale, type, width); break;
+        case 4 * (type) + (width): copy_stale_word(v12, stale, after_exit, type, width); break;
         WORD(0, 0) WORD(0, 1) WORD(0, 2) WORD(0, 3) WORD(1, 0) WORD(1, 1) WORD(1, 2) WORD(1, 3)
         WORD(2, 0) WORD(2, 1) WORD(2, 2) WORD(2, 3) WORD(3, 0) WORD(3, 1) WORD(3, 2) WORD(3, 3)
 #undef WORD
         }
     }
     stale->words = 0;
+    shadow_region_leave(v, n->shadow_vmcs, flags);
+}
+
+/* The promoted fields back from the shadow, as the RW ones. Out of line,
+ * with the shadow current once more: the path of an L1 that learnt none
+ * stays as it was. */
+static __attribute__((noinline, cold)) void take_promoted(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    const struct shadow_promotion *p = &n->shadow_learnt->promotion;
+    uint64_t flags = shadow_region_enter(n->shadow_vmcs);
+    for (unsigned i = 0; i < p->count; i++)
+        if (shadow_field_take(n->vmcs12, p->promoted[i].encoding, vmcs_read(p->promoted[i].encoding)))
+            nested_note_written(n, p->promoted[i].encoding);
     shadow_region_leave(v, n->shadow_vmcs, flags);
 }
 
@@ -147,6 +174,8 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
 void shadow_vmcs_to_vmcs12(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
+    if (__builtin_expect(n->shadow_promoted, 0))
+        take_promoted(v);
     struct vmcs12 *v12 = n->vmcs12;     /* in a register: the stores below could alias n's */
     uint64_t flags = shadow_region_enter(n->shadow_vmcs), value;
 #define TAKE_RW(id, enc, name, shadow)                                                         \
@@ -158,6 +187,12 @@ void shadow_vmcs_to_vmcs12(struct vcpu *v)
     shadow_region_leave(v, n->shadow_vmcs, flags);
 }
 
+static void copy_promoted(const struct vmcs12 *from, const struct shadow_promotion *p)
+{
+    for (unsigned i = 0; i < p->count; i++)
+        vmcs_write(p->promoted[i].encoding, vmcs12_place_get(from, &p->promoted[i]));
+}
+
 bool shadow_vmcs_attach(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
@@ -165,13 +200,17 @@ bool shadow_vmcs_attach(struct vcpu *v)
         n->shadow_vmcs = shadow_region_alloc();
     if (!n->shadow_vmcs)
         return false;
+    struct shadow_learnt *learnt = n->shadow_learnt;
     uint64_t flags = shadow_region_enter(n->shadow_vmcs);
     shadow_region_load(n->vmcs12);
+    if (learnt)
+        copy_promoted(n->vmcs12, &learnt->promotion);
     shadow_region_leave(v, n->shadow_vmcs, flags);
     n->shadow_stale = (struct vmcs12_field_set){ 0 };
+    n->shadow_after_exit = learnt ? &learnt->after_exit : &fields.after_exit;
     v->lv.shadow = n->shadow_vmcs;
-    vmcs_write(VMREAD_BITMAP, (uint64_t)vmread_bitmap);
-    vmcs_write(VMWRITE_BITMAP, (uint64_t)vmwrite_bitmap);
+    vmcs_write(VMREAD_BITMAP, (uint64_t)(learnt ? learnt->bitmaps : vmread_bitmap));
+    vmcs_write(VMWRITE_BITMAP, (uint64_t)(learnt ? learnt->bitmaps + SHADOW_BITMAP_BYTES : vmwrite_bitmap));
     vmcs_write(VMCS_LINK_POINTER, n->shadow_vmcs);
     vmcs_set_bits(SECONDARY_VM_EXEC_CONTROL, PROC2_VMCS_SHADOWING);
     n->shadow_linked = true;
@@ -199,9 +238,66 @@ void shadow_vmcs_written(struct vcpu *v, uint32_t encoding)
     shadow_region_leave(v, n->shadow_vmcs, flags);
 }
 
+/* The vCPU's learnt state, made at its first use with vmcs01's bitmaps as
+ * L0's; NULL without memory (nothing is learnt then). */
+static struct shadow_learnt *learnt_of(struct nested_vmx *n)
+{
+    if (n->shadow_learnt)
+        return n->shadow_learnt;
+    struct shadow_learnt *learnt = page_alloc(1);
+    uint8_t *bitmaps = page_alloc(2);
+    if (!learnt || !bitmaps) {
+        if (learnt)
+            page_free(learnt, 1);
+        if (bitmaps)
+            page_free(bitmaps, 2);
+        return NULL;
+    }
+    _Static_assert(sizeof(*learnt) <= 4096, "a vCPU's learnt shadow state fits a page");
+    memset(learnt, 0, sizeof(*learnt));
+    learnt->after_exit = fields.after_exit;
+    memcpy(bitmaps, vmread_bitmap, SHADOW_BITMAP_BYTES);
+    memcpy(bitmaps + SHADOW_BITMAP_BYTES, vmwrite_bitmap, SHADOW_BITMAP_BYTES);
+    learnt->bitmaps = bitmaps;
+    n->shadow_learnt = learnt;
+    return learnt;
+}
+
+void shadow_vmcs_exited(struct vcpu *v, uint32_t encoding)
+{
+    struct nested_vmx *n = v->nested;
+    uint32_t field = encoding & ~1u;    /* a high half: its field */
+    if (!n->shadow_linked || !vmcs12_field_set_has(&promotable, field))
+        return;
+    struct shadow_learnt *learnt = learnt_of(n);
+    if (!learnt || !shadow_promote_note(&learnt->promotion, field,
+                                        v->stats.count[EXIT_REASON_VMRESUME]))
+        return;
+    shadow_bitmap_let_through(learnt->bitmaps, field);
+    shadow_bitmap_let_through(learnt->bitmaps + SHADOW_BITMAP_BYTES, field);
+    vmcs12_field_set_add(&learnt->after_exit, field);
+    n->shadow_after_exit = &learnt->after_exit;
+    n->shadow_promoted = true;
+    vmcs_write(VMREAD_BITMAP, (uint64_t)learnt->bitmaps);
+    vmcs_write(VMWRITE_BITMAP, (uint64_t)(learnt->bitmaps + SHADOW_BITMAP_BYTES));
+    /* From now on L1 reads it in the shadow: vmcs12's value, with the
+     * guest state a nested exit left in vmcs02 brought in first. */
+    if (vmcs_field_type(field) == VMCS_TYPE_GUEST)
+        nested_sync_l2_state(v);
+    uint64_t flags = shadow_region_enter(n->shadow_vmcs);
+    vmcs_write(field, vmcs12_get(n->vmcs12, field));
+    shadow_region_leave(v, n->shadow_vmcs, flags);
+}
+
 void shadow_vmcs_free(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
+    if (n->shadow_learnt) {
+        page_free(n->shadow_learnt->bitmaps, 2);
+        page_free(n->shadow_learnt, 1);
+        n->shadow_learnt = NULL;
+        n->shadow_promoted = false;
+    }
     if (!n->shadow_vmcs)
         return;
     loaded_vmcs_drop_shadow(&v->lv);

@@ -23,8 +23,20 @@
  */
 #include <stdint.h>
 #include <stdbool.h>
+#include "nested/shadow_promote.h"
 
 struct vcpu;
+
+/* A vCPU's shadowed fields beyond the static lists (nested/shadow_promote.h),
+ * made at L1's first exit for a field that could be: the promotion state;
+ * the fields a nested exit puts into the shadow (the static after-exit
+ * list and the promoted ones); vmcs01's VMREAD and VMWRITE bitmaps, L0's
+ * with the promoted fields' bits clear (two pages). */
+struct shadow_learnt {
+    struct shadow_promotion promotion;
+    struct vmcs12_field_set after_exit;
+    uint8_t *bitmaps;
+};
 
 /* Probes the fields the processor has and builds the bitmaps (at
  * start-up, VMX on, no VMCS current). */
@@ -64,6 +76,11 @@ uint64_t shadow_region_enter(uint64_t region);
 void shadow_region_leave(const struct vcpu *vcpu, uint64_t region, uint64_t flags);
 /* the shadowed fields of `from` into the shadow VMCS between the two. */
 void shadow_region_load(const struct vmcs12 *from);
+
+/* L1's VMREAD or VMWRITE of `encoding` exited to L0 and was emulated
+ * (vmcs01 current): counted, and the field promoted if it exits often
+ * (nested/shadow_promote.h). */
+void shadow_vmcs_exited(struct vcpu *vcpu, uint32_t encoding);
 
 /* The vCPU leaves VMX operation or is reset: the shadow is cleared and
  * freed (vmcs01 is unlinked first by detach, or dropped by the caller). */

@@ -219,14 +219,17 @@ static struct {
     struct vmcs12_field_set set;
     struct vmcs12_place later[COUNT(guest_fields)];
     unsigned later_count;
+    struct vmcs12_field_set later_set;
 } copied;
 
 void nested_switch_init(void)
 {
     for (unsigned i = 0; i < COUNT(guest_fields); i++) {
         vmcs12_field_set_add(&copied.set, guest_fields[i]);
-        if (vmcs_field_lookup(guest_fields[i])->shadow == VMCS_SHADOW_NO)
+        if (vmcs_field_lookup(guest_fields[i])->shadow == VMCS_SHADOW_NO) {
             copied.later[copied.later_count++] = vmcs12_place_of(guest_fields[i]);
+            vmcs12_field_set_add(&copied.later_set, guest_fields[i]);
+        }
     }
 }
 
@@ -643,6 +646,19 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     request_event_check(v);
 }
 
+/* The guest fields the vCPU learnt to shadow (nested/shadow_vmcs.h) that a
+ * nested exit would leave in vmcs02: L1 reads them in the shadow, which
+ * gets them with the others. Out of line: the path of an L1 that learnt
+ * none stays as it was. */
+static __attribute__((noinline, cold)) void save_promoted_l2_state(struct nested_vmx *n)
+{
+    const struct shadow_promotion *p = &n->shadow_learnt->promotion;
+    for (unsigned i = 0; i < p->count; i++)
+        if (vmcs12_field_set_has(&copied.later_set, p->promoted[i].encoding))
+            vmcs12_set_noting(n->vmcs12, &n->shadow_stale, p->promoted[i].encoding,
+                              vmcs_read(p->promoted[i].encoding));
+}
+
 /* vmcs02's guest state back into vmcs12, with the CR0/CR4 three-way rule
  * and the state the exit controls save (KVM's sync_vmcs02_to_vmcs12). */
 static void save_l2_state(struct vcpu *v)
@@ -655,6 +671,8 @@ static void save_l2_state(struct vcpu *v)
         vmcs12_set_noting(v12, stale, id, vmcs_read(id));
     GUEST_FIELDS(SAVE_IF_SHADOWED)
 #undef SAVE_IF_SHADOWED
+    if (__builtin_expect(n->shadow_promoted, 0))
+        save_promoted_l2_state(n);
     n->l2_state_pending = true;
     uint64_t cr0 = nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
                                         vmcs_read(CR0_GUEST_HOST_MASK), vmcs12_get(v12, GUEST_CR0),

@@ -450,6 +450,8 @@ static void emulate_vmread(struct insn *in)
     else if (!access_operand(in, &value, true))
         return;
     succeed(in);
+    if (!in_l2)
+        shadow_vmcs_exited(in->vcpu, encoding);
 }
 
 static void emulate_vmwrite(struct insn *in)
@@ -492,6 +494,7 @@ static void emulate_vmwrite(struct insn *in)
     nested_note_written(n, encoding & ~1u);     /* a high half: its field */
     shadow_vmcs_written(in->vcpu, encoding);
     succeed(in);
+    shadow_vmcs_exited(in->vcpu, encoding);
 }
 
 /* VMLAUNCH and VMRESUME up to the entry itself (SDM Vol. 3C 31.3 and 27.1,

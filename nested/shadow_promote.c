@@ -1,0 +1,21 @@
+/* Shadowed fields learnt per vCPU (nested/shadow_promote.h). */
+#include "nested/shadow_promote.h"
+#include "lib/string.h"
+
+bool shadow_promote_note(struct shadow_promotion *p, uint32_t encoding, uint64_t entries)
+{
+    uint64_t window = entries >> SHADOW_PROMOTE_WINDOW_SHIFT;
+    if (window != p->window) {
+        memset(p->exits, 0, sizeof(p->exits));
+        p->window = window;
+    }
+    if (vmcs12_field_set_has(&p->promoted_set, encoding) || p->count == SHADOW_PROMOTED_MAX)
+        return false;
+    uint8_t *exits = &p->exits[VMCS12_FIELD_TYPE(encoding)][VMCS12_FIELD_WIDTH(encoding)]
+                              [VMCS12_FIELD_INDEX(encoding)];
+    if (++*exits < SHADOW_PROMOTE_THRESHOLD)
+        return false;
+    p->promoted[p->count++] = vmcs12_place_of(encoding);
+    vmcs12_field_set_add(&p->promoted_set, encoding);
+    return true;
+}
