@@ -2,7 +2,6 @@
 #include "nested/shadow_vmcs.h"
 #include "nested/shadow_fields.h"
 #include "nested/nested.h"
-#include "nested/switch.h"
 #include "nested/vmcs12.h"
 #include "virt/vcpu.h"
 #include "virt/vm.h"
@@ -280,10 +279,8 @@ void shadow_vmcs_exited(struct vcpu *v, uint32_t encoding)
     n->shadow_promoted = true;
     vmcs_write(VMREAD_BITMAP, (uint64_t)learnt->bitmaps);
     vmcs_write(VMWRITE_BITMAP, (uint64_t)(learnt->bitmaps + SHADOW_BITMAP_BYTES));
-    /* From now on L1 reads it in the shadow: vmcs12's value, with the
-     * guest state a nested exit left in vmcs02 brought in first. */
-    if (vmcs_field_type(field) == VMCS_TYPE_GUEST)
-        nested_sync_l2_state(v);
+    /* From now on L1 reads it in the shadow: vmcs12's value (whole: the
+     * emulation brought in what a nested exit left in vmcs02). */
     uint64_t flags = shadow_region_enter(n->shadow_vmcs);
     vmcs_write(field, vmcs12_get(n->vmcs12, field));
     shadow_region_leave(v, n->shadow_vmcs, flags);

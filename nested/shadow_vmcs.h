@@ -78,7 +78,8 @@ void shadow_region_leave(const struct vcpu *vcpu, uint64_t region, uint64_t flag
 void shadow_region_load(const struct vmcs12 *from);
 
 /* L1's VMREAD or VMWRITE of `encoding` exited to L0 and was emulated
- * (vmcs01 current): counted, and the field promoted if it exits often
+ * (vmcs01 current, vmcs12 whole: nested_sync_l2_state done for a guest
+ * field): counted, and the field promoted if it exits often
  * (nested/shadow_promote.h). */
 void shadow_vmcs_exited(struct vcpu *vcpu, uint32_t encoding);
 
