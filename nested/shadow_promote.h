@@ -20,7 +20,7 @@
 #include "nested/vmcs12.h"
 
 #define SHADOW_PROMOTE_WINDOW_SHIFT 8
-#define SHADOW_PROMOTE_THRESHOLD 8
+#define SHADOW_PROMOTE_THRESHOLD 32
 #define SHADOW_PROMOTED_MAX 96
 
 struct shadow_promotion {
