@@ -3,6 +3,7 @@
 #include "mon/monitor.h"
 #include "nested/nested.h"
 #include "nested/ept02.h"
+#include "nested/shadow_vmcs.h"
 #include "virt/dirty_log.h"
 #include "virt/trace.h"
 #include "arch/cpu.h"
@@ -231,6 +232,24 @@ static void info_exits(const char *args)
         kprintf(*args ? "no running VM named '%s'\n" : "no running VMs%s\n", args);
 }
 
+/* Hardware VMCS shadowing as the vCPU uses it (nested/shadow_vmcs.h,
+ * nested/shadow_vmcs02.h): the fields it learnt to shadow beyond the static
+ * lists, four to a line, and L2's shadow02. */
+static void print_shadowing(const struct nested_vmx *n)
+{
+    const struct shadow_promotion *p = n->shadow_learnt ? &n->shadow_learnt->promotion : NULL;
+    kprintf("  VMCS shadowing: vmcs01 %s a shadow VMCS; %u field(s) learnt%s",
+            n->shadow_linked ? "links" : "links no", p ? p->count : 0, p && p->count ? ":" : "");
+    for (unsigned i = 0; p && i < p->count; i++)
+        kprintf("%s%s", i % 4 ? ", " : "\n    ", vmcs_field_lookup(p->promoted[i].encoding)->name);
+    kprintf("\n  L2's shadow VMCS: ");
+    if (n->shadow02_of == NESTED_NO_VMCS)
+        kprintf("holds none");
+    else
+        kprintf("holds L1's at 0x%lx", n->shadow02_of);
+    kprintf(", %s\n", n->shadow02_linked ? "linked from vmcs02" : "not linked");
+}
+
 /* One vCPU's VMX operation as L1 left it in its current vmcs12 (the cached
  * copy: read without stopping the vCPU, so a moment's view; what L1 wrote
  * through the shadow VMCS since its last VMLAUNCH/VMRESUME is not in it
@@ -245,6 +264,7 @@ static void print_nested_vcpu(const struct vcpu *c)
     }
     kprintf("vcpu %u: VMX operation, VMXON region 0x%lx, running %s\n", c->id, n->vmxon_ptr,
             c->in_l2 ? "L2" : "L1");
+    print_shadowing(n);
     if (n->current_vmptr == NESTED_NO_VMCS) {
         kprintf("  no current VMCS\n");
         return;

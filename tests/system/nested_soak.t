@@ -51,6 +51,10 @@ ok(defined $from_l2 && $from_l2 >= $exits, 'L0 saw the L2 CPUID exits it reflect
 # info nested: the L1's VMX operation and its current vmcs12, decoded.
 like($out, qr/^vcpu 0: VMX operation, VMXON region 0x[0-9a-f]+, running L[12]$/m,
      'info nested shows the vCPU in VMX operation');
+like($out, qr/^  VMCS shadowing: vmcs01 links a shadow VMCS; \d+ field\(s\) learnt/m,
+     'info nested shows the VMCS shadowing in use');
+like($out, qr/^  L2's shadow VMCS: holds none, not linked$/m,
+     'info nested shows L2\'s shadow VMCS unused (the probe\'s soak L2 has no shadowing)');
 like($out, qr/^  current vmcs12 0x[0-9a-f]+, launch state launched, VM-instruction error \d+$/m,
      'info nested shows the current vmcs12 launched');
 like($out, qr/^  VM-exit controls 0x[0-9a-f]{8}:.*\[host address-space size\]/m,
