@@ -458,8 +458,8 @@ const struct monitor_command info_commands[] = {
     { "vmcs", "VM VCPU", "the vCPU's VMCS, every field, printed from its CPU", info_vmcs },
     { "lapic", "VM [VCPU]", "local APIC per vCPU: mode, TPR/PPR, IRR (and interrupts from other "
       "CPUs not yet in it), ISR, TMR, timer, pending events", info_lapic },
-    { "nested", "VM", "nested VMX per vCPU: VMX operation, current vmcs12 (controls, guest "
-      "state, last exit to L1)", info_nested },
+    { "nested", "VM", "nested VMX per vCPU: VMX operation, VMCS shadowing, current vmcs12 "
+      "(controls, guest state, last exit to L1)", info_nested },
     { "dirty_rate", "VM", "the last dirty_rate measurement: pages/s, MiB/s, the dirty pages' "
       "guest-physical ranges", info_dirty_rate },
     { "cpus", "", "physical CPUs and their VMX state", info_cpus },
