@@ -159,9 +159,9 @@ static __attribute__((noinline, cold)) void take_promoted(struct vcpu *v)
     struct nested_vmx *n = v->nested;
     const struct shadow_promotion *p = &n->shadow_learnt->promotion;
     uint64_t flags = shadow_region_enter(n->shadow_vmcs);
-    for (unsigned i = 0; i < p->count; i++)
-        if (shadow_field_take(n->vmcs12, p->promoted[i].encoding, vmcs_read(p->promoted[i].encoding)))
-            nested_note_written(n, p->promoted[i].encoding);
+    for (const struct vmcs12_place *f = p->promoted, *end = f + p->count; f < end; f++)
+        if (vmcs12_place_set_changed(n->vmcs12, f, vmcs_read(f->encoding)))
+            nested_note_written(n, f->encoding);
     shadow_region_leave(v, n->shadow_vmcs, flags);
 }
 

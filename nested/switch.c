@@ -653,10 +653,10 @@ void nested_vm_entry(struct vcpu *v, bool resume)
 static __attribute__((noinline, cold)) void save_promoted_l2_state(struct nested_vmx *n)
 {
     const struct shadow_promotion *p = &n->shadow_learnt->promotion;
-    for (unsigned i = 0; i < p->count; i++)
-        if (vmcs12_field_set_has(&copied.later_set, p->promoted[i].encoding))
-            vmcs12_set_noting(n->vmcs12, &n->shadow_stale, p->promoted[i].encoding,
-                              vmcs_read(p->promoted[i].encoding));
+    for (const struct vmcs12_place *f = p->promoted, *end = f + p->count; f < end; f++)
+        if (vmcs12_field_set_has(&copied.later_set, f->encoding) &&
+            vmcs12_place_set_changed(n->vmcs12, f, vmcs_read(f->encoding)))
+            vmcs12_field_set_add(&n->shadow_stale, f->encoding);
 }
 
 /* vmcs02's guest state back into vmcs12, with the CR0/CR4 three-way rule

@@ -34,9 +34,7 @@
 #include <stddef.h>
 
 _Static_assert(VMCS12_HEADER_BYTES == offsetof(struct vmcs12, data), "the header is 16 bytes");
-_Static_assert(VMCS12_WIDTH_BASE(VMCS_WIDTH_NATURAL) + VMCS12_WIDTH_REGION(VMCS_WIDTH_NATURAL) <=
-                   VMCS12_SIZE,
-               "the four width regions fit in the vmcs12 page");
+_Static_assert(VMCS12_USED_BYTES <= VMCS12_SIZE, "the four width regions fit in the vmcs12 page");
 
 _Static_assert(VMCS12_WIDTH_CAPACITY(VMCS_WIDTH_64) <= 64 && VMCS12_WIDTH_CAPACITY(VMCS_WIDTH_16) <= 64,
                "an index fits a bit of struct vmcs12_field_set");

@@ -68,6 +68,9 @@ bool vmcs12_write(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value);
 #define VMCS12_WIDTH_BASE(w)                                                             \
     (VMCS12_HEADER_BYTES + ((w) > 0 ? VMCS12_WIDTH_REGION(0) : 0) +                      \
      ((w) > 1 ? VMCS12_WIDTH_REGION(1) : 0) + ((w) > 2 ? VMCS12_WIDTH_REGION(2) : 0))
+/* The bytes the header and the fields take, from the start: the rest of
+ * the page holds nothing. */
+#define VMCS12_USED_BYTES (VMCS12_WIDTH_BASE(VMCS_WIDTH_NATURAL) + VMCS12_WIDTH_REGION(VMCS_WIDTH_NATURAL))
 #define VMCS12_FIELD_OFFSET(enc)                                                         \
     (VMCS12_WIDTH_BASE(VMCS12_FIELD_WIDTH(enc)) +                                        \
      (VMCS12_FIELD_TYPE(enc) * VMCS12_WIDTH_CAPACITY(VMCS12_FIELD_WIDTH(enc)) +          \
@@ -197,6 +200,18 @@ static inline bool vmcs12_set_changed(struct vmcs12 *vmcs12, uint32_t encoding, 
     if (vmcs12_get(vmcs12, encoding) == value)
         return false;
     vmcs12_set(vmcs12, encoding, value);
+    return true;
+}
+
+/* vmcs12_place_set of the value at the field's width; true if that changed
+ * the field's value. */
+static inline bool vmcs12_place_set_changed(struct vmcs12 *vmcs12, const struct vmcs12_place *p,
+                                            uint64_t value)
+{
+    value &= p->mask;
+    if (vmcs12_place_get(vmcs12, p) == value)
+        return false;
+    vmcs12_place_set(vmcs12, p, value);
     return true;
 }
 

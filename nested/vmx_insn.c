@@ -239,7 +239,7 @@ static void release_current(struct vcpu *v)
         return;
     nested_sync_l2_state(v);
     shadow_vmcs_detach(v);
-    (void)guest_mem_write(v->vm, n->current_vmptr, n->vmcs12, sizeof(*n->vmcs12));
+    (void)guest_mem_write(v->vm, n->current_vmptr, n->vmcs12, VMCS12_USED_BYTES);
     n->current_vmptr = NESTED_NO_VMCS;
 }
 
@@ -356,7 +356,7 @@ static void emulate_vmptrld(struct insn *in)
     shadow02_release(v, addr, false);   /* L1 may change it from here on */
     if (addr != n->current_vmptr) {
         release_current(v);
-        if (!guest_mem_read(v->vm, addr, n->vmcs12, sizeof(*n->vmcs12))) {
+        if (!guest_mem_read(v->vm, addr, n->vmcs12, VMCS12_USED_BYTES)) {
             fail(in, VMXERR_VMPTRLD_BAD_REVISION);     /* unreachable: its revision was read */
             return;
         }
