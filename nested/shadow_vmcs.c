@@ -21,8 +21,25 @@ static struct shadow_fields fields;
 static uint8_t *vmread_bitmap, *vmwrite_bitmap;
 static bool available;
 /* The fields a vCPU may learn to shadow: vmcs12's that the processor has,
- * not in the RW list, and not read-only data, which L1 cannot write. */
+ * not in the RW list, not read-only data, which L1 cannot write, and the
+ * guest segments' access rights only where the processor keeps every bit
+ * VMWRITE gives them: some drop the reserved ones (KVM masks them for that
+ * reason), and L1's value must reach the entry checks as written. */
 static struct vmcs12_field_set promotable;
+
+static bool access_rights(uint32_t encoding)
+{
+    return encoding >= GUEST_ES_AR_BYTES && encoding <= GUEST_TR_AR_BYTES;
+}
+
+/* Whether the current (scratch) VMCS keeps all 32 bits of an access-rights
+ * field. */
+static bool access_rights_kept(void)
+{
+    uint64_t value;
+    vmcs_write(GUEST_ES_AR_BYTES, UINT32_MAX);
+    return vmcs_read_if_present(GUEST_ES_AR_BYTES, &value) && value == UINT32_MAX;
+}
 
 /* Whether VMREAD of `encoding` succeeds on the current (scratch) VMCS. */
 static bool field_supported(void *ctx, uint32_t encoding)
@@ -45,10 +62,13 @@ void shadow_vmcs_init(void)
     if (vmclear((uint64_t)scratch) != VMX_SUCCEED || vmptrld((uint64_t)scratch) != VMX_SUCCEED)
         panic("cannot load a scratch VMCS to probe its fields");
     shadow_fields_select(&fields, field_supported, NULL, vmcs_config.misc & VMX_MISC_VMWRITE_ANY_FIELD);
+    bool all_access_rights_bits = access_rights_kept();
     for (unsigned i = 0; i < vmcs_field_count; i++) {
         const struct vmcs_field_info *f = &vmcs_field_table[i];
         if (f->shadow != VMCS_SHADOW_RW && vmcs12_field_offset(f->encoding) >= 0 &&
-            vmcs_field_type(f->encoding) != VMCS_TYPE_READ_ONLY && field_supported(NULL, f->encoding))
+            vmcs_field_type(f->encoding) != VMCS_TYPE_READ_ONLY &&
+            (all_access_rights_bits || !access_rights(f->encoding)) &&
+            field_supported(NULL, f->encoding))
             vmcs12_field_set_add(&promotable, f->encoding);
     }
     if (vmclear((uint64_t)scratch) != VMX_SUCCEED)

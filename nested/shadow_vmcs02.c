@@ -10,6 +10,7 @@
 #include "vmx/loaded_vmcs.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_controls.h"
+#include "arch/percpu.h"
 #include "lib/page_alloc.h"
 #include "lib/string.h"
 
@@ -51,12 +52,18 @@ static bool make_shadow02(struct nested_vmx *n)
 }
 
 /* The fields L2 can write through shadow02 back into L1's region; shadow02
- * holds no region's after. */
+ * holds no region's after. shadow02 is active where vmcs02 last entered
+ * (a VM entry with VMCS shadowing makes the linked VMCS active, SDM Vol. 3C
+ * 25.1), which need not be this CPU while L1 runs: there it is cleared
+ * first, with vmcs02, its data then in memory (25.11.1). */
 static void write_back(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     if (n->shadow02_of == NESTED_NO_VMCS)
         return;
+    uint32_t cpu = __atomic_load_n(&n->vmcs02.cpu, __ATOMIC_ACQUIRE);
+    if (cpu != VMCS_NOT_LOADED && cpu != this_cpu()->index)
+        loaded_vmcs_clear(&n->vmcs02);
     const struct shadow_fields *f = shadow_vmcs_fields();
     uint64_t flags = shadow_region_enter(n->shadow02);
     for (unsigned i = 0; i < f->rw_count; i++)
