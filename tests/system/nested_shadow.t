@@ -59,7 +59,10 @@ for my $shadow (qw(on off)) {
                "three levels, shadowed: L1's VMWRITEs mostly do not exit ($vmwrites for 2000 L3 CPUIDs)");
     } else {
         cmp_ok($from_l2, '>=', 2000, "three levels, emulated: L2's VMREADs reach L0 ($from_l2)");
-        is($to_l1, 0, 'three levels, emulated: L0 serves them from L1\'s shadow VMCS: none goes to L1');
+        # (but for the innermost one's start-up probe of whether the CPU keeps
+        # every access-rights bit, a field outside the shadow lists:
+        # nested/shadow_vmcs.c)
+        cmp_ok($to_l1, '<=', 1, "three levels, emulated: L0 serves them from L1's shadow VMCS ($to_l1 to L1)");
     }
 }
 done_testing();
