@@ -2580,7 +2580,12 @@ static int bench_mode(uint64_t iterations)
  * not intercept (under vmxvisor L0 emulates it for L2). L1 handles each
  * CPUID exit and checks L2's state: R12 one more than at the last exit, RIP
  * at l2_soak's CPUID and RSP at the top of L2's stack (l2_soak pushes
- * nothing); it answers with RAX = R12's low half, which L2 checks. Any
+ * nothing); it answers with RAX = R12's low half, which L2 checks. With
+ * VMCS shadowing offered, L2 also VMWRITEs R12 into its shadow VMCS's
+ * GUEST_RIP before each CPUID (the VMWRITE bitmap lets that field
+ * through), and L1 reads it back there (VMPTRLD, VMREAD, VMCLEAR, VMPTRLD
+ * of L2's VMCS again): under vmxvisor the write lands in L0's shadow VMCS
+ * for L2, to be written back into L1's region wherever L1 runs then. Any
  * other exit (L2's VMCALL when its own check failed) is an error. Every
  * emulated second (the TSC rate of CPUID leaf 0x15, else vmxrun's 50 M
  * instructions per second) a progress line. For tests that move the L1 VM
@@ -2594,14 +2599,48 @@ static uint64_t soak_tsc_hz(void)
     return r.eax && r.ebx && r.ecx ? (uint64_t)r.ecx * r.ebx / r.eax : SOAK_DEFAULT_TSC_HZ;
 }
 
+/* L2's VMWRITE of R12 in the shadow VMCS, as L1 reads it back there. */
+static bool soak_shadow_agrees(uint64_t region)
+{
+    bool loaded = try_vmptrld(region).kind == OUT_OK;
+    struct outcome read = try_vmread(GUEST_RIP);
+    try_vmclear(region);
+    if (try_vmptrld(pa(vmcs)).kind != OUT_OK || !loaded || read.kind != OUT_OK ||
+        read.value != l2.regs.r12) {
+        printf("vmx_probe: soak: shadow VMCS: GUEST_RIP %lu (expected %lu): error\n", read.value,
+               l2.regs.r12);
+        return false;
+    }
+    return true;
+}
+
 static int soak_mode(uint64_t seconds)
 {
-    if (!mode_enter_vmx("soak") || !l2_setup("soak", l2_soak, NO_EXTRA_CONTROLS))
+    if (!mode_enter_vmx("soak"))
         return 1;
+    bool shadowing = (caps.may_be_1[VMX_CTL_PROC] & PROC_ACTIVATE_SECONDARY) &&
+                     (caps.may_be_1[VMX_CTL_PROC2] & PROC2_VMCS_SHADOWING);
+    uint64_t region = stamp(shadow_vmcs, caps.revision | SHADOW_VMCS_INDICATOR);
+    if (shadowing)
+        try_vmclear(region);
+    if (!l2_setup("soak", l2_soak, shadowing ? CONTROLS([VMX_CTL_PROC] = PROC_ACTIVATE_SECONDARY,
+                                                       [VMX_CTL_PROC2] = PROC2_VMCS_SHADOWING)
+                                             : NO_EXTRA_CONTROLS))
+        return 1;
+    if (shadowing) {
+        memset(vmread_bitmap, 0xff, sizeof(vmread_bitmap));
+        memset(vmwrite_bitmap, 0xff, sizeof(vmwrite_bitmap));
+        clear_bit(vmwrite_bitmap, GUEST_RIP);
+        vmcs_write(VMREAD_BITMAP, pa(vmread_bitmap));
+        vmcs_write(VMWRITE_BITMAP, pa(vmwrite_bitmap));
+        vmcs_write(VMCS_LINK_POINTER, region);
+    }
+    printf("vmx_probe: soak: L2 %s VMCS shadowing\n", shadowing ? "with" : "without");
     const uint64_t hz = soak_tsc_hz(), stack_top = pa(l2_stack + sizeof(l2_stack));
     uint64_t exits = 0, errors = 0, counter = 0, elapsed = 0;
     l2.regs.r12 = 0;
     l2.regs.r13 = SOAK_SPIN;
+    l2.regs.r15 = shadowing;
     uint64_t next = rdtsc() + hz;
     for (bool launched = false; elapsed < seconds && !errors; launched = true) {
         int failed = vmx_enter(&l2.regs, launched);
@@ -2625,6 +2664,10 @@ static int soak_mode(uint64_t seconds)
             printf("vmx_probe: soak: L2 state: R12 %lu (expected %lu), RIP +%lu, RSP 0x%lx "
                    "(expected 0x%lx): error\n",
                    l2.regs.r12, counter + 1, rip - pa(l2_soak), rsp, stack_top);
+            errors++;
+            break;
+        }
+        if (shadowing && !soak_shadow_agrees(region)) {
             errors++;
             break;
         }

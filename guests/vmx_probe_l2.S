@@ -163,17 +163,24 @@ l2_bench:
     vmcall
 
 /*
- * l2_soak: forever: R12 += 1, CPUID (L1 checks R12 and RSP, and what it
- * wrote to RAX comes back as R12's low 32 bits), then a busy wait of R13
- * iterations so that L2, not L1, holds the CPU most of the time; every
- * 64th round an OUT of R12's low byte to COM1's scratch register (port
- * 0x3ff, which L1 does not intercept) and an IN that must read it back.
- * What does not add up ends in VMCALL, which L1 counts as an error.
+ * l2_soak: forever: R12 += 1, with R15 set a VMWRITE of R12 to GUEST_RIP
+ * (0x681e) in the shadow VMCS L1 gives it, CPUID (L1 checks R12 and RSP,
+ * and the shadow VMCS, and what it wrote to RAX comes back as R12's low 32
+ * bits), then a busy wait of R13 iterations so that L2, not L1, holds the
+ * CPU most of the time; every 64th round an OUT of R12's low byte to
+ * COM1's scratch register (port 0x3ff, which L1 does not intercept) and an
+ * IN that must read it back. What does not add up ends in VMCALL, which L1
+ * counts as an error.
  */
     .globl l2_soak, l2_soak_end
 l2_soak:
     inc %r12
-    mov %r12, %r14
+    test %r15, %r15
+    jz 2f
+    mov $0x681e, %edx
+    vmwrite %r12, %rdx
+    jbe l2_soak_bad
+2:  mov %r12, %r14
     mov %r12, %rax
     xor %ecx, %ecx
     cpuid
