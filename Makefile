@@ -84,13 +84,13 @@ test_vmcs12_SRCS := nested/vmcs12.c vmx/vmcs_fields.c
 test_vmx_caps_SRCS := nested/vmx_caps.c nested/vmcs12.c vmx/vmcs_fields.c vmx/vmcs_config.c \
                       vmx/vmx_controls.c lib/error.c
 test_vmx_operand_SRCS := nested/vmx_operand.c
-test_nested_merge_SRCS := nested/merge.c
+test_nested_merge_SRCS := nested/merge.c lib/bitmap.c
 test_nested_entry_checks_SRCS := nested/entry_checks.c nested/vmcs12.c vmx/vmcs_fields.c
-test_nested_reflect_SRCS := nested/reflect.c nested/merge.c nested/vmcs12.c vmx/vmcs_fields.c
+test_nested_reflect_SRCS := nested/reflect.c nested/merge.c nested/vmcs12.c vmx/vmcs_fields.c lib/bitmap.c
 test_ept12_SRCS := nested/ept12.c
 test_ept02_SRCS := nested/ept02.c mmu/ept.c
 test_mem_reserve_SRCS := virt/mem_reserve.c
-test_shadow_fields_SRCS := nested/shadow_fields.c nested/vmcs12.c vmx/vmcs_fields.c
+test_shadow_fields_SRCS := nested/shadow_fields.c nested/vmcs12.c vmx/vmcs_fields.c lib/bitmap.c
 test_shadow_promote_SRCS := nested/shadow_promote.c nested/vmcs12.c vmx/vmcs_fields.c
 test_multiboot2_SRCS := loader/multiboot2.c loader/multiboot_kernel.c loader/elf_loader.c loader/load_area.c loader/guest_memmap.c lib/error.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))

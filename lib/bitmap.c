@@ -19,3 +19,12 @@ size_t bitmap_find_clear_run(const uint64_t *map, size_t nbits, size_t count, si
     }
     return nbits;
 }
+
+size_t bitmap_words_with_clear_bits(const uint64_t *map, size_t words, uint16_t *out)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < words; i++)
+        if (map[i] != ~0ull)
+            out[count++] = (uint16_t)i;
+    return count;
+}

@@ -1,6 +1,7 @@
 /* vmcs02 from vmcs01 and vmcs12 (nested/merge.h). */
 #include "nested/merge.h"
 #include "vmx/vmx_controls.h"
+#include "lib/bitmap.h"
 
 #define VECTOR_PF 14
 
@@ -55,9 +56,5 @@ bool nested_msr_bitmap_bit(uint32_t msr, bool write, unsigned *byte, unsigned *b
 
 unsigned nested_msr_bitmap_open_words(const uint64_t *l0, uint16_t *words)
 {
-    unsigned count = 0;
-    for (unsigned i = 0; i < NESTED_MSR_BITMAP_WORDS; i++)
-        if (l0[i] != ~0ull)
-            words[count++] = (uint16_t)i;
-    return count;
+    return (unsigned)bitmap_words_with_clear_bits(l0, NESTED_MSR_BITMAP_WORDS, words);
 }

@@ -63,15 +63,6 @@ bool shadow_bitmap_passes(const uint8_t *bitmap, uint32_t encoding)
     return !(bitmap[encoding >> 3] >> (encoding & 7) & 1);
 }
 
-unsigned shadow_bitmap_open_words(const uint64_t *bitmap, uint16_t *words)
-{
-    unsigned count = 0;
-    for (unsigned i = 0; i < SHADOW_BITMAP_WORDS; i++)
-        if (bitmap[i] != ~0ull)
-            words[count++] = (uint16_t)i;
-    return count;
-}
-
 void shadow_bitmap_merge(uint64_t *merged, const uint64_t *l0, const uint64_t *l1,
                          const uint16_t *words, unsigned count)
 {

@@ -73,14 +73,10 @@ bool shadow_bitmap_passes(const uint8_t *bitmap, uint32_t encoding);
 /* A bitmap as 64-bit words (bit i of word w is the field numbered 64w+i). */
 #define SHADOW_BITMAP_WORDS (SHADOW_BITMAP_BYTES / 8)
 
-/* The words of an L0 bitmap that let some field through (not all ones),
- * into `words`; their count. Only these words of a merged bitmap can
- * differ from all ones. */
-unsigned shadow_bitmap_open_words(const uint64_t *bitmap, uint16_t *words);
-
 /* An L2's bitmap where L1 gives it VMCS shadowing (nested/shadow_vmcs02.h):
  * an access exits if L0's bitmap or L1's says so (L1's NULL where it has no
- * memory: all ones). Writes only the open words of `l0`; the others of
+ * memory: all ones). Writes only `words`, those of `l0` that let some field
+ * through (lib/bitmap.h's bitmap_words_with_clear_bits); the others of
  * `merged` stay all ones. */
 void shadow_bitmap_merge(uint64_t *merged, const uint64_t *l0, const uint64_t *l1,
                          const uint16_t *words, unsigned count);

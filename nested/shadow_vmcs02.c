@@ -11,6 +11,7 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_controls.h"
 #include "arch/percpu.h"
+#include "lib/bitmap.h"
 #include "lib/page_alloc.h"
 #include "lib/string.h"
 
@@ -26,7 +27,8 @@ void shadow02_init(void)
     for (unsigned write = 0; write < 2; write++) {
         const uint64_t *l0 = shadow_vmcs_bitmap(write);
         if (l0)
-            open_count[write] = shadow_bitmap_open_words(l0, open_words[write]);
+            open_count[write] =
+                (unsigned)bitmap_words_with_clear_bits(l0, SHADOW_BITMAP_WORDS, open_words[write]);
     }
 }
 
