@@ -230,8 +230,25 @@ static uint32_t region_revision(const struct vcpu *v, uint64_t addr)
     return revision;
 }
 
+/* The checked VMCSs (nested_vmx.checked): `vmptr`'s slot, or NULL. */
+static struct nested_checked_vmcs *checked_slot(struct nested_vmx *n, uint64_t vmptr)
+{
+    for (unsigned i = 0; i < NESTED_CHECKED_VMCS; i++)
+        if (n->checked[i].vmptr == vmptr)
+            return &n->checked[i];
+    return NULL;
+}
+
+/* The VMCS at `vmptr` may have changed unseen (VMCLEAR): checked again. */
+static void forget_checked(struct nested_vmx *n, uint64_t vmptr)
+{
+    struct nested_checked_vmcs *slot = checked_slot(n, vmptr);
+    if (slot)
+        slot->vmptr = NESTED_NO_VMCS;
+}
+
 /* Writes the cached vmcs12 back to the current VMCS's region and drops it
- * as current. */
+ * as current, remembering it if its state is all checked. */
 static void release_current(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
@@ -240,6 +257,16 @@ static void release_current(struct vcpu *v)
     nested_sync_l2_state(v);
     shadow_vmcs_detach(v);
     (void)guest_mem_write(v->vm, n->current_vmptr, n->vmcs12, VMCS12_USED_BYTES);
+    if (n->guest_state_checked && !vmcs12_field_set_has_type(&n->written, VMCS_TYPE_CONTROL) &&
+        !vmcs12_field_set_has_type(&n->written, VMCS_TYPE_HOST)) {
+        struct nested_checked_vmcs *slot = checked_slot(n, n->current_vmptr);
+        if (!slot) {
+            slot = &n->checked[n->checked_next];
+            n->checked_next = (n->checked_next + 1) % NESTED_CHECKED_VMCS;
+        }
+        *slot = (struct nested_checked_vmcs){ .vmptr = n->current_vmptr,
+                                              .segments = n->segment_memo };
+    }
     n->current_vmptr = NESTED_NO_VMCS;
 }
 
@@ -278,8 +305,11 @@ static void emulate_vmxon(struct insn *in)
         vm_end(v->vm, -1, "out of memory for nested VMX");
         return;
     }
+    _Static_assert(sizeof(*n) <= 4096, "a vCPU's nested state fits a page");
     *n = (struct nested_vmx){ .vmxon_ptr = addr, .current_vmptr = NESTED_NO_VMCS,
                               .vmcs12 = vmcs12, .shadow02_of = NESTED_NO_VMCS };
+    for (unsigned i = 0; i < NESTED_CHECKED_VMCS; i++)
+        n->checked[i].vmptr = NESTED_NO_VMCS;
     v->nested = n;
     apicv_inhibit_changed(v);
     succeed(in);
@@ -318,7 +348,9 @@ static bool vmcs_pointer_operand(struct insn *in, enum vm_instruction_error bad_
     return true;
 }
 
-static void emulate_vmclear(struct insn *in)
+/* VMCLEAR and VMPTRLD out of line: inlined, they would lengthen the
+ * dispatcher (nested_vmx_instruction) that every VMRESUME goes through. */
+__attribute__((noinline)) static void emulate_vmclear(struct insn *in)
 {
     struct vcpu *v = in->vcpu;
     struct nested_vmx *n = v->nested;
@@ -337,10 +369,11 @@ static void emulate_vmclear(struct insn *in)
         (void)guest_mem_write(v->vm, addr + offsetof(struct vmcs12, launch_state), &clear,
                               sizeof(clear));
     }
+    forget_checked(n, addr);    /* after release_current, which may have remembered it */
     succeed(in);
 }
 
-static void emulate_vmptrld(struct insn *in)
+__attribute__((noinline)) static void emulate_vmptrld(struct insn *in)
 {
     struct vcpu *v = in->vcpu;
     struct nested_vmx *n = v->nested;
@@ -361,8 +394,18 @@ static void emulate_vmptrld(struct insn *in)
             return;
         }
         n->current_vmptr = addr;
+        /* vmcs02 has another VMCS's state: every field is copied again,
+         * and checked again unless this VMCS's state was when it stopped
+         * being current. */
         vmcs12_field_set_fill(&n->written);
-        n->guest_state_checked = false;
+        struct nested_checked_vmcs *checked = checked_slot(n, addr);
+        n->guest_state_checked = checked != NULL;
+        if (checked) {
+            vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_CONTROL);
+            vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_HOST);
+            n->segment_memo = checked->segments;
+            checked->vmptr = NESTED_NO_VMCS;
+        }
         n->controls_stale = true;
         /* Without memory for a shadow VMCS, L1 goes on with exits. */
         if (shadow_vmcs_used(v))
