@@ -171,10 +171,7 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
     shadow_region_leave(v, n->shadow_vmcs, flags);
 }
 
-/* The promoted fields back from the shadow, as the RW ones. Out of line,
- * with the shadow current once more: the path of an L1 that learnt none
- * stays as it was. */
-static __attribute__((noinline, cold)) void take_promoted(struct vcpu *v)
+void shadow_vmcs_take_promoted(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     const struct shadow_promotion *p = &n->shadow_learnt->promotion;
@@ -190,11 +187,9 @@ static __attribute__((noinline, cold)) void take_promoted(struct vcpu *v)
  * constant. An RW field is shadowed if the processor has it, so a VMREAD
  * that fails for want of the field is the test of whether it is (the
  * shadow VMCS has every field the processor has). */
-void shadow_vmcs_to_vmcs12(struct vcpu *v)
+void shadow_vmcs_take_rw(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
-    if (__builtin_expect(n->shadow_promoted, 0))
-        take_promoted(v);
     struct vmcs12 *v12 = n->vmcs12;     /* in a register: the stores below could alias n's */
     uint64_t flags = shadow_region_enter(n->shadow_vmcs), value;
 #define TAKE_RW(id, enc, name, shadow)                                                         \

@@ -23,7 +23,9 @@
  */
 #include <stdint.h>
 #include <stdbool.h>
+#include "nested/nested.h"
 #include "nested/shadow_promote.h"
+#include "virt/vcpu.h"
 
 struct vcpu;
 
@@ -51,8 +53,18 @@ bool shadow_vmcs_attach(struct vcpu *vcpu);
 /* vmcs12 stops being current: its RW fields back from the shadow, vmcs01
  * (current) unlinks it. */
 void shadow_vmcs_detach(struct vcpu *vcpu);
-/* Before a nested entry: vmcs12's RW fields from the shadow. */
-void shadow_vmcs_to_vmcs12(struct vcpu *vcpu);
+/* Before a nested entry: vmcs12's RW fields from the shadow, the static
+ * ones and those the vCPU learnt (a field that changed counts as written).
+ * The learnt ones out of line, with the shadow current once more: the
+ * path of an L1 that learnt none stays as it was. */
+void shadow_vmcs_take_rw(struct vcpu *vcpu);
+__attribute__((cold)) void shadow_vmcs_take_promoted(struct vcpu *vcpu);
+static inline void shadow_vmcs_to_vmcs12(struct vcpu *vcpu)
+{
+    if (__builtin_expect(vcpu->nested->shadow_promoted, 0))
+        shadow_vmcs_take_promoted(vcpu);
+    shadow_vmcs_take_rw(vcpu);
+}
 /* After a nested exit, vmcs01 current: the shadowed fields the exit
  * changed (nested_set_for_l1) into the shadow. */
 void shadow_vmcs_from_vmcs12(struct vcpu *vcpu);
