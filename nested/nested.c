@@ -4,6 +4,7 @@
 #include "nested/ept02.h"
 #include "nested/shadow_vmcs.h"
 #include "nested/shadow_vmcs02.h"
+#include "nested/vmcs12_cache.h"
 #include "virt/vm.h"
 #include "vmx/vmx_cpu.h"
 #include "arch/cpu.h"
@@ -84,6 +85,7 @@ void nested_vcpu_free(struct vcpu *v)
         page_free((void *)n->vmcs02.vmcs, 1);
         page_free(n->msr_bitmap02, 1);
     }
+    vmcs12_cache_free(v);
     page_free(n->vmcs12, 1);
     page_free(n, 1);
     v->nested = NULL;

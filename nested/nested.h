@@ -20,13 +20,16 @@
 
 #define NESTED_NO_VMCS UINT64_MAX   /* the current-VMCS pointer when there is none */
 
-/* A VMCS that had passed the entry checks when it stopped being current
- * (VMPTRLD of another), and the segment state they passed with. */
-struct nested_checked_vmcs {
+/* A VMCS L1 left active (nested/vmcs12_cache.h): its vmcs12, and whether
+ * its state had passed the entry checks when it stopped being current,
+ * with the segment state they passed with. */
+struct nested_cached_vmcs {
     uint64_t vmptr;             /* NESTED_NO_VMCS: a free slot */
+    struct vmcs12 *vmcs12;      /* NULL until the slot is first used */
+    bool checked;
     struct nested_segment_memo segments;
 };
-#define NESTED_CHECKED_VMCS 4
+#define NESTED_CACHED_VMCS 4
 
 /* A vCPU's VMX operation, from VMXON to VMXOFF (NULL outside it). */
 struct ept02_root;
@@ -49,17 +52,10 @@ struct nested_vmx {
     struct vmcs12_field_set written;
     /* The guest segment state the entry checks last passed (entry_checks.h). */
     struct nested_segment_memo segment_memo;
-    /* The last VMCSs that stopped being current with their controls, host
-     * and guest state checked (nested/vmx_insn.c): made current again, they
-     * are not checked again but for what L1 writes then. Its contents are
-     * what L0 wrote back into its region: a VMCS that is not current but
-     * active may change only through VMPTRLD and VMWRITE (SDM Vol. 3C
-     * 25.11.1), and VMCLEAR, after which software may prepare the region
-     * anew, forgets it here. Hypervisors that switch between VMCSs on every
-     * exit (a nested vmxvisor between its own vmcs01 and vmcs02) keep
-     * their checks. */
-    struct nested_checked_vmcs checked[NESTED_CHECKED_VMCS];
-    unsigned checked_next;
+    /* The last VMCSs L1 left active (nested/vmcs12_cache.h), and the slot
+     * to reuse next when none is free. */
+    struct nested_cached_vmcs cached[NESTED_CACHED_VMCS];
+    unsigned cached_next;
     /* vmcs12's guest state passed the guest-state checks and has since
      * changed only by nested exits, which save what the processor had in
      * L2 (SDM Vol. 3C 28.3), and in RIP, RSP and the timer value: a

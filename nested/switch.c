@@ -6,6 +6,7 @@
 #include "nested/nested_ept.h"
 #include "nested/shadow_vmcs.h"
 #include "nested/shadow_vmcs02.h"
+#include "nested/vmcs12_cache.h"
 #include "dev/apicv.h"
 #include "dev/irq.h"
 #include "virt/event_inject.h"
@@ -594,10 +595,15 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     struct nested_vmx *n = v->nested;
     uint64_t qualification;
     uint64_t link = vmcs12_get(n->vmcs12, VMCS_LINK_POINTER);
-    /* A link pointer names memory L1 may change without VMWRITE. */
+    /* A link pointer names memory L1 may change without VMWRITE. L0 reads
+     * that region in place from here on (the checks, L2's shadow VMCS): a
+     * VMCS L1 left active there goes back into it first. */
     uint32_t link_revision = UINT32_MAX;
-    if (link != ~0ull && !guest_mem_read(v->vm, link, &link_revision, sizeof(link_revision)))
-        link_revision = UINT32_MAX;
+    if (link != ~0ull) {
+        vmcs12_cache_write_back(v, link, false);
+        if (!guest_mem_read(v->vm, link, &link_revision, sizeof(link_revision)))
+            link_revision = UINT32_MAX;
+    }
     bool passed = true;
     if (n->guest_state_checked) {
         if (link != ~0ull)

@@ -8,6 +8,7 @@
 #include "nested/nested_ept.h"
 #include "nested/shadow_vmcs.h"
 #include "nested/shadow_vmcs02.h"
+#include "nested/vmcs12_cache.h"
 #include "nested/vmx_operand.h"
 #include "dev/apicv.h"
 #include "virt/event_inject.h"
@@ -230,43 +231,17 @@ static uint32_t region_revision(const struct vcpu *v, uint64_t addr)
     return revision;
 }
 
-/* The checked VMCSs (nested_vmx.checked): `vmptr`'s slot, or NULL. */
-static struct nested_checked_vmcs *checked_slot(struct nested_vmx *n, uint64_t vmptr)
-{
-    for (unsigned i = 0; i < NESTED_CHECKED_VMCS; i++)
-        if (n->checked[i].vmptr == vmptr)
-            return &n->checked[i];
-    return NULL;
-}
-
-/* The VMCS at `vmptr` may have changed unseen (VMCLEAR): checked again. */
-static void forget_checked(struct nested_vmx *n, uint64_t vmptr)
-{
-    struct nested_checked_vmcs *slot = checked_slot(n, vmptr);
-    if (slot)
-        slot->vmptr = NESTED_NO_VMCS;
-}
-
-/* Writes the cached vmcs12 back to the current VMCS's region and drops it
- * as current, remembering it if its state is all checked. */
-static void release_current(struct vcpu *v)
+/* Drops the current VMCS: into the cache if `keep` (VMPTRLD of another;
+ * nested/vmcs12_cache.h), else back into its region (VMCLEAR, VMXOFF). */
+static void release_current(struct vcpu *v, bool keep)
 {
     struct nested_vmx *n = v->nested;
     if (n->current_vmptr == NESTED_NO_VMCS)
         return;
     nested_sync_l2_state(v);
     shadow_vmcs_detach(v);
-    (void)guest_mem_write(v->vm, n->current_vmptr, n->vmcs12, VMCS12_USED_BYTES);
-    if (n->guest_state_checked && !vmcs12_field_set_has_type(&n->written, VMCS_TYPE_CONTROL) &&
-        !vmcs12_field_set_has_type(&n->written, VMCS_TYPE_HOST)) {
-        struct nested_checked_vmcs *slot = checked_slot(n, n->current_vmptr);
-        if (!slot) {
-            slot = &n->checked[n->checked_next];
-            n->checked_next = (n->checked_next + 1) % NESTED_CHECKED_VMCS;
-        }
-        *slot = (struct nested_checked_vmcs){ .vmptr = n->current_vmptr,
-                                              .segments = n->segment_memo };
-    }
+    if (!keep || !vmcs12_cache_keep(v))
+        (void)guest_mem_write(v->vm, n->current_vmptr, n->vmcs12, VMCS12_USED_BYTES);
     n->current_vmptr = NESTED_NO_VMCS;
 }
 
@@ -308,8 +283,8 @@ static void emulate_vmxon(struct insn *in)
     _Static_assert(sizeof(*n) <= 4096, "a vCPU's nested state fits a page");
     *n = (struct nested_vmx){ .vmxon_ptr = addr, .current_vmptr = NESTED_NO_VMCS,
                               .vmcs12 = vmcs12, .shadow02_of = NESTED_NO_VMCS };
-    for (unsigned i = 0; i < NESTED_CHECKED_VMCS; i++)
-        n->checked[i].vmptr = NESTED_NO_VMCS;
+    for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++)
+        n->cached[i].vmptr = NESTED_NO_VMCS;
     v->nested = n;
     apicv_inhibit_changed(v);
     succeed(in);
@@ -318,7 +293,8 @@ static void emulate_vmxon(struct insn *in)
 static void emulate_vmxoff(struct insn *in)
 {
     struct vcpu *v = in->vcpu;
-    release_current(v);
+    release_current(v, false);
+    vmcs12_cache_write_back_all(v);
     shadow02_release(v, 0, true);
     nested_vcpu_free(v);
     apicv_inhibit_changed(v);
@@ -358,18 +334,17 @@ __attribute__((noinline)) static void emulate_vmclear(struct insn *in)
     if (!vmcs_pointer_operand(in, VMXERR_VMCLEAR_BAD_ADDRESS, VMXERR_VMCLEAR_VMXON_POINTER, &addr))
         return;
     shadow02_release(v, addr, false);   /* its data to memory, as any VMCS's */
+    /* Its data goes to memory and its launch state becomes clear. Memory
+     * that is not RAM takes nothing, as the processor's write would go
+     * nowhere. */
     if (addr == n->current_vmptr) {
         n->vmcs12->launch_state = VMCS12_CLEAR;
-        release_current(v);
-    } else {
-        /* Its data goes to memory and its launch state becomes clear; a
-         * VMCS that is not current is there already. Memory that is not
-         * RAM takes nothing, as the processor's write would go nowhere. */
+        release_current(v, false);
+    } else if (!vmcs12_cache_write_back(v, addr, true)) {
         uint32_t clear = VMCS12_CLEAR;
         (void)guest_mem_write(v->vm, addr + offsetof(struct vmcs12, launch_state), &clear,
                               sizeof(clear));
     }
-    forget_checked(n, addr);    /* after release_current, which may have remembered it */
     succeed(in);
 }
 
@@ -388,8 +363,10 @@ __attribute__((noinline)) static void emulate_vmptrld(struct insn *in)
     }
     shadow02_release(v, addr, false);   /* L1 may change it from here on */
     if (addr != n->current_vmptr) {
-        release_current(v);
-        if (!guest_mem_read(v->vm, addr, n->vmcs12, VMCS12_USED_BYTES)) {
+        release_current(v, true);
+        bool checked = false;
+        if (!vmcs12_cache_take(v, addr, &checked) &&
+            !guest_mem_read(v->vm, addr, n->vmcs12, VMCS12_USED_BYTES)) {
             fail(in, VMXERR_VMPTRLD_BAD_REVISION);     /* unreachable: its revision was read */
             return;
         }
@@ -398,13 +375,10 @@ __attribute__((noinline)) static void emulate_vmptrld(struct insn *in)
          * and checked again unless this VMCS's state was when it stopped
          * being current. */
         vmcs12_field_set_fill(&n->written);
-        struct nested_checked_vmcs *checked = checked_slot(n, addr);
-        n->guest_state_checked = checked != NULL;
+        n->guest_state_checked = checked;
         if (checked) {
             vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_CONTROL);
             vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_HOST);
-            n->segment_memo = checked->segments;
-            checked->vmptr = NESTED_NO_VMCS;
         }
         n->controls_stale = true;
         /* Without memory for a shadow VMCS, L1 goes on with exits. */

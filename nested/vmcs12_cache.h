@@ -1,0 +1,36 @@
+#ifndef NESTED_VMCS12_CACHE_H
+#define NESTED_VMCS12_CACHE_H
+/*
+ * The VMCSs L1 made current and then left active (VMPTRLD of another),
+ * kept in L0's memory as the current one is (nested_vmx.vmcs12): a
+ * processor may keep an active VMCS's data on chip until VMCLEAR (SDM
+ * Vol. 3C 25.11.1), and L1 may change it only through VMPTRLD and VMWRITE,
+ * so a VMPTRLD of one of them takes it back without reading L1's memory,
+ * and without the entry checks if its state had passed them when it
+ * stopped being current. Hypervisors that switch between VMCSs on every
+ * exit (a nested vmxvisor between its own vmcs01, vmcs02 and shadow VMCS)
+ * copy nothing then. A cached VMCS goes back to its region at VMCLEAR of
+ * it, at VMXOFF, when a VM entry names it as the link pointer (L0 reads
+ * that region in place) and when its slot is needed.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vcpu;
+
+/* The current VMCS (vmcs12, current_vmptr) into a slot instead of its
+ * region, with whether its state is all checked; false if there was no
+ * memory for the slot (the caller writes it back then). */
+bool vmcs12_cache_keep(struct vcpu *vcpu);
+/* The VMCS at `vmptr` from its slot into vmcs12, if cached; *checked
+ * whether its state had passed the entry checks (the segment memo is
+ * restored with it). */
+bool vmcs12_cache_take(struct vcpu *vcpu, uint64_t vmptr, bool *checked);
+/* The VMCS at `vmptr`, if cached, back into its region; `clear`: with its
+ * launch state clear (VMCLEAR). True if it was cached. */
+bool vmcs12_cache_write_back(struct vcpu *vcpu, uint64_t vmptr, bool clear);
+/* Every cached VMCS back into its region (VMXOFF). */
+void vmcs12_cache_write_back_all(struct vcpu *vcpu);
+/* The slots' memory, at the end of VMX operation. */
+void vmcs12_cache_free(struct vcpu *vcpu);
+#endif
