@@ -709,6 +709,9 @@ static bool shadow_vmcs_checks(void)
         expect("VMLAUNCH of a shadow VMCS", try_vmlaunch(), fail_invalid());
     else
         printf("vmx_probe: VMLAUNCH of a shadow VMCS: skipped, none loaded\n");
+    /* Inactive again before a later check stamps the region anew: software
+     * must not write an active VMCS's region (SDM Vol. 3C 25.11.1). */
+    try_vmclear(region);
     return expect("VMPTRLD of the VMCS again", try_vmptrld(pa(vmcs)), ok());
 }
 

@@ -142,14 +142,16 @@ bool vm_reboot(struct vm *vm, char *why, size_t why_size)
 }
 
 /* What a VM needs beyond its RAM, at most: EPT tables for 4K pages over
- * all of it, per vCPU a VMCS, FPU state, a VMXON/vmcs12/vmcs02 set and
- * bitmaps, with nested VMX the EPT02 budget, and the VM's own structures. */
+ * all of it, per vCPU a VMCS, FPU state and bitmaps, with nested VMX each
+ * vCPU's nested pages and the EPT02 budget, and the VM's own structures. */
 static uint64_t overhead_pages(const struct vm_config *cfg)
 {
     uint64_t ram_pages = cfg->memory / PAGE_SIZE;
     uint64_t pages = ram_pages / 512 + 8 + cfg->vcpus * 8 + vcpu_array_pages(cfg->vcpus) +
                      pages_for(sizeof(struct vm_devices)) + 5;
-    return pages + (cfg->nested ? nested_ept02_budget_pages(cfg->memory) : 0);
+    if (cfg->nested)
+        pages += cfg->vcpus * NESTED_VCPU_PAGES + nested_ept02_budget_pages(cfg->memory);
+    return pages;
 }
 
 bool vm_create(struct vm *vm, const struct vm_config *cfg)

@@ -6,7 +6,9 @@
  * L1 sees CPUID.1:ECX.VMX, an IA32_FEATURE_CONTROL that firmware left locked
  * with VMX outside SMX enabled, CR4.VMXE settable, and the capability MSRs of
  * nested/vmx_caps.h; its VMX instructions exit to L0, which emulates them
- * (nested/vmx_insn.c) on a vmcs12 in L1's memory (nested/vmcs12.h).
+ * (nested/vmx_insn.c) on vmcs12s, L1's VMCS regions in our layout
+ * (nested/vmcs12.h), held in L0's memory while current or active
+ * (nested/vmcs12_cache.h).
  */
 #include <stdint.h>
 #include <stdbool.h>
@@ -31,6 +33,12 @@ struct nested_cached_vmcs {
 };
 #define NESTED_CACHED_VMCS 4
 
+/* The pages a vCPU's VMX operation may take (besides the VM's EPT02
+ * budget): its nested_vmx, vmcs12, vmcs02 and vmcs02's MSR bitmap, L1's
+ * shadow VMCS, L2's (shadow02) and its two bitmaps, the learnt fields'
+ * page and its two bitmaps, and the cache's slots. */
+#define NESTED_VCPU_PAGES (11 + NESTED_CACHED_VMCS)
+
 /* A vCPU's VMX operation, from VMXON to VMXOFF (NULL outside it). */
 struct ept02_root;
 struct shadow_learnt;
@@ -39,9 +47,10 @@ struct nested_vmx {
     uint64_t vmxon_ptr;         /* the VMXON region's L1-physical address */
     uint64_t current_vmptr;     /* the current VMCS's, or NESTED_NO_VMCS */
     /* While a VMCS is current, its vmcs12, read from L1's memory at VMPTRLD
-     * and written back at VMCLEAR and at VMPTRLD of another (KVM's
-     * cached_vmcs12): the VMCS region is the processor's while current
-     * (SDM Vol. 3C 25.11.1), so L1 may not rely on its contents. */
+     * (or taken from the cache of the VMCSs L1 left active) and written
+     * back at VMCLEAR (or kept in that cache at VMPTRLD of another; KVM's
+     * cached_vmcs12): the VMCS region is the processor's while active (SDM
+     * Vol. 3C 25.11.1), so L1 may not rely on its contents. */
     struct vmcs12 *vmcs12;
     /* The fields of vmcs12 that L1 wrote (VMWRITE) since the entry checks
      * last passed (controls, host state) or since vmcs02 last took them

@@ -21,11 +21,11 @@ static void write_back(struct vcpu *v, struct nested_cached_vmcs *slot)
     slot->vmptr = NESTED_NO_VMCS;
 }
 
-bool vmcs12_cache_keep(struct vcpu *v)
+bool vmcs12_cache_keep(struct vcpu *v, uint64_t incoming)
 {
     struct nested_vmx *n = v->nested;
     struct nested_cached_vmcs *slot = slot_of(n, NESTED_NO_VMCS);
-    if (!slot) {
+    while (!slot || slot->vmptr == incoming) {
         slot = &n->cached[n->cached_next];
         n->cached_next = (n->cached_next + 1) % NESTED_CACHED_VMCS;
     }

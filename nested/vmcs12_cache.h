@@ -19,9 +19,10 @@
 struct vcpu;
 
 /* The current VMCS (vmcs12, current_vmptr) into a slot instead of its
- * region, with whether its state is all checked; false if there was no
+ * region, with whether its state is all checked, the VMCS at `incoming`
+ * (to be made current next) not evicted for it; false if there was no
  * memory for the slot (the caller writes it back then). */
-bool vmcs12_cache_keep(struct vcpu *vcpu);
+bool vmcs12_cache_keep(struct vcpu *vcpu, uint64_t incoming);
 /* The VMCS at `vmptr` from its slot into vmcs12, if cached; *checked
  * whether its state had passed the entry checks (the segment memo is
  * restored with it). */

@@ -231,16 +231,17 @@ static uint32_t region_revision(const struct vcpu *v, uint64_t addr)
     return revision;
 }
 
-/* Drops the current VMCS: into the cache if `keep` (VMPTRLD of another;
- * nested/vmcs12_cache.h), else back into its region (VMCLEAR, VMXOFF). */
-static void release_current(struct vcpu *v, bool keep)
+/* Drops the current VMCS: into the cache if `keep` (VMPTRLD of the one at
+ * `incoming`; nested/vmcs12_cache.h), else back into its region (VMCLEAR,
+ * VMXOFF). */
+static void release_current(struct vcpu *v, bool keep, uint64_t incoming)
 {
     struct nested_vmx *n = v->nested;
     if (n->current_vmptr == NESTED_NO_VMCS)
         return;
     nested_sync_l2_state(v);
     shadow_vmcs_detach(v);
-    if (!keep || !vmcs12_cache_keep(v))
+    if (!keep || !vmcs12_cache_keep(v, incoming))
         (void)guest_mem_write(v->vm, n->current_vmptr, n->vmcs12, VMCS12_USED_BYTES);
     n->current_vmptr = NESTED_NO_VMCS;
 }
@@ -293,7 +294,7 @@ static void emulate_vmxon(struct insn *in)
 static void emulate_vmxoff(struct insn *in)
 {
     struct vcpu *v = in->vcpu;
-    release_current(v, false);
+    release_current(v, false, NESTED_NO_VMCS);
     vmcs12_cache_write_back_all(v);
     shadow02_release(v, 0, true);
     nested_vcpu_free(v);
@@ -339,7 +340,7 @@ __attribute__((noinline)) static void emulate_vmclear(struct insn *in)
      * nowhere. */
     if (addr == n->current_vmptr) {
         n->vmcs12->launch_state = VMCS12_CLEAR;
-        release_current(v, false);
+        release_current(v, false, NESTED_NO_VMCS);
     } else if (!vmcs12_cache_write_back(v, addr, true)) {
         uint32_t clear = VMCS12_CLEAR;
         (void)guest_mem_write(v->vm, addr + offsetof(struct vmcs12, launch_state), &clear,
@@ -363,7 +364,7 @@ __attribute__((noinline)) static void emulate_vmptrld(struct insn *in)
     }
     shadow02_release(v, addr, false);   /* L1 may change it from here on */
     if (addr != n->current_vmptr) {
-        release_current(v, true);
+        release_current(v, true, addr);
         bool checked = false;
         if (!vmcs12_cache_take(v, addr, &checked) &&
             !guest_mem_read(v->vm, addr, n->vmcs12, VMCS12_USED_BYTES)) {
