@@ -45,7 +45,8 @@ static inline bool shadow_field_after_exit(uint32_t encoding, enum vmcs_shadow s
 
 
 
-/* Whether the processor's VMCS has the field `encoding`. */
+/* Whether the processor's VMCS has the field `encoding`, and keeps it as
+ * vmcs12 has it. */
 typedef bool (*shadow_field_supported_fn)(void *ctx, uint32_t encoding);
 
 /* The shadowed fields: the table's RW and RO fields the processor has,

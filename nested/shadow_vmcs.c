@@ -20,11 +20,9 @@
 static struct shadow_fields fields;
 static uint8_t *vmread_bitmap, *vmwrite_bitmap;
 static bool available;
-/* The fields a vCPU may learn to shadow: vmcs12's that the processor has,
- * not in the RW list, not read-only data, which L1 cannot write, and the
- * guest segments' access rights only where the processor keeps every bit
- * VMWRITE gives them: some drop the reserved ones (KVM masks them for that
- * reason), and L1's value must reach the entry checks as written. */
+/* The fields a vCPU may learn to shadow: vmcs12's that the processor can
+ * shadow (field_shadowable), not in the RW list, and not read-only data,
+ * which L1 cannot write. */
 static struct vmcs12_field_set promotable;
 
 static bool access_rights(uint32_t encoding)
@@ -41,12 +39,18 @@ static bool access_rights_kept(void)
     return vmcs_read_if_present(GUEST_ES_AR_BYTES, &value) && value == UINT32_MAX;
 }
 
-/* Whether VMREAD of `encoding` succeeds on the current (scratch) VMCS. */
-static bool field_supported(void *ctx, uint32_t encoding)
+/* Whether the field `encoding` can be in a shadow VMCS as vmcs12 has it:
+ * VMREAD of it succeeds on the current (scratch) VMCS, and for the guest
+ * segments' access rights, the processor keeps every bit VMWRITE gives them
+ * (*ctx, access_rights_kept): some drop the reserved ones (KVM masks them
+ * for that reason), and L1 must read back, and the entry checks see, the
+ * value as written. */
+static bool field_shadowable(void *ctx, uint32_t encoding)
 {
-    (void)ctx;
+    const bool *all_access_rights_bits = ctx;
     uint64_t value;
-    return vmcs_read_if_present(encoding, &value);
+    return (*all_access_rights_bits || !access_rights(encoding)) &&
+           vmcs_read_if_present(encoding, &value);
 }
 
 void shadow_vmcs_init(void)
@@ -61,14 +65,14 @@ void shadow_vmcs_init(void)
     scratch[0] = vmcs_config.revision_id;
     if (vmclear((uint64_t)scratch) != VMX_SUCCEED || vmptrld((uint64_t)scratch) != VMX_SUCCEED)
         panic("cannot load a scratch VMCS to probe its fields");
-    shadow_fields_select(&fields, field_supported, NULL, vmcs_config.misc & VMX_MISC_VMWRITE_ANY_FIELD);
     bool all_access_rights_bits = access_rights_kept();
+    shadow_fields_select(&fields, field_shadowable, &all_access_rights_bits,
+                         vmcs_config.misc & VMX_MISC_VMWRITE_ANY_FIELD);
     for (unsigned i = 0; i < vmcs_field_count; i++) {
         const struct vmcs_field_info *f = &vmcs_field_table[i];
         if (f->shadow != VMCS_SHADOW_RW && vmcs12_field_offset(f->encoding) >= 0 &&
             vmcs_field_type(f->encoding) != VMCS_TYPE_READ_ONLY &&
-            (all_access_rights_bits || !access_rights(f->encoding)) &&
-            field_supported(NULL, f->encoding))
+            field_shadowable(&all_access_rights_bits, f->encoding))
             vmcs12_field_set_add(&promotable, f->encoding);
     }
     if (vmclear((uint64_t)scratch) != VMX_SUCCEED)
