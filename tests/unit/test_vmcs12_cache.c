@@ -1,0 +1,194 @@
+/* The cache of the VMCSs L1 left active (nested/vmcs12_cache.c): kept and
+ * taken back without touching L1's memory, the checked flag, eviction that
+ * spares the incoming VMCS, write-back at VMCLEAR and VMXOFF, no memory. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "nested/nested.h"
+#include "nested/vmcs12_cache.h"
+#include "virt/vcpu.h"
+
+/* L1's memory as the cache sees it: the regions written back, by address. */
+#define REGIONS 8
+static struct { uint64_t gpa; struct vmcs12 data; unsigned writes; } memory[REGIONS];
+static long allocations_left;
+
+bool guest_mem_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
+{
+    (void)vm;
+    assert_true(len <= sizeof(struct vmcs12));
+    for (unsigned i = 0; i < REGIONS; i++) {
+        if (memory[i].gpa == gpa || memory[i].gpa == 0) {
+            memory[i].gpa = gpa;
+            memcpy(&memory[i].data, src, len);
+            memory[i].writes++;
+            return true;
+        }
+    }
+    fail();
+    return false;
+}
+
+void *page_alloc_aligned(size_t pages, size_t align_pages)
+{
+    (void)align_pages;
+    if (allocations_left == 0)
+        return NULL;
+    allocations_left--;
+    return calloc(pages, 4096);
+}
+
+void page_free(void *p, size_t pages)
+{
+    (void)pages;
+    free(p);
+}
+
+static struct vcpu vcpu;
+static struct nested_vmx nested;
+
+static unsigned writes_to(uint64_t gpa)
+{
+    for (unsigned i = 0; i < REGIONS; i++)
+        if (memory[i].gpa == gpa)
+            return memory[i].writes;
+    return 0;
+}
+
+/* L1 makes the VMCS at `gpa` current, its data marked by `mark`, its state
+ * checked or not. */
+static void make_current(uint64_t gpa, uint32_t mark, bool checked)
+{
+    nested.current_vmptr = gpa;
+    nested.vmcs12->abort = mark;        /* a field L0 never uses: the data's mark */
+    nested.written = (struct vmcs12_field_set){ 0 };
+    nested.guest_state_checked = checked;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(memory, 0, sizeof(memory));
+    allocations_left = -1;
+    memset(&nested, 0, sizeof(nested));
+    nested.vmcs12 = calloc(1, 4096);
+    for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++)
+        nested.cached[i].vmptr = NESTED_NO_VMCS;
+    vcpu.nested = &nested;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    vmcs12_cache_free(&vcpu);
+    free(nested.vmcs12);
+    return 0;
+}
+
+static void a_kept_vmcs_comes_back_without_memory(void **state)
+{
+    (void)state;
+    make_current(0x1000, 0xa, true);
+    assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
+    make_current(0x2000, 0xb, false);
+    bool checked = false;
+    assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_int_equal(nested.vmcs12->abort, 0xa);
+    assert_true(checked);
+    assert_int_equal(writes_to(0x1000), 0);
+    /* taken: no longer cached */
+    assert_false(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+}
+
+/* A control or host field L1 wrote since the checks: checked again. */
+static void unchecked_writes_keep_the_checks_pending(void **state)
+{
+    (void)state;
+    make_current(0x1000, 0xa, true);
+    vmcs12_field_set_add(&nested.written, PIN_BASED_VM_EXEC_CONTROL);
+    assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
+    bool checked = true;
+    assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_false(checked);
+    make_current(0x1000, 0xa, true);
+    vmcs12_field_set_add(&nested.written, HOST_RIP);
+    assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
+    assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_false(checked);
+}
+
+/* With every slot taken, the next one goes back to memory, but never the
+ * VMCS about to be made current. */
+static void eviction_spares_the_incoming_vmcs(void **state)
+{
+    (void)state;
+    for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++) {
+        make_current(0x1000 * (i + 1), i + 1, true);
+        assert_true(vmcs12_cache_keep(&vcpu, 0x9000));
+    }
+    /* the round robin would take slot 0 (0x1000) next: it is incoming */
+    make_current(0x5000, 5, true);
+    assert_true(vmcs12_cache_keep(&vcpu, 0x1000));
+    assert_int_equal(writes_to(0x1000), 0);
+    assert_int_equal(writes_to(0x2000), 1);
+    bool checked;
+    assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_int_equal(nested.vmcs12->abort, 1);
+    assert_false(vmcs12_cache_take(&vcpu, 0x2000, &checked));
+    assert_true(vmcs12_cache_take(&vcpu, 0x5000, &checked));
+    assert_int_equal(nested.vmcs12->abort, 5);
+}
+
+/* VMCLEAR: the data goes back with its launch state clear, and the VMCS
+ * is no longer cached; VMXOFF: every one goes back. */
+static void write_back_at_vmclear_and_vmxoff(void **state)
+{
+    (void)state;
+    make_current(0x1000, 0xa, true);
+    nested.vmcs12->launch_state = VMCS12_LAUNCHED;
+    assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
+    assert_false(vmcs12_cache_write_back(&vcpu, 0x3000, true));
+    assert_true(vmcs12_cache_write_back(&vcpu, 0x1000, true));
+    assert_int_equal(writes_to(0x1000), 1);
+    assert_int_equal(memory[0].data.abort, 0xa);
+    assert_int_equal(memory[0].data.launch_state, VMCS12_CLEAR);
+    bool checked;
+    assert_false(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    make_current(0x4000, 0xd, true);
+    assert_true(vmcs12_cache_keep(&vcpu, 0x5000));
+    make_current(0x6000, 0xe, true);
+    assert_true(vmcs12_cache_keep(&vcpu, 0x5000));
+    vmcs12_cache_write_back_all(&vcpu);
+    assert_int_equal(writes_to(0x4000), 1);
+    assert_int_equal(writes_to(0x6000), 1);
+    assert_false(vmcs12_cache_take(&vcpu, 0x4000, &checked));
+}
+
+/* No memory for a slot: not kept (the caller writes it back). */
+static void no_memory_keeps_nothing(void **state)
+{
+    (void)state;
+    allocations_left = 0;
+    make_current(0x1000, 0xa, true);
+    assert_false(vmcs12_cache_keep(&vcpu, 0x2000));
+    bool checked;
+    assert_false(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_int_equal(nested.vmcs12->abort, 0xa);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(a_kept_vmcs_comes_back_without_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(unchecked_writes_keep_the_checks_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(eviction_spares_the_incoming_vmcs, setup, teardown),
+        cmocka_unit_test_setup_teardown(write_back_at_vmclear_and_vmxoff, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_memory_keeps_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
