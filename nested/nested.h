@@ -126,10 +126,11 @@ struct nested_vmx {
     struct vmcs12_field_set shadow_stale;
     /* The fields it learnt to shadow (nested/shadow_vmcs.h), NULL before;
      * whether it has any (tested on every nested entry and exit); the
-     * fields a nested exit puts into the shadow (set by attach). */
+     * fields a nested exit puts into the shadow: the static list's, set by
+     * attach, and the learnt ones. */
     struct shadow_learnt *shadow_learnt;
     bool shadow_promoted;
-    const struct vmcs12_field_set *shadow_after_exit;
+    struct vmcs12_field_set shadow_after_exit;
     /* Hardware shadowing for L2 (nested/shadow_vmcs02.h): shadow02's
      * region (0: none yet); the L1-physical address of the shadow VMCS
      * whose fields it holds (NESTED_NO_VMCS: none) and that region in L0's

@@ -127,12 +127,17 @@ const uint64_t *shadow_vmcs_bitmap(bool vmwrite)
     return (const uint64_t *)(vmwrite ? vmwrite_bitmap : vmread_bitmap);
 }
 
+/* The fields of `list` from `from` into the shadow VMCS (current). */
+static void load_places(const struct vmcs12 *from, const struct vmcs12_place *list, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++)
+        vmcs_write(list[i].encoding, vmcs12_place_get(from, &list[i]));
+}
+
 void shadow_region_load(const struct vmcs12 *from)
 {
-    for (unsigned i = 0; i < fields.rw_count; i++)
-        vmcs_write(fields.rw[i].encoding, vmcs12_place_get(from, &fields.rw[i]));
-    for (unsigned i = 0; i < fields.ro_count; i++)
-        vmcs_write(fields.ro[i].encoding, vmcs12_place_get(from, &fields.ro[i]));
+    load_places(from, fields.rw, fields.rw_count);
+    load_places(from, fields.ro, fields.ro_count);
 }
 
 /* The after-exit fields of the set's word (type, width) that `stale`
@@ -160,7 +165,7 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
     struct nested_vmx *n = v->nested;
     const struct vmcs12 *v12 = n->vmcs12;
     struct vmcs12_field_set *stale = &n->shadow_stale;
-    const struct vmcs12_field_set *after_exit = n->shadow_after_exit;
+    const struct vmcs12_field_set *after_exit = &n->shadow_after_exit;
     uint64_t flags = shadow_region_enter(n->shadow_vmcs);
     for (unsigned words = stale->words; words; words &= words - 1) {
         switch (__builtin_ctz(words)) {
@@ -205,12 +210,6 @@ void shadow_vmcs_take_rw(struct vcpu *v)
     shadow_region_leave(v, n->shadow_vmcs, flags);
 }
 
-static void copy_promoted(const struct vmcs12 *from, const struct shadow_promotion *p)
-{
-    for (unsigned i = 0; i < p->count; i++)
-        vmcs_write(p->promoted[i].encoding, vmcs12_place_get(from, &p->promoted[i]));
-}
-
 bool shadow_vmcs_attach(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
@@ -222,13 +221,14 @@ bool shadow_vmcs_attach(struct vcpu *v)
     uint64_t flags = shadow_region_enter(n->shadow_vmcs);
     shadow_region_load(n->vmcs12);
     if (learnt)
-        copy_promoted(n->vmcs12, &learnt->promotion);
+        load_places(n->vmcs12, learnt->promotion.promoted, learnt->promotion.count);
     shadow_region_leave(v, n->shadow_vmcs, flags);
     n->shadow_stale = (struct vmcs12_field_set){ 0 };
-    n->shadow_after_exit = learnt ? &learnt->after_exit : &fields.after_exit;
+    if (!n->shadow_promoted)
+        n->shadow_after_exit = fields.after_exit;
     v->lv.shadow = n->shadow_vmcs;
-    vmcs_write(VMREAD_BITMAP, (uint64_t)(learnt ? learnt->bitmaps : vmread_bitmap));
-    vmcs_write(VMWRITE_BITMAP, (uint64_t)(learnt ? learnt->bitmaps + SHADOW_BITMAP_BYTES : vmwrite_bitmap));
+    vmcs_write(VMREAD_BITMAP, (uint64_t)(learnt ? learnt->bitmaps[0] : vmread_bitmap));
+    vmcs_write(VMWRITE_BITMAP, (uint64_t)(learnt ? learnt->bitmaps[1] : vmwrite_bitmap));
     vmcs_write(VMCS_LINK_POINTER, n->shadow_vmcs);
     vmcs_set_bits(SECONDARY_VM_EXEC_CONTROL, PROC2_VMCS_SHADOWING);
     n->shadow_linked = true;
@@ -262,21 +262,12 @@ static struct shadow_learnt *learnt_of(struct nested_vmx *n)
 {
     if (n->shadow_learnt)
         return n->shadow_learnt;
-    struct shadow_learnt *learnt = page_alloc(1);
-    uint8_t *bitmaps = page_alloc(2);
-    if (!learnt || !bitmaps) {
-        if (learnt)
-            page_free(learnt, 1);
-        if (bitmaps)
-            page_free(bitmaps, 2);
+    struct shadow_learnt *learnt = page_alloc(SHADOW_LEARNT_PAGES);
+    if (!learnt)
         return NULL;
-    }
-    _Static_assert(sizeof(*learnt) <= 4096, "a vCPU's learnt shadow state fits a page");
-    memset(learnt, 0, sizeof(*learnt));
-    learnt->after_exit = fields.after_exit;
-    memcpy(bitmaps, vmread_bitmap, SHADOW_BITMAP_BYTES);
-    memcpy(bitmaps + SHADOW_BITMAP_BYTES, vmwrite_bitmap, SHADOW_BITMAP_BYTES);
-    learnt->bitmaps = bitmaps;
+    memset(&learnt->promotion, 0, sizeof(learnt->promotion));
+    memcpy(learnt->bitmaps[0], vmread_bitmap, SHADOW_BITMAP_BYTES);
+    memcpy(learnt->bitmaps[1], vmwrite_bitmap, SHADOW_BITMAP_BYTES);
     n->shadow_learnt = learnt;
     return learnt;
 }
@@ -291,13 +282,12 @@ void shadow_vmcs_exited(struct vcpu *v, uint32_t encoding)
     if (!learnt || !shadow_promote_note(&learnt->promotion, field,
                                         v->stats.count[EXIT_REASON_VMRESUME]))
         return;
-    shadow_bitmap_let_through(learnt->bitmaps, field);
-    shadow_bitmap_let_through(learnt->bitmaps + SHADOW_BITMAP_BYTES, field);
-    vmcs12_field_set_add(&learnt->after_exit, field);
-    n->shadow_after_exit = &learnt->after_exit;
+    shadow_bitmap_let_through(learnt->bitmaps[0], field);
+    shadow_bitmap_let_through(learnt->bitmaps[1], field);
+    vmcs12_field_set_add(&n->shadow_after_exit, field);
     n->shadow_promoted = true;
-    vmcs_write(VMREAD_BITMAP, (uint64_t)learnt->bitmaps);
-    vmcs_write(VMWRITE_BITMAP, (uint64_t)(learnt->bitmaps + SHADOW_BITMAP_BYTES));
+    vmcs_write(VMREAD_BITMAP, (uint64_t)learnt->bitmaps[0]);
+    vmcs_write(VMWRITE_BITMAP, (uint64_t)learnt->bitmaps[1]);
     /* From now on L1 reads it in the shadow: vmcs12's value (whole: the
      * emulation brought in what a nested exit left in vmcs02). */
     uint64_t flags = shadow_region_enter(n->shadow_vmcs);
@@ -309,8 +299,7 @@ void shadow_vmcs_free(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     if (n->shadow_learnt) {
-        page_free(n->shadow_learnt->bitmaps, 2);
-        page_free(n->shadow_learnt, 1);
+        page_free(n->shadow_learnt, SHADOW_LEARNT_PAGES);
         n->shadow_learnt = NULL;
         n->shadow_promoted = false;
     }

@@ -24,21 +24,20 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "nested/nested.h"
+#include "nested/shadow_fields.h"
 #include "nested/shadow_promote.h"
 #include "virt/vcpu.h"
 
-struct vcpu;
-
 /* A vCPU's shadowed fields beyond the static lists (nested/shadow_promote.h),
- * made at L1's first exit for a field that could be: the promotion state;
- * the fields a nested exit puts into the shadow (the static after-exit
- * list and the promoted ones); vmcs01's VMREAD and VMWRITE bitmaps, L0's
- * with the promoted fields' bits clear (two pages). */
+ * made at L1's first exit for a field that could be: the promotion state,
+ * and vmcs01's VMREAD and VMWRITE bitmaps (page-aligned, as VM entry
+ * requires), L0's with the promoted fields' bits clear. */
 struct shadow_learnt {
     struct shadow_promotion promotion;
-    struct vmcs12_field_set after_exit;
-    uint8_t *bitmaps;
+    _Alignas(4096) uint8_t bitmaps[2][SHADOW_BITMAP_BYTES];
 };
+#define SHADOW_LEARNT_PAGES (sizeof(struct shadow_learnt) / 4096)
+_Static_assert(sizeof(struct shadow_learnt) == 3 * 4096, "the page and two bitmaps NESTED_VCPU_PAGES counts");
 
 /* Probes the fields the processor has and builds the bitmaps (at
  * start-up, VMX on, no VMCS current). */
@@ -75,7 +74,6 @@ void shadow_vmcs_written(struct vcpu *vcpu, uint32_t encoding);
 
 /* What hardware shadowing for L2 (nested/shadow_vmcs02.h) shares: */
 struct shadow_fields;
-struct vmcs12;
 /* the shadowed fields and L0's bitmaps, made by shadow_vmcs_init; */
 const struct shadow_fields *shadow_vmcs_fields(void);
 const uint64_t *shadow_vmcs_bitmap(bool vmwrite);

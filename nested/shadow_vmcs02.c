@@ -125,10 +125,9 @@ void shadow02_enter(struct vcpu *v, uint32_t proc2_12)
     }
 }
 
-void shadow02_release(struct vcpu *v, uint64_t gpa, bool any)
+void shadow02_release(struct vcpu *v, uint64_t gpa)
 {
-    struct nested_vmx *n = v->nested;
-    if (any || n->shadow02_of == gpa)
+    if (v->nested->shadow02_of == gpa)
         write_back(v);
 }
 

@@ -35,10 +35,10 @@ void shadow02_init(void);
  * bitmaps, if vmcs12 shadows L2's VMCS accesses and the processor can;
  * otherwise it links none. */
 void shadow02_enter(struct vcpu *vcpu, uint32_t proc2_12);
-/* L1's VMPTRLD or VMCLEAR of the VMCS at `gpa`, or VMXOFF (`any`):
- * if shadow02 holds that region's fields, they go back into it and
- * shadow02 holds none. */
-void shadow02_release(struct vcpu *vcpu, uint64_t gpa, bool any);
+/* L1's VMPTRLD or VMCLEAR of the VMCS at `gpa` (VMXOFF: the one shadow02
+ * holds, nested_vmx.shadow02_of): if shadow02 holds that region's fields,
+ * they go back into it and shadow02 holds none. */
+void shadow02_release(struct vcpu *vcpu, uint64_t gpa);
 /* L0 wrote the field `encoding` of L1's shadow VMCS at `gpa` for L2 (an
  * emulated VMWRITE): shadow02 gets it too if it holds that region's. */
 void shadow02_written(struct vcpu *vcpu, uint64_t gpa, uint32_t encoding);

@@ -296,7 +296,7 @@ static void emulate_vmxoff(struct insn *in)
     struct vcpu *v = in->vcpu;
     release_current(v, false, NESTED_NO_VMCS);
     vmcs12_cache_write_back_all(v);
-    shadow02_release(v, 0, true);
+    shadow02_release(v, v->nested->shadow02_of);
     nested_vcpu_free(v);
     apicv_inhibit_changed(v);
     /* INIT, blocked in VMX root operation, is taken now (SDM Vol. 3C 24.8). */
@@ -334,7 +334,7 @@ __attribute__((noinline)) static void emulate_vmclear(struct insn *in)
     uint64_t addr;
     if (!vmcs_pointer_operand(in, VMXERR_VMCLEAR_BAD_ADDRESS, VMXERR_VMCLEAR_VMXON_POINTER, &addr))
         return;
-    shadow02_release(v, addr, false);   /* its data to memory, as any VMCS's */
+    shadow02_release(v, addr);   /* its data to memory, as any VMCS's */
     /* Its data goes to memory and its launch state becomes clear. Memory
      * that is not RAM takes nothing, as the processor's write would go
      * nowhere. */
@@ -362,7 +362,7 @@ __attribute__((noinline)) static void emulate_vmptrld(struct insn *in)
         fail(in, VMXERR_VMPTRLD_BAD_REVISION);
         return;
     }
-    shadow02_release(v, addr, false);   /* L1 may change it from here on */
+    shadow02_release(v, addr);   /* L1 may change it from here on */
     if (addr != n->current_vmptr) {
         release_current(v, true, addr);
         bool checked = false;
