@@ -27,6 +27,11 @@ void cpuid_cache_init(void);
 extern struct cpuid_regs cpuid_cache[CPUID_CACHE_BASIC_LEAVES][CPUID_CACHE_SUBLEAVES];
 /* How many basic leaves are cached: 0 on bare hardware. */
 extern uint32_t cpuid_cache_leaves;
+/* Whether this hypervisor is itself a VM (vmxvisor as L1). */
+static inline bool running_in_vm(void)
+{
+    return cpuid_cache_leaves != 0;
+}
 
 /* CPUID(leaf, subleaf) of the processor, from the cache where it has the
  * leaf. Inline and without a call: every CPUID exit of every guest asks,

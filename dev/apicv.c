@@ -103,10 +103,9 @@ static void write_eoi_exit_pair(struct vcpu *v, unsigned i)
 static void write_controls(struct vcpu *v, enum apicv_mode now)
 {
     struct vlapic *apic = v->apic;
-    uint32_t proc = (uint32_t)vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
-    proc = now == APICV_OFF ? (proc & ~PROC_USE_TPR_SHADOW) | CR8_EXITS
-                            : (proc | PROC_USE_TPR_SHADOW) & ~CR8_EXITS;
-    vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
+    uint32_t proc = v->lv.controls.proc;
+    loaded_vmcs_set_proc(&v->lv, now == APICV_OFF ? (proc & ~PROC_USE_TPR_SHADOW) | CR8_EXITS
+                                                  : (proc | PROC_USE_TPR_SHADOW) & ~CR8_EXITS);
     if (now != APICV_OFF) {
         vmcs_write(VIRTUAL_APIC_PAGE_ADDR, (uint64_t)apic->regs);
         vmcs_write(TPR_THRESHOLD, 0);
@@ -120,14 +119,14 @@ static void write_controls(struct vcpu *v, enum apicv_mode now)
     enum apic_mode mode = vlapic_mode(apic);
     bool at_default = (apic->base_msr & ~0xfffull) == APIC_DEFAULT_BASE;
     bool full = now == APICV_FULL;
-    uint32_t proc2 = (uint32_t)vmcs_read(SECONDARY_VM_EXEC_CONTROL) & ~FULL_PROC2;
+    uint32_t proc2 = v->lv.controls.proc2 & ~FULL_PROC2;
     if (full)
         proc2 |= PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY;
     if (full && mode == APIC_MODE_X2APIC)
         proc2 |= PROC2_VIRTUALIZE_X2APIC;
     else if (mode == APIC_MODE_XAPIC && at_default)
         proc2 |= PROC2_VIRTUALIZE_APIC_ACCESSES;
-    vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
+    loaded_vmcs_set_proc2(&v->lv, proc2);
     vmcs_write(APIC_ACCESS_ADDR, (uint64_t)v->vm->apic_access_page);
     vmcs_write(MSR_BITMAP, full && mode == APIC_MODE_X2APIC ? (uint64_t)v->vm->x2apic_msr_bitmap
                                                             : (uint64_t)v->vm->msr_bitmap);

@@ -49,7 +49,7 @@ void nested_deliver_events(struct vcpu *v)
         else
             inject_pending_interrupt(v);
         if (control12(v, CPU_BASED_VM_EXEC_CONTROL) & PROC_INTERRUPT_WINDOW_EXITING)
-            vmcs_set_bits(CPU_BASED_VM_EXEC_CONTROL, PROC_INTERRUPT_WINDOW_EXITING);
+            loaded_vmcs_set_proc(v->vmcs, v->vmcs->controls.proc | PROC_INTERRUPT_WINDOW_EXITING);
         return;
     }
     /* An interrupt that exits to L1 goes before an NMI for L2, which L2

@@ -5,7 +5,7 @@
 
 #define VECTOR_PF 14
 
-void nested_merge_controls(const struct vmcs01_controls *l0, const struct vmcs12_controls *l1,
+void nested_merge_controls(const struct vmcs_controls *l0, const struct vmcs12_controls *l1,
                            struct vmcs02_controls *out)
 {
     out->pin = l0->pin | (l1->pin & ~PIN_PREEMPTION_TIMER);

@@ -7,21 +7,7 @@
  */
 #include <stdint.h>
 #include <stdbool.h>
-
-/* The values of vmcs01 (L0's for L1) that vmcs02 is built from. */
-struct vmcs01_controls {
-    uint32_t pin, proc, proc2, exit, entry;
-    uint32_t exception_bitmap;
-    uint64_t cr0_mask, cr4_mask;
-};
-
-static inline bool vmcs01_controls_equal(const struct vmcs01_controls *a,
-                                         const struct vmcs01_controls *b)
-{
-    return a->pin == b->pin && a->proc == b->proc && a->proc2 == b->proc2 && a->exit == b->exit &&
-           a->entry == b->entry && a->exception_bitmap == b->exception_bitmap &&
-           a->cr0_mask == b->cr0_mask && a->cr4_mask == b->cr4_mask;
-}
+#include "vmx/vmcs_controls.h"
 
 /* The controls of vmcs02, by class. */
 struct vmcs02_controls {
@@ -57,7 +43,7 @@ struct vmcs12_controls {
  *    L0 intercepts #PF itself (then every #PF exits: 0/0);
  *  - CR0/CR4 guest/host masks: L0's | L1's.
  */
-void nested_merge_controls(const struct vmcs01_controls *l0, const struct vmcs12_controls *l1,
+void nested_merge_controls(const struct vmcs_controls *l0, const struct vmcs12_controls *l1,
                            struct vmcs02_controls *out);
 /* The read shadow vmcs02 gives L2: for the bits L1 owns (its mask) L1's
  * read shadow, for the others L2's own value (KVM: vmcs12 guest CR with

@@ -91,7 +91,7 @@ struct nested_vmx {
      * vmcs12's as they are now: unless L1 writes a control (controls_stale)
      * or L0's change, a nested entry leaves them as they are ("no VMWRITE
      * that does not change a value"). */
-    struct vmcs01_controls controls02_from;
+    struct vmcs_controls controls02_from;
     bool controls_stale;
     uint8_t *msr_bitmap02;
     /* The words of L0's MSR bitmap that let some access through: the only

@@ -230,7 +230,7 @@ bool shadow_vmcs_attach(struct vcpu *v)
     vmcs_write(VMREAD_BITMAP, (uint64_t)(learnt ? learnt->bitmaps[0] : vmread_bitmap));
     vmcs_write(VMWRITE_BITMAP, (uint64_t)(learnt ? learnt->bitmaps[1] : vmwrite_bitmap));
     vmcs_write(VMCS_LINK_POINTER, n->shadow_vmcs);
-    vmcs_set_bits(SECONDARY_VM_EXEC_CONTROL, PROC2_VMCS_SHADOWING);
+    loaded_vmcs_set_proc2(&v->lv, v->lv.controls.proc2 | PROC2_VMCS_SHADOWING);
     n->shadow_linked = true;
     return true;
 }
@@ -241,7 +241,7 @@ void shadow_vmcs_detach(struct vcpu *v)
     if (!n->shadow_linked)
         return;
     shadow_vmcs_to_vmcs12(v);
-    vmcs_clear_bits(SECONDARY_VM_EXEC_CONTROL, PROC2_VMCS_SHADOWING);
+    loaded_vmcs_set_proc2(&v->lv, v->lv.controls.proc2 & ~PROC2_VMCS_SHADOWING);
     vmcs_write(VMCS_LINK_POINTER, ~0ull);
     n->shadow_linked = false;
 }

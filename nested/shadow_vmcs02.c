@@ -78,7 +78,7 @@ static void unlink(struct nested_vmx *n)
 {
     if (!n->shadow02_linked)
         return;
-    vmcs_clear_bits(SECONDARY_VM_EXEC_CONTROL, PROC2_VMCS_SHADOWING);
+    loaded_vmcs_set_proc2(&n->vmcs02, n->vmcs02.controls.proc2 & ~PROC2_VMCS_SHADOWING);
     vmcs_write(VMCS_LINK_POINTER, ~0ull);
     n->shadow02_linked = false;
 }
@@ -120,7 +120,7 @@ void shadow02_enter(struct vcpu *v, uint32_t proc2_12)
         vmcs_write(VMREAD_BITMAP, (uint64_t)read02);
         vmcs_write(VMWRITE_BITMAP, (uint64_t)write02);
         vmcs_write(VMCS_LINK_POINTER, n->shadow02);
-        vmcs_set_bits(SECONDARY_VM_EXEC_CONTROL, PROC2_VMCS_SHADOWING);
+        loaded_vmcs_set_proc2(&n->vmcs02, n->vmcs02.controls.proc2 | PROC2_VMCS_SHADOWING);
         n->shadow02_linked = true;
     }
 }

@@ -84,18 +84,6 @@ static void run_on(struct vcpu *v, struct loaded_vmcs *lv)
         vmcs_write_host_per_cpu_state();
 }
 
-static void read_vmcs01_controls(struct vmcs01_controls *c)
-{
-    c->pin = (uint32_t)vmcs_read(PIN_BASED_VM_EXEC_CONTROL);
-    c->proc = (uint32_t)vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
-    c->proc2 = (uint32_t)vmcs_read(SECONDARY_VM_EXEC_CONTROL);
-    c->exit = (uint32_t)vmcs_read(VM_EXIT_CONTROLS);
-    c->entry = (uint32_t)vmcs_read(VM_ENTRY_CONTROLS);
-    c->exception_bitmap = (uint32_t)vmcs_read(EXCEPTION_BITMAP);
-    c->cr0_mask = vmcs_read(CR0_GUEST_HOST_MASK);
-    c->cr4_mask = vmcs_read(CR4_GUEST_HOST_MASK);
-}
-
 static void read_vmcs12_controls(const struct vmcs12 *v12, struct vmcs12_controls *c)
 {
     c->pin = (uint32_t)vmcs12_get(v12, PIN_BASED_VM_EXEC_CONTROL);
@@ -165,7 +153,7 @@ static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
  * per-CPU part comes with each load on a CPU, run_on), the lists L0 does
  * not use, L2's VPID (nested/nested_ept.h), written the first time vmcs02
  * is current. */
-static void write_vmcs02_constants(struct vcpu *v, const struct vmcs01_controls *l0)
+static void write_vmcs02_constants(struct vcpu *v, const struct vmcs_controls *l0)
 {
     vmcs_write_host_state();
     vmcs_write(CR3_TARGET_COUNT, 0);
@@ -268,7 +256,7 @@ static uint32_t secondary12(const struct vmcs12_controls *c12)
 
 /* vmcs02's guest state and controls from vmcs12 and vmcs01 (KVM's
  * prepare_vmcs02); vmcs02 is current. False if L2's PDPTEs are invalid. */
-static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0,
+static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
                            const struct vmcs12_controls *c12, uint64_t l1_efer,
                            uint64_t l1_pat, uint64_t l1_dr7, uint64_t l1_debugctl)
 {
@@ -279,7 +267,7 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0,
         n->vmcs02_fresh = false;
         n->controls_stale = true;
     }
-    if (n->controls_stale || !vmcs01_controls_equal(&n->controls02_from, l0)) {
+    if (n->controls_stale || !vmcs_controls_equal(&n->controls02_from, l0)) {
         struct vmcs02_controls c02;
         nested_merge_controls(l0, c12, &c02);
         if (!v->vpid02)
@@ -296,16 +284,12 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs01_controls *l0,
             c02.proc2 |= PROC2_VIRTUALIZE_APIC_ACCESSES;
             vmcs_write(APIC_ACCESS_ADDR, (uint64_t)v->vm->apic_access_page);
         }
-        vmcs_write(PIN_BASED_VM_EXEC_CONTROL, c02.pin);
-        vmcs_write(CPU_BASED_VM_EXEC_CONTROL, c02.proc);
-        vmcs_write(SECONDARY_VM_EXEC_CONTROL, c02.proc2);
-        vmcs_write(VM_EXIT_CONTROLS, c02.exit);
-        vmcs_write(VM_ENTRY_CONTROLS, c02.entry);
-        vmcs_write(EXCEPTION_BITMAP, c02.exception_bitmap);
+        loaded_vmcs_write_controls(&n->vmcs02, &(struct vmcs_controls){
+            .pin = c02.pin, .proc = c02.proc, .proc2 = c02.proc2, .exit = c02.exit,
+            .entry = c02.entry, .exception_bitmap = c02.exception_bitmap,
+            .cr0_mask = c02.cr0_mask, .cr4_mask = c02.cr4_mask });
         vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, c02.pf_error_code_mask);
         vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, c02.pf_error_code_match);
-        vmcs_write(CR0_GUEST_HOST_MASK, c02.cr0_mask);
-        vmcs_write(CR4_GUEST_HOST_MASK, c02.cr4_mask);
         if (c02.proc2 & PROC2_PAUSE_LOOP_EXITING) {
             vmcs_write(PLE_GAP, vmcs12_get(v12, PLE_GAP));
             vmcs_write(PLE_WINDOW, vmcs12_get(v12, PLE_WINDOW));
@@ -552,7 +536,7 @@ static void return_to_l1(struct vcpu *v)
     if (n->shadow_linked)
         shadow_vmcs_from_vmcs12(v);     /* L1 reads the exit from the shadow VMCS */
     /* The vCPU's own interrupt-window state is vmcs01's again. */
-    uint32_t proc01 = (uint32_t)vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
+    uint32_t proc01 = v->lv.controls.proc;
     v->window_exiting = proc01 & PROC_INTERRUPT_WINDOW_EXITING;
     v->nmi_window_exiting = proc01 & PROC_NMI_WINDOW_EXITING;
     request_event_check(v);
@@ -623,8 +607,7 @@ void nested_vm_entry(struct vcpu *v, bool resume)
         vm_end(v->vm, -1, "out of memory for a vmcs02");
         return;
     }
-    struct vmcs01_controls l0;
-    read_vmcs01_controls(&l0);
+    const struct vmcs_controls *l0 = &v->lv.controls;
     struct vmcs12_controls c12;
     read_vmcs12_controls(n->vmcs12, &c12);
     /* L1's own, for what the entry does not load (0: not needed). */
@@ -633,7 +616,7 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     uint64_t l1_dr7 = load_debug ? 0 : vmcs_read(GUEST_DR7);
     uint64_t l1_debugctl = load_debug ? 0 : vmcs_read(GUEST_IA32_DEBUGCTL);
     run_on(v, &n->vmcs02);
-    if (!prepare_vmcs02(v, &l0, &c12, l1_efer, v->pat, l1_dr7, l1_debugctl)) {
+    if (!prepare_vmcs02(v, l0, &c12, l1_efer, v->pat, l1_dr7, l1_debugctl)) {
         fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, NESTED_ENTRY_FAILURE_PDPTE);
         return;
     }
@@ -681,11 +664,11 @@ static void save_l2_state(struct vcpu *v)
         save_promoted_l2_state(n);
     n->l2_state_pending = true;
     uint64_t cr0 = nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
-                                        vmcs_read(CR0_GUEST_HOST_MASK), vmcs12_get(v12, GUEST_CR0),
+                                        n->vmcs02.controls.cr0_mask, vmcs12_get(v12, GUEST_CR0),
                                         vmcs12_get(v12, CR0_GUEST_HOST_MASK));
     vmcs12_set_noting(v12, stale, GUEST_CR0, cr0);
     uint64_t cr4 = nested_cr_for_vmcs12(vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
-                                        vmcs_read(CR4_GUEST_HOST_MASK), vmcs12_get(v12, GUEST_CR4),
+                                        n->vmcs02.controls.cr4_mask, vmcs12_get(v12, GUEST_CR4),
                                         vmcs12_get(v12, CR4_GUEST_HOST_MASK));
     vmcs12_set_noting(v12, stale, GUEST_CR4, cr4);
     uint32_t exit12 = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);

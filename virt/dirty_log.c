@@ -179,9 +179,9 @@ void dirty_log_vcpu_sync(struct vcpu *v)
         memset(v->pml_buffer, 0xff, PAGE_SIZE);
         vmcs_write(PML_ADDRESS, (uint64_t)(uintptr_t)v->pml_buffer);
         vmcs_write(GUEST_PML_INDEX, PML_ENTRIES - 1);
-        vmcs_set_bits(SECONDARY_VM_EXEC_CONTROL, PROC2_ENABLE_PML);
+        loaded_vmcs_set_proc2(&v->lv, v->lv.controls.proc2 | PROC2_ENABLE_PML);
     } else {
-        vmcs_clear_bits(SECONDARY_VM_EXEC_CONTROL, PROC2_ENABLE_PML);
+        loaded_vmcs_set_proc2(&v->lv, v->lv.controls.proc2 & ~PROC2_ENABLE_PML);
     }
     v->pml_on = want;
 }

@@ -72,7 +72,7 @@ bool nmis_virtualised(void)
  * NMI (SDM Vol. 3C 25.6.2, 26.2). */
 static void set_nmi_window(struct vcpu *v, bool on)
 {
-    set_window_exiting(&v->nmi_window_exiting, PROC_NMI_WINDOW_EXITING, on);
+    set_window_exiting(v, &v->nmi_window_exiting, PROC_NMI_WINDOW_EXITING, on);
 }
 
 /* Virtual-NMI blocking as the VMCS says, but only if L0 caused it: an

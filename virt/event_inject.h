@@ -78,21 +78,19 @@ static inline void inject_external_interrupt(struct vcpu *v, uint8_t vector)
 
 /* An event window's exiting control (`control`, a primary processor-based
  * one) on or off, written only when it changes (`*exiting` says how it is). */
-static inline void set_window_exiting(bool *exiting, uint32_t control, bool on)
+static inline void set_window_exiting(struct vcpu *v, bool *exiting, uint32_t control, bool on)
 {
     if (*exiting == on)
         return;
     *exiting = on;
-    if (on)
-        vmcs_set_bits(CPU_BASED_VM_EXEC_CONTROL, control);
-    else
-        vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, control);
+    uint32_t proc = v->vmcs->controls.proc;
+    loaded_vmcs_set_proc(v->vmcs, on ? proc | control : proc & ~control);
 }
 
 /* Interrupt-window exiting on or off: an exit as soon as the guest can take
  * an interrupt (SDM Vol. 3C 25.6.2). */
 static inline void set_interrupt_window(struct vcpu *v, bool on)
 {
-    set_window_exiting(&v->window_exiting, PROC_INTERRUPT_WINDOW_EXITING, on);
+    set_window_exiting(v, &v->window_exiting, PROC_INTERRUPT_WINDOW_EXITING, on);
 }
 #endif

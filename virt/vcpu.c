@@ -135,6 +135,7 @@ bool vcpu_load(struct vcpu *v)
 
 void vcpu_put(struct vcpu *v)
 {
+    loaded_vmcs_check_controls(v->vmcs);
     nmi_note_vmcs_leaving(v);
     vcpu_msrs_save(v);
     fpu_state_save(v);

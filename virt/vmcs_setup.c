@@ -67,27 +67,26 @@ static void write_controls(struct vcpu *vcpu)
      * virtual APIC (dev/apic_access.c); the negotiation made sure the CPU
      * allows that. The preemption timer ends time slices (machine/vcpu_run.c). */
     const uint32_t cr8_exits = PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
-    vmcs_write(PIN_BASED_VM_EXEC_CONTROL, ctl[VMX_CTL_PIN]);
-    vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
-               (ctl[VMX_CTL_PROC] & ~(PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING |
+    struct vmcs_controls c = {
+        .pin = ctl[VMX_CTL_PIN],
+        .proc = (ctl[VMX_CTL_PROC] & ~(PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING |
                                       PROC_MONITOR_TRAP_FLAG | PROC_USE_TPR_SHADOW)) |
-                   cr8_exits);
-    uint32_t proc2 = ctl[VMX_CTL_PROC2] &
-                     (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_RDTSCP |
-                      PROC2_ENABLE_INVPCID | PROC2_ENABLE_XSAVES);
+                cr8_exits,
+        .proc2 = ctl[VMX_CTL_PROC2] & (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST |
+                                       PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID |
+                                       PROC2_ENABLE_XSAVES),
+        .exit = ctl[VMX_CTL_EXIT],
+        .entry = vm->boot.mode == BOOT_CPU_LONG ? ctl[VMX_CTL_ENTRY] | ENTRY_IA32E_MODE_GUEST
+                                                : ctl[VMX_CTL_ENTRY],
+        .exception_bitmap = 0,
+    };
     if (vcpu->vpid)
-        proc2 |= PROC2_ENABLE_VPID;
+        c.proc2 |= PROC2_ENABLE_VPID;
     if (vm->ple_enabled) {
-        proc2 |= PROC2_PAUSE_LOOP_EXITING;
+        c.proc2 |= PROC2_PAUSE_LOOP_EXITING;
         vmcs_write(PLE_GAP, vm->config.ple_params.gap);
         vmcs_write(PLE_WINDOW, vcpu->ple.window);
     }
-    vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
-    vmcs_write(VM_EXIT_CONTROLS, ctl[VMX_CTL_EXIT]);
-    vmcs_write(VM_ENTRY_CONTROLS, vm->boot.mode == BOOT_CPU_LONG
-                                      ? ctl[VMX_CTL_ENTRY] | ENTRY_IA32E_MODE_GUEST
-                                      : ctl[VMX_CTL_ENTRY]);
-    vmcs_write(EXCEPTION_BITMAP, 0);
     vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
     vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
     vmcs_write(CR3_TARGET_COUNT, 0);
@@ -101,7 +100,7 @@ static void write_controls(struct vcpu *vcpu)
     vmcs_write(EPT_POINTER, ept_pointer(&vm->ept));
     if (vcpu->vpid)
         vmcs_write(VIRTUAL_PROCESSOR_ID, vcpu->vpid);
-    if (proc2 & PROC2_ENABLE_XSAVES)
+    if (c.proc2 & PROC2_ENABLE_XSAVES)
         vmcs_write(XSS_EXIT_BITMAP, 0);
     /* The guest owns CR0 but for the bits VMX needs fixed, and of CR4 only
      * the bits of features every VT-x processor has that guests toggle
@@ -110,9 +109,9 @@ static void write_controls(struct vcpu *vcpu)
      * (exits/exit_cr.c). The guest reads its own values from the shadows. */
     const uint64_t cr4_guest_owned = CR4_TSD | CR4_DE | CR4_PGE | CR4_PCE | CR4_OSFXSR |
                                      CR4_OSXMMEXCPT | CR4_FSGSBASE;
-    vmcs_write(CR0_GUEST_HOST_MASK, vmcs_config.cr0_fixed0 & ~(CR0_PE | CR0_PG));
-    vmcs_write(CR4_GUEST_HOST_MASK, vmcs_config.cr4_fixed0 | ~vmcs_config.cr4_fixed1 |
-                                        ~cr4_guest_owned);
+    c.cr0_mask = vmcs_config.cr0_fixed0 & ~(CR0_PE | CR0_PG);
+    c.cr4_mask = vmcs_config.cr4_fixed0 | ~vmcs_config.cr4_fixed1 | ~cr4_guest_owned;
+    loaded_vmcs_write_controls(vcpu->vmcs, &c);
     vmcs_write(VMCS_LINK_POINTER, ~0ull);
     /* The APIC virtualization controls follow the vCPU's APIC mode; they
      * are written before the first entry (dev/apicv.c). */

@@ -1,9 +1,11 @@
 #include "vmx/loaded_vmcs.h"
+#include "vmx/vmx_controls.h"
 #include "vmx/vmx_insn.h"
 #include "arch/percpu.h"
 #include "arch/platform.h"
 #include "arch/smp.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_cache.h"
 
 #define MAX_LOADED_PER_CPU 128
 
@@ -88,4 +90,45 @@ bool loaded_vmcs_arrive(struct loaded_vmcs *lv)
         loaded_vmcs_make_current(lv, me);
     irq_restore(flags);
     return true;
+}
+
+void loaded_vmcs_write_controls(struct loaded_vmcs *lv, const struct vmcs_controls *c)
+{
+    vmcs_write(PIN_BASED_VM_EXEC_CONTROL, c->pin);
+    vmcs_write(CPU_BASED_VM_EXEC_CONTROL, c->proc);
+    vmcs_write(SECONDARY_VM_EXEC_CONTROL, c->proc2);
+    vmcs_write(VM_EXIT_CONTROLS, c->exit);
+    vmcs_write(VM_ENTRY_CONTROLS, c->entry);
+    vmcs_write(EXCEPTION_BITMAP, c->exception_bitmap);
+    vmcs_write(CR0_GUEST_HOST_MASK, c->cr0_mask);
+    vmcs_write(CR4_GUEST_HOST_MASK, c->cr4_mask);
+    lv->controls = *c;
+    lv->controls.entry &= ~(uint32_t)ENTRY_IA32E_MODE_GUEST;   /* the processor's to change */
+}
+
+void loaded_vmcs_check_controls(const struct loaded_vmcs *lv)
+{
+    /* In a VM each VMREAD may be an exit to the hypervisor below: checked
+     * where it costs nothing, as L0 (every system test runs one). */
+    if (running_in_vm() || !lv->vmcs || loaded_vmcs_current[this_cpu()->index] != lv->vmcs)
+        return;     /* (or released by a reset, or never loaded here) */
+    const struct vmcs_controls *c = &lv->controls;
+    const struct { enum vmcs_field field; uint64_t cached; } kept[] = {
+        { PIN_BASED_VM_EXEC_CONTROL, c->pin },
+        { CPU_BASED_VM_EXEC_CONTROL, c->proc },
+        { SECONDARY_VM_EXEC_CONTROL, c->proc2 },
+        { VM_EXIT_CONTROLS, c->exit },
+        { VM_ENTRY_CONTROLS, c->entry },
+        { EXCEPTION_BITMAP, c->exception_bitmap },
+        { CR0_GUEST_HOST_MASK, c->cr0_mask },
+        { CR4_GUEST_HOST_MASK, c->cr4_mask },
+    };
+    for (unsigned i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+        uint64_t now = vmcs_read(kept[i].field);
+        if (kept[i].field == VM_ENTRY_CONTROLS)
+            now &= ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
+        if (now != kept[i].cached)
+            panic("VMCS 0x%lx: %s is 0x%lx, its kept copy 0x%lx (written around the setters)",
+                  lv->vmcs, vmcs_field_lookup(kept[i].field)->name, now, kept[i].cached);
+    }
 }

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include "arch/cpu.h"
 #include "arch/percpu.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmcs_controls.h"
 #include "vmx/vmx_insn.h"
 
 #define VMCS_NOT_LOADED UINT32_MAX
@@ -31,6 +33,9 @@ struct loaded_vmcs {
      * current one's is in guest_regs, where the entry stub keeps it), 0
      * before the first entry writes one. */
     uint64_t host_rsp;
+    /* Its controls as last written (vmx/vmcs_controls.h): valid once
+     * loaded_vmcs_write_controls wrote them all. */
+    struct vmcs_controls controls;
     uint64_t vmptrlds, vmclears, migrations;
 };
 
@@ -68,6 +73,31 @@ static inline bool loaded_vmcs_load(struct loaded_vmcs *lv)
     irq_restore(flags);
     return here ? false : loaded_vmcs_arrive(lv);
 }
+/* Writes every control of `c` into `lv`, the current VMCS: a new VMCS, or
+ * one whose controls are all made anew. */
+void loaded_vmcs_write_controls(struct loaded_vmcs *lv, const struct vmcs_controls *c);
+/* The primary and secondary processor-based controls of `lv`, the current
+ * VMCS, become `value`: a VMWRITE only if that changes them. */
+static inline void loaded_vmcs_set_proc(struct loaded_vmcs *lv, uint32_t value)
+{
+    if (lv->controls.proc != value) {
+        lv->controls.proc = value;
+        vmcs_write(CPU_BASED_VM_EXEC_CONTROL, value);
+    }
+}
+static inline void loaded_vmcs_set_proc2(struct loaded_vmcs *lv, uint32_t value)
+{
+    if (lv->controls.proc2 != value) {
+        lv->controls.proc2 = value;
+        vmcs_write(SECONDARY_VM_EXEC_CONTROL, value);
+    }
+}
+/* Compares `lv`'s controls with the VMCS itself if it is current here and
+ * this hypervisor is not a VM: a difference is a hypervisor bug (a control
+ * written around the setters above), fatal with the field's name. Done as
+ * the vCPU leaves its CPU. */
+void loaded_vmcs_check_controls(const struct loaded_vmcs *lv);
+
 /* VMCLEARs it wherever it is active; it is then no CPU's. */
 void loaded_vmcs_clear(struct loaded_vmcs *lv);
 /* VMCLEARs its shadow VMCS where it may be active and forgets it (the

@@ -16,7 +16,7 @@
 
 /* vmcs01 as virt/vmcs_setup.c builds it on Bochs' tigerlake: EPT, VPID,
  * unrestricted guest, HLT and CR8 exiting, the preemption timer, PLE. */
-static const struct vmcs01_controls l0 = {
+static const struct vmcs_controls l0 = {
     .pin = VMX_PIN_DEFAULT1 | PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING |
            PIN_PREEMPTION_TIMER,
     .proc = VMX_PROC_DEFAULT1 | PROC_HLT_EXITING | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING |
@@ -64,7 +64,7 @@ static void l0_keeps_its_preemption_timer_and_not_l1s(void **state)
     (void)state;
     struct vmcs12_controls l1 = l1_typical();
     struct vmcs02_controls out;
-    struct vmcs01_controls no_timer = l0;
+    struct vmcs_controls no_timer = l0;
     no_timer.pin &= ~PIN_PREEMPTION_TIMER;
     nested_merge_controls(&no_timer, &l1, &out);
     assert_false(out.pin & PIN_PREEMPTION_TIMER);   /* L1's is emulated */
@@ -98,7 +98,7 @@ static void l0s_event_windows_start_off(void **state)
 static void cr8_exits_without_a_tpr_shadow(void **state)
 {
     (void)state;
-    struct vmcs01_controls no_cr8 = l0;
+    struct vmcs_controls no_cr8 = l0;
     no_cr8.proc &= ~(PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING);
     struct vmcs12_controls l1 = l1_typical();
     struct vmcs02_controls out;
@@ -159,7 +159,7 @@ static void page_fault_filter(void **state)
     nested_merge_controls(&l0, &l1, &out);
     assert_int_equal(out.pf_error_code_mask, 2);
     assert_int_equal(out.pf_error_code_match, 2);
-    struct vmcs01_controls l0_pf = l0;
+    struct vmcs_controls l0_pf = l0;
     l0_pf.exception_bitmap = 1u << 14;
     nested_merge_controls(&l0_pf, &l1, &out);
     /* L0 wants every #PF: mask 0 and match 0 make each one exit. */
