@@ -165,8 +165,10 @@ __attribute__((noinline)) static enum exit_action exit_from_l2(struct vcpu *v, u
         v->stats.from_l2[basic]++;
         v->stats.to_l1[basic] += to_l1;
     }
-    if (!to_l1)
+    if (!to_l1) {
+        v->nested->entry_state_stale = true;    /* L0's handler may change vmcs02's */
         return handle_vm_exit(v, reason);
+    }
     nested_vm_exit(v, reason, NESTED_EXIT_INFO_VMCS02, 0, 0);
     return EXIT_RESUME;
 }

@@ -93,6 +93,14 @@ struct nested_vmx {
      * that does not change a value"). */
     struct vmcs_controls controls02_from;
     bool controls_stale;
+    /* vmcs02's TSC offset, EFER, PAT, debug state and CRs (nested/switch.c,
+     * write_entry_state) were made with this TSC offset of L1's, and are
+     * made again at the next entry if stale: L1 wrote one of the guest
+     * fields they come from, or L0 handled an exit of L2's itself (its
+     * handler may change them), or L1's exits do not save what its entries
+     * load (L2 may have changed them). */
+    uint64_t entry_state_tsc_offset;
+    bool entry_state_stale;
     uint8_t *msr_bitmap02;
     /* The words of L0's MSR bitmap that let some access through: the only
      * ones of msr_bitmap02 a nested entry merges (nested/merge.h). */
@@ -179,6 +187,9 @@ static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
     case VMCS_TYPE_GUEST:
         if (encoding != GUEST_RIP && encoding != GUEST_RSP && encoding != VMX_PREEMPTION_TIMER_VALUE)
             n->guest_state_checked = false;
+        if (encoding == GUEST_CR0 || encoding == GUEST_CR4 || encoding == GUEST_IA32_EFER ||
+            encoding == GUEST_IA32_PAT || encoding == GUEST_DR7 || encoding == GUEST_IA32_DEBUGCTL)
+            n->entry_state_stale = true;
         break;
     }
 }

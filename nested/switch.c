@@ -254,6 +254,60 @@ static uint32_t secondary12(const struct vmcs12_controls *c12)
     return c12->proc & PROC_ACTIVATE_SECONDARY ? c12->proc2 : 0;
 }
 
+/* Whether L1's exit controls save into vmcs12 all of write_entry_state's
+ * state that its entry controls load from there. The exits to L1 save L2's
+ * values into vmcs02 (SDM Vol. 3C 28.3), which differ from vmcs12's only
+ * where vmcs12 does not save them: CR0 and CR4 it always does
+ * (save_l2_state), EFER, PAT and the debug state only if L1's exit
+ * controls say so. Without, the next entry must undo L2's changes there
+ * (27.3.2.1). */
+static bool exits_save_entry_state(const struct vmcs12_controls *c12)
+{
+    uint32_t pat = vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT ? ENTRY_LOAD_PAT : 0;
+    uint32_t loaded = ENTRY_LOAD_EFER | ENTRY_LOAD_DEBUG_CONTROLS | pat;
+    uint32_t saved = EXIT_SAVE_EFER | EXIT_SAVE_DEBUG_CONTROLS | (pat ? EXIT_SAVE_PAT : 0);
+    return (c12->entry & loaded) == loaded && (c12->exit & saved) == saved;
+}
+
+/* vmcs02's TSC offset, EFER, PAT, debug state, CR0, CR4 and their read
+ * shadows, from vmcs12 and L1's own (`l1_*`, for what the entry does not
+ * load): vmcs02 is current. */
+static void write_entry_state(struct vcpu *v, const struct vmcs12_controls *c12, uint64_t l1_efer,
+                              uint64_t l1_pat, uint64_t dr7, uint64_t debugctl)
+{
+    struct nested_vmx *n = v->nested;
+    const struct vmcs12 *v12 = n->vmcs12;
+    /* L2's TSC: L1's offset, plus vmcs12's if L1 offsets it. */
+    uint64_t offset = v->tsc_offset;
+    if (c12->proc & PROC_USE_TSC_OFFSETTING)
+        offset += vmcs12_get(v12, TSC_OFFSET);
+    vmcs_write(TSC_OFFSET, offset);
+    /* The state the entry loads only when its controls say so; otherwise
+     * what L1 had (SDM Vol. 3C 27.3.2.1): EFER.LMA/LME follow IA-32e mode. */
+    bool ia32e = c12->entry & ENTRY_IA32E_MODE_GUEST;
+    uint64_t efer = c12->entry & ENTRY_LOAD_EFER ? vmcs12_get(v12, GUEST_IA32_EFER) : l1_efer;
+    if (!(c12->entry & ENTRY_LOAD_EFER))
+        efer = ia32e ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
+    vmcs_write(GUEST_IA32_EFER, efer);
+    if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)
+        vmcs_write(GUEST_IA32_PAT, c12->entry & ENTRY_LOAD_PAT ? vmcs12_get(v12, GUEST_IA32_PAT) : l1_pat);
+    vmcs_write(GUEST_DR7, dr7);
+    vmcs_write(GUEST_IA32_DEBUGCTL, debugctl);
+    uint64_t cr0 = vmcs12_get(v12, GUEST_CR0), cr4 = vmcs12_get(v12, GUEST_CR4);
+    /* With unrestricted guest, PE and PG are L2's own (SDM Vol. 3C 27.3.1.1). */
+    uint64_t cr0_forced = vmcs_config.cr0_fixed0;
+    if (secondary12(c12) & PROC2_UNRESTRICTED_GUEST)     /* vmcs02 has it as vmcs12 does */
+        cr0_forced &= ~(CR0_PE | CR0_PG);
+    vmcs_write(GUEST_CR0, (cr0 | cr0_forced) & vmcs_config.cr0_fixed1);
+    vmcs_write(GUEST_CR4, (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1);
+    vmcs_write(CR0_READ_SHADOW, nested_cr_read_shadow(cr0, c12->cr0_mask,
+                                                      vmcs12_get(v12, CR0_READ_SHADOW)));
+    vmcs_write(CR4_READ_SHADOW, nested_cr_read_shadow(cr4, c12->cr4_mask,
+                                                      vmcs12_get(v12, CR4_READ_SHADOW)));
+    n->entry_state_tsc_offset = v->tsc_offset;
+    n->entry_state_stale = !exits_save_entry_state(c12);
+}
+
 /* vmcs02's guest state and controls from vmcs12 and vmcs01 (KVM's
  * prepare_vmcs02); vmcs02 is current. False if L2's PDPTEs are invalid. */
 static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
@@ -267,7 +321,8 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
         n->vmcs02_fresh = false;
         n->controls_stale = true;
     }
-    if (n->controls_stale || !vmcs_controls_equal(&n->controls02_from, l0)) {
+    bool controls_rewritten = n->controls_stale || !vmcs_controls_equal(&n->controls02_from, l0);
+    if (controls_rewritten) {
         struct vmcs02_controls c02;
         nested_merge_controls(l0, c12, &c02);
         if (!v->vpid02)
@@ -302,45 +357,26 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
      * shadow02_enter looks at both.) */
     if ((c12->proc2 & PROC2_VMCS_SHADOWING) || n->shadow02_linked)
         shadow02_enter(v, secondary12(c12));
-    /* L2's TSC: L1's offset, plus vmcs12's if L1 offsets it. */
-    uint64_t offset = v->tsc_offset;
-    if (c12->proc & PROC_USE_TSC_OFFSETTING)
-        offset += vmcs12_get(v12, TSC_OFFSET);
-    vmcs_write(TSC_OFFSET, offset);
+    bool debug = c12->entry & ENTRY_LOAD_DEBUG_CONTROLS;
+    uint64_t debugctl = debug ? vmcs12_get(v12, GUEST_IA32_DEBUGCTL) : l1_debugctl;
+    /* None of it changes but for what makes the entry state stale
+     * (nested/nested.h) and a control or TSC offset of L1's ("no VMWRITE
+     * that does not change a value"). */
+    if (controls_rewritten || n->entry_state_stale || n->entry_state_tsc_offset != v->tsc_offset)
+        write_entry_state(v, c12, l1_efer, l1_pat, debug ? vmcs12_get(v12, GUEST_DR7) : l1_dr7,
+                          debugctl);
     /* vmcs02 still has the guest state of the last exit from L2 but for
      * what L1 wrote since: the written set's guest bits, of those the
      * fields copied as they are. */
     copy_written_guest_fields(v12, &n->written);
     vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_GUEST);
-    /* The state the entry loads only when its controls say so; otherwise
-     * what L1 had (SDM Vol. 3C 27.3.2.1): EFER.LMA/LME follow IA-32e mode. */
-    bool ia32e = c12->entry & ENTRY_IA32E_MODE_GUEST;
-    uint64_t efer = c12->entry & ENTRY_LOAD_EFER ? vmcs12_get(v12, GUEST_IA32_EFER) : l1_efer;
-    if (!(c12->entry & ENTRY_LOAD_EFER))
-        efer = ia32e ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
-    vmcs_write(GUEST_IA32_EFER, efer);
-    if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)
-        vmcs_write(GUEST_IA32_PAT, c12->entry & ENTRY_LOAD_PAT ? vmcs12_get(v12, GUEST_IA32_PAT) : l1_pat);
-    bool debug = c12->entry & ENTRY_LOAD_DEBUG_CONTROLS;
-    vmcs_write(GUEST_DR7, debug ? vmcs12_get(v12, GUEST_DR7) : l1_dr7);
-    uint64_t debugctl = debug ? vmcs12_get(v12, GUEST_IA32_DEBUGCTL) : l1_debugctl;
-    vmcs_write(GUEST_IA32_DEBUGCTL, debugctl);
     /* L0's bitmap lets its reads through only while the VM keeps 0 there
      * (virt/vcpu_msrs.c): L2's value is vmcs02's. The merge above made the
      * word anew. */
     if (debugctl)
         msr_bitmap_close_read((uint64_t *)n->msr_bitmap02, MSR_IA32_DEBUGCTL);
+    bool ia32e = c12->entry & ENTRY_IA32E_MODE_GUEST;
     uint64_t cr0 = vmcs12_get(v12, GUEST_CR0), cr4 = vmcs12_get(v12, GUEST_CR4);
-    /* With unrestricted guest, PE and PG are L2's own (SDM Vol. 3C 27.3.1.1). */
-    uint64_t cr0_forced = vmcs_config.cr0_fixed0;
-    if (secondary12(c12) & PROC2_UNRESTRICTED_GUEST)     /* vmcs02 has it as vmcs12 does */
-        cr0_forced &= ~(CR0_PE | CR0_PG);
-    vmcs_write(GUEST_CR0, (cr0 | cr0_forced) & vmcs_config.cr0_fixed1);
-    vmcs_write(GUEST_CR4, (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1);
-    vmcs_write(CR0_READ_SHADOW, nested_cr_read_shadow(cr0, c12->cr0_mask,
-                                                      vmcs12_get(v12, CR0_READ_SHADOW)));
-    vmcs_write(CR4_READ_SHADOW, nested_cr_read_shadow(cr4, c12->cr4_mask,
-                                                      vmcs12_get(v12, CR4_READ_SHADOW)));
     if (!load_pdptes(v, cr0, cr4, ia32e, secondary12(c12) & PROC2_ENABLE_EPT))
         return false;
     /* L1's event injection goes to L2 with this entry (SDM Vol. 3C 27.6). */
