@@ -181,10 +181,11 @@ static inline bool vmcs12_field_set_has(const struct vmcs12_field_set *set, uint
                VMCS12_FIELD_INDEX(encoding) & 1;
 }
 
-/* Whether any field of `type` (enum vmcs_field_type) is in the set. */
+/* Whether any field of `type` (enum vmcs_field_type) is in the set: its
+ * words say, as a word's bit goes only with the last of its fields. */
 static inline bool vmcs12_field_set_has_type(const struct vmcs12_field_set *set, unsigned type)
 {
-    return set->bits[type][0] | set->bits[type][1] | set->bits[type][2] | set->bits[type][3];
+    return set->words >> (4 * type) & 0xf;
 }
 
 static inline void vmcs12_field_set_clear_type(struct vmcs12_field_set *set, unsigned type)
