@@ -543,6 +543,10 @@ static const struct entry_check control_checks[] = {
     /* 27.2.1.3 */
     CHECK("VM-entry controls", entry_controls_allowed),
     CHECK("VM-entry MSR-load list", entry_msr_load_list_valid),
+};
+
+/* The last of the control checks (27.2.1.3): the event to inject. */
+static const struct entry_check injection_control_checks[] = {
     CHECK("injected event type", injected_type_valid),
     CHECK("injected event vector", injected_vector_valid),
     CHECK("injected event deliver-error-code bit", injected_error_code_flag_valid),
@@ -1474,24 +1478,34 @@ static const struct entry_check later_guest_state_checks[] = {
     CHECK("guest RFLAGS reserved bits", guest_rflags_reserved_valid),
     CHECK("guest RFLAGS.VM needs protected mode outside IA-32e mode",
           guest_virtual_8086_in_protected_mode),
-    CHECK("RFLAGS.IF for an injected external interrupt", injected_external_interrupt_has_if),
     /* 27.3.1.5 */
     CHECK("activity state", activity_state_supported),
     CHECK("HLT needs SS.DPL 0", hlt_has_ss_dpl_0),
     CHECK("STI or MOV-SS blocking needs the active state",
           sti_mov_ss_blocking_needs_active_state),
-    CHECK("injected event allowed in the activity state",
-          injected_event_allowed_in_activity_state),
     CHECK("interruptibility reserved bits", interruptibility_reserved_clear),
     CHECK("blocking by both STI and MOV SS", not_blocked_by_both_sti_and_mov_ss),
     CHECK("STI blocking needs RFLAGS.IF", sti_blocking_has_if),
+    CHECK("SMI blocking outside SMM", no_smi_blocking_outside_smm),
+    CHECK("guest pending debug exceptions reserved bits", pending_debug_reserved_clear),
+    CHECK("guest pending BS with STI or MOV-SS blocking or HLT", pending_bs_matches_single_step),
+};
+
+/* The guest-state checks of the event to inject (27.3.1.4, 27.3.1.5),
+ * against RFLAGS.IF, the activity state and the interruptibility state;
+ * run after the others (their exit qualification is the same, 0). */
+static const struct entry_check injection_guest_checks[] = {
+    CHECK("RFLAGS.IF for an injected external interrupt", injected_external_interrupt_has_if),
+    CHECK("injected event allowed in the activity state",
+          injected_event_allowed_in_activity_state),
     CHECK("STI or MOV-SS blocking with an injected external interrupt",
           injected_external_interrupt_unblocked),
     CHECK("MOV-SS blocking with an injected NMI", injected_nmi_not_blocked_by_mov_ss),
-    CHECK("SMI blocking outside SMM", no_smi_blocking_outside_smm),
     CHECK("virtual-NMI blocking with an injected NMI", injected_nmi_not_blocked_by_virtual_nmi),
-    CHECK("guest pending debug exceptions reserved bits", pending_debug_reserved_clear),
-    CHECK("guest pending BS with STI or MOV-SS blocking or HLT", pending_bs_matches_single_step),
+};
+
+/* The guest-state checks with their own exit qualifications, last. */
+static const struct entry_check final_guest_state_checks[] = {
     { "VMCS link pointer", vmcs_link_pointer_valid, NESTED_ENTRY_FAILURE_LINK_POINTER },
     /* 27.3.1.6 */
     { "guest PDPTEs", guest_pdptes_valid, NESTED_ENTRY_FAILURE_PDPTE },
@@ -1533,7 +1547,18 @@ uint32_t nested_check_controls(const struct vmcs12 *vmcs12, const struct nested_
                                unsigned phys_addr_bits, const char **failed_check)
 {
     struct entry e = entry_under_check(vmcs12, caps, phys_addr_bits, 0, false);
-    return first_failed(control_checks, COUNT(control_checks), &e, failed_check)
+    return first_failed(control_checks, COUNT(control_checks), &e, failed_check) ||
+                   first_failed(injection_control_checks, COUNT(injection_control_checks), &e,
+                                failed_check)
+               ? VMXERR_ENTRY_INVALID_CONTROL_FIELD : 0;
+}
+
+uint32_t nested_check_injection(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
+                                unsigned phys_addr_bits, const char **failed_check)
+{
+    struct entry e = entry_under_check(vmcs12, caps, phys_addr_bits, 0, false);
+    return first_failed(injection_control_checks, COUNT(injection_control_checks), &e,
+                        failed_check)
                ? VMXERR_ENTRY_INVALID_CONTROL_FIELD : 0;
 }
 
@@ -1624,7 +1649,22 @@ bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_v
     if (!failed)
         failed = first_failed(later_guest_state_checks, COUNT(later_guest_state_checks), &e,
                               failed_check);
+    if (!failed)
+        failed = first_failed(injection_guest_checks, COUNT(injection_guest_checks), &e,
+                              failed_check);
+    if (!failed)
+        failed = first_failed(final_guest_state_checks, COUNT(final_guest_state_checks), &e,
+                              failed_check);
     if (failed)
         *exit_qualification = failed->qualification;
     return !failed;
+}
+
+bool nested_check_injection_guest_state(const struct vmcs12 *vmcs12,
+                                        const struct nested_vmx_caps *caps,
+                                        unsigned phys_addr_bits, const char **failed_check)
+{
+    struct entry e = entry_under_check(vmcs12, caps, phys_addr_bits,
+                                       linear_addr_bits_offered(caps), false);
+    return !first_failed(injection_guest_checks, COUNT(injection_guest_checks), &e, failed_check);
 }

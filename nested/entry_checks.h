@@ -45,6 +45,10 @@ enum nested_entry_failure_qualification {
  */
 uint32_t nested_check_controls(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
                                unsigned phys_addr_bits, const char **failed_check);
+/* The checks of the event to inject alone (the last of the control
+ * checks, 27.2.1.3): 0, or VMXERR_ENTRY_INVALID_CONTROL_FIELD. */
+uint32_t nested_check_injection(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
+                                unsigned phys_addr_bits, const char **failed_check);
 uint32_t nested_check_host_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
                                  unsigned phys_addr_bits, unsigned linear_addr_bits,
                                  bool l1_in_ia32e_mode, const char **failed_check);
@@ -79,6 +83,12 @@ bool nested_check_guest_state(const struct vmcs12 *vmcs12, const struct nested_v
 bool nested_recheck_guest_state(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
                                 unsigned phys_addr_bits, uint32_t link_region_revision,
                                 uint64_t *exit_qualification, const char **failed_check);
+/* The guest-state checks of the event to inject alone (27.3.1.4, 27.3.1.5:
+ * against RFLAGS.IF, the activity and interruptibility states): true if
+ * they pass; a failure's exit qualification is 0. */
+bool nested_check_injection_guest_state(const struct vmcs12 *vmcs12,
+                                        const struct nested_vmx_caps *caps,
+                                        unsigned phys_addr_bits, const char **failed_check);
 /* An EPT pointer that VM entry and INVEPT accept (SDM Vol. 3C 25.6.11):
  * a memory type, walk length and A/D setting `ept_vpid_cap` offers, bits
  * 11:7 and those beyond the physical-address width 0. */

@@ -178,6 +178,12 @@ static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
      * stack depth, as on every return from user space. */
     if (encoding == HOST_RSP)
         return;
+    /* The event to inject: it changes with nearly every interrupt L1 gives
+     * L2, feeds neither vmcs02's controls nor the other checks, and its own
+     * checks run at every entry that injects (nested_injects). */
+    if (encoding == VM_ENTRY_INTR_INFO || encoding == VM_ENTRY_EXCEPTION_ERROR_CODE ||
+        encoding == VM_ENTRY_INSTRUCTION_LEN)
+        return;
     vmcs12_field_set_add(&n->written, encoding);
     switch (VMCS12_FIELD_TYPE(encoding)) {
     case VMCS_TYPE_CONTROL:
@@ -192,6 +198,15 @@ static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
             n->entry_state_stale = true;
         break;
     }
+}
+
+/* Whether vmcs12 asks the next entry to inject an event: the valid bit of
+ * its VM-entry interruption information (SDM Vol. 3C 25.8.3). Its checks
+ * (entry_checks.h nested_check_injection*) then run, whatever else was
+ * checked before. */
+static inline bool nested_injects(const struct nested_vmx *n)
+{
+    return vmcs12_get(n->vmcs12, VM_ENTRY_INTR_INFO) >> 31 & 1;
 }
 
 /* Whether the vCPU runs L2 now (inline: every exit asks). */

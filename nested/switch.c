@@ -626,7 +626,13 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     }
     bool passed = true;
     if (n->guest_state_checked) {
-        if (link != ~0ull)
+        if (nested_injects(n)) {
+            nested_sync_l2_state(v);    /* the activity state, with the others */
+            passed = nested_check_injection_guest_state(n->vmcs12, &nested_caps,
+                                                        cpu_phys_addr_bits(), NULL);
+            qualification = 0;
+        }
+        if (passed && link != ~0ull)
             passed = nested_recheck_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(),
                                                 link_revision, &qualification, NULL);
     } else {

@@ -560,6 +560,12 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
         }
         vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_CONTROL);
         vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_HOST);
+    } else if (nested_injects(n)) {
+        uint32_t error = nested_check_injection(n->vmcs12, &nested_caps, cpu_phys_addr_bits(), NULL);
+        if (error) {
+            fail(in, error);
+            return;
+        }
     }
     nested_vm_entry(in->vcpu, resume);
 }
