@@ -918,6 +918,7 @@ enum {
  * 25.9.2): vector, type, error-code bit, valid bit. */
 #define INTR_INFO_VALID (1u << 31)
 #define INTR_INFO_DELIVER_ERROR_CODE (1u << 11)
+#define INTR_TYPE_RESERVED (1u << 8)     /* SDM Vol. 3C 25.8.3 */
 #define INTR_TYPE_EXTERNAL (0u << 8)
 #define INTR_TYPE_HARD_EXCEPTION (3u << 8)
 #define INTR_TYPE_SOFT_INTERRUPT (4u << 8)
@@ -1568,7 +1569,13 @@ static void l2_injection_checks(void)
                 HANDLED(VECTOR_INJECTED_SOFT, 0, LEN_INT_N, .value = soft), SHOW_HANDLER,
                 "VM_ENTRY_INTR_INFO");
 
+    /* VMRESUME of the launched VMCS checks the event it injects (type 1
+     * is reserved, 27.2.1.3), whatever passed before. */
     l2_goto(l2_vmcall);
+    vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_RESERVED | VECTOR_INJECTED_EXT);
+    expect_exit("VMRESUME injecting an event of the reserved type", l2_run(),
+                (struct vm_exit){ .entry = fail_valid(VMXERR_ENTRY_INVALID_CONTROLS) }, 0, NULL);
+
     vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION |
                                    INTR_INFO_DELIVER_ERROR_CODE | VECTOR_GP);
     vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, INJECTED_GP_ERROR_CODE);
