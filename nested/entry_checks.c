@@ -504,10 +504,16 @@ static bool injected_instruction_length_valid(const struct entry *e)
     return length <= 15 && (length != 0 || zero_allowed);
 }
 
-static const struct entry_check control_checks[] = {
+/* The control checks that read the event-window controls, which L1s
+ * toggle between most entries (nested_check_window_controls): first. */
+static const struct entry_check window_control_checks[] = {
     /* 27.2.1.1 */
-    CHECK("pin-based controls", pin_controls_allowed),
     CHECK("primary processor-based controls", primary_controls_allowed),
+    CHECK("NMI-window exiting needs virtual NMIs", nmi_window_exiting_has_virtual_nmis),
+};
+
+static const struct entry_check control_checks[] = {
+    CHECK("pin-based controls", pin_controls_allowed),
     CHECK("secondary processor-based controls", secondary_controls_allowed),
     CHECK("CR3-target count", cr3_target_count_supported),
     CHECK("I/O-bitmap addresses", io_bitmap_addresses_valid),
@@ -516,7 +522,6 @@ static const struct entry_check control_checks[] = {
     CHECK("TPR threshold", tpr_threshold_valid),
     CHECK("APIC virtualization needs a TPR shadow", apic_virtualization_has_tpr_shadow),
     CHECK("virtual NMIs need NMI exiting", virtual_nmis_have_nmi_exiting),
-    CHECK("NMI-window exiting needs virtual NMIs", nmi_window_exiting_has_virtual_nmis),
     CHECK("APIC-access address", apic_access_address_valid),
     CHECK("x2APIC virtualization excludes APIC-access virtualization",
           x2apic_virtualization_excludes_apic_accesses),
@@ -1547,9 +1552,19 @@ uint32_t nested_check_controls(const struct vmcs12 *vmcs12, const struct nested_
                                unsigned phys_addr_bits, const char **failed_check)
 {
     struct entry e = entry_under_check(vmcs12, caps, phys_addr_bits, 0, false);
-    return first_failed(control_checks, COUNT(control_checks), &e, failed_check) ||
+    return first_failed(window_control_checks, COUNT(window_control_checks), &e, failed_check) ||
+                   first_failed(control_checks, COUNT(control_checks), &e, failed_check) ||
                    first_failed(injection_control_checks, COUNT(injection_control_checks), &e,
                                 failed_check)
+               ? VMXERR_ENTRY_INVALID_CONTROL_FIELD : 0;
+}
+
+uint32_t nested_check_window_controls(const struct vmcs12 *vmcs12,
+                                      const struct nested_vmx_caps *caps,
+                                      unsigned phys_addr_bits, const char **failed_check)
+{
+    struct entry e = entry_under_check(vmcs12, caps, phys_addr_bits, 0, false);
+    return first_failed(window_control_checks, COUNT(window_control_checks), &e, failed_check)
                ? VMXERR_ENTRY_INVALID_CONTROL_FIELD : 0;
 }
 

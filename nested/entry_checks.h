@@ -19,6 +19,7 @@
 #include "nested/vmcs12.h"
 #include "nested/vmx_caps.h"
 #include "vmx/exit_reasons.h"
+#include "vmx/vmx_controls.h"
 
 /* VM-instruction error numbers of a failed entry (SDM Vol. 3C 31.4). */
 #define VMXERR_ENTRY_INVALID_CONTROL_FIELD      7
@@ -45,6 +46,15 @@ enum nested_entry_failure_qualification {
  */
 uint32_t nested_check_controls(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
                                unsigned phys_addr_bits, const char **failed_check);
+/* The control checks that read the interrupt-window and NMI-window
+ * exiting controls alone (27.2.1.1: the primary controls allowed, NMI-window
+ * exiting with virtual NMIs): 0, or VMXERR_ENTRY_INVALID_CONTROL_FIELD.
+ * No other check reads those two controls (the order of the control checks
+ * is not the SDM's to fix: any failure is the same VMfail). */
+#define NESTED_WINDOW_CONTROLS (PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)
+uint32_t nested_check_window_controls(const struct vmcs12 *vmcs12,
+                                      const struct nested_vmx_caps *caps,
+                                      unsigned phys_addr_bits, const char **failed_check);
 /* The checks of the event to inject alone (the last of the control
  * checks, 27.2.1.3): 0, or VMXERR_ENTRY_INVALID_CONTROL_FIELD. */
 uint32_t nested_check_injection(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,

@@ -93,6 +93,11 @@ struct nested_vmx {
      * that does not change a value"). */
     struct vmcs_controls controls02_from;
     bool controls_stale;
+    /* vmcs12's primary processor-based controls as the entry checks last
+     * passed them: a change of the event-window controls alone, which L1s
+     * make between most entries, is checked by the few checks that read
+     * them (nested/vmx_insn.c). */
+    uint32_t proc12_checked;
     /* vmcs02's TSC offset, EFER, PAT, debug state and CRs (nested/switch.c,
      * write_entry_state) were made with this TSC offset of L1's, and are
      * made again at the next entry if stale: L1 wrote one of the guest
@@ -187,7 +192,10 @@ static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
     vmcs12_field_set_add(&n->written, encoding);
     switch (VMCS12_FIELD_TYPE(encoding)) {
     case VMCS_TYPE_CONTROL:
-        n->guest_state_checked = false;
+        /* (The guest-state checks read the primary controls only for
+         * whether secondary ones are active: decided when checking.) */
+        if (encoding != CPU_BASED_VM_EXEC_CONTROL)
+            n->guest_state_checked = false;
         n->controls_stale = true;
         break;
     case VMCS_TYPE_GUEST:

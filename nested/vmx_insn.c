@@ -380,6 +380,7 @@ __attribute__((noinline)) static void emulate_vmptrld(struct insn *in)
         if (checked) {
             vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_CONTROL);
             vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_HOST);
+            n->proc12_checked = (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL);
         }
         n->controls_stale = true;
         /* Without memory for a shadow VMCS, L1 goes on with exits. */
@@ -515,6 +516,38 @@ static void emulate_vmwrite(struct insn *in)
     shadow_vmcs_exited(in->vcpu, encoding);
 }
 
+/* The checks of the controls and host state (SDM Vol. 3C 27.2) after L1
+ * wrote some of them: 0, or the VMfail error. If all it changed is an
+ * event-window control (NESTED_WINDOW_CONTROLS), only the checks that read
+ * those, and those of an event to inject (which the full checks include).
+ * A change of other primary controls makes the guest state checked again
+ * too: its checks read whether secondary controls are active. */
+static uint32_t check_written_controls_and_host_state(struct nested_vmx *n)
+{
+    const struct vmcs12_field_set *w = &n->written;
+    unsigned width = cpu_phys_addr_bits();
+    uint32_t proc_changed =
+        (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL) ^ n->proc12_checked;
+    bool primary_only = !vmcs12_field_set_has_type(w, VMCS_TYPE_HOST) &&
+                        (w->words >> (4 * VMCS_TYPE_CONTROL) & 0xf) == 1u << VMCS_WIDTH_32 &&
+                        w->bits[VMCS_TYPE_CONTROL][VMCS_WIDTH_32] ==
+                            1ull << VMCS12_FIELD_INDEX(CPU_BASED_VM_EXEC_CONTROL);
+    if (primary_only && !(proc_changed & ~NESTED_WINDOW_CONTROLS)) {
+        uint32_t error = nested_check_window_controls(n->vmcs12, &nested_caps, width, NULL);
+        if (!error && nested_injects(n))
+            error = nested_check_injection(n->vmcs12, &nested_caps, width, NULL);
+        return error;
+    }
+    if (proc_changed & ~NESTED_WINDOW_CONTROLS)
+        n->guest_state_checked = false;
+    bool l1_long_mode = vmcs_read(GUEST_IA32_EFER) & EFER_LMA;
+    uint32_t error = nested_check_controls(n->vmcs12, &nested_caps, width, NULL);
+    if (!error)
+        error = nested_check_host_state(n->vmcs12, &nested_caps, width, LINEAR_ADDRESS_BITS,
+                                        l1_long_mode, NULL);
+    return error;
+}
+
 /* VMLAUNCH and VMRESUME up to the entry itself (SDM Vol. 3C 31.3 and 27.1,
  * 27.2): the current VMCS, MOV-SS blocking, its launch state, then the
  * controls and the host state, each failure a VMfail with its error. */
@@ -548,18 +581,14 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
      * freezes) do not change. */
     if (vmcs12_field_set_has_type(&n->written, VMCS_TYPE_CONTROL) ||
         vmcs12_field_set_has_type(&n->written, VMCS_TYPE_HOST)) {
-        unsigned width = cpu_phys_addr_bits();
-        bool l1_long_mode = vmcs_read(GUEST_IA32_EFER) & EFER_LMA;
-        uint32_t error = nested_check_controls(n->vmcs12, &nested_caps, width, NULL);
-        if (!error)
-            error = nested_check_host_state(n->vmcs12, &nested_caps, width, LINEAR_ADDRESS_BITS,
-                                            l1_long_mode, NULL);
+        uint32_t error = check_written_controls_and_host_state(n);
         if (error) {
             fail(in, error);
             return;
         }
         vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_CONTROL);
         vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_HOST);
+        n->proc12_checked = (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL);
     } else if (nested_injects(n)) {
         uint32_t error = nested_check_injection(n->vmcs12, &nested_caps, cpu_phys_addr_bits(), NULL);
         if (error) {
