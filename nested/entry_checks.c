@@ -1679,7 +1679,6 @@ bool nested_check_injection_guest_state(const struct vmcs12 *vmcs12,
                                         const struct nested_vmx_caps *caps,
                                         unsigned phys_addr_bits, const char **failed_check)
 {
-    struct entry e = entry_under_check(vmcs12, caps, phys_addr_bits,
-                                       linear_addr_bits_offered(caps), false);
+    struct entry e = entry_under_check(vmcs12, caps, phys_addr_bits, 0, false);
     return !first_failed(injection_guest_checks, COUNT(injection_guest_checks), &e, failed_check);
 }

@@ -46,12 +46,14 @@ enum nested_entry_failure_qualification {
  */
 uint32_t nested_check_controls(const struct vmcs12 *vmcs12, const struct nested_vmx_caps *caps,
                                unsigned phys_addr_bits, const char **failed_check);
-/* The control checks that read the interrupt-window and NMI-window
- * exiting controls alone (27.2.1.1: the primary controls allowed, NMI-window
- * exiting with virtual NMIs): 0, or VMXERR_ENTRY_INVALID_CONTROL_FIELD.
- * No other check reads those two controls (the order of the control checks
- * is not the SDM's to fix: any failure is the same VMfail). */
+/* The event-window controls: L1s open and close them between most entries
+ * (and L0 for L1 and for L2, which the merge leaves out of vmcs02). */
 #define NESTED_WINDOW_CONTROLS (PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)
+/* The control checks that read them alone (27.2.1.1: the primary controls
+ * allowed, NMI-window exiting with virtual NMIs): 0, or
+ * VMXERR_ENTRY_INVALID_CONTROL_FIELD. No other check reads those two
+ * controls (the order of the control checks is not the SDM's to fix: any
+ * failure is the same VMfail). */
 uint32_t nested_check_window_controls(const struct vmcs12 *vmcs12,
                                       const struct nested_vmx_caps *caps,
                                       unsigned phys_addr_bits, const char **failed_check);

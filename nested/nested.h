@@ -57,7 +57,8 @@ struct nested_vmx {
      * (guest state); every field after a VMPTRLD of another VMCS. What is
      * not in it is not checked or copied again: vmcs12 changes only
      * through VMWRITE while current (SDM Vol. 3C 25.11.1), and the guest
-     * state a nested exit saved is vmcs02's own. */
+     * state a nested exit saved is vmcs02's own. Not in it: HOST_RSP and
+     * the event to inject, which nested_note_written leaves out. */
     struct vmcs12_field_set written;
     /* The guest segment state the entry checks last passed (entry_checks.h). */
     struct nested_segment_memo segment_memo;
@@ -71,8 +72,10 @@ struct nested_vmx {
      * VMRESUME need not check it again but for the link pointer
      * (nested_recheck_guest_state; RIP's checks are the processor's on
      * vmcs02). Cleared by a VMWRITE of another
-     * guest-state or a control field (the checks read both) and by
-     * VMPTRLD. */
+     * guest-state or a control field (the checks read both; of the
+     * primary controls only a change beyond the event windows, found at
+     * VMLAUNCH/VMRESUME, and not by the event to inject, whose checks run
+     * at every entry that injects) and by VMPTRLD. */
     bool guest_state_checked;
     /* The guest state of L2's last nested exit is in vmcs02 but for the
      * fields a nested exit copies at once: vmcs12 gets the rest when L0
@@ -173,7 +176,9 @@ static inline void nested_set_for_l1(struct nested_vmx *n, uint32_t encoding, ui
  * guest-state field (the checks read both), but for the guest fields that
  * the processor checks again on vmcs02 or no check reads: RIP (see
  * nested_recheck_guest_state), RSP and the VMX-preemption timer value,
- * which L1s write on nearly every exit. */
+ * which L1s write on nearly every exit; and but for the primary controls,
+ * whose change the entry weighs (nested/vmx_insn.c). HOST_RSP and the
+ * event to inject are not noted at all (below). */
 static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
 {
     /* HOST_RSP: no VM-entry check reads it (SDM Vol. 3C 27.2.2-27.2.4
@@ -212,9 +217,10 @@ static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
  * its VM-entry interruption information (SDM Vol. 3C 25.8.3). Its checks
  * (entry_checks.h nested_check_injection*) then run, whatever else was
  * checked before. */
+#define NESTED_EVENT_VALID (1u << 31)
 static inline bool nested_injects(const struct nested_vmx *n)
 {
-    return vmcs12_get(n->vmcs12, VM_ENTRY_INTR_INFO) >> 31 & 1;
+    return vmcs12_get(n->vmcs12, VM_ENTRY_INTR_INFO) & NESTED_EVENT_VALID;
 }
 
 /* Whether the vCPU runs L2 now (inline: every exit asks). */

@@ -273,7 +273,8 @@ static bool exits_save_entry_state(const struct vmcs12_controls *c12)
  * shadows, from vmcs12 and L1's own (`l1_*`, for what the entry does not
  * load): vmcs02 is current. */
 static void write_entry_state(struct vcpu *v, const struct vmcs12_controls *c12, uint64_t l1_efer,
-                              uint64_t l1_pat, uint64_t dr7, uint64_t debugctl)
+                              uint64_t l1_pat, uint64_t dr7, uint64_t debugctl, uint64_t cr0,
+                              uint64_t cr4)
 {
     struct nested_vmx *n = v->nested;
     const struct vmcs12 *v12 = n->vmcs12;
@@ -293,7 +294,6 @@ static void write_entry_state(struct vcpu *v, const struct vmcs12_controls *c12,
         vmcs_write(GUEST_IA32_PAT, c12->entry & ENTRY_LOAD_PAT ? vmcs12_get(v12, GUEST_IA32_PAT) : l1_pat);
     vmcs_write(GUEST_DR7, dr7);
     vmcs_write(GUEST_IA32_DEBUGCTL, debugctl);
-    uint64_t cr0 = vmcs12_get(v12, GUEST_CR0), cr4 = vmcs12_get(v12, GUEST_CR4);
     /* With unrestricted guest, PE and PG are L2's own (SDM Vol. 3C 27.3.1.1). */
     uint64_t cr0_forced = vmcs_config.cr0_fixed0;
     if (secondary12(c12) & PROC2_UNRESTRICTED_GUEST)     /* vmcs02 has it as vmcs12 does */
@@ -321,7 +321,9 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
         n->vmcs02_fresh = false;
         n->controls_stale = true;
     }
-    bool controls_rewritten = n->controls_stale || !vmcs_controls_equal(&n->controls02_from, l0);
+    /* (The merge drops vmcs01's event windows, L0's for L1.) */
+    bool controls_rewritten =
+        n->controls_stale || !vmcs_controls_equal(&n->controls02_from, l0, NESTED_WINDOW_CONTROLS);
     if (controls_rewritten) {
         struct vmcs02_controls c02;
         nested_merge_controls(l0, c12, &c02);
@@ -359,12 +361,14 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
         shadow02_enter(v, secondary12(c12));
     bool debug = c12->entry & ENTRY_LOAD_DEBUG_CONTROLS;
     uint64_t debugctl = debug ? vmcs12_get(v12, GUEST_IA32_DEBUGCTL) : l1_debugctl;
+    uint64_t cr0 = vmcs12_get(v12, GUEST_CR0), cr4 = vmcs12_get(v12, GUEST_CR4);
     /* None of it changes but for what makes the entry state stale
      * (nested/nested.h) and a control or TSC offset of L1's ("no VMWRITE
-     * that does not change a value"). */
+     * that does not change a value"; the read shadows may differ in bits
+     * outside vmcs02's CR masks, which L2 owns and nothing reads). */
     if (controls_rewritten || n->entry_state_stale || n->entry_state_tsc_offset != v->tsc_offset)
         write_entry_state(v, c12, l1_efer, l1_pat, debug ? vmcs12_get(v12, GUEST_DR7) : l1_dr7,
-                          debugctl);
+                          debugctl, cr0, cr4);
     /* vmcs02 still has the guest state of the last exit from L2 but for
      * what L1 wrote since: the written set's guest bits, of those the
      * fields copied as they are. */
@@ -376,7 +380,6 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
     if (debugctl)
         msr_bitmap_close_read((uint64_t *)n->msr_bitmap02, MSR_IA32_DEBUGCTL);
     bool ia32e = c12->entry & ENTRY_IA32E_MODE_GUEST;
-    uint64_t cr0 = vmcs12_get(v12, GUEST_CR0), cr4 = vmcs12_get(v12, GUEST_CR4);
     if (!load_pdptes(v, cr0, cr4, ia32e, secondary12(c12) & PROC2_ENABLE_EPT))
         return false;
     /* L1's event injection goes to L2 with this entry (SDM Vol. 3C 27.6). */
@@ -587,6 +590,7 @@ static void return_to_l1(struct vcpu *v)
 static void fail_entry(struct vcpu *v, uint32_t reason, uint64_t qualification)
 {
     struct nested_vmx *n = v->nested;
+    n->entry_state_stale = true;    /* the MSR-load list may have written some of it */
     nested_set_for_l1(n, VM_EXIT_REASON, reason | EXIT_REASON_ENTRY_FAILURE);
     nested_set_for_l1(n, EXIT_QUALIFICATION, qualification);
     nested_set_for_l1(n, VM_ENTRY_INTR_INFO,
@@ -675,6 +679,18 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     n->launch_pending = !resume;
     v->in_l2 = true;
     request_event_check(v);
+}
+
+/* L2 leaves vmcs02 (current) with event windows L0 opened for it
+ * (virt/event_inject.h): they close, vmcs02 keeping vmcs12's, so that the
+ * next entry starts with L0's windows off as it says. Out of line: L0
+ * seldom has one open when L2 exits to L1. */
+static __attribute__((noinline, cold)) void close_l0_windows(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    uint32_t proc12 = (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL);
+    loaded_vmcs_set_proc(&n->vmcs02, (n->vmcs02.controls.proc & ~NESTED_WINDOW_CONTROLS) |
+                                         (proc12 & NESTED_WINDOW_CONTROLS));
 }
 
 /* The guest fields the vCPU learnt to shadow (nested/shadow_vmcs.h) that a
@@ -789,6 +805,8 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
                       vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
     uint32_t failed = process_msr_list(v, VM_EXIT_MSR_STORE_COUNT, VM_EXIT_MSR_STORE_ADDR, true);
     vmcs_write(VM_ENTRY_INTR_INFO, 0);      /* vmcs02's pending injection is L1's now */
+    if (v->window_exiting || v->nmi_window_exiting)
+        close_l0_windows(v);
     return_to_l1(v);
     if (failed)
         vmx_abort(v, 1);    /* failure saving guest MSRs */
@@ -813,6 +831,9 @@ void nested_sync_l2_state(struct vcpu *v)
 void nested_entry_failed_late(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
+    n->entry_state_stale = true;    /* the MSR-load list may have written some of it */
+    if (v->window_exiting || v->nmi_window_exiting)
+        close_l0_windows(v);
     v->in_l2 = false;
     run_on(v, &v->lv);
     /* L1's VMLAUNCH/VMRESUME is still where it was in vmcs01: it ends in

@@ -162,8 +162,9 @@ static inline void vmcs12_place_set(struct vmcs12 *vmcs12, const struct vmcs12_p
  */
 struct vmcs12_field_set {
     uint64_t bits[4][4];    /* [type][width], bit = index (< 64: see the capacities) */
-    /* Bit 4 * type + width: bits[type][width] may have a field, so that a
-     * walk of a set of a few fields visits one or two words, not 16. */
+    /* Bit 4 * type + width: bits[type][width] has a field, so that a walk
+     * of a set of a few fields visits one or two words, not 16 (a word's
+     * bit goes only with the last of its fields). */
     uint16_t words;
 };
 
@@ -186,6 +187,14 @@ static inline bool vmcs12_field_set_has(const struct vmcs12_field_set *set, uint
 static inline bool vmcs12_field_set_has_type(const struct vmcs12_field_set *set, unsigned type)
 {
     return set->words >> (4 * type) & 0xf;
+}
+
+/* Whether the set's fields of `encoding`'s type are that field alone. */
+static inline bool vmcs12_field_set_type_is(const struct vmcs12_field_set *set, uint32_t encoding)
+{
+    unsigned type = VMCS12_FIELD_TYPE(encoding), width = VMCS12_FIELD_WIDTH(encoding);
+    return (set->words >> (4 * type) & 0xf) == 1u << width &&
+           set->bits[type][width] == 1ull << VMCS12_FIELD_INDEX(encoding);
 }
 
 static inline void vmcs12_field_set_clear_type(struct vmcs12_field_set *set, unsigned type)

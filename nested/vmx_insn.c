@@ -529,9 +529,7 @@ static uint32_t check_written_controls_and_host_state(struct nested_vmx *n)
     uint32_t proc_changed =
         (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL) ^ n->proc12_checked;
     bool primary_only = !vmcs12_field_set_has_type(w, VMCS_TYPE_HOST) &&
-                        (w->words >> (4 * VMCS_TYPE_CONTROL) & 0xf) == 1u << VMCS_WIDTH_32 &&
-                        w->bits[VMCS_TYPE_CONTROL][VMCS_WIDTH_32] ==
-                            1ull << VMCS12_FIELD_INDEX(CPU_BASED_VM_EXEC_CONTROL);
+                        vmcs12_field_set_type_is(w, CPU_BASED_VM_EXEC_CONTROL);
     if (primary_only && !(proc_changed & ~NESTED_WINDOW_CONTROLS)) {
         uint32_t error = nested_check_window_controls(n->vmcs12, &nested_caps, width, NULL);
         if (!error && nested_injects(n))
@@ -578,7 +576,8 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
     /* Checked again only if L1 wrote a control or host-state field since
      * they last passed: the other inputs (the capabilities, the address
      * widths, L1's IA-32e mode, which CR0.PG fixed to 1 in VMX operation
-     * freezes) do not change. */
+     * freezes) do not change. An event to inject is checked at every
+     * entry that injects one (its fields are not noted as written). */
     if (vmcs12_field_set_has_type(&n->written, VMCS_TYPE_CONTROL) ||
         vmcs12_field_set_has_type(&n->written, VMCS_TYPE_HOST)) {
         uint32_t error = check_written_controls_and_host_state(n);

@@ -19,10 +19,14 @@ struct vmcs_controls {
     uint64_t cr0_mask, cr4_mask;
 };
 
-static inline bool vmcs_controls_equal(const struct vmcs_controls *a, const struct vmcs_controls *b)
+/* Whether `a` and `b` are the same but for the primary processor-based
+ * controls in `proc_ignored`. */
+static inline bool vmcs_controls_equal(const struct vmcs_controls *a, const struct vmcs_controls *b,
+                                       uint32_t proc_ignored)
 {
-    return a->pin == b->pin && a->proc == b->proc && a->proc2 == b->proc2 && a->exit == b->exit &&
-           a->entry == b->entry && a->exception_bitmap == b->exception_bitmap &&
-           a->cr0_mask == b->cr0_mask && a->cr4_mask == b->cr4_mask;
+    return a->pin == b->pin && !((a->proc ^ b->proc) & ~proc_ignored) && a->proc2 == b->proc2 &&
+           a->exit == b->exit && a->entry == b->entry &&
+           a->exception_bitmap == b->exception_bitmap && a->cr0_mask == b->cr0_mask &&
+           a->cr4_mask == b->cr4_mask;
 }
 #endif

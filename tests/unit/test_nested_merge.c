@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include "nested/entry_checks.h"
 #include "nested/merge.h"
 #include "vmx/vmx_controls.h"
 
@@ -93,6 +94,25 @@ static void l0s_event_windows_start_off(void **state)
     l1.proc |= PROC_INTERRUPT_WINDOW_EXITING;
     nested_merge_controls(&l0, &l1, &out);
     assert_true(out.proc & PROC_INTERRUPT_WINDOW_EXITING);
+}
+
+/* vmcs01's event windows (L0's for L1) leave the merge as it was: the
+ * comparison that decides whether to merge again ignores them, and only
+ * them. */
+static void vmcs01_event_windows_do_not_change_the_merge(void **state)
+{
+    (void)state;
+    struct vmcs12_controls l1 = l1_typical();
+    struct vmcs_controls windows = l0;
+    windows.proc |= NESTED_WINDOW_CONTROLS;
+    struct vmcs02_controls without, with;
+    nested_merge_controls(&l0, &l1, &without);
+    nested_merge_controls(&windows, &l1, &with);
+    assert_memory_equal(&without, &with, sizeof(with));
+    assert_true(vmcs_controls_equal(&l0, &windows, NESTED_WINDOW_CONTROLS));
+    assert_false(vmcs_controls_equal(&l0, &windows, 0));
+    windows.proc |= PROC_RDTSC_EXITING;
+    assert_false(vmcs_controls_equal(&l0, &windows, NESTED_WINDOW_CONTROLS));
 }
 
 static void cr8_exits_without_a_tpr_shadow(void **state)
@@ -250,6 +270,7 @@ int main(void)
         cmocka_unit_test(l0_keeps_its_preemption_timer_and_not_l1s),
         cmocka_unit_test(io_always_exits_to_l0_and_msrs_through_the_merged_bitmap),
         cmocka_unit_test(l0s_event_windows_start_off),
+        cmocka_unit_test(vmcs01_event_windows_do_not_change_the_merge),
         cmocka_unit_test(cr8_exits_without_a_tpr_shadow),
         cmocka_unit_test(secondary_controls_l2_gets),
         cmocka_unit_test(entry_takes_l2s_mode),

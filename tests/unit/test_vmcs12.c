@@ -137,9 +137,22 @@ static void field_sets_tell_fields_apart(void **state)
             assert_int_equal(vmcs12_field_set_has(&set, vmcs_field_table[j].encoding), i == j);
         for (unsigned type = 0; type < 4; type++)
             assert_int_equal(vmcs12_field_set_has_type(&set, type), type == vmcs_field_type(e));
+        for (unsigned j = 0; j < vmcs_field_count; j++)
+            assert_int_equal(vmcs12_field_set_type_is(&set, vmcs_field_table[j].encoding), i == j);
         vmcs12_field_set_clear_type(&set, vmcs_field_type(e));
         assert_false(vmcs12_field_set_has(&set, e));
+        assert_false(vmcs12_field_set_has_type(&set, vmcs_field_type(e)));
     }
+    /* Two fields of a type: neither is the type's only one. */
+    struct vmcs12_field_set two = { 0 };
+    vmcs12_field_set_add(&two, CPU_BASED_VM_EXEC_CONTROL);
+    vmcs12_field_set_add(&two, VM_ENTRY_INTR_INFO);
+    assert_false(vmcs12_field_set_type_is(&two, CPU_BASED_VM_EXEC_CONTROL));
+    assert_false(vmcs12_field_set_type_is(&two, VM_ENTRY_INTR_INFO));
+    vmcs12_field_set_clear_type(&two, VMCS_TYPE_CONTROL);
+    vmcs12_field_set_add(&two, CPU_BASED_VM_EXEC_CONTROL);
+    vmcs12_field_set_add(&two, TSC_OFFSET);         /* another width */
+    assert_false(vmcs12_field_set_type_is(&two, CPU_BASED_VM_EXEC_CONTROL));
     struct vmcs12_field_set all;
     vmcs12_field_set_fill(&all);
     for (unsigned i = 0; i < vmcs_field_count; i++)
