@@ -265,6 +265,12 @@ static void print_nested_vcpu(const struct vcpu *c)
     kprintf("vcpu %u: VMX operation, VMXON region 0x%lx, running %s\n", c->id, n->vmxon_ptr,
             c->in_l2 ? "L2" : "L1");
     print_shadowing(n);
+    kprintf("  VMLAUNCH/VMRESUME %lu in all; since VMXON the entry checked in full the controls "
+            "and host state %lu, the guest state %lu times, alone the event windows %lu, an event "
+            "to inject %lu times, wrote vmcs02's entry state %lu times\n",
+            c->stats.count[EXIT_REASON_VMLAUNCH] + c->stats.count[EXIT_REASON_VMRESUME],
+            n->entry_work.full_controls, n->entry_work.full_guest_state, n->entry_work.windows,
+            n->entry_work.injections, n->entry_work.entry_state);
     if (n->current_vmptr == NESTED_NO_VMCS) {
         kprintf("  no current VMCS\n");
         return;
@@ -458,8 +464,8 @@ const struct monitor_command info_commands[] = {
     { "vmcs", "VM VCPU", "the vCPU's VMCS, every field, printed from its CPU", info_vmcs },
     { "lapic", "VM [VCPU]", "local APIC per vCPU: mode, TPR/PPR, IRR (and interrupts from other "
       "CPUs not yet in it), ISR, TMR, timer, pending events", info_lapic },
-    { "nested", "VM", "nested VMX per vCPU: VMX operation, VMCS shadowing, current vmcs12 "
-      "(controls, guest state, last exit to L1)", info_nested },
+    { "nested", "VM", "nested VMX per vCPU: VMX operation, VMCS shadowing, what the entries "
+      "checked and wrote, current vmcs12 (controls, guest state, last exit to L1)", info_nested },
     { "dirty_rate", "VM", "the last dirty_rate measurement: pages/s, MiB/s, the dirty pages' "
       "guest-physical ranges", info_dirty_rate },
     { "cpus", "", "physical CPUs and their VMX state", info_cpus },

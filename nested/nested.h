@@ -101,6 +101,13 @@ struct nested_vmx {
      * make between most entries, is checked by the few checks that read
      * them (nested/vmx_insn.c). */
     uint32_t proc12_checked;
+    /* What the entries since VMXON checked and wrote beyond the common
+     * case (`info nested`): the controls and host state in full, the event
+     * windows alone, an event to inject alone, the guest state in full;
+     * vmcs02's entry state (nested/switch.c). */
+    struct {
+        uint64_t full_controls, windows, injections, full_guest_state, entry_state;
+    } entry_work;
     /* vmcs02's TSC offset, EFER, PAT, debug state and CRs (nested/switch.c,
      * write_entry_state) were made with this TSC offset of L1's, and are
      * made again at the next entry if stale: L1 wrote one of the guest

@@ -306,6 +306,7 @@ static void write_entry_state(struct vcpu *v, const struct vmcs12_controls *c12,
                                                       vmcs12_get(v12, CR4_READ_SHADOW)));
     n->entry_state_tsc_offset = v->tsc_offset;
     n->entry_state_stale = !exits_save_entry_state(c12);
+    n->entry_work.entry_state++;
 }
 
 /* vmcs02's guest state and controls from vmcs12 and vmcs01 (KVM's
@@ -631,6 +632,7 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     bool passed = true;
     if (n->guest_state_checked) {
         if (nested_injects(n)) {
+            n->entry_work.injections++;
             nested_sync_l2_state(v);    /* the activity state, with the others */
             passed = nested_check_injection_guest_state(n->vmcs12, &nested_caps,
                                                         cpu_phys_addr_bits(), NULL);
@@ -640,6 +642,7 @@ void nested_vm_entry(struct vcpu *v, bool resume)
             passed = nested_recheck_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(),
                                                 link_revision, &qualification, NULL);
     } else {
+        n->entry_work.full_guest_state++;
         nested_sync_l2_state(v);
         passed = nested_check_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(),
                                           link_revision, &n->segment_memo, &qualification, NULL);

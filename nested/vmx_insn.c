@@ -531,6 +531,7 @@ static uint32_t check_written_controls_and_host_state(struct nested_vmx *n)
     bool primary_only = !vmcs12_field_set_has_type(w, VMCS_TYPE_HOST) &&
                         vmcs12_field_set_type_is(w, CPU_BASED_VM_EXEC_CONTROL);
     if (primary_only && !(proc_changed & ~NESTED_WINDOW_CONTROLS)) {
+        n->entry_work.windows++;
         uint32_t error = nested_check_window_controls(n->vmcs12, &nested_caps, width, NULL);
         if (!error && nested_injects(n))
             error = nested_check_injection(n->vmcs12, &nested_caps, width, NULL);
@@ -538,6 +539,7 @@ static uint32_t check_written_controls_and_host_state(struct nested_vmx *n)
     }
     if (proc_changed & ~NESTED_WINDOW_CONTROLS)
         n->guest_state_checked = false;
+    n->entry_work.full_controls++;
     bool l1_long_mode = vmcs_read(GUEST_IA32_EFER) & EFER_LMA;
     uint32_t error = nested_check_controls(n->vmcs12, &nested_caps, width, NULL);
     if (!error)
