@@ -26,7 +26,6 @@
 #define EVENT_TYPE(info)                ((info) >> 8 & 7)
 #define EVENT_DELIVER_ERROR_CODE        (1u << 11)
 #define EVENT_RESERVED                  0x7ffff000u     /* bits 30:12 */
-#define EVENT_VALID                     (1u << 31)
 enum event_type {
     EVENT_EXTERNAL_INTERRUPT = 0, EVENT_TYPE_RESERVED = 1, EVENT_NMI = 2,
     EVENT_HARDWARE_EXCEPTION = 3, EVENT_SOFTWARE_INTERRUPT = 4,
@@ -439,7 +438,7 @@ static bool injected_type_valid(const struct entry *e)
     uint32_t event = injected_event(e);
     unsigned type = EVENT_TYPE(event);
     bool mtf_offered = e->caps->may_be_1[VMX_CTL_PROC] & PROC_MONITOR_TRAP_FLAG;
-    return !(event & EVENT_VALID) ||
+    return !(event & NESTED_EVENT_VALID) ||
            (type != EVENT_TYPE_RESERVED && (type != EVENT_OTHER || mtf_offered));
 }
 
@@ -448,7 +447,7 @@ static bool injected_vector_valid(const struct entry *e)
 {
     uint32_t event = injected_event(e);
     unsigned vector = EVENT_VECTOR(event);
-    if (!(event & EVENT_VALID))
+    if (!(event & NESTED_EVENT_VALID))
         return true;
     switch (EVENT_TYPE(event)) {
     case EVENT_NMI: return vector == VECTOR_NMI;
@@ -464,7 +463,7 @@ static bool injected_vector_valid(const struct entry *e)
 static bool injected_error_code_flag_valid(const struct entry *e)
 {
     uint32_t event = injected_event(e);
-    if (!(event & EVENT_VALID))
+    if (!(event & NESTED_EVENT_VALID))
         return true;
     bool delivers = event & EVENT_DELIVER_ERROR_CODE;
     if (EVENT_TYPE(event) != EVENT_HARDWARE_EXCEPTION || !(field(e, GUEST_CR0) & CR0_PE))
@@ -478,14 +477,14 @@ static bool injected_error_code_flag_valid(const struct entry *e)
 static bool injected_reserved_bits_clear(const struct entry *e)
 {
     uint32_t event = injected_event(e);
-    return !(event & EVENT_VALID) || !(event & EVENT_RESERVED);
+    return !(event & NESTED_EVENT_VALID) || !(event & EVENT_RESERVED);
 }
 
 /* An error code delivered has bits 31:16 clear. */
 static bool injected_error_code_valid(const struct entry *e)
 {
     uint32_t event = injected_event(e);
-    return !(event & EVENT_VALID) || !(event & EVENT_DELIVER_ERROR_CODE) ||
+    return !(event & NESTED_EVENT_VALID) || !(event & EVENT_DELIVER_ERROR_CODE) ||
            !(field(e, VM_ENTRY_EXCEPTION_ERROR_CODE) & 0xffff0000u);
 }
 
@@ -495,7 +494,7 @@ static bool injected_instruction_length_valid(const struct entry *e)
 {
     uint32_t event = injected_event(e);
     unsigned type = EVENT_TYPE(event);
-    if (!(event & EVENT_VALID) || (type != EVENT_SOFTWARE_INTERRUPT &&
+    if (!(event & NESTED_EVENT_VALID) || (type != EVENT_SOFTWARE_INTERRUPT &&
                                    type != EVENT_PRIVILEGED_SOFTWARE_EXCEPTION &&
                                    type != EVENT_SOFTWARE_EXCEPTION))
         return true;
@@ -1244,7 +1243,7 @@ static bool guest_virtual_8086_in_protected_mode(const struct entry *e)
 static bool injected_external_interrupt_has_if(const struct entry *e)
 {
     uint32_t event = injected_event(e);
-    return !(event & EVENT_VALID) || EVENT_TYPE(event) != EVENT_EXTERNAL_INTERRUPT ||
+    return !(event & NESTED_EVENT_VALID) || EVENT_TYPE(event) != EVENT_EXTERNAL_INTERRUPT ||
            (field(e, GUEST_RFLAGS) & RFLAGS_IF);
 }
 
@@ -1290,7 +1289,7 @@ static bool sti_mov_ss_blocking_needs_active_state(const struct entry *e)
 static bool injected_event_allowed_in_activity_state(const struct entry *e)
 {
     uint32_t event = injected_event(e);
-    if (!(event & EVENT_VALID))
+    if (!(event & NESTED_EVENT_VALID))
         return true;
     unsigned type = EVENT_TYPE(event), vector = EVENT_VECTOR(event);
     bool exception = type == EVENT_HARDWARE_EXCEPTION;
@@ -1327,14 +1326,14 @@ static bool sti_blocking_has_if(const struct entry *e)
 static bool injected_external_interrupt_unblocked(const struct entry *e)
 {
     uint32_t event = injected_event(e);
-    return !(event & EVENT_VALID) || EVENT_TYPE(event) != EVENT_EXTERNAL_INTERRUPT ||
+    return !(event & NESTED_EVENT_VALID) || EVENT_TYPE(event) != EVENT_EXTERNAL_INTERRUPT ||
            !(interruptibility(e) & (BLOCKING_BY_STI | BLOCKING_BY_MOV_SS));
 }
 
 static bool injected_nmi_not_blocked_by_mov_ss(const struct entry *e)
 {
     uint32_t event = injected_event(e);
-    return !(event & EVENT_VALID) || EVENT_TYPE(event) != EVENT_NMI ||
+    return !(event & NESTED_EVENT_VALID) || EVENT_TYPE(event) != EVENT_NMI ||
            !(interruptibility(e) & BLOCKING_BY_MOV_SS);
 }
 
@@ -1347,7 +1346,7 @@ static bool no_smi_blocking_outside_smm(const struct entry *e)
 static bool injected_nmi_not_blocked_by_virtual_nmi(const struct entry *e)
 {
     uint32_t event = injected_event(e);
-    return !control_on(e, VMX_CTL_PIN, PIN_VIRTUAL_NMIS) || !(event & EVENT_VALID) ||
+    return !control_on(e, VMX_CTL_PIN, PIN_VIRTUAL_NMIS) || !(event & NESTED_EVENT_VALID) ||
            EVENT_TYPE(event) != EVENT_NMI || !(interruptibility(e) & BLOCKING_BY_NMI);
 }
 

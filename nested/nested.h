@@ -224,7 +224,6 @@ static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
  * its VM-entry interruption information (SDM Vol. 3C 25.8.3). Its checks
  * (entry_checks.h nested_check_injection*) then run, whatever else was
  * checked before. */
-#define NESTED_EVENT_VALID (1u << 31)
 static inline bool nested_injects(const struct nested_vmx *n)
 {
     return vmcs12_get(n->vmcs12, VM_ENTRY_INTR_INFO) & NESTED_EVENT_VALID;

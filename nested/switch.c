@@ -31,7 +31,6 @@
 #define RFLAGS_ZF       (1ull << 6)
 #define RFLAGS_ARITHMETIC 0x8d5ull     /* CF PF AF ZF SF OF */
 #define DR7_INIT        0x400
-#define INTR_INFO_VALID_BIT (1u << 31)
 #define NESTED_TIMER_RATE 5             /* IA32_VMX_MISC[4:0] as offered to L1 */
 #define VMXERR_ENTRY_INVALID_CONTROLS 7
 #define MSR_ENTRY_SIZE 16
@@ -595,7 +594,7 @@ static void fail_entry(struct vcpu *v, uint32_t reason, uint64_t qualification)
     nested_set_for_l1(n, VM_EXIT_REASON, reason | EXIT_REASON_ENTRY_FAILURE);
     nested_set_for_l1(n, EXIT_QUALIFICATION, qualification);
     nested_set_for_l1(n, VM_ENTRY_INTR_INFO,
-                      vmcs12_get(n->vmcs12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
+                      vmcs12_get(n->vmcs12, VM_ENTRY_INTR_INFO) & ~NESTED_EVENT_VALID);
     return_to_l1(v);
 }
 
@@ -788,7 +787,7 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
         vmcs12_set_noting(v12, stale, VM_EXIT_INTR_INFO, interruption_info);
         /* An event L0 was injecting into L2 is L1's to deliver now. */
         uint32_t injecting = (uint32_t)vmcs_read(VM_ENTRY_INTR_INFO);
-        if (injecting & INTR_INFO_VALID_BIT) {
+        if (injecting & NESTED_EVENT_VALID) {
             vmcs12_set_noting(v12, stale, IDT_VECTORING_INFO, injecting);
             vmcs12_set_noting(v12, stale, IDT_VECTORING_ERROR_CODE,
                               vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE));
@@ -805,7 +804,7 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
     /* Every VM exit clears the valid bit of the VM-entry interruption
      * information (SDM Vol. 3C 28.2). */
     vmcs12_set_noting(v12, stale, VM_ENTRY_INTR_INFO,
-                      vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~INTR_INFO_VALID_BIT);
+                      vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~NESTED_EVENT_VALID);
     uint32_t failed = process_msr_list(v, VM_EXIT_MSR_STORE_COUNT, VM_EXIT_MSR_STORE_ADDR, true);
     vmcs_write(VM_ENTRY_INTR_INFO, 0);      /* vmcs02's pending injection is L1's now */
     if (v->window_exiting || v->nmi_window_exiting)

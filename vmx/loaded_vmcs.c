@@ -94,16 +94,22 @@ bool loaded_vmcs_arrive(struct loaded_vmcs *lv)
 
 void loaded_vmcs_write_controls(struct loaded_vmcs *lv, const struct vmcs_controls *c)
 {
-    vmcs_write(PIN_BASED_VM_EXEC_CONTROL, c->pin);
-    vmcs_write(CPU_BASED_VM_EXEC_CONTROL, c->proc);
-    vmcs_write(SECONDARY_VM_EXEC_CONTROL, c->proc2);
-    vmcs_write(VM_EXIT_CONTROLS, c->exit);
-    vmcs_write(VM_ENTRY_CONTROLS, c->entry);
-    vmcs_write(EXCEPTION_BITMAP, c->exception_bitmap);
-    vmcs_write(CR0_GUEST_HOST_MASK, c->cr0_mask);
-    vmcs_write(CR4_GUEST_HOST_MASK, c->cr4_mask);
+#define WRITE_CONTROL(type, name, field) vmcs_write(field, c->name);
+    VMCS_CONTROLS(WRITE_CONTROL)
+#undef WRITE_CONTROL
     lv->controls = *c;
     lv->controls.entry &= ~(uint32_t)ENTRY_IA32E_MODE_GUEST;   /* the processor's to change */
+}
+
+/* One kept control against the VMCS (current). */
+static void check_control(const struct loaded_vmcs *lv, enum vmcs_field field, uint64_t kept)
+{
+    uint64_t now = vmcs_read(field);
+    if (field == VM_ENTRY_CONTROLS)
+        now &= ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
+    if (now != kept)
+        panic("VMCS 0x%lx: %s is 0x%lx, its kept copy 0x%lx (written around the setters)",
+              lv->vmcs, vmcs_field_lookup(field)->name, now, kept);
 }
 
 void loaded_vmcs_check_controls(const struct loaded_vmcs *lv)
@@ -112,23 +118,7 @@ void loaded_vmcs_check_controls(const struct loaded_vmcs *lv)
      * where it costs nothing, as L0 (every system test runs one). */
     if (running_in_vm() || !lv->vmcs || loaded_vmcs_current[this_cpu()->index] != lv->vmcs)
         return;     /* (or released by a reset, or never loaded here) */
-    const struct vmcs_controls *c = &lv->controls;
-    const struct { enum vmcs_field field; uint64_t cached; } kept[] = {
-        { PIN_BASED_VM_EXEC_CONTROL, c->pin },
-        { CPU_BASED_VM_EXEC_CONTROL, c->proc },
-        { SECONDARY_VM_EXEC_CONTROL, c->proc2 },
-        { VM_EXIT_CONTROLS, c->exit },
-        { VM_ENTRY_CONTROLS, c->entry },
-        { EXCEPTION_BITMAP, c->exception_bitmap },
-        { CR0_GUEST_HOST_MASK, c->cr0_mask },
-        { CR4_GUEST_HOST_MASK, c->cr4_mask },
-    };
-    for (unsigned i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
-        uint64_t now = vmcs_read(kept[i].field);
-        if (kept[i].field == VM_ENTRY_CONTROLS)
-            now &= ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
-        if (now != kept[i].cached)
-            panic("VMCS 0x%lx: %s is 0x%lx, its kept copy 0x%lx (written around the setters)",
-                  lv->vmcs, vmcs_field_lookup(kept[i].field)->name, now, kept[i].cached);
-    }
+#define CHECK_CONTROL(type, name, field) check_control(lv, field, lv->controls.name);
+    VMCS_CONTROLS(CHECK_CONTROL)
+#undef CHECK_CONTROL
 }

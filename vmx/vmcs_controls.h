@@ -12,11 +12,19 @@
  */
 #include <stdint.h>
 #include <stdbool.h>
+#include "vmx/vmcs_fields.h"
+
+/* The kept controls: type, member, VMCS field. */
+#define VMCS_CONTROLS(X)                                                                       \
+    X(uint32_t, pin, PIN_BASED_VM_EXEC_CONTROL) X(uint32_t, proc, CPU_BASED_VM_EXEC_CONTROL)    \
+    X(uint32_t, proc2, SECONDARY_VM_EXEC_CONTROL) X(uint32_t, exit, VM_EXIT_CONTROLS)           \
+    X(uint32_t, entry, VM_ENTRY_CONTROLS) X(uint32_t, exception_bitmap, EXCEPTION_BITMAP)       \
+    X(uint64_t, cr0_mask, CR0_GUEST_HOST_MASK) X(uint64_t, cr4_mask, CR4_GUEST_HOST_MASK)
 
 struct vmcs_controls {
-    uint32_t pin, proc, proc2, exit, entry;
-    uint32_t exception_bitmap;
-    uint64_t cr0_mask, cr4_mask;
+#define VMCS_CONTROL_MEMBER(type, name, field) type name;
+    VMCS_CONTROLS(VMCS_CONTROL_MEMBER)
+#undef VMCS_CONTROL_MEMBER
 };
 
 /* Whether `a` and `b` are the same but for the primary processor-based
@@ -24,9 +32,9 @@ struct vmcs_controls {
 static inline bool vmcs_controls_equal(const struct vmcs_controls *a, const struct vmcs_controls *b,
                                        uint32_t proc_ignored)
 {
-    return a->pin == b->pin && !((a->proc ^ b->proc) & ~proc_ignored) && a->proc2 == b->proc2 &&
-           a->exit == b->exit && a->entry == b->entry &&
-           a->exception_bitmap == b->exception_bitmap && a->cr0_mask == b->cr0_mask &&
-           a->cr4_mask == b->cr4_mask;
+#define VMCS_CONTROL_SAME(type, name, field)                                                   \
+    &&!((uint64_t)(a->name ^ b->name) & ~(uint64_t)(field == CPU_BASED_VM_EXEC_CONTROL ? proc_ignored : 0))
+    return true VMCS_CONTROLS(VMCS_CONTROL_SAME);
+#undef VMCS_CONTROL_SAME
 }
 #endif
