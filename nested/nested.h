@@ -116,6 +116,12 @@ struct nested_vmx {
      * load (L2 may have changed them). */
     uint64_t entry_state_tsc_offset;
     bool entry_state_stale;
+    /* vmcs02's VM-entry interruption information may have its valid bit
+     * set: an entry put L1's event there and no VM exit from vmcs02 has
+     * cleared it since (a failed entry leaves it, SDM Vol. 3C 27.8; every
+     * exit clears it, 28.2). Until then an entry that injects nothing
+     * leaves the three injection fields as they are. */
+    bool injection02_pending;
     uint8_t *msr_bitmap02;
     /* The words of L0's MSR bitmap that let some access through: the only
      * ones of msr_bitmap02 a nested entry merges (nested/merge.h). */

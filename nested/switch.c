@@ -382,10 +382,15 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
     bool ia32e = c12->entry & ENTRY_IA32E_MODE_GUEST;
     if (!load_pdptes(v, cr0, cr4, ia32e, secondary12(c12) & PROC2_ENABLE_EPT))
         return false;
-    /* L1's event injection goes to L2 with this entry (SDM Vol. 3C 27.6). */
-    vmcs_write(VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO));
-    vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs12_get(v12, VM_ENTRY_EXCEPTION_ERROR_CODE));
-    vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs12_get(v12, VM_ENTRY_INSTRUCTION_LEN));
+    /* L1's event injection goes to L2 with this entry (SDM Vol. 3C 27.6);
+     * without one, vmcs02 has none either unless a failed entry left it. */
+    bool injects = nested_injects(n);
+    if (injects || n->injection02_pending) {
+        vmcs_write(VM_ENTRY_INTR_INFO, vmcs12_get(v12, VM_ENTRY_INTR_INFO));
+        vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs12_get(v12, VM_ENTRY_EXCEPTION_ERROR_CODE));
+        vmcs_write(VM_ENTRY_INSTRUCTION_LEN, vmcs12_get(v12, VM_ENTRY_INSTRUCTION_LEN));
+        n->injection02_pending = injects;
+    }
     v->window_exiting = false;      /* vmcs02 starts with L0's windows off */
     v->nmi_window_exiting = false;
     n->timer_deadline = 0;
@@ -807,6 +812,7 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
                       vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~NESTED_EVENT_VALID);
     uint32_t failed = process_msr_list(v, VM_EXIT_MSR_STORE_COUNT, VM_EXIT_MSR_STORE_ADDR, true);
     vmcs_write(VM_ENTRY_INTR_INFO, 0);      /* vmcs02's pending injection is L1's now */
+    n->injection02_pending = false;
     if (v->window_exiting || v->nmi_window_exiting)
         close_l0_windows(v);
     return_to_l1(v);
@@ -834,6 +840,7 @@ void nested_entry_failed_late(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     n->entry_state_stale = true;    /* the MSR-load list may have written some of it */
+    n->injection02_pending = true;  /* L1's event, or one L0 put in for L2 */
     if (v->window_exiting || v->nmi_window_exiting)
         close_l0_windows(v);
     v->in_l2 = false;
