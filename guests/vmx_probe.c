@@ -1856,6 +1856,16 @@ static void l2_msr_area_checks(void)
     expect_exit("VM-entry MSR-load area naming an x2APIC MSR first", l2_run(),
                 FAILED_ENTRY(EXIT_REASON_MSR_LOADING, .qualification = 1), SHOW_QUALIFICATION,
                 NULL);
+    /* The same with an event to inject: the entry fails after it loaded
+     * the guest state, the event undelivered (27.8). An entry after it
+     * that injects nothing delivers nothing: L2 reaches its VMCALL. */
+    vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | VECTOR_UD);
+    expect_exit("VM-entry MSR-load area naming an x2APIC MSR, injecting #UD", l2_run(),
+                FAILED_ENTRY(EXIT_REASON_MSR_LOADING, .qualification = 1), SHOW_QUALIFICATION,
+                NULL);
+    vmcs_write(VM_ENTRY_INTR_INFO, 0);
+    vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+    expect_exit("the entry after it, injecting nothing", l2_run(), VMCALL_AT(0), SHOW_RIP, NULL);
 }
 
 /* VM entries that fail on the guest state (SDM Vol. 3C 27.3.1.1 CR0,
