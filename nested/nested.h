@@ -25,19 +25,34 @@
 /* A VMCS L1 left active (nested/vmcs12_cache.h): its vmcs12, and whether
  * its state had passed the entry checks when it stopped being current,
  * with the segment state they passed with. */
+/* A hardware shadow VMCS of L1's (nested/shadow_vmcs.h): its region (0:
+ * none yet), and whether it holds the fields of the vmcs12 it goes with:
+ * the shadowed ones, and the first `promoted` the vCPU learnt. A region
+ * stays with its vmcs12 while that is cached, so that a VMPTRLD of it
+ * relinks the region instead of loading every field again. */
+struct nested_shadow_region {
+    uint64_t region;
+    bool holds_vmcs12;
+    unsigned promoted;
+};
+
 struct nested_cached_vmcs {
     uint64_t vmptr;             /* NESTED_NO_VMCS: a free slot */
     struct vmcs12 *vmcs12;      /* NULL until the slot is first used */
     bool checked;
     struct nested_segment_memo segments;
+    /* The hardware shadow VMCS it had while current, parked with it
+     * (nested_vmx.shadow_vmcs and what it holds). */
+    struct nested_shadow_region shadow;
 };
 #define NESTED_CACHED_VMCS 4
 
 /* The pages a vCPU's VMX operation may take (besides the VM's EPT02
  * budget): its nested_vmx, vmcs12, vmcs02 and vmcs02's MSR bitmap, L1's
  * shadow VMCS, L2's (shadow02) and its two bitmaps, the learnt fields'
- * page and its two bitmaps, and the cache's slots. */
-#define NESTED_VCPU_PAGES (11 + NESTED_CACHED_VMCS)
+ * page and its two bitmaps, and the cache's slots, each with a vmcs12 and
+ * a shadow VMCS. */
+#define NESTED_VCPU_PAGES (11 + 2 * NESTED_CACHED_VMCS)
 
 /* A vCPU's VMX operation, from VMXON to VMXOFF (NULL outside it). */
 struct ept02_root;
@@ -146,10 +161,13 @@ struct nested_vmx {
     struct ept02_root *ept02;
     uint64_t eptp02;
     uint16_t vpid12;
-    /* The hardware shadow VMCS of L1's (nested/shadow_vmcs.h): its region
-     * (0: none yet) and whether vmcs01 links it now. */
-    uint64_t shadow_vmcs;
+    /* The hardware shadow VMCS of L1's that goes with vmcs12
+     * (nested/shadow_vmcs.h), and whether vmcs01 links it now. */
+    struct nested_shadow_region shadow_vmcs;
     bool shadow_linked;
+    /* Its links since VMXON, and those that loaded fields into the region
+     * (`info nested`). */
+    uint64_t shadow_attaches, shadow_attach_loads;
     /* The vmcs12 fields L0 changed for L1 since the shadow last had them
      * all (nested_set_for_l1): what a nested exit copies into it. */
     struct vmcs12_field_set shadow_stale;

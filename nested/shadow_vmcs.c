@@ -166,7 +166,7 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
     const struct vmcs12 *v12 = n->vmcs12;
     struct vmcs12_field_set *stale = &n->shadow_stale;
     const struct vmcs12_field_set *after_exit = &n->shadow_after_exit;
-    uint64_t flags = shadow_region_enter(n->shadow_vmcs);
+    uint64_t flags = shadow_region_enter(n->shadow_vmcs.region);
     for (unsigned words = stale->words; words; words &= words - 1) {
         switch (__builtin_ctz(words)) {
 #define WORD(type, width)                                                                      \
@@ -177,18 +177,18 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
         }
     }
     stale->words = 0;
-    shadow_region_leave(v, n->shadow_vmcs, flags);
+    shadow_region_leave(v, n->shadow_vmcs.region, flags);
 }
 
 void shadow_vmcs_take_promoted(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     const struct shadow_promotion *p = &n->shadow_learnt->promotion;
-    uint64_t flags = shadow_region_enter(n->shadow_vmcs);
+    uint64_t flags = shadow_region_enter(n->shadow_vmcs.region);
     for (const struct vmcs12_place *f = p->promoted, *end = f + p->count; f < end; f++)
         if (vmcs12_place_set_changed(n->vmcs12, f, vmcs_read(f->encoding)))
             nested_note_written(n, f->encoding);
-    shadow_region_leave(v, n->shadow_vmcs, flags);
+    shadow_region_leave(v, n->shadow_vmcs.region, flags);
 }
 
 /* VMRESUME's sync visits the field table unrolled: a field outside the
@@ -200,36 +200,50 @@ void shadow_vmcs_take_rw(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     struct vmcs12 *v12 = n->vmcs12;     /* in a register: the stores below could alias n's */
-    uint64_t flags = shadow_region_enter(n->shadow_vmcs), value;
+    uint64_t flags = shadow_region_enter(n->shadow_vmcs.region), value;
 #define TAKE_RW(id, enc, name, shadow)                                                         \
     if (VMCS_SHADOW_##shadow == VMCS_SHADOW_RW && vmcs_read_if_present(id, &value) &&         \
         shadow_field_take(v12, id, value))                                                     \
         nested_note_written(n, id);
     VMCS_FIELDS(TAKE_RW)
 #undef TAKE_RW
-    shadow_region_leave(v, n->shadow_vmcs, flags);
+    shadow_region_leave(v, n->shadow_vmcs.region, flags);
 }
 
 bool shadow_vmcs_attach(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
-    if (!n->shadow_vmcs)
-        n->shadow_vmcs = shadow_region_alloc();
-    if (!n->shadow_vmcs)
+    struct nested_shadow_region *shadow = &n->shadow_vmcs;
+    if (!shadow->region) {
+        shadow->region = shadow_region_alloc();
+        shadow->holds_vmcs12 = false;
+    }
+    if (!shadow->region)
         return false;
+    n->shadow_attaches++;
     struct shadow_learnt *learnt = n->shadow_learnt;
-    uint64_t flags = shadow_region_enter(n->shadow_vmcs);
-    shadow_region_load(n->vmcs12);
-    if (learnt)
-        load_places(n->vmcs12, learnt->promotion.promoted, learnt->promotion.count);
-    shadow_region_leave(v, n->shadow_vmcs, flags);
+    unsigned promoted = learnt ? learnt->promotion.count : 0;
+    /* A region parked with this vmcs12 (nested/vmcs12_cache.h) has its
+     * fields but for those learnt since. */
+    unsigned from = shadow->holds_vmcs12 ? shadow->promoted : 0;
+    if (!shadow->holds_vmcs12 || from < promoted) {
+        n->shadow_attach_loads++;
+        uint64_t flags = shadow_region_enter(shadow->region);
+        if (!shadow->holds_vmcs12)
+            shadow_region_load(n->vmcs12);
+        if (learnt)
+            load_places(n->vmcs12, learnt->promotion.promoted + from, promoted - from);
+        shadow_region_leave(v, shadow->region, flags);
+    }
+    shadow->holds_vmcs12 = true;
+    shadow->promoted = promoted;
     n->shadow_stale = (struct vmcs12_field_set){ 0 };
     if (!n->shadow_promoted)
         n->shadow_after_exit = fields.after_exit;
-    v->lv.shadow = n->shadow_vmcs;
+    v->lv.shadow = shadow->region;
     vmcs_write(VMREAD_BITMAP, (uint64_t)(learnt ? learnt->bitmaps[0] : vmread_bitmap));
     vmcs_write(VMWRITE_BITMAP, (uint64_t)(learnt ? learnt->bitmaps[1] : vmwrite_bitmap));
-    vmcs_write(VMCS_LINK_POINTER, n->shadow_vmcs);
+    vmcs_write(VMCS_LINK_POINTER, shadow->region);
     loaded_vmcs_set_proc2(&v->lv, v->lv.controls.proc2 | PROC2_VMCS_SHADOWING);
     n->shadow_linked = true;
     return true;
@@ -241,6 +255,12 @@ void shadow_vmcs_detach(struct vcpu *v)
     if (!n->shadow_linked)
         return;
     shadow_vmcs_to_vmcs12(v);
+    /* The region and vmcs12 agree now but for fields L0 changed in vmcs12
+     * and has not put into the shadow yet (none between a nested exit and
+     * the next one, when L1 runs). */
+    struct shadow_learnt *learnt = n->shadow_learnt;
+    n->shadow_vmcs.holds_vmcs12 = n->shadow_stale.words == 0;
+    n->shadow_vmcs.promoted = learnt ? learnt->promotion.count : 0;
     loaded_vmcs_set_proc2(&v->lv, v->lv.controls.proc2 & ~PROC2_VMCS_SHADOWING);
     vmcs_write(VMCS_LINK_POINTER, ~0ull);
     n->shadow_linked = false;
@@ -251,9 +271,9 @@ void shadow_vmcs_written(struct vcpu *v, uint32_t encoding)
     struct nested_vmx *n = v->nested;
     if (!n->shadow_linked || !shadow_bitmap_passes(vmread_bitmap, encoding))
         return;
-    uint64_t flags = shadow_region_enter(n->shadow_vmcs);
+    uint64_t flags = shadow_region_enter(n->shadow_vmcs.region);
     vmcs_write(encoding & ~1u, vmcs12_get(n->vmcs12, encoding & ~1u));
-    shadow_region_leave(v, n->shadow_vmcs, flags);
+    shadow_region_leave(v, n->shadow_vmcs.region, flags);
 }
 
 /* The vCPU's learnt state, made at its first use with vmcs01's bitmaps as
@@ -290,9 +310,9 @@ void shadow_vmcs_exited(struct vcpu *v, uint32_t encoding)
     vmcs_write(VMWRITE_BITMAP, (uint64_t)learnt->bitmaps[1]);
     /* From now on L1 reads it in the shadow: vmcs12's value (whole: the
      * emulation brought in what a nested exit left in vmcs02). */
-    uint64_t flags = shadow_region_enter(n->shadow_vmcs);
+    uint64_t flags = shadow_region_enter(n->shadow_vmcs.region);
     vmcs_write(field, vmcs12_get(n->vmcs12, field));
-    shadow_region_leave(v, n->shadow_vmcs, flags);
+    shadow_region_leave(v, n->shadow_vmcs.region, flags);
 }
 
 void shadow_vmcs_free(struct vcpu *v)
@@ -303,10 +323,10 @@ void shadow_vmcs_free(struct vcpu *v)
         n->shadow_learnt = NULL;
         n->shadow_promoted = false;
     }
-    if (!n->shadow_vmcs)
+    if (!n->shadow_vmcs.region)
         return;
     loaded_vmcs_drop_shadow(&v->lv);
-    page_free((void *)n->shadow_vmcs, 1);
-    n->shadow_vmcs = 0;
+    page_free((void *)n->shadow_vmcs.region, 1);
+    n->shadow_vmcs = (struct nested_shadow_region){ 0 };
     n->shadow_linked = false;
 }

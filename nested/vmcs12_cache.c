@@ -19,6 +19,7 @@ static void write_back(struct vcpu *v, struct nested_cached_vmcs *slot)
 {
     (void)guest_mem_write(v->vm, slot->vmptr, slot->vmcs12, VMCS12_USED_BYTES);
     slot->vmptr = NESTED_NO_VMCS;
+    slot->shadow.holds_vmcs12 = false;     /* L1 may change the region now */
 }
 
 bool vmcs12_cache_keep(struct vcpu *v, uint64_t incoming)
@@ -36,6 +37,12 @@ bool vmcs12_cache_keep(struct vcpu *v, uint64_t incoming)
     struct vmcs12 *page = slot->vmcs12;
     slot->vmcs12 = n->vmcs12;
     n->vmcs12 = page;
+    /* The shadow VMCS goes with it, and the slot's (holding nothing: its
+     * vmcs12 was written back) serves the incoming VMCS. */
+    struct nested_shadow_region shadow = slot->shadow;
+    slot->shadow = n->shadow_vmcs;
+    n->shadow_vmcs = shadow;
+    n->shadow_vmcs.holds_vmcs12 = false;
     slot->vmptr = n->current_vmptr;
     slot->checked = n->guest_state_checked &&
                     !vmcs12_field_set_has_type(&n->written, VMCS_TYPE_CONTROL) &&
@@ -53,6 +60,10 @@ bool vmcs12_cache_take(struct vcpu *v, uint64_t vmptr, bool *checked)
     struct vmcs12 *page = n->vmcs12;
     n->vmcs12 = slot->vmcs12;
     slot->vmcs12 = page;
+    struct nested_shadow_region shadow = n->shadow_vmcs;
+    n->shadow_vmcs = slot->shadow;
+    slot->shadow = shadow;
+    slot->shadow.holds_vmcs12 = false;
     slot->vmptr = NESTED_NO_VMCS;
     *checked = slot->checked;
     if (slot->checked)
@@ -82,7 +93,11 @@ void vmcs12_cache_write_back_all(struct vcpu *v)
 void vmcs12_cache_free(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
-    for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++)
+    for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++) {
         if (n->cached[i].vmcs12)
             page_free(n->cached[i].vmcs12, 1);
+        /* Parked, so VMCLEARed (nested/shadow_vmcs.c): active nowhere. */
+        if (n->cached[i].shadow.region)
+            page_free((void *)n->cached[i].shadow.region, 1);
+    }
 }

@@ -366,10 +366,12 @@ __attribute__((noinline)) static void emulate_vmptrld(struct insn *in)
     if (addr != n->current_vmptr) {
         release_current(v, true, addr);
         bool checked = false;
-        if (!vmcs12_cache_take(v, addr, &checked) &&
-            !guest_mem_read(v->vm, addr, n->vmcs12, VMCS12_USED_BYTES)) {
-            fail(in, VMXERR_VMPTRLD_BAD_REVISION);     /* unreachable: its revision was read */
-            return;
+        if (!vmcs12_cache_take(v, addr, &checked)) {
+            n->shadow_vmcs.holds_vmcs12 = false;
+            if (!guest_mem_read(v->vm, addr, n->vmcs12, VMCS12_USED_BYTES)) {
+                fail(in, VMXERR_VMPTRLD_BAD_REVISION);     /* unreachable: its revision was read */
+                return;
+            }
         }
         n->current_vmptr = addr;
         /* vmcs02 has another VMCS's state: every field is copied again,

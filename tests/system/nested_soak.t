@@ -59,6 +59,13 @@ my ($entries, $full_controls, $full_guest) =
     $out =~ /^  VMLAUNCH\/VMRESUME (\d+) in all; since VMXON the entry checked in full the controls and host state (\d+), the guest state (\d+) times, alone the event windows \d+, an event to inject \d+ times, wrote vmcs02's entry state \d+ times$/m;
 ok(defined $entries && $full_controls < $entries / 100 && $full_guest < $entries / 100,
    'info nested: few entries check everything (' . join('/', map { $_ // '?' } $full_controls, $full_guest, $entries) . ')');
+# The soak's L1 switches between L2's VMCS and L2's shadow VMCS with
+# VMPTRLD: L2's VMCS comes back from the cache with its shadow VMCS parked,
+# which is relinked without loading its fields (the shadow VMCS, named as
+# the link pointer at each entry, goes back to L1's memory and is loaded).
+my ($attaches, $loads) = $out =~ /^  L1's shadow VMCSs: linked at (\d+) VMPTRLDs, (\d+) of them with fields loaded /m;
+ok(defined $attaches && $attaches > 100 && $loads < 0.75 * $attaches,
+   'info nested: VMPTRLDs relink parked shadow VMCSs (' . join('/', map { $_ // '?' } $loads, $attaches) . ' loaded)');
 like($out, qr/^\[l1\] vmx_probe: soak: L2 with VMCS shadowing$/m,
      'the soak\'s L2 writes its shadow VMCS, which L1 reads back at each exit');
 like($out, qr/^  L2's shadow VMCS: (?:holds none|holds L1's at 0x[0-9a-f]+), (?:not linked|linked from vmcs02)$/m,

@@ -1,6 +1,7 @@
 /* The cache of the VMCSs L1 left active (nested/vmcs12_cache.c): kept and
  * taken back without touching L1's memory, the checked flag, eviction that
- * spares the incoming VMCS, write-back at VMCLEAR and VMXOFF, no memory. */
+ * spares the incoming VMCS, write-back at VMCLEAR and VMXOFF, no memory,
+ * the shadow VMCS parked with its VMCS. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -181,6 +182,41 @@ static void no_memory_keeps_nothing(void **state)
     assert_int_equal(nested.vmcs12->abort, 0xa);
 }
 
+/* A VMCS's hardware shadow VMCS parks with it: taken back, the region
+ * still holds its fields (a VMPTRLD relinks it); the incoming VMCS gets a
+ * region that holds nothing; one written back holds nothing either. */
+static void the_shadow_vmcs_parks_with_its_vmcs(void **state)
+{
+    (void)state;
+    uint64_t region_a = (uint64_t)calloc(1, 4096), region_b = (uint64_t)calloc(1, 4096);
+    make_current(0x1000, 0xa, true);
+    nested.shadow_vmcs = (struct nested_shadow_region){ region_a, true, 3 };
+    assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
+    assert_false(nested.shadow_vmcs.holds_vmcs12);
+    assert_int_equal(nested.shadow_vmcs.region, 0);     /* a new slot's: none yet */
+    make_current(0x2000, 0xb, true);
+    nested.shadow_vmcs = (struct nested_shadow_region){ region_b, true, 5 };
+    assert_true(vmcs12_cache_keep(&vcpu, 0x1000));
+    bool checked;
+    assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_int_equal(nested.shadow_vmcs.region, region_a);
+    assert_true(nested.shadow_vmcs.holds_vmcs12);
+    assert_int_equal(nested.shadow_vmcs.promoted, 3);
+    /* 0x2000 goes back to memory (VMCLEAR): its region holds nothing, and
+     * serves the next VMCS kept in that slot's place. */
+    assert_true(vmcs12_cache_write_back(&vcpu, 0x2000, true));
+    make_current(0x1000, 0xa, true);
+    assert_true(vmcs12_cache_keep(&vcpu, 0x3000));
+    make_current(0x3000, 0xc, true);
+    struct nested_shadow_region from_slot = nested.shadow_vmcs;
+    assert_false(from_slot.holds_vmcs12);
+    assert_true(from_slot.region == region_b || from_slot.region == 0);
+    assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_int_equal(nested.shadow_vmcs.region, region_a);
+    assert_true(nested.shadow_vmcs.holds_vmcs12);
+    free((void *)nested.shadow_vmcs.region);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +225,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(eviction_spares_the_incoming_vmcs, setup, teardown),
         cmocka_unit_test_setup_teardown(write_back_at_vmclear_and_vmxoff, setup, teardown),
         cmocka_unit_test_setup_teardown(no_memory_keeps_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_shadow_vmcs_parks_with_its_vmcs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
