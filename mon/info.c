@@ -242,8 +242,8 @@ static void print_shadowing(const struct nested_vmx *n)
             n->shadow_linked ? "links" : "links no", p ? p->count : 0, p && p->count ? ":" : "");
     for (unsigned i = 0; p && i < p->count; i++)
         kprintf("%s%s", i % 4 ? ", " : "\n    ", vmcs_field_lookup(p->promoted[i].encoding)->name);
-    kprintf("\n  L1's shadow VMCSs: linked at %lu VMPTRLDs, %lu of them with fields loaded "
-            "(the others found theirs parked with the cached VMCS)",
+    kprintf("\n  L1's shadow VMCSs: linked at %lu VMPTRLDs, %lu of them loading every field "
+            "(the others relinked the one parked with the cached VMCS)",
             n->shadow_attaches, n->shadow_attach_loads);
     kprintf("\n  L2's shadow VMCS: ");
     if (n->shadow02_of == NESTED_NO_VMCS)

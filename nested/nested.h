@@ -22,20 +22,21 @@
 
 #define NESTED_NO_VMCS UINT64_MAX   /* the current-VMCS pointer when there is none */
 
-/* A VMCS L1 left active (nested/vmcs12_cache.h): its vmcs12, and whether
- * its state had passed the entry checks when it stopped being current,
- * with the segment state they passed with. */
 /* A hardware shadow VMCS of L1's (nested/shadow_vmcs.h): its region (0:
  * none yet), and whether it holds the fields of the vmcs12 it goes with:
- * the shadowed ones, and the first `promoted` the vCPU learnt. A region
- * stays with its vmcs12 while that is cached, so that a VMPTRLD of it
- * relinks the region instead of loading every field again. */
+ * the shadowed ones, and the first `promoted` the vCPU had learnt when
+ * vmcs12 stopped being current. A region stays with its vmcs12 while that
+ * is cached, so that a VMPTRLD of it relinks the region instead of loading
+ * every field again. */
 struct nested_shadow_region {
     uint64_t region;
     bool holds_vmcs12;
     unsigned promoted;
 };
 
+/* A VMCS L1 left active (nested/vmcs12_cache.h): its vmcs12, and whether
+ * its state had passed the entry checks when it stopped being current,
+ * with the segment state they passed with. */
 struct nested_cached_vmcs {
     uint64_t vmptr;             /* NESTED_NO_VMCS: a free slot */
     struct vmcs12 *vmcs12;      /* NULL until the slot is first used */
@@ -165,8 +166,8 @@ struct nested_vmx {
      * (nested/shadow_vmcs.h), and whether vmcs01 links it now. */
     struct nested_shadow_region shadow_vmcs;
     bool shadow_linked;
-    /* Its links since VMXON, and those that loaded fields into the region
-     * (`info nested`). */
+    /* Its links since VMXON, and those that loaded every field into the
+     * region (`info nested`). */
     uint64_t shadow_attaches, shadow_attach_loads;
     /* The vmcs12 fields L0 changed for L1 since the shadow last had them
      * all (nested_set_for_l1): what a nested exit copies into it. */

@@ -227,7 +227,7 @@ bool shadow_vmcs_attach(struct vcpu *v)
      * fields but for those learnt since. */
     unsigned from = shadow->holds_vmcs12 ? shadow->promoted : 0;
     if (!shadow->holds_vmcs12 || from < promoted) {
-        n->shadow_attach_loads++;
+        n->shadow_attach_loads += !shadow->holds_vmcs12;
         uint64_t flags = shadow_region_enter(shadow->region);
         if (!shadow->holds_vmcs12)
             shadow_region_load(n->vmcs12);
@@ -263,6 +263,9 @@ void shadow_vmcs_detach(struct vcpu *v)
     n->shadow_vmcs.promoted = learnt ? learnt->promotion.count : 0;
     loaded_vmcs_set_proc2(&v->lv, v->lv.controls.proc2 & ~PROC2_VMCS_SHADOWING);
     vmcs_write(VMCS_LINK_POINTER, ~0ull);
+    /* Cleared by the take above and linked no more: nothing for vmcs01 to
+     * clear with it (the region may be parked, and freed, elsewhere). */
+    v->lv.shadow = 0;
     n->shadow_linked = false;
 }
 

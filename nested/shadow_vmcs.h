@@ -45,12 +45,14 @@ void shadow_vmcs_init(void);
 /* Whether the vCPU's L1 gets hardware shadowing: the processor has it and
  * the VM's `shadow_vmcs` setting asks for it. */
 bool shadow_vmcs_used(const struct vcpu *vcpu);
-/* A vmcs12 became current: the shadow gets its fields and vmcs01 (current)
- * links it. False if there was no memory for the shadow (L1 then goes on
- * without, every VMREAD/VMWRITE exiting). */
+/* A vmcs12 became current: its shadow VMCS gets its fields (only those
+ * learnt since, if it was parked with vmcs12 in the cache and holds the
+ * others) and vmcs01 (current) links it. False if there was no memory for
+ * the shadow (L1 then goes on without, every VMREAD/VMWRITE exiting). */
 bool shadow_vmcs_attach(struct vcpu *vcpu);
 /* vmcs12 stops being current: its RW fields back from the shadow, vmcs01
- * (current) unlinks it. */
+ * (current) unlinks it; the shadow, VMCLEARed, stays with vmcs12
+ * (nested_vmx.shadow_vmcs), holding its fields. */
 void shadow_vmcs_detach(struct vcpu *vcpu);
 /* Before a nested entry: vmcs12's RW fields from the shadow, the static
  * ones and those the vCPU learnt (a field that changed counts as written).
@@ -93,7 +95,8 @@ void shadow_region_load(const struct vmcs12 *from);
  * (nested/shadow_promote.h). */
 void shadow_vmcs_exited(struct vcpu *vcpu, uint32_t encoding);
 
-/* The vCPU leaves VMX operation or is reset: the shadow is cleared and
- * freed (vmcs01 is unlinked first by detach, or dropped by the caller). */
+/* The vCPU leaves VMX operation or is reset: the current vmcs12's shadow
+ * is cleared and freed (vmcs01 is unlinked first by detach, or dropped by
+ * the caller); those parked in the cache go with it (vmcs12_cache_free). */
 void shadow_vmcs_free(struct vcpu *vcpu);
 #endif

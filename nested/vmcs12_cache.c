@@ -19,7 +19,7 @@ static void write_back(struct vcpu *v, struct nested_cached_vmcs *slot)
 {
     (void)guest_mem_write(v->vm, slot->vmptr, slot->vmcs12, VMCS12_USED_BYTES);
     slot->vmptr = NESTED_NO_VMCS;
-    slot->shadow.holds_vmcs12 = false;     /* L1 may change the region now */
+    slot->shadow.holds_vmcs12 = false;     /* L1 may change its VMCS in memory now */
 }
 
 bool vmcs12_cache_keep(struct vcpu *v, uint64_t incoming)
@@ -96,7 +96,7 @@ void vmcs12_cache_free(struct vcpu *v)
     for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++) {
         if (n->cached[i].vmcs12)
             page_free(n->cached[i].vmcs12, 1);
-        /* Parked, so VMCLEARed (nested/shadow_vmcs.c): active nowhere. */
+        /* Parked, so VMCLEARed and linked nowhere (nested/shadow_vmcs.c). */
         if (n->cached[i].shadow.region)
             page_free((void *)n->cached[i].shadow.region, 1);
     }

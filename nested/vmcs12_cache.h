@@ -19,19 +19,22 @@
 struct vcpu;
 
 /* The current VMCS (vmcs12, current_vmptr) into a slot instead of its
- * region, with whether its state is all checked, the VMCS at `incoming`
- * (to be made current next) not evicted for it; false if there was no
- * memory for the slot (the caller writes it back then). */
+ * region, with whether its state is all checked and with its shadow VMCS
+ * (nested_vmx.shadow_vmcs: the slot's, holding nothing, takes its place),
+ * the VMCS at `incoming` (to be made current next) not evicted for it;
+ * false if there was no memory for the slot (the caller writes it back
+ * then). */
 bool vmcs12_cache_keep(struct vcpu *vcpu, uint64_t incoming);
-/* The VMCS at `vmptr` from its slot into vmcs12, if cached; *checked
- * whether its state had passed the entry checks (the segment memo is
- * restored with it). */
+/* The VMCS at `vmptr` from its slot into vmcs12, if cached, with its
+ * shadow VMCS; *checked whether its state had passed the entry checks (the
+ * segment memo is restored with it). */
 bool vmcs12_cache_take(struct vcpu *vcpu, uint64_t vmptr, bool *checked);
 /* The VMCS at `vmptr`, if cached, back into its region; `clear`: with its
  * launch state clear (VMCLEAR). True if it was cached. */
 bool vmcs12_cache_write_back(struct vcpu *vcpu, uint64_t vmptr, bool clear);
 /* Every cached VMCS back into its region (VMXOFF). */
 void vmcs12_cache_write_back_all(struct vcpu *vcpu);
-/* The slots' memory, at the end of VMX operation. */
+/* The slots' memory, their vmcs12s and shadow VMCSs, at the end of VMX
+ * operation. */
 void vmcs12_cache_free(struct vcpu *vcpu);
 #endif

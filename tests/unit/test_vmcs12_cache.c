@@ -203,14 +203,16 @@ static void the_shadow_vmcs_parks_with_its_vmcs(void **state)
     assert_true(nested.shadow_vmcs.holds_vmcs12);
     assert_int_equal(nested.shadow_vmcs.promoted, 3);
     /* 0x2000 goes back to memory (VMCLEAR): its region holds nothing, and
-     * serves the next VMCS kept in that slot's place. */
+     * serves a VMCS that comes after, from that slot. */
     assert_true(vmcs12_cache_write_back(&vcpu, 0x2000, true));
     make_current(0x1000, 0xa, true);
-    assert_true(vmcs12_cache_keep(&vcpu, 0x3000));
+    assert_true(vmcs12_cache_keep(&vcpu, 0x3000));      /* into the slot 0x1000 left */
     make_current(0x3000, 0xc, true);
-    struct nested_shadow_region from_slot = nested.shadow_vmcs;
-    assert_false(from_slot.holds_vmcs12);
-    assert_true(from_slot.region == region_b || from_slot.region == 0);
+    assert_int_equal(nested.shadow_vmcs.region, 0);
+    assert_true(vmcs12_cache_keep(&vcpu, 0x4000));      /* into 0x2000's */
+    assert_int_equal(nested.shadow_vmcs.region, region_b);
+    assert_false(nested.shadow_vmcs.holds_vmcs12);
+    make_current(0x4000, 0xd, true);
     assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
     assert_int_equal(nested.shadow_vmcs.region, region_a);
     assert_true(nested.shadow_vmcs.holds_vmcs12);
