@@ -27,16 +27,22 @@
  * the shadowed ones, and the first `promoted` the vCPU had learnt when
  * vmcs12 stopped being current. A region stays with its vmcs12 while that
  * is cached, so that a VMPTRLD of it relinks the region instead of loading
- * every field again. */
+ * every field again. `newer` (while parked): its RW and learnt fields,
+ * which L1 may have written, were not taken back; vmcs12 takes them before
+ * it goes back to L1's memory (shadow_vmcs_settle), or at the next entry
+ * with it, the region linked again. */
 struct nested_shadow_region {
     uint64_t region;
     bool holds_vmcs12;
+    bool newer;
     unsigned promoted;
 };
 
 /* A VMCS L1 left active (nested/vmcs12_cache.h): its vmcs12, and whether
  * its state had passed the entry checks when it stopped being current,
- * with the segment state they passed with. */
+ * with the segment state they passed with (what L1 wrote through its
+ * shadow VMCS since, not yet in vmcs12, counts as written when the next
+ * entry takes it, and is checked then). */
 struct nested_cached_vmcs {
     uint64_t vmptr;             /* NESTED_NO_VMCS: a free slot */
     struct vmcs12 *vmcs12;      /* NULL until the slot is first used */
@@ -72,7 +78,9 @@ struct nested_vmx {
      * last passed (controls, host state) or since vmcs02 last took them
      * (guest state); every field after a VMPTRLD of another VMCS. What is
      * not in it is not checked or copied again: vmcs12 changes only
-     * through VMWRITE while current (SDM Vol. 3C 25.11.1), and the guest
+     * through VMWRITE while current (SDM Vol. 3C 25.11.1; those through the
+     * shadow VMCS are noted as the entry takes them, which for a VMCS
+     * parked with a newer shadow may be after a VMPTRLD), and the guest
      * state a nested exit saved is vmcs02's own. Not in it: HOST_RSP and
      * the event to inject, which nested_note_written leaves out. */
     struct vmcs12_field_set written;

@@ -84,7 +84,7 @@ void shadow_bitmap_merge(uint64_t *merged, const uint64_t *l0, const uint64_t *l
 
 /*
  * The sync rule at the points where L0 needs vmcs12 whole (L1's
- * VMLAUNCH/VMRESUME, VMCLEAR, VMPTRLD of another VMCS, VMXOFF), for one RW
+ * VMLAUNCH/VMRESUME, vmcs12's return to L1's memory), for one RW
  * field: the shadow's value replaces vmcs12's; true if it differed, for
  * the caller to count the field as written by L1, as an emulated VMWRITE
  * would. Inline: VMRESUME's path takes it for every RW field.

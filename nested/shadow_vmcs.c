@@ -236,6 +236,7 @@ bool shadow_vmcs_attach(struct vcpu *v)
         shadow_region_leave(v, shadow->region, flags);
     }
     shadow->holds_vmcs12 = true;
+    shadow->newer = false;      /* linked: the entry takes its fields */
     shadow->promoted = promoted;
     n->shadow_stale = (struct vmcs12_field_set){ 0 };
     if (!n->shadow_promoted)
@@ -249,24 +250,57 @@ bool shadow_vmcs_attach(struct vcpu *v)
     return true;
 }
 
-void shadow_vmcs_detach(struct vcpu *v)
+void shadow_vmcs_detach(struct vcpu *v, bool to_be_cached)
 {
     struct nested_vmx *n = v->nested;
-    if (!n->shadow_linked)
+    if (!n->shadow_linked) {
+        /* Not kept up to date while unlinked: it holds nothing. */
+        shadow_vmcs_settle(v, &n->shadow_vmcs, n->vmcs12);
+        n->shadow_vmcs.holds_vmcs12 = false;
         return;
-    shadow_vmcs_to_vmcs12(v);
-    /* The region and vmcs12 agree now but for fields L0 changed in vmcs12
-     * and has not put into the shadow yet (none between a nested exit and
-     * the next one, when L1 runs). */
+    }
+    /* The region has every field of vmcs12 but for those L0 changed in
+     * vmcs12 and has not put into the shadow yet (none between a nested
+     * exit and the next one, when L1 runs). A VMCS parked in the cache
+     * keeps the fields L1 wrote in its shadow until they are needed: its
+     * next entry takes them, or its write-back (a nested vmxvisor
+     * switches VMCSs several times per exit, each take some 90 fields). */
     struct shadow_learnt *learnt = n->shadow_learnt;
-    n->shadow_vmcs.holds_vmcs12 = n->shadow_stale.words == 0;
+    bool holds = n->shadow_stale.words == 0;
+    n->shadow_vmcs.newer = to_be_cached && holds;
+    if (!n->shadow_vmcs.newer)
+        shadow_vmcs_to_vmcs12(v);       /* which VMCLEARs it after */
+    else if (vmclear(n->shadow_vmcs.region) != VMX_SUCCEED)
+        /* L1's VMREADs and VMWRITEs may have left its data in the
+         * processor (KVM clears its shadow VMCS for that too): into its
+         * region, as a parked one must be. */
+        panic("VMCLEAR of a shadow VMCS failed");
+    n->shadow_vmcs.holds_vmcs12 = holds;
     n->shadow_vmcs.promoted = learnt ? learnt->promotion.count : 0;
     loaded_vmcs_set_proc2(&v->lv, v->lv.controls.proc2 & ~PROC2_VMCS_SHADOWING);
     vmcs_write(VMCS_LINK_POINTER, ~0ull);
-    /* Cleared by the take above and linked no more: nothing for vmcs01 to
-     * clear with it (the region may be parked, and freed, elsewhere). */
+    /* Cleared above and linked no more: nothing for vmcs01 to clear with
+     * it (the region may be parked, and freed, elsewhere). */
     v->lv.shadow = 0;
     n->shadow_linked = false;
+}
+
+void shadow_vmcs_settle(struct vcpu *v, struct nested_shadow_region *shadow, struct vmcs12 *v12)
+{
+    if (!shadow->newer)
+        return;
+    const struct shadow_learnt *learnt = v->nested->shadow_learnt;
+    uint64_t flags = shadow_region_enter(shadow->region), value;
+#define SETTLE_RW(id, enc, name, shadowed)                                                     \
+    if (VMCS_SHADOW_##shadowed == VMCS_SHADOW_RW && vmcs_read_if_present(id, &value))          \
+        vmcs12_set(v12, id, value);
+    VMCS_FIELDS(SETTLE_RW)
+#undef SETTLE_RW
+    for (unsigned i = 0; learnt && i < shadow->promoted; i++)
+        vmcs12_place_set(v12, &learnt->promotion.promoted[i],
+                         vmcs_read(learnt->promotion.promoted[i].encoding));
+    shadow_region_leave(v, shadow->region, flags);
+    shadow->newer = false;
 }
 
 void shadow_vmcs_written(struct vcpu *v, uint32_t encoding)

@@ -11,13 +11,16 @@
  * copy_vmcs12_to_shadow):
  *  - the shadow has the shadowed fields as L1 sees them; vmcs12 has them
  *    too at the sync points: the RW fields come back from the shadow before
- *    a nested entry and before vmcs12 stops being current (VMCLEAR,
- *    VMPTRLD of another, VMXOFF), each that changed counting as written;
- *    after a nested exit the shadowed fields whose values it changed go
- *    from vmcs12 into it (L0 marks them as it sets them, nested_set_for_l1);
- *  - L0 touches the shadow only with it current for the moment and
- *    VMCLEARs it after, so it is active on no CPU but while vmcs01 links it
- *    (a migration of vmcs01 clears it with it: vmx/loaded_vmcs.h).
+ *    a nested entry and before vmcs12 goes back to L1's memory (VMCLEAR,
+ *    VMXOFF, the cache's write-back), each that changed counting as written;
+ *    a vmcs12 the cache keeps (VMPTRLD of another) keeps its shadow with
+ *    them instead; after a nested exit the shadowed fields whose values it
+ *    changed go from vmcs12 into it (L0 marks them as it sets them,
+ *    nested_set_for_l1);
+ *  - L0 touches the shadow only with it current for the moment, or to
+ *    VMCLEAR it, and VMCLEARs it after, so it is active on no CPU but
+ *    while vmcs01 links it (a migration of vmcs01 clears it with it:
+ *    vmx/loaded_vmcs.h).
  * Nothing here changes what L1 can observe: a field reads and writes as
  * through the emulation, only without the exit.
  */
@@ -50,10 +53,16 @@ bool shadow_vmcs_used(const struct vcpu *vcpu);
  * others) and vmcs01 (current) links it. False if there was no memory for
  * the shadow (L1 then goes on without, every VMREAD/VMWRITE exiting). */
 bool shadow_vmcs_attach(struct vcpu *vcpu);
-/* vmcs12 stops being current: its RW fields back from the shadow, vmcs01
- * (current) unlinks it; the shadow, VMCLEARed, stays with vmcs12
- * (nested_vmx.shadow_vmcs), holding its fields. */
-void shadow_vmcs_detach(struct vcpu *vcpu);
+/* vmcs12 stops being current: vmcs01 (current) unlinks its shadow, which
+ * stays with vmcs12 (nested_vmx.shadow_vmcs), VMCLEARed, holding its
+ * fields. Its RW and learnt fields go back into vmcs12 unless vmcs12 is
+ * `to_be_cached` (VMPTRLD of another): then the shadow is marked newer,
+ * and shadow_vmcs_settle takes them if vmcs12 is written back instead. */
+void shadow_vmcs_detach(struct vcpu *vcpu, bool to_be_cached);
+/* vmcs12 goes back to L1's memory, with `shadow` (not linked): the RW and
+ * learnt fields of a shadow marked newer into it first. */
+void shadow_vmcs_settle(struct vcpu *vcpu, struct nested_shadow_region *shadow,
+                        struct vmcs12 *vmcs12);
 /* Before a nested entry: vmcs12's RW fields from the shadow, the static
  * ones and those the vCPU learnt (a field that changed counts as written).
  * The learnt ones out of line, with the shadow current once more: the

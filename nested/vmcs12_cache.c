@@ -1,6 +1,7 @@
 /* The VMCSs L1 left active (nested/vmcs12_cache.h). */
 #include "nested/vmcs12_cache.h"
 #include "nested/nested.h"
+#include "nested/shadow_vmcs.h"
 #include "virt/guest_mem.h"
 #include "virt/vcpu.h"
 #include "lib/page_alloc.h"
@@ -17,6 +18,7 @@ static struct nested_cached_vmcs *slot_of(struct nested_vmx *n, uint64_t vmptr)
  * nowhere; the slot is free after. */
 static void write_back(struct vcpu *v, struct nested_cached_vmcs *slot)
 {
+    shadow_vmcs_settle(v, &slot->shadow, slot->vmcs12);
     (void)guest_mem_write(v->vm, slot->vmptr, slot->vmcs12, VMCS12_USED_BYTES);
     slot->vmptr = NESTED_NO_VMCS;
     slot->shadow.holds_vmcs12 = false;     /* L1 may change its VMCS in memory now */
@@ -42,7 +44,7 @@ bool vmcs12_cache_keep(struct vcpu *v, uint64_t incoming)
     struct nested_shadow_region shadow = slot->shadow;
     slot->shadow = n->shadow_vmcs;
     n->shadow_vmcs = shadow;
-    n->shadow_vmcs.holds_vmcs12 = false;
+    n->shadow_vmcs.holds_vmcs12 = n->shadow_vmcs.newer = false;
     slot->vmptr = n->current_vmptr;
     slot->checked = n->guest_state_checked &&
                     !vmcs12_field_set_has_type(&n->written, VMCS_TYPE_CONTROL) &&
@@ -63,7 +65,7 @@ bool vmcs12_cache_take(struct vcpu *v, uint64_t vmptr, bool *checked)
     struct nested_shadow_region shadow = n->shadow_vmcs;
     n->shadow_vmcs = slot->shadow;
     slot->shadow = shadow;
-    slot->shadow.holds_vmcs12 = false;
+    slot->shadow.holds_vmcs12 = slot->shadow.newer = false;
     slot->vmptr = NESTED_NO_VMCS;
     *checked = slot->checked;
     if (slot->checked)

@@ -9,9 +9,11 @@
  * and without the entry checks if its state had passed them when it
  * stopped being current. Hypervisors that switch between VMCSs on every
  * exit (a nested vmxvisor between its own vmcs01, vmcs02 and shadow VMCS)
- * copy nothing then. A cached VMCS goes back to its region at VMCLEAR of
- * it, at VMXOFF, when a VM entry names it as the link pointer (L0 reads
- * that region in place) and when its slot is needed.
+ * copy nothing then, and keep its shadow VMCS, which still holds its
+ * fields (nested/shadow_vmcs.h). A cached VMCS goes back to its region at
+ * VMCLEAR of it, at VMXOFF, when a VM entry names it as the link pointer
+ * (L0 reads that region in place) and when its slot is needed, with the
+ * fields L1 wrote in that shadow taken first.
  */
 #include <stdbool.h>
 #include <stdint.h>

@@ -52,6 +52,19 @@ void page_free(void *p, size_t pages)
 static struct vcpu vcpu;
 static struct nested_vmx nested;
 
+/* nested/shadow_vmcs.c's: a newer shadow's fields into vmcs12, as they
+ * would be read from it (here: a mark). */
+static unsigned settled;
+void shadow_vmcs_settle(struct vcpu *v, struct nested_shadow_region *shadow, struct vmcs12 *v12)
+{
+    (void)v;
+    if (!shadow->newer)
+        return;
+    v12->abort = 0x5e771ed;
+    shadow->newer = false;
+    settled++;
+}
+
 static unsigned writes_to(uint64_t gpa)
 {
     for (unsigned i = 0; i < REGIONS; i++)
@@ -73,6 +86,7 @@ static void make_current(uint64_t gpa, uint32_t mark, bool checked)
 static int setup(void **state)
 {
     (void)state;
+    settled = 0;
     memset(memory, 0, sizeof(memory));
     allocations_left = -1;
     memset(&nested, 0, sizeof(nested));
@@ -190,12 +204,12 @@ static void the_shadow_vmcs_parks_with_its_vmcs(void **state)
     (void)state;
     uint64_t region_a = (uint64_t)calloc(1, 4096), region_b = (uint64_t)calloc(1, 4096);
     make_current(0x1000, 0xa, true);
-    nested.shadow_vmcs = (struct nested_shadow_region){ region_a, true, 3 };
+    nested.shadow_vmcs = (struct nested_shadow_region){ .region = region_a, .holds_vmcs12 = true, .promoted = 3 };
     assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
     assert_false(nested.shadow_vmcs.holds_vmcs12);
     assert_int_equal(nested.shadow_vmcs.region, 0);     /* a new slot's: none yet */
     make_current(0x2000, 0xb, true);
-    nested.shadow_vmcs = (struct nested_shadow_region){ region_b, true, 5 };
+    nested.shadow_vmcs = (struct nested_shadow_region){ .region = region_b, .holds_vmcs12 = true, .promoted = 5 };
     assert_true(vmcs12_cache_keep(&vcpu, 0x1000));
     bool checked;
     assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
@@ -219,6 +233,37 @@ static void the_shadow_vmcs_parks_with_its_vmcs(void **state)
     free((void *)nested.shadow_vmcs.region);
 }
 
+/* A VMCS parked with a shadow newer than its vmcs12 (L1's writes not
+ * taken back) gets them before it goes back to memory, at VMCLEAR as at
+ * eviction; taken back from the cache, it keeps the shadow newer (the
+ * entry takes the fields). */
+static void a_newer_shadow_is_settled_before_write_back(void **state)
+{
+    (void)state;
+    uint64_t region = (uint64_t)calloc(1, 4096);
+    make_current(0x1000, 0xa, true);
+    nested.shadow_vmcs = (struct nested_shadow_region){ .region = region, .holds_vmcs12 = true,
+                                                        .newer = true };
+    assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
+    assert_int_equal(settled, 0);
+    assert_true(vmcs12_cache_write_back(&vcpu, 0x1000, true));
+    assert_int_equal(settled, 1);
+    assert_int_equal(memory[0].data.abort, 0x5e771ed);
+    /* kept again, then taken back: not settled, still newer */
+    make_current(0x1000, 0xa, true);
+    nested.shadow_vmcs = (struct nested_shadow_region){ .region = region, .holds_vmcs12 = true,
+                                                        .newer = true };
+    nested.cached[0].shadow = (struct nested_shadow_region){ 0 };
+    assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
+    bool checked;
+    assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_int_equal(settled, 1);
+    assert_true(nested.shadow_vmcs.newer);
+    assert_int_equal(nested.shadow_vmcs.region, region);
+    free((void *)region);
+    nested.shadow_vmcs = (struct nested_shadow_region){ 0 };
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +273,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(write_back_at_vmclear_and_vmxoff, setup, teardown),
         cmocka_unit_test_setup_teardown(no_memory_keeps_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(the_shadow_vmcs_parks_with_its_vmcs, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_newer_shadow_is_settled_before_write_back, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
