@@ -180,34 +180,52 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
     shadow_region_leave(v, n->shadow_vmcs.region, flags);
 }
 
+/* The first `count` learnt fields of the shadow at `region` into `v12`;
+ * with `note` (the current vmcs12's), each that changed counts as L1's
+ * write. */
+static void take_promoted_into(struct vcpu *v, uint64_t region, struct vmcs12 *v12, unsigned count,
+                               bool note)
+{
+    struct nested_vmx *n = v->nested;
+    const struct vmcs12_place *f = n->shadow_learnt->promotion.promoted, *end = f + count;
+    uint64_t flags = shadow_region_enter(region);
+    for (; f < end; f++)
+        if (vmcs12_place_set_changed(v12, f, vmcs_read(f->encoding)) && note)
+            nested_note_written(n, f->encoding);
+    shadow_region_leave(v, region, flags);
+}
+
 void shadow_vmcs_take_promoted(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
-    const struct shadow_promotion *p = &n->shadow_learnt->promotion;
-    uint64_t flags = shadow_region_enter(n->shadow_vmcs.region);
-    for (const struct vmcs12_place *f = p->promoted, *end = f + p->count; f < end; f++)
-        if (vmcs12_place_set_changed(n->vmcs12, f, vmcs_read(f->encoding)))
-            nested_note_written(n, f->encoding);
-    shadow_region_leave(v, n->shadow_vmcs.region, flags);
+    take_promoted_into(v, n->shadow_vmcs.region, n->vmcs12, n->shadow_learnt->promotion.count, true);
 }
 
-/* VMRESUME's sync visits the field table unrolled: a field outside the
- * class costs nothing, one in it its VMREAD, with its vmcs12 offset a
- * constant. An RW field is shadowed if the processor has it, so a VMREAD
- * that fails for want of the field is the test of whether it is (the
- * shadow VMCS has every field the processor has). */
-void shadow_vmcs_take_rw(struct vcpu *v)
+/* The RW fields, as take_promoted_into the learnt ones. VMRESUME's sync
+ * visits the field table unrolled (inline with a constant `note`): a field
+ * outside the class costs nothing, one in it its VMREAD, with its vmcs12
+ * offset a constant. An RW field is shadowed if the processor has it, so a
+ * VMREAD that fails for want of the field is the test of whether it is
+ * (the shadow VMCS has every field the processor has). */
+static inline __attribute__((always_inline)) void
+take_rw_into(struct vcpu *v, uint64_t region, struct vmcs12 *v12, bool note)
 {
     struct nested_vmx *n = v->nested;
-    struct vmcs12 *v12 = n->vmcs12;     /* in a register: the stores below could alias n's */
-    uint64_t flags = shadow_region_enter(n->shadow_vmcs.region), value;
+    uint64_t flags = shadow_region_enter(region), value;
 #define TAKE_RW(id, enc, name, shadow)                                                         \
     if (VMCS_SHADOW_##shadow == VMCS_SHADOW_RW && vmcs_read_if_present(id, &value) &&         \
-        shadow_field_take(v12, id, value))                                                     \
+        shadow_field_take(v12, id, value) && note)                                             \
         nested_note_written(n, id);
     VMCS_FIELDS(TAKE_RW)
 #undef TAKE_RW
-    shadow_region_leave(v, n->shadow_vmcs.region, flags);
+    shadow_region_leave(v, region, flags);
+}
+
+void shadow_vmcs_take_rw(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    struct vmcs12 *v12 = n->vmcs12;     /* in a register: the stores could alias n's */
+    take_rw_into(v, n->shadow_vmcs.region, v12, true);
 }
 
 bool shadow_vmcs_attach(struct vcpu *v)
@@ -289,17 +307,9 @@ void shadow_vmcs_settle(struct vcpu *v, struct nested_shadow_region *shadow, str
 {
     if (!shadow->newer)
         return;
-    const struct shadow_learnt *learnt = v->nested->shadow_learnt;
-    uint64_t flags = shadow_region_enter(shadow->region), value;
-#define SETTLE_RW(id, enc, name, shadowed)                                                     \
-    if (VMCS_SHADOW_##shadowed == VMCS_SHADOW_RW && vmcs_read_if_present(id, &value))          \
-        vmcs12_set(v12, id, value);
-    VMCS_FIELDS(SETTLE_RW)
-#undef SETTLE_RW
-    for (unsigned i = 0; learnt && i < shadow->promoted; i++)
-        vmcs12_place_set(v12, &learnt->promotion.promoted[i],
-                         vmcs_read(learnt->promotion.promoted[i].encoding));
-    shadow_region_leave(v, shadow->region, flags);
+    if (v->nested->shadow_learnt)
+        take_promoted_into(v, shadow->region, v12, shadow->promoted, false);
+    take_rw_into(v, shadow->region, v12, false);
     shadow->newer = false;
 }
 

@@ -24,6 +24,17 @@ static void write_back(struct vcpu *v, struct nested_cached_vmcs *slot)
     slot->shadow.holds_vmcs12 = false;     /* L1 may change its VMCS in memory now */
 }
 
+/* The current vmcs12 page and its shadow VMCS for the slot's. */
+static void swap_with_slot(struct nested_vmx *n, struct nested_cached_vmcs *slot)
+{
+    struct vmcs12 *page = slot->vmcs12;
+    slot->vmcs12 = n->vmcs12;
+    n->vmcs12 = page;
+    struct nested_shadow_region shadow = slot->shadow;
+    slot->shadow = n->shadow_vmcs;
+    n->shadow_vmcs = shadow;
+}
+
 bool vmcs12_cache_keep(struct vcpu *v, uint64_t incoming)
 {
     struct nested_vmx *n = v->nested;
@@ -36,14 +47,9 @@ bool vmcs12_cache_keep(struct vcpu *v, uint64_t incoming)
         return false;
     if (slot->vmptr != NESTED_NO_VMCS)
         write_back(v, slot);
-    struct vmcs12 *page = slot->vmcs12;
-    slot->vmcs12 = n->vmcs12;
-    n->vmcs12 = page;
     /* The shadow VMCS goes with it, and the slot's (holding nothing: its
      * vmcs12 was written back) serves the incoming VMCS. */
-    struct nested_shadow_region shadow = slot->shadow;
-    slot->shadow = n->shadow_vmcs;
-    n->shadow_vmcs = shadow;
+    swap_with_slot(n, slot);
     n->shadow_vmcs.holds_vmcs12 = n->shadow_vmcs.newer = false;
     slot->vmptr = n->current_vmptr;
     slot->checked = n->guest_state_checked &&
@@ -59,12 +65,7 @@ bool vmcs12_cache_take(struct vcpu *v, uint64_t vmptr, bool *checked)
     struct nested_cached_vmcs *slot = slot_of(n, vmptr);
     if (!slot)
         return false;
-    struct vmcs12 *page = n->vmcs12;
-    n->vmcs12 = slot->vmcs12;
-    slot->vmcs12 = page;
-    struct nested_shadow_region shadow = n->shadow_vmcs;
-    n->shadow_vmcs = slot->shadow;
-    slot->shadow = shadow;
+    swap_with_slot(n, slot);
     slot->shadow.holds_vmcs12 = slot->shadow.newer = false;
     slot->vmptr = NESTED_NO_VMCS;
     *checked = slot->checked;
