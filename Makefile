@@ -92,7 +92,7 @@ test_ept02_SRCS := nested/ept02.c mmu/ept.c
 test_mem_reserve_SRCS := virt/mem_reserve.c
 test_shadow_fields_SRCS := nested/shadow_fields.c nested/vmcs12.c vmx/vmcs_fields.c lib/bitmap.c
 test_shadow_promote_SRCS := nested/shadow_promote.c nested/vmcs12.c vmx/vmcs_fields.c
-test_vmcs12_cache_SRCS := nested/vmcs12_cache.c
+test_vmcs12_cache_SRCS := nested/vmcs12_cache.c nested/vmcs12.c vmx/vmcs_fields.c
 test_multiboot2_SRCS := loader/multiboot2.c loader/multiboot_kernel.c loader/elf_loader.c loader/load_area.c loader/guest_memmap.c lib/error.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 # The host programs (unit tests, fuzz harnesses) compile and link their

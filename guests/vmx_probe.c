@@ -734,6 +734,49 @@ static bool write_fields(const struct field_value *fields, size_t n, const char 
     return true;
 }
 
+/* A clear VMCS is data in its region (SDM Vol. 3C 25.11.1: software may
+ * write a region that no processor has active): a region saved while
+ * clear and put back later is the VMCS as it was saved, whatever was
+ * written into the VMCS in between (a hypervisor restoring a snapshot of
+ * its guest). Fields of each width, shadowed under vmxvisor or not. The
+ * VMCS is current again afterwards. */
+static bool restored_vmcs_checks(void)
+{
+    static uint8_t saved[PAGE_SIZE];
+    const struct field_value before[] = {
+        VALUE(GUEST_RIP, 0x1000), VALUE(EXCEPTION_BITMAP, 0x4000),
+        VALUE(GUEST_ES_SELECTOR, 0x10), VALUE(TSC_OFFSET, 0x123456789),
+    };
+    const struct field_value after[] = {
+        VALUE(GUEST_RIP, 0x2000), VALUE(EXCEPTION_BITMAP, 0x8),
+        VALUE(GUEST_ES_SELECTOR, 0x18), VALUE(TSC_OFFSET, 0x987654321),
+    };
+    size_t count = sizeof(before) / sizeof(before[0]);
+    uint64_t region = stamp(probe_page, caps.revision);
+    try_vmclear(region);
+    bool ready = expect("VMPTRLD of a VMCS to save", try_vmptrld(region), ok()) &&
+                 write_fields(before, count, "a VMCS to save") &&
+                 expect("VMCLEAR of the VMCS to save", try_vmclear(region), ok());
+    if (ready) {
+        memcpy(saved, probe_page, PAGE_SIZE);
+        ready = expect("VMPTRLD of the saved VMCS", try_vmptrld(region), ok()) &&
+                write_fields(after, count, "the VMCS after its save") &&
+                expect("VMCLEAR of the VMCS after its save", try_vmclear(region), ok());
+    }
+    if (ready) {
+        memcpy(probe_page, saved, PAGE_SIZE);
+        if (expect("VMPTRLD of the VMCS put back", try_vmptrld(region), ok())) {
+            for (size_t i = 0; i < count; i++) {
+                char what[96];
+                snprintf(what, sizeof(what), "VMREAD of %s in the VMCS put back", before[i].name);
+                expect(what, try_vmread(before[i].encoding), ok_value(before[i].value));
+            }
+        }
+        try_vmclear(region);
+    }
+    return expect("VMPTRLD of the VMCS after the one put back", try_vmptrld(pa(vmcs)), ok());
+}
+
 /* The control words `ctl` and the host state of this CPU as vmxvisor
  * writes its own (SDM Vol. 3C 27.2.2, 27.2.3); a VM exit returns to
  * vmx_exit_entry (vmx/vmenter.S), whose VM entries write HOST_RSP. */
@@ -3404,7 +3447,7 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
         complete = vmcs_pointer_checks();
         if (complete) {
             vmread_vmwrite_checks();
-            complete = shadow_vmcs_checks() && vm_entry_checks();
+            complete = shadow_vmcs_checks() && restored_vmcs_checks() && vm_entry_checks();
             if (complete)
                 l2_checks();
         }

@@ -245,6 +245,9 @@ static void print_shadowing(const struct nested_vmx *n)
     kprintf("\n  L1's shadow VMCSs: linked at %lu VMPTRLDs, %lu of them loading every field "
             "(the others relinked the one parked with the cached VMCS)",
             n->shadow_attaches, n->shadow_attach_loads);
+    kprintf("\n  L1's VMCSs L0 wrote back: %lu VMPTRLDs compared one's region with L0's copy, "
+            "%lu of them finding it unchanged",
+            n->copies_compared, n->copies_unchanged);
     kprintf("\n  L2's shadow VMCS: ");
     if (n->shadow02_of == NESTED_NO_VMCS)
         kprintf("holds none");

@@ -42,10 +42,13 @@ struct nested_shadow_region {
  * its state had passed the entry checks when it stopped being current,
  * with the segment state they passed with (what L1 wrote through its
  * shadow VMCS since, not yet in vmcs12, counts as written when the next
- * entry takes it, and is checked then). */
+ * entry takes it, and is checked then). Or, `in_memory`, a VMCS L0 wrote
+ * back into its region: vmcs12 is a copy of what it wrote there, which L1
+ * may have changed since (a VMPTRLD compares). */
 struct nested_cached_vmcs {
     uint64_t vmptr;             /* NESTED_NO_VMCS: a free slot */
     struct vmcs12 *vmcs12;      /* NULL until the slot is first used */
+    bool in_memory;
     bool checked;
     struct nested_segment_memo segments;
     /* The hardware shadow VMCS it had while current, parked with it
@@ -177,6 +180,9 @@ struct nested_vmx {
     /* Its links since VMXON, and those that loaded every field into the
      * region (`info nested`). */
     uint64_t shadow_attaches, shadow_attach_loads;
+    /* VMPTRLDs that found a copy of the region (nested_cached_vmcs), and
+     * those of them that found it as L0 had left it (`info nested`). */
+    uint64_t copies_compared, copies_unchanged;
     /* The vmcs12 fields L0 changed for L1 since the shadow last had them
      * all (nested_set_for_l1): what a nested exit copies into it. */
     struct vmcs12_field_set shadow_stale;

@@ -313,6 +313,29 @@ void shadow_vmcs_settle(struct vcpu *v, struct nested_shadow_region *shadow, str
     shadow->newer = false;
 }
 
+void shadow_vmcs_refresh(struct vcpu *v, const struct nested_shadow_region *shadow,
+                         const struct vmcs12 *v12, const struct vmcs12_field_set *changed)
+{
+    if (!shadow->holds_vmcs12)
+        return;
+    const struct shadow_learnt *learnt = v->nested->shadow_learnt;
+    uint64_t flags = shadow_region_enter(shadow->region);
+    for (unsigned type = 0; type < 4; type++) {
+        for (unsigned width = 0; width < 4; width++) {
+            for (uint64_t bits = changed->bits[type][width]; bits; bits &= bits - 1) {
+                uint32_t field = vmcs12_field_set_encoding(type, width, (unsigned)__builtin_ctzll(bits));
+                /* In the static lists (L0's VMREAD bitmap lets them
+                 * through) or learnt: one learnt after the region was
+                 * parked gets its value from attach as well. */
+                if (shadow_bitmap_passes(vmread_bitmap, field) ||
+                    (learnt && vmcs12_field_set_has(&learnt->promotion.promoted_set, field)))
+                    vmcs_write(field, vmcs12_get(v12, field));
+            }
+        }
+    }
+    shadow_region_leave(v, shadow->region, flags);
+}
+
 void shadow_vmcs_written(struct vcpu *v, uint32_t encoding)
 {
     struct nested_vmx *n = v->nested;

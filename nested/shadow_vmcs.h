@@ -63,6 +63,11 @@ void shadow_vmcs_detach(struct vcpu *vcpu, bool to_be_cached);
  * learnt fields of a shadow marked newer into it first. */
 void shadow_vmcs_settle(struct vcpu *vcpu, struct nested_shadow_region *shadow,
                         struct vmcs12 *vmcs12);
+/* `vmcs12`, parked with `shadow` as a copy of its region, took the
+ * `changed` fields from there (nested/vmcs12_cache.h): those the shadow
+ * holds get their new values. */
+void shadow_vmcs_refresh(struct vcpu *vcpu, const struct nested_shadow_region *shadow,
+                         const struct vmcs12 *vmcs12, const struct vmcs12_field_set *changed);
 /* Before a nested entry: vmcs12's RW fields from the shadow, the static
  * ones and those the vCPU learnt (a field that changed counts as written).
  * The learnt ones out of line, with the shadow current once more: the

@@ -31,10 +31,14 @@
  */
 #include "nested/vmcs12.h"
 #include "nested/vmx_caps.h"
+#include "lib/quad_compare.h"
 #include <stddef.h>
 
 _Static_assert(VMCS12_HEADER_BYTES == offsetof(struct vmcs12, data), "the header is 16 bytes");
 _Static_assert(VMCS12_USED_BYTES <= VMCS12_SIZE, "the four width regions fit in the vmcs12 page");
+_Static_assert(VMCS12_WIDTH_BASE(1) % 8 == 0 && VMCS12_WIDTH_BASE(2) % 8 == 0 &&
+                   VMCS12_WIDTH_BASE(3) % 8 == 0 && VMCS12_USED_BYTES % 8 == 0,
+               "a quadword of the fields holds fields of one width (vmcs12_refresh)");
 
 _Static_assert(VMCS12_WIDTH_CAPACITY(VMCS_WIDTH_64) <= 64 && VMCS12_WIDTH_CAPACITY(VMCS_WIDTH_16) <= 64,
                "an index fits a bit of struct vmcs12_field_set");
@@ -156,6 +160,39 @@ bool vmcs12_write(struct vmcs12 *vmcs12, uint32_t encoding, uint64_t value)
         return false;
     vmcs12_set_at(vmcs12, access_width(encoding), (unsigned)offset, value);
     return true;
+}
+
+/* The table's fields in the quadword at byte `offset` (a width region's
+ * quadword holds one to four of them, all of that width) whose bytes differ
+ * between `a` and `b`, into `changed`. */
+static void note_changed_fields(const struct vmcs12 *a, const struct vmcs12 *b, unsigned offset,
+                                struct vmcs12_field_set *changed)
+{
+    for (unsigned at = offset; at < offset + 8; at += 2) {
+        uint32_t field = field_at[at / 2];
+        /* No field starts here, but at 16 (VIRTUAL_PROCESSOR_ID's encoding is 0). */
+        if (!field && at != VMCS12_FIELD_OFFSET(VIRTUAL_PROCESSOR_ID))
+            continue;
+        unsigned width = VMCS12_FIELD_WIDTH(field);
+        if (vmcs12_get_at(a, width, at) != vmcs12_get_at(b, width, at))
+            vmcs12_field_set_add(changed, field);
+    }
+}
+
+bool vmcs12_refresh(struct vmcs12 *copy, const struct vmcs12 *memory,
+                    struct vmcs12_field_set *changed)
+{
+    const size_t quads = VMCS12_USED_BYTES / 8;
+    const uint64_t *to = (const uint64_t *)copy, *from = (const uint64_t *)memory;
+    bool differed = false;
+    for (size_t q = quads_equal_prefix(to, from, quads); q < quads;
+         q += 1 + quads_equal_prefix(to + q + 1, from + q + 1, quads - q - 1)) {
+        differed = true;
+        if (q >= VMCS12_HEADER_BYTES / 8)
+            note_changed_fields(copy, memory, (unsigned)q * 8, changed);
+        __builtin_memcpy((uint8_t *)copy + q * 8, (const uint8_t *)memory + q * 8, 8);
+    }
+    return differed;
 }
 
 uint32_t vmcs12_highest_index(void)

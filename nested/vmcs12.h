@@ -258,6 +258,14 @@ static inline void vmcs12_field_set_fill(struct vmcs12_field_set *set)
     set->words = 0xffff;
 }
 
+/* `copy` made again what `memory` holds, a region L1 may have changed
+ * since `copy` was taken from it or written into it (a clear VMCS is data
+ * in L1's memory, SDM Vol. 3C 25.11.1): the differing bytes copied, the
+ * table's fields among them added to `changed`. False if no byte of the
+ * header and fields differed. */
+bool vmcs12_refresh(struct vmcs12 *copy, const struct vmcs12 *memory,
+                    struct vmcs12_field_set *changed);
+
 /* The highest index (encoding bits 9:1) of any field, for IA32_VMX_VMCS_ENUM. */
 uint32_t vmcs12_highest_index(void);
 #endif

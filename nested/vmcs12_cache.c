@@ -6,22 +6,42 @@
 #include "virt/vcpu.h"
 #include "lib/page_alloc.h"
 
-static struct nested_cached_vmcs *slot_of(struct nested_vmx *n, uint64_t vmptr)
+/* The slot of the VMCS at `vmptr`: active (cached) or, `in_memory`, a copy
+ * of what its region held when L0 last wrote it there. */
+static struct nested_cached_vmcs *slot_of(struct nested_vmx *n, uint64_t vmptr, bool in_memory)
 {
     for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++)
-        if (n->cached[i].vmptr == vmptr)
+        if (n->cached[i].vmptr == vmptr && n->cached[i].in_memory == in_memory)
             return &n->cached[i];
     return NULL;
 }
 
-/* Memory that is not RAM takes nothing, as the processor's write would go
- * nowhere; the slot is free after. */
+static void free_slot(struct nested_cached_vmcs *slot)
+{
+    slot->vmptr = NESTED_NO_VMCS;
+    slot->in_memory = false;
+    slot->shadow.holds_vmcs12 = false;
+}
+
+/* Whether vmcs12 counts as checked when it stops being current: its guest
+ * state passed the entry checks and L1 wrote no control or host field since
+ * (those are checked at the next entry, whatever vmcs12 it is). */
+static bool current_checked(const struct nested_vmx *n)
+{
+    return n->guest_state_checked && !vmcs12_field_set_has_type(&n->written, VMCS_TYPE_CONTROL) &&
+           !vmcs12_field_set_has_type(&n->written, VMCS_TYPE_HOST);
+}
+
+/* The slot's vmcs12 into its region, which L1's memory then is again; the
+ * slot keeps it as a copy of that region. Memory that is not RAM takes
+ * nothing, as the processor's write would go nowhere: no copy then. */
 static void write_back(struct vcpu *v, struct nested_cached_vmcs *slot)
 {
     shadow_vmcs_settle(v, &slot->shadow, slot->vmcs12);
-    (void)guest_mem_write(v->vm, slot->vmptr, slot->vmcs12, VMCS12_USED_BYTES);
-    slot->vmptr = NESTED_NO_VMCS;
-    slot->shadow.holds_vmcs12 = false;     /* L1 may change its VMCS in memory now */
+    if (guest_mem_write(v->vm, slot->vmptr, slot->vmcs12, VMCS12_USED_BYTES))
+        slot->in_memory = true;
+    else
+        free_slot(slot);
 }
 
 /* The current vmcs12 page and its shadow VMCS for the slot's. */
@@ -35,48 +55,106 @@ static void swap_with_slot(struct nested_vmx *n, struct nested_cached_vmcs *slot
     n->shadow_vmcs = shadow;
 }
 
+/* A slot that holds no active VMCS, for a VMCS other than `incoming`: a
+ * free one, else a copy (of a VMCS other than `incoming`, which a VMPTRLD
+ * is about to look for); NULL if every other slot is active. */
+static struct nested_cached_vmcs *inactive_slot(struct nested_vmx *n, uint64_t incoming)
+{
+    struct nested_cached_vmcs *copy = NULL;
+    for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++) {
+        struct nested_cached_vmcs *slot = &n->cached[i];
+        if (slot->vmptr == NESTED_NO_VMCS)
+            return slot;
+        if (slot->in_memory && slot->vmptr != incoming && !copy)
+            copy = slot;
+    }
+    return copy;
+}
+
+/* The current vmcs12 and its shadow VMCS into `slot` (a page for it made
+ * if it has none: false without memory), the slot's (holding nothing)
+ * taking their place. */
+static bool move_current_to(struct nested_vmx *n, struct nested_cached_vmcs *slot, bool in_memory)
+{
+    if (!slot->vmcs12 && !(slot->vmcs12 = page_alloc(1)))
+        return false;
+    free_slot(slot);
+    swap_with_slot(n, slot);
+    n->shadow_vmcs.holds_vmcs12 = n->shadow_vmcs.newer = false;
+    slot->vmptr = n->current_vmptr;
+    slot->in_memory = in_memory;
+    slot->checked = current_checked(n);
+    slot->segments = n->segment_memo;
+    return true;
+}
+
 bool vmcs12_cache_keep(struct vcpu *v, uint64_t incoming)
 {
     struct nested_vmx *n = v->nested;
-    struct nested_cached_vmcs *slot = slot_of(n, NESTED_NO_VMCS);
+    struct nested_cached_vmcs *slot = inactive_slot(n, incoming);
     while (!slot || slot->vmptr == incoming) {
         slot = &n->cached[n->cached_next];
         n->cached_next = (n->cached_next + 1) % NESTED_CACHED_VMCS;
     }
-    if (!slot->vmcs12 && !(slot->vmcs12 = page_alloc(1)))
-        return false;
-    if (slot->vmptr != NESTED_NO_VMCS)
+    if (!slot->in_memory && slot->vmptr != NESTED_NO_VMCS && slot->vmcs12)
         write_back(v, slot);
-    /* The shadow VMCS goes with it, and the slot's (holding nothing: its
-     * vmcs12 was written back) serves the incoming VMCS. */
-    swap_with_slot(n, slot);
-    n->shadow_vmcs.holds_vmcs12 = n->shadow_vmcs.newer = false;
-    slot->vmptr = n->current_vmptr;
-    slot->checked = n->guest_state_checked &&
-                    !vmcs12_field_set_has_type(&n->written, VMCS_TYPE_CONTROL) &&
-                    !vmcs12_field_set_has_type(&n->written, VMCS_TYPE_HOST);
-    slot->segments = n->segment_memo;
+    return move_current_to(n, slot, false);
+}
+
+void vmcs12_cache_release(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    shadow_vmcs_settle(v, &n->shadow_vmcs, n->vmcs12);
+    if (!guest_mem_write(v->vm, n->current_vmptr, n->vmcs12, VMCS12_USED_BYTES))
+        return;
+    /* A copy never displaces a VMCS L1 left active. */
+    struct nested_cached_vmcs *slot = inactive_slot(n, NESTED_NO_VMCS);
+    if (slot)
+        (void)move_current_to(n, slot, true);
+}
+
+/* The copy's region as L1 has it now into the copy, and the fields L1
+ * changed there into the shadow VMCS parked with it; false if the region
+ * is not RAM (the copy is dropped then). */
+static bool refresh_copy(struct vcpu *v, struct nested_cached_vmcs *slot)
+{
+    struct nested_vmx *n = v->nested;
+    uint64_t hpa, size;
+    if (guest_mem_translate(v->vm, slot->vmptr, &hpa, &size) != TDP_MAPPED) {
+        free_slot(slot);
+        return false;
+    }
+    struct vmcs12_field_set changed = { 0 };
+    n->copies_compared++;
+    if (!vmcs12_refresh(slot->vmcs12, (const struct vmcs12 *)hpa, &changed))
+        n->copies_unchanged++;
+    /* The header (revision, abort indicator, launch state) feeds no entry
+     * check that the checked flag stands for. */
+    if (changed.words) {
+        slot->checked = false;
+        shadow_vmcs_refresh(v, &slot->shadow, slot->vmcs12, &changed);
+    }
     return true;
 }
 
 bool vmcs12_cache_take(struct vcpu *v, uint64_t vmptr, bool *checked)
 {
     struct nested_vmx *n = v->nested;
-    struct nested_cached_vmcs *slot = slot_of(n, vmptr);
-    if (!slot)
+    struct nested_cached_vmcs *slot = slot_of(n, vmptr, false);
+    if (!slot && (!(slot = slot_of(n, vmptr, true)) || !refresh_copy(v, slot)))
         return false;
     swap_with_slot(n, slot);
-    slot->shadow.holds_vmcs12 = slot->shadow.newer = false;
-    slot->vmptr = NESTED_NO_VMCS;
     *checked = slot->checked;
     if (slot->checked)
         n->segment_memo = slot->segments;
+    free_slot(slot);
+    slot->shadow.newer = false;
     return true;
 }
 
 bool vmcs12_cache_write_back(struct vcpu *v, uint64_t vmptr, bool clear)
 {
-    struct nested_cached_vmcs *slot = slot_of(v->nested, vmptr);
+    struct nested_cached_vmcs *slot = slot_of(v->nested, vmptr, false);
     if (!slot)
         return false;
     if (clear)
@@ -89,7 +167,7 @@ void vmcs12_cache_write_back_all(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++)
-        if (n->cached[i].vmptr != NESTED_NO_VMCS)
+        if (n->cached[i].vmptr != NESTED_NO_VMCS && !n->cached[i].in_memory)
             write_back(v, &n->cached[i]);
 }
 

@@ -241,10 +241,8 @@ static void release_current(struct vcpu *v, bool keep, uint64_t incoming)
         return;
     nested_sync_l2_state(v);
     shadow_vmcs_detach(v, keep);
-    if (!keep || !vmcs12_cache_keep(v, incoming)) {
-        shadow_vmcs_settle(v, &n->shadow_vmcs, n->vmcs12);
-        (void)guest_mem_write(v->vm, n->current_vmptr, n->vmcs12, VMCS12_USED_BYTES);
-    }
+    if (!keep || !vmcs12_cache_keep(v, incoming))
+        vmcs12_cache_release(v);
     n->current_vmptr = NESTED_NO_VMCS;
 }
 

@@ -320,6 +320,56 @@ static void placed_fields_move_only_their_bytes(void **state)
     }
 }
 
+/* A copy refreshed from a changed region: equal to it after, every field
+ * the change touched (and only those) noted, the header's bytes copied
+ * without a field; nothing noted or copied where nothing differed. */
+static void a_refreshed_copy_notes_each_changed_field(void **state)
+{
+    (void)state;
+    static struct vmcs12 copy, memory, before;
+    memset(&memory, 0x3c, sizeof(memory));
+    copy = memory;
+    struct vmcs12_field_set changed = { 0 };
+    assert_false(vmcs12_refresh(&copy, &memory, &changed));
+    assert_int_equal(changed.words, 0);
+
+    /* Fields of each width, neighbours in one quadword among them (the
+     * 16-bit ES and CS selectors), the first field (encoding 0), the last
+     * quadword of the fields, and the launch state in the header. */
+    static const uint32_t touched[] = { VIRTUAL_PROCESSOR_ID, GUEST_ES_SELECTOR,
+                                        GUEST_CS_SELECTOR, VMCS_LINK_POINTER,
+                                        EXCEPTION_BITMAP, GUEST_RIP, HOST_RIP };
+    for (size_t i = 0; i < sizeof(touched) / sizeof(touched[0]); i++)
+        vmcs12_set(&memory, touched[i], 0x1122334455667788ull + i);
+    memory.launch_state = VMCS12_LAUNCHED;
+    assert_true(vmcs12_refresh(&copy, &memory, &changed));
+    assert_memory_equal(&copy, &memory, VMCS12_USED_BYTES);
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        uint32_t e = vmcs_field_table[i].encoding;
+        bool was_touched = false;
+        for (size_t t = 0; t < sizeof(touched) / sizeof(touched[0]); t++)
+            was_touched |= touched[t] == e;
+        assert_int_equal(vmcs12_field_set_has(&changed, e), was_touched);
+    }
+
+    /* A neighbour in a changed quadword is noted only if it changed too. */
+    changed = (struct vmcs12_field_set){ 0 };
+    vmcs12_set(&memory, GUEST_SS_SELECTOR, 0x77);
+    before = copy;
+    assert_true(vmcs12_refresh(&copy, &memory, &changed));
+    assert_true(vmcs12_field_set_has(&changed, GUEST_SS_SELECTOR));
+    assert_false(vmcs12_field_set_has(&changed, GUEST_ES_SELECTOR));
+    assert_false(vmcs12_field_set_has(&changed, GUEST_DS_SELECTOR));
+    assert_memory_equal(&copy, &memory, VMCS12_USED_BYTES);
+    assert_memory_not_equal(&copy, &before, VMCS12_USED_BYTES);
+
+    /* The spare bytes after the fields are none of the region's. */
+    memory.data[VMCS12_SIZE - 17] ^= 1;
+    changed = (struct vmcs12_field_set){ 0 };
+    assert_false(vmcs12_refresh(&copy, &memory, &changed));
+    assert_int_equal(changed.words, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +387,7 @@ int main(void)
         cmocka_unit_test(high_access_moves_bits_63_to_32),
         cmocka_unit_test(bad_encodings_are_rejected),
         cmocka_unit_test(highest_index),
+        cmocka_unit_test(a_refreshed_copy_notes_each_changed_field),
     };
     return cmocka_run_group_tests_name("vmcs12", tests, NULL, NULL);
 }

@@ -34,6 +34,28 @@ bool guest_mem_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
     return false;
 }
 
+/* The regions in place, for the VMPTRLD that compares one with its copy;
+ * an address never written is not RAM here. */
+enum tdp_result guest_mem_translate(struct vm *vm, uint64_t gpa, uint64_t *hpa, uint64_t *page_size)
+{
+    (void)vm;
+    for (unsigned i = 0; i < REGIONS; i++) {
+        if (memory[i].gpa == gpa) {
+            *hpa = (uint64_t)(uintptr_t)&memory[i].data;
+            *page_size = 4096;
+            return TDP_MAPPED;
+        }
+    }
+    return TDP_NOT_RAM;
+}
+
+static struct vmcs12 *region_at(uint64_t gpa)
+{
+    uint64_t hpa = 0, size;
+    assert_int_equal(guest_mem_translate(NULL, gpa, &hpa, &size), TDP_MAPPED);
+    return (struct vmcs12 *)(uintptr_t)hpa;
+}
+
 void *page_alloc_aligned(size_t pages, size_t align_pages)
 {
     (void)align_pages;
@@ -65,6 +87,18 @@ void shadow_vmcs_settle(struct vcpu *v, struct nested_shadow_region *shadow, str
     settled++;
 }
 
+/* nested/shadow_vmcs.c's: the fields a copy took from its region, into
+ * the shadow VMCS parked with it (here: remembered). */
+static struct vmcs12_field_set refreshed;
+static unsigned refreshes;
+void shadow_vmcs_refresh(struct vcpu *v, const struct nested_shadow_region *shadow,
+                         const struct vmcs12 *v12, const struct vmcs12_field_set *changed)
+{
+    (void)v, (void)shadow, (void)v12;
+    refreshed = *changed;
+    refreshes++;
+}
+
 static unsigned writes_to(uint64_t gpa)
 {
     for (unsigned i = 0; i < REGIONS; i++)
@@ -86,7 +120,7 @@ static void make_current(uint64_t gpa, uint32_t mark, bool checked)
 static int setup(void **state)
 {
     (void)state;
-    settled = 0;
+    settled = refreshes = 0;
     memset(memory, 0, sizeof(memory));
     allocations_left = -1;
     memset(&nested, 0, sizeof(nested));
@@ -172,8 +206,8 @@ static void write_back_at_vmclear_and_vmxoff(void **state)
     assert_int_equal(writes_to(0x1000), 1);
     assert_int_equal(memory[0].data.abort, 0xa);
     assert_int_equal(memory[0].data.launch_state, VMCS12_CLEAR);
-    bool checked;
-    assert_false(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    /* written back once: a second VMCLEAR has nothing cached to write */
+    assert_false(vmcs12_cache_write_back(&vcpu, 0x1000, true));
     make_current(0x4000, 0xd, true);
     assert_true(vmcs12_cache_keep(&vcpu, 0x5000));
     make_current(0x6000, 0xe, true);
@@ -181,7 +215,93 @@ static void write_back_at_vmclear_and_vmxoff(void **state)
     vmcs12_cache_write_back_all(&vcpu);
     assert_int_equal(writes_to(0x4000), 1);
     assert_int_equal(writes_to(0x6000), 1);
-    assert_false(vmcs12_cache_take(&vcpu, 0x4000, &checked));
+    assert_int_equal(writes_to(0x1000), 1);     /* a copy is never written */
+}
+
+/* A VMCS written back leaves a copy: a VMPTRLD compares it with the
+ * region, takes it as it is if L1 left the region alone, and otherwise
+ * takes what L1 changed there (its fields into the shadow VMCS parked
+ * with it, the checks to be done again if it changed a field). */
+static void a_copy_of_a_written_back_vmcs_follows_its_region(void **state)
+{
+    (void)state;
+    make_current(0x1000, 0xa, true);
+    vmcs12_set(nested.vmcs12, GUEST_RIP, 0x1234);
+    assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
+    assert_true(vmcs12_cache_write_back(&vcpu, 0x1000, true));
+    make_current(0x2000, 0xb, false);
+    bool checked = false;
+    assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_true(checked);
+    assert_int_equal(vmcs12_get(nested.vmcs12, GUEST_RIP), 0x1234);
+    assert_int_equal(nested.copies_compared, 1);
+    assert_int_equal(nested.copies_unchanged, 1);
+    assert_int_equal(refreshes, 0);
+    /* taken: the copy is current again, its slot free */
+    assert_false(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+
+    /* Current again, VMCLEARed: released into its region and a copy. */
+    nested.current_vmptr = 0x1000;
+    vmcs12_cache_release(&vcpu);
+    assert_int_equal(writes_to(0x1000), 2);
+    /* L1 changes the region while it is clear (a saved VMCS restored) */
+    vmcs12_set(region_at(0x1000), GUEST_RIP, 0x5678);
+    make_current(0x3000, 0xc, true);
+    assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_false(checked);
+    assert_int_equal(vmcs12_get(nested.vmcs12, GUEST_RIP), 0x5678);
+    assert_int_equal(nested.vmcs12->abort, 0xa);
+    assert_int_equal(refreshes, 1);
+    assert_true(vmcs12_field_set_has(&refreshed, GUEST_RIP));
+    assert_int_equal(nested.copies_unchanged, 1);
+
+    /* A launch state cleared in the region, no field changed: the state
+     * stays checked. */
+    make_current(0x1000, 0xa, true);
+    nested.vmcs12->launch_state = VMCS12_LAUNCHED;
+    vmcs12_cache_release(&vcpu);
+    region_at(0x1000)->launch_state = VMCS12_CLEAR;
+    assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_true(checked);
+    assert_int_equal(nested.vmcs12->launch_state, VMCS12_CLEAR);
+    assert_int_equal(refreshes, 1);
+}
+
+/* Copies take the slots active VMCSs leave, and give way to them: a kept
+ * VMCS takes a free slot first, then a copy's, but never the copy of the
+ * VMCS about to be loaded; a released one never displaces an active one. */
+static void copies_give_way_to_active_vmcss(void **state)
+{
+    (void)state;
+    for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++) {
+        make_current(0x1000 * (i + 1), i + 1, true);
+        vmcs12_cache_release(&vcpu);
+    }
+    make_current(0x5000, 5, true);
+    vmcs12_cache_release(&vcpu);        /* into the first copy's slot */
+    bool checked;
+    make_current(0x9000, 9, true);
+    assert_false(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_true(vmcs12_cache_take(&vcpu, 0x5000, &checked));
+    /* Every slot active but one copy, of the incoming VMCS: the round
+     * robin evicts an active one instead. */
+    for (unsigned i = 0; i < NESTED_CACHED_VMCS - 1; i++) {
+        make_current(0x10000 * (i + 1), i + 1, true);
+        assert_true(vmcs12_cache_keep(&vcpu, 0x4000));
+    }
+    make_current(0x6000, 6, true);
+    assert_true(vmcs12_cache_keep(&vcpu, 0x4000));
+    make_current(0x7000, 7, true);
+    assert_true(vmcs12_cache_take(&vcpu, 0x4000, &checked));
+    assert_int_equal(nested.vmcs12->abort, 4);
+    /* A release with every slot active keeps no copy. */
+    make_current(0x8000, 8, true);
+    assert_true(vmcs12_cache_keep(&vcpu, 0x9000));
+    make_current(0x9000, 9, true);
+    vmcs12_cache_release(&vcpu);
+    assert_int_equal(writes_to(0x9000), 1);
+    make_current(0xa000, 10, true);
+    assert_false(vmcs12_cache_take(&vcpu, 0x9000, &checked));
 }
 
 /* No memory for a slot: not kept (the caller writes it back). */
@@ -216,17 +336,22 @@ static void the_shadow_vmcs_parks_with_its_vmcs(void **state)
     assert_int_equal(nested.shadow_vmcs.region, region_a);
     assert_true(nested.shadow_vmcs.holds_vmcs12);
     assert_int_equal(nested.shadow_vmcs.promoted, 3);
-    /* 0x2000 goes back to memory (VMCLEAR): its region holds nothing, and
-     * serves a VMCS that comes after, from that slot. */
+    /* 0x2000 goes back to memory (VMCLEAR): its region stays with the
+     * copy, holding its fields, until the slot serves an active VMCS; it
+     * holds nothing then. */
     assert_true(vmcs12_cache_write_back(&vcpu, 0x2000, true));
     make_current(0x1000, 0xa, true);
     assert_true(vmcs12_cache_keep(&vcpu, 0x3000));      /* into the slot 0x1000 left */
-    make_current(0x3000, 0xc, true);
-    assert_int_equal(nested.shadow_vmcs.region, 0);
-    assert_true(vmcs12_cache_keep(&vcpu, 0x4000));      /* into 0x2000's */
+    for (unsigned i = 3; i <= NESTED_CACHED_VMCS; i++) {   /* into the free ones */
+        make_current(0x1000 * i, i, true);
+        assert_int_equal(nested.shadow_vmcs.region, 0);
+        assert_true(vmcs12_cache_keep(&vcpu, 0x1000 * (i + 1)));
+    }
+    make_current(0x1000 * (NESTED_CACHED_VMCS + 1), 0xd, true);
+    assert_true(vmcs12_cache_keep(&vcpu, 0x9000));      /* into 0x2000's copy */
     assert_int_equal(nested.shadow_vmcs.region, region_b);
     assert_false(nested.shadow_vmcs.holds_vmcs12);
-    make_current(0x4000, 0xd, true);
+    make_current(0x9000, 0xe, true);
     assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
     assert_int_equal(nested.shadow_vmcs.region, region_a);
     assert_true(nested.shadow_vmcs.holds_vmcs12);
@@ -249,13 +374,12 @@ static void a_newer_shadow_is_settled_before_write_back(void **state)
     assert_true(vmcs12_cache_write_back(&vcpu, 0x1000, true));
     assert_int_equal(settled, 1);
     assert_int_equal(memory[0].data.abort, 0x5e771ed);
-    /* kept again, then taken back: not settled, still newer */
-    make_current(0x1000, 0xa, true);
-    nested.shadow_vmcs = (struct nested_shadow_region){ .region = region, .holds_vmcs12 = true,
-                                                        .newer = true };
-    nested.cached[0].shadow = (struct nested_shadow_region){ 0 };
-    assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
+    /* made current from its copy, kept again, then taken back: not
+     * settled, still newer */
     bool checked;
+    assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    nested.shadow_vmcs.newer = true;
+    assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
     assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
     assert_int_equal(settled, 1);
     assert_true(nested.shadow_vmcs.newer);
@@ -274,6 +398,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(no_memory_keeps_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(the_shadow_vmcs_parks_with_its_vmcs, setup, teardown),
         cmocka_unit_test_setup_teardown(a_newer_shadow_is_settled_before_write_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_copy_of_a_written_back_vmcs_follows_its_region, setup, teardown),
+        cmocka_unit_test_setup_teardown(copies_give_way_to_active_vmcss, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
