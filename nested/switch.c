@@ -205,8 +205,6 @@ static bool load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4, bool ia32e, 
  * (nested_switch_init). */
 static struct {
     struct vmcs12_field_set set;
-    struct vmcs12_place later[COUNT(guest_fields)];
-    unsigned later_count;
     struct vmcs12_field_set later_set;
 } copied;
 
@@ -214,10 +212,8 @@ void nested_switch_init(void)
 {
     for (unsigned i = 0; i < COUNT(guest_fields); i++) {
         vmcs12_field_set_add(&copied.set, guest_fields[i]);
-        if (vmcs_field_lookup(guest_fields[i])->shadow == VMCS_SHADOW_NO) {
-            copied.later[copied.later_count++] = vmcs12_place_of(guest_fields[i]);
+        if (vmcs_field_lookup(guest_fields[i])->shadow == VMCS_SHADOW_NO)
             vmcs12_field_set_add(&copied.later_set, guest_fields[i]);
-        }
     }
 }
 
@@ -700,17 +696,42 @@ static __attribute__((noinline, cold)) void close_l0_windows(struct vcpu *v)
                                          (proc12 & NESTED_WINDOW_CONTROLS));
 }
 
+/* The guest fields of width code `width` whose bits `bits` holds (a word
+ * of a field set), from vmcs02 (current) into vmcs12; into `changed` those
+ * whose value that changed, if it is not NULL. Inline with a constant
+ * width: the fields' places and sizes are constants then, and a set of a
+ * few fields costs a few VMREADs, not a walk of a list. */
+static inline __attribute__((always_inline)) void
+save_guest_word(struct vmcs12 *v12, uint64_t bits, unsigned width, struct vmcs12_field_set *changed)
+{
+    unsigned base = vmcs12_field_set_word_offset(VMCS_TYPE_GUEST, width);
+    for (; bits; bits &= bits - 1) {
+        unsigned index = (unsigned)__builtin_ctzll(bits);
+        uint32_t field = vmcs12_field_set_encoding(VMCS_TYPE_GUEST, width, index);
+        unsigned offset = base + index * VMCS12_WIDTH_BYTES(width);
+        uint64_t value = vmcs_read(field);
+        if (!changed) {
+            vmcs12_set_at(v12, width, offset, value);
+        } else if (vmcs12_get_at(v12, width, offset) != value) {
+            vmcs12_set_at(v12, width, offset, value);
+            vmcs12_field_set_add(changed, field);
+        }
+    }
+}
+
 /* The guest fields the vCPU learnt to shadow (nested/shadow_vmcs.h) that a
  * nested exit would leave in vmcs02: L1 reads them in the shadow, which
  * gets them with the others. Out of line: the path of an L1 that learnt
  * none stays as it was. */
 static __attribute__((noinline, cold)) void save_promoted_l2_state(struct nested_vmx *n)
 {
-    const struct shadow_promotion *p = &n->shadow_learnt->promotion;
-    for (const struct vmcs12_place *f = p->promoted, *end = f + p->count; f < end; f++)
-        if (vmcs12_field_set_has(&copied.later_set, f->encoding) &&
-            vmcs12_place_set_changed(n->vmcs12, f, vmcs_read(f->encoding)))
-            vmcs12_field_set_add(&n->shadow_stale, f->encoding);
+    const uint64_t *promoted = n->shadow_learnt->promotion.promoted_set.bits[VMCS_TYPE_GUEST];
+    const uint64_t *later = copied.later_set.bits[VMCS_TYPE_GUEST];
+#define SAVE_WORD(width) \
+    save_guest_word(n->vmcs12, promoted[width] & later[width], width, &n->shadow_stale);
+    SAVE_WORD(VMCS_WIDTH_16) SAVE_WORD(VMCS_WIDTH_64) SAVE_WORD(VMCS_WIDTH_32)
+    SAVE_WORD(VMCS_WIDTH_NATURAL)
+#undef SAVE_WORD
 }
 
 /* vmcs02's guest state back into vmcs12, with the CR0/CR4 three-way rule
@@ -825,15 +846,27 @@ void nested_sync_l2_state(struct vcpu *v)
     struct nested_vmx *n = v->nested;
     if (!n || !n->l2_state_pending)
         return;
-    /* A field L0 or L1 wrote since the exit (written) is newer in vmcs12. */
-    run_on(v, &n->vmcs02);
-    for (unsigned i = 0; i < copied.later_count; i++) {
-        const struct vmcs12_place *p = &copied.later[i];
-        if (!vmcs12_field_set_has(&n->written, p->encoding))
-            vmcs12_place_set(n->vmcs12, p, vmcs_read(p->encoding));
-    }
-    run_on(v, &v->lv);
     n->l2_state_pending = false;
+    /* Not a field L0 or L1 wrote since the exit (written), newer in
+     * vmcs12, nor one the vCPU learnt to shadow: the exit saved those
+     * (save_promoted_l2_state; a field is learnt at an emulated access,
+     * which syncs first, so none was learnt since the exit). */
+    uint64_t pending[4], any = 0;
+    for (unsigned width = 0; width < 4; width++) {
+        pending[width] = copied.later_set.bits[VMCS_TYPE_GUEST][width] &
+                         ~n->written.bits[VMCS_TYPE_GUEST][width];
+        if (n->shadow_promoted)
+            pending[width] &= ~n->shadow_learnt->promotion.promoted_set.bits[VMCS_TYPE_GUEST][width];
+        any |= pending[width];
+    }
+    if (!any)
+        return;
+    run_on(v, &n->vmcs02);
+#define SAVE_WORD(width) save_guest_word(n->vmcs12, pending[width], width, NULL);
+    SAVE_WORD(VMCS_WIDTH_16) SAVE_WORD(VMCS_WIDTH_64) SAVE_WORD(VMCS_WIDTH_32)
+    SAVE_WORD(VMCS_WIDTH_NATURAL)
+#undef SAVE_WORD
+    run_on(v, &v->lv);
 }
 
 void nested_entry_failed_late(struct vcpu *v)
