@@ -17,5 +17,11 @@ bool shadow_promote_note(struct shadow_promotion *p, uint32_t encoding, uint64_t
         return false;
     p->promoted[p->count++] = vmcs12_place_of(encoding);
     vmcs12_field_set_add(&p->promoted_set, encoding);
+    /* At the end of its width's group: the later groups move up by one. */
+    unsigned width = VMCS12_FIELD_WIDTH(encoding), at = p->width_start[width + 1];
+    memmove(&p->by_width[at + 1], &p->by_width[at], (p->width_start[4] - at) * sizeof(p->by_width[0]));
+    p->by_width[at] = (struct shadow_field_ref){ encoding, VMCS12_FIELD_OFFSET(encoding) };
+    for (unsigned w = width + 1; w <= 4; w++)
+        p->width_start[w]++;
     return true;
 }

@@ -23,15 +23,29 @@
 #define SHADOW_PROMOTE_THRESHOLD 32
 #define SHADOW_PROMOTED_MAX 96
 
+/* A promoted field as the syncs that take every one walk them: its
+ * encoding and its place in vmcs12. */
+struct shadow_field_ref {
+    uint32_t encoding;
+    uint32_t offset;
+};
+
 struct shadow_promotion {
     /* The window of L1's entries the counts are for, and the exits to L0
      * per field in it, by the field's set position ([type][width][index]). */
     uint64_t window;
     uint8_t exits[4][4][64];
-    /* The promoted fields, as a list (the syncs walk it) and as a set. */
+    /* The promoted fields, as a list in the order they were promoted (a
+     * shadow VMCS parked with its vmcs12 holds the first so many) and as a
+     * set. */
     struct vmcs12_place promoted[SHADOW_PROMOTED_MAX];
     unsigned count;
     struct vmcs12_field_set promoted_set;
+    /* The same fields grouped by width code, group w at
+     * by_width[width_start[w] .. width_start[w + 1]): a walk of a group
+     * moves fields of one constant width, with no mask. */
+    struct shadow_field_ref by_width[SHADOW_PROMOTED_MAX];
+    unsigned width_start[5];
 };
 
 /* L1's VMREAD or VMWRITE of the field `encoding` (its full encoding; one

@@ -180,28 +180,52 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
     shadow_region_leave(v, n->shadow_vmcs.region, flags);
 }
 
-/* The first `count` learnt fields of the shadow at `region` into `v12`;
- * with `note` (the current vmcs12's), each that changed counts as L1's
- * write. */
-static void take_promoted_into(struct vcpu *v, uint64_t region, struct vmcs12 *v12, unsigned count,
-                               bool note)
+/* The learnt fields a parked shadow holds, the first `count` learnt
+ * (nested_shadow_region.promoted), from its `region` into `v12`. */
+static void take_parked_learnt(struct vcpu *v, uint64_t region, struct vmcs12 *v12, unsigned count)
 {
-    struct nested_vmx *n = v->nested;
-    const struct vmcs12_place *f = n->shadow_learnt->promotion.promoted, *end = f + count;
+    const struct vmcs12_place *f = v->nested->shadow_learnt->promotion.promoted, *end = f + count;
     uint64_t flags = shadow_region_enter(region);
     for (; f < end; f++)
-        if (vmcs12_place_set_changed(v12, f, vmcs_read(f->encoding)) && note)
-            nested_note_written(n, f->encoding);
+        vmcs12_place_set(v12, f, vmcs_read(f->encoding));
     shadow_region_leave(v, region, flags);
 }
 
+/* The learnt fields of width code `width` from the shadow (current) into
+ * vmcs12, each that changed counted as L1's write. Inline with a constant
+ * width: a field's move is one load or store of that size. */
+static inline __attribute__((always_inline)) void
+take_learnt_width(struct nested_vmx *n, struct vmcs12 *v12, const struct shadow_promotion *p,
+                  unsigned width)
+{
+    const struct shadow_field_ref *f = p->by_width + p->width_start[width];
+    const struct shadow_field_ref *end = p->by_width + p->width_start[width + 1];
+    for (; f < end; f++) {
+        uint64_t value = vmcs_read(f->encoding);
+        if (vmcs12_get_at(v12, width, f->offset) != value) {
+            vmcs12_set_at(v12, width, f->offset, value);
+            nested_note_written(n, f->encoding);
+        }
+    }
+}
+
+/* Every learnt field: the linked shadow has them all (attach loads those
+ * learnt since it was parked). */
 void shadow_vmcs_take_promoted(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
-    take_promoted_into(v, n->shadow_vmcs.region, n->vmcs12, n->shadow_learnt->promotion.count, true);
+    struct vmcs12 *v12 = n->vmcs12;     /* in a register: the stores could alias n's */
+    const struct shadow_promotion *p = &n->shadow_learnt->promotion;
+    uint64_t flags = shadow_region_enter(n->shadow_vmcs.region);
+    take_learnt_width(n, v12, p, VMCS_WIDTH_16);
+    take_learnt_width(n, v12, p, VMCS_WIDTH_64);
+    take_learnt_width(n, v12, p, VMCS_WIDTH_32);
+    take_learnt_width(n, v12, p, VMCS_WIDTH_NATURAL);
+    shadow_region_leave(v, n->shadow_vmcs.region, flags);
 }
 
-/* The RW fields, as take_promoted_into the learnt ones. VMRESUME's sync
+/* The RW fields, noted as L1's writes for the current vmcs12 as the
+ * learnt ones are (take_learnt_width), not for a parked one. VMRESUME's sync
  * visits the field table unrolled (inline with a constant `note`): a field
  * outside the class costs nothing, one in it its VMREAD, with its vmcs12
  * offset a constant. An RW field is shadowed if the processor has it, so a
@@ -308,7 +332,7 @@ void shadow_vmcs_settle(struct vcpu *v, struct nested_shadow_region *shadow, str
     if (!shadow->newer)
         return;
     if (v->nested->shadow_learnt)
-        take_promoted_into(v, shadow->region, v12, shadow->promoted, false);
+        take_parked_learnt(v, shadow->region, v12, shadow->promoted);
     take_rw_into(v, shadow->region, v12, false);
     shadow->newer = false;
 }

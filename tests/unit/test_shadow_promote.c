@@ -69,10 +69,43 @@ static void a_full_list_promotes_nothing(void **state)
     assert_false(vmcs12_field_set_has(&p.promoted_set, GUEST_TR_BASE));
 }
 
+static void promote(uint32_t encoding)
+{
+    for (unsigned i = 0; i < SHADOW_PROMOTE_THRESHOLD; i++)
+        shadow_promote_note(&p, encoding, 1);
+}
+
+/* The promoted fields grouped by width, each group in promotion order, as
+ * the list has them all. */
+static void promoted_fields_are_grouped_by_width(void **state)
+{
+    (void)state;
+    static const uint32_t order[] = { GUEST_RIP, GUEST_ES_SELECTOR, TSC_OFFSET, GUEST_ES_LIMIT,
+                                      GUEST_CS_SELECTOR, GUEST_CS_BASE, VMCS_LINK_POINTER,
+                                      GUEST_CS_LIMIT };
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+        promote(order[i]);
+    assert_int_equal(p.count, 8);
+    assert_int_equal(p.width_start[0], 0);
+    assert_int_equal(p.width_start[4], 8);
+    static const uint32_t grouped[] = { GUEST_ES_SELECTOR, GUEST_CS_SELECTOR,     /* 16-bit */
+                                        TSC_OFFSET, VMCS_LINK_POINTER,            /* 64-bit */
+                                        GUEST_ES_LIMIT, GUEST_CS_LIMIT,           /* 32-bit */
+                                        GUEST_RIP, GUEST_CS_BASE };               /* natural */
+    static const unsigned starts[] = { 0, 2, 4, 6, 8 };
+    for (unsigned w = 0; w <= 4; w++)
+        assert_int_equal(p.width_start[w], starts[w]);
+    for (unsigned i = 0; i < 8; i++) {
+        assert_int_equal(p.by_width[i].encoding, grouped[i]);
+        assert_int_equal(p.by_width[i].offset, VMCS12_FIELD_OFFSET(grouped[i]));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(a_field_exiting_often_is_promoted_once, reset),
+        cmocka_unit_test_setup(promoted_fields_are_grouped_by_width, reset),
         cmocka_unit_test_setup(counts_are_per_field_and_per_window, reset),
         cmocka_unit_test_setup(a_full_list_promotes_nothing, reset),
     };
