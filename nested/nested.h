@@ -26,8 +26,8 @@
  * none yet), and whether it holds the fields of the vmcs12 it goes with:
  * the shadowed ones, and the first `promoted` the vCPU had learnt when
  * vmcs12 stopped being current. A region stays with its vmcs12 while that
- * is cached, so that a VMPTRLD of it relinks the region instead of loading
- * every field again. `newer` (while parked): its RW and learnt fields,
+ * is cached, or kept as a copy of its region, so that a VMPTRLD of it
+ * relinks the region instead of loading every field again. `newer` (while parked): its RW and learnt fields,
  * which L1 may have written, were not taken back; vmcs12 takes them before
  * it goes back to L1's memory (shadow_vmcs_settle), or at the next entry
  * with it, the region linked again. */
@@ -44,7 +44,9 @@ struct nested_shadow_region {
  * shadow VMCS since, not yet in vmcs12, counts as written when the next
  * entry takes it, and is checked then). Or, `in_memory`, a VMCS L0 wrote
  * back into its region: vmcs12 is a copy of what it wrote there, which L1
- * may have changed since (a VMPTRLD compares). */
+ * may have changed since (a VMPTRLD compares), checked only if nothing
+ * went into it unchecked (a newer shadow's fields, taken for the
+ * write-back). */
 struct nested_cached_vmcs {
     uint64_t vmptr;             /* NESTED_NO_VMCS: a free slot */
     struct vmcs12 *vmcs12;      /* NULL until the slot is first used */
@@ -72,9 +74,10 @@ struct nested_vmx {
     uint64_t vmxon_ptr;         /* the VMXON region's L1-physical address */
     uint64_t current_vmptr;     /* the current VMCS's, or NESTED_NO_VMCS */
     /* While a VMCS is current, its vmcs12, read from L1's memory at VMPTRLD
-     * (or taken from the cache of the VMCSs L1 left active) and written
-     * back at VMCLEAR (or kept in that cache at VMPTRLD of another; KVM's
-     * cached_vmcs12): the VMCS region is the processor's while active (SDM
+     * (or taken from the cache of the VMCSs L1 left active, or from a copy
+     * there of what L0 last wrote into the region, made what the region
+     * holds now) and written back at VMCLEAR (or kept in that cache at
+     * VMPTRLD of another; KVM's cached_vmcs12): the VMCS region is the processor's while active (SDM
      * Vol. 3C 25.11.1), so L1 may not rely on its contents. */
     struct vmcs12 *vmcs12;
     /* The fields of vmcs12 that L1 wrote (VMWRITE) since the entry checks
@@ -89,8 +92,8 @@ struct nested_vmx {
     struct vmcs12_field_set written;
     /* The guest segment state the entry checks last passed (entry_checks.h). */
     struct nested_segment_memo segment_memo;
-    /* The last VMCSs L1 left active (nested/vmcs12_cache.h), and the slot
-     * to reuse next when none is free. */
+    /* The last VMCSs L1 left active, or copies of VMCSs L0 wrote back
+     * (nested/vmcs12_cache.h), and the slot to reuse next when none is free. */
     struct nested_cached_vmcs cached[NESTED_CACHED_VMCS];
     unsigned cached_next;
     /* vmcs12's guest state passed the guest-state checks and has since

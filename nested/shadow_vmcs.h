@@ -12,7 +12,8 @@
  *  - the shadow has the shadowed fields as L1 sees them; vmcs12 has them
  *    too at the sync points: the RW fields come back from the shadow before
  *    a nested entry and before vmcs12 goes back to L1's memory (VMCLEAR,
- *    VMXOFF, the cache's write-back), each that changed counting as written;
+ *    VMXOFF, the cache's write-back), each that changed counting as written
+ *    (at a write-back from the cache, the VMCS counting as unchecked);
  *    a vmcs12 the cache keeps (VMPTRLD of another) keeps its shadow with
  *    them instead; after a nested exit the shadowed fields whose values it
  *    changed go from vmcs12 into it (L0 marks them as it sets them,

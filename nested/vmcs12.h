@@ -8,7 +8,8 @@
  * the table never moves another, and the offsets are pinned at compile
  * time (the arithmetic is described in nested/vmcs12.c; changing it needs
  * a new VMCS12_REVISION). L0 keeps a cached copy while it is current (KVM's
- * cached_vmcs12) and writes it back on VMCLEAR and on VMPTRLD of another.
+ * cached_vmcs12) and while L1 leaves it active, and writes it back on
+ * VMCLEAR (nested/vmcs12_cache.h).
  */
 #include <stdint.h>
 #include <stdbool.h>

@@ -37,6 +37,10 @@ static bool current_checked(const struct nested_vmx *n)
  * nothing, as the processor's write would go nowhere: no copy then. */
 static void write_back(struct vcpu *v, struct nested_cached_vmcs *slot)
 {
+    /* The fields L1 wrote in a newer shadow go into vmcs12 unchecked (the
+     * entry that would have taken them checks them): so is the copy. */
+    if (slot->shadow.newer)
+        slot->checked = false;
     shadow_vmcs_settle(v, &slot->shadow, slot->vmcs12);
     if (guest_mem_write(v->vm, slot->vmptr, slot->vmcs12, VMCS12_USED_BYTES))
         slot->in_memory = true;
@@ -104,13 +108,14 @@ bool vmcs12_cache_keep(struct vcpu *v, uint64_t incoming)
 void vmcs12_cache_release(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
+    bool unchecked_writes = n->shadow_vmcs.newer;      /* as for write_back */
     shadow_vmcs_settle(v, &n->shadow_vmcs, n->vmcs12);
     if (!guest_mem_write(v->vm, n->current_vmptr, n->vmcs12, VMCS12_USED_BYTES))
         return;
     /* A copy never displaces a VMCS L1 left active. */
     struct nested_cached_vmcs *slot = inactive_slot(n, NESTED_NO_VMCS);
-    if (slot)
-        (void)move_current_to(n, slot, true);
+    if (slot && move_current_to(n, slot, true) && unchecked_writes)
+        slot->checked = false;
 }
 
 /* The copy's region as L1 has it now into the copy, and the fields L1

@@ -232,8 +232,8 @@ static uint32_t region_revision(const struct vcpu *v, uint64_t addr)
 }
 
 /* Drops the current VMCS: into the cache if `keep` (VMPTRLD of the one at
- * `incoming`; nested/vmcs12_cache.h), else back into its region (VMCLEAR,
- * VMXOFF). */
+ * `incoming`; nested/vmcs12_cache.h), else (VMCLEAR, VMXOFF, or no memory
+ * for the cache) back into its region, the cache keeping a copy. */
 static void release_current(struct vcpu *v, bool keep, uint64_t incoming)
 {
     struct nested_vmx *n = v->nested;

@@ -267,6 +267,39 @@ static void a_copy_of_a_written_back_vmcs_follows_its_region(void **state)
     assert_int_equal(refreshes, 1);
 }
 
+/* A shadow newer than its parked vmcs12 holds what L1 wrote there since
+ * the checks, which the settle before the write-back takes without
+ * checking: the copy's state is unchecked, though the region stays as
+ * written. */
+static void a_copy_of_a_newer_shadow_is_unchecked(void **state)
+{
+    (void)state;
+    uint64_t region = (uint64_t)calloc(1, 4096);
+    make_current(0x1000, 0xa, true);
+    nested.shadow_vmcs = (struct nested_shadow_region){ .region = region, .holds_vmcs12 = true,
+                                                        .newer = true };
+    assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
+    assert_true(vmcs12_cache_write_back(&vcpu, 0x1000, true));
+    assert_int_equal(settled, 1);
+    make_current(0x2000, 0xb, true);
+    bool checked = true;
+    assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_false(checked);
+    assert_int_equal(nested.copies_unchanged, 1);
+    /* The same through a release (no slot to keep the current one in). */
+    nested.current_vmptr = 0x1000;
+    nested.guest_state_checked = true;
+    nested.shadow_vmcs.newer = true;
+    vmcs12_cache_release(&vcpu);
+    assert_int_equal(settled, 2);
+    make_current(0x2000, 0xb, true);
+    checked = true;
+    assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
+    assert_false(checked);
+    free((void *)nested.shadow_vmcs.region);
+    nested.shadow_vmcs = (struct nested_shadow_region){ 0 };
+}
+
 /* Copies take the slots active VMCSs leave, and give way to them: a kept
  * VMCS takes a free slot first, then a copy's, but never the copy of the
  * VMCS about to be loaded; a released one never displaces an active one. */
@@ -400,6 +433,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_newer_shadow_is_settled_before_write_back, setup, teardown),
         cmocka_unit_test_setup_teardown(a_copy_of_a_written_back_vmcs_follows_its_region, setup, teardown),
         cmocka_unit_test_setup_teardown(copies_give_way_to_active_vmcss, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_copy_of_a_newer_shadow_is_unchecked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
