@@ -23,16 +23,19 @@
 #define NESTED_NO_VMCS UINT64_MAX   /* the current-VMCS pointer when there is none */
 
 /* A hardware shadow VMCS of L1's (nested/shadow_vmcs.h): its region (0:
- * none yet), and whether it holds the fields of the vmcs12 it goes with:
- * the shadowed ones, and the first `promoted` the vCPU had learnt when
- * vmcs12 stopped being current. A region stays with its vmcs12 while that
+ * none yet), the fields learnt to shadow for the vmcs12 it goes with
+ * (NULL: none yet; nested/shadow_vmcs.h), and whether it holds that
+ * vmcs12's fields: the static lists', and the first `promoted` learnt
+ * ones. A region stays with its vmcs12 while that
  * is cached, or kept as a copy of its region, so that a VMPTRLD of it
  * relinks the region instead of loading every field again. `newer` (while parked): its RW and learnt fields,
  * which L1 may have written, were not taken back; vmcs12 takes them before
  * it goes back to L1's memory (shadow_vmcs_settle), or at the next entry
  * with it, the region linked again. */
+struct shadow_learnt;
 struct nested_shadow_region {
     uint64_t region;
+    struct shadow_learnt *learnt;
     bool holds_vmcs12;
     bool newer;
     unsigned promoted;
@@ -61,14 +64,13 @@ struct nested_cached_vmcs {
 
 /* The pages a vCPU's VMX operation may take (besides the VM's EPT02
  * budget): its nested_vmx, vmcs12, vmcs02 and vmcs02's MSR bitmap, L1's
- * shadow VMCS, L2's (shadow02) and its two bitmaps, the learnt fields'
- * page and its two bitmaps, and the cache's slots, each with a vmcs12 and
- * a shadow VMCS. */
-#define NESTED_VCPU_PAGES (11 + 2 * NESTED_CACHED_VMCS)
+ * shadow VMCS with its learnt fields' page and two bitmaps, L2's shadow
+ * VMCS (shadow02) and its two bitmaps, and the cache's slots, each with a
+ * vmcs12 and a shadow VMCS with its learnt fields. */
+#define NESTED_VCPU_PAGES (11 + 5 * NESTED_CACHED_VMCS)
 
 /* A vCPU's VMX operation, from VMXON to VMXOFF (NULL outside it). */
 struct ept02_root;
-struct shadow_learnt;
 
 struct nested_vmx {
     uint64_t vmxon_ptr;         /* the VMXON region's L1-physical address */
@@ -189,13 +191,12 @@ struct nested_vmx {
     /* The vmcs12 fields L0 changed for L1 since the shadow last had them
      * all (nested_set_for_l1): what a nested exit copies into it. */
     struct vmcs12_field_set shadow_stale;
-    /* The fields it learnt to shadow (nested/shadow_vmcs.h), NULL before;
-     * whether it has any (tested on every nested entry and exit); the
-     * fields a nested exit puts into the shadow: the static list's, set by
-     * attach, and the learnt ones. */
-    struct shadow_learnt *shadow_learnt;
+    /* Whether the linked shadow has learnt fields (shadow_vmcs.learnt;
+     * tested on every nested entry and exit); the fields a nested exit
+     * puts into the shadow: the static list's and the learnt ones, set by
+     * attach. */
     bool shadow_promoted;
-    struct vmcs12_field_set shadow_after_exit;
+    const struct vmcs12_field_set *shadow_after_exit;
     /* Hardware shadowing for L2 (nested/shadow_vmcs02.h): shadow02's
      * region (0: none yet); the L1-physical address of the shadow VMCS
      * whose fields it holds (NESTED_NO_VMCS: none) and that region in L0's

@@ -165,7 +165,7 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
     struct nested_vmx *n = v->nested;
     const struct vmcs12 *v12 = n->vmcs12;
     struct vmcs12_field_set *stale = &n->shadow_stale;
-    const struct vmcs12_field_set *after_exit = &n->shadow_after_exit;
+    const struct vmcs12_field_set *after_exit = n->shadow_after_exit;
     uint64_t flags = shadow_region_enter(n->shadow_vmcs.region);
     for (unsigned words = stale->words; words; words &= words - 1) {
         switch (__builtin_ctz(words)) {
@@ -180,15 +180,16 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
     shadow_region_leave(v, n->shadow_vmcs.region, flags);
 }
 
-/* The learnt fields a parked shadow holds, the first `count` learnt
- * (nested_shadow_region.promoted), from its `region` into `v12`. */
-static void take_parked_learnt(struct vcpu *v, uint64_t region, struct vmcs12 *v12, unsigned count)
+/* The learnt fields a parked shadow holds, its first `promoted` learnt,
+ * into `v12`. */
+static void take_parked_learnt(struct vcpu *v, const struct nested_shadow_region *shadow,
+                               struct vmcs12 *v12)
 {
-    const struct vmcs12_place *f = v->nested->shadow_learnt->promotion.promoted, *end = f + count;
-    uint64_t flags = shadow_region_enter(region);
+    const struct vmcs12_place *f = shadow->learnt->promotion.promoted, *end = f + shadow->promoted;
+    uint64_t flags = shadow_region_enter(shadow->region);
     for (; f < end; f++)
         vmcs12_place_set(v12, f, vmcs_read(f->encoding));
-    shadow_region_leave(v, region, flags);
+    shadow_region_leave(v, shadow->region, flags);
 }
 
 /* The learnt fields of width code `width` from the shadow (current) into
@@ -215,7 +216,7 @@ void shadow_vmcs_take_promoted(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     struct vmcs12 *v12 = n->vmcs12;     /* in a register: the stores could alias n's */
-    const struct shadow_promotion *p = &n->shadow_learnt->promotion;
+    const struct shadow_promotion *p = &n->shadow_vmcs.learnt->promotion;
     uint64_t flags = shadow_region_enter(n->shadow_vmcs.region);
     take_learnt_width(n, v12, p, VMCS_WIDTH_16);
     take_learnt_width(n, v12, p, VMCS_WIDTH_64);
@@ -263,7 +264,7 @@ bool shadow_vmcs_attach(struct vcpu *v)
     if (!shadow->region)
         return false;
     n->shadow_attaches++;
-    struct shadow_learnt *learnt = n->shadow_learnt;
+    struct shadow_learnt *learnt = shadow->learnt;
     unsigned promoted = learnt ? learnt->promotion.count : 0;
     /* A region parked with this vmcs12 (nested/vmcs12_cache.h) has its
      * fields but for those learnt since. */
@@ -281,8 +282,8 @@ bool shadow_vmcs_attach(struct vcpu *v)
     shadow->newer = false;      /* linked: the entry takes its fields */
     shadow->promoted = promoted;
     n->shadow_stale = (struct vmcs12_field_set){ 0 };
-    if (!n->shadow_promoted)
-        n->shadow_after_exit = fields.after_exit;
+    n->shadow_promoted = promoted > 0;
+    n->shadow_after_exit = learnt ? &learnt->after_exit : &fields.after_exit;
     v->lv.shadow = shadow->region;
     vmcs_write(VMREAD_BITMAP, (uint64_t)(learnt ? learnt->bitmaps[0] : vmread_bitmap));
     vmcs_write(VMWRITE_BITMAP, (uint64_t)(learnt ? learnt->bitmaps[1] : vmwrite_bitmap));
@@ -307,7 +308,7 @@ void shadow_vmcs_detach(struct vcpu *v, bool to_be_cached)
      * keeps the fields L1 wrote in its shadow until they are needed: its
      * next entry takes them, or its write-back (a nested vmxvisor
      * switches VMCSs several times per exit, each take some 90 fields). */
-    struct shadow_learnt *learnt = n->shadow_learnt;
+    struct shadow_learnt *learnt = n->shadow_vmcs.learnt;
     bool holds = n->shadow_stale.words == 0;
     n->shadow_vmcs.newer = to_be_cached && holds;
     if (!n->shadow_vmcs.newer)
@@ -325,14 +326,15 @@ void shadow_vmcs_detach(struct vcpu *v, bool to_be_cached)
      * it (the region may be parked, and freed, elsewhere). */
     v->lv.shadow = 0;
     n->shadow_linked = false;
+    n->shadow_promoted = false;     /* the next attach says for its vmcs12 */
 }
 
 void shadow_vmcs_settle(struct vcpu *v, struct nested_shadow_region *shadow, struct vmcs12 *v12)
 {
     if (!shadow->newer)
         return;
-    if (v->nested->shadow_learnt)
-        take_parked_learnt(v, shadow->region, v12, shadow->promoted);
+    if (shadow->learnt)
+        take_parked_learnt(v, shadow, v12);
     take_rw_into(v, shadow->region, v12, false);
     shadow->newer = false;
 }
@@ -342,7 +344,7 @@ void shadow_vmcs_refresh(struct vcpu *v, const struct nested_shadow_region *shad
 {
     if (!shadow->holds_vmcs12)
         return;
-    const struct shadow_learnt *learnt = v->nested->shadow_learnt;
+    const struct shadow_learnt *learnt = shadow->learnt;
     uint64_t flags = shadow_region_enter(shadow->region);
     for (unsigned type = 0; type < 4; type++) {
         for (unsigned width = 0; width < 4; width++) {
@@ -370,20 +372,35 @@ void shadow_vmcs_written(struct vcpu *v, uint32_t encoding)
     shadow_region_leave(v, n->shadow_vmcs.region, flags);
 }
 
-/* The vCPU's learnt state, made at its first use with vmcs01's bitmaps as
- * L0's; NULL without memory (nothing is learnt then). */
+/* Nothing learnt: no promoted field, L0's static bitmaps. */
+static void learn_nothing(struct shadow_learnt *learnt)
+{
+    memset(&learnt->promotion, 0, sizeof(learnt->promotion));
+    learnt->after_exit = fields.after_exit;
+    memcpy(learnt->bitmaps[0], vmread_bitmap, SHADOW_BITMAP_BYTES);
+    memcpy(learnt->bitmaps[1], vmwrite_bitmap, SHADOW_BITMAP_BYTES);
+}
+
+/* The current vmcs12's learnt state, made at its first use; NULL without
+ * memory (nothing is learnt then). */
 static struct shadow_learnt *learnt_of(struct nested_vmx *n)
 {
-    if (n->shadow_learnt)
-        return n->shadow_learnt;
+    if (n->shadow_vmcs.learnt)
+        return n->shadow_vmcs.learnt;
     struct shadow_learnt *learnt = page_alloc(SHADOW_LEARNT_PAGES);
     if (!learnt)
         return NULL;
-    memset(&learnt->promotion, 0, sizeof(learnt->promotion));
-    memcpy(learnt->bitmaps[0], vmread_bitmap, SHADOW_BITMAP_BYTES);
-    memcpy(learnt->bitmaps[1], vmwrite_bitmap, SHADOW_BITMAP_BYTES);
-    n->shadow_learnt = learnt;
+    learn_nothing(learnt);
+    n->shadow_vmcs.learnt = learnt;
     return learnt;
+}
+
+void shadow_vmcs_forget(struct vcpu *v)
+{
+    struct nested_shadow_region *shadow = &v->nested->shadow_vmcs;
+    shadow->holds_vmcs12 = false;
+    if (shadow->learnt && shadow->learnt->promotion.count)
+        learn_nothing(shadow->learnt);
 }
 
 void shadow_vmcs_exited(struct vcpu *v, uint32_t encoding)
@@ -398,7 +415,8 @@ void shadow_vmcs_exited(struct vcpu *v, uint32_t encoding)
         return;
     shadow_bitmap_let_through(learnt->bitmaps[0], field);
     shadow_bitmap_let_through(learnt->bitmaps[1], field);
-    vmcs12_field_set_add(&n->shadow_after_exit, field);
+    vmcs12_field_set_add(&learnt->after_exit, field);
+    n->shadow_after_exit = &learnt->after_exit;
     n->shadow_promoted = true;
     vmcs_write(VMREAD_BITMAP, (uint64_t)learnt->bitmaps[0]);
     vmcs_write(VMWRITE_BITMAP, (uint64_t)learnt->bitmaps[1]);
@@ -412,15 +430,18 @@ void shadow_vmcs_exited(struct vcpu *v, uint32_t encoding)
 void shadow_vmcs_free(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
-    if (n->shadow_learnt) {
-        page_free(n->shadow_learnt, SHADOW_LEARNT_PAGES);
-        n->shadow_learnt = NULL;
-        n->shadow_promoted = false;
-    }
-    if (!n->shadow_vmcs.region)
-        return;
-    loaded_vmcs_drop_shadow(&v->lv);
-    page_free((void *)n->shadow_vmcs.region, 1);
-    n->shadow_vmcs = (struct nested_shadow_region){ 0 };
+    n->shadow_promoted = false;
+    if (n->shadow_vmcs.region)
+        loaded_vmcs_drop_shadow(&v->lv);
+    shadow_region_free(&n->shadow_vmcs);
     n->shadow_linked = false;
+}
+
+void shadow_region_free(struct nested_shadow_region *shadow)
+{
+    if (shadow->learnt)
+        page_free(shadow->learnt, SHADOW_LEARNT_PAGES);
+    if (shadow->region)
+        page_free((void *)shadow->region, 1);
+    *shadow = (struct nested_shadow_region){ 0 };
 }

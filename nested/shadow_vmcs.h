@@ -32,12 +32,22 @@
 #include "nested/shadow_promote.h"
 #include "virt/vcpu.h"
 
-/* A vCPU's shadowed fields beyond the static lists (nested/shadow_promote.h),
- * made at L1's first exit for a field that could be: the promotion state,
- * and vmcs01's VMREAD and VMWRITE bitmaps (page-aligned, as VM entry
- * requires), L0's with the promoted fields' bits clear. */
+/* A vmcs12's shadowed fields beyond the static lists
+ * (nested/shadow_promote.h), made at L1's first exit for a field that
+ * could be, while that vmcs12 is current: the promotion state, and the
+ * VMREAD and VMWRITE bitmaps vmcs01 uses while it is (page-aligned, as VM
+ * entry requires), L0's with the promoted fields' bits clear. Each vmcs12
+ * learns its own: a nested hypervisor touches different fields in each of
+ * its VMCSs (its guest's host state in one, its guest's guest's exit
+ * information in another), and the syncs take and put every learnt field
+ * of the current one. It goes with the vmcs12's shadow VMCS
+ * (nested_shadow_region.learnt), into the cache and out; a vmcs12 read
+ * from L1's memory starts with nothing learnt. */
 struct shadow_learnt {
     struct shadow_promotion promotion;
+    /* The fields a nested exit puts into the shadow: the static list's
+     * (shadow_fields.after_exit) and the learnt ones. */
+    struct vmcs12_field_set after_exit;
     _Alignas(4096) uint8_t bitmaps[2][SHADOW_BITMAP_BYTES];
 };
 #define SHADOW_LEARNT_PAGES (sizeof(struct shadow_learnt) / 4096)
@@ -49,6 +59,9 @@ void shadow_vmcs_init(void);
 /* Whether the vCPU's L1 gets hardware shadowing: the processor has it and
  * the VM's `shadow_vmcs` setting asks for it. */
 bool shadow_vmcs_used(const struct vcpu *vcpu);
+/* A vmcs12 was read from L1's memory: the shadow VMCS that serves it
+ * (another's before) holds none of its fields, and it has learnt none. */
+void shadow_vmcs_forget(struct vcpu *vcpu);
 /* A vmcs12 became current: its shadow VMCS gets its fields (only those
  * learnt since, if it was parked with vmcs12 in the cache and holds the
  * others) and vmcs01 (current) links it. False if there was no memory for
@@ -103,6 +116,9 @@ uint64_t shadow_region_enter(uint64_t region);
 void shadow_region_leave(const struct vcpu *vcpu, uint64_t region, uint64_t flags);
 /* the shadowed fields of `from` into the shadow VMCS between the two. */
 void shadow_region_load(const struct vmcs12 *from);
+/* A shadow VMCS's region and learnt fields freed (the shadow cleared and
+ * linked nowhere), none after. */
+void shadow_region_free(struct nested_shadow_region *shadow);
 
 /* L1's VMREAD or VMWRITE of `encoding` exited to L0 and was emulated
  * (vmcs01 current, vmcs12 whole: nested_sync_l2_state done for a guest

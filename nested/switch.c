@@ -725,7 +725,7 @@ save_guest_word(struct vmcs12 *v12, uint64_t bits, unsigned width, struct vmcs12
  * none stays as it was. */
 static __attribute__((noinline, cold)) void save_promoted_l2_state(struct nested_vmx *n)
 {
-    const uint64_t *promoted = n->shadow_learnt->promotion.promoted_set.bits[VMCS_TYPE_GUEST];
+    const uint64_t *promoted = n->shadow_vmcs.learnt->promotion.promoted_set.bits[VMCS_TYPE_GUEST];
     const uint64_t *later = copied.later_set.bits[VMCS_TYPE_GUEST];
 #define SAVE_WORD(width) \
     save_guest_word(n->vmcs12, promoted[width] & later[width], width, &n->shadow_stale);
@@ -856,7 +856,7 @@ void nested_sync_l2_state(struct vcpu *v)
         pending[width] = copied.later_set.bits[VMCS_TYPE_GUEST][width] &
                          ~n->written.bits[VMCS_TYPE_GUEST][width];
         if (n->shadow_promoted)
-            pending[width] &= ~n->shadow_learnt->promotion.promoted_set.bits[VMCS_TYPE_GUEST][width];
+            pending[width] &= ~n->shadow_vmcs.learnt->promotion.promoted_set.bits[VMCS_TYPE_GUEST][width];
         any |= pending[width];
     }
     if (!any)

@@ -183,7 +183,6 @@ void vmcs12_cache_free(struct vcpu *v)
         if (n->cached[i].vmcs12)
             page_free(n->cached[i].vmcs12, 1);
         /* Parked, so VMCLEARed and linked nowhere (nested/shadow_vmcs.c). */
-        if (n->cached[i].shadow.region)
-            page_free((void *)n->cached[i].shadow.region, 1);
+        shadow_region_free(&n->cached[i].shadow);
     }
 }

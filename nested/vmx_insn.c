@@ -367,7 +367,7 @@ __attribute__((noinline)) static void emulate_vmptrld(struct insn *in)
         release_current(v, true, addr);
         bool checked = false;
         if (!vmcs12_cache_take(v, addr, &checked)) {
-            n->shadow_vmcs.holds_vmcs12 = false;
+            shadow_vmcs_forget(v);
             if (!guest_mem_read(v->vm, addr, n->vmcs12, VMCS12_USED_BYTES)) {
                 fail(in, VMXERR_VMPTRLD_BAD_REVISION);     /* unreachable: its revision was read */
                 return;

@@ -99,6 +99,13 @@ void shadow_vmcs_refresh(struct vcpu *v, const struct nested_shadow_region *shad
     refreshes++;
 }
 
+void shadow_region_free(struct nested_shadow_region *shadow)
+{
+    free((void *)shadow->region);
+    free(shadow->learnt);
+    *shadow = (struct nested_shadow_region){ 0 };
+}
+
 static unsigned writes_to(uint64_t gpa)
 {
     for (unsigned i = 0; i < REGIONS; i++)
