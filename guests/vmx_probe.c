@@ -339,6 +339,8 @@ static const char *region_name(uint64_t p)
         return "the VMCS";
     if (p == pa(shadow_vmcs))
         return "the shadow VMCS";
+    if (p == pa(probe_page))
+        return "the probe page";
     return NULL;
 }
 
@@ -1039,6 +1041,55 @@ static uint64_t build_l2_page_tables(void)
     l2_pt[0] = pa(l2_page) | PTE_P | PTE_W;
     l2_page[0] = L2_MAPPED_MARKER;
     return pa(l2_pml4);
+}
+
+/* L1 on page tables of its own for a moment: its PML4 copied, with entry
+ * 1 mapping REMAP_LINEAR to either of two pages through a page table. */
+#define REMAP_LINEAR (1ull << 39)
+static uint64_t remap_pml4[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t remap_pdpt[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t remap_pd[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t remap_pt[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t remap_pages[2][512] __attribute__((aligned(PAGE_SIZE)));
+
+static struct outcome try_vmptrld_at(const uint64_t *operand)
+{
+    uint64_t rflags;
+    try_begin();
+    __asm__ volatile(TRY_ARM TRY_RUN("vmptrld %[pointer]")
+                     : TRY_OUTPUTS : [pointer] "m"(*operand), TRY_STATUS
+                     : "rax", "cc", "memory");
+    return vmx_outcome(try_end(rflags));
+}
+
+/* A VMPTRLD operand's linear address mapped to another page (the
+ * page-table entry changed, INVLPG) is read there: the second VMPTRLD
+ * loads the VMCS the new page names (SDM Vol. 3A 4.10.4.1). vmxvisor keeps
+ * the translations of L1's operands while the entries stay the same
+ * (virt/guest_linear.h). The VMCS is current again afterwards. */
+static bool remapped_operand_checks(void)
+{
+    uint64_t cr3 = read_cr3();
+    uint64_t other = stamp(probe_page, caps.revision);
+    try_vmclear(other);
+    memcpy(remap_pml4, (const void *)(uintptr_t)(cr3 & PTE_ADDRESS), PAGE_SIZE);
+    remap_pml4[1] = pa(remap_pdpt) | PTE_P | PTE_W;
+    remap_pdpt[0] = pa(remap_pd) | PTE_P | PTE_W;
+    remap_pd[0] = pa(remap_pt) | PTE_P | PTE_W;
+    remap_pt[0] = pa(remap_pages[0]) | PTE_P | PTE_W;
+    remap_pages[0][0] = other;
+    remap_pages[1][0] = pa(vmcs);
+    const uint64_t *operand = (const uint64_t *)(uintptr_t)REMAP_LINEAR;
+    write_cr3(pa(remap_pml4));
+    expect("VMPTRLD through a page the operand's address maps to", try_vmptrld_at(operand), ok());
+    expect("VMPTRST after the VMPTRLD through the first page", try_vmptrst(), ok_value(other));
+    remap_pt[0] = pa(remap_pages[1]) | PTE_P | PTE_W;
+    __asm__ volatile("invlpg %0" : : "m"(*operand) : "memory");
+    expect("VMPTRLD of the same address mapped to another page", try_vmptrld_at(operand), ok());
+    expect("VMPTRST after the VMPTRLD through the other page", try_vmptrst(), ok_value(pa(vmcs)));
+    write_cr3(cr3);
+    try_vmclear(other);
+    return expect("VMPTRLD of the VMCS after the remapped operand", try_vmptrld(pa(vmcs)), ok());
 }
 
 static const char *const control_class_names[VMX_CTL_CLASSES] = {
@@ -3447,7 +3498,8 @@ int guest_main(uint32_t vcpu, uint32_t vcpus, const char *cmdline)
         complete = vmcs_pointer_checks();
         if (complete) {
             vmread_vmwrite_checks();
-            complete = shadow_vmcs_checks() && restored_vmcs_checks() && vm_entry_checks();
+            complete = shadow_vmcs_checks() && restored_vmcs_checks() &&
+                       remapped_operand_checks() && vm_entry_checks();
             if (complete)
                 l2_checks();
         }

@@ -17,6 +17,7 @@
 #include "nested/vmcs12.h"
 #include "nested/vmx_caps.h"
 #include "vmx/loaded_vmcs.h"
+#include "virt/guest_linear.h"
 #include "virt/guest_mem.h"
 #include "virt/vm.h"
 
@@ -185,6 +186,9 @@ struct nested_vmx {
     /* Its links since VMXON, and those that loaded every field into the
      * region (`info nested`). */
     uint64_t shadow_attaches, shadow_attach_loads;
+    /* L1's last VMX instruction operands' pages (virt/guest_linear.h):
+     * dropped with this state, before the VM's RAM goes. */
+    struct linear_memo operand_memo;
     /* VMPTRLDs that found a copy of the region (nested_cached_vmcs), and
      * those of them that found it as L0 had left it (`info nested`). */
     uint64_t copies_compared, copies_unchanged;

@@ -205,6 +205,12 @@ static bool access_operand(struct insn *in, void *buf, bool write)
      * at L2-physical addresses, L1's through EPT12. */
     if (nested_in_l2(v) && nested_l2_uses_ept(v))
         return vcpu_linear_access_mapped(v, linear, buf, size, write, nested_l2_to_l1_gpa, v);
+    /* L1's operands lie at the same few addresses instruction after
+     * instruction (a VMPTRLD's pointer on its stack): its translations
+     * are kept while its page tables say the same. Not before VMXON,
+     * nor for L2's. */
+    if (v->nested && !nested_in_l2(v))
+        return vcpu_linear_access_memo(v, linear, buf, size, write, &v->nested->operand_memo);
     return vcpu_linear_access(v, linear, buf, size, write);
 }
 

@@ -34,18 +34,122 @@ static bool read_guest(void *ctx, uint64_t gpa, void *dst, unsigned len)
     return vm_address(m, gpa, &vm_gpa) && guest_mem_read(m->vm, vm_gpa, dst, len);
 }
 
+/* A walk through the VM's own memory that records the entries it reads
+ * into `t` (one that reads more than it holds is not recorded). */
+struct recorded_walk {
+    struct vm *vm;
+    struct linear_translation *t;
+};
+
+static bool read_recording(void *ctx, uint64_t gpa, void *dst, unsigned len)
+{
+    struct recorded_walk *w = ctx;
+    struct linear_translation *t = w->t;
+    /* A page-table entry: 4 or 8 bytes, aligned, so inside one page. */
+    const uint8_t *host = guest_mem_host(w->vm, gpa);
+    if (!host)
+        return false;
+    uint64_t value = len == 8 ? __atomic_load_n((const uint64_t *)host, __ATOMIC_RELAXED)
+                              : __atomic_load_n((const uint32_t *)host, __ATOMIC_RELAXED);
+    memcpy(dst, &value, len);
+    if (t->entries < LINEAR_MEMO_ENTRIES) {
+        t->entry_host[t->entries] = host;
+        t->entry_value[t->entries] = value;
+        t->entry_bytes[t->entries] = (uint8_t)len;
+    }
+    t->entries++;
+    return true;
+}
+
+/* Whether `t` still translates `page` under `paging`. */
+static bool translation_holds(const struct linear_translation *t, uint64_t page,
+                              const struct guest_paging *paging)
+{
+    if (!t->valid || t->linear_page != page || t->paging.cr0 != paging->cr0 ||
+        t->paging.cr3 != paging->cr3 || t->paging.cr4 != paging->cr4 ||
+        t->paging.efer != paging->efer)
+        return false;
+    for (unsigned i = 0; i < t->entries; i++) {
+        uint64_t now = t->entry_bytes[i] == 8
+                           ? __atomic_load_n((const uint64_t *)t->entry_host[i], __ATOMIC_RELAXED)
+                           : __atomic_load_n((const uint32_t *)t->entry_host[i], __ATOMIC_RELAXED);
+        if (now != t->entry_value[i])
+            return false;
+    }
+    return true;
+}
+
+/* The translation of the page at `linear`: held by `memo`, or walked and
+ * kept there; NULL if the page is not mapped. */
+static const struct linear_translation *memo_translate(struct vcpu *v, struct linear_memo *memo,
+                                                       const struct guest_paging *paging,
+                                                       uint64_t linear)
+{
+    uint64_t page = linear >> 12;
+    for (unsigned i = 0; i < LINEAR_MEMO_PAGES; i++)
+        if (translation_holds(&memo->page[i], page, paging))
+            return &memo->page[i];
+    struct linear_translation *t = &memo->page[memo->next];
+    memo->next = (memo->next + 1) % LINEAR_MEMO_PAGES;
+    *t = (struct linear_translation){ .linear_page = page, .paging = *paging };
+    struct recorded_walk walk = { v->vm, t };
+    uint64_t gpa;
+    if (!guest_translate(paging, page << 12, read_recording, &walk, &gpa))
+        return NULL;
+    t->gpa_page = gpa & ~0xfffull;
+    t->host_page = guest_mem_host(v->vm, t->gpa_page);
+    t->valid = t->entries <= LINEAR_MEMO_ENTRIES;
+    return t;
+}
+
+static void page_fault(struct vcpu *v, uint64_t linear, bool write)
+{
+    v->cr2 = linear;
+    write_cr2(v->cr2);      /* the register is the guest's (machine/vcpu_run.c) */
+    inject_exception(v, VECTOR_PF, true, write ? PF_ERROR_WRITE : 0);
+}
+
+static struct guest_paging current_paging(void)
+{
+    return (struct guest_paging){ vmcs_read(GUEST_CR0), vmcs_read(GUEST_CR3), vmcs_read(GUEST_CR4),
+                                  vmcs_read(GUEST_IA32_EFER) };
+}
+
+bool vcpu_linear_access_memo(struct vcpu *v, uint64_t linear, void *buf, unsigned len, bool write,
+                             struct linear_memo *memo)
+{
+    struct guest_paging paging = current_paging();
+    for (unsigned done = 0; done < len;) {
+        const struct linear_translation *t = memo_translate(v, memo, &paging, linear + done);
+        if (!t) {
+            page_fault(v, linear + done, write);
+            return false;
+        }
+        unsigned offset = (unsigned)((linear + done) & 4095);
+        unsigned chunk = 4096 - offset;
+        if (chunk > len - done)
+            chunk = len - done;
+        uint8_t *bytes = (uint8_t *)buf + done;
+        if (write)
+            (void)guest_mem_write(v->vm, t->gpa_page + offset, bytes, chunk);
+        else if (t->host_page)
+            memcpy(bytes, t->host_page + offset, chunk);
+        else
+            memset(bytes, 0xff, chunk);     /* not RAM */
+        done += chunk;
+    }
+    return true;
+}
+
 bool vcpu_linear_access_mapped(struct vcpu *v, uint64_t linear, void *buf, unsigned len,
                                bool write, guest_phys_map_fn map, void *map_ctx)
 {
     struct mapped_memory memory = { v->vm, map, map_ctx };
-    struct guest_paging paging = { vmcs_read(GUEST_CR0), vmcs_read(GUEST_CR3), vmcs_read(GUEST_CR4),
-                                   vmcs_read(GUEST_IA32_EFER) };
+    struct guest_paging paging = current_paging();
     for (unsigned done = 0; done < len;) {
         uint64_t gpa, vm_gpa;
         if (!guest_translate(&paging, linear + done, read_guest, &memory, &gpa)) {
-            v->cr2 = linear + done;
-            write_cr2(v->cr2);      /* the register is the guest's (machine/vcpu_run.c) */
-            inject_exception(v, VECTOR_PF, true, write ? PF_ERROR_WRITE : 0);
+            page_fault(v, linear + done, write);
             return false;
         }
         unsigned chunk = 4096 - (unsigned)(gpa & 4095);

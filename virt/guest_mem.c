@@ -86,8 +86,7 @@ enum tdp_result guest_mem_translate(struct vm *vm, uint64_t gpa, uint64_t *hpa,
     return r;
 }
 
-/* The host address of `gpa`, mapping it first; NULL outside RAM. */
-static uint8_t *host_address(struct vm *vm, uint64_t gpa)
+uint8_t *guest_mem_host(struct vm *vm, uint64_t gpa)
 {
     uint64_t hpa, size;
     /* The common case, mapped already, without a call (the MMIO path reads
@@ -105,7 +104,7 @@ static bool copy(struct vm *vm, uint64_t gpa, void *buf, size_t len, bool to_gue
         size_t chunk = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
         if (chunk > len)
             chunk = len;
-        uint8_t *host = host_address(vm, gpa);
+        uint8_t *host = guest_mem_host(vm, gpa);
         if (!host)
             return false;
         if (to_guest)
@@ -131,7 +130,7 @@ bool guest_mem_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
  * its page tables and reads its operand, each a read here). */
 static bool read_small(struct vm *vm, uint64_t gpa, void *dst, size_t len)
 {
-    const uint8_t *host = host_address(vm, gpa);
+    const uint8_t *host = guest_mem_host(vm, gpa);
     if (!host)
         return false;
     switch (len) {

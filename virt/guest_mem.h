@@ -64,6 +64,10 @@ static inline void *guest_page_ref_get(struct vm *vm, struct guest_page_ref *ref
  * any byte is outside RAM or memory ran out. */
 bool guest_mem_write(struct vm *vm, uint64_t gpa, const void *src, size_t len);
 bool guest_mem_read(struct vm *vm, uint64_t gpa, void *dst, size_t len);
+/* The host address of the byte at `gpa`, mapping its page first; NULL
+ * outside RAM. Valid until the VM's RAM goes (its reboot or end), whose
+ * callers drop what they keep of it first (struct guest_page_ref). */
+uint8_t *guest_mem_host(struct vm *vm, uint64_t gpa);
 
 /* Copies from what guest-physical memory holds without backing anything
  * (RAM never touched reads as the zeros its first touch gets): for the
