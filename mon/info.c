@@ -233,8 +233,8 @@ static void info_exits(const char *args)
 }
 
 /* Hardware VMCS shadowing as the vCPU uses it (nested/shadow_vmcs.h,
- * nested/shadow_vmcs02.h): the fields it learnt to shadow beyond the static
- * lists, four to a line, and L2's shadow02. */
+ * nested/shadow_vmcs02.h): the fields learnt to shadow beyond the static
+ * lists for the current vmcs12, four to a line, and L2's shadow02. */
 static void print_shadowing(const struct nested_vmx *n)
 {
     const struct shadow_promotion *p = n->shadow_vmcs.learnt ? &n->shadow_vmcs.learnt->promotion : NULL;

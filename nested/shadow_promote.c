@@ -1,4 +1,4 @@
-/* Shadowed fields learnt per vCPU (nested/shadow_promote.h). */
+/* Shadowed fields learnt per vmcs12 (nested/shadow_promote.h). */
 #include "nested/shadow_promote.h"
 #include "lib/string.h"
 

@@ -1,7 +1,7 @@
 #ifndef NESTED_SHADOW_PROMOTE_H
 #define NESTED_SHADOW_PROMOTE_H
 /*
- * Shadowed fields learnt per vCPU. The lists of nested/shadow_fields.h are
+ * Shadowed fields learnt per vmcs12. The lists of nested/shadow_fields.h are
  * what L1s touch on every exit; a given L1 may touch others as often (a
  * hypervisor that is itself nested loads its guest's host state at each of
  * its nested exits, some 45 guest-state fields, each VMWRITE an exit to L0

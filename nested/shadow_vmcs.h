@@ -83,7 +83,7 @@ void shadow_vmcs_settle(struct vcpu *vcpu, struct nested_shadow_region *shadow,
 void shadow_vmcs_refresh(struct vcpu *vcpu, const struct nested_shadow_region *shadow,
                          const struct vmcs12 *vmcs12, const struct vmcs12_field_set *changed);
 /* Before a nested entry: vmcs12's RW fields from the shadow, the static
- * ones and those the vCPU learnt (a field that changed counts as written).
+ * ones and those learnt for vmcs12 (a field that changed counts as written).
  * The learnt ones out of line, with the shadow current once more: the
  * path of an L1 that learnt none stays as it was. */
 void shadow_vmcs_take_rw(struct vcpu *vcpu);

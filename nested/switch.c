@@ -719,7 +719,7 @@ save_guest_word(struct vmcs12 *v12, uint64_t bits, unsigned width, struct vmcs12
     }
 }
 
-/* The guest fields the vCPU learnt to shadow (nested/shadow_vmcs.h) that a
+/* The guest fields learnt to shadow for vmcs12 (nested/shadow_vmcs.h) that a
  * nested exit would leave in vmcs02: L1 reads them in the shadow, which
  * gets them with the others. Out of line: the path of an L1 that learnt
  * none stays as it was. */
@@ -848,7 +848,7 @@ void nested_sync_l2_state(struct vcpu *v)
         return;
     n->l2_state_pending = false;
     /* Not a field L0 or L1 wrote since the exit (written), newer in
-     * vmcs12, nor one the vCPU learnt to shadow: the exit saved those
+     * vmcs12, nor one learnt to shadow for it: the exit saved those
      * (save_promoted_l2_state; a field is learnt at an emulated access,
      * which syncs first, so none was learnt since the exit). */
     uint64_t pending[4], any = 0;
