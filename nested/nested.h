@@ -56,7 +56,7 @@ struct nested_cached_vmcs {
     struct vmcs12 *vmcs12;      /* NULL until the slot is first used */
     bool in_memory;
     bool checked;
-    struct nested_segment_memo segments;
+    struct nested_segment_memo *segments;
     /* The hardware shadow VMCS it had while current, parked with it
      * (nested_vmx.shadow_vmcs and what it holds). */
     struct nested_shadow_region shadow;
@@ -93,8 +93,11 @@ struct nested_vmx {
      * state a nested exit saved is vmcs02's own. Not in it: HOST_RSP and
      * the event to inject, which nested_note_written leaves out. */
     struct vmcs12_field_set written;
-    /* The guest segment state the entry checks last passed (entry_checks.h). */
-    struct nested_segment_memo segment_memo;
+    /* The guest segment state the entry checks last passed (entry_checks.h),
+     * one of segment_memos: each vmcs12 keeps its own through the cache, by
+     * pointer (a memo names its inputs, so any serves any vmcs12). */
+    struct nested_segment_memo *segment_memo;
+    struct nested_segment_memo segment_memos[1 + NESTED_CACHED_VMCS];
     /* The last VMCSs L1 left active, or copies of VMCSs L0 wrote back
      * (nested/vmcs12_cache.h), and the slot to reuse next when none is free. */
     struct nested_cached_vmcs cached[NESTED_CACHED_VMCS];

@@ -645,7 +645,7 @@ void nested_vm_entry(struct vcpu *v, bool resume)
         n->entry_work.full_guest_state++;
         nested_sync_l2_state(v);
         passed = nested_check_guest_state(n->vmcs12, &nested_caps, cpu_phys_addr_bits(),
-                                          link_revision, &n->segment_memo, &qualification, NULL);
+                                          link_revision, n->segment_memo, &qualification, NULL);
     }
     if (!passed) {
         fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, qualification);

@@ -48,12 +48,16 @@ static void write_back(struct vcpu *v, struct nested_cached_vmcs *slot)
         free_slot(slot);
 }
 
-/* The current vmcs12 page and its shadow VMCS for the slot's. */
+/* The current vmcs12 page, its segment memo and its shadow VMCS for the
+ * slot's. */
 static void swap_with_slot(struct nested_vmx *n, struct nested_cached_vmcs *slot)
 {
     struct vmcs12 *page = slot->vmcs12;
     slot->vmcs12 = n->vmcs12;
     n->vmcs12 = page;
+    struct nested_segment_memo *memo = slot->segments;
+    slot->segments = n->segment_memo;
+    n->segment_memo = memo;
     struct nested_shadow_region shadow = slot->shadow;
     slot->shadow = n->shadow_vmcs;
     n->shadow_vmcs = shadow;
@@ -88,7 +92,6 @@ static bool move_current_to(struct nested_vmx *n, struct nested_cached_vmcs *slo
     slot->vmptr = n->current_vmptr;
     slot->in_memory = in_memory;
     slot->checked = current_checked(n);
-    slot->segments = n->segment_memo;
     return true;
 }
 
@@ -150,8 +153,6 @@ bool vmcs12_cache_take(struct vcpu *v, uint64_t vmptr, bool *checked)
         return false;
     swap_with_slot(n, slot);
     *checked = slot->checked;
-    if (slot->checked)
-        n->segment_memo = slot->segments;
     free_slot(slot);
     slot->shadow.newer = false;
     return true;

@@ -34,8 +34,8 @@ bool vmcs12_cache_keep(struct vcpu *vcpu, uint64_t incoming);
  * copy kept with its shadow VMCS in a slot no active VMCS needs. */
 void vmcs12_cache_release(struct vcpu *vcpu);
 /* The VMCS at `vmptr` from its slot into vmcs12, if cached, with its
- * shadow VMCS; *checked whether its state had passed the entry checks (the
- * segment memo is restored with it). Or from a copy of its region, made
+ * shadow VMCS and segment memo; *checked whether its state had passed the
+ * entry checks. Or from a copy of its region, made
  * what the region holds now: the bytes L1 changed there (it may, while
  * the VMCS is clear or not current: SDM Vol. 3C 25.11.1) copied, the
  * fields among them into the shadow VMCS, unchecked if there were any. A

@@ -290,8 +290,11 @@ static void emulate_vmxon(struct insn *in)
     _Static_assert(sizeof(*n) <= 4096, "a vCPU's nested state fits a page");
     *n = (struct nested_vmx){ .vmxon_ptr = addr, .current_vmptr = NESTED_NO_VMCS,
                               .vmcs12 = vmcs12, .shadow02_of = NESTED_NO_VMCS };
-    for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++)
+    n->segment_memo = &n->segment_memos[0];
+    for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++) {
         n->cached[i].vmptr = NESTED_NO_VMCS;
+        n->cached[i].segments = &n->segment_memos[1 + i];
+    }
     v->nested = n;
     apicv_inhibit_changed(v);
     succeed(in);

@@ -132,8 +132,11 @@ static int setup(void **state)
     allocations_left = -1;
     memset(&nested, 0, sizeof(nested));
     nested.vmcs12 = calloc(1, 4096);
-    for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++)
+    nested.segment_memo = &nested.segment_memos[0];
+    for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++) {
         nested.cached[i].vmptr = NESTED_NO_VMCS;
+        nested.cached[i].segments = &nested.segment_memos[1 + i];
+    }
     vcpu.nested = &nested;
     return 0;
 }
