@@ -18,6 +18,7 @@ void nested_init(void)
     struct vmx_capability_msrs hw;
     vmx_read_capability_msrs(&hw);
     nested_vmx_caps_init(&nested_caps, &vmcs_config, &hw);
+    vmcs12_spans_init();
     shadow_vmcs_init();
     shadow02_init();
 }

@@ -31,7 +31,7 @@
  */
 #include "nested/vmcs12.h"
 #include "nested/vmx_caps.h"
-#include "lib/quad_compare.h"
+#include "lib/quads.h"
 #include <stddef.h>
 
 _Static_assert(VMCS12_HEADER_BYTES == offsetof(struct vmcs12, data), "the header is 16 bytes");
@@ -179,18 +179,69 @@ static void note_changed_fields(const struct vmcs12 *a, const struct vmcs12 *b, 
     }
 }
 
+static struct vmcs12_span spans[VMCS12_SPANS_MAX];
+/* Spans this close are one: a REPE CMPSQ or MOVSQ more costs about as much
+ * as a dozen quadwords. */
+#define VMCS12_SPAN_JOIN 96u
+static unsigned span_count;
+
+void vmcs12_spans_init(void)
+{
+    /* The highest index of each (type, width) group, +1 (0: none). */
+    unsigned used[4][4] = { { 0 } };
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        uint32_t e = vmcs_field_table[i].encoding;
+        unsigned *u = &used[VMCS12_FIELD_TYPE(e)][VMCS12_FIELD_WIDTH(e)];
+        if (VMCS12_FIELD_INDEX(e) + 1 > *u)
+            *u = VMCS12_FIELD_INDEX(e) + 1;
+    }
+    span_count = 0;
+    spans[span_count++] = (struct vmcs12_span){ 0, VMCS12_HEADER_BYTES };
+    /* In layout order: by width code, then type (nested/vmcs12.c's top). */
+    for (unsigned width = 0; width < 4; width++) {
+        for (unsigned type = 0; type < 4; type++) {
+            if (!used[type][width])
+                continue;
+            unsigned start = vmcs12_field_set_word_offset(type, width) & ~7u;
+            unsigned end = vmcs12_field_set_word_offset(type, width) +
+                           used[type][width] * VMCS12_WIDTH_BYTES(width);
+            end = (end + 7) & ~7u;
+            struct vmcs12_span *last = &spans[span_count - 1];
+            if (start <= last->end + VMCS12_SPAN_JOIN)
+                last->end = (uint16_t)(end > last->end ? end : last->end);
+            else
+                spans[span_count++] = (struct vmcs12_span){ (uint16_t)start, (uint16_t)end };
+        }
+    }
+}
+
+const struct vmcs12_span *vmcs12_spans(unsigned *count)
+{
+    *count = span_count;
+    return spans;
+}
+
+void vmcs12_copy_spans(struct vmcs12 *to, const struct vmcs12 *from)
+{
+    for (unsigned i = 0; i < span_count; i++)
+        quads_copy((uint64_t *)to + spans[i].start / 8, (const uint64_t *)from + spans[i].start / 8,
+                   (spans[i].end - spans[i].start) / 8u);
+}
+
 bool vmcs12_refresh(struct vmcs12 *copy, const struct vmcs12 *memory,
                     struct vmcs12_field_set *changed)
 {
-    const size_t quads = VMCS12_USED_BYTES / 8;
     const uint64_t *to = (const uint64_t *)copy, *from = (const uint64_t *)memory;
     bool differed = false;
-    for (size_t q = quads_equal_prefix(to, from, quads); q < quads;
-         q += 1 + quads_equal_prefix(to + q + 1, from + q + 1, quads - q - 1)) {
-        differed = true;
-        if (q >= VMCS12_HEADER_BYTES / 8)
-            note_changed_fields(copy, memory, (unsigned)q * 8, changed);
-        __builtin_memcpy((uint8_t *)copy + q * 8, (const uint8_t *)memory + q * 8, 8);
+    for (unsigned i = 0; i < span_count; i++) {
+        size_t end = spans[i].end / 8;
+        for (size_t q = spans[i].start / 8; (q += quads_equal_prefix(to + q, from + q, end - q)) < end;
+             q++) {
+            differed = true;
+            if (q >= VMCS12_HEADER_BYTES / 8)
+                note_changed_fields(copy, memory, (unsigned)q * 8, changed);
+            __builtin_memcpy((uint8_t *)copy + q * 8, (const uint8_t *)memory + q * 8, 8);
+        }
     }
     return differed;
 }

@@ -259,11 +259,25 @@ static inline void vmcs12_field_set_fill(struct vmcs12_field_set *set)
     set->words = 0xffff;
 }
 
-/* `copy` made again what `memory` holds, a region L1 may have changed
- * since `copy` was taken from it or written into it (a clear VMCS is data
- * in L1's memory, SDM Vol. 3C 25.11.1): the differing bytes copied, the
- * table's fields among them added to `changed`. False if no byte of the
- * header and fields differed. */
+/* The bytes of a VMCS region that hold something: the header and, in
+ * each group of fields of one width and type, the places from index 0 to
+ * the table's highest, in whole quadwords. L0 reads and writes only these
+ * between its copies and L1's regions (the rest is L1's, as any bytes of
+ * a region no field uses): a third of the page. Made at start-up
+ * (vmcs12_spans_init). */
+struct vmcs12_span {
+    uint16_t start, end;    /* bytes, multiples of 8 */
+};
+#define VMCS12_SPANS_MAX 17
+void vmcs12_spans_init(void);
+const struct vmcs12_span *vmcs12_spans(unsigned *count);
+/* The spans of `from` into `to`. */
+void vmcs12_copy_spans(struct vmcs12 *to, const struct vmcs12 *from);
+/* `copy` made again what `memory` holds in the spans, a region L1 may
+ * have changed since `copy` was taken from it or written into it (a clear
+ * VMCS is data in L1's memory, SDM Vol. 3C 25.11.1): the differing bytes
+ * copied, the table's fields among them added to `changed`. False if no
+ * byte of the spans differed. */
 bool vmcs12_refresh(struct vmcs12 *copy, const struct vmcs12 *memory,
                     struct vmcs12_field_set *changed);
 

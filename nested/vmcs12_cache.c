@@ -32,9 +32,18 @@ static bool current_checked(const struct nested_vmx *n)
            !vmcs12_field_set_has_type(&n->written, VMCS_TYPE_HOST);
 }
 
+/* `vmcs12` into the region at `vmptr` (its spans); false if that is not
+ * RAM, which takes nothing, as the processor's write would go nowhere. */
+static bool store(struct vcpu *v, uint64_t vmptr, const struct vmcs12 *vmcs12)
+{
+    struct vmcs12 *region = (struct vmcs12 *)guest_mem_host(v->vm, vmptr);
+    if (region)
+        vmcs12_copy_spans(region, vmcs12);
+    return region != NULL;
+}
+
 /* The slot's vmcs12 into its region, which L1's memory then is again; the
- * slot keeps it as a copy of that region. Memory that is not RAM takes
- * nothing, as the processor's write would go nowhere: no copy then. */
+ * slot keeps it as a copy of that region (none where it is not RAM). */
 static void write_back(struct vcpu *v, struct nested_cached_vmcs *slot)
 {
     /* The fields L1 wrote in a newer shadow go into vmcs12 unchecked (the
@@ -42,7 +51,7 @@ static void write_back(struct vcpu *v, struct nested_cached_vmcs *slot)
     if (slot->shadow.newer)
         slot->checked = false;
     shadow_vmcs_settle(v, &slot->shadow, slot->vmcs12);
-    if (guest_mem_write(v->vm, slot->vmptr, slot->vmcs12, VMCS12_USED_BYTES))
+    if (store(v, slot->vmptr, slot->vmcs12))
         slot->in_memory = true;
     else
         free_slot(slot);
@@ -113,7 +122,7 @@ void vmcs12_cache_release(struct vcpu *v)
     struct nested_vmx *n = v->nested;
     bool unchecked_writes = n->shadow_vmcs.newer;      /* as for write_back */
     shadow_vmcs_settle(v, &n->shadow_vmcs, n->vmcs12);
-    if (!guest_mem_write(v->vm, n->current_vmptr, n->vmcs12, VMCS12_USED_BYTES))
+    if (!store(v, n->current_vmptr, n->vmcs12))
         return;
     /* A copy never displaces a VMCS L1 left active. */
     struct nested_cached_vmcs *slot = inactive_slot(n, NESTED_NO_VMCS);
@@ -127,14 +136,14 @@ void vmcs12_cache_release(struct vcpu *v)
 static bool refresh_copy(struct vcpu *v, struct nested_cached_vmcs *slot)
 {
     struct nested_vmx *n = v->nested;
-    uint64_t hpa, size;
-    if (guest_mem_translate(v->vm, slot->vmptr, &hpa, &size) != TDP_MAPPED) {
+    const struct vmcs12 *region = (const struct vmcs12 *)guest_mem_host(v->vm, slot->vmptr);
+    if (!region) {
         free_slot(slot);
         return false;
     }
     struct vmcs12_field_set changed = { 0 };
     n->copies_compared++;
-    if (!vmcs12_refresh(slot->vmcs12, (const struct vmcs12 *)hpa, &changed))
+    if (!vmcs12_refresh(slot->vmcs12, region, &changed))
         n->copies_unchanged++;
     /* The header (revision, abort indicator, launch state) feeds no entry
      * check that the checked flag stands for. */

@@ -377,10 +377,12 @@ __attribute__((noinline)) static void emulate_vmptrld(struct insn *in)
         bool checked = false;
         if (!vmcs12_cache_take(v, addr, &checked)) {
             shadow_vmcs_forget(v);
-            if (!guest_mem_read(v->vm, addr, n->vmcs12, VMCS12_USED_BYTES)) {
+            const struct vmcs12 *region = (const struct vmcs12 *)guest_mem_host(v->vm, addr);
+            if (!region) {
                 fail(in, VMXERR_VMPTRLD_BAD_REVISION);     /* unreachable: its revision was read */
                 return;
             }
+            vmcs12_copy_spans(n->vmcs12, region);
         }
         n->current_vmptr = addr;
         /* vmcs02 has another VMCS's state: every field is copied again,

@@ -326,6 +326,7 @@ static void placed_fields_move_only_their_bytes(void **state)
 static void a_refreshed_copy_notes_each_changed_field(void **state)
 {
     (void)state;
+    vmcs12_spans_init();
     static struct vmcs12 copy, memory, before;
     memset(&memory, 0x3c, sizeof(memory));
     copy = memory;
@@ -363,11 +364,53 @@ static void a_refreshed_copy_notes_each_changed_field(void **state)
     assert_memory_equal(&copy, &memory, VMCS12_USED_BYTES);
     assert_memory_not_equal(&copy, &before, VMCS12_USED_BYTES);
 
-    /* The spare bytes after the fields are none of the region's. */
+    /* The spare bytes after the fields, and places no field of the table
+     * has (the 64-bit controls' index 47), are none of the spans'. */
     memory.data[VMCS12_SIZE - 17] ^= 1;
+    ((uint8_t *)&memory)[VMCS12_FIELD_OFFSET(0x2000 | 47 << 1)] ^= 1;
     changed = (struct vmcs12_field_set){ 0 };
     assert_false(vmcs12_refresh(&copy, &memory, &changed));
     assert_int_equal(changed.words, 0);
+}
+
+/* The spans: in order, apart, whole quadwords, the header first; every
+ * field of the table inside one; a third of the page or less. */
+static void the_spans_hold_the_header_and_every_field(void **state)
+{
+    (void)state;
+    vmcs12_spans_init();
+    unsigned count, bytes = 0;
+    const struct vmcs12_span *spans = vmcs12_spans(&count);
+    assert_true(count >= 2 && count <= VMCS12_SPANS_MAX);
+    assert_int_equal(spans[0].start, 0);
+    assert_true(spans[0].end >= VMCS12_HEADER_BYTES);
+    for (unsigned i = 0; i < count; i++) {
+        assert_int_equal(spans[i].start % 8, 0);
+        assert_int_equal(spans[i].end % 8, 0);
+        assert_true(spans[i].start < spans[i].end);
+        assert_true(spans[i].end <= VMCS12_USED_BYTES);
+        if (i)
+            assert_true(spans[i - 1].end < spans[i].start);
+        bytes += spans[i].end - spans[i].start;
+    }
+    for (unsigned f = 0; f < vmcs_field_count; f++) {
+        uint32_t e = vmcs_field_table[f].encoding;
+        unsigned start = (unsigned)vmcs12_field_offset(e), end = start + field_bytes(e);
+        bool inside = false;
+        for (unsigned i = 0; i < count; i++)
+            inside |= spans[i].start <= start && end <= spans[i].end;
+        assert_true(inside);
+    }
+    assert_true(bytes <= VMCS12_SIZE / 3);
+    /* A copy of the spans moves every field and leaves the rest. */
+    static struct vmcs12 from, to;
+    memset(&from, 0x11, sizeof(from));
+    memset(&to, 0x22, sizeof(to));
+    vmcs12_copy_spans(&to, &from);
+    for (unsigned f = 0; f < vmcs_field_count; f++)
+        assert_int_equal(vmcs12_get(&to, vmcs_field_table[f].encoding),
+                         vmcs12_get(&from, vmcs_field_table[f].encoding));
+    assert_int_equal(to.data[VMCS12_SIZE - 17], 0x22);
 }
 
 int main(void)
@@ -388,6 +431,7 @@ int main(void)
         cmocka_unit_test(bad_encodings_are_rejected),
         cmocka_unit_test(highest_index),
         cmocka_unit_test(a_refreshed_copy_notes_each_changed_field),
+        cmocka_unit_test(the_spans_hold_the_header_and_every_field),
     };
     return cmocka_run_group_tests_name("vmcs12", tests, NULL, NULL);
 }

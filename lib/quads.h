@@ -1,6 +1,6 @@
-#ifndef LIB_QUAD_COMPARE_H
-#define LIB_QUAD_COMPARE_H
-/* Where two runs of quadwords first differ. */
+#ifndef LIB_QUADS_H
+#define LIB_QUADS_H
+/* Runs of quadwords: where two first differ, and a copy. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,5 +22,12 @@ static inline size_t quads_equal_prefix(const uint64_t *a, const uint64_t *b, si
                      : "memory");
     /* Stopped at a difference: the count was taken for that quadword too. */
     return all_equal ? count : count - left - 1;
+}
+
+/* `count` quadwords from `from` to `to`: one REPE MOVSQ, without
+ * lib/string.c's call and tail of bytes. */
+static inline void quads_copy(uint64_t *to, const uint64_t *from, size_t count)
+{
+    __asm__ volatile("rep movsq" : "+D"(to), "+S"(from), "+c"(count) : : "memory");
 }
 #endif
