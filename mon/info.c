@@ -237,7 +237,9 @@ static void info_exits(const char *args)
  * lists for the current vmcs12, four to a line, and L2's shadow02. */
 static void print_shadowing(const struct nested_vmx *n)
 {
-    const struct shadow_promotion *p = n->shadow_vmcs.learnt ? &n->shadow_vmcs.learnt->promotion : NULL;
+    /* Without a current VMCS the region holds another's leftovers. */
+    const struct shadow_promotion *p = n->current_vmptr != NESTED_NO_VMCS && n->shadow_vmcs.learnt
+                                           ? &n->shadow_vmcs.learnt->promotion : NULL;
     kprintf("  VMCS shadowing: vmcs01 %s a shadow VMCS; %u field(s) learnt%s",
             n->shadow_linked ? "links" : "links no", p ? p->count : 0, p && p->count ? ":" : "");
     for (unsigned i = 0; p && i < p->count; i++)

@@ -26,8 +26,7 @@
 /* A hardware shadow VMCS of L1's (nested/shadow_vmcs.h): its region (0:
  * none yet), the fields learnt to shadow for the vmcs12 it goes with
  * (NULL: none yet; nested/shadow_vmcs.h), and whether it holds that
- * vmcs12's fields: the static lists', and the first `promoted` learnt
- * ones. A region stays with its vmcs12 while that
+ * vmcs12's fields: the static lists' and the learnt ones. A region stays with its vmcs12 while that
  * is cached, or kept as a copy of its region, so that a VMPTRLD of it
  * relinks the region instead of loading every field again. `newer` (while parked): its RW and learnt fields,
  * which L1 may have written, were not taken back; vmcs12 takes them before
@@ -39,7 +38,6 @@ struct nested_shadow_region {
     struct shadow_learnt *learnt;
     bool holds_vmcs12;
     bool newer;
-    unsigned promoted;
 };
 
 /* A VMCS L1 left active (nested/vmcs12_cache.h): its vmcs12, and whether

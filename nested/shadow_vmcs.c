@@ -20,7 +20,7 @@
 static struct shadow_fields fields;
 static uint8_t *vmread_bitmap, *vmwrite_bitmap;
 static bool available;
-/* The fields a vCPU may learn to shadow: vmcs12's that the processor can
+/* The fields a vmcs12 may learn to shadow: those the processor can
  * shadow (field_shadowable), not in the RW list, and not read-only data,
  * which L1 cannot write. */
 static struct vmcs12_field_set promotable;
@@ -180,12 +180,13 @@ void shadow_vmcs_from_vmcs12(struct vcpu *v)
     shadow_region_leave(v, n->shadow_vmcs.region, flags);
 }
 
-/* The learnt fields a parked shadow holds, its first `promoted` learnt,
- * into `v12`. */
+/* A parked shadow's learnt fields, which it holds all (they are learnt
+ * only while it is linked, each put in as it is), into `v12`. */
 static void take_parked_learnt(struct vcpu *v, const struct nested_shadow_region *shadow,
                                struct vmcs12 *v12)
 {
-    const struct vmcs12_place *f = shadow->learnt->promotion.promoted, *end = f + shadow->promoted;
+    const struct shadow_promotion *p = &shadow->learnt->promotion;
+    const struct vmcs12_place *f = p->promoted, *end = f + p->count;
     uint64_t flags = shadow_region_enter(shadow->region);
     for (; f < end; f++)
         vmcs12_place_set(v12, f, vmcs_read(f->encoding));
@@ -210,8 +211,7 @@ take_learnt_width(struct nested_vmx *n, struct vmcs12 *v12, const struct shadow_
     }
 }
 
-/* Every learnt field: the linked shadow has them all (attach loads those
- * learnt since it was parked). */
+/* Every learnt field: the linked shadow has them all. */
 void shadow_vmcs_take_promoted(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
@@ -266,21 +266,18 @@ bool shadow_vmcs_attach(struct vcpu *v)
     n->shadow_attaches++;
     struct shadow_learnt *learnt = shadow->learnt;
     unsigned promoted = learnt ? learnt->promotion.count : 0;
-    /* A region parked with this vmcs12 (nested/vmcs12_cache.h) has its
-     * fields but for those learnt since. */
-    unsigned from = shadow->holds_vmcs12 ? shadow->promoted : 0;
-    if (!shadow->holds_vmcs12 || from < promoted) {
-        n->shadow_attach_loads += !shadow->holds_vmcs12;
+    /* A region parked with this vmcs12 (nested/vmcs12_cache.h) has all
+     * its fields, the learnt ones too. */
+    if (!shadow->holds_vmcs12) {
+        n->shadow_attach_loads++;
         uint64_t flags = shadow_region_enter(shadow->region);
-        if (!shadow->holds_vmcs12)
-            shadow_region_load(n->vmcs12);
+        shadow_region_load(n->vmcs12);
         if (learnt)
-            load_places(n->vmcs12, learnt->promotion.promoted + from, promoted - from);
+            load_places(n->vmcs12, learnt->promotion.promoted, promoted);
         shadow_region_leave(v, shadow->region, flags);
     }
     shadow->holds_vmcs12 = true;
     shadow->newer = false;      /* linked: the entry takes its fields */
-    shadow->promoted = promoted;
     n->shadow_stale = (struct vmcs12_field_set){ 0 };
     n->shadow_promoted = promoted > 0;
     n->shadow_after_exit = learnt ? &learnt->after_exit : &fields.after_exit;
@@ -308,7 +305,6 @@ void shadow_vmcs_detach(struct vcpu *v, bool to_be_cached)
      * keeps the fields L1 wrote in its shadow until they are needed: its
      * next entry takes them, or its write-back (a nested vmxvisor
      * switches VMCSs several times per exit, each take some 90 fields). */
-    struct shadow_learnt *learnt = n->shadow_vmcs.learnt;
     bool holds = n->shadow_stale.words == 0;
     n->shadow_vmcs.newer = to_be_cached && holds;
     if (!n->shadow_vmcs.newer)
@@ -319,7 +315,6 @@ void shadow_vmcs_detach(struct vcpu *v, bool to_be_cached)
          * region, as a parked one must be. */
         panic("VMCLEAR of a shadow VMCS failed");
     n->shadow_vmcs.holds_vmcs12 = holds;
-    n->shadow_vmcs.promoted = learnt ? learnt->promotion.count : 0;
     loaded_vmcs_set_proc2(&v->lv, v->lv.controls.proc2 & ~PROC2_VMCS_SHADOWING);
     vmcs_write(VMCS_LINK_POINTER, ~0ull);
     /* Cleared above and linked no more: nothing for vmcs01 to clear with
@@ -351,8 +346,7 @@ void shadow_vmcs_refresh(struct vcpu *v, const struct nested_shadow_region *shad
             for (uint64_t bits = changed->bits[type][width]; bits; bits &= bits - 1) {
                 uint32_t field = vmcs12_field_set_encoding(type, width, (unsigned)__builtin_ctzll(bits));
                 /* In the static lists (L0's VMREAD bitmap lets them
-                 * through) or learnt: one learnt after the region was
-                 * parked gets its value from attach as well. */
+                 * through) or learnt. */
                 if (shadow_bitmap_passes(vmread_bitmap, field) ||
                     (learnt && vmcs12_field_set_has(&learnt->promotion.promoted_set, field)))
                     vmcs_write(field, vmcs12_get(v12, field));
@@ -372,11 +366,14 @@ void shadow_vmcs_written(struct vcpu *v, uint32_t encoding)
     shadow_region_leave(v, n->shadow_vmcs.region, flags);
 }
 
-/* Nothing learnt: no promoted field, L0's static bitmaps. */
-static void learn_nothing(struct shadow_learnt *learnt)
+/* Nothing learnt, nothing counted: no promoted field, L0's static
+ * bitmaps (copied only where some field had been promoted). */
+static void learn_nothing(struct shadow_learnt *learnt, bool bitmaps)
 {
     memset(&learnt->promotion, 0, sizeof(learnt->promotion));
     learnt->after_exit = fields.after_exit;
+    if (!bitmaps)
+        return;
     memcpy(learnt->bitmaps[0], vmread_bitmap, SHADOW_BITMAP_BYTES);
     memcpy(learnt->bitmaps[1], vmwrite_bitmap, SHADOW_BITMAP_BYTES);
 }
@@ -390,7 +387,7 @@ static struct shadow_learnt *learnt_of(struct nested_vmx *n)
     struct shadow_learnt *learnt = page_alloc(SHADOW_LEARNT_PAGES);
     if (!learnt)
         return NULL;
-    learn_nothing(learnt);
+    learn_nothing(learnt, true);
     n->shadow_vmcs.learnt = learnt;
     return learnt;
 }
@@ -399,8 +396,8 @@ void shadow_vmcs_forget(struct vcpu *v)
 {
     struct nested_shadow_region *shadow = &v->nested->shadow_vmcs;
     shadow->holds_vmcs12 = false;
-    if (shadow->learnt && shadow->learnt->promotion.count)
-        learn_nothing(shadow->learnt);
+    if (shadow->learnt)
+        learn_nothing(shadow->learnt, shadow->learnt->promotion.count);
 }
 
 void shadow_vmcs_exited(struct vcpu *v, uint32_t encoding)

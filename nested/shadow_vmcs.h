@@ -62,9 +62,9 @@ bool shadow_vmcs_used(const struct vcpu *vcpu);
 /* A vmcs12 was read from L1's memory: the shadow VMCS that serves it
  * (another's before) holds none of its fields, and it has learnt none. */
 void shadow_vmcs_forget(struct vcpu *vcpu);
-/* A vmcs12 became current: its shadow VMCS gets its fields (only those
- * learnt since, if it was parked with vmcs12 in the cache and holds the
- * others) and vmcs01 (current) links it. False if there was no memory for
+/* A vmcs12 became current: its shadow VMCS gets its fields (none if it
+ * was parked with vmcs12 in the cache and holds them) and vmcs01 (current)
+ * links it. False if there was no memory for
  * the shadow (L1 then goes on without, every VMREAD/VMWRITE exiting). */
 bool shadow_vmcs_attach(struct vcpu *vcpu);
 /* vmcs12 stops being current: vmcs01 (current) unlinks its shadow, which

@@ -79,27 +79,33 @@ static bool translation_holds(const struct linear_translation *t, uint64_t page,
     return true;
 }
 
-/* The translation of the page at `linear`: held by `memo`, or walked and
- * kept there; NULL if the page is not mapped. */
+/* The translation of the page at `linear` into `fresh`: held by `memo`,
+ * or walked and kept there if it reached RAM (a page that is not, or had
+ * no memory for its first touch, is walked again next time); NULL if the
+ * page is not mapped. */
 static const struct linear_translation *memo_translate(struct vcpu *v, struct linear_memo *memo,
                                                        const struct guest_paging *paging,
-                                                       uint64_t linear)
+                                                       uint64_t linear,
+                                                       struct linear_translation *fresh)
 {
     uint64_t page = linear >> 12;
     for (unsigned i = 0; i < LINEAR_MEMO_PAGES; i++)
         if (translation_holds(&memo->page[i], page, paging))
             return &memo->page[i];
-    struct linear_translation *t = &memo->page[memo->next];
-    memo->next = (memo->next + 1) % LINEAR_MEMO_PAGES;
-    *t = (struct linear_translation){ .linear_page = page, .paging = *paging };
-    struct recorded_walk walk = { v->vm, t };
+    *fresh = (struct linear_translation){ .linear_page = page, .paging = *paging };
+    struct recorded_walk walk = { v->vm, fresh };
     uint64_t gpa;
     if (!guest_translate(paging, page << 12, read_recording, &walk, &gpa))
         return NULL;
-    t->gpa_page = gpa & ~0xfffull;
-    t->host_page = guest_mem_host(v->vm, t->gpa_page);
-    t->valid = t->entries <= LINEAR_MEMO_ENTRIES;
-    return t;
+    fresh->gpa_page = gpa & ~0xfffull;
+    fresh->host_page = guest_mem_host(v->vm, fresh->gpa_page);
+    fresh->valid = fresh->entries <= LINEAR_MEMO_ENTRIES && fresh->host_page;
+    if (!fresh->valid)
+        return fresh;
+    struct linear_translation *kept = &memo->page[memo->next];
+    memo->next = (memo->next + 1) % LINEAR_MEMO_PAGES;
+    *kept = *fresh;
+    return kept;
 }
 
 static void page_fault(struct vcpu *v, uint64_t linear, bool write)
@@ -119,8 +125,9 @@ bool vcpu_linear_access_memo(struct vcpu *v, uint64_t linear, void *buf, unsigne
                              struct linear_memo *memo)
 {
     struct guest_paging paging = current_paging();
+    struct linear_translation fresh;
     for (unsigned done = 0; done < len;) {
-        const struct linear_translation *t = memo_translate(v, memo, &paging, linear + done);
+        const struct linear_translation *t = memo_translate(v, memo, &paging, linear + done, &fresh);
         if (!t) {
             page_fault(v, linear + done, write);
             return false;

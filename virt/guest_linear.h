@@ -27,7 +27,7 @@ bool vcpu_linear_access_mapped(struct vcpu *vcpu, uint64_t linear, void *buf, un
 /* The translations of the last pages vcpu_linear_access_memo reached, each
  * with the page-table entries its walk read: where they are in the host's
  * memory and what they held, and the host address of the page it reached
- * (NULL if that is not RAM). The same page under the same paging
+ * (RAM: a translation to anything else is not kept). The same page under the same paging
  * translates alike while every one of those entries holds its value, as a
  * walk through them would find (the guest may change its tables without
  * an exit; then the walk is made again). Host addresses of guest RAM stay

@@ -1,8 +1,10 @@
 #ifndef VIRT_GUEST_WALK_H
 #define VIRT_GUEST_WALK_H
 /* Guest linear-to-physical translation through the guest's own page tables
- * (SDM Vol. 3A ch. 5): no paging, 32-bit, PAE and 4-level. Used to fetch the
- * instruction at the guest's RIP. Pure: memory comes through a callback. */
+ * (SDM Vol. 3A ch. 5): no paging, 32-bit, PAE, 4-level and 5-level. Used
+ * to fetch the instruction at the guest's RIP and for the memory the
+ * hypervisor accesses for it (virt/guest_linear.h). Pure: memory comes
+ * through a callback. */
 #include <stdint.h>
 #include <stdbool.h>
 

@@ -1,4 +1,4 @@
-/* Shadowed fields learnt per vCPU: counting, windows, promotion. */
+/* Shadowed fields learnt per vmcs12: counting, windows, promotion. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

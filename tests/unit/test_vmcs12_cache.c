@@ -356,18 +356,17 @@ static void the_shadow_vmcs_parks_with_its_vmcs(void **state)
     (void)state;
     uint64_t region_a = (uint64_t)calloc(1, 4096), region_b = (uint64_t)calloc(1, 4096);
     make_current(0x1000, 0xa, true);
-    nested.shadow_vmcs = (struct nested_shadow_region){ .region = region_a, .holds_vmcs12 = true, .promoted = 3 };
+    nested.shadow_vmcs = (struct nested_shadow_region){ .region = region_a, .holds_vmcs12 = true };
     assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
     assert_false(nested.shadow_vmcs.holds_vmcs12);
     assert_int_equal(nested.shadow_vmcs.region, 0);     /* a new slot's: none yet */
     make_current(0x2000, 0xb, true);
-    nested.shadow_vmcs = (struct nested_shadow_region){ .region = region_b, .holds_vmcs12 = true, .promoted = 5 };
+    nested.shadow_vmcs = (struct nested_shadow_region){ .region = region_b, .holds_vmcs12 = true };
     assert_true(vmcs12_cache_keep(&vcpu, 0x1000));
     bool checked;
     assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
     assert_int_equal(nested.shadow_vmcs.region, region_a);
     assert_true(nested.shadow_vmcs.holds_vmcs12);
-    assert_int_equal(nested.shadow_vmcs.promoted, 3);
     /* 0x2000 goes back to memory (VMCLEAR): its region stays with the
      * copy, holding its fields, until the slot serves an active VMCS; it
      * holds nothing then. */
