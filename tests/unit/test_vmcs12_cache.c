@@ -266,6 +266,19 @@ static void a_copy_of_a_written_back_vmcs_follows_its_region(void **state)
     assert_int_equal(refreshes, 1);
 }
 
+/* The VMCS at `gpa`, checked, kept in the cache for a VMPTRLD of
+ * `incoming` with a shadow newer than it (L1 wrote fields there since the
+ * entry); the shadow's region. */
+static uint64_t park_with_newer_shadow(uint64_t gpa, uint64_t incoming)
+{
+    uint64_t region = (uint64_t)calloc(1, 4096);
+    make_current(gpa, 0xa, true);
+    nested.shadow_vmcs = (struct nested_shadow_region){ .region = region, .holds_vmcs12 = true,
+                                                        .newer = true };
+    assert_true(vmcs12_cache_keep(&vcpu, incoming));
+    return region;
+}
+
 /* A shadow newer than its parked vmcs12 holds what L1 wrote there since
  * the checks, which the settle before the write-back takes without
  * checking: the copy's state is unchecked, though the region stays as
@@ -273,15 +286,12 @@ static void a_copy_of_a_written_back_vmcs_follows_its_region(void **state)
 static void a_copy_of_a_newer_shadow_is_unchecked(void **state)
 {
     (void)state;
-    uint64_t region = (uint64_t)calloc(1, 4096);
-    make_current(0x1000, 0xa, true);
-    nested.shadow_vmcs = (struct nested_shadow_region){ .region = region, .holds_vmcs12 = true,
-                                                        .newer = true };
-    assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
+    uint64_t region = park_with_newer_shadow(0x1000, 0x2000);
     assert_true(vmcs12_cache_write_back(&vcpu, 0x1000, true));
     assert_int_equal(settled, 1);
     make_current(0x2000, 0xb, true);
     bool checked = true;
+    assert_int_equal(nested.shadow_vmcs.region, 0);     /* the slot's, none yet */
     assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
     assert_false(checked);
     assert_int_equal(nested.copies_unchanged, 1);
@@ -295,6 +305,7 @@ static void a_copy_of_a_newer_shadow_is_unchecked(void **state)
     checked = true;
     assert_true(vmcs12_cache_take(&vcpu, 0x1000, &checked));
     assert_false(checked);
+    assert_int_equal(nested.shadow_vmcs.region, region);
     free((void *)nested.shadow_vmcs.region);
     nested.shadow_vmcs = (struct nested_shadow_region){ 0 };
 }
@@ -396,11 +407,7 @@ static void the_shadow_vmcs_parks_with_its_vmcs(void **state)
 static void a_newer_shadow_is_settled_before_write_back(void **state)
 {
     (void)state;
-    uint64_t region = (uint64_t)calloc(1, 4096);
-    make_current(0x1000, 0xa, true);
-    nested.shadow_vmcs = (struct nested_shadow_region){ .region = region, .holds_vmcs12 = true,
-                                                        .newer = true };
-    assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
+    uint64_t region = park_with_newer_shadow(0x1000, 0x2000);
     assert_int_equal(settled, 0);
     assert_true(vmcs12_cache_write_back(&vcpu, 0x1000, true));
     assert_int_equal(settled, 1);
