@@ -19,10 +19,15 @@ my $config = "[vm l1]\nimage = vmx_probe.elf\nmemory = 32M\nnested = on\non_rebo
            . "cmdline = soak $seconds\n"
            . "[vm other]\nimage = spin_share.elf\nmemory = 4M\ncmdline = 200\n";
 my $moves = 6;
-# `info nested` four times: the soak's L1 reads L2's shadow VMCS back at
-# every exit (VMPTRLD of it, VMREAD, VMCLEAR, VMPTRLD of L2's VMCS), so one
-# look may find no current VMCS; the checks below need one that does not.
-my $exec = join '; ', (map { ('affinity l1 1', 'info vcpus', 'affinity l1 0', 'info vcpus') } 1 .. $moves),
+# `info vcpus` three times after each move: one look finds the vCPU in L2
+# or in L1's handling of its exits, about half the time each, and on a
+# loaded host the commands come close together in emulated time, the first
+# right after the move. `info nested` four times: the soak's L1 reads L2's
+# shadow VMCS back at every exit (VMPTRLD of it, VMREAD, VMCLEAR, VMPTRLD of
+# L2's VMCS), so one look may find no current VMCS; the checks below need
+# one that does not.
+my @looks = ('info vcpus') x 3;
+my $exec = join '; ', (map { ('affinity l1 1', @looks, 'affinity l1 0', @looks) } 1 .. $moves),
                      map { ('info nested l1', 'info vcpus') } 1 .. 4;
 my ($status, $out) = run_vms($config, ['vmx_probe', 'spin_share'], '--pcpus', '2', '--exec', $exec);
 is($status, 0, 'hypervisor exit status 0') or diag($out);
