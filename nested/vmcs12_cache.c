@@ -16,11 +16,12 @@ static struct nested_cached_vmcs *slot_of(struct nested_vmx *n, uint64_t vmptr, 
     return NULL;
 }
 
+/* A free slot's shadow VMCS holds no VMCS's fields and owes none. */
 static void free_slot(struct nested_cached_vmcs *slot)
 {
     slot->vmptr = NESTED_NO_VMCS;
     slot->in_memory = false;
-    slot->shadow.holds_vmcs12 = false;
+    slot->shadow.holds_vmcs12 = slot->shadow.newer = false;
 }
 
 /* Whether vmcs12 counts as checked when it stops being current: its guest
@@ -32,10 +33,17 @@ static bool current_checked(const struct nested_vmx *n)
            !vmcs12_field_set_has_type(&n->written, VMCS_TYPE_HOST);
 }
 
-/* `vmcs12` into the region at `vmptr` (its spans); false if that is not
- * RAM, which takes nothing, as the processor's write would go nowhere. */
-static bool store(struct vcpu *v, uint64_t vmptr, const struct vmcs12 *vmcs12)
+/* `vmcs12` into the region at `vmptr` (its spans), with the fields L1
+ * wrote in its `shadow` if that is newer: those go in unchecked (the entry
+ * that would have taken them checks them), which clears *checked. False if
+ * the region is not RAM, which takes nothing, as the processor's write
+ * would go nowhere. */
+static bool write_region(struct vcpu *v, uint64_t vmptr, struct vmcs12 *vmcs12,
+                         struct nested_shadow_region *shadow, bool *checked)
 {
+    if (shadow->newer)
+        *checked = false;
+    shadow_vmcs_settle(v, shadow, vmcs12);
     struct vmcs12 *region = (struct vmcs12 *)guest_mem_host(v->vm, vmptr);
     if (region)
         vmcs12_copy_spans(region, vmcs12);
@@ -46,12 +54,7 @@ static bool store(struct vcpu *v, uint64_t vmptr, const struct vmcs12 *vmcs12)
  * slot keeps it as a copy of that region (none where it is not RAM). */
 static void write_back(struct vcpu *v, struct nested_cached_vmcs *slot)
 {
-    /* The fields L1 wrote in a newer shadow go into vmcs12 unchecked (the
-     * entry that would have taken them checks them): so is the copy. */
-    if (slot->shadow.newer)
-        slot->checked = false;
-    shadow_vmcs_settle(v, &slot->shadow, slot->vmcs12);
-    if (store(v, slot->vmptr, slot->vmcs12))
+    if (write_region(v, slot->vmptr, slot->vmcs12, &slot->shadow, &slot->checked))
         slot->in_memory = true;
     else
         free_slot(slot);
@@ -97,7 +100,6 @@ static bool move_current_to(struct nested_vmx *n, struct nested_cached_vmcs *slo
         return false;
     free_slot(slot);
     swap_with_slot(n, slot);
-    n->shadow_vmcs.holds_vmcs12 = n->shadow_vmcs.newer = false;
     slot->vmptr = n->current_vmptr;
     slot->in_memory = in_memory;
     slot->checked = current_checked(n);
@@ -120,14 +122,13 @@ bool vmcs12_cache_keep(struct vcpu *v, uint64_t incoming)
 void vmcs12_cache_release(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
-    bool unchecked_writes = n->shadow_vmcs.newer;      /* as for write_back */
-    shadow_vmcs_settle(v, &n->shadow_vmcs, n->vmcs12);
-    if (!store(v, n->current_vmptr, n->vmcs12))
+    bool checked = current_checked(n);
+    if (!write_region(v, n->current_vmptr, n->vmcs12, &n->shadow_vmcs, &checked))
         return;
     /* A copy never displaces a VMCS L1 left active. */
     struct nested_cached_vmcs *slot = inactive_slot(n, NESTED_NO_VMCS);
-    if (slot && move_current_to(n, slot, true) && unchecked_writes)
-        slot->checked = false;
+    if (slot && move_current_to(n, slot, true))
+        slot->checked = checked;
 }
 
 /* The copy's region as L1 has it now into the copy, and the fields L1
@@ -163,7 +164,6 @@ bool vmcs12_cache_take(struct vcpu *v, uint64_t vmptr, bool *checked)
     swap_with_slot(n, slot);
     *checked = slot->checked;
     free_slot(slot);
-    slot->shadow.newer = false;
     return true;
 }
 

@@ -41,16 +41,22 @@ struct recorded_walk {
     struct linear_translation *t;
 };
 
+/* A page-table entry of 4 or 8 bytes, aligned (so inside one page), as
+ * one load: the guest may be writing it from another CPU. */
+static uint64_t load_entry(const uint8_t *host, unsigned bytes)
+{
+    return bytes == 8 ? __atomic_load_n((const uint64_t *)host, __ATOMIC_RELAXED)
+                      : __atomic_load_n((const uint32_t *)host, __ATOMIC_RELAXED);
+}
+
 static bool read_recording(void *ctx, uint64_t gpa, void *dst, unsigned len)
 {
     struct recorded_walk *w = ctx;
     struct linear_translation *t = w->t;
-    /* A page-table entry: 4 or 8 bytes, aligned, so inside one page. */
     const uint8_t *host = guest_mem_host(w->vm, gpa);
     if (!host)
         return false;
-    uint64_t value = len == 8 ? __atomic_load_n((const uint64_t *)host, __ATOMIC_RELAXED)
-                              : __atomic_load_n((const uint32_t *)host, __ATOMIC_RELAXED);
+    uint64_t value = load_entry(host, len);
     memcpy(dst, &value, len);
     if (t->entries < LINEAR_MEMO_ENTRIES) {
         t->entry_host[t->entries] = host;
@@ -69,13 +75,9 @@ static bool translation_holds(const struct linear_translation *t, uint64_t page,
         t->paging.cr3 != paging->cr3 || t->paging.cr4 != paging->cr4 ||
         t->paging.efer != paging->efer)
         return false;
-    for (unsigned i = 0; i < t->entries; i++) {
-        uint64_t now = t->entry_bytes[i] == 8
-                           ? __atomic_load_n((const uint64_t *)t->entry_host[i], __ATOMIC_RELAXED)
-                           : __atomic_load_n((const uint32_t *)t->entry_host[i], __ATOMIC_RELAXED);
-        if (now != t->entry_value[i])
+    for (unsigned i = 0; i < t->entries; i++)
+        if (load_entry(t->entry_host[i], t->entry_bytes[i]) != t->entry_value[i])
             return false;
-    }
     return true;
 }
 
