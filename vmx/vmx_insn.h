@@ -17,20 +17,28 @@ static inline enum vmx_result vmxon(uint64_t region_phys)
     return VMX_RESULT_FROM_FLAGS(cf, zf);
 }
 
+/* VMCLEAR and VMPTRLD come on every nested round trip: their outcome is
+ * two branches on the flags, which a caller's test of the result folds
+ * into, not flags turned into a value. */
+#define VMX_POINTER_INSN(insn, vmcs_phys)                                                  \
+    do {                                                                                   \
+        __asm__ goto(insn " %0; jc %l[invalid]; jz %l[valid]"                              \
+                     :: "m"(vmcs_phys) : "cc", "memory" : invalid, valid);                 \
+        return VMX_SUCCEED;                                                                \
+    invalid:                                                                               \
+        return VMX_FAIL_INVALID;                                                           \
+    valid:                                                                                 \
+        return VMX_FAIL_VALID;                                                             \
+    } while (0)
+
 static inline enum vmx_result vmclear(uint64_t vmcs_phys)
 {
-    uint8_t cf, zf;
-    __asm__ volatile("vmclear %2; setc %0; setz %1"
-                     : "=q"(cf), "=q"(zf) : "m"(vmcs_phys) : "cc", "memory");
-    return VMX_RESULT_FROM_FLAGS(cf, zf);
+    VMX_POINTER_INSN("vmclear", vmcs_phys);
 }
 
 static inline enum vmx_result vmptrld(uint64_t vmcs_phys)
 {
-    uint8_t cf, zf;
-    __asm__ volatile("vmptrld %2; setc %0; setz %1"
-                     : "=q"(cf), "=q"(zf) : "m"(vmcs_phys) : "cc", "memory");
-    return VMX_RESULT_FROM_FLAGS(cf, zf);
+    VMX_POINTER_INSN("vmptrld", vmcs_phys);
 }
 
 /* VMREAD/VMWRITE of a field the current VMCS has; callers use the typed
