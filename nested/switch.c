@@ -227,7 +227,7 @@ copy_written_width(const struct vmcs12 *v12, const struct vmcs12_field_set *writ
     unsigned base = vmcs12_field_set_word_offset(VMCS_TYPE_GUEST, width);
     for (; bits; bits &= bits - 1) {
         unsigned index = (unsigned)__builtin_ctzll(bits);
-        vmcs_write(vmcs12_field_set_encoding(VMCS_TYPE_GUEST, width, index),
+        vmcs_write_base(vmcs12_field_set_encoding(VMCS_TYPE_GUEST, width, index),
                    vmcs12_get_at(v12, width, base + index * VMCS12_WIDTH_BYTES(width)));
     }
 }
@@ -453,10 +453,10 @@ static inline void load_host_segment(enum vmcs_field selector, uint16_t sel, uin
                                      uint32_t limit, uint32_t ar)
 {
     unsigned index = (selector - GUEST_ES_SELECTOR) / 2;
-    vmcs_write(selector, sel);
-    vmcs_write(GUEST_ES_BASE + 2 * index, base);
-    vmcs_write(GUEST_ES_LIMIT + 2 * index, limit);
-    vmcs_write(GUEST_ES_AR_BYTES + 2 * index, ar);
+    vmcs_write_base(selector, sel);
+    vmcs_write_base(GUEST_ES_BASE + 2 * index, base);
+    vmcs_write_base(GUEST_ES_LIMIT + 2 * index, limit);
+    vmcs_write_base(GUEST_ES_AR_BYTES + 2 * index, ar);
 }
 
 /* A data segment as a VM exit loads it: read/write accessed, unusable when
@@ -481,7 +481,7 @@ static void load_l1_host_state(struct vcpu *v)
     uint64_t cr4 = vmcs12_get(v12, HOST_CR4);
     vmcs_write_control_registers(cr0 | nested_caps.msr[NESTED_VMX_CR0_FIXED0],
                                  cr4 | nested_caps.msr[NESTED_VMX_CR4_FIXED0]);
-    vmcs_write(GUEST_CR3, vmcs12_get(v12, HOST_CR3));
+    vmcs_write_base(GUEST_CR3, vmcs12_get(v12, HOST_CR3));
     uint64_t efer;
     if (exit12 & EXIT_LOAD_EFER) {
         efer = vmcs12_get(v12, HOST_IA32_EFER);
@@ -489,22 +489,22 @@ static void load_l1_host_state(struct vcpu *v)
         efer = vmcs_read(GUEST_IA32_EFER);
         efer = long_mode ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
     }
-    vmcs_write(GUEST_IA32_EFER, efer);
+    vmcs_write_base(GUEST_IA32_EFER, efer);
     uint64_t entry01 = vmcs_read(VM_ENTRY_CONTROLS);
     uint64_t entry01_now = efer & EFER_LMA ? entry01 | ENTRY_IA32E_MODE_GUEST
                                            : entry01 & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
     if (entry01_now != entry01)
-        vmcs_write(VM_ENTRY_CONTROLS, entry01_now);
+        vmcs_write_base(VM_ENTRY_CONTROLS, entry01_now);
     if (exit12 & EXIT_LOAD_PAT) {
         v->pat = vmcs12_get(v12, HOST_IA32_PAT);
         if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)
             vmcs_write(GUEST_IA32_PAT, v->pat);
     }
-    vmcs_write(GUEST_DR7, DR7_INIT);
-    vmcs_write(GUEST_IA32_DEBUGCTL, 0);
-    vmcs_write(GUEST_SYSENTER_CS, vmcs12_get(v12, HOST_IA32_SYSENTER_CS));
-    vmcs_write(GUEST_SYSENTER_ESP, vmcs12_get(v12, HOST_IA32_SYSENTER_ESP));
-    vmcs_write(GUEST_SYSENTER_EIP, vmcs12_get(v12, HOST_IA32_SYSENTER_EIP));
+    vmcs_write_base(GUEST_DR7, DR7_INIT);
+    vmcs_write_base(GUEST_IA32_DEBUGCTL, 0);
+    vmcs_write_base(GUEST_SYSENTER_CS, vmcs12_get(v12, HOST_IA32_SYSENTER_CS));
+    vmcs_write_base(GUEST_SYSENTER_ESP, vmcs12_get(v12, HOST_IA32_SYSENTER_ESP));
+    vmcs_write_base(GUEST_SYSENTER_EIP, vmcs12_get(v12, HOST_IA32_SYSENTER_EIP));
     /* CS: execute/read accessed code, S, P, G, L or D by the address-space
      * size; the data segments read/write accessed, unusable when null; TR a
      * busy TSS of limit 0x67; LDTR unusable (28.5.2). */
@@ -521,17 +521,17 @@ static void load_l1_host_state(struct vcpu *v)
     load_host_segment(GUEST_TR_SELECTOR, (uint16_t)vmcs12_get(v12, HOST_TR_SELECTOR),
                       vmcs12_get(v12, HOST_TR_BASE), 0x67, 0x8b);
     load_host_segment(GUEST_LDTR_SELECTOR, 0, 0, 0, AR_UNUSABLE);
-    vmcs_write(GUEST_GDTR_BASE, vmcs12_get(v12, HOST_GDTR_BASE));
-    vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
-    vmcs_write(GUEST_IDTR_BASE, vmcs12_get(v12, HOST_IDTR_BASE));
-    vmcs_write(GUEST_IDTR_LIMIT, 0xffff);
-    vmcs_write(GUEST_RIP, vmcs12_get(v12, HOST_RIP));
-    vmcs_write(GUEST_RSP, vmcs12_get(v12, HOST_RSP));
-    vmcs_write(GUEST_RFLAGS, RFLAGS_RESERVED);
-    vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
-    vmcs_write(GUEST_ACTIVITY_STATE, 0);
-    vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
-    vmcs_write(VM_ENTRY_INTR_INFO, 0);
+    vmcs_write_base(GUEST_GDTR_BASE, vmcs12_get(v12, HOST_GDTR_BASE));
+    vmcs_write_base(GUEST_GDTR_LIMIT, 0xffff);
+    vmcs_write_base(GUEST_IDTR_BASE, vmcs12_get(v12, HOST_IDTR_BASE));
+    vmcs_write_base(GUEST_IDTR_LIMIT, 0xffff);
+    vmcs_write_base(GUEST_RIP, vmcs12_get(v12, HOST_RIP));
+    vmcs_write_base(GUEST_RSP, vmcs12_get(v12, HOST_RSP));
+    vmcs_write_base(GUEST_RFLAGS, RFLAGS_RESERVED);
+    vmcs_write_base(GUEST_INTERRUPTIBILITY_INFO, 0);
+    vmcs_write_base(GUEST_ACTIVITY_STATE, 0);
+    vmcs_write_base(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+    vmcs_write_base(VM_ENTRY_INTR_INFO, 0);
     /* L1's translations are VPID 0's to it: a VM exit invalidates them
      * unless L2 ran with a VPID (SDM Vol. 3C 29.4.3.1). */
     uint32_t proc12 = (uint32_t)vmcs12_get(v12, CPU_BASED_VM_EXEC_CONTROL);
@@ -709,7 +709,7 @@ save_guest_word(struct vmcs12 *v12, uint64_t bits, unsigned width, struct vmcs12
         unsigned index = (unsigned)__builtin_ctzll(bits);
         uint32_t field = vmcs12_field_set_encoding(VMCS_TYPE_GUEST, width, index);
         unsigned offset = base + index * VMCS12_WIDTH_BYTES(width);
-        uint64_t value = vmcs_read(field);
+        uint64_t value = vmcs_read_base(field);
         if (!changed) {
             vmcs12_set_at(v12, width, offset, value);
         } else if (vmcs12_get_at(v12, width, offset) != value) {
@@ -743,22 +743,22 @@ static void save_l2_state(struct vcpu *v)
     struct vmcs12_field_set *stale = &n->shadow_stale;
 #define SAVE_IF_SHADOWED(id)                                                              \
     if ((int)id##_SHADOW != (int)VMCS_SHADOW_NO)                                           \
-        vmcs12_set_noting(v12, stale, id, vmcs_read(id));
+        vmcs12_set_noting(v12, stale, id, vmcs_read_base(id));
     GUEST_FIELDS(SAVE_IF_SHADOWED)
 #undef SAVE_IF_SHADOWED
     if (__builtin_expect(n->shadow_promoted, 0))
         save_promoted_l2_state(n);
     n->l2_state_pending = true;
-    uint64_t cr0 = nested_cr_for_vmcs12(vmcs_read(GUEST_CR0), vmcs_read(CR0_READ_SHADOW),
+    uint64_t cr0 = nested_cr_for_vmcs12(vmcs_read_base(GUEST_CR0), vmcs_read_base(CR0_READ_SHADOW),
                                         n->vmcs02.controls.cr0_mask, vmcs12_get(v12, GUEST_CR0),
                                         vmcs12_get(v12, CR0_GUEST_HOST_MASK));
     vmcs12_set_noting(v12, stale, GUEST_CR0, cr0);
-    uint64_t cr4 = nested_cr_for_vmcs12(vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
+    uint64_t cr4 = nested_cr_for_vmcs12(vmcs_read_base(GUEST_CR4), vmcs_read_base(CR4_READ_SHADOW),
                                         n->vmcs02.controls.cr4_mask, vmcs12_get(v12, GUEST_CR4),
                                         vmcs12_get(v12, CR4_GUEST_HOST_MASK));
     vmcs12_set_noting(v12, stale, GUEST_CR4, cr4);
     uint32_t exit12 = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
-    uint64_t efer = vmcs_read(GUEST_IA32_EFER);
+    uint64_t efer = vmcs_read_base(GUEST_IA32_EFER);
     if (exit12 & EXIT_SAVE_EFER)
         vmcs12_set_noting(v12, stale, GUEST_IA32_EFER, efer);
     /* The IA-32e mode guest control follows EFER.LMA (SDM Vol. 3C 28.2). */
@@ -821,7 +821,7 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
                               vmcs_read(VM_ENTRY_INSTRUCTION_LEN));
         }
     } else {
-#define COPY_FIELD(id) vmcs12_set_noting(v12, stale, id, vmcs_read(id));
+#define COPY_FIELD(id) vmcs12_set_noting(v12, stale, id, vmcs_read_base(id));
         EXIT_INFO_FIELDS(COPY_FIELD)
 #undef COPY_FIELD
         if (info == NESTED_EXIT_INFO_REQUALIFIED)

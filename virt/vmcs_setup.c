@@ -134,11 +134,11 @@ void vmcs_write_control_registers(uint64_t cr0, uint64_t cr4)
 {
     /* With unrestricted guest, PE and PG need not follow CR0_FIXED0 (SDM
      * Vol. 3C 27.3.1.1). */
-    vmcs_write(GUEST_CR0, ((cr0 | vmcs_config.cr0_fixed0) & vmcs_config.cr0_fixed1 &
+    vmcs_write_base(GUEST_CR0, ((cr0 | vmcs_config.cr0_fixed0) & vmcs_config.cr0_fixed1 &
                            ~((CR0_PE | CR0_PG) & ~cr0)));
-    vmcs_write(CR0_READ_SHADOW, cr0);
-    vmcs_write(GUEST_CR4, (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1);
-    vmcs_write(CR4_READ_SHADOW, cr4);
+    vmcs_write_base(CR0_READ_SHADOW, cr0);
+    vmcs_write_base(GUEST_CR4, (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1);
+    vmcs_write_base(CR4_READ_SHADOW, cr4);
 }
 
 static void write_flat_segments(uint16_t code_selector, uint32_t code_ar)

@@ -52,6 +52,27 @@ failed:
     vmcs_write_failed(field);
 }
 
+/* VMREAD and VMWRITE of a base field: one every processor vmxvisor runs
+ * on has (the fields of the first VMX processors, and those of the
+ * controls vmx/vmcs_config.c requires), in a VMCS the caller made current
+ * with a checked VMPTRLD. They fail only for a field the processor lacks,
+ * without a current VMCS, or for VMWRITE a read-only field (SDM Vol. 3C
+ * 31.3 VMREAD, VMWRITE): none can happen, so no branch. For the paths
+ * that move dozens (a nested exit saves L2's state and loads L1's host
+ * state), where the branches are a tenth of the cost. */
+static inline uint64_t vmcs_read_base(enum vmcs_field field)
+{
+    uint64_t v;
+    __asm__ volatile("vmread %[field], %[value]" : [value] "=r"(v) : [field] "r"((uint64_t)field) : "cc");
+    return v;
+}
+
+static inline void vmcs_write_base(enum vmcs_field field, uint64_t value)
+{
+    __asm__ volatile("vmwrite %[value], %[field]"
+                     :: [field] "r"((uint64_t)field), [value] "rm"(value) : "cc", "memory");
+}
+
 static inline void vmcs_set_bits(enum vmcs_field field, uint64_t bits)
 {
     vmcs_write(field, vmcs_read(field) | bits);
