@@ -248,7 +248,7 @@ static void run_loop(struct vcpu *v, uint64_t slice)
             entry_failed(v, failure);
             break;
         }
-        uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
+        uint32_t reason = (uint32_t)vmcs_read_base(VM_EXIT_REASON);
         /* A VMLAUNCH that failed with an exit (reason bit 31: the processor
          * refused the guest state) leaves the VMCS clear (SDM Vol. 3C 27.8);
          * for L1 that ends the VM, for L2 it is L1's failed entry. The VMCS

@@ -776,8 +776,8 @@ static void save_l2_state(struct vcpu *v)
         for (unsigned i = 0; i < PDPTE_COUNT; i++)
             vmcs12_set_noting(v12, stale, GUEST_PDPTE0 + 2 * i, vmcs_read(GUEST_PDPTE0 + 2 * i));
     if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
-        vmcs12_set_noting(v12, stale, GUEST_DR7, vmcs_read(GUEST_DR7));
-        vmcs12_set_noting(v12, stale, GUEST_IA32_DEBUGCTL, vmcs_read(GUEST_IA32_DEBUGCTL));
+        vmcs12_set_noting(v12, stale, GUEST_DR7, vmcs_read_base(GUEST_DR7));
+        vmcs12_set_noting(v12, stale, GUEST_IA32_DEBUGCTL, vmcs_read_base(GUEST_IA32_DEBUGCTL));
     }
     if (exit12 & EXIT_SAVE_PREEMPTION_TIMER) {
         uint64_t now = rdtsc();

@@ -129,7 +129,7 @@ static bool permitted(struct insn *in)
         inject_exception(v, VECTOR_UD, false, 0);
         return false;
     }
-    if (AR_DPL((uint32_t)vmcs_read(GUEST_SS_AR_BYTES)) != 0) {
+    if (AR_DPL((uint32_t)vmcs_read_base(GUEST_SS_AR_BYTES)) != 0) {
         inject_exception(v, VECTOR_GP, true, 0);
         return false;
     }
@@ -576,7 +576,7 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
     /* What L1 wrote to the shadow VMCS is vmcs12's from here on. */
     if (n->shadow_linked)
         shadow_vmcs_to_vmcs12(in->vcpu);
-    if (vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_MOV_SS) {
+    if (vmcs_read_base(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_MOV_SS) {
         fail(in, VMXERR_ENTRY_MOV_SS_BLOCKING);
         return;
     }

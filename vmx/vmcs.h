@@ -89,8 +89,8 @@ static inline void vmcs_clear_bits(enum vmcs_field field, uint64_t bits)
 static inline uint64_t guest_visible_cr(enum vmcs_field cr, enum vmcs_field mask,
                                         enum vmcs_field shadow)
 {
-    uint64_t host_owned = vmcs_read(mask);
-    return (vmcs_read(cr) & ~host_owned) | (vmcs_read(shadow) & host_owned);
+    uint64_t host_owned = vmcs_read_base(mask);
+    return (vmcs_read_base(cr) & ~host_owned) | (vmcs_read_base(shadow) & host_owned);
 }
 #define guest_cr0() guest_visible_cr(GUEST_CR0, CR0_GUEST_HOST_MASK, CR0_READ_SHADOW)
 #define guest_cr4() guest_visible_cr(GUEST_CR4, CR4_GUEST_HOST_MASK, CR4_READ_SHADOW)
