@@ -24,11 +24,11 @@ void vcpu_write_gpr(struct vcpu *vcpu, unsigned n, uint64_t value);
 static inline void advance_rip(struct vcpu *vcpu, uint64_t length)
 {
     (void)vcpu;     /* its VMCS is current */
-    vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + length);
-    uint64_t blocking = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+    vmcs_write_base(GUEST_RIP, vmcs_read_base(GUEST_RIP) + length);
+    uint64_t blocking = vmcs_read_base(GUEST_INTERRUPTIBILITY_INFO);
     if (blocking & INTERRUPTIBILITY_STI_MOV_SS)
         vmcs_write(GUEST_INTERRUPTIBILITY_INFO, blocking & ~INTERRUPTIBILITY_STI_MOV_SS);
-    uint64_t rflags = vmcs_read(GUEST_RFLAGS);
+    uint64_t rflags = vmcs_read_base(GUEST_RFLAGS);
     if (__builtin_expect(rflags & (RFLAGS_TF | RFLAGS_RF), 0)) {
         vmcs_write(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
         if (rflags & RFLAGS_TF)
@@ -39,7 +39,7 @@ static inline void advance_rip(struct vcpu *vcpu, uint64_t length)
 /* The same for the instruction that caused the exit. */
 static inline void skip_instruction(struct vcpu *vcpu)
 {
-    advance_rip(vcpu, vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+    advance_rip(vcpu, vmcs_read_base(VM_EXIT_INSTRUCTION_LEN));
 }
 /* Says what happened to the vCPU (`why`) and what the VM does about it
  * (`then`), with a register and VMCS dump (exits/vcpu_dump.c). */
