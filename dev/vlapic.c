@@ -37,6 +37,7 @@ static void reset_registers(struct vlapic *apic)
     for (int i = 0; i < 8; i++)
         __atomic_store_n(&apic->inbox[i], 0, __ATOMIC_RELAXED);
     __atomic_store_n(&apic->inbox_words, 0, __ATOMIC_RELAXED);
+    apic->irr_words = 0;
     REG(apic, APIC_REG_ID) = apic->id << 24;
     REG(apic, APIC_REG_VERSION) = APIC_VERSION | (LVT_COUNT - 1) << 16;
     REG(apic, APIC_REG_SVR) = 0xff;
@@ -198,6 +199,7 @@ uint32_t vlapic_sync_irr(struct vlapic *apic)
         __atomic_fetch_or(&WORD(apic, APIC_REG_IRR, i), w, __ATOMIC_RELEASE);
         moved |= (w != 0) << i;
     }
+    apic->irr_words |= moved;
     return moved;
 }
 

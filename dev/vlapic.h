@@ -58,6 +58,11 @@ struct vlapic {
      * rewriting the page's IRR words while the guest runs. */
     uint32_t inbox[8];
     uint32_t inbox_words;       /* bit i: inbox[i] may be non-zero (set after it) */
+    /* Bit i: IRR word i may be non-zero. The own CPU's alone: IRR gains
+     * vectors only from the inbox (vlapic_sync_irr sets the bits) and loses
+     * them to acceptance or, in the page, to the processor's virtual-
+     * interrupt delivery, so a clear bit is a word known empty. */
+    uint32_t irr_words;
     /* IRR or ISR changed by the model rather than by the processor (an
      * acceptance, an emulated EOI, a reset): virtual-interrupt delivery's
      * RVI and SVI must be written again (dev/apicv.c clears it). */
@@ -152,14 +157,18 @@ int vlapic_highest_requested(const struct vlapic *apic);
 /* Word `i` of IRR, with the vectors still in the inbox. */
 uint32_t vlapic_irr_word(const struct vlapic *apic, unsigned i);
 /* Whether any vector is requested (in IRR or the inbox), deliverable or
- * not. Inline: every nested entry and exit asks (nested/switch.c); nine
- * loads, unrolled, no branches. */
-static inline bool vlapic_irr_nonempty(const struct vlapic *apic)
+ * not; on the vCPU's own CPU. Inline: every nested entry and exit asks
+ * (nested/switch.c), mostly with no IRR word that may hold one. The words
+ * found empty are forgotten. */
+static inline bool vlapic_irr_nonempty(struct vlapic *apic)
 {
-#define IRR(i) __atomic_load_n(&apic->regs[(APIC_REG_IRR >> 2) + 4 * (i)], __ATOMIC_RELAXED)
-    return (IRR(0) | IRR(1) | IRR(2) | IRR(3) | IRR(4) | IRR(5) | IRR(6) | IRR(7) |
-            __atomic_load_n(&apic->inbox_words, __ATOMIC_ACQUIRE)) != 0;
-#undef IRR
+    for (uint32_t words = apic->irr_words; words; words &= words - 1) {
+        unsigned i = (unsigned)__builtin_ctz(words);
+        if (__atomic_load_n(&apic->regs[(APIC_REG_IRR >> 2) + 4 * i], __ATOMIC_RELAXED))
+            return true;
+        apic->irr_words &= ~(1u << i);
+    }
+    return __atomic_load_n(&apic->inbox_words, __ATOMIC_ACQUIRE) != 0;
 }
 /* Whether an EOI could make a vector in IRR deliverable: IRR holds two or
  * more, or one while ISR is not empty. `rvi` and `svi` are the highest

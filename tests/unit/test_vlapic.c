@@ -441,6 +441,28 @@ static void accept_moves_irr_to_isr(void **state)
     assert_int_equal(vlapic_pending_vector(&a), -1);
 }
 
+/* The nested switch's cheap test: the inbox, then only the IRR words a
+ * sync filled; a word the processor emptied in the page is seen empty. */
+static void irr_nonempty_follows_inbox_and_irr(void **state)
+{
+    (void)state;
+    struct vlapic a = make(1, APIC_MODE_XAPIC, true);
+    assert_false(vlapic_irr_nonempty(&a));
+    assert_true(vlapic_set_irr(&a, 0x41));
+    assert_true(vlapic_irr_nonempty(&a));           /* in the inbox */
+    assert_true(vlapic_set_irr(&a, 0x91));
+    vlapic_sync_irr(&a);
+    assert_true(vlapic_irr_nonempty(&a));           /* in IRR */
+    vlapic_accept(&a, 0x91);
+    assert_true(vlapic_irr_nonempty(&a));           /* 0x41 still */
+    a.regs[(APIC_REG_IRR + 0x20) >> 2] = 0;         /* delivered by the processor */
+    assert_false(vlapic_irr_nonempty(&a));
+    assert_int_equal(a.irr_words, 0);
+    assert_true(vlapic_set_irr(&a, 0x42));
+    vlapic_sync_irr(&a);
+    assert_true(vlapic_irr_nonempty(&a));
+}
+
 static void pending_vector_must_beat_ppr_class(void **state)
 {
     (void)state;
@@ -1356,6 +1378,7 @@ int main(void)
         cmocka_unit_test(disabled_apic_faults_every_access),
         cmocka_unit_test(set_irr_rules),
         cmocka_unit_test(accept_moves_irr_to_isr),
+        cmocka_unit_test(irr_nonempty_follows_inbox_and_irr),
         cmocka_unit_test(pending_vector_must_beat_ppr_class),
         cmocka_unit_test(eoi_clears_highest_in_service),
         cmocka_unit_test(tpr_masks_and_ppr_formula),
