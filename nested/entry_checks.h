@@ -49,9 +49,6 @@ uint32_t nested_check_controls(const struct vmcs12 *vmcs12, const struct nested_
 /* The valid bit of VM-entry (and VM-exit, IDT-vectoring) interruption
  * information: an event is there (SDM Vol. 3C 25.8.3, 25.9.2). */
 #define NESTED_EVENT_VALID (1u << 31)
-/* The event-window controls: L1s open and close them between most entries
- * (and L0 for L1 and for L2, which the merge leaves out of vmcs02). */
-#define NESTED_WINDOW_CONTROLS (PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)
 /* The control checks that read them alone (27.2.1.1: the primary controls
  * allowed, NMI-window exiting with virtual NMIs): 0, or
  * VMXERR_ENTRY_INVALID_CONTROL_FIELD. No other check reads those two

@@ -124,11 +124,11 @@ struct nested_vmx {
     bool launch_pending;
     struct loaded_vmcs vmcs02;
     bool vmcs02_fresh;          /* made, its fields that never change not yet written */
-    /* vmcs02's controls were merged from these vmcs01 controls and
-     * vmcs12's as they are now: unless L1 writes a control (controls_stale)
-     * or L0's change, a nested entry leaves them as they are ("no VMWRITE
-     * that does not change a value"). */
-    struct vmcs_controls controls02_from;
+    /* vmcs02's controls were merged from vmcs01's of this generation
+     * (struct loaded_vmcs) and vmcs12's as they are now: unless L1 writes a
+     * control (controls_stale) or L0's change, a nested entry leaves them as
+     * they are ("no VMWRITE that does not change a value"). */
+    uint32_t controls02_generation;
     bool controls_stale;
     /* vmcs12's primary processor-based controls as the entry checks last
      * passed them: a change of the event-window controls alone, which L1s

@@ -319,7 +319,7 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
     }
     /* (The merge drops vmcs01's event windows, L0's for L1.) */
     bool controls_rewritten =
-        n->controls_stale || !vmcs_controls_equal(&n->controls02_from, l0, NESTED_WINDOW_CONTROLS);
+        n->controls_stale || n->controls02_generation != v->lv.controls_generation;
     if (controls_rewritten) {
         struct vmcs02_controls c02;
         nested_merge_controls(l0, c12, &c02);
@@ -347,7 +347,7 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
             vmcs_write(PLE_GAP, vmcs12_get(v12, PLE_GAP));
             vmcs_write(PLE_WINDOW, vmcs12_get(v12, PLE_WINDOW));
         }
-        n->controls02_from = *l0;
+        n->controls02_generation = v->lv.controls_generation;
         n->controls_stale = false;
     }
     merge_msr_bitmap(v, c12->proc);
@@ -692,8 +692,8 @@ static __attribute__((noinline, cold)) void close_l0_windows(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     uint32_t proc12 = (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL);
-    loaded_vmcs_set_proc(&n->vmcs02, (n->vmcs02.controls.proc & ~NESTED_WINDOW_CONTROLS) |
-                                         (proc12 & NESTED_WINDOW_CONTROLS));
+    loaded_vmcs_set_proc(&n->vmcs02, (n->vmcs02.controls.proc & ~PROC_EVENT_WINDOW_CONTROLS) |
+                                         (proc12 & PROC_EVENT_WINDOW_CONTROLS));
 }
 
 /* The guest fields of width code `width` whose bits `bits` holds (a word

@@ -531,7 +531,7 @@ static void emulate_vmwrite(struct insn *in)
 
 /* The checks of the controls and host state (SDM Vol. 3C 27.2) after L1
  * wrote some of them: 0, or the VMfail error. If all it changed is an
- * event-window control (NESTED_WINDOW_CONTROLS), only the checks that read
+ * event-window control (PROC_EVENT_WINDOW_CONTROLS), only the checks that read
  * those, and those of an event to inject (which the full checks include).
  * A change of other primary controls makes the guest state checked again
  * too: its checks read whether secondary controls are active. */
@@ -543,14 +543,14 @@ static uint32_t check_written_controls_and_host_state(struct nested_vmx *n)
         (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL) ^ n->proc12_checked;
     bool primary_only = !vmcs12_field_set_has_type(w, VMCS_TYPE_HOST) &&
                         vmcs12_field_set_type_is(w, CPU_BASED_VM_EXEC_CONTROL);
-    if (primary_only && !(proc_changed & ~NESTED_WINDOW_CONTROLS)) {
+    if (primary_only && !(proc_changed & ~PROC_EVENT_WINDOW_CONTROLS)) {
         n->entry_work.windows++;
         uint32_t error = nested_check_window_controls(n->vmcs12, &nested_caps, width, NULL);
         if (!error && nested_injects(n))
             error = nested_check_injection(n->vmcs12, &nested_caps, width, NULL);
         return error;
     }
-    if (proc_changed & ~NESTED_WINDOW_CONTROLS)
+    if (proc_changed & ~PROC_EVENT_WINDOW_CONTROLS)
         n->guest_state_checked = false;
     n->entry_work.full_controls++;
     bool l1_long_mode = vmcs_read(GUEST_IA32_EFER) & EFER_LMA;

@@ -99,6 +99,7 @@ void loaded_vmcs_write_controls(struct loaded_vmcs *lv, const struct vmcs_contro
 #undef WRITE_CONTROL
     lv->controls = *c;
     lv->controls.entry &= ~(uint32_t)ENTRY_IA32E_MODE_GUEST;   /* the processor's to change */
+    lv->controls_generation++;
 }
 
 /* One kept control against the VMCS (current). */

@@ -36,6 +36,10 @@ struct loaded_vmcs {
     /* Its controls as last written (vmx/vmcs_controls.h): valid once
      * loaded_vmcs_write_controls wrote them all. */
     struct vmcs_controls controls;
+    /* Counts the changes of `controls` but for the event windows
+     * (PROC_EVENT_WINDOW_CONTROLS): what is made from them (nested VMX's
+     * vmcs02) is made again when it moved. */
+    uint32_t controls_generation;
     uint64_t vmptrlds, vmclears, migrations;
 };
 
@@ -81,6 +85,7 @@ void loaded_vmcs_write_controls(struct loaded_vmcs *lv, const struct vmcs_contro
 static inline void loaded_vmcs_set_proc(struct loaded_vmcs *lv, uint32_t value)
 {
     if (lv->controls.proc != value) {
+        lv->controls_generation += vmcs_proc_change_counts(lv->controls.proc, value);
         lv->controls.proc = value;
         vmcs_write(CPU_BASED_VM_EXEC_CONTROL, value);
     }
@@ -88,6 +93,7 @@ static inline void loaded_vmcs_set_proc(struct loaded_vmcs *lv, uint32_t value)
 static inline void loaded_vmcs_set_proc2(struct loaded_vmcs *lv, uint32_t value)
 {
     if (lv->controls.proc2 != value) {
+        lv->controls_generation++;
         lv->controls.proc2 = value;
         vmcs_write(SECONDARY_VM_EXEC_CONTROL, value);
     }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "vmx/vmcs_fields.h"
+#include "vmx/vmx_controls.h"
 
 /* The kept controls: type, member, VMCS field. */
 #define VMCS_CONTROLS(X)                                                                       \
@@ -27,14 +28,12 @@ struct vmcs_controls {
 #undef VMCS_CONTROL_MEMBER
 };
 
-/* Whether `a` and `b` are the same but for the primary processor-based
- * controls in `proc_ignored`. */
-static inline bool vmcs_controls_equal(const struct vmcs_controls *a, const struct vmcs_controls *b,
-                                       uint32_t proc_ignored)
+/* Whether a change of the primary processor-based controls from `old` to
+ * `now` changes what is made from them (struct loaded_vmcs's generation):
+ * any change but of the event windows, which hypervisors open and close
+ * between most entries. */
+static inline bool vmcs_proc_change_counts(uint32_t old, uint32_t now)
 {
-#define VMCS_CONTROL_SAME(type, name, field)                                                   \
-    &&!((uint64_t)(a->name ^ b->name) & ~(uint64_t)(field == CPU_BASED_VM_EXEC_CONTROL ? proc_ignored : 0))
-    return true VMCS_CONTROLS(VMCS_CONTROL_SAME);
-#undef VMCS_CONTROL_SAME
+    return ((old ^ now) & ~(uint32_t)PROC_EVENT_WINDOW_CONTROLS) != 0;
 }
 #endif

@@ -94,6 +94,11 @@ enum vmx_exit_control { VMX_EXIT_CONTROLS(VMX_CONTROL_MASK) };
 enum vmx_entry_control { VMX_ENTRY_CONTROLS(VMX_CONTROL_MASK) };
 #undef VMX_CONTROL_MASK
 
+/* The event-window controls: a hypervisor opens and closes them between
+ * most entries, to deliver an interrupt or NMI as soon as the guest can
+ * take it (SDM Vol. 3C 25.6.2). */
+#define PROC_EVENT_WINDOW_CONTROLS (PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)
+
 /* The "default1" controls of each class: the bits the plain capability MSRs
  * always report as must-be-1, reserved bits and a few named controls of the
  * same class (CR3-load/store exiting, save/load debug controls); only a
