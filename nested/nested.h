@@ -60,6 +60,9 @@ struct nested_cached_vmcs {
     struct nested_shadow_region shadow;
 };
 #define NESTED_CACHED_VMCS 4
+/* Region pages kept (a power of two): enough for the current VMCS's, the
+ * cache's and a link pointer's, most of the time without a collision. */
+#define NESTED_KEPT_REGIONS 8
 
 /* The pages a vCPU's VMX operation may take (besides the VM's EPT02
  * budget): its nested_vmx, vmcs12, vmcs02 and vmcs02's MSR bitmap, L1's
@@ -190,6 +193,9 @@ struct nested_vmx {
     /* L1's last VMX instruction operands' pages (virt/guest_linear.h):
      * dropped with this state, before the VM's RAM goes. */
     struct linear_memo operand_memo;
+    /* The pages of L1's VMCS regions reached, by their address's low page
+     * number bits (nested/l1_regions.h): dropped with this state too. */
+    struct { uint64_t page; void *host; } kept_regions[NESTED_KEPT_REGIONS];
     /* VMPTRLDs that found a copy of the region (nested_cached_vmcs), and
      * those of them that found it as L0 had left it (`info nested`). */
     uint64_t copies_compared, copies_unchanged;

@@ -1,6 +1,7 @@
 /* Nested VM entry and exit (nested/switch.h). */
 #include "nested/switch.h"
 #include "nested/entry_checks.h"
+#include "nested/l1_regions.h"
 #include "nested/merge.h"
 #include "nested/nested.h"
 #include "nested/nested_ept.h"
@@ -626,8 +627,7 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     uint32_t link_revision = UINT32_MAX;
     if (link != ~0ull) {
         vmcs12_cache_write_back(v, link, false);
-        if (!guest_mem_read(v->vm, link, &link_revision, sizeof(link_revision)))
-            link_revision = UINT32_MAX;
+        link_revision = l1_region_revision(v, link);
     }
     bool passed = true;
     if (n->guest_state_checked) {

@@ -1,5 +1,6 @@
 /* The VMCSs L1 left active (nested/vmcs12_cache.h). */
 #include "nested/vmcs12_cache.h"
+#include "nested/l1_regions.h"
 #include "nested/nested.h"
 #include "nested/shadow_vmcs.h"
 #include "virt/guest_mem.h"
@@ -44,7 +45,7 @@ static bool write_region(struct vcpu *v, uint64_t vmptr, struct vmcs12 *vmcs12,
     if (shadow->newer)
         *checked = false;
     shadow_vmcs_settle(v, shadow, vmcs12);
-    struct vmcs12 *region = (struct vmcs12 *)guest_mem_host(v->vm, vmptr);
+    struct vmcs12 *region = l1_region_host(v, vmptr);
     if (region)
         vmcs12_copy_spans(region, vmcs12);
     return region != NULL;
@@ -137,7 +138,7 @@ void vmcs12_cache_release(struct vcpu *v)
 static bool refresh_copy(struct vcpu *v, struct nested_cached_vmcs *slot)
 {
     struct nested_vmx *n = v->nested;
-    const struct vmcs12 *region = (const struct vmcs12 *)guest_mem_host(v->vm, slot->vmptr);
+    const struct vmcs12 *region = l1_region_host(v, slot->vmptr);
     if (!region) {
         free_slot(slot);
         return false;

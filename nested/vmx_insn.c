@@ -3,6 +3,7 @@
  * or VMfailValid with the VM-instruction error in the current vmcs12. */
 #include "nested/vmx_insn.h"
 #include "nested/nested.h"
+#include "nested/l1_regions.h"
 #include "nested/entry_checks.h"
 #include "nested/switch.h"
 #include "nested/nested_ept.h"
@@ -367,7 +368,7 @@ __attribute__((noinline)) static void emulate_vmptrld(struct insn *in)
         return;
     /* Bits 30:0 ours; bit 31 (a shadow VMCS) is fine, since VMCS shadowing
      * is offered (SDM Vol. 3C 31.3 VMPTRLD). */
-    if ((region_revision(v, addr) & ~VMCS12_SHADOW_INDICATOR) != VMCS12_REVISION) {
+    if ((l1_region_revision(v, addr) & ~VMCS12_SHADOW_INDICATOR) != VMCS12_REVISION) {
         fail(in, VMXERR_VMPTRLD_BAD_REVISION);
         return;
     }
@@ -377,7 +378,7 @@ __attribute__((noinline)) static void emulate_vmptrld(struct insn *in)
         bool checked = false;
         if (!vmcs12_cache_take(v, addr, &checked)) {
             shadow_vmcs_forget(v);
-            const struct vmcs12 *region = (const struct vmcs12 *)guest_mem_host(v->vm, addr);
+            const struct vmcs12 *region = l1_region_host(v, addr);
             if (!region) {
                 fail(in, VMXERR_VMPTRLD_BAD_REVISION);     /* unreachable: its revision was read */
                 return;
