@@ -81,6 +81,17 @@ static bool translation_holds(const struct linear_translation *t, uint64_t page,
     return true;
 }
 
+/* The translation of page number `page` that `memo` holds, or NULL. */
+static inline const struct linear_translation *memo_find(const struct linear_memo *memo,
+                                                         uint64_t page,
+                                                         const struct guest_paging *paging)
+{
+    for (unsigned i = 0; i < LINEAR_MEMO_PAGES; i++)
+        if (translation_holds(&memo->page[i], page, paging))
+            return &memo->page[i];
+    return NULL;
+}
+
 /* The translation of the page at `linear` into `fresh`: held by `memo`,
  * or walked and kept there if it reached RAM (a page that is not, or had
  * no memory for its first touch, is walked again next time); NULL if the
@@ -91,9 +102,9 @@ static const struct linear_translation *memo_translate(struct vcpu *v, struct li
                                                        struct linear_translation *fresh)
 {
     uint64_t page = linear >> 12;
-    for (unsigned i = 0; i < LINEAR_MEMO_PAGES; i++)
-        if (translation_holds(&memo->page[i], page, paging))
-            return &memo->page[i];
+    const struct linear_translation *held = memo_find(memo, page, paging);
+    if (held)
+        return held;
     *fresh = (struct linear_translation){ .linear_page = page, .paging = *paging };
     struct recorded_walk walk = { v->vm, fresh };
     uint64_t gpa;
@@ -119,14 +130,17 @@ static void page_fault(struct vcpu *v, uint64_t linear, bool write)
 
 static struct guest_paging current_paging(void)
 {
-    return (struct guest_paging){ vmcs_read(GUEST_CR0), vmcs_read(GUEST_CR3), vmcs_read(GUEST_CR4),
-                                  vmcs_read(GUEST_IA32_EFER) };
+    return (struct guest_paging){ vmcs_read_base(GUEST_CR0), vmcs_read_base(GUEST_CR3),
+                                  vmcs_read_base(GUEST_CR4), vmcs_read_base(GUEST_IA32_EFER) };
 }
 
-bool vcpu_linear_access_memo(struct vcpu *v, uint64_t linear, void *buf, unsigned len, bool write,
-                             struct linear_memo *memo)
+/* vcpu_linear_access_memo but for a read within one page the memo holds:
+ * out of line, with its walk's room on the stack. */
+static __attribute__((noinline)) bool
+linear_access_memo_walking(struct vcpu *v, uint64_t linear, void *buf, unsigned len, bool write,
+                           struct linear_memo *memo, const struct guest_paging *current)
 {
-    struct guest_paging paging = current_paging();
+    struct guest_paging paging = *current;
     struct linear_translation fresh;
     for (unsigned done = 0; done < len;) {
         const struct linear_translation *t = memo_translate(v, memo, &paging, linear + done, &fresh);
@@ -148,6 +162,21 @@ bool vcpu_linear_access_memo(struct vcpu *v, uint64_t linear, void *buf, unsigne
         done += chunk;
     }
     return true;
+}
+
+bool vcpu_linear_access_memo(struct vcpu *v, uint64_t linear, void *buf, unsigned len, bool write,
+                             struct linear_memo *memo)
+{
+    struct guest_paging paging = current_paging();
+    unsigned offset = (unsigned)(linear & 4095);
+    if (!write && offset + len <= 4096) {
+        const struct linear_translation *held = memo_find(memo, linear >> 12, &paging);
+        if (held) {
+            memcpy(buf, held->host_page + offset, len);
+            return true;
+        }
+    }
+    return linear_access_memo_walking(v, linear, buf, len, write, memo, &paging);
 }
 
 bool vcpu_linear_access_mapped(struct vcpu *v, uint64_t linear, void *buf, unsigned len,
