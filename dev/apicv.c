@@ -103,6 +103,8 @@ static void write_eoi_exit_pair(struct vcpu *v, unsigned i)
 static void write_controls(struct vcpu *v, enum apicv_mode now)
 {
     struct vlapic *apic = v->apic;
+    if (now != APICV_FULL)
+        vlapic_irr_words_unknown(apic);     /* the processor's self-IPIs stop here */
     uint32_t proc = v->lv.controls.proc;
     loaded_vmcs_set_proc(&v->lv, now == APICV_OFF ? (proc & ~PROC_USE_TPR_SHADOW) | CR8_EXITS
                                                   : (proc | PROC_USE_TPR_SHADOW) & ~CR8_EXITS);

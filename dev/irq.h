@@ -42,7 +42,7 @@ bool vcpu_interrupt_waiting_loaded(const struct vcpu *vcpu);
  * (masked, below its priority): a cheap superset of vcpu_interrupt_waiting
  * for paths that only need to know whether to look closer. Inline: every
  * nested entry and exit asks. */
-static inline bool vcpu_interrupt_requested(const struct vcpu *v)
+static inline bool vcpu_interrupt_requested(struct vcpu *v)
 {
     if (v->id == 0 && __atomic_load_n(&v->vm->dev->pic_intr, __ATOMIC_RELAXED))
         return true;

@@ -59,9 +59,11 @@ struct vlapic {
     uint32_t inbox[8];
     uint32_t inbox_words;       /* bit i: inbox[i] may be non-zero (set after it) */
     /* Bit i: IRR word i may be non-zero. The own CPU's alone: IRR gains
-     * vectors only from the inbox (vlapic_sync_irr sets the bits) and loses
-     * them to acceptance or, in the page, to the processor's virtual-
-     * interrupt delivery, so a clear bit is a word known empty. */
+     * vectors from the inbox (vlapic_sync_irr sets the bits) and, while
+     * virtual-interrupt delivery is on, from the processor's self-IPI
+     * virtualization (SDM Vol. 3C 30.1.6: vlapic_irr_words_unknown when it
+     * goes off), and loses them to acceptance or virtual-interrupt
+     * delivery, so a clear bit is a word known empty while it is off. */
     uint32_t irr_words;
     /* IRR or ISR changed by the model rather than by the processor (an
      * acceptance, an emulated EOI, a reset): virtual-interrupt delivery's
@@ -156,10 +158,17 @@ int vlapic_pending_vector(const struct vlapic *apic);
 int vlapic_highest_requested(const struct vlapic *apic);
 /* Word `i` of IRR, with the vectors still in the inbox. */
 uint32_t vlapic_irr_word(const struct vlapic *apic, unsigned i);
+/* Every IRR word may hold a vector: the processor may have set some in the
+ * page (virtual-interrupt delivery is going off). */
+static inline void vlapic_irr_words_unknown(struct vlapic *apic)
+{
+    apic->irr_words = 0xff;
+}
 /* Whether any vector is requested (in IRR or the inbox), deliverable or
- * not; on the vCPU's own CPU. Inline: every nested entry and exit asks
- * (nested/switch.c), mostly with no IRR word that may hold one. The words
- * found empty are forgotten. */
+ * not; on the vCPU's own CPU, without virtual-interrupt delivery. Inline:
+ * every nested entry and exit asks (nested/switch.c; APICv is off in VMX
+ * operation), mostly with no IRR word that may hold one. The words found
+ * empty are forgotten. */
 static inline bool vlapic_irr_nonempty(struct vlapic *apic)
 {
     for (uint32_t words = apic->irr_words; words; words &= words - 1) {

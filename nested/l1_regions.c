@@ -22,12 +22,13 @@ void *l1_region_host(struct vcpu *v, uint64_t page)
 uint32_t l1_region_revision(struct vcpu *v, uint64_t addr)
 {
     uint32_t revision = UINT32_MAX;
-    if (!(addr & PAGE_OFFSET_MASK)) {
+    if (v->nested && !(addr & PAGE_OFFSET_MASK)) {
         const uint32_t *region = l1_region_host(v, addr);
         return region ? __atomic_load_n(region, __ATOMIC_RELAXED) : UINT32_MAX;
     }
-    /* Not a page's start (a link pointer the entry checks will refuse):
-     * read as it is, across pages if it must. */
+    /* VMXON's region (no VMX operation yet to keep pages in), or not a
+     * page's start (a link pointer the entry checks will refuse): read as
+     * it is, across pages if it must. */
     if (!guest_mem_read(v->vm, addr, &revision, sizeof(revision)))
         revision = UINT32_MAX;
     return revision;

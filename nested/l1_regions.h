@@ -16,6 +16,6 @@ struct vcpu;
  * there is no RAM (nor memory for it yet: looked up again next time). */
 void *l1_region_host(struct vcpu *vcpu, uint64_t page);
 /* The revision identifier at the start of the region at `addr`; all ones
- * where no RAM is (no identifier matches that). */
+ * where no RAM is (no identifier matches that). Also before VMXON. */
 uint32_t l1_region_revision(struct vcpu *vcpu, uint64_t addr);
 #endif

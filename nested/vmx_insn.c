@@ -228,16 +228,6 @@ static bool region_address_valid(uint64_t addr)
     return !(addr & 0xfff) && !(addr & ~cpu_phys_addr_mask());
 }
 
-/* The revision identifier at the start of an L1 region; all ones where no
- * RAM is (no identifier matches that). */
-static uint32_t region_revision(const struct vcpu *v, uint64_t addr)
-{
-    uint32_t revision;
-    if (!guest_mem_read(v->vm, addr, &revision, sizeof(revision)))
-        revision = UINT32_MAX;
-    return revision;
-}
-
 /* Drops the current VMCS: into the cache if `keep` (VMPTRLD of the one at
  * `incoming`; nested/vmcs12_cache.h), else (VMCLEAR, VMXOFF, or no memory
  * for the cache) back into its region, the cache keeping a copy. */
@@ -274,7 +264,7 @@ static void emulate_vmxon(struct insn *in)
     uint64_t addr;
     if (!read_pointer(in, &addr))
         return;
-    if (!region_address_valid(addr) || region_revision(v, addr) != VMCS12_REVISION) {
+    if (!region_address_valid(addr) || l1_region_revision(v, addr) != VMCS12_REVISION) {
         fail_invalid(in);
         return;
     }

@@ -2,7 +2,8 @@
 #define VMX_VMCS_H
 /* Typed access to the current VMCS. A failing VMREAD/VMWRITE here is a
  * hypervisor bug (every field we touch exists on CPUs we accept), so it is
- * fatal with the field's name rather than silently ignored. */
+ * fatal with the field's name rather than silently ignored; the base-field
+ * accesses below, which cannot fail, test nothing. */
 #include <stdint.h>
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_insn.h"

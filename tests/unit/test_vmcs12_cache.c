@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "nested/nested.h"
+#include "nested/l1_regions.h"
 #include "nested/vmcs12_cache.h"
 #include "virt/vcpu.h"
 
@@ -19,9 +20,9 @@
 static struct { uint64_t gpa; struct vmcs12 data; unsigned reached; } memory[REGIONS];
 static long allocations_left;
 
-uint8_t *guest_mem_host(struct vm *vm, uint64_t gpa)
+void *l1_region_host(struct vcpu *vcpu, uint64_t gpa)
 {
-    (void)vm;
+    (void)vcpu;
     for (unsigned i = 0; i < REGIONS; i++) {
         if (memory[i].gpa == gpa || memory[i].gpa == 0) {
             memory[i].gpa = gpa;
