@@ -1,11 +1,33 @@
 #include "sched/spin_guard.h"
 
+/* The site in `slot` goes: its loop's score is kept among the evicted. */
+static void keep_evicted(struct spin_sites *sites, uint32_t slot)
+{
+    uint64_t rip = __atomic_load_n(&sites->rip[slot], __ATOMIC_RELAXED);
+    if (!rip)
+        return;
+    uint32_t e = __atomic_fetch_add(&sites->evicted_next, 1, __ATOMIC_RELAXED) % SPIN_SITES_EVICTED;
+    __atomic_store_n(&sites->evicted_score[e], __atomic_load_n(&sites->score[slot], __ATOMIC_RELAXED),
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&sites->evicted_rip[e], rip, __ATOMIC_RELAXED);
+}
+
+/* The score the loop at `rip` had when its site last went, or 0 (new). */
+static int8_t evicted_score(const struct spin_sites *sites, uint64_t rip)
+{
+    for (unsigned e = 0; e < SPIN_SITES_EVICTED; e++)
+        if (__atomic_load_n(&sites->evicted_rip[e], __ATOMIC_RELAXED) == rip)
+            return __atomic_load_n(&sites->evicted_score[e], __ATOMIC_RELAXED);
+    return 0;
+}
+
 void spin_sites_learn(struct spin_sites *sites, uint64_t rip)
 {
     if (!rip || spin_sites_contains(sites, rip))
         return;
     uint32_t slot = __atomic_fetch_add(&sites->next, 1, __ATOMIC_RELAXED) % SPIN_SITES;
-    __atomic_store_n(&sites->score[slot], 0, __ATOMIC_RELAXED);
+    keep_evicted(sites, slot);
+    __atomic_store_n(&sites->score[slot], evicted_score(sites, rip), __ATOMIC_RELAXED);
     __atomic_store_n(&sites->passed[slot], 0, __ATOMIC_RELAXED);
     __atomic_store_n(&sites->rip[slot], rip, __ATOMIC_RELAXED);
 }

@@ -30,6 +30,11 @@
 #include <stdint.h>
 
 #define SPIN_SITES 8                /* PAUSE loops remembered per VM */
+/* Loops whose site was given to another, remembered with their scores: a
+ * loop that comes back starts from what holding there did before (Linux's
+ * boot goes through some 50 PAUSE loops; re-learnt with a clean record,
+ * one not worth holding at was held at again each time it came back). */
+#define SPIN_SITES_EVICTED 16
 /* Bytes either side of a loop's PAUSE taken as the loop: a PAUSE loop's body
  * (load, compare, branch) is a handful of instructions around it. */
 #define SPIN_SITE_SPAN 16
@@ -51,6 +56,9 @@ struct spin_sites {
     int8_t score[SPIN_SITES];       /* what holding over there did */
     uint8_t passed[SPIN_SITES];     /* slice ends not held since the last probe */
     uint32_t next;                  /* the slot the next new site replaces */
+    uint64_t evicted_rip[SPIN_SITES_EVICTED];      /* 0: unused */
+    int8_t evicted_score[SPIN_SITES_EVICTED];
+    uint32_t evicted_next;          /* the entry the next evicted loop replaces */
 };
 
 /* A PLE exit at `rip`: remember the loop (updated from any CPU of the VM;

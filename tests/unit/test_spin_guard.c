@@ -194,6 +194,26 @@ static void a_loop_whose_holds_do_not_pay_is_only_probed(void **state)
     assert_int_equal(sites.score[0], 0);
 }
 
+/* A loop whose site another took keeps its record: learnt again, it starts
+ * from the score it had, not from a clean one (Linux runs through more
+ * PAUSE loops than there are sites, and a loop not worth holding at would
+ * otherwise be held at afresh each time it comes back). */
+static void a_loop_learnt_again_keeps_its_score(void **state)
+{
+    (void)state;
+    struct spin_sites sites = { 0 };
+    spin_sites_learn(&sites, PAUSE_RIP);
+    sites.score[0] = SPIN_SCORE_GIVE_UP - 2;
+    for (uint64_t i = 1; i <= SPIN_SITES; i++)
+        spin_sites_learn(&sites, 0x1000 * i);       /* the last takes PAUSE_RIP's site */
+    assert_int_equal(spin_sites_find(&sites, PAUSE_RIP), -1);
+    assert_int_equal(sites.score[0], 0);            /* 0x8000's: new, a clean record */
+    spin_sites_learn(&sites, PAUSE_RIP);
+    int site = spin_sites_find(&sites, PAUSE_RIP);
+    assert_true(site >= 0);
+    assert_int_equal(sites.score[site], SPIN_SCORE_GIVE_UP - 2);
+}
+
 /* Held at one loop, found in another: the first paid (its lock was got),
  * the second is judged on its own. */
 /* A boosted waiter still spinning gives its CPU back whatever the loop's
@@ -244,6 +264,7 @@ int main(void)
         cmocka_unit_test(a_loop_whose_holds_do_not_pay_is_only_probed),
         cmocka_unit_test(moving_to_another_loop_pays_the_first),
         cmocka_unit_test(a_boosted_waiter_takes_no_probe),
+        cmocka_unit_test(a_loop_learnt_again_keeps_its_score),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
