@@ -229,7 +229,7 @@ copy_written_width(const struct vmcs12 *v12, const struct vmcs12_field_set *writ
     for (; bits; bits &= bits - 1) {
         unsigned index = (unsigned)__builtin_ctzll(bits);
         vmcs_write_base(vmcs12_field_set_encoding(VMCS_TYPE_GUEST, width, index),
-                   vmcs12_get_at(v12, width, base + index * VMCS12_WIDTH_BYTES(width)));
+                        vmcs12_get_at(v12, width, base + index * VMCS12_WIDTH_BYTES(width)));
     }
 }
 
@@ -487,11 +487,11 @@ static void load_l1_host_state(struct vcpu *v)
     if (exit12 & EXIT_LOAD_EFER) {
         efer = vmcs12_get(v12, HOST_IA32_EFER);
     } else {
-        efer = vmcs_read(GUEST_IA32_EFER);
+        efer = vmcs_read_base(GUEST_IA32_EFER);
         efer = long_mode ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
     }
     vmcs_write_base(GUEST_IA32_EFER, efer);
-    uint64_t entry01 = vmcs_read(VM_ENTRY_CONTROLS);
+    uint64_t entry01 = vmcs_read_base(VM_ENTRY_CONTROLS);
     uint64_t entry01_now = efer & EFER_LMA ? entry01 | ENTRY_IA32E_MODE_GUEST
                                            : entry01 & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
     if (entry01_now != entry01)

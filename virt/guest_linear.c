@@ -134,16 +134,15 @@ static struct guest_paging current_paging(void)
                                   vmcs_read_base(GUEST_CR4), vmcs_read_base(GUEST_IA32_EFER) };
 }
 
-/* vcpu_linear_access_memo but for a read within one page the memo holds:
+/* vcpu_linear_access_memo for all but a read within one page the memo holds:
  * out of line, with its walk's room on the stack. */
 static __attribute__((noinline)) bool
 linear_access_memo_walking(struct vcpu *v, uint64_t linear, void *buf, unsigned len, bool write,
-                           struct linear_memo *memo, const struct guest_paging *current)
+                           struct linear_memo *memo, const struct guest_paging *paging)
 {
-    struct guest_paging paging = *current;
     struct linear_translation fresh;
     for (unsigned done = 0; done < len;) {
-        const struct linear_translation *t = memo_translate(v, memo, &paging, linear + done, &fresh);
+        const struct linear_translation *t = memo_translate(v, memo, paging, linear + done, &fresh);
         if (!t) {
             page_fault(v, linear + done, write);
             return false;
