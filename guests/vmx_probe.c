@@ -1773,6 +1773,50 @@ static void l2_interrupt_checks(void)
     lapic_eoi();
 }
 
+/* An interrupt that became pending before VMXON: L1 sends itself an IPI
+ * with interrupts off outside VMX operation, then enters VMX operation and
+ * launches L2 with external-interrupt exiting, which exits at once
+ * (SDM Vol. 3C 26.4.1; L2's RFLAGS.IF=1, see the IF=0 case above). Under a
+ * hypervisor with virtual-interrupt delivery the x2APIC self-IPI is
+ * virtualized without an exit, the processor setting the vector in the
+ * virtual IRR itself (30.5); the hypervisor must still find it once VMXON
+ * took that delivery away. Last of the checks: it leaves the APIC in x2APIC
+ * mode. */
+#define CPUID1_ECX_X2APIC (1u << 21)
+#define X2APIC_SELF_IPI   0x83fu
+static void l2_interrupt_before_vmxon_check(void)
+{
+    const char *group = "an interrupt pending since before VMXON";
+    if (!(cpuid(1, 0).ecx & CPUID1_ECX_X2APIC)) {
+        printf("vmx_probe: %s: skipped, no x2APIC\n", group);
+        return;
+    }
+    if (!l2_setup(group, l2_count_down, CONTROLS([VMX_CTL_PIN] = PIN_EXTERNAL_INTERRUPT_EXITING,
+                                                 [VMX_CTL_EXIT] = EXIT_ACK_INTERRUPT_ON_EXIT)))
+        return;
+    l2.regs.rcx = L2_COUNT_DOWN;
+    vmcs_write(GUEST_RFLAGS, RFLAGS_FIXED | RFLAGS_IF);
+    try_vmclear(pa(vmcs));
+    try_vmxoff();
+    uint64_t apic_base = rdmsr(MSR_IA32_APIC_BASE);
+    if (!(apic_base & APIC_BASE_X2APIC)) {
+        wrmsr(MSR_IA32_APIC_BASE, apic_base | APIC_BASE_X2APIC);
+        lapic_init_cpu();
+    }
+    wrmsr(X2APIC_SELF_IPI, VECTOR_IPI);
+    if (!expect("VMXON with an interrupt pending", try_vmxon(stamp(vmxon_region, caps.revision)),
+                ok()) ||
+        !expect("VMPTRLD of the cleared VMCS", try_vmptrld(pa(vmcs)), ok()))
+        return;
+    l2.launched = false;        /* VMCLEAR made its launch state "clear" (SDM Vol. 3C 25.1) */
+    expect_exit("interrupt pending since before VMXON, external-interrupt exiting and "
+                "acknowledge on exit",
+                l2_run(), EXIT(EXIT_REASON_EXTERNAL_INTERRUPT,
+                               .info = INTR_INFO_VALID | INTR_TYPE_EXTERNAL | VECTOR_IPI, .rip = 0),
+                SHOW_INFO | SHOW_RIP, NULL);
+    lapic_eoi();
+}
+
 /* L1 executes an IRET (through a software interrupt's handler), which ends
  * any blocking of NMIs (SDM Vol. 3A 7.7.1). */
 #define VECTOR_IRET 0x51
@@ -2588,6 +2632,7 @@ static void l2_checks(void)
     invalidation_checks();
     l2_vpid_and_unrestricted_checks();
     l2_shadowing_checks();
+    l2_interrupt_before_vmxon_check();
 }
 
 /* ====================================================================== */
