@@ -46,7 +46,8 @@ int vmcs12_field_offset(uint32_t encoding);
  * 63:32 of the field from or to bits 31:0 of the value); false if the
  * field does not exist. vmcs12_write stores read-only fields too (L0 fills
  * in the exit information with it): refusing an L1 VMWRITE to them (error
- * 13, since IA32_VMX_MISC bit 29 is not offered) is the caller's part. */
+ * 13 where IA32_VMX_MISC bit 29 is not offered; nested/vmx_caps.c offers
+ * it) is the caller's part. */
 bool vmcs12_read(const struct vmcs12 *vmcs12, uint32_t encoding, uint64_t *value);
 /* Bytes a VMREAD/VMWRITE of `encoding` moves at vmcs12_field_offset: the
  * field's width, or 4 for the high half of a 64-bit field. */
