@@ -118,6 +118,7 @@ static inline void irq_restore(uint64_t flags)
 #define CR4_OSFXSR     (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_OSXSAVE    (1ull << 18)
+#define CPUID_1_ECX_X2APIC (1u << 21)
 #define CPUID_1_ECX_XSAVE (1u << 26)
 
 /* The host itself uses no FPU/SSE state, but it saves and restores the

@@ -11,6 +11,9 @@
 #define ICR_STARTUP       0x600
 #define ICR_LEVEL_ASSERT  0x4000
 #define ICR_ALL_BUT_SELF  0xc0000
+/* x2APIC mode's SELF IPI register: a write sends the vector to this APIC
+ * (SDM Vol. 3A 13.12.11). */
+#define X2APIC_MSR_SELF_IPI 0x83fu
 
 /* Finds the APIC's mode (xAPIC or x2APIC, from IA32_APIC_BASE, enabling a
  * disabled APIC) and sets it up: TPR 0, software-enabled, timer ready. */

@@ -26,12 +26,10 @@
 #define LATENCY_BOUND  50000u       /* due time to handler, in cycles */
 #define BENCH_SAMPLES  51
 #define MSR_X2APIC(reg) (0x800 + (reg) / 16)
-#define X2APIC_SELF_IPI  0x83f
 #define LVT_PERIODIC     (1u << 17)
 #define LVT_TSC_DEADLINE (2u << 17)
 #define DIVIDE_BY_1      0xb
 #define CPUID1_EDX_APIC         (1u << 9)
-#define CPUID1_ECX_X2APIC       (1u << 21)
 #define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 #define XAPIC_PAGE 0xfee00000ull
 
@@ -186,7 +184,7 @@ static void x2apic_checks(void)
     char detail[120];
     struct cpuid_regs r = cpuid(1, 0);
     report("cpuid shows x2apic and tsc-deadline",
-          (r.ecx & CPUID1_ECX_X2APIC) && (r.ecx & CPUID1_ECX_TSC_DEADLINE), "");
+          (r.ecx & CPUID_1_ECX_X2APIC) && (r.ecx & CPUID1_ECX_TSC_DEADLINE), "");
     uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
     wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_X2APIC);
     lapic_init_cpu();
@@ -218,7 +216,7 @@ static void x2apic_checks(void)
     /* TPR class 5 holds back a class-4 self-IPI until it is lowered. */
     __asm__ volatile("mov %0, %%cr8" :: "r"(5ull));
     irq_enable();
-    wrmsr(X2APIC_SELF_IPI, SELF_VECTOR);
+    wrmsr(X2APIC_MSR_SELF_IPI, SELF_VECTOR);
     uint32_t held = self_ipis;
     uint64_t irr = rdmsr(MSR_X2APIC(APIC_REG_IRR) + SELF_VECTOR / 32);
     uint64_t tpr = rdmsr(MSR_X2APIC(APIC_REG_TPR));
@@ -282,7 +280,7 @@ static void bench(void)
     irq_enable();
     for (int i = 0; i < ACCESS_SAMPLES; i++) {
         eoi_cycles = 0;
-        wrmsr(X2APIC_SELF_IPI, EOI_VECTOR);
+        wrmsr(X2APIC_MSR_SELF_IPI, EOI_VECTOR);
         while (!eoi_cycles)
             cpu_relax();
         samples[i] = eoi_cycles;
@@ -299,7 +297,7 @@ static void bench(void)
     for (int i = 0; i < ACCESS_SAMPLES; i++) {
         arrived_at = 0;
         uint64_t t0 = rdtsc();
-        wrmsr(X2APIC_SELF_IPI, ARRIVAL_VECTOR);
+        wrmsr(X2APIC_MSR_SELF_IPI, ARRIVAL_VECTOR);
         while (!arrived_at)
             cpu_relax();
         samples[i] = arrived_at - t0;
@@ -312,7 +310,7 @@ static void bench(void)
     for (int i = 0; i < ACCESS_SAMPLES; i++) {
         arrived_at = 0;
         irq_disable();
-        wrmsr(X2APIC_SELF_IPI, ARRIVAL_VECTOR);
+        wrmsr(X2APIC_MSR_SELF_IPI, ARRIVAL_VECTOR);
         uint64_t t0 = rdtsc();
         irq_enable();
         while (!arrived_at)

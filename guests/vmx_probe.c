@@ -1782,12 +1782,10 @@ static void l2_interrupt_checks(void)
  * virtual IRR itself (30.5); the hypervisor must still find it once VMXON
  * took that delivery away. Last of the checks: it leaves the APIC in x2APIC
  * mode. */
-#define CPUID1_ECX_X2APIC (1u << 21)
-#define X2APIC_SELF_IPI   0x83fu
 static void l2_interrupt_before_vmxon_check(void)
 {
     const char *group = "an interrupt pending since before VMXON";
-    if (!(cpuid(1, 0).ecx & CPUID1_ECX_X2APIC)) {
+    if (!(cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC)) {
         printf("vmx_probe: %s: skipped, no x2APIC\n", group);
         return;
     }
@@ -1803,7 +1801,7 @@ static void l2_interrupt_before_vmxon_check(void)
         wrmsr(MSR_IA32_APIC_BASE, apic_base | APIC_BASE_X2APIC);
         lapic_init_cpu();
     }
-    wrmsr(X2APIC_SELF_IPI, VECTOR_IPI);
+    wrmsr(X2APIC_MSR_SELF_IPI, VECTOR_IPI);
     if (!expect("VMXON with an interrupt pending", try_vmxon(stamp(vmxon_region, caps.revision)),
                 ok()) ||
         !expect("VMPTRLD of the cleared VMCS", try_vmptrld(pa(vmcs)), ok()))

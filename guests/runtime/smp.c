@@ -12,7 +12,6 @@
 #define AP_START_TIMEOUT_CYCLES 50000000ull
 #define SIPI_RETRY_CYCLES       2000000ull
 #define CR4_OSFXSR_OSXMMEXCPT   0x600
-#define CPUID_1_ECX_X2APIC      (1u << 21)
 
 static struct __attribute__((packed)) { uint16_t limit; uint64_t base; } boot_gdtr;
 static volatile uint32_t starting_ap;
