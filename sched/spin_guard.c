@@ -12,12 +12,16 @@ static void keep_evicted(struct spin_sites *sites, uint32_t slot)
     __atomic_store_n(&sites->evicted_rip[e], rip, __ATOMIC_RELAXED);
 }
 
-/* The score the loop at `rip` had when its site last went, or 0 (new). */
-static int8_t evicted_score(const struct spin_sites *sites, uint64_t rip)
+/* The score the loop at `rip` had when its site went, or 0 (new), taken
+ * out of the evicted: a loop has one entry there at most, so a second
+ * eviction cannot leave an older score to be found first. */
+static int8_t take_evicted_score(struct spin_sites *sites, uint64_t rip)
 {
     for (unsigned e = 0; e < SPIN_SITES_EVICTED; e++)
-        if (__atomic_load_n(&sites->evicted_rip[e], __ATOMIC_RELAXED) == rip)
+        if (__atomic_load_n(&sites->evicted_rip[e], __ATOMIC_RELAXED) == rip) {
+            __atomic_store_n(&sites->evicted_rip[e], 0, __ATOMIC_RELAXED);
             return __atomic_load_n(&sites->evicted_score[e], __ATOMIC_RELAXED);
+        }
     return 0;
 }
 
@@ -27,7 +31,7 @@ void spin_sites_learn(struct spin_sites *sites, uint64_t rip)
         return;
     uint32_t slot = __atomic_fetch_add(&sites->next, 1, __ATOMIC_RELAXED) % SPIN_SITES;
     keep_evicted(sites, slot);
-    __atomic_store_n(&sites->score[slot], evicted_score(sites, rip), __ATOMIC_RELAXED);
+    __atomic_store_n(&sites->score[slot], take_evicted_score(sites, rip), __ATOMIC_RELAXED);
     __atomic_store_n(&sites->passed[slot], 0, __ATOMIC_RELAXED);
     __atomic_store_n(&sites->rip[slot], rip, __ATOMIC_RELAXED);
 }

@@ -214,6 +214,28 @@ static void a_loop_learnt_again_keeps_its_score(void **state)
     assert_int_equal(sites.score[site], SPIN_SCORE_GIVE_UP - 2);
 }
 
+/* Evicted twice, a loop comes back with the score of its second stay, not
+ * the first's (which an entry left over from the first would give). */
+static void a_loop_evicted_twice_keeps_its_latest_score(void **state)
+{
+    (void)state;
+    struct spin_sites sites = { 0 };
+    spin_sites_learn(&sites, PAUSE_RIP);
+    sites.score[0] = SPIN_SCORE_GIVE_UP - 2;
+    for (uint64_t i = 1; i <= SPIN_SITES; i++)
+        spin_sites_learn(&sites, 0x1000 * i);
+    spin_sites_learn(&sites, PAUSE_RIP);
+    int site = spin_sites_find(&sites, PAUSE_RIP);
+    sites.score[site] = SPIN_SCORE_MAX;
+    for (uint64_t i = 1; i <= SPIN_SITES; i++)
+        spin_sites_learn(&sites, 0x100000 * i);
+    assert_int_equal(spin_sites_find(&sites, PAUSE_RIP), -1);
+    spin_sites_learn(&sites, PAUSE_RIP);
+    site = spin_sites_find(&sites, PAUSE_RIP);
+    assert_true(site >= 0);
+    assert_int_equal(sites.score[site], SPIN_SCORE_MAX);
+}
+
 /* Held at one loop, found in another: the first paid (its lock was got),
  * the second is judged on its own. */
 /* A boosted waiter still spinning gives its CPU back whatever the loop's
@@ -265,6 +287,7 @@ int main(void)
         cmocka_unit_test(moving_to_another_loop_pays_the_first),
         cmocka_unit_test(a_boosted_waiter_takes_no_probe),
         cmocka_unit_test(a_loop_learnt_again_keeps_its_score),
+        cmocka_unit_test(a_loop_evicted_twice_keeps_its_latest_score),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
