@@ -240,8 +240,11 @@ static void print_shadowing(const struct nested_vmx *n)
     /* Without a current VMCS the region holds another's leftovers. */
     const struct shadow_promotion *p = n->current_vmptr != NESTED_NO_VMCS && n->shadow_vmcs.learnt
                                            ? &n->shadow_vmcs.learnt->promotion : NULL;
-    kprintf("  VMCS shadowing: vmcs01 %s a shadow VMCS; %u field(s) learnt%s",
-            n->shadow_linked ? "links" : "links no", p ? p->count : 0, p && p->count ? ":" : "");
+    kprintf("  VMCS shadowing: vmcs01 %s; %u field(s) learnt%s",
+            n->vmcs02_shadow != VMCS02_NOT_SHADOW ? "links vmcs02 as its shadow VMCS"
+            : n->shadow_linked                    ? "links a shadow VMCS"
+                                                  : "links no shadow VMCS",
+            p ? p->count : 0, p && p->count ? ":" : "");
     for (unsigned i = 0; p && i < p->count; i++)
         kprintf("%s%s", i % 4 ? ", " : "\n    ", vmcs_field_lookup(p->promoted[i].encoding)->name);
     kprintf("\n  L1's shadow VMCSs: linked at %lu VMPTRLDs, %lu of them loading every field "

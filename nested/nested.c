@@ -20,6 +20,7 @@ void nested_init(void)
     nested_vmx_caps_init(&nested_caps, &vmcs_config, &hw);
     vmcs12_spans_init();
     shadow_vmcs_init();
+    vmcs02_as_shadow_init();
     shadow02_init();
 }
 

@@ -15,6 +15,7 @@
 #include "nested/entry_checks.h"
 #include "nested/merge.h"
 #include "nested/vmcs12.h"
+#include "nested/vmcs02_as_shadow.h"
 #include "nested/vmx_caps.h"
 #include "vmx/loaded_vmcs.h"
 #include "virt/guest_linear.h"
@@ -187,6 +188,11 @@ struct nested_vmx {
      * (nested/shadow_vmcs.h), and whether vmcs01 links it now. */
     struct nested_shadow_region shadow_vmcs;
     bool shadow_linked;
+    /* Or vmcs02 serves as that shadow VMCS (nested/vmcs02_as_shadow.h);
+     * after L1 left it for another VMCS, the nested exits to go without
+     * (its pause), and the pause after the next such. */
+    enum vmcs02_shadow_state vmcs02_shadow;
+    uint16_t vmcs02_shadow_pause, vmcs02_shadow_next_pause;
     /* Its links since VMXON, and those that loaded every field into the
      * region (`info nested`). */
     uint64_t shadow_attaches, shadow_attach_loads;

@@ -24,6 +24,8 @@ static bool available;
  * shadow (field_shadowable), not in the RW list, and not read-only data,
  * which L1 cannot write. */
 static struct vmcs12_field_set promotable;
+/* The vmcs12 fields field_shadowable found the processor keeps. */
+static struct vmcs12_field_set keeps;
 
 static bool access_rights(uint32_t encoding)
 {
@@ -70,6 +72,9 @@ void shadow_vmcs_init(void)
                          vmcs_config.misc & VMX_MISC_VMWRITE_ANY_FIELD);
     for (unsigned i = 0; i < vmcs_field_count; i++) {
         const struct vmcs_field_info *f = &vmcs_field_table[i];
+        if (vmcs12_field_offset(f->encoding) >= 0 &&
+            field_shadowable(&all_access_rights_bits, f->encoding))
+            vmcs12_field_set_add(&keeps, f->encoding);
         if (f->shadow != VMCS_SHADOW_RW && vmcs12_field_offset(f->encoding) >= 0 &&
             vmcs_field_type(f->encoding) != VMCS_TYPE_READ_ONLY &&
             field_shadowable(&all_access_rights_bits, f->encoding))
@@ -80,6 +85,11 @@ void shadow_vmcs_init(void)
     page_free(scratch, 1);
     shadow_bitmaps_build(&fields, vmread_bitmap, vmwrite_bitmap);
     available = true;
+}
+
+bool shadow_vmcs_keeps(uint32_t encoding)
+{
+    return available && vmcs12_field_set_has(&keeps, encoding);
 }
 
 bool shadow_vmcs_used(const struct vcpu *v)
@@ -324,6 +334,19 @@ void shadow_vmcs_detach(struct vcpu *v, bool to_be_cached)
     n->shadow_promoted = false;     /* the next attach says for its vmcs12 */
 }
 
+void shadow_vmcs_unlink(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    /* L1's VMREADs and VMWRITEs may have left its data in the processor. */
+    if (vmclear(n->shadow_vmcs.region) != VMX_SUCCEED)
+        panic("VMCLEAR of a shadow VMCS failed");
+    n->shadow_vmcs.holds_vmcs12 = false;
+    n->shadow_vmcs.newer = false;
+    v->lv.shadow = 0;
+    n->shadow_linked = false;
+    n->shadow_promoted = false;
+}
+
 void shadow_vmcs_settle(struct vcpu *v, struct nested_shadow_region *shadow, struct vmcs12 *v12)
 {
     if (!shadow->newer)
@@ -404,6 +427,7 @@ void shadow_vmcs_exited(struct vcpu *v, uint32_t encoding)
 {
     struct nested_vmx *n = v->nested;
     uint32_t field = encoding & ~1u;    /* a high half: its field */
+    /* (Unlinked while vmcs02 is the shadow VMCS: its bitmaps are fixed.) */
     if (!n->shadow_linked || !vmcs12_field_set_has(&promotable, field))
         return;
     struct shadow_learnt *learnt = learnt_of(n);

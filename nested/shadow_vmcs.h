@@ -56,6 +56,9 @@ _Static_assert(sizeof(struct shadow_learnt) == 3 * 4096, "the page and two bitma
 /* Probes the fields the processor has and builds the bitmaps (at
  * start-up, VMX on, no VMCS current). */
 void shadow_vmcs_init(void);
+/* Whether the processor has hardware shadowing and the vmcs12 field
+ * `encoding`, keeping every bit VMWRITE gives it (as probed at start-up). */
+bool shadow_vmcs_keeps(uint32_t encoding);
 /* Whether the vCPU's L1 gets hardware shadowing: the processor has it and
  * the VM's `shadow_vmcs` setting asks for it. */
 bool shadow_vmcs_used(const struct vcpu *vcpu);
@@ -73,6 +76,11 @@ bool shadow_vmcs_attach(struct vcpu *vcpu);
  * `to_be_cached` (VMPTRLD of another): then the shadow is marked newer,
  * and shadow_vmcs_settle takes them if vmcs12 is written back instead. */
 void shadow_vmcs_detach(struct vcpu *vcpu, bool to_be_cached);
+/* vmcs02 takes its place as L1's shadow VMCS (nested/vmcs02_as_shadow.h)
+ * right after a nested exit, L1 not having run since the entry took the
+ * shadow's RW fields: nothing to take, and the shadow holds nothing after
+ * (vmcs01 current; its link and bitmaps are the caller's to write). */
+void shadow_vmcs_unlink(struct vcpu *vcpu);
 /* vmcs12 goes back to L1's memory, with `shadow` (not linked): the RW and
  * learnt fields of a shadow marked newer into it first. */
 void shadow_vmcs_settle(struct vcpu *vcpu, struct nested_shadow_region *shadow,

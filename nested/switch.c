@@ -8,6 +8,8 @@
 #include "nested/shadow_vmcs.h"
 #include "nested/shadow_vmcs02.h"
 #include "nested/vmcs12_cache.h"
+#include "nested/vmcs02_fields.h"
+#include "nested/vmcs02_as_shadow.h"
 #include "dev/apicv.h"
 #include "dev/irq.h"
 #include "virt/event_inject.h"
@@ -42,28 +44,6 @@
 #define PDPTE_COUNT 4
 #define AR_UNUSABLE (1u << 16)
 #define GUEST_ACTIVITY_HLT 1    /* the activity states: SDM Vol. 3C 25.4.2 */
-
-/* The guest-state fields copied between vmcs12 and vmcs02 as they are (the
- * control registers, EFER, PAT and the debug state have rules of their own). */
-#define GUEST_FIELDS(X)                                                                   \
-    X(GUEST_ES_SELECTOR) X(GUEST_CS_SELECTOR) X(GUEST_SS_SELECTOR) X(GUEST_DS_SELECTOR)    \
-    X(GUEST_FS_SELECTOR) X(GUEST_GS_SELECTOR) X(GUEST_LDTR_SELECTOR) X(GUEST_TR_SELECTOR)  \
-    X(GUEST_ES_LIMIT) X(GUEST_CS_LIMIT) X(GUEST_SS_LIMIT) X(GUEST_DS_LIMIT)                \
-    X(GUEST_FS_LIMIT) X(GUEST_GS_LIMIT) X(GUEST_LDTR_LIMIT) X(GUEST_TR_LIMIT)              \
-    X(GUEST_GDTR_LIMIT) X(GUEST_IDTR_LIMIT)                                                \
-    X(GUEST_ES_AR_BYTES) X(GUEST_CS_AR_BYTES) X(GUEST_SS_AR_BYTES) X(GUEST_DS_AR_BYTES)    \
-    X(GUEST_FS_AR_BYTES) X(GUEST_GS_AR_BYTES) X(GUEST_LDTR_AR_BYTES) X(GUEST_TR_AR_BYTES)  \
-    X(GUEST_ES_BASE) X(GUEST_CS_BASE) X(GUEST_SS_BASE) X(GUEST_DS_BASE) X(GUEST_FS_BASE)   \
-    X(GUEST_GS_BASE) X(GUEST_LDTR_BASE) X(GUEST_TR_BASE) X(GUEST_GDTR_BASE)                \
-    X(GUEST_IDTR_BASE) X(GUEST_CR3) X(GUEST_RSP) X(GUEST_RIP) X(GUEST_RFLAGS)              \
-    X(GUEST_PENDING_DBG_EXCEPTIONS) X(GUEST_SYSENTER_CS) X(GUEST_SYSENTER_ESP)             \
-    X(GUEST_SYSENTER_EIP) X(GUEST_INTERRUPTIBILITY_INFO) X(GUEST_ACTIVITY_STATE)
-
-/* The exit-information fields a nested exit passes on (SDM Vol. 3C 25.9). */
-#define EXIT_INFO_FIELDS(X)                                                               \
-    X(EXIT_QUALIFICATION) X(VM_EXIT_INTR_INFO) X(VM_EXIT_INTR_ERROR_CODE)                  \
-    X(IDT_VECTORING_INFO) X(IDT_VECTORING_ERROR_CODE) X(VM_EXIT_INSTRUCTION_LEN)           \
-    X(VMX_INSTRUCTION_INFO) X(GUEST_LINEAR_ADDRESS) X(GUEST_PHYSICAL_ADDRESS)
 
 #define AS_ELEMENT(id) id,
 static const enum vmcs_field guest_fields[] = { GUEST_FIELDS(AS_ELEMENT) };
@@ -207,6 +187,9 @@ static bool load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4, bool ia32e, 
 static struct {
     struct vmcs12_field_set set;
     struct vmcs12_field_set later_set;
+    /* While vmcs02 is L1's shadow VMCS: those a nested exit leaves there
+     * (all but the writable ones, nested/vmcs02_fields.h). */
+    struct vmcs12_field_set vmcs02_set;
 } copied;
 
 void nested_switch_init(void)
@@ -216,6 +199,13 @@ void nested_switch_init(void)
         if (vmcs_field_lookup(guest_fields[i])->shadow == VMCS_SHADOW_NO)
             vmcs12_field_set_add(&copied.later_set, guest_fields[i]);
     }
+    struct vmcs12_field_set saved_at_exit = { 0 };
+#define SAVED_AT_EXIT(id) vmcs12_field_set_add(&saved_at_exit, id);
+    VMCS02_SHADOW_WRITABLE_GUEST_FIELDS(SAVED_AT_EXIT)
+#undef SAVED_AT_EXIT
+    for (unsigned i = 0; i < COUNT(guest_fields); i++)
+        if (!vmcs12_field_set_has(&saved_at_exit, guest_fields[i]))
+            vmcs12_field_set_add(&copied.vmcs02_set, guest_fields[i]);
 }
 
 /* The guest_fields of width code `width` that `written` holds, into
@@ -562,8 +552,9 @@ static inline __attribute__((always_inline)) void request_event_check(struct vcp
 }
 
 /* The end of a VM exit to L1: its VM-exit MSR-load list, then vmcs01 with
- * L1's host state; L1 runs next. */
-static void return_to_l1(struct vcpu *v)
+ * L1's host state, and L1's shadow VMCS the exit information (vmcs02 if
+ * `vmcs02_is_shadow`); L1 runs next. */
+static void return_to_l1(struct vcpu *v, bool vmcs02_is_shadow)
 {
     struct nested_vmx *n = v->nested;
     v->in_l2 = false;
@@ -574,7 +565,9 @@ static void return_to_l1(struct vcpu *v)
      * after the entry's event check): dev/apicv.h. */
     apicv_sync(v);
     load_l1_host_state(v);
-    if (n->shadow_linked)
+    if (__builtin_expect(vmcs02_is_shadow, 0))
+        vmcs02_as_shadow_park(v);
+    else if (n->shadow_linked)
         shadow_vmcs_from_vmcs12(v);     /* L1 reads the exit from the shadow VMCS */
     /* The vCPU's own interrupt-window state is vmcs01's again. */
     uint32_t proc01 = v->lv.controls.proc;
@@ -597,7 +590,13 @@ static void fail_entry(struct vcpu *v, uint32_t reason, uint64_t qualification)
     nested_set_for_l1(n, EXIT_QUALIFICATION, qualification);
     nested_set_for_l1(n, VM_ENTRY_INTR_INFO,
                       vmcs12_get(n->vmcs12, VM_ENTRY_INTR_INFO) & ~NESTED_EVENT_VALID);
-    return_to_l1(v);
+    bool vmcs02_is_shadow = n->vmcs02_shadow != VMCS02_NOT_SHADOW;
+    return_to_l1(v, vmcs02_is_shadow);
+    if (vmcs02_is_shadow) {
+        vmcs02_as_shadow_written(v, VM_EXIT_REASON);
+        vmcs02_as_shadow_written(v, EXIT_QUALIFICATION);
+        vmcs02_as_shadow_written(v, VM_ENTRY_INTR_INFO);
+    }
 }
 
 /* L2 runs on vpid02. With VPID in vmcs12, its translations are kept
@@ -734,20 +733,62 @@ static __attribute__((noinline, cold)) void save_promoted_l2_state(struct nested
 #undef SAVE_WORD
 }
 
+/* vmcs02 stays L1's shadow VMCS (nested/vmcs02_as_shadow.h): of L2's
+ * state, only what the next entry compares with what L1 left in vmcs02
+ * (vmcs02_as_shadow_take) goes into vmcs12 at once, and CR3, which `info
+ * nested` shows. Out of line, as the other parts of this exit that differ
+ * (exit_info_into_vmcs02). */
+static __attribute__((noinline)) void save_writable_guest_fields(struct vmcs12 *v12)
+{
+#define SAVE(id) vmcs12_set(v12, id, vmcs_read_base(id));
+    VMCS02_SHADOW_WRITABLE_GUEST_FIELDS(SAVE)
+    SAVE(GUEST_CR3)
+#undef SAVE
+}
+
+/* vmcs02 (current) stays L1's shadow VMCS: the exit reason, and the exit
+ * information L0 made up (a synthetic exit's, in vmcs12 already) or
+ * requalified, go into it; L2's HLT, which L0 modelled, too. vmcs12 keeps
+ * the qualification for `info nested`. */
+static __attribute__((noinline)) void exit_info_into_vmcs02(struct vcpu *v, uint32_t reason,
+                                                           enum nested_exit_info info,
+                                                           uint64_t qualification)
+{
+    struct nested_vmx *n = v->nested;
+    struct vmcs12 *v12 = n->vmcs12;
+    vmcs_write_base(VM_EXIT_REASON, reason);
+    if (info == NESTED_EXIT_INFO_SYNTHETIC) {
+#define PUT_FIELD(id) vmcs_write_base(id, vmcs12_get(v12, id));
+        EXIT_INFO_FIELDS(PUT_FIELD)
+#undef PUT_FIELD
+    } else {
+        if (info == NESTED_EXIT_INFO_REQUALIFIED)
+            vmcs_write_base(EXIT_QUALIFICATION, qualification);
+        vmcs12_set(v12, EXIT_QUALIFICATION, vmcs_read_base(EXIT_QUALIFICATION));
+    }
+    /* For L1 to read, and for the next entry unless L1 changes it. */
+    if (n->l2_halted)
+        vmcs_write_base(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
+}
+
 /* vmcs02's guest state back into vmcs12, with the CR0/CR4 three-way rule
  * and the state the exit controls save (KVM's sync_vmcs02_to_vmcs12). */
-static void save_l2_state(struct vcpu *v)
+static void save_l2_state(struct vcpu *v, bool vmcs02_is_shadow)
 {
     struct nested_vmx *n = v->nested;
     struct vmcs12 *v12 = n->vmcs12;
     struct vmcs12_field_set *stale = &n->shadow_stale;
+    if (__builtin_expect(vmcs02_is_shadow, 0)) {
+        save_writable_guest_fields(v12);
+    } else {
 #define SAVE_IF_SHADOWED(id)                                                              \
     if ((int)id##_SHADOW != (int)VMCS_SHADOW_NO)                                           \
         vmcs12_set_noting(v12, stale, id, vmcs_read_base(id));
-    GUEST_FIELDS(SAVE_IF_SHADOWED)
+        GUEST_FIELDS(SAVE_IF_SHADOWED)
 #undef SAVE_IF_SHADOWED
-    if (__builtin_expect(n->shadow_promoted, 0))
-        save_promoted_l2_state(n);
+        if (__builtin_expect(n->shadow_promoted, 0))
+            save_promoted_l2_state(n);
+    }
     n->l2_state_pending = true;
     uint64_t cr0 = nested_cr_for_vmcs12(vmcs_read_base(GUEST_CR0), vmcs_read_base(CR0_READ_SHADOW),
                                         n->vmcs02.controls.cr0_mask, vmcs12_get(v12, GUEST_CR0),
@@ -787,6 +828,15 @@ static void save_l2_state(struct vcpu *v)
     }
 }
 
+/* Whether vmcs02 is to be (or stay) L1's shadow VMCS after this exit: the
+ * VM's setting is tested first, the rest (vmcs02_as_shadow_wanted) only
+ * where it asks for it. */
+static inline bool keep_vmcs02_as_shadow(struct vcpu *v)
+{
+    return v->nested->vmcs02_shadow != VMCS02_NOT_SHADOW ||
+           (v->vm->config.vmcs02_shadow && vmcs02_as_shadow_wanted(v));
+}
+
 void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
                     uint64_t qualification, uint32_t interruption_info)
 {
@@ -798,12 +848,12 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
     if (n->launch_pending && !(reason & EXIT_REASON_ENTRY_FAILURE))
         v12->launch_state = VMCS12_LAUNCHED;
     n->launch_pending = false;
-    save_l2_state(v);
-    if (n->l2_halted) {
+    bool vmcs02_is_shadow = keep_vmcs02_as_shadow(v);
+    save_l2_state(v, vmcs02_is_shadow);
+    if (n->l2_halted && !vmcs02_is_shadow) {
         vmcs12_set_noting(v12, stale, GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
         vmcs12_field_set_add(&n->written, GUEST_ACTIVITY_STATE);    /* vmcs02 says active */
     }
-    n->l2_halted = false;
     vmcs12_set_noting(v12, stale, VM_EXIT_REASON, reason);
     if (info == NESTED_EXIT_INFO_SYNTHETIC) {
 #define CLEAR_FIELD(id) vmcs12_set_noting(v12, stale, id, 0);
@@ -820,25 +870,51 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
             vmcs12_set_noting(v12, stale, VM_EXIT_INSTRUCTION_LEN,
                               vmcs_read(VM_ENTRY_INSTRUCTION_LEN));
         }
-    } else {
+    } else if (!vmcs02_is_shadow) {
 #define COPY_FIELD(id) vmcs12_set_noting(v12, stale, id, vmcs_read_base(id));
         EXIT_INFO_FIELDS(COPY_FIELD)
 #undef COPY_FIELD
         if (info == NESTED_EXIT_INFO_REQUALIFIED)
             vmcs12_set_noting(v12, stale, EXIT_QUALIFICATION, qualification);
     }
+    if (__builtin_expect(vmcs02_is_shadow, 0))
+        exit_info_into_vmcs02(v, reason, info, qualification);
+    n->l2_halted = false;
     /* Every VM exit clears the valid bit of the VM-entry interruption
      * information (SDM Vol. 3C 28.2). */
     vmcs12_set_noting(v12, stale, VM_ENTRY_INTR_INFO,
                       vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~NESTED_EVENT_VALID);
     uint32_t failed = process_msr_list(v, VM_EXIT_MSR_STORE_COUNT, VM_EXIT_MSR_STORE_ADDR, true);
-    vmcs_write(VM_ENTRY_INTR_INFO, 0);      /* vmcs02's pending injection is L1's now */
+    /* vmcs02's pending injection is L1's now: none, or L1's own (valid
+     * bit clear) with the other fields vmcs02 holds for L1. */
+    if (__builtin_expect(vmcs02_is_shadow, 0))
+        vmcs02_as_shadow_put(v);
+    else
+        vmcs_write(VM_ENTRY_INTR_INFO, 0);
     n->injection02_pending = false;
     if (v->window_exiting || v->nmi_window_exiting)
         close_l0_windows(v);
-    return_to_l1(v);
+    return_to_l1(v, vmcs02_is_shadow);
     if (failed)
         vmx_abort(v, 1);    /* failure saving guest MSRs */
+}
+
+/* With vmcs02 current and L1's shadow VMCS since the last nested exit:
+ * what that exit left there, but for the fields L0 or L1 wrote since
+ * (written: vmcs02 has their vmcs12 values too), into vmcs12. */
+static void save_vmcs02_state(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    struct vmcs12 *v12 = n->vmcs12;
+    const uint64_t *saved = copied.vmcs02_set.bits[VMCS_TYPE_GUEST];
+    const uint64_t *written = n->written.bits[VMCS_TYPE_GUEST];
+#define SAVE_WORD(width) save_guest_word(v12, saved[width] & ~written[width], width, NULL);
+    SAVE_WORD(VMCS_WIDTH_16) SAVE_WORD(VMCS_WIDTH_64) SAVE_WORD(VMCS_WIDTH_32)
+    SAVE_WORD(VMCS_WIDTH_NATURAL)
+#undef SAVE_WORD
+#define COPY_FIELD(id) vmcs12_set(v12, id, vmcs_read_base(id));
+    EXIT_INFO_FIELDS(COPY_FIELD)
+#undef COPY_FIELD
 }
 
 void nested_sync_l2_state(struct vcpu *v)
@@ -847,6 +923,10 @@ void nested_sync_l2_state(struct vcpu *v)
     if (!n || !n->l2_state_pending)
         return;
     n->l2_state_pending = false;
+    if (n->vmcs02_shadow != VMCS02_NOT_SHADOW) {
+        vmcs02_as_shadow_with_current(v, save_vmcs02_state);
+        return;
+    }
     /* Not a field L0 or L1 wrote since the exit (written), newer in
      * vmcs12, nor one learnt to shadow for it: the exit saved those
      * (save_promoted_l2_state; a field is learnt at an emulated access,
@@ -878,6 +958,7 @@ void nested_entry_failed_late(struct vcpu *v)
         close_l0_windows(v);
     v->in_l2 = false;
     run_on(v, &v->lv);
+    vmcs02_as_shadow_repark(v);
     /* L1's VMLAUNCH/VMRESUME is still where it was in vmcs01: it ends in
      * VMfailValid with the error in the current VMCS. */
     vmcs12_set(n->vmcs12, VM_INSTRUCTION_ERROR, VMXERR_ENTRY_INVALID_CONTROLS);

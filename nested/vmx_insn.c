@@ -237,10 +237,19 @@ static void release_current(struct vcpu *v, bool keep, uint64_t incoming)
     if (n->current_vmptr == NESTED_NO_VMCS)
         return;
     nested_sync_l2_state(v);
+    vmcs02_as_shadow_leave(v);
     shadow_vmcs_detach(v, keep);
     if (!keep || !vmcs12_cache_keep(v, incoming))
         vmcs12_cache_release(v);
     n->current_vmptr = NESTED_NO_VMCS;
+}
+
+/* Whether vmcs12's `encoding` may be waiting in vmcs02 after a nested
+ * exit (nested_sync_l2_state): guest state, or exit information. */
+static bool vmcs02_may_hold(uint32_t encoding)
+{
+    unsigned type = vmcs_field_type(encoding);
+    return type == VMCS_TYPE_GUEST || type == VMCS_TYPE_READ_ONLY;
 }
 
 static void emulate_vmxon(struct insn *in)
@@ -460,7 +469,7 @@ static void emulate_vmread(struct insn *in)
         fail(in, VMXERR_UNSUPPORTED_COMPONENT);
         return;
     }
-    if (!in_l2 && vmcs_field_type(encoding) == VMCS_TYPE_GUEST)
+    if (!in_l2 && vmcs02_may_hold(encoding))
         nested_sync_l2_state(in->vcpu);
     if (!(in_l2 ? l2_shadow_read(shadow, encoding, &value) : vmcs12_read(n->vmcs12, encoding, &value))) {
         fail(in, VMXERR_UNSUPPORTED_COMPONENT);
@@ -511,11 +520,14 @@ static void emulate_vmwrite(struct insn *in)
         succeed(in);
         return;
     }
-    if (vmcs_field_type(encoding) == VMCS_TYPE_GUEST)
+    if (vmcs02_may_hold(encoding))
         nested_sync_l2_state(in->vcpu);     /* a high half: the field's low half stays */
     (void)vmcs12_write(n->vmcs12, encoding, value);
     nested_note_written(n, encoding & ~1u);     /* a high half: its field */
-    shadow_vmcs_written(in->vcpu, encoding);
+    if (n->vmcs02_shadow == VMCS02_PARKED)
+        vmcs02_as_shadow_written(in->vcpu, encoding);
+    else
+        shadow_vmcs_written(in->vcpu, encoding);
     succeed(in);
     shadow_vmcs_exited(in->vcpu, encoding);
 }
@@ -579,6 +591,10 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
         fail(in, VMXERR_VMRESUME_NOT_LAUNCHED);
         return;
     }
+    /* What L1 wrote to vmcs02 as its shadow VMCS is vmcs12's from here on;
+     * a VMfail below leaves vmcs02 its shadow again. */
+    if (n->vmcs02_shadow == VMCS02_PARKED)
+        vmcs02_as_shadow_take(in->vcpu);
     /* Checked again only if L1 wrote a control or host-state field since
      * they last passed: the other inputs (the capabilities, the address
      * widths, L1's IA-32e mode, which CR0.PG fixed to 1 in VMX operation
@@ -588,6 +604,7 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
         vmcs12_field_set_has_type(&n->written, VMCS_TYPE_HOST)) {
         uint32_t error = check_written_controls_and_host_state(n);
         if (error) {
+            vmcs02_as_shadow_repark(in->vcpu);
             fail(in, error);
             return;
         }
@@ -597,6 +614,7 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
     } else if (nested_injects(n)) {
         uint32_t error = nested_check_injection(n->vmcs12, &nested_caps, cpu_phys_addr_bits(), NULL);
         if (error) {
+            vmcs02_as_shadow_repark(in->vcpu);
             fail(in, error);
             return;
         }

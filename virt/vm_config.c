@@ -153,6 +153,7 @@ static void begin_section(struct parser *p, const char *s, const char *e)
                               .spin_guard = p->set->global.spin_guard,
                               .nested = p->set->global.nested,
                               .shadow_vmcs = p->set->global.shadow_vmcs,
+                              .vmcs02_shadow = p->set->global.vmcs02_shadow,
                               .apicv = p->set->global.apicv,
                               .overcommit = p->set->global.overcommit,
                               .hugepages = true, .weight = 100,
@@ -205,10 +206,11 @@ static bool set_shared_key(struct parser *p, const char *k, const char *ke, cons
             problem(p, "ple: '%.*s' is not on, off or auto", (int)(ve - v), v);
     } else if (equals(k, ke, "directed_yield") || equals(k, ke, "spin_guard") ||
                equals(k, ke, "nested") || equals(k, ke, "shadow_vmcs") ||
-               equals(k, ke, "apicv")) {
+               equals(k, ke, "vmcs02_shadow") || equals(k, ke, "apicv")) {
         bool *flag = equals(k, ke, "spin_guard")    ? &vm->spin_guard
                      : equals(k, ke, "nested")      ? &vm->nested
                      : equals(k, ke, "shadow_vmcs") ? &vm->shadow_vmcs
+                     : equals(k, ke, "vmcs02_shadow") ? &vm->vmcs02_shadow
                      : equals(k, ke, "apicv")       ? &vm->apicv
                                                     : &vm->directed_yield;
         if (equals(v, ve, "on") || equals(v, ve, "off"))
@@ -237,7 +239,7 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
     if (p->in_global) {
         problem(p, "unknown [global] setting '%.*s' (known: ple, ple_gap, ple_window, ple_grow, "
                    "ple_shrink, ple_window_max, directed_yield, spin_guard, nested, shadow_vmcs, "
-                   "apicv, overcommit)",
+                   "vmcs02_shadow, apicv, overcommit)",
                 (int)(ke - k), k);
         return;
     }
@@ -293,7 +295,8 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
         problem(p, "unknown setting '%.*s' (known: image, initrd, modules, vcpus, memory, "
                    "cmdline, affinity, "
                    "ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, "
-                   "directed_yield, spin_guard, nested, shadow_vmcs, apicv, hugepages, start, weight, "
+                   "directed_yield, spin_guard, nested, shadow_vmcs, vmcs02_shadow, apicv, hugepages, "
+                   "start, weight, "
                    "on_reboot)",
                 (int)(ke - k), k);
     }
@@ -351,7 +354,7 @@ void vm_config_parse(const char *file, const char *text, size_t len, struct vm_c
     memset(set, 0, sizeof(*set));
     set->global = (struct vm_config){
         .ple = PLE_AUTO, .directed_yield = true, .spin_guard = true, .nested = true,
-        .shadow_vmcs = true, .apicv = true,
+        .shadow_vmcs = true, .vmcs02_shadow = false, .apicv = true,
         .valid = true,
         .ple_params = { .gap = DEFAULT_PLE_GAP, .window = DEFAULT_PLE_WINDOW,
                         .grow = DEFAULT_PLE_GROW, .shrink = DEFAULT_PLE_SHRINK,

@@ -8,7 +8,7 @@
  *                            begins a comment, to the end of the line
  *   [global]                 optional, before the VMs: the settings every VM
  *                            starts from (the ple* keys, directed_yield,
- *                            spin_guard, nested, shadow_vmcs, apicv), and overcommit = on|off:
+ *                            spin_guard, nested, shadow_vmcs, vmcs02_shadow, apicv), and overcommit = on|off:
  *                            create VMs whose memory the host cannot reserve
  *                            (virt/mem_reserve.h), default off
  *   [vm NAME]
@@ -41,6 +41,14 @@
  *                            hardware shadow VMCS without exits where the CPU has
  *                            VMCS shadowing (nested/shadow_vmcs.h), default on
  *                            (KVM's enable_shadow_vmcs)
+ *   vmcs02_shadow = on|off   with shadow_vmcs: between a nested exit and the next
+ *                            entry vmcs02 itself is L1's shadow VMCS, so that L2's
+ *                            state and the exit information are not copied
+ *                            (nested/vmcs02_as_shadow.h, ACRN's way), where the CPU
+ *                            lets VMWRITE write every field; default off: the
+ *                            fields vmcs02 holds for L0 (controls, CR0, CR4, EFER,
+ *                            host state) then exit at every access, which costs an
+ *                            L1 that touches them between its exits and entries
  *   apicv    = on|off        APIC virtualization where the CPU has it: a TPR
  *                            shadow (CR8 accesses without exits), and with
  *                            virtual-interrupt delivery and APIC-register
@@ -90,6 +98,7 @@ struct vm_config {
     bool spin_guard;            /* sched/spin_guard.h */
     bool nested;                /* VMX offered to the guest (nested/nested.h) */
     bool shadow_vmcs;           /* hardware VMCS shadowing for it (nested/shadow_vmcs.h) */
+    bool vmcs02_shadow;         /* vmcs02 as L1's shadow VMCS (nested/vmcs02_as_shadow.h) */
     bool apicv;                 /* APIC virtualization where the CPU has it (dev/apicv.h) */
     bool hugepages;
     bool overcommit;            /* [global] only: virt/mem_reserve.h */

@@ -18,27 +18,33 @@ my ($bare_status, $bare_out) = vmxrun('--bare-multiboot', '', "$root/build/guest
 my %bare = map { $_->[0] => $_ } vmx_probe_verdicts($bare_out);
 ok(%bare, 'the probe ran bare on Bochs') or diag($bare_out);
 
-my ($status, $out) = run_vms("[vm l1]\nimage = vmx_probe.elf\nmemory = 32M\nnested = on\n",
-                             ['vmx_probe']);
-my @nested = vmx_probe_verdicts($out);
-my ($checks, $failed) = $out =~ /^\[l1\] vmx_probe: (\d+) checks, (\d+) failed$/m;
-ok(defined $checks, 'the probe ran to its summary under vmxvisor') or diag($out);
-is($failed, 0, 'every check passes under vmxvisor');
-is(scalar @nested, $checks, 'one verdict line per check');
-is((vm_result($out, 'l1'))[1], 0, 'the L1 VM ends with status 0');
-is($status, 0, 'the hypervisor ends with status 0');
+# And with vmcs02 as L1's shadow VMCS between its exits and entries
+# (nested/vmcs02_as_shadow.h): L1 must see no difference.
+my ($status, $out);
+for my $setting ('', "vmcs02_shadow = on\n") {
+    my $with = $setting ? ' (vmcs02 as the shadow VMCS)' : '';
+    ($status, $out) = run_vms("[vm l1]\nimage = vmx_probe.elf\nmemory = 32M\nnested = on\n$setting",
+                              ['vmx_probe']);
+    my @nested = vmx_probe_verdicts($out);
+    my ($checks, $failed) = $out =~ /^\[l1\] vmx_probe: (\d+) checks, (\d+) failed$/m;
+    ok(defined $checks, "the probe ran to its summary under vmxvisor$with") or diag($out);
+    is($failed, 0, "every check passes under vmxvisor$with");
+    is(scalar @nested, $checks, "one verdict line per check$with");
+    is((vm_result($out, 'l1'))[1], 0, "the L1 VM ends with status 0$with");
+    is($status, 0, "the hypervisor ends with status 0$with");
 
-for (@nested) {
-    my ($check, $outcome, $verdict) = @$_;
-    my $oracle = $bare{$check};
-    next unless $oracle && $oracle->[2] eq 'PASS';     # Bochs deviates there: the SDM decides
-    is($outcome, $oracle->[1], "as on bare Bochs: $check: $oracle->[1]");
-}
-my %seen = map { $_->[0] => 1 } @nested;
-my @skipped = grep { !$seen{$_} } sort keys %bare;
-for my $check (@skipped) {
-    like($out, qr/^\[l1\] vmx_probe: \Q$check\E: skipped, /m,
-         "skipped under vmxvisor, where L1 is not offered what it needs: $check");
+    for (@nested) {
+        my ($check, $outcome, $verdict) = @$_;
+        my $oracle = $bare{$check};
+        next unless $oracle && $oracle->[2] eq 'PASS';     # Bochs deviates there: the SDM decides
+        is($outcome, $oracle->[1], "as on bare Bochs$with: $check: $oracle->[1]");
+    }
+    my %seen = map { $_->[0] => 1 } @nested;
+    my @skipped = grep { !$seen{$_} } sort keys %bare;
+    for my $check (@skipped) {
+        like($out, qr/^\[l1\] vmx_probe: \Q$check\E: skipped, /m,
+             "skipped under vmxvisor, where L1 is not offered what it needs$with: $check");
+    }
 }
 
 ($status, $out) = run_vms("[vm plain]\nimage = vmx_probe.elf\nmemory = 32M\nnested = off\n",

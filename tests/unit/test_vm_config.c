@@ -142,7 +142,7 @@ static void errors_name_file_line_and_problem(void **state)
           "affinity = 3-1\n");
     assert_int_equal(message_count, 3);
     assert_string_equal(messages[0], "vms.cfg:5: unknown setting 'vcpu' (known: image, initrd, "
-                                     "modules, vcpus, memory, cmdline, affinity, ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, directed_yield, spin_guard, nested, shadow_vmcs, apicv, hugepages, start, weight, on_reboot)");
+                                     "modules, vcpus, memory, cmdline, affinity, ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, directed_yield, spin_guard, nested, shadow_vmcs, vmcs02_shadow, apicv, hugepages, start, weight, on_reboot)");
     assert_string_equal(messages[1], "vms.cfg:6: memory: '12X' is not a size from 1M to 64G "
                                      "(e.g. 64M, 1G)");
     assert_string_equal(messages[2], "vms.cfg:9: affinity: '3-1' is not a CPU list such as 0-3 "

@@ -82,9 +82,9 @@ sub run_vms {
 # The outer lines stay in the output too, prefixed "outer: ".
 # VMXVISOR_AS_L1=1 in the environment makes run_vms do this for any test;
 # VMXVISOR_LEVELS=N (default 1) puts N vmxvisors between Bochs and the VMs;
-# VMXVISOR_SHADOW_VMCS=off gives them no VMCS shadowing (shadow_vmcs = off);
-# a list (off,on) says it per level, from the outermost, the last for the
-# rest.
+# VMXVISOR_SHADOW_VMCS=off gives them no VMCS shadowing (shadow_vmcs = off),
+# =vmcs02 makes vmcs02 their L1's shadow VMCS (vmcs02_shadow = on); a list
+# (off,on) says it per level, from the outermost, the last for the rest.
 sub run_vms_in_vmxvisor {
     my ($config, $guests, @options) = @_;
     my $levels = $ENV{VMXVISOR_LEVELS} // 1;
@@ -122,9 +122,11 @@ sub run_vms_in_vmxvisor {
                            $level < $levels ? 'vmxvisor.elf' : (), @names);
         my $words = $level == $levels && $append ? " $append" : '';
         my $shadow = $shadow[$level - 1] // $shadow[-1];
+        my $shadowing = $shadow eq 'vmcs02' ? "shadow_vmcs = on\nvmcs02_shadow = on\n"
+                                            : "shadow_vmcs = $shadow\n";
         $inner = "[vm l$level]\nimage = vmxvisor.elf\nmodules = $modules\n"
                  . "cmdline = config=$name batch exit=qemu$words\nmemory = ${memory}M\n"
-                 . "vcpus = $vcpus\nnested = on\nshadow_vmcs = $shadow\n";
+                 . "vcpus = $vcpus\nnested = on\n$shadowing";
     }
     open(my $fh, '>', "$dir/l0.cfg") or die $!;
     print $fh $inner;

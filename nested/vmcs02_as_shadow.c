@@ -1,0 +1,254 @@
+/* vmcs02 as L1's shadow VMCS (nested/vmcs02_as_shadow.h). */
+#include "nested/vmcs02_as_shadow.h"
+#include "nested/nested.h"
+#include "nested/shadow_fields.h"
+#include "nested/shadow_vmcs.h"
+#include "nested/vmcs02_fields.h"
+#include "nested/vmcs12.h"
+#include "virt/vcpu.h"
+#include "virt/vm.h"
+#include "virt/vmcs_setup.h"
+#include "vmx/loaded_vmcs.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_controls.h"
+#include "vmx/vmx_cpu.h"
+#include "vmx/vmx_insn.h"
+#include "arch/cpu.h"
+#include "arch/percpu.h"
+#include "arch/platform.h"
+#include "lib/page_alloc.h"
+#include "lib/string.h"
+
+/* The fields L1 may write in vmcs02 as its shadow, which each entry takes
+ * back (nested/vmcs02_as_shadow.h): guest fields, and those vmcs02 holds
+ * for L1 only, which a nested exit puts there: the event to inject, which
+ * every processor has, and two that some lack (bits of `optional`). A field
+ * the processor lacks is in no bitmap: L1 reaches vmcs12's through the
+ * emulation. */
+#define PUT_FIELDS(X) X(VM_ENTRY_INTR_INFO) X(VM_ENTRY_EXCEPTION_ERROR_CODE) X(VM_ENTRY_INSTRUCTION_LEN)
+#define OPTIONAL_FIELDS(X) X(VMX_PREEMPTION_TIMER_VALUE, 1) X(GUEST_PML_INDEX, 2)
+
+static struct {
+    bool available;
+    uint8_t *vmread_bitmap, *vmwrite_bitmap;
+    unsigned optional;
+} scheme;
+
+static void let_read(uint32_t encoding)
+{
+    if (shadow_vmcs_keeps(encoding))
+        shadow_bitmap_let_through(scheme.vmread_bitmap, encoding);
+}
+
+void vmcs02_as_shadow_init(void)
+{
+    if (!(vmcs_config.misc & VMX_MISC_VMWRITE_ANY_FIELD) || !shadow_vmcs_keeps(GUEST_RIP))
+        return;
+    scheme.vmread_bitmap = page_alloc(1);
+    scheme.vmwrite_bitmap = page_alloc(1);
+    if (!scheme.vmread_bitmap || !scheme.vmwrite_bitmap)
+        panic("out of memory for the vmcs02-as-shadow bitmaps");
+    memset(scheme.vmread_bitmap, 0xff, SHADOW_BITMAP_BYTES);
+    memset(scheme.vmwrite_bitmap, 0xff, SHADOW_BITMAP_BYTES);
+#define LET_READ(id) let_read(id);
+    GUEST_FIELDS(LET_READ)
+    EXIT_INFO_FIELDS(LET_READ)
+    LET_READ(VM_EXIT_REASON)
+#undef LET_READ
+#define LET_WRITE(id)                                                                     \
+    shadow_bitmap_let_through(scheme.vmread_bitmap, id);                                  \
+    shadow_bitmap_let_through(scheme.vmwrite_bitmap, id);
+    VMCS02_SHADOW_WRITABLE_GUEST_FIELDS(LET_WRITE)
+    PUT_FIELDS(LET_WRITE)
+#define LET_WRITE_OPTIONAL(id, bit)                                                       \
+    if (shadow_vmcs_keeps(id)) {                                                          \
+        LET_WRITE(id)                                                                     \
+        scheme.optional |= bit;                                                           \
+    }
+    OPTIONAL_FIELDS(LET_WRITE_OPTIONAL)
+#undef LET_WRITE_OPTIONAL
+#undef LET_WRITE
+    scheme.available = true;
+}
+
+#define PAUSE_MIN 16
+#define PAUSE_MAX 1024
+
+bool vmcs02_as_shadow_wanted(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    if (n->vmcs02_shadow != VMCS02_NOT_SHADOW)
+        return true;
+    if (!scheme.available || !v->vm->config.vmcs02_shadow || !n->shadow_linked ||
+        n->shadow_promoted)
+        return false;
+    if (n->vmcs02_shadow_pause) {
+        n->vmcs02_shadow_pause--;
+        return false;
+    }
+    return true;
+}
+
+/* Unrolled, each field a constant: a nested exit and entry take them all. */
+void vmcs02_as_shadow_put(struct vcpu *v)
+{
+    const struct vmcs12 *v12 = v->nested->vmcs12;
+#define PUT(id) vmcs_write_base(id, vmcs12_get(v12, id));
+#define PUT_OPTIONAL(id, bit)                                                             \
+    if (scheme.optional & (bit))                                                          \
+        PUT(id)
+    PUT_FIELDS(PUT)
+    OPTIONAL_FIELDS(PUT_OPTIONAL)
+#undef PUT_OPTIONAL
+#undef PUT
+}
+
+/* VMCLEAR of vmcs02 with interrupts off (a cross-CPU clear must not run
+ * between): its data in its region, which may then change (SDM Vol. 3C
+ * 25.11.1); and it is clear, so that it is launched next. */
+static void clear_vmcs02(struct nested_vmx *n)
+{
+    uint64_t flags = irq_save();
+    if (vmclear(n->vmcs02.vmcs) != VMX_SUCCEED)
+        panic("VMCLEAR of vmcs02 failed");
+    irq_restore(flags);
+    n->vmcs02.launched = false;
+}
+
+static void set_indicator(struct nested_vmx *n, bool shadow)
+{
+    uint32_t *revision = (uint32_t *)n->vmcs02.vmcs;
+    *revision = shadow ? *revision | VMCS12_SHADOW_INDICATOR : *revision & ~VMCS12_SHADOW_INDICATOR;
+}
+
+void vmcs02_as_shadow_park(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    clear_vmcs02(n);
+    set_indicator(n, true);
+    if (n->vmcs02_shadow == VMCS02_NOT_SHADOW) {
+        if (n->shadow_linked)
+            shadow_vmcs_unlink(v);
+        vmcs_write(VMREAD_BITMAP, (uint64_t)scheme.vmread_bitmap);
+        vmcs_write(VMWRITE_BITMAP, (uint64_t)scheme.vmwrite_bitmap);
+        vmcs_write(VMCS_LINK_POINTER, n->vmcs02.vmcs);
+        loaded_vmcs_set_proc2(&v->lv, v->lv.controls.proc2 | PROC2_VMCS_SHADOWING);
+    }
+    /* L1's VMREADs and VMWRITEs may leave its data in this processor: a
+     * migration of vmcs01 clears it with it (vmx/loaded_vmcs.h). */
+    v->lv.shadow = n->vmcs02.vmcs;
+    n->vmcs02_shadow = VMCS02_PARKED;
+}
+
+/* vmcs02 current for `copy`, then vmcs01 again (vmcs02 ordinary). */
+static void with_vmcs02_loaded(struct vcpu *v, void (*copy)(struct vcpu *v))
+{
+    struct nested_vmx *n = v->nested;
+    if (loaded_vmcs_load(&n->vmcs02))
+        vmcs_write_host_per_cpu_state();    /* it came from another CPU */
+    copy(v);
+    if (loaded_vmcs_load(&v->lv))
+        vmcs_write_host_per_cpu_state();
+}
+
+/* The writable fields from vmcs02 (current) into vmcs12. Those a check
+ * reads count as L1's writes if they changed (nested_note_written); RIP,
+ * RSP, the timer value and the event to inject, which none reads (or
+ * whose own checks run at every entry that injects), and which vmcs02 has
+ * already, are only stored. */
+static void take_fields(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    struct vmcs12 *v12 = n->vmcs12;
+#define STORE(id) vmcs12_set(v12, id, vmcs_read_base(id));
+#define TAKE(id)                                                                          \
+    if (shadow_field_take(v12, id, vmcs_read_base(id)))                                   \
+        nested_note_written(n, id);
+    STORE(GUEST_RIP) STORE(GUEST_RSP) TAKE(GUEST_RFLAGS) TAKE(GUEST_INTERRUPTIBILITY_INFO)
+    PUT_FIELDS(STORE)
+    if (scheme.optional & 1)
+        STORE(VMX_PREEMPTION_TIMER_VALUE)
+    if (scheme.optional & 2)
+        TAKE(GUEST_PML_INDEX)
+#undef TAKE
+#undef STORE
+}
+
+void vmcs02_as_shadow_take(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    v->lv.shadow = 0;
+    n->vmcs02_shadow = VMCS02_TAKEN;
+    n->vmcs02_shadow_next_pause = PAUSE_MIN;
+    uint32_t me = this_cpu()->index;
+    uint64_t flags = irq_save();
+    if (vmclear(n->vmcs02.vmcs) != VMX_SUCCEED)
+        panic("VMCLEAR of vmcs02 failed");
+    n->vmcs02.launched = false;
+    set_indicator(n, false);
+    if (n->vmcs02.cpu != me) {
+        /* It was active on the CPU L1 last ran on: loaded_vmcs moves it. */
+        irq_restore(flags);
+        with_vmcs02_loaded(v, take_fields);
+        return;
+    }
+    /* Active on this CPU (loaded_vmcs counts it so), current a moment:
+     * vmcs01 stays the vCPU's VMCS. */
+    loaded_vmcs_make_current(&n->vmcs02, me);
+    take_fields(v);
+    loaded_vmcs_make_current(&v->lv, me);
+    irq_restore(flags);
+}
+
+void vmcs02_as_shadow_repark(struct vcpu *v)
+{
+    if (v->nested->vmcs02_shadow == VMCS02_TAKEN)
+        vmcs02_as_shadow_park(v);
+}
+
+void vmcs02_as_shadow_written(struct vcpu *v, uint32_t encoding)
+{
+    struct nested_vmx *n = v->nested;
+    uint32_t field = encoding & ~1u;
+    if (!shadow_bitmap_passes(scheme.vmread_bitmap, field))
+        return;
+    uint64_t flags = shadow_region_enter(n->vmcs02.vmcs);
+    vmcs_write(field, vmcs12_get(n->vmcs12, field));
+    shadow_region_leave(v, n->vmcs02.vmcs, flags);
+}
+
+void vmcs02_as_shadow_with_current(struct vcpu *v, void (*copy)(struct vcpu *v))
+{
+    struct nested_vmx *n = v->nested;
+    if (n->vmcs02_shadow != VMCS02_PARKED) {
+        with_vmcs02_loaded(v, copy);
+        return;
+    }
+    /* A shadow VMCS may be current for VMREAD and VMWRITE (25.10). */
+    uint64_t flags = shadow_region_enter(n->vmcs02.vmcs);
+    copy(v);
+    shadow_region_leave(v, n->vmcs02.vmcs, flags);
+}
+
+void vmcs02_as_shadow_leave(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    if (n->vmcs02_shadow == VMCS02_NOT_SHADOW)
+        return;
+    if (n->vmcs02_shadow == VMCS02_PARKED) {
+        /* What L1 wrote there since the exit is vmcs12's, as it would
+         * have been at the entry (which VMCLEARs it, as this does). */
+        uint64_t flags = shadow_region_enter(n->vmcs02.vmcs);
+        take_fields(v);
+        shadow_region_leave(v, n->vmcs02.vmcs, flags);
+        n->vmcs02.launched = false;
+        set_indicator(n, false);
+        uint16_t pause = n->vmcs02_shadow_next_pause ? n->vmcs02_shadow_next_pause : PAUSE_MIN;
+        n->vmcs02_shadow_pause = pause;
+        n->vmcs02_shadow_next_pause = pause < PAUSE_MAX ? 2 * pause : PAUSE_MAX;
+    }
+    loaded_vmcs_set_proc2(&v->lv, v->lv.controls.proc2 & ~PROC2_VMCS_SHADOWING);
+    vmcs_write(VMCS_LINK_POINTER, ~0ull);
+    v->lv.shadow = 0;
+    n->vmcs02_shadow = VMCS02_NOT_SHADOW;
+}
