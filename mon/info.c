@@ -250,6 +250,9 @@ static void print_shadowing(const struct nested_vmx *n)
     kprintf("\n  L1's shadow VMCSs: linked at %lu VMPTRLDs, %lu of them loading every field "
             "(the others relinked the one parked with the cached VMCS)",
             n->shadow_attaches, n->shadow_attach_loads);
+    kprintf("\n  vmcs02 as L1's shadow VMCS: after %lu nested exits; %lu entries took it back, "
+            "%lu times L1 went on to another VMCS",
+            n->vmcs02_shadow_parks, n->vmcs02_shadow_takes, n->vmcs02_shadow_leaves);
     kprintf("\n  L1's VMCSs L0 wrote back: %lu VMPTRLDs compared one's region with L0's copy, "
             "%lu of them finding it unchanged",
             n->copies_compared, n->copies_unchanged);

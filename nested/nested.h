@@ -193,6 +193,12 @@ struct nested_vmx {
      * (its pause), and the pause after the next such. */
     enum vmcs02_shadow_state vmcs02_shadow;
     uint16_t vmcs02_shadow_pause, vmcs02_shadow_next_pause;
+    /* Since VMXON (`info nested`): nested exits that left vmcs02 L1's
+     * shadow, entries that took it back, VMCSs L1 went on to instead. */
+    uint64_t vmcs02_shadow_parks, vmcs02_shadow_takes, vmcs02_shadow_leaves;
+    /* vmcs02's own values of the guest fields it shows L1 vmcs12's in
+     * while it is L1's shadow (its controls' are in vmcs02.controls). */
+    struct { uint64_t cr0, cr4, efer; } vmcs02_own;
     /* Its links since VMXON, and those that loaded every field into the
      * region (`info nested`). */
     uint64_t shadow_attaches, shadow_attach_loads;

@@ -593,6 +593,7 @@ static void fail_entry(struct vcpu *v, uint32_t reason, uint64_t qualification)
     bool vmcs02_is_shadow = n->vmcs02_shadow != VMCS02_NOT_SHADOW;
     return_to_l1(v, vmcs02_is_shadow);
     if (vmcs02_is_shadow) {
+        vmcs02_as_shadow_refill(v);
         vmcs02_as_shadow_written(v, VM_EXIT_REASON);
         vmcs02_as_shadow_written(v, EXIT_QUALIFICATION);
         vmcs02_as_shadow_written(v, VM_ENTRY_INTR_INFO);
@@ -887,13 +888,13 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
     uint32_t failed = process_msr_list(v, VM_EXIT_MSR_STORE_COUNT, VM_EXIT_MSR_STORE_ADDR, true);
     /* vmcs02's pending injection is L1's now: none, or L1's own (valid
      * bit clear) with the other fields vmcs02 holds for L1. */
-    if (__builtin_expect(vmcs02_is_shadow, 0))
-        vmcs02_as_shadow_put(v);
-    else
+    if (!vmcs02_is_shadow)
         vmcs_write(VM_ENTRY_INTR_INFO, 0);
     n->injection02_pending = false;
     if (v->window_exiting || v->nmi_window_exiting)
         close_l0_windows(v);
+    if (__builtin_expect(vmcs02_is_shadow, 0))
+        vmcs02_as_shadow_put(v);        /* after any change of vmcs02's controls */
     return_to_l1(v, vmcs02_is_shadow);
     if (failed)
         vmx_abort(v, 1);    /* failure saving guest MSRs */

@@ -27,6 +27,14 @@
  * emulation. */
 #define PUT_FIELDS(X) X(VM_ENTRY_INTR_INFO) X(VM_ENTRY_EXCEPTION_ERROR_CODE) X(VM_ENTRY_INSTRUCTION_LEN)
 #define OPTIONAL_FIELDS(X) X(VMX_PREEMPTION_TIMER_VALUE, 1) X(GUEST_PML_INDEX, 2)
+/* And the fields vmcs02 has values of its own in, which L1s touch between
+ * most exits and entries (vmxvisor as L1 reads CR0, CR4 and EFER to decode
+ * L2's instructions, and opens and closes its interrupt window with the
+ * primary controls): swapped, vmcs12's value shown L1 in vmcs02 while it
+ * is the shadow, vmcs02's own put back by the entry. L1 writes the
+ * controls there (taken back as the writable fields are); its writes of
+ * the others exit. */
+#define SWAPPED_GUEST_FIELDS(X) X(GUEST_CR0, cr0) X(GUEST_CR4, cr4) X(GUEST_IA32_EFER, efer)
 
 static struct {
     bool available;
@@ -60,6 +68,10 @@ void vmcs02_as_shadow_init(void)
     shadow_bitmap_let_through(scheme.vmwrite_bitmap, id);
     VMCS02_SHADOW_WRITABLE_GUEST_FIELDS(LET_WRITE)
     PUT_FIELDS(LET_WRITE)
+    LET_WRITE(CPU_BASED_VM_EXEC_CONTROL)
+#define LET_READ_SWAPPED(id, own) let_read(id);
+    SWAPPED_GUEST_FIELDS(LET_READ_SWAPPED)
+#undef LET_READ_SWAPPED
 #define LET_WRITE_OPTIONAL(id, bit)                                                       \
     if (shadow_vmcs_keeps(id)) {                                                          \
         LET_WRITE(id)                                                                     \
@@ -92,13 +104,20 @@ bool vmcs02_as_shadow_wanted(struct vcpu *v)
 /* Unrolled, each field a constant: a nested exit and entry take them all. */
 void vmcs02_as_shadow_put(struct vcpu *v)
 {
-    const struct vmcs12 *v12 = v->nested->vmcs12;
+    struct nested_vmx *n = v->nested;
+    const struct vmcs12 *v12 = n->vmcs12;
 #define PUT(id) vmcs_write_base(id, vmcs12_get(v12, id));
 #define PUT_OPTIONAL(id, bit)                                                             \
     if (scheme.optional & (bit))                                                          \
         PUT(id)
+#define SWAP(id, own)                                                                     \
+    n->vmcs02_own.own = vmcs_read_base(id);                                               \
+    PUT(id)
     PUT_FIELDS(PUT)
     OPTIONAL_FIELDS(PUT_OPTIONAL)
+    SWAPPED_GUEST_FIELDS(SWAP)
+    PUT(CPU_BASED_VM_EXEC_CONTROL)      /* vmcs02.controls keeps vmcs02's own */
+#undef SWAP
 #undef PUT_OPTIONAL
 #undef PUT
 }
@@ -138,6 +157,7 @@ void vmcs02_as_shadow_park(struct vcpu *v)
      * migration of vmcs01 clears it with it (vmx/loaded_vmcs.h). */
     v->lv.shadow = n->vmcs02.vmcs;
     n->vmcs02_shadow = VMCS02_PARKED;
+    n->vmcs02_shadow_parks++;
 }
 
 /* vmcs02 current for `copy`, then vmcs01 again (vmcs02 ordinary). */
@@ -170,8 +190,15 @@ static void take_fields(struct vcpu *v)
         STORE(VMX_PREEMPTION_TIMER_VALUE)
     if (scheme.optional & 2)
         TAKE(GUEST_PML_INDEX)
+    TAKE(CPU_BASED_VM_EXEC_CONTROL)
 #undef TAKE
 #undef STORE
+    /* vmcs02's own values back (a change of vmcs12's makes the entry write
+     * them anew: controls_stale, entry_state_stale). */
+    vmcs_write_base(CPU_BASED_VM_EXEC_CONTROL, n->vmcs02.controls.proc);
+#define RESTORE(id, own) vmcs_write_base(id, n->vmcs02_own.own);
+    SWAPPED_GUEST_FIELDS(RESTORE)
+#undef RESTORE
 }
 
 void vmcs02_as_shadow_take(struct vcpu *v)
@@ -180,6 +207,7 @@ void vmcs02_as_shadow_take(struct vcpu *v)
     v->lv.shadow = 0;
     n->vmcs02_shadow = VMCS02_TAKEN;
     n->vmcs02_shadow_next_pause = PAUSE_MIN;
+    n->vmcs02_shadow_takes++;
     uint32_t me = this_cpu()->index;
     uint64_t flags = irq_save();
     if (vmclear(n->vmcs02.vmcs) != VMX_SUCCEED)
@@ -200,10 +228,20 @@ void vmcs02_as_shadow_take(struct vcpu *v)
     irq_restore(flags);
 }
 
+void vmcs02_as_shadow_refill(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    uint64_t flags = shadow_region_enter(n->vmcs02.vmcs);
+    vmcs02_as_shadow_put(v);
+    shadow_region_leave(v, n->vmcs02.vmcs, flags);
+}
+
 void vmcs02_as_shadow_repark(struct vcpu *v)
 {
-    if (v->nested->vmcs02_shadow == VMCS02_TAKEN)
-        vmcs02_as_shadow_park(v);
+    if (v->nested->vmcs02_shadow != VMCS02_TAKEN)
+        return;
+    vmcs02_as_shadow_park(v);
+    vmcs02_as_shadow_refill(v);
 }
 
 void vmcs02_as_shadow_written(struct vcpu *v, uint32_t encoding)
@@ -243,6 +281,7 @@ void vmcs02_as_shadow_leave(struct vcpu *v)
         shadow_region_leave(v, n->vmcs02.vmcs, flags);
         n->vmcs02.launched = false;
         set_indicator(n, false);
+        n->vmcs02_shadow_leaves++;
         uint16_t pause = n->vmcs02_shadow_next_pause ? n->vmcs02_shadow_next_pause : PAUSE_MIN;
         n->vmcs02_shadow_pause = pause;
         n->vmcs02_shadow_next_pause = pause < PAUSE_MAX ? 2 * pause : PAUSE_MAX;

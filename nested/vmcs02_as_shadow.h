@@ -61,8 +61,8 @@ void vmcs02_as_shadow_init(void);
  * loading all its fields again. The pause doubles while L1 keeps doing it. */
 bool vmcs02_as_shadow_wanted(struct vcpu *vcpu);
 /* The nested exit's last step in vmcs02 (current): the fields it holds
- * for L1 only (the taken ones L2 does not use as vmcs12 has them) get
- * vmcs12's values. */
+ * for L1 only (the taken ones L2 does not use as vmcs12 has them) and
+ * those it swaps get vmcs12's values. */
 void vmcs02_as_shadow_put(struct vcpu *vcpu);
 /* vmcs01 current, vmcs02 active here and not current: vmcs02 becomes
  * L1's shadow VMCS (vmcs01 links it, the first time unlinking vmcs12's
@@ -72,8 +72,12 @@ void vmcs02_as_shadow_park(struct vcpu *vcpu);
  * the taken fields from it into vmcs12 (those that changed count as
  * L1's writes). */
 void vmcs02_as_shadow_take(struct vcpu *vcpu);
+/* vmcs02 parked after an entry that stopped before L2 ran, which may have
+ * written vmcs02's own values where L1 is to see vmcs12's: those again,
+ * as vmcs02_as_shadow_put (vmcs01 current). */
+void vmcs02_as_shadow_refill(struct vcpu *vcpu);
 /* The entry failed with VMfail after the take, L1 runs on: vmcs02 its
- * shadow VMCS again (vmcs01 current). */
+ * shadow VMCS again, refilled (vmcs01 current). */
 void vmcs02_as_shadow_repark(struct vcpu *vcpu);
 /* An emulated VMWRITE changed vmcs12's `encoding` (a high half names
  * its field) while vmcs02 is parked: vmcs02 gets the value if L1 reads
