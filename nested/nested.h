@@ -191,6 +191,7 @@ struct nested_vmx {
     /* Or vmcs02 serves as that shadow VMCS (nested/vmcs02_as_shadow.h);
      * after L1 left it for another VMCS, the nested exits to go without
      * (its pause), and the pause after the next such. */
+    bool vmcs02_shadow_on;      /* vmcs02_as_shadow_allowed, at VMXON */
     enum vmcs02_shadow_state vmcs02_shadow;
     uint16_t vmcs02_shadow_pause, vmcs02_shadow_next_pause;
     /* Since VMXON (`info nested`): nested exits that left vmcs02 L1's

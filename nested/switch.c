@@ -552,9 +552,9 @@ static inline __attribute__((always_inline)) void request_event_check(struct vcp
 }
 
 /* The end of a VM exit to L1: its VM-exit MSR-load list, then vmcs01 with
- * L1's host state, and L1's shadow VMCS the exit information (vmcs02 if
- * `vmcs02_is_shadow`); L1 runs next. */
-static void return_to_l1(struct vcpu *v, bool vmcs02_is_shadow)
+ * L1's host state, and L1's shadow VMCS the exit information (vmcs02 as
+ * the shadow VMCS: its caller's); L1 runs next. */
+static void return_to_l1(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     v->in_l2 = false;
@@ -565,9 +565,7 @@ static void return_to_l1(struct vcpu *v, bool vmcs02_is_shadow)
      * after the entry's event check): dev/apicv.h. */
     apicv_sync(v);
     load_l1_host_state(v);
-    if (__builtin_expect(vmcs02_is_shadow, 0))
-        vmcs02_as_shadow_park(v);
-    else if (n->shadow_linked)
+    if (n->shadow_linked)
         shadow_vmcs_from_vmcs12(v);     /* L1 reads the exit from the shadow VMCS */
     /* The vCPU's own interrupt-window state is vmcs01's again. */
     uint32_t proc01 = v->lv.controls.proc;
@@ -590,9 +588,9 @@ static void fail_entry(struct vcpu *v, uint32_t reason, uint64_t qualification)
     nested_set_for_l1(n, EXIT_QUALIFICATION, qualification);
     nested_set_for_l1(n, VM_ENTRY_INTR_INFO,
                       vmcs12_get(n->vmcs12, VM_ENTRY_INTR_INFO) & ~NESTED_EVENT_VALID);
-    bool vmcs02_is_shadow = n->vmcs02_shadow != VMCS02_NOT_SHADOW;
-    return_to_l1(v, vmcs02_is_shadow);
-    if (vmcs02_is_shadow) {
+    return_to_l1(v);
+    if (n->vmcs02_shadow != VMCS02_NOT_SHADOW) {
+        vmcs02_as_shadow_park(v);
         vmcs02_as_shadow_refill(v);
         vmcs02_as_shadow_written(v, VM_EXIT_REASON);
         vmcs02_as_shadow_written(v, EXIT_QUALIFICATION);
@@ -737,9 +735,8 @@ static __attribute__((noinline, cold)) void save_promoted_l2_state(struct nested
 /* vmcs02 stays L1's shadow VMCS (nested/vmcs02_as_shadow.h): of L2's
  * state, only what the next entry compares with what L1 left in vmcs02
  * (vmcs02_as_shadow_take) goes into vmcs12 at once, and CR3, which `info
- * nested` shows. Out of line, as the other parts of this exit that differ
- * (exit_info_into_vmcs02). */
-static __attribute__((noinline)) void save_writable_guest_fields(struct vmcs12 *v12)
+ * nested` shows. */
+static void save_writable_guest_fields(struct vmcs12 *v12)
 {
 #define SAVE(id) vmcs12_set(v12, id, vmcs_read_base(id));
     VMCS02_SHADOW_WRITABLE_GUEST_FIELDS(SAVE)
@@ -751,9 +748,8 @@ static __attribute__((noinline)) void save_writable_guest_fields(struct vmcs12 *
  * information L0 made up (a synthetic exit's, in vmcs12 already) or
  * requalified, go into it; L2's HLT, which L0 modelled, too. vmcs12 keeps
  * the qualification for `info nested`. */
-static __attribute__((noinline)) void exit_info_into_vmcs02(struct vcpu *v, uint32_t reason,
-                                                           enum nested_exit_info info,
-                                                           uint64_t qualification)
+static void exit_info_into_vmcs02(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
+                                  uint64_t qualification)
 {
     struct nested_vmx *n = v->nested;
     struct vmcs12 *v12 = n->vmcs12;
@@ -772,24 +768,13 @@ static __attribute__((noinline)) void exit_info_into_vmcs02(struct vcpu *v, uint
         vmcs_write_base(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
 }
 
-/* vmcs02's guest state back into vmcs12, with the CR0/CR4 three-way rule
- * and the state the exit controls save (KVM's sync_vmcs02_to_vmcs12). */
-static void save_l2_state(struct vcpu *v, bool vmcs02_is_shadow)
+/* Of vmcs02's guest state, what the CR0/CR4 three-way rule and the exit
+ * controls save into vmcs12; the rest waits in vmcs02 (l2_state_pending). */
+static inline __attribute__((always_inline)) void save_l2_adjusted_state(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     struct vmcs12 *v12 = n->vmcs12;
     struct vmcs12_field_set *stale = &n->shadow_stale;
-    if (__builtin_expect(vmcs02_is_shadow, 0)) {
-        save_writable_guest_fields(v12);
-    } else {
-#define SAVE_IF_SHADOWED(id)                                                              \
-    if ((int)id##_SHADOW != (int)VMCS_SHADOW_NO)                                           \
-        vmcs12_set_noting(v12, stale, id, vmcs_read_base(id));
-        GUEST_FIELDS(SAVE_IF_SHADOWED)
-#undef SAVE_IF_SHADOWED
-        if (__builtin_expect(n->shadow_promoted, 0))
-            save_promoted_l2_state(n);
-    }
     n->l2_state_pending = true;
     uint64_t cr0 = nested_cr_for_vmcs12(vmcs_read_base(GUEST_CR0), vmcs_read_base(CR0_READ_SHADOW),
                                         n->vmcs02.controls.cr0_mask, vmcs12_get(v12, GUEST_CR0),
@@ -829,75 +814,141 @@ static void save_l2_state(struct vcpu *v, bool vmcs02_is_shadow)
     }
 }
 
-/* Whether vmcs02 is to be (or stay) L1's shadow VMCS after this exit: the
- * VM's setting is tested first, the rest (vmcs02_as_shadow_wanted) only
- * where it asks for it. */
+/* vmcs02's guest state back into vmcs12 (KVM's sync_vmcs02_to_vmcs12): the
+ * fields L1 reads in its shadow VMCS at once, the others when L0 needs them
+ * (nested_sync_l2_state). */
+static void save_l2_state(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    struct vmcs12 *v12 = n->vmcs12;
+    struct vmcs12_field_set *stale = &n->shadow_stale;
+#define SAVE_IF_SHADOWED(id)                                                              \
+    if ((int)id##_SHADOW != (int)VMCS_SHADOW_NO)                                           \
+        vmcs12_set_noting(v12, stale, id, vmcs_read_base(id));
+    GUEST_FIELDS(SAVE_IF_SHADOWED)
+#undef SAVE_IF_SHADOWED
+    if (__builtin_expect(n->shadow_promoted, 0))
+        save_promoted_l2_state(n);
+    save_l2_adjusted_state(v);
+}
+
+/* Whether vmcs02 is to be (or stay) L1's shadow VMCS after this exit:
+ * whether the VM uses the scheme is tested first, the rest
+ * (vmcs02_as_shadow_wanted) only where it does. */
 static inline bool keep_vmcs02_as_shadow(struct vcpu *v)
 {
-    return v->nested->vmcs02_shadow != VMCS02_NOT_SHADOW ||
-           (v->vm->config.vmcs02_shadow && vmcs02_as_shadow_wanted(v));
+    struct nested_vmx *n = v->nested;
+    return n->vmcs02_shadow_on &&
+           (n->vmcs02_shadow != VMCS02_NOT_SHADOW || vmcs02_as_shadow_wanted(v));
+}
+
+/* A VMLAUNCH is done once its entry completed: the processor's
+ * entry-failure exits (bit 31) leave the VMCS clear (SDM Vol. 3C 27.8). */
+static inline __attribute__((always_inline)) void conclude_launch(struct nested_vmx *n,
+                                                                  uint32_t reason)
+{
+    if (n->launch_pending && !(reason & EXIT_REASON_ENTRY_FAILURE))
+        n->vmcs12->launch_state = VMCS12_LAUNCHED;
+    n->launch_pending = false;
+}
+
+/* A nested exit L0 makes up: its information into vmcs12, and an event L0
+ * was injecting into L2, which is L1's to deliver now (vmcs02 current). */
+static inline __attribute__((always_inline)) void note_synthetic_exit(struct nested_vmx *n,
+                                                                      uint64_t qualification,
+                                                                      uint32_t interruption_info)
+{
+    struct vmcs12 *v12 = n->vmcs12;
+    struct vmcs12_field_set *stale = &n->shadow_stale;
+#define CLEAR_FIELD(id) vmcs12_set_noting(v12, stale, id, 0);
+    EXIT_INFO_FIELDS(CLEAR_FIELD)
+#undef CLEAR_FIELD
+    vmcs12_set_noting(v12, stale, EXIT_QUALIFICATION, qualification);
+    vmcs12_set_noting(v12, stale, VM_EXIT_INTR_INFO, interruption_info);
+    uint32_t injecting = (uint32_t)vmcs_read(VM_ENTRY_INTR_INFO);
+    if (injecting & NESTED_EVENT_VALID) {
+        vmcs12_set_noting(v12, stale, IDT_VECTORING_INFO, injecting);
+        vmcs12_set_noting(v12, stale, IDT_VECTORING_ERROR_CODE,
+                          vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE));
+        vmcs12_set_noting(v12, stale, VM_EXIT_INSTRUCTION_LEN, vmcs_read(VM_ENTRY_INSTRUCTION_LEN));
+    }
+}
+
+/* A nested exit's end, vmcs02 current: the VM-exit MSR-store list, vmcs02
+ * left for L1 (`keep`: as its shadow VMCS), then L1. */
+static inline __attribute__((always_inline)) void finish_exit(struct vcpu *v, bool keep)
+{
+    struct nested_vmx *n = v->nested;
+    struct vmcs12 *v12 = n->vmcs12;
+    /* Every VM exit clears the valid bit of the VM-entry interruption
+     * information (SDM Vol. 3C 28.2). */
+    vmcs12_set_noting(v12, &n->shadow_stale, VM_ENTRY_INTR_INFO,
+                      vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~NESTED_EVENT_VALID);
+    uint32_t failed = process_msr_list(v, VM_EXIT_MSR_STORE_COUNT, VM_EXIT_MSR_STORE_ADDR, true);
+    /* vmcs02's pending injection is L1's now: none, or L1's own (valid
+     * bit clear) with the other fields vmcs02 holds for L1. */
+    if (!keep)
+        vmcs_write(VM_ENTRY_INTR_INFO, 0);
+    n->injection02_pending = false;
+    if (v->window_exiting || v->nmi_window_exiting)
+        close_l0_windows(v);
+    if (keep)
+        vmcs02_as_shadow_put(v);        /* after any change of vmcs02's controls */
+    return_to_l1(v);
+    if (keep)
+        vmcs02_as_shadow_park(v);
+    if (failed)
+        vmx_abort(v, 1);    /* failure saving guest MSRs */
+}
+
+/* nested_vm_exit with vmcs02 kept as L1's shadow VMCS (vmcs02_as_shadow.h):
+ * vmcs12 gets what the next entry compares and what only it holds; vmcs02
+ * what L0 made up or changed. Out of line: a VM asks for it. */
+static __attribute__((noinline)) void exit_keeping_vmcs02(struct vcpu *v, uint32_t reason,
+                                                         enum nested_exit_info info,
+                                                         uint64_t qualification,
+                                                         uint32_t interruption_info)
+{
+    struct nested_vmx *n = v->nested;
+    conclude_launch(n, reason);
+    save_writable_guest_fields(n->vmcs12);
+    save_l2_adjusted_state(v);
+    vmcs12_set_noting(n->vmcs12, &n->shadow_stale, VM_EXIT_REASON, reason);   /* `info nested` */
+    if (info == NESTED_EXIT_INFO_SYNTHETIC)
+        note_synthetic_exit(n, qualification, interruption_info);
+    exit_info_into_vmcs02(v, reason, info, qualification);
+    n->l2_halted = false;
+    finish_exit(v, true);
 }
 
 void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
                     uint64_t qualification, uint32_t interruption_info)
 {
+    if (__builtin_expect(keep_vmcs02_as_shadow(v), 0)) {
+        exit_keeping_vmcs02(v, reason, info, qualification, interruption_info);
+        return;
+    }
     struct nested_vmx *n = v->nested;
     struct vmcs12 *v12 = n->vmcs12;
     struct vmcs12_field_set *stale = &n->shadow_stale;
-    /* A VMLAUNCH is done once its entry completed: the processor's
-     * entry-failure exits (bit 31) leave the VMCS clear (SDM Vol. 3C 27.8). */
-    if (n->launch_pending && !(reason & EXIT_REASON_ENTRY_FAILURE))
-        v12->launch_state = VMCS12_LAUNCHED;
-    n->launch_pending = false;
-    bool vmcs02_is_shadow = keep_vmcs02_as_shadow(v);
-    save_l2_state(v, vmcs02_is_shadow);
-    if (n->l2_halted && !vmcs02_is_shadow) {
+    conclude_launch(n, reason);
+    save_l2_state(v);
+    if (n->l2_halted) {
         vmcs12_set_noting(v12, stale, GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
         vmcs12_field_set_add(&n->written, GUEST_ACTIVITY_STATE);    /* vmcs02 says active */
     }
+    n->l2_halted = false;
     vmcs12_set_noting(v12, stale, VM_EXIT_REASON, reason);
     if (info == NESTED_EXIT_INFO_SYNTHETIC) {
-#define CLEAR_FIELD(id) vmcs12_set_noting(v12, stale, id, 0);
-        EXIT_INFO_FIELDS(CLEAR_FIELD)
-#undef CLEAR_FIELD
-        vmcs12_set_noting(v12, stale, EXIT_QUALIFICATION, qualification);
-        vmcs12_set_noting(v12, stale, VM_EXIT_INTR_INFO, interruption_info);
-        /* An event L0 was injecting into L2 is L1's to deliver now. */
-        uint32_t injecting = (uint32_t)vmcs_read(VM_ENTRY_INTR_INFO);
-        if (injecting & NESTED_EVENT_VALID) {
-            vmcs12_set_noting(v12, stale, IDT_VECTORING_INFO, injecting);
-            vmcs12_set_noting(v12, stale, IDT_VECTORING_ERROR_CODE,
-                              vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE));
-            vmcs12_set_noting(v12, stale, VM_EXIT_INSTRUCTION_LEN,
-                              vmcs_read(VM_ENTRY_INSTRUCTION_LEN));
-        }
-    } else if (!vmcs02_is_shadow) {
+        note_synthetic_exit(n, qualification, interruption_info);
+    } else {
 #define COPY_FIELD(id) vmcs12_set_noting(v12, stale, id, vmcs_read_base(id));
         EXIT_INFO_FIELDS(COPY_FIELD)
 #undef COPY_FIELD
         if (info == NESTED_EXIT_INFO_REQUALIFIED)
             vmcs12_set_noting(v12, stale, EXIT_QUALIFICATION, qualification);
     }
-    if (__builtin_expect(vmcs02_is_shadow, 0))
-        exit_info_into_vmcs02(v, reason, info, qualification);
-    n->l2_halted = false;
-    /* Every VM exit clears the valid bit of the VM-entry interruption
-     * information (SDM Vol. 3C 28.2). */
-    vmcs12_set_noting(v12, stale, VM_ENTRY_INTR_INFO,
-                      vmcs12_get(v12, VM_ENTRY_INTR_INFO) & ~NESTED_EVENT_VALID);
-    uint32_t failed = process_msr_list(v, VM_EXIT_MSR_STORE_COUNT, VM_EXIT_MSR_STORE_ADDR, true);
-    /* vmcs02's pending injection is L1's now: none, or L1's own (valid
-     * bit clear) with the other fields vmcs02 holds for L1. */
-    if (!vmcs02_is_shadow)
-        vmcs_write(VM_ENTRY_INTR_INFO, 0);
-    n->injection02_pending = false;
-    if (v->window_exiting || v->nmi_window_exiting)
-        close_l0_windows(v);
-    if (__builtin_expect(vmcs02_is_shadow, 0))
-        vmcs02_as_shadow_put(v);        /* after any change of vmcs02's controls */
-    return_to_l1(v, vmcs02_is_shadow);
-    if (failed)
-        vmx_abort(v, 1);    /* failure saving guest MSRs */
+    finish_exit(v, false);
 }
 
 /* With vmcs02 current and L1's shadow VMCS since the last nested exit:

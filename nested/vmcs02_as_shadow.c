@@ -14,6 +14,7 @@
 #include "vmx/vmx_cpu.h"
 #include "vmx/vmx_insn.h"
 #include "arch/cpu.h"
+#include "arch/cpuid_cache.h"
 #include "arch/percpu.h"
 #include "arch/platform.h"
 #include "lib/page_alloc.h"
@@ -86,13 +87,19 @@ void vmcs02_as_shadow_init(void)
 #define PAUSE_MIN 16
 #define PAUSE_MAX 1024
 
+bool vmcs02_as_shadow_allowed(const struct vcpu *v)
+{
+    enum vmcs02_shadow_setting setting = v->vm->config.vmcs02_shadow;
+    return scheme.available &&
+           (setting == VMCS02_SHADOW_ON || (setting == VMCS02_SHADOW_AUTO && !running_in_vm()));
+}
+
 bool vmcs02_as_shadow_wanted(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
     if (n->vmcs02_shadow != VMCS02_NOT_SHADOW)
         return true;
-    if (!scheme.available || !v->vm->config.vmcs02_shadow || !n->shadow_linked ||
-        n->shadow_promoted)
+    if (!n->shadow_linked || n->shadow_promoted)
         return false;
     if (n->vmcs02_shadow_pause) {
         n->vmcs02_shadow_pause--;
@@ -271,8 +278,6 @@ void vmcs02_as_shadow_with_current(struct vcpu *v, void (*copy)(struct vcpu *v))
 void vmcs02_as_shadow_leave(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
-    if (n->vmcs02_shadow == VMCS02_NOT_SHADOW)
-        return;
     if (n->vmcs02_shadow == VMCS02_PARKED) {
         /* What L1 wrote there since the exit is vmcs12's, as it would
          * have been at the entry (which VMCLEARs it, as this does). */

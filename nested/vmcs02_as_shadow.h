@@ -53,8 +53,12 @@ enum vmcs02_shadow_state { VMCS02_NOT_SHADOW, VMCS02_PARKED, VMCS02_TAKEN };
  * shadowing if VMWRITE may write read-only fields. At start-up, after
  * shadow_vmcs_init. */
 void vmcs02_as_shadow_init(void);
-/* At a nested exit to L1: whether vmcs02 becomes (or stays) L1's shadow
- * VMCS. Not for a while after L1 went on to another VMCS instead of
+/* Whether the vCPU's VM uses the scheme: the processor allows it and the
+ * VM's `vmcs02_shadow` asks for it, `auto` where this hypervisor is not a
+ * VM itself (made at VMXON, nested_vmx.vmcs02_shadow_on). */
+bool vmcs02_as_shadow_allowed(const struct vcpu *vcpu);
+/* At a nested exit to L1 of such a VM: whether vmcs02 becomes (or stays)
+ * L1's shadow VMCS. Not for a while after L1 went on to another VMCS instead of
  * entering this one: an L1 that switches VMCSs between its exits and
  * entries (a nested hypervisor running a guest hypervisor, for one) would
  * pay for the switch of schemes each time, vmcs12's own shadow VMCS
@@ -87,7 +91,8 @@ void vmcs02_as_shadow_written(struct vcpu *vcpu, uint32_t encoding);
  * needed in vmcs12 (nested_sync_l2_state): vmcs02 current for the moment
  * (parked or not; vmcs01 current before and after), `copy` run with it. */
 void vmcs02_as_shadow_with_current(struct vcpu *vcpu, void (*copy)(struct vcpu *vcpu));
-/* vmcs12 stops being current, vmcs01 current and vmcs12 whole but for
+/* vmcs12 stops being current while vmcs02 is (or was, for the entry
+ * that took it back) L1's shadow, vmcs01 current and vmcs12 whole but for
  * the writable fields (nested_sync_l2_state done): those into vmcs12 too,
  * vmcs02 ordinary and clear, vmcs01 unlinked, the scheme paused. */
 void vmcs02_as_shadow_leave(struct vcpu *vcpu);

@@ -230,14 +230,18 @@ static bool region_address_valid(uint64_t addr)
 
 /* Drops the current VMCS: into the cache if `keep` (VMPTRLD of the one at
  * `incoming`; nested/vmcs12_cache.h), else (VMCLEAR, VMXOFF, or no memory
- * for the cache) back into its region, the cache keeping a copy. */
-static void release_current(struct vcpu *v, bool keep, uint64_t incoming)
+ * for the cache) back into its region, the cache keeping a copy. Inline: a
+ * nested hypervisor as L1 switches VMCSs several times per exit of its own
+ * guest's guest. */
+static inline __attribute__((always_inline)) void release_current(struct vcpu *v, bool keep,
+                                                                  uint64_t incoming)
 {
     struct nested_vmx *n = v->nested;
     if (n->current_vmptr == NESTED_NO_VMCS)
         return;
     nested_sync_l2_state(v);
-    vmcs02_as_shadow_leave(v);
+    if (n->vmcs02_shadow != VMCS02_NOT_SHADOW)
+        vmcs02_as_shadow_leave(v);
     shadow_vmcs_detach(v, keep);
     if (!keep || !vmcs12_cache_keep(v, incoming))
         vmcs12_cache_release(v);
@@ -245,11 +249,13 @@ static void release_current(struct vcpu *v, bool keep, uint64_t incoming)
 }
 
 /* Whether vmcs12's `encoding` may be waiting in vmcs02 after a nested
- * exit (nested_sync_l2_state): guest state, or exit information. */
-static bool vmcs02_may_hold(uint32_t encoding)
+ * exit (nested_sync_l2_state): guest state; the exit information too
+ * while vmcs02 is L1's shadow VMCS. */
+static bool vmcs02_may_hold(const struct nested_vmx *n, uint32_t encoding)
 {
     unsigned type = vmcs_field_type(encoding);
-    return type == VMCS_TYPE_GUEST || type == VMCS_TYPE_READ_ONLY;
+    return type == VMCS_TYPE_GUEST ||
+           (type == VMCS_TYPE_READ_ONLY && n->vmcs02_shadow != VMCS02_NOT_SHADOW);
 }
 
 static void emulate_vmxon(struct insn *in)
@@ -289,7 +295,8 @@ static void emulate_vmxon(struct insn *in)
     }
     _Static_assert(sizeof(*n) <= 4096, "a vCPU's nested state fits a page");
     *n = (struct nested_vmx){ .vmxon_ptr = addr, .current_vmptr = NESTED_NO_VMCS,
-                              .vmcs12 = vmcs12, .shadow02_of = NESTED_NO_VMCS };
+                              .vmcs12 = vmcs12, .shadow02_of = NESTED_NO_VMCS,
+                              .vmcs02_shadow_on = vmcs02_as_shadow_allowed(v) };
     n->segment_memo = &n->segment_memos[0];
     for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++) {
         n->cached[i].vmptr = NESTED_NO_VMCS;
@@ -469,7 +476,7 @@ static void emulate_vmread(struct insn *in)
         fail(in, VMXERR_UNSUPPORTED_COMPONENT);
         return;
     }
-    if (!in_l2 && vmcs02_may_hold(encoding))
+    if (!in_l2 && vmcs02_may_hold(n, encoding))
         nested_sync_l2_state(in->vcpu);
     if (!(in_l2 ? l2_shadow_read(shadow, encoding, &value) : vmcs12_read(n->vmcs12, encoding, &value))) {
         fail(in, VMXERR_UNSUPPORTED_COMPONENT);
@@ -520,7 +527,7 @@ static void emulate_vmwrite(struct insn *in)
         succeed(in);
         return;
     }
-    if (vmcs02_may_hold(encoding))
+    if (vmcs02_may_hold(n, encoding))
         nested_sync_l2_state(in->vcpu);     /* a high half: the field's low half stays */
     (void)vmcs12_write(n->vmcs12, encoding, value);
     nested_note_written(n, encoding & ~1u);     /* a high half: its field */
@@ -576,25 +583,27 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
         fail_invalid(in);
         return;
     }
-    /* What L1 wrote to the shadow VMCS is vmcs12's from here on. */
+    /* What L1 wrote to the shadow VMCS is vmcs12's from here on (a VMfail
+     * below leaves vmcs02, if it is the shadow, L1's shadow again). */
     if (n->shadow_linked)
         shadow_vmcs_to_vmcs12(in->vcpu);
+    else if (n->vmcs02_shadow == VMCS02_PARKED)
+        vmcs02_as_shadow_take(in->vcpu);
     if (vmcs_read_base(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_MOV_SS) {
+        vmcs02_as_shadow_repark(in->vcpu);
         fail(in, VMXERR_ENTRY_MOV_SS_BLOCKING);
         return;
     }
     if (!resume && n->vmcs12->launch_state != VMCS12_CLEAR) {
+        vmcs02_as_shadow_repark(in->vcpu);
         fail(in, VMXERR_VMLAUNCH_NOT_CLEAR);
         return;
     }
     if (resume && n->vmcs12->launch_state != VMCS12_LAUNCHED) {
+        vmcs02_as_shadow_repark(in->vcpu);
         fail(in, VMXERR_VMRESUME_NOT_LAUNCHED);
         return;
     }
-    /* What L1 wrote to vmcs02 as its shadow VMCS is vmcs12's from here on;
-     * a VMfail below leaves vmcs02 its shadow again. */
-    if (n->vmcs02_shadow == VMCS02_PARKED)
-        vmcs02_as_shadow_take(in->vcpu);
     /* Checked again only if L1 wrote a control or host-state field since
      * they last passed: the other inputs (the capabilities, the address
      * widths, L1's IA-32e mode, which CR0.PG fixed to 1 in VMX operation

@@ -204,13 +204,21 @@ static bool set_shared_key(struct parser *p, const char *k, const char *ke, cons
             vm->ple = PLE_AUTO;
         else
             problem(p, "ple: '%.*s' is not on, off or auto", (int)(ve - v), v);
+    } else if (equals(k, ke, "vmcs02_shadow")) {
+        if (equals(v, ve, "on"))
+            vm->vmcs02_shadow = VMCS02_SHADOW_ON;
+        else if (equals(v, ve, "off"))
+            vm->vmcs02_shadow = VMCS02_SHADOW_OFF;
+        else if (equals(v, ve, "auto"))
+            vm->vmcs02_shadow = VMCS02_SHADOW_AUTO;
+        else
+            problem(p, "vmcs02_shadow: '%.*s' is not on, off or auto", (int)(ve - v), v);
     } else if (equals(k, ke, "directed_yield") || equals(k, ke, "spin_guard") ||
                equals(k, ke, "nested") || equals(k, ke, "shadow_vmcs") ||
-               equals(k, ke, "vmcs02_shadow") || equals(k, ke, "apicv")) {
+               equals(k, ke, "apicv")) {
         bool *flag = equals(k, ke, "spin_guard")    ? &vm->spin_guard
                      : equals(k, ke, "nested")      ? &vm->nested
                      : equals(k, ke, "shadow_vmcs") ? &vm->shadow_vmcs
-                     : equals(k, ke, "vmcs02_shadow") ? &vm->vmcs02_shadow
                      : equals(k, ke, "apicv")       ? &vm->apicv
                                                     : &vm->directed_yield;
         if (equals(v, ve, "on") || equals(v, ve, "off"))
@@ -354,7 +362,7 @@ void vm_config_parse(const char *file, const char *text, size_t len, struct vm_c
     memset(set, 0, sizeof(*set));
     set->global = (struct vm_config){
         .ple = PLE_AUTO, .directed_yield = true, .spin_guard = true, .nested = true,
-        .shadow_vmcs = true, .vmcs02_shadow = false, .apicv = true,
+        .shadow_vmcs = true, .vmcs02_shadow = VMCS02_SHADOW_AUTO, .apicv = true,
         .valid = true,
         .ple_params = { .gap = DEFAULT_PLE_GAP, .window = DEFAULT_PLE_WINDOW,
                         .grow = DEFAULT_PLE_GROW, .shrink = DEFAULT_PLE_SHRINK,

@@ -41,14 +41,13 @@
  *                            hardware shadow VMCS without exits where the CPU has
  *                            VMCS shadowing (nested/shadow_vmcs.h), default on
  *                            (KVM's enable_shadow_vmcs)
- *   vmcs02_shadow = on|off   with shadow_vmcs: between a nested exit and the next
- *                            entry vmcs02 itself is L1's shadow VMCS, so that L2's
- *                            state and the exit information are not copied
+ *   vmcs02_shadow = on|off|auto  with shadow_vmcs: between a nested exit and the
+ *                            next entry vmcs02 itself is L1's shadow VMCS, so that
+ *                            L2's state and the exit information are not copied
  *                            (nested/vmcs02_as_shadow.h, ACRN's way), where the CPU
- *                            lets VMWRITE write every field; default off: the
- *                            fields vmcs02 holds for L0 (controls, CR0, CR4, EFER,
- *                            host state) then exit at every access, which costs an
- *                            L1 that touches them between its exits and entries
+ *                            lets VMWRITE write every field; auto (the default):
+ *                            unless this hypervisor is itself a VM, where the
+ *                            VMCLEARs and VMPTRLDs it takes exit
  *   apicv    = on|off        APIC virtualization where the CPU has it: a TPR
  *                            shadow (CR8 accesses without exits), and with
  *                            virtual-interrupt delivery and APIC-register
@@ -82,6 +81,7 @@
 enum ple_mode { PLE_AUTO, PLE_ON, PLE_OFF };
 enum start_mode { START_LONG, START_REAL };
 enum on_reboot { ON_REBOOT_RESET, ON_REBOOT_STOP };
+enum vmcs02_shadow_setting { VMCS02_SHADOW_AUTO, VMCS02_SHADOW_ON, VMCS02_SHADOW_OFF };
 
 struct vm_config {
     char name[VM_NAME_MAX];
@@ -98,7 +98,7 @@ struct vm_config {
     bool spin_guard;            /* sched/spin_guard.h */
     bool nested;                /* VMX offered to the guest (nested/nested.h) */
     bool shadow_vmcs;           /* hardware VMCS shadowing for it (nested/shadow_vmcs.h) */
-    bool vmcs02_shadow;         /* vmcs02 as L1's shadow VMCS (nested/vmcs02_as_shadow.h) */
+    enum vmcs02_shadow_setting vmcs02_shadow;  /* nested/vmcs02_as_shadow.h */
     bool apicv;                 /* APIC virtualization where the CPU has it (dev/apicv.h) */
     bool hugepages;
     bool overcommit;            /* [global] only: virt/mem_reserve.h */

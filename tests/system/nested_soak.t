@@ -59,7 +59,7 @@ ok(defined $from_l2 && $from_l2 >= $exits, 'L0 saw the L2 CPUID exits it reflect
 # info nested: the L1's VMX operation and its current vmcs12, decoded.
 like($out, qr/^vcpu 0: VMX operation, VMXON region 0x[0-9a-f]+, running L[12]$/m,
      'info nested shows the vCPU in VMX operation');
-like($out, qr/^  VMCS shadowing: vmcs01 links a shadow VMCS; \d+ field\(s\) learnt/m,
+like($out, qr/^  VMCS shadowing: vmcs01 links (?:a shadow VMCS|vmcs02 as its shadow VMCS); \d+ field\(s\) learnt/m,
      'info nested shows the VMCS shadowing in use');
 # The soak's L1 writes no control between its entries: after the first
 # entries, none checks the controls or the guest state in full again.

@@ -51,6 +51,8 @@ static void defaults(void **state)
     assert_true(vm->spin_guard);
     assert_true(vm->nested);      /* KVM's nested=1 */
     assert_true(vm->apicv);     /* where the CPU has it, as KVM's enable_apicv */
+    assert_true(vm->shadow_vmcs);
+    assert_int_equal(vm->vmcs02_shadow, VMCS02_SHADOW_AUTO);
     assert_int_equal(vm->on_reboot, ON_REBOOT_RESET);
 }
 
@@ -71,6 +73,7 @@ static void every_setting(void **state)
           "ple_window = 8192\n"
           "hugepages = off\n"
           "apicv = off\n"
+          "vmcs02_shadow = off\n"
           "start = real\n"
           "weight = 300\n"
           "on_reboot = stop\n"
@@ -78,7 +81,8 @@ static void every_setting(void **state)
           "[vm db]\r\n"
           "image = t\r\n"
           "memory = 2048k\r\n"
-          "ple = on\r\n");
+          "ple = on\r\n"
+          "vmcs02_shadow = on\r\n");
     assert_int_equal(message_count, 0);
     assert_int_equal(set.count, 2);
     const struct vm_config *a = &set.vms[0], *b = &set.vms[1];
@@ -97,6 +101,8 @@ static void every_setting(void **state)
     assert_false(a->hugepages);
     assert_false(a->apicv);
     assert_true(b->apicv);
+    assert_int_equal(a->vmcs02_shadow, VMCS02_SHADOW_OFF);
+    assert_int_equal(b->vmcs02_shadow, VMCS02_SHADOW_ON);
     assert_int_equal(a->start, START_REAL);
     assert_int_equal(a->weight, 300);
     assert_int_equal(set.vms[1].weight, 100);
@@ -175,8 +181,8 @@ static void value_ranges(void **state)
     (void)state;
     parse("[vm a]\nimage=x\nvcpus = 0\n[vm b]\nimage=x\nvcpus = 65\n[vm c]\nimage=x\n"
           "memory = 128G\n[vm d]\nimage=x\nple = maybe\n[vm e]\nimage=x\nple_gap = 99999999999\n"
-          "[vm f]\nimage=x\non_reboot = halt\n");
-    assert_int_equal(message_count, 6);
+          "[vm f]\nimage=x\non_reboot = halt\n[vm g]\nimage=x\nvmcs02_shadow = yes\n");
+    assert_int_equal(message_count, 7);
     assert_string_equal(messages[0], "vms.cfg:3: vcpus: '0' is not a number from 1 to 64");
     assert_string_equal(messages[1], "vms.cfg:6: vcpus: '65' is not a number from 1 to 64");
     assert_string_equal(messages[2], "vms.cfg:9: memory: '128G' is not a size from 1M to 64G "
@@ -184,7 +190,8 @@ static void value_ranges(void **state)
     assert_string_equal(messages[3], "vms.cfg:12: ple: 'maybe' is not on, off or auto");
     assert_string_equal(messages[4], "vms.cfg:15: ple_gap: '99999999999' is not a 32-bit number");
     assert_string_equal(messages[5], "vms.cfg:18: on_reboot: 'halt' is not reset or stop");
-    for (int i = 0; i < 6; i++)
+    assert_string_equal(messages[6], "vms.cfg:21: vmcs02_shadow: 'yes' is not on, off or auto");
+    for (int i = 0; i < 7; i++)
         assert_false(set.vms[i].valid);
 }
 

@@ -83,8 +83,10 @@ sub run_vms {
 # VMXVISOR_AS_L1=1 in the environment makes run_vms do this for any test;
 # VMXVISOR_LEVELS=N (default 1) puts N vmxvisors between Bochs and the VMs;
 # VMXVISOR_SHADOW_VMCS=off gives them no VMCS shadowing (shadow_vmcs = off),
-# =vmcs02 makes vmcs02 their L1's shadow VMCS (vmcs02_shadow = on); a list
-# (off,on) says it per level, from the outermost, the last for the rest.
+# =separate a shadow VMCS apart from vmcs02 (vmcs02_shadow = off), =vmcs02
+# vmcs02 as L1's shadow VMCS (vmcs02_shadow = on; `on`, the default, leaves
+# it `auto`); a list (off,on) says it per level, from the outermost, the
+# last for the rest.
 sub run_vms_in_vmxvisor {
     my ($config, $guests, @options) = @_;
     my $levels = $ENV{VMXVISOR_LEVELS} // 1;
@@ -122,8 +124,9 @@ sub run_vms_in_vmxvisor {
                            $level < $levels ? 'vmxvisor.elf' : (), @names);
         my $words = $level == $levels && $append ? " $append" : '';
         my $shadow = $shadow[$level - 1] // $shadow[-1];
-        my $shadowing = $shadow eq 'vmcs02' ? "shadow_vmcs = on\nvmcs02_shadow = on\n"
-                                            : "shadow_vmcs = $shadow\n";
+        my %shadowing = (vmcs02 => "shadow_vmcs = on\nvmcs02_shadow = on\n",
+                         separate => "shadow_vmcs = on\nvmcs02_shadow = off\n");
+        my $shadowing = $shadowing{$shadow} // "shadow_vmcs = $shadow\n";
         $inner = "[vm l$level]\nimage = vmxvisor.elf\nmodules = $modules\n"
                  . "cmdline = config=$name batch exit=qemu$words\nmemory = ${memory}M\n"
                  . "vcpus = $vcpus\nnested = on\n$shadowing";
