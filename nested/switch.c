@@ -551,10 +551,12 @@ static inline __attribute__((always_inline)) void request_event_check(struct vcp
         vcpu_request(v, REQ_EVENT);
 }
 
-/* The end of a VM exit to L1: its VM-exit MSR-load list, then vmcs01 with
- * L1's host state, and L1's shadow VMCS the exit information (vmcs02 as
- * the shadow VMCS: its caller's); L1 runs next. */
-static void return_to_l1(struct vcpu *v)
+/* The end of a VM exit to L1: vmcs01 with L1's host state, L1's shadow
+ * VMCS the exit information (vmcs02 itself if `vmcs02_is_shadow`), then
+ * the VM-exit MSR-load list; L1 runs next. Inline: with a constant
+ * `vmcs02_is_shadow`, each way has only its own steps. */
+static inline __attribute__((always_inline)) void return_to_l1(struct vcpu *v,
+                                                               bool vmcs02_is_shadow)
 {
     struct nested_vmx *n = v->nested;
     v->in_l2 = false;
@@ -565,7 +567,9 @@ static void return_to_l1(struct vcpu *v)
      * after the entry's event check): dev/apicv.h. */
     apicv_sync(v);
     load_l1_host_state(v);
-    if (n->shadow_linked)
+    if (vmcs02_is_shadow)
+        vmcs02_as_shadow_park(v);
+    else if (n->shadow_linked)
         shadow_vmcs_from_vmcs12(v);     /* L1 reads the exit from the shadow VMCS */
     /* The vCPU's own interrupt-window state is vmcs01's again. */
     uint32_t proc01 = v->lv.controls.proc;
@@ -588,9 +592,9 @@ static void fail_entry(struct vcpu *v, uint32_t reason, uint64_t qualification)
     nested_set_for_l1(n, EXIT_QUALIFICATION, qualification);
     nested_set_for_l1(n, VM_ENTRY_INTR_INFO,
                       vmcs12_get(n->vmcs12, VM_ENTRY_INTR_INFO) & ~NESTED_EVENT_VALID);
-    return_to_l1(v);
-    if (n->vmcs02_shadow != VMCS02_NOT_SHADOW) {
-        vmcs02_as_shadow_park(v);
+    bool vmcs02_is_shadow = n->vmcs02_shadow != VMCS02_NOT_SHADOW;
+    return_to_l1(v, vmcs02_is_shadow);
+    if (vmcs02_is_shadow) {
         vmcs02_as_shadow_refill(v);
         vmcs02_as_shadow_written(v, VM_EXIT_REASON);
         vmcs02_as_shadow_written(v, EXIT_QUALIFICATION);
@@ -894,9 +898,7 @@ static inline __attribute__((always_inline)) void finish_exit(struct vcpu *v, bo
         close_l0_windows(v);
     if (keep)
         vmcs02_as_shadow_put(v);        /* after any change of vmcs02's controls */
-    return_to_l1(v);
-    if (keep)
-        vmcs02_as_shadow_park(v);
+    return_to_l1(v, keep);
     if (failed)
         vmx_abort(v, 1);    /* failure saving guest MSRs */
 }

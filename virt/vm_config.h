@@ -45,9 +45,10 @@
  *                            next entry vmcs02 itself is L1's shadow VMCS, so that
  *                            L2's state and the exit information are not copied
  *                            (nested/vmcs02_as_shadow.h, ACRN's way), where the CPU
- *                            lets VMWRITE write every field; auto (the default):
- *                            unless this hypervisor is itself a VM, where the
- *                            VMCLEARs and VMPTRLDs it takes exit
+ *                            lets VMWRITE write every field; auto: unless this
+ *                            hypervisor is itself a VM, where the VMCLEARs and
+ *                            VMPTRLDs it takes exit; default off (a fault seen
+ *                            once one level down is not explained yet: README)
  *   apicv    = on|off        APIC virtualization where the CPU has it: a TPR
  *                            shadow (CR8 accesses without exits), and with
  *                            virtual-interrupt delivery and APIC-register

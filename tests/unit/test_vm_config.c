@@ -52,7 +52,7 @@ static void defaults(void **state)
     assert_true(vm->nested);      /* KVM's nested=1 */
     assert_true(vm->apicv);     /* where the CPU has it, as KVM's enable_apicv */
     assert_true(vm->shadow_vmcs);
-    assert_int_equal(vm->vmcs02_shadow, VMCS02_SHADOW_AUTO);
+    assert_int_equal(vm->vmcs02_shadow, VMCS02_SHADOW_OFF);
     assert_int_equal(vm->on_reboot, ON_REBOOT_RESET);
 }
 
@@ -73,7 +73,7 @@ static void every_setting(void **state)
           "ple_window = 8192\n"
           "hugepages = off\n"
           "apicv = off\n"
-          "vmcs02_shadow = off\n"
+          "vmcs02_shadow = auto\n"
           "start = real\n"
           "weight = 300\n"
           "on_reboot = stop\n"
@@ -101,7 +101,7 @@ static void every_setting(void **state)
     assert_false(a->hugepages);
     assert_false(a->apicv);
     assert_true(b->apicv);
-    assert_int_equal(a->vmcs02_shadow, VMCS02_SHADOW_OFF);
+    assert_int_equal(a->vmcs02_shadow, VMCS02_SHADOW_AUTO);
     assert_int_equal(b->vmcs02_shadow, VMCS02_SHADOW_ON);
     assert_int_equal(a->start, START_REAL);
     assert_int_equal(a->weight, 300);

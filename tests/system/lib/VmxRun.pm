@@ -83,10 +83,10 @@ sub run_vms {
 # VMXVISOR_AS_L1=1 in the environment makes run_vms do this for any test;
 # VMXVISOR_LEVELS=N (default 1) puts N vmxvisors between Bochs and the VMs;
 # VMXVISOR_SHADOW_VMCS=off gives them no VMCS shadowing (shadow_vmcs = off),
-# =separate a shadow VMCS apart from vmcs02 (vmcs02_shadow = off), =vmcs02
-# vmcs02 as L1's shadow VMCS (vmcs02_shadow = on; `on`, the default, leaves
-# it `auto`); a list (off,on) says it per level, from the outermost, the
-# last for the rest.
+# =vmcs02 vmcs02 as L1's shadow VMCS (vmcs02_shadow = on), =separate a
+# shadow VMCS apart from vmcs02 whatever the default (vmcs02_shadow = off);
+# a list (off,on) says it per level, from the outermost, the last for the
+# rest.
 sub run_vms_in_vmxvisor {
     my ($config, $guests, @options) = @_;
     my $levels = $ENV{VMXVISOR_LEVELS} // 1;
