@@ -20,9 +20,13 @@
  * VMX-preemption timer value and the PML index. The last five vmcs02 holds
  * only for L1: while L2 runs they are L0's (vmcs02 has no PML; its timer
  * is L0's slice), so a nested exit puts vmcs12's values there and the
- * entry takes them back, as it takes the other writable ones (`taken`).
- * Every other field, the controls and host state above all, reaches L1
- * through the emulation: vmcs12 has it.
+ * entry takes them back, as it takes the other writable ones.
+ * A few fields vmcs02 has values of its own in, which L1s touch between
+ * most exits and entries, are swapped: the primary controls (writable
+ * too), CR0, CR4 and EFER show vmcs12's values while vmcs02 is the shadow
+ * and get vmcs02's back at the entry. Every other field, the rest of the
+ * controls and the host state above all, reaches L1 through the
+ * emulation: vmcs12 has it.
  *
  * So vmcs12 lacks the guest state and exit information a nested exit left
  * in vmcs02 until L0 needs them: nested_sync_l2_state reads them from
