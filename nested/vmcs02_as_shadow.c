@@ -26,7 +26,8 @@
  * every processor has, and two that some lack (bits of `optional`). A field
  * the processor lacks is in no bitmap: L1 reaches vmcs12's through the
  * emulation. */
-#define PUT_FIELDS(X) X(VM_ENTRY_INTR_INFO) X(VM_ENTRY_EXCEPTION_ERROR_CODE) X(VM_ENTRY_INSTRUCTION_LEN)
+#define PUT_FIELDS(X)                                                                     \
+    X(VM_ENTRY_INTR_INFO) X(VM_ENTRY_EXCEPTION_ERROR_CODE) X(VM_ENTRY_INSTRUCTION_LEN)
 #define OPTIONAL_FIELDS(X) X(VMX_PREEMPTION_TIMER_VALUE, 1) X(GUEST_PML_INDEX, 2)
 /* And the fields vmcs02 has values of its own in, which L1s touch between
  * most exits and entries (vmxvisor as L1 reads CR0, CR4 and EFER to decode

@@ -195,24 +195,21 @@ static bool set_shared_key(struct parser *p, const char *k, const char *ke, cons
             problem(p, "%.*s: '%.*s' is not a 32-bit number", (int)(ke - k), k, (int)(ve - v), v);
         else
             *number = (uint32_t)n;
-    } else if (equals(k, ke, "ple")) {
-        if (equals(v, ve, "on"))
-            vm->ple = PLE_ON;
-        else if (equals(v, ve, "off"))
-            vm->ple = PLE_OFF;
-        else if (equals(v, ve, "auto"))
-            vm->ple = PLE_AUTO;
+    } else if (equals(k, ke, "ple") || equals(k, ke, "vmcs02_shadow")) {
+        /* on, off, auto, in that order in each setting's values */
+        static const enum ple_mode ple_modes[] = { PLE_ON, PLE_OFF, PLE_AUTO };
+        static const enum vmcs02_shadow_setting vmcs02_shadows[] = {
+            VMCS02_SHADOW_ON, VMCS02_SHADOW_OFF, VMCS02_SHADOW_AUTO };
+        int choice = equals(v, ve, "on")     ? 0
+                     : equals(v, ve, "off")  ? 1
+                     : equals(v, ve, "auto") ? 2
+                                             : -1;
+        if (choice < 0)
+            problem(p, "%.*s: '%.*s' is not on, off or auto", (int)(ke - k), k, (int)(ve - v), v);
+        else if (equals(k, ke, "ple"))
+            vm->ple = ple_modes[choice];
         else
-            problem(p, "ple: '%.*s' is not on, off or auto", (int)(ve - v), v);
-    } else if (equals(k, ke, "vmcs02_shadow")) {
-        if (equals(v, ve, "on"))
-            vm->vmcs02_shadow = VMCS02_SHADOW_ON;
-        else if (equals(v, ve, "off"))
-            vm->vmcs02_shadow = VMCS02_SHADOW_OFF;
-        else if (equals(v, ve, "auto"))
-            vm->vmcs02_shadow = VMCS02_SHADOW_AUTO;
-        else
-            problem(p, "vmcs02_shadow: '%.*s' is not on, off or auto", (int)(ve - v), v);
+            vm->vmcs02_shadow = vmcs02_shadows[choice];
     } else if (equals(k, ke, "directed_yield") || equals(k, ke, "spin_guard") ||
                equals(k, ke, "nested") || equals(k, ke, "shadow_vmcs") ||
                equals(k, ke, "apicv")) {
@@ -303,8 +300,8 @@ static void set_key(struct parser *p, const char *k, const char *ke, const char 
         problem(p, "unknown setting '%.*s' (known: image, initrd, modules, vcpus, memory, "
                    "cmdline, affinity, "
                    "ple, ple_gap, ple_window, ple_grow, ple_shrink, ple_window_max, "
-                   "directed_yield, spin_guard, nested, shadow_vmcs, vmcs02_shadow, apicv, hugepages, "
-                   "start, weight, "
+                   "directed_yield, spin_guard, nested, shadow_vmcs, vmcs02_shadow, apicv, "
+                   "hugepages, start, weight, "
                    "on_reboot)",
                 (int)(ke - k), k);
     }
