@@ -192,6 +192,9 @@ struct nested_vmx {
      * after L1 left it for another VMCS, the nested exits to go without
      * (its pause), and the pause after the next such. */
     bool vmcs02_shadow_on;      /* vmcs02_as_shadow_allowed, at VMXON */
+    /* L1's IA32_EFER.LMA, which VMX operation freezes (CR0.PG is fixed to
+     * 1 there, and EFER.LME cannot change with paging on): at VMXON. */
+    bool l1_long_mode;
     enum vmcs02_shadow_state vmcs02_shadow;
     uint16_t vmcs02_shadow_pause, vmcs02_shadow_next_pause;
     /* Since VMXON (`info nested`): nested exits that left vmcs02 L1's

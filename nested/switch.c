@@ -15,6 +15,7 @@
 #include "virt/event_inject.h"
 #include "virt/guest_mem.h"
 #include "virt/vcpu_msrs.h"
+#include "virt/vcpu_vmcs.h"
 #include "virt/vmcs_setup.h"
 #include "virt/vm.h"
 #include "vmx/exit_reasons.h"
@@ -49,20 +50,6 @@
 static const enum vmcs_field guest_fields[] = { GUEST_FIELDS(AS_ELEMENT) };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Makes `lv` the vCPU's VMCS on this CPU. The entry stub writes HOST_RSP
- * only when it differs from the last value written (vmx/vmenter.S): each
- * VMCS keeps its own, so the stub compares with that of the VMCS it enters
- * (a nested round trip then writes HOST_RSP in neither). */
-static void run_on(struct vcpu *v, struct loaded_vmcs *lv)
-{
-    nmi_note_vmcs_leaving(v);
-    v->vmcs->host_rsp = v->regs.host_rsp;
-    v->vmcs = lv;
-    v->regs.host_rsp = lv->host_rsp;
-    if (loaded_vmcs_load(lv))
-        vmcs_write_host_per_cpu_state();
-}
 
 static void read_vmcs12_controls(const struct vmcs12 *v12, struct vmcs12_controls *c)
 {
@@ -130,7 +117,7 @@ static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
 }
 
 /* The fields of vmcs02 that no entry changes: L0's host state (the
- * per-CPU part comes with each load on a CPU, run_on), the lists L0 does
+ * per-CPU part comes with each load on a CPU, vcpu_run_on), the lists L0 does
  * not use, L2's VPID (nested/nested_ept.h), written the first time vmcs02
  * is current. */
 static void write_vmcs02_constants(struct vcpu *v, const struct vmcs_controls *l0)
@@ -561,7 +548,7 @@ static inline __attribute__((always_inline)) void return_to_l1(struct vcpu *v,
     struct nested_vmx *n = v->nested;
     v->in_l2 = false;
     n->timer_deadline = 0;
-    run_on(v, &v->lv);
+    vcpu_run_on(v, &v->lv);
     /* vmcs01's APIC virtualization state from the APIC now (L0 may have
      * acknowledged an interrupt for L1 meanwhile, and this exit may come
      * after the entry's event check): dev/apicv.h. */
@@ -618,7 +605,7 @@ static void flush_l2_translations(struct vcpu *v, uint32_t proc2_12)
     tlb_flush_vpid(v->vpid02);
 }
 
-void nested_vm_entry(struct vcpu *v, bool resume)
+void nested_vm_entry(struct vcpu *v, bool resume, const struct nested_l1_carry *l1)
 {
     struct nested_vmx *n = v->nested;
     uint64_t qualification;
@@ -661,13 +648,9 @@ void nested_vm_entry(struct vcpu *v, bool resume)
     const struct vmcs_controls *l0 = &v->lv.controls;
     struct vmcs12_controls c12;
     read_vmcs12_controls(n->vmcs12, &c12);
-    /* L1's own, for what the entry does not load (0: not needed). */
-    bool load_debug = c12.entry & ENTRY_LOAD_DEBUG_CONTROLS;
-    uint64_t l1_efer = c12.entry & ENTRY_LOAD_EFER ? 0 : vmcs_read(GUEST_IA32_EFER);
-    uint64_t l1_dr7 = load_debug ? 0 : vmcs_read(GUEST_DR7);
-    uint64_t l1_debugctl = load_debug ? 0 : vmcs_read(GUEST_IA32_DEBUGCTL);
-    run_on(v, &n->vmcs02);
-    if (!prepare_vmcs02(v, l0, &c12, l1_efer, v->pat, l1_dr7, l1_debugctl)) {
+    if (v->vmcs != &n->vmcs02)      /* else the take made it current */
+        vcpu_run_on(v, &n->vmcs02);
+    if (!prepare_vmcs02(v, l0, &c12, l1->efer, v->pat, l1->dr7, l1->debugctl)) {
         fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, NESTED_ENTRY_FAILURE_PDPTE);
         return;
     }
@@ -995,12 +978,13 @@ void nested_sync_l2_state(struct vcpu *v)
     }
     if (!any)
         return;
-    run_on(v, &n->vmcs02);
+    struct loaded_vmcs *was = v->vmcs;
+    vcpu_run_on(v, &n->vmcs02);
 #define SAVE_WORD(width) save_guest_word(n->vmcs12, pending[width], width, NULL);
     SAVE_WORD(VMCS_WIDTH_16) SAVE_WORD(VMCS_WIDTH_64) SAVE_WORD(VMCS_WIDTH_32)
     SAVE_WORD(VMCS_WIDTH_NATURAL)
 #undef SAVE_WORD
-    run_on(v, &v->lv);
+    vcpu_run_on(v, was);
 }
 
 void nested_entry_failed_late(struct vcpu *v)
@@ -1011,7 +995,7 @@ void nested_entry_failed_late(struct vcpu *v)
     if (v->window_exiting || v->nmi_window_exiting)
         close_l0_windows(v);
     v->in_l2 = false;
-    run_on(v, &v->lv);
+    vcpu_run_on(v, &v->lv);
     vmcs02_as_shadow_repark(v);
     /* L1's VMLAUNCH/VMRESUME is still where it was in vmcs01: it ends in
      * VMfailValid with the error in the current VMCS. */

@@ -9,17 +9,35 @@
  */
 #include <stdint.h>
 #include <stdbool.h>
-
-struct vcpu;
+#include "nested/nested.h"
+#include "nested/vmcs12.h"
+#include "virt/vcpu.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_controls.h"
 
 /* Works out the field lists the switch copies (at start-up, before any
  * vCPU runs). */
 void nested_switch_init(void);
+/* What of L1's state an entry gives L2 where vmcs12's entry controls do
+ * not load L2's own (SDM Vol. 3C 27.3.2.1), 0 where they do: read from
+ * vmcs01 (current) before the entry starts, for vmcs02 may be current from
+ * then on (nested/vmcs02_as_shadow.h, the take). */
+struct nested_l1_carry {
+    uint64_t efer, dr7, debugctl;
+};
+static inline void nested_read_l1_carry(struct vcpu *v, struct nested_l1_carry *l1)
+{
+    uint32_t entry12 = (uint32_t)vmcs12_get(v->nested->vmcs12, VM_ENTRY_CONTROLS);
+    bool load_debug = entry12 & ENTRY_LOAD_DEBUG_CONTROLS;
+    l1->efer = entry12 & ENTRY_LOAD_EFER ? 0 : vmcs_read(GUEST_IA32_EFER);
+    l1->dr7 = load_debug ? 0 : vmcs_read(GUEST_DR7);
+    l1->debugctl = load_debug ? 0 : vmcs_read(GUEST_IA32_DEBUGCTL);
+}
 /* L1's VMLAUNCH (resume false) or VMRESUME whose controls and host state
  * passed their checks: the guest-state checks and the VM-entry MSR-load
  * list, then L2 runs; a failure of those ends the entry in a VM exit to L1
  * (SDM Vol. 3C 27.8). */
-void nested_vm_entry(struct vcpu *vcpu, bool resume);
+void nested_vm_entry(struct vcpu *vcpu, bool resume, const struct nested_l1_carry *l1);
 /* Where a nested exit's exit information comes from. */
 enum nested_exit_info {
     NESTED_EXIT_INFO_VMCS02,        /* vmcs02's exit: its fields as they are */
@@ -36,7 +54,9 @@ void nested_vm_exit(struct vcpu *vcpu, uint32_t reason, enum nested_exit_info in
  * vmcs02 (the fields L1 seldom reads: segments, descriptor tables,
  * SYSENTER MSRs, ...): before L0 reads or writes those in vmcs12 (an
  * emulated VMREAD or VMWRITE, the guest-state checks) and before vmcs12
- * goes back to L1's memory. vmcs01 is current, and is again after. */
+ * goes back to L1's memory. The vCPU's VMCS is current (vmcs01, or vmcs02
+ * once an entry took it back: nested/vmcs02_as_shadow.h), and is again
+ * after. */
 void nested_sync_l2_state(struct vcpu *vcpu);
 /* vmcs02's own entry failed (a VMfail the software checks did not foresee):
  * L1's VMLAUNCH/VMRESUME ends in VMfailValid (error 7), as KVM does. */

@@ -6,6 +6,7 @@
 #include "nested/vmcs02_fields.h"
 #include "nested/vmcs12.h"
 #include "virt/vcpu.h"
+#include "virt/vcpu_vmcs.h"
 #include "virt/vm.h"
 #include "virt/vmcs_setup.h"
 #include "vmx/loaded_vmcs.h"
@@ -130,16 +131,21 @@ void vmcs02_as_shadow_put(struct vcpu *v)
 #undef PUT
 }
 
-/* VMCLEAR of vmcs02 with interrupts off (a cross-CPU clear must not run
+/* VMCLEAR of vmcs02, interrupts off (a cross-CPU clear must not run
  * between): its data in its region, which may then change (SDM Vol. 3C
  * 25.11.1); and it is clear, so that it is launched next. */
+static void clear_vmcs02_irqs_off(struct nested_vmx *n)
+{
+    if (vmclear(n->vmcs02.vmcs) != VMX_SUCCEED)
+        panic("VMCLEAR of vmcs02 failed");
+    n->vmcs02.launched = false;
+}
+
 static void clear_vmcs02(struct nested_vmx *n)
 {
     uint64_t flags = irq_save();
-    if (vmclear(n->vmcs02.vmcs) != VMX_SUCCEED)
-        panic("VMCLEAR of vmcs02 failed");
+    clear_vmcs02_irqs_off(n);
     irq_restore(flags);
-    n->vmcs02.launched = false;
 }
 
 static void set_indicator(struct nested_vmx *n, bool shadow)
@@ -168,14 +174,15 @@ void vmcs02_as_shadow_park(struct vcpu *v)
     n->vmcs02_shadow_parks++;
 }
 
-/* vmcs02 current for `copy`, then vmcs01 again (vmcs02 ordinary). */
+/* vmcs02 current for `copy`, then the vCPU's VMCS again (vmcs02
+ * ordinary). */
 static void with_vmcs02_loaded(struct vcpu *v, void (*copy)(struct vcpu *v))
 {
     struct nested_vmx *n = v->nested;
     if (loaded_vmcs_load(&n->vmcs02))
         vmcs_write_host_per_cpu_state();    /* it came from another CPU */
     copy(v);
-    if (loaded_vmcs_load(&v->lv))
+    if (loaded_vmcs_load(v->vmcs))
         vmcs_write_host_per_cpu_state();
 }
 
@@ -218,22 +225,18 @@ void vmcs02_as_shadow_take(struct vcpu *v)
     n->vmcs02_shadow_takes++;
     uint32_t me = this_cpu()->index;
     uint64_t flags = irq_save();
-    if (vmclear(n->vmcs02.vmcs) != VMX_SUCCEED)
-        panic("VMCLEAR of vmcs02 failed");
-    n->vmcs02.launched = false;
+    clear_vmcs02_irqs_off(n);
     set_indicator(n, false);
-    if (n->vmcs02.cpu != me) {
-        /* It was active on the CPU L1 last ran on: loaded_vmcs moves it. */
+    /* The vCPU's VMCS from here on: the entry runs on it next. */
+    if (n->vmcs02.cpu == me) {
+        vcpu_vmcs_becomes(v, &n->vmcs02);
+        loaded_vmcs_make_current(&n->vmcs02, me);
         irq_restore(flags);
-        with_vmcs02_loaded(v, take_fields);
-        return;
+    } else {
+        irq_restore(flags);
+        vcpu_run_on(v, &n->vmcs02);     /* active on the CPU L1 last ran on: it moves */
     }
-    /* Active on this CPU (loaded_vmcs counts it so), current a moment:
-     * vmcs01 stays the vCPU's VMCS. */
-    loaded_vmcs_make_current(&n->vmcs02, me);
     take_fields(v);
-    loaded_vmcs_make_current(&v->lv, me);
-    irq_restore(flags);
 }
 
 void vmcs02_as_shadow_refill(struct vcpu *v)
@@ -248,6 +251,7 @@ void vmcs02_as_shadow_repark(struct vcpu *v)
 {
     if (v->nested->vmcs02_shadow != VMCS02_TAKEN)
         return;
+    vcpu_run_on(v, &v->lv);     /* the take left vmcs02 current */
     vmcs02_as_shadow_park(v);
     vmcs02_as_shadow_refill(v);
 }

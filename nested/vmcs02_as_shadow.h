@@ -78,14 +78,15 @@ void vmcs02_as_shadow_put(struct vcpu *vcpu);
 void vmcs02_as_shadow_park(struct vcpu *vcpu);
 /* VMLAUNCH or VMRESUME, vmcs01 current: vmcs02 an ordinary VMCS again,
  * the taken fields from it into vmcs12 (those that changed count as
- * L1's writes). */
+ * L1's writes), and the vCPU's VMCS, current, for the entry that follows
+ * (virt/vcpu_vmcs.h): what the entry needs of vmcs01 it read before. */
 void vmcs02_as_shadow_take(struct vcpu *vcpu);
 /* vmcs02 parked after an entry that stopped before L2 ran, which may have
  * written vmcs02's own values where L1 is to see vmcs12's: those again,
  * as vmcs02_as_shadow_put (vmcs01 current). */
 void vmcs02_as_shadow_refill(struct vcpu *vcpu);
-/* The entry failed with VMfail after the take, L1 runs on: vmcs02 its
- * shadow VMCS again, refilled (vmcs01 current). */
+/* The entry failed with VMfail after the take, L1 runs on: vmcs01 the
+ * vCPU's VMCS again, vmcs02 L1's shadow VMCS again, refilled. */
 void vmcs02_as_shadow_repark(struct vcpu *vcpu);
 /* An emulated VMWRITE changed vmcs12's `encoding` (a high half names
  * its field) while vmcs02 is parked: vmcs02 gets the value if L1 reads
@@ -93,7 +94,8 @@ void vmcs02_as_shadow_repark(struct vcpu *vcpu);
 void vmcs02_as_shadow_written(struct vcpu *vcpu, uint32_t encoding);
 /* The exit information and guest state a nested exit left in vmcs02 are
  * needed in vmcs12 (nested_sync_l2_state): vmcs02 current for the moment
- * (parked or not; vmcs01 current before and after), `copy` run with it. */
+ * (parked or not; the vCPU's VMCS current before and after), `copy` run
+ * with it. */
 void vmcs02_as_shadow_with_current(struct vcpu *vcpu, void (*copy)(struct vcpu *vcpu));
 /* vmcs12 stops being current while vmcs02 is (or was, for the entry
  * that took it back) L1's shadow, vmcs01 current and vmcs12 whole but for

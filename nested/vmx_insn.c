@@ -296,7 +296,8 @@ static void emulate_vmxon(struct insn *in)
     _Static_assert(sizeof(*n) <= 4096, "a vCPU's nested state fits a page");
     *n = (struct nested_vmx){ .vmxon_ptr = addr, .current_vmptr = NESTED_NO_VMCS,
                               .vmcs12 = vmcs12, .shadow02_of = NESTED_NO_VMCS,
-                              .vmcs02_shadow_on = vmcs02_as_shadow_allowed(v) };
+                              .vmcs02_shadow_on = vmcs02_as_shadow_allowed(v),
+                              .l1_long_mode = vmcs_read(GUEST_IA32_EFER) & EFER_LMA };
     n->segment_memo = &n->segment_memos[0];
     for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++) {
         n->cached[i].vmptr = NESTED_NO_VMCS;
@@ -563,12 +564,19 @@ static uint32_t check_written_controls_and_host_state(struct nested_vmx *n)
     if (proc_changed & ~PROC_EVENT_WINDOW_CONTROLS)
         n->guest_state_checked = false;
     n->entry_work.full_controls++;
-    bool l1_long_mode = vmcs_read(GUEST_IA32_EFER) & EFER_LMA;
     uint32_t error = nested_check_controls(n->vmcs12, &nested_caps, width, NULL);
     if (!error)
         error = nested_check_host_state(n->vmcs12, &nested_caps, width, LINEAR_ADDRESS_BITS,
-                                        l1_long_mode, NULL);
+                                        n->l1_long_mode, NULL);
     return error;
+}
+
+/* A VMfail of VMLAUNCH or VMRESUME after the take (vmcs02, if it is the
+ * shadow, L1's shadow again). */
+static void fail_entry_checks(struct insn *in, uint32_t error)
+{
+    vmcs02_as_shadow_repark(in->vcpu);
+    fail(in, error);
 }
 
 /* VMLAUNCH and VMRESUME up to the entry itself (SDM Vol. 3C 31.3 and 27.1,
@@ -583,27 +591,26 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
         fail_invalid(in);
         return;
     }
-    /* What L1 wrote to the shadow VMCS is vmcs12's from here on (a VMfail
-     * below leaves vmcs02, if it is the shadow, L1's shadow again). */
-    if (n->shadow_linked)
-        shadow_vmcs_to_vmcs12(in->vcpu);
-    else if (n->vmcs02_shadow == VMCS02_PARKED)
-        vmcs02_as_shadow_take(in->vcpu);
     if (vmcs_read_base(GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_MOV_SS) {
-        vmcs02_as_shadow_repark(in->vcpu);
         fail(in, VMXERR_ENTRY_MOV_SS_BLOCKING);
         return;
     }
     if (!resume && n->vmcs12->launch_state != VMCS12_CLEAR) {
-        vmcs02_as_shadow_repark(in->vcpu);
         fail(in, VMXERR_VMLAUNCH_NOT_CLEAR);
         return;
     }
     if (resume && n->vmcs12->launch_state != VMCS12_LAUNCHED) {
-        vmcs02_as_shadow_repark(in->vcpu);
         fail(in, VMXERR_VMRESUME_NOT_LAUNCHED);
         return;
     }
+    struct nested_l1_carry l1;
+    nested_read_l1_carry(in->vcpu, &l1);
+    /* What L1 wrote to the shadow VMCS is vmcs12's from here on. Taking
+     * vmcs02 back leaves it current: the entry runs on it next. */
+    if (n->shadow_linked)
+        shadow_vmcs_to_vmcs12(in->vcpu);
+    else if (n->vmcs02_shadow == VMCS02_PARKED)
+        vmcs02_as_shadow_take(in->vcpu);
     /* Checked again only if L1 wrote a control or host-state field since
      * they last passed: the other inputs (the capabilities, the address
      * widths, L1's IA-32e mode, which CR0.PG fixed to 1 in VMX operation
@@ -613,8 +620,7 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
         vmcs12_field_set_has_type(&n->written, VMCS_TYPE_HOST)) {
         uint32_t error = check_written_controls_and_host_state(n);
         if (error) {
-            vmcs02_as_shadow_repark(in->vcpu);
-            fail(in, error);
+            fail_entry_checks(in, error);
             return;
         }
         vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_CONTROL);
@@ -623,12 +629,11 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
     } else if (nested_injects(n)) {
         uint32_t error = nested_check_injection(n->vmcs12, &nested_caps, cpu_phys_addr_bits(), NULL);
         if (error) {
-            vmcs02_as_shadow_repark(in->vcpu);
-            fail(in, error);
+            fail_entry_checks(in, error);
             return;
         }
     }
-    nested_vm_entry(in->vcpu, resume);
+    nested_vm_entry(in->vcpu, resume, &l1);
 }
 
 /* The INVEPT/INVVPID type register and 128-bit descriptor (SDM Vol. 3C
