@@ -251,8 +251,10 @@ static void print_shadowing(const struct nested_vmx *n)
             "(the others relinked the one parked with the cached VMCS)",
             n->shadow_attaches, n->shadow_attach_loads);
     kprintf("\n  vmcs02 as L1's shadow VMCS: after %lu nested exits; %lu entries took it back, "
-            "%lu times L1 went on to another VMCS",
-            n->vmcs02_shadow_parks, n->vmcs02_shadow_takes, n->vmcs02_shadow_leaves);
+            "%lu times L1 went on to another VMCS; it shows CR0, CR4 and EFER after the exit "
+            "reasons of mask 0x%lx (bit: reason mod 64)",
+            n->vmcs02_shadow_parks, n->vmcs02_shadow_takes, n->vmcs02_shadow_leaves,
+            n->vmcs02_swap_reasons);
     kprintf("\n  L1's VMCSs L0 wrote back: %lu VMPTRLDs compared one's region with L0's copy, "
             "%lu of them finding it unchanged",
             n->copies_compared, n->copies_unchanged);
@@ -303,6 +305,9 @@ static void print_nested_vcpu(const struct vcpu *c)
             vmcs12_get(v12, GUEST_RFLAGS), vmcs12_get(v12, GUEST_CR0),
             vmcs12_get(v12, GUEST_CR3), vmcs12_get(v12, GUEST_CR4),
             vmcs12_get(v12, GUEST_IA32_EFER));
+    if (n->adjusted_pending)
+        kprintf("  (CR0, CR4 and EFER as L1 last saw them: L1 has not read L2's since the "
+                "last exit)\n");
     uint32_t reason = (uint32_t)vmcs12_get(v12, VM_EXIT_REASON);
     const char *name = vmx_exit_reason_name(reason & 0xffff);
     kprintf("  last exit to L1: reason %u (%s%s), qualification 0x%lx\n", reason & 0xffff,

@@ -119,6 +119,12 @@ struct nested_vmx {
      * fields a nested exit copies at once: vmcs12 gets the rest when L0
      * needs it (nested_sync_l2_state, nested/switch.h). */
     bool l2_state_pending;
+    /* And so are the fields the CR0/CR4 three-way rule and the exit
+     * controls make vmcs12's (a lazy exit of vmcs02 as the shadow,
+     * nested/vmcs02_as_shadow.h): nested_sync_l2_state, and an entry that
+     * needs them, work them out from vmcs02 (which no entry changes
+     * meanwhile but by writing them from vmcs12, after that). */
+    bool adjusted_pending;
     /* While L2 runs (vcpu->in_l2, nested/switch.c), vmcs02 is the vCPU's
      * VMCS, built from vmcs12 and vmcs01 at each nested entry; its MSR
      * bitmap merges L0's and L1's. vmcs02 is made at the first entry and
@@ -203,6 +209,13 @@ struct nested_vmx {
     /* vmcs02's own values of the guest fields it shows L1 vmcs12's in
      * while it is L1's shadow (its controls' are in vmcs02.controls). */
     struct { uint64_t cr0, cr4, efer; } vmcs02_own;
+    /* Whether this exit swapped those (or left CR0, CR4 and EFER to the
+     * emulation, their vmcs12 values unworked: adjusted_pending), and the
+     * basic exit reasons (modulo 64) after which L1 read one of them in
+     * vmcs12: those exits swap. The reason of the exit that parked vmcs02. */
+    bool vmcs02_swapped, vmcs02_swap_bitmap_linked;
+    uint64_t vmcs02_swap_reasons;
+    uint16_t vmcs02_parked_reason;
     /* Its links since VMXON, and those that loaded every field into the
      * region (`info nested`). */
     uint64_t shadow_attaches, shadow_attach_loads;

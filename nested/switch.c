@@ -51,7 +51,8 @@ static const enum vmcs_field guest_fields[] = { GUEST_FIELDS(AS_ELEMENT) };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static void read_vmcs12_controls(const struct vmcs12 *v12, struct vmcs12_controls *c)
+static inline __attribute__((always_inline)) void
+read_vmcs12_controls(const struct vmcs12 *v12, struct vmcs12_controls *c)
 {
     c->pin = (uint32_t)vmcs12_get(v12, PIN_BASED_VM_EXEC_CONTROL);
     c->proc = (uint32_t)vmcs12_get(v12, CPU_BASED_VM_EXEC_CONTROL);
@@ -282,6 +283,16 @@ static void write_entry_state(struct vcpu *v, const struct vmcs12_controls *c12,
     n->entry_work.entry_state++;
 }
 
+/* Whether this entry writes vmcs02's controls anew: a new vmcs02, vmcs12's
+ * controls changed, or vmcs01's since vmcs02's were made from them (the
+ * merge drops vmcs01's event windows, L0's for L1). */
+static inline bool entry_rewrites_controls(const struct vcpu *v)
+{
+    const struct nested_vmx *n = v->nested;
+    return n->vmcs02_fresh || n->controls_stale ||
+           n->controls02_generation != v->lv.controls_generation;
+}
+
 /* vmcs02's guest state and controls from vmcs12 and vmcs01 (KVM's
  * prepare_vmcs02); vmcs02 is current. False if L2's PDPTEs are invalid. */
 static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
@@ -290,14 +301,11 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
 {
     struct nested_vmx *n = v->nested;
     const struct vmcs12 *v12 = n->vmcs12;
+    bool controls_rewritten = entry_rewrites_controls(v);
     if (n->vmcs02_fresh) {
         write_vmcs02_constants(v, l0);
         n->vmcs02_fresh = false;
-        n->controls_stale = true;
     }
-    /* (The merge drops vmcs01's event windows, L0's for L1.) */
-    bool controls_rewritten =
-        n->controls_stale || n->controls02_generation != v->lv.controls_generation;
     if (controls_rewritten) {
         struct vmcs02_controls c02;
         nested_merge_controls(l0, c12, &c02);
@@ -589,6 +597,70 @@ static void fail_entry(struct vcpu *v, uint32_t reason, uint64_t qualification)
     }
 }
 
+/* The VMX-preemption timer value an exit saves: what was left of L2's
+ * time at the exit (the entry takes it back from vmcs02 as L1's shadow). */
+static inline __attribute__((always_inline)) void save_l2_timer_value(struct vcpu *v,
+                                                                      uint32_t exit12)
+{
+    struct nested_vmx *n = v->nested;
+    if (exit12 & EXIT_SAVE_PREEMPTION_TIMER) {
+        uint64_t now = rdtsc();
+        uint64_t left = n->timer_deadline && (int64_t)(n->timer_deadline - now) > 0
+                            ? (n->timer_deadline - now) >> NESTED_TIMER_RATE : 0;
+        vmcs12_set_noting(n->vmcs12, &n->shadow_stale, VMX_PREEMPTION_TIMER_VALUE, left);
+    }
+}
+
+/* Of vmcs02's guest state (current), what the CR0/CR4 three-way rule and
+ * the exit controls save into vmcs12: at the exit, the timer value too, or
+ * later (adjusted_pending) from vmcs02 as the exit left it. */
+static inline __attribute__((always_inline)) void save_l2_adjusted_state(struct vcpu *v,
+                                                                         bool at_exit)
+{
+    struct nested_vmx *n = v->nested;
+    struct vmcs12 *v12 = n->vmcs12;
+    struct vmcs12_field_set *stale = &n->shadow_stale;
+    n->adjusted_pending = false;
+    uint64_t cr0 = nested_cr_for_vmcs12(vmcs_read_base(GUEST_CR0), vmcs_read_base(CR0_READ_SHADOW),
+                                        n->vmcs02.controls.cr0_mask, vmcs12_get(v12, GUEST_CR0),
+                                        vmcs12_get(v12, CR0_GUEST_HOST_MASK));
+    vmcs12_set_noting(v12, stale, GUEST_CR0, cr0);
+    uint64_t cr4 = nested_cr_for_vmcs12(vmcs_read_base(GUEST_CR4), vmcs_read_base(CR4_READ_SHADOW),
+                                        n->vmcs02.controls.cr4_mask, vmcs12_get(v12, GUEST_CR4),
+                                        vmcs12_get(v12, CR4_GUEST_HOST_MASK));
+    vmcs12_set_noting(v12, stale, GUEST_CR4, cr4);
+    uint32_t exit12 = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
+    uint64_t efer = vmcs_read_base(GUEST_IA32_EFER);
+    if (exit12 & EXIT_SAVE_EFER)
+        vmcs12_set_noting(v12, stale, GUEST_IA32_EFER, efer);
+    /* The IA-32e mode guest control follows EFER.LMA (SDM Vol. 3C 28.2). */
+    uint64_t entry12 = vmcs12_get(v12, VM_ENTRY_CONTROLS);
+    uint64_t entry12_now = efer & EFER_LMA ? entry12 | ENTRY_IA32E_MODE_GUEST
+                                           : entry12 & ~ENTRY_IA32E_MODE_GUEST;
+    if (entry12_now != entry12) {
+        vmcs12_set_noting(v12, stale, VM_ENTRY_CONTROLS, entry12_now);
+        n->controls_stale = true;
+    }
+    if ((exit12 & EXIT_SAVE_PAT) && (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT))
+        vmcs12_set_noting(v12, stale, GUEST_IA32_PAT, vmcs_read(GUEST_IA32_PAT));
+    /* With EPT, a PAE-paging guest's PDPTEs are saved (SDM Vol. 3C 28.3.4). */
+    if (pae_paging(cr0, cr4, efer & EFER_LMA) && nested_l2_uses_ept(v))
+        for (unsigned i = 0; i < PDPTE_COUNT; i++)
+            vmcs12_set_noting(v12, stale, GUEST_PDPTE0 + 2 * i, vmcs_read(GUEST_PDPTE0 + 2 * i));
+    if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
+        vmcs12_set_noting(v12, stale, GUEST_DR7, vmcs_read_base(GUEST_DR7));
+        vmcs12_set_noting(v12, stale, GUEST_IA32_DEBUGCTL, vmcs_read_base(GUEST_IA32_DEBUGCTL));
+    }
+    if (at_exit)
+        save_l2_timer_value(v, exit12);
+}
+
+/* Out of line, for the paths that seldom need it. */
+static __attribute__((noinline)) void settle_l2_adjusted_state(struct vcpu *v)
+{
+    save_l2_adjusted_state(v, false);
+}
+
 /* L2 runs on vpid02. With VPID in vmcs12, its translations are kept
  * across entries and exits but for a change of vmcs12's VPID, as L1 would
  * see them kept for that VPID; without, a VM entry invalidates the
@@ -650,6 +722,23 @@ void nested_vm_entry(struct vcpu *v, bool resume, const struct nested_l1_carry *
     read_vmcs12_controls(n->vmcs12, &c12);
     if (v->vmcs != &n->vmcs02)      /* else the take made it current */
         vcpu_run_on(v, &n->vmcs02);
+    /* vmcs12's CR0, CR4, EFER, PAT and debug state may wait in vmcs02
+     * (adjusted_pending) unless the entry writes vmcs02's anew from them,
+     * or L2 left IA-32e mode (its PDPTEs, and vmcs12's IA-32e mode guest
+     * control, which the exit would have changed). But for DEBUGCTL, which
+     * the entry reads (vmcs12's is vmcs02's here: the exit controls save
+     * it, or the entry state would be stale). */
+    if (n->adjusted_pending) {
+        if (entry_rewrites_controls(v) || n->entry_state_stale ||
+            n->entry_state_tsc_offset != v->tsc_offset || !(c12.entry & ENTRY_IA32E_MODE_GUEST) ||
+            !(vmcs_read_base(GUEST_IA32_EFER) & EFER_LMA)) {
+            settle_l2_adjusted_state(v);
+            read_vmcs12_controls(n->vmcs12, &c12);
+        } else if (c12.entry & ENTRY_LOAD_DEBUG_CONTROLS) {
+            vmcs12_set_noting(n->vmcs12, &n->shadow_stale, GUEST_IA32_DEBUGCTL,
+                              vmcs_read_base(GUEST_IA32_DEBUGCTL));
+        }
+    }
     if (!prepare_vmcs02(v, l0, &c12, l1->efer, v->pat, l1->dr7, l1->debugctl)) {
         fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, NESTED_ENTRY_FAILURE_PDPTE);
         return;
@@ -755,52 +844,6 @@ static void exit_info_into_vmcs02(struct vcpu *v, uint32_t reason, enum nested_e
         vmcs_write_base(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_HLT);
 }
 
-/* Of vmcs02's guest state, what the CR0/CR4 three-way rule and the exit
- * controls save into vmcs12; the rest waits in vmcs02 (l2_state_pending). */
-static inline __attribute__((always_inline)) void save_l2_adjusted_state(struct vcpu *v)
-{
-    struct nested_vmx *n = v->nested;
-    struct vmcs12 *v12 = n->vmcs12;
-    struct vmcs12_field_set *stale = &n->shadow_stale;
-    n->l2_state_pending = true;
-    uint64_t cr0 = nested_cr_for_vmcs12(vmcs_read_base(GUEST_CR0), vmcs_read_base(CR0_READ_SHADOW),
-                                        n->vmcs02.controls.cr0_mask, vmcs12_get(v12, GUEST_CR0),
-                                        vmcs12_get(v12, CR0_GUEST_HOST_MASK));
-    vmcs12_set_noting(v12, stale, GUEST_CR0, cr0);
-    uint64_t cr4 = nested_cr_for_vmcs12(vmcs_read_base(GUEST_CR4), vmcs_read_base(CR4_READ_SHADOW),
-                                        n->vmcs02.controls.cr4_mask, vmcs12_get(v12, GUEST_CR4),
-                                        vmcs12_get(v12, CR4_GUEST_HOST_MASK));
-    vmcs12_set_noting(v12, stale, GUEST_CR4, cr4);
-    uint32_t exit12 = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
-    uint64_t efer = vmcs_read_base(GUEST_IA32_EFER);
-    if (exit12 & EXIT_SAVE_EFER)
-        vmcs12_set_noting(v12, stale, GUEST_IA32_EFER, efer);
-    /* The IA-32e mode guest control follows EFER.LMA (SDM Vol. 3C 28.2). */
-    uint64_t entry12 = vmcs12_get(v12, VM_ENTRY_CONTROLS);
-    uint64_t entry12_now = efer & EFER_LMA ? entry12 | ENTRY_IA32E_MODE_GUEST
-                                           : entry12 & ~ENTRY_IA32E_MODE_GUEST;
-    if (entry12_now != entry12) {
-        vmcs12_set_noting(v12, stale, VM_ENTRY_CONTROLS, entry12_now);
-        n->controls_stale = true;
-    }
-    if ((exit12 & EXIT_SAVE_PAT) && (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT))
-        vmcs12_set_noting(v12, stale, GUEST_IA32_PAT, vmcs_read(GUEST_IA32_PAT));
-    /* With EPT, a PAE-paging guest's PDPTEs are saved (SDM Vol. 3C 28.3.4). */
-    if (pae_paging(cr0, cr4, efer & EFER_LMA) && nested_l2_uses_ept(v))
-        for (unsigned i = 0; i < PDPTE_COUNT; i++)
-            vmcs12_set_noting(v12, stale, GUEST_PDPTE0 + 2 * i, vmcs_read(GUEST_PDPTE0 + 2 * i));
-    if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
-        vmcs12_set_noting(v12, stale, GUEST_DR7, vmcs_read_base(GUEST_DR7));
-        vmcs12_set_noting(v12, stale, GUEST_IA32_DEBUGCTL, vmcs_read_base(GUEST_IA32_DEBUGCTL));
-    }
-    if (exit12 & EXIT_SAVE_PREEMPTION_TIMER) {
-        uint64_t now = rdtsc();
-        uint64_t left = n->timer_deadline && (int64_t)(n->timer_deadline - now) > 0
-                            ? (n->timer_deadline - now) >> NESTED_TIMER_RATE : 0;
-        vmcs12_set_noting(v12, stale, VMX_PREEMPTION_TIMER_VALUE, left);
-    }
-}
-
 /* vmcs02's guest state back into vmcs12 (KVM's sync_vmcs02_to_vmcs12): the
  * fields L1 reads in its shadow VMCS at once, the others when L0 needs them
  * (nested_sync_l2_state). */
@@ -816,7 +859,8 @@ static void save_l2_state(struct vcpu *v)
 #undef SAVE_IF_SHADOWED
     if (__builtin_expect(n->shadow_promoted, 0))
         save_promoted_l2_state(n);
-    save_l2_adjusted_state(v);
+    n->l2_state_pending = true;
+    save_l2_adjusted_state(v, true);
 }
 
 /* Whether vmcs02 is to be (or stay) L1's shadow VMCS after this exit:
@@ -897,7 +941,17 @@ static __attribute__((noinline)) void exit_keeping_vmcs02(struct vcpu *v, uint32
     struct nested_vmx *n = v->nested;
     conclude_launch(n, reason);
     save_writable_guest_fields(n->vmcs12);
-    save_l2_adjusted_state(v);
+    n->l2_state_pending = true;
+    /* CR0, CR4 and EFER shown in vmcs02 (swapped) if L1 read them after
+     * an exit of this reason before, else worked out when needed. */
+    n->vmcs02_parked_reason = (uint16_t)reason;
+    n->vmcs02_swapped = n->vmcs02_swap_reasons >> (reason & 63) & 1;
+    if (n->vmcs02_swapped) {
+        save_l2_adjusted_state(v, true);
+    } else {
+        n->adjusted_pending = true;
+        save_l2_timer_value(v, (uint32_t)vmcs12_get(n->vmcs12, VM_EXIT_CONTROLS));
+    }
     vmcs12_set_noting(n->vmcs12, &n->shadow_stale, VM_EXIT_REASON, reason);   /* `info nested` */
     if (info == NESTED_EXIT_INFO_SYNTHETIC)
         note_synthetic_exit(n, qualification, interruption_info);
@@ -952,6 +1006,8 @@ static void save_vmcs02_state(struct vcpu *v)
 #define COPY_FIELD(id) vmcs12_set(v12, id, vmcs_read_base(id));
     EXIT_INFO_FIELDS(COPY_FIELD)
 #undef COPY_FIELD
+    if (n->adjusted_pending)
+        settle_l2_adjusted_state(v);
 }
 
 void nested_sync_l2_state(struct vcpu *v)
@@ -985,6 +1041,12 @@ void nested_sync_l2_state(struct vcpu *v)
     SAVE_WORD(VMCS_WIDTH_NATURAL)
 #undef SAVE_WORD
     vcpu_run_on(v, was);
+}
+
+void nested_settle_l2_adjusted_state(struct vcpu *v)
+{
+    if (v->nested && v->nested->adjusted_pending)
+        vmcs02_as_shadow_with_current(v, settle_l2_adjusted_state);
 }
 
 void nested_entry_failed_late(struct vcpu *v)

@@ -58,6 +58,12 @@ void nested_vm_exit(struct vcpu *vcpu, uint32_t reason, enum nested_exit_info in
  * once an entry took it back: nested/vmcs02_as_shadow.h), and is again
  * after. */
 void nested_sync_l2_state(struct vcpu *vcpu);
+/* Only what the CR0/CR4 three-way rule and the exit controls give vmcs12
+ * at a nested exit, if it waits in vmcs02 (a lazy exit of vmcs02 as L1's
+ * shadow, nested/vmcs02_as_shadow.h): before L0 reads or writes a field
+ * of vmcs12 that is one of them or an input of the rule (a control).
+ * Called as nested_sync_l2_state. */
+void nested_settle_l2_adjusted_state(struct vcpu *vcpu);
 /* vmcs02's own entry failed (a VMfail the software checks did not foresee):
  * L1's VMLAUNCH/VMRESUME ends in VMfailValid (error 7), as KVM does. */
 void nested_entry_failed_late(struct vcpu *vcpu);

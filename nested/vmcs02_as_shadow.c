@@ -31,24 +31,28 @@
     X(VM_ENTRY_INTR_INFO) X(VM_ENTRY_EXCEPTION_ERROR_CODE) X(VM_ENTRY_INSTRUCTION_LEN)
 #define OPTIONAL_FIELDS(X) X(VMX_PREEMPTION_TIMER_VALUE, 1) X(GUEST_PML_INDEX, 2)
 /* And the fields vmcs02 has values of its own in, which L1s touch between
- * most exits and entries (vmxvisor as L1 reads CR0, CR4 and EFER to decode
+ * some exits and entries (vmxvisor as L1 reads CR0, CR4 and EFER to decode
  * L2's instructions, and opens and closes its interrupt window with the
  * primary controls): swapped, vmcs12's value shown L1 in vmcs02 while it
  * is the shadow, vmcs02's own put back by the entry. L1 writes the
  * controls there (taken back as the writable fields are); its writes of
- * the others exit. */
+ * the others exit. CR0, CR4 and EFER are swapped only after the exit
+ * reasons L1 read them at (nested_vmx.vmcs02_swap_reasons): for the
+ * others an exit leaves their vmcs12 values unworked (the three-way rule,
+ * nested/switch.c) and L1's reads of them exit, read by the second VMREAD
+ * bitmap. */
 #define SWAPPED_GUEST_FIELDS(X) X(GUEST_CR0, cr0) X(GUEST_CR4, cr4) X(GUEST_IA32_EFER, efer)
 
 static struct {
     bool available;
-    uint8_t *vmread_bitmap, *vmwrite_bitmap;
+    uint8_t *vmread_bitmap, *vmread_bitmap_swapped, *vmwrite_bitmap;
     unsigned optional;
 } scheme;
 
-static void let_read(uint32_t encoding)
+static void let_read(uint8_t *bitmap, uint32_t encoding)
 {
     if (shadow_vmcs_keeps(encoding))
-        shadow_bitmap_let_through(scheme.vmread_bitmap, encoding);
+        shadow_bitmap_let_through(bitmap, encoding);
 }
 
 void vmcs02_as_shadow_init(void)
@@ -56,12 +60,13 @@ void vmcs02_as_shadow_init(void)
     if (!(vmcs_config.misc & VMX_MISC_VMWRITE_ANY_FIELD) || !shadow_vmcs_keeps(GUEST_RIP))
         return;
     scheme.vmread_bitmap = page_alloc(1);
+    scheme.vmread_bitmap_swapped = page_alloc(1);
     scheme.vmwrite_bitmap = page_alloc(1);
-    if (!scheme.vmread_bitmap || !scheme.vmwrite_bitmap)
+    if (!scheme.vmread_bitmap || !scheme.vmread_bitmap_swapped || !scheme.vmwrite_bitmap)
         panic("out of memory for the vmcs02-as-shadow bitmaps");
     memset(scheme.vmread_bitmap, 0xff, SHADOW_BITMAP_BYTES);
     memset(scheme.vmwrite_bitmap, 0xff, SHADOW_BITMAP_BYTES);
-#define LET_READ(id) let_read(id);
+#define LET_READ(id) let_read(scheme.vmread_bitmap, id);
     GUEST_FIELDS(LET_READ)
     EXIT_INFO_FIELDS(LET_READ)
     LET_READ(VM_EXIT_REASON)
@@ -72,9 +77,6 @@ void vmcs02_as_shadow_init(void)
     VMCS02_SHADOW_WRITABLE_GUEST_FIELDS(LET_WRITE)
     PUT_FIELDS(LET_WRITE)
     LET_WRITE(CPU_BASED_VM_EXEC_CONTROL)
-#define LET_READ_SWAPPED(id, own) let_read(id);
-    SWAPPED_GUEST_FIELDS(LET_READ_SWAPPED)
-#undef LET_READ_SWAPPED
 #define LET_WRITE_OPTIONAL(id, bit)                                                       \
     if (shadow_vmcs_keeps(id)) {                                                          \
         LET_WRITE(id)                                                                     \
@@ -83,6 +85,10 @@ void vmcs02_as_shadow_init(void)
     OPTIONAL_FIELDS(LET_WRITE_OPTIONAL)
 #undef LET_WRITE_OPTIONAL
 #undef LET_WRITE
+    memcpy(scheme.vmread_bitmap_swapped, scheme.vmread_bitmap, SHADOW_BITMAP_BYTES);
+#define LET_READ_SWAPPED(id, own) let_read(scheme.vmread_bitmap_swapped, id);
+    SWAPPED_GUEST_FIELDS(LET_READ_SWAPPED)
+#undef LET_READ_SWAPPED
     scheme.available = true;
 }
 
@@ -124,7 +130,9 @@ void vmcs02_as_shadow_put(struct vcpu *v)
     PUT(id)
     PUT_FIELDS(PUT)
     OPTIONAL_FIELDS(PUT_OPTIONAL)
-    SWAPPED_GUEST_FIELDS(SWAP)
+    if (n->vmcs02_swapped) {
+        SWAPPED_GUEST_FIELDS(SWAP)
+    }
     PUT(CPU_BASED_VM_EXEC_CONTROL)      /* vmcs02.controls keeps vmcs02's own */
 #undef SWAP
 #undef PUT_OPTIONAL
@@ -163,9 +171,15 @@ void vmcs02_as_shadow_park(struct vcpu *v)
         if (n->shadow_linked)
             shadow_vmcs_unlink(v);
         vmcs_write(VMREAD_BITMAP, (uint64_t)scheme.vmread_bitmap);
+        n->vmcs02_swap_bitmap_linked = false;
         vmcs_write(VMWRITE_BITMAP, (uint64_t)scheme.vmwrite_bitmap);
         vmcs_write(VMCS_LINK_POINTER, n->vmcs02.vmcs);
         loaded_vmcs_set_proc2(&v->lv, v->lv.controls.proc2 | PROC2_VMCS_SHADOWING);
+    }
+    if (n->vmcs02_swap_bitmap_linked != n->vmcs02_swapped) {
+        n->vmcs02_swap_bitmap_linked = n->vmcs02_swapped;
+        vmcs_write(VMREAD_BITMAP, (uint64_t)(n->vmcs02_swapped ? scheme.vmread_bitmap_swapped
+                                                              : scheme.vmread_bitmap));
     }
     /* L1's VMREADs and VMWRITEs may leave its data in this processor: a
      * migration of vmcs01 clears it with it (vmx/loaded_vmcs.h). */
@@ -212,7 +226,9 @@ static void take_fields(struct vcpu *v)
      * them anew: controls_stale, entry_state_stale). */
     vmcs_write_base(CPU_BASED_VM_EXEC_CONTROL, n->vmcs02.controls.proc);
 #define RESTORE(id, own) vmcs_write_base(id, n->vmcs02_own.own);
-    SWAPPED_GUEST_FIELDS(RESTORE)
+    if (n->vmcs02_swapped) {
+        SWAPPED_GUEST_FIELDS(RESTORE)
+    }
 #undef RESTORE
 }
 
@@ -260,11 +276,24 @@ void vmcs02_as_shadow_written(struct vcpu *v, uint32_t encoding)
 {
     struct nested_vmx *n = v->nested;
     uint32_t field = encoding & ~1u;
-    if (!shadow_bitmap_passes(scheme.vmread_bitmap, field))
+    const uint8_t *read_bitmap =
+        n->vmcs02_swap_bitmap_linked ? scheme.vmread_bitmap_swapped : scheme.vmread_bitmap;
+    if (!shadow_bitmap_passes(read_bitmap, field))
         return;
     uint64_t flags = shadow_region_enter(n->vmcs02.vmcs);
     vmcs_write(field, vmcs12_get(n->vmcs12, field));
     shadow_region_leave(v, n->vmcs02.vmcs, flags);
+}
+
+void vmcs02_as_shadow_read(struct vcpu *v, uint32_t encoding)
+{
+    struct nested_vmx *n = v->nested;
+    if (n->vmcs02_shadow != VMCS02_PARKED || n->vmcs02_swapped)
+        return;
+#define SWAPPED(id, own) || (encoding & ~1u) == id
+    if (0 SWAPPED_GUEST_FIELDS(SWAPPED))
+        n->vmcs02_swap_reasons |= 1ull << (n->vmcs02_parked_reason & 63);
+#undef SWAPPED
 }
 
 void vmcs02_as_shadow_with_current(struct vcpu *v, void (*copy)(struct vcpu *v))

@@ -92,6 +92,10 @@ void vmcs02_as_shadow_repark(struct vcpu *vcpu);
  * its field) while vmcs02 is parked: vmcs02 gets the value if L1 reads
  * the field there. */
 void vmcs02_as_shadow_written(struct vcpu *vcpu, uint32_t encoding);
+/* An emulated VMREAD of `encoding` while vmcs02 is parked: if the exit
+ * did not swap that field (vmcs02_swapped), exits of the same reason will
+ * (nested_vmx.vmcs02_swap_reasons). */
+void vmcs02_as_shadow_read(struct vcpu *vcpu, uint32_t encoding);
 /* The exit information and guest state a nested exit left in vmcs02 are
  * needed in vmcs12 (nested_sync_l2_state): vmcs02 current for the moment
  * (parked or not; the vCPU's VMCS current before and after), `copy` run

@@ -258,6 +258,17 @@ static bool vmcs02_may_hold(const struct nested_vmx *n, uint32_t encoding)
            (type == VMCS_TYPE_READ_ONLY && n->vmcs02_shadow != VMCS02_NOT_SHADOW);
 }
 
+/* vmcs12 as an emulated VMREAD or VMWRITE of `encoding` needs it, from
+ * vmcs02: the field, if vmcs02 may hold it; else what the CR0/CR4
+ * three-way rule makes, whose inputs and results include controls. */
+static void sync_for(struct insn *in, uint32_t encoding)
+{
+    if (vmcs02_may_hold(vmx_of(in), encoding))
+        nested_sync_l2_state(in->vcpu);
+    else
+        nested_settle_l2_adjusted_state(in->vcpu);
+}
+
 static void emulate_vmxon(struct insn *in)
 {
     struct vcpu *v = in->vcpu;
@@ -477,8 +488,10 @@ static void emulate_vmread(struct insn *in)
         fail(in, VMXERR_UNSUPPORTED_COMPONENT);
         return;
     }
-    if (!in_l2 && vmcs02_may_hold(n, encoding))
-        nested_sync_l2_state(in->vcpu);
+    if (!in_l2) {
+        vmcs02_as_shadow_read(in->vcpu, encoding);
+        sync_for(in, encoding);
+    }
     if (!(in_l2 ? l2_shadow_read(shadow, encoding, &value) : vmcs12_read(n->vmcs12, encoding, &value))) {
         fail(in, VMXERR_UNSUPPORTED_COMPONENT);
         return;
@@ -528,8 +541,7 @@ static void emulate_vmwrite(struct insn *in)
         succeed(in);
         return;
     }
-    if (vmcs02_may_hold(n, encoding))
-        nested_sync_l2_state(in->vcpu);     /* a high half: the field's low half stays */
+    sync_for(in, encoding);     /* (a high half: the field's low half stays) */
     (void)vmcs12_write(n->vmcs12, encoding, value);
     nested_note_written(n, encoding & ~1u);     /* a high half: its field */
     if (n->vmcs02_shadow == VMCS02_PARKED)
