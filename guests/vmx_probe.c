@@ -1688,6 +1688,36 @@ static void l2_injection_checks(void)
                 HANDLED(VECTOR_INJECTED_EXT, 0, 0), SHOW_HANDLER, NULL);
 }
 
+/* An event to inject is the VMCS's own (SDM Vol. 3C 25.8.3): one L1
+ * writes into a VMCS after a VM exit and then clears that VMCS instead of
+ * entering it reaches no other VMCS's guest. Under a hypervisor that runs
+ * L2 on one VMCS of its own for every VMCS of L1's, and lets L1 write the
+ * event straight into it (vmxvisor's vmcs02 as L1's shadow VMCS), the
+ * event must not stay there for the next VMCS. Enough VMCALL exits first
+ * for such a hypervisor to be in that way of running L2 (vmxvisor's pauses
+ * it for up to 1024 exits after a switch of VMCSs). */
+static void l2_injection_left_check(void)
+{
+    if (!l2_setup("an event left to inject", l2_vmcall, NO_EXTRA_CONTROLS))
+        return;
+    for (unsigned i = 0; i < 1100; i++) {
+        struct vm_exit e = l2_run();
+        if (e.entry.kind != OUT_OK || e.reason != EXIT_REASON_VMCALL) {
+            expect_exit("VMCALL exits before an event is left to inject", e, VMCALL_AT(0), SHOW_RIP,
+                        NULL);
+            return;
+        }
+        l2_goto(l2_vmcall);
+    }
+    vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | VECTOR_UD);
+    if (!l2_setup("an event left to inject", l2_vmcall, NO_EXTRA_CONTROLS))
+        return;
+    struct vm_exit e = l2_run();
+    e.value = l2.regs.rbx;      /* the vector L2's IDT handler reports, 0 if none ran */
+    expect_exit("a fresh VMCS after a VMCLEAR of one with an event to inject", e,
+                VMCALL_AT(0, .value = 0), SHOW_RIP, "the vector L2's IDT delivered");
+}
+
 /* L1's handler of the self-IPI, for when the VM exit leaves it pending. */
 static volatile unsigned l1_ipis;
 static void count_ipi(struct trap_frame *frame)
@@ -2619,6 +2649,7 @@ static void l2_checks(void)
     l2_cr_checks();
     l2_exception_checks();
     l2_injection_checks();
+    l2_injection_left_check();
     l2_interrupt_checks();
     l2_nmi_checks();
     l2_preemption_timer_checks();

@@ -317,6 +317,11 @@ void vmcs02_as_shadow_leave(struct vcpu *v)
          * have been at the entry (which VMCLEARs it, as this does). */
         uint64_t flags = shadow_region_enter(n->vmcs02.vmcs);
         take_fields(v);
+        /* An event L1 wrote there to inject is vmcs12's now, and vmcs02
+         * keeps none, as after an exit without the scheme (finish_exit):
+         * the next entry writes the event fields only if its vmcs12
+         * injects (prepare_vmcs02), and that may be another VMCS. */
+        vmcs_write_base(VM_ENTRY_INTR_INFO, 0);
         shadow_region_leave(v, n->vmcs02.vmcs, flags);
         n->vmcs02.launched = false;
         set_indicator(n, false);

@@ -104,6 +104,8 @@ void vmcs02_as_shadow_with_current(struct vcpu *vcpu, void (*copy)(struct vcpu *
 /* vmcs12 stops being current while vmcs02 is (or was, for the entry
  * that took it back) L1's shadow, vmcs01 current and vmcs12 whole but for
  * the writable fields (nested_sync_l2_state done): those into vmcs12 too,
- * vmcs02 ordinary and clear, vmcs01 unlinked, the scheme paused. */
+ * vmcs02 ordinary and clear with no event to inject (the next entry may
+ * be another vmcs12's, which writes the event fields only if it injects),
+ * vmcs01 unlinked, the scheme paused. */
 void vmcs02_as_shadow_leave(struct vcpu *vcpu);
 #endif
