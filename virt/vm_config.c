@@ -359,7 +359,7 @@ void vm_config_parse(const char *file, const char *text, size_t len, struct vm_c
     memset(set, 0, sizeof(*set));
     set->global = (struct vm_config){
         .ple = PLE_AUTO, .directed_yield = true, .spin_guard = true, .nested = true,
-        .shadow_vmcs = true, .vmcs02_shadow = VMCS02_SHADOW_OFF, .apicv = true,
+        .shadow_vmcs = true, .vmcs02_shadow = VMCS02_SHADOW_AUTO, .apicv = true,
         .valid = true,
         .ple_params = { .gap = DEFAULT_PLE_GAP, .window = DEFAULT_PLE_WINDOW,
                         .grow = DEFAULT_PLE_GROW, .shrink = DEFAULT_PLE_SHRINK,

@@ -47,8 +47,7 @@
  *                            (nested/vmcs02_as_shadow.h, ACRN's way), where the CPU
  *                            lets VMWRITE write every field; auto: unless this
  *                            hypervisor is itself a VM, where the VMCLEARs and
- *                            VMPTRLDs it takes exit; default off (a fault seen
- *                            once one level down is not explained yet: README)
+ *                            VMPTRLDs it takes exit; default auto
  *   apicv    = on|off        APIC virtualization where the CPU has it: a TPR
  *                            shadow (CR8 accesses without exits), and with
  *                            virtual-interrupt delivery and APIC-register

@@ -52,7 +52,7 @@ static void defaults(void **state)
     assert_true(vm->nested);      /* KVM's nested=1 */
     assert_true(vm->apicv);     /* where the CPU has it, as KVM's enable_apicv */
     assert_true(vm->shadow_vmcs);
-    assert_int_equal(vm->vmcs02_shadow, VMCS02_SHADOW_OFF);
+    assert_int_equal(vm->vmcs02_shadow, VMCS02_SHADOW_AUTO);
     assert_int_equal(vm->on_reboot, ON_REBOOT_RESET);
 }
 
