@@ -251,10 +251,11 @@ static void print_shadowing(const struct nested_vmx *n)
             "(the others relinked the one parked with the cached VMCS)",
             n->shadow_attaches, n->shadow_attach_loads);
     kprintf("\n  vmcs02 as L1's shadow VMCS: after %lu nested exits; %lu entries took it back, "
-            "%lu times L1 went on to another VMCS; it shows CR0, CR4 and EFER after the exit "
-            "reasons of mask 0x%lx (bit: reason mod 64)",
+            "%lu times it stopped before one (L1 went on to another VMCS, or %lu times made "
+            "VMREADs and VMWRITEs that exit at half its exits or more); it shows CR0, CR4 and "
+            "EFER after the exit reasons of mask 0x%lx (bit: reason mod 64)",
             n->vmcs02_shadow_parks, n->vmcs02_shadow_takes, n->vmcs02_shadow_leaves,
-            n->vmcs02_swap_reasons);
+            n->vmcs02_shadow_steps_aside, n->vmcs02_swap_reasons);
     kprintf("\n  L1's VMCSs L0 wrote back: %lu VMPTRLDs compared one's region with L0's copy, "
             "%lu of them finding it unchanged",
             n->copies_compared, n->copies_unchanged);

@@ -202,10 +202,15 @@ struct nested_vmx {
      * 1 there, and EFER.LME cannot change with paging on): at VMXON. */
     bool l1_long_mode;
     enum vmcs02_shadow_state vmcs02_shadow;
-    uint16_t vmcs02_shadow_pause, vmcs02_shadow_next_pause;
+    uint32_t vmcs02_shadow_pause, vmcs02_shadow_next_pause;
     /* Since VMXON (`info nested`): nested exits that left vmcs02 L1's
      * shadow, entries that took it back, VMCSs L1 went on to instead. */
     uint64_t vmcs02_shadow_parks, vmcs02_shadow_takes, vmcs02_shadow_leaves;
+    /* L1's VMREADs and VMWRITEs that exited while vmcs02 was parked, since
+     * the park count `vmcs02_miss_window`; the times they were so many that
+     * the scheme stepped aside for a shadow VMCS apart (`info nested`). */
+    uint64_t vmcs02_miss_window, vmcs02_shadow_steps_aside;
+    uint32_t vmcs02_misses, vmcs02_step_aside_pause;
     /* vmcs02's own values of the guest fields it shows L1 vmcs12's in
      * while it is L1's shadow (its controls' are in vmcs02.controls). */
     struct { uint64_t cr0, cr4, efer; } vmcs02_own;

@@ -309,6 +309,39 @@ void vmcs02_as_shadow_with_current(struct vcpu *v, void (*copy)(struct vcpu *v))
     shadow_region_leave(v, n->vmcs02.vmcs, flags);
 }
 
+#define MISS_WINDOW 64
+#define MISS_LIMIT 32
+
+bool vmcs02_as_shadow_missed(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    if (n->vmcs02_shadow != VMCS02_PARKED)
+        return false;
+    if (n->vmcs02_shadow_parks - n->vmcs02_miss_window >= MISS_WINDOW) {
+        n->vmcs02_miss_window = n->vmcs02_shadow_parks;
+        n->vmcs02_misses = 0;
+    }
+    return ++n->vmcs02_misses >= MISS_LIMIT;
+}
+
+/* Each time for twice as long: an L1 that keeps making them (whose fields
+ * the shadow apart has in its static lists, so that nothing is learnt to
+ * keep the scheme away) pays the misses that bring the scheme down again
+ * a few times only. */
+#define STEP_ASIDE_PAUSE_MAX (1u << 20)
+
+void vmcs02_as_shadow_step_aside(struct vcpu *v)
+{
+    struct nested_vmx *n = v->nested;
+    vmcs02_as_shadow_leave(v);
+    uint32_t pause = n->vmcs02_step_aside_pause;
+    pause = !pause ? PAUSE_MAX : pause < STEP_ASIDE_PAUSE_MAX ? 2 * pause : STEP_ASIDE_PAUSE_MAX;
+    n->vmcs02_step_aside_pause = pause;
+    n->vmcs02_shadow_pause = pause;
+    n->vmcs02_misses = 0;
+    n->vmcs02_shadow_steps_aside++;
+}
+
 void vmcs02_as_shadow_leave(struct vcpu *v)
 {
     struct nested_vmx *n = v->nested;
@@ -326,7 +359,7 @@ void vmcs02_as_shadow_leave(struct vcpu *v)
         n->vmcs02.launched = false;
         set_indicator(n, false);
         n->vmcs02_shadow_leaves++;
-        uint16_t pause = n->vmcs02_shadow_next_pause ? n->vmcs02_shadow_next_pause : PAUSE_MIN;
+        uint32_t pause = n->vmcs02_shadow_next_pause ? n->vmcs02_shadow_next_pause : PAUSE_MIN;
         n->vmcs02_shadow_pause = pause;
         n->vmcs02_shadow_next_pause = pause < PAUSE_MAX ? 2 * pause : PAUSE_MAX;
     }

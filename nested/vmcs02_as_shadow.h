@@ -101,6 +101,14 @@ void vmcs02_as_shadow_read(struct vcpu *vcpu, uint32_t encoding);
  * (parked or not; the vCPU's VMCS current before and after), `copy` run
  * with it. */
 void vmcs02_as_shadow_with_current(struct vcpu *vcpu, void (*copy)(struct vcpu *vcpu));
+/* An emulated VMREAD or VMWRITE while vmcs02 is parked: whether L1 makes
+ * so many (half as many as nested exits, or more, over 64 exits) that a
+ * shadow VMCS apart serves it better, which learns the fields it uses
+ * (nested/shadow_promote.h; Linux KVM as L1 is such). */
+bool vmcs02_as_shadow_missed(struct vcpu *vcpu);
+/* Then, with nested_sync_l2_state done: as vmcs02_as_shadow_leave, for
+ * as long a pause as the scheme has; the caller links the shadow apart. */
+void vmcs02_as_shadow_step_aside(struct vcpu *vcpu);
 /* vmcs12 stops being current while vmcs02 is (or was, for the entry
  * that took it back) L1's shadow, vmcs01 current and vmcs12 whole but for
  * the writable fields (nested_sync_l2_state done): those into vmcs12 too,

@@ -471,6 +471,19 @@ static bool l2_shadow_read(struct vmcs12 *shadow, uint32_t encoding, uint64_t *v
     return true;
 }
 
+/* An emulated VMREAD or VMWRITE (L1's, vmcs01 current): where vmcs02 is
+ * L1's shadow VMCS and L1 makes many of them, a shadow VMCS apart takes
+ * its place for a while, and learns the fields (vmcs02_as_shadow_missed). */
+static void note_vmcs02_shadow_miss(struct vcpu *v)
+{
+    if (!vmcs02_as_shadow_missed(v))
+        return;
+    nested_sync_l2_state(v);
+    vmcs02_as_shadow_step_aside(v);
+    if (shadow_vmcs_used(v))
+        (void)shadow_vmcs_attach(v);
+}
+
 static void emulate_vmread(struct insn *in)
 {
     struct nested_vmx *n = vmx_of(in);
@@ -490,6 +503,7 @@ static void emulate_vmread(struct insn *in)
     }
     if (!in_l2) {
         vmcs02_as_shadow_read(in->vcpu, encoding);
+        note_vmcs02_shadow_miss(in->vcpu);
         sync_for(in, encoding);
     }
     if (!(in_l2 ? l2_shadow_read(shadow, encoding, &value) : vmcs12_read(n->vmcs12, encoding, &value))) {
@@ -541,6 +555,7 @@ static void emulate_vmwrite(struct insn *in)
         succeed(in);
         return;
     }
+    note_vmcs02_shadow_miss(in->vcpu);
     sync_for(in, encoding);     /* (a high half: the field's low half stays) */
     (void)vmcs12_write(n->vmcs12, encoding, value);
     nested_note_written(n, encoding & ~1u);     /* a high half: its field */
