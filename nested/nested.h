@@ -204,7 +204,9 @@ struct nested_vmx {
     enum vmcs02_shadow_state vmcs02_shadow;
     uint32_t vmcs02_shadow_pause, vmcs02_shadow_next_pause;
     /* Since VMXON (`info nested`): nested exits that left vmcs02 L1's
-     * shadow, entries that took it back, VMCSs L1 went on to instead. */
+     * shadow, entries that took it back, and the times it stopped being
+     * the shadow before an entry (L1 went on to another VMCS, or the
+     * scheme stepped aside: below). */
     uint64_t vmcs02_shadow_parks, vmcs02_shadow_takes, vmcs02_shadow_leaves;
     /* L1's VMREADs and VMWRITEs that exited while vmcs02 was parked, since
      * the park count `vmcs02_miss_window`; the times they were so many that
