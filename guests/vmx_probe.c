@@ -1544,6 +1544,20 @@ static void l2_cr_shadow_checks(unsigned cr, uint64_t owned, const char *read, c
     snprintf(what, sizeof(what), "MOV to CR%u writing the shadow's value in an owned bit", cr);
     snprintf(name, sizeof(name), "the bit in GUEST_CR%u", cr);
     expect_exit(what, e, VMCALL_AT(LEN_MOV_CR, .value = 0), SHOW_RIP, name);
+
+    /* Owned by nobody, the bit is L2's to change without an exit, and the
+     * next VM exit saves it in the guest-state area (SDM Vol. 3C 28.3.1):
+     * set, then clear again. */
+    vmcs_write(mask, 0);
+    for (int set = 1; set >= 0; set--) {
+        l2_goto(write);
+        l2.regs.rbx = value | (set ? owned : 0);
+        e = l2_run();
+        e.value = vmcs_read(guest) & owned;
+        snprintf(what, sizeof(what), "MOV to CR%u %s a bit no mask sets", cr,
+                 set ? "setting" : "clearing");
+        expect_exit(what, e, VMCALL_AT(LEN_MOV_CR, .value = set ? owned : 0), SHOW_RIP, name);
+    }
 }
 
 /* Control-register accesses (SDM Vol. 3C 26.1.3): the guest/host masks and
