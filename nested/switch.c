@@ -293,6 +293,16 @@ static inline bool entry_rewrites_controls(const struct vcpu *v)
            n->controls02_generation != v->lv.controls_generation;
 }
 
+/* Whether it writes vmcs02's entry state anew from vmcs12 (write_entry_state):
+ * with the controls (`controls_rewritten`), when the entry state is stale,
+ * or for a new TSC offset. */
+static inline bool entry_rewrites_entry_state(const struct vcpu *v, bool controls_rewritten)
+{
+    const struct nested_vmx *n = v->nested;
+    return controls_rewritten || n->entry_state_stale ||
+           n->entry_state_tsc_offset != v->tsc_offset;
+}
+
 /* vmcs02's guest state and controls from vmcs12 and vmcs01 (KVM's
  * prepare_vmcs02); vmcs02 is current. False if L2's PDPTEs are invalid. */
 static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
@@ -348,7 +358,7 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
      * (nested/nested.h) and a control or TSC offset of L1's ("no VMWRITE
      * that does not change a value"; the read shadows may differ in bits
      * outside vmcs02's CR masks, which L2 owns and nothing reads). */
-    if (controls_rewritten || n->entry_state_stale || n->entry_state_tsc_offset != v->tsc_offset)
+    if (entry_rewrites_entry_state(v, controls_rewritten))
         write_entry_state(v, c12, l1_efer, l1_pat, debug ? vmcs12_get(v12, GUEST_DR7) : l1_dr7,
                           debugctl, cr0, cr4);
     /* vmcs02 still has the guest state of the last exit from L2 but for
@@ -729,8 +739,7 @@ void nested_vm_entry(struct vcpu *v, bool resume, const struct nested_l1_carry *
      * the entry reads (vmcs12's is vmcs02's here: the exit controls save
      * it, or the entry state would be stale). */
     if (n->adjusted_pending) {
-        if (entry_rewrites_controls(v) || n->entry_state_stale ||
-            n->entry_state_tsc_offset != v->tsc_offset || !(c12.entry & ENTRY_IA32E_MODE_GUEST) ||
+        if (entry_rewrites_entry_state(v, entry_rewrites_controls(v)) || !(c12.entry & ENTRY_IA32E_MODE_GUEST) ||
             !(vmcs_read_base(GUEST_IA32_EFER) & EFER_LMA)) {
             settle_l2_adjusted_state(v);
             read_vmcs12_controls(n->vmcs12, &c12);

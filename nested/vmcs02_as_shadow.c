@@ -55,6 +55,12 @@ static void let_read(uint8_t *bitmap, uint32_t encoding)
         shadow_bitmap_let_through(bitmap, encoding);
 }
 
+/* The VMREAD bitmap for an exit that swaps CR0, CR4 and EFER or not. */
+static const uint8_t *read_bitmap(bool swapped)
+{
+    return swapped ? scheme.vmread_bitmap_swapped : scheme.vmread_bitmap;
+}
+
 void vmcs02_as_shadow_init(void)
 {
     if (!(vmcs_config.misc & VMX_MISC_VMWRITE_ANY_FIELD) || !shadow_vmcs_keeps(GUEST_RIP))
@@ -170,7 +176,7 @@ void vmcs02_as_shadow_park(struct vcpu *v)
     if (n->vmcs02_shadow == VMCS02_NOT_SHADOW) {
         if (n->shadow_linked)
             shadow_vmcs_unlink(v);
-        vmcs_write(VMREAD_BITMAP, (uint64_t)scheme.vmread_bitmap);
+        vmcs_write(VMREAD_BITMAP, (uint64_t)read_bitmap(false));
         n->vmcs02_swap_bitmap_linked = false;
         vmcs_write(VMWRITE_BITMAP, (uint64_t)scheme.vmwrite_bitmap);
         vmcs_write(VMCS_LINK_POINTER, n->vmcs02.vmcs);
@@ -178,8 +184,7 @@ void vmcs02_as_shadow_park(struct vcpu *v)
     }
     if (n->vmcs02_swap_bitmap_linked != n->vmcs02_swapped) {
         n->vmcs02_swap_bitmap_linked = n->vmcs02_swapped;
-        vmcs_write(VMREAD_BITMAP, (uint64_t)(n->vmcs02_swapped ? scheme.vmread_bitmap_swapped
-                                                              : scheme.vmread_bitmap));
+        vmcs_write(VMREAD_BITMAP, (uint64_t)read_bitmap(n->vmcs02_swapped));
     }
     /* L1's VMREADs and VMWRITEs may leave its data in this processor: a
      * migration of vmcs01 clears it with it (vmx/loaded_vmcs.h). */
@@ -276,9 +281,7 @@ void vmcs02_as_shadow_written(struct vcpu *v, uint32_t encoding)
 {
     struct nested_vmx *n = v->nested;
     uint32_t field = encoding & ~1u;
-    const uint8_t *read_bitmap =
-        n->vmcs02_swap_bitmap_linked ? scheme.vmread_bitmap_swapped : scheme.vmread_bitmap;
-    if (!shadow_bitmap_passes(read_bitmap, field))
+    if (!shadow_bitmap_passes(read_bitmap(n->vmcs02_swap_bitmap_linked), field))
         return;
     uint64_t flags = shadow_region_enter(n->vmcs02.vmcs);
     vmcs_write(field, vmcs12_get(n->vmcs12, field));
