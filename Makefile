@@ -53,7 +53,7 @@ HOSTCFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -I .
 
 # Host unit tests (cmocka): pure logic compiled for the host. Each test
 # lists the hypervisor sources it exercises.
-UNIT_TESTS := linux_boot multiboot uart16550 smbios vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_emulate guest_walk sched_policy vlapic ple directed_yield spin_guard acpi fw_cfg rtc acpi_pm pic ioapic pit vmcs12 vmx_caps vmx_operand nested_merge nested_entry_checks nested_reflect ept12 ept02 multiboot2 mem_reserve shadow_fields shadow_promote vmcs12_cache cpuid_answers
+UNIT_TESTS := linux_boot multiboot uart16550 smbios vmcs_config bitmap bootinfo vpid vmcs_fields ept vm_config elf_loader insn_emulate guest_walk sched_policy vlapic ple directed_yield spin_guard acpi fw_cfg rtc acpi_pm pic ioapic pit vmcs12 vmx_caps vmx_operand nested_merge nested_entry_checks nested_reflect ept12 ept02 multiboot2 mem_reserve shadow_fields shadow_promote vmcs12_cache cpuid_answers l1_host_image
 test_vmcs_config_SRCS := vmx/vmcs_config.c vmx/vmx_controls.c lib/error.c
 test_bitmap_SRCS := lib/bitmap.c
 test_bootinfo_SRCS := arch/bootinfo.c
@@ -93,6 +93,7 @@ test_mem_reserve_SRCS := virt/mem_reserve.c
 test_shadow_fields_SRCS := nested/shadow_fields.c nested/vmcs12.c vmx/vmcs_fields.c lib/bitmap.c
 test_shadow_promote_SRCS := nested/shadow_promote.c nested/vmcs12.c vmx/vmcs_fields.c
 test_vmcs12_cache_SRCS := nested/vmcs12_cache.c nested/vmcs12.c vmx/vmcs_fields.c
+test_l1_host_image_SRCS := nested/l1_host_image.c nested/vmcs12.c vmx/vmcs_fields.c
 test_multiboot2_SRCS := loader/multiboot2.c loader/multiboot_kernel.c loader/elf_loader.c loader/load_area.c loader/guest_memmap.c lib/error.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 # The host programs (unit tests, fuzz harnesses) compile and link their

@@ -1732,6 +1732,38 @@ static void l2_injection_left_check(void)
                 VMCALL_AT(0, .value = 0), SHOW_RIP, "the vector L2's IDT delivered");
 }
 
+/* Host state L1 writes between two exits of one VMCS: the second exit
+ * loads the new values (SDM Vol. 3C 28.5.2), the FS base and a null data
+ * selector here, and the old ones again after L1 writes them back. */
+static void host_state_rewritten_check(void)
+{
+    if (!l2_setup("host state written between exits", l2_vmcall, NO_EXTRA_CONTROLS))
+        return;
+    struct vm_exit e = l2_run();
+    if (e.entry.kind != OUT_OK || e.reason != EXIT_REASON_VMCALL) {
+        expect_exit("VMCALL exits before the host state is written", e, VMCALL_AT(0), SHOW_RIP, NULL);
+        return;
+    }
+    uint64_t host_ds = vmcs_read(HOST_DS_SELECTOR);
+    vmcs_write(HOST_FS_BASE, 0x12345000);
+    vmcs_write(HOST_DS_SELECTOR, 0);
+    l2_goto(l2_vmcall);
+    e = l2_run();
+    uint16_t ds;
+    __asm__ volatile("mov %%ds, %0" : "=r"(ds));
+    e.value = rdmsr(MSR_FS_BASE) | (uint64_t)ds << 48;
+    expect_exit("the exit after L1 wrote HOST_FS_BASE and a null HOST_DS_SELECTOR", e,
+                VMCALL_AT(0, .value = 0x12345000), SHOW_RIP, "FS base | DS selector << 48");
+    vmcs_write(HOST_FS_BASE, 0);
+    vmcs_write(HOST_DS_SELECTOR, host_ds);
+    l2_goto(l2_vmcall);
+    e = l2_run();
+    __asm__ volatile("mov %%ds, %0" : "=r"(ds));
+    e.value = rdmsr(MSR_FS_BASE) | (uint64_t)ds << 48;
+    expect_exit("the exit after L1 wrote them back", e,
+                VMCALL_AT(0, .value = host_ds << 48), SHOW_RIP, "FS base | DS selector << 48");
+}
+
 /* L1's handler of the self-IPI, for when the VM exit leaves it pending. */
 static volatile unsigned l1_ipis;
 static void count_ipi(struct trap_frame *frame)
@@ -2664,6 +2696,7 @@ static void l2_checks(void)
     l2_exception_checks();
     l2_injection_checks();
     l2_injection_left_check();
+    host_state_rewritten_check();
     l2_interrupt_checks();
     l2_nmi_checks();
     l2_preemption_timer_checks();

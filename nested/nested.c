@@ -89,6 +89,6 @@ void nested_vcpu_free(struct vcpu *v)
     }
     vmcs12_cache_free(v);
     page_free(n->vmcs12, 1);
-    page_free(n, 1);
+    page_free(n, NESTED_VMX_PAGES);
     v->nested = NULL;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "nested/entry_checks.h"
+#include "nested/l1_host_image.h"
 #include "nested/merge.h"
 #include "nested/vmcs12.h"
 #include "nested/vmcs02_as_shadow.h"
@@ -72,8 +73,10 @@ struct nested_cached_vmcs {
  * vmcs12 and a shadow VMCS with its learnt fields. */
 #define NESTED_VCPU_PAGES (11 + 5 * NESTED_CACHED_VMCS)
 
-/* A vCPU's VMX operation, from VMXON to VMXOFF (NULL outside it). */
+/* A vCPU's VMX operation, from VMXON to VMXOFF (NULL outside it), in
+ * NESTED_VMX_PAGES pages of its own. */
 struct ept02_root;
+#define NESTED_VMX_PAGES 2
 
 struct nested_vmx {
     uint64_t vmxon_ptr;         /* the VMXON region's L1-physical address */
@@ -145,6 +148,11 @@ struct nested_vmx {
      * make between most entries, is checked by the few checks that read
      * them (nested/vmx_insn.c). */
     uint32_t proc12_checked;
+    /* What a nested exit loads from vmcs12's host state, while built:
+     * until L1 writes a host-state field or a control, or makes another
+     * VMCS current, which the entry checks see first (nested_written_checked). */
+    struct l1_host_image l1_host_image;
+    bool l1_host_image_built;
     /* What the entries since VMXON checked and wrote beyond the common
      * case (`info nested`): the controls and host state in full, the event
      * windows alone, an event to inject alone, the guest state in full;
@@ -308,6 +316,17 @@ static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
             n->entry_state_stale = true;
         break;
     }
+}
+
+/* The controls and host-state fields L1 wrote passed the entry checks,
+ * or vmcs12 came in checked (VMPTRLD): no longer noted as written. The
+ * image of the host state built before is not vmcs12's any more. */
+static inline void nested_written_checked(struct nested_vmx *n)
+{
+    vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_CONTROL);
+    vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_HOST);
+    n->proc12_checked = (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL);
+    n->l1_host_image_built = false;
 }
 
 /* Whether vmcs12 asks the next entry to inject an event: the valid bit of

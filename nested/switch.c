@@ -43,7 +43,6 @@
 #define X2APIC_FIRST 0x800u
 #define X2APIC_LAST  0x8ffu
 #define PDPTE_COUNT 4
-#define AR_UNUSABLE (1u << 16)
 #define GUEST_ACTIVITY_HLT 1    /* the activity states: SDM Vol. 3C 25.4.2 */
 
 #define AS_ELEMENT(id) id,
@@ -443,31 +442,25 @@ static inline uint32_t process_msr_list(struct vcpu *v, enum vmcs_field count_fi
     return count ? process_msr_entries(v, vmcs12_get(v12, address_field), count, store) : 0;
 }
 
-/* A segment register as a VM exit loads it from the host-state area (SDM
- * Vol. 3C 28.5.2). */
-static inline void load_host_segment(enum vmcs_field selector, uint16_t sel, uint64_t base,
-                                     uint32_t limit, uint32_t ar)
+/* The image of vmcs12's host state (nested/l1_host_image.h), worked out
+ * again after L1 wrote a host-state field or a control, or made another
+ * VMCS current (nested_written_checked). */
+static inline const struct l1_host_image *l1_host_image(struct nested_vmx *n)
 {
-    unsigned index = (selector - GUEST_ES_SELECTOR) / 2;
-    vmcs_write_base(selector, sel);
-    vmcs_write_base(GUEST_ES_BASE + 2 * index, base);
-    vmcs_write_base(GUEST_ES_LIMIT + 2 * index, limit);
-    vmcs_write_base(GUEST_ES_AR_BYTES + 2 * index, ar);
-}
-
-/* A data segment as a VM exit loads it: read/write accessed, unusable when
- * null (SDM Vol. 3C 28.5.2). Inline with constant fields: exits take it
- * five times. */
-static inline void load_host_data_segment(enum vmcs_field selector, uint16_t sel, uint64_t base)
-{
-    load_host_segment(selector, sel, base, 0xffffffff, 0xc093 | (sel ? 0 : AR_UNUSABLE));
+    if (!n->l1_host_image_built) {
+        l1_host_image_build(n->vmcs12, &n->l1_host_image);
+        n->l1_host_image_built = true;
+    }
+    return &n->l1_host_image;
 }
 
 /* L1 as a VM exit leaves it: the host-state area of vmcs12 into vmcs01's
  * guest state, which is current (SDM Vol. 3C 28.5). */
 static void load_l1_host_state(struct vcpu *v)
 {
-    const struct vmcs12 *v12 = v->nested->vmcs12;
+    struct nested_vmx *n = v->nested;
+    const struct vmcs12 *v12 = n->vmcs12;
+    const struct l1_host_image *image = l1_host_image(n);
     uint32_t exit12 = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
     bool long_mode = exit12 & EXIT_HOST_ADDR_SPACE_SIZE;
     /* CR0 and CR4 from the host fields but for the bits a VM exit leaves
@@ -477,7 +470,6 @@ static void load_l1_host_state(struct vcpu *v)
     uint64_t cr4 = vmcs12_get(v12, HOST_CR4);
     vmcs_write_control_registers(cr0 | nested_caps.msr[NESTED_VMX_CR0_FIXED0],
                                  cr4 | nested_caps.msr[NESTED_VMX_CR4_FIXED0]);
-    vmcs_write_base(GUEST_CR3, vmcs12_get(v12, HOST_CR3));
     uint64_t efer;
     if (exit12 & EXIT_LOAD_EFER) {
         efer = vmcs12_get(v12, HOST_IA32_EFER);
@@ -485,6 +477,7 @@ static void load_l1_host_state(struct vcpu *v)
         efer = vmcs_read_base(GUEST_IA32_EFER);
         efer = long_mode ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
     }
+    vmcs_write_base(GUEST_CR3, image->cr3);
     vmcs_write_base(GUEST_IA32_EFER, efer);
     uint64_t entry01 = vmcs_read_base(VM_ENTRY_CONTROLS);
     uint64_t entry01_now = efer & EFER_LMA ? entry01 | ENTRY_IA32E_MODE_GUEST
@@ -498,30 +491,22 @@ static void load_l1_host_state(struct vcpu *v)
     }
     vmcs_write_base(GUEST_DR7, DR7_INIT);
     vmcs_write_base(GUEST_IA32_DEBUGCTL, 0);
-    vmcs_write_base(GUEST_SYSENTER_CS, vmcs12_get(v12, HOST_IA32_SYSENTER_CS));
-    vmcs_write_base(GUEST_SYSENTER_ESP, vmcs12_get(v12, HOST_IA32_SYSENTER_ESP));
-    vmcs_write_base(GUEST_SYSENTER_EIP, vmcs12_get(v12, HOST_IA32_SYSENTER_EIP));
-    /* CS: execute/read accessed code, S, P, G, L or D by the address-space
-     * size; the data segments read/write accessed, unusable when null; TR a
-     * busy TSS of limit 0x67; LDTR unusable (28.5.2). */
-    uint32_t code_ar = 0x809b | (long_mode ? 1u << 13 : 1u << 14);
-    load_host_segment(GUEST_CS_SELECTOR, (uint16_t)vmcs12_get(v12, HOST_CS_SELECTOR), 0, 0xffffffff,
-                      code_ar);
-    load_host_data_segment(GUEST_SS_SELECTOR, (uint16_t)vmcs12_get(v12, HOST_SS_SELECTOR), 0);
-    load_host_data_segment(GUEST_DS_SELECTOR, (uint16_t)vmcs12_get(v12, HOST_DS_SELECTOR), 0);
-    load_host_data_segment(GUEST_ES_SELECTOR, (uint16_t)vmcs12_get(v12, HOST_ES_SELECTOR), 0);
-    load_host_data_segment(GUEST_FS_SELECTOR, (uint16_t)vmcs12_get(v12, HOST_FS_SELECTOR),
-                           vmcs12_get(v12, HOST_FS_BASE));
-    load_host_data_segment(GUEST_GS_SELECTOR, (uint16_t)vmcs12_get(v12, HOST_GS_SELECTOR),
-                           vmcs12_get(v12, HOST_GS_BASE));
-    load_host_segment(GUEST_TR_SELECTOR, (uint16_t)vmcs12_get(v12, HOST_TR_SELECTOR),
-                      vmcs12_get(v12, HOST_TR_BASE), 0x67, 0x8b);
-    load_host_segment(GUEST_LDTR_SELECTOR, 0, 0, 0, AR_UNUSABLE);
-    vmcs_write_base(GUEST_GDTR_BASE, vmcs12_get(v12, HOST_GDTR_BASE));
+    vmcs_write_base(GUEST_SYSENTER_CS, image->sysenter_cs);
+    vmcs_write_base(GUEST_SYSENTER_ESP, image->sysenter_esp);
+    vmcs_write_base(GUEST_SYSENTER_EIP, image->sysenter_eip);
+#pragma GCC unroll 8
+    for (unsigned i = 0; i < L1_HOST_SEGMENTS; i++) {
+        const struct l1_host_segment *s = &image->segment[i];
+        vmcs_write_base(GUEST_ES_SELECTOR + 2 * i, s->selector);
+        vmcs_write_base(GUEST_ES_BASE + 2 * i, s->base);
+        vmcs_write_base(GUEST_ES_LIMIT + 2 * i, s->limit);
+        vmcs_write_base(GUEST_ES_AR_BYTES + 2 * i, s->access_rights);
+    }
+    vmcs_write_base(GUEST_GDTR_BASE, image->gdtr_base);
     vmcs_write_base(GUEST_GDTR_LIMIT, 0xffff);
-    vmcs_write_base(GUEST_IDTR_BASE, vmcs12_get(v12, HOST_IDTR_BASE));
+    vmcs_write_base(GUEST_IDTR_BASE, image->idtr_base);
     vmcs_write_base(GUEST_IDTR_LIMIT, 0xffff);
-    vmcs_write_base(GUEST_RIP, vmcs12_get(v12, HOST_RIP));
+    vmcs_write_base(GUEST_RIP, image->rip);
     vmcs_write_base(GUEST_RSP, vmcs12_get(v12, HOST_RSP));
     vmcs_write_base(GUEST_RFLAGS, RFLAGS_RESERVED);
     vmcs_write_base(GUEST_INTERRUPTIBILITY_INFO, 0);

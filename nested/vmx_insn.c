@@ -294,17 +294,17 @@ static void emulate_vmxon(struct insn *in)
         fail_invalid(in);
         return;
     }
-    struct nested_vmx *n = page_alloc(1);
+    struct nested_vmx *n = page_alloc(NESTED_VMX_PAGES);
     struct vmcs12 *vmcs12 = page_alloc(1);
     if (!n || !vmcs12) {
         if (n)
-            page_free(n, 1);
+            page_free(n, NESTED_VMX_PAGES);
         if (vmcs12)
             page_free(vmcs12, 1);
         vm_end(v->vm, -1, "out of memory for nested VMX");
         return;
     }
-    _Static_assert(sizeof(*n) <= 4096, "a vCPU's nested state fits a page");
+    _Static_assert(sizeof(*n) <= NESTED_VMX_PAGES * 4096, "a vCPU's nested state fits its pages");
     *n = (struct nested_vmx){ .vmxon_ptr = addr, .current_vmptr = NESTED_NO_VMCS,
                               .vmcs12 = vmcs12, .shadow02_of = NESTED_NO_VMCS,
                               .vmcs02_shadow_on = vmcs02_as_shadow_allowed(v),
@@ -409,11 +409,8 @@ __attribute__((noinline)) static void emulate_vmptrld(struct insn *in)
          * being current. */
         vmcs12_field_set_fill(&n->written);
         n->guest_state_checked = checked;
-        if (checked) {
-            vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_CONTROL);
-            vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_HOST);
-            n->proc12_checked = (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL);
-        }
+        if (checked)
+            nested_written_checked(n);
         n->controls_stale = true;
         /* Without memory for a shadow VMCS, L1 goes on with exits. */
         if (shadow_vmcs_used(v))
@@ -650,9 +647,7 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
             fail_entry_checks(in, error);
             return;
         }
-        vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_CONTROL);
-        vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_HOST);
-        n->proc12_checked = (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL);
+        nested_written_checked(n);
     } else if (nested_injects(n)) {
         uint32_t error = nested_check_injection(n->vmcs12, &nested_caps, cpu_phys_addr_bits(), NULL);
         if (error) {

@@ -1,0 +1,39 @@
+/*
+ * What a VM exit to L1 loads into L1's state from vmcs12's host-state area
+ * and nothing else (SDM Vol. 3C 28.5.1, 28.5.2): CR3, the SYSENTER MSRs,
+ * the segment registers with the limits and access rights the exit gives
+ * them, GDTR and IDTR bases, RIP. Worked out once per vmcs12 and set of its
+ * host fields and exit controls, and kept until L1 writes one of those
+ * (nested_vmx.l1_host_image_built): each nested exit then writes it into
+ * vmcs01 as it is, a load and a VMWRITE per field (nested/switch.c). Not in
+ * it: HOST_RSP, which L1 writes without the entry noting it
+ * (nested_note_written), and what the exit takes from L1's state too (CR0,
+ * CR4, EFER, PAT).
+ */
+#ifndef NESTED_L1_HOST_IMAGE_H
+#define NESTED_L1_HOST_IMAGE_H
+#include <stdint.h>
+
+struct vmcs12;
+
+/* A segment register as a VM exit loads it; 64-bit slots, so that each is
+ * a VMWRITE's memory operand. */
+struct l1_host_segment {
+    uint64_t selector, base, limit, access_rights;
+};
+
+/* The segments in the order of their VMCS encodings (ES, CS, SS, DS, FS,
+ * GS, LDTR, TR: GUEST_ES_SELECTOR + 2 * index). */
+#define L1_HOST_SEGMENTS 8
+
+struct l1_host_image {
+    uint64_t cr3;
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+    struct l1_host_segment segment[L1_HOST_SEGMENTS];
+    uint64_t gdtr_base, idtr_base;
+    uint64_t rip;
+};
+
+/* The image of `vmcs12`'s host state and exit controls. */
+void l1_host_image_build(const struct vmcs12 *vmcs12, struct l1_host_image *image);
+#endif
