@@ -56,5 +56,10 @@ bool nested_msr_bitmap_bit(uint32_t msr, bool write, unsigned *byte, unsigned *b
 
 unsigned nested_msr_bitmap_open_words(const uint64_t *l0, uint16_t *words)
 {
-    return (unsigned)bitmap_words_with_clear_bits(l0, NESTED_MSR_BITMAP_WORDS, words);
+    _Static_assert(NESTED_MSR_BITMAP_WORDS % NESTED_MSR_MERGE_STRIDE == 0,
+                   "a full list of words fills whole strides");
+    unsigned count = (unsigned)bitmap_words_with_clear_bits(l0, NESTED_MSR_BITMAP_WORDS, words);
+    for (; count % NESTED_MSR_MERGE_STRIDE; count++)
+        words[count] = words[count - 1];
+    return count;
 }

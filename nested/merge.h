@@ -71,7 +71,11 @@ bool nested_msr_bitmap_bit(uint32_t msr, bool write, unsigned *byte, unsigned *b
  * it is all ones (every access exits) but in the 8-byte words where L0 lets
  * some access through; a nested entry merges only those (L0 opens a dozen
  * MSRs: a few words instead of 512). Their indexes go into `words`, room
- * for NESTED_MSR_BITMAP_WORDS; returns how many. */
+ * for NESTED_MSR_BITMAP_WORDS; returns how many, a multiple of
+ * NESTED_MSR_MERGE_STRIDE: the last index repeats to fill the stride (a
+ * word merged twice is merged), so that the merge takes them a stride at a
+ * time without a test per word. */
 #define NESTED_MSR_BITMAP_WORDS (4096 / 8)
+#define NESTED_MSR_MERGE_STRIDE 4
 unsigned nested_msr_bitmap_open_words(const uint64_t *l0, uint16_t *words);
 #endif

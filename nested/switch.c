@@ -108,8 +108,10 @@ static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
         l1 = guest_page_ref_get(v->vm, &n->msr_bitmap12, vmcs12_get(n->vmcs12, MSR_BITMAP));
     const uint16_t *words = n->msr_open_words, *end = words + n->msr_open_word_count;
     if (l1) {
-        for (; words < end; words++)
-            merged[*words] = l0[*words] | l1[*words];
+        for (; words < end; words += NESTED_MSR_MERGE_STRIDE)
+#pragma GCC unroll 4
+            for (unsigned i = 0; i < NESTED_MSR_MERGE_STRIDE; i++)
+                merged[words[i]] = l0[words[i]] | l1[words[i]];
     } else {
         for (; words < end; words++)
             merged[*words] = ~0ull;
