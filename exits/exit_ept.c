@@ -5,6 +5,7 @@
 #include "virt/guest_mem.h"
 #include "exits/mmio.h"
 #include "virt/dirty_log.h"
+#include "virt/write_watch.h"
 #include "nested/nested.h"
 #include "nested/nested_ept.h"
 #include "nested/switch.h"
@@ -70,6 +71,15 @@ enum exit_action handle_ept_violation(struct vcpu *vcpu, struct vm_exit exit)
     uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
     uint64_t size = 0;
     char why[96];
+    /* A write to a page L0 watches (an L1's MSR bitmap): first, as the
+     * dirty-rate measurement may have protected it too. */
+    if (__builtin_expect(vcpu->vm->write_watch.count != 0, 0) &&
+        (exit.qualification & EPT_QUAL_WRITE) && write_watch_fault(vcpu->vm, gpa)) {
+        if (vcpu->vm->dirty_log.state == DIRTY_LOG_MEASURING)
+            dirty_log_mapped(vcpu->vm, gpa, true);
+        restore_nmi_blocking(vcpu, exit.qualification);
+        return EXIT_RESUME;
+    }
     /* A write to a page the dirty-rate measurement write-protected. */
     if (__builtin_expect(vcpu->vm->dirty_log.state == DIRTY_LOG_MEASURING, 0) &&
         (exit.qualification & EPT_QUAL_WRITE) && dirty_log_write_fault(vcpu->vm, gpa)) {

@@ -1511,6 +1511,42 @@ static void l2_msr_bitmap_checks(void)
                 EXIT(EXIT_REASON_RDMSR, .length = LEN_RDMSR, .rip = 0), show, NULL);
 }
 
+/* The MSR bitmap is memory that the next entry reads as it is then (SDM
+ * Vol. 3C 25.6.9, 25.11.4), whoever wrote it: here the VM exit itself,
+ * whose MSR-store list L1 put inside its bitmap (28.4). The exit stores
+ * KERNEL_GS_BASE (L1's, which L2 shares) over the read-low word of MSRs
+ * 140H-17FH, setting the read bits of 16FH-17FH: SYSENTER_CS's (174H) among
+ * them, whose RDMSR by L2 then exits. (An MSR a hypervisor under test
+ * passes through to its own guest, so that L1's bitmap decides alone.) */
+#define MSR_BITMAP_WORD_STORED (MSR_IA32_SYSENTER_CS / 64)
+#define MSR_BITMAP_STORED_VALUE 0xffff800000000000ull     /* canonical: bits 63-47 */
+static void l2_msr_bitmap_stored_check(void)
+{
+    const char *group = "an MSR bitmap the exit's MSR-store list writes";
+    if (!l2_setup(group, l2_vmcall, CONTROLS([VMX_CTL_PROC] = PROC_USE_MSR_BITMAPS)))
+        return;
+    memset(msr_bitmap, 0, sizeof(msr_bitmap));
+    /* The entry's value lands on the word of SYSENTER_CS's read bit. */
+    uint64_t *words = (uint64_t *)msr_bitmap;
+    struct msr_entry *store = (struct msr_entry *)&words[MSR_BITMAP_WORD_STORED - 1];
+    *store = (struct msr_entry){ .index = MSR_KERNEL_GS_BASE };
+    uint64_t kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+    vmcs_write(VM_EXIT_MSR_STORE_ADDR, pa(store));
+    vmcs_write(VM_EXIT_MSR_STORE_COUNT, 1);
+    wrmsr(MSR_KERNEL_GS_BASE, MSR_BITMAP_STORED_VALUE);
+    struct vm_exit e = l2_run();
+    e.value = words[MSR_BITMAP_WORD_STORED];
+    expect_exit("an exit that stores into the MSR bitmap", e,
+                VMCALL_AT(0, .value = MSR_BITMAP_STORED_VALUE), SHOW_RIP, "the bitmap's word");
+    vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+    wrmsr(MSR_KERNEL_GS_BASE, kernel_gs_base);
+    l2_goto(l2_rdmsr);
+    l2.regs.rcx = MSR_IA32_SYSENTER_CS;
+    expect_exit("RDMSR of the MSR whose read bit the exit stored", l2_run(),
+                EXIT(EXIT_REASON_RDMSR, .length = LEN_RDMSR, .rip = 0), SHOW_LENGTH | SHOW_RIP, NULL);
+    memset(msr_bitmap, 0, sizeof(msr_bitmap));
+}
+
 /* MOV to CR0 or CR4 exits iff it would give a bit the guest/host mask sets
  * a value other than the read shadow's; MOV from them reads the shadow in
  * those bits, and a MOV to that does not exit leaves them as they are
@@ -2432,6 +2468,39 @@ static void fresh_ept12_with_flags(void)
  * sets a dirty flag puts its page's guest-physical address in the log at
  * the PML index, which counts down; with the index outside 0-511 the
  * access that needs a flag set is a PML-full exit instead. */
+/* The same with L2 as the writer: L1's MSR bitmap is a page EPT12 lets L2
+ * write, and L2 sets SYSENTER_CS's read bit in it; L2's RDMSR of that MSR
+ * after the next entry exits. */
+static void l2_msr_bitmap_written_by_l2_check(void)
+{
+    const char *group = "an MSR bitmap L2 writes";
+    if (!(caps.may_be_1[VMX_CTL_PROC2] & PROC2_ENABLE_EPT)) {
+        printf("vmx_probe: %s: skipped, EPT is not offered\n", group);
+        return;
+    }
+    if (!l2_setup(group, l2_store,
+                  CONTROLS([VMX_CTL_PROC] = PROC_ACTIVATE_SECONDARY | PROC_USE_MSR_BITMAPS,
+                           [VMX_CTL_PROC2] = PROC2_ENABLE_EPT)))
+        return;
+    vmcs_write(EPT_POINTER, build_ept12());
+    vmcs_write(GUEST_CR3, build_l2_ept_page_tables());
+    uint64_t *bitmap = ept_pages[EPT_PAGE_RWX];
+    memset(bitmap, 0, PAGE_SIZE);
+    vmcs_write(MSR_BITMAP, pa(bitmap));
+    uint64_t word = 1ull << (MSR_IA32_SYSENTER_CS % 64);
+    l2.regs.rbx = ept_linear(EPT_PAGE_RWX) + MSR_BITMAP_WORD_STORED * 8;
+    l2.regs.rax = word;
+    struct vm_exit e = l2_run();
+    e.value = bitmap[MSR_BITMAP_WORD_STORED];
+    expect_exit("L2 sets a read bit in L1's MSR bitmap", e, VMCALL_AT(LEN_MOV_STORE, .value = word),
+                SHOW_RIP, "the bitmap's word");
+    l2_goto(l2_rdmsr);
+    l2.regs.rcx = MSR_IA32_SYSENTER_CS;
+    expect_exit("RDMSR of the MSR whose read bit L2 set", l2_run(),
+                EXIT(EXIT_REASON_RDMSR, .length = LEN_RDMSR, .rip = 0), SHOW_LENGTH | SHOW_RIP, NULL);
+    vmcs_write(MSR_BITMAP, pa(msr_bitmap));
+}
+
 static void l2_ept_ad_checks(void)
 {
     const char *group = "EPT accessed/dirty flags and PML";
@@ -2692,6 +2761,7 @@ static void l2_checks(void)
     l2_basic_checks();
     l2_io_checks();
     l2_msr_bitmap_checks();
+    l2_msr_bitmap_stored_check();
     l2_cr_checks();
     l2_exception_checks();
     l2_injection_checks();
@@ -2705,6 +2775,7 @@ static void l2_checks(void)
     l2_triple_fault_checks();
     l2_ept_checks();
     l2_ept_ad_checks();
+    l2_msr_bitmap_written_by_l2_check();
     invalidation_checks();
     l2_vpid_and_unrestricted_checks();
     l2_shadowing_checks();

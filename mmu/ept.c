@@ -178,6 +178,23 @@ enum ept_result ept_split_large(struct ept *ept)
     return split_level(ept, ept->pml4, 3);
 }
 
+enum ept_result ept_split_at(struct ept *ept, uint64_t gpa)
+{
+    uint64_t *table = ept->pml4;
+    for (int level = 3; level > 0; level--) {
+        uint64_t *e = &table[index_at(gpa, level)];
+        if (!present(*e))
+            return EPT_OK;
+        if (*e & EPT_LARGE) {
+            enum ept_result r = split_leaf(ept, e, level);
+            if (r != EPT_OK)
+                return r;
+        }
+        table = table_of(*e);
+    }
+    return EPT_OK;
+}
+
 static void each_leaf(uint64_t *table, int level, uint64_t gpa,
                       void (*fn)(void *ctx, uint64_t gpa, uint64_t size, uint64_t *entry),
                       void *ctx)
@@ -198,6 +215,30 @@ void ept_for_each_leaf(struct ept *ept,
                        void *ctx)
 {
     each_leaf(ept->pml4, 3, 0, fn, ctx);
+}
+
+struct unmap_host_page {
+    struct ept *ept;
+    uint64_t hpa;
+    unsigned removed;
+};
+
+static void unmap_if_host_page(void *ctx, uint64_t gpa, uint64_t size, uint64_t *entry)
+{
+    (void)gpa;
+    struct unmap_host_page *u = ctx;
+    if ((*entry & EPT_ADDR_MASK & ~(size - 1)) != (u->hpa & ~(size - 1)))
+        return;
+    __atomic_store_n(entry, 0, __ATOMIC_RELEASE);
+    u->ept->leaves[size == EPT_SIZE_4K ? 0 : size == EPT_SIZE_2M ? 1 : 2]--;
+    u->removed++;
+}
+
+unsigned ept_unmap_host_page(struct ept *ept, uint64_t hpa)
+{
+    struct unmap_host_page u = { ept, hpa & ~0xfffull, 0 };
+    ept_for_each_leaf(ept, unmap_if_host_page, &u);
+    return u.removed;
 }
 
 uint64_t *ept_leaf(struct ept *ept, uint64_t gpa, uint64_t *size)

@@ -68,11 +68,17 @@ void ept_destroy(struct ept *ept, void (*free_table)(void *page),
  * permission per 4 KiB page, KVM's eager page splitting). A CPU may still
  * use the large translations until an INVEPT. */
 enum ept_result ept_split_large(struct ept *ept);
+/* The same for the one leaf that maps `gpa`: down to the 4 KiB leaf that
+ * maps it (EPT_OK too if nothing maps `gpa` or a 4 KiB leaf does). */
+enum ept_result ept_split_at(struct ept *ept, uint64_t gpa);
 /* Calls `fn` for each leaf: its guest-physical address, size, and entry
  * (which `fn` may change: an 8-byte store, seen whole by a walking CPU). */
 void ept_for_each_leaf(struct ept *ept,
                        void (*fn)(void *ctx, uint64_t gpa, uint64_t size, uint64_t *entry),
                        void *ctx);
+/* Removes every leaf that maps the host page at `hpa` (a large one with
+ * all it maps): how many. A CPU may still use them until an INVEPT. */
+unsigned ept_unmap_host_page(struct ept *ept, uint64_t hpa);
 /* The leaf entry that maps `gpa`, or NULL; *size its page size. */
 uint64_t *ept_leaf(struct ept *ept, uint64_t gpa, uint64_t *size);
 

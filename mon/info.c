@@ -284,10 +284,11 @@ static void print_nested_vcpu(const struct vcpu *c)
     print_shadowing(n);
     kprintf("  VMLAUNCH/VMRESUME %lu in all; since VMXON the entry checked in full the controls "
             "and host state %lu, the guest state %lu times, alone the event windows %lu, an event "
-            "to inject %lu times, wrote vmcs02's entry state %lu times\n",
+            "to inject %lu times, wrote vmcs02's entry state %lu times, merged L1's MSR bitmap "
+            "%lu times\n",
             c->stats.count[EXIT_REASON_VMLAUNCH] + c->stats.count[EXIT_REASON_VMRESUME],
             n->entry_work.full_controls, n->entry_work.full_guest_state, n->entry_work.windows,
-            n->entry_work.injections, n->entry_work.entry_state);
+            n->entry_work.injections, n->entry_work.entry_state, n->entry_work.msr_bitmap_merges);
     if (n->current_vmptr == NESTED_NO_VMCS) {
         kprintf("  no current VMCS\n");
         return;

@@ -116,6 +116,17 @@ void ept02_drop(struct ept02_cache *cache, uint64_t eptp12, bool all)
     }
 }
 
+unsigned ept02_unmap_host_page(struct ept02_cache *cache, uint64_t hpa, uint64_t *eptps)
+{
+    unsigned changed = 0;
+    for (unsigned i = 0; i < EPT02_SLOTS; i++) {
+        struct ept02_root *r = &cache->slots[i];
+        if (slot_used(r) && ept_unmap_host_page(&r->ept, hpa))
+            eptps[changed++] = r->eptp;
+    }
+    return changed;
+}
+
 /* Room for one more mapping: unused roots go, least recently entered
  * first; false if the budget is still short. */
 static bool make_room(struct ept02_cache *cache, const struct ept02_root *root)

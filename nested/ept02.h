@@ -74,6 +74,10 @@ void ept02_put(struct ept02_cache *cache, struct ept02_root *root);
 /* Drops the live roots of `eptp12`'s key, or all live roots (`all`):
  * INVEPT single-context and all-context. */
 void ept02_drop(struct ept02_cache *cache, uint64_t eptp12, bool all);
+/* Removes from every root, stale ones in use too, the leaves that map the
+ * host page at `hpa`; the EPTPs of the roots that had one go into `eptps`
+ * (room for EPT02_SLOTS): how many. */
+unsigned ept02_unmap_host_page(struct ept02_cache *cache, uint64_t hpa, uint64_t *eptps);
 
 enum ept02_map_result {
     EPT02_MAPPED,

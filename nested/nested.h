@@ -77,6 +77,11 @@ struct nested_cached_vmcs {
  * NESTED_VMX_PAGES pages of its own. */
 struct ept02_root;
 #define NESTED_VMX_PAGES 2
+#define NESTED_NO_MSR_BITMAP (~0ull)    /* vmcs12 uses none */
+/* After this many entries in a row found L1's MSR bitmap written since the
+ * last, it goes unwatched for the next NESTED_MSR_UNWATCHED_ENTRIES. */
+#define NESTED_MSR_REWRITES_MAX 8
+#define NESTED_MSR_UNWATCHED_ENTRIES 1024
 
 struct nested_vmx {
     uint64_t vmxon_ptr;         /* the VMXON region's L1-physical address */
@@ -156,9 +161,10 @@ struct nested_vmx {
     /* What the entries since VMXON checked and wrote beyond the common
      * case (`info nested`): the controls and host state in full, the event
      * windows alone, an event to inject alone, the guest state in full;
-     * vmcs02's entry state (nested/switch.c). */
+     * vmcs02's entry state (nested/switch.c), and its MSR bitmap. */
     struct {
         uint64_t full_controls, windows, injections, full_guest_state, entry_state;
+        uint64_t msr_bitmap_merges;
     } entry_work;
     /* vmcs02's TSC offset, EFER, PAT, debug state and CRs (nested/switch.c,
      * write_entry_state) were made with this TSC offset of L1's, and are
@@ -183,6 +189,19 @@ struct nested_vmx {
      * which L2's VMREAD and VMWRITE act in place, nested/vmx_insn.c), as
      * last found in L1's RAM. */
     struct guest_page_ref msr_bitmap12;
+    /* What msr_bitmap02 was last merged from (nested/switch.c): L1's
+     * bitmap at `gpa` (NESTED_NO_MSR_BITMAP: none) as of the VM's
+     * write-watch generation, L0's as of its changes; not `valid` when the
+     * next entry merges again whatever they say (a page not watched, a word
+     * changed since, a new msr_bitmap02). */
+    struct nested_msr_merge {
+        uint64_t gpa, generation;
+        uint32_t l0_changes;
+        bool valid;
+        /* Entries in a row that found it written since the last, and
+         * entries left that merge without watching it (nested/switch.c). */
+        uint32_t rewrites, unwatched_entries;
+    } msr_merged;
     struct guest_page_ref link12;
     /* L1's VMX-preemption timer while L2 runs, emulated: the host TSC at
      * which it reaches 0, or 0 when L1 did not activate it. */

@@ -3,6 +3,8 @@
 #include "nested/ept02.h"
 #include "nested/ept12.h"
 #include "nested/nested.h"
+#include "virt/dirty_log.h"
+#include "virt/write_watch.h"
 #include "virt/guest_mem.h"
 #include "virt/vm.h"
 #include "vmx/tlb.h"
@@ -172,14 +174,20 @@ static enum nested_ept_fault map_l2_page(struct vcpu *v, uint64_t l2_gpa, uint64
 {
     struct nested_vmx *n = v->nested;
     enum ept02_map_result r = EPT02_NO_MEMORY;
-    uint64_t size = EPT_SIZE_4K;
+    uint64_t size = EPT_SIZE_4K, perms = walk->perms;
     spin_lock(&v->vm->ept02_lock);
+    /* A page of L1's that L0 watches stays read-only for L2 too: its write
+     * comes back here to end the watch (nested_ept_violation). Asked under
+     * the lock that nested_ept_write_protect takes after a watch begins,
+     * so that a leaf made meanwhile is either refused here or removed
+     * there. */
+    if ((perms & EPT12_ACCESS_WRITE) && write_watch_covers(v->vm, walk->l1_gpa))
+        perms &= ~(uint64_t)EPT12_ACCESS_WRITE;
     struct ept02_cache *cache = cache_of(v->vm);
     /* A restart gets a fresh root, on which the mapping always fits. */
     for (int attempt = 0; cache && attempt < 2; attempt++) {
         size = ept02_page_size(&n->ept02->ept, l2_gpa, walk->page_size, size01);
-        r = ept02_map(cache, n->ept02, l2_gpa & ~(size - 1), hpa & ~(size - 1), size,
-                      walk->perms);
+        r = ept02_map(cache, n->ept02, l2_gpa & ~(size - 1), hpa & ~(size - 1), size, perms);
         if (r != EPT02_RESTART)
             break;
         if (!switch_root(v, vmcs12_get(n->vmcs12, EPT_POINTER))) {
@@ -203,8 +211,11 @@ static bool set_ept12_flags(struct vm *vm, uint64_t gpa, uint64_t expected, uint
     uint64_t hpa, size;
     if (guest_mem_translate(vm, gpa, &hpa, &size) != TDP_MAPPED)
         return true;    /* not RAM: the write goes nowhere */
-    return __atomic_compare_exchange_n((uint64_t *)hpa, &expected, expected | bits, false,
-                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    bool set = __atomic_compare_exchange_n((uint64_t *)hpa, &expected, expected | bits, false,
+                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    if (set)
+        write_watch_note(vm, gpa, sizeof(expected));
+    return set;
 }
 
 enum pml_outcome { PML_NOTHING, PML_LOGGED, PML_FULL };
@@ -292,6 +303,11 @@ enum nested_ept_fault nested_ept_violation(struct vcpu *v, uint64_t qualificatio
     case EPT12_MAPPED:
         break;
     }
+    /* L2 writes a page of L1's that L0 watches (virt/write_watch.h): the
+     * watch ends, and the page is mapped writable. */
+    if (write && (walk.perms & EPT12_ACCESS_WRITE) && write_watch_covers(v->vm, walk.l1_gpa) &&
+        write_watch_fault(v->vm, walk.l1_gpa) && v->vm->dirty_log.state == DIRTY_LOG_MEASURING)
+        dirty_log_mapped(v->vm, walk.l1_gpa, true);
     /* A page whose leaf is not dirty is not writable in EPT02: its first
      * write must come back to set the flag. */
     if (ad && !write && !(walk.entry[walk.used - 1] & EPT12_DIRTY))
@@ -323,6 +339,18 @@ void nested_invept(struct vcpu *v, uint64_t eptp12, bool all)
         ept02_drop(vm->ept02, eptp12, all);
     }
     spin_unlock(&vm->ept02_lock);
+}
+
+void nested_ept_write_protect(struct vm *vm, uint64_t hpa)
+{
+    uint64_t eptps[EPT02_SLOTS];
+    unsigned changed = 0;
+    spin_lock(&vm->ept02_lock);
+    if (vm->ept02)
+        changed = ept02_unmap_host_page(vm->ept02, hpa, eptps);
+    spin_unlock(&vm->ept02_lock);
+    for (unsigned i = 0; i < changed; i++)
+        tlb_flush_ept_everywhere(eptps[i]);
 }
 
 void nested_ept_vm_free(struct vm *vm)

@@ -59,6 +59,11 @@ enum nested_ept_fault nested_ept_violation(struct vcpu *vcpu, uint64_t qualifica
  * For L0's own accesses on L2's behalf (virt/guest_linear.h). */
 bool nested_l2_to_l1_gpa(void *vcpu, uint64_t l2_gpa, uint64_t *l1_gpa);
 
+/* L1's page at host-physical `hpa` became write-watched (virt/write_watch.h):
+ * no shadow EPT keeps a leaf that maps it (they come back read-only at
+ * L2's next access, 4 KiB there since EPT01 maps it so now), and no CPU a
+ * translation of one. */
+void nested_ept_write_protect(struct vm *vm, uint64_t hpa);
 /* L1's INVEPT: the roots made from `eptp12`'s EPT12, or all (`all`). */
 void nested_invept(struct vcpu *vcpu, uint64_t eptp12, bool all);
 /* Every root of the VM goes (machine reset, end); no vCPU holds one. */

@@ -4,6 +4,7 @@
 #include "nested/shadow_fields.h"
 #include "nested/shadow_vmcs.h"
 #include "nested/vmcs12.h"
+#include "virt/write_watch.h"
 #include "virt/guest_mem.h"
 #include "virt/vcpu.h"
 #include "virt/vm.h"
@@ -71,6 +72,7 @@ static void write_back(struct vcpu *v)
     for (unsigned i = 0; i < f->rw_count; i++)
         vmcs12_place_set(n->shadow02_image, &f->rw[i], vmcs_read(f->rw[i].encoding));
     shadow_region_leave(v, n->shadow02, flags);
+    write_watch_note(v->vm, n->shadow02_of, sizeof(*n->shadow02_image));
     n->shadow02_of = NESTED_NO_VMCS;
 }
 

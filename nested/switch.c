@@ -18,6 +18,7 @@
 #include "virt/vcpu_vmcs.h"
 #include "virt/vmcs_setup.h"
 #include "virt/vm.h"
+#include "virt/write_watch.h"
 #include "vmx/exit_reasons.h"
 #include "vmx/tlb.h"
 #include "vmx/vmcs.h"
@@ -87,25 +88,61 @@ static bool make_vmcs02(struct vcpu *v)
     n->vmcs02_fresh = true;
     memset(bitmap, 0xff, 4096);
     n->msr_bitmap02 = bitmap;
+    n->msr_merged.valid = false;
     n->msr_open_word_count = nested_msr_bitmap_open_words(v->vm->msr_bitmap, n->msr_open_words);
     return true;
 }
 
 /* vmcs02's MSR bitmap where L0 lets some access through: L0's word ORed
  * with L1's, read in place, or with all ones (every access exits to L1)
- * when L1 uses no bitmap or it is not in L1's RAM. L1 may have changed its
- * bitmap since the last entry (SDM Vol. 3C 25.11.4 lets it, outside
- * non-root operation), so this is done at every entry. */
+ * when L1 uses no bitmap or it is not in L1's RAM. L1 may change its
+ * bitmap between entries (SDM Vol. 3C 25.11.4 lets it, outside non-root
+ * operation): L0 watches the page for writes (virt/write_watch.h), and
+ * merges again only when it may have changed, L0's own bitmap changed, the
+ * bitmap moved, or the page could not be watched. */
 static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
 {
     struct nested_vmx *n = v->nested;
+    struct vm *vm = v->vm;
+    uint64_t gpa = proc12 & PROC_USE_MSR_BITMAPS ? vmcs12_get(n->vmcs12, MSR_BITMAP) : NESTED_NO_MSR_BITMAP;
+    uint32_t l0_changes = __atomic_load_n(&vm->msr_bitmap_changes, __ATOMIC_ACQUIRE);
+    struct nested_msr_merge *last = &n->msr_merged;
+    bool same = last->valid && last->gpa == gpa && last->l0_changes == l0_changes;
+    if (same && last->generation == write_watch_generation(vm)) {
+        last->rewrites = 0;
+        return;
+    }
+    /* Written again before entry after entry (an L1 that merges its own
+     * guest's bitmap into it each time), the watch would cost a fault and
+     * a start, with its TLB flushes, per entry: the page goes unwatched,
+     * merged at every entry, for a while. */
+    last->rewrites = same ? last->rewrites + 1 : 0;
+    if (last->rewrites >= NESTED_MSR_REWRITES_MAX) {
+        last->rewrites = 0;
+        last->unwatched_entries = NESTED_MSR_UNWATCHED_ENTRIES;
+    }
+    bool may_watch = !last->unwatched_entries;
+    if (!may_watch)
+        last->unwatched_entries--;
     uint64_t *merged = (uint64_t *)n->msr_bitmap02;
-    const uint64_t *l0 = v->vm->msr_bitmap;
+    const uint64_t *l0 = vm->msr_bitmap;
     /* The bitmap is a 4 KiB-aligned page (SDM Vol. 3C 27.2.1.1, checked):
      * one translation serves every word, and it is kept for the next entry. */
     const uint64_t *l1 = NULL;
-    if (proc12 & PROC_USE_MSR_BITMAPS)
-        l1 = guest_page_ref_get(v->vm, &n->msr_bitmap12, vmcs12_get(n->vmcs12, MSR_BITMAP));
+    bool watched = gpa == NESTED_NO_MSR_BITMAP;
+    if (gpa != NESTED_NO_MSR_BITMAP && (l1 = guest_page_ref_get(vm, &n->msr_bitmap12, gpa)) &&
+        may_watch) {
+        enum write_watch_added added = write_watch_add(vm, gpa);
+        if (added == WRITE_WATCH_BEGUN)
+            nested_ept_write_protect(vm, (uint64_t)(uintptr_t)l1);
+        watched = added != WRITE_WATCH_REFUSED;
+    }
+    /* Read before the words: a write after them moves it. */
+    last->gpa = gpa;
+    last->generation = write_watch_generation(vm);
+    last->l0_changes = l0_changes;
+    last->valid = watched;
+    n->entry_work.msr_bitmap_merges++;
     const uint16_t *words = n->msr_open_words, *end = words + n->msr_open_word_count;
     if (l1) {
         for (; words < end; words += NESTED_MSR_MERGE_STRIDE)
@@ -370,8 +407,10 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
     /* L0's bitmap lets its reads through only while the VM keeps 0 there
      * (virt/vcpu_msrs.c): L2's value is vmcs02's. The merge above made the
      * word anew. */
-    if (debugctl)
+    if (debugctl) {
         msr_bitmap_close_read((uint64_t *)n->msr_bitmap02, MSR_IA32_DEBUGCTL);
+        n->msr_merged.valid = false;    /* the word is L0's | L1's again at the next entry */
+    }
     bool ia32e = c12->entry & ENTRY_IA32E_MODE_GUEST;
     if (!load_pdptes(v, cr0, cr4, ia32e, secondary12(c12) & PROC2_ENABLE_EPT))
         return false;

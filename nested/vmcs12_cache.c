@@ -3,6 +3,7 @@
 #include "nested/l1_regions.h"
 #include "nested/nested.h"
 #include "nested/shadow_vmcs.h"
+#include "virt/write_watch.h"
 #include "virt/guest_mem.h"
 #include "virt/vcpu.h"
 #include "lib/page_alloc.h"
@@ -46,8 +47,10 @@ static bool write_region(struct vcpu *v, uint64_t vmptr, struct vmcs12 *vmcs12,
         *checked = false;
     shadow_vmcs_settle(v, shadow, vmcs12);
     struct vmcs12 *region = l1_region_host(v, vmptr);
-    if (region)
+    if (region) {
         vmcs12_copy_spans(region, vmcs12);
+        write_watch_note(v->vm, vmptr, sizeof(*region));
+    }
     return region != NULL;
 }
 

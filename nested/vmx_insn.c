@@ -12,6 +12,7 @@
 #include "nested/vmcs12_cache.h"
 #include "nested/vmx_operand.h"
 #include "dev/apicv.h"
+#include "virt/write_watch.h"
 #include "virt/event_inject.h"
 #include "virt/guest_mem.h"
 #include "virt/guest_linear.h"
@@ -547,8 +548,11 @@ static void emulate_vmwrite(struct insn *in)
     if (!in->guest.in_64bit_mode)
         value = (uint32_t)value;
     if (in_l2) {
-        if (shadow && vmcs12_write(shadow, encoding, value))  /* memory that is not RAM takes nothing */
-            shadow02_written(in->vcpu, vmcs12_get(n->vmcs12, VMCS_LINK_POINTER), encoding);
+        uint64_t link = vmcs12_get(n->vmcs12, VMCS_LINK_POINTER);
+        if (shadow && vmcs12_write(shadow, encoding, value)) {  /* memory that is not RAM takes nothing */
+            write_watch_note(in->vcpu->vm, link, sizeof(*shadow));
+            shadow02_written(in->vcpu, link, encoding);
+        }
         succeed(in);
         return;
     }

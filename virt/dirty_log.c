@@ -2,14 +2,13 @@
 #include "virt/dirty_log.h"
 #include "virt/guest_mem.h"
 #include "virt/vm.h"
+#include "virt/write_watch.h"
 #include "vmx/tlb.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_controls.h"
 #include "vmx/vmx_cpu.h"
 #include "mmu/ept.h"
 #include "arch/cpu.h"
-#include "arch/percpu.h"
-#include "arch/smp.h"
 #include "arch/tsc.h"
 #include "lib/bitmap.h"
 #include "lib/page_alloc.h"
@@ -59,19 +58,6 @@ void dirty_log_free(struct vm *vm)
     *d = (struct dirty_log){ 0 };
 }
 
-/* Every CPU drops the VM's cached EPT translations: those with write
- * permission or a dirty flag would not fault or log. */
-static void flush_on_cpu(void *eptp)
-{
-    tlb_flush_ept((uint64_t)(uintptr_t)eptp);
-}
-
-static void flush_everywhere(struct vm *vm)
-{
-    for (uint32_t cpu = 0; cpu < cpu_count; cpu++)
-        if (percpu[cpu].online)
-            smp_call_on(cpu, flush_on_cpu, (void *)(uintptr_t)ept_pointer(&vm->ept));
-}
 
 static void clear_dirty_flag(void *ctx, uint64_t gpa, uint64_t size, uint64_t *entry)
 {
@@ -79,12 +65,15 @@ static void clear_dirty_flag(void *ctx, uint64_t gpa, uint64_t size, uint64_t *e
     __atomic_fetch_and(entry, ~EPT_DIRTY, __ATOMIC_RELAXED);
 }
 
+/* A watched page (virt/write_watch.h) has no write permission either, and
+ * gets it back at its first write, which its fault's handler counts:
+ * protected as well, so that the measurement's end leaves it alone. */
 static void take_write(void *ctx, uint64_t gpa, uint64_t size, uint64_t *entry)
 {
     (void)size;
     struct vm *vm = ctx;
     uint64_t bit;
-    if (!(*entry & EPT_WRITE) || !page_bit(vm, gpa, &bit))
+    if ((!(*entry & EPT_WRITE) && !write_watch_covers(vm, gpa)) || !page_bit(vm, gpa, &bit))
         return;
     bitmap_set(vm->dirty_log.protected, bit);
     __atomic_fetch_and(entry, ~EPT_WRITE, __ATOMIC_RELAXED);
@@ -95,7 +84,8 @@ static void give_write_back(void *ctx, uint64_t gpa, uint64_t size, uint64_t *en
     (void)size;
     struct vm *vm = ctx;
     uint64_t bit;
-    if (page_bit(vm, gpa, &bit) && bitmap_test(vm->dirty_log.protected, bit))
+    if (page_bit(vm, gpa, &bit) && bitmap_test(vm->dirty_log.protected, bit) &&
+        !write_watch_covers(vm, gpa))
         __atomic_fetch_or(entry, EPT_WRITE, __ATOMIC_RELAXED);
 }
 
@@ -145,7 +135,9 @@ bool dirty_log_start(struct vm *vm, uint64_t cycles, uint32_t periods, char *why
     d->end = d->start + cycles;
     __atomic_store_n(&d->state, DIRTY_LOG_MEASURING, __ATOMIC_RELEASE);
     spin_unlock(&vm->lock);
-    flush_everywhere(vm);
+    /* Every CPU drops the VM's cached EPT translations: those with write
+     * permission or a dirty flag would not fault or log. */
+    tlb_flush_ept_everywhere(ept_pointer(&vm->ept));
     for (uint32_t i = 0; i < vm->vcpu_count; i++)
         vcpu_request(&vm->vcpus[i], REQ_DIRTY_LOG);
     return true;

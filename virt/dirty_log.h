@@ -39,7 +39,8 @@ void dirty_log_pml_full(struct vcpu *vcpu);
 bool dirty_log_write_fault(struct vm *vm, uint64_t gpa);
 /* A page the measurement finds mapped for the first time (an EPT
  * violation's `write` or not): dirty if written; else, with write
- * protection, mapped without write permission like the others. */
+ * protection, mapped without write permission like the others. Also a
+ * write the end of a write watch let through (virt/write_watch.h). */
 void dirty_log_mapped(struct vm *vm, uint64_t gpa, bool write);
 /* The last measurement's periods and the last period's dirty pages, as
  * ranges (`info dirty_rate`). */

@@ -1,6 +1,7 @@
 #include "virt/guest_mem.h"
 #include "virt/vm.h"
 #include "virt/mem_reserve.h"
+#include "virt/write_watch.h"
 #include "lib/page_alloc.h"
 #include "lib/string.h"
 
@@ -120,7 +121,9 @@ static bool copy(struct vm *vm, uint64_t gpa, void *buf, size_t len, bool to_gue
 
 bool guest_mem_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 {
-    return copy(vm, gpa, (void *)src, len, true);
+    bool copied = copy(vm, gpa, (void *)src, len, true);
+    write_watch_note(vm, gpa, len);
+    return copied;
 }
 
 /* A page-table entry or an instruction's memory operand: 1, 2, 4 or 8
@@ -192,6 +195,7 @@ bool guest_mem_peek(struct vm *vm, uint64_t gpa, void *dst, size_t len)
 void guest_mem_destroy(struct vm *vm)
 {
     spin_lock(&vm->lock);       /* the monitor may be reading (guest_mem_peek) */
+    write_watch_reset_locked(vm);
     ept_destroy(&vm->ept, free_table_page, release_backing, vm);
     spin_unlock(&vm->lock);
 }

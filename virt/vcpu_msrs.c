@@ -99,6 +99,7 @@ void msr_bitmap_init(uint64_t *bitmap)
 static void debugctl_reads_exit(struct vm *vm)
 {
     msr_bitmap_close_read(vm->msr_bitmap, MSR_IA32_DEBUGCTL);
+    __atomic_fetch_add(&vm->msr_bitmap_changes, 1, __ATOMIC_RELEASE);
     if (vm->x2apic_msr_bitmap)
         msr_bitmap_close_read(vm->x2apic_msr_bitmap, MSR_IA32_DEBUGCTL);
 }

@@ -61,6 +61,13 @@ struct dirty_log {
     uint64_t *protected;        /* write protection: the pages it took W from */
     struct dirty_period { uint64_t pages, ms; } result[DIRTY_LOG_PERIODS_MAX];
 };
+/* Pages of the VM's RAM L0 hears the writes of (virt/write_watch.h). */
+#define WRITE_WATCH_PAGES 16
+struct write_watch {
+    uint32_t count;                     /* pages watched: page[0 .. count) */
+    uint64_t page[WRITE_WATCH_PAGES];   /* their guest-physical addresses */
+    uint64_t generation;                /* bumped when one may have been written */
+};
 struct vm_devices;
 struct nested_vmx;
 
@@ -178,6 +185,7 @@ struct vm {
     bool allow_2m, allow_1g;
     uint64_t *io_bitmaps;           /* two pages: ports 0-0x7fff, 0x8000-0xffff */
     uint64_t *msr_bitmap;
+    uint32_t msr_bitmap_changes;    /* changes of msr_bitmap since creation (nested entries merge it) */
     struct vcpu *vcpus;             /* kept with the VM slot: the monitor may look */
     bool ple_enabled;               /* PAUSE-loop exiting on (KVM: !pause_in_guest) */
     enum apicv_mode apicv;          /* its APIC virtualization (dev/apicv.h) */
@@ -197,6 +205,7 @@ struct vm {
      * devices sit above this core and reach it through virt/vcpu_state.h. */
     struct vm_devices *dev;
     struct dirty_log dirty_log;     /* the monitor's dirty-rate measurement (virt/dirty_log.h) */
+    struct write_watch write_watch; /* pages whose writes L0 hears of (virt/write_watch.h) */
 };
 
 /* State changes race with other CPUs stopping the VM: compare-and-swap. */

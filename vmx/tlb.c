@@ -1,6 +1,8 @@
 #include "vmx/tlb.h"
 #include "vmx/vmx_cpu.h"
 #include "vmx/vmx_insn.h"
+#include "arch/percpu.h"
+#include "arch/smp.h"
 
 void tlb_flush_vpid(uint16_t vpid)
 {
@@ -18,4 +20,16 @@ void tlb_flush_ept(uint64_t eptp)
         invept(INVEPT_SINGLE_CONTEXT, eptp);
     else
         invept(INVEPT_ALL_CONTEXT, 0);
+}
+
+static void flush_ept_here(void *eptp)
+{
+    tlb_flush_ept((uint64_t)(uintptr_t)eptp);
+}
+
+void tlb_flush_ept_everywhere(uint64_t eptp)
+{
+    for (uint32_t cpu = 0; cpu < cpu_count; cpu++)
+        if (percpu[cpu].online)
+            smp_call_on(cpu, flush_ept_here, (void *)(uintptr_t)eptp);
 }

@@ -6,4 +6,7 @@
 
 void tlb_flush_vpid(uint16_t vpid);     /* linear and combined mappings of the VPID */
 void tlb_flush_ept(uint64_t eptp);      /* guest-physical and combined mappings */
+/* The same on every online CPU, each before this returns: after an EPT
+ * entry lost a permission that any CPU may have cached. */
+void tlb_flush_ept_everywhere(uint64_t eptp);
 #endif

@@ -63,10 +63,14 @@ like($out, qr/^  VMCS shadowing: vmcs01 links (?:a shadow VMCS|vmcs02 as its sha
      'info nested shows the VMCS shadowing in use');
 # The soak's L1 writes no control between its entries: after the first
 # entries, none checks the controls or the guest state in full again.
-my ($entries, $full_controls, $full_guest) =
-    $out =~ /^  VMLAUNCH\/VMRESUME (\d+) in all; since VMXON the entry checked in full the controls and host state (\d+), the guest state (\d+) times, alone the event windows \d+, an event to inject \d+ times, wrote vmcs02's entry state \d+ times$/m;
+my ($entries, $full_controls, $full_guest, $msr_merges) =
+    $out =~ /^  VMLAUNCH\/VMRESUME (\d+) in all; since VMXON the entry checked in full the controls and host state (\d+), the guest state (\d+) times, alone the event windows \d+, an event to inject \d+ times, wrote vmcs02's entry state \d+ times, merged L1's MSR bitmap (\d+) times$/m;
 ok(defined $entries && $full_controls < $entries / 100 && $full_guest < $entries / 100,
    'info nested: few entries check everything (' . join('/', map { $_ // '?' } $full_controls, $full_guest, $entries) . ')');
+# Nor does it write its MSR bitmap: watched for writes (virt/write_watch.h),
+# the bitmap is merged into vmcs02's again only after one.
+ok(defined $msr_merges && $msr_merges < $entries / 100,
+   'info nested: few entries merge the MSR bitmap (' . join('/', map { $_ // '?' } $msr_merges, $entries) . ')');
 # The soak's L1 switches between L2's VMCS and L2's shadow VMCS with
 # VMPTRLD: L2's VMCS comes back from the cache with its shadow VMCS parked,
 # which is relinked without loading its fields. The shadow VMCS, named as

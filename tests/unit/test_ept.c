@@ -219,10 +219,69 @@ static void split_large_keeps_translations(void **state)
     ept_destroy(&ept, free_table, NULL, NULL);
 }
 
+/* Splitting at one address: only the leaves on its way down, to 4 KiB; the
+ * rest keeps its size, and every translation stays. */
+static void split_at_splits_only_the_way_down(void **state)
+{
+    (void)state;
+    allocations_allowed = 1000;
+    assert_true(ept_init(&ept, alloc_table, false));
+    assert_int_equal(ept_map(&ept, 0x200000, 0x40000000, EPT_SIZE_2M, EPT_READ | EPT_EXEC), EPT_OK);
+    assert_int_equal(ept_map(&ept, 0x40000000, 0x80000000, EPT_SIZE_1G, EPT_RWX), EPT_OK);
+    assert_int_equal(ept_split_at(&ept, 0x40345123), EPT_OK);
+    assert_int_equal(ept.leaves[2], 0);
+    assert_int_equal(ept.leaves[1], 1 + 511);
+    assert_int_equal(ept.leaves[0], 512);
+    uint64_t hpa, size, *leaf = ept_leaf(&ept, 0x40345000, &size);
+    assert_non_null(leaf);
+    assert_int_equal(size, EPT_SIZE_4K);
+    assert_int_equal(*leaf & EPT_RWX, EPT_RWX);
+    assert_true(ept_translate(&ept, 0x40345123, &hpa, &size));
+    assert_int_equal(hpa, 0x80345123);
+    assert_true(ept_translate(&ept, 0x7fe00000, &hpa, &size));
+    assert_int_equal(size, EPT_SIZE_2M);
+    assert_int_equal(hpa, 0xbfe00000);
+    /* Already 4 KiB, or not mapped: nothing to do. */
+    uint64_t tables = ept.tables;
+    assert_int_equal(ept_split_at(&ept, 0x40345000), EPT_OK);
+    assert_int_equal(ept_split_at(&ept, 0x10000000), EPT_OK);
+    assert_int_equal(ept.tables, tables);
+    assert_int_equal(ept.leaves[1], 1 + 511);
+    /* Out of memory: an error, the leaf as it was. */
+    allocations_allowed = 0;
+    assert_int_equal(ept_split_at(&ept, 0x200000), EPT_NO_MEMORY);
+    assert_non_null(ept_leaf(&ept, 0x200000, &size));
+    assert_int_equal(size, EPT_SIZE_2M);
+    ept_destroy(&ept, free_table, NULL, NULL);
+}
+
+/* Unmapping a host page: every leaf that maps it goes, a large one whole;
+ * the others stay. */
+static void unmap_host_page_removes_each_leaf_that_maps_it(void **state)
+{
+    (void)state;
+    assert_int_equal(ept_map(&ept, 0x1000, 0x9000, EPT_SIZE_4K, EPT_RWX), EPT_OK);
+    assert_int_equal(ept_map(&ept, 0x5000, 0x9000, EPT_SIZE_4K, EPT_READ), EPT_OK);   /* an alias */
+    assert_int_equal(ept_map(&ept, 0x2000, 0xa000, EPT_SIZE_4K, EPT_RWX), EPT_OK);
+    assert_int_equal(ept_map(&ept, 0x400000, 0x600000, EPT_SIZE_2M, EPT_RWX), EPT_OK);
+    assert_int_equal(ept_unmap_host_page(&ept, 0x9000), 2);
+    uint64_t hpa, size;
+    assert_false(ept_translate(&ept, 0x1000, &hpa, &size));
+    assert_false(ept_translate(&ept, 0x5000, &hpa, &size));
+    assert_true(ept_translate(&ept, 0x2000, &hpa, &size));
+    assert_int_equal(ept.leaves[0], 1);
+    assert_int_equal(ept_unmap_host_page(&ept, 0x7ff000), 1);     /* inside the 2 MiB leaf */
+    assert_false(ept_translate(&ept, 0x400000, &hpa, &size));
+    assert_int_equal(ept.leaves[1], 0);
+    assert_int_equal(ept_unmap_host_page(&ept, 0x9000), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(split_large_keeps_translations),
+        cmocka_unit_test(split_at_splits_only_the_way_down),
+        cmocka_unit_test_setup_teardown(unmap_host_page_removes_each_leaf_that_maps_it, setup, teardown),
         cmocka_unit_test_setup_teardown(pointer_encodes_wb_4level_and_ad, setup, teardown),
         cmocka_unit_test_setup_teardown(maps_and_translates_each_size, setup, teardown),
         cmocka_unit_test_setup_teardown(leaf_entries_have_type_and_large_bit, setup, teardown),

@@ -75,6 +75,32 @@ static void finds_roots_by_ep4ta(void **state)
     ept02_put(cache, a);
 }
 
+/* A host page write-watched: every root loses the leaves that map it, a
+ * stale root still in use too, and the EPTPs of those roots come back for
+ * the flush; a root without one is left out. */
+static void unmapping_a_host_page_reaches_every_root(void **state)
+{
+    (void)state;
+    struct ept02_root *a = ept02_get(cache, EPTP(1));
+    struct ept02_root *b = ept02_get(cache, EPTP(2));
+    struct ept02_root *c = ept02_get(cache, EPTP(3));
+    assert_int_equal(ept02_map(cache, a, 0x5000, 0x9000, EPT_SIZE_4K, EPT_RWX), EPT02_MAPPED);
+    assert_int_equal(ept02_map(cache, b, 0x7000, 0x9000, EPT_SIZE_4K, EPT_RWX), EPT02_MAPPED);
+    assert_int_equal(ept02_map(cache, c, 0x7000, 0xa000, EPT_SIZE_4K, EPT_RWX), EPT02_MAPPED);
+    ept02_drop(cache, EPTP(2), false);      /* stale, b still its vCPU's */
+    uint64_t eptps[EPT02_SLOTS];
+    assert_int_equal(ept02_unmap_host_page(cache, 0x9000, eptps), 2);
+    assert_true((eptps[0] == a->eptp && eptps[1] == b->eptp) || (eptps[0] == b->eptp && eptps[1] == a->eptp));
+    uint64_t hpa, size;
+    assert_false(ept_translate(&a->ept, 0x5000, &hpa, &size));
+    assert_false(ept_translate(&b->ept, 0x7000, &hpa, &size));
+    assert_true(ept_translate(&c->ept, 0x7000, &hpa, &size));
+    assert_int_equal(ept02_unmap_host_page(cache, 0x9000, eptps), 0);
+    ept02_put(cache, a);
+    ept02_put(cache, b);
+    ept02_put(cache, c);
+}
+
 static void evicts_the_least_recently_entered(void **state)
 {
     (void)state;
@@ -194,6 +220,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(budget_frees_unused_roots_then_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(remaps_and_restarts_on_a_size_change, setup, teardown),
         cmocka_unit_test_setup_teardown(reports_out_of_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(unmapping_a_host_page_reaches_every_root, setup, teardown),
     };
     return cmocka_run_group_tests_name("ept02", tests, NULL, NULL);
 }

@@ -34,6 +34,18 @@ void *l1_region_host(struct vcpu *vcpu, uint64_t gpa)
     return NULL;
 }
 
+/* The cache's writes into L1's memory, which L0 tells the write watch of
+ * (virt/write_watch.h): each region written back. */
+static unsigned watch_notes;
+static uint64_t last_watch_note;
+void write_watch_note(struct vm *vm, uint64_t gpa, size_t len)
+{
+    (void)vm;
+    assert_int_equal(len, sizeof(struct vmcs12));
+    watch_notes++;
+    last_watch_note = gpa;
+}
+
 static struct vmcs12 *region_at(uint64_t gpa)
 {
     for (unsigned i = 0; i < REGIONS; i++)
@@ -202,8 +214,11 @@ static void write_back_at_vmclear_and_vmxoff(void **state)
     nested.vmcs12->launch_state = VMCS12_LAUNCHED;
     assert_true(vmcs12_cache_keep(&vcpu, 0x2000));
     assert_false(vmcs12_cache_write_back(&vcpu, 0x3000, true));
+    unsigned notes = watch_notes;
     assert_true(vmcs12_cache_write_back(&vcpu, 0x1000, true));
     assert_int_equal(reached(0x1000), 1);
+    assert_int_equal(watch_notes, notes + 1);      /* the write watch hears of the write */
+    assert_int_equal(last_watch_note, 0x1000);
     assert_int_equal(memory[0].data.abort, 0xa);
     assert_int_equal(memory[0].data.launch_state, VMCS12_CLEAR);
     /* written back once: a second VMCLEAR has nothing cached to write */
