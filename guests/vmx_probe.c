@@ -1444,6 +1444,22 @@ static void l2_io_checks(void)
                 VMCALL_AT(LEN_OUT_DX_AL), show_vmcall, NULL);
 }
 
+/* `count` VMCALL exits of L2 in a row, for what a hypervisor under test
+ * does only after many entries of one VMCS; false (reported as `what`) if
+ * another exit came. */
+static bool l2_vmcalls(unsigned count, const char *what)
+{
+    for (unsigned i = 0; i < count; i++) {
+        l2_goto(l2_vmcall);
+        struct vm_exit e = l2_run();
+        if (e.entry.kind != OUT_OK || e.reason != EXIT_REASON_VMCALL) {
+            expect_exit(what, e, VMCALL_AT(0), SHOW_RIP, NULL);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The MSR bitmap's four 1-KiB parts (SDM Vol. 3C 25.6.9): reads of MSRs
  * 0-1fffH, reads of c0000000H-c0001fffH, then the writes of each. */
 static void set_msr_bit(uint32_t msr, bool write)
@@ -1460,12 +1476,16 @@ static void set_msr_bit(uint32_t msr, bool write)
 static void l2_msr_bitmap_checks(void)
 {
     const char *group = "MSR bitmaps";
-    if (!l2_setup(group, l2_rdmsr, CONTROLS([VMX_CTL_PROC] = PROC_USE_MSR_BITMAPS)))
+    /* Many entries first: L1 changes its bitmap between the entries of a
+     * VMCS it has long used. */
+    if (!l2_setup(group, l2_rdmsr, CONTROLS([VMX_CTL_PROC] = PROC_USE_MSR_BITMAPS)) ||
+        !l2_vmcalls(100, "VMCALL exits before L1 changes its MSR bitmap"))
         return;
     const unsigned show = SHOW_LENGTH | SHOW_RIP;
     const uint64_t sysenter_cs = 0x1234, new_sysenter_cs = 0x5678;
     const uint64_t kernel_gs_base = 0x12345000;
     vmcs_write(GUEST_SYSENTER_CS, sysenter_cs);
+    l2_goto(l2_rdmsr);
     l2.regs.rcx = MSR_IA32_SYSENTER_CS;
     set_msr_bit(MSR_IA32_SYSENTER_CS, false);
     expect_exit("RDMSR of an MSR whose read bit is set", l2_run(),
@@ -1530,10 +1550,13 @@ static void l2_msr_bitmap_stored_check(void)
     uint64_t *words = (uint64_t *)msr_bitmap;
     struct msr_entry *store = (struct msr_entry *)&words[MSR_BITMAP_WORD_STORED - 1];
     *store = (struct msr_entry){ .index = MSR_KERNEL_GS_BASE };
+    if (!l2_vmcalls(100, "VMCALL exits before the MSR-store list writes the MSR bitmap"))
+        return;
     uint64_t kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
     vmcs_write(VM_EXIT_MSR_STORE_ADDR, pa(store));
     vmcs_write(VM_EXIT_MSR_STORE_COUNT, 1);
     wrmsr(MSR_KERNEL_GS_BASE, MSR_BITMAP_STORED_VALUE);
+    l2_goto(l2_vmcall);
     struct vm_exit e = l2_run();
     e.value = words[MSR_BITMAP_WORD_STORED];
     expect_exit("an exit that stores into the MSR bitmap", e,
@@ -1748,17 +1771,9 @@ static void l2_injection_checks(void)
  * it for up to 1024 exits after a switch of VMCSs). */
 static void l2_injection_left_check(void)
 {
-    if (!l2_setup("an event left to inject", l2_vmcall, NO_EXTRA_CONTROLS))
+    if (!l2_setup("an event left to inject", l2_vmcall, NO_EXTRA_CONTROLS) ||
+        !l2_vmcalls(1100, "VMCALL exits before an event is left to inject"))
         return;
-    for (unsigned i = 0; i < 1100; i++) {
-        struct vm_exit e = l2_run();
-        if (e.entry.kind != OUT_OK || e.reason != EXIT_REASON_VMCALL) {
-            expect_exit("VMCALL exits before an event is left to inject", e, VMCALL_AT(0), SHOW_RIP,
-                        NULL);
-            return;
-        }
-        l2_goto(l2_vmcall);
-    }
     vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | VECTOR_UD);
     if (!l2_setup("an event left to inject", l2_vmcall, NO_EXTRA_CONTROLS))
         return;
@@ -2487,6 +2502,9 @@ static void l2_msr_bitmap_written_by_l2_check(void)
     uint64_t *bitmap = ept_pages[EPT_PAGE_RWX];
     memset(bitmap, 0, PAGE_SIZE);
     vmcs_write(MSR_BITMAP, pa(bitmap));
+    if (!l2_vmcalls(100, "VMCALL exits before L2 writes L1's MSR bitmap"))
+        return;
+    l2_goto(l2_store);
     uint64_t word = 1ull << (MSR_IA32_SYSENTER_CS % 64);
     l2.regs.rbx = ept_linear(EPT_PAGE_RWX) + MSR_BITMAP_WORD_STORED * 8;
     l2.regs.rax = word;

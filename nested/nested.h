@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "nested/entry_checks.h"
+#include "nested/ept02.h"
 #include "nested/l1_host_image.h"
 #include "nested/merge.h"
 #include "nested/vmcs12.h"
@@ -78,8 +79,11 @@ struct nested_cached_vmcs {
 struct ept02_root;
 #define NESTED_VMX_PAGES 2
 #define NESTED_NO_MSR_BITMAP (~0ull)    /* vmcs12 uses none */
-/* After this many entries in a row found L1's MSR bitmap written since the
- * last, it goes unwatched for the next NESTED_MSR_UNWATCHED_ENTRIES. */
+/* L1's MSR bitmap is watched for writes from the NESTED_MSR_WATCH_AFTER-th
+ * entry with it on; after NESTED_MSR_REWRITES_MAX entries in a row found it
+ * written since the last, it goes unwatched for the next
+ * NESTED_MSR_UNWATCHED_ENTRIES (nested/switch.c). */
+#define NESTED_MSR_WATCH_AFTER 64
 #define NESTED_MSR_REWRITES_MAX 8
 #define NESTED_MSR_UNWATCHED_ENTRIES 1024
 
@@ -355,6 +359,17 @@ static inline void nested_written_checked(struct nested_vmx *n)
 static inline bool nested_injects(const struct nested_vmx *n)
 {
     return vmcs12_get(n->vmcs12, VM_ENTRY_INTR_INFO) & NESTED_EVENT_VALID;
+}
+
+/* Whether vmcs02 points at EPT02's live root for `eptp12` already, one
+ * flushed on CPU `cpu` (nested/ept02.h): an entry with EPT has nothing to
+ * do for its EPT pointer then (nested_ept_enter). Inline: most entries. */
+static inline bool nested_ept02_current(const struct nested_vmx *n, uint64_t eptp12, unsigned cpu)
+{
+    const struct ept02_root *root = n->ept02;
+    return root && !__atomic_load_n(&root->stale, __ATOMIC_ACQUIRE) &&
+           root->key == ept02_key(eptp12) && n->eptp02 == root->eptp &&
+           (__atomic_load_n(&root->flushed_cpus, __ATOMIC_ACQUIRE) >> cpu & 1);
 }
 
 /* Whether the vCPU runs L2 now (inline: every exit asks). */

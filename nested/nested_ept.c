@@ -110,6 +110,8 @@ bool nested_ept_enter(struct vcpu *v, uint32_t proc2_12)
         return true;
     }
     uint64_t eptp12 = vmcs12_get(n->vmcs12, EPT_POINTER);
+    if (nested_ept02_current(n, eptp12, this_cpu()->index))
+        return true;
     struct ept02_root *root = n->ept02;
     if ((!root || __atomic_load_n(&root->stale, __ATOMIC_ACQUIRE) ||
          root->key != ept02_key(eptp12)) && !switch_root(v, eptp12))

@@ -112,10 +112,14 @@ static void merge_msr_bitmap(struct vcpu *v, uint32_t proc12)
         last->rewrites = 0;
         return;
     }
-    /* Written again before entry after entry (an L1 that merges its own
-     * guest's bitmap into it each time), the watch would cost a fault and
-     * a start, with its TLB flushes, per entry: the page goes unwatched,
-     * merged at every entry, for a while. */
+    /* A watch begins after some entries with the same bitmap, so that a
+     * VMCS entered a few times does not pay for it (splitting a large EPT01
+     * leaf, flushing, looking through L2's shadow EPT). Written again
+     * before entry after entry (an L1 that merges its own guest's bitmap
+     * into it each time), the watch would cost a fault and a start per
+     * entry: the page goes unwatched, merged at every entry, for longer. */
+    if (last->gpa != gpa)
+        last->unwatched_entries = NESTED_MSR_WATCH_AFTER;
     last->rewrites = same ? last->rewrites + 1 : 0;
     if (last->rewrites >= NESTED_MSR_REWRITES_MAX) {
         last->rewrites = 0;
@@ -401,9 +405,11 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
                           debugctl, cr0, cr4);
     /* vmcs02 still has the guest state of the last exit from L2 but for
      * what L1 wrote since: the written set's guest bits, of those the
-     * fields copied as they are. */
-    copy_written_guest_fields(v12, &n->written);
-    vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_GUEST);
+     * fields copied as they are (most entries: none). */
+    if (vmcs12_field_set_has_type(&n->written, VMCS_TYPE_GUEST)) {
+        copy_written_guest_fields(v12, &n->written);
+        vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_GUEST);
+    }
     /* L0's bitmap lets its reads through only while the VM keeps 0 there
      * (virt/vcpu_msrs.c): L2's value is vmcs02's. The merge above made the
      * word anew. */
@@ -783,11 +789,15 @@ void nested_vm_entry(struct vcpu *v, bool resume, const struct nested_l1_carry *
         fail_entry(v, EXIT_REASON_MSR_LOADING, failed);
         return;
     }
-    if (!nested_ept_enter(v, secondary12(&c12))) {
+    uint32_t proc2_12 = secondary12(&c12);
+    /* The common case without nested_ept_enter's call: the root of the last entry. */
+    if (!((proc2_12 & PROC2_ENABLE_EPT) &&
+          nested_ept02_current(n, vmcs12_get(n->vmcs12, EPT_POINTER), this_cpu()->index)) &&
+        !nested_ept_enter(v, proc2_12)) {
         vm_end(v->vm, -1, "out of memory for a shadow EPT root");
         return;
     }
-    flush_l2_translations(v, secondary12(&c12));
+    flush_l2_translations(v, proc2_12);
     n->launch_pending = !resume;
     v->in_l2 = true;
     request_event_check(v);
