@@ -53,4 +53,5 @@ void l1_host_image_build(const struct vmcs12 *v12, struct l1_host_image *image)
     image->gdtr_base = vmcs12_get(v12, HOST_GDTR_BASE);
     image->idtr_base = vmcs12_get(v12, HOST_IDTR_BASE);
     image->rip = vmcs12_get(v12, HOST_RIP);
+    image->built = true;
 }

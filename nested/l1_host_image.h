@@ -3,9 +3,10 @@
  * and nothing else (SDM Vol. 3C 28.5.1, 28.5.2): CR3, the SYSENTER MSRs,
  * the segment registers with the limits and access rights the exit gives
  * them, GDTR and IDTR bases, RIP. Worked out once per vmcs12 and set of its
- * host fields and exit controls, and kept until L1 writes one of those
- * (nested_vmx.l1_host_image_built): each nested exit then writes it into
- * vmcs01 as it is, a load and a VMWRITE per field (nested/switch.c). Not in
+ * host fields and exit controls, kept with the vmcs12 (through the cache of
+ * VMCSs L1 left active, nested/vmcs12_cache.h) until L1 writes one of
+ * those: each nested exit then writes it into vmcs01 as it is, a load and a
+ * VMWRITE per field (nested/switch.c). Not in
  * it: HOST_RSP, which L1 writes without the entry noting it
  * (nested_note_written), and what the exit takes from L1's state too (CR0,
  * CR4, EFER, PAT).
@@ -13,6 +14,7 @@
 #ifndef NESTED_L1_HOST_IMAGE_H
 #define NESTED_L1_HOST_IMAGE_H
 #include <stdint.h>
+#include <stdbool.h>
 
 struct vmcs12;
 
@@ -27,6 +29,7 @@ struct l1_host_segment {
 #define L1_HOST_SEGMENTS 8
 
 struct l1_host_image {
+    bool built;     /* it holds its vmcs12's image */
     uint64_t cr3;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
     struct l1_host_segment segment[L1_HOST_SEGMENTS];
@@ -34,6 +37,6 @@ struct l1_host_image {
     uint64_t rip;
 };
 
-/* The image of `vmcs12`'s host state and exit controls. */
+/* The image of `vmcs12`'s host state and exit controls, built. */
 void l1_host_image_build(const struct vmcs12 *vmcs12, struct l1_host_image *image);
 #endif

@@ -58,6 +58,7 @@ struct nested_cached_vmcs {
     bool in_memory;
     bool checked;
     struct nested_segment_memo *segments;
+    struct l1_host_image *host_image;   /* its host state's image (nested/l1_host_image.h) */
     /* The hardware shadow VMCS it had while current, parked with it
      * (nested_vmx.shadow_vmcs and what it holds). */
     struct nested_shadow_region shadow;
@@ -158,10 +159,11 @@ struct nested_vmx {
      * them (nested/vmx_insn.c). */
     uint32_t proc12_checked;
     /* What a nested exit loads from vmcs12's host state, while built:
-     * until L1 writes a host-state field or a control, or makes another
-     * VMCS current, which the entry checks see first (nested_written_checked). */
-    struct l1_host_image l1_host_image;
-    bool l1_host_image_built;
+     * until L1 writes a host-state field or a control, which the entry
+     * checks see first. One of host_images, which go with their vmcs12
+     * through the cache as the segment memos do. */
+    struct l1_host_image *host_image;
+    struct l1_host_image host_images[1 + NESTED_CACHED_VMCS];
     /* What the entries since VMXON checked and wrote beyond the common
      * case (`info nested`): the controls and host state in full, the event
      * windows alone, an event to inject alone, the guest state in full;
@@ -342,14 +344,12 @@ static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
 }
 
 /* The controls and host-state fields L1 wrote passed the entry checks,
- * or vmcs12 came in checked (VMPTRLD): no longer noted as written. The
- * image of the host state built before is not vmcs12's any more. */
+ * or vmcs12 came in checked (VMPTRLD): no longer noted as written. */
 static inline void nested_written_checked(struct nested_vmx *n)
 {
     vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_CONTROL);
     vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_HOST);
     n->proc12_checked = (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL);
-    n->l1_host_image_built = false;
 }
 
 /* Whether vmcs12 asks the next entry to inject an event: the valid bit of

@@ -490,15 +490,13 @@ static inline uint32_t process_msr_list(struct vcpu *v, enum vmcs_field count_fi
 }
 
 /* The image of vmcs12's host state (nested/l1_host_image.h), worked out
- * again after L1 wrote a host-state field or a control, or made another
- * VMCS current (nested_written_checked). */
+ * again after L1 wrote a host-state field or a control, or loaded the VMCS
+ * from its region (the entry checks see either first, nested/vmx_insn.c). */
 static inline const struct l1_host_image *l1_host_image(struct nested_vmx *n)
 {
-    if (!n->l1_host_image_built) {
-        l1_host_image_build(n->vmcs12, &n->l1_host_image);
-        n->l1_host_image_built = true;
-    }
-    return &n->l1_host_image;
+    if (!n->host_image->built)
+        l1_host_image_build(n->vmcs12, n->host_image);
+    return n->host_image;
 }
 
 /* L1 as a VM exit leaves it: the host-state area of vmcs12 into vmcs01's

@@ -64,8 +64,8 @@ static void write_back(struct vcpu *v, struct nested_cached_vmcs *slot)
         free_slot(slot);
 }
 
-/* The current vmcs12 page, its segment memo and its shadow VMCS for the
- * slot's. */
+/* The current vmcs12 page, its segment memo, host-state image and shadow
+ * VMCS for the slot's. */
 static void swap_with_slot(struct nested_vmx *n, struct nested_cached_vmcs *slot)
 {
     struct vmcs12 *page = slot->vmcs12;
@@ -74,6 +74,9 @@ static void swap_with_slot(struct nested_vmx *n, struct nested_cached_vmcs *slot
     struct nested_segment_memo *memo = slot->segments;
     slot->segments = n->segment_memo;
     n->segment_memo = memo;
+    struct l1_host_image *image = slot->host_image;
+    slot->host_image = n->host_image;
+    n->host_image = image;
     struct nested_shadow_region shadow = slot->shadow;
     slot->shadow = n->shadow_vmcs;
     n->shadow_vmcs = shadow;

@@ -311,9 +311,11 @@ static void emulate_vmxon(struct insn *in)
                               .vmcs02_shadow_on = vmcs02_as_shadow_allowed(v),
                               .l1_long_mode = vmcs_read(GUEST_IA32_EFER) & EFER_LMA };
     n->segment_memo = &n->segment_memos[0];
+    n->host_image = &n->host_images[0];
     for (unsigned i = 0; i < NESTED_CACHED_VMCS; i++) {
         n->cached[i].vmptr = NESTED_NO_VMCS;
         n->cached[i].segments = &n->segment_memos[1 + i];
+        n->cached[i].host_image = &n->host_images[1 + i];
     }
     v->nested = n;
     apicv_inhibit_changed(v);
@@ -652,6 +654,10 @@ static void emulate_vmlaunch(struct insn *in, bool resume)
             return;
         }
         nested_written_checked(n);
+        /* L1 may have written a host field or an exit control, or loaded
+         * the VMCS from its region (VMPTRLD notes every field then): the
+         * image of its host state is made again. */
+        n->host_image->built = false;
     } else if (nested_injects(n)) {
         uint32_t error = nested_check_injection(n->vmcs12, &nested_caps, cpu_phys_addr_bits(), NULL);
         if (error) {
