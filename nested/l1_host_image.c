@@ -33,8 +33,20 @@ static void set_data_segment(struct l1_host_image *image, uint32_t selector_fiel
 
 void l1_host_image_build(const struct vmcs12 *v12, struct l1_host_image *image)
 {
-    bool long_mode = vmcs12_get(v12, VM_EXIT_CONTROLS) & EXIT_HOST_ADDR_SPACE_SIZE;
+    uint32_t exit12 = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
+    bool long_mode = exit12 & EXIT_HOST_ADDR_SPACE_SIZE;
+    image->cr0 = vmcs12_get(v12, HOST_CR0);
+    image->cr4 = vmcs12_get(v12, HOST_CR4);
     image->cr3 = vmcs12_get(v12, HOST_CR3);
+    image->load_efer = exit12 & EXIT_LOAD_EFER;
+    image->efer = vmcs12_get(v12, HOST_IA32_EFER);
+    image->load_pat = exit12 & EXIT_LOAD_PAT;
+    image->pat = vmcs12_get(v12, HOST_IA32_PAT);
+    /* L1's translations are VPID 0's to it: a VM exit invalidates them
+     * unless L2 ran with a VPID (29.4.3.1). */
+    uint32_t proc12 = (uint32_t)vmcs12_get(v12, CPU_BASED_VM_EXEC_CONTROL);
+    image->flush_vpid = !(proc12 & PROC_ACTIVATE_SECONDARY) ||
+                        !(vmcs12_get(v12, SECONDARY_VM_EXEC_CONTROL) & PROC2_ENABLE_VPID);
     image->sysenter_cs = vmcs12_get(v12, HOST_IA32_SYSENTER_CS);
     image->sysenter_esp = vmcs12_get(v12, HOST_IA32_SYSENTER_ESP);
     image->sysenter_eip = vmcs12_get(v12, HOST_IA32_SYSENTER_EIP);

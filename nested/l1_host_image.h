@@ -1,15 +1,16 @@
 /*
  * What a VM exit to L1 loads into L1's state from vmcs12's host-state area
- * and nothing else (SDM Vol. 3C 28.5.1, 28.5.2): CR3, the SYSENTER MSRs,
- * the segment registers with the limits and access rights the exit gives
- * them, GDTR and IDTR bases, RIP. Worked out once per vmcs12 and set of its
+ * and exit controls (SDM Vol. 3C 28.5.1, 28.5.2): CR0 and CR4 as the host
+ * fields have them, CR3, EFER and PAT if the controls say so, the SYSENTER
+ * MSRs, the segment registers with the limits and access rights the exit
+ * gives them, GDTR and IDTR bases, RIP; and whether the exit invalidates
+ * L1's translations (29.4.3.1). Worked out once per vmcs12 and set of its
  * host fields and exit controls, kept with the vmcs12 (through the cache of
  * VMCSs L1 left active, nested/vmcs12_cache.h) until L1 writes one of
  * those: each nested exit then writes it into vmcs01 as it is, a load and a
  * VMWRITE per field (nested/switch.c). Not in
  * it: HOST_RSP, which L1 writes without the entry noting it
- * (nested_note_written), and what the exit takes from L1's state too (CR0,
- * CR4, EFER, PAT).
+ * (nested_note_written), and the CR0 bits the exit leaves as L1 has them.
  */
 #ifndef NESTED_L1_HOST_IMAGE_H
 #define NESTED_L1_HOST_IMAGE_H
@@ -30,7 +31,8 @@ struct l1_host_segment {
 
 struct l1_host_image {
     bool built;     /* it holds its vmcs12's image */
-    uint64_t cr3;
+    bool load_efer, load_pat, flush_vpid;
+    uint64_t cr0, cr4, cr3, efer, pat;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
     struct l1_host_segment segment[L1_HOST_SEGMENTS];
     uint64_t gdtr_base, idtr_base;

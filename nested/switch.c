@@ -506,31 +506,21 @@ static void load_l1_host_state(struct vcpu *v)
     struct nested_vmx *n = v->nested;
     const struct vmcs12 *v12 = n->vmcs12;
     const struct l1_host_image *image = l1_host_image(n);
-    uint32_t exit12 = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
-    bool long_mode = exit12 & EXIT_HOST_ADDR_SPACE_SIZE;
     /* CR0 and CR4 from the host fields but for the bits a VM exit leaves
-     * alone (28.5.1); CR4.PAE follows the address-space size. */
+     * alone (28.5.1). */
     uint64_t cr0_kept = 0xffffffff1ff8ffe0ull;     /* 63:32, 28:19, 17, 15:6, ET, CD, NW */
-    uint64_t cr0 = (vmcs12_get(v12, HOST_CR0) & ~cr0_kept) | (guest_cr0() & cr0_kept);
-    uint64_t cr4 = vmcs12_get(v12, HOST_CR4);
+    uint64_t cr0 = (image->cr0 & ~cr0_kept) | (guest_cr0() & cr0_kept);
     vmcs_write_control_registers(cr0 | nested_caps.msr[NESTED_VMX_CR0_FIXED0],
-                                 cr4 | nested_caps.msr[NESTED_VMX_CR4_FIXED0]);
-    uint64_t efer;
-    if (exit12 & EXIT_LOAD_EFER) {
-        efer = vmcs12_get(v12, HOST_IA32_EFER);
-    } else {
-        efer = vmcs_read_base(GUEST_IA32_EFER);
-        efer = long_mode ? efer | EFER_LMA | EFER_LME : efer & ~(EFER_LMA | EFER_LME);
-    }
+                                 image->cr4 | nested_caps.msr[NESTED_VMX_CR4_FIXED0]);
     vmcs_write_base(GUEST_CR3, image->cr3);
-    vmcs_write_base(GUEST_IA32_EFER, efer);
-    uint64_t entry01 = vmcs_read_base(VM_ENTRY_CONTROLS);
-    uint64_t entry01_now = efer & EFER_LMA ? entry01 | ENTRY_IA32E_MODE_GUEST
-                                           : entry01 & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
-    if (entry01_now != entry01)
-        vmcs_write_base(VM_ENTRY_CONTROLS, entry01_now);
-    if (exit12 & EXIT_LOAD_PAT) {
-        v->pat = vmcs12_get(v12, HOST_IA32_PAT);
+    /* EFER: the host field with the load IA32_EFER exit control; without,
+     * L1's with LMA and LME set to the host address-space size (28.5.1),
+     * which the entry checks made L1's IA-32e mode (27.2.4): L1's as it is.
+     * Its LMA stays then, and vmcs01's IA-32e mode guest control with it. */
+    if (image->load_efer)
+        vmcs_write_base(GUEST_IA32_EFER, image->efer);
+    if (image->load_pat) {
+        v->pat = image->pat;
         if (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)
             vmcs_write(GUEST_IA32_PAT, v->pat);
     }
@@ -558,11 +548,7 @@ static void load_l1_host_state(struct vcpu *v)
     vmcs_write_base(GUEST_ACTIVITY_STATE, 0);
     vmcs_write_base(GUEST_PENDING_DBG_EXCEPTIONS, 0);
     vmcs_write_base(VM_ENTRY_INTR_INFO, 0);
-    /* L1's translations are VPID 0's to it: a VM exit invalidates them
-     * unless L2 ran with a VPID (SDM Vol. 3C 29.4.3.1). */
-    uint32_t proc12 = (uint32_t)vmcs12_get(v12, CPU_BASED_VM_EXEC_CONTROL);
-    if (!(proc12 & PROC_ACTIVATE_SECONDARY) ||
-        !(vmcs12_get(v12, SECONDARY_VM_EXEC_CONTROL) & PROC2_ENABLE_VPID))
+    if (image->flush_vpid)
         tlb_flush_vpid(v->vpid);
 }
 

@@ -107,6 +107,39 @@ static void a_32_bit_host_gets_a_32_bit_code_segment(void **state)
     assert_int_equal(segment(&image, GUEST_CS_SELECTOR)->access_rights, 0xc09b);  /* D set, L clear */
 }
 
+/* EFER and PAT only with their exit controls; L1's translations flushed
+ * unless L2 ran with a VPID (SDM Vol. 3C 29.4.3.1). */
+static void controls_choose_efer_pat_and_the_flush(void **state)
+{
+    (void)state;
+    struct vmcs12 v12;
+    struct l1_host_image image;
+    host_64(&v12);
+    vmcs12_set(&v12, HOST_CR0, 0x80050033);
+    vmcs12_set(&v12, HOST_CR4, 0x2020);
+    vmcs12_set(&v12, HOST_IA32_EFER, 0xd01);
+    vmcs12_set(&v12, HOST_IA32_PAT, 0x0007040600070406);
+    l1_host_image_build(&v12, &image);
+    assert_true(image.built);
+    assert_int_equal(image.cr0, 0x80050033);
+    assert_int_equal(image.cr4, 0x2020);
+    assert_false(image.load_efer);
+    assert_false(image.load_pat);
+    assert_true(image.flush_vpid);
+    vmcs12_set(&v12, VM_EXIT_CONTROLS, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_LOAD_EFER | EXIT_LOAD_PAT);
+    vmcs12_set(&v12, CPU_BASED_VM_EXEC_CONTROL, PROC_ACTIVATE_SECONDARY);
+    vmcs12_set(&v12, SECONDARY_VM_EXEC_CONTROL, PROC2_ENABLE_VPID);
+    l1_host_image_build(&v12, &image);
+    assert_true(image.load_efer);
+    assert_int_equal(image.efer, 0xd01);
+    assert_true(image.load_pat);
+    assert_int_equal(image.pat, 0x0007040600070406);
+    assert_false(image.flush_vpid);
+    vmcs12_set(&v12, CPU_BASED_VM_EXEC_CONTROL, 0);     /* VPID not active without secondary controls */
+    l1_host_image_build(&v12, &image);
+    assert_true(image.flush_vpid);
+}
+
 /* The writer takes segment i's fields at GUEST_ES_<field> + 2 * i. */
 static void segment_slots_follow_the_encodings(void **state)
 {
@@ -136,6 +169,7 @@ int main(void)
         cmocka_unit_test(null_data_selectors_are_unusable),
         cmocka_unit_test(a_32_bit_host_gets_a_32_bit_code_segment),
         cmocka_unit_test(segment_slots_follow_the_encodings),
+        cmocka_unit_test(controls_choose_efer_pat_and_the_flush),
     };
     return cmocka_run_group_tests_name("l1_host_image", tests, NULL, NULL);
 }
