@@ -989,13 +989,14 @@ static __attribute__((noinline)) void exit_keeping_vmcs02(struct vcpu *v, uint32
     finish_exit(v, true);
 }
 
-void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
-                    uint64_t qualification, uint32_t interruption_info)
+/* nested_vm_exit with vmcs02 left for L1 as an ordinary VMCS: vmcs12 gets
+ * L2's state and the exit information. Out of line, as the other way is:
+ * nested_vm_exit then only chooses. */
+static __attribute__((noinline)) void exit_to_vmcs12(struct vcpu *v, uint32_t reason,
+                                                    enum nested_exit_info info,
+                                                    uint64_t qualification,
+                                                    uint32_t interruption_info)
 {
-    if (__builtin_expect(keep_vmcs02_as_shadow(v), 0)) {
-        exit_keeping_vmcs02(v, reason, info, qualification, interruption_info);
-        return;
-    }
     struct nested_vmx *n = v->nested;
     struct vmcs12 *v12 = n->vmcs12;
     struct vmcs12_field_set *stale = &n->shadow_stale;
@@ -1017,6 +1018,15 @@ void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
             vmcs12_set_noting(v12, stale, EXIT_QUALIFICATION, qualification);
     }
     finish_exit(v, false);
+}
+
+void nested_vm_exit(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
+                    uint64_t qualification, uint32_t interruption_info)
+{
+    if (keep_vmcs02_as_shadow(v))
+        exit_keeping_vmcs02(v, reason, info, qualification, interruption_info);
+    else
+        exit_to_vmcs12(v, reason, info, qualification, interruption_info);
 }
 
 /* With vmcs02 current and L1's shadow VMCS since the last nested exit:
