@@ -153,11 +153,13 @@ struct nested_vmx {
      * they are ("no VMWRITE that does not change a value"). */
     uint32_t controls02_generation;
     bool controls_stale;
-    /* vmcs12's primary processor-based controls as the entry checks last
-     * passed them: a change of the event-window controls alone, which L1s
-     * make between most entries, is checked by the few checks that read
-     * them (nested/vmx_insn.c). */
-    uint32_t proc12_checked;
+    /* vmcs12's controls as the entry checks last passed them (and as L0
+     * changed them since: the IA-32e mode guest control a nested exit
+     * sets): what each entry merges and reads, without loading them again.
+     * A change of the primary event-window controls alone, which L1s make
+     * between most entries, is checked by the few checks that read them
+     * (nested/vmx_insn.c). */
+    struct vmcs12_controls controls12;
     /* What a nested exit loads from vmcs12's host state, while built:
      * until L1 writes a host-state field or a control, which the entry
      * checks see first. One of host_images, which go with their vmcs12
@@ -344,12 +346,24 @@ static inline void nested_note_written(struct nested_vmx *n, uint32_t encoding)
 }
 
 /* The controls and host-state fields L1 wrote passed the entry checks,
- * or vmcs12 came in checked (VMPTRLD): no longer noted as written. */
+ * or vmcs12 came in checked (VMPTRLD): no longer noted as written, and
+ * its controls kept as they are now. */
 static inline void nested_written_checked(struct nested_vmx *n)
 {
+    const struct vmcs12 *v12 = n->vmcs12;
+    struct vmcs12_controls *c = &n->controls12;
     vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_CONTROL);
     vmcs12_field_set_clear_type(&n->written, VMCS_TYPE_HOST);
-    n->proc12_checked = (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL);
+    c->pin = (uint32_t)vmcs12_get(v12, PIN_BASED_VM_EXEC_CONTROL);
+    c->proc = (uint32_t)vmcs12_get(v12, CPU_BASED_VM_EXEC_CONTROL);
+    c->proc2 = (uint32_t)vmcs12_get(v12, SECONDARY_VM_EXEC_CONTROL);
+    c->exit = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
+    c->entry = (uint32_t)vmcs12_get(v12, VM_ENTRY_CONTROLS);
+    c->exception_bitmap = (uint32_t)vmcs12_get(v12, EXCEPTION_BITMAP);
+    c->pf_error_code_mask = (uint32_t)vmcs12_get(v12, PAGE_FAULT_ERROR_CODE_MASK);
+    c->pf_error_code_match = (uint32_t)vmcs12_get(v12, PAGE_FAULT_ERROR_CODE_MATCH);
+    c->cr0_mask = vmcs12_get(v12, CR0_GUEST_HOST_MASK);
+    c->cr4_mask = vmcs12_get(v12, CR4_GUEST_HOST_MASK);
 }
 
 /* Whether vmcs12 asks the next entry to inject an event: the valid bit of

@@ -51,21 +51,6 @@ static const enum vmcs_field guest_fields[] = { GUEST_FIELDS(AS_ELEMENT) };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static inline __attribute__((always_inline)) void
-read_vmcs12_controls(const struct vmcs12 *v12, struct vmcs12_controls *c)
-{
-    c->pin = (uint32_t)vmcs12_get(v12, PIN_BASED_VM_EXEC_CONTROL);
-    c->proc = (uint32_t)vmcs12_get(v12, CPU_BASED_VM_EXEC_CONTROL);
-    c->proc2 = (uint32_t)vmcs12_get(v12, SECONDARY_VM_EXEC_CONTROL);
-    c->exit = (uint32_t)vmcs12_get(v12, VM_EXIT_CONTROLS);
-    c->entry = (uint32_t)vmcs12_get(v12, VM_ENTRY_CONTROLS);
-    c->exception_bitmap = (uint32_t)vmcs12_get(v12, EXCEPTION_BITMAP);
-    c->pf_error_code_mask = (uint32_t)vmcs12_get(v12, PAGE_FAULT_ERROR_CODE_MASK);
-    c->pf_error_code_match = (uint32_t)vmcs12_get(v12, PAGE_FAULT_ERROR_CODE_MATCH);
-    c->cr0_mask = vmcs12_get(v12, CR0_GUEST_HOST_MASK);
-    c->cr4_mask = vmcs12_get(v12, CR4_GUEST_HOST_MASK);
-}
-
 /* vmcs02 and its MSR bitmap, made at the first nested entry. */
 static bool make_vmcs02(struct vcpu *v)
 {
@@ -665,6 +650,7 @@ static inline __attribute__((always_inline)) void save_l2_adjusted_state(struct 
                                            : entry12 & ~ENTRY_IA32E_MODE_GUEST;
     if (entry12_now != entry12) {
         vmcs12_set_noting(v12, stale, VM_ENTRY_CONTROLS, entry12_now);
+        n->controls12.entry = (uint32_t)entry12_now;
         n->controls_stale = true;
     }
     if ((exit12 & EXIT_SAVE_PAT) && (vmcs_config.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT))
@@ -744,8 +730,7 @@ void nested_vm_entry(struct vcpu *v, bool resume, const struct nested_l1_carry *
         return;
     }
     const struct vmcs_controls *l0 = &v->lv.controls;
-    struct vmcs12_controls c12;
-    read_vmcs12_controls(n->vmcs12, &c12);
+    const struct vmcs12_controls *c12 = &n->controls12;    /* as checked (nested_written_checked) */
     if (v->vmcs != &n->vmcs02)      /* else the take made it current */
         vcpu_run_on(v, &n->vmcs02);
     /* vmcs12's CR0, CR4, EFER, PAT and debug state may wait in vmcs02
@@ -755,16 +740,15 @@ void nested_vm_entry(struct vcpu *v, bool resume, const struct nested_l1_carry *
      * the entry reads (vmcs12's is vmcs02's here: the exit controls save
      * it, or the entry state would be stale). */
     if (n->adjusted_pending) {
-        if (entry_rewrites_entry_state(v, entry_rewrites_controls(v)) || !(c12.entry & ENTRY_IA32E_MODE_GUEST) ||
+        if (entry_rewrites_entry_state(v, entry_rewrites_controls(v)) || !(c12->entry & ENTRY_IA32E_MODE_GUEST) ||
             !(vmcs_read_base(GUEST_IA32_EFER) & EFER_LMA)) {
-            settle_l2_adjusted_state(v);
-            read_vmcs12_controls(n->vmcs12, &c12);
-        } else if (c12.entry & ENTRY_LOAD_DEBUG_CONTROLS) {
+            settle_l2_adjusted_state(v);    /* c12's IA-32e mode guest control with it */
+        } else if (c12->entry & ENTRY_LOAD_DEBUG_CONTROLS) {
             vmcs12_set_noting(n->vmcs12, &n->shadow_stale, GUEST_IA32_DEBUGCTL,
                               vmcs_read_base(GUEST_IA32_DEBUGCTL));
         }
     }
-    if (!prepare_vmcs02(v, l0, &c12, l1->efer, v->pat, l1->dr7, l1->debugctl)) {
+    if (!prepare_vmcs02(v, l0, c12, l1->efer, v->pat, l1->dr7, l1->debugctl)) {
         fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, NESTED_ENTRY_FAILURE_PDPTE);
         return;
     }
@@ -773,7 +757,7 @@ void nested_vm_entry(struct vcpu *v, bool resume, const struct nested_l1_carry *
         fail_entry(v, EXIT_REASON_MSR_LOADING, failed);
         return;
     }
-    uint32_t proc2_12 = secondary12(&c12);
+    uint32_t proc2_12 = secondary12(c12);
     /* The common case without nested_ept_enter's call: the root of the last entry. */
     if (!((proc2_12 & PROC2_ENABLE_EPT) &&
           nested_ept02_current(n, vmcs12_get(n->vmcs12, EPT_POINTER), this_cpu()->index)) &&

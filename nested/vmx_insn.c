@@ -581,7 +581,7 @@ static uint32_t check_written_controls_and_host_state(struct nested_vmx *n)
     const struct vmcs12_field_set *w = &n->written;
     unsigned width = cpu_phys_addr_bits();
     uint32_t proc_changed =
-        (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL) ^ n->proc12_checked;
+        (uint32_t)vmcs12_get(n->vmcs12, CPU_BASED_VM_EXEC_CONTROL) ^ n->controls12.proc;
     bool primary_only = !vmcs12_field_set_has_type(w, VMCS_TYPE_HOST) &&
                         vmcs12_field_set_type_is(w, CPU_BASED_VM_EXEC_CONTROL);
     if (primary_only && !(proc_changed & ~PROC_EVENT_WINDOW_CONTROLS)) {
