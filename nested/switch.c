@@ -165,7 +165,7 @@ static void write_vmcs02_constants(struct vcpu *v, const struct vmcs_controls *l
 
 static bool pae_paging(uint64_t cr0, uint64_t cr4, bool ia32e)
 {
-    return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !ia32e;
+    return !ia32e && (cr0 & CR0_PG) && (cr4 & CR4_PAE);     /* IA-32e first: most L2s */
 }
 
 /* The PDPTEs a PAE-paging L2 starts with (with EPT the processor takes
