@@ -68,17 +68,17 @@ struct nested_cached_vmcs {
  * cache's and a link pointer's, most of the time without a collision. */
 #define NESTED_KEPT_REGIONS 8
 
+/* The pages of a vCPU's struct nested_vmx. */
+#define NESTED_VMX_PAGES 2
 /* The pages a vCPU's VMX operation may take (besides the VM's EPT02
  * budget): its nested_vmx, vmcs12, vmcs02 and vmcs02's MSR bitmap, L1's
  * shadow VMCS with its learnt fields' page and two bitmaps, L2's shadow
  * VMCS (shadow02) and its two bitmaps, and the cache's slots, each with a
  * vmcs12 and a shadow VMCS with its learnt fields. */
-#define NESTED_VCPU_PAGES (11 + 5 * NESTED_CACHED_VMCS)
+#define NESTED_VCPU_PAGES (NESTED_VMX_PAGES + 10 + 5 * NESTED_CACHED_VMCS)
 
-/* A vCPU's VMX operation, from VMXON to VMXOFF (NULL outside it), in
- * NESTED_VMX_PAGES pages of its own. */
+/* A vCPU's VMX operation, from VMXON to VMXOFF (NULL outside it). */
 struct ept02_root;
-#define NESTED_VMX_PAGES 2
 #define NESTED_NO_MSR_BITMAP (~0ull)    /* vmcs12 uses none */
 /* L1's MSR bitmap is watched for writes from the NESTED_MSR_WATCH_AFTER-th
  * entry with it on; after NESTED_MSR_REWRITES_MAX entries in a row found it
