@@ -77,8 +77,6 @@ struct nested_cached_vmcs {
  * vmcs12 and a shadow VMCS with its learnt fields. */
 #define NESTED_VCPU_PAGES (NESTED_VMX_PAGES + 10 + 5 * NESTED_CACHED_VMCS)
 
-/* A vCPU's VMX operation, from VMXON to VMXOFF (NULL outside it). */
-struct ept02_root;
 #define NESTED_NO_MSR_BITMAP (~0ull)    /* vmcs12 uses none */
 /* L1's MSR bitmap is watched for writes from the NESTED_MSR_WATCH_AFTER-th
  * entry with it on; after NESTED_MSR_REWRITES_MAX entries in a row found it
@@ -87,6 +85,9 @@ struct ept02_root;
 #define NESTED_MSR_WATCH_AFTER 64
 #define NESTED_MSR_REWRITES_MAX 8
 #define NESTED_MSR_UNWATCHED_ENTRIES 1024
+
+/* A vCPU's VMX operation, from VMXON to VMXOFF (NULL outside it). */
+struct ept02_root;
 
 struct nested_vmx {
     uint64_t vmxon_ptr;         /* the VMXON region's L1-physical address */
@@ -161,9 +162,10 @@ struct nested_vmx {
      * (nested/vmx_insn.c). */
     struct vmcs12_controls controls12;
     /* What a nested exit loads from vmcs12's host state, while built:
-     * until L1 writes a host-state field or a control, which the entry
-     * checks see first. One of host_images, which go with their vmcs12
-     * through the cache as the segment memos do. */
+     * until L1 writes a host-state field or a control, or loads the VMCS
+     * from its region, which the entry checks see first. One of
+     * host_images, which go with their vmcs12 through the cache as the
+     * segment memos do. */
     struct l1_host_image *host_image;
     struct l1_host_image host_images[1 + NESTED_CACHED_VMCS];
     /* What the entries since VMXON checked and wrote beyond the common

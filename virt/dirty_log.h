@@ -10,7 +10,8 @@
  * KVM's way without PML). Either way EPT01's large leaves are split to 4 KiB
  * first and none is made meanwhile (KVM's eager splitting), so that one
  * write counts one page. Not counted: an L2's writes through its shadow
- * EPT and the hypervisor's own writes into guest memory (device models).
+ * EPT (but for the one that ends a write watch, virt/write_watch.h) and the
+ * hypervisor's own writes into guest memory (device models).
  */
 #include <stdint.h>
 #include <stdbool.h>
