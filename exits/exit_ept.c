@@ -5,7 +5,6 @@
 #include "virt/guest_mem.h"
 #include "exits/mmio.h"
 #include "virt/dirty_log.h"
-#include "virt/write_watch.h"
 #include "nested/nested.h"
 #include "nested/nested_ept.h"
 #include "nested/switch.h"
@@ -74,9 +73,7 @@ enum exit_action handle_ept_violation(struct vcpu *vcpu, struct vm_exit exit)
     /* A write to a page L0 watches (an L1's MSR bitmap): first, as the
      * dirty-rate measurement may have protected it too. */
     if (__builtin_expect(vcpu->vm->write_watch.count != 0, 0) &&
-        (exit.qualification & EPT_QUAL_WRITE) && write_watch_fault(vcpu->vm, gpa)) {
-        if (vcpu->vm->dirty_log.state == DIRTY_LOG_MEASURING)
-            dirty_log_mapped(vcpu->vm, gpa, true);
+        (exit.qualification & EPT_QUAL_WRITE) && dirty_log_watched_write(vcpu->vm, gpa)) {
         restore_nmi_blocking(vcpu, exit.qualification);
         return EXIT_RESUME;
     }

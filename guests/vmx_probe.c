@@ -1783,6 +1783,18 @@ static void l2_injection_left_check(void)
                 VMCALL_AT(0, .value = 0), SHOW_RIP, "the vector L2's IDT delivered");
 }
 
+/* L2 runs to its VMCALL again; the exit's value: L1's FS base and DS
+ * selector after it (bits 63:48), as the exit loaded them. */
+static struct vm_exit l2_run_showing_fs_ds(void)
+{
+    l2_goto(l2_vmcall);
+    struct vm_exit e = l2_run();
+    uint16_t ds;
+    __asm__ volatile("mov %%ds, %0" : "=r"(ds));
+    e.value = rdmsr(MSR_FS_BASE) | (uint64_t)ds << 48;
+    return e;
+}
+
 /* Host state L1 writes between two exits of one VMCS: the second exit
  * loads the new values (SDM Vol. 3C 28.5.2), the FS base and a null data
  * selector here, and the old ones again after L1 writes them back. */
@@ -1798,20 +1810,12 @@ static void host_state_rewritten_check(void)
     uint64_t host_ds = vmcs_read(HOST_DS_SELECTOR);
     vmcs_write(HOST_FS_BASE, 0x12345000);
     vmcs_write(HOST_DS_SELECTOR, 0);
-    l2_goto(l2_vmcall);
-    e = l2_run();
-    uint16_t ds;
-    __asm__ volatile("mov %%ds, %0" : "=r"(ds));
-    e.value = rdmsr(MSR_FS_BASE) | (uint64_t)ds << 48;
-    expect_exit("the exit after L1 wrote HOST_FS_BASE and a null HOST_DS_SELECTOR", e,
-                VMCALL_AT(0, .value = 0x12345000), SHOW_RIP, "FS base | DS selector << 48");
+    expect_exit("the exit after L1 wrote HOST_FS_BASE and a null HOST_DS_SELECTOR",
+                l2_run_showing_fs_ds(), VMCALL_AT(0, .value = 0x12345000), SHOW_RIP,
+                "FS base | DS selector << 48");
     vmcs_write(HOST_FS_BASE, 0);
     vmcs_write(HOST_DS_SELECTOR, host_ds);
-    l2_goto(l2_vmcall);
-    e = l2_run();
-    __asm__ volatile("mov %%ds, %0" : "=r"(ds));
-    e.value = rdmsr(MSR_FS_BASE) | (uint64_t)ds << 48;
-    expect_exit("the exit after L1 wrote them back", e,
+    expect_exit("the exit after L1 wrote them back", l2_run_showing_fs_ds(),
                 VMCALL_AT(0, .value = host_ds << 48), SHOW_RIP, "FS base | DS selector << 48");
 }
 

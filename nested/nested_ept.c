@@ -110,8 +110,6 @@ bool nested_ept_enter(struct vcpu *v, uint32_t proc2_12)
         return true;
     }
     uint64_t eptp12 = vmcs12_get(n->vmcs12, EPT_POINTER);
-    if (nested_ept02_current(n, eptp12, this_cpu()->index))
-        return true;
     struct ept02_root *root = n->ept02;
     if ((!root || __atomic_load_n(&root->stale, __ATOMIC_ACQUIRE) ||
          root->key != ept02_key(eptp12)) && !switch_root(v, eptp12))
@@ -307,9 +305,8 @@ enum nested_ept_fault nested_ept_violation(struct vcpu *v, uint64_t qualificatio
     }
     /* L2 writes a page of L1's that L0 watches (virt/write_watch.h): the
      * watch ends, and the page is mapped writable. */
-    if (write && (walk.perms & EPT12_ACCESS_WRITE) && write_watch_covers(v->vm, walk.l1_gpa) &&
-        write_watch_fault(v->vm, walk.l1_gpa) && v->vm->dirty_log.state == DIRTY_LOG_MEASURING)
-        dirty_log_mapped(v->vm, walk.l1_gpa, true);
+    if (write && (walk.perms & EPT12_ACCESS_WRITE) && write_watch_covers(v->vm, walk.l1_gpa))
+        (void)dirty_log_watched_write(v->vm, walk.l1_gpa);
     /* A page whose leaf is not dirty is not writable in EPT02: its first
      * write must come back to set the flag. */
     if (ad && !write && !(walk.entry[walk.used - 1] & EPT12_DIRTY))

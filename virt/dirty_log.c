@@ -185,6 +185,15 @@ void dirty_log_pml_full(struct vcpu *v)
     vmcs_write(GUEST_PML_INDEX, PML_ENTRIES - 1);
 }
 
+bool dirty_log_watched_write(struct vm *vm, uint64_t gpa)
+{
+    if (!write_watch_fault(vm, gpa))
+        return false;
+    if (vm->dirty_log.state == DIRTY_LOG_MEASURING)
+        dirty_log_mapped(vm, gpa, true);
+    return true;
+}
+
 bool dirty_log_write_fault(struct vm *vm, uint64_t gpa)
 {
     struct dirty_log *d = &vm->dirty_log;

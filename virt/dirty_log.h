@@ -38,10 +38,13 @@ void dirty_log_pml_full(struct vcpu *vcpu);
  * page counts as dirty and gets its write permission back. False if that
  * is not what the violation was. */
 bool dirty_log_write_fault(struct vm *vm, uint64_t gpa);
+/* A write to `gpa`, by the guest or its L2, faulted on a page L0 watches
+ * (write_watch_fault): the watch ends, and the write counts as the
+ * measurement's if one is under way. False if the page was not watched. */
+bool dirty_log_watched_write(struct vm *vm, uint64_t gpa);
 /* A page the measurement finds mapped for the first time (an EPT
  * violation's `write` or not): dirty if written; else, with write
- * protection, mapped without write permission like the others. Also a
- * write the end of a write watch let through (virt/write_watch.h). */
+ * protection, mapped without write permission like the others. */
 void dirty_log_mapped(struct vm *vm, uint64_t gpa, bool write);
 /* The last measurement's periods and the last period's dirty pages, as
  * ranges (`info dirty_rate`). */

@@ -68,8 +68,8 @@ bool write_watch_fault(struct vm *vm, uint64_t gpa)
     __atomic_store_n(&w->page[slot], w->page[last], __ATOMIC_RELAXED);
     __atomic_store_n(&w->count, last, __ATOMIC_RELEASE);
     bump(w);
-    /* The write goes ahead: writable again (the caller counts it for the
-     * dirty-rate measurement). Other CPUs may still hold the read-only
+    /* The write goes ahead: writable again (dirty_log_watched_write counts
+     * it for a dirty-rate measurement). Other CPUs may still hold the read-only
      * translation: theirs fault once more and find it writable. */
     uint64_t size, *leaf = ept_leaf(&vm->ept, gpa, &size);
     if (leaf)

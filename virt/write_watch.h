@@ -41,8 +41,9 @@ enum write_watch_added {
 enum write_watch_added write_watch_add(struct vm *vm, uint64_t gpa);
 /* A write to `gpa` faulted in EPT01 (or in L2's shadow EPT): true if its
  * page was watched, which it is no more (and writable in EPT01 again, the
- * generation bumped); false if it was not. The caller counts the write
- * for a dirty-rate measurement (dirty_log_mapped). */
+ * generation bumped); false if it was not. The fault handlers call it
+ * through dirty_log_watched_write, which counts the write for a dirty-rate
+ * measurement. */
 bool write_watch_fault(struct vm *vm, uint64_t gpa);
 /* Whether `gpa`'s page is watched: with vm->lock held, or for a caller
  * that orders the answer with a change of the table itself. */
