@@ -69,6 +69,9 @@ enum exit_action handle_cr_access(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_xsetbv(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_vmcall(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_vmx_instruction(struct vcpu *vcpu, struct vm_exit exit);
+/* VMLAUNCH and VMRESUME, the instructions of every nested round trip: a
+ * path of their own, without the other VMX instructions' dispatch. */
+enum exit_action handle_vm_entry_instruction(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_ept_violation(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_ept_misconfig(struct vcpu *vcpu, struct vm_exit exit);
 enum exit_action handle_hlt(struct vcpu *vcpu, struct vm_exit exit);

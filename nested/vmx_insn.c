@@ -356,9 +356,7 @@ static bool vmcs_pointer_operand(struct insn *in, enum vm_instruction_error bad_
     return true;
 }
 
-/* VMCLEAR and VMPTRLD out of line: inlined, they would lengthen the
- * dispatcher (nested_vmx_instruction) that every VMRESUME goes through. */
-__attribute__((noinline)) static void emulate_vmclear(struct insn *in)
+static void emulate_vmclear(struct insn *in)
 {
     struct vcpu *v = in->vcpu;
     struct nested_vmx *n = v->nested;
@@ -380,7 +378,7 @@ __attribute__((noinline)) static void emulate_vmclear(struct insn *in)
     succeed(in);
 }
 
-__attribute__((noinline)) static void emulate_vmptrld(struct insn *in)
+static void emulate_vmptrld(struct insn *in)
 {
     struct vcpu *v = in->vcpu;
     struct nested_vmx *n = v->nested;
@@ -725,25 +723,13 @@ static void emulate_invvpid(struct insn *in)
 
 void nested_vmx_instruction(struct vcpu *v, uint32_t reason)
 {
-    /* The operand's part is describe()'s: VMLAUNCH and VMRESUME, the
-     * instructions of every nested round trip, have none. */
     struct insn in;
     in.vcpu = v;
     in.reason = reason;
     if (!permitted(&in))
         return;
-    switch (reason) {
-    case EXIT_REASON_VMXON:
-    case EXIT_REASON_VMCLEAR:
-    case EXIT_REASON_VMPTRLD:
-    case EXIT_REASON_VMPTRST:
-    case EXIT_REASON_VMREAD:
-    case EXIT_REASON_VMWRITE:
-    case EXIT_REASON_INVEPT:
-    case EXIT_REASON_INVVPID:
+    if (reason != EXIT_REASON_VMXOFF)     /* the one of these without an operand */
         describe(&in);
-        break;
-    }
     switch (reason) {
     case EXIT_REASON_VMXON: emulate_vmxon(&in); break;
     case EXIT_REASON_VMXOFF: emulate_vmxoff(&in); break;
@@ -752,9 +738,17 @@ void nested_vmx_instruction(struct vcpu *v, uint32_t reason)
     case EXIT_REASON_VMPTRST: emulate_vmptrst(&in); break;
     case EXIT_REASON_VMREAD: emulate_vmread(&in); break;
     case EXIT_REASON_VMWRITE: emulate_vmwrite(&in); break;
-    case EXIT_REASON_VMLAUNCH: emulate_vmlaunch(&in, false); break;
-    case EXIT_REASON_VMRESUME: emulate_vmlaunch(&in, true); break;
     case EXIT_REASON_INVEPT: emulate_invept(&in); break;
     case EXIT_REASON_INVVPID: emulate_invvpid(&in); break;
     }
+}
+
+void nested_vm_entry_instruction(struct vcpu *v, bool resume)
+{
+    /* No operand to describe. */
+    struct insn in;
+    in.vcpu = v;
+    in.reason = resume ? EXIT_REASON_VMRESUME : EXIT_REASON_VMLAUNCH;
+    if (permitted(&in))
+        emulate_vmlaunch(&in, resume);
 }
