@@ -310,40 +310,38 @@ static void write_entry_state(struct vcpu *v, const struct vmcs12_controls *c12,
     n->entry_work.entry_state++;
 }
 
-/* Whether this entry writes vmcs02's controls anew: a new vmcs02, vmcs12's
- * controls changed, or vmcs01's since vmcs02's were made from them (the
- * merge drops vmcs01's event windows, L0's for L1). */
-static inline bool entry_rewrites_controls(const struct vcpu *v)
+/* What this entry writes into vmcs02 anew: its controls (a new vmcs02,
+ * vmcs12's controls changed, or vmcs01's since vmcs02's were made from
+ * them: the merge drops vmcs01's event windows, L0's for L1), and its
+ * entry state from vmcs12 (write_entry_state: with the controls, when the
+ * entry state is stale, or for a new TSC offset). */
+struct entry_rewrites {
+    bool controls, entry_state;
+};
+static inline struct entry_rewrites entry_rewrites(const struct vcpu *v)
 {
     const struct nested_vmx *n = v->nested;
-    return n->vmcs02_fresh || n->controls_stale ||
-           n->controls02_generation != v->lv.controls_generation;
-}
-
-/* Whether it writes vmcs02's entry state anew from vmcs12 (write_entry_state):
- * with the controls (`controls_rewritten`), when the entry state is stale,
- * or for a new TSC offset. */
-static inline bool entry_rewrites_entry_state(const struct vcpu *v, bool controls_rewritten)
-{
-    const struct nested_vmx *n = v->nested;
-    return controls_rewritten || n->entry_state_stale ||
-           n->entry_state_tsc_offset != v->tsc_offset;
+    bool controls = n->vmcs02_fresh || n->controls_stale ||
+                    n->controls02_generation != v->lv.controls_generation;
+    return (struct entry_rewrites){
+        .controls = controls,
+        .entry_state = controls || n->entry_state_stale || n->entry_state_tsc_offset != v->tsc_offset,
+    };
 }
 
 /* vmcs02's guest state and controls from vmcs12 and vmcs01 (KVM's
  * prepare_vmcs02); vmcs02 is current. False if L2's PDPTEs are invalid. */
 static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
-                           const struct vmcs12_controls *c12, uint64_t l1_efer,
-                           uint64_t l1_pat, uint64_t l1_dr7, uint64_t l1_debugctl)
+                           const struct vmcs12_controls *c12, struct entry_rewrites rewrites,
+                           uint64_t l1_efer, uint64_t l1_pat, uint64_t l1_dr7, uint64_t l1_debugctl)
 {
     struct nested_vmx *n = v->nested;
     const struct vmcs12 *v12 = n->vmcs12;
-    bool controls_rewritten = entry_rewrites_controls(v);
     if (n->vmcs02_fresh) {
         write_vmcs02_constants(v, l0);
         n->vmcs02_fresh = false;
     }
-    if (controls_rewritten) {
+    if (rewrites.controls) {
         struct vmcs02_controls c02;
         nested_merge_controls(l0, c12, &c02);
         if (!v->vpid02)
@@ -385,7 +383,7 @@ static bool prepare_vmcs02(struct vcpu *v, const struct vmcs_controls *l0,
      * (nested/nested.h) and a control or TSC offset of L1's ("no VMWRITE
      * that does not change a value"; the read shadows may differ in bits
      * outside vmcs02's CR masks, which L2 owns and nothing reads). */
-    if (entry_rewrites_entry_state(v, controls_rewritten))
+    if (rewrites.entry_state)
         write_entry_state(v, c12, l1_efer, l1_pat, debug ? vmcs12_get(v12, GUEST_DR7) : l1_dr7,
                           debugctl, cr0, cr4);
     /* vmcs02 still has the guest state of the last exit from L2 but for
@@ -492,9 +490,10 @@ static void load_l1_host_state(struct vcpu *v)
     const struct vmcs12 *v12 = n->vmcs12;
     const struct l1_host_image *image = l1_host_image(n);
     /* CR0 and CR4 from the host fields but for the bits a VM exit leaves
-     * alone (28.5.1). */
-    uint64_t cr0_kept = 0xffffffff1ff8ffe0ull;     /* 63:32, 28:19, 17, 15:6, ET, CD, NW */
-    uint64_t cr0 = (image->cr0 & ~cr0_kept) | (guest_cr0() & cr0_kept);
+     * alone (28.5.1): L1's own, which vmcs01 has as they are (L0's CR0
+     * mask holds none of them: only bits fixed in VMX operation). */
+    uint64_t cr0_kept = 0xffffffff7ffaffd0ull;     /* 63:32, CD, NW, 28:19, 17, 15:6, ET */
+    uint64_t cr0 = (image->cr0 & ~cr0_kept) | (vmcs_read_base(GUEST_CR0) & cr0_kept);
     vmcs_write_control_registers(cr0 | nested_caps.msr[NESTED_VMX_CR0_FIXED0],
                                  image->cr4 | nested_caps.msr[NESTED_VMX_CR4_FIXED0]);
     vmcs_write_base(GUEST_CR3, image->cr3);
@@ -739,16 +738,18 @@ void nested_vm_entry(struct vcpu *v, bool resume, const struct nested_l1_carry *
      * control, which the exit would have changed). But for DEBUGCTL, which
      * the entry reads (vmcs12's is vmcs02's here: the exit controls save
      * it, or the entry state would be stale). */
+    struct entry_rewrites rewrites = entry_rewrites(v);
     if (n->adjusted_pending) {
-        if (entry_rewrites_entry_state(v, entry_rewrites_controls(v)) || !(c12->entry & ENTRY_IA32E_MODE_GUEST) ||
+        if (rewrites.entry_state || !(c12->entry & ENTRY_IA32E_MODE_GUEST) ||
             !(vmcs_read_base(GUEST_IA32_EFER) & EFER_LMA)) {
             settle_l2_adjusted_state(v);    /* c12's IA-32e mode guest control with it */
+            rewrites = entry_rewrites(v);   /* which may have made the controls stale */
         } else if (c12->entry & ENTRY_LOAD_DEBUG_CONTROLS) {
             vmcs12_set_noting(n->vmcs12, &n->shadow_stale, GUEST_IA32_DEBUGCTL,
                               vmcs_read_base(GUEST_IA32_DEBUGCTL));
         }
     }
-    if (!prepare_vmcs02(v, l0, c12, l1->efer, v->pat, l1->dr7, l1->debugctl)) {
+    if (!prepare_vmcs02(v, l0, c12, rewrites, l1->efer, v->pat, l1->dr7, l1->debugctl)) {
         fail_entry(v, EXIT_REASON_INVALID_GUEST_STATE, NESTED_ENTRY_FAILURE_PDPTE);
         return;
     }
