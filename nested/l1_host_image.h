@@ -33,6 +33,11 @@ struct l1_host_image {
     bool built;     /* it holds its vmcs12's image */
     bool load_efer, load_pat, flush_vpid;
     uint64_t cr0, cr4, cr3, efer, pat;
+    /* CR0 (but for the bits the exit keeps) and CR4 as L1 sees them and
+     * as the processor runs them: what vmcs01's read shadows and control
+     * registers get. They depend on the processor's and the offered VMX
+     * fixed bits: the builder's caller works them out (nested/switch.c). */
+    uint64_t cr0_shadow, cr4_shadow, vmx_cr0, vmx_cr4;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
     struct l1_host_segment segment[L1_HOST_SEGMENTS];
     uint64_t gdtr_base, idtr_base;

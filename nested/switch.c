@@ -475,11 +475,23 @@ static inline uint32_t process_msr_list(struct vcpu *v, enum vmcs_field count_fi
 /* The image of vmcs12's host state (nested/l1_host_image.h), worked out
  * again after L1 wrote a host-state field or a control, or loaded the VMCS
  * from its region (the entry checks see either first, nested/vmx_insn.c). */
+/* The CR0 bits a VM exit leaves as L1 has them (SDM Vol. 3C 28.5.1): 63:32,
+ * CD, NW, 28:19, 17, 15:6, ET. */
+#define CR0_KEPT_AT_EXIT 0xffffffff7ffaffd0ull
+
 static inline const struct l1_host_image *l1_host_image(struct nested_vmx *n)
 {
-    if (!n->host_image->built)
-        l1_host_image_build(n->vmcs12, n->host_image);
-    return n->host_image;
+    struct l1_host_image *image = n->host_image;
+    if (!image->built) {
+        l1_host_image_build(n->vmcs12, image);
+        /* In VMX operation L1 has the bits VMX fixes set (its
+         * IA32_VMX_CR0_FIXED0 and CR4_FIXED0 as offered). */
+        image->cr0_shadow = (image->cr0 & ~CR0_KEPT_AT_EXIT) | nested_caps.msr[NESTED_VMX_CR0_FIXED0];
+        image->cr4_shadow = image->cr4 | nested_caps.msr[NESTED_VMX_CR4_FIXED0];
+        image->vmx_cr0 = vmcs_guest_cr0(image->cr0_shadow);
+        image->vmx_cr4 = vmcs_guest_cr4(image->cr4_shadow);
+    }
+    return image;
 }
 
 /* L1 as a VM exit leaves it: the host-state area of vmcs12 into vmcs01's
@@ -491,11 +503,13 @@ static void load_l1_host_state(struct vcpu *v)
     const struct l1_host_image *image = l1_host_image(n);
     /* CR0 and CR4 from the host fields but for the bits a VM exit leaves
      * alone (28.5.1): L1's own, which vmcs01 has as they are (L0's CR0
-     * mask holds none of them: only bits fixed in VMX operation). */
-    uint64_t cr0_kept = 0xffffffff7ffaffd0ull;     /* 63:32, CD, NW, 28:19, 17, 15:6, ET */
-    uint64_t cr0 = (image->cr0 & ~cr0_kept) | (vmcs_read_base(GUEST_CR0) & cr0_kept);
-    vmcs_write_control_registers(cr0 | nested_caps.msr[NESTED_VMX_CR0_FIXED0],
-                                 image->cr4 | nested_caps.msr[NESTED_VMX_CR4_FIXED0]);
+     * mask holds none of them: only bits fixed in VMX operation), and
+     * which the processor allows (L1 runs with them). */
+    uint64_t cr0_kept = vmcs_read_base(GUEST_CR0) & CR0_KEPT_AT_EXIT;
+    vmcs_write_base(GUEST_CR0, image->vmx_cr0 | cr0_kept);
+    vmcs_write_base(CR0_READ_SHADOW, image->cr0_shadow | cr0_kept);
+    vmcs_write_base(GUEST_CR4, image->vmx_cr4);
+    vmcs_write_base(CR4_READ_SHADOW, image->cr4_shadow);
     vmcs_write_base(GUEST_CR3, image->cr3);
     /* EFER: the host field with the load IA32_EFER exit control; without,
      * L1's with LMA and LME set to the host address-space size (28.5.1),
@@ -843,7 +857,8 @@ static void exit_info_into_vmcs02(struct vcpu *v, uint32_t reason, enum nested_e
 {
     struct nested_vmx *n = v->nested;
     struct vmcs12 *v12 = n->vmcs12;
-    vmcs_write_base(VM_EXIT_REASON, reason);
+    if (info != NESTED_EXIT_INFO_VMCS02)    /* else vmcs02's own reason is it */
+        vmcs_write_base(VM_EXIT_REASON, reason);
     if (info == NESTED_EXIT_INFO_SYNTHETIC) {
 #define PUT_FIELD(id) vmcs_write_base(id, vmcs12_get(v12, id));
         EXIT_INFO_FIELDS(PUT_FIELD)

@@ -130,14 +130,23 @@ static void write_segment(enum vmcs_field selector, uint16_t sel, uint64_t base,
     vmcs_write(GUEST_ES_AR_BYTES + 2 * index, ar);
 }
 
-void vmcs_write_control_registers(uint64_t cr0, uint64_t cr4)
+uint64_t vmcs_guest_cr0(uint64_t cr0)
 {
     /* With unrestricted guest, PE and PG need not follow CR0_FIXED0 (SDM
      * Vol. 3C 27.3.1.1). */
-    vmcs_write_base(GUEST_CR0, ((cr0 | vmcs_config.cr0_fixed0) & vmcs_config.cr0_fixed1 &
-                           ~((CR0_PE | CR0_PG) & ~cr0)));
+    return (cr0 | vmcs_config.cr0_fixed0) & vmcs_config.cr0_fixed1 & ~((CR0_PE | CR0_PG) & ~cr0);
+}
+
+uint64_t vmcs_guest_cr4(uint64_t cr4)
+{
+    return (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1;
+}
+
+void vmcs_write_control_registers(uint64_t cr0, uint64_t cr4)
+{
+    vmcs_write_base(GUEST_CR0, vmcs_guest_cr0(cr0));
     vmcs_write_base(CR0_READ_SHADOW, cr0);
-    vmcs_write_base(GUEST_CR4, (cr4 | vmcs_config.cr4_fixed0) & vmcs_config.cr4_fixed1);
+    vmcs_write_base(GUEST_CR4, vmcs_guest_cr4(cr4));
     vmcs_write_base(CR4_READ_SHADOW, cr4);
 }
 

@@ -11,9 +11,12 @@ struct vcpu;
 void vmcs_write_host_per_cpu_state(void);
 /* All of the host state, the per-CPU fields included (a new VMCS). */
 void vmcs_write_host_state(void);
+/* A guest's CR0 and CR4 as the processor runs them: with the bits VMX
+ * fixes (unrestricted guest exempts PE and PG). */
+uint64_t vmcs_guest_cr0(uint64_t cr0);
+uint64_t vmcs_guest_cr4(uint64_t cr4);
 /* The guest's CR0 and CR4 as it sees them (the read shadows) and as the
- * processor runs them (with the bits VMX fixes; unrestricted guest exempts
- * PE and PG). */
+ * processor runs them. */
 void vmcs_write_control_registers(uint64_t cr0, uint64_t cr4);
 /* Controls, CPU-independent host state and the guest's start state. The
  * vCPU's VMCS must be current and clear. */
