@@ -848,10 +848,11 @@ static void save_writable_guest_fields(struct vmcs12 *v12)
 #undef SAVE
 }
 
-/* vmcs02 (current) stays L1's shadow VMCS: the exit reason, and the exit
+/* vmcs02 (current) stays L1's shadow VMCS: the exit reason and the exit
  * information L0 made up (a synthetic exit's, in vmcs12 already) or
- * requalified, go into it; L2's HLT, which L0 modelled, too. vmcs12 keeps
- * the qualification for `info nested`. */
+ * requalified go into it (an exit of vmcs02's own has them there); L2's
+ * HLT, which L0 modelled, too. vmcs12 keeps the qualification for `info
+ * nested`. */
 static void exit_info_into_vmcs02(struct vcpu *v, uint32_t reason, enum nested_exit_info info,
                                   uint64_t qualification)
 {
