@@ -472,13 +472,13 @@ static inline uint32_t process_msr_list(struct vcpu *v, enum vmcs_field count_fi
     return count ? process_msr_entries(v, vmcs12_get(v12, address_field), count, store) : 0;
 }
 
-/* The image of vmcs12's host state (nested/l1_host_image.h), worked out
- * again after L1 wrote a host-state field or a control, or loaded the VMCS
- * from its region (the entry checks see either first, nested/vmx_insn.c). */
 /* The CR0 bits a VM exit leaves as L1 has them (SDM Vol. 3C 28.5.1): 63:32,
  * CD, NW, 28:19, 17, 15:6, ET. */
 #define CR0_KEPT_AT_EXIT 0xffffffff7ffaffd0ull
 
+/* The image of vmcs12's host state (nested/l1_host_image.h), worked out
+ * again after L1 wrote a host-state field or a control, or loaded the VMCS
+ * from its region (the entry checks see either first, nested/vmx_insn.c). */
 static inline const struct l1_host_image *l1_host_image(struct nested_vmx *n)
 {
     struct l1_host_image *image = n->host_image;

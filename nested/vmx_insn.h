@@ -2,10 +2,9 @@
 #define NESTED_VMX_INSN_H
 /* L1's VMX instructions (SDM Vol. 3C ch. 31), emulated by L0. */
 #include <stdint.h>
+#include <stdbool.h>
 
 struct vcpu;
-
-#include <stdbool.h>
 
 /* Emulates the VMX instruction whose exit reason is `reason` (VMXON ..
  * VMWRITE but VMLAUNCH and VMRESUME, INVEPT, INVVPID) for a vCPU whose VM
