@@ -337,7 +337,7 @@ fuzz-nested: all
 # The BENCH lines on stdout; build/bench/results.json and its plots
 # (build/bench/*.png, bench/plot) beside them.
 bench: deps all linux-guest
-	@bench/run $(BENCH); status=$$?; bench/plot; exit $$status
+	@bench/run $(if $(SEEDS),--seeds $(SEEDS)) $(BENCH); status=$$?; bench/plot; exit $$status
 
 -include $(KOBJS:.o=.d)
 
