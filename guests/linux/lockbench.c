@@ -33,6 +33,15 @@
  * round (default 1); with UPTIME, start once the guest's uptime reaches it,
  * so that two VMs booted together contend for the CPUs at the same time;
  * ROUNDS (default 1, at most 15).
+ *
+ * With UPTIME the rounds also keep to a timetable: each workload's round
+ * starts SLOT_SPACING x SECONDS after the previous one began, by uptime.
+ * Back to back, two VMs drift apart by their rounds' differing set-up and
+ * join times, until one VM's tlb round runs beside the other's ticket
+ * round, and which pairs meet depends on the run: the sum of the two VMs'
+ * figures then moves by more than the PLE modes differ. On the timetable
+ * both run the same workload throughout; the summary line says how late the
+ * latest round started.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -80,6 +89,15 @@ static double clock_seconds(clockid_t clock)
     struct timespec ts;
     clock_gettime(clock, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_until_uptime(double uptime)
+{
+    for (double now; (now = clock_seconds(CLOCK_BOOTTIME)) < uptime;) {
+        double left = uptime - now;
+        struct timespec wait = { (time_t)left, (long)((left - (time_t)left) * 1e9) };
+        nanosleep(&wait, NULL);
+    }
 }
 
 static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -203,6 +221,9 @@ static const struct {
 };
 
 #define MAX_ROUNDS 15
+/* A timetabled round's slot, in rounds' lengths: room for creating and
+ * joining the threads of a round, whose last thread may wait for a slice. */
+#define SLOT_SPACING 1.25
 
 /* One round of a workload: its operations per second, or -1. */
 static double run(const char *name, void *(*thread)(void *), double seconds)
@@ -266,24 +287,36 @@ int main(int argc, char **argv)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     thread_count = cpus < 2 ? 2 : cpus > MAX_THREADS ? MAX_THREADS : (int)cpus;
     thread_count &= ~1;     /* the pipe workload runs in pairs */
-    for (double now; (now = clock_seconds(CLOCK_BOOTTIME)) < start_uptime;) {
-        double left = start_uptime - now;
-        struct timespec wait = { (time_t)left, (long)((left - (time_t)left) * 1e9) };
-        nanosleep(&wait, NULL);
-    }
     static const char filler[4096];
     shared_fd = open("/tmp/lockbench.data", O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (shared_fd < 0 || write(shared_fd, filler, sizeof filler) != sizeof filler) {
         fprintf(stderr, "lockbench: /tmp/lockbench.data: %s\n", strerror(errno));
         return 1;
     }
+    /* Two VMs in time keep the same timetable to the instant; one already
+     * past UPTIME keeps its own from now. */
+    double now = clock_seconds(CLOCK_BOOTTIME);
+    double timetable_start = now < start_uptime ? start_uptime : now;
+    sleep_until_uptime(timetable_start);
     printf("lockbench: start at uptime %.2f\n", clock_seconds(CLOCK_BOOTTIME));
     enum { WORKLOADS = sizeof(workloads) / sizeof(workloads[0]) };
     static double rates[WORKLOADS][MAX_ROUNDS];
+    double latest_start = 0;
     for (long r = 0; r < rounds; r++)
-        for (size_t i = 0; i < WORKLOADS; i++)
+        for (size_t i = 0; i < WORKLOADS; i++) {
+            if (start_uptime > 0) {
+                double due = timetable_start + (double)(r * WORKLOADS + i) * seconds * SLOT_SPACING;
+                double late = clock_seconds(CLOCK_BOOTTIME) - due;
+                if (late > latest_start)
+                    latest_start = late;
+                sleep_until_uptime(due);
+            }
             if ((rates[i][r] = run(workloads[i].name, workloads[i].thread, seconds)) < 0)
                 return 1;
+        }
+    if (start_uptime > 0)
+        printf("lockbench: timetable: a round every %.3f s from uptime %.2f, the latest %.3f s late\n",
+               seconds * SLOT_SPACING, timetable_start, latest_start);
     for (size_t i = 0; i < WORKLOADS; i++) {
         char each[MAX_ROUNDS * 16] = "";
         for (long r = 0; r < rounds; r++)

@@ -28,7 +28,9 @@ memory = 64M
 cmdline = 2m
 CFG
 
-my $lockbench = 'vmxvisor.lockbench vmxvisor.lockbench_seconds=0.1 vmxvisor.lockbench_rounds=2';
+# lockbench_at=1 has passed by init: the timetable starts at once.
+my $lockbench = 'vmxvisor.lockbench vmxvisor.lockbench_seconds=0.1 vmxvisor.lockbench_rounds=2 ' .
+                'vmxvisor.lockbench_at=1';
 my %setups = (
     'alone' => [$linux =~ s/vmxvisor\.check$/vmxvisor.check $lockbench/mr, [linux_guest()]],
     'next to a test guest' => ["$linux\n$neighbour", [linux_guest(), 'mem_touch']],
@@ -60,6 +62,9 @@ for my $setup (sort keys %setups) {
             like($out, qr/^\[linux \+[\d.]+\] lockbench: $workload [1-9]\d* ops\/s \(2 threads, rounds \d+ \d+\)$/m,
                  "lockbench: $workload, its median of 2 rounds");
         }
+        my ($late) = $out =~ /^\[linux \+[\d.]+\] lockbench: timetable: a round every 0\.125 s from uptime [\d.]+, the latest ([\d.]+) s late$/m;
+        ok(defined $late && $late < 0.1, 'lockbench: its rounds kept to the timetable' .
+           (defined $late ? " (the latest $late s late)" : '')) or diag($out);
         like($out, qr/^\[linux \+[\d.]+\] init: lockbench exit status 0$/m, 'lockbench: exit status 0');
     }
     if ($setup ne 'alone') {
