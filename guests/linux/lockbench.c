@@ -295,6 +295,7 @@ int main(int argc, char **argv)
     }
     /* Two VMs in time keep the same timetable to the instant; one already
      * past UPTIME keeps its own from now. */
+    bool timetabled = start_uptime > 0;
     double now = clock_seconds(CLOCK_BOOTTIME);
     double timetable_start = now < start_uptime ? start_uptime : now;
     sleep_until_uptime(timetable_start);
@@ -304,7 +305,7 @@ int main(int argc, char **argv)
     double latest_start = 0;
     for (long r = 0; r < rounds; r++)
         for (size_t i = 0; i < WORKLOADS; i++) {
-            if (start_uptime > 0) {
+            if (timetabled) {
                 double due = timetable_start + (double)(r * WORKLOADS + i) * seconds * SLOT_SPACING;
                 double late = clock_seconds(CLOCK_BOOTTIME) - due;
                 if (late > latest_start)
@@ -314,7 +315,7 @@ int main(int argc, char **argv)
             if ((rates[i][r] = run(workloads[i].name, workloads[i].thread, seconds)) < 0)
                 return 1;
         }
-    if (start_uptime > 0)
+    if (timetabled)
         printf("lockbench: timetable: a round every %.3f s from uptime %.2f, the latest %.3f s late\n",
                seconds * SLOT_SPACING, timetable_start, latest_start);
     for (size_t i = 0; i < WORKLOADS; i++) {
